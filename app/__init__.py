@@ -1,0 +1,114 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, redirect, request, session, url_for
+from flask_login import current_user
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.wrappers import Response
+
+from app.database import SessionMaker
+from config import Settings
+
+# Views anyone may reach without signing in; every other view requires it (default deny).
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "vendor.asset", "home.health"})
+
+
+def create_app(
+    settings: Settings | None = None, *, session_maker: SessionMaker | None = None
+) -> Flask:
+    """Build the app from settings (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="tracker_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own idle limit bounds the token's life
+    )
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("app"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from app import database, errors, templating
+    from app.extensions import csrf, login_manager
+
+    database.init_app(app, settings.database_url, echo=settings.sql_echo, factory=session_maker)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from app.auth.current import load_user
+
+    login_manager.user_loader(load_user)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    from app.admin.views import bp as admin_bp
+    from app.assets import bp as vendor_bp
+    from app.auth.views import bp as auth_bp
+    from app.home.views import bp as home_bp
+    from app.premises.views import bp as premises_bp
+
+    for bp in (vendor_bp, auth_bp, home_bp, premises_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    from app.cli import register
+
+    register(app)
+
+    @app.before_request
+    def _default_deny() -> Response | None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            if request.method == "GET":
+                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.sign_in"))
+        if current_user.must_change_password and request.endpoint not in {
+            "auth.change_password",
+            "auth.sign_out",
+        }:
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.endpoint not in {"static", "vendor.asset"}:
+            response.headers.setdefault("Cache-Control", "no-store")
+        if session.get("sid"):
+            session.modified = True  # re-issue the cookie so its idle expiry slides
+        return response
+
+    return app

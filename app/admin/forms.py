@@ -1,0 +1,104 @@
+"""User administration forms: shape checks only."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import InputRequired, Length
+
+from enforcement.vocab import OrganisationKind, Role
+
+
+class UserForm(FlaskForm):
+    version = HiddenField()
+    display_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the user's name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter an email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    organisation_id = SelectField(
+        "Organisation",
+        widget=GovSelect(),
+        coerce=int,
+        choices=[],
+        validators=[InputRequired("Select an organisation")],
+    )
+    roles = SelectMultipleField(
+        "Roles",
+        description="Select all that apply. Roles combine.",
+        widget=GovCheckboxesInput(),
+        choices=Role.choices(),
+        validators=[InputRequired("Select at least one role")],
+    )
+    ward_codes = SelectMultipleField(
+        "Wards covered",
+        description="Ward officers log welfare visits in the wards they cover.",
+        widget=GovCheckboxesInput(),
+        choices=[],
+        validate_choice=False,
+    )
+    password = PasswordField(
+        "Temporary password",
+        description="At least 12 characters. They must change it when they first sign in.",
+        widget=GovPasswordInput(),
+        validators=[Length(max=200)],
+    )
+    submit = SubmitField("Save user", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New temporary password",
+        description="At least 12 characters. They must change it when they next sign in.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter a temporary password"), Length(max=200)],
+    )
+    submit = SubmitField("Reset password", widget=GovSubmitInput())
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name of organisation",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the organisation's name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    kind = SelectField(
+        "Kind of organisation",
+        widget=GovSelect(),
+        choices=[("", "Select a kind"), *OrganisationKind.choices()],
+        validators=[InputRequired("Select the kind of organisation")],
+    )
+    submit = SubmitField("Add organisation", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that carries the CSRF token."""

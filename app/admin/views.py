@@ -1,0 +1,185 @@
+"""Administrators manage users and organisations, and read the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.admin.forms import ConfirmForm, OrganisationForm, ResetPasswordForm, UserForm
+from app.auth.current import current_actor, require
+from app.database import commit, db
+from app.forms import apply_errors
+from enforcement import audit, users
+from enforcement.access import Permission
+from enforcement.clock import london_today, utcnow
+from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.models import User
+from enforcement.wards import wards_in_force
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users", endpoint="users")
+@require(Permission.USERS_MANAGE)
+def users_list() -> str:
+    return render_template(
+        "admin/users.html",
+        users=users.list_users(db(), current_actor()),
+        organisations=users.list_organisations(db()),
+        confirm=ConfirmForm(),
+    )
+
+
+def _prepare(form: UserForm) -> None:
+    form.organisation_id.choices = [(o.id, o.name) for o in users.list_organisations(db())]
+    form.ward_codes.choices = [
+        (w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))
+    ]
+
+
+def _input(form: UserForm) -> users.UserInput:
+    return users.UserInput(
+        email=form.email.data or "",
+        display_name=form.display_name.data or "",
+        organisation_id=form.organisation_id.data or 0,
+        roles=frozenset(form.roles.data or []),
+        ward_codes=frozenset(form.ward_codes.data or []),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def create_user() -> str | Response | tuple[str, int]:
+    form = UserForm()
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                db(), current_actor(), utcnow(), _input(form), password=form.password.data or ""
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"{user.display_name} can now sign in with the temporary password.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/user_form.html", form=form, user=None
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+    user = users.get_user(db(), user_id)
+    if request.method == "GET":
+        form = UserForm(obj=user)
+        form.roles.data = sorted(user.roles)
+        form.ward_codes.data = sorted(user.ward_codes)
+        form.version.data = str(user.version)
+    else:
+        form = UserForm()
+    del form.password
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or "")
+        except ValueError:
+            abort(400)
+        try:
+            users.update_user(db(), current_actor(), utcnow(), user.id, version, _input(form))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            fresh = db().get(User, user_id)
+            form.version.data = str(fresh.version if fresh else "")
+            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            return render_template("admin/user_form.html", form=form, user=user), 409
+        else:
+            commit()
+            flash(f"{user.display_name}'s details have been saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/user_form.html", form=form, user=user
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
+@require(Permission.USERS_MANAGE)
+def set_active(user_id: int, action: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        user = users.set_active(db(), current_actor(), utcnow(), user_id, action == "reactivate")
+    except DomainError as exc:
+        if exc.status != 400:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("admin.users"))
+    commit()
+    flash(f"{user.display_name} has been {action}d.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def reset_password(user_id: int) -> str | Response | tuple[str, int]:
+    user = users.get_user(db(), user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.reset_password(db(), current_actor(), utcnow(), user.id, form.password.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(
+                f"{user.display_name}'s password has been reset and they have been signed out.",
+                "success",
+            )
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/reset_password.html", form=form, user=user
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def create_organisation() -> str | Response | tuple[str, int]:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = users.create_organisation(
+                db(),
+                current_actor(),
+                utcnow(),
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"{org.name} has been added.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/organisation_form.html", form=form
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/audit", endpoint="audit")
+@require(Permission.AUDIT_READ)
+def audit_log() -> str:
+    page = request.args.get("page", "1")
+    q = audit.AuditQuery(
+        actor=request.args.get("actor", "")[:254],
+        action=request.args.get("action", "")[:60],
+        entity_type=request.args.get("entity_type", "")[:40],
+        entity_id=request.args.get("entity_id", "")[:40],
+        page=int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+    )
+    result = audit.search_events(db(), current_actor(), q)
+    return render_template(
+        "admin/audit.html", result=result, q=q, actions=audit.actions_recorded(db())
+    )

@@ -1,0 +1,1 @@
+"""Signing in and out, the signed-in user, default-deny and permission checks."""

@@ -1,0 +1,88 @@
+"""The signed-in user as Flask-Login sees it, and the permission decorator views use."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from flask import abort, current_app, request, session
+from flask_login import UserMixin, current_user
+
+from app.database import db
+from enforcement import users
+from enforcement.access import Actor, Permission, can
+from enforcement.clock import utcnow
+from enforcement.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SignedInUser(UserMixin):  # type: ignore[misc]
+    """Wraps a user row for Flask-Login; the domain sees only the Actor it yields."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.id = user.id
+        self.display_name = user.display_name
+        self.email = user.email
+        self.roles = user.roles
+        self.must_change_password = user.must_change_password
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.user.is_active)
+
+    def can(self, permission: str) -> bool:
+        return can(self.actor(), Permission(permission))
+
+    def actor(self) -> Actor:
+        return users.actor_for(self.user, client_ip())
+
+
+def client_ip() -> str | None:
+    return request.remote_addr if request else None
+
+
+def load_user(user_id: str) -> SignedInUser | None:
+    """Resolve the session cookie to a user, refusing a revoked, idle or expired session."""
+    token = session.get("sid")
+    seen = session.get("seen")
+    if not token or seen is None:
+        return None
+    settings = current_app.config["SETTINGS"]
+    now = utcnow()
+    if now.timestamp() - float(seen) > settings.session_idle_minutes * 60:
+        session.clear()
+        session["expired"] = True
+        return None
+    found = users.live_session(db(), token, now, max_age=timedelta(hours=12))
+    if found is None or str(found[1].id) != user_id:
+        session.clear()
+        return None
+    session["seen"] = now.timestamp()
+    return SignedInUser(found[1])
+
+
+def current_actor() -> Actor:
+    return cast(SignedInUser, current_user).actor()
+
+
+def require(permission: Permission) -> Callable[[F], F]:
+    """Refuse the view with 403 unless the signed-in user holds the permission."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not current_user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return cast(F, wrapped)
+
+    return decorator

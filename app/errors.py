@@ -1,0 +1,91 @@
+"""Error pages: every failure gets a clear message and the right status, and nothing half-saved."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from enforcement.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (
+        "There is a problem with the request",
+        "The page could not understand what was sent. Go back and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "Your roles do not allow this. If you need access, ask your supervisor or a system administrator.",
+    ),
+    404: (
+        "Page not found",
+        "Check the address, or go back to the list and find the record again. It may have been removed.",
+    ),
+    405: ("That action is not allowed here", "Use the buttons and links on the page."),
+    409: (
+        "Someone else changed this record",
+        "Your changes have not been saved. Open the record again to see the current version.",
+    ),
+    413: ("The file is too large", "Choose a smaller file and try again."),
+    429: ("Too many attempts", "Wait a few minutes and try again."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Nothing was saved. Try again later; if it keeps happening, tell the system administrators.",
+    ),
+    503: (
+        "Sorry, the service is unavailable",
+        "The database cannot be reached just now. Nothing was saved. Try again in a few minutes.",
+    ),
+}
+
+
+def _page(status: int, detail: str | None = None) -> tuple[str, int]:
+    title, body = MESSAGES.get(status, MESSAGES[500])
+    # A server-side failure may mean the database is gone: render without touching it.
+    minimal = status >= 500
+    return (
+        render_template(
+            "errors/error.html", title=title, body=detail or body, status=status, minimal=minimal
+        ),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError) -> tuple[str, int]:
+        return _page(
+            400,
+            "The form had expired or came from somewhere else, so nothing was saved. "
+            "Go back, reload the page and submit the form again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> tuple[str, int]:
+        return _page(e.code or 500)
+
+    @app.errorhandler(DomainError)
+    def _domain(e: DomainError) -> tuple[str, int]:
+        return _page(e.status, e.message)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(e: OperationalError) -> tuple[str, int]:
+        log.error("database unavailable: %s", e)
+        return _page(503)
+
+    @app.errorhandler(DBAPIError)
+    def _db_error(e: DBAPIError) -> tuple[str, int]:
+        if e.connection_invalidated:
+            return _page(503)
+        log.exception("database error")
+        return _page(500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception) -> tuple[str, int]:
+        log.exception("unexpected error")
+        return _page(500)

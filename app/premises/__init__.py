@@ -1,0 +1,1 @@
+"""The premises and licence register."""

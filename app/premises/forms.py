@@ -1,0 +1,231 @@
+"""Premises and licence forms: shape checks only; the rules live in enforcement."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+
+
+class LenientFloatField(FloatField):
+    """A number field whose error message says what to type."""
+
+    def __init__(self, *args: object, example: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.example = example
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = float(valuelist[0].strip())
+            except ValueError:
+                self.data = None
+                raise ValueError(
+                    f"{self.label.text} must be a number, like {self.example}"
+                ) from None
+        else:
+            self.data = None
+
+
+class PremisesForm(FlaskForm):
+    version = HiddenField()
+    name = StringField(
+        "Name of premises",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the name of the premises"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    trading_name = StringField(
+        "Trading name (optional)",
+        description="If it trades under another name",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=200, message="Trading name must be 200 characters or fewer"),
+        ],
+    )
+    premises_type = SelectField(
+        "Type of premises",
+        widget=GovSelect(),
+        choices=[("", "Select a type"), *PremisesType.choices()],
+        validators=[InputRequired("Select the type of premises")],
+    )
+    address_line1 = StringField(
+        "Address line 1",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the first line of the address"),
+            Length(max=200, message="Address line 1 must be 200 characters or fewer"),
+        ],
+    )
+    address_line2 = StringField(
+        "Address line 2 (optional)",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=200, message="Address line 2 must be 200 characters or fewer"),
+        ],
+    )
+    town = StringField(
+        "Town or city (optional)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=100, message="Town must be 100 characters or fewer")],
+    )
+    postcode = StringField(
+        "Postcode (optional)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=10, message="Enter a real postcode, like W6 9JU")],
+    )
+    uprn = StringField(
+        "UPRN (optional)",
+        description="Unique Property Reference Number, up to 12 digits",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=12, message="A UPRN is a number of up to 12 digits")],
+    )
+    latitude = LenientFloatField(
+        "Latitude (optional)",
+        example="51.4927",
+        description="Decimal degrees (WGS84), like 51.4927",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    longitude = LenientFloatField(
+        "Longitude (optional)",
+        example="-0.2246",
+        description="Decimal degrees (WGS84), like -0.2246. The ward is worked out from the location.",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    language_codes = SelectMultipleField(
+        "Languages spoken by the people who work or are served here",
+        description="The anti-trafficking poster must be displayed in each of these. Select all that apply.",
+        widget=GovCheckboxesInput(),
+        choices=[],
+        validate_choice=False,
+    )
+    submit = SubmitField("Save premises", widget=GovSubmitInput())
+
+
+class LicenceForm(FlaskForm):
+    version = HiddenField()
+    regime = SelectField(
+        "Type of licence",
+        widget=GovSelect(),
+        choices=[("", "Select a type"), *LicenceRegime.choices()],
+        validators=[InputRequired("Select the type of licence")],
+    )
+    reference = StringField(
+        "Licence reference",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the licence reference"),
+            Length(max=60, message="Reference must be 60 characters or fewer"),
+        ],
+    )
+    holder_name = StringField(
+        "Licence holder",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the name of the licence holder"),
+            Length(max=200, message="Holder name must be 200 characters or fewer"),
+        ],
+    )
+    status = SelectField(
+        "Status",
+        widget=GovSelect(),
+        choices=[("", "Select a status"), *LicenceStatus.choices()],
+        validators=[InputRequired("Select the licence status")],
+    )
+    granted_on = DateField(
+        "Date granted (optional)",
+        description="For example, 27 3 2025",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    starts_on = DateField(
+        "Start date (optional)",
+        description="For example, 1 4 2025",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    expires_on = DateField(
+        "Expiry date (optional)",
+        description="Leave blank if the licence does not expire",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    opening_hours = StringField(
+        "Permitted hours (optional)",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=400, message="Permitted hours must be 400 characters or fewer"),
+        ],
+    )
+    notes = TextAreaField(
+        "Notes (optional)",
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=10000, message="Notes must be 10,000 characters or fewer"),
+        ],
+    )
+    conditions = TextAreaField(
+        "Conditions (optional)",
+        description="One condition per line. You can add more later.",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=100000, message="Conditions are too long")],
+    )
+    submit = SubmitField("Save licence", widget=GovSubmitInput())
+
+
+class ConditionForm(FlaskForm):
+    text = TextAreaField(
+        "Wording of the new condition",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter the wording of the condition"),
+            Length(max=4000, message="A condition must be 4,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Add condition", widget=GovSubmitInput())
+
+
+class ListQueryForm(FlaskForm):
+    """The list's search, filters and page, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    ward = SelectField("Ward", choices=[], validate_choice=False)
+    premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
+    regime = SelectField("Type of licence", choices=[], validate_choice=False)
+    licence_status = SelectField("Licence status", choices=[], validate_choice=False)
+    sort = SelectField("Sort by", choices=[], validate_choice=False)
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100000)])

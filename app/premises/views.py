@@ -1,0 +1,296 @@
+"""Premises and licence screens: list, detail, create and edit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth.current import current_actor, require
+from app.database import commit, db
+from app.forms import apply_errors, blank_to_none
+from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
+from enforcement import licences, premises
+from enforcement.access import Permission
+from enforcement.clock import london_today, utcnow
+from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.models import Licence, Premises
+from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+from enforcement.wards import wards_in_force
+
+bp = Blueprint("premises", __name__)
+
+
+def _ward_choices() -> list[tuple[str, str]]:
+    wards = wards_in_force(db(), london_today(utcnow()))
+    return [
+        ("", "Any ward"),
+        *[(w.code, w.name) for w in wards],
+        (premises.WARD_OUTSIDE, "Outside the borough"),
+        (premises.WARD_UNLOCATED, "No location recorded"),
+    ]
+
+
+@bp.route("/premises")
+@require(Permission.PREMISES_VIEW)
+def index() -> tuple[str, int]:
+    form = ListQueryForm(request.args)
+    form.ward.choices = _ward_choices()
+    form.premises_type.choices = [("", "Any type"), *PremisesType.choices()]
+    form.regime.choices = [("", "Any licence type"), *LicenceRegime.choices()]
+    form.licence_status.choices = [
+        ("", "Any status"),
+        (premises.STATUS_UNLICENSED, "Trading without a licence it needs"),
+        *LicenceStatus.choices(),
+    ]
+    form.sort.choices = list(premises.SORTS.items())
+    status = 200
+    page_number = request.args.get("page", "1")
+    query = premises.PremisesQuery(
+        text=(form.q.data or "").strip(),
+        ward=form.ward.data or "",
+        premises_type=form.premises_type.data or "",
+        regime=form.regime.data or "",
+        licence_status=form.licence_status.data or "",
+        sort=form.sort.data or "name",
+        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page_size=current_app.config["SETTINGS"].page_size,
+    )
+    problems = premises.query_problems(query)
+    known_wards = {c for c, _ in form.ward.choices}
+    if query.ward not in known_wards:
+        problems["ward"] = "Unknown ward"
+    if problems:
+        for key, message in problems.items():
+            field = getattr(form, "q" if key == "text" else key, None)
+            if field is not None:
+                field.errors = [message]
+        result = premises.Page(rows=[], total=0, page=1, page_size=query.page_size)
+        status = 400
+    else:
+        result = premises.search_premises(db(), current_actor(), query)
+    active_filters = [
+        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
+        for name, value in (
+            ("ward", query.ward),
+            ("premises_type", query.premises_type),
+            ("regime", query.regime),
+            ("licence_status", query.licence_status),
+        )
+        if value
+    ]
+    return render_template(
+        "premises/index.html", form=form, result=result, query=query, active_filters=active_filters
+    ), status
+
+
+def _languages() -> list[tuple[str, str]]:
+    return [(lang.code, lang.name) for lang in premises.list_languages(db())]
+
+
+def _premises_input(form: PremisesForm) -> premises.PremisesInput:
+    return premises.PremisesInput(
+        name=form.name.data or "",
+        trading_name=blank_to_none(form.trading_name.data),
+        address_line1=form.address_line1.data or "",
+        address_line2=blank_to_none(form.address_line2.data),
+        town=blank_to_none(form.town.data),
+        postcode=blank_to_none(form.postcode.data),
+        uprn=blank_to_none(form.uprn.data),
+        premises_type=form.premises_type.data or "",
+        longitude=form.longitude.data,
+        latitude=form.latitude.data,
+        language_codes=frozenset(form.language_codes.data or []),
+    )
+
+
+@bp.route("/premises/new", methods=["GET", "POST"])
+@require(Permission.PREMISES_EDIT)
+def create() -> str | Response | tuple[str, int]:
+    form = PremisesForm()
+    form.language_codes.choices = _languages()
+    if form.validate_on_submit():
+        try:
+            p = premises.create_premises(db(), current_actor(), utcnow(), _premises_input(form))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"{p.name} has been added to the register.", "success")
+            return redirect(url_for("premises.detail", premises_id=p.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("premises/form.html", form=form, premises=None), status
+
+
+@bp.route("/premises/<int:premises_id>")
+@require(Permission.PREMISES_VIEW)
+def detail(premises_id: int) -> str:
+    actor = current_actor()
+    found = premises.get_premises(db(), actor, premises_id)
+    timeline = premises.premises_timeline(db(), actor, premises_id)
+    return render_template("premises/detail.html", d=found, p=found.premises, timeline=timeline)
+
+
+@bp.route("/premises/<int:premises_id>/edit", methods=["GET", "POST"])
+@require(Permission.PREMISES_EDIT)
+def edit(premises_id: int) -> str | Response | tuple[str, int]:
+    found = premises.get_premises(db(), current_actor(), premises_id)
+    p = found.premises
+    if request.method == "GET":
+        form = PremisesForm(obj=p)
+        form.language_codes.data = [lang.code for lang in found.languages]
+        form.version.data = str(p.version)
+    else:
+        form = PremisesForm()
+    form.language_codes.choices = _languages()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            premises.update_premises(
+                db(),
+                current_actor(),
+                utcnow(),
+                p.id,
+                _version(form.version.data),
+                _premises_input(form),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            fresh = db().get(Premises, premises_id)
+            form.version.data = str(fresh.version if fresh else "")
+            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            return render_template("premises/form.html", form=form, premises=p, stale=True), 409
+        else:
+            commit()
+            flash("The premises details have been saved.", "success")
+            return redirect(url_for("premises.detail", premises_id=p.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("premises/form.html", form=form, premises=p), status
+
+
+def _version(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        abort(400)
+
+
+def _licence_input(form: LicenceForm) -> licences.LicenceInput:
+    return licences.LicenceInput(
+        regime=form.regime.data or "",
+        reference=form.reference.data or "",
+        holder_name=form.holder_name.data or "",
+        status=form.status.data or "",
+        granted_on=form.granted_on.data,
+        starts_on=form.starts_on.data,
+        expires_on=form.expires_on.data,
+        opening_hours=blank_to_none(form.opening_hours.data),
+        notes=blank_to_none(form.notes.data),
+        conditions=tuple((form.conditions.data or "").splitlines()) if "conditions" in form else (),
+    )
+
+
+@bp.route("/premises/<int:premises_id>/licences/new", methods=["GET", "POST"])
+@require(Permission.LICENCE_EDIT)
+def add_licence(premises_id: int) -> str | Response | tuple[str, int]:
+    found = premises.get_premises(db(), current_actor(), premises_id)
+    form = LicenceForm()
+    if form.validate_on_submit():
+        try:
+            lic = licences.create_licence(
+                db(), current_actor(), utcnow(), premises_id, _licence_input(form)
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"Licence {lic.reference} has been added.", "success")
+            return redirect(
+                url_for("premises.detail", premises_id=premises_id) + f"#licence-{lic.id}"
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "premises/licence_form.html", form=form, p=found.premises, licence=None
+    ), status
+
+
+@bp.route("/licences/<int:licence_id>/edit", methods=["GET", "POST"])
+@require(Permission.LICENCE_EDIT)
+def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
+    lic = licences.get_licence(db(), current_actor(), licence_id)
+    found = premises.get_premises(db(), current_actor(), lic.premises_id)
+    if request.method == "GET":
+        form = LicenceForm(obj=lic)
+        form.version.data = str(lic.version)
+    else:
+        form = LicenceForm()
+    del form.conditions
+    if form.validate_on_submit():
+        try:
+            data = _licence_input(form)
+            licences.update_licence(
+                db(), current_actor(), utcnow(), lic.id, _version(form.version.data), data
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            fresh = db().get(Licence, licence_id)
+            form.version.data = str(fresh.version if fresh else "")
+            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            return render_template(
+                "premises/licence_form.html", form=form, p=found.premises, licence=lic, stale=True
+            ), 409
+        else:
+            commit()
+            flash(f"Licence {lic.reference} has been saved.", "success")
+            return redirect(
+                url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}"
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "premises/licence_form.html", form=form, p=found.premises, licence=lic
+    ), status
+
+
+@bp.route("/licences/<int:licence_id>/conditions", methods=["GET", "POST"])
+@require(Permission.LICENCE_EDIT)
+def add_condition(licence_id: int) -> str | Response | tuple[str, int]:
+    lic = licences.get_licence(db(), current_actor(), licence_id)
+    found = premises.get_premises(db(), current_actor(), lic.premises_id)
+    form = ConditionForm()
+    if form.validate_on_submit():
+        try:
+            cond = licences.add_condition(
+                db(), current_actor(), utcnow(), lic.id, form.text.data or ""
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"Condition {cond.number} has been added to licence {lic.reference}.", "success")
+            return redirect(
+                url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}"
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "premises/condition_form.html", form=form, p=found.premises, licence=lic
+    ), status
+
+
+@bp.route("/conditions/<int:condition_id>/<any(withdraw, reinstate):action>", methods=["POST"])
+@require(Permission.LICENCE_EDIT)
+def change_condition(condition_id: int, action: str) -> Response:
+    cond = licences.set_condition_active(
+        db(), current_actor(), utcnow(), condition_id, action == "reinstate"
+    )
+    lic = db().get(Licence, cond.licence_id)
+    commit()
+    flash(
+        f"Condition {cond.number} has been {'reinstated' if action == 'reinstate' else 'withdrawn'}.",
+        "success",
+    )
+    assert lic is not None
+    return redirect(url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}")

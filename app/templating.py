@@ -1,0 +1,78 @@
+"""Template globals and filters: labels for codes, dates in London time, navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
+
+from enforcement import vocab
+from enforcement.access import Permission
+from enforcement.clock import to_london
+
+
+def london(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
+    """Show a stored UTC time as London time, e.g. '3 March 2026 at 2:05pm'."""
+    if value is None:
+        return ""
+    text = to_london(value).strftime(fmt)
+    return text.replace("AM", "am").replace("PM", "pm")
+
+
+def long_date(value: date | None) -> str:
+    return "" if value is None else value.strftime("%-d %B %Y")
+
+
+def url_with(**changes: Any) -> str:
+    """Return the current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def navigation() -> list[dict[str, Any]]:
+    if not current_user.is_authenticated:
+        return []
+    items: list[tuple[str, str, str | None]] = [
+        ("Home", "home.index", None),
+        ("Premises", "premises.index", Permission.PREMISES_VIEW),
+        ("Users", "admin.users", Permission.USERS_MANAGE),
+        ("Audit log", "admin.audit", Permission.AUDIT_READ),
+    ]
+    section = (request.endpoint or "").split(".")[0]
+    out = []
+    for text, endpoint, perm in items:
+        if perm is None or current_user.can(perm):
+            here = endpoint.split(".")[0] == section and (
+                section != "admin" or request.endpoint == endpoint
+            )
+            out.append({"text": text, "href": _url(endpoint), "active": here})
+    return out
+
+
+def _url(endpoint: str) -> str:
+    from flask import url_for
+
+    return url_for(endpoint)
+
+
+def init_app(app: Flask) -> None:
+    WTFormsHelpers(app)
+    app.jinja_env.filters["london"] = london
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.globals.update(
+        vocab=vocab,
+        Permission=Permission,
+        url_with=url_with,
+        navigation=navigation,
+        settings=app.config["SETTINGS"],
+    )

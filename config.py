@@ -1,0 +1,104 @@
+"""Settings read from environment variables, with safe defaults for the embedded SQLite database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production by Settings.check()
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe for the chosen environment."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def default_shared_data() -> Path | None:
+    """Return the shared public data folder beside the repository, if it is there."""
+    candidate = ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app, the CLI and the scheduler need, decided once at start-up."""
+
+    env: str = "development"
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'tracker.db'}"
+    secret_key: str = DEV_SECRET
+    session_idle_minutes: int = 30
+    session_cookie_secure: bool = False
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    council_name: str = "London Borough of Hammersmith & Fulham"
+    service_name: str = "Licensing and premises enforcement"
+    page_size: int = 50
+    max_upload_mb: int = 10
+    shared_data_dir: Path | None = field(default_factory=default_shared_data)
+    assets_dir: Path = ROOT / "node_modules"
+    sql_echo: bool = False
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment (or a given mapping), then check they are safe."""
+        e: Mapping[str, str] = os.environ if env is None else env
+        shared = e.get("SHARED_DATA_DIR")
+        settings = cls(
+            env=e.get("APP_ENV", "development"),
+            database_url=e.get("DATABASE_URL") or cls.database_url,
+            secret_key=e.get("SECRET_KEY") or DEV_SECRET,
+            session_idle_minutes=_int(e, "SESSION_IDLE_MINUTES", 30),
+            session_cookie_secure=_bool(
+                e.get("SESSION_COOKIE_SECURE"), e.get("APP_ENV") == "production"
+            ),
+            login_max_failures=_int(e, "LOGIN_MAX_FAILURES", 5),
+            login_lockout_minutes=_int(e, "LOGIN_LOCKOUT_MINUTES", 15),
+            council_name=e.get("COUNCIL_NAME") or cls.council_name,
+            service_name=e.get("SERVICE_NAME") or cls.service_name,
+            page_size=_int(e, "PAGE_SIZE", 50),
+            max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
+            shared_data_dir=Path(shared) if shared else default_shared_data(),
+            assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
+            sql_echo=_bool(e.get("SQL_ECHO"), False),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe in production."""
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ConfigError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when APP_ENV=production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ConfigError("APP_ENV=production needs DATABASE_URL for PostgreSQL")
+        if self.session_idle_minutes < 1:
+            raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+        if self.page_size < 1 or self.page_size > 500:
+            raise ConfigError("PAGE_SIZE must be between 1 and 500")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed (tests and commands use this)."""
+        return replace(self, **changes)

@@ -1,0 +1,1 @@
+"""The domain: models, access policy, rules and workflows. Never imports Flask or the web layer."""

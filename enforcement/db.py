@@ -1,0 +1,55 @@
+"""Engines and sessions built from a URL, with the settings each database needs to be safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+IMMEDIATE = "tracker_begin_immediate"
+
+
+def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite switch on foreign keys and WAL and take control of BEGIN.
+
+    pysqlite's own transaction handling defers BEGIN and loses updates under concurrent
+    writers, so we emit BEGIN ourselves: BEGIN IMMEDIATE on a connection marked for
+    writing (see :func:`writer`), a plain BEGIN otherwise.
+    """
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {})
+        kwargs["connect_args"].setdefault("timeout", 30)
+        kwargs["connect_args"].setdefault("check_same_thread", False)
+        engine = create_engine(url, echo=echo, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, echo=echo, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """Return a view of the engine whose transactions take the write lock at once on SQLite."""
+    return engine.execution_options(**{IMMEDIATE: True})
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory that keeps loaded values after commit (views render after it)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

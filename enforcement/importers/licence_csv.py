@@ -1,0 +1,314 @@
+"""Parse premises licence registers published in the LGA/esd open data CSV schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Columns the header must have; every other schema column may be absent.
+REQUIRED_COLUMNS: tuple[str, ...] = ("CaseReference", "CaseDate", "PremisesName")
+KNOWN_COLUMNS: tuple[str, ...] = (
+    "ExtractDate",
+    "OrganisationURI",
+    "OrganisationLabel",
+    "CaseReference",
+    "CaseDate",
+    "ServiceTypeURI",
+    "ServiceTypeLabel",
+    "PremisesName",
+    "LocationText",
+    "Postcode",
+    "EntertainmentTypeURI",
+    "EntertainmentTypeLabel",
+    "LateNightRefreshment",
+    "AlcoholSupply",
+    "OpeningHours",
+    "StatusURI",
+    "StatusLabel",
+    "LicenceStartDate",
+    "LicenceEndDate",
+    "OnPremisesAlcoholSale",
+    "OffPremisesAlcoholSale",
+    "LicenceHolder",
+    "LicenceHolderAddress",
+    "LicenceHolderPostcode",
+    "ApplicantTypeURI",
+    "ApplicantTypeLabel",
+    "DesignatedPremisesSupervisor",
+    "SupervisorLicenceNo",
+    "SupervisorAddress",
+    "SupervisorPostcode",
+    "Conditions",
+    "DecisionDate",
+    "DecidedBy",
+    "LicenceURL",
+    "UPRN",
+    "GeoPointLicensingURL",
+)
+_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
+_UPRN = re.compile(r"\d{1,12}")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem with one field of one CSV record; `line` is where the record starts (header = 1)."""
+
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LicenceRow:
+    """One premises licence record, typed; text is trimmed and runs of spaces collapsed.
+
+    Holder and supervisor addresses are personal data the tracker does not need from an import,
+    so they are not carried; `licence_holder` is kept because the register names the holder.
+    """
+
+    line: int
+    organisation_uri: str | None
+    organisation_label: str | None
+    extract_date: date | None
+    case_reference: str
+    case_date: date | None
+    service_type: str | None
+    premises_name: str | None
+    location_text: str | None
+    postcode: str | None
+    entertainment_types: tuple[str, ...]
+    late_night_refreshment: bool | None
+    alcohol_supply: bool | None
+    on_premises_alcohol_sale: bool | None
+    off_premises_alcohol_sale: bool | None
+    opening_hours: str | None
+    status_label: str | None
+    start: date | None
+    end: date | None
+    licence_holder: str | None
+    conditions: tuple[str, ...]
+    decision_date: date | None
+    decided_by: str | None
+    licence_url: str | None
+    uprn: str | None
+
+
+class _FieldError(ValueError):
+    pass
+
+
+def _collapse(value: str) -> str:
+    # Published registers carry stray double spaces ("Premises  licence"); they are noise.
+    return " ".join(value.split())
+
+
+def _optional_text(value: str) -> str | None:
+    return _collapse(value) or None
+
+
+def _date(value: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise _FieldError(f"{text!r} is not a date in the form dd/mm/yyyy")
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise _FieldError(f"{text!r} is not a real date ({exc})") from exc
+
+
+def _boolean(value: str) -> bool | None:
+    text = value.strip().lower()
+    if not text:
+        return None
+    if text not in _BOOLEANS:
+        raise _FieldError(f"{value.strip()!r} is not one of Yes, No, True or False")
+    return _BOOLEANS[text]
+
+
+def _list(value: str) -> tuple[str, ...]:
+    # Empty items are dropped: real files end lists with a stray "|" ("Recorded music|").
+    return tuple(item for part in value.split("|") if (item := _collapse(part)))
+
+
+def _postcode(value: str) -> str | None:
+    return _collapse(value).upper() or None
+
+
+def _uprn(value: str) -> str | None:
+    text = value.strip()
+    if not text:
+        return None
+    if _UPRN.fullmatch(text) is None:
+        raise _FieldError(f"{text!r} is not a UPRN (up to 12 digits)")
+    return text
+
+
+class _RowReader:
+    """Reads typed fields from one record, collecting an error per bad field instead of stopping."""
+
+    def __init__(self, line: int, values: Mapping[str, str]) -> None:
+        self.line = line
+        self.values = values
+        self.errors: list[RowError] = []
+
+    def get(self, column: str, convert: Callable[[str], T], default: T) -> T:
+        try:
+            return convert(self.values.get(column, ""))
+        except _FieldError as exc:
+            self.errors.append(RowError(self.line, column, str(exc)))
+            return default
+
+    def required(self, column: str) -> str:
+        text = _collapse(self.values.get(column, ""))
+        if not text:
+            self.errors.append(RowError(self.line, column, "is empty"))
+        return text
+
+
+def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[RowError]]:
+    r = _RowReader(line, values)
+    row = LicenceRow(
+        line=line,
+        organisation_uri=r.get("OrganisationURI", _optional_text, None),
+        organisation_label=r.get("OrganisationLabel", _optional_text, None),
+        extract_date=r.get("ExtractDate", _date, None),
+        case_reference=r.required("CaseReference"),
+        case_date=r.get("CaseDate", _date, None),
+        service_type=r.get("ServiceTypeLabel", _optional_text, None),
+        premises_name=r.get("PremisesName", _optional_text, None),
+        location_text=r.get("LocationText", _optional_text, None),
+        postcode=r.get("Postcode", _postcode, None),
+        entertainment_types=r.get("EntertainmentTypeLabel", _list, ()),
+        late_night_refreshment=r.get("LateNightRefreshment", _boolean, None),
+        alcohol_supply=r.get("AlcoholSupply", _boolean, None),
+        on_premises_alcohol_sale=r.get("OnPremisesAlcoholSale", _boolean, None),
+        off_premises_alcohol_sale=r.get("OffPremisesAlcoholSale", _boolean, None),
+        # Free text such as "m-su 0800-0230  fs 1700-0200": kept as written, only trimmed.
+        opening_hours=values.get("OpeningHours", "").strip() or None,
+        status_label=r.get("StatusLabel", _optional_text, None),
+        start=r.get("LicenceStartDate", _date, None),
+        end=r.get("LicenceEndDate", _date, None),
+        licence_holder=r.get("LicenceHolder", _optional_text, None),
+        conditions=r.get("Conditions", _list, ()),
+        decision_date=r.get("DecisionDate", _date, None),
+        decided_by=r.get("DecidedBy", _optional_text, None),
+        licence_url=r.get("LicenceURL", _optional_text, None),
+        uprn=r.get("UPRN", _uprn, None),
+    )
+    # Real registers list some premises by address alone; with neither, nothing identifies it.
+    if row.premises_name is None and row.location_text is None:
+        r.errors.append(RowError(line, "PremisesName", "is empty, and so is LocationText"))
+    if row.start is not None and row.end is not None and row.end < row.start:
+        r.errors.append(
+            RowError(line, "LicenceEndDate", f"ends {row.end:%d/%m/%Y}, before it starts")
+        )
+    return row, r.errors
+
+
+def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
+    """Map header cells onto schema names, tolerating case, spaces and a byte order mark."""
+    canonical = {name.lower(): name for name in KNOWN_COLUMNS}
+    names = [canonical.get(cell.strip().lstrip("\ufeff").lower(), cell.strip()) for cell in cells]
+    errors = [
+        RowError(1, name, "column appears more than once")
+        for name in sorted({n for n in names if n and names.count(n) > 1})
+    ]
+    errors += [
+        RowError(1, name, "required column is missing")
+        for name in REQUIRED_COLUMNS
+        if name not in names
+    ]
+    return names, errors
+
+
+def decode_licence_csv(data: bytes) -> str:
+    """Decode a downloaded register: UTF-8 (with or without BOM), else Windows-1252.
+
+    Councils export from Excel, so Windows-1252 is common (the esd example file is in it).
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # Five byte values are undefined in cp1252; Latin-1 maps every byte, so nothing is lost.
+        return data.decode("latin-1")
+
+
+def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
+    """Parse a premises licence CSV into typed rows and a list of every problem found.
+
+    Dates are dd/mm/yyyy; booleans Yes/No/True/False in any case, or empty for unknown; lists
+    (conditions, entertainment types) are separated by "|". A record with any error is left out
+    of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
+    organisation. Parsing goes on after a bad record, so one pass reports them all.
+    Use `decode_licence_csv` first when starting from bytes.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[LicenceRow] = []
+    errors: list[RowError] = []
+    try:
+        header_cells = next(reader, None)
+        if header_cells is None or not any(cell.strip() for cell in header_cells):
+            return [], [RowError(1, None, "the file is empty: expected a header row")]
+        names, header_errors = _header(header_cells)
+        if header_errors:
+            return [], header_errors
+        first_seen: dict[tuple[str, str, date | None], int] = {}
+        line = reader.line_num + 1
+        for cells in reader:
+            start_line, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            # Trailing empty cells past the header are spreadsheet residue; anything else means
+            # the values no longer line up with their columns.
+            if len(cells) < len(names) or any(c.strip() for c in cells[len(names) :]):
+                errors.append(
+                    RowError(
+                        start_line,
+                        None,
+                        f"has {len(cells)} values but the header has {len(names)} columns",
+                    )
+                )
+                continue
+            values = dict(zip(names, cells, strict=False))
+            row, row_errors = _read_row(start_line, values)
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            organisation = (row.organisation_uri or row.organisation_label or "").lower()
+            key = (organisation, row.case_reference, row.case_date)
+            if key in first_seen:
+                when = f"{row.case_date:%d/%m/%Y}" if row.case_date else "no date"
+                errors.append(
+                    RowError(
+                        start_line,
+                        "CaseReference",
+                        f"case {row.case_reference} of {when} repeats line {first_seen[key]}",
+                    )
+                )
+                continue
+            first_seen[key] = start_line
+            rows.append(row)
+    except csv.Error as exc:
+        # The csv module cannot resynchronise after, e.g., a NUL byte: report where and stop.
+        errors.append(RowError(reader.line_num, None, f"unreadable CSV: {exc}"))
+    return rows, errors

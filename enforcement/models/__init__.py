@@ -1,0 +1,32 @@
+"""All models, imported here so the metadata is complete for Alembic and the tests."""
+
+from enforcement.models.audit import AuditEvent
+from enforcement.models.base import Base, UTCDateTime
+from enforcement.models.licences import Licence, LicenceCondition
+from enforcement.models.people import (
+    Organisation,
+    SignInAttempt,
+    User,
+    UserRole,
+    UserSession,
+    UserWard,
+)
+from enforcement.models.places import Language, Premises, PremisesLanguage, Ward
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Language",
+    "Licence",
+    "LicenceCondition",
+    "Organisation",
+    "Premises",
+    "PremisesLanguage",
+    "SignInAttempt",
+    "UTCDateTime",
+    "User",
+    "UserRole",
+    "UserSession",
+    "UserWard",
+    "Ward",
+]

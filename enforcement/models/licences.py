@@ -1,0 +1,58 @@
+"""Licences held for premises, and their conditions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from enforcement.models.base import Base, UTCDateTime
+
+
+class Licence(Base):
+    __tablename__ = "licences"
+    __table_args__ = (
+        UniqueConstraint("regime", "reference"),
+        Index("ix_licences_premises_id_status", "premises_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    regime: Mapped[str] = mapped_column(String(30))
+    reference: Mapped[str] = mapped_column(String(60))
+    holder_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    granted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    opening_hours: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    conditions: Mapped[list[LicenceCondition]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="LicenceCondition.number",
+        back_populates="licence",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LicenceCondition(Base):
+    """One condition of a licence, a record of its own so an inspection can say which was breached."""
+
+    __tablename__ = "licence_conditions"
+    __table_args__ = (UniqueConstraint("licence_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    licence: Mapped[Licence] = relationship(back_populates="conditions", lazy="raise")

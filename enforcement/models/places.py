@@ -1,0 +1,95 @@
+"""Wards, premises and the languages spoken at them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from enforcement.models.base import Base, UTCDateTime
+
+
+class Ward(Base):
+    """An electoral ward boundary, valid for a period (boundaries change)."""
+
+    __tablename__ = "wards"
+    __table_args__ = (UniqueConstraint("code", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    boundary_geojson: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Language(Base):
+    """A language a premises may need the anti-trafficking poster in."""
+
+    __tablename__ = "languages"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class PremisesLanguage(Base):
+    __tablename__ = "premises_languages"
+
+    premises_id: Mapped[int] = mapped_column(
+        ForeignKey("premises.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_code: Mapped[str] = mapped_column(ForeignKey("languages.code"), primary_key=True)
+
+
+class Premises(Base):
+    """A place that trades, or is suspected of trading, identified by UPRN where known."""
+
+    __tablename__ = "premises"
+    __table_args__ = (
+        Index("ix_premises_ward_id_name", "ward_id", "name_sort"),
+        Index("ix_premises_type_name", "premises_type", "name_sort"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uprn: Mapped[str | None] = mapped_column(String(12), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_sort: Mapped[str] = mapped_column(String(200), index=True)
+    trading_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    town: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    postcode_key: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    search_text: Mapped[str] = mapped_column(Text)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"), nullable=True)
+    premises_type: Mapped[str] = mapped_column(String(40))
+    source_ref: Mapped[str | None] = mapped_column(String(60), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    ward: Mapped[Ward | None] = relationship(lazy="raise")
+    language_rows: Mapped[list[PremisesLanguage]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def has_location(self) -> bool:
+        return self.longitude is not None and self.latitude is not None

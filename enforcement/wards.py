@@ -1,0 +1,130 @@
+"""Ward boundaries in the database, and deriving a premises' ward from its location."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from shapely.geometry import mapping, shape
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from enforcement import audit
+from enforcement.access import Actor, Permission, require
+from enforcement.models import Premises, Ward
+from geo.wards import WardBoundary, WardIndex
+
+
+@dataclass(frozen=True)
+class WardLocator:
+    """Finds the ward row a point falls in, for the boundary set in force on one date."""
+
+    index: WardIndex
+    ids_by_code: dict[str, int]
+
+    def ward_id(self, longitude: float | None, latitude: float | None) -> int | None:
+        if longitude is None or latitude is None:
+            return None
+        code = self.index.locate(longitude, latitude)
+        return None if code is None else self.ids_by_code.get(code)
+
+
+def wards_in_force(session: Session, on: date) -> list[Ward]:
+    """Return the wards whose validity covers the given date, by name."""
+    return list(
+        session.scalars(
+            select(Ward)
+            .where(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
+            .order_by(Ward.name)
+        )
+    )
+
+
+def boundary_of(ward: Ward) -> WardBoundary:
+    return WardBoundary(
+        code=ward.code, name=ward.name, geometry=shape(json.loads(ward.boundary_geojson))
+    )
+
+
+_cache: dict[tuple[object, ...], WardLocator] = {}
+
+
+def locator(session: Session, on: date) -> WardLocator:
+    """Return a locator for the wards in force on a date, reusing one built for the same set."""
+    wards = wards_in_force(session, on)
+    # Keyed by content, not by database: two databases may number different wards alike.
+    key = tuple((w.id, w.code, hash(w.boundary_geojson)) for w in wards)
+    found = _cache.get(key)
+    if found is None:
+        found = WardLocator(
+            WardIndex([boundary_of(w) for w in wards]), {w.code: w.id for w in wards}
+        )
+        if len(_cache) > 16:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def replace_wards(
+    session: Session, actor: Actor, now: datetime, boundaries: list[WardBoundary], valid_from: date
+) -> dict[str, int]:
+    """Retire the current boundary set, add a new one and reassign every located premises.
+
+    Returns counts: wards added, premises moved, premises now outside every ward.
+    """
+    require(actor, Permission.REFERENCE_MANAGE)
+    session.execute(
+        update(Ward)
+        .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
+        .values(valid_to=valid_from - timedelta(days=1))
+    )
+    for b in boundaries:
+        session.add(
+            Ward(
+                code=b.code,
+                name=b.name,
+                boundary_geojson=json.dumps(mapping(b.geometry)),
+                valid_from=valid_from,
+                valid_to=None,
+            )
+        )
+    session.flush()
+    loc = locator(session, valid_from)
+    moved = outside = 0
+    rows = session.execute(
+        select(Premises.id, Premises.longitude, Premises.latitude, Premises.ward_id).where(
+            Premises.longitude.is_not(None), Premises.latitude.is_not(None)
+        )
+    ).all()
+    codes = loc.index.locate_many(
+        [(r[1] or 0.0, r[2] or 0.0) for r in rows]
+    )  # both set: filtered above
+    changes: list[dict[str, object]] = []
+    for (pid, _lon, _lat, old), code in zip(rows, codes, strict=True):
+        new = None if code is None else loc.ids_by_code.get(code)
+        if new is None:
+            outside += 1
+        if new != old:
+            moved += 1
+            changes.append({"pid": pid, "wid": new})
+    for change in changes:
+        session.execute(
+            update(Premises)
+            .where(Premises.id == change["pid"])
+            .values(ward_id=change["wid"], version=Premises.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    summary = {"wards": len(boundaries), "moved": moved, "outside": outside}
+    audit.record(
+        session,
+        actor,
+        now,
+        action="wards.replace",
+        entity_type="ward",
+        entity_id=None,
+        summary=f"Loaded {len(boundaries)} wards valid from {valid_from:%d %B %Y}; "
+        f"{moved} premises reassigned, {outside} outside every ward",
+        after={"codes": sorted(b.code for b in boundaries), "valid_from": valid_from.isoformat()},
+    )
+    return summary

@@ -1,0 +1,1 @@
+"""Ward boundaries, coordinate systems and point-in-ward lookups; imports nothing of the app's."""

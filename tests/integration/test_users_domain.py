@@ -1,0 +1,142 @@
+"""Users, passwords, throttling and server-side sessions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from builders import NOW, PASSWORD, SYSTEM, make_org, make_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement import users
+from enforcement.errors import AccountLocked, Forbidden, StaleEdit, ValidationFailed
+from enforcement.models import AuditEvent, User
+
+LOCK = timedelta(minutes=15)
+
+
+def auth(session: Session, email: str, password: str, at: object = NOW) -> User:
+    return users.authenticate(
+        session, at, email, password, ip_address="127.0.0.1", max_failures=3, lockout=LOCK
+    )  # type: ignore[arg-type]
+
+
+def test_password_is_hashed_with_argon2_and_verifies(session: Session) -> None:
+    user = make_user(session, email="a@example.gov.uk")
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    assert auth(session, "A@Example.gov.uk ", PASSWORD).id == user.id
+
+
+def test_wrong_password_and_unknown_address_get_the_same_message(session: Session) -> None:
+    make_user(session, email="b@example.gov.uk")
+    with pytest.raises(users.InvalidCredentials) as wrong_pw:
+        auth(session, "b@example.gov.uk", "not the password")
+    with pytest.raises(users.InvalidCredentials) as no_user:
+        auth(session, "nobody@example.gov.uk", PASSWORD)
+    assert wrong_pw.value.message == no_user.value.message
+
+
+def test_throttled_after_repeated_failures_even_with_the_right_password(session: Session) -> None:
+    make_user(session, email="c@example.gov.uk")
+    for i in range(3):
+        with pytest.raises(users.InvalidCredentials):
+            auth(session, "c@example.gov.uk", "guess", NOW + timedelta(seconds=i))
+    with pytest.raises(AccountLocked):
+        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(minutes=1))
+    # After the lockout window the right password works again.
+    assert (
+        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(minutes=20)).email
+        == "c@example.gov.uk"
+    )
+
+
+def test_deactivated_user_cannot_sign_in_and_sessions_are_revoked(session: Session) -> None:
+    admin = users.actor_for(make_user(session, "admin"))
+    user = make_user(session, email="d@example.gov.uk")
+    token = users.start_session(session, user, NOW, None)
+    assert users.live_session(session, token, NOW, max_age=timedelta(hours=12)) is not None
+    users.set_active(session, admin, NOW, user.id, False)
+    assert users.live_session(session, token, NOW, max_age=timedelta(hours=12)) is None
+    with pytest.raises(users.InvalidCredentials):
+        auth(session, "d@example.gov.uk", PASSWORD)
+
+
+def test_sign_out_revokes_the_session(session: Session) -> None:
+    user = make_user(session)
+    token = users.start_session(session, user, NOW, None)
+    users.end_session(session, token, NOW, users.actor_for(user))
+    assert users.live_session(session, token, NOW, max_age=timedelta(hours=12)) is None
+
+
+def test_reset_password_forces_a_change_and_audits_without_the_password(session: Session) -> None:
+    admin = users.actor_for(make_user(session, "admin"))
+    user = make_user(session, email="e@example.gov.uk")
+    users.reset_password(session, admin, NOW, user.id, "temporary-password-1")
+    assert user.must_change_password
+    assert auth(session, "e@example.gov.uk", "temporary-password-1").id == user.id
+    trail = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.reset_password")
+    ).one()
+    assert "temporary-password-1" not in (trail.after_json or "") + (trail.before_json or "")
+
+
+def test_only_admins_manage_users(session: Session) -> None:
+    officer = users.actor_for(make_user(session, "licensing_officer", "supervisor"))
+    org = make_org(session)
+    with pytest.raises(Forbidden):
+        users.create_user(
+            session,
+            officer,
+            NOW,
+            users.UserInput("x@example.gov.uk", "X", org.id, frozenset({"admin"}), frozenset()),
+            password=PASSWORD,
+        )
+
+
+def test_roles_combine_and_update_bumps_version(session: Session) -> None:
+    admin = users.actor_for(make_user(session, "admin"))
+    user = make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
+    v = user.version
+    users.update_user(
+        session,
+        admin,
+        NOW,
+        user.id,
+        v,
+        users.UserInput(
+            user.email,
+            "Renamed",
+            user.organisation_id,
+            frozenset({"ward_officer", "intel_analyst"}),
+            frozenset({"E05999901", "E05999902"}),
+        ),
+    )
+    assert user.roles == {"ward_officer", "intel_analyst"}
+    assert user.ward_codes == {"E05999901", "E05999902"}
+    assert user.version > v
+    with pytest.raises(StaleEdit):
+        users.update_user(
+            session,
+            admin,
+            NOW,
+            user.id,
+            v,
+            users.UserInput(
+                user.email, "Again", user.organisation_id, frozenset({"ward_officer"}), frozenset()
+            ),
+        )
+
+
+def test_user_validation_reports_each_field(session: Session) -> None:
+    make_user(session, email="taken@example.gov.uk")
+    with pytest.raises(ValidationFailed) as err:
+        users.create_user(
+            session,
+            SYSTEM,
+            NOW,
+            users.UserInput("taken@example.gov.uk", "", 999999, frozenset({"wizard"}), frozenset()),
+            password="short",
+        )
+    assert set(err.value.errors) == {"email", "display_name", "organisation_id", "roles"}
+    assert session.scalar(select(func.count()).select_from(User)) == 1

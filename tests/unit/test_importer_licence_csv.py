@@ -1,0 +1,307 @@
+"""The LGA/esd premises licence CSV parser: typed rows, and every bad row reported."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shared_data import require_shared_data
+
+from enforcement.importers.licence_csv import (
+    KNOWN_COLUMNS,
+    LicenceRow,
+    RowError,
+    decode_licence_csv,
+    parse_licence_csv,
+)
+
+HEADER = ",".join(KNOWN_COLUMNS)
+ORG = "http://opendatacommunities.org/id/district-council/example"
+
+
+def record(**values: str) -> str:
+    """Return one CSV line in schema column order, quoting as a spreadsheet would."""
+    defaults = {
+        "OrganisationURI": ORG,
+        "OrganisationLabel": "Example",
+        "CaseReference": "PL/0001",
+        "CaseDate": "01/02/2020",
+        "PremisesName": "The Crown",
+    }
+    defaults.update(values)
+    cells = []
+    for column in KNOWN_COLUMNS:
+        value = defaults.get(column, "")
+        needs_quotes = any(ch in value for ch in ',"\n')
+        cells.append('"' + value.replace('"', '""') + '"' if needs_quotes else value)
+    return ",".join(cells)
+
+
+def csv_text(*lines: str, header: str = HEADER) -> str:
+    return "\n".join([header, *lines]) + "\n"
+
+
+def test_a_full_row_is_typed() -> None:
+    text = csv_text(
+        record(
+            ExtractDate="25/05/2014",
+            ServiceTypeLabel="Premises  licence",
+            PremisesName="  The   Crown ",
+            LocationText="1 High Street, Example",
+            Postcode="ng1  4bt",
+            EntertainmentTypeLabel="Live music|Recorded music|",
+            LateNightRefreshment="Yes",
+            AlcoholSupply="false",
+            OnPremisesAlcoholSale="TRUE",
+            OffPremisesAlcoholSale="no",
+            OpeningHours="su-th 1700-0100  fs 1700-0200",
+            StatusLabel="Current",
+            LicenceStartDate="1/3/2020",
+            LicenceEndDate="28/02/2025",
+            LicenceHolder="Example Taverns Ltd",
+            Conditions="CCTV at the door | Challenge 25 ||No glass outside",
+            DecisionDate="15/02/2020",
+            DecidedBy="Licensing Sub-Committee",
+            UPRN="100031234567",
+        )
+    )
+    rows, errors = parse_licence_csv(text)
+    assert errors == []
+    assert rows == [
+        LicenceRow(
+            line=2,
+            organisation_uri=ORG,
+            organisation_label="Example",
+            extract_date=date(2014, 5, 25),
+            case_reference="PL/0001",
+            case_date=date(2020, 2, 1),
+            service_type="Premises licence",
+            premises_name="The Crown",
+            location_text="1 High Street, Example",
+            postcode="NG1 4BT",
+            entertainment_types=("Live music", "Recorded music"),
+            late_night_refreshment=True,
+            alcohol_supply=False,
+            on_premises_alcohol_sale=True,
+            off_premises_alcohol_sale=False,
+            opening_hours="su-th 1700-0100  fs 1700-0200",
+            status_label="Current",
+            start=date(2020, 3, 1),
+            end=date(2025, 2, 28),
+            licence_holder="Example Taverns Ltd",
+            conditions=("CCTV at the door", "Challenge 25", "No glass outside"),
+            decision_date=date(2020, 2, 15),
+            decided_by="Licensing Sub-Committee",
+            licence_url=None,
+            uprn="100031234567",
+        )
+    ]
+
+
+def test_empty_optional_fields_are_none_or_empty() -> None:
+    [row], errors = parse_licence_csv(csv_text(record(CaseDate="")))
+    assert errors == []
+    assert row.case_date is None
+    assert row.alcohol_supply is None and row.late_night_refreshment is None
+    assert row.conditions == () and row.entertainment_types == ()
+    assert row.start is None and row.uprn is None and row.postcode is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Yes", True), ("YES", True), ("true", True), ("True", True), (" no ", False),
+     ("FALSE", False), ("", None)],
+)  # fmt: skip
+def test_booleans_in_any_case(text: str, expected: bool | None) -> None:
+    [row], errors = parse_licence_csv(csv_text(record(AlcoholSupply=text)))
+    assert errors == []
+    assert row.alcohol_supply is expected
+
+
+@pytest.mark.parametrize("text", ["Y", "1", "maybe", "Yes please"])
+def test_other_boolean_words_are_errors(text: str) -> None:
+    rows, errors = parse_licence_csv(csv_text(record(LateNightRefreshment=text)))
+    assert rows == []
+    [error] = errors
+    assert (error.line, error.field) == (2, "LateNightRefreshment")
+    assert repr(text) in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2020-02-01", "dd/mm/yyyy"),
+        ("01/02/20", "dd/mm/yyyy"),
+        ("31/02/2020", "not a real date"),
+        ("00/01/2020", "not a real date"),
+        ("soon", "dd/mm/yyyy"),
+    ],
+)
+def test_bad_dates_are_explained(text: str, message: str) -> None:
+    _, [error] = parse_licence_csv(csv_text(record(LicenceStartDate=text)))
+    assert error.field == "LicenceStartDate"
+    assert message in error.message
+
+
+@settings(deadline=None, database=None)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+def test_any_real_date_round_trips(day: date) -> None:
+    [row], errors = parse_licence_csv(csv_text(record(CaseDate=day.strftime("%d/%m/%Y"))))
+    assert errors == []
+    assert row.case_date == day
+
+
+def test_every_bad_row_and_field_is_reported() -> None:
+    text = csv_text(
+        record(CaseReference="A1"),
+        record(CaseReference="", PremisesName="", LocationText=""),
+        record(CaseReference="A3", CaseDate="30/02/2020", AlcoholSupply="maybe", UPRN="12x"),
+        record(CaseReference="A4", LicenceStartDate="01/01/2021", LicenceEndDate="01/01/2020"),
+        record(CaseReference="A5"),
+    )
+    rows, errors = parse_licence_csv(text)
+    assert [r.case_reference for r in rows] == ["A1", "A5"]
+    assert [(e.line, e.field) for e in errors] == [
+        (3, "CaseReference"),
+        (3, "PremisesName"),
+        (4, "CaseDate"),
+        (4, "AlcoholSupply"),
+        (4, "UPRN"),
+        (5, "LicenceEndDate"),
+    ]
+    assert all(e.message for e in errors)
+    assert str(errors[-1]).startswith("line 5, LicenceEndDate: ")
+
+
+def test_premises_known_only_by_address_are_kept() -> None:
+    [row], errors = parse_licence_csv(
+        csv_text(record(PremisesName="", LocationText="14 Heathcote Street"))
+    )
+    assert errors == []
+    assert row.premises_name is None and row.location_text == "14 Heathcote Street"
+
+
+def test_duplicate_case_within_an_organisation_is_an_error() -> None:
+    text = csv_text(
+        record(CaseReference="PL/7", CaseDate="01/02/2020", PremisesName="First"),
+        record(CaseReference="PL/7", CaseDate="01/02/2020", PremisesName="Second"),
+    )
+    rows, [error] = parse_licence_csv(text)
+    assert [r.premises_name for r in rows] == ["First"]
+    assert (error.line, error.field) == (3, "CaseReference")
+    assert "PL/7" in error.message and "line 2" in error.message
+
+
+def test_same_reference_on_another_date_or_in_another_organisation_is_fine() -> None:
+    text = csv_text(
+        record(CaseReference="PL/7", CaseDate="01/02/2020"),
+        record(CaseReference="PL/7", CaseDate="02/02/2020"),
+        record(CaseReference="PL/7", CaseDate="01/02/2020", OrganisationURI=ORG + "-other"),
+    )
+    rows, errors = parse_licence_csv(text)
+    assert errors == []
+    assert len(rows) == 3
+
+
+def test_line_numbers_count_physical_lines_across_quoted_newlines() -> None:
+    text = csv_text(
+        record(CaseReference="A1", LocationText="Unit 2\nThe Arcade"),
+        record(CaseReference="A2", CaseDate="not a date"),
+    )
+    rows, [error] = parse_licence_csv(text)
+    assert rows[0].location_text == "Unit 2 The Arcade"
+    assert error.line == 4
+
+
+def test_rows_with_the_wrong_number_of_values_are_errors() -> None:
+    text = csv_text(
+        "PL/1,01/01/2020",
+        record(CaseReference="PL/2") + ",surplus",
+        record(CaseReference="PL/3") + ",,",
+    )
+    rows, errors = parse_licence_csv(text)
+    assert [r.case_reference for r in rows] == ["PL/3"]
+    assert [(e.line, e.field) for e in errors] == [(2, None), (3, None)]
+    assert "header has 36 columns" in errors[0].message
+
+
+def test_blank_lines_are_skipped() -> None:
+    rows, errors = parse_licence_csv(csv_text("", record(), "   "))
+    assert errors == [] and len(rows) == 1
+    assert rows[0].line == 3
+
+
+def test_header_is_matched_loosely_and_extra_columns_are_ignored() -> None:
+    header = "\ufeffcasereference, CASEDATE ,PremisesName,Notes"
+    [row], errors = parse_licence_csv(csv_text("PL/1,01/02/2020,The Crown,anything", header=header))
+    assert errors == []
+    assert (row.case_reference, row.case_date, row.premises_name) == (
+        "PL/1",
+        date(2020, 2, 1),
+        "The Crown",
+    )
+    assert row.organisation_uri is None
+
+
+def test_header_problems_are_all_reported_and_stop_the_import() -> None:
+    rows, errors = parse_licence_csv(csv_text("x,y,z", header="CaseReference,Postcode,Postcode"))
+    assert rows == []
+    assert errors == [
+        RowError(1, "Postcode", "column appears more than once"),
+        RowError(1, "CaseDate", "required column is missing"),
+        RowError(1, "PremisesName", "required column is missing"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", " , ,\n"])
+def test_an_empty_file_is_an_error(text: str) -> None:
+    rows, [error] = parse_licence_csv(text)
+    assert rows == [] and error.line == 1
+
+
+def test_decoding_accepts_utf8_with_bom_and_windows_1252() -> None:
+    assert decode_licence_csv("\ufeffCafé".encode()) == "Café"
+    assert decode_licence_csv("O\u2019Rourkes Café".encode("cp1252")) == "O\u2019Rourkes Café"
+    assert decode_licence_csv(b"\x81") == "\x81"
+
+
+# --- the real example file ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_rows() -> tuple[list[LicenceRow], list[RowError]]:
+    path = require_shared_data() / "premises" / "example-premises-licences.csv"
+    return parse_licence_csv(decode_licence_csv(Path(path).read_bytes()))
+
+
+def test_real_example_parses_completely(
+    example_rows: tuple[list[LicenceRow], list[RowError]],
+) -> None:
+    rows, errors = example_rows
+    assert errors == []
+    assert len(rows) == 1256
+    assert {r.service_type for r in rows} == {"Premises licence"}
+    assert {r.organisation_label for r in rows} == {"Nottinghamshire"}
+    assert all(isinstance(r.alcohol_supply, bool) for r in rows)
+    assert all(r.case_date is not None and r.start is not None for r in rows)
+    # Two licences name no premises, only an address.
+    assert sum(r.premises_name is None for r in rows) == 2
+
+
+def test_real_example_quirks_are_smoothed(
+    example_rows: tuple[list[LicenceRow], list[RowError]],
+) -> None:
+    rows, _ = example_rows
+    first = rows[0]
+    assert first.premises_name == "Nottingham Trent University"
+    assert first.opening_hours == "m-su 0800-0230"
+    assert first.late_night_refreshment is True
+    assert len(first.entertainment_types) == 7
+    # Lists ending in a stray "|" leave no empty entry behind.
+    assert all("" not in r.entertainment_types for r in rows)
+    # The file is Windows-1252: curly apostrophes and accents come through.
+    names = {r.premises_name for r in rows}
+    assert "Café Sutra" in names and "O\u2019Rourkes" in names
