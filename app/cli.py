@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from enforcement import demo, users, wards
@@ -18,17 +21,20 @@ from enforcement.vocab import OrganisationKind, Role
 from geo.wards import BoundaryError, load_geojson, load_shapefile, validate
 
 
-def _session() -> Session:
-    settings = current_app.config["SETTINGS"]
-    maker = current_app.extensions.get("session_maker")
-    if maker is not None and "engine" not in current_app.extensions:
-        return maker(True)  # type: ignore[no-any-return]
-    return session_factory(writer(make_engine(settings.database_url)))()
+@contextmanager
+def _session() -> Iterator[Session]:
+    """Open one unit of work for a command, on an engine that is closed afterwards."""
+    engine = make_engine(current_app.config["SETTINGS"].database_url)
+    try:
+        with session_factory(writer(engine))() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
-users_cli = click.Group("users", help="Manage user accounts.")
-demo_cli = click.Group("demo", help="Demo data.")
-wards_cli = click.Group("wards", help="Ward boundaries.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+wards_cli = AppGroup("wards", help="Ward boundaries.")
 
 
 @users_cli.command("create")

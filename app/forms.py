@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import DateField, Field
+from wtforms.utils import unset_value
 
 from enforcement.errors import ValidationFailed
 
@@ -28,3 +30,30 @@ def blank_to_none(value: Any) -> Any:
         value = value.strip()
         return value or None
     return value
+
+
+class GovDateField(DateField):
+    """A day, month and year date whose errors say what to type, and which renders when absent."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        if len(valuelist) != 3 or not all(v.strip() for v in valuelist):
+            self.data = None
+            raise ValueError(
+                f"{self.label.text.removesuffix(' (optional)')} must include a day, month and year"
+            )
+        try:
+            day, month, year = (int(v) for v in valuelist)
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(
+                f"{self.label.text.removesuffix(' (optional)')} must be a real date, like 27 3 2025"
+            ) from None
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        super().process(formdata, data, extra_filters)
+        if self.raw_data == []:  # the widget expects three parts or none
+            self.raw_data = None

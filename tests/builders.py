@@ -112,3 +112,6 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
 def post(client: FlaskClient, path: str, data: dict[str, Any], *, page: str = "/") -> Any:
     """Post a form as a browser would, with the CSRF token from a page of the signed-in session."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, page)})
+
+
+TEST_SECRET_FOR_APPS = "a-test-secret-key-of-more-than-thirty-two-characters"

@@ -12,7 +12,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     FloatField,
     HiddenField,
     IntegerField,
@@ -24,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms import GovDateField
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 
@@ -158,21 +158,21 @@ class LicenceForm(FlaskForm):
         choices=[("", "Select a status"), *LicenceStatus.choices()],
         validators=[InputRequired("Select the licence status")],
     )
-    granted_on = DateField(
+    granted_on = GovDateField(
         "Date granted (optional)",
         description="For example, 27 3 2025",
         widget=GovDateInput(),
         format="%d %m %Y",
         validators=[Optional()],
     )
-    starts_on = DateField(
+    starts_on = GovDateField(
         "Start date (optional)",
         description="For example, 1 4 2025",
         widget=GovDateInput(),
         format="%d %m %Y",
         validators=[Optional()],
     )
-    expires_on = DateField(
+    expires_on = GovDateField(
         "Expiry date (optional)",
         description="Leave blank if the licence does not expire",
         widget=GovDateInput(),

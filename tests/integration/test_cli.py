@@ -1,0 +1,135 @@
+"""The command-line tasks: creating the first administrator, loading the demo, importing wards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import TEST_SECRET, upgrade
+from flask import Flask
+from sqlalchemy import func, select
+
+from app import create_app
+from config import Settings
+from enforcement.db import make_engine
+from enforcement.models import Premises, User, Ward
+
+
+@pytest.fixture
+def cli_app(tmp_path: Path) -> Flask:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    eng.dispose()
+    return create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
+
+
+def _count(app: Flask, model: type) -> int:
+    eng = make_engine(app.config["SETTINGS"].database_url)
+    with eng.connect() as conn:
+        n = conn.scalar(select(func.count()).select_from(model)) or 0
+    eng.dispose()
+    return n
+
+
+def test_users_create_makes_the_first_admin(cli_app: Flask) -> None:
+    runner = cli_app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "First@Council.gov.uk",
+            "--name",
+            "First Admin",
+            "--organisation",
+            "The Council",
+            "--role",
+            "admin",
+            "--password",
+            "a long enough password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created user first@council.gov.uk (admin) in The Council." in result.output
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "first@council.gov.uk",
+            "--name",
+            "Dup",
+            "--organisation",
+            "The Council",
+            "--role",
+            "admin",
+            "--password",
+            "a long enough password",
+        ]
+    )
+    assert again.exit_code != 0 and "already has this email address" in again.output
+    assert _count(cli_app, User) == 1
+
+
+def test_users_create_refuses_a_short_password(cli_app: Flask) -> None:
+    result = cli_app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@council.gov.uk",
+            "--name",
+            "X",
+            "--organisation",
+            "O",
+            "--role",
+            "licensing_officer",
+            "--password",
+            "short",
+        ]
+    )
+    assert result.exit_code != 0 and "at least 12 characters" in result.output
+    assert _count(cli_app, User) == 0
+
+
+def test_demo_loads_once(cli_app: Flask) -> None:
+    runner = cli_app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "licensing@demo.invalid" in first.output and "password:" in first.output
+    premises_count = _count(cli_app, Premises)
+    assert premises_count > 50 and _count(cli_app, User) == 7
+    second = runner.invoke(args=["demo", "load"])
+    assert "already loaded" in second.output and _count(cli_app, Premises) == premises_count
+
+
+def test_demo_without_shared_data_builds_a_fictional_borough(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fictional.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    eng.dispose()
+    app = create_app(
+        Settings(database_url=url, secret_key=TEST_SECRET, testing=True, shared_data_dir=None)
+    )
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert _count(app, Ward) == 12 and _count(app, Premises) == 400
+
+
+def test_wards_import_refuses_overlaps_and_reports_them(cli_app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "bad.geojson"
+    square = [[[0, 0], [0.02, 0], [0.02, 0.02], [0, 0.02], [0, 0]]]
+    shifted = [[[0.01, 0], [0.03, 0], [0.03, 0.02], [0.01, 0.02], [0.01, 0]]]
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        f'{{"type": "Feature", "properties": {{"code": "A1", "name": "A"}}, "geometry": {{"type": "Polygon", "coordinates": {square}}}}},'
+        f'{{"type": "Feature", "properties": {{"code": "B1", "name": "B"}}, "geometry": {{"type": "Polygon", "coordinates": {shifted}}}}}'
+        "]}"
+    )
+    result = cli_app.test_cli_runner().invoke(
+        args=["wards", "import", str(path), "--valid-from", "2026-01-01"]
+    )
+    assert result.exit_code != 0
+    assert "A1" in result.output and "B1" in result.output
+    assert _count(cli_app, Ward) == 0

@@ -1,0 +1,149 @@
+"""Administrators manage users in the app and read the audit log; nobody else can."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from builders import make_org, make_user, make_wards, post, sign_in
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from enforcement.models import AuditEvent, User
+
+
+@pytest.fixture
+def admin(session: Session, client: FlaskClient) -> FlaskClient:
+    make_wards(session)
+    make_user(session, "admin", email="root@example.gov.uk")
+    session.commit()
+    sign_in(client, "root@example.gov.uk")
+    return client
+
+
+def test_create_user_with_roles_and_wards_then_they_sign_in(
+    admin: FlaskClient, session: Session, app: object
+) -> None:
+    org = make_org(session, "Police Org")
+    session.commit()
+    resp = post(
+        admin,
+        "/admin/users/new",
+        {
+            "display_name": "Dee Ward",
+            "email": "Dee@Example.gov.uk",
+            "organisation_id": str(org.id),
+            "roles": ["ward_officer", "intel_analyst"],
+            "ward_codes": ["E05999901"],
+            "password": "temporary-pass-999",
+        },
+        page="/admin/users/new",
+    )
+    assert resp.status_code == 302
+    user = session.scalars(select(User).where(User.email == "dee@example.gov.uk")).one()
+    assert user.roles == {"ward_officer", "intel_analyst"} and user.ward_codes == {"E05999901"}
+    assert user.must_change_password
+    listing = admin.get("/admin/users").get_data(as_text=True)
+    assert "Dee Ward" in listing and "Intelligence analyst" in listing
+
+
+def test_create_user_errors_keep_input(admin: FlaskClient, session: Session) -> None:
+    resp = post(
+        admin,
+        "/admin/users/new",
+        {
+            "display_name": "Typed Person",
+            "email": "not-an-email",
+            "organisation_id": "0",
+            "password": "short",
+        },
+        page="/admin/users/new",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Select at least one role" in body and 'value="Typed Person"' in body
+
+
+def test_deactivate_and_reset_password(admin: FlaskClient, session: Session, app: object) -> None:
+    target = make_user(session, "licensing_officer", email="target@example.gov.uk")
+    session.commit()
+    resp = post(admin, f"/admin/users/{target.id}/deactivate", {}, page="/admin/users")
+    assert resp.status_code == 302
+    session.expire_all()
+    assert not session.get(User, target.id).is_active  # type: ignore[union-attr]
+    other = app.test_client()  # type: ignore[attr-defined]
+    assert sign_in(other, "target@example.gov.uk").status_code == 401
+    post(admin, f"/admin/users/{target.id}/reactivate", {}, page="/admin/users")
+    resp = post(
+        admin,
+        f"/admin/users/{target.id}/reset-password",
+        {"password": "brand-new-temp-pass"},
+        page=f"/admin/users/{target.id}/reset-password",
+    )
+    assert resp.status_code == 302
+    assert sign_in(other, "target@example.gov.uk", "brand-new-temp-pass").status_code == 302
+    actions = [
+        e.action
+        for e in session.scalars(select(AuditEvent).where(AuditEvent.entity_id == str(target.id)))
+    ]
+    assert {"user.deactivate", "user.activate", "user.reset_password"} <= set(actions)
+
+
+def test_admin_cannot_deactivate_themself(admin: FlaskClient, session: Session) -> None:
+    me = session.scalars(select(User).where(User.email == "root@example.gov.uk")).one()
+    resp = post(admin, f"/admin/users/{me.id}/deactivate", {}, page="/admin/users")
+    assert resp.status_code == 302
+    assert "You cannot deactivate your own account." in admin.get("/admin/users").get_data(
+        as_text=True
+    )
+    session.expire_all()
+    assert session.get(User, me.id).is_active  # type: ignore[union-attr]
+
+
+def test_edit_user_with_stale_version_is_a_conflict(admin: FlaskClient, session: Session) -> None:
+    target = make_user(session, "licensing_officer")
+    session.commit()
+    form = admin.get(f"/admin/users/{target.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version
+    data = {
+        "version": version.group(1),
+        "display_name": "Changed",
+        "email": target.email,
+        "organisation_id": str(target.organisation_id),
+        "roles": ["licensing_officer"],
+    }
+    assert (
+        post(admin, f"/admin/users/{target.id}/edit", data, page="/admin/users").status_code == 302
+    )
+    again = post(
+        admin,
+        f"/admin/users/{target.id}/edit",
+        {**data, "display_name": "Again"},
+        page="/admin/users",
+    )
+    assert again.status_code == 409 and "Someone else changed this user" in again.get_data(
+        as_text=True
+    )
+
+
+def test_audit_log_shows_changes_with_before_and_after(
+    admin: FlaskClient, session: Session
+) -> None:
+    page = admin.get("/admin/audit?action=session.sign_in").get_data(as_text=True)
+    assert "Signed in as root@example.gov.uk" in page
+    page = admin.get("/admin/audit?action=wards.replace").get_data(as_text=True)
+    assert "E05999901" in page
+
+
+def test_other_roles_cannot_manage_users_or_read_the_audit_log(
+    session: Session, client: FlaskClient
+) -> None:
+    make_user(
+        session, "supervisor", "licensing_officer", "intel_analyst", email="boss@example.gov.uk"
+    )
+    session.commit()
+    sign_in(client, "boss@example.gov.uk")
+    for path in ("/admin/users", "/admin/users/new", "/admin/audit"):
+        assert client.get(path).status_code == 403, path

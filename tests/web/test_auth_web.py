@@ -1,0 +1,145 @@
+"""Signing in and out through the real pages: messages, throttling, idle expiry, revocation."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from builders import PASSWORD, csrf_token, make_user, post, sign_in
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import PUBLIC_ENDPOINTS
+from enforcement.models import AuditEvent, UserSession
+
+
+@pytest.fixture
+def officer_email(session: Session) -> str:
+    user = make_user(session, "licensing_officer", email="officer@example.gov.uk")
+    session.commit()
+    return user.email
+
+
+def test_every_route_needs_sign_in_unless_listed_public(app: Flask, client: FlaskClient) -> None:
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = (
+                url.replace(f"<int:{arg}>", "1")
+                .replace(f"<path:{arg}>", "x")
+                .replace(f"<{arg}>", "x")
+            )
+        url = url.replace("<any(withdraw, reinstate):action>", "withdraw").replace(
+            "<any(deactivate, reactivate):action>", "deactivate"
+        )
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            resp = client.open(url, method=method)
+            assert resp.status_code in (302, 400), f"{method} {url} answered {resp.status_code}"
+            if resp.status_code == 302:
+                assert "/sign-in" in resp.headers["Location"], (
+                    f"{method} {url} did not go to sign-in"
+                )
+            checked += 1
+    assert checked >= 15
+
+
+def test_wrong_password_message_does_not_say_which_part(
+    client: FlaskClient, officer_email: str
+) -> None:
+    wrong_pw = sign_in(client, officer_email, "wrong password here")
+    no_user = sign_in(client, "nobody@example.gov.uk", PASSWORD)
+    assert wrong_pw.status_code == no_user.status_code == 401
+    message = "The email address or password is not correct."
+    assert message in wrong_pw.get_data(as_text=True) and message in no_user.get_data(as_text=True)
+    assert 'value="officer@example.gov.uk"' in wrong_pw.get_data(
+        as_text=True
+    )  # what was typed is kept
+
+
+def test_sign_in_then_out_and_a_copied_cookie_stops_working(
+    app: Flask, client: FlaskClient, officer_email: str, session: Session
+) -> None:
+    resp = sign_in(client, officer_email)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert client.get("/premises").status_code == 200
+    cookie = client.get_cookie("tracker_session")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    copy = app.test_client()
+    copy.set_cookie("tracker_session", cookie.value)
+    assert copy.get("/premises").status_code == 200
+    out = post(client, "/sign-out", {})
+    assert out.status_code == 302 and out.headers["Location"] == "/sign-in"
+    assert copy.get("/premises").status_code == 302  # the server-side session is revoked
+    assert session.scalars(select(UserSession)).one().revoked_at is not None
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"session.sign_in", "session.sign_out"} <= actions
+
+
+def test_throttled_after_five_failures(client: FlaskClient, officer_email: str) -> None:
+    for _ in range(5):
+        assert sign_in(client, officer_email, "not it at all").status_code == 401
+    locked = sign_in(client, officer_email)
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.get_data(as_text=True)
+
+
+def test_idle_session_expires(app: Flask, client: FlaskClient, officer_email: str) -> None:
+    sign_in(client, officer_email)
+    with client.session_transaction() as s:
+        s["seen"] = time.time() - 31 * 60
+    resp = client.get("/premises")
+    assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out because you had not used the service for a while" in page
+
+
+def test_forms_without_csrf_token_are_refused(client: FlaskClient, officer_email: str) -> None:
+    resp = client.post("/sign-in", data={"email": officer_email, "password": PASSWORD})
+    assert resp.status_code == 400
+    assert "nothing was saved" in resp.get_data(as_text=True)
+
+
+def test_next_parameter_cannot_send_people_off_site(
+    client: FlaskClient, officer_email: str
+) -> None:
+    token = csrf_token(client)
+    resp = client.post(
+        "/sign-in?next=https://evil.example/",
+        data={"email": officer_email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert resp.headers["Location"] == "/"
+
+
+def test_temporary_password_must_be_changed_first(client: FlaskClient, session: Session) -> None:
+    from builders import NOW, SYSTEM
+
+    from enforcement import users
+
+    admin = users.actor_for(make_user(session, "admin"))
+    user = make_user(session, email="temp@example.gov.uk")
+    users.reset_password(session, admin, NOW, user.id, "temporary-pass-123")
+    del SYSTEM
+    session.commit()
+    sign_in(client, "temp@example.gov.uk", "temporary-pass-123")
+    resp = client.get("/premises")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/password"
+    bad = post(
+        client,
+        "/account/password",
+        {"current_password": "temporary-pass-123", "new_password": "short"},
+        page="/account/password",
+    )
+    assert bad.status_code == 400 and "at least 12 characters" in bad.get_data(as_text=True)
+    ok = post(
+        client,
+        "/account/password",
+        {"current_password": "temporary-pass-123", "new_password": "a much better passphrase"},
+        page="/account/password",
+    )
+    assert ok.status_code == 302
+    assert client.get("/premises").status_code == 200

@@ -1,0 +1,300 @@
+"""The register through its pages: list, search, forms that keep input, stale edits, 404s."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from builders import (
+    IN_EAST,
+    IN_WEST,
+    make_licence,
+    make_premises,
+    make_user,
+    make_wards,
+    post,
+    sign_in,
+)
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement.models import AuditEvent, Licence, Premises
+from enforcement.vocab import PremisesType
+
+
+@pytest.fixture
+def officer(session: Session, client: FlaskClient) -> FlaskClient:
+    make_wards(session)
+    make_user(session, "licensing_officer", email="lo@example.gov.uk")
+    session.commit()
+    sign_in(client, "lo@example.gov.uk")
+    return client
+
+
+def test_add_premises_derives_ward_and_audits(officer: FlaskClient, session: Session) -> None:
+    resp = post(
+        officer,
+        "/premises/new",
+        {
+            "name": "Lotus Massage",
+            "premises_type": "massage",
+            "address_line1": "12 King Street",
+            "postcode": "w6 0rx",
+            "latitude": str(IN_EAST[1]),
+            "longitude": str(IN_EAST[0]),
+            "language_codes": ["th", "en"],
+        },
+        page="/premises/new",
+    )
+    assert resp.status_code == 302
+    page = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Lotus Massage" in page and "Eastward" in page and "W6 0RX" in page
+    assert "Trading unlicensed" in page and "English, Thai" in page
+    p = session.scalars(select(Premises).where(Premises.name == "Lotus Massage")).one()
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "premises.create", AuditEvent.entity_id == str(p.id))
+        )
+        == 1
+    )
+
+
+def test_form_errors_keep_what_was_typed_and_save_nothing(
+    officer: FlaskClient, session: Session
+) -> None:
+    resp = post(
+        officer,
+        "/premises/new",
+        {
+            "name": "Typed Name",
+            "premises_type": "nail_bar",
+            "address_line1": "3 Typed Road",
+            "postcode": "NOT A POSTCODE",
+            "latitude": "fifty-one",
+            "longitude": "-0.2",
+            "uprn": "x" * 30,
+        },
+        page="/premises/new",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "There is a problem" in body
+    assert "Latitude (optional) must be a number" in body
+    assert "A UPRN is a number of up to 12 digits" in body
+    assert (
+        'value="Typed Name"' in body
+        and 'value="3 Typed Road"' in body
+        and 'value="NOT A POSTCODE"' in body
+    )
+    assert session.scalar(select(func.count()).select_from(Premises)) == 0
+
+
+def test_domain_validation_errors_show_on_their_fields(
+    officer: FlaskClient, session: Session
+) -> None:
+    resp = post(
+        officer,
+        "/premises/new",
+        {
+            "name": "Typed Name",
+            "premises_type": "nail_bar",
+            "address_line1": "3 Typed Road",
+            "postcode": "ZZZ",
+        },
+        page="/premises/new",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'href="#postcode"' in body and "Enter a real postcode" in body
+
+
+def test_list_search_filter_sort_and_paginate(
+    officer: FlaskClient, session: Session, app: object
+) -> None:
+    for i in range(55):
+        make_premises(session, name=f"Shop {i:02d}", premises_type=PremisesType.OFF_LICENCE)
+    nails = make_premises(
+        session,
+        name="Zeta Nails",
+        premises_type=PremisesType.NAIL_BAR,
+        longitude=IN_EAST[0],
+        latitude=IN_EAST[1],
+    )
+    make_licence(session, nails.id, regime="special_treatment")
+    session.commit()
+    first = officer.get("/premises?q=shop").get_data(as_text=True)
+    assert "Showing 1 to 50 of 55 premises" in first
+    second = officer.get("/premises?q=shop&page=2").get_data(as_text=True)
+    assert "Showing 51 to 55 of 55 premises" in second and "Shop 54" in second
+    desc = officer.get("/premises?q=shop&sort=-name").get_data(as_text=True)
+    assert desc.index("Shop 54") < desc.index("Shop 53")
+    east = officer.get("/premises?ward=E05999902").get_data(as_text=True)
+    assert "Zeta Nails" in east and "Shop 01" not in east
+    filtered = officer.get("/premises?regime=special_treatment&licence_status=active").get_data(
+        as_text=True
+    )
+    assert "Zeta Nails" in filtered and "Showing 1 to 1 of 1" in filtered
+    unlicensed = officer.get("/premises?licence_status=unlicensed").get_data(as_text=True)
+    assert "Shop 00" in unlicensed and "Zeta Nails" not in unlicensed
+    empty = officer.get("/premises?q=nothing-matches-this")
+    assert empty.status_code == 200 and "No premises match" in empty.get_data(as_text=True)
+    bad = officer.get("/premises?premises_type=spaceport&sort=sideways")
+    assert bad.status_code == 400 and "Unknown premises type" in bad.get_data(as_text=True)
+
+
+def test_stale_edit_gets_a_conflict_page_that_keeps_the_edit(
+    officer: FlaskClient, session: Session
+) -> None:
+    p = make_premises(session, name="Before", address_line1="1 Road")
+    session.commit()
+    form = officer.get(f"/premises/{p.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version, form[:2000]
+    first = post(
+        officer,
+        f"/premises/{p.id}/edit",
+        {
+            "version": version.group(1),
+            "name": "First",
+            "premises_type": "other",
+            "address_line1": "1 Road",
+        },
+        page=f"/premises/{p.id}/edit",
+    )
+    assert first.status_code == 302
+    second = post(
+        officer,
+        f"/premises/{p.id}/edit",
+        {
+            "version": version.group(1),
+            "name": "Second",
+            "premises_type": "other",
+            "address_line1": "1 Road",
+        },
+        page=f"/premises/{p.id}/edit",
+    )
+    body = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "Someone else changed this premises" in body and 'value="Second"' in body
+    session.expire_all()
+    assert session.get(Premises, p.id).name == "First"  # type: ignore[union-attr]
+
+
+def test_over_long_field_is_refused_with_a_message(officer: FlaskClient, session: Session) -> None:
+    resp = post(
+        officer,
+        "/premises/new",
+        {
+            "name": "N" * 201,
+            "premises_type": "other",
+            "address_line1": "1 Road",
+        },
+        page="/premises/new",
+    )
+    assert resp.status_code == 400 and "Name must be 200 characters or fewer" in resp.get_data(
+        as_text=True
+    )
+
+
+def test_unknown_ids_are_404(officer: FlaskClient) -> None:
+    assert officer.get("/premises/999999").status_code == 404
+    assert officer.get("/licences/999999/edit").status_code == 404
+    resp = post(officer, "/conditions/999999/withdraw", {})
+    assert resp.status_code == 404 and "Page not found" in resp.get_data(as_text=True)
+
+
+def test_add_licence_with_conditions_then_withdraw_one(
+    officer: FlaskClient, session: Session
+) -> None:
+    p = make_premises(session, name="Glossy", premises_type=PremisesType.NAIL_BAR)
+    session.commit()
+    resp = post(
+        officer,
+        f"/premises/{p.id}/licences/new",
+        {
+            "regime": "special_treatment",
+            "reference": "ST/2026/001",
+            "holder_name": "Glossy Ltd",
+            "status": "active",
+            "starts_on": ["1", "4", "2026"],
+            "expires_on": ["31", "3", "2027"],
+            "conditions": "Doors must not lock from outside\n\nRegister of therapists kept",
+        },
+        page=f"/premises/{p.id}/licences/new",
+    )
+    assert resp.status_code == 302
+    lic = session.scalars(select(Licence).where(Licence.reference == "ST/2026/001")).one()
+    page = officer.get(f"/premises/{p.id}").get_data(as_text=True)
+    assert "1 April 2026" in page and "31 March 2027" in page
+    assert (
+        "1. Doors must not lock from outside" in page and "2. Register of therapists kept" in page
+    )
+    assert "Trading unlicensed" not in page
+    cond_id = re.search(r"/conditions/(\d+)/withdraw", page)
+    assert cond_id
+    assert post(officer, f"/conditions/{cond_id.group(1)}/withdraw", {}).status_code == 302
+    page = officer.get(f"/premises/{p.id}").get_data(as_text=True)
+    assert "Withdrawn" in page and "Reinstate" in page
+    assert lic.id
+
+
+def test_bad_date_is_reported_and_dates_kept(officer: FlaskClient, session: Session) -> None:
+    p = make_premises(session)
+    session.commit()
+    resp = post(
+        officer,
+        f"/premises/{p.id}/licences/new",
+        {
+            "regime": "premises_licence",
+            "reference": "PL/1",
+            "holder_name": "H",
+            "status": "active",
+            "starts_on": ["31", "2", "2026"],
+            "expires_on": ["1", "1", "2025"],
+        },
+        page=f"/premises/{p.id}/licences/new",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Start date must be a real date, like 27 3 2025" in body
+    assert 'value="31"' in body and 'value="2026"' in body  # what was typed is kept
+    assert session.scalar(select(func.count()).select_from(Licence)) == 0
+
+
+def test_expiry_before_start_is_refused(officer: FlaskClient, session: Session) -> None:
+    p = make_premises(session)
+    session.commit()
+    resp = post(
+        officer,
+        f"/premises/{p.id}/licences/new",
+        {
+            "regime": "premises_licence",
+            "reference": "PL/2",
+            "holder_name": "H",
+            "status": "active",
+            "starts_on": ["1", "2", "2026"],
+            "expires_on": ["1", "1", "2025"],
+        },
+        page=f"/premises/{p.id}/licences/new",
+    )
+    assert resp.status_code == 400
+    assert "The expiry date must be on or after the start date" in resp.get_data(as_text=True)
+
+
+def test_roles_without_edit_rights_get_403(session: Session, client: FlaskClient) -> None:
+    make_wards(session)
+    make_user(session, "ward_officer", email="wo@example.gov.uk")
+    make_user(session, "partner", email="pa@example.gov.uk")
+    p = make_premises(session, longitude=IN_WEST[0], latitude=IN_WEST[1])
+    session.commit()
+    sign_in(client, "wo@example.gov.uk")
+    assert client.get(f"/premises/{p.id}").status_code == 200
+    assert client.get("/premises/new").status_code == 403
+    assert client.get(f"/premises/{p.id}/edit").status_code == 403
+    post(client, "/sign-out", {})
+    sign_in(client, "pa@example.gov.uk")
+    assert client.get("/premises").status_code == 403
+    assert client.get(f"/premises/{p.id}").status_code == 403
