@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from enforcement.errors import DomainError
@@ -72,6 +73,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(e: DomainError) -> tuple[str, int]:
         return _page(e.status, e.message)
+
+    @app.errorhandler(StaleDataError)
+    def _race(_e: StaleDataError) -> tuple[str, int]:
+        # Two saves crossed between our version check and the UPDATE: the second loses cleanly.
+        return _page(409)
 
     @app.errorhandler(OperationalError)
     def _db_down(e: OperationalError) -> tuple[str, int]:
