@@ -30,7 +30,7 @@ def test_concurrent_read_then_write_loses_nothing_on_sqlite(tmp_path: Path) -> N
                     time.sleep(0.001)  # widen the window between the read and the write
                     lang.sort_order = seen + 1
                     s.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=bump) for _ in range(8)]

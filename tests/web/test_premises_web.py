@@ -298,3 +298,27 @@ def test_roles_without_edit_rights_get_403(session: Session, client: FlaskClient
     sign_in(client, "pa@example.gov.uk")
     assert client.get("/premises").status_code == 403
     assert client.get(f"/premises/{p.id}").status_code == 403
+
+
+def test_list_and_detail_pages_run_a_bounded_number_of_queries(
+    officer: FlaskClient, session: Session, count_queries: object
+) -> None:
+    def queries_for(path: str) -> int:
+        before = count_queries.count  # type: ignore[attr-defined]
+        assert officer.get(path).status_code == 200
+        return count_queries.count - before  # type: ignore[attr-defined,no-any-return]
+
+    for i in range(5):
+        p = make_premises(session, name=f"Few {i}", premises_type=PremisesType.PUB_BAR)
+        make_licence(session, p.id)
+    session.commit()
+    few = queries_for("/premises?q=few&premises_type=pub_bar&licence_status=active")
+    for i in range(45):
+        p = make_premises(session, name=f"Few more {i}", premises_type=PremisesType.PUB_BAR)
+        make_licence(session, p.id)
+        make_licence(session, p.id, status="expired")
+    session.commit()
+    many = queries_for("/premises?q=few&premises_type=pub_bar&licence_status=active")
+    assert many == few <= 10  # the same handful of queries for 5 rows or 50: no N+1
+    detail = queries_for(f"/premises/{p.id}")
+    assert detail <= 12
