@@ -1,0 +1,239 @@
+"""Fixtures for the browser tests: the real server on a fresh database, and Debian's Chromium.
+
+The server is started exactly as an operator would start it (migrations, demo data, `flask run`),
+in its own process, so the browser sees the real headers, cookies and Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The flags DESIGN.md section 7 asks for: as root (CI) Chromium needs --no-sandbox, and headless
+# it should not spend its time trying to reach the internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+SERVER_START_TIMEOUT = 30.0
+# Set to a folder (outside the repository) to keep a full-page screenshot of every checked page.
+SCREENSHOTS = os.environ.get("BROWSER_TEST_SCREENSHOTS")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip when the browser is missing; under CI a skipped browser test is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a skipped browser test is a failure)")
+    pytest.skip(reason)
+
+
+def _bin(name: str) -> str:
+    """A console script of the project's virtualenv (the one running pytest if there is no .venv)."""
+    for folder in (ROOT / ".venv" / "bin", Path(sys.executable).parent):
+        candidate = folder / name
+        if candidate.exists():
+            return str(candidate)
+    raise FileNotFoundError(f"{name} is not installed in {ROOT / '.venv'} (run `make setup`)")
+
+
+def _shared_data_dir() -> Path | None:
+    """Where the app will look for the shared public data (the same rule as config.py)."""
+    configured = os.environ.get("SHARED_DATA_DIR")
+    candidate = Path(configured) if configured else ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(args)}` failed with exit code {done.returncode}:\n"
+            f"{done.stdout}\n{done.stderr}"
+        )
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    real_wards: bool  # the real Hammersmith & Fulham wards are loaded (not the fictional borough)
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app served by `flask run` on a fresh, migrated SQLite database with demo data."""
+    folder = tmp_path_factory.mktemp("live")
+    alphabet = string.ascii_letters + string.digits
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'browser.db'}",
+        "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(40)),
+        "APP_ENV": "development",  # a plain-HTTP server on localhost: no Secure-only cookies
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("FLASK_APP", None)
+    _run([_bin("alembic"), "upgrade", "head"], env)
+    _run([_bin("flask"), "--app", "app", "demo", "load"], env)
+    shared = _shared_data_dir()
+    real_wards = shared is not None and (shared / "wards" / "hf_wards_2022_wgs84.geojson").is_file()
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [_bin("flask"), "--app", "app", "run", "--port", str(port), "--no-reload"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, server, log_path)
+        yield LiveServer(url=url, real_wards=real_wards)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            last_error = f"the server exited with code {server.returncode}"
+            break
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+                last_error = f"/health answered {response.status}"
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            last_error = str(exc)
+        time.sleep(0.2)
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    output = log_path.read_text(errors="replace")
+    pytest.fail(
+        f"The server at {url} did not become healthy in {SERVER_START_TIMEOUT:.0f} s "
+        f"({last_error}). Its output:\n{output}"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (it cannot download its own browser here)."""
+    if not (Path(CHROMIUM_PATH).is_file() or shutil.which(CHROMIUM_PATH)):
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH} (set CHROMIUM_PATH)")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        skip_or_fail(f"Playwright for Python is not installed: {exc}")
+    manager = sync_playwright()
+    playwright = manager.start()
+    try:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS
+            )
+        except PlaywrightError as exc:
+            skip_or_fail(f"Chromium at {CHROMIUM_PATH} did not start: {exc.message}")
+        yield chromium
+        chromium.close()
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A tablet-sized page in a fresh context (own cookies), with CSP bypassed so axe can run."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@dataclass
+class AccessibilityChecker:
+    """Runs axe-core on a page; fails on serious or critical violations; remembers what it checked."""
+
+    checked: list[str] = field(default_factory=list)
+
+    def __call__(self, page: Any, label: str) -> None:
+        page.add_script_tag(path=str(AXE_PATH))
+        results = page.evaluate(
+            """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
+            AXE_TAGS,
+        )
+        self.checked.append(label)
+        if SCREENSHOTS:
+            shot = Path(SCREENSHOTS) / f"{len(self.checked):02d} {label}.png"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+        assert not blocking, f"axe-core found problems on the {label} page ({page.url}):\n" + (
+            "\n".join(_describe(v) for v in blocking)
+        )
+
+
+def _describe(violation: dict[str, Any]) -> str:
+    targets = [json.dumps(node["target"]) for node in violation["nodes"][:3]]
+    more = len(violation["nodes"]) - len(targets)
+    return (
+        f"- {violation['id']} ({violation['impact']}): {violation['help']} "
+        f"[{violation.get('helpUrl', '')}]\n    at {', '.join(targets)}"
+        + (f" and {more} more" if more > 0 else "")
+    )
+
+
+@pytest.fixture
+def check_accessibility() -> Callable[[Any, str], None]:
+    """check_accessibility(page, label): assert axe finds nothing serious; `.checked` lists labels."""
+    if not AXE_PATH.is_file():
+        skip_or_fail(f"axe-core is not installed at {AXE_PATH} (run `npm ci`)")
+    return AccessibilityChecker()
