@@ -15,6 +15,9 @@ class Licence(Base):
     __table_args__ = (
         UniqueConstraint("regime", "reference"),
         Index("ix_licences_premises_id_status", "premises_id", "status"),
+        # The premises list's licence filters: the premises holding licences of a type and
+        # status, read from the index alone.
+        Index("ix_licences_regime_status_premises", "regime", "status", "premises_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,1 @@
+"""Scale data and timings for the premises register on SQLite."""
