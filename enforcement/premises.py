@@ -14,7 +14,7 @@ from enforcement import audit, wards
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
-from enforcement.models import AuditEvent, Language, Licence, Premises, PremisesLanguage, Ward
+from enforcement.models import AuditEvent, Language, Licence, Premises, PremisesLanguage, User, Ward
 from enforcement.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
@@ -564,10 +564,12 @@ def premises_timeline(
         clause = or_(
             clause, and_(AuditEvent.entity_type == "licence", AuditEvent.entity_id.in_(licence_ids))
         )
-    events = session.scalars(
-        select(AuditEvent)
+    rows = session.execute(
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(clause)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
-    )
-    return [TimelineItem(at=e.at, title=e.summary, by=e.actor_label) for e in events]
+    ).all()
+    # People are shown by name; system work (imports, the demo loader) by what did it.
+    return [TimelineItem(at=e.at, title=e.summary, by=name or e.actor_label) for e, name in rows]

@@ -322,3 +322,18 @@ def test_list_and_detail_pages_run_a_bounded_number_of_queries(
     assert many == few <= 10  # the same handful of queries for 5 rows or 50: no N+1
     detail = queries_for(f"/premises/{p.id}")
     assert detail <= 12
+
+
+def test_timeline_shows_changes_by_name(officer: FlaskClient, session: Session) -> None:
+    resp = post(
+        officer,
+        "/premises/new",
+        {
+            "name": "Timeline Cafe",
+            "premises_type": "restaurant_takeaway",
+            "address_line1": "5 Road",
+        },
+        page="/premises/new",
+    )
+    page = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Added premises Timeline Cafe" in page and "by Test User" in page
