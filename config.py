@@ -53,6 +53,8 @@ class Settings:
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
     max_upload_mb: int = 10
+    follow_up_days: int = 14
+    evidence_dir: Path = ROOT / "instance" / "evidence"
     shared_data_dir: Path | None = field(default_factory=default_shared_data)
     assets_dir: Path = ROOT / "node_modules"
     sql_echo: bool = False
@@ -77,6 +79,8 @@ class Settings:
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             page_size=_int(e, "PAGE_SIZE", 50),
             max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
+            follow_up_days=_int(e, "FOLLOW_UP_DAYS", 14),
+            evidence_dir=Path(e.get("EVIDENCE_DIR") or ROOT / "instance" / "evidence"),
             shared_data_dir=Path(shared) if shared else default_shared_data(),
             assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
             sql_echo=_bool(e.get("SQL_ECHO"), False),
@@ -96,6 +100,8 @@ class Settings:
                 raise ConfigError("APP_ENV=production needs DATABASE_URL for PostgreSQL")
         if self.session_idle_minutes < 1:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+        if not 1 <= self.follow_up_days <= 365:
+            raise ConfigError("FOLLOW_UP_DAYS must be between 1 and 365")
         if self.page_size < 1 or self.page_size > 500:
             raise ConfigError("PAGE_SIZE must be between 1 and 500")
 

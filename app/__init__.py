@@ -70,9 +70,10 @@ def create_app(
     from app.assets import bp as vendor_bp
     from app.auth.views import bp as auth_bp
     from app.home.views import bp as home_bp
+    from app.inspections.views import bp as inspections_bp
     from app.premises.views import bp as premises_bp
 
-    for bp in (vendor_bp, auth_bp, home_bp, premises_bp, admin_bp):
+    for bp in (vendor_bp, auth_bp, home_bp, premises_bp, inspections_bp, admin_bp):
         app.register_blueprint(bp)
 
     from app.cli import register

@@ -45,6 +45,7 @@ def navigation() -> list[dict[str, Any]]:
     items: list[tuple[str, str, str | None]] = [
         ("Home", "home.index", None),
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
+        ("Poster compliance", "inspections.compliance", Permission.COMPLIANCE_VIEW),
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
@@ -53,7 +54,7 @@ def navigation() -> list[dict[str, Any]]:
     for text, endpoint, perm in items:
         if perm is None or current_user.can(perm):
             here = endpoint.split(".")[0] == section and (
-                section != "admin" or request.endpoint == endpoint
+                section not in {"admin", "inspections"} or request.endpoint == endpoint
             )
             out.append({"text": text, "href": _url(endpoint), "active": here})
     return out

@@ -17,6 +17,10 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     AUDIT_READ = "audit.read"
     REFERENCE_MANAGE = "reference.manage"
+    INSPECTION_RECORD = "inspection.record"
+    INSPECTION_CORRECT_ANY = "inspection.correct_any"
+    COMPLIANCE_VIEW = "compliance.view"
+    EVIDENCE_VIEW = "evidence.view"
 
 
 _CASEWORK_READERS = {
@@ -36,6 +40,13 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
+    Permission.INSPECTION_RECORD: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
+    # Authors may correct their own inspection for a day; after that only a supervisor may.
+    Permission.INSPECTION_CORRECT_ANY: frozenset({Role.SUPERVISOR}),
+    Permission.COMPLIANCE_VIEW: frozenset({Role.SUPERVISOR, Role.LICENSING_OFFICER}),
+    Permission.EVIDENCE_VIEW: frozenset(
+        {Role.LICENSING_OFFICER, Role.SUPERVISOR, Role.COMMITTEE_CLERK}
+    ),
 }
 
 

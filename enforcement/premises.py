@@ -14,9 +14,18 @@ from enforcement import audit, wards
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
-from enforcement.models import AuditEvent, Language, Licence, Premises, PremisesLanguage, User, Ward
+from enforcement.models import (
+    AuditEvent,
+    Inspection,
+    Language,
+    Licence,
+    Premises,
+    PremisesLanguage,
+    User,
+    Ward,
+)
 from enforcement.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
-from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+from enforcement.vocab import InspectionReason, LicenceRegime, LicenceStatus, PremisesType
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 UPRN_RE = re.compile(r"^[0-9]{1,12}$")
@@ -548,6 +557,7 @@ class TimelineItem:
     title: str
     by: str
     description: str | None = None
+    link: tuple[str, int] | None = None  # (kind of record, id): the page renders the address
 
 
 def premises_timeline(
@@ -572,4 +582,26 @@ def premises_timeline(
         .limit(limit)
     ).all()
     # People are shown by name; system work (imports, the demo loader) by what did it.
-    return [TimelineItem(at=e.at, title=e.summary, by=name or e.actor_label) for e, name in rows]
+    items = [
+        TimelineItem(at=e.at, title=e.summary, by=name or e.actor_label)
+        for e, name in rows
+        if e.entity_type != "inspection"
+    ]
+    for ins, name in session.execute(
+        select(Inspection, User.display_name)
+        .outerjoin(User, User.id == Inspection.author_id)
+        .where(Inspection.premises_id == premises_id)
+        .order_by(Inspection.inspected_at.desc())
+        .limit(limit)
+    ):
+        poster = "poster compliant" if ins.poster_compliant else f"poster {ins.poster_shortfall}"
+        items.append(
+            TimelineItem(
+                at=ins.inspected_at,
+                title=f"{InspectionReason.label_of(ins.reason)}: {poster}",
+                by=name or "unknown officer",
+                description="A follow-up inspection is due." if ins.follow_up_needed else None,
+                link=("inspection", ins.id),
+            )
+        )
+    return sorted(items, key=lambda item: item.at, reverse=True)[:limit]

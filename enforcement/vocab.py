@@ -83,3 +83,17 @@ class LicenceStatus(Labelled):
     SURRENDERED = "surrendered", "Surrendered"
     EXPIRED = "expired", "Expired"
     LAPSED = "lapsed", "Lapsed"
+
+
+class InspectionReason(Labelled):
+    ROUTINE = "routine", "Routine inspection"
+    COMPLAINT = "complaint", "Complaint"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    JOINT_OPERATION = "joint_operation", "Joint operation with police"
+
+
+class Finding(Labelled):
+    COMPLIED = "complied", "Complied"
+    BREACHED = "breached", "Breached"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    COULD_NOT_CHECK = "could_not_check", "Could not check"

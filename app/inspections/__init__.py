@@ -1,0 +1,1 @@
+"""Inspections, poster checks, evidence photos and the compliance view."""

@@ -1,0 +1,120 @@
+"""The inspection form: shape checks only; findings per condition are read from the raw form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from app.forms import GovDateField
+from enforcement.vocab import InspectionReason
+
+
+class InspectionForm(FlaskForm):
+    idempotency_key = HiddenField()
+    version = HiddenField()
+    licence_id = HiddenField()
+    inspected_on = GovDateField(
+        "Date of inspection",
+        description="For example, 27 3 2026",
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the date of the inspection")],
+    )
+    inspected_time = StringField(
+        "Time of inspection",
+        description="24-hour clock, for example 14:30",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the time of the inspection"),
+            Regexp(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$", message="Enter a time like 14:30"),
+        ],
+    )
+    reason = RadioField(
+        "Why did the inspection take place?",
+        widget=GovRadioInput(),
+        choices=InspectionReason.choices(),
+        validators=[InputRequired("Select why the inspection took place")],
+    )
+    joint_with_police = BooleanField("Police officers took part", widget=GovCheckboxInput())
+    officer_ids = SelectMultipleField(
+        "Council officers present",
+        description="You are recorded as present.",
+        widget=GovCheckboxesInput(),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+    )
+    other_officers = StringField(
+        "Other officers present (optional)",
+        description="For example, police shoulder numbers",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=400, message="Other officers must be 400 characters or fewer"),
+        ],
+    )
+    poster_displayed = RadioField(
+        "Was the anti-trafficking poster displayed?",
+        widget=GovRadioInput(),
+        choices=[("yes", "Yes"), ("no", "No")],
+        validators=[InputRequired("Say whether the poster was displayed")],
+    )
+    poster_visible = SelectMultipleField(
+        "Where could it be seen?",
+        description="Select all that apply",
+        widget=GovCheckboxesInput(),
+        choices=[
+            ("public", "Where the public can see it"),
+            ("workers", "Where people working there can see it"),
+        ],
+    )
+    languages_displayed = SelectMultipleField(
+        "Languages the poster was displayed in",
+        widget=GovCheckboxesInput(),
+        choices=[],
+        validate_choice=False,
+    )
+    photo = FileField(
+        "Photo of the poster (optional)",
+        description="A JPG, PNG or WebP image",
+        widget=GovFileInput(),
+    )
+    observations = TextAreaField(
+        "General observations (optional)",
+        description="Do not record the names or other identifying details of people working at or visiting the premises.",
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=10000, message="Observations must be 10,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save inspection", widget=GovSubmitInput())
+
+
+class LicenceChoiceForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    licence = SelectField(
+        "Licence inspected", widget=GovSelect(), choices=[], validate_choice=False
+    )

@@ -1,0 +1,223 @@
+"""Inspections through their pages: the form, photos, follow-ups on the task list, compliance."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from builders import csrf_token, make_licence, make_premises, make_user, make_wards, post, sign_in
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement.models import AuditEvent, Inspection
+from enforcement.vocab import PremisesType
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+@pytest.fixture
+def app_with_evidence(app: Flask, tmp_path: Path) -> Flask:
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = settings.with_overrides(evidence_dir=tmp_path / "evidence")
+    return app
+
+
+@pytest.fixture
+def officer(session: Session, client: FlaskClient, app_with_evidence: Flask) -> FlaskClient:
+    make_wards(session)
+    make_user(session, "licensing_officer", email="lo@example.gov.uk")
+    session.commit()
+    sign_in(client, "lo@example.gov.uk")
+    return client
+
+
+def _form(client: FlaskClient, path: str) -> dict[str, str]:
+    page = client.get(path).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page)
+    lic = re.search(r'name="licence_id" type="hidden" value="(\d*)"', page)
+    assert key and lic, page[:3000]
+    return {
+        "idempotency_key": key.group(1),
+        "licence_id": lic.group(1),
+        "csrf_token": csrf_token(client, path),
+    }
+
+
+def _nail_bar(session: Session) -> int:
+    p = make_premises(
+        session,
+        name="Gloss Nails",
+        premises_type=PremisesType.NAIL_BAR,
+        language_codes=frozenset({"en", "vi"}),
+    )
+    make_licence(
+        session,
+        p.id,
+        regime="special_treatment",
+        conditions=("Doors never locked from outside", "Register kept"),
+    )
+    session.commit()
+    return p.id
+
+
+def test_failed_poster_check_with_photo_creates_a_follow_up_on_the_task_list(
+    officer: FlaskClient, session: Session
+) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    page = officer.get(path).get_data(as_text=True)
+    assert "This premises needs the poster in: English, Vietnamese." in page
+    cond_ids = re.findall(r'name="finding_(\d+)"', page)
+    assert len(set(cond_ids)) == 2
+    data = {
+        **_form(officer, path),
+        "inspected_on": ["2", "3", "2026"],
+        "inspected_time": "14:30",
+        "reason": "routine",
+        "poster_displayed": "yes",
+        "poster_visible": ["public"],
+        "languages_displayed": ["en"],
+        f"finding_{cond_ids[0]}": "breached",
+        f"note_{cond_ids[0]}": "Bolt on the outside of a treatment room",
+        "photo": (io.BytesIO(PNG), "poster.png"),
+    }
+    resp = officer.post(path, data=data, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    detail = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Not visible to workers; missing Vietnamese" in detail
+    assert "Bolt on the outside of a treatment room" in detail and "Breached" in detail
+    assert "2 March 2026 at 2:30pm" in detail
+    photo = re.search(r'src="(/evidence/\d+)"', detail)
+    assert photo
+    served = officer.get(photo.group(1))
+    assert served.status_code == 200 and served.data == PNG and served.mimetype == "image/png"
+    home = officer.get("/").get_data(as_text=True)
+    assert "Follow-up inspection of Gloss Nails" in home and "16 March 2026 at 2:30pm" in home
+    timeline = officer.get(f"/premises/{pid}").get_data(as_text=True)
+    assert "Routine inspection: poster not visible to workers; missing Vietnamese" in timeline
+    # The same form sent again (a retry on a flaky connection) does not record a second inspection.
+    data["photo"] = (io.BytesIO(PNG), "poster.png")
+    again = officer.post(path, data=data, content_type="multipart/form-data")
+    assert again.status_code == 302 and again.headers["Location"] == resp.headers["Location"]
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 1
+
+
+def test_form_errors_keep_everything_typed(officer: FlaskClient, session: Session) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    page = officer.get(path).get_data(as_text=True)
+    cond = re.findall(r'name="finding_(\d+)"', page)[0]
+    form = _form(officer, path)
+    resp = officer.post(
+        path,
+        data={
+            **form,
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "25:99",
+            "reason": "routine",
+            "poster_displayed": "yes",
+            "poster_visible": ["public", "workers"],
+            "languages_displayed": ["en", "vi"],
+            "observations": "Typed observations",
+            f"finding_{cond}": "complied",
+            f"note_{cond}": "Typed note",
+            "photo": (io.BytesIO(b"GIF89a not allowed"), "poster.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Enter a time like 14:30" in body
+    assert "Typed observations" in body and "Typed note" in body and 'value="25:99"' in body
+    assert (
+        f'id="finding_{cond}_complied" name="finding_{cond}" type="radio" value="complied" checked'
+        in body
+    )
+    assert form["idempotency_key"] in body  # the retry keeps the same key
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+
+
+def test_photo_that_is_not_an_image_is_refused(officer: FlaskClient, session: Session) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    resp = officer.post(
+        path,
+        data={
+            **_form(officer, path),
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "10:00",
+            "reason": "routine",
+            "poster_displayed": "no",
+            "photo": (io.BytesIO(b"<script>alert(1)</script>"), "evil.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400
+    assert "The photo must be a JPG, PNG or WebP image" in resp.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+
+
+def test_evidence_is_served_only_to_allowed_roles(
+    officer: FlaskClient, session: Session, app_with_evidence: Flask
+) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    resp = officer.post(
+        path,
+        data={
+            **_form(officer, path),
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "10:00",
+            "reason": "complaint",
+            "poster_displayed": "no",
+            "photo": (io.BytesIO(PNG), "p.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    detail = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    photo = re.search(r'src="(/evidence/\d+)"', detail)
+    assert photo
+    make_user(session, "ward_officer", email="wo@example.gov.uk")
+    session.commit()
+    other = app_with_evidence.test_client()
+    assert other.get(photo.group(1)).status_code == 302  # signed out: to the sign-in page
+    sign_in(other, "wo@example.gov.uk")
+    assert other.get(photo.group(1)).status_code == 403
+    assert "your role cannot view it" in other.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_compliance_view_and_audited_csv(session: Session, client: FlaskClient) -> None:
+    make_wards(session)
+    make_user(session, "supervisor", email="sup@example.gov.uk")
+    p = make_premises(session, premises_type=PremisesType.PUB_BAR)
+    make_licence(session, p.id)
+    session.commit()
+    sign_in(client, "sup@example.gov.uk")
+    page = client.get("/compliance").get_data(as_text=True)
+    assert "Westward" in page and "Never checked" in page
+    csv_resp = client.get("/compliance.csv")
+    assert csv_resp.status_code == 200 and csv_resp.mimetype == "text/csv"
+    assert "E05999901,Westward,1,0,0,0.000,1,0" in csv_resp.get_data(as_text=True)
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "compliance.export")
+        )
+        == 1
+    )
+
+
+def test_ward_officer_cannot_record_inspections(session: Session, client: FlaskClient) -> None:
+    make_wards(session)
+    make_user(session, "ward_officer", email="wo2@example.gov.uk")
+    p = make_premises(session)
+    session.commit()
+    sign_in(client, "wo2@example.gov.uk")
+    assert client.get(f"/premises/{p.id}/inspections/new").status_code == 403
+    assert client.get("/compliance").status_code == 403
+    assert post(client, f"/premises/{p.id}/inspections/new", {}).status_code == 403
