@@ -47,6 +47,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
         ("Poster compliance", "inspections.compliance", Permission.COMPLIANCE_VIEW),
         ("Users", "admin.users", Permission.USERS_MANAGE),
+        ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]

@@ -102,3 +102,16 @@ class OrganisationForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button that carries the CSRF token."""
+
+
+class LanguageForm(FlaskForm):
+    name = StringField(
+        "Name of the language",
+        description="For example, Tigrinya",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the name of the language"),
+            Length(max=80, message="The name must be 80 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Add language", widget=GovSubmitInput())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.admin.forms import ConfirmForm, OrganisationForm, ResetPasswordForm, UserForm
+from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
 from app.auth.current import current_actor, require
 from app.database import commit, db
 from app.forms import apply_errors
-from enforcement import audit, users
+from enforcement import audit, reference, users
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
@@ -183,3 +183,43 @@ def audit_log() -> str:
     return render_template(
         "admin/audit.html", result=result, q=q, actions=audit.actions_recorded(db())
     )
+
+
+@bp.route("/languages", methods=["GET", "POST"])
+@require(Permission.REFERENCE_MANAGE)
+def languages() -> str | Response | tuple[str, int]:
+    form = LanguageForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lang = reference.add_language(db(), current_actor(), utcnow(), form.name.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(f"{lang.name} has been added to the languages.", "success")
+            return redirect(url_for("admin.languages"))
+    if form.is_submitted():
+        status = 400
+    return render_template(
+        "admin/languages.html",
+        form=form,
+        languages=reference.list_all_languages(db(), current_actor()),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/languages/<code>/<any(withdraw, reinstate):action>", methods=["POST"])
+@require(Permission.REFERENCE_MANAGE)
+def language_active(code: str, action: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    lang = reference.set_language_active(
+        db(), current_actor(), utcnow(), code, action == "reinstate"
+    )
+    commit()
+    flash(
+        f"{lang.name} has been {'offered again' if action == 'reinstate' else 'withdrawn from new choices'}.",
+        "success",
+    )
+    return redirect(url_for("admin.languages"))

@@ -147,3 +147,21 @@ def test_other_roles_cannot_manage_users_or_read_the_audit_log(
     sign_in(client, "boss@example.gov.uk")
     for path in ("/admin/users", "/admin/users/new", "/admin/audit"):
         assert client.get(path).status_code == 403, path
+
+
+def test_admin_adds_and_withdraws_a_language(admin: FlaskClient, session: Session) -> None:
+    from enforcement.models import Language
+
+    resp = post(admin, "/admin/languages", {"name": "Tigrinya"}, page="/admin/languages")
+    assert resp.status_code == 302
+    lang = session.scalars(select(Language).where(Language.name == "Tigrinya")).one()
+    assert lang.active and lang.code == "tigrinya"
+    dup = post(admin, "/admin/languages", {"name": "tigrinya"}, page="/admin/languages")
+    assert dup.status_code == 400 and "already on the list" in dup.get_data(as_text=True)
+    post(admin, f"/admin/languages/{lang.code}/withdraw", {}, page="/admin/languages")
+    session.expire_all()
+    assert not session.get(Language, "tigrinya").active  # type: ignore[union-attr]
+    actions = set(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "language"))
+    )
+    assert actions == {"language.add", "language.withdraw"}
