@@ -36,7 +36,11 @@ db: setup | instance
 demo: db
 	$(BIN)/flask demo load
 
+# The reminder scheduler runs as its own process beside the web server (never inside it), and
+# stops with it. Without SMTP_HOST it writes each mail to its log instead of sending it.
 run: demo
+	@$(BIN)/flask scheduler & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: setup

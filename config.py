@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,25 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _leads(env: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Read REMINDER_LEADS: a JSON object from reminder kind to a list of lead times."""
+    raw = env.get("REMINDER_LEADS")
+    if raw is None or raw.strip() == "":
+        return ()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"REMINDER_LEADS must be JSON: {exc}") from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in data.items()
+    ):
+        raise ConfigError(
+            'REMINDER_LEADS must map each kind to a list of lead times, like {"hearing": ["now", "12h"]}'
+        )
+    return tuple((k, tuple(v)) for k, v in sorted(data.items()))
+
+
 def default_shared_data() -> Path | None:
     """Return the shared public data folder beside the repository, if it is there."""
     candidate = ROOT.parent / "shared" / "data"
@@ -59,6 +79,25 @@ class Settings:
     assets_dir: Path = ROOT / "node_modules"
     sql_echo: bool = False
     testing: bool = False
+    # Mail and the reminder scheduler (enforcement.notify, enforcement.mailer, enforcement.scheduler).
+    # No SMTP_HOST: mail is written to the scheduler's log instead of being sent (development).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_cafile: str = ""
+    smtp_timeout_seconds: int = 30
+    mail_from: str = "Licensing and premises enforcement <no-reply@localhost>"
+    base_url: str = "http://127.0.0.1:5000"
+    scheduler_interval_seconds: int = 60
+    escalate_after_hours: int = 24
+    digest_hour: int = 7
+    mail_max_attempts: int = 12
+    mail_retry_seconds: int = 60
+    # Per-kind lead times replacing the defaults, as (kind, (lead, ...)) pairs (REMINDER_LEADS).
+    reminder_leads: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +123,22 @@ class Settings:
             shared_data_dir=Path(shared) if shared else default_shared_data(),
             assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
             sql_echo=_bool(e.get("SQL_ECHO"), False),
+            smtp_host=e.get("SMTP_HOST", "").strip(),
+            smtp_port=_int(e, "SMTP_PORT", 465 if _bool(e.get("SMTP_SSL"), False) else 587),
+            smtp_username=e.get("SMTP_USERNAME", ""),
+            smtp_password=e.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(e.get("SMTP_STARTTLS"), True),
+            smtp_ssl=_bool(e.get("SMTP_SSL"), False),
+            smtp_cafile=e.get("SMTP_CAFILE", ""),
+            smtp_timeout_seconds=_int(e, "SMTP_TIMEOUT_SECONDS", 30),
+            mail_from=e.get("MAIL_FROM") or cls.mail_from,
+            base_url=(e.get("BASE_URL") or cls.base_url).rstrip("/"),
+            scheduler_interval_seconds=_int(e, "SCHEDULER_INTERVAL_SECONDS", 60),
+            escalate_after_hours=_int(e, "ESCALATE_AFTER_HOURS", 24),
+            digest_hour=_int(e, "DIGEST_HOUR", 7),
+            mail_max_attempts=_int(e, "MAIL_MAX_ATTEMPTS", 12),
+            mail_retry_seconds=_int(e, "MAIL_RETRY_SECONDS", 60),
+            reminder_leads=_leads(e),
         )
         settings.check()
         return settings
@@ -104,6 +159,16 @@ class Settings:
             raise ConfigError("FOLLOW_UP_DAYS must be between 1 and 365")
         if self.page_size < 1 or self.page_size > 500:
             raise ConfigError("PAGE_SIZE must be between 1 and 500")
+        if not 1 <= self.scheduler_interval_seconds <= 3600:
+            raise ConfigError("SCHEDULER_INTERVAL_SECONDS must be between 1 and 3600")
+        if not 1 <= self.escalate_after_hours <= 24 * 30:
+            raise ConfigError("ESCALATE_AFTER_HOURS must be between 1 and 720")
+        if not 0 <= self.digest_hour <= 23:
+            raise ConfigError("DIGEST_HOUR must be an hour of the day, 0 to 23")
+        if self.mail_max_attempts < 1 or self.mail_retry_seconds < 1:
+            raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_RETRY_SECONDS must be at least 1")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError("BASE_URL must start with http:// or https://")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (tests and commands use this)."""

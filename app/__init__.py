@@ -66,14 +66,32 @@ def create_app(
     templating.init_app(app)
     errors.init_app(app)
 
+    from app.admin import wards as _ward_pages  # noqa: F401 - importing it adds the ward import pages to admin
     from app.admin.views import bp as admin_bp
     from app.assets import bp as vendor_bp
     from app.auth.views import bp as auth_bp
+    from app.cases.views import bp as cases_bp
+    from app.flags.views import bp as flags_bp
     from app.home.views import bp as home_bp
     from app.inspections.views import bp as inspections_bp
+    from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
+    from app.tasks.views import bp as tasks_bp
+    from app.welfare.views import bp as welfare_bp
 
-    for bp in (vendor_bp, auth_bp, home_bp, premises_bp, inspections_bp, admin_bp):
+    for bp in (
+        vendor_bp,
+        auth_bp,
+        home_bp,
+        tasks_bp,
+        premises_bp,
+        inspections_bp,
+        maps_bp,
+        cases_bp,
+        welfare_bp,
+        flags_bp,
+        admin_bp,
+    ):
         app.register_blueprint(bp)
 
     from app.cli import register

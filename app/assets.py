@@ -12,6 +12,7 @@ bp = Blueprint("vendor", __name__)
 PACKAGES = {
     "govuk": Path("govuk-frontend/dist/govuk"),
     "moj": Path("@ministryofjustice/frontend/moj"),
+    "leaflet": Path("leaflet/dist"),
 }
 ALLOWED_SUFFIXES = frozenset(
     {".js", ".mjs", ".css", ".woff", ".woff2", ".svg", ".png", ".ico", ".json"}

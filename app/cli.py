@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask users create`, `flask demo load`, `flask wards import`."""
+"""Command-line tasks: users, demo data, ward imports, the scheduler, `flask audit verify`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enforcement import demo, users, wards
@@ -17,6 +18,7 @@ from enforcement.access import Actor
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
+from enforcement.scheduler import SchedulerProcess
 from enforcement.vocab import OrganisationKind, Role
 from geo.wards import BoundaryError, load_geojson, load_shapefile, validate
 
@@ -139,7 +141,146 @@ def import_wards_command(
     )
 
 
+@users_cli.command("supervisor")
+@click.argument("email")
+@click.option("--supervisor", "supervisor_email", help="Email of the supervisor to escalate to.")
+@click.option("--none", "clear", is_flag=True, help="Remove the supervisor.")
+def set_supervisor_command(email: str, supervisor_email: str | None, clear: bool) -> None:
+    """Set who a user's statutory reminders escalate to."""
+    if clear == bool(supervisor_email):
+        raise click.ClickException("Give either --supervisor EMAIL or --none.")
+    from enforcement import tasks
+    from enforcement.models import User
+
+    with _session() as session:
+        user = session.scalar(select(User).where(User.email == users.normalise_email(email)))
+        boss = None
+        if supervisor_email:
+            boss = session.scalar(
+                select(User).where(User.email == users.normalise_email(supervisor_email))
+            )
+            if boss is None:
+                raise click.ClickException(f"There is no user {supervisor_email}.")
+        if user is None:
+            raise click.ClickException(f"There is no user {email}.")
+        try:
+            tasks.set_supervisor(
+                session, Actor.system("command line"), utcnow(), user.id, boss.id if boss else None
+            )
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from exc
+    click.echo(f"{user.email} now escalates to {boss.email if boss else 'no one'}.")
+
+
+@click.command("scheduler")
+@click.option(
+    "--once", is_flag=True, help="Run one tick (unless another scheduler is active), then exit."
+)
+@click.option(
+    "--interval",
+    type=click.IntRange(1, 3600),
+    default=None,
+    help="Seconds between ticks (default: SCHEDULER_INTERVAL_SECONDS).",
+)
+def scheduler_command(once: bool, interval: int | None) -> None:
+    """Run the reminder scheduler: one process beside the web server, never inside it."""
+    import logging
+
+    settings = current_app.config["SETTINGS"]
+    if settings.env == "production" and not settings.smtp_host:
+        raise click.ClickException("APP_ENV=production needs SMTP_HOST to send reminders.")
+    logging.basicConfig(
+        level=logging.WARNING if once else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per tick suffices
+    try:
+        process = SchedulerProcess(settings)
+    except ValueError as exc:  # malformed REMINDER_LEADS
+        raise click.ClickException(str(exc)) from exc
+    try:
+        if once:
+            report = process.run_once()
+            click.echo(report.summary() if report else "Another scheduler is active: nothing done.")
+            return
+        _run_forever(process, interval or settings.scheduler_interval_seconds)
+    finally:
+        process.close()
+
+
+def _run_forever(process: SchedulerProcess, interval: int) -> None:
+    """Tick every `interval` seconds with APScheduler 3, starting at once (catching up)."""
+    import signal
+    from datetime import UTC, datetime
+    from typing import Any
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    sched = BlockingScheduler(
+        timezone=UTC,
+        job_defaults={
+            # One tick at a time; ticks missed while one ran long become one (the database says
+            # what is due, so nothing is lost by not repeating them). APScheduler's default
+            # grace of 1 second would drop a tick that starts a little late: allow an interval.
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": interval,
+        },
+    )
+    sched.add_job(
+        process.run_once,
+        IntervalTrigger(seconds=interval, timezone=UTC),
+        id="reminders-tick",
+        next_run_time=datetime.now(UTC),  # catch up on whatever fell due while we were down
+    )
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        sched.shutdown(wait=True)  # let a running tick finish its mail before exiting
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"Scheduler running: a tick every {interval} seconds. Stop with Ctrl+C or SIGTERM.")
+    sched.start()
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain and report the first broken link."""
+    import time
+
+    from enforcement import audit_chain
+
+    started = time.perf_counter()
+    engine = make_engine(current_app.config["SETTINGS"].database_url)
+    try:
+        with session_factory(engine)() as session:
+            verdict = audit_chain.verify(session)
+    finally:
+        engine.dispose()
+    took = time.perf_counter() - started
+    if not verdict.ok:
+        raise click.ClickException(
+            f"The audit trail is broken at event {verdict.broken_id}: {verdict.problem}. "
+            f"The {verdict.checked:,} events before it are intact"
+            + (f" (up to event {verdict.last_id})." if verdict.last_id else ".")
+        )
+    click.echo(f"The audit trail is intact: {verdict.checked:,} events checked in {took:.1f}s.")
+    if verdict.last_id is not None:
+        click.echo(
+            f"Last event {verdict.last_id}, head hash {verdict.head}. Note these outside the "
+            "database: a later check that ends earlier means events were removed from the end."
+        )
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(scheduler_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(wards_cli)

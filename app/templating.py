@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
+from markupsafe import Markup
 
 from enforcement import vocab
 from enforcement.access import Permission
@@ -45,9 +46,15 @@ def navigation() -> list[dict[str, Any]]:
     items: list[tuple[str, str, str | None]] = [
         ("Home", "home.index", None),
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
+        ("Map", "maps.index", Permission.PREMISES_VIEW),
+        ("Cases", "cases.index", Permission.CASE_VIEW),
         ("Poster compliance", "inspections.compliance", Permission.COMPLIANCE_VIEW),
+        ("Welfare visits", "welfare.index", Permission.WELFARE_VISIT_LIST),
+        ("Moontwist training", "welfare.training_coverage", Permission.TRAINING_VIEW),
+        ("Intelligence", "flags.index", Permission.FLAG_LIST),
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
+        ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]
@@ -55,10 +62,31 @@ def navigation() -> list[dict[str, Any]]:
     for text, endpoint, perm in items:
         if perm is None or current_user.can(perm):
             here = endpoint.split(".")[0] == section and (
-                section not in {"admin", "inspections"} or request.endpoint == endpoint
+                section not in {"admin", "inspections", "welfare"} or request.endpoint == endpoint
             )
             out.append({"text": text, "href": _url(endpoint), "active": here})
+    out.insert(1, _tasks_item())
     return out
+
+
+def _tasks_item() -> dict[str, Any]:
+    """Return the Tasks link, with a badge counting open tasks (one COUNT query a page)."""
+    from app.database import db
+    from enforcement.clock import utcnow
+    from enforcement.tasks import task_count
+
+    count = task_count(db(), current_user.actor(), utcnow())
+    label = Markup("Tasks")
+    if count:
+        label += Markup(
+            ' <span class="moj-notification-badge">{}'
+            '<span class="govuk-visually-hidden"> open tasks</span></span>'
+        ).format(count)
+    return {
+        "html": label,
+        "href": _url("tasks.index"),
+        "active": (request.endpoint or "").startswith("tasks."),
+    }
 
 
 def _url(endpoint: str) -> str:

@@ -21,6 +21,20 @@ class Permission(StrEnum):
     INSPECTION_CORRECT_ANY = "inspection.correct_any"
     COMPLIANCE_VIEW = "compliance.view"
     EVIDENCE_VIEW = "evidence.view"
+    # Operation Moontwist: who may read which visit is enforcement.policy's to say.
+    WELFARE_VISIT_LOG = "welfare_visit.log"
+    WELFARE_VISIT_LIST = "welfare_visit.list"
+    WELFARE_VISIT_RELEASE = "welfare_visit.release"
+    TRAINING_RECORD = "training.record"
+    TRAINING_VIEW = "training.view"
+    CASE_VIEW = "case.view"
+    CASE_EDIT = "case.edit"
+    # Intelligence flags: who may read which flag is enforcement.policy's to say.
+    FLAG_RAISE = "flag.raise"
+    FLAG_LIST = "flag.list"
+    FLAG_GRADE = "flag.grade"
+    FLAG_MANAGE = "flag.manage"
+    FLAG_EXPORT = "flag.export"
 
 
 _CASEWORK_READERS = {
@@ -38,7 +52,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PREMISES_EDIT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
     Permission.LICENCE_EDIT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
     Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
-    Permission.AUDIT_READ: frozenset({Role.ADMIN}),
+    # Supervisors are the auditors: they search and export the trail beside administrators.
+    Permission.AUDIT_READ: frozenset({Role.ADMIN, Role.SUPERVISOR}),
     Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
     Permission.INSPECTION_RECORD: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
     # Authors may correct their own inspection for a day; after that only a supervisor may.
@@ -47,6 +62,43 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.EVIDENCE_VIEW: frozenset(
         {Role.LICENSING_OFFICER, Role.SUPERVISOR, Role.COMMITTEE_CLERK}
     ),
+    # Only Moontwist-trained ward officers log visits: the training is checked by the domain.
+    Permission.WELFARE_VISIT_LOG: frozenset({Role.WARD_OFFICER}),
+    # Lists show visits' content, so only roles that may read some content have them.
+    Permission.WELFARE_VISIT_LIST: frozenset(
+        {Role.WARD_OFFICER, Role.SUPERVISOR, Role.INTEL_ANALYST}
+    ),
+    Permission.WELFARE_VISIT_RELEASE: frozenset({Role.SUPERVISOR}),
+    Permission.TRAINING_RECORD: frozenset({Role.SUPERVISOR}),
+    Permission.TRAINING_VIEW: frozenset({Role.SUPERVISOR}),
+    # Enforcement cases: read by casework roles; administrators get nothing automatic.
+    Permission.CASE_VIEW: frozenset(
+        {
+            Role.LICENSING_OFFICER,
+            Role.WARD_OFFICER,
+            Role.INTEL_ANALYST,
+            Role.COMMITTEE_CLERK,
+            Role.SUPERVISOR,
+        }
+    ),
+    Permission.CASE_EDIT: frozenset({Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.SUPERVISOR}),
+    # Intelligence flags (DESIGN.md 2, 3a): administrators get nothing automatic.
+    Permission.FLAG_RAISE: frozenset(
+        {Role.WARD_OFFICER, Role.LICENSING_OFFICER, Role.INTEL_ANALYST, Role.PARTNER}
+    ),
+    # Partners list only what they submitted (enforcement.policy's author rule).
+    Permission.FLAG_LIST: frozenset(
+        {
+            Role.WARD_OFFICER,
+            Role.LICENSING_OFFICER,
+            Role.INTEL_ANALYST,
+            Role.SUPERVISOR,
+            Role.PARTNER,
+        }
+    ),
+    Permission.FLAG_GRADE: frozenset({Role.INTEL_ANALYST}),
+    Permission.FLAG_MANAGE: frozenset({Role.INTEL_ANALYST, Role.SUPERVISOR}),
+    Permission.FLAG_EXPORT: frozenset({Role.INTEL_ANALYST, Role.SUPERVISOR}),
 }
 
 
@@ -93,3 +145,18 @@ def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
     """Return every permission the given roles hold together."""
     held = set(roles)
     return frozenset(p for p, granted in _GRANTS.items() if any(r.value in held for r in granted))
+
+
+def can_for_organisation(actor: Actor, permission: Permission, organisation_id: int | None) -> bool:
+    """Say whether the actor holds the permission and belongs to the organisation that owns a record.
+
+    Records held by one organisation (a police closure notice, a council review) are changed
+    only by that organisation's people, its supervisors included.
+    """
+    if actor.is_system:
+        return True
+    return (
+        can(actor, permission)
+        and organisation_id is not None
+        and actor.organisation_id == organisation_id
+    )

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, func, select
+from sqlalchemy import ColumnElement, event, func, select, text
 from sqlalchemy.orm import Session
 
+from enforcement import audit_chain
 from enforcement.access import Actor, Permission, require
 from enforcement.models import AuditEvent
+
+# pg_advisory_xact_lock key serialising writers of the audit chain (any fixed 64-bit number).
+CHAIN_LOCK_KEY = 7_201_865_433_019
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,8 +64,37 @@ def record(
         after_json=None if changed_after is None else json.dumps(changed_after, sort_keys=True),
         ip_address=actor.ip_address,
     )
+    ev.prev_hash = _chain_head(session)
+    ev.hash = audit_chain.event_hash(ev.prev_hash, ev)
     session.add(ev)
     return ev
+
+
+def _chain_head(session: Session) -> str:
+    """Return the hash the next event must follow, holding the chain's lock until commit.
+
+    PostgreSQL: a transaction-scoped advisory lock taken before reading the last hash, so two
+    transactions cannot both chain from the same event (the second waits for the first to
+    commit, then reads its event). SQLite: write transactions are serial already (BEGIN
+    IMMEDIATE for writers; a reader that tries to write after another commit is refused
+    with "database is locked" rather than forking). Events added but not yet flushed in
+    this session come first: they will be inserted, in order, before this one.
+    """
+    pending = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if pending:
+        return max(pending, key=_insert_order).hash
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    with session.no_autoflush:
+        last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return last or audit_chain.GENESIS
+
+
+def _insert_order(obj: AuditEvent) -> int:
+    from sqlalchemy import inspect
+
+    return int(getattr(inspect(obj), "insert_order", 0) or 0)
 
 
 class AuditTampering(RuntimeError):
@@ -87,6 +120,8 @@ class AuditQuery:
     entity_id: str = ""
     page: int = 1
     page_size: int = 50
+    date_from: date | None = None  # London days, inclusive
+    date_to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -101,9 +136,9 @@ class AuditPage:
         return max(1, -(-self.total // self.page_size))
 
 
-def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
-    """Return a page of audit events, newest first; reading the trail is itself audited."""
-    require(actor, Permission.AUDIT_READ)
+def _where(q: AuditQuery) -> list[ColumnElement[bool]]:
+    from enforcement.clock import london_midnight_utc
+
     where: list[ColumnElement[bool]] = []
     if q.actor:
         where.append(AuditEvent.actor_label.like(f"%{q.actor.strip().lower()}%"))
@@ -113,6 +148,86 @@ def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
         where.append(AuditEvent.entity_type == q.entity_type)
     if q.entity_id:
         where.append(AuditEvent.entity_id == q.entity_id.strip())
+    if q.date_from is not None:
+        where.append(AuditEvent.at >= london_midnight_utc(q.date_from))
+    if q.date_to is not None:
+        where.append(AuditEvent.at < london_midnight_utc(q.date_to + timedelta(days=1)))
+    return where
+
+
+EXPORT_LIMIT = 100_000
+EXPORT_HEADER = (
+    "Event",
+    "When (UTC)",
+    "Who",
+    "User id",
+    "From",
+    "Action",
+    "Record type",
+    "Record",
+    "Summary",
+    "Before",
+    "After",
+    "Hash",
+)
+
+
+def export_events(session: Session, actor: Actor, now: datetime, q: AuditQuery) -> list[list[str]]:
+    """Return the matching events (oldest first, with their hashes) as CSV rows; audited."""
+    require(actor, Permission.AUDIT_READ)
+    events = list(
+        session.scalars(
+            select(AuditEvent).where(*_where(q)).order_by(AuditEvent.id).limit(EXPORT_LIMIT)
+        )
+    )
+    rows = [list(EXPORT_HEADER)]
+    for e in events:
+        rows.append(
+            [
+                str(e.id),
+                e.at.isoformat(),
+                e.actor_label,
+                "" if e.actor_id is None else str(e.actor_id),
+                e.ip_address or "",
+                e.action,
+                e.entity_type,
+                e.entity_id or "",
+                e.summary,
+                e.before_json or "",
+                e.after_json or "",
+                e.hash,
+            ]
+        )
+    record(
+        session,
+        actor,
+        now,
+        action="audit.export",
+        entity_type="audit_event",
+        entity_id=None,
+        summary=f"Exported {len(events)} audit events",
+        after={
+            "filters": {
+                k: v
+                for k, v in (
+                    ("actor", q.actor),
+                    ("action", q.action),
+                    ("entity_type", q.entity_type),
+                    ("entity_id", q.entity_id),
+                    ("date_from", q.date_from.isoformat() if q.date_from else ""),
+                    ("date_to", q.date_to.isoformat() if q.date_to else ""),
+                )
+                if v
+            }
+        },
+    )
+    return rows
+
+
+def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
+    """Return a page of audit events, newest first."""
+    require(actor, Permission.AUDIT_READ)
+    where = _where(q)
     total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
     events = list(
         session.scalars(

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import audit, licences, premises, users, wards
+from enforcement import audit, licences, premises, training, users, wards
 from enforcement.access import Actor
 from enforcement.clock import london_today
 from enforcement.importers.fhrs import parse_fhrs, suggest_premises_type
@@ -58,6 +58,10 @@ DEMO_USERS = (
     DemoUser(Role.PARTNER, "partner@demo.invalid", "Pat Partner", "partner-demo-2026", CHARITY),
     DemoUser(Role.ADMIN, "admin@demo.invalid", "Ari Admin", "admin-demo-2026!", COUNCIL),
 )
+
+# The demo ward officer and supervisor have done the Operation Moontwist course, so the ward
+# officer can log welfare visits in the demo.
+MOONTWIST_TRAINED = (Role.WARD_OFFICER, Role.SUPERVISOR)
 
 CONDITIONS = {
     LicenceRegime.PREMISES_LICENCE: (
@@ -141,7 +145,7 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
         ward_codes = (
             frozenset(codes[:4]) if du.role in (Role.WARD_OFFICER, Role.SUPERVISOR) else frozenset()
         )
-        users.create_user(
+        user = users.create_user(
             session,
             actor,
             now,
@@ -150,6 +154,15 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
             ),
             password=du.password,
         )
+        if du.role in MOONTWIST_TRAINED:
+            training.record_training(
+                session,
+                actor,
+                now,
+                training.TrainingInput(
+                    user.id, london_today(now) - timedelta(days=30), training.DEFAULT_COURSE
+                ),
+            )
     languages = [lang.code for lang in session.scalars(select(Language))]
     created: list[tuple[int, str, str]] = []
     if real and shared is not None and (shared / "premises" / "FHRS513en-GB.xml").is_file():

@@ -11,11 +11,13 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, wards
-from enforcement.access import Actor, Permission, require
+from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
     AuditEvent,
+    CaseEvent,
+    EnforcementCase,
     Inspection,
     Language,
     Licence,
@@ -25,6 +27,7 @@ from enforcement.models import (
     Ward,
 )
 from enforcement.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
+from enforcement.statutory import EventKind, ToolCode
 from enforcement.vocab import InspectionReason, LicenceRegime, LicenceStatus, PremisesType
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
@@ -558,6 +561,7 @@ class TimelineItem:
     by: str
     description: str | None = None
     link: tuple[str, int] | None = None  # (kind of record, id): the page renders the address
+    date_only: bool = False  # show the day, not the time (a restricted record's existence)
 
 
 def premises_timeline(
@@ -604,4 +608,47 @@ def premises_timeline(
                 link=("inspection", ins.id),
             )
         )
+    # Welfare visits, as enforcement.policy lets this actor see them. Imported here because
+    # enforcement.welfare itself adds premises (a visit to a new location) through this module.
+    from enforcement.welfare import timeline_items
+
+    items += timeline_items(session, actor, premises_id, limit)
+    if can(actor, Permission.CASE_VIEW):
+        items += _case_timeline(session, premises_id, limit)
     return sorted(items, key=lambda item: item.at, reverse=True)[:limit]
+
+
+def _case_timeline(session: Session, premises_id: int, limit: int) -> list[TimelineItem]:
+    """Return the enforcement cases opened on a premises and their events (notes stay on the case)."""
+    items = [
+        TimelineItem(
+            at=case.opened_at,
+            title=f"Enforcement case {case.reference} opened: {ToolCode.label_of(case.tool)}",
+            by=name or "the system",
+            link=("case", case.id),
+        )
+        for case, name in session.execute(
+            select(EnforcementCase, User.display_name)
+            .outerjoin(User, User.id == EnforcementCase.opened_by_id)
+            .where(EnforcementCase.premises_id == premises_id)
+            .order_by(EnforcementCase.opened_at.desc())
+            .limit(limit)
+        )
+    ]
+    for event, reference, name in session.execute(
+        select(CaseEvent, EnforcementCase.reference, User.display_name)
+        .join(EnforcementCase, EnforcementCase.id == CaseEvent.case_id)
+        .outerjoin(User, User.id == CaseEvent.recorded_by_id)
+        .where(EnforcementCase.premises_id == premises_id)
+        .order_by(CaseEvent.occurred_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            TimelineItem(
+                at=event.occurred_at,
+                title=f"{reference}: {EventKind.label_of(event.kind)}",
+                by=name or "the system",
+                link=("case", event.case_id),
+            )
+        )
+    return items

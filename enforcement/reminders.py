@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
@@ -33,6 +35,27 @@ KIND_LABELS = {
     Kind.HEARING: "Hearing",
     Kind.LICENCE_EXPIRY: "Licence expiry",
 }
+
+# Teams a reminder may be addressed to besides its owner: "ward:<ONS code>" is everyone who
+# covers the ward; the others are everyone holding a role.
+TEAM_ROLES = {
+    "licensing": "licensing_officer",
+    "clerks": "committee_clerk",
+    "intel": "intel_analyst",  # intelligence flag reviews
+}
+TEAM_LABELS = {
+    "licensing": "Licensing team",
+    "clerks": "Committee clerks",
+    "intel": "Intelligence analysts",
+}
+
+
+def teams_for(roles: Iterable[str], ward_codes: Iterable[str]) -> list[str]:
+    """Return the teams a person with these roles and wards belongs to."""
+    held = set(roles)
+    teams = [f"ward:{code}" for code in sorted(ward_codes)]
+    teams.extend(team for team, role in TEAM_ROLES.items() if role in held)
+    return teams
 
 
 @dataclass(frozen=True)
@@ -102,7 +125,14 @@ def close_open(
     result = session.execute(
         update(Reminder)
         .where(*clauses)
-        .values(status=DONE, closed_at=now, closed_by_id=actor.user_id, close_reason=reason[:200])
+        .values(
+            status=DONE,
+            closed_at=now,
+            closed_by_id=actor.user_id,
+            close_reason=reason[:200],
+            next_send_at=None,  # nothing more to mail or escalate
+            escalate_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -110,9 +140,7 @@ def close_open(
 
 def open_for(session: Session, actor: Actor, limit: int = 100) -> list[Reminder]:
     """Return the open reminders a person owes, or their teams owe, soonest first."""
-    teams = [f"ward:{code}" for code in actor.ward_codes]
-    if "licensing_officer" in actor.roles:
-        teams.append("licensing")
+    teams = teams_for(actor.roles, actor.ward_codes)
     clauses = [Reminder.owner_user_id == actor.user_id]
     if teams:
         clauses.append(Reminder.team.in_(teams))
@@ -124,3 +152,132 @@ def open_for(session: Session, actor: Actor, limit: int = 100) -> list[Reminder]
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What `reconcile` changed: reminders created, readdressed or retitled, and closed."""
+
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reconcile(
+    session: Session,
+    *,
+    kind: str,
+    subject_type: str,
+    wanted: Mapping[int, Sequence[ReminderSpec]],
+    now: datetime,
+    actor: Actor,
+    reasons: Mapping[tuple[int, str | None], str] | None = None,
+    default_reason: str = "No longer due",
+) -> Reconciled:
+    """Make the open reminders of a kind for each subject in `wanted` exactly the ones it lists.
+
+    Reminders are matched on their due time (one per subject, kind and due time, as the
+    table's unique key says): a missing one is created, an open one's changed title, owner or
+    rule is rewritten, one already closed is left closed (as `schedule` leaves it), and an open
+    one no longer wanted is closed with the reason given for its (subject id, rule id) in
+    `reasons`. Works in a few
+    bulk statements however many subjects it is given, so a scheduler tick can pass them all.
+    """
+    reasons = reasons or {}
+    existing: dict[int, dict[datetime, tuple[int, str, str, int | None, str | None]]] = {}
+    subject_ids = sorted(wanted)
+    for chunk in _chunks(subject_ids):
+        for rid, sid, due, status, title, owner, rule in session.execute(
+            select(
+                Reminder.id,
+                Reminder.subject_id,
+                Reminder.due_at,
+                Reminder.status,
+                Reminder.title,
+                Reminder.owner_user_id,
+                Reminder.rule_id,
+            ).where(
+                Reminder.subject_type == subject_type,
+                Reminder.kind == kind,
+                Reminder.subject_id.in_(chunk),
+            )
+        ):
+            existing.setdefault(sid, {})[due] = (rid, status, title, owner, rule)
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    closes: list[dict[str, object]] = []
+    for sid in subject_ids:
+        held = existing.get(sid, {})
+        keep: set[datetime] = set()
+        for spec in wanted[sid]:
+            keep.add(spec.due_at)
+            found = held.get(spec.due_at)
+            title = spec.title[:200]
+            if found is None:
+                inserts.append(
+                    {
+                        "kind": kind,
+                        "subject_type": subject_type,
+                        "subject_id": sid,
+                        "premises_id": spec.premises_id,
+                        "title": title,
+                        "due_at": spec.due_at,
+                        "owner_user_id": spec.owner_user_id,
+                        "team": spec.team,
+                        "statutory": spec.statutory,
+                        "rule_id": spec.rule_id,
+                        "status": OPEN,
+                        "created_at": now,
+                    }
+                )
+                continue
+            rid, status, old_title, owner, rule = found
+            # A reminder already closed stays closed, as `schedule` leaves it: someone may have
+            # marked it done by hand. An open one follows a new title, owner or rule.
+            if status == OPEN and (old_title, owner, rule) != (
+                title,
+                spec.owner_user_id,
+                spec.rule_id,
+            ):
+                updates.append(
+                    {
+                        "b_id": rid,
+                        "title": title,
+                        "owner_user_id": spec.owner_user_id,
+                        "team": spec.team,
+                        "rule_id": spec.rule_id,
+                        # Readdressed: the scheduler plans its mail afresh.
+                        "next_send_at": now,
+                    }
+                )
+        for due, (rid, status, _title, _owner, rule) in held.items():
+            if status == OPEN and due not in keep:
+                reason = reasons.get((sid, rule), default_reason)
+                closes.append(
+                    {
+                        "b_id": rid,
+                        "status": DONE,
+                        "closed_at": now,
+                        "closed_by_id": actor.user_id,
+                        "close_reason": reason[:200],
+                        "next_send_at": None,  # nothing more to mail or escalate
+                        "escalate_at": None,
+                    }
+                )
+    # Core statements: the ORM's bulk ones leave out None values and so split a batch into
+    # one statement per run of rows with the same empty columns.
+    table = cast(Table, Reminder.__table__)
+    connection = session.connection()
+    by_id = update(table).where(table.c.id == bindparam("b_id"))
+    if inserts:
+        connection.execute(insert(table), inserts)
+    if updates:
+        connection.execute(by_id, updates)
+    if closes:
+        connection.execute(by_id, closes)
+    return Reconciled(created=len(inserts), updated=len(updates), closed=len(closes))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from shapely.geometry import mapping, shape
-from sqlalchemy import select, update
+from sqlalchemy import Column, Integer, MetaData, Table, select, update
 from sqlalchemy.orm import Session
 
 from enforcement import audit
@@ -50,6 +51,39 @@ def boundary_of(ward: Ward) -> WardBoundary:
 _cache: dict[tuple[object, ...], WardLocator] = {}
 
 
+def _reassign(session: Session, changes: list[tuple[int, int | None]]) -> None:
+    """Give premises (id, new ward id) their wards in one UPDATE joined to a temporary table.
+
+    One statement instead of one per premises: with 100,000 premises it is the difference
+    between a fraction of a second and a minute. The table lives only inside this call.
+    """
+    if not changes:
+        return
+    moves = Table(
+        "tmp_ward_reassignments",
+        MetaData(),
+        Column("premises_id", Integer, primary_key=True),
+        Column("ward_id", Integer, nullable=True),
+        prefixes=["TEMPORARY"],
+    )
+    connection = session.connection()
+    moves.create(connection)
+    # Straight to the driver's executemany: building SQLAlchemy parameters for each of 100,000
+    # rows costs more than the insert itself.
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {moves.name} (premises_id, ward_id) VALUES ({mark}, {mark})",  # noqa: S608 - fixed names, values bound
+        changes,
+    )
+    session.execute(
+        update(Premises)
+        .where(Premises.id == moves.c.premises_id)
+        .values(ward_id=moves.c.ward_id, version=Premises.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    moves.drop(connection)
+
+
 def locator(session: Session, on: date) -> WardLocator:
     """Return a locator for the wards in force on a date, reusing one built for the same set."""
     wards = wards_in_force(session, on)
@@ -67,11 +101,19 @@ def locator(session: Session, on: date) -> WardLocator:
 
 
 def replace_wards(
-    session: Session, actor: Actor, now: datetime, boundaries: list[WardBoundary], valid_from: date
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    boundaries: list[WardBoundary],
+    valid_from: date,
+    *,
+    transitions: Counter[tuple[int | None, int | None]] | None = None,
 ) -> dict[str, int]:
     """Retire the current boundary set, add a new one and reassign every located premises.
 
-    Returns counts: wards added, premises moved, premises now outside every ward.
+    Returns counts: wards added, premises moved, premises now outside every ward. If
+    `transitions` is given, it is filled with the number of located premises going from each
+    old ward id to each new one (None: outside every ward).
     """
     require(actor, Permission.REFERENCE_MANAGE)
     session.execute(
@@ -100,21 +142,17 @@ def replace_wards(
     codes = loc.index.locate_many(
         [(r[1] or 0.0, r[2] or 0.0) for r in rows]
     )  # both set: filtered above
-    changes: list[dict[str, object]] = []
+    changes: list[tuple[int, int | None]] = []
     for (pid, _lon, _lat, old), code in zip(rows, codes, strict=True):
         new = None if code is None else loc.ids_by_code.get(code)
         if new is None:
             outside += 1
         if new != old:
             moved += 1
-            changes.append({"pid": pid, "wid": new})
-    for change in changes:
-        session.execute(
-            update(Premises)
-            .where(Premises.id == change["pid"])
-            .values(ward_id=change["wid"], version=Premises.version + 1)
-            .execution_options(synchronize_session=False)
-        )
+            changes.append((pid, new))
+        if transitions is not None:
+            transitions[(old, new)] += 1
+    _reassign(session, changes)
     summary = {"wards": len(boundaries), "moved": moved, "outside": outside}
     audit.record(
         session,

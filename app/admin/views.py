@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -168,20 +172,70 @@ def create_organisation() -> str | Response | tuple[str, int]:
     ), 400 if form.is_submitted() else 200
 
 
-@bp.route("/audit", endpoint="audit")
-@require(Permission.AUDIT_READ)
-def audit_log() -> str:
+def _day(name: str, problems: dict[str, str]) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems[name] = "Enter a real date, like 2026-03-27"
+        return None
+
+
+def _audit_query() -> tuple[audit.AuditQuery, dict[str, str]]:
     page = request.args.get("page", "1")
+    problems: dict[str, str] = {}
     q = audit.AuditQuery(
         actor=request.args.get("actor", "")[:254],
         action=request.args.get("action", "")[:60],
         entity_type=request.args.get("entity_type", "")[:40],
         entity_id=request.args.get("entity_id", "")[:40],
         page=int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+        date_from=_day("date_from", problems),
+        date_to=_day("date_to", problems),
     )
-    result = audit.search_events(db(), current_actor(), q)
+    if q.date_from and q.date_to and q.date_to < q.date_from:
+        problems["date_to"] = "The end date must be the same as or after the start date"
+    return q, problems
+
+
+@bp.route("/audit", endpoint="audit")
+@require(Permission.AUDIT_READ)
+def audit_log() -> tuple[str, int]:
+    q, problems = _audit_query()
+    if problems:
+        result = audit.AuditPage([], 0, 1, q.page_size)
+    else:
+        result = audit.search_events(db(), current_actor(), q)
     return render_template(
-        "admin/audit.html", result=result, q=q, actions=audit.actions_recorded(db())
+        "admin/audit.html",
+        result=result,
+        q=q,
+        problems=problems,
+        actions=audit.actions_recorded(db()),
+    ), 400 if problems else 200
+
+
+@bp.route("/audit.csv")
+@require(Permission.AUDIT_READ)
+def audit_export() -> Response:
+    q, problems = _audit_query()
+    if problems:
+        abort(400)
+    rows = audit.export_events(db(), current_actor(), utcnow(), q)
+    commit()  # the export is itself an audit event
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([("'" + c) if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": 'attachment; filename="audit-trail.csv"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 

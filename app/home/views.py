@@ -8,9 +8,10 @@ from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor
 from app.database import db
-from enforcement import premises, reminders
+from enforcement import premises
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
+from enforcement.tasks import task_list
 
 bp = Blueprint("home", __name__)
 
@@ -21,17 +22,8 @@ def index() -> str:
     summary = None
     if can(actor, Permission.PREMISES_VIEW):
         summary = premises.register_summary(db(), actor)
-    now = utcnow()
-    tasks = reminders.open_for(db(), actor)
-    overdue = [t for t in tasks if t.due_at < now]
-    upcoming = [t for t in tasks if t.due_at >= now]
-    return render_template(
-        "home/index.html",
-        summary=summary,
-        overdue=overdue,
-        upcoming=upcoming,
-        kind_labels=reminders.KIND_LABELS,
-    )
+    open_tasks = task_list(db(), actor, utcnow())
+    return render_template("home/index.html", summary=summary, tasks=open_tasks)
 
 
 @bp.route("/health")

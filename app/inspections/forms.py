@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -37,6 +38,7 @@ class InspectionForm(FlaskForm):
     inspected_on = GovDateField(
         "Date of inspection",
         description="For example, 27 3 2026",
+        widget=GovDateInput(),
         format="%d %m %Y",
         validators=[InputRequired("Enter the date of the inspection")],
     )

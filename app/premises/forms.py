@@ -118,6 +118,20 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Optional()],
     )
+    easting = LenientFloatField(
+        "Easting (optional)",
+        example="523000",
+        description="British National Grid metres, like 523000: instead of latitude and longitude",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    northing = LenientFloatField(
+        "Northing (optional)",
+        example="178500",
+        description="British National Grid metres, like 178500",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
     language_codes = SelectMultipleField(
         "Languages spoken by the people who work or are served here",
         description="The anti-trafficking poster must be displayed in each of these. Select all that apply.",

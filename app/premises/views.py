@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import commit, db
 from app.forms import apply_errors, blank_to_none
+from app.maps.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
 from enforcement import licences, premises
 from enforcement.access import Permission
@@ -87,7 +88,30 @@ def _languages() -> list[tuple[str, str]]:
     return [(lang.code, lang.name) for lang in premises.list_languages(db())]
 
 
-def _premises_input(form: PremisesForm) -> premises.PremisesInput:
+def _location(form: PremisesForm) -> tuple[bool, tuple[float, float] | None]:
+    """Read the location typed as degrees or as grid metres: (read, point); errors go on the form."""
+    try:
+        point = read_location(
+            form.latitude.data, form.longitude.data, form.easting.data, form.northing.data
+        )
+    except LocationProblem as problem:
+        form[problem.field].errors = [problem.message]
+        return False, None
+    return True, point
+
+
+def _warn_if_outside(p: Premises) -> None:
+    if p.has_location and p.ward_id is None:
+        flash(
+            "The location is outside every ward of the borough. The premises has been saved "
+            "and is shown as outside the borough: check the location if that is not right.",
+            "warning",
+        )
+
+
+def _premises_input(
+    form: PremisesForm, point: tuple[float, float] | None = None
+) -> premises.PremisesInput:
     return premises.PremisesInput(
         name=form.name.data or "",
         trading_name=blank_to_none(form.trading_name.data),
@@ -97,8 +121,8 @@ def _premises_input(form: PremisesForm) -> premises.PremisesInput:
         postcode=blank_to_none(form.postcode.data),
         uprn=blank_to_none(form.uprn.data),
         premises_type=form.premises_type.data or "",
-        longitude=form.longitude.data,
-        latitude=form.latitude.data,
+        longitude=None if point is None else point[0],
+        latitude=None if point is None else point[1],
         language_codes=frozenset(form.language_codes.data or []),
     )
 
@@ -108,14 +132,17 @@ def _premises_input(form: PremisesForm) -> premises.PremisesInput:
 def create() -> str | Response | tuple[str, int]:
     form = PremisesForm()
     form.language_codes.choices = _languages()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (located := _location(form))[0]:
         try:
-            p = premises.create_premises(db(), current_actor(), utcnow(), _premises_input(form))
+            p = premises.create_premises(
+                db(), current_actor(), utcnow(), _premises_input(form, located[1])
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             commit()
             flash(f"{p.name} has been added to the register.", "success")
+            _warn_if_outside(p)
             return redirect(url_for("premises.detail", premises_id=p.id))
     status = 400 if form.is_submitted() else 200
     return render_template("premises/form.html", form=form, premises=None), status
@@ -143,15 +170,15 @@ def edit(premises_id: int) -> str | Response | tuple[str, int]:
         form = PremisesForm()
     form.language_codes.choices = _languages()
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (located := _location(form))[0]:
         try:
-            premises.update_premises(
+            saved = premises.update_premises(
                 db(),
                 current_actor(),
                 utcnow(),
                 p.id,
                 _version(form.version.data),
-                _premises_input(form),
+                _premises_input(form, located[1]),
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -164,6 +191,7 @@ def edit(premises_id: int) -> str | Response | tuple[str, int]:
         else:
             commit()
             flash("The premises details have been saved.", "success")
+            _warn_if_outside(saved)
             return redirect(url_for("premises.detail", premises_id=p.id))
     if form.is_submitted():
         status = 400

@@ -2,6 +2,14 @@
 
 from enforcement.models.audit import AuditEvent
 from enforcement.models.base import Base, UTCDateTime
+from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
+from enforcement.models.flags import (
+    IntelFlag,
+    IntelFlagExploitation,
+    IntelFlagLink,
+    IntelFlagOrganisation,
+    IntelFlagRole,
+)
 from enforcement.models.inspections import (
     ConditionFinding,
     EvidenceFile,
@@ -11,6 +19,7 @@ from enforcement.models.inspections import (
     PremisesCompliance,
 )
 from enforcement.models.licences import Licence, LicenceCondition
+from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend, SchedulerLease
 from enforcement.models.people import (
     Organisation,
     SignInAttempt,
@@ -21,23 +30,45 @@ from enforcement.models.people import (
 )
 from enforcement.models.places import Language, Premises, PremisesLanguage, Ward
 from enforcement.models.reminders import Reminder
+from enforcement.models.welfare import (
+    MoontwistTraining,
+    WelfareReferralCount,
+    WelfareVisit,
+    WelfareVisitGuidance,
+    WelfareVisitIndicator,
+    WelfareVisitLanguage,
+    WelfareVisitOfficer,
+)
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "CaseDeadline",
+    "CaseEvent",
     "ConditionFinding",
+    "EnforcementCase",
     "EvidenceFile",
     "Inspection",
     "InspectionLanguage",
     "InspectionOfficer",
+    "IntelFlag",
+    "IntelFlagExploitation",
+    "IntelFlagLink",
+    "IntelFlagOrganisation",
+    "IntelFlagRole",
     "Language",
     "Licence",
     "LicenceCondition",
+    "MoontwistTraining",
     "Organisation",
+    "OutboxMail",
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
     "Reminder",
+    "ReminderEscalation",
+    "ReminderSend",
+    "SchedulerLease",
     "SignInAttempt",
     "UTCDateTime",
     "User",
@@ -45,4 +76,10 @@ __all__ = [
     "UserSession",
     "UserWard",
     "Ward",
+    "WelfareReferralCount",
+    "WelfareVisit",
+    "WelfareVisitGuidance",
+    "WelfareVisitIndicator",
+    "WelfareVisitLanguage",
+    "WelfareVisitOfficer",
 ]

@@ -32,6 +32,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Who statutory reminders are escalated to when this person does not act on them.
+    supervisor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True, index=True
+    )
+    # "immediate" (a mail per reminder) or "daily" (non-urgent reminders in one morning digest).
+    digest_preference: Mapped[str] = mapped_column(
+        String(20), default="immediate", server_default="immediate"
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -62,6 +62,8 @@ class Premises(Base):
     __table_args__ = (
         Index("ix_premises_ward_id_name", "ward_id", "name_sort"),
         Index("ix_premises_type_name", "premises_type", "name_sort"),
+        # Nearby searches and the map: a box of latitude and longitude read from the index alone.
+        Index("ix_premises_location", "latitude", "longitude", "id"),
         # SQLite: the list walks this in name order and tests the search text in the index,
         # reading a premises row only for the page it shows. PostgreSQL neither uses it nor
         # could always hold it (a btree entry is capped at 2,704 bytes, and the search text of

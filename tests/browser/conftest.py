@@ -105,6 +105,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "DATABASE_URL": f"sqlite:///{folder / 'browser.db'}",
         "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(40)),
         "APP_ENV": "development",  # a plain-HTTP server on localhost: no Secure-only cookies
+        "EVIDENCE_DIR": str(folder / "evidence"),  # uploaded photos stay out of the repository
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("FLASK_APP", None)

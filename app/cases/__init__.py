@@ -1,0 +1,1 @@
+"""Enforcement cases: the list, opening a case, recording its events, its deadlines."""

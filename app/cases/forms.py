@@ -1,0 +1,182 @@
+"""Enforcement case forms: shape checks only; the statutory rules live in enforcement."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from app.forms import GovDateField
+from enforcement.cases import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
+from enforcement.clock import LONDON
+
+TIME_PATTERN = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
+_TIME = re.compile(TIME_PATTERN)
+NO_NAMES = (
+    "Do not record the names or other identifying details of potential victims and survivors."
+)
+
+
+def london_moment(day: date | None, clock: str | None) -> datetime | None:
+    """Return the aware instant of a London date and a typed 24-hour time, or None if either is missing.
+
+    Raises ValueError for a time the clocks skip when British Summer Time starts.
+    """
+    found = _TIME.match((clock or "").strip())
+    if day is None or found is None:
+        return None
+    wall = datetime.combine(day, time(int(found.group(1)), int(found.group(2))), tzinfo=LONDON)
+    if wall.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        raise ValueError("That time did not happen in London: the clocks went forward an hour")
+    return wall
+
+
+def _summary_field(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=f"What the case is about and why this tool. {NO_NAMES}",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter a summary of the case"),
+            Length(
+                max=MAX_SUMMARY, message=f"The summary must be {MAX_SUMMARY:,} characters or fewer"
+            ),
+        ],
+    )
+
+
+class OpenCaseForm(FlaskForm):
+    tool = SelectField(
+        "Enforcement tool",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select the enforcement tool")],
+    )
+    owner_organisation_id = SelectField(
+        "Organisation that holds the case",
+        description="Only people of this organisation can record events in the case.",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select the organisation that owns the case")],
+    )
+    officer_id = SelectField(
+        "Officer in charge",
+        description="Statutory deadlines of the case go on this officer's task list.",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select the officer in charge")],
+    )
+    summary = _summary_field("Summary")
+    submit = SubmitField("Open case", widget=GovSubmitInput())
+
+
+class EditCaseForm(FlaskForm):
+    version = HiddenField()
+    officer_id = SelectField(
+        "Officer in charge",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select the officer in charge")],
+    )
+    summary = _summary_field("Summary")
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class EventForm(FlaskForm):
+    version = HiddenField()
+    kind = SelectField(
+        "What happened",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select what happened")],
+    )
+    occurred_on = GovDateField(
+        "Date it happened",
+        description="For example, 24 12 2027",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the date it happened")],
+    )
+    occurred_time = StringField(
+        "Time it happened",
+        description="London time, 24-hour clock, for example 16:30",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the time it happened"),
+            Regexp(TIME_PATTERN, message="Enter a time like 16:30"),
+        ],
+    )
+    served_how = RadioField(
+        "How was it served? (for a notice or order served)",
+        widget=GovRadioInput(),
+        choices=ServedHow.choices(),
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    scheduled_on = GovDateField(
+        "Date of the hearing, or the end the notice or order sets (optional)",
+        description="Needed for a hearing listed. For example, 14 1 2028",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    scheduled_time = StringField(
+        "Time of the hearing, or the end the notice or order sets (optional)",
+        description="London time, 24-hour clock, for example 10:00",
+        widget=GovTextInput(),
+        validators=[Optional(), Regexp(TIME_PATTERN, message="Enter a time like 10:00")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        description=NO_NAMES,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Record event", widget=GovSubmitInput())
+
+
+class CloseCaseForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(
+        "Why is the case being closed?",
+        description="For example, the order expired and no extension was sought.",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Say why the case is being closed"),
+            Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Close case", widget=GovSubmitInput())
+
+
+class CaseListForm(FlaskForm):
+    """The list's filters, sort and page, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    tool = SelectField("Enforcement tool", choices=[], validate_choice=False)
+    status = SelectField("Case status", choices=[], validate_choice=False)
+    owner = SelectField("Organisation", choices=[], validate_choice=False)
+    ward = SelectField("Ward", choices=[], validate_choice=False)
+    due = SelectField("Deadlines", choices=[], validate_choice=False)
+    sort = SelectField("Sort by", choices=[], validate_choice=False)

@@ -1,0 +1,414 @@
+"""Enforcement case screens: the list, opening a case, the case page, recording events, closing."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth.current import current_actor, require
+from app.cases.forms import (
+    CaseListForm,
+    CloseCaseForm,
+    EditCaseForm,
+    EventForm,
+    OpenCaseForm,
+    london_moment,
+)
+from app.database import commit, db
+from app.forms import apply_errors
+from enforcement import cases, premises
+from enforcement.access import Permission
+from enforcement.calendar import WorkingCalendar
+from enforcement.clock import london_today, to_london, utcnow
+from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.models import EnforcementCase, Organisation
+from enforcement.statutory import EventKind, RuleBook, Status, ToolCode
+from enforcement.wards import wards_in_force
+
+bp = Blueprint("cases", __name__)
+
+END_OF_DAY = time(23, 59, 59, 999999)
+STATUS_TAGS = {
+    Status.PENDING: "govuk-tag--blue",
+    Status.MET: "govuk-tag--green",
+    Status.MISSED: "govuk-tag--red",
+    Status.LAPSED: "govuk-tag--grey",
+    Status.CLOSED: "govuk-tag--grey",
+}
+
+
+def _clock() -> tuple[WorkingCalendar, RuleBook]:
+    settings = current_app.config["SETTINGS"]
+    path = cases.bank_holidays_file(settings.shared_data_dir)
+    return cases.default_calendar(path), cases.default_rulebook()
+
+
+def due_text(moment: datetime) -> str:
+    """Say when something is due in London time: '16:30 on Monday 27 December 2027'.
+
+    A period that ends with a day is shown as 'the end of' that day.
+    """
+    local = to_london(moment)
+    day = f"{local:%A} {local.day} {local:%B %Y}"
+    if local.time() == END_OF_DAY:
+        return f"the end of {day}"
+    return f"{local:%H:%M} on {day}"
+
+
+def span_text(delta: timedelta) -> str:
+    """Say how long a span is in days and hours, or hours and minutes when under two days."""
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+
+    def unit(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if days >= 2:
+        return unit(days, "day") + (f" {unit(hours, 'hour')}" if hours else "")
+    hours += days * 24
+    if hours:
+        return unit(hours, "hour") + (f" {unit(minutes, 'minute')}" if minutes else "")
+    return unit(minutes, "minute")
+
+
+def _helpers() -> dict[str, object]:
+    return {
+        "due_text": due_text,
+        "span_text": span_text,
+        "status_tag": lambda status: STATUS_TAGS.get(Status(status), "govuk-tag--grey"),
+        "tool_label": ToolCode.label_of,
+        "event_label": EventKind.label_of,
+        "served_label": cases.ServedHow.label_of,
+        "case_status_label": cases.CaseStatus.label_of,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The list
+
+
+def _owners() -> list[Organisation]:
+    return cases.owner_choices(db())
+
+
+@bp.route("/cases")
+@require(Permission.CASE_VIEW)
+def index() -> tuple[str, int]:
+    form = CaseListForm(request.args)
+    form.tool.choices = [("", "Any tool"), *cases.tool_choices()]
+    form.status.choices = [("", "Open or closed"), *cases.CaseStatus.choices()]
+    form.owner.choices = [("", "Any organisation"), *((str(o.id), o.name) for o in _owners())]
+    form.ward.choices = [
+        ("", "Any ward"),
+        *((w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))),
+    ]
+    form.due.choices = [("", "Any"), *cases.DUE_FILTERS.items()]
+    form.sort.choices = list(cases.SORTS.items())
+    page_number = request.args.get("page", "1")
+    query = cases.CaseQuery(
+        tool=form.tool.data or "",
+        status=form.status.data or "",
+        owner=form.owner.data or "",
+        ward=form.ward.data or "",
+        due=form.due.data or "",
+        sort=form.sort.data or "deadline",
+        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page_size=current_app.config["SETTINGS"].page_size,
+    )
+    problems = cases.query_problems(query)
+    for name in ("owner", "ward"):
+        if getattr(query, name) not in {c for c, _ in getattr(form, name).choices}:
+            problems.setdefault(name, f"Unknown {name if name == 'ward' else 'organisation'}")
+    status = 200
+    now = utcnow()
+    if problems:
+        for key, message in problems.items():
+            getattr(form, key).errors = [message]
+        result = cases.CasePage(rows=[], total=0, page=1, page_size=query.page_size)
+        status = 400
+    else:
+        result = cases.search_cases(db(), current_actor(), now, query, _clock()[1])
+    active_filters = [
+        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
+        for name, value in (
+            ("tool", query.tool),
+            ("status", query.status),
+            ("owner", query.owner),
+            ("ward", query.ward),
+            ("due", query.due),
+        )
+        if value
+    ]
+    return render_template(
+        "cases/index.html",
+        form=form,
+        result=result,
+        query=query,
+        active_filters=active_filters,
+        now=now,
+        **_helpers(),
+    ), status
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a case
+
+
+def _id_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@bp.route("/premises/<int:premises_id>/cases/new", methods=["GET", "POST"])
+@require(Permission.CASE_EDIT)
+def open_case(premises_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    found = premises.get_premises(db(), actor, premises_id)
+    owners = _owners()
+    form = OpenCaseForm()
+    form.tool.choices = [("", "Select a tool"), *cases.tool_choices()]
+    form.owner_organisation_id.choices = [("", "Select an organisation")] + [
+        (str(o.id), f"{o.name} ({o.kind.replace('_', ' ')})") for o in owners
+    ]
+    form.officer_id.choices = [("", "Select an officer")] + [
+        (str(uid), label) for uid, label in cases.officer_choices(db(), [o.id for o in owners])
+    ]
+    if request.method == "GET":
+        form.owner_organisation_id.data = str(actor.organisation_id or "")
+        form.officer_id.data = str(actor.user_id or "")
+        if request.args.get("tool") in {t.value for t in cases.CASE_TOOLS}:
+            form.tool.data = request.args["tool"]
+    elif form.validate_on_submit():
+        try:
+            case = cases.open_case(
+                db(),
+                actor,
+                utcnow(),
+                cases.CaseInput(
+                    premises_id=premises_id,
+                    tool=form.tool.data or "",
+                    owner_organisation_id=_id_or_none(form.owner_organisation_id.data),
+                    officer_id=_id_or_none(form.officer_id.data),
+                    summary=form.summary.data or "",
+                ),
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(
+                f"Case {case.reference} has been opened. Record its events as they happen.",
+                "success",
+            )
+            return redirect(url_for("cases.detail", case_id=case.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("cases/new.html", form=form, p=found.premises), status
+
+
+# ---------------------------------------------------------------------------------------------
+# The case page and its events
+
+
+def _event_form_defaults(form: EventForm, case: EnforcementCase) -> None:
+    local = to_london(utcnow())
+    form.version.data = str(case.version)
+    form.occurred_on.data = local.date()
+    form.occurred_time.data = local.strftime("%H:%M")
+
+
+def _render_detail(
+    case_id: int, form: EventForm | None, status: int, *, stale: bool = False
+) -> tuple[str, int]:
+    now = utcnow()
+    detail = cases.get_case(db(), current_actor(), case_id, now, _clock()[1])
+    if detail.may_edit:
+        if form is None:
+            form = EventForm(formdata=None)
+            _event_form_defaults(form, detail.case)
+        form.kind.choices = [("", "Select what happened")] + [
+            (k.value, k.label) for k in detail.event_kinds
+        ]
+        if stale:
+            form.version.data = str(detail.case.version)
+    return render_template(
+        "cases/detail.html",
+        d=detail,
+        c=detail.case,
+        p=detail.premises,
+        form=form if detail.may_edit else None,
+        problems=[{"text": m} for m in form.form_errors] if form and not detail.may_edit else [],
+        now=now,
+        **_helpers(),
+    ), status
+
+
+@bp.route("/cases/<int:case_id>")
+@require(Permission.CASE_VIEW)
+def detail(case_id: int) -> tuple[str, int]:
+    return _render_detail(case_id, None, 200)
+
+
+def _version(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        abort(400)
+
+
+def _event_input(form: EventForm) -> cases.EventInput:
+    """Read the form's London date and time fields; a bad pairing is put on its field."""
+    problems: dict[str, str] = {}
+    occurred = scheduled = None
+    try:
+        occurred = london_moment(form.occurred_on.data, form.occurred_time.data)
+    except ValueError as exc:
+        problems["occurred_time"] = str(exc)
+    has_day = form.scheduled_on.data is not None
+    has_time = bool((form.scheduled_time.data or "").strip())
+    if has_day != has_time:
+        problems["scheduled_time" if has_day else "scheduled_on"] = (
+            "Enter both the date and the time, or neither"
+        )
+    else:
+        try:
+            scheduled = london_moment(form.scheduled_on.data, form.scheduled_time.data)
+        except ValueError as exc:
+            problems["scheduled_time"] = str(exc)
+    if problems:
+        raise ValidationFailed(problems)
+    return cases.EventInput(
+        kind=form.kind.data or "",
+        occurred_at=occurred,
+        scheduled_for=scheduled,
+        served_how=form.served_how.data or None,
+        note=form.note.data,
+    )
+
+
+@bp.route("/cases/<int:case_id>/events", methods=["POST"])
+@require(Permission.CASE_EDIT)
+def record_event(case_id: int) -> tuple[str, int] | Response:
+    form = EventForm()
+    if form.validate_on_submit():
+        calendar, rulebook = _clock()
+        try:
+            recorded = cases.record_event(
+                db(),
+                current_actor(),
+                utcnow(),
+                case_id,
+                _version(form.version.data),
+                _event_input(form),
+                calendar=calendar,
+                rulebook=rulebook,
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc, {"occurred_at": "occurred_on", "scheduled_for": "scheduled_on"})
+        except StaleEdit as exc:
+            db().rollback()
+            form.form_errors.append(exc.message)
+            return _render_detail(case_id, form, 409, stale=True)
+        else:
+            commit()
+            message = f"'{EventKind.label_of(recorded.event.kind)}' has been recorded and the deadlines worked out again."
+            for child in recorded.opened:
+                message += (
+                    f" The law now requires a {ToolCode.label_of(child.tool).lower()}:"
+                    f" case {child.reference} has been opened for it."
+                )
+            flash(message, "success")
+            return redirect(url_for("cases.detail", case_id=case_id) + "#deadlines")
+    return _render_detail(case_id, form, 400)
+
+
+def _editable(case_id: int) -> cases.CaseDetail:
+    detail = cases.get_case(db(), current_actor(), case_id, utcnow(), _clock()[1])
+    if not detail.may_edit:
+        abort(403)
+    return detail
+
+
+@bp.route("/cases/<int:case_id>/close", methods=["GET", "POST"])
+@require(Permission.CASE_EDIT)
+def close(case_id: int) -> tuple[str, int] | Response:
+    detail = _editable(case_id)
+    form = CloseCaseForm()
+    if request.method == "GET":
+        form.version.data = str(detail.case.version)
+    elif form.validate_on_submit():
+        try:
+            cases.close_case(
+                db(),
+                current_actor(),
+                utcnow(),
+                case_id,
+                _version(form.version.data),
+                form.reason.data or "",
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            detail = _editable(case_id)
+            form.version.data = str(detail.case.version)
+            form.form_errors.append(exc.message)
+            return render_template("cases/close.html", form=form, d=detail, c=detail.case), 409
+        else:
+            commit()
+            flash(f"Case {detail.case.reference} has been closed.", "success")
+            return redirect(url_for("cases.detail", case_id=case_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("cases/close.html", form=form, d=detail, c=detail.case), status
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@require(Permission.CASE_EDIT)
+def edit(case_id: int) -> tuple[str, int] | Response:
+    detail = _editable(case_id)
+    case = detail.case
+    if request.method == "GET":
+        form = EditCaseForm(formdata=None)
+        form.version.data = str(case.version)
+        form.officer_id.data = str(case.officer_id or "")
+        form.summary.data = case.summary
+    else:
+        form = EditCaseForm()
+    form.officer_id.choices = [("", "Select an officer")] + [
+        (str(uid), label)
+        for uid, label in cases.officer_choices(db(), [case.owner_organisation_id])
+    ]
+    if request.method == "POST" and form.validate_on_submit():
+        calendar, rulebook = _clock()
+        try:
+            cases.update_case(
+                db(),
+                current_actor(),
+                utcnow(),
+                case_id,
+                _version(form.version.data),
+                officer_id=_id_or_none(form.officer_id.data),
+                summary=form.summary.data or "",
+                calendar=calendar,
+                rulebook=rulebook,
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            detail = _editable(case_id)
+            form.version.data = str(detail.case.version)
+            form.form_errors.append(exc.message)
+            return render_template("cases/edit.html", form=form, d=detail, c=detail.case), 409
+        else:
+            commit()
+            flash(f"Case {case.reference} has been changed.", "success")
+            return redirect(url_for("cases.detail", case_id=case_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("cases/edit.html", form=form, d=detail, c=case), status

@@ -1,0 +1,1 @@
+"""Intelligence flags: raising, grading, reading on a need-to-know basis, lists and exports."""

@@ -1,0 +1,371 @@
+"""Intelligence flags: raise, grade, read (need-to-know), change status, link, list and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import TypeVar
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth.current import current_actor, require
+from app.database import commit, db
+from app.flags.forms import (
+    FlagForm,
+    FlagListForm,
+    GradeForm,
+    LinkCaseForm,
+    LinkPremisesForm,
+    StatusForm,
+)
+from app.flags.forms import grade_choices as _grade_choices
+from app.forms import apply_errors, blank_to_none
+from enforcement import flags, premises
+from enforcement.access import Permission, can
+from enforcement.clock import LONDON, london_today, to_london, utcnow
+from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.models import Premises
+from enforcement.wards import wards_in_force
+
+bp = Blueprint("flags", __name__)
+bp.add_app_template_global(flags, "vocab_flags")
+
+T = TypeVar("T")
+
+
+@bp.app_template_global("open_flags_for")
+def open_flags_for(premises_ids: list[int]) -> dict[int, flags.FlagCount]:
+    """Return the open flags per premises that the signed-in user may know of (one query)."""
+    if not current_user.is_authenticated:
+        return {}
+    return flags.open_flag_counts(db(), current_actor(), list(premises_ids))
+
+
+ALIASES = {"reported_at": "received_on"}
+
+
+def _audited(call: Callable[[], T]) -> T:
+    """Run a domain call; a refusal it audited is committed before the error page answers."""
+    try:
+        return call()
+    except DomainError as exc:
+        if getattr(exc, "audited", False):
+            commit()
+        raise
+
+
+def _grade_input(form: GradeForm | FlagForm) -> flags.GradeInput:
+    return flags.GradeInput(
+        scheme=form.grade_scheme.data or "3x5x2",
+        source=form.source_grade.data or "",
+        intelligence=form.intelligence_grade.data or "",
+        handling=form.handling_code.data or "",
+        conditions=blank_to_none(form.handling_conditions.data),
+        audience_org_ids=frozenset(form.audience_org_ids.data or []),
+        audience_roles=frozenset(form.audience_roles.data or []),
+    )
+
+
+def _prepare_grade(form: GradeForm | FlagForm) -> None:
+    _grade_choices(form)
+    form.audience_org_ids.choices = flags.organisation_choices(db())
+
+
+def _render_new(form: FlagForm, p: Premises | None, status: int) -> tuple[str, int]:
+    return render_template(
+        "flags/form.html",
+        form=form,
+        p=p,
+        may_grade=flags.may_grade_on_entry(db(), current_actor()),
+    ), status
+
+
+def _raise(form: FlagForm, p: Premises | None) -> tuple[str, int] | Response:
+    if request.method == "GET":
+        form.received_on.data = london_today(utcnow())
+        return _render_new(form, p, 200)
+    if form.validate_on_submit():
+        day = form.received_on.data
+        grade = _grade_input(form) if form.grade_now.data == "yes" else None
+        try:
+            flag = flags.raise_flag(
+                db(),
+                current_actor(),
+                utcnow(),
+                flags.FlagInput(
+                    reported_at=None
+                    if day is None
+                    else datetime.combine(day, time(12, 0), tzinfo=LONDON),
+                    source_type=form.source_type.data or "",
+                    exploitation=frozenset(form.exploitation.data or []),
+                    report_text=form.report_text.data or "",
+                    premises_id=p.id if p else None,
+                    location_text=None if p else blank_to_none(form.location_text.data),
+                    longitude=None if p else form.longitude.data,
+                    latitude=None if p else form.latitude.data,
+                    grade=grade,
+                ),
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc, ALIASES)
+        else:
+            commit()
+            flash("The intelligence flag has been recorded.", "success")
+            return redirect(url_for("flags.detail", flag_id=flag.id))
+    return _render_new(form, p, 400)
+
+
+@bp.route("/flags/new", methods=["GET", "POST"])
+@require(Permission.FLAG_RAISE)
+def raise_new() -> tuple[str, int] | Response:
+    form = FlagForm()
+    _prepare_grade(form)
+    return _raise(form, None)
+
+
+@bp.route("/premises/<int:premises_id>/flags/new", methods=["GET", "POST"])
+@require(Permission.FLAG_RAISE)
+def raise_at(premises_id: int) -> tuple[str, int] | Response:
+    found = premises.get_premises(db(), current_actor(), premises_id)
+    form = FlagForm()
+    _prepare_grade(form)
+    return _raise(form, found.premises)
+
+
+def _detail_page(flag_id: int, **forms: object) -> str:
+    seen = _audited(lambda: flags.open_flag(db(), current_actor(), utcnow(), flag_id))
+    commit()  # the audit event of reading the flag
+    actor = current_actor()
+    grade = forms.get("grade_form")
+    if grade is None and can(actor, Permission.FLAG_GRADE):
+        grade = GradeForm(formdata=None)
+        _prepare_grade(grade)
+        f = seen.flag
+        grade.grade_scheme.data = f.grade_scheme or "3x5x2"
+        grade.source_grade.data = f.source_grade or ""
+        grade.intelligence_grade.data = f.intelligence_grade or ""
+        grade.handling_code.data = f.handling_code or ""
+        grade.handling_conditions.data = f.handling_conditions or ""
+        grade.audience_org_ids.data = [r.organisation_id for r in f.audience_org_rows]
+        grade.audience_roles.data = [r.role for r in f.audience_role_rows]
+        grade.version.data = str(f.version)
+    status = forms.get("status_form")
+    if status is None and can(actor, Permission.FLAG_MANAGE):
+        status = StatusForm(formdata=None)
+        status.status.data = seen.flag.status
+        status.version.data = str(seen.flag.version)
+    place = forms.get("place_form")
+    if place is None and can(actor, Permission.FLAG_MANAGE):
+        place = LinkPremisesForm(formdata=None)
+    link = forms.get("link_form")
+    if link is None and can(actor, Permission.FLAG_MANAGE) and can(actor, Permission.CASE_VIEW):
+        link = LinkCaseForm(formdata=None)
+    return render_template(
+        "flags/detail.html",
+        d=seen,
+        f=seen.flag,
+        now=utcnow(),
+        grade_form=grade,
+        status_form=status,
+        link_form=link,
+        place_form=place,
+    )
+
+
+@bp.route("/flags/<int:flag_id>")
+def detail(flag_id: int) -> str:
+    # No permission decorator: the domain refuses, and audits the refusal, itself.
+    return _detail_page(flag_id)
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@bp.route("/flags/<int:flag_id>/grade", methods=["POST"])
+@require(Permission.FLAG_GRADE)
+def grade(flag_id: int) -> tuple[str, int] | Response:
+    form = GradeForm()
+    _prepare_grade(form)
+    if form.validate_on_submit():
+        try:
+            _audited(
+                lambda: flags.grade_flag(
+                    db(),
+                    current_actor(),
+                    utcnow(),
+                    flag_id,
+                    _version(form.version.data),
+                    _grade_input(form),
+                )
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            form.form_errors.append(exc.message + " Check the grade below and save it again.")
+            return _detail_page(flag_id, grade_form=form), 409
+        else:
+            commit()
+            flash("The grade has been saved.", "success")
+            return redirect(url_for("flags.detail", flag_id=flag_id))
+    return _detail_page(flag_id, grade_form=form), 400
+
+
+@bp.route("/flags/<int:flag_id>/status", methods=["POST"])
+@require(Permission.FLAG_MANAGE)
+def change_status(flag_id: int) -> tuple[str, int] | Response:
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            _audited(
+                lambda: flags.set_status(
+                    db(),
+                    current_actor(),
+                    utcnow(),
+                    flag_id,
+                    _version(form.version.data),
+                    form.status.data or "",
+                )
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        except StaleEdit as exc:
+            db().rollback()
+            form.form_errors.append(exc.message)
+            return _detail_page(flag_id, status_form=form), 409
+        else:
+            commit()
+            flash("The status has been changed.", "success")
+            return redirect(url_for("flags.detail", flag_id=flag_id))
+    return _detail_page(flag_id, status_form=form), 400
+
+
+@bp.route("/flags/<int:flag_id>/link-case", methods=["POST"])
+@require(Permission.FLAG_MANAGE)
+def link_case(flag_id: int) -> tuple[str, int] | Response:
+    form = LinkCaseForm()
+    if form.validate_on_submit():
+        try:
+            _audited(
+                lambda: flags.link_to_case(
+                    db(), current_actor(), utcnow(), flag_id, form.case_reference.data or ""
+                )
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash("The flag has been linked to the case as evidence.", "success")
+            return redirect(url_for("flags.detail", flag_id=flag_id))
+    return _detail_page(flag_id, link_form=form), 400
+
+
+@bp.route("/flags/<int:flag_id>/link-premises", methods=["POST"])
+@require(Permission.FLAG_MANAGE)
+def link_premises(flag_id: int) -> tuple[str, int] | Response:
+    form = LinkPremisesForm()
+    if form.validate_on_submit():
+        raw = (form.premises_number.data or "").strip()
+        try:
+            if not raw.isdigit():
+                raise ValidationFailed({"premises_number": "Enter the register number, like 42"})
+            _audited(
+                lambda: flags.link_to_premises(db(), current_actor(), utcnow(), flag_id, int(raw))
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc, {"premises_id": "premises_number"})
+        else:
+            commit()
+            flash("The flag has been linked to the premises.", "success")
+            return redirect(url_for("flags.detail", flag_id=flag_id))
+    return _detail_page(flag_id, place_form=form), 400
+
+
+def _query(form: FlagListForm, page_size: int) -> flags.FlagQuery:
+    page_number = request.args.get("page", "1")
+    premises_raw = request.args.get("premises", "")
+    return flags.FlagQuery(
+        status=form.status.data or "",
+        source_type=form.source_type.data or "",
+        exploitation=form.exploitation.data or "",
+        ward=form.ward.data or "",
+        premises_id=int(premises_raw) if premises_raw.isdigit() else None,
+        review_overdue=form.review.data == "overdue",
+        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page_size=page_size,
+    )
+
+
+def _list_form() -> FlagListForm:
+    form = FlagListForm(request.args)
+    form.ward.choices = [
+        ("", "Any ward"),
+        *[(w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))],
+    ]
+    return form
+
+
+@bp.route("/flags")
+@require(Permission.FLAG_LIST)
+def index() -> tuple[str, int]:
+    form = _list_form()
+    query = _query(form, current_app.config["SETTINGS"].page_size)
+    problems = flags.query_problems(query)
+    if query.ward and query.ward not in {c for c, _ in form.ward.choices}:
+        problems["ward"] = "Unknown ward"
+    for key, message in problems.items():
+        form[key].errors = [message]
+    status = 200
+    if problems:
+        result = flags.FlagPage(rows=[], total=0, page=1, page_size=query.page_size)
+        status = 400
+    else:
+        result = flags.search_flags(db(), current_actor(), utcnow(), query)
+        commit()  # the audit event of seeing the flags listed
+    return render_template(
+        "flags/index.html",
+        form=form,
+        result=result,
+        now=utcnow(),
+        may_export=can(current_actor(), Permission.FLAG_EXPORT),
+        may_raise=can(current_actor(), Permission.FLAG_RAISE),
+    ), status
+
+
+def safe_cell(value: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.route("/flags/export.csv")
+@require(Permission.FLAG_LIST)
+def export() -> Response:
+    form = _list_form()
+    query = _query(form, current_app.config["SETTINGS"].page_size)
+    if flags.query_problems(query):
+        abort(400)
+    rows = _audited(lambda: flags.export_flags(db(), current_actor(), utcnow(), query))
+    commit()  # the export's audit event
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    stamp = to_london(utcnow()).strftime("%Y-%m-%d")
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="intelligence-flags-{stamp}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )

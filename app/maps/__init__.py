@@ -1,0 +1,1 @@
+"""The map, nearby premises, ward profiles and hotspots."""

@@ -1,0 +1,102 @@
+"""The map's filters, the nearby search and the period of a ward profile: shape checks only."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovSelect,
+    GovTextInput,
+)
+from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from app.forms import GovDateField
+from app.premises.forms import LenientFloatField
+
+
+class MapFilterForm(FlaskForm):
+    """The list's filters and what the points are coloured by, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    ward = SelectField("Ward", choices=[], validate_choice=False)
+    premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
+    regime = SelectField("Type of licence", choices=[], validate_choice=False)
+    licence_status = SelectField("Licence status", choices=[], validate_choice=False)
+    colour = SelectField("Colour the points by", choices=[], validate_choice=False)
+
+
+class NearbyForm(FlaskForm):
+    """Where to search from (a premises, or a location in either coordinate system) and how far."""
+
+    class Meta:
+        csrf = False
+
+    premises = HiddenField()
+    flag = HiddenField()
+    distance = SelectField("Distance", widget=GovSelect(), choices=[], validate_choice=False)
+    latitude = LenientFloatField(
+        "Latitude",
+        example="51.4927",
+        description="Decimal degrees (WGS84), like 51.4927",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    longitude = LenientFloatField(
+        "Longitude",
+        example="-0.2246",
+        description="Decimal degrees (WGS84), like -0.2246",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    easting = LenientFloatField(
+        "Easting",
+        example="523000",
+        description="British National Grid, in metres, like 523000",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    northing = LenientFloatField(
+        "Northing",
+        example="178500",
+        description="British National Grid, in metres, like 178500",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    same_holder = BooleanField(
+        "Only premises sharing a licence holder with this premises", widget=GovCheckboxInput()
+    )
+
+
+class PeriodForm(FlaskForm):
+    """A period of London calendar days (both ends included), read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    start = GovDateField(
+        "From",
+        description="For example, 1 4 2025",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    end = GovDateField(
+        "To",
+        description="For example, 31 3 2026",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+
+
+class HotspotForm(PeriodForm):
+    kind = SelectField("Count", widget=GovSelect(), choices=[], validate_choice=False)
+    ward = SelectField("Ward", widget=GovSelect(), choices=[], validate_choice=False)
+    premises_type = SelectField(
+        "Type of premises", widget=GovSelect(), choices=[], validate_choice=False
+    )

@@ -1,0 +1,235 @@
+// The service's maps, drawn with Leaflet from the app's own files. There are no external
+// tiles: the ward polygons are the base layer. Premises are circle markers (no images).
+// Each map is a <div data-app-map="..."> whose data attributes say what to load.
+import * as L from "/vendor/leaflet/leaflet-src.esm.js";
+
+const WARD_STYLE = { color: "#505a5f", weight: 1.5, fillColor: "#ffffff", fillOpacity: 1 };
+const FOCUS_STYLE = { color: "#0b0c0c", weight: 3 };
+const POINT_STYLE = { radius: 6, color: "#0b0c0c", weight: 1, fillOpacity: 0.9 };
+const SHADES = { 1: "#d2e2f1", 2: "#a5c6e3", 3: "#6a9fd0", 4: "#1d70b8", 5: "#003078" };
+// Above this many points the canvas renderer keeps panning smooth; below it each point is an
+// SVG element of its own, which browsers and assistive tools can address.
+const CANVAS_ABOVE = 3000;
+const ATTRIBUTION = "Boundaries © Crown copyright (ONS, OS)";
+
+function makeMap(element) {
+  // No fading: a popup read (or checked) mid-fade has too little contrast.
+  const map = L.map(element, { zoomSnap: 0.25, minZoom: 9, maxZoom: 19, fadeAnimation: false });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(ATTRIBUTION);
+  return map;
+}
+
+async function fetchJSON(url) {
+  const response = await fetch(url, {
+    credentials: "same-origin",
+    headers: { Accept: "application/geo+json, application/json" },
+  });
+  if (!response.ok) {
+    throw new Error(`${url} answered ${response.status}`);
+  }
+  return response.json();
+}
+
+function codes(text) {
+  return new Set((text || "").split(",").filter(Boolean));
+}
+
+async function addWards(map, element) {
+  const data = await fetchJSON(element.dataset.wardsUrl);
+  const focus = codes(element.dataset.focusWards);
+  const layer = L.geoJSON(data, {
+    style: (feature) =>
+      focus.has(feature.properties.code) ? { ...WARD_STYLE, ...FOCUS_STYLE } : WARD_STYLE,
+    onEachFeature: (feature, ward) => ward.bindTooltip(feature.properties.name, { sticky: true }),
+  }).addTo(map);
+  return { layer, focus };
+}
+
+// Fit the view to some wards (all of them when none is named, or none matches).
+function fitToWards(map, wards, wanted) {
+  let bounds = null;
+  const pick = (only) => {
+    wards.layer.eachLayer((ward) => {
+      if (only && !wanted.has(ward.feature.properties.code)) {
+        return;
+      }
+      const b = ward.getBounds();
+      bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+    });
+  };
+  pick(wanted.size > 0);
+  if (!bounds) {
+    pick(false);
+  }
+  if (bounds) {
+    map.fitBounds(bounds, { padding: [10, 10] });
+  }
+  return bounds !== null;
+}
+
+function premisesHref(template, id) {
+  return template.replace(/\/0$/, `/${encodeURIComponent(id)}`);
+}
+
+// Built with DOM calls, never HTML strings: names come from people and must stay text.
+function popupFor(id, name, lines, template) {
+  const box = document.createElement("div");
+  const heading = document.createElement("p");
+  heading.className = "govuk-body govuk-!-font-weight-bold govuk-!-margin-bottom-1";
+  const link = document.createElement("a");
+  link.className = "govuk-link";
+  link.href = premisesHref(template, id);
+  link.textContent = name;
+  heading.append(link);
+  box.append(heading);
+  for (const text of lines) {
+    if (text) {
+      const line = document.createElement("p");
+      line.className = "govuk-body-s govuk-!-margin-bottom-0";
+      line.textContent = text;
+      box.append(line);
+    }
+  }
+  return box;
+}
+
+function say(text) {
+  const status = document.querySelector("[data-map-status]");
+  if (status) {
+    status.textContent = text;
+  }
+}
+
+function plural(count, one, many) {
+  return `${count.toLocaleString("en-GB")} ${count === 1 ? one : many}`;
+}
+
+async function premisesMap(element) {
+  const map = makeMap(element);
+  const wards = await addWards(map, element);
+  const haveWards = fitToWards(map, wards, wards.focus);
+  const data = await fetchJSON(element.dataset.premisesUrl);
+  const categories = Object.fromEntries(data.legend.categories.map((c) => [c.key, c]));
+  const renderer = data.features.length > CANVAS_ABOVE ? L.canvas({ padding: 0.5 }) : L.svg();
+  const template = element.dataset.premisesLink;
+  const points = L.geoJSON(data, {
+    pointToLayer: (feature, latlng) =>
+      L.circleMarker(latlng, {
+        ...POINT_STYLE,
+        renderer,
+        className: `app-map-point app-map-point--${feature.properties.category}`,
+        fillColor: categories[feature.properties.category]?.colour ?? "#b1b4b6",
+      }),
+    onEachFeature: (feature, point) => {
+      const p = feature.properties;
+      const lines = [
+        data.labels.types[p.type] ?? p.type,
+        p.ward === null ? data.labels.outside : data.labels.wards[p.ward],
+        categories[p.category]?.label,
+      ];
+      point.bindPopup(() => popupFor(feature.id, p.name, lines, template));
+      point.bindTooltip(p.name);
+    },
+  }).addTo(map);
+  if (!haveWards && data.features.length) {
+    map.fitBounds(points.getBounds(), { padding: [10, 10] });
+  }
+  for (const category of data.legend.categories) {
+    const counter = document.querySelector(`[data-legend-count="${category.key}"]`);
+    if (counter) {
+      counter.textContent = `(${category.count.toLocaleString("en-GB")})`;
+    }
+  }
+  let text = `${plural(data.shown, "premises", "premises")} on the map.`;
+  if (data.unlocated) {
+    text += ` ${plural(data.unlocated, "premises has", "premises have")} no location and ${data.unlocated === 1 ? "is" : "are"} not shown.`;
+  }
+  say(text);
+  element.dataset.loaded = String(data.shown);
+}
+
+async function pickerMap(element) {
+  const field = (name) => document.getElementById(element.dataset[name]);
+  const [latitude, longitude, easting, northing] = ["latitude", "longitude", "easting", "northing"].map(field);
+  const map = makeMap(element);
+  const wards = await addWards(map, element);
+  fitToWards(map, wards, wards.focus);
+  let marker = null;
+  const place = (latlng) => {
+    if (marker) {
+      marker.setLatLng(latlng);
+    } else {
+      marker = L.circleMarker(latlng, { ...POINT_STYLE, radius: 8, weight: 2, fillColor: "#d4351c", fillOpacity: 1 }).addTo(map);
+    }
+  };
+  const lat = Number.parseFloat(latitude.value);
+  const lon = Number.parseFloat(longitude.value);
+  if (Number.isFinite(lat) && Number.isFinite(lon)) {
+    place(L.latLng(lat, lon));
+    map.setView([lat, lon], 16);
+  }
+  map.on("click", (event) => {
+    latitude.value = event.latlng.lat.toFixed(6);
+    longitude.value = event.latlng.lng.toFixed(6);
+    // The clicked point replaces any grid reference typed before.
+    easting.value = "";
+    northing.value = "";
+    place(event.latlng);
+    say(`Location set to latitude ${latitude.value}, longitude ${longitude.value}. Save the premises to keep it.`);
+  });
+  element.dataset.loaded = "true";
+}
+
+async function nearbyMap(element) {
+  const origin = JSON.parse(element.dataset.origin);
+  const radius = Number(element.dataset.radius);
+  const points = JSON.parse(element.dataset.points);
+  const template = element.dataset.premisesLink;
+  const map = makeMap(element);
+  // The view is set first: Leaflet adds layers to a map only once it has one.
+  map.fitBounds(L.latLng(origin).toBounds(radius * 2), { padding: [10, 10] });
+  await addWards(map, element);
+  L.circle(origin, { radius, color: "#1d70b8", weight: 2, fill: false, interactive: false }).addTo(map);
+  L.circleMarker(origin, { ...POINT_STYLE, radius: 8, weight: 3, fillColor: "#ffffff", fillOpacity: 1 })
+    .bindTooltip("Searched from here")
+    .addTo(map);
+  for (const p of points) {
+    L.circleMarker([p.lat, p.lon], { ...POINT_STYLE, fillColor: "#1d70b8", className: "app-map-point" })
+      .bindPopup(() => popupFor(p.id, p.name, [`${Math.round(p.distance)} metres away`], template))
+      .bindTooltip(p.name)
+      .addTo(map);
+  }
+  element.dataset.loaded = String(points.length);
+}
+
+async function hotspotMap(element) {
+  const map = makeMap(element);
+  const wards = await addWards(map, element);
+  fitToWards(map, wards, wards.focus);
+  const data = await fetchJSON(element.dataset.cellsUrl);
+  L.geoJSON(data, {
+    style: (feature) => ({
+      color: "#0b0c0c",
+      weight: 0.5,
+      fillColor: SHADES[feature.properties.shade] ?? SHADES[1],
+      fillOpacity: 0.8,
+    }),
+    onEachFeature: (feature, cell) =>
+      cell.bindTooltip(`${plural(feature.properties.count, "record", "records")} in ${feature.properties.cell}`),
+  }).addTo(map);
+  element.dataset.loaded = String(data.features.length);
+}
+
+const KINDS = { premises: premisesMap, picker: pickerMap, nearby: nearbyMap, hotspots: hotspotMap };
+
+for (const element of document.querySelectorAll("[data-app-map]")) {
+  const draw = KINDS[element.dataset.appMap];
+  if (draw) {
+    draw(element).catch((error) => {
+      element.dataset.failed = "true";
+      say("The map could not be loaded. Reload the page to try again, or use the list instead.");
+      console.error(error);
+    });
+  }
+}

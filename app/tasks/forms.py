@@ -1,0 +1,50 @@
+"""Task forms: shape checks only; the rules (no snoozing a statutory deadline) are the domain's."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+)
+from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from app.forms import GovDateField
+from enforcement.notify import DIGEST_PREFERENCES
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a task (acknowledge, done): only the CSRF token travels."""
+
+
+class SnoozeForm(FlaskForm):
+    until = GovDateField(
+        "Snooze until",
+        description="For example, 27 3 2026. The task comes back, and its email is sent, at 8am that day.",
+        format="%d %m %Y",
+        widget=GovDateInput(),
+        validators=[InputRequired("Enter the date to snooze the task until")],
+    )
+    reason = TextAreaField(
+        "Why are you snoozing it?",
+        description="Your supervisor can see this. Do not include names or other personal details.",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter why you are snoozing this task"),
+            Length(max=200, message="The reason must be 200 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Snooze task", widget=GovSubmitInput())
+
+
+class PreferencesForm(FlaskForm):
+    preference = RadioField(
+        "How do you want to receive reminder emails?",
+        widget=GovRadioInput(),
+        choices=list(DIGEST_PREFERENCES.items()),
+        validators=[InputRequired("Select how you want to receive reminders")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -1,0 +1,171 @@
+"""The task list, one task with its actions (acknowledge, done, snooze), preferences, team view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from app.auth.current import current_actor
+from app.database import commit, db
+from app.forms import apply_errors
+from app.tasks.forms import ActionForm, PreferencesForm, SnoozeForm
+from enforcement import notify
+from enforcement import tasks as todo
+from enforcement.clock import LONDON, to_london, utcnow
+from enforcement.errors import ValidationFailed
+from enforcement.models import User
+from enforcement.models.reminders import Reminder
+from enforcement.vocab import Role
+
+bp = Blueprint("tasks", __name__)
+
+# Where a reminder's record is shown, by subject type: (endpoint, its id argument). A subject
+# whose page does not exist (yet) links to its premises instead.
+RECORD_PAGES = {
+    "inspection": ("inspections.detail", "inspection_id"),
+    "enforcement_case": ("cases.detail", "case_id"),
+    "welfare_visit": ("welfare.detail", "visit_id"),
+}
+
+
+@bp.app_template_global("task_record_link")
+def record_link(reminder: Reminder) -> str | None:
+    """Return the page of the record a reminder is about (the access policy guards it)."""
+    page = RECORD_PAGES.get(reminder.subject_type)
+    if page is not None:
+        try:
+            return url_for(page[0], **{page[1]: reminder.subject_id})
+        except BuildError:
+            pass
+    if reminder.premises_id is not None:
+        return url_for("premises.detail", premises_id=reminder.premises_id)
+    return None
+
+
+@bp.route("/tasks")
+def index() -> str:
+    actor = current_actor()
+    open_tasks = todo.task_list(db(), actor, utcnow())
+    return render_template(
+        "tasks/index.html", tasks=open_tasks, is_supervisor=actor.has_role(Role.SUPERVISOR)
+    )
+
+
+@bp.route("/tasks/<int:reminder_id>")
+def detail(reminder_id: int) -> str:
+    d = todo.get_task(db(), current_actor(), utcnow(), reminder_id)
+    return render_template("tasks/detail.html", d=d, r=d.item.reminder, form=ActionForm())
+
+
+def _back_to(reminder_id: int) -> str:
+    # Only a path on this site: never an address someone put in the form to send people away.
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("tasks.detail", reminder_id=reminder_id)
+
+
+def _act(reminder_id: int, verb: str) -> Response:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    try:
+        if verb == "acknowledge":
+            r = todo.acknowledge(db(), actor, utcnow(), reminder_id)
+            message = f"You have acknowledged “{r.title}”."
+        else:
+            r = todo.mark_done(db(), actor, utcnow(), reminder_id)
+            message = f"“{r.title}” is done and has left your task list."
+    except ValidationFailed as exc:
+        db().rollback()
+        flash(next(iter(exc.errors.values())), "error")
+        return redirect(url_for("tasks.detail", reminder_id=reminder_id))
+    commit()
+    flash(message, "success")
+    return redirect(_back_to(reminder_id))
+
+
+@bp.route("/tasks/<int:reminder_id>/acknowledge", methods=["POST"])
+def acknowledge(reminder_id: int) -> Response:
+    return _act(reminder_id, "acknowledge")
+
+
+@bp.route("/tasks/<int:reminder_id>/done", methods=["POST"])
+def done(reminder_id: int) -> Response:
+    return _act(reminder_id, "done")
+
+
+def _snooze_until(day: date) -> datetime:
+    return datetime.combine(day, time(notify.ON_DAY_HOUR), tzinfo=LONDON)
+
+
+@bp.route("/tasks/<int:reminder_id>/snooze", methods=["GET", "POST"])
+def snooze(reminder_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    d = todo.get_task(db(), actor, utcnow(), reminder_id)
+    form = SnoozeForm()
+    if not d.may_snooze:
+        form.form_errors.append(
+            "A statutory deadline cannot be snoozed"
+            if d.item.reminder.statutory
+            else "This task is closed, so it cannot be snoozed"
+        )
+        return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 400
+    if request.method == "GET":
+        return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 200
+    if form.validate_on_submit():
+        assert form.until.data is not None
+        try:
+            todo.snooze(
+                db(),
+                actor,
+                utcnow(),
+                reminder_id,
+                _snooze_until(form.until.data),
+                form.reason.data or "",
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            commit()
+            day = to_london(_snooze_until(form.until.data)).strftime("%-d %B %Y")
+            flash(f"The task is snoozed until {day}.", "success")
+            return redirect(url_for("tasks.index"))
+    return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 400
+
+
+@bp.route("/tasks/preferences", methods=["GET", "POST"])
+def preferences() -> tuple[str, int] | Response:
+    actor = current_actor()
+    user = db().get(User, actor.user_id)
+    if user is None:
+        abort(404)
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.preference.data = user.digest_preference
+        return render_template("tasks/preferences.html", form=form), 200
+    if form.validate_on_submit():
+        try:
+            todo.set_digest_preference(db(), actor, utcnow(), form.preference.data or "")
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash("Your email preference has been saved.", "success")
+            return redirect(url_for("tasks.index"))
+    return render_template("tasks/preferences.html", form=form), 400
+
+
+@bp.route("/tasks/team")
+def team() -> str:
+    actor = current_actor()
+    if not actor.has_role(Role.SUPERVISOR):
+        abort(403)
+    overview = todo.team_overview(db(), actor, utcnow())
+    return render_template("tasks/team.html", o=overview)

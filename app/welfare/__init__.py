@@ -1,0 +1,1 @@
+"""Operation Moontwist welfare visits and officer training."""

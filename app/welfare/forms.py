@@ -1,0 +1,350 @@
+"""Welfare visit, release and training forms: shape checks only; the rules live in enforcement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from app.forms import GovDateField
+from app.premises.forms import LenientFloatField
+from enforcement.welfare_vocab import (
+    INDICATOR_GROUPS,
+    GuidanceItem,
+    PropertyDescribed,
+    ReferralRoute,
+    VisitTrigger,
+)
+
+NO_IDENTIFIERS = (
+    "Do not record names, dates of birth, phone numbers, document numbers or anything else "
+    "that could identify the people present. Text like that is refused."
+)
+YES_NO = [("yes", "Yes"), ("no", "No")]
+TIME_RE = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
+
+
+class CountField(IntegerField):
+    """A whole number typed in a text box, whose error says what to type; blank is None."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError:
+                self.data = None
+                raise ValueError(
+                    f"{self.label.text.removesuffix(' (optional)')} must be a whole number, like 2"
+                ) from None
+        else:
+            self.data = None
+
+
+def indicator_field_name(group_code: str) -> str:
+    return f"indicators_{group_code}"
+
+
+def referral_field_name(route: str) -> str:
+    return f"referrals_{route}"
+
+
+class VisitForm(FlaskForm):
+    """The welfare visit, as one long page in sections (officers fill it in on a tablet)."""
+
+    idempotency_key = HiddenField()
+    # A new location only (a visit to a premises already in the register does not show these).
+    location_name = StringField(
+        "Description of the location",
+        description="For example, 'Second-floor flat' or 'Room 14'. Do not use anyone's name.",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=200, message="The description must be 200 characters or fewer"),
+        ],
+    )
+    address_line1 = StringField(
+        "Address line 1",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=200, message="Address line 1 must be 200 characters or fewer"),
+        ],
+    )
+    postcode = StringField(
+        "Postcode (optional)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=10, message="Enter a real postcode, like W6 9JU")],
+    )
+    latitude = LenientFloatField(
+        "Latitude",
+        example="51.4927",
+        description="Decimal degrees, like 51.4927. A map app on your device shows it.",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    longitude = LenientFloatField(
+        "Longitude",
+        example="-0.2246",
+        description="Decimal degrees, like -0.2246. The ward is worked out from the location.",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+
+    visited_on = GovDateField(
+        "Date of the visit",
+        description="For example, 27 3 2026",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the date of the visit")],
+    )
+    visited_time = StringField(
+        "Time the visit started",
+        description="24-hour clock, for example 14:30",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the time the visit started"),
+            Regexp(TIME_RE, message="Enter a time like 14:30"),
+        ],
+    )
+    trigger = RadioField(
+        "Why did the visit take place?",
+        widget=GovRadioInput(),
+        choices=VisitTrigger.choices(),
+        validators=[InputRequired("Select why the visit took place")],
+    )
+    officer_ids = SelectMultipleField(
+        "Other ward officers present",
+        description="You are recorded as present.",
+        widget=GovCheckboxesInput(),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+    )
+    other_officers = StringField(
+        "Other officers or agencies present (optional)",
+        description="For example, shoulder numbers, or a partner charity's outreach worker",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=400, message="Other officers present must be 400 characters or fewer"),
+        ],
+    )
+
+    property_described = RadioField(
+        "How is the property described?",
+        widget=GovRadioInput(),
+        choices=PropertyDescribed.choices(),
+        validators=[InputRequired("Select how the property is described")],
+    )
+    property_other = StringField(
+        "If 'Other', describe the property (optional)",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=200, message="The description must be 200 characters or fewer"),
+        ],
+    )
+    people_present = CountField(
+        "How many people were present?",
+        description="A number only. Do not include the officers.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter how many people were present, as a number")],
+    )
+
+    other_indicators = TextAreaField(
+        "Other indicators observed (optional)",
+        description=NO_IDENTIFIERS,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=5000, message="Other indicators must be 5,000 characters or fewer"),
+        ],
+    )
+
+    interpreter_used = RadioField(
+        "Was an interpreter used?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[InputRequired("Say whether an interpreter was used")],
+    )
+    interpreter_language = SelectField(
+        "If yes, the language the interpreter spoke",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+    )
+    support_info_left = RadioField(
+        "Was information about support left with the people present?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[InputRequired("Say whether support information was left")],
+    )
+    support_languages = SelectMultipleField(
+        "If yes, the languages it was in",
+        widget=GovCheckboxesInput(),
+        choices=[],
+        validate_choice=False,
+    )
+
+    no_referrals = BooleanField("No referrals were made", widget=GovCheckboxInput())
+
+    return_requested = RadioField(
+        "Is a return visit needed?",
+        description="Because the people visited asked for one, or because you judge one is needed",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[InputRequired("Say whether a return visit is needed")],
+    )
+    follow_up_days = CountField(
+        "Return within how many days?",
+        description="Used when indicators were observed or a return is needed. Usually 14.",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+
+    feedback = TextAreaField(
+        "Feedback from the people visited (optional)",
+        description="What they said about the visit or the support offered. " + NO_IDENTIFIERS,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=5000, message="Feedback must be 5,000 characters or fewer"),
+        ],
+    )
+    crime_reference = StringField(
+        "Crime or incident reference (optional)",
+        description="For example, CAD 1234/02MAR26",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=40, message="A reference must be 40 characters or fewer"),
+        ],
+    )
+
+    guidance = SelectMultipleField(
+        "Which parts of the Moontwist guidance did you follow?",
+        description="Select all that apply",
+        widget=GovCheckboxesInput(),
+        choices=GuidanceItem.choices(),
+    )
+    no_identifiers_confirmed = BooleanField(
+        "I have not recorded names, dates of birth, photos or other details that could identify "
+        "the people present",
+        widget=GovCheckboxInput(),
+    )
+    submit = SubmitField("Save welfare visit", widget=GovSubmitInput())
+
+
+# One group of indicator checkboxes per group of the reference list, and one count per route.
+for _group in INDICATOR_GROUPS:
+    setattr(
+        VisitForm,
+        indicator_field_name(_group.code),
+        SelectMultipleField(
+            _group.label,
+            widget=GovCheckboxesInput(),
+            choices=[(i.code, i.label) for i in _group.indicators],
+        ),
+    )
+for _route in ReferralRoute:
+    setattr(
+        VisitForm,
+        referral_field_name(_route.value),
+        CountField(
+            f"{_route.label} (optional)",
+            widget=GovTextInput(),
+            validators=[Optional()],
+        ),
+    )
+
+
+def indicator_fields(form: VisitForm) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Return each group's field with the per-item hints saying how it comes to light."""
+    return [
+        (
+            form[indicator_field_name(group.code)],
+            [{"hint": {"text": i.observed.label}} for i in group.indicators],
+        )
+        for group in INDICATOR_GROUPS
+    ]
+
+
+class VisitListForm(FlaskForm):
+    """The list's filters, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    ward = SelectField("Ward", choices=[], validate_choice=False)
+    date_from = GovDateField(
+        "Visited on or after", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
+    )
+    date_to = GovDateField(
+        "Visited on or before", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
+    )
+    indicator = SelectField("Indicators", choices=[], validate_choice=False)
+    follow_up = SelectField("Follow-up", choices=[], validate_choice=False)
+
+
+class ReleaseForm(FlaskForm):
+    reason = TextAreaField(
+        "Why may this visit be used as evidence?",
+        description=(
+            "The reason is recorded and audited. Releasing lets the visit be drawn on for a "
+            "Licensing Committee paper or an enforcement case."
+        ),
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Explain why this visit may be used as evidence"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Release this visit", widget=GovSubmitInput())
+
+
+class TrainingForm(FlaskForm):
+    user_id = SelectField(
+        "Officer",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select the officer who completed the course")],
+    )
+    completed_on = GovDateField(
+        "Date the course was completed",
+        description="For example, 27 3 2026",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the date the course was completed")],
+    )
+    course = StringField(
+        "Course",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the name of the course"),
+            Length(max=200, message="The name of the course must be 200 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Record training", widget=GovSubmitInput())

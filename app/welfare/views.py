@@ -1,0 +1,332 @@
+"""Welfare visits (logging, reading on a need-to-know basis, lists, adherence, release) and training."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth.current import current_actor, require
+from app.database import commit, db
+from app.forms import apply_errors, blank_to_none
+from app.welfare.forms import (
+    TIME_RE,
+    ReleaseForm,
+    TrainingForm,
+    VisitForm,
+    VisitListForm,
+    indicator_field_name,
+    indicator_fields,
+    referral_field_name,
+)
+from enforcement import premises, training, welfare, welfare_reports, welfare_vocab
+from enforcement.access import Permission, can
+from enforcement.clock import LONDON, london_today, to_london, utcnow
+from enforcement.errors import Forbidden, ValidationFailed
+from enforcement.models import Premises
+from enforcement.wards import wards_in_force
+from enforcement.welfare_vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
+
+bp = Blueprint("welfare", __name__)
+bp.add_app_template_global(welfare_vocab, "vocab_welfare")
+
+# Domain error keys that are named differently on the form.
+ALIASES = {
+    "visited_at": "visited_on",
+    "indicators": indicator_field_name(INDICATOR_GROUPS[0].code),
+    "referrals": "no_referrals",
+}
+
+
+@bp.app_template_global("welfare_may_log_at")
+def may_log_at(ward_code: str | None) -> bool:
+    """Say whether the signed-in user may log a welfare visit at a premises in this ward."""
+    if not current_user.is_authenticated or not current_user.can(Permission.WELFARE_VISIT_LOG):
+        return False
+    return welfare.may_log_at(db(), current_actor(), ward_code)
+
+
+def _refuse_unless_may_log() -> None:
+    refusal = welfare.logging_refusal(db(), current_actor())
+    if refusal is not None:
+        raise Forbidden(refusal)
+
+
+def _prepare(form: VisitForm) -> None:
+    languages = premises.list_languages(db())
+    form.officer_ids.choices = welfare.officer_choices(db(), current_actor())
+    form.interpreter_language.choices = [
+        ("", "Select a language"),
+        *[(lang.code, lang.name) for lang in languages],
+    ]
+    form.support_languages.choices = [(lang.code, lang.name) for lang in languages]
+
+
+def _when(form: VisitForm) -> datetime | None:
+    day = form.visited_on.data
+    match = re.match(TIME_RE, (form.visited_time.data or "").strip())
+    if day is None or match is None:
+        return None
+    return datetime.combine(day, time(int(match.group(1)), int(match.group(2))), tzinfo=LONDON)
+
+
+def _input(
+    form: VisitForm, premises_id: int | None, location: welfare.NewLocation | None
+) -> welfare.VisitInput:
+    indicators = frozenset(
+        code
+        for group in INDICATOR_GROUPS
+        for code in (form[indicator_field_name(group.code)].data or [])
+    )
+    return welfare.VisitInput(
+        visited_at=_when(form),
+        idempotency_key=form.idempotency_key.data or "",
+        trigger=form.trigger.data or "",
+        property_described=form.property_described.data or "",
+        property_other=blank_to_none(form.property_other.data),
+        people_present=form.people_present.data,
+        premises_id=premises_id,
+        new_location=location,
+        officer_ids=frozenset(form.officer_ids.data or []),
+        other_officers=blank_to_none(form.other_officers.data),
+        indicators=indicators,
+        other_indicators=blank_to_none(form.other_indicators.data),
+        interpreter_used=form.interpreter_used.data == "yes",
+        interpreter_language=blank_to_none(form.interpreter_language.data),
+        support_info_left=form.support_info_left.data == "yes",
+        support_languages=frozenset(form.support_languages.data or []),
+        referrals=tuple((r.value, form[referral_field_name(r.value)].data) for r in ReferralRoute),
+        no_referrals=bool(form.no_referrals.data),
+        feedback=blank_to_none(form.feedback.data),
+        crime_reference=blank_to_none(form.crime_reference.data),
+        guidance=frozenset(form.guidance.data or []),
+        return_requested=form.return_requested.data == "yes",
+        follow_up_days=form.follow_up_days.data,
+        no_identifiers_confirmed=bool(form.no_identifiers_confirmed.data),
+    )
+
+
+def _location(form: VisitForm) -> welfare.NewLocation:
+    return welfare.NewLocation(
+        name=form.location_name.data or "",
+        address_line1=form.address_line1.data or "",
+        postcode=blank_to_none(form.postcode.data),
+        longitude=form.longitude.data,
+        latitude=form.latitude.data,
+    )
+
+
+def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str, int]:
+    return render_template(
+        "welfare/form.html",
+        form=form,
+        p=p,
+        indicator_fields=indicator_fields(form),
+        referral_fields=[form[referral_field_name(r.value)] for r in ReferralRoute],
+    ), status
+
+
+def _log(form: VisitForm, p: Premises | None) -> tuple[str, int] | Response:
+    """Show the form (GET) or save the visit (POST), at a premises or at a new location."""
+    if request.method == "GET":
+        now = to_london(utcnow())
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.visited_on.data = now.date()
+        form.visited_time.data = now.strftime("%H:%M")
+        form.follow_up_days.data = welfare.FOLLOW_UP_DAYS
+        return _render_form(form, p, 200)
+    if form.validate_on_submit():
+        try:
+            visit, created = welfare.log_welfare_visit(
+                db(),
+                current_actor(),
+                utcnow(),
+                _input(form, p.id if p else None, None if p else _location(form)),
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc, ALIASES)
+        else:
+            commit()
+            if not created:
+                flash("This visit was already saved: it has not been recorded twice.", "info")
+            elif visit.follow_up_due_at is not None:
+                flash(
+                    "The welfare visit has been saved. A follow-up visit is due by "
+                    f"{to_london(visit.follow_up_due_at):%-d %B %Y} and is on your task list.",
+                    "success",
+                )
+            else:
+                flash("The welfare visit has been saved.", "success")
+            return redirect(url_for("welfare.detail", visit_id=visit.id))
+    return _render_form(form, p, 400)
+
+
+@bp.route("/premises/<int:premises_id>/welfare-visits/new", methods=["GET", "POST"])
+@require(Permission.WELFARE_VISIT_LOG)
+def log_at(premises_id: int) -> tuple[str, int] | Response:
+    found = premises.get_premises(db(), current_actor(), premises_id)
+    _refuse_unless_may_log()
+    if found.ward is None or found.ward.code not in current_actor().ward_codes:
+        raise Forbidden(welfare.NOT_YOUR_WARD)
+    form = VisitForm()
+    _prepare(form)
+    return _log(form, found.premises)
+
+
+@bp.route("/welfare-visits/new", methods=["GET", "POST"])
+@require(Permission.WELFARE_VISIT_LOG)
+def log_new() -> tuple[str, int] | Response:
+    _refuse_unless_may_log()
+    form = VisitForm()
+    _prepare(form)
+    return _log(form, None)
+
+
+@bp.route("/welfare-visits/<int:visit_id>")
+@require(Permission.PREMISES_VIEW)
+def detail(visit_id: int) -> str:
+    actor = current_actor()
+    seen = welfare.open_visit(db(), actor, utcnow(), visit_id)
+    commit()  # the audit event of seeing the visit's content
+    if isinstance(seen, welfare.VisitExistence):
+        return render_template("welfare/existence.html", e=seen)
+    return render_template(
+        "welfare/detail.html",
+        d=seen,
+        v=seen.visit,
+        p=seen.premises,
+        may_release=can(actor, Permission.WELFARE_VISIT_RELEASE),
+    )
+
+
+@bp.route("/welfare-visits/<int:visit_id>/release", methods=["GET", "POST"])
+@require(Permission.WELFARE_VISIT_RELEASE)
+def release(visit_id: int) -> tuple[str, int] | Response:
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            welfare.release_visit(db(), current_actor(), utcnow(), visit_id, form.reason.data or "")
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            commit()
+            flash(
+                "The visit has been released. It may now be used as evidence, and the "
+                "decision is recorded in the audit log.",
+                "success",
+            )
+            return redirect(url_for("welfare.detail", visit_id=visit_id))
+    seen = welfare.open_visit(db(), current_actor(), utcnow(), visit_id)
+    commit()
+    assert isinstance(seen, welfare.VisitDetail)  # supervisors see every visit's content
+    status = 400 if form.is_submitted() else 200
+    return render_template("welfare/release.html", form=form, d=seen, v=seen.visit), status
+
+
+def _ward_choices() -> list[tuple[str, str]]:
+    return [
+        ("", "Any ward"),
+        *[(w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))],
+    ]
+
+
+@bp.route("/welfare-visits")
+@require(Permission.WELFARE_VISIT_LIST)
+def index() -> tuple[str, int]:
+    form = VisitListForm(request.args)
+    form.ward.choices = _ward_choices()
+    form.indicator.choices = [
+        ("", "Any, or none"),
+        (welfare_reports.INDICATOR_ANY, "At least one indicator observed"),
+        *[(i.code, i.label) for i in INDICATORS.values()],
+    ]
+    form.follow_up.choices = [
+        ("", "Any"),
+        (welfare_reports.FOLLOW_UP_OPEN, "Follow-up visit due"),
+        (welfare_reports.FOLLOW_UP_OVERDUE, "Follow-up visit overdue"),
+    ]
+    form.validate()
+    page_number = request.args.get("page", "1")
+    query = welfare_reports.VisitQuery(
+        ward=form.ward.data or "",
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        indicator=form.indicator.data or "",
+        follow_up=form.follow_up.data or "",
+        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page_size=current_app.config["SETTINGS"].page_size,
+    )
+    problems = welfare_reports.visit_query_problems(query)
+    if query.ward not in {c for c, _ in form.ward.choices}:
+        problems["ward"] = "Unknown ward"
+    for key, message in problems.items():
+        form[key].errors = [message]
+    status = 200
+    if form.errors:
+        result = welfare_reports.VisitPage(rows=[], total=0, page=1, page_size=query.page_size)
+        status = 400
+    else:
+        result = welfare_reports.search_visits(db(), current_actor(), utcnow(), query)
+        commit()  # the audit event of seeing the visits listed
+    return render_template(
+        "welfare/index.html",
+        form=form,
+        result=result,
+        may_log=welfare.logging_refusal(db(), current_actor()) is None,
+        now=utcnow(),
+    ), status
+
+
+@bp.route("/welfare-visits/adherence")
+@require(Permission.WELFARE_VISIT_LIST)
+def adherence() -> str:
+    report = welfare_reports.adherence_report(db(), current_actor())
+    return render_template(
+        "welfare/adherence.html", report=report, quarter_label=welfare_reports.quarter_label
+    )
+
+
+@bp.route("/moontwist-training")
+@require(Permission.TRAINING_VIEW)
+def training_coverage() -> str:
+    report = training.coverage_report(db(), current_actor(), utcnow())
+    return render_template("welfare/training.html", report=report)
+
+
+@bp.route("/moontwist-training/new", methods=["GET", "POST"])
+@require(Permission.TRAINING_RECORD)
+def record_training() -> tuple[str, int] | Response:
+    form = TrainingForm()
+    form.user_id.choices = [
+        ("", "Select an officer"),
+        *[(str(uid), name) for uid, name in training.trainable_officers(db())],
+    ]
+    if request.method == "GET":
+        form.course.data = training.DEFAULT_COURSE
+    if form.validate_on_submit():
+        raw = form.user_id.data or ""
+        try:
+            row = training.record_training(
+                db(),
+                current_actor(),
+                utcnow(),
+                training.TrainingInput(
+                    int(raw) if raw.isdigit() else 0, form.completed_on.data, form.course.data or ""
+                ),
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            apply_errors(form, exc)
+        else:
+            name = dict(form.user_id.choices).get(str(row.user_id), "The officer")
+            commit()
+            flash(f"Moontwist training has been recorded for {name}.", "success")
+            return redirect(url_for("welfare.training_coverage"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("welfare/training_form.html", form=form), status

@@ -1,0 +1,216 @@
+"""Spotting obvious personal identifiers in free text, so they are refused before they are stored.
+
+DESIGN.md section 5: names, dates of birth and other identifying details of potential victims
+are never stored. Names cannot be recognised reliably, so the forms warn about them; the shapes
+below can be, so they are refused: dates of birth, UK phone numbers (and international ones
+written with a +), passport and other identity document numbers, and email addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class IdentifierKind(StrEnum):
+    DATE_OF_BIRTH = "date_of_birth"
+    PHONE = "phone"
+    DOCUMENT_NUMBER = "document_number"
+    EMAIL = "email"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    IdentifierKind.DATE_OF_BIRTH: "a date of birth",
+    IdentifierKind.PHONE: "a phone number",
+    IdentifierKind.DOCUMENT_NUMBER: "a passport or other identity document number",
+    IdentifierKind.EMAIL: "an email address",
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: IdentifierKind
+    text: str
+    start: int
+
+
+# A date this many years before today is taken for someone's date of birth: nothing else a
+# visit note needs to date is that old. Nearer dates count only beside words like "born".
+BIRTH_YEARS_BACK = 10
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE_PATTERNS = (
+    # 12/03/1998, 12-3-98, 12.03.1998 (day first, as written in the UK)
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})(?!\d)"),
+    # 1998-03-12
+    re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"),
+    # 12 March 1998, 12th Mar. 1998
+    re.compile(
+        rf"(?<!\w)(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<mn>{_MONTH})\.?,?\s+(?P<y>\d{{4}})(?!\d)",
+        re.IGNORECASE,
+    ),
+    # March 12, 1998
+    re.compile(
+        rf"(?<!\w)(?P<mn>{_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORD},?\s+(?P<y>\d{{4}})(?!\d)",
+        re.IGNORECASE,
+    ),
+)
+_BIRTH_WORDS = re.compile(
+    r"(?:\bd\.?\s?o\.?\s?b\b\.?|\bdate\s+of\s+birth\b|\bborn\b|\bbirthday\b)", re.IGNORECASE
+)
+# "DOB 12/03", "born in 1998", "date of birth: 1998": a birth word followed closely by digits.
+_BIRTH_WORD_THEN_DIGITS = re.compile(
+    r"(?:\bd\.?\s?o\.?\s?b\b\.?|\bdate\s+of\s+birth\b|\bborn\b(?:\s+(?:on|in))?|\bbirthday\b)"
+    r"[\s:,\-]{0,4}(?:on\s+|in\s+)?\d",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# A run of digit groups joined by single separators, optionally starting with + or (.
+_NUMBER_RUN = re.compile(r"\+?\(?\d+(?:[ \t().\-]{1,2}\+?\d+)*\)?")
+_GROUP = re.compile(r"\+?\d+")
+_UK_NUMBER = re.compile(r"^(?:07\d{9}|0[12]\d{8,9})$")
+_DOCUMENT_PATTERNS = (
+    # Passport numbers: nine digits (UK), or one or two letters and six to eight digits.
+    re.compile(r"(?<![\w+])\d{9}(?!\w)"),
+    re.compile(r"(?<!\w)[A-Za-z]{1,2}\d{6,8}(?!\w)"),
+    # National Insurance numbers: AB 12 34 56 C
+    re.compile(
+        r"(?<!\w)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D](?!\w)",
+        re.IGNORECASE,
+    ),
+    # Anything given as a passport number, whatever its shape.
+    re.compile(
+        r"\bpassport(?:\s+(?:no\.?|number|num))?\s*[:#]?\s*[A-Za-z0-9]*\d[A-Za-z0-9]{4,}",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _year(raw: str, today: date) -> int:
+    if len(raw) == 4:
+        return int(raw)
+    # Two-digit years: this century up to this year, the last century after it.
+    yy = int(raw)
+    return 2000 + yy if yy <= today.year % 100 else 1900 + yy
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= monthrange(year, month)[1] and year >= 1900
+
+
+def _dates_of_birth(text: str, today: date) -> list[Found]:
+    found: list[Found] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            parts = m.groupdict()
+            month = _MONTHS[parts["mn"].lower()] if parts.get("mn") else int(parts["m"])
+            year = _year(parts["y"], today)
+            if not _real_date(year, month, int(parts["d"])):
+                continue
+            before = text[max(0, m.start() - 30) : m.start()]
+            if year <= today.year - BIRTH_YEARS_BACK or _BIRTH_WORDS.search(before):
+                found.append(Found(IdentifierKind.DATE_OF_BIRTH, m.group(0), m.start()))
+    for m in _BIRTH_WORD_THEN_DIGITS.finditer(text):
+        found.append(Found(IdentifierKind.DATE_OF_BIRTH, m.group(0), m.start()))
+    return found
+
+
+def _as_uk_number(groups: list[str]) -> str | None:
+    """Return the national form of digit groups written as a phone number, or None."""
+    plus = groups[0].startswith("+")
+    digits = "".join(g.lstrip("+") for g in groups)
+    if digits.startswith("00"):
+        plus, digits = True, digits[2:]
+    if plus:
+        if not digits.startswith("44"):
+            # Another country's number, written internationally: still a phone number.
+            return digits if 8 <= len(digits) <= 15 else None
+        digits = digits[2:].removeprefix("0")  # +44 (0)20 ...
+        digits = "0" + digits
+    return digits if _UK_NUMBER.match(digits) else None
+
+
+def _phones(text: str) -> list[Found]:
+    found: list[Found] = []
+    for run in _NUMBER_RUN.finditer(text):
+        groups = [(g.group(0), g.start(), g.end()) for g in _GROUP.finditer(run.group(0))]
+        # Try every stretch of neighbouring groups, so "2 07700 900123" finds the number in it.
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups) + 1):
+                if _as_uk_number([g for g, _, _ in groups[i:j]]) is not None:
+                    start, end = run.start() + groups[i][1], run.start() + groups[j - 1][2]
+                    found.append(Found(IdentifierKind.PHONE, text[start:end], start))
+                    break
+            else:
+                continue
+            break
+    return found
+
+
+def find_identifiers(text: str | None, *, today: date) -> list[Found]:
+    """Return the obvious personal identifiers in a piece of free text, in order of position.
+
+    `today` is the London date the text is checked on: a full date at least ten years before
+    it is taken for a date of birth (as is any date or year written beside "born" or "DOB").
+    """
+    if not text:
+        return []
+    found = _dates_of_birth(text, today)
+    found += [Found(IdentifierKind.EMAIL, m.group(0), m.start()) for m in _EMAIL.finditer(text)]
+    found += _phones(text)
+    emails = [f for f in found if f.kind is IdentifierKind.EMAIL]
+    for pattern in _DOCUMENT_PATTERNS:
+        for m in pattern.finditer(text):
+            # Digits inside an email address are already reported as the address.
+            if not any(e.start <= m.start() < e.start + len(e.text) for e in emails):
+                found.append(Found(IdentifierKind.DOCUMENT_NUMBER, m.group(0), m.start()))
+    return sorted(found, key=lambda f: (f.start, f.kind))
+
+
+def kinds_in(text: str | None, *, today: date) -> list[IdentifierKind]:
+    """Return the kinds of identifier found in the text, each once, in a fixed order."""
+    present = {f.kind for f in find_identifiers(text, today=today)}
+    return [k for k in IdentifierKind if k in present]
+
+
+def problem(label: str, text: str | None, *, today: date) -> str | None:
+    """Return the message to show against a field whose text holds identifiers, or None."""
+    kinds = kinds_in(text, today=today)
+    if not kinds:
+        return None
+    labels = [k.label for k in kinds]
+    what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    it = "it" if len(kinds) == 1 else "them"
+    return (
+        f"{label} seems to contain {what}. Remove {it}: do not record names or details "
+        "that could identify the people present"
+    )

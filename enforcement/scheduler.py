@@ -1,0 +1,325 @@
+"""The reminder scheduler's tick, and the lock that lets one scheduler process act at a time.
+
+A tick is: claim due reminders, write their mail to the outbox and stamp them (one transaction
+per batch, committed), escalate and fold digests the same way, then deliver the outbox (each
+mail stamped after the server took it; see enforcement.mailer for what that guarantees).
+
+Only one scheduler acts at a time: on PostgreSQL the one holding a session-level
+``pg_try_advisory_lock`` on a connection it keeps open (the lock goes when the process or its
+connection dies); on SQLite the holder of a lease row it renews every tick. The lock is a
+courtesy, not the guarantee: the row claims (``FOR UPDATE SKIP LOCKED``, ``BEGIN IMMEDIATE``)
+and the unique keys on sends and outbox rows keep two schedulers from sending a mail twice even
+if both act. A scheduler that was down catches up by itself: a tick takes everything whose
+time has passed, however long ago.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Connection, Engine, delete, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from enforcement import notify
+from enforcement.clock import utcnow
+from enforcement.db import make_engine, session_factory, writer
+from enforcement.mailer import Claimed, Delivery, Mailer, deliver_outbox, mailer_from_settings
+from enforcement.models.mail import SchedulerLease
+from enforcement.notify import NotifyConfig
+
+if TYPE_CHECKING:
+    from config import Settings
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], Session]
+LOCK_NAME = "reminders"
+# A fixed 64-bit key for pg_try_advisory_lock: "reminder scheduler" for this application.
+ADVISORY_KEY = 0x5452_4B52_534E_4452 & 0x7FFF_FFFF_FFFF_FFFF
+MAX_BATCHES = 10_000  # a guard against a loop that makes no progress; never reached in practice
+STEPS: tuple[tuple[str, Callable[..., notify.Batch], int], ...] = (
+    ("reminders", notify.enqueue_due, 500),
+    ("escalations", notify.escalate_due, 200),
+    ("digests", notify.assemble_digests, 2000),
+)
+
+
+@dataclass
+class TickReport:
+    """What a tick did, for the log and the tests."""
+
+    looked_at: int = 0
+    leads_sent: int = 0
+    mails_queued: int = 0
+    escalations: int = 0
+    digests: int = 0
+    delivery: Delivery = field(default_factory=Delivery)
+
+    def summary(self) -> str:
+        d = self.delivery
+        return (
+            f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
+            f"{self.mails_queued} mails queued, {self.escalations} escalations, "
+            f"{self.digests} digests; sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
+            f"cancelled {d.cancelled}"
+        )
+
+
+def _run_step(
+    session_factory: SessionFactory,
+    now: datetime,
+    config: NotifyConfig,
+    name: str,
+    step: Callable[..., notify.Batch],
+    limit: int,
+    report: TickReport,
+) -> None:
+    for _ in range(MAX_BATCHES):
+        with session_factory() as session:
+            try:
+                batch = step(session, now, config, limit=limit)
+                session.commit()
+            except IntegrityError:
+                # The unique backstop caught a second scheduler acting on the same rows: its
+                # work stands, ours is rolled back whole, and nothing is sent twice.
+                session.rollback()
+                log.warning("%s: another scheduler dealt with this batch first", name)
+                return
+        report.looked_at += batch.looked_at if name == "reminders" else 0
+        if name == "reminders":
+            report.leads_sent += batch.leads_sent
+            report.mails_queued += batch.mails
+        elif name == "escalations":
+            report.escalations += batch.leads_sent
+            report.mails_queued += batch.mails
+        else:
+            report.digests += batch.mails
+        if batch.looked_at < limit:
+            return
+
+
+def tick(
+    session_factory: SessionFactory,
+    now: datetime,
+    mailer: Mailer,
+    settings: Settings | Any,
+    *,
+    config: NotifyConfig | None = None,
+    after_send: Callable[[Claimed], None] | None = None,
+) -> TickReport:
+    """Run one tick at `now`: enqueue and stamp what is due (committed), then deliver the outbox.
+
+    `session_factory` must give sessions whose transactions take the write lock at once on
+    SQLite (enforcement.db.writer). `after_send` is the tests' crash hook (see deliver_outbox).
+    """
+    config = config or NotifyConfig.from_settings(settings)
+    report = TickReport()
+    for name, step, limit in STEPS:
+        _run_step(session_factory, now, config, name, step, limit, report)
+    report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)
+    return report
+
+
+class Leader(Protocol):
+    def acquire(self, now: datetime) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class AdvisoryLeader:
+    """Leadership on PostgreSQL: a session-level advisory lock on a connection kept open."""
+
+    def __init__(self, engine: Engine, key: int = ADVISORY_KEY) -> None:
+        self.engine = engine
+        self.key = key
+        self._conn: Connection | None = None
+
+    def acquire(self, now: datetime) -> bool:
+        del now  # the lock lasts as long as the connection, not a time
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except DBAPIError:
+                self._discard()  # the connection died, and the lock with it: try again
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            got = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+            )
+        except DBAPIError:
+            conn.close()
+            raise
+        if got:
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            except DBAPIError:
+                pass  # a dead connection has released it already
+            finally:
+                self._conn.close()
+                self._conn = None
+
+
+class LeaseLeader:
+    """Leadership where there are no advisory locks: a row naming the holder until it expires."""
+
+    def __init__(
+        self, session_factory: SessionFactory, holder: str, ttl: timedelta, name: str = LOCK_NAME
+    ) -> None:
+        self.session_factory = session_factory
+        self.holder = holder
+        self.ttl = ttl
+        self.name = name
+
+    def acquire(self, now: datetime) -> bool:
+        try:
+            with self.session_factory() as session:
+                row = session.get(SchedulerLease, self.name)
+                if row is None:
+                    session.add(
+                        SchedulerLease(
+                            name=self.name,
+                            holder=self.holder,
+                            expires_at=now + self.ttl,
+                            heartbeat_at=now,
+                        )
+                    )
+                elif row.holder == self.holder or row.expires_at <= now:
+                    row.holder = self.holder
+                    row.expires_at = now + self.ttl
+                    row.heartbeat_at = now
+                else:
+                    return False
+                session.commit()
+                return True
+        except IntegrityError:
+            return False  # another process inserted the row first
+
+    def holder_now(self) -> str | None:
+        with self.session_factory() as session:
+            return session.scalar(
+                select(SchedulerLease.holder).where(SchedulerLease.name == self.name)
+            )
+
+    def release(self) -> None:
+        with self.session_factory() as session:
+            session.execute(
+                delete(SchedulerLease).where(
+                    SchedulerLease.name == self.name, SchedulerLease.holder == self.holder
+                )
+            )
+            session.commit()
+
+
+def holder_id() -> str:
+    """Name this process for the lease: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def leader_for(engine: Engine, sessions: SessionFactory, interval_seconds: int) -> Leader:
+    """Return the leadership mechanism the database offers."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLeader(engine)
+    # Long enough that a slow tick keeps its lease, short enough that a dead leader is replaced.
+    ttl = timedelta(seconds=max(3 * interval_seconds, 120))
+    return LeaseLeader(sessions, holder_id(), ttl)
+
+
+def scheduler_engine(url: str) -> Engine:
+    """Return an engine for the scheduler, whose commits skip waiting for the disk.
+
+    Every write a tick makes records progress that a later tick can redo: a claim, a stamp, a
+    queued mail keyed by its dedupe key. If a power cut loses the last few of those commits,
+    the worst outcome is a mail sent again with the same Message-ID, never a mail lost; and
+    waiting for fsync on each of ten thousand stamps would take most of a tick. So: SQLite's
+    ``synchronous=NORMAL`` in WAL mode (safe against the process dying; only the OS crashing
+    can roll back recent commits) and PostgreSQL's ``synchronous_commit=off`` (the same, for a
+    server crash). The web app's engine keeps full durability.
+    """
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _relaxed(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql"):
+        return make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+    return make_engine(url)
+
+
+class SchedulerProcess:
+    """One scheduler process: its engine, leadership, mailer and configuration."""
+
+    def __init__(
+        self,
+        settings: Settings | Any,
+        *,
+        mailer: Mailer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        use_leader: bool = True,
+    ) -> None:
+        # Lead-time rules are checked now, so bad REMINDER_LEADS stops the process at start.
+        self.config = NotifyConfig.from_settings(settings)
+        self.settings = settings
+        self.engine = scheduler_engine(settings.database_url)
+        self.sessions = session_factory(writer(self.engine))
+        self.mailer = mailer or mailer_from_settings(settings)
+        self.clock = clock
+        self.leader: Leader | None = (
+            leader_for(self.engine, self.sessions, settings.scheduler_interval_seconds)
+            if use_leader
+            else None
+        )
+
+    def run_once(
+        self, now: datetime | None = None, *, after_send: Callable[[Claimed], None] | None = None
+    ) -> TickReport | None:
+        """Tick once if this process leads; return None when another scheduler is acting."""
+        at = now or self.clock()
+        if self.leader is not None and not self.leader.acquire(at):
+            log.info("another scheduler is active: standing by")
+            return None
+        report = tick(
+            self.sessions,
+            at,
+            self.mailer,
+            self.settings,
+            config=self.config,
+            after_send=after_send,
+        )
+        log.info("tick at %s: %s", at.isoformat(timespec="seconds"), report.summary())
+        return report
+
+    def close(self) -> None:
+        try:
+            if self.leader is not None:
+                self.leader.release()
+        finally:
+            self.engine.dispose()

@@ -1,0 +1,205 @@
+"""The audit trail an auditor can trust: chained, append-only in the database, verifiable."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import date, timedelta
+
+import pytest
+from builders import NOW, SYSTEM, make_user
+from conftest import PostgresDatabase, upgrade
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from app import create_app
+from config import Settings
+from enforcement import audit, audit_chain
+from enforcement.access import Actor
+from enforcement.db import make_engine, session_factory, writer
+from enforcement.errors import Forbidden
+from enforcement.models import AuditEvent
+
+
+def _note(session: Session, n: int, actor: Actor = SYSTEM, when: object = NOW) -> None:
+    for i in range(n):
+        audit.record(
+            session,
+            actor,
+            when,  # type: ignore[arg-type]
+            action="test.note",
+            entity_type="test",
+            entity_id=i,
+            summary=f"Note {i}",
+            after={"i": i},
+        )
+
+
+def test_each_event_chains_to_the_one_before(session: Session) -> None:
+    _note(session, 3)
+    session.flush()
+    _note(session, 2)  # some pending, some flushed: the chain follows insertion order
+    session.commit()
+    events = session.query(AuditEvent).order_by(AuditEvent.id).all()
+    for before, after in itertools.pairwise(events):
+        assert after.prev_hash == before.hash
+    verdict = audit_chain.verify(session)
+    assert verdict.ok and verdict.checked == len(events) and verdict.head == events[-1].hash
+
+
+def test_the_database_refuses_updates_and_deletes(session: Session) -> None:
+    _note(session, 1)
+    session.commit()
+    for statement in (
+        "UPDATE audit_events SET summary = 'changed'",
+        "DELETE FROM audit_events",
+    ):
+        with pytest.raises((DBAPIError, IntegrityError)), session.begin_nested():
+            session.execute(text(statement))
+    assert audit_chain.verify(session).ok
+
+
+def test_the_orm_refuses_too(session: Session) -> None:
+    _note(session, 1)
+    session.commit()
+    event = session.query(AuditEvent).first()
+    assert event is not None
+    event.summary = "changed"
+    with pytest.raises(audit.AuditTampering):
+        session.flush()
+    session.rollback()
+
+
+def test_auditors_search_by_date_range_in_london_days(session: Session) -> None:
+    admin = make_user(session, "admin")
+    from enforcement import users
+
+    actor = users.actor_for(admin)
+    # 23:30 UTC on 30 March 2026 is 00:30 on 31 March in London (BST).
+    _note(session, 1, when=NOW.replace(month=3, day=30, hour=23, minute=30))
+    _note(session, 1, when=NOW.replace(month=3, day=29, hour=12))
+    session.commit()
+    q = audit.AuditQuery(action="test.note", date_from=date(2026, 3, 31), date_to=date(2026, 3, 31))
+    assert audit.search_events(session, actor, q).total == 1
+    q = audit.AuditQuery(action="test.note", date_from=date(2026, 3, 29), date_to=date(2026, 3, 30))
+    assert audit.search_events(session, actor, q).total == 1
+    supervisor = users.actor_for(make_user(session, "supervisor"))
+    assert audit.search_events(session, supervisor, audit.AuditQuery(action="test.note")).total == 2
+    with pytest.raises(Forbidden):
+        audit.search_events(session, users.actor_for(make_user(session, "intel_analyst")), q)
+
+
+def test_an_export_is_itself_audited(session: Session) -> None:
+    from enforcement import users
+
+    actor = users.actor_for(make_user(session, "supervisor"))
+    _note(session, 2)
+    rows = audit.export_events(session, actor, NOW, audit.AuditQuery(action="test.note"))
+    assert rows[0][0] == "Event" and len(rows) == 3 and rows[1][-1] and rows[2][-1]
+    last = session.query(AuditEvent).order_by(AuditEvent.id.desc()).first()
+    assert last is not None and last.action == "audit.export" and last.actor_id == actor.user_id
+
+
+def _tamper(engine: Engine) -> None:
+    """Change an event behind the application's back, as an attacker with SQL access might."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_events_no_update"))
+        conn.execute(
+            text("UPDATE audit_events SET summary = 'nothing to see' WHERE id = :id"),
+            {"id": 3},
+        )
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_flask_audit_verify_reports_the_first_broken_link(kind: str, tmp_path: object) -> None:
+    pg = None
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/verify.db"
+    else:
+        pg = PostgresDatabase("tracker_verify")
+        url = pg.url
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with session_factory(writer(engine))() as s:
+            _note(s, 5)
+            s.commit()
+        app = create_app(Settings(database_url=url, secret_key="x" * 40, testing=True))
+        runner = app.test_cli_runner()
+        ok = runner.invoke(args=["audit", "verify"], catch_exceptions=False)
+        assert ok.exit_code == 0 and "intact: 5 events" in ok.output
+        _tamper(engine)
+        result = runner.invoke(args=["audit", "verify"])
+        assert result.exit_code != 0
+        assert "broken at event 3: its content was changed" in result.output
+        assert "The 2 events before it are intact" in result.output
+    finally:
+        engine.dispose()
+        if pg is not None:
+            pg.drop()
+
+
+def test_events_before_the_migration_are_chained_by_it(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    try:
+        upgrade(engine, "0007")
+        with engine.begin() as conn:
+            for i in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_events (at, actor_label, action, entity_type, "
+                        "entity_id, summary) VALUES (:at, 'old', 'old.event', 'test', :i, :s)"
+                    ),
+                    {
+                        "at": (NOW + timedelta(seconds=i)).replace(tzinfo=None),
+                        "i": str(i),
+                        "s": f"Old {i}",
+                    },
+                )
+        upgrade(engine)
+        with Session(engine) as s:
+            _note(s, 1)
+            s.commit()
+            verdict = audit_chain.verify(s)
+        assert verdict.ok and verdict.checked == 4
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_writers_on_postgresql_never_fork_the_chain() -> None:
+    pg = PostgresDatabase("tracker_chain")
+    engine = make_engine(pg.url)
+    try:
+        upgrade(engine)
+        sessions = session_factory(writer(engine))
+        errors: list[Exception] = []
+
+        def work(n: int) -> None:
+            try:
+                for _ in range(10):
+                    with sessions() as s:
+                        _note(s, 2, actor=Actor.system(f"writer {n}"))
+                        s.commit()
+            except Exception as exc:  # reported below, on the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        with sessions() as s:
+            verdict = audit_chain.verify(s)
+            assert verdict.ok and verdict.checked == 6 * 10 * 2
+            forks = s.execute(
+                text("SELECT prev_hash FROM audit_events GROUP BY prev_hash HAVING count(*) > 1")
+            ).all()
+            assert forks == []
+    finally:
+        engine.dispose()
+        pg.drop()

@@ -1,0 +1,195 @@
+"""The identifier checker: obvious personal identifiers in free text are found, ordinary notes pass."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from enforcement.identifiers import IdentifierKind, find_identifiers, kinds_in, problem
+
+TODAY = date(2026, 3, 2)
+KIND = IdentifierKind
+
+
+def kinds(text: str) -> list[IdentifierKind]:
+    return kinds_in(text, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Asked us to call her on 07700 900123 next week", [KIND.PHONE]),
+        ("mobile 07700900123", [KIND.PHONE]),
+        ("+44 7700 900 123", [KIND.PHONE]),
+        ("0044 7700 900123", [KIND.PHONE]),
+        ("landline (020) 7946 0000", [KIND.PHONE]),
+        ("+44 (0)20 7946 0000", [KIND.PHONE]),
+        ("01632 960001", [KIND.PHONE]),
+        ("a French number +33 6 12 34 56 78", [KIND.PHONE]),
+        ("2 07700900123", [KIND.PHONE]),
+        ("DOB 12/03/1998", [KIND.DATE_OF_BIRTH]),
+        ("said she was born on 3 March 2004", [KIND.DATE_OF_BIRTH]),
+        ("born in 2001", [KIND.DATE_OF_BIRTH]),
+        ("12.03.98", [KIND.DATE_OF_BIRTH]),
+        ("1998-03-12", [KIND.DATE_OF_BIRTH]),
+        ("March 12th, 1990", [KIND.DATE_OF_BIRTH]),
+        ("d.o.b. 1/2/2020", [KIND.DATE_OF_BIRTH]),
+        ("passport number 123456789", [KIND.DOCUMENT_NUMBER]),
+        ("passport AB1234567 held by the manager", [KIND.DOCUMENT_NUMBER]),
+        ("NI AB 12 34 56 C", [KIND.DOCUMENT_NUMBER]),
+        ("her email is someone.name+x@example.co.uk", [KIND.EMAIL]),
+        ("07700 900123 or someone@example.com", [KIND.PHONE, KIND.EMAIL]),
+    ],
+)
+def test_obvious_identifiers_are_found(text: str, expected: list[IdentifierKind]) -> None:
+    assert kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Three women present, two spoke through an interpreter.",
+        "Visited 1/3/2026 with PC 123; return on 14/03/2026.",
+        "Left leaflets; the Modern Slavery Helpline is 08000 121 700.",
+        "Aged about 25, 3 rooms, 12-13 visitors an hour.",
+        "Crime reference 5212345/26 already recorded above.",
+        "Price list seen on the wall: not recorded.",
+        "",
+    ],
+)
+def test_ordinary_notes_are_not_refused(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_the_message_names_the_field_and_every_kind_once() -> None:
+    message = problem("Feedback", "call 07700900123 or 07700900456, email a@b.co", today=TODAY)
+    assert message == (
+        "Feedback seems to contain a phone number and an email address. Remove them: do not "
+        "record names or details that could identify the people present"
+    )
+    assert problem("Feedback", "no identifiers here", today=TODAY) is None
+
+
+def test_a_date_is_a_date_of_birth_by_its_age_or_the_words_beside_it() -> None:
+    assert kinds("seen 02/03/2016") == [KIND.DATE_OF_BIRTH]  # ten years ago
+    assert kinds("seen 02/03/2017") == []
+    assert kinds("birthday 02/03/2017") == [KIND.DATE_OF_BIRTH]
+    assert kinds("31/02/1990") == []  # not a real date
+
+
+def test_a_phone_number_is_reported_by_the_digits_that_make_it() -> None:
+    [found] = find_identifiers("ring 3 07700 900123 now", today=TODAY)
+    assert found.text == "07700 900123" and found.start == 7
+
+
+# --- Properties ------------------------------------------------------------------------------
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.;:'!?()-", max_size=60)
+
+
+def _spaced(digits: str, cuts: list[int], sep: str) -> str:
+    out, last = [], 0
+    for cut in sorted(set(cuts)):
+        if 0 < cut < len(digits):
+            out.append(digits[last:cut])
+            last = cut
+    out.append(digits[last:])
+    return sep.join(out)
+
+
+@settings(deadline=None)
+@given(
+    before=words,
+    after=words,
+    rest=st.text(alphabet="0123456789", min_size=9, max_size=9),
+    cuts=st.lists(st.integers(1, 10), max_size=2),
+    sep=st.sampled_from([" ", "-", ".", ""]),
+    international=st.booleans(),
+)
+def test_any_uk_mobile_number_in_any_layout_is_found(
+    before: str, after: str, rest: str, cuts: list[int], sep: str, international: bool
+) -> None:
+    national = "07" + rest
+    number = (
+        "+44 " + _spaced(national[1:], cuts, sep) if international else _spaced(national, cuts, sep)
+    )
+    assert KIND.PHONE in kinds(f"{before} {number} {after}")
+
+
+@settings(deadline=None)
+@given(
+    before=words,
+    area=st.sampled_from(["020", "0113", "01632", "0121"]),
+    rest=st.text(alphabet="0123456789", min_size=6, max_size=8),
+)
+def test_any_uk_landline_is_found(before: str, area: str, rest: str) -> None:
+    digits = area + rest
+    assume(len(digits) in (10, 11))
+    assert KIND.PHONE in kinds(f"{before} {area} {rest}")
+
+
+@settings(deadline=None)
+@given(
+    born=st.dates(min_value=date(1940, 1, 1), max_value=date(2016, 3, 1)),
+    layout=st.sampled_from(
+        ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%d %b %Y"]
+    ),
+    before=words,
+)
+def test_any_date_ten_or_more_years_ago_is_taken_for_a_date_of_birth(
+    born: date, layout: str, before: str
+) -> None:
+    assert KIND.DATE_OF_BIRTH in kinds(f"{before} {born.strftime(layout)}")
+
+
+@settings(deadline=None)
+@given(
+    day=st.dates(min_value=date(2025, 3, 3), max_value=date(2026, 3, 2)),
+    layout=st.sampled_from(["%d/%m/%Y", "%d %B %Y", "%Y-%m-%d"]),
+)
+def test_a_recent_date_alone_is_not_a_date_of_birth(day: date, layout: str) -> None:
+    assert kinds(f"return visit after {day.strftime(layout)}") == []
+
+
+@settings(deadline=None)
+@given(
+    local=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._", min_size=1, max_size=20),
+    domain=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
+    tld=st.sampled_from(["com", "co.uk", "org", "net"]),
+    before=words,
+)
+def test_any_email_address_is_found(local: str, domain: str, tld: str, before: str) -> None:
+    assume(local[0] not in "._")
+    assert KIND.EMAIL in kinds(f"{before} {local}@{domain}.{tld} ")
+
+
+@settings(deadline=None)
+@given(
+    letters=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=0, max_size=2),
+    digits=st.text(alphabet="0123456789", min_size=6, max_size=9),
+    before=words,
+)
+def test_passport_like_numbers_are_found(letters: str, digits: str, before: str) -> None:
+    # Nine digits alone, or one or two letters and six to eight digits.
+    assume((letters == "" and len(digits) == 9) or (letters and len(digits) <= 8))
+    assert KIND.DOCUMENT_NUMBER in kinds(f"{before} {letters}{digits} ")
+
+
+@settings(deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Nd",), blacklist_characters="@")))
+def test_text_without_digits_or_at_signs_is_never_refused(text: str) -> None:
+    assert kinds(text) == []
+
+
+@settings(deadline=None)
+@given(
+    counts=st.lists(
+        st.tuples(st.integers(0, 999), st.sampled_from(["people", "rooms", "phones", "visitors"])),
+        max_size=6,
+    )
+)
+def test_small_counts_are_never_refused(counts: list[tuple[int, str]]) -> None:
+    assert kinds(", ".join(f"{n} {what}" for n, what in counts)) == []

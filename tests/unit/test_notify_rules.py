@@ -1,0 +1,282 @@
+"""Notification rules without a database: lead times, which lead is due, back-off, mail bodies."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import smtplib
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from config import ConfigError, Settings
+from enforcement.mailer import Claimed, MailError, _classify, build_message
+from enforcement.notify import (
+    DEFAULT_LEADS,
+    Lead,
+    LeadError,
+    MailFacts,
+    NotifyConfig,
+    due_phrase,
+    is_urgent,
+    lead_rules,
+    next_digest_at,
+    parse_leads,
+    plan_leads,
+    render_digest,
+    render_reminder,
+    retry_delay,
+)
+from enforcement.reminders import Kind
+
+NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+CONFIG = NotifyConfig(base_url="https://tracker.example.gov.uk", mail_from="T <r@t.example>")
+
+
+def leads(*labels: str) -> tuple[Lead, ...]:
+    return parse_leads(labels)
+
+
+def test_the_issue_lead_times_are_the_defaults() -> None:
+    assert DEFAULT_LEADS[Kind.HEARING] == ("now", "12h")
+    assert DEFAULT_LEADS[Kind.LICENCE_EXPIRY] == ("60d", "14d")
+    assert DEFAULT_LEADS[Kind.FOLLOW_UP_VISIT] == ("2d", "on_day")
+
+
+@pytest.mark.parametrize("label", ["", "12", "h12", "1w", "now ", "on-day", "12345d", "-2d"])
+def test_malformed_lead_times_are_refused(label: str) -> None:
+    with pytest.raises(LeadError):
+        Lead(label)
+
+
+def test_a_kind_needs_distinct_leads() -> None:
+    with pytest.raises(LeadError):
+        parse_leads(["2d", "2d"])
+    with pytest.raises(LeadError):
+        parse_leads([])
+
+
+def test_configured_leads_override_the_defaults_and_are_checked() -> None:
+    rules = lead_rules([(Kind.HEARING, ["now", "24h", "1h"])])
+    assert rules[Kind.HEARING] == ("now", "24h", "1h")
+    assert rules[Kind.LICENCE_EXPIRY] == ("60d", "14d")
+    with pytest.raises(LeadError):
+        lead_rules([(Kind.HEARING, ["soon"])])
+
+
+def test_reminder_leads_come_from_the_environment_as_json() -> None:
+    s = Settings.from_env({"REMINDER_LEADS": '{"hearing": ["now", "2h"]}'})
+    assert s.reminder_leads == (("hearing", ("now", "2h")),)
+    assert NotifyConfig.from_settings(s).leads_for("hearing") == ("now", "2h")
+    with pytest.raises(ConfigError, match="REMINDER_LEADS"):
+        Settings.from_env({"REMINDER_LEADS": '{"hearing": "now"}'})
+    with pytest.raises(ConfigError, match="REMINDER_LEADS"):
+        Settings.from_env({"REMINDER_LEADS": "not json"})
+
+
+def test_mail_settings_come_from_the_environment() -> None:
+    s = Settings.from_env(
+        {
+            "SMTP_HOST": "smtp.council.example",
+            "SMTP_USERNAME": "tracker",
+            "SMTP_PASSWORD": "pw",
+            "SMTP_STARTTLS": "yes",
+            "BASE_URL": "https://tracker.council.example/",
+            "ESCALATE_AFTER_HOURS": "8",
+        }
+    )
+    assert (s.smtp_host, s.smtp_port, s.smtp_starttls) == ("smtp.council.example", 587, True)
+    assert s.base_url == "https://tracker.council.example" and s.escalate_after_hours == 8
+    assert Settings.from_env({"SMTP_SSL": "1"}).smtp_port == 465
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        Settings.from_env({"BASE_URL": "tracker.example"})
+
+
+def test_send_times_of_each_kind_of_lead() -> None:
+    created = NOW
+    due = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)  # 4pm in London (summer time)
+    assert Lead("now").send_time(created, due) == created
+    assert Lead("12h").send_time(created, due) == due - timedelta(hours=12)
+    assert Lead("30m").send_time(created, due) == due - timedelta(minutes=30)
+    # On the day: 8am London on the day it is due.
+    assert Lead("on_day").send_time(created, due) == datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
+    early = datetime(2026, 6, 10, 5, 0, tzinfo=UTC)  # 6am London: before 8am, so at 6am
+    assert Lead("on_day").send_time(created, early) == early
+
+
+def test_days_before_keep_the_london_hour_across_a_clock_change() -> None:
+    due = datetime(2026, 4, 10, 8, 0, tzinfo=UTC)  # 9am BST
+    sent = Lead("14d").send_time(NOW, due)  # 27 March: 9am GMT
+    assert sent == datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
+
+
+def test_each_lead_is_due_only_from_its_time() -> None:
+    due = NOW + timedelta(days=2)
+    hearing = leads("now", "12h")
+    first = plan_leads(hearing, created_at=NOW, due_at=due, now=NOW)
+    assert first.send == Lead("now") and first.next_at == due - timedelta(hours=12)
+    between = plan_leads(
+        hearing, created_at=NOW, due_at=due, now=due - timedelta(hours=13), done={"now"}
+    )
+    assert between.send is None and between.next_at == due - timedelta(hours=12)
+    second = plan_leads(
+        hearing, created_at=NOW, due_at=due, now=due - timedelta(hours=12), done={"now"}
+    )
+    assert second.send == Lead("12h") and second.next_at is None
+    after = plan_leads(hearing, created_at=NOW, due_at=due, now=due, done={"now", "12h"})
+    assert after.send is None and after.next_at is None
+
+
+def test_leads_that_fell_due_together_make_one_mail_for_the_latest() -> None:
+    due = NOW + timedelta(days=5)
+    late = plan_leads(leads("60d", "14d"), created_at=NOW, due_at=due, now=NOW)
+    assert late.send == Lead("14d") and late.superseded == (Lead("60d"),)
+    assert late.next_at is None
+
+
+def test_a_snooze_holds_every_lead_until_it_ends() -> None:
+    due = NOW + timedelta(days=3)
+    until = NOW + timedelta(days=2)
+    held = plan_leads(
+        leads("2d", "on_day"),
+        created_at=NOW,
+        due_at=due,
+        now=NOW + timedelta(days=1, hours=2),
+        snoozed_until=until,
+    )
+    assert held.send is None and held.next_at == until
+    ended = plan_leads(
+        leads("2d", "on_day"), created_at=NOW, due_at=due, now=until, snoozed_until=until
+    )
+    assert ended.send == Lead("2d")
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    labels=st.lists(
+        st.sampled_from(["now", "on_day", "1h", "12h", "2d", "14d", "60d", "30m"]),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+    due_hours=st.integers(min_value=-48, max_value=24 * 90),
+    steps=st.lists(st.integers(min_value=0, max_value=24 * 100), min_size=1, max_size=12),
+)
+def test_ticking_at_any_times_mails_each_lead_at_most_once_and_never_early(
+    labels: list[str], due_hours: int, steps: list[int]
+) -> None:
+    plan = parse_leads(labels)
+    due = NOW + timedelta(hours=due_hours)
+    done: set[str] = set()
+    mailed: list[str] = []
+    for hours in sorted(steps):
+        at = NOW + timedelta(hours=hours)
+        result = plan_leads(plan, created_at=NOW, due_at=due, now=at, done=done)
+        for lead in (*result.superseded, *([result.send] if result.send else [])):
+            assert lead.send_time(NOW, due) <= at  # never before its time
+            assert lead.label not in done  # never twice
+            done.add(lead.label)
+        if result.send:
+            mailed.append(result.send.label)
+        assert result.next_at is None or result.next_at > at
+    # Once every lead's time has passed, every lead has been dealt with.
+    last = NOW + timedelta(hours=max(steps))
+    if all(lead.send_time(NOW, due) <= last for lead in plan):
+        assert done == {lead.label for lead in plan}
+
+
+def test_back_off_doubles_up_to_a_cap() -> None:
+    base, cap = timedelta(seconds=60), timedelta(hours=6)
+    assert [retry_delay(n, base, cap).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert retry_delay(50, base, cap) == cap
+
+
+def test_urgent_kinds_never_wait_for_a_digest() -> None:
+    assert is_urgent(Kind.HEARING, False) and is_urgent(Kind.FOLLOW_UP_VISIT, True)
+    assert not is_urgent(Kind.FOLLOW_UP_INSPECTION, False)
+
+
+def test_due_phrases_in_london_time() -> None:
+    assert due_phrase(NOW - timedelta(minutes=1), NOW) == "overdue"
+    assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm"
+    assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am"
+    assert due_phrase(NOW + timedelta(days=14), NOW) == "due in 14 days"
+
+
+def test_the_next_digest_is_at_the_hour_in_london() -> None:
+    summer = datetime(2026, 7, 1, 5, 0, tzinfo=UTC)  # 6am BST
+    assert next_digest_at(summer, 7) == datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+    assert next_digest_at(summer + timedelta(hours=2), 7) == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+
+
+FACTS = MailFacts(
+    reminder_id=42,
+    kind=Kind.HEARING,
+    title='Hearing <script>alert("x")</script> & more',
+    due_at=NOW + timedelta(days=2),
+    statutory=True,
+    team="licensing",
+)
+
+
+def test_reminder_mail_says_what_is_due_links_to_the_task_and_escapes_html() -> None:
+    mail = render_reminder(FACTS, "Sam O'Neil", as_team=True, now=NOW, config=CONFIG)
+    assert mail.subject == f"Reminder: {FACTS.title}, due in 2 days"
+    assert "https://tracker.example.gov.uk/tasks/42" in mail.text
+    assert "Hearing (statutory)" in mail.text and "Licensing team" in mail.text
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert 'href="https://tracker.example.gov.uk/tasks/42"' in mail.html
+
+
+def test_digest_lists_each_item_soonest_first() -> None:
+    later = FACTS._replace(reminder_id=43, title="Later one", due_at=NOW + timedelta(days=9))
+    digest = render_digest([later, FACTS], "Sam", now=NOW, config=CONFIG)
+    assert digest.subject == "Your reminders: 2 items due"
+    assert digest.text.index("/tasks/42") < digest.text.index("/tasks/43")
+
+
+def _parse(data: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_built_message_has_both_bodies_a_stable_message_id_and_crlf_lines() -> None:
+    body = render_reminder(FACTS, "Zoë", as_team=False, now=NOW, config=CONFIG)
+    claimed = Claimed(
+        7, "reminder-42-now-u3", "a@b.example", body.subject, body.text, body.html, NOW, 1
+    )
+    first, again = build_message(claimed, CONFIG), build_message(claimed, CONFIG)
+    assert first.data == again.data  # a resend is the same message, byte for byte
+    assert b"\n" not in first.data.replace(b"\r\n", b"")
+    assert max(len(line) for line in first.data.split(b"\r\n")) <= 998
+    msg = _parse(first.data)
+    assert msg["Message-ID"] == "<reminder-42-now-u3@t.example>"
+    assert str(msg["Subject"]).strip() == body.subject
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "Hello Zoë" in plain.get_content()
+    assert "&lt;script&gt;" in html.get_content()
+
+
+def test_a_title_cannot_inject_headers() -> None:
+    claimed = Claimed(1, "k", "a@b.example", "Hi\r\nBcc: evil@x.example", "t", "<p>h</p>", NOW, 1)
+    msg = _parse(build_message(claimed, CONFIG).data)
+    assert msg["Bcc"] is None and "Bcc" in str(msg["Subject"])
+
+
+def test_smtp_errors_are_classified() -> None:
+    refused = smtplib.SMTPRecipientsRefused({"a@b": (550, b"no such user")})
+    assert _classify(refused).permanent
+    busy = smtplib.SMTPRecipientsRefused({"a@b": (451, b"try later")})
+    assert not _classify(busy).permanent and not _classify(busy).connection
+    assert _classify(ConnectionRefusedError()).connection
+    assert _classify(smtplib.SMTPAuthenticationError(535, b"bad")).connection
+    sender = _classify(smtplib.SMTPSenderRefused(550, b"not allowed", "r@t.example"))
+    assert sender.connection and not sender.permanent  # a setting to fix, not a bad mail
+    assert _classify(smtplib.SMTPDataError(554, b"spam")).permanent
+    assert not _classify(smtplib.SMTPDataError(452, b"full")).permanent
+    assert isinstance(_classify(smtplib.SMTPServerDisconnected()), MailError)

@@ -1,0 +1,115 @@
+"""Builders for welfare visit tests: trained officers, a visit's input, one user per role."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from unittest import mock
+
+from argon2 import PasswordHasher
+from builders import EAST, NOW, SYSTEM, WEST, make_premises, make_user, make_wards
+from sqlalchemy.orm import Session
+
+from enforcement import training, users, welfare
+from enforcement.access import Actor
+from enforcement.models import Premises, User
+from enforcement.models.welfare import WelfareVisit
+
+_keys = itertools.count(1)
+VISITED_AT = NOW - timedelta(hours=3)  # the same London day as NOW
+
+
+def train(session: Session, user: User, on: date = date(2026, 1, 15)) -> None:
+    training.record_training(
+        session, SYSTEM, NOW, training.TrainingInput(user.id, on, training.DEFAULT_COURSE)
+    )
+
+
+def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.VisitInput:
+    data: dict[str, Any] = {
+        "visited_at": VISITED_AT,
+        "idempotency_key": f"visit-{next(_keys)}",
+        "trigger": "proactive",
+        "property_described": "residential_flat",
+        "people_present": 2,
+        "premises_id": premises_id,
+        "indicators": frozenset({"fear_of_authorities", "sleeps_on_premises"}),
+        "interpreter_used": True,
+        "interpreter_language": "th",
+        "support_info_left": True,
+        "support_languages": frozenset({"en", "th"}),
+        "referrals": (("nrm", 1), ("specialist_charity", 2)),
+        "feedback": "Said the visit was welcome; asked for leaflets in Thai.",
+        "crime_reference": "CAD 1234/02MAR26",
+        "guidance": frozenset(g.value for g in welfare.GuidanceItem),
+        "no_identifiers_confirmed": True,
+    }
+    data.update(overrides)
+    return welfare.VisitInput(**data)
+
+
+@dataclass
+class World:
+    """Two wards, a premises in each, and one user (and actor) per role."""
+
+    west_premises: Premises
+    east_premises: Premises
+    users: dict[str, User]
+    actors: dict[str, Actor]
+
+    def log(self, session: Session, **overrides: Any) -> WelfareVisit:
+        visit, _ = welfare.log_welfare_visit(
+            session,
+            self.actors["ward_officer"],
+            NOW,
+            visit_input(self.west_premises.id, **overrides),
+        )
+        return visit
+
+
+# Who takes part in the role-by-role tests, with the roles and wards each holds.
+PEOPLE: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "ward_officer": (("ward_officer",), frozenset({WEST.code})),
+    "ward_officer_elsewhere": (("ward_officer",), frozenset({EAST.code})),
+    "supervisor": (("supervisor",), frozenset()),
+    "intel_analyst": (("intel_analyst",), frozenset()),
+    "licensing_officer": (("licensing_officer",), frozenset()),
+    "committee_clerk": (("committee_clerk",), frozenset()),
+    "partner": (("partner",), frozenset()),
+    "admin": (("admin",), frozenset()),
+}
+
+
+@functools.lru_cache
+def _quick_hash(password: str) -> str:
+    # A real argon2id hash (sign-in verifies it) made cheaply: eight users per test otherwise
+    # spend seconds hashing with the production work factor.
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+
+
+def make_world(session: Session) -> World:
+    make_wards(session)
+    with mock.patch.object(users, "hash_password", _quick_hash):
+        people = {
+            who: make_user(session, *roles, email=f"{who}@example.gov.uk", wards_=wards)
+            for who, (roles, wards) in PEOPLE.items()
+        }
+    train(session, people["ward_officer"])
+    train(session, people["ward_officer_elsewhere"])
+    west = make_premises(session, name="Flat 2, 10 West Street", premises_type="residential_flat")
+    east = make_premises(
+        session,
+        name="Flat 5, 20 East Street",
+        premises_type="residential_flat",
+        longitude=1.015,
+        latitude=54.005,
+    )
+    return World(
+        west_premises=west,
+        east_premises=east,
+        users=people,
+        actors={who: users.actor_for(u) for who, u in people.items()},
+    )
