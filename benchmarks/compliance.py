@@ -13,12 +13,10 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 from alembic.config import Config as AlembicConfig
@@ -330,55 +328,9 @@ def check_compliance_rows(engine: Engine, rng: random.Random, sample: int = 500)
         session.rollback()
 
 
-def _chain(conn: Connection, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Give audit rows that have none the hash chain, continuing from the last stored event."""
-    table = cast(Table, AuditEvent.__table__)
-    prev = (
-        conn.scalar(select(table.c.hash).order_by(table.c.id.desc()).limit(1))
-        or audit_chain.GENESIS
-    )
-    for row in rows:
-        if row.get("hash") is None:
-            row = {**row, "prev_hash": prev}
-            row["hash"] = audit_chain.event_hash(prev, SimpleNamespace(**row))
-        prev = row["hash"]
-        yield row
-
-
-@contextmanager
-def _audit_rows_chained() -> Iterator[None]:
-    """While generating, chain the audit rows benchmarks.generate writes without a hash.
-
-    The generator predates the audit trail's hash chain (NOT NULL prev_hash and hash); rows
-    that already carry a hash pass through unchanged, so this is a no-op once it chains them.
-    """
-    if "hash" not in cast(Table, AuditEvent.__table__).c:
-        yield
-        return
-    original = gen.write
-
-    def write(
-        conn: Connection,
-        model: type[Base],
-        rows: Iterable[dict[str, Any]],
-        label: str,
-        started: float,
-    ) -> int:
-        if model is AuditEvent:
-            rows = _chain(conn, rows)
-        return original(conn, model, rows, label, started)
-
-    gen.write = write
-    try:
-        yield
-    finally:
-        gen.write = original
-
-
 def build(db_path: Path, started: float, seed: int = 1) -> None:
     """Build the foundation's borough with benchmarks.generate, then add inspections to it."""
-    with _audit_rows_chained():
-        gen.generate(db_path, seed=seed)
+    gen.generate(db_path, seed=seed)
     rng = random.Random(seed + 1000)
     engine = make_engine(f"sqlite:///{db_path}")
     gen._fast_sqlite(engine)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
@@ -20,8 +21,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Table, event, insert, select
 from sqlalchemy.orm import Session
 
+from enforcement import audit_chain, wards
 from enforcement import premises as premises_domain
-from enforcement import wards
 from enforcement.access import Actor
 from enforcement.clock import london_today
 from enforcement.db import make_engine
@@ -916,6 +917,21 @@ def migrate(engine: Engine) -> None:
             conn.commit()
 
 
+def chain_audit_rows(conn: Connection, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Give audit rows the trail's hash chain, continuing from the last stored event."""
+    table = cast(Table, AuditEvent.__table__)
+    prev = (
+        conn.scalar(select(table.c.hash).order_by(table.c.id.desc()).limit(1))
+        or audit_chain.GENESIS
+    )
+    for row in rows:
+        if row.get("hash") is None:
+            row = {**row, "prev_hash": prev}
+            row["hash"] = audit_chain.event_hash(prev, SimpleNamespace(**row))
+        prev = row["hash"]
+        yield row
+
+
 def write(
     conn: Connection,
     model: type[Base],
@@ -1085,7 +1101,7 @@ def generate(
         counts["audit_events"] = write(
             conn,
             AuditEvent,
-            _with_people_events(plan, expand_events(plan, events)),
+            chain_audit_rows(conn, _with_people_events(plan, expand_events(plan, events))),
             "audit events",
             started,
         )
