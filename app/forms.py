@@ -9,7 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field
 from wtforms.utils import unset_value
 
-from enforcement.errors import ValidationFailed
+from app.database import db
+from enforcement.errors import StaleEdit, ValidationFailed
 
 
 def apply_errors(
@@ -57,3 +58,18 @@ class GovDateField(DateField):
         super().process(formdata, data, extra_filters)
         if self.raw_data == []:  # the widget expects three parts or none
             self.raw_data = None
+
+
+def keep_edit_after_conflict(
+    form: FlaskForm, model: type[Any], record_id: int, exc: StaleEdit
+) -> None:
+    """After a stale edit: drop the failed work, carry the current version, and say so on the form.
+
+    The user's typed values stay in the form; submitting again deliberately replaces the
+    other person's change.
+    """
+    session = db()
+    session.rollback()
+    fresh = session.get(model, record_id)
+    form.version.data = str(fresh.version if fresh else "")
+    form.form_errors.append(exc.message + " Submit again to replace them with yours.")

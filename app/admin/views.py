@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
 from app.auth.current import current_actor, require
 from app.database import commit, db
-from app.forms import apply_errors
+from app.forms import apply_errors, keep_edit_after_conflict
 from enforcement import audit, reference, users
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
@@ -95,10 +95,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except StaleEdit as exc:
-            db().rollback()
-            fresh = db().get(User, user_id)
-            form.version.data = str(fresh.version if fresh else "")
-            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            keep_edit_after_conflict(form, User, user_id, exc)
             return render_template("admin/user_form.html", form=form, user=user), 409
         else:
             commit()

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
 from app.database import commit, db
-from app.forms import apply_errors, blank_to_none
+from app.forms import apply_errors, blank_to_none, keep_edit_after_conflict
 from app.maps.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
 from enforcement import licences, premises
@@ -183,10 +183,7 @@ def edit(premises_id: int) -> str | Response | tuple[str, int]:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except StaleEdit as exc:
-            db().rollback()
-            fresh = db().get(Premises, premises_id)
-            form.version.data = str(fresh.version if fresh else "")
-            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            keep_edit_after_conflict(form, Premises, premises_id, exc)
             return render_template("premises/form.html", form=form, premises=p, stale=True), 409
         else:
             commit()
@@ -264,10 +261,7 @@ def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except StaleEdit as exc:
-            db().rollback()
-            fresh = db().get(Licence, licence_id)
-            form.version.data = str(fresh.version if fresh else "")
-            form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+            keep_edit_after_conflict(form, Licence, licence_id, exc)
             return render_template(
                 "premises/licence_form.html", form=form, p=found.premises, licence=lic, stale=True
             ), 409
