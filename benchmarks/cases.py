@@ -411,8 +411,11 @@ def report(timings: Sequence[Timing], sizes: dict[str, int], passed: bool, comma
         )
     lines += [
         "",
-        f"Target: the scheduled recompute, (c) and (d), under {TARGET_SECONDS:.0f} s."
-        f" Result: **{'met' if passed else 'MISSED'}**. It brings every open case's deadlines up"
+        f"Target: recomputing every open deadline, (b), and the scheduled recompute, (c) and"
+        f" (d), each under {TARGET_SECONDS:.0f} s. Result: **{'met' if passed else 'MISSED'}**."
+        " (a) is the first store of every deadline into an empty table, a one-off data load."
+        " The scheduled recompute, which the scheduler runs at every tick, brings every open"
+        " case's deadlines up"
         " to date: it derives again the cases whose pending deadlines have come due or whose"
         " deadlines were derived under another rule book or calendar, since recording an event"
         " derives its case at once and the engine's output depends on the time only through"
@@ -448,8 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     build(db_path, n_cases=args.cases, n_closed=args.closed, n_events=args.events, seed=args.seed)
     engine = make_engine(f"sqlite:///{db_path}")
     case_clock.default_calendar(None)  # built once per process, as in the app: not timed
-    # The scheduled recompute is what keeps every open deadline current, and the target is its;
-    # deriving every case again (a first load, or `full=True`) is measured and shown as well.
+    # The target is recomputing every open deadline: (b) derives every open case again with the
+    # engine and writes what changed; the scheduled recompute (c, d) is what the scheduler runs.
+    # (a) is the one-off first store of 100,000 deadlines into an empty table (a data load, not
+    # a recompute), measured and shown but not held to the target.
     timings = [
         tick(
             engine,
@@ -464,7 +469,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(b) Full recompute a day later: every open case derived again",
             T0 + timedelta(days=1),
             full=True,
-            targeted=False,
         ),
         tick(engine, "tick", "(c) Scheduled recompute 3 days later", T1),
         tick(engine, "idle", "(d) The same again: nothing has come due", T1),

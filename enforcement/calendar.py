@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -30,6 +31,7 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
+@functools.lru_cache(maxsize=512)
 def good_friday(year: int) -> date:
     """Return Good Friday of a year: two days before Easter Sunday."""
     return easter_sunday(year) - timedelta(days=2)
@@ -69,6 +71,8 @@ class WorkingCalendar:
             year: frozenset(days) for year, days in holidays_by_year.items()
         }
         self._extend = extend_with_package
+        # Answers already given: the clock asks about the same few hundred days many times over.
+        self._working: dict[date, bool] = {}
 
     @classmethod
     def from_govuk_json(cls, path: Path, *, extend_with_package: bool = True) -> WorkingCalendar:
@@ -121,11 +125,16 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Say whether `day` is a working day in England and Wales."""
-        if day.weekday() >= 5:
-            return False
-        if (day.month, day.day) == (12, 25) or day == good_friday(day.year):
-            return False
-        return day not in self.bank_holidays(day.year)
+        known = self._working.get(day)
+        if known is None:
+            known = not (
+                day.weekday() >= 5
+                or (day.month, day.day) == (12, 25)
+                or day == good_friday(day.year)
+                or day in self.bank_holidays(day.year)
+            )
+            self._working[day] = known
+        return known
 
     def add_working_days(self, start: date, n: int) -> date:
         """Return the n-th working day after `start` ("n working days beginning with the day after").

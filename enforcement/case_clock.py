@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     Table,
     bindparam,
@@ -282,9 +285,26 @@ def _time_columns(
     parse = datetime.fromisoformat
 
     def to_utc(value: Any) -> datetime | None:
-        return None if value is None else parse(value).replace(tzinfo=UTC)
+        # Parsing the offset with the rest is several times faster than .replace(tzinfo=UTC).
+        return None if value is None else parse(value + "+00:00")
 
     return (lambda column: type_coerce(column, String)), to_utc
+
+
+def _fetch_all(session: Session, stmt: Select[Any]) -> Sequence[Any]:
+    """Run a bulk read and return its rows.
+
+    On SQLite the bulk reads select only integers and text (timestamps as text, see
+    _time_columns), which need no processing, so the driver's rows are taken as they come:
+    a third faster over the hundreds of thousands of rows a full recompute reads.
+    """
+    result = session.connection().execute(stmt)
+    if session.get_bind().dialect.name != "sqlite":
+        return result.all()
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _stored_rows(
@@ -314,7 +334,6 @@ def _stored_rows(
         else [stmt.where(CaseDeadline.case_id.in_(chunk)) for chunk in _chunks(case_ids)]
     )
     out: dict[int, dict[str, tuple[int, StoredDeadline]]] = {}
-    connection = session.connection()
     for batch in batches:
         for (
             row_id,
@@ -327,7 +346,7 @@ def _stored_rows(
             met,
             text,
             ok,
-        ) in connection.execute(batch):
+        ) in _fetch_all(session, batch):
             out.setdefault(case_id, {})[rule_id] = (
                 row_id,
                 StoredDeadline(
@@ -478,9 +497,8 @@ def _events_by_case(session: Session, case_ids: Sequence[int] | None) -> dict[in
         else [stmt.where(CaseEvent.case_id.in_(chunk)) for chunk in _chunks(case_ids)]
     )
     events: dict[int, list[Event]] = {}
-    connection = session.connection()
     for batch in batches:
-        for case_id, event_id, kind, at, scheduled in connection.execute(batch):
+        for case_id, event_id, kind, at, scheduled in _fetch_all(session, batch):
             events.setdefault(case_id, []).append(
                 Event(kinds[kind], to_utc(at), id=event_id, scheduled_for=to_utc(scheduled))  # type: ignore[arg-type]
             )
@@ -498,6 +516,22 @@ class RecomputeResult:
     updated: int
     removed: int
     reminders: reminders.Reconciled
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk derivation, restoring it after.
+
+    A full recompute makes about a million short-lived objects, none in reference cycles, and
+    the collector's repeated full passes over them cost about a tenth of the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 #: Above this many cases to derive, read every open case's rows at once rather than by id.
@@ -555,19 +589,20 @@ def recompute_open_deadlines(
         or (key.clock_due_at is not None and key.clock_due_at < now)
     ]
     ids = None if len(due) > _READ_ALL else [key.id for key in due]
-    events = _events_by_case(session, ids)
-    stored = _stored_rows(session, ids)
-    synced = sync_cases(
-        session,
-        actor,
-        now,
-        due,
-        events,
-        calendar,
-        rulebook,
-        stored=stored,
-        fingerprint=fingerprint,
-    )
+    with _collector_paused():
+        events = _events_by_case(session, ids)
+        stored = _stored_rows(session, ids)
+        synced = sync_cases(
+            session,
+            actor,
+            now,
+            due,
+            events,
+            calendar,
+            rulebook,
+            stored=stored,
+            fingerprint=fingerprint,
+        )
     return RecomputeResult(
         cases=len(keys),
         derived=len(due),

@@ -1,6 +1,8 @@
 """The reminder scheduler's tick, and the lock that lets one scheduler process act at a time.
 
-A tick is: claim due reminders, write their mail to the outbox and stamp them (one transaction
+A tick is: bring the statutory clock up to date (open cases whose pending deadlines have come
+due are derived again, so missed deadlines and their reminders change as time passes), claim due
+reminders, write their mail to the outbox and stamp them (one transaction
 per batch, committed), escalate and fold digests the same way, then deliver the outbox (each
 mail stamped after the server took it; see enforcement.mailer for what that guarantees).
 
@@ -28,7 +30,7 @@ from sqlalchemy import Connection, Engine, delete, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from enforcement import notify
+from enforcement import case_clock, notify
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.mailer import Claimed, Delivery, Mailer, deliver_outbox, mailer_from_settings
@@ -56,6 +58,7 @@ STEPS: tuple[tuple[str, Callable[..., notify.Batch], int], ...] = (
 class TickReport:
     """What a tick did, for the log and the tests."""
 
+    deadlines_changed: int = 0
     looked_at: int = 0
     leads_sent: int = 0
     mails_queued: int = 0
@@ -66,6 +69,7 @@ class TickReport:
     def summary(self) -> str:
         d = self.delivery
         return (
+            f"{self.deadlines_changed} case deadlines brought up to date; "
             f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
             f"{self.mails_queued} mails queued, {self.escalations} escalations, "
             f"{self.digests} digests; sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
@@ -106,6 +110,29 @@ def _run_step(
             return
 
 
+def _bring_clock_up_to_date(
+    session_factory: SessionFactory, now: datetime, settings: Settings | Any, report: TickReport
+) -> None:
+    """Re-derive the open cases whose deadlines time has moved on (one transaction, committed).
+
+    A pending deadline that has come due becomes missed or ended, and its reminder follows, so
+    the reminder steps after it see the case as it stands now.
+    """
+    path = case_clock.bank_holidays_file(getattr(settings, "shared_data_dir", None))
+    calendar, rulebook = case_clock.default_calendar(path), case_clock.default_rulebook()
+    with session_factory() as session:
+        try:
+            result = case_clock.recompute_open_deadlines(session, now, calendar, rulebook)
+            session.commit()
+        except IntegrityError:
+            # Another scheduler (or an officer recording an event) wrote the same rows first:
+            # theirs stand, and the next tick derives whatever is still out of date.
+            session.rollback()
+            log.warning("statutory clock: another writer brought these cases up to date first")
+            return
+    report.deadlines_changed = result.inserted + result.updated + result.removed
+
+
 def tick(
     session_factory: SessionFactory,
     now: datetime,
@@ -115,13 +142,15 @@ def tick(
     config: NotifyConfig | None = None,
     after_send: Callable[[Claimed], None] | None = None,
 ) -> TickReport:
-    """Run one tick at `now`: enqueue and stamp what is due (committed), then deliver the outbox.
+    """Run one tick at `now`: bring the statutory clock up to date, enqueue and stamp what is due
+    (each committed), then deliver the outbox.
 
     `session_factory` must give sessions whose transactions take the write lock at once on
     SQLite (enforcement.db.writer). `after_send` is the tests' crash hook (see deliver_outbox).
     """
     config = config or NotifyConfig.from_settings(settings)
     report = TickReport()
+    _bring_clock_up_to_date(session_factory, now, settings, report)
     for name, step, limit in STEPS:
         _run_step(session_factory, now, config, name, step, limit, report)
     report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar as _monthcal
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -772,6 +773,10 @@ class RuleBook:
                     " same tool"
                 )
             seen.add(rule.id)
+        by_tool: dict[str, list[Rule]] = {}
+        for rule in self._rules.values():
+            by_tool.setdefault(rule.tool, []).append(rule)
+        self._by_tool = {tool: tuple(rules) for tool, rules in by_tool.items()}
 
     @classmethod
     def from_overrides(
@@ -817,7 +822,7 @@ class RuleBook:
 
     def for_tool(self, tool: str) -> tuple[Rule, ...]:
         """Return the rules of one tool in table order."""
-        return tuple(rule for rule in self._rules.values() if rule.tool == tool)
+        return self._by_tool.get(tool, ())
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self._rules.values())
@@ -871,6 +876,8 @@ def _apply_override(rule: Rule, changes: Mapping[str, Any]) -> Rule:
 
 
 def _require_aware(moment: datetime, what: str) -> None:
+    if moment.tzinfo is UTC:  # the common case, answered without asking for the offset
+        return
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime")
 
@@ -889,7 +896,8 @@ class Event:
     scheduled_for: datetime | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", EventKind(self.kind))
+        if type(self.kind) is not EventKind:
+            object.__setattr__(self, "kind", EventKind(self.kind))
         _require_aware(self.at, "Event.at")
         if self.scheduled_for is not None:
             _require_aware(self.scheduled_for, "Event.scheduled_for")
@@ -949,15 +957,24 @@ def derive_deadlines(
     """
     code = _tool_code(tool)
     _require_aware(now, "now")
+    # Oldest first, once: every rule below reads the events in this order.
+    ordered = sorted(events, key=_event_order)
     derived: dict[str, Deadline | None] = {}
     for rule in rulebook.for_tool(code):
-        derived[rule.id] = _derive(rule, events, calendar, derived, now)
+        derived[rule.id] = _derive(rule, ordered, calendar, derived, now)
     return [deadline for deadline in derived.values() if deadline is not None]
 
 
-def _latest(events: Sequence[Event], kinds: tuple[EventKind, ...]) -> Event | None:
-    found = [event for event in events if event.kind in kinds]
-    return max(found, key=lambda e: (e.at, e.id or 0)) if found else None
+def _event_order(event: Event) -> tuple[datetime, int]:
+    return event.at, event.id or 0
+
+
+def _latest(ordered: Sequence[Event], kinds: tuple[EventKind, ...]) -> Event | None:
+    """Return the latest event of the kinds, from events already in _event_order."""
+    for event in reversed(ordered):
+        if event.kind in kinds:
+            return event
+    return None
 
 
 def _derive(
@@ -996,7 +1013,11 @@ def _derive(
     elif sched is not None and rule.scheduled is ScheduledUse.CAP and sched < due_at:
         due_at, last_day = sched.astimezone(UTC), None
         explanation = f"end set on the record, {_moment(sched)}, within the limit of {explanation}"
-    ended = [e.at for e in events if e.kind in rule.ends_with and anchor.at <= e.at < due_at]
+    ended = (
+        [e.at for e in events if e.kind in rule.ends_with and anchor.at <= e.at < due_at]
+        if rule.ends_with
+        else None
+    )
     if ended:
         due_at, last_day = min(ended).astimezone(UTC), None
         explanation = f"ended on the record at {_moment(due_at)}; the limit was {explanation}"
@@ -1005,14 +1026,19 @@ def _derive(
 
 
 def _status(
-    rule: Rule, anchor: Event, events: Sequence[Event], due_at: datetime, now: datetime
+    rule: Rule, anchor: Event, ordered: Sequence[Event], due_at: datetime, now: datetime
 ) -> tuple[Status, Event | None]:
-    later = sorted(
-        (e for e in events if e.at >= anchor.at and (e.kind, e.at) != (anchor.kind, anchor.at)),
-        key=lambda e: (e.at, e.id or 0),
-    )
-    met = next((e for e in later if e.kind in rule.met_by), None)
-    closing = next((e for e in later if e.kind in rule.closed_by), None)
+    # The first event after the anchor (oldest first) that meets the rule, and the first that
+    # closes it; an event of the anchor's kind at the anchor's instant is the anchor itself.
+    met: Event | None = None
+    closing: Event | None = None
+    for e in ordered:
+        if e.at < anchor.at or (e.at == anchor.at and e.kind is anchor.kind):
+            continue
+        if met is None and e.kind in rule.met_by:
+            met = e
+        if closing is None and e.kind in rule.closed_by:
+            closing = e
     closed_in_time = closing is not None and closing.at <= due_at
     if met is not None and met.at <= due_at:
         return Status.MET, met
@@ -1028,6 +1054,12 @@ def _status(
     return Status.LAPSED, None
 
 
+_HOURS_EXCLUSION = {
+    Counting.HOURS_AFTER_NO_XMAS: ", with Christmas Day not counted",
+    Counting.WORKING_HOURS_AFTER: ", with time on non-working days not counted",
+}
+
+
 def _count(
     rule: Rule, start: datetime, start_day: date, subject: str, calendar: WorkingCalendar
 ) -> tuple[datetime, date | None, str]:
@@ -1035,10 +1067,7 @@ def _count(
     n, counting = rule.amount, rule.counting
     if counting.is_hours:
         due = _count_hours(start, n, counting, calendar)
-        exclusion = {
-            Counting.HOURS_AFTER_NO_XMAS: ", with Christmas Day not counted",
-            Counting.WORKING_HOURS_AFTER: ", with time on non-working days not counted",
-        }.get(counting, "")
+        exclusion = _HOURS_EXCLUSION.get(counting, "")
         return (
             due,
             None,
@@ -1055,6 +1084,7 @@ def _count(
     return due, last, f"{_describe(counting, n)} {subject} ({_day(start_day)}): {ends}"
 
 
+@functools.lru_cache(maxsize=256)
 def _describe(counting: Counting, n: int) -> str:
     unit = counting.unit if n != 1 else counting.unit.removesuffix("s")
     return {
@@ -1142,13 +1172,14 @@ def _not_working(calendar: WorkingCalendar) -> Callable[[date], bool]:
     return lambda day: not calendar.is_working_day(day)
 
 
+@functools.lru_cache(maxsize=8192)
 def _day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _moment(moment: datetime) -> str:
     local = to_london(moment)
-    return f"{local:%H:%M} on {_day(local.date())}"
+    return f"{local.hour:02d}:{local.minute:02d} on {_day(local.date())}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,16 +22,23 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from builders import NOW, SYSTEM, make_premises, make_user
+from builders import NOW, SYSTEM, make_org, make_premises, make_user
 from conftest import ROOT, TEST_SECRET, PostgresDatabase, savepoint_session, upgrade
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from enforcement import notify, reminders, tasks
+from enforcement import cases, notify, reminders, tasks
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.mailer import Claimed, SmtpConfig, SmtpMailer
-from enforcement.models import OutboxMail, Reminder, ReminderEscalation, ReminderSend, User
+from enforcement.models import (
+    CaseDeadline,
+    OutboxMail,
+    Reminder,
+    ReminderEscalation,
+    ReminderSend,
+    User,
+)
 from enforcement.notify import NotifyConfig
 from enforcement.scheduler import AdvisoryLeader, LeaseLeader, tick
 from enforcement.users import actor_for
@@ -42,6 +49,9 @@ CONFIG = NotifyConfig(
     service_name="Licensing and premises enforcement",
     council_name="Test Council",
 )
+
+CALENDAR = cases.default_calendar(None)
+RULES = cases.default_rulebook()
 
 
 def free_port() -> int:
@@ -788,3 +798,54 @@ def test_the_scheduler_command_runs_a_tick(real_db: Engine, smtp: SmtpServer) ->
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "sent 0" in again.stdout and len(smtp.sink.messages) == 3
+
+
+def test_the_tick_brings_the_statutory_clock_up_to_date_before_mailing(
+    session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
+) -> None:
+    """A hearing deadline that passes with no hearing becomes missed at the next tick."""
+    police = make_org(session, "Test Police", "police")
+    officer = make_user(session, "ward_officer", email="dwo@example.gov.uk", org=police)
+    who = actor_for(officer)
+    served = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
+    case = cases.open_case(
+        session,
+        who,
+        served,
+        cases.CaseInput(
+            premises_id=make_premises(session).id,
+            tool="asbcpa_closure",
+            owner_organisation_id=police.id,
+            officer_id=officer.id,
+            summary="Closure after a joint visit",
+        ),
+    )
+    for kind, when in (("notice_issued", served - timedelta(hours=1)), ("notice_served", served)):
+        cases.record_event(
+            session,
+            who,
+            served,
+            case.id,
+            case.version,
+            cases.EventInput(kind=kind, occurred_at=when, served_how="in_person"),
+            calendar=CALENDAR,
+            rulebook=RULES,
+        )
+    session.commit()
+
+    def hearing_status() -> str:
+        return session.scalars(
+            select(CaseDeadline.status)
+            .where(CaseDeadline.case_id == case.id, CaseDeadline.rule_id == "asbcpa.s80.hearing")
+            .execution_options(populate_existing=True)
+        ).one()
+
+    assert hearing_status() == "pending"
+    report = run(sessions, served + timedelta(hours=1), smtp, settings)
+    assert hearing_status() == "pending" and report.deadlines_changed == 0
+    report = run(sessions, served + timedelta(hours=49), smtp, settings)
+    # The hearing was due within 48 hours of service; the 24-hour notice has ended too.
+    assert hearing_status() == "missed" and report.deadlines_changed == 2
+    assert "case deadlines brought up to date" in report.summary()
+    # The same moment again changes nothing: the clock is up to date.
+    assert run(sessions, served + timedelta(hours=49), smtp, settings).deadlines_changed == 0
