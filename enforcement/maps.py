@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -11,7 +12,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, aliased
 
 from enforcement import flags, policy
@@ -570,7 +586,11 @@ def nearby(
         found, total = _sharing_holder(session, (lon, lat), radius, others, wanted_holders)
         shown = found[:limit]
     else:
-        shown, total = _nearest(session, (lon, lat), radius, others, limit)
+        # The register's scope adds no clause today (scope() checks the permission only);
+        # the counting statement is built once, so it would need them added if it ever did.
+        if where:
+            raise NotImplementedError("the nearby count does not apply scope clauses yet")
+        shown, total = _nearest(session, (lon, lat), radius, premises_id, limit)
     rows = _nearby_rows(session, actor, now, shown, wanted_holders)
     east, north = proximity.to_bng_arrays([lon], [lat])
     return NearbyResult(
@@ -597,9 +617,10 @@ def _squared_distance(metric: proximity.LocalMetric) -> ColumnElement[float | No
     """The database's estimate of the squared grid distance from the origin, in square metres."""
     dx = Premises.longitude - metric.lon
     dy = Premises.latitude - metric.lat
-    estimate: ColumnElement[float | None] = (
-        metric.a * dx * dx + 2 * metric.b * dx * dy + metric.c * dy * dy
-    )
+    # a·dx² + 2b·dx·dy + c·dy², factored so SQLite evaluates fewer terms for each row.
+    estimate: ColumnElement[float | None] = (metric.a * dx + 2 * metric.b * dy) * dx + (
+        metric.c * dy
+    ) * dy
     return estimate
 
 
@@ -613,11 +634,110 @@ def _located_rows(rows: Iterable[Any]) -> list[tuple[int, float, float]]:
     return [(int(pid), float(x), float(y)) for pid, x, y, *_ in rows if None not in (x, y)]
 
 
+#: Bands of latitude the circle is cut into for counting (see geo.proximity.strips).
+_STRIPS = 32
+
+
+def _strip_params(
+    metric: proximity.LocalMetric, radius: float, exclude_id: int | None
+) -> dict[str, float | int]:
+    inner, outer = metric.bounds(radius)
+    params: dict[str, float | int] = {
+        "m_a": metric.a,
+        "m_b2": 2 * metric.b,
+        "m_c": metric.c,
+        "m_lon": metric.lon,
+        "m_lat": metric.lat,
+        "inner": inner,
+        "above_inner": math.nextafter(inner, math.inf),
+        "outer": outer,
+        "exclude": -1 if exclude_id is None else exclude_id,
+    }
+    for i, band in enumerate(proximity.strips(metric, radius, _STRIPS)):
+        # An empty inner range is written as (1, 0), which no longitude lies between.
+        low, high = band.inner if band.inner is not None else (1.0, 0.0)
+        params |= {
+            f"lat_from_{i}": band.lat_from,
+            f"lat_to_{i}": band.lat_to,
+            f"outer_from_{i}": band.outer[0],
+            f"outer_to_{i}": band.outer[1],
+            f"inner_from_{i}": low,
+            f"inner_to_{i}": high,
+        }
+    return params
+
+
+@functools.lru_cache(maxsize=4)
+def _strip_statement(dialect: str) -> CompoundSelect[Any]:
+    """The counting statement of _count_within, built once: only its parameters change."""
+
+    def p(name: str) -> Any:
+        return bindparam(name, type_=Float)
+
+    dx = Premises.longitude - p("m_lon")
+    dy = Premises.latitude - p("m_lat")
+    estimate = (p("m_a") * dx + p("m_b2") * dy) * dx + (p("m_c") * dy) * dy
+    near_edge = estimate.between(p("above_inner"), p("outer"))
+    parts = []
+    for i in range(_STRIPS):
+        last = i == _STRIPS - 1
+        middle = Premises.longitude.between(p(f"inner_from_{i}"), p(f"inner_to_{i}"))
+        ids = case((and_(not_(middle), near_edge), Premises.id), else_=None)
+        edge = (
+            func.group_concat(ids)
+            if dialect == "sqlite"
+            else func.string_agg(sql_cast(ids, String), ",")
+        )
+        parts.append(
+            select(func.count().filter(or_(middle, estimate <= p("inner"))), edge).where(
+                Premises.id != bindparam("exclude", type_=Integer),
+                Premises.latitude >= p(f"lat_from_{i}"),
+                Premises.latitude <= p(f"lat_to_{i}")
+                if last
+                else Premises.latitude < p(f"lat_to_{i}"),
+                Premises.longitude.between(p(f"outer_from_{i}"), p(f"outer_to_{i}")),
+            )
+        )
+    return union_all(*parts)
+
+
+def _count_within(
+    session: Session,
+    metric: proximity.LocalMetric,
+    radius: float,
+    exclude_id: int | None,
+) -> tuple[int, list[tuple[int, float, float]]]:
+    """Count the premises the estimate places within `radius` for certain, and read the rest
+    of those it cannot place (near the edge of the circle) to be measured exactly.
+
+    One statement, one pass over the index on (latitude, longitude): for each band of latitude
+    (geo.proximity.strips) the points inside the band's inner range are counted with two
+    comparisons each, and the estimate is worked out only for the thin slivers between its
+    inner and outer ranges. The result is what counting `estimate <= inner` and reading
+    `inner < estimate <= outer` over the whole circle would give, at a third of the cost.
+    """
+    statement = _strip_statement(session.get_bind().dialect.name)
+    certain, edge_ids = 0, []
+    for count, text in session.execute(statement, _strip_params(metric, radius, exclude_id)):
+        certain += int(count or 0)
+        edge_ids += [int(i) for i in (text or "").split(",") if i]
+    edge: list[tuple[int, float, float]] = []
+    for at in range(0, len(edge_ids), 500):
+        edge += _located_rows(
+            session.execute(
+                select(Premises.id, Premises.longitude, Premises.latitude).where(
+                    Premises.id.in_(edge_ids[at : at + 500])
+                )
+            )
+        )
+    return certain, edge
+
+
 def _nearest(
     session: Session,
     origin: tuple[float, float],
     radius: float,
-    others: Sequence[ColumnElement[bool]],
+    exclude_id: int | None,
     limit: int,
 ) -> tuple[list[proximity.Neighbour], int]:
     """Return the `limit` nearest premises within `radius` metres and how many there are in all.
@@ -630,25 +750,9 @@ def _nearest(
     metric = proximity.local_metric(*origin)
     estimate = _squared_distance(metric)
     tolerance = proximity.LOCAL_METRIC_TOLERANCE
-    inner, outer = metric.bounds(radius)
-    circle = [*others, *_in_box(origin, radius)]
-    # A box inside the circle: the rows in it are counted without the estimate being worked out.
-    minx, miny, maxx, maxy = proximity.inner_box(metric, radius)
-    core = and_(Premises.latitude.between(miny, maxy), Premises.longitude.between(minx, maxx))
-    certain = (
-        session.scalar(
-            select(func.count()).select_from(Premises).where(*circle, or_(core, estimate <= inner))
-        )
-        or 0
-    )
-    edge = _located_rows(
-        session.execute(
-            select(Premises.id, Premises.longitude, Premises.latitude).where(
-                *circle, not_(core), estimate > inner, estimate <= outer
-            )
-        )
-    )
-    total = certain + len(proximity.nearest_within(origin, edge, radius))
+    certain, edge = _count_within(session, metric, radius, exclude_id)
+    others = [] if exclude_id is None else [Premises.id != exclude_id]
+    total = certain + len(proximity.nearest_within(origin, sorted(edge), radius))
     if limit == 0 or total == 0:
         return [], total
 
@@ -677,7 +781,9 @@ def _nearest(
             return near[:limit], total
     # Rare: more premises than `wanted` at almost the same distance. Read them all.
     everything = session.execute(
-        select(Premises.id, Premises.longitude, Premises.latitude).where(*circle, estimate <= outer)
+        select(Premises.id, Premises.longitude, Premises.latitude).where(
+            *others, *_in_box(origin, radius), estimate <= metric.bounds(radius)[1]
+        )
     ).all()
     candidates = sorted(_located_rows(everything))
     return proximity.nearest_within(origin, candidates, radius, limit=limit), total

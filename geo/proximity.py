@@ -131,6 +131,83 @@ def inner_box(metric: LocalMetric, radius_m: float) -> tuple[float, float, float
     )
 
 
+@dataclass(frozen=True)
+class Strip:
+    """A band of latitude across the circle, with two longitude ranges for it.
+
+    `outer` holds every point of the band whose estimated squared distance is at most `outer`
+    (of LocalMetric.bounds); every point in `inner` has one of at most `inner`, so is within the
+    radius for certain. `inner` is None where no such range spans the band (its top and bottom).
+    A database counts the points of `inner` with two comparisons each and works the estimate
+    out only for the rest of `outer`, a thin sliver at each end.
+    """
+
+    lat_from: float
+    lat_to: float
+    outer: tuple[float, float]
+    inner: tuple[float, float] | None
+
+
+#: A margin, in degrees (about a millimetre), taken off every inner range and added to every
+#: outer one, against rounding in the arithmetic below.
+_STRIP_MARGIN = 1e-8
+
+
+def strips(metric: LocalMetric, radius_m: float, n: int) -> list[Strip]:
+    """Cut the circle of `radius_m` around the metric's origin into `n` bands of latitude.
+
+    The estimate's level sets are ellipses a*x^2 + 2b*x*y + c*y^2 = K in the offsets (x, y)
+    in degrees. The chord at offset y runs from (-b*y - s)/a to (-b*y + s)/a, s the root of
+    a*K - (ac - b^2)*y^2. The bands cover the outer ellipse's whole height, and together with
+    their `outer` ranges every point with an estimate up to the outer bound. As the left end of
+    the chord is a convex function of y and the right end a concave one, the range common to a
+    whole band is set by its two edges (inner), and the range any of it reaches by its edges and
+    the ellipse's leftmost and rightmost points where those fall inside the band (outer).
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    inner_k, outer_k = metric.bounds(radius_m)
+    a, b, c = metric.a, metric.b, metric.c
+    det = a * c - b * b
+
+    def half_height(k: float) -> float:
+        return float(np.sqrt(a * k / det))
+
+    def chord(y: float, k: float) -> tuple[float, float] | None:
+        root = a * k - det * y * y
+        if root < 0:
+            return None
+        s = float(np.sqrt(root))
+        return (-b * y - s) / a, (-b * y + s) / a
+
+    reach = float(np.sqrt(outer_k * c / det))  # half-width of the outer ellipse
+    extremes = ((-reach, b * reach / c), (reach, -b * reach / c))  # (x, y) leftmost, rightmost
+    top = half_height(outer_k)
+    edges = np.linspace(-top, top, n + 1)
+    out: list[Strip] = []
+    for y0, y1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        ends = [chord(max(-top, min(top, y)), outer_k) for y in (y0, y1)]
+        xs = [x for end in ends if end is not None for x in end]
+        xs += [x for x, y in extremes if y0 <= y <= y1]
+        low, high = min(xs), max(xs)
+        inner_ends = [chord(y, inner_k) for y in (y0, y1)]
+        inner: tuple[float, float] | None = None
+        if inner_ends[0] is not None and inner_ends[1] is not None:
+            lo = max(inner_ends[0][0], inner_ends[1][0]) + _STRIP_MARGIN
+            hi = min(inner_ends[0][1], inner_ends[1][1]) - _STRIP_MARGIN
+            if lo < hi:
+                inner = (metric.lon + lo, metric.lon + hi)
+        out.append(
+            Strip(
+                lat_from=metric.lat + y0,
+                lat_to=metric.lat + y1,
+                outer=(metric.lon + low - _STRIP_MARGIN, metric.lon + high + _STRIP_MARGIN),
+                inner=inner,
+            )
+        )
+    return out
+
+
 def local_metric(lon: float, lat: float) -> LocalMetric:
     """Return the local quadratic approximation of squared grid distance around (lon, lat)."""
     step = 1e-3  # degrees: about 70 m by 110 m, small enough to be linear, large for float noise

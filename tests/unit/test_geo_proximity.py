@@ -15,6 +15,7 @@ from geo.proximity import (
     MAX_RADIUS_M,
     MIN_RADIUS_M,
     ProximityIndex,
+    Strip,
     check_radius,
     distance_m,
     from_bng_arrays,
@@ -22,6 +23,7 @@ from geo.proximity import (
     local_metric,
     nearest_within,
     search_box,
+    strips,
     to_bng_arrays,
 )
 
@@ -197,3 +199,61 @@ def test_every_point_of_the_inner_box_is_within_the_distance(
     width = abs(corners[1][0] - corners[0][0])
     height = abs(corners[2][1] - corners[1][1])
     assert width * height > math.pi * radius**2 / 3
+
+
+def _band_of(bands: list[Strip], lat: float) -> int | None:
+    """The index of the band holding `lat` (bands are half-open, the last one closed)."""
+    for i, band in enumerate(bands):
+        last = i == len(bands) - 1
+        if band.lat_from <= lat and (lat <= band.lat_to if last else lat < band.lat_to):
+            return i
+    return None
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    radius=st.floats(min_value=MIN_RADIUS_M, max_value=MAX_RADIUS_M),
+    lon=st.floats(min_value=-6, max_value=1.7),
+    lat=st.floats(min_value=50, max_value=58.5),
+    n=st.integers(min_value=1, max_value=64),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_strips_hold_the_whole_circle_and_their_middles_are_inside_it(
+    radius: float, lon: float, lat: float, n: int, seed: int
+) -> None:
+    """Every point the estimate might place inside lies in a band's outer range, and every
+    point of a band's inner range is inside for certain (so a database may count it unmeasured)."""
+    metric = local_metric(lon, lat)
+    inner, outer = metric.bounds(radius)
+    bands = strips(metric, radius, n)
+    assert len(bands) == n
+    rng = np.random.default_rng(seed)
+    # Points around the circle and just beyond it, densest near its edge.
+    distance = radius * np.concatenate([rng.uniform(0, 1.01, 1500), rng.uniform(0.99, 1.01, 1500)])
+    bearing = rng.uniform(0, 2 * math.pi, 3000)
+    east0, north0 = to_bng(lon, lat)
+    lons, lats = from_bng_arrays(
+        east0 + distance * np.sin(bearing), north0 + distance * np.cos(bearing)
+    )
+    estimates = metric.squared(lons, lats)
+    for x, y, est in zip(lons.tolist(), lats.tolist(), estimates.tolist(), strict=True):
+        i = _band_of(bands, y)
+        if est <= outer:
+            assert i is not None and bands[i].outer[0] <= x <= bands[i].outer[1]
+        if i is not None and bands[i].inner is not None:
+            low, high = bands[i].inner
+            if low <= x <= high:
+                assert est <= inner
+
+
+def test_strips_leave_only_a_thin_sliver_to_measure() -> None:
+    """With 32 bands, nearly all of the circle is in the inner ranges (counted unmeasured)."""
+    metric = local_metric(*ORIGIN)
+    bands = strips(metric, 2000, 32)
+    area_inner = sum(
+        (b.inner[1] - b.inner[0]) * (b.lat_to - b.lat_from) for b in bands if b.inner is not None
+    )
+    area_outer = sum((b.outer[1] - b.outer[0]) * (b.lat_to - b.lat_from) for b in bands)
+    assert area_inner / area_outer > 0.9
+    with pytest.raises(ValueError, match="at least 1"):
+        strips(metric, 2000, 0)
