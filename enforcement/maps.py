@@ -354,7 +354,7 @@ def premises_features(session: Session, actor: Actor, now: datetime, q: MapQuery
     list_query = q.as_list_query()
     if problems := register.query_problems(list_query):
         raise ValidationFailed(problems)
-    where += register._filters(list_query)
+    where += register.list_filters(list_query)
     located = [*where, Premises.longitude.is_not(None), Premises.latitude.is_not(None)]
     rows = session.execute(
         select(

@@ -360,7 +360,8 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
-def _unlicensed_clause() -> ColumnElement[bool]:
+def unlicensed_clause() -> ColumnElement[bool]:
+    """Return the clause "trades without a licence its type needs" (the register's marker)."""
     clauses = []
     for ptype, regimes in EXPECTED_REGIMES.items():
         has = exists().where(
@@ -372,7 +373,7 @@ def _unlicensed_clause() -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def _filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnElement[bool]]:
+def list_filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnElement[bool]]:
     """Return the WHERE clauses of a list query; `for_count` shapes them for the count.
 
     Both shapes select the same premises. The licence filter is "id IN (premises of matching
@@ -394,7 +395,7 @@ def _filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnElement
     if q.premises_type:
         where.append(Premises.premises_type == q.premises_type)
     if q.licence_status == STATUS_UNLICENSED:
-        where.append(_unlicensed_clause())
+        where.append(unlicensed_clause())
         if q.regime:
             where.append(
                 ~exists().where(
@@ -439,10 +440,10 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
     require(actor, Permission.PREMISES_VIEW)
     if problems := query_problems(q):
         raise ValidationFailed(problems)
-    where = _filters(q)
+    where = list_filters(q)
     total = (
         session.scalar(
-            select(func.count()).select_from(Premises).where(*_filters(q, for_count=True))
+            select(func.count()).select_from(Premises).where(*list_filters(q, for_count=True))
         )
         or 0
     )
@@ -541,7 +542,7 @@ def register_summary(session: Session, actor: Actor) -> RegisterSummary:
         or 0
     )
     unlicensed = (
-        session.scalar(select(func.count()).select_from(Premises).where(_unlicensed_clause())) or 0
+        session.scalar(select(func.count()).select_from(Premises).where(unlicensed_clause())) or 0
     )
     outside = (
         session.scalar(

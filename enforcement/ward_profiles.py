@@ -344,9 +344,7 @@ def ward_profile(
     ]
     unlicensed = (
         session.scalar(
-            select(func.count())
-            .select_from(Premises)
-            .where(*in_ward, register._unlicensed_clause())
+            select(func.count()).select_from(Premises).where(*in_ward, register.unlicensed_clause())
         )
         or 0
     )
@@ -395,7 +393,7 @@ def ward_summaries(session: Session, actor: Actor, now: datetime) -> list[WardSu
     unlicensed = dict(
         session.execute(
             select(Premises.ward_id, func.count())
-            .where(*where, Premises.ward_id.in_(ids), register._unlicensed_clause())
+            .where(*where, Premises.ward_id.in_(ids), register.unlicensed_clause())
             .group_by(Premises.ward_id)
         ).all()
     )
@@ -482,7 +480,7 @@ def _unlicensed_points(
     return coords_of(
         session.execute(
             select(Premises.longitude, Premises.latitude).where(
-                *_located(in_scope.premises), register._unlicensed_clause()
+                *_located(in_scope.premises), register.unlicensed_clause()
             )
         )
     )
