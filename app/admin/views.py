@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
 from app.auth.current import current_actor, require
-from app.database import commit, db
+from app.database import commit, db, writes_on_read
 from app.forms import apply_errors, keep_edit_after_conflict
 from enforcement import audit, reference, users
 from enforcement.access import Permission
@@ -215,6 +215,7 @@ def audit_log() -> tuple[str, int]:
 
 
 @bp.route("/audit.csv")
+@writes_on_read
 @require(Permission.AUDIT_READ)
 def audit_export() -> Response:
     q, problems = _audit_query()

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db
+from app.database import commit, db, writes_on_read
 from app.flags.forms import (
     FlagForm,
     FlagListForm,
@@ -178,6 +178,7 @@ def _detail_page(flag_id: int, **forms: object) -> str:
 
 
 @bp.route("/flags/<int:flag_id>")
+@writes_on_read
 def detail(flag_id: int) -> str:
     # No permission decorator: the domain refuses, and audits the refusal, itself.
     return _detail_page(flag_id)
@@ -316,6 +317,7 @@ def _list_form() -> FlagListForm:
 
 
 @bp.route("/flags")
+@writes_on_read
 @require(Permission.FLAG_LIST)
 def index() -> tuple[str, int]:
     form = _list_form()
@@ -348,6 +350,7 @@ def safe_cell(value: str) -> str:
 
 
 @bp.route("/flags/export.csv")
+@writes_on_read
 @require(Permission.FLAG_LIST)
 def export() -> Response:
     form = _list_form()

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.current import current_actor, require
-from app.database import commit, db
+from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
 from app.inspections.forms import InspectionForm
 from enforcement import evidence, inspections, premises
@@ -372,6 +372,7 @@ def compliance() -> str:
 
 
 @bp.route("/compliance.csv")
+@writes_on_read
 @require(Permission.COMPLIANCE_VIEW)
 def compliance_csv() -> Response:
     text = inspections.compliance_csv(db(), current_actor(), utcnow())

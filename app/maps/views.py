@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db
+from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
 from app.maps.forms import HotspotForm, MapFilterForm, NearbyForm, PeriodForm
 from app.maps.location import LocationProblem, read_location
@@ -141,6 +141,7 @@ def _origin_point(form: NearbyForm) -> tuple[float, float] | None:
 
 
 @bp.route("/nearby")
+@writes_on_read
 @require(Permission.PREMISES_VIEW)
 def nearby() -> tuple[str, int]:
     form = NearbyForm(request.args)

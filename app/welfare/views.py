@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db
+from app.database import commit, db, writes_on_read
 from app.forms import apply_errors, blank_to_none
 from app.welfare.forms import (
     TIME_RE,
@@ -188,6 +188,7 @@ def log_new() -> tuple[str, int] | Response:
 
 
 @bp.route("/welfare-visits/<int:visit_id>")
+@writes_on_read
 @require(Permission.PREMISES_VIEW)
 def detail(visit_id: int) -> str:
     actor = current_actor()
@@ -205,6 +206,7 @@ def detail(visit_id: int) -> str:
 
 
 @bp.route("/welfare-visits/<int:visit_id>/release", methods=["GET", "POST"])
+@writes_on_read
 @require(Permission.WELFARE_VISIT_RELEASE)
 def release(visit_id: int) -> tuple[str, int] | Response:
     form = ReleaseForm()
@@ -237,6 +239,7 @@ def _ward_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/welfare-visits")
+@writes_on_read
 @require(Permission.WELFARE_VISIT_LIST)
 def index() -> tuple[str, int]:
     form = VisitListForm(request.args)
