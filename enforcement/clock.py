@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -26,3 +26,16 @@ def london_midnight_utc(day: date) -> datetime:
 def london_today(now: datetime) -> date:
     """Return the London calendar date at the given instant."""
     return to_london(now).date()
+
+
+def add_london_days(moment: datetime, days: int) -> datetime:
+    """Return the same London wall-clock time `days` calendar days later, as aware UTC.
+
+    "14 days after a visit at 10:00" is 10:00 London time fourteen days on, whether or not the
+    clocks changed in between: adding 14 x 24 hours in UTC would land an hour out across a change.
+    """
+    local = to_london(moment)
+    later = datetime.combine(
+        local.date() + timedelta(days=days), local.timetz().replace(tzinfo=None)
+    )
+    return later.replace(tzinfo=LONDON).astimezone(UTC)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, reminders
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import to_london
+from enforcement.clock import add_london_days, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
     Language,
@@ -280,7 +280,7 @@ def _follow_up(
             subject_id=inspection.id,
             premises_id=premises.id,
             title=f"Follow-up inspection of {premises.name}",
-            due_at=inspection.inspected_at + timedelta(days=follow_up_days),
+            due_at=add_london_days(inspection.inspected_at, follow_up_days),
             owner_user_id=author_id,
             team="licensing",
         ),

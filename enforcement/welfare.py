@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, policy, premises, reminders, training, wards
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import london_midnight_utc, london_today, to_london
+from enforcement.clock import add_london_days, london_midnight_utc, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import Language, Premises, Reminder, User, UserRole, Ward
 from enforcement.models.welfare import (
@@ -371,7 +371,7 @@ def _fill(visit: WelfareVisit, data: VisitInput, author_id: int | None, now: dat
         days if days is not None and 1 <= days <= MAX_FOLLOW_UP_DAYS else FOLLOW_UP_DAYS
     )
     visit.follow_up_due_at = (
-        data.visited_at + timedelta(days=visit.follow_up_days) if data.follow_up_needed else None
+        add_london_days(data.visited_at, visit.follow_up_days) if data.follow_up_needed else None
     )
     visit.no_identifiers_confirmed = data.no_identifiers_confirmed
     visit.updated_at = now
