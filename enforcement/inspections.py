@@ -568,7 +568,9 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
         .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
         .where(licensed)
         .group_by(Ward.code, Ward.name)
-        .order_by(Ward.name)
+        # Wards by name, then the premises outside the borough (NULLs sort first on SQLite and
+        # last on PostgreSQL, so the order is said, not left to the database).
+        .order_by(Ward.name.is_(None), Ward.name)
     ).all()
     wards = [
         WardCompliance(

@@ -215,6 +215,12 @@ def test_compliance_report_counts_latest_checks_per_ward(session: Session, offic
     )
     assert report.overall.licensed == 3
     assert report.missing_languages == [("Romanian", 1)]
+    # Premises outside the borough come after the wards, on either database.
+    away = make_premises(session, longitude=None, latitude=None)
+    make_licence(session, away.id, regime="special_treatment")
+    rows = inspections.compliance_report(session, supervisor, NOW).wards
+    assert [w.code for w in rows][-1] is None and rows[0].code == "E05999901"
+    assert rows[-1].name == "Outside the borough or not located" and rows[-1].licensed == 1
     text = inspections.compliance_csv(session, supervisor, NOW)
     assert "E05999901,Westward,3,2,1,0.333,1,1" in text
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "compliance.export")).one()
