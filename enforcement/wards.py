@@ -111,7 +111,8 @@ def replace_wards(
 ) -> dict[str, int]:
     """Retire the current boundary set, add a new one and reassign every located premises.
 
-    Returns counts: wards added, premises moved, premises now outside every ward. If
+    Returns counts: wards added, premises moved (to a ward of another code, or out of or into
+    every ward), premises now outside every ward. If
     `transitions` is given, it is filled with the number of located premises going from each
     old ward id to each new one (None: outside every ward).
     """
@@ -142,14 +143,19 @@ def replace_wards(
     codes = loc.index.locate_many(
         [(r[1] or 0.0, r[2] or 0.0) for r in rows]
     )  # both set: filtered above
+    # Every premises points at a row of the new set, but it has moved only if its ward's code
+    # changed: re-importing the same boundaries moves nobody.
+    code_of: dict[int | None, str | None] = {None: None}
+    code_of.update((ward_id, code) for ward_id, code in session.execute(select(Ward.id, Ward.code)))
     changes: list[tuple[int, int | None]] = []
     for (pid, _lon, _lat, old), code in zip(rows, codes, strict=True):
         new = None if code is None else loc.ids_by_code.get(code)
         if new is None:
             outside += 1
         if new != old:
-            moved += 1
             changes.append((pid, new))
+        if code_of.get(old) != (None if new is None else code):
+            moved += 1
         if transitions is not None:
             transitions[(old, new)] += 1
     _reassign(session, changes)
@@ -162,7 +168,7 @@ def replace_wards(
         entity_type="ward",
         entity_id=None,
         summary=f"Loaded {len(boundaries)} wards valid from {valid_from:%d %B %Y}; "
-        f"{moved} premises reassigned, {outside} outside every ward",
+        f"{moved} premises moved to another ward, {outside} outside every ward",
         after={"codes": sorted(b.code for b in boundaries), "valid_from": valid_from.isoformat()},
     )
     return summary

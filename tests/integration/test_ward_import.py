@@ -9,17 +9,29 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import IN_EAST, IN_WEST, NOW, OUTSIDE, make_premises, make_user, make_wards, square
+from builders import (
+    EAST,
+    IN_EAST,
+    IN_WEST,
+    NOW,
+    OUTSIDE,
+    WEST,
+    make_premises,
+    make_user,
+    make_wards,
+    square,
+)
 from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from unit.shared_data import require_shared_data
 
-from enforcement import users, ward_import
+from enforcement import users, ward_import, wards
 from enforcement.access import Actor
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import AuditEvent, Premises, Ward
 from enforcement.ward_import import BoundarySource, confirm_import, preview_import
+from geo.wards import WardBoundary
 
 # Points checked against the real boundary files (lon, lat).
 BROADWAY = (-0.2244, 51.4925)  # Hammersmith Broadway (2022), Hammersmith Broadway (before 2022)
@@ -479,3 +491,28 @@ def test_only_administrators_stage_files(tmp_path: Path) -> None:
     officer = Actor(user_id=9, label="officer", roles=frozenset({"licensing_officer"}))
     with pytest.raises(Forbidden):
         stage(tmp_path, officer, NOW, BoundarySource("w.geojson", data=b"{}"), date(2026, 1, 1))
+
+
+def test_replace_wards_counts_only_premises_whose_ward_code_changes(
+    session: Session, admin: Actor
+) -> None:
+    """The CLI's loader: the same boundaries again move nobody; swapped codes move everyone."""
+    make_wards(session)
+    make_premises(session, longitude=IN_WEST[0], latitude=IN_WEST[1])
+    make_premises(session, longitude=IN_EAST[0], latitude=IN_EAST[1])
+    make_premises(session, longitude=OUTSIDE[0], latitude=OUTSIDE[1])
+    same = wards.replace_wards(session, admin, NOW, [WEST, EAST], date(2023, 1, 1))
+    assert same == {"wards": 2, "moved": 0, "outside": 1}
+    # Every premises now points at the new rows, and is still in its ward.
+    codes = session.execute(
+        select(Ward.code, Ward.valid_to).join(Premises, Premises.ward_id == Ward.id)
+    ).all()
+    assert sorted(codes) == [("E05999901", None), ("E05999902", None)]
+    swapped = [
+        WardBoundary(code=WEST.code, name=WEST.name, geometry=EAST.geometry),
+        WardBoundary(code=EAST.code, name=EAST.name, geometry=WEST.geometry),
+    ]
+    moved = wards.replace_wards(session, admin, NOW, swapped, date(2024, 1, 1))
+    assert moved == {"wards": 2, "moved": 2, "outside": 1}
+    only_west = wards.replace_wards(session, admin, NOW, swapped[:1], date(2025, 1, 1))
+    assert only_west == {"wards": 1, "moved": 1, "outside": 2}
