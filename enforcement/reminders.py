@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -189,10 +189,10 @@ def reconcile(
     bulk statements however many subjects it is given, so a scheduler tick can pass them all.
     """
     reasons = reasons or {}
-    existing: dict[int, dict[datetime, tuple[int, str, str, int | None, str | None]]] = {}
+    existing: dict[int, dict[datetime, tuple[Any, ...]]] = {}
     subject_ids = sorted(wanted)
     for chunk in _chunks(subject_ids):
-        for rid, sid, due, status, title, owner, rule in session.execute(
+        for rid, sid, due, status, title, owner, rule, acked, escalate in session.execute(
             select(
                 Reminder.id,
                 Reminder.subject_id,
@@ -201,13 +201,15 @@ def reconcile(
                 Reminder.title,
                 Reminder.owner_user_id,
                 Reminder.rule_id,
+                Reminder.acknowledged_at,
+                Reminder.escalate_at,
             ).where(
                 Reminder.subject_type == subject_type,
                 Reminder.kind == kind,
                 Reminder.subject_id.in_(chunk),
             )
         ):
-            existing.setdefault(sid, {})[due] = (rid, status, title, owner, rule)
+            existing.setdefault(sid, {})[due] = (rid, status, title, owner, rule, acked, escalate)
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     closes: list[dict[str, object]] = []
@@ -236,7 +238,7 @@ def reconcile(
                     }
                 )
                 continue
-            rid, status, old_title, owner, rule = found
+            rid, status, old_title, owner, rule, acked, escalate = found
             # A reminder already closed stays closed, as `schedule` leaves it: someone may have
             # marked it done by hand. An open one follows a new title, owner or rule.
             if status == OPEN and (old_title, owner, rule) != (
@@ -253,9 +255,17 @@ def reconcile(
                         "rule_id": spec.rule_id,
                         # Readdressed: the scheduler plans its mail afresh.
                         "next_send_at": now,
+                        # A new owner has acknowledged nothing yet: the old owner's
+                        # acknowledgement no longer holds back escalation, and a statutory
+                        # reminder escalates at the latest when it falls due. A new title
+                        # alone changes neither.
+                        "acknowledged_at": acked if owner == spec.owner_user_id else None,
+                        "escalate_at": escalate
+                        if owner == spec.owner_user_id
+                        else (spec.due_at if spec.statutory else None),
                     }
                 )
-        for due, (rid, status, _title, _owner, rule) in held.items():
+        for due, (rid, status, _title, _owner, rule, _acked, _escalate) in held.items():
             if status == OPEN and due not in keep:
                 reason = reasons.get((sid, rule), default_reason)
                 closes.append(

@@ -628,6 +628,10 @@ def test_closing_a_case_closes_its_reminders_and_pending_deadlines(
 
 def test_a_new_officer_in_charge_takes_over_the_reminders(session: Session, w: World) -> None:
     case = _served_closure(session, w)
+    # The first officer acknowledged the notice's reminder; that holds only for them.
+    notice = next(r for r in _reminders(session, case.id) if r.rule_id == "asbcpa.s77.notice_24h")
+    notice.acknowledged_at, notice.escalate_at = XMAS_EVE, None
+    session.flush()
     police = session.get(Organisation, w.police)
     assert police is not None
     colleague = users.actor_for(_person(session, "ward_officer", police))
@@ -643,6 +647,9 @@ def test_a_new_officer_in_charge_takes_over_the_reminders(session: Session, w: W
         rulebook=BOOK,
     )
     assert {r.owner_user_id for r in _reminders(session, case.id)} == {colleague.user_id}
+    handed = next(r for r in _reminders(session, case.id) if r.rule_id == "asbcpa.s77.notice_24h")
+    # The new officer has acknowledged nothing, and the statutory reminder escalates when due.
+    assert handed.acknowledged_at is None and handed.escalate_at == handed.due_at
     # A reminder someone marked done by hand stays done when the case's reminders are redone.
     hearing = next(r for r in _reminders(session, case.id) if r.rule_id == "asbcpa.s80.hearing")
     hearing.status = reminders.DONE
