@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -376,19 +375,18 @@ def test_an_empty_index_finds_nothing() -> None:
     assert index.codes == ()
 
 
-def test_locate_many_handles_fifty_thousand_points_quickly() -> None:
+def test_locate_many_agrees_with_locating_each_point() -> None:
+    """The bulk lookup (timed in benchmarks/geo.py, not here) answers as one-by-one lookups do."""
     wards = fictional_borough()
     index = WardIndex(wards)
     west, south, east, north = index.bounds
     rng = np.random.default_rng(0)
-    points = np.column_stack([rng.uniform(west, east, 50_000), rng.uniform(south, north, 50_000)])
+    points = np.column_stack([rng.uniform(west, east, 5_000), rng.uniform(south, north, 5_000)])
     as_tuples = [(float(x), float(y)) for x, y in points]
-    started = time.perf_counter()
     found = index.locate_many(as_tuples)
-    elapsed = time.perf_counter() - started
-    assert len(found) == 50_000
-    # Typically ~0.1 s; the generous bound still catches a per-point Python loop.
-    assert elapsed < 1.0
+    assert len(found) == 5_000
+    assert found == [index.locate(x, y) for x, y in as_tuples]
+    assert len(set(found) - {None}) == len(wards)  # spread over every ward
 
 
 # --- the real data -----------------------------------------------------------------------------
