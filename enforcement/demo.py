@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import audit, licences, premises, training, users, wards
+from enforcement import audit, licences, premises, tasks, training, users, wards
 from enforcement.access import Actor
 from enforcement.clock import london_today
 from enforcement.importers.fhrs import parse_fhrs, suggest_premises_type
@@ -141,6 +141,7 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
         ),
     }
     codes = sorted(b.code for b in boundaries)
+    made: dict[Role, int] = {}
     for du in DEMO_USERS:
         ward_codes = (
             frozenset(codes[:4]) if du.role in (Role.WARD_OFFICER, Role.SUPERVISOR) else frozenset()
@@ -154,6 +155,7 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
             ),
             password=du.password,
         )
+        made[du.role] = user.id
         if du.role in MOONTWIST_TRAINED:
             training.record_training(
                 session,
@@ -163,6 +165,9 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
                     user.id, london_today(now) - timedelta(days=30), training.DEFAULT_COURSE
                 ),
             )
+    # Case workers' statutory reminders escalate to the demo supervisor.
+    for role in (Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.COMMITTEE_CLERK):
+        tasks.set_supervisor(session, actor, now, made[role], made[Role.SUPERVISOR])
     languages = [lang.code for lang in session.scalars(select(Language))]
     created: list[tuple[int, str, str]] = []
     if real and shared is not None and (shared / "premises" / "FHRS513en-GB.xml").is_file():

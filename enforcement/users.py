@@ -456,3 +456,16 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 
 def list_organisations(session: Session) -> list[Organisation]:
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def supervisor_choices(session: Session) -> list[tuple[int, str]]:
+    """Return the active supervisors, by name: whom a person's reminders may escalate to."""
+    return [
+        (u.id, u.display_name)
+        for u in session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.is_active.is_(True), UserRole.role == Role.SUPERVISOR.value)
+            .order_by(User.display_name, User.id)
+        )
+    ]

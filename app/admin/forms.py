@@ -63,6 +63,18 @@ class UserForm(FlaskForm):
         choices=[],
         validate_choice=False,
     )
+    supervisor_id = SelectField(
+        "Supervisor",
+        description=(
+            "Statutory reminders this person does not acknowledge within a day, or lets go"
+            " overdue, are escalated to their supervisor."
+        ),
+        widget=GovSelect(),
+        choices=[],
+        # Checked by the domain (an active supervisor, not the person themself); a form that
+        # leaves it out keeps no supervisor.
+        validate_choice=False,
+    )
     password = PasswordField(
         "Temporary password",
         description="At least 12 characters. They must change it when they first sign in.",

@@ -13,7 +13,7 @@ from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPa
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors, keep_edit_after_conflict
-from enforcement import audit, reference, users
+from enforcement import audit, reference, tasks, users
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
@@ -39,6 +39,19 @@ def _prepare(form: UserForm) -> None:
     form.ward_codes.choices = [
         (w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))
     ]
+    form.supervisor_id.choices = [
+        ("", "No supervisor"),
+        *((str(uid), name) for uid, name in users.supervisor_choices(db())),
+    ]
+
+
+def _supervisor(form: UserForm) -> int | None:
+    chosen = (form.supervisor_id.data or "").strip()
+    if not chosen:
+        return None
+    if not chosen.isdigit():
+        raise ValidationFailed({"supervisor_id": "Select a supervisor from the list"})
+    return int(chosen)
 
 
 def _input(form: UserForm) -> users.UserInput:
@@ -61,6 +74,7 @@ def create_user() -> str | Response | tuple[str, int]:
             user = users.create_user(
                 db(), current_actor(), utcnow(), _input(form), password=form.password.data or ""
             )
+            tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -80,6 +94,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         form = UserForm(obj=user)
         form.roles.data = sorted(user.roles)
         form.ward_codes.data = sorted(user.ward_codes)
+        form.supervisor_id.data = str(user.supervisor_id or "")
         form.version.data = str(user.version)
     else:
         form = UserForm()
@@ -92,6 +107,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
             abort(400)
         try:
             users.update_user(db(), current_actor(), utcnow(), user.id, version, _input(form))
+            tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except StaleEdit as exc:

@@ -100,6 +100,16 @@ def test_demo_loads_once(cli_app: Flask) -> None:
     assert "licensing@demo.invalid" in first.output and "password:" in first.output
     premises_count = _count(cli_app, Premises)
     assert premises_count > 50 and _count(cli_app, User) == 7
+    # The case workers' statutory reminders escalate to the demo supervisor.
+    eng = make_engine(cli_app.config["SETTINGS"].database_url)
+    with eng.connect() as conn:
+        bosses = {
+            email: boss for email, boss in conn.execute(select(User.email, User.supervisor_id))
+        }
+    eng.dispose()
+    boss_ids = {bosses[e] for e in ("licensing@demo.invalid", "ward@demo.invalid")}
+    assert bosses["clerk@demo.invalid"] in boss_ids and len(boss_ids) == 1
+    assert bosses["supervisor@demo.invalid"] is None and None not in boss_ids
     second = runner.invoke(args=["demo", "load"])
     assert "already loaded" in second.output and _count(cli_app, Premises) == premises_count
 

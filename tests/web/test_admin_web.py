@@ -167,3 +167,58 @@ def test_admin_adds_and_withdraws_a_language(admin: FlaskClient, session: Sessio
         session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "language"))
     )
     assert actions == {"language.add", "language.withdraw"}
+
+
+def test_admin_sets_and_clears_a_supervisor_on_the_user_form(
+    admin: FlaskClient, session: Session
+) -> None:
+    boss = make_user(session, "supervisor", email="boss@example.gov.uk")
+    target = make_user(session, "licensing_officer")
+    session.commit()
+    form = admin.get(f"/admin/users/{target.id}/edit").get_data(as_text=True)
+    assert 'name="supervisor_id"' in form and "No supervisor" in form
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version
+    data = {
+        "version": version.group(1),
+        "display_name": target.display_name,
+        "email": target.email,
+        "organisation_id": str(target.organisation_id),
+        "roles": ["licensing_officer"],
+        "supervisor_id": str(boss.id),
+    }
+    resp = post(admin, f"/admin/users/{target.id}/edit", data, page="/admin/users")
+    assert resp.status_code == 302
+    session.refresh(target)
+    assert target.supervisor_id == boss.id
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "user.supervisor")).one()
+    # A person cannot supervise themselves: a clear error, and nothing saved.
+    form = admin.get(f"/admin/users/{boss.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version
+    own = {
+        "version": version.group(1),
+        "display_name": "Renamed Boss",
+        "email": boss.email,
+        "organisation_id": str(boss.organisation_id),
+        "roles": ["supervisor"],
+        "supervisor_id": str(boss.id),
+    }
+    refused = post(admin, f"/admin/users/{boss.id}/edit", own, page="/admin/users")
+    assert refused.status_code == 400
+    assert "cannot be their own supervisor" in refused.get_data(as_text=True)
+    session.refresh(boss)
+    assert boss.display_name != "Renamed Boss" and boss.supervisor_id is None
+    # Cleared again.
+    form = admin.get(f"/admin/users/{target.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version
+    resp = post(
+        admin,
+        f"/admin/users/{target.id}/edit",
+        {**data, "version": version.group(1), "supervisor_id": ""},
+        page="/admin/users",
+    )
+    assert resp.status_code == 302
+    session.refresh(target)
+    assert target.supervisor_id is None
