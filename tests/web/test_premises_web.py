@@ -127,8 +127,15 @@ def test_list_search_filter_sort_and_paginate(
     session.commit()
     first = officer.get("/premises?q=shop").get_data(as_text=True)
     assert "Showing 1 to 50 of 55 premises" in first
+    # Numbered page links keep the search; the first page offers the next, the last the previous.
+    assert (
+        'aria-label="Pages of results"' in first and 'href="/premises?q=shop&amp;page=2"' in first
+    )
+    assert "govuk-pagination__next" in first and "govuk-pagination__prev" not in first
     second = officer.get("/premises?q=shop&page=2").get_data(as_text=True)
     assert "Showing 51 to 55 of 55 premises" in second and "Shop 54" in second
+    assert "govuk-pagination__prev" in second and "govuk-pagination__next" not in second
+    assert 'aria-current="page"' in second
     desc = officer.get("/premises?q=shop&sort=-name").get_data(as_text=True)
     assert desc.index("Shop 54") < desc.index("Shop 53")
     east = officer.get("/premises?ward=E05999902").get_data(as_text=True)
