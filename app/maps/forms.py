@@ -7,13 +7,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovDateInput,
     GovSelect,
-    GovTextInput,
 )
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from app.forms import GovDateField
-from app.premises.forms import LenientFloatField
+from app.premises.forms import location_fields
 
 
 class MapFilterForm(FlaskForm):
@@ -39,34 +38,7 @@ class NearbyForm(FlaskForm):
     premises = HiddenField()
     flag = HiddenField()
     distance = SelectField("Distance", widget=GovSelect(), choices=[], validate_choice=False)
-    latitude = LenientFloatField(
-        "Latitude",
-        example="51.4927",
-        description="Decimal degrees (WGS84), like 51.4927",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    longitude = LenientFloatField(
-        "Longitude",
-        example="-0.2246",
-        description="Decimal degrees (WGS84), like -0.2246",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    easting = LenientFloatField(
-        "Easting",
-        example="523000",
-        description="British National Grid, in metres, like 523000",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    northing = LenientFloatField(
-        "Northing",
-        example="178500",
-        description="British National Grid, in metres, like 178500",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
+    latitude, longitude, easting, northing = location_fields(optional=False)
     same_holder = BooleanField(
         "Only premises sharing a licence holder with this premises", widget=GovCheckboxInput()
     )

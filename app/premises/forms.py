@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -45,6 +47,47 @@ class LenientFloatField(FloatField):
                 ) from None
         else:
             self.data = None
+
+
+def location_fields(*, optional: bool, ward_note: bool = False) -> tuple[Any, Any, Any, Any]:
+    """Return latitude, longitude, easting and northing fields, for a form's class body.
+
+    A location is given in WGS84 degrees or in British National Grid metres; the form's view
+    turns whichever was typed into one point. Made where the form lists them, so they keep
+    their place in the form's order (and in its error summary).
+    """
+    suffix = " (optional)" if optional else ""
+    ward = " The ward is worked out from the location." if ward_note else ""
+    return (
+        LenientFloatField(
+            f"Latitude{suffix}",
+            example="51.4927",
+            description="Decimal degrees (WGS84), like 51.4927",
+            widget=GovTextInput(),
+            validators=[Optional()],
+        ),
+        LenientFloatField(
+            f"Longitude{suffix}",
+            example="-0.2246",
+            description=f"Decimal degrees (WGS84), like -0.2246.{ward}",
+            widget=GovTextInput(),
+            validators=[Optional()],
+        ),
+        LenientFloatField(
+            f"Easting{suffix}",
+            example="523000",
+            description="British National Grid metres, like 523000: instead of latitude and longitude",
+            widget=GovTextInput(),
+            validators=[Optional()],
+        ),
+        LenientFloatField(
+            f"Northing{suffix}",
+            example="178500",
+            description="British National Grid metres, like 178500",
+            widget=GovTextInput(),
+            validators=[Optional()],
+        ),
+    )
 
 
 class PremisesForm(FlaskForm):
@@ -104,34 +147,7 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Optional(), Length(max=12, message="A UPRN is a number of up to 12 digits")],
     )
-    latitude = LenientFloatField(
-        "Latitude (optional)",
-        example="51.4927",
-        description="Decimal degrees (WGS84), like 51.4927",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    longitude = LenientFloatField(
-        "Longitude (optional)",
-        example="-0.2246",
-        description="Decimal degrees (WGS84), like -0.2246. The ward is worked out from the location.",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    easting = LenientFloatField(
-        "Easting (optional)",
-        example="523000",
-        description="British National Grid metres, like 523000: instead of latitude and longitude",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
-    northing = LenientFloatField(
-        "Northing (optional)",
-        example="178500",
-        description="British National Grid metres, like 178500",
-        widget=GovTextInput(),
-        validators=[Optional()],
-    )
+    latitude, longitude, easting, northing = location_fields(optional=True, ward_note=True)
     language_codes = SelectMultipleField(
         "Languages spoken by the people who work or are served here",
         description="The anti-trafficking poster must be displayed in each of these. Select all that apply.",
