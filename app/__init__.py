@@ -73,13 +73,11 @@ def create_app(
     from app.assets import bp as vendor_bp
     from app.auth.views import bp as auth_bp
     from app.cases.views import bp as cases_bp
-    from app.dashboard.views import bp as dashboard_bp
     from app.flags.views import bp as flags_bp
     from app.home.views import bp as home_bp
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
-    from app.referrals.views import bp as referrals_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
 
@@ -94,8 +92,6 @@ def create_app(
         cases_bp,
         welfare_bp,
         flags_bp,
-        dashboard_bp,
-        referrals_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)
