@@ -78,6 +78,7 @@ def create_app(
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
+    from app.referrals.views import bp as referrals_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
 
@@ -92,6 +93,7 @@ def create_app(
         cases_bp,
         welfare_bp,
         flags_bp,
+        referrals_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -48,6 +48,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
         ("Map", "maps.index", Permission.PREMISES_VIEW),
         ("Cases", "cases.index", Permission.CASE_VIEW),
+        ("Committee referrals", "referrals.index", Permission.REFERRAL_VIEW),
         ("Poster compliance", "inspections.compliance", Permission.COMPLIANCE_VIEW),
         ("Welfare visits", "welfare.index", Permission.WELFARE_VISIT_LIST),
         ("Moontwist training", "welfare.training_coverage", Permission.TRAINING_VIEW),

@@ -35,6 +35,12 @@ class Permission(StrEnum):
     FLAG_GRADE = "flag.grade"
     FLAG_MANAGE = "flag.manage"
     FLAG_EXPORT = "flag.export"
+    # Licensing Committee referrals (enforcement.referrals).
+    REFERRAL_VIEW = "referral.view"
+    REFERRAL_DRAFT = "referral.draft"
+    REFERRAL_SIGN_OFF = "referral.sign_off"
+    REFERRAL_CLERK = "referral.clerk"
+    REFERRAL_PAPERS = "referral.papers"
 
 
 _CASEWORK_READERS = {
@@ -99,6 +105,15 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.FLAG_GRADE: frozenset({Role.INTEL_ANALYST}),
     Permission.FLAG_MANAGE: frozenset({Role.INTEL_ANALYST, Role.SUPERVISOR}),
     Permission.FLAG_EXPORT: frozenset({Role.INTEL_ANALYST, Role.SUPERVISOR}),
+    # Licensing Committee referrals: officers draft, supervisors sign off, clerks run the
+    # process and produce the papers (supervisors may read them too).
+    Permission.REFERRAL_VIEW: frozenset(
+        {Role.LICENSING_OFFICER, Role.SUPERVISOR, Role.COMMITTEE_CLERK}
+    ),
+    Permission.REFERRAL_DRAFT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
+    Permission.REFERRAL_SIGN_OFF: frozenset({Role.SUPERVISOR}),
+    Permission.REFERRAL_CLERK: frozenset({Role.COMMITTEE_CLERK}),
+    Permission.REFERRAL_PAPERS: frozenset({Role.COMMITTEE_CLERK, Role.SUPERVISOR}),
 }
 
 

@@ -183,9 +183,18 @@ def update_licence(
 
 
 def add_condition(
-    session: Session, actor: Actor, now: datetime, licence_id: int, text: str
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    licence_id: int,
+    text: str,
+    *,
+    source_referral_id: int | None = None,
 ) -> LicenceCondition:
-    """Add a condition to a licence, numbered after the last one."""
+    """Add a condition to a licence, numbered after the last one.
+
+    `source_referral_id` records that a Licensing Committee decision added it.
+    """
     require(actor, Permission.LICENCE_EDIT)
     lic = get_licence(session, actor, licence_id)
     text = text.strip()
@@ -202,7 +211,12 @@ def add_condition(
         or 0
     ) + 1
     cond = LicenceCondition(
-        licence_id=lic.id, number=number, text=text, is_active=True, created_at=now
+        licence_id=lic.id,
+        number=number,
+        text=text,
+        is_active=True,
+        created_at=now,
+        source_referral_id=source_referral_id,
     )
     session.add(cond)
     lic.updated_at = now  # bumps the licence's version: its conditions changed
@@ -215,9 +229,39 @@ def add_condition(
         entity_type="licence",
         entity_id=lic.id,
         summary=f"Added condition {number} to licence {lic.reference}",
-        after={"number": number, "text": text},
+        after={"number": number, "text": text}
+        | ({"source_referral_id": source_referral_id} if source_referral_id else {}),
     )
     return cond
+
+
+def change_status(
+    session: Session, actor: Actor, now: datetime, licence_id: int, status: str, *, reason: str
+) -> Licence:
+    """Change a licence's status alone (a committee decision taking effect), audited with why."""
+    require(actor, Permission.LICENCE_EDIT)
+    if status not in {s.value for s in LicenceStatus}:
+        raise ValidationFailed({"status": "Select the licence status"})
+    lic = session.get(Licence, licence_id)
+    if lic is None:
+        raise NotFound("There is no such licence.")
+    before = lic.status
+    if before != status:
+        lic.status = status
+        lic.updated_at = now
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            now,
+            action="licence.status",
+            entity_type="licence",
+            entity_id=lic.id,
+            summary=f"Licence {lic.reference} {LicenceStatus.label_of(status).lower()}: {reason}",
+            before={"status": before},
+            after={"status": status},
+        )
+    return lic
 
 
 def set_condition_active(

@@ -616,6 +616,8 @@ def premises_timeline(
     items += timeline_items(session, actor, premises_id, limit)
     if can(actor, Permission.CASE_VIEW):
         items += _case_timeline(session, premises_id, limit)
+    if can(actor, Permission.REFERRAL_VIEW):
+        items += _referral_timeline(session, premises_id, limit)
     return sorted(items, key=lambda item: item.at, reverse=True)[:limit]
 
 
@@ -653,3 +655,26 @@ def _case_timeline(session: Session, premises_id: int, limit: int) -> list[Timel
             )
         )
     return items
+
+
+def _referral_timeline(session: Session, premises_id: int, limit: int) -> list[TimelineItem]:
+    """Return the Licensing Committee referrals of a premises, each with where it stands now."""
+    from enforcement.models import Referral
+    from enforcement.referral_vocab import ReferralStatus
+
+    return [
+        TimelineItem(
+            at=referral.created_at,
+            title=f"Committee referral {referral.reference} drafted"
+            f" (now: {ReferralStatus.label_of(referral.status).lower()})",
+            by=name or "the system",
+            link=("referral", referral.id),
+        )
+        for referral, name in session.execute(
+            select(Referral, User.display_name)
+            .outerjoin(User, User.id == Referral.author_id)
+            .where(Referral.premises_id == premises_id)
+            .order_by(Referral.created_at.desc())
+            .limit(limit)
+        )
+    ]

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection, Engine, delete, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from enforcement import case_clock, notify
+from enforcement import case_clock, notify, referral_process
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.mailer import Claimed, Delivery, Mailer, deliver_outbox, mailer_from_settings
@@ -64,6 +65,7 @@ class TickReport:
     mails_queued: int = 0
     escalations: int = 0
     digests: int = 0
+    referral_effects: int = 0
     delivery: Delivery = field(default_factory=Delivery)
 
     def summary(self) -> str:
@@ -72,7 +74,8 @@ class TickReport:
             f"{self.deadlines_changed} case deadlines brought up to date; "
             f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
             f"{self.mails_queued} mails queued, {self.escalations} escalations, "
-            f"{self.digests} digests; sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
+            f"{self.digests} digests, {self.referral_effects} committee decisions in effect;"
+            f" sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
             f"cancelled {d.cancelled}"
         )
 
@@ -153,8 +156,21 @@ def tick(
     _bring_clock_up_to_date(session_factory, now, settings, report)
     for name, step, limit in STEPS:
         _run_step(session_factory, now, config, name, step, limit, report)
+    report.referral_effects = _apply_referral_effects(session_factory, now)
     report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)
     return report
+
+
+def _apply_referral_effects(session_factory: SessionFactory, now: datetime) -> int:
+    """Let committee decisions whose appeal period has ended take effect: one transaction."""
+    with session_factory() as session:
+        try:
+            changed = referral_process.apply_due_effects(session, now)
+            session.commit()
+        except StaleDataError:
+            session.rollback()  # a page view applied them first; the next tick finds nothing
+            return 0
+    return len(changed)
 
 
 class Leader(Protocol):

@@ -28,6 +28,7 @@ RECORD_PAGES = {
     "inspection": ("inspections.detail", "inspection_id"),
     "enforcement_case": ("cases.detail", "case_id"),
     "welfare_visit": ("welfare.detail", "visit_id"),
+    "committee_referral": ("referrals.detail", "referral_id"),
 }
 
 

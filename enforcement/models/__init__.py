@@ -29,6 +29,14 @@ from enforcement.models.people import (
     UserWard,
 )
 from enforcement.models.places import Language, Premises, PremisesLanguage, Ward
+from enforcement.models.referrals import (
+    Referral,
+    ReferralBreach,
+    ReferralEvidence,
+    ReferralHistory,
+    ReferralRepresentation,
+    ReferralSupportService,
+)
 from enforcement.models.reminders import Reminder
 from enforcement.models.welfare import (
     MoontwistTraining,
@@ -65,6 +73,12 @@ __all__ = [
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
+    "Referral",
+    "ReferralBreach",
+    "ReferralEvidence",
+    "ReferralHistory",
+    "ReferralRepresentation",
+    "ReferralSupportService",
     "Reminder",
     "ReminderEscalation",
     "ReminderSend",

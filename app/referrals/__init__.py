@@ -1,0 +1,1 @@
+"""Licensing Committee referral screens."""

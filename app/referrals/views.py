@@ -1,0 +1,713 @@
+"""Licensing Committee referral screens: drafting, sign-off, the clerk's steps, papers, the lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.current import current_actor, require
+from app.cases.forms import london_moment
+from app.cases.views import due_text, span_text
+from app.database import commit, db, writes_on_read
+from app.forms import apply_errors
+from app.referrals.forms import (
+    EVIDENCE_KINDS,
+    AppealDecisionForm,
+    AppealForm,
+    DraftForm,
+    HearingForm,
+    NoticeForm,
+    NotifiedForm,
+    OutcomeForm,
+    ProcessForm,
+    ReferralListForm,
+    RepresentationsForm,
+    SignOffForm,
+    VersionForm,
+)
+from enforcement import (
+    cases,
+    committee_papers,
+    premises,
+    referral_evidence,
+    referral_process,
+    referral_queries,
+    referrals,
+)
+from enforcement.access import Permission
+from enforcement.calendar import WorkingCalendar
+from enforcement.clock import to_london, utcnow
+from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.models import Referral
+from enforcement.referral_vocab import (
+    DECISION_LABELS,
+    AppealOutcome,
+    Disclosure,
+    EvidenceKind,
+    Party,
+    Recommendation,
+    ReferralStatus,
+    TakenUp,
+)
+from enforcement.statutory import RuleBook, Status, ToolCode
+from enforcement.vocab import LicenceStatus
+
+bp = Blueprint("referrals", __name__)
+
+STATUS_TAGS = {
+    ReferralStatus.DRAFT: "govuk-tag--grey",
+    ReferralStatus.SUBMITTED: "govuk-tag--yellow",
+    ReferralStatus.RETURNED: "govuk-tag--orange",
+    ReferralStatus.SIGNED_OFF: "govuk-tag--blue",
+    ReferralStatus.PROCESS_OPEN: "govuk-tag--blue",
+    ReferralStatus.HEARING_LISTED: "govuk-tag--purple",
+    ReferralStatus.DECIDED: "govuk-tag--pink",
+    ReferralStatus.APPEALED: "govuk-tag--red",
+    ReferralStatus.CLOSED: "govuk-tag--green",
+}
+DEADLINE_TAGS = {
+    Status.PENDING: "govuk-tag--blue",
+    Status.MET: "govuk-tag--green",
+    Status.MISSED: "govuk-tag--red",
+    Status.LAPSED: "govuk-tag--grey",
+    Status.CLOSED: "govuk-tag--grey",
+}
+
+
+def _clock() -> tuple[WorkingCalendar, RuleBook]:
+    settings = current_app.config["SETTINGS"]
+    path = cases.bank_holidays_file(settings.shared_data_dir)
+    return cases.default_calendar(path), cases.default_rulebook()
+
+
+def _helpers() -> dict[str, object]:
+    return {
+        "due_text": due_text,
+        "span_text": span_text,
+        "moment_text": referrals.moment_text,
+        "status_tag": lambda s: STATUS_TAGS.get(ReferralStatus(s), "govuk-tag--grey"),
+        "status_label": ReferralStatus.label_of,
+        "deadline_tag": lambda s: DEADLINE_TAGS.get(Status(s), "govuk-tag--grey"),
+        "deadline_label": Status.label_of,
+        "tool_label": ToolCode.label_of,
+        "recommendation_label": Recommendation.label_of,
+        "decision_label": lambda d: DECISION_LABELS.get(d, d),
+        "taken_up_label": TakenUp.label_of,
+        "appeal_label": AppealOutcome.label_of,
+        "kind_label": EvidenceKind.label_of,
+        "party_label": Party.label_of,
+        "Disclosure": Disclosure,
+    }
+
+
+def _version(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        abort(400)
+
+
+def _moment(day: date | None, clock: str | None) -> datetime | None:
+    """A London date and time from a form; a time the clocks skipped is a ValidationFailed."""
+    try:
+        return london_moment(day, clock)
+    except ValueError as exc:
+        raise ValidationFailed({"time": str(exc)}) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# The lists
+
+
+@bp.route("/referrals")
+@require(Permission.REFERRAL_VIEW)
+def index() -> tuple[str, int]:
+    form = ReferralListForm(request.args)
+    form.view.choices = list(referral_queries.LIST_VIEWS.items())
+    form.sort.choices = [("", "Usual order for the list"), *referral_queries.SORTS.items()]
+    page_number = request.args.get("page", "1")
+    query = referral_queries.ReferralQuery(
+        view=form.view.data or referral_queries.ListView.ALL,
+        status=form.status.data or "",
+        sort=form.sort.data or "",
+        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page_size=current_app.config["SETTINGS"].page_size,
+    )
+    now = utcnow()
+    status = 200
+    problems = referral_queries.query_problems(query)
+    if problems:
+        for key, message in problems.items():
+            getattr(form, key).errors = [message]
+        result = referral_queries.ReferralPage([], 0, 1, query.page_size)
+        status = 400
+    else:
+        result = referral_queries.search_referrals(db(), current_actor(), now, query)
+    return render_template(
+        "referrals/index.html", form=form, query=query, result=result, now=now, **_helpers()
+    ), status
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafting
+
+
+def _draft_choices(form: DraftForm, premises_id: int) -> dict[str, Any]:
+    """Fill the form's choices (licences, conditions, evidence) and return what the page lists."""
+    actor = current_actor()
+    session = db()
+    licences = [
+        c
+        for c in referral_queries.licence_choices(session, actor, premises_id)
+        if c.tool is not None and c.licence.status in referrals.IN_FORCE
+    ]
+    form.licence_id.choices = [
+        (
+            str(c.licence.id),
+            f"{c.licence.reference}: {c.tool.label.lower() if c.tool else ''}"
+            f" ({LicenceStatus.label_of(c.licence.status).lower()})",
+        )
+        for c in licences
+    ]
+    conditions = []
+    for c in licences:
+        for cond in c.licence.conditions:
+            found = c.breached.get(cond.id)
+            if not found:
+                continue
+            conditions.append(
+                {
+                    "value": str(cond.id),
+                    "label": f"Licence {c.licence.reference}, condition {cond.number}: {cond.text}",
+                    "hint": "Found breached at the inspections on "
+                    + ", ".join(referral_evidence.day_text(at) for _, at in found),
+                }
+            )
+    form.condition_ids.choices = [(int(c["value"]), c["label"]) for c in conditions]
+    evidence = referral_evidence.choices(session, actor, utcnow(), premises_id)
+    groups = {}
+    for kind in EvidenceKind:
+        items = evidence[kind]
+        field = getattr(form, f"evidence_{kind.value}")
+        field.choices = [(str(i.source_id), i.label) for i in items]
+        groups[kind.value] = [
+            {"value": str(i.source_id), "label": i.label, "hint": i.hint} for i in items
+        ]
+    return {"licences": licences, "conditions": conditions, "evidence": groups}
+
+
+def _draft_input(form: DraftForm) -> referrals.DraftInput:
+    evidence: set[tuple[str, int]] = set()
+    for kind in EVIDENCE_KINDS:
+        for raw in getattr(form, f"evidence_{kind}").data or []:
+            if not str(raw).isdigit():
+                raise ValidationFailed({"evidence": "Choose evidence from the lists"})
+            evidence.add((kind, int(raw)))
+    grounds = set(form.grounds.data or [])
+    months = form.suspension_months.data
+    licence = form.licence_id.data
+    return referrals.DraftInput(
+        licence_id=int(licence) if licence and licence.isdigit() else None,
+        unlicensed_trading="unlicensed_trading" in grounds,
+        breach_of_conditions="breach_of_conditions" in grounds,
+        condition_ids=frozenset(int(c) for c in form.condition_ids.data or []),
+        narrative=form.narrative.data or "",
+        evidence=frozenset(evidence),
+        recommendation=form.recommendation.data or None,
+        suspension_months=int(months) if months and months.isdigit() else None,
+        recommended_conditions=form.recommended_conditions.data,
+        dps_name=form.dps_name.data,
+        support_services=frozenset(form.support_services.data or []),
+        support_provider=form.support_provider.data,
+        support_taken_up=form.support_taken_up.data or None,
+        support_offered_on=form.support_offered_on.data,
+        support_note=form.support_note.data,
+    )
+
+
+def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
+    form.licence_id.data = str(data.licence_id or "")
+    form.grounds.data = [
+        g
+        for g, on in (
+            ("unlicensed_trading", data.unlicensed_trading),
+            ("breach_of_conditions", data.breach_of_conditions),
+        )
+        if on
+    ]
+    form.condition_ids.data = sorted(data.condition_ids)
+    form.narrative.data = data.narrative
+    for kind in EVIDENCE_KINDS:
+        getattr(form, f"evidence_{kind}").data = [str(s) for k, s in data.evidence if k == kind]
+    form.recommendation.data = data.recommendation or ""
+    form.suspension_months.data = str(data.suspension_months or "")
+    form.recommended_conditions.data = data.recommended_conditions
+    form.dps_name.data = data.dps_name
+    form.support_services.data = sorted(data.support_services)
+    form.support_provider.data = data.support_provider
+    form.support_taken_up.data = data.support_taken_up or ""
+    form.support_offered_on.data = data.support_offered_on
+    form.support_note.data = data.support_note
+
+
+ERROR_ALIASES = {"grounds": "grounds", "evidence": "evidence_inspection"}
+
+
+def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) -> Response | None:
+    """Save (and maybe submit) a draft in one transaction; on any error, nothing is saved."""
+    actor, now = current_actor(), utcnow()
+    try:
+        data = _draft_input(form)
+        if referral is None:
+            saved = referrals.create_draft(db(), actor, now, premises_id, data)
+        else:
+            saved = referrals.update_draft(
+                db(), actor, now, referral.id, _version(form.version.data), data
+            )
+        if form.submit_for_sign_off.data:
+            referrals.submit(db(), actor, now, saved.id, saved.version)
+    except ValidationFailed as exc:
+        db().rollback()
+        apply_errors(form, exc, ERROR_ALIASES)
+        return None
+    except StaleEdit as exc:
+        db().rollback()
+        fresh = db().get(Referral, referral.id) if referral else None
+        form.version.data = str(fresh.version if fresh else "")
+        form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+        return None
+    commit()
+    flash(
+        f"Referral {saved.reference} has been submitted for sign-off."
+        if form.submit_for_sign_off.data
+        else f"The draft of referral {saved.reference} has been saved.",
+        "success",
+    )
+    return redirect(url_for("referrals.detail", referral_id=saved.id))
+
+
+@bp.route("/premises/<int:premises_id>/referrals/new", methods=["GET", "POST"])
+@require(Permission.REFERRAL_DRAFT)
+@writes_on_read
+def new(premises_id: int) -> tuple[str, int] | Response:
+    found = premises.get_premises(db(), current_actor(), premises_id)
+    form = DraftForm()
+    if request.method == "POST" and form.validate_on_submit():
+        done = _save_draft(form, premises_id, None)
+        if done is not None:
+            return done
+    # After any failed save (rolled back), so that listing the evidence is audited once it shows.
+    lists = _draft_choices(form, premises_id)
+    if request.method == "GET" and len(lists["licences"]) == 1:
+        form.licence_id.data = str(lists["licences"][0].licence.id)
+    commit()  # the audit of the intelligence flags listed
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "referrals/form.html", form=form, p=found.premises, referral=None, **lists
+    ), status
+
+
+@bp.route("/referrals/<int:referral_id>/edit", methods=["GET", "POST"])
+@require(Permission.REFERRAL_DRAFT)
+@writes_on_read
+def edit(referral_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    detail = referral_queries.get_referral(db(), actor, utcnow(), referral_id, _clock()[1])
+    if not detail.may_edit:
+        abort(403)
+    referral = detail.referral
+    status = 200
+    if request.method == "GET":
+        form = DraftForm(formdata=None)
+        form.version.data = str(referral.version)
+        _fill(form, referral_queries.draft_values(db(), referral))
+    else:
+        form = DraftForm()
+        if form.validate_on_submit():
+            done = _save_draft(form, referral.premises_id, referral)
+            if done is not None:
+                return done
+        status = 409 if any("Someone else" in e for e in form.form_errors) else 400
+    lists = _draft_choices(form, referral.premises_id)
+    commit()  # the audit of the intelligence flags listed (and of restricted evidence read)
+    return render_template(
+        "referrals/form.html", form=form, p=detail.premises, referral=referral, **lists
+    ), status
+
+
+# ---------------------------------------------------------------------------------------------
+# The referral's page
+
+
+FORMS: dict[str, type[FlaskForm]] = {
+    "process": ProcessForm,
+    "hearing": HearingForm,
+    "notice": NoticeForm,
+    "representations": RepresentationsForm,
+    "outcome": OutcomeForm,
+    "notified": NotifiedForm,
+    "appeal": AppealForm,
+    "appeal_decision": AppealDecisionForm,
+    "sign_off": SignOffForm,
+    "submit": VersionForm,
+}
+
+
+def _render_detail(
+    referral_id: int, *, failed: tuple[str, FlaskForm] | None = None, status: int = 200
+) -> tuple[str, int]:
+    actor, now = current_actor(), utcnow()
+    session = db()
+    try:
+        if referral_process.apply_due_effects(session, now, referral_ids=[referral_id]):
+            commit()
+    except StaleDataError:
+        session.rollback()  # the scheduler applied it at the same moment: read what it did
+    _calendar, rulebook = _clock()
+    detail = referral_queries.get_referral(session, actor, now, referral_id, rulebook)
+    r = detail.referral
+    forms: dict[str, FlaskForm] = {}
+    for name, cls in FORMS.items():
+        form = failed[1] if failed and failed[0] == name else cls(formdata=None)
+        if failed is None or failed[0] != name or status == 409:
+            form.version.data = str(r.version)  # type: ignore[attr-defined]
+        forms[name] = form
+    process = forms["process"]
+    assert isinstance(process, ProcessForm)
+    process.case_id.choices = [
+        ("", "Open a new case"),
+        *((str(cid), ref) for cid, ref in referral_queries.open_cases_to_link(session, r)),
+    ]
+    outcome = forms["outcome"]
+    assert isinstance(outcome, OutcomeForm)
+    outcome.decision.choices = [(d.value, d.label) for d in referrals.decisions_for(r.tool)]
+    outcome.withdrawn_condition_ids.choices = [
+        (c.id, f"{c.number}. {c.text}") for c in detail.conditions if c.is_active
+    ]
+    if failed is None:
+        local = to_london(now)
+        for form_name, day_field, time_field in (
+            ("hearing", "listed_on", "listed_time"),
+            ("process", "received_on", "received_time"),
+        ):
+            f = forms[form_name]
+            getattr(f, day_field).data = local.date()
+            getattr(f, time_field).data = local.strftime("%H:%M")
+    commit()  # the audit of any restricted evidence shown
+    return render_template(
+        "referrals/detail.html",
+        d=detail,
+        r=r,
+        p=detail.premises,
+        forms=forms,
+        now=now,
+        notice_rule=referrals.rules_for(r.tool).notice_of_hearing,
+        **_helpers(),
+    ), status
+
+
+@bp.route("/referrals/<int:referral_id>")
+@require(Permission.REFERRAL_VIEW)
+@writes_on_read
+def detail(referral_id: int) -> tuple[str, int]:
+    return _render_detail(referral_id)
+
+
+def _act(
+    referral_id: int,
+    name: str,
+    action: Callable[[FlaskForm], str],
+    aliases: dict[str, str] | None = None,
+) -> tuple[str, int] | Response:
+    """Run one step of a referral from its page's form: commit and go back, or show the errors."""
+    form = FORMS[name]()
+    if name == "outcome":
+        assert isinstance(form, OutcomeForm)
+        form.decision.choices = [(d.value, d.label) for d in Recommendation]
+    if not form.validate_on_submit():
+        return _render_detail(referral_id, failed=(name, form), status=400)
+    try:
+        message = action(form)
+    except ValidationFailed as exc:
+        db().rollback()
+        apply_errors(form, exc, aliases)
+        return _render_detail(referral_id, failed=(name, form), status=400)
+    except StaleEdit as exc:
+        db().rollback()
+        form.form_errors.append(exc.message)
+        return _render_detail(referral_id, failed=(name, form), status=409)
+    commit()
+    flash(message, "success")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+def _v(form: FlaskForm) -> int:
+    return _version(form.version.data)  # type: ignore[attr-defined]
+
+
+@bp.route("/referrals/<int:referral_id>/submit", methods=["POST"])
+@require(Permission.REFERRAL_DRAFT)
+def submit(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        r = referrals.submit(db(), current_actor(), utcnow(), referral_id, _v(form))
+        return f"Referral {r.reference} has been submitted for sign-off."
+
+    return _act(referral_id, "submit", run)
+
+
+@bp.route("/referrals/<int:referral_id>/sign-off", methods=["POST"])
+@require(Permission.REFERRAL_SIGN_OFF)
+def sign_off(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, SignOffForm)
+        if form.send_back.data:
+            r = referrals.return_referral(
+                db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data or ""
+            )
+            return f"Referral {r.reference} has been returned to its officer with your comments."
+        r = referrals.sign_off(
+            db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data
+        )
+        return f"Referral {r.reference} has been signed off and sent to the committee clerks."
+
+    return _act(referral_id, "sign_off", run)
+
+
+@bp.route("/referrals/<int:referral_id>/process", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def open_process(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, ProcessForm)
+        calendar, rulebook = _clock()
+        received = _moment(form.received_on.data, form.received_time.data)
+        case_id = form.case_id.data
+        r = referral_process.open_process(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            received_at=received,
+            calendar=calendar,
+            rulebook=rulebook,
+            existing_case_id=int(case_id) if case_id and case_id.isdigit() else None,
+        )
+        return (
+            f"The statutory process of referral {r.reference} is open: its dates are worked out"
+            " below."
+        )
+
+    return _act(referral_id, "process", run, {"time": "received_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/hearing", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def list_hearing(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, HearingForm)
+        calendar, rulebook = _clock()
+        r = referral_process.list_hearing(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            hearing_at=_moment(form.hearing_on.data, form.hearing_time.data),
+            listed_at=_moment(form.listed_on.data, form.listed_time.data),
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        assert r.hearing_at is not None
+        return f"The hearing of referral {r.reference} is listed for {due_text(r.hearing_at)}."
+
+    return _act(referral_id, "hearing", run, {"time": "hearing_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/notice", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def notice(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, NoticeForm)
+        calendar, rulebook = _clock()
+        r = referral_process.record_notice_given(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            given_at=_moment(form.given_on.data, form.given_time.data),
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        return f"Notice of the hearing of referral {r.reference} has been recorded."
+
+    return _act(referral_id, "notice", run, {"time": "given_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/representations", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def representations(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, RepresentationsForm)
+        referral_process.add_representations(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            referral_process.RepresentationInput(
+                party=form.party.data or "",
+                count=form.count.data,
+                summary=form.summary.data or "",
+                received_on=form.received_on.data,
+            ),
+        )
+        return "The representations have been recorded."
+
+    return _act(referral_id, "representations", run)
+
+
+@bp.route("/referrals/<int:referral_id>/outcome", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def outcome(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, OutcomeForm)
+        calendar, rulebook = _clock()
+        months = form.decision_suspension_months.data
+        r = referral_process.record_outcome(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            referral_process.OutcomeInput(
+                held_at=_moment(form.held_on.data, form.held_time.data),
+                decided_at=_moment(form.decided_on.data, form.decided_time.data),
+                decision=form.decision.data or "",
+                reasons=form.reasons.data or "",
+                notified_at=_moment(form.notified_on.data, form.notified_time.data),
+                suspension_months=int(months) if months and months.isdigit() else None,
+                new_conditions=tuple((form.new_conditions.data or "").splitlines()),
+                withdrawn_condition_ids=frozenset(form.withdrawn_condition_ids.data or []),
+            ),
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        return (
+            f"The decision in referral {r.reference} has been recorded. It takes effect when"
+            " the appeal period ends, unless an appeal is lodged."
+        )
+
+    return _act(referral_id, "outcome", run, {"time": "held_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/notified", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def notified(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, NotifiedForm)
+        calendar, rulebook = _clock()
+        r = referral_process.record_notification(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            notified_at=_moment(form.notified_on.data, form.notified_time.data),
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        return f"The notification of the decision in referral {r.reference} has been recorded."
+
+    return _act(referral_id, "notified", run, {"time": "notified_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/appeal", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def appeal(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, AppealForm)
+        calendar, rulebook = _clock()
+        r = referral_process.record_appeal(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            lodged_at=_moment(form.lodged_on.data, form.lodged_time.data),
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        return f"The appeal in referral {r.reference} has been recorded: the decision is suspended."
+
+    return _act(referral_id, "appeal", run, {"time": "lodged_time"})
+
+
+@bp.route("/referrals/<int:referral_id>/appeal-decision", methods=["POST"])
+@require(Permission.REFERRAL_CLERK)
+def appeal_decision(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, AppealDecisionForm)
+        calendar, rulebook = _clock()
+        r = referral_process.record_appeal_decision(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            decided_at=_moment(form.appeal_decided_on.data, form.appeal_decided_time.data),
+            outcome=form.appeal_outcome.data or "",
+            calendar=calendar,
+            rulebook=rulebook,
+        )
+        return f"The outcome of the appeal in referral {r.reference} has been recorded."
+
+    return _act(referral_id, "appeal_decision", run, {"time": "appeal_decided_time"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Papers
+
+
+@bp.route("/referrals/<int:referral_id>/papers/<version>.<fmt>")
+@require(Permission.REFERRAL_PAPERS)
+@writes_on_read
+def paper(referral_id: int, version: str, fmt: str) -> Response:
+    try:
+        made = committee_papers.produce(
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            version,
+            fmt,
+            _clock()[1],
+            stylesheet=url_for("static", filename="paper.css"),
+            back_link=url_for("referrals.detail", referral_id=referral_id),
+        )
+    except ValidationFailed as exc:
+        db().rollback()
+        if "paper" in exc.errors and version in {"public", "exempt"} and fmt in {"docx", "html"}:
+            flash(exc.errors["paper"], "error")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+        abort(404)
+    commit()  # the download's audit event
+    response = Response(made.content, content_type=made.mimetype)
+    if fmt == "docx":
+        response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response

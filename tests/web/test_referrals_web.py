@@ -1,0 +1,395 @@
+"""Licensing Committee referrals through their pages: drafting, sign-off, the clerk, papers, lists."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import docx
+import pytest
+from builders import NOW, post, sign_in
+from flask.testing import FlaskClient
+from referral_helpers import BOOK, CAL, HOLDER, OFFICER, World, at, full_draft, make_world
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement import referral_process, referrals
+from enforcement.models import AuditEvent, Referral
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    made = make_world(session)
+    session.commit()
+    return made
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The referral pages' clock, set to the fixture's NOW; change now[0] to move it."""
+    now = [NOW]
+    monkeypatch.setattr("app.referrals.views.utcnow", lambda: now[0])
+    return now
+
+
+def _version(client: FlaskClient, referral_id: int) -> str:
+    page = client.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    found = re.search(r'name="version" type="hidden" value="(\d+)"', page)
+    assert found, page[:3000]
+    return found.group(1)
+
+
+def _draft_form(world: World, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "licence_id": str(world.licence.id),
+        "grounds": ["unlicensed_trading", "breach_of_conditions"],
+        "condition_ids": [str(world.condition_id(2))],
+        "narrative": "Two inspections found fire exits locked.",
+        "evidence_inspection": [str(world.inspections[0].id)],
+        "evidence_flag": [str(world.c_flag.id)],
+        "recommendation": "revoke",
+        "support_services": ["nrm"],
+        "support_provider": "A specialist charity",
+        "support_taken_up": "not_known",
+        "support_offered_on": ["1", "3", "2026"],
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_officer_drafts_from_the_premises_page_and_cannot_submit_without_support(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    sign_in(client, "officer@example.gov.uk")
+    page = client.get(f"/premises/{world.premises.id}").get_data(as_text=True)
+    assert f"/premises/{world.premises.id}/referrals/new" in page
+    path = f"/premises/{world.premises.id}/referrals/new"
+    form = client.get(path).get_data(as_text=True)
+    assert "Intelligence flag" in form and "Welfare visit on" in form
+    listed = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "intel_flag.list")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert listed is not None and f'"premises_id": {world.premises.id}' in (listed.after_json or "")
+    assert listed.actor_id == world.actors["officer"].user_id
+    assert "Condition 2" in form or "condition 2" in form
+    before = session.scalar(select(func.count()).select_from(Referral))
+    refused = post(
+        client,
+        path,
+        _draft_form(
+            world,
+            support_services=[],
+            support_provider="",
+            support_taken_up="",
+            support_offered_on=["", "", ""],
+            submit_for_sign_off="Save and submit for sign-off",
+        ),
+        page=path,
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "a referral cannot be submitted without it" in text
+    assert "Two inspections found fire exits locked." in text  # what was typed is kept
+    assert session.scalar(select(func.count()).select_from(Referral)) == before
+    saved = post(client, path, _draft_form(world, save="Save draft"), page=path)
+    assert saved.status_code == 302
+    referral_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    detail = client.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    assert "Submit for sign-off" in detail
+    done = post(
+        client,
+        f"/referrals/{referral_id}/submit",
+        {"version": _version(client, referral_id)},
+        page=f"/referrals/{referral_id}",
+    )
+    assert done.status_code == 302
+    assert session.get(Referral, referral_id).status == "submitted"  # type: ignore[union-attr]
+
+
+def test_a_stale_draft_gets_a_conflict_page_keeping_the_input(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    session.commit()
+    sign_in(client, "officer@example.gov.uk")
+    path = f"/referrals/{r.id}/edit"
+    stale = str(r.version)
+    referrals.update_draft(
+        session, world.actors["supervisor"], NOW, r.id, r.version, full_draft(world)
+    )
+    session.commit()
+    resp = post(
+        client,
+        path,
+        _draft_form(world, version=stale, narrative="Mine.", save="Save draft"),
+        page=path,
+    )
+    assert resp.status_code == 409
+    assert "Someone else changed this referral" in resp.get_data(as_text=True)
+    assert "Mine." in resp.get_data(as_text=True)
+
+
+def test_supervisor_signs_off_then_the_clerk_lists_a_hearing_and_downloads_papers(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    session.commit()
+    sign_in(client, "supervisor@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "Sign off or return" in page
+    returned = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {"version": _version(client, r.id), "comment": "", "send_back": "Return to the officer"},
+        page=f"/referrals/{r.id}",
+    )
+    assert returned.status_code == 400
+    assert "Say what needs to change" in returned.get_data(as_text=True)
+    signed = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {"version": _version(client, r.id), "comment": "Good", "sign_off": "Sign off"},
+        page=f"/referrals/{r.id}",
+    )
+    assert signed.status_code == 302
+    client.get("/sign-out")
+    post(client, "/sign-out", {})
+    sign_in(client, "clerk@example.gov.uk")
+    clock[0] = at("2026-03-03", "12:00")
+    opened = post(
+        client,
+        f"/referrals/{r.id}/process",
+        {
+            "version": _version(client, r.id),
+            "received_on": ["3", "3", "2026"],
+            "received_time": "09:00",
+            "case_id": "",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert opened.status_code == 302, opened.get_data(as_text=True)[:2000]
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "the end of Thursday 30 April 2026" in page  # the window, from the clock
+    late = post(
+        client,
+        f"/referrals/{r.id}/hearing",
+        {
+            "version": _version(client, r.id),
+            "hearing_on": ["5", "5", "2026"],
+            "hearing_time": "10:00",
+            "listed_on": ["3", "3", "2026"],
+            "listed_time": "12:00",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert late.status_code == 400
+    assert "outside the hearing window" in late.get_data(as_text=True)
+    listed = post(
+        client,
+        f"/referrals/{r.id}/hearing",
+        {
+            "version": _version(client, r.id),
+            "hearing_on": ["20", "4", "2026"],
+            "hearing_time": "10:00",
+            "listed_on": ["3", "3", "2026"],
+            "listed_time": "12:00",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert listed.status_code == 302
+    public = client.get(f"/referrals/{r.id}/papers/public.docx")
+    assert public.status_code == 200
+    assert "attachment" in public.headers["Content-Disposition"]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(public.data)).paragraphs)
+    assert "Review of premises licence PL/2026/0042" in text and HOLDER not in text
+    html = client.get(f"/referrals/{r.id}/papers/exempt.html")
+    assert html.status_code == 200 and html.content_type.startswith("text/html")
+    assert HOLDER in html.get_data(as_text=True) and "/static/paper.css" in html.get_data(
+        as_text=True
+    )
+    actions = session.scalars(
+        select(AuditEvent.summary).where(AuditEvent.action == "referral.paper")
+    ).all()
+    assert len(actions) == 2
+    assert client.get(f"/referrals/{r.id}/papers/secret.docx").status_code == 404
+
+
+def test_who_may_see_referrals_and_papers(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    session.commit()
+    sign_in(client, "admin@example.gov.uk")
+    assert client.get("/referrals").status_code == 403
+    assert client.get(f"/referrals/{r.id}").status_code == 403
+    post(client, "/sign-out", {})
+    sign_in(client, "officer2@example.gov.uk")
+    assert client.get(f"/referrals/{r.id}").status_code == 200
+    assert client.get(f"/referrals/{r.id}/edit").status_code == 403  # not the author
+    assert client.get(f"/referrals/{r.id}/papers/public.docx").status_code == 403
+
+
+def test_restricted_evidence_shown_on_the_page_is_audited(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    # The clerk may know that flags exist, not what they say: their content stays out.
+    from referral_helpers import C_REPORT, P_REPORT
+
+    assert C_REPORT not in page and P_REPORT not in page
+    post(client, "/sign-out", {})
+    sign_in(client, "supervisor@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert C_REPORT in page and OFFICER in page
+    seen = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "intel_flag.list")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert seen is not None and f"referral {r.reference}" in seen.summary
+
+
+def _seed(session: Session, world: World, n: int) -> None:
+    for i in range(n):
+        r = referrals.create_draft(
+            session,
+            world.actors["officer"],
+            NOW + timedelta(minutes=i),
+            world.premises.id,
+            full_draft(world),
+        )
+        referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+        referrals.sign_off(session, world.actors["supervisor"], NOW, r.id, r.version)
+        referral_process.open_process(
+            session,
+            world.actors["clerk"],
+            at("2026-03-03", "12:00"),
+            r.id,
+            r.version,
+            received_at=at("2026-03-03", "09:00"),
+            calendar=CAL,
+            rulebook=BOOK,
+        )
+        referral_process.list_hearing(
+            session,
+            world.actors["clerk"],
+            at("2026-03-03", "12:00"),
+            r.id,
+            r.version,
+            hearing_at=at("2026-04-20", f"{10 + i % 6}:00"),
+            listed_at=at("2026-03-03", "12:00"),
+            calendar=CAL,
+            rulebook=BOOK,
+        )
+    session.commit()
+
+
+def test_the_clerks_lists_run_a_bounded_number_of_statements(
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    clock: list[datetime],
+    count_queries: object,
+) -> None:
+    _seed(session, world, 2)
+    clock[0] = at("2026-03-04")
+    sign_in(client, "clerk@example.gov.uk")
+    counter = count_queries
+    counts = {}
+    for view in ("all", "hearings", "papers", "awaiting_effect"):
+        counter.statements.clear()  # type: ignore[attr-defined]
+        resp = client.get(f"/referrals?view={view}")
+        assert resp.status_code == 200
+        counts[view] = counter.count  # type: ignore[attr-defined]
+    page = client.get("/referrals?view=hearings").get_data(as_text=True)
+    assert page.count("/referrals/") >= 2 and "Monday 20 April 2026" in page
+    _seed(session, world, 6)
+    for view in ("all", "hearings", "papers"):
+        counter.statements.clear()  # type: ignore[attr-defined]
+        client.get(f"/referrals?view={view}")
+        assert counter.count == counts[view], view  # type: ignore[attr-defined]
+        assert counter.count <= 8, view  # type: ignore[attr-defined]
+    assert client.get("/referrals?view=nonsense").status_code == 400
+    assert client.get("/referrals?sort=nonsense").status_code == 400
+    page = client.get("/referrals?view=papers&page=1").get_data(as_text=True)
+    assert "By " in page
+
+
+def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    _seed(session, world, 1)
+    r = session.scalars(select(Referral)).one()
+    referral_process.record_outcome(
+        session,
+        world.actors["clerk"],
+        at("2026-04-21", "12:00"),
+        r.id,
+        r.version,
+        referral_process.OutcomeInput(
+            held_at=at("2026-04-20", "10:30"),
+            decided_at=at("2026-04-20", "16:00"),
+            decision="revoke",
+            reasons="Exploitation at the premises.",
+            notified_at=at("2026-04-21", "10:00"),
+        ),
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    clock[0] = at("2026-05-01")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "unless an appeal is lodged" in page and "Active" in page
+    awaiting = client.get("/referrals?view=awaiting_effect").get_data(as_text=True)
+    assert r.reference in awaiting and "Monday 11 May 2026" in awaiting
+    clock[0] = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "revoked with effect from 12 May 2026" in page
+    assert '<span id="licence-status">Revoked</span>' in page
+
+
+def test_conditions_a_decision_added_show_where_they_came_from(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    _seed(session, world, 1)
+    r = session.scalars(select(Referral)).one()
+    referral_process.record_outcome(
+        session,
+        world.actors["clerk"],
+        at("2026-04-21", "12:00"),
+        r.id,
+        r.version,
+        referral_process.OutcomeInput(
+            held_at=at("2026-04-20", "10:30"),
+            decided_at=at("2026-04-20", "16:00"),
+            decision="modify_conditions",
+            reasons="A new condition meets the concern.",
+            notified_at=at("2026-04-21", "10:00"),
+            new_conditions=("No one shall sleep on the premises.",),
+        ),
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.commit()
+    sign_in(client, "officer@example.gov.uk")
+    page = client.get(f"/premises/{world.premises.id}").get_data(as_text=True)
+    assert "4. No one shall sleep on the premises." in page
+    assert "added by a Licensing Committee decision" in page
+    assert f'href="/referrals/{r.id}"' in page
