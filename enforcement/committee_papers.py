@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
@@ -38,7 +38,6 @@ from enforcement.models import (
     ReferralEvidence,
     ReferralRepresentation,
     User,
-    Ward,
 )
 from enforcement.paper_model import (
     Block,
@@ -65,7 +64,7 @@ from enforcement.referral_vocab import (
     SupportService,
     TakenUp,
 )
-from enforcement.referrals import SUBJECT, load_with_children, moment_text
+from enforcement.referrals import SUBJECT, load_referred, moment_text
 from enforcement.statutory import RuleBook, ToolCode
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
@@ -124,19 +123,9 @@ class PaperData:
 
 def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime) -> PaperData:
     """Read a referral and everything its paper says, in a fixed number of statements."""
-    referral = load_with_children(session, referral_id)
-    premises = session.get(Premises, referral.premises_id)
-    licence = session.scalar(
-        select(Licence)
-        .where(Licence.id == referral.licence_id)
-        .options(selectinload(Licence.conditions))
-    )
-    assert premises is not None and licence is not None
-    ward_name = (
-        session.scalar(select(Ward.name).where(Ward.id == premises.ward_id))
-        if premises.ward_id is not None
-        else None
-    )
+    referred = load_referred(session, referral_id)
+    referral, premises, licence = referred.referral, referred.premises, referred.licence
+    ward_name = referred.ward_name
     case = session.get(EnforcementCase, referral.case_id) if referral.case_id else None
     inspections = [e.source_id for e in referral.evidence if e.kind == EvidenceKind.INSPECTION]
     case_ids = [e.source_id for e in referral.evidence if e.kind == EvidenceKind.CASE]

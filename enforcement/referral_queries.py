@@ -30,7 +30,6 @@ from enforcement.models import (
     ReferralRepresentation,
     ReferralSupportService,
     User,
-    Ward,
     WelfareVisit,
 )
 from enforcement.policy import Visibility
@@ -58,7 +57,7 @@ from enforcement.referral_vocab import (
 from enforcement.referrals import (
     DraftInput,
     completeness_problems,
-    load_with_children,
+    load_referred,
     may_draft,
     rules_for,
     tool_for,
@@ -224,19 +223,9 @@ def get_referral(
 ) -> ReferralDetail:
     """Return a referral with everything its page shows; seeing restricted evidence is audited."""
     require(actor, Permission.REFERRAL_VIEW)
-    referral = load_with_children(session, referral_id)
-    premises = session.get(Premises, referral.premises_id)
-    licence = session.scalar(
-        select(Licence)
-        .where(Licence.id == referral.licence_id)
-        .options(selectinload(Licence.conditions))
-    )
-    assert premises is not None and licence is not None
-    ward_name = (
-        session.scalar(select(Ward.name).where(Ward.id == premises.ward_id))
-        if premises.ward_id is not None
-        else None
-    )
+    referred = load_referred(session, referral_id)
+    referral, premises, licence = referred.referral, referred.premises, referred.licence
+    ward_name = referred.ward_name
     history_rows = list(
         session.scalars(
             select(ReferralHistory)

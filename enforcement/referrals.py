@@ -33,6 +33,7 @@ from enforcement.models import (
     ReferralEvidence,
     ReferralHistory,
     ReferralSupportService,
+    Ward,
 )
 from enforcement.referral_evidence import (
     Captured,
@@ -496,6 +497,35 @@ def load_with_children(session: Session, referral_id: int) -> Referral:
     if referral is None:
         raise NotFound("There is no such committee referral.")
     return referral
+
+
+@dataclass(frozen=True)
+class Referred:
+    """A referral with its children, the premises and licence it is about, and their ward's name."""
+
+    referral: Referral
+    premises: Premises
+    licence: Licence
+    ward_name: str | None
+
+
+def load_referred(session: Session, referral_id: int) -> Referred:
+    """Read a referral with its children, its premises, its licence and conditions, and the ward."""
+    referral = load_with_children(session, referral_id)
+    premises = session.get(Premises, referral.premises_id)
+    licence = session.scalar(
+        select(Licence)
+        .where(Licence.id == referral.licence_id)
+        .options(selectinload(Licence.conditions))
+    )
+    if premises is None or licence is None:  # the foreign keys make this impossible
+        raise NotFound("The referral's premises or licence is missing.")
+    ward_name = (
+        session.scalar(select(Ward.name).where(Ward.id == premises.ward_id))
+        if premises.ward_id is not None
+        else None
+    )
+    return Referred(referral, premises, licence, ward_name)
 
 
 def completeness_problems(referral: Referral) -> dict[str, str]:
