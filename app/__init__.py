@@ -73,6 +73,7 @@ def create_app(
     from app.assets import bp as vendor_bp
     from app.auth.views import bp as auth_bp
     from app.cases.views import bp as cases_bp
+    from app.dashboard.views import bp as dashboard_bp
     from app.flags.views import bp as flags_bp
     from app.home.views import bp as home_bp
     from app.inspections.views import bp as inspections_bp
@@ -93,6 +94,7 @@ def create_app(
         cases_bp,
         welfare_bp,
         flags_bp,
+        dashboard_bp,
         referrals_bp,
         admin_bp,
     ):

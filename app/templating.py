@@ -53,6 +53,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Welfare visits", "welfare.index", Permission.WELFARE_VISIT_LIST),
         ("Moontwist training", "welfare.training_coverage", Permission.TRAINING_VIEW),
         ("Intelligence", "flags.index", Permission.FLAG_LIST),
+        ("Dashboard", "dashboard.index", Permission.DASHBOARD_SHARED),
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),

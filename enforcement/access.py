@@ -41,6 +41,14 @@ class Permission(StrEnum):
     REFERRAL_SIGN_OFF = "referral.sign_off"
     REFERRAL_CLERK = "referral.clerk"
     REFERRAL_PAPERS = "referral.papers"
+    # The action plan dashboard and the quarterly data share (enforcement.measures,
+    # enforcement.data_share): live figures; the signed-off anonymised figures; producing,
+    # signing off, and importing partners' submissions.
+    DASHBOARD_VIEW = "dashboard.view"
+    DASHBOARD_SHARED = "dashboard.shared"
+    DATA_SHARE_PRODUCE = "data_share.produce"
+    DATA_SHARE_SIGN_OFF = "data_share.sign_off"
+    PARTNER_SUBMISSION_IMPORT = "partner_submission.import"
 
 
 _CASEWORK_READERS = {
@@ -114,6 +122,14 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.REFERRAL_SIGN_OFF: frozenset({Role.SUPERVISOR}),
     Permission.REFERRAL_CLERK: frozenset({Role.COMMITTEE_CLERK}),
     Permission.REFERRAL_PAPERS: frozenset({Role.COMMITTEE_CLERK, Role.SUPERVISOR}),
+    # The dashboard's live figures are counts, never records: supervisors, and the analysts
+    # who produce the data share. Partners see only the anonymised figures a supervisor
+    # signed off (DESIGN.md 1), and may import their own organisation's figures.
+    Permission.DASHBOARD_VIEW: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST}),
+    Permission.DASHBOARD_SHARED: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST, Role.PARTNER}),
+    Permission.DATA_SHARE_PRODUCE: frozenset({Role.INTEL_ANALYST}),
+    Permission.DATA_SHARE_SIGN_OFF: frozenset({Role.SUPERVISOR}),
+    Permission.PARTNER_SUBMISSION_IMPORT: frozenset({Role.INTEL_ANALYST, Role.PARTNER}),
 }
 
 

@@ -3,6 +3,7 @@
 from enforcement.models.audit import AuditEvent
 from enforcement.models.base import Base, UTCDateTime
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
+from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
 from enforcement.models.flags import (
     IntelFlag,
     IntelFlagExploitation,
@@ -54,6 +55,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "ConditionFinding",
+    "DataShare",
     "EnforcementCase",
     "EvidenceFile",
     "Inspection",
@@ -70,6 +72,8 @@ __all__ = [
     "MoontwistTraining",
     "Organisation",
     "OutboxMail",
+    "PartnerSubmission",
+    "PartnerSubmissionRow",
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
