@@ -205,6 +205,36 @@ def _has_indicators() -> ColumnElement[bool]:
     )
 
 
+def _visits_split(
+    session: Session,
+    actor: Actor,
+    quarter: Quarter,
+    ward: str | None,
+    condition: ColumnElement[bool],
+    yes: str,
+    no: str,
+) -> Cells:
+    """The quarter's welfare visits the actor may read, by ward: all, and those meeting a
+    condition and not."""
+    rows = session.execute(
+        select(
+            WelfareVisit.ward_code,
+            func.count(WelfareVisit.id),
+            func.sum(case((condition, 1), else_=0)),
+        )
+        .where(
+            _visits_visible(actor),
+            *_in_quarter(WelfareVisit.visited_at, quarter),
+            *_ward_filter(WelfareVisit.ward_code, ward),
+        )
+        .group_by(WelfareVisit.ward_code)
+    ).all()
+    cells: dict[str, dict[str, int]] = {}
+    for code, visits, meeting in rows:
+        _add(cells, code, visits=visits, **{yes: meeting, no: visits - int(meeting or 0)})
+    return Cells(by_ward=cells)
+
+
 @measure(
     key="welfare_visits",
     title="Welfare visits made",
@@ -226,29 +256,9 @@ def _has_indicators() -> ColumnElement[bool]:
 def welfare_visits(
     session: Session, actor: Actor, _now: datetime, quarter: Quarter, ward: str | None
 ) -> Cells:
-    rows = session.execute(
-        select(
-            WelfareVisit.ward_code,
-            func.count(WelfareVisit.id),
-            func.sum(case((_has_indicators(), 1), else_=0)),
-        )
-        .where(
-            _visits_visible(actor),
-            *_in_quarter(WelfareVisit.visited_at, quarter),
-            *_ward_filter(WelfareVisit.ward_code, ward),
-        )
-        .group_by(WelfareVisit.ward_code)
-    ).all()
-    cells: dict[str, dict[str, int]] = {}
-    for code, visits, with_indicators in rows:
-        _add(
-            cells,
-            code,
-            visits=visits,
-            with_indicators=with_indicators,
-            without_indicators=visits - int(with_indicators or 0),
-        )
-    return Cells(by_ward=cells)
+    return _visits_split(
+        session, actor, quarter, ward, _has_indicators(), "with_indicators", "without_indicators"
+    )
 
 
 def _adherence_links(_q: Quarter, _ward: str | None) -> Iterable[RecordLink]:
@@ -283,29 +293,15 @@ def _adherence_links(_q: Quarter, _ward: str | None) -> Iterable[RecordLink]:
 def guidance_followed(
     session: Session, actor: Actor, _now: datetime, quarter: Quarter, ward: str | None
 ) -> Cells:
-    rows = session.execute(
-        select(
-            WelfareVisit.ward_code,
-            func.count(WelfareVisit.id),
-            func.sum(case((WelfareVisit.guidance_met.is_(True), 1), else_=0)),
-        )
-        .where(
-            _visits_visible(actor),
-            *_in_quarter(WelfareVisit.visited_at, quarter),
-            *_ward_filter(WelfareVisit.ward_code, ward),
-        )
-        .group_by(WelfareVisit.ward_code)
-    ).all()
-    cells: dict[str, dict[str, int]] = {}
-    for code, visits, followed in rows:
-        _add(
-            cells,
-            code,
-            visits=visits,
-            followed=followed,
-            not_followed=visits - int(followed or 0),
-        )
-    return Cells(by_ward=cells)
+    return _visits_split(
+        session,
+        actor,
+        quarter,
+        ward,
+        WelfareVisit.guidance_met.is_(True),
+        "followed",
+        "not_followed",
+    )
 
 
 def _follow_up_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
