@@ -545,6 +545,15 @@ def premises_checked(
 # --- actions 4.1, 4.4 and 4.5: exploiters brought to justice ------------------------------------
 
 
+def _cases_link(ward: str | None) -> RecordLink:
+    return RecordLink(
+        "cases",
+        "Enforcement cases" + (" in the ward" if ward else "") + ", newest first",
+        Permission.CASE_VIEW,
+        (*_ward_param(ward), ("sort", "-opened")),
+    )
+
+
 def _concern_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
     if _no_ward_links(ward):
         return ()
@@ -555,12 +564,7 @@ def _concern_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
             Permission.FLAG_LIST,
             (*_ward_param(ward), ("status", "open")),
         ),
-        RecordLink(
-            "cases",
-            "Enforcement cases" + (" in the ward" if ward else "") + ", newest first",
-            Permission.CASE_VIEW,
-            (*_ward_param(ward), ("sort", "-opened")),
-        ),
+        _cases_link(ward),
     )
 
 
@@ -630,14 +634,7 @@ def premises_of_concern(
 def _case_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
     if _no_ward_links(ward):
         return ()
-    return (
-        RecordLink(
-            "cases",
-            "Enforcement cases" + (" in the ward" if ward else "") + ", newest first",
-            Permission.CASE_VIEW,
-            (*_ward_param(ward), ("sort", "-opened")),
-        ),
-    )
+    return (_cases_link(ward),)
 
 
 @measure(
