@@ -175,15 +175,22 @@ def _live_view(
     )
 
 
+def _frame(
+    session: Session, actor: Actor, now: datetime, quarter: Quarter, ward: str | None
+) -> tuple[list[tuple[str, str]], str | None, dict[str, str], list[str]]:
+    """Check the actor may see live figures and the ward is one of the quarter's; return the
+    ward choices, the chosen ward's name, every ward's name and the ward codes to pad with."""
+    require(actor, Permission.DASHBOARD_VIEW)
+    choices = ward_choices(session, now, quarter)
+    ward_name = _check_ward(choices, ward)
+    return choices, ward_name, dict(ward_names(session)), [code for code, _ in choices]
+
+
 def live_dashboard(
     session: Session, actor: Actor, now: datetime, quarter: Quarter, ward: str | None = None
 ) -> Dashboard:
     """Return every measure for the quarter (and ward), with links the actor may follow."""
-    require(actor, Permission.DASHBOARD_VIEW)
-    choices = ward_choices(session, now, quarter)
-    ward_name = _check_ward(choices, ward)
-    names = ward_names(session)
-    codes = [code for code, _ in choices]
+    choices, ward_name, names, codes = _frame(session, actor, now, quarter, ward)
     figures = []
     with registry.sharing(session):
         for spec in registry.measures():
@@ -226,11 +233,7 @@ def anonymised_preview(
     session: Session, actor: Actor, now: datetime, quarter: Quarter, ward: str | None = None
 ) -> Dashboard:
     """Return the live figures as partners would see them once shared (not signed off)."""
-    require(actor, Permission.DASHBOARD_VIEW)
-    choices = ward_choices(session, now, quarter)
-    ward_name = _check_ward(choices, ward)
-    names = ward_names(session)
-    codes = [code for code, _ in choices]
+    choices, ward_name, names, codes = _frame(session, actor, now, quarter, ward)
     figures = []
     with registry.sharing(session):
         for spec in registry.measures():
