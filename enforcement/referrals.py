@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -354,20 +355,43 @@ def may_draft(actor: Actor, referral: Referral) -> bool:
     return actor.has_role(Role.SUPERVISOR) and actor.organisation_id == referral.organisation_id
 
 
+#: What a new-draft form sent twice, or kept too long, is told.
+EXPIRED_FORM = "This form has already been used: open the referral from the premises page"
+
+
 def create_draft(
-    session: Session, actor: Actor, now: datetime, premises_id: int, data: DraftInput
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    premises_id: int,
+    data: DraftInput,
+    *,
+    idempotency_key: str | None = None,
 ) -> Referral:
     """Start a referral of a premises and one of its licences; audited.
 
-    Raises NotFound for an unknown premises and ValidationFailed (keyed by the draft's fields)
-    for anything wrong, with nothing saved.
+    `idempotency_key` is the new-draft form's one-off key: the same form sent again by its
+    author returns the draft it saved the first time, and saves nothing more. Raises NotFound
+    for an unknown premises and ValidationFailed (keyed by the draft's fields) for anything
+    wrong, with nothing saved.
     """
     require(actor, Permission.REFERRAL_DRAFT)
+    if idempotency_key is not None:
+        if not idempotency_key or len(idempotency_key) > 64:
+            raise ValidationFailed({"idempotency_key": EXPIRED_FORM})
+        earlier = session.scalar(
+            select(Referral).where(Referral.idempotency_key == idempotency_key)
+        )
+        if earlier is not None:
+            if earlier.author_id != actor.user_id or earlier.premises_id != premises_id:
+                raise ValidationFailed({"idempotency_key": EXPIRED_FORM})
+            return earlier
     premises = session.get(Premises, premises_id)
     if premises is None:
         raise NotFound("There is no such premises.")
     checked = _check_draft(session, actor, now, premises, data)
     referral = Referral(
+        idempotency_key=idempotency_key,
         reference=_next_reference(session, now),
         premises_id=premises.id,
         licence_id=checked.licence.id,
@@ -379,7 +403,12 @@ def create_draft(
         updated_at=now,
     )
     session.add(referral)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the first wins, the second is told so.
+        raise ValidationFailed({"idempotency_key": EXPIRED_FORM}) from None
     _write_draft(session, actor, now, referral, checked)
     audit.record(
         session,

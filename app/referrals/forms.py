@@ -73,6 +73,8 @@ def _date(label: str, message: str, *, required: bool = True) -> GovDateField:
 
 class DraftForm(FlaskForm):
     version = HiddenField()
+    # A new draft's one-off key: the same form sent twice saves one draft.
+    idempotency_key = HiddenField()
     licence_id = RadioField(
         "Which licence is referred?",
         choices=[],

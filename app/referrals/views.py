@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -265,7 +266,11 @@ def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
     form.support_note.data = data.support_note
 
 
-ERROR_ALIASES = {"grounds": "grounds", "evidence": "evidence_inspection"}
+ERROR_ALIASES = {
+    "grounds": "grounds",
+    "evidence": "evidence_inspection",
+    "idempotency_key": "__form__",  # not a field the person can change: said above the form
+}
 
 
 def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) -> Response | None:
@@ -274,7 +279,14 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
     try:
         data = _draft_input(form)
         if referral is None:
-            saved = referrals.create_draft(db(), actor, now, premises_id, data)
+            saved = referrals.create_draft(
+                db(),
+                actor,
+                now,
+                premises_id,
+                data,
+                idempotency_key=form.idempotency_key.data or None,
+            )
         else:
             saved = referrals.update_draft(
                 db(), actor, now, referral.id, _version(form.version.data), data
@@ -307,6 +319,8 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
 def new(premises_id: int) -> tuple[str, int] | Response:
     found = premises.get_premises(db(), current_actor(), premises_id)
     form = DraftForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
     if request.method == "POST" and form.validate_on_submit():
         done = _save_draft(form, premises_id, None)
         if done is not None:

@@ -44,6 +44,10 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The new-draft form's one-off key: the same form sent twice saves one draft.
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
     # The statutory tool the referral runs through: a premises licence review, or a special

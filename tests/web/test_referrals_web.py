@@ -393,3 +393,31 @@ def test_conditions_a_decision_added_show_where_they_came_from(
     assert "4. No one shall sleep on the premises." in page
     assert "added by a Licensing Committee decision" in page
     assert f'href="/referrals/{r.id}"' in page
+
+
+def test_the_same_new_draft_form_sent_twice_saves_one_draft(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    sign_in(client, "officer@example.gov.uk")
+    path = f"/premises/{world.premises.id}/referrals/new"
+    form = client.get(path).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]{32})"', form)
+    assert key, "the new-draft form carries a one-off key"
+    before = session.scalar(select(func.count()).select_from(Referral)) or 0
+    data = _draft_form(world, save="Save draft", idempotency_key=key.group(1))
+    first = post(client, path, data, page=path)
+    again = post(client, path, data, page=path)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert session.scalar(select(func.count()).select_from(Referral)) == before + 1
+    created = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "referral.create")
+    ).all()
+    assert len(created) == 1
+    # Another officer cannot use the key: the form is refused and nothing is saved.
+    post(client, "/sign-out", {})
+    sign_in(client, "supervisor@example.gov.uk")
+    refused = post(client, path, data, page=path)
+    assert refused.status_code == 400
+    assert "This form has already been used" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Referral)) == before + 1
