@@ -613,15 +613,19 @@ def nearby(
 _NEAREST_SLACK = 50
 
 
-def _squared_distance(metric: proximity.LocalMetric) -> ColumnElement[float | None]:
-    """The database's estimate of the squared grid distance from the origin, in square metres."""
-    dx = Premises.longitude - metric.lon
-    dy = Premises.latitude - metric.lat
-    # a·dx² + 2b·dx·dy + c·dy², factored so SQLite evaluates fewer terms for each row.
-    estimate: ColumnElement[float | None] = (metric.a * dx + 2 * metric.b * dy) * dx + (
-        metric.c * dy
-    ) * dy
+def _estimate(lon: Any, lat: Any, a: Any, b2: Any, c: Any) -> ColumnElement[float | None]:
+    """The database's estimate of the squared grid distance from (lon, lat), in square metres:
+    LocalMetric's a·dx² + 2b·dx·dy + c·dy² (b2 is 2b), factored so SQLite evaluates fewer
+    terms for each row. The arguments are numbers or bound parameters."""
+    dx = Premises.longitude - lon
+    dy = Premises.latitude - lat
+    estimate: ColumnElement[float | None] = (a * dx + b2 * dy) * dx + (c * dy) * dy
     return estimate
+
+
+def _squared_distance(metric: proximity.LocalMetric) -> ColumnElement[float | None]:
+    """The estimate from the metric's origin, with its numbers in the statement."""
+    return _estimate(metric.lon, metric.lat, metric.a, 2 * metric.b, metric.c)
 
 
 def _in_box(origin: tuple[float, float], radius: float) -> list[ColumnElement[bool]]:
@@ -674,9 +678,7 @@ def _strip_statement(dialect: str) -> CompoundSelect[Any]:
     def p(name: str) -> Any:
         return bindparam(name, type_=Float)
 
-    dx = Premises.longitude - p("m_lon")
-    dy = Premises.latitude - p("m_lat")
-    estimate = (p("m_a") * dx + p("m_b2") * dy) * dx + (p("m_c") * dy) * dy
+    estimate = _estimate(p("m_lon"), p("m_lat"), p("m_a"), p("m_b2"), p("m_c"))
     near_edge = estimate.between(p("above_inner"), p("outer"))
     parts = []
     for i in range(_STRIPS):
