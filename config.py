@@ -69,6 +69,11 @@ class Settings:
     session_cookie_secure: bool = False
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # argon2id work factors (PASSWORD_HASH_TIME_COST, _MEMORY_KIB, _PARALLELISM): the library's
+    # defaults; production refuses less than OWASP's minimum, and the tests use a cheap cost.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    password_hash_parallelism: int = 4
     council_name: str = "London Borough of Hammersmith & Fulham"
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
@@ -79,7 +84,7 @@ class Settings:
     assets_dir: Path = ROOT / "node_modules"
     sql_echo: bool = False
     testing: bool = False
-    # Mail and the reminder scheduler (enforcement.notify, enforcement.mailer, enforcement.scheduler).
+    # Mail and the reminder scheduler (enforcement.reminders.notify, enforcement.reminders.outbox, enforcement.scheduler).
     # No SMTP_HOST: mail is written to the scheduler's log instead of being sent (development).
     smtp_host: str = ""
     smtp_port: int = 587
@@ -114,6 +119,9 @@ class Settings:
             ),
             login_max_failures=_int(e, "LOGIN_MAX_FAILURES", 5),
             login_lockout_minutes=_int(e, "LOGIN_LOCKOUT_MINUTES", 15),
+            password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
+            password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
+            password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
             council_name=e.get("COUNCIL_NAME") or cls.council_name,
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             page_size=_int(e, "PAGE_SIZE", 50),
@@ -153,6 +161,20 @@ class Settings:
                 )
             if self.database_url.startswith("sqlite"):
                 raise ConfigError("APP_ENV=production needs DATABASE_URL for PostgreSQL")
+            if self.password_hash_memory_kib < 19456 or self.password_hash_time_cost < 2:
+                raise ConfigError(
+                    "APP_ENV=production needs PASSWORD_HASH_MEMORY_KIB of at least 19456 and "
+                    "PASSWORD_HASH_TIME_COST of at least 2 (OWASP's minimum for argon2id)"
+                )
+        if (
+            self.password_hash_time_cost < 1
+            or self.password_hash_memory_kib < 8 * self.password_hash_parallelism
+            or self.password_hash_parallelism < 1
+        ):
+            raise ConfigError(
+                "PASSWORD_HASH_TIME_COST and PASSWORD_HASH_PARALLELISM must be at least 1, and "
+                "PASSWORD_HASH_MEMORY_KIB at least 8 per lane"
+            )
         if self.session_idle_minutes < 1:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
         if not 1 <= self.follow_up_days <= 365:

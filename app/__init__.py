@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.database import SessionMaker
 from config import Settings
+from enforcement.accounts import users
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "vendor.asset", "home.health"})
@@ -21,6 +22,13 @@ def create_app(
 ) -> Flask:
     """Build the app from settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
+    users.configure_password_hashing(
+        users.HashingCost(
+            settings.password_hash_time_cost,
+            settings.password_hash_memory_kib,
+            settings.password_hash_parallelism,
+        )
+    )
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
         SETTINGS=settings,

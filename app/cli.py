@@ -13,11 +13,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import demo, users, wards
+from enforcement import demo
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
+from enforcement.register import wards
 from enforcement.scheduler import SchedulerProcess
 from enforcement.vocab import OrganisationKind, Role
 from geo.wards import BoundaryError, load_geojson, load_shapefile, validate
@@ -149,8 +151,8 @@ def set_supervisor_command(email: str, supervisor_email: str | None, clear: bool
     """Set who a user's statutory reminders escalate to."""
     if clear == bool(supervisor_email):
         raise click.ClickException("Give either --supervisor EMAIL or --none.")
-    from enforcement import tasks
     from enforcement.models import User
+    from enforcement.reminders import tasks
 
     with _session() as session:
         user = session.scalar(select(User).where(User.email == users.normalise_email(email)))

@@ -75,7 +75,7 @@ def _tasks_item() -> dict[str, Any]:
     """Return the Tasks link, with a badge counting open tasks (one COUNT query a page)."""
     from app.database import db
     from enforcement.clock import utcnow
-    from enforcement.tasks import task_count
+    from enforcement.reminders.tasks import task_count
 
     count = task_count(db(), current_user.actor(), utcnow())
     label = Markup("Tasks")

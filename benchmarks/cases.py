@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from benchmarks.generate import migrate, write
 from benchmarks.run import machine
-from enforcement import case_clock
+from enforcement.cases import clock as case_clock
+from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.db import make_engine
 from enforcement.models import (
     CaseDeadline,
@@ -31,7 +32,6 @@ from enforcement.models import (
     User,
     UserRole,
 )
-from enforcement.statutory import EventKind, ToolCode
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = ROOT / "benchmarks" / "results" / "cases.db"
@@ -389,7 +389,7 @@ def report(timings: Sequence[Timing], sizes: dict[str, int], passed: bool, comma
         "# Statutory clock benchmark: latest figures",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`. Each scenario is one call"
-        " of `enforcement.cases.recompute_open_deadlines(session, now, calendar, rulebook)` in its"
+        " of `enforcement.cases.casework.recompute_open_deadlines(session, now, calendar, rulebook)` in its"
         " own transaction, committed, timed from the call to the end of the commit, on a SQLite"
         " file built by the real migrations (`benchmarks/results/cases.db`).",
         "",

@@ -43,8 +43,10 @@ from benchmarks import generate as gen
 from benchmarks.run import CSRF, SECRET, StatementCounter, machine, percentile
 from config import Settings
 from enforcement import audit_chain
-from enforcement import inspections as inspections_domain
+from enforcement.accounts.users import hash_password
 from enforcement.db import make_engine
+from enforcement.inspections import inspections as inspections_domain
+from enforcement.inspections.poster import PosterCheck, assess_poster
 from enforcement.models import (
     AuditEvent,
     Base,
@@ -58,9 +60,7 @@ from enforcement.models import (
     User,
     UserRole,
 )
-from enforcement.poster import PosterCheck, assess_poster
-from enforcement.rules import TRADING_STATUSES
-from enforcement.users import hash_password
+from enforcement.register.rules import TRADING_STATUSES
 from enforcement.vocab import InspectionReason, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,8 +144,8 @@ def plan_inspections(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Plan n inspections of licensed premises, their officers and languages, and compliance rows.
 
-    Each poster check is judged by enforcement.poster.assess_poster, and the compliance rows are
-    worked out as enforcement.inspections._refresh_compliance does: the latest inspection by
+    Each poster check is judged by enforcement.inspections.poster.assess_poster, and the compliance rows are
+    worked out as enforcement.inspections.inspections._refresh_compliance does: the latest inspection by
     (inspected_at, id), with the needed languages the poster was not displayed in.
     """
     licensed: dict[int, int] = dict(
@@ -349,7 +349,10 @@ def build(db_path: Path, started: float, seed: int = 1) -> None:
         if not verdict.ok:
             raise SystemExit(f"audit chain broken at event {verdict.broken_id}: {verdict.problem}")
         gen.log(f"audit chain verified over {verdict.checked:,} events", started)
-    gen.log("compliance rows agree with enforcement.inspections._refresh_compliance", started)
+    gen.log(
+        "compliance rows agree with enforcement.inspections.inspections._refresh_compliance",
+        started,
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()

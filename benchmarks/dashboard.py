@@ -38,7 +38,8 @@ from benchmarks import generate as gen
 from benchmarks.geo import contended
 from benchmarks.run import CSRF, SECRET, StatementCounter, machine, percentile
 from config import Settings
-from enforcement.case_list import CASE_TOOLS
+from enforcement.accounts.users import hash_password
+from enforcement.cases.listing import CASE_TOOLS
 from enforcement.db import make_engine
 from enforcement.measures import Quarter
 from enforcement.measures.partners import AGE_GROUPS, PartnerMeasure
@@ -61,7 +62,6 @@ from enforcement.models import (
     WelfareVisit,
     WelfareVisitIndicator,
 )
-from enforcement.users import hash_password
 from enforcement.vocab import Role
 
 ROOT = Path(__file__).resolve().parents[1]

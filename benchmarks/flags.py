@@ -26,9 +26,10 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.orm import Session
 
-from enforcement import audit_chain, flags
+from enforcement import audit_chain
 from enforcement.access import Actor
 from enforcement.db import make_engine, session_factory, writer
+from enforcement.intelligence import flags
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "flags.md"

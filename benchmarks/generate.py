@@ -21,12 +21,11 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Table, event, insert, select
 from sqlalchemy.orm import Session
 
-from enforcement import audit_chain, wards
-from enforcement import premises as premises_domain
+from enforcement import audit_chain
 from enforcement.access import Actor
+from enforcement.accounts.users import USER_FIELDS, hash_password
 from enforcement.clock import london_today
 from enforcement.db import make_engine
-from enforcement.licences import LICENCE_FIELDS
 from enforcement.models import (
     AuditEvent,
     Base,
@@ -40,7 +39,9 @@ from enforcement.models import (
     UserRole,
     UserWard,
 )
-from enforcement.users import USER_FIELDS, hash_password
+from enforcement.register import premises as premises_domain
+from enforcement.register import wards
+from enforcement.register.licences import LICENCE_FIELDS
 from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind, PremisesType, Role
 from geo.fictional import fictional_borough, random_points_in
 from geo.wards import WardBoundary, load_geojson

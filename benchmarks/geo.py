@@ -33,12 +33,15 @@ from app import create_app
 from benchmarks import generate as gen
 from benchmarks.run import machine, percentile, sign_in
 from config import Settings
-from enforcement import maps, users, ward_import, wards
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.clock import london_today
 from enforcement.db import make_engine
 from enforcement.models import Licence, Premises, User
+from enforcement.register import wards
 from enforcement.vocab import LicenceStatus, PremisesType
+from enforcement.wards import importing as ward_import
+from enforcement.wards import maps
 from geo.fictional import fictional_borough, random_points_in
 from geo.proximity import ProximityIndex
 from geo.wards import WardIndex, load_geojson

@@ -2,7 +2,7 @@
 
 Builds a fresh SQLite file with the real migrations, then records everything through the real
 workflows (inspections, intelligence flags, enforcement cases, a referral drafted, signed off,
-its process opened and its hearing listed), and times `enforcement.committee_papers.produce`
+its process opened and its hearing listed), and times `enforcement.referrals.papers.committee.produce`
 as the download page calls it: read the referral, build the model, render, audit, commit.
 Fails (non-zero exit) if any paper takes 3 s or more.
 """
@@ -25,20 +25,17 @@ from sqlalchemy.orm import Session
 
 from benchmarks.generate import migrate
 from benchmarks.run import machine
-from enforcement import (
-    cases,
-    committee_papers,
-    flags,
-    inspections,
-    licences,
-    premises,
-    referral_process,
-    referrals,
-    users,
-)
 from enforcement.access import Actor
+from enforcement.accounts import users
+from enforcement.cases import casework as cases
 from enforcement.clock import LONDON
 from enforcement.db import make_engine
+from enforcement.inspections import inspections
+from enforcement.intelligence import flags
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import process as referral_process
+from enforcement.referrals.papers import committee as committee_papers
+from enforcement.register import licences, premises
 from enforcement.vocab import OrganisationKind, PremisesType
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +174,7 @@ def build(db_path: Path, *, items: int) -> int:
             case_ids.append(case.id)
         session.commit()
         log(f"recorded {n_inspections} inspections, {n_flags} flags, {n_cases} cases", started)
-        from enforcement.referral_evidence import choices
+        from enforcement.referrals.evidence import choices
 
         chosen = {
             (kind.value, c.source_id)
@@ -305,7 +302,7 @@ def report(timings: Sequence[Timing], items: int, repeat: int, passed: bool, com
         "# Committee papers benchmark: latest figures",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`. Each figure is one call of"
-        " `enforcement.committee_papers.produce(session, clerk, now, referral_id, version, format,"
+        " `enforcement.referrals.papers.committee.produce(session, clerk, now, referral_id, version, format,"
         " rulebook)` as the download page makes it (read the referral and its evidence, build the"
         " document model with its redaction, render it, write the audit event), committed, on a"
         " SQLite file built by the real migrations (`benchmarks/results/referrals.db`).",

@@ -34,12 +34,12 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, insert, text
 
 from config import Settings
+from enforcement.accounts.users import hash_password
 from enforcement.db import session_factory, writer
-from enforcement.mailer import SmtpConfig, SmtpMailer
 from enforcement.models import Organisation, Reminder, User, UserRole
-from enforcement.notify import NotifyConfig
+from enforcement.reminders.notify import NotifyConfig
+from enforcement.reminders.outbox import SmtpConfig, SmtpMailer
 from enforcement.scheduler import scheduler_engine, tick
-from enforcement.users import hash_password
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reminders.md"

@@ -35,14 +35,14 @@ class Permission(StrEnum):
     FLAG_GRADE = "flag.grade"
     FLAG_MANAGE = "flag.manage"
     FLAG_EXPORT = "flag.export"
-    # Licensing Committee referrals (enforcement.referrals).
+    # Licensing Committee referrals (enforcement.referrals.drafting).
     REFERRAL_VIEW = "referral.view"
     REFERRAL_DRAFT = "referral.draft"
     REFERRAL_SIGN_OFF = "referral.sign_off"
     REFERRAL_CLERK = "referral.clerk"
     REFERRAL_PAPERS = "referral.papers"
     # The action plan dashboard and the quarterly data share (enforcement.measures,
-    # enforcement.data_share): live figures; the signed-off anonymised figures; producing,
+    # enforcement.measures.data_share): live figures; the signed-off anonymised figures; producing,
     # signing off, and importing partners' submissions.
     DASHBOARD_VIEW = "dashboard.view"
     DASHBOARD_SHARED = "dashboard.shared"

@@ -10,12 +10,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import audit, licences, premises, tasks, training, users, wards
+from enforcement import audit
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.clock import london_today
-from enforcement.importers.fhrs import parse_fhrs, suggest_premises_type
 from enforcement.models import Language, Organisation
+from enforcement.register import licences, premises, wards
+from enforcement.register.importers.fhrs import parse_fhrs, suggest_premises_type
+from enforcement.reminders import tasks
 from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind, PremisesType, Role
+from enforcement.welfare import training
 from geo.fictional import fictional_borough, random_points_in
 from geo.wards import WardBoundary, load_geojson
 

@@ -4,7 +4,7 @@ A tick is: bring the statutory clock up to date (open cases whose pending deadli
 due are derived again, so missed deadlines and their reminders change as time passes), claim due
 reminders, write their mail to the outbox and stamp them (one transaction
 per batch, committed), escalate and fold digests the same way, then deliver the outbox (each
-mail stamped after the server took it; see enforcement.mailer for what that guarantees).
+mail stamped after the server took it; see enforcement.reminders.outbox for what that guarantees).
 
 Only one scheduler acts at a time: on PostgreSQL the one holding a session-level
 ``pg_try_advisory_lock`` on a connection it keeps open (the lock goes when the process or its
@@ -31,12 +31,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from enforcement import case_clock, notify, referral_process
+from enforcement.cases import clock as case_clock
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
-from enforcement.mailer import Claimed, Delivery, Mailer, deliver_outbox, mailer_from_settings
 from enforcement.models.mail import SchedulerLease
-from enforcement.notify import NotifyConfig
+from enforcement.referrals import process as referral_process
+from enforcement.reminders import notify
+from enforcement.reminders.notify import NotifyConfig
+from enforcement.reminders.outbox import (
+    Claimed,
+    Delivery,
+    Mailer,
+    deliver_outbox,
+    mailer_from_settings,
+)
 
 if TYPE_CHECKING:
     from config import Settings

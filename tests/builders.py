@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from shapely.geometry import Polygon
 from sqlalchemy.orm import Session
 
-from enforcement import licences, premises, users, wards
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.models import Licence, Organisation, Premises, User
+from enforcement.register import licences, premises, wards
 from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind, PremisesType
 from geo.wards import WardBoundary
 

@@ -21,22 +21,17 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from support import CHEAP_HASHING, skip_or_fail  # noqa: E402
+
 from app import create_app  # noqa: E402
 from config import Settings  # noqa: E402
+from enforcement.accounts import users  # noqa: E402
 from enforcement.db import make_engine  # noqa: E402
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip a test whose service is missing; under CI a missing service fails the run instead."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a skipped database or browser test is a failure)")
-    pytest.skip(reason)
 
 
 def alembic_config() -> AlembicConfig:
@@ -81,6 +76,11 @@ class PostgresDatabase:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> None:
+    users.configure_password_hashing(CHEAP_HASHING)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -137,6 +137,9 @@ def settings(database_url: str) -> Settings:
         secret_key=TEST_SECRET,
         testing=True,
         assets_dir=ROOT / "node_modules",
+        password_hash_time_cost=CHEAP_HASHING.time_cost,
+        password_hash_memory_kib=CHEAP_HASHING.memory_kib,
+        password_hash_parallelism=CHEAP_HASHING.parallelism,
     )
 
 

@@ -31,21 +31,18 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from welfare_helpers import _quick_hash, visit_input
 
-from enforcement import (
-    cases,
-    data_share,
-    flags,
-    inspections,
-    licences,
-    referrals,
-    training,
-    users,
-    welfare,
-)
 from enforcement.access import Actor
-from enforcement.measures import Quarter
+from enforcement.accounts import users
+from enforcement.cases import casework as cases
+from enforcement.inspections import inspections
+from enforcement.intelligence import flags
+from enforcement.measures import Quarter, data_share
 from enforcement.models import CaseDeadline, CaseEvent, Referral, User
+from enforcement.referrals import drafting as referrals
+from enforcement.register import licences
 from enforcement.vocab import LicenceStatus, OrganisationKind
+from enforcement.welfare import training
+from enforcement.welfare import visits as welfare
 
 Q1 = Quarter(2026, 1)
 Q4 = Quarter(2025, 4)
@@ -462,7 +459,7 @@ def build(session: Session) -> Borough:
         suspension_months=2,
     )
     refer("pB", ("inspection", checked_b), at(2026, 4, 2, 10), recommendation="revoke")
-    # The decision itself is the clerk's workflow (enforcement.referral_process, tested there);
+    # The decision itself is the clerk's workflow (enforcement.referrals.process, tested there);
     # here only its date matters, so it is written on the row.
     session.execute(
         update(Referral).where(Referral.id == decided).values(decided_at=at(2026, 3, 25, 15))

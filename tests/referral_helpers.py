@@ -18,10 +18,15 @@ from builders import NOW, SYSTEM, make_licence, make_org, make_premises, make_us
 from sqlalchemy.orm import Session
 from welfare_helpers import train, visit_input
 
-from enforcement import cases, flags, inspections, referrals, users, welfare
 from enforcement.access import Actor
+from enforcement.accounts import users
+from enforcement.cases import casework as cases
+from enforcement.inspections import inspections
+from enforcement.intelligence import flags
 from enforcement.models import Inspection, IntelFlag, Licence, Premises, WelfareVisit
+from enforcement.referrals import drafting as referrals
 from enforcement.vocab import OrganisationKind, PremisesType
+from enforcement.welfare import visits as welfare
 
 CAL = cases.default_calendar(None)
 BOOK = cases.default_rulebook()

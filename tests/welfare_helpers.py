@@ -13,10 +13,12 @@ from argon2 import PasswordHasher
 from builders import EAST, NOW, SYSTEM, WEST, make_premises, make_user, make_wards
 from sqlalchemy.orm import Session
 
-from enforcement import training, users, welfare
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.models import Premises, User
 from enforcement.models.welfare import WelfareVisit
+from enforcement.welfare import training
+from enforcement.welfare import visits as welfare
 
 _keys = itertools.count(1)
 VISITED_AT = NOW - timedelta(hours=3)  # the same London day as NOW

@@ -13,12 +13,15 @@ from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPa
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors, keep_edit_after_conflict
-from enforcement import audit, reference, tasks, users
+from enforcement import audit
 from enforcement.access import Permission
+from enforcement.accounts import users
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
 from enforcement.models import User
-from enforcement.wards import wards_in_force
+from enforcement.register import languages as reference
+from enforcement.register.wards import wards_in_force
+from enforcement.reminders import tasks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -12,10 +12,10 @@ from app.admin.ward_forms import AS_THE_FILE_SAYS, WardConfirmForm, WardUploadFo
 from app.auth.current import current_actor, require
 from app.database import commit, db
 from app.forms import apply_errors
-from enforcement import ward_import
 from enforcement.access import Permission
 from enforcement.clock import utcnow
 from enforcement.errors import ValidationFailed
+from enforcement.wards import importing as ward_import
 
 UPLOAD = ""
 

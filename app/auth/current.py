@@ -11,8 +11,8 @@ from flask import abort, current_app, request, session
 from flask_login import UserMixin, current_user
 
 from app.database import db
-from enforcement import users
 from enforcement.access import Actor, Permission, can
+from enforcement.accounts import users
 from enforcement.clock import utcnow
 from enforcement.models import User
 

@@ -1,4 +1,4 @@
-"""Sign-in and password forms: shape checks only; the rules live in enforcement.users."""
+"""Sign-in and password forms: shape checks only; the rules live in enforcement.accounts.users."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput

@@ -22,7 +22,7 @@ from app.auth.current import SignedInUser, client_ip, current_actor
 from app.auth.forms import ChangePasswordForm, SignInForm
 from app.database import commit, db
 from app.forms import apply_errors
-from enforcement import users
+from enforcement.accounts import users
 from enforcement.clock import utcnow
 from enforcement.errors import AccountLocked, ValidationFailed
 

@@ -18,7 +18,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField
-from enforcement.cases import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
+from enforcement.cases.casework import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
 from enforcement.clock import LONDON
 
 TIME_PATTERN = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"

@@ -18,14 +18,16 @@ from app.cases.forms import (
 )
 from app.database import commit, db
 from app.forms import apply_errors
-from enforcement import cases, premises
 from enforcement.access import Permission
-from enforcement.calendar import WorkingCalendar
+from enforcement.cases import casework as cases
+from enforcement.cases.calendar import WorkingCalendar
+from enforcement.cases.statutory import RuleBook
+from enforcement.cases.vocab import EventKind, Status, ToolCode
 from enforcement.clock import london_today, to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
-from enforcement.statutory import EventKind, RuleBook, Status, ToolCode
-from enforcement.wards import wards_in_force
+from enforcement.register import premises
+from enforcement.register.wards import wards_in_force
 
 bp = Blueprint("cases", __name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from enforcement.anonymise import FEWER_THAN_5, Value
+from enforcement.measures.anonymise import FEWER_THAN_5, Value
 from enforcement.measures.dashboard import FigureView
 
 # Drawn half the page wide: a narrow view box keeps the text at body size when scaled.

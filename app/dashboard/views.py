@@ -13,11 +13,10 @@ from app.dashboard.charts import bar_chart, headline, percent, target_status, va
 from app.dashboard.forms import DashboardForm, ImportForm, ProduceShareForm, SignOffForm
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
-from enforcement import data_share
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
 from enforcement.errors import ValidationFailed
-from enforcement.measures import RecordLink
+from enforcement.measures import RecordLink, data_share
 from enforcement.measures import dashboard as boards
 from enforcement.measures.quarters import Quarter, choices
 

@@ -24,12 +24,13 @@ from app.flags.forms import (
 )
 from app.flags.forms import grade_choices as _grade_choices
 from app.forms import apply_errors, blank_to_none
-from enforcement import flags, premises
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, london_today, to_london, utcnow
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.intelligence import flags
 from enforcement.models import Premises
-from enforcement.wards import wards_in_force
+from enforcement.register import premises
+from enforcement.register.wards import wards_in_force
 
 bp = Blueprint("flags", __name__)
 bp.add_app_template_global(flags, "vocab_flags")

@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor
 from app.database import db
-from enforcement import premises
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
-from enforcement.tasks import task_list
+from enforcement.register import premises
+from enforcement.reminders.tasks import task_list
 
 bp = Blueprint("home", __name__)
 

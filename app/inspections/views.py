@@ -25,12 +25,13 @@ from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
 from app.inspections.forms import InspectionForm
-from enforcement import evidence, inspections, premises
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.inspections import evidence, inspections
 from enforcement.models import Licence, LicenceCondition, User, UserRole
 from enforcement.models.inspections import EvidenceFile, Inspection
+from enforcement.register import premises
 from enforcement.vocab import Finding, LicenceStatus, Role
 
 bp = Blueprint("inspections", __name__)

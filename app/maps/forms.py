@@ -12,7 +12,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from app.forms import GovDateField
-from app.premises.forms import location_fields
+from app.location import location_fields
 
 
 class MapFilterForm(FlaskForm):

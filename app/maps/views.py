@@ -12,14 +12,16 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
+from app.location import LocationProblem, read_location
 from app.maps.forms import HotspotForm, MapFilterForm, NearbyForm, PeriodForm
-from app.maps.location import LocationProblem, read_location
-from enforcement import maps, premises, ward_profiles
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
+from enforcement.register import premises
+from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
-from enforcement.wards import wards_in_force
+from enforcement.wards import maps
+from enforcement.wards import profiles as ward_profiles
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -14,7 +12,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    FloatField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -26,68 +23,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import GovDateField
+from app.location import location_fields
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
-
-
-class LenientFloatField(FloatField):
-    """A number field whose error message says what to type."""
-
-    def __init__(self, *args: object, example: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.example = example
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if valuelist and valuelist[0].strip():
-            try:
-                self.data = float(valuelist[0].strip())
-            except ValueError:
-                self.data = None
-                raise ValueError(
-                    f"{self.label.text} must be a number, like {self.example}"
-                ) from None
-        else:
-            self.data = None
-
-
-def location_fields(*, optional: bool, ward_note: bool = False) -> tuple[Any, Any, Any, Any]:
-    """Return latitude, longitude, easting and northing fields, for a form's class body.
-
-    A location is given in WGS84 degrees or in British National Grid metres; the form's view
-    turns whichever was typed into one point. Made where the form lists them, so they keep
-    their place in the form's order (and in its error summary).
-    """
-    suffix = " (optional)" if optional else ""
-    ward = " The ward is worked out from the location." if ward_note else ""
-    return (
-        LenientFloatField(
-            f"Latitude{suffix}",
-            example="51.4927",
-            description="Decimal degrees (WGS84), like 51.4927",
-            widget=GovTextInput(),
-            validators=[Optional()],
-        ),
-        LenientFloatField(
-            f"Longitude{suffix}",
-            example="-0.2246",
-            description=f"Decimal degrees (WGS84), like -0.2246.{ward}",
-            widget=GovTextInput(),
-            validators=[Optional()],
-        ),
-        LenientFloatField(
-            f"Easting{suffix}",
-            example="523000",
-            description="British National Grid metres, like 523000: instead of latitude and longitude",
-            widget=GovTextInput(),
-            validators=[Optional()],
-        ),
-        LenientFloatField(
-            f"Northing{suffix}",
-            example="178500",
-            description="British National Grid metres, like 178500",
-            widget=GovTextInput(),
-            validators=[Optional()],
-        ),
-    )
 
 
 class PremisesForm(FlaskForm):

@@ -8,15 +8,16 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import commit, db
 from app.forms import apply_errors, blank_to_none, keep_edit_after_conflict
-from app.maps.location import LocationProblem, read_location
+from app.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
-from enforcement import licences, premises
+from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import Licence, Premises
+from enforcement.register import licences, premises
+from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
-from enforcement.wards import wards_in_force
 
 bp = Blueprint("premises", __name__)
 
@@ -153,8 +154,8 @@ def create() -> str | Response | tuple[str, int]:
 def detail(premises_id: int) -> str:
     actor = current_actor()
     found = premises.get_premises(db(), actor, premises_id)
-    timeline = premises.premises_timeline(db(), actor, premises_id)
-    return render_template("premises/detail.html", d=found, p=found.premises, timeline=timeline)
+    items = timeline.premises_timeline(db(), actor, premises_id)
+    return render_template("premises/detail.html", d=found, p=found.premises, timeline=items)
 
 
 @bp.route("/premises/<int:premises_id>/edit", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Licensing Committee referral forms: shape checks only; the rules live in enforcement.referrals."""
+"""Licensing Committee referral forms: shape checks only; the rules live in enforcement.referrals.drafting."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from app.cases.forms import TIME_PATTERN
 from app.forms import GovDateField
-from enforcement.referral_vocab import (
+from enforcement.referrals.vocab import (
     AppealOutcome,
     Party,
     Recommendation,

@@ -41,21 +41,20 @@ from app.referrals.forms import (
     SignOffForm,
     VersionForm,
 )
-from enforcement import (
-    cases,
-    committee_papers,
-    premises,
-    referral_evidence,
-    referral_process,
-    referral_queries,
-    referrals,
-)
 from enforcement.access import Permission
-from enforcement.calendar import WorkingCalendar
+from enforcement.cases import casework as cases
+from enforcement.cases.calendar import WorkingCalendar
+from enforcement.cases.statutory import RuleBook
+from enforcement.cases.vocab import Status, ToolCode
 from enforcement.clock import to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import Referral
-from enforcement.referral_vocab import (
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import evidence as referral_evidence
+from enforcement.referrals import process as referral_process
+from enforcement.referrals import queries as referral_queries
+from enforcement.referrals.papers import committee as committee_papers
+from enforcement.referrals.vocab import (
     DECISION_LABELS,
     AppealOutcome,
     Disclosure,
@@ -65,7 +64,7 @@ from enforcement.referral_vocab import (
     ReferralStatus,
     TakenUp,
 )
-from enforcement.statutory import RuleBook, Status, ToolCode
+from enforcement.register import premises
 from enforcement.vocab import LicenceStatus
 
 bp = Blueprint("referrals", __name__)

@@ -13,7 +13,7 @@ from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from app.forms import GovDateField
-from enforcement.notify import DIGEST_PREFERENCES
+from enforcement.reminders.notify import DIGEST_PREFERENCES
 
 
 class ActionForm(FlaskForm):

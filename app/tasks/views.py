@@ -12,12 +12,12 @@ from app.auth.current import current_actor
 from app.database import commit, db
 from app.forms import apply_errors
 from app.tasks.forms import ActionForm, PreferencesForm, SnoozeForm
-from enforcement import notify
-from enforcement import tasks as todo
 from enforcement.clock import LONDON, to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.models import User
 from enforcement.models.reminders import Reminder
+from enforcement.reminders import notify
+from enforcement.reminders import tasks as todo
 from enforcement.vocab import Role
 
 bp = Blueprint("tasks", __name__)

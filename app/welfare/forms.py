@@ -29,8 +29,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField
-from app.premises.forms import LenientFloatField
-from enforcement.welfare_vocab import (
+from app.location import LenientFloatField
+from enforcement.welfare.vocab import (
     INDICATOR_GROUPS,
     GuidanceItem,
     PropertyDescribed,

@@ -23,13 +23,17 @@ from app.welfare.forms import (
     indicator_fields,
     referral_field_name,
 )
-from enforcement import premises, training, welfare, welfare_reports, welfare_vocab
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, london_today, to_london, utcnow
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import Premises
-from enforcement.wards import wards_in_force
-from enforcement.welfare_vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
+from enforcement.register import premises
+from enforcement.register.wards import wards_in_force
+from enforcement.welfare import reports as welfare_reports
+from enforcement.welfare import training
+from enforcement.welfare import visits as welfare
+from enforcement.welfare import vocab as welfare_vocab
+from enforcement.welfare.vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
 
 bp = Blueprint("welfare", __name__)
 bp.add_app_template_global(welfare_vocab, "vocab_welfare")

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from enforcement import policy
 from enforcement.access import Actor, Permission
-from enforcement.case_clock import OWED
-from enforcement.case_list import CASE_TOOLS
+from enforcement.cases.clock import OWED
+from enforcement.cases.listing import CASE_TOOLS
+from enforcement.cases.vocab import Status
 from enforcement.clock import london_today
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import (
@@ -53,12 +54,11 @@ from enforcement.models.flags import IntelFlag
 from enforcement.models.inspections import Inspection, PremisesCompliance
 from enforcement.models.welfare import WelfareVisitIndicator
 from enforcement.policy import Visibility
-from enforcement.referral_vocab import Recommendation
-from enforcement.rules import TRADING_STATUSES
-from enforcement.statutory import Status
+from enforcement.referrals.vocab import Recommendation
+from enforcement.register.rules import TRADING_STATUSES
+from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceStatus, Role
-from enforcement.wards import wards_in_force
-from enforcement.welfare_vocab import ReferralRoute
+from enforcement.welfare.vocab import ReferralRoute
 
 # --- shared helpers ------------------------------------------------------------------------------
 
@@ -717,7 +717,7 @@ def committee_referrals(
 
 
 #: Audit actions that record a licence's status changing: the licence edit form, and a status
-#: change alone (a Licensing Committee decision taking effect, enforcement.licences).
+#: change alone (a Licensing Committee decision taking effect, enforcement.register.licences).
 LICENCE_STATUS_ACTIONS: tuple[str, ...] = ("licence.update", "licence.status")
 _ENDED = (LicenceStatus.REVOKED.value, LicenceStatus.SUSPENDED.value)
 

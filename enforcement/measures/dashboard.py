@@ -21,16 +21,15 @@ from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
-from enforcement import anonymise, data_share
 from enforcement.access import Actor, Permission, can, require
-from enforcement.anonymise import ALL_WARDS, FEWER_THAN_5, UNKNOWN_WARD, Value
 from enforcement.clock import london_today
 from enforcement.errors import ValidationFailed
-from enforcement.measures import registry
+from enforcement.measures import anonymise, data_share, registry
+from enforcement.measures.anonymise import ALL_WARDS, FEWER_THAN_5, UNKNOWN_WARD, Value
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import WARD_UNKNOWN, Measure, MeasureResult, RecordLink
-from enforcement.wards import wards_in_force
-from enforcement.welfare import ward_names
+from enforcement.register.wards import wards_in_force
+from enforcement.welfare.visits import ward_names
 
 LIVE = "live"
 PREVIEW = "preview"

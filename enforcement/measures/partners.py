@@ -1,6 +1,6 @@
 """The partner picture: what the Modern Slavery and Exploitation group's partners share each quarter.
 
-Partners submit their own counts (enforcement.data_share imports them, a CSV file at a time);
+Partners submit their own counts (enforcement.measures.data_share imports them, a CSV file at a time);
 these measures add up the current submission of each organisation for a quarter.
 """
 

@@ -40,7 +40,7 @@ class EnforcementCase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    # The statutory clock's bookkeeping (enforcement.case_clock), written without a version
+    # The statutory clock's bookkeeping (enforcement.cases.clock), written without a version
     # bump: the rule book and calendar the stored deadlines were derived under, and the first
     # moment time alone can change them (the earliest pending deadline). None: derive again.
     clock_digest: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -13,7 +13,7 @@ from enforcement.models.base import Base, UTCDateTime
 class DataShare(Base):
     """One edition of a quarter's anonymised data share, frozen when it is produced.
 
-    `rows_json` holds exactly the rows the files will carry (enforcement.anonymise's schema),
+    `rows_json` holds exactly the rows the files will carry (enforcement.measures.anonymise's schema),
     so a supervisor signs off what was previewed and every download gives the same bytes.
     """
 

@@ -57,7 +57,7 @@ class LicenceCondition(Base):
     text: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Set when a Licensing Committee decision added the condition (enforcement.referrals).
+    # Set when a Licensing Committee decision added the condition (enforcement.referrals.drafting).
     source_referral_id: Mapped[int | None] = mapped_column(
         ForeignKey("committee_referrals.id"), nullable=True
     )

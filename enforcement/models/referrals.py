@@ -51,7 +51,7 @@ class Referral(Base):
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
     # The statutory tool the referral runs through: a premises licence review, or a special
-    # treatment licence revocation (enforcement.statutory.ToolCode).
+    # treatment licence revocation (enforcement.cases.vocab.ToolCode).
     tool: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -145,7 +145,7 @@ class ReferralEvidence(Base):
     """One evidence item, captured when selected, with the classification that decides redaction.
 
     `public_text` may appear in the public paper; `exempt_text` only in the exempt one. The
-    classification (enforcement.referrals.Disclosure) says how much of the item the public
+    classification (enforcement.referrals.drafting.Disclosure) says how much of the item the public
     paper may show at all.
     """
 
@@ -170,7 +170,7 @@ class ReferralEvidence(Base):
 
 
 class ReferralSupportService(Base):
-    """One service offered to victims and survivors (codes from enforcement.referrals)."""
+    """One service offered to victims and survivors (codes from enforcement.referrals.drafting)."""
 
     __tablename__ = "referral_support_services"
 

@@ -54,7 +54,7 @@ class Reminder(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     close_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # Notification state (enforcement.notify): the lead times fixed when the reminder was first
+    # Notification state (enforcement.reminders.notify): the lead times fixed when the reminder was first
     # planned, when the scheduler must next look at it (None: nothing left to send), and when a
     # statutory reminder is next checked for escalation.
     leads: Mapped[str | None] = mapped_column(String(120), nullable=True)

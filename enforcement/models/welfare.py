@@ -112,7 +112,7 @@ class WelfareVisitOfficer(Base):
 
 
 class WelfareVisitIndicator(Base):
-    """An indicator of exploitation observed on the visit (codes from enforcement.welfare_vocab)."""
+    """An indicator of exploitation observed on the visit (codes from enforcement.welfare.vocab)."""
 
     __tablename__ = "welfare_visit_indicators"
 

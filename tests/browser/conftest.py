@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import CHEAP_HASHING, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # The flags DESIGN.md section 7 asks for: as root (CI) Chromium needs --no-sandbox, and headless
@@ -44,13 +44,6 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 SERVER_START_TIMEOUT = 30.0
 # Set to a folder (outside the repository) to keep a full-page screenshot of every checked page.
 SCREENSHOTS = os.environ.get("BROWSER_TEST_SCREENSHOTS")
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip when the browser is missing; under CI a skipped browser test is a failure."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a skipped browser test is a failure)")
-    pytest.skip(reason)
 
 
 def _bin(name: str) -> str:
@@ -107,6 +100,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "APP_ENV": "development",  # a plain-HTTP server on localhost: no Secure-only cookies
         "EVIDENCE_DIR": str(folder / "evidence"),  # uploaded photos stay out of the repository
         "PYTHONUNBUFFERED": "1",
+        # The demo users' passwords are hashed and verified at a cheap cost (tests/conftest.py).
+        "PASSWORD_HASH_TIME_COST": str(CHEAP_HASHING.time_cost),
+        "PASSWORD_HASH_MEMORY_KIB": str(CHEAP_HASHING.memory_kib),
+        "PASSWORD_HASH_PARALLELISM": str(CHEAP_HASHING.parallelism),
     }
     env.pop("FLASK_APP", None)
     _run([_bin("alembic"), "upgrade", "head"], env)

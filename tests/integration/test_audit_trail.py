@@ -73,7 +73,7 @@ def test_the_orm_refuses_too(session: Session) -> None:
 
 def test_auditors_search_by_date_range_in_london_days(session: Session) -> None:
     admin = make_user(session, "admin")
-    from enforcement import users
+    from enforcement.accounts import users
 
     actor = users.actor_for(admin)
     # 23:30 UTC on 30 March 2026 is 00:30 on 31 March in London (BST).
@@ -91,7 +91,7 @@ def test_auditors_search_by_date_range_in_london_days(session: Session) -> None:
 
 
 def test_an_export_is_itself_audited(session: Session) -> None:
-    from enforcement import users
+    from enforcement.accounts import users
 
     actor = users.actor_for(make_user(session, "supervisor"))
     _note(session, 2)

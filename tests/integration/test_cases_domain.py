@@ -10,8 +10,11 @@ from builders import NOW, make_licence, make_org, make_premises, make_wards
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import cases, premises, reminders, users
+from enforcement import timeline
 from enforcement.access import Actor
+from enforcement.accounts import users
+from enforcement.cases import casework as cases
+from enforcement.cases.statutory import RuleBook
 from enforcement.clock import LONDON
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
@@ -24,7 +27,7 @@ from enforcement.models import (
     User,
     UserRole,
 )
-from enforcement.statutory import RuleBook
+from enforcement.reminders import reminders
 from enforcement.vocab import LicenceStatus, PremisesType
 
 CAL = cases.default_calendar(None)
@@ -767,7 +770,7 @@ def test_premises_timeline_shows_cases_and_events_to_case_readers_only(
     session: Session, w: World
 ) -> None:
     case = _served_closure(session, w)
-    items = premises.premises_timeline(session, w.clerk, w.pub)
+    items = timeline.premises_timeline(session, w.clerk, w.pub)
     case_items = [i for i in items if i.link == ("case", case.id)]
     assert {i.title for i in case_items} >= {
         f"Enforcement case {case.reference} opened: Closure notice and order (2014 Act)",
@@ -776,6 +779,6 @@ def test_premises_timeline_shows_cases_and_events_to_case_readers_only(
     }
     assert not [
         i
-        for i in premises.premises_timeline(session, w.admin, w.pub)
+        for i in timeline.premises_timeline(session, w.admin, w.pub)
         if i.link and i.link[0] == "case"
     ]

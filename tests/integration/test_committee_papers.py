@@ -17,10 +17,12 @@ from referral_helpers import BOOK, CAL, OFFICER, RESTRICTED, World, at, full_dra
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import committee_papers, referral_process, referrals
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import AuditEvent, Referral
-from enforcement.referral_vocab import EXEMPT_MARKER
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import process as referral_process
+from enforcement.referrals.papers import committee as committee_papers
+from enforcement.referrals.vocab import EXEMPT_MARKER
 
 HEADINGS = [
     "1. Summary",

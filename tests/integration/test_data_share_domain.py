@@ -10,11 +10,10 @@ from measures_fixture import AFTER, Q1, Borough, E, W, at, build
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import anonymise, data_share
-from enforcement.anonymise import FEWER_THAN_5, SUPPRESSED
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
-from enforcement.measures import Quarter
+from enforcement.measures import Quarter, anonymise, data_share
 from enforcement.measures import dashboard as boards
+from enforcement.measures.anonymise import FEWER_THAN_5, SUPPRESSED
 from enforcement.models import AuditEvent, PartnerSubmission, PartnerSubmissionRow
 
 

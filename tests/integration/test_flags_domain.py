@@ -13,11 +13,15 @@ from builders import EAST, IN_EAST, NOW, WEST, make_org, make_premises, make_use
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from enforcement import audit_chain, flags, policy, premises, reminders, users
+from enforcement import audit_chain, policy
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
+from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag, Premises, Reminder
 from enforcement.policy import Visibility
+from enforcement.register import premises
+from enforcement.reminders import reminders
 from enforcement.vocab import OrganisationKind
 
 REPORT = "Workers seen arriving by minibus at 6am and leaving after midnight."

@@ -10,11 +10,13 @@ from builders import NOW, SYSTEM, make_licence, make_premises, make_user, make_w
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import evidence, inspections, reminders, users
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
+from enforcement.inspections import evidence, inspections
 from enforcement.models import AuditEvent, Reminder
 from enforcement.models.inspections import PremisesCompliance
+from enforcement.reminders import reminders
 from enforcement.vocab import PremisesType
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

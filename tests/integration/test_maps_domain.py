@@ -19,13 +19,16 @@ from builders import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import inspections, maps, users, ward_profiles
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.maps import MapQuery
+from enforcement.inspections import inspections
 from enforcement.models import Organisation
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
-from enforcement.ward_profiles import Period
+from enforcement.wards import maps
+from enforcement.wards import profiles as ward_profiles
+from enforcement.wards.maps import MapQuery
+from enforcement.wards.profiles import Period
 from geo.crs import from_bng, to_bng
 
 WEST_BNG = to_bng(*IN_WEST)
@@ -526,7 +529,7 @@ def test_nearby_counts_and_orders_exactly_like_measuring_every_premises(
 
 
 def raise_flag(session: Session, **where: object) -> int:
-    from enforcement import flags
+    from enforcement.intelligence import flags
 
     data = flags.FlagInput(
         reported_at=NOW - timedelta(days=3),

@@ -19,10 +19,11 @@ from builders import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import premises, users
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.models import AuditEvent, Premises
+from enforcement.register import premises
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 

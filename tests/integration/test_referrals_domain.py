@@ -11,8 +11,8 @@ from referral_helpers import BOOK, CAL, RELEASE_REASON, World, at, full_draft, m
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import flags, referral_process, referral_queries, referrals
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
+from enforcement.intelligence import flags
 from enforcement.models import (
     AuditEvent,
     CaseDeadline,
@@ -24,8 +24,11 @@ from enforcement.models import (
     ReferralHistory,
     Reminder,
 )
-from enforcement.referral_evidence import choices
-from enforcement.referral_vocab import EvidenceKind
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import process as referral_process
+from enforcement.referrals import queries as referral_queries
+from enforcement.referrals.evidence import choices
+from enforcement.referrals.vocab import EvidenceKind
 from enforcement.vocab import PremisesType
 
 RECEIVED = at("2026-03-03", "09:00")  # Tuesday: representations run to the end of 31 March
@@ -561,7 +564,7 @@ def test_a_special_treatment_licence_runs_through_the_1991_act_revocation(
     lic = make_licence(
         session, salon.id, regime="special_treatment", reference="ST/1", holder_name="Lotus Ltd"
     )
-    from enforcement import inspections
+    from enforcement.inspections import inspections
 
     ins, _ = inspections.record_inspection(
         session,

@@ -12,9 +12,10 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from enforcement import referral_process, referrals
-from enforcement.mailer import LogMailer
 from enforcement.models import Licence, Referral
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import process as referral_process
+from enforcement.reminders.outbox import LogMailer
 from enforcement.scheduler import tick
 
 

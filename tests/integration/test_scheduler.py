@@ -28,9 +28,9 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from enforcement import cases, notify, reminders, tasks
+from enforcement.accounts.users import actor_for
+from enforcement.cases import casework as cases
 from enforcement.db import make_engine, session_factory, writer
-from enforcement.mailer import Claimed, SmtpConfig, SmtpMailer
 from enforcement.models import (
     CaseDeadline,
     OutboxMail,
@@ -39,9 +39,10 @@ from enforcement.models import (
     ReminderSend,
     User,
 )
-from enforcement.notify import NotifyConfig
+from enforcement.reminders import notify, reminders, tasks
+from enforcement.reminders.notify import NotifyConfig
+from enforcement.reminders.outbox import Claimed, SmtpConfig, SmtpMailer
 from enforcement.scheduler import AdvisoryLeader, LeaseLeader, tick
-from enforcement.users import actor_for
 
 CONFIG = NotifyConfig(
     base_url="https://tracker.example.gov.uk",

@@ -9,10 +9,11 @@ from builders import EAST, NOW, WEST, make_user, make_wards
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import training, users
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import AuditEvent
+from enforcement.welfare import training
 
 
 @pytest.fixture

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from builders import NOW, PASSWORD, SYSTEM, make_org, make_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support import CHEAP_HASHING
 
-from enforcement import users
+from enforcement.accounts import users
 from enforcement.errors import AccountLocked, Forbidden, StaleEdit, ValidationFailed
 from enforcement.models import AuditEvent, User
 
@@ -22,10 +24,35 @@ def auth(session: Session, email: str, password: str, at: object = NOW) -> User:
     )  # type: ignore[arg-type]
 
 
-def test_password_is_hashed_with_argon2_and_verifies(session: Session) -> None:
+@pytest.fixture
+def production_hashing() -> Iterator[None]:
+    """Hash at the production cost for one test, then back to the suite's cheap cost."""
+    users.configure_password_hashing(users.PRODUCTION_COST)
+    yield
+    users.configure_password_hashing(CHEAP_HASHING)
+
+
+def test_password_is_hashed_with_argon2_and_verifies(
+    session: Session, production_hashing: None
+) -> None:
     user = make_user(session, email="a@example.gov.uk")
-    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PASSWORD not in user.password_hash
     assert auth(session, "A@Example.gov.uk ", PASSWORD).id == user.id
+
+
+def test_a_cheaper_hash_is_upgraded_to_the_configured_cost_at_sign_in(
+    session: Session, production_hashing: None
+) -> None:
+    user = make_user(session, email="cheap@example.gov.uk")
+    user.password_hash = CHEAP_HASHING.hasher().hash(PASSWORD)
+    assert "m=1024,t=1,p=1" in user.password_hash
+    auth(session, "cheap@example.gov.uk", PASSWORD)
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_the_suite_hashes_cheaply_outside_the_hashing_tests(session: Session) -> None:
+    assert "m=1024,t=1,p=1" in users.hash_password(PASSWORD)
 
 
 def test_wrong_password_and_unknown_address_get_the_same_message(session: Session) -> None:

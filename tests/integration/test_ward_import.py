@@ -26,11 +26,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from unit.shared_data import require_shared_data
 
-from enforcement import users, ward_import, wards
 from enforcement.access import Actor
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import AuditEvent, Premises, Ward
-from enforcement.ward_import import BoundarySource, confirm_import, preview_import
+from enforcement.register import wards
+from enforcement.wards import importing as ward_import
+from enforcement.wards.importing import BoundarySource, confirm_import, preview_import
 from geo.wards import WardBoundary
 
 # Points checked against the real boundary files (lon, lat).
@@ -456,7 +458,7 @@ def test_a_staged_file_comes_back_only_to_its_owner_within_the_hour(tmp_path: Pa
     from datetime import timedelta
 
     from enforcement.errors import NotFound
-    from enforcement.ward_import import STAGED_FOR, discard, stage, staged
+    from enforcement.wards.importing import STAGED_FOR, discard, stage, staged
 
     owner = Actor(user_id=7, label="admin", roles=frozenset({"admin"}))
     other = Actor(user_id=8, label="admin 2", roles=frozenset({"admin"}))
@@ -486,7 +488,7 @@ def test_a_staged_file_comes_back_only_to_its_owner_within_the_hour(tmp_path: Pa
 
 
 def test_only_administrators_stage_files(tmp_path: Path) -> None:
-    from enforcement.ward_import import stage
+    from enforcement.wards.importing import stage
 
     officer = Actor(user_id=9, label="officer", roles=frozenset({"licensing_officer"}))
     with pytest.raises(Forbidden):

@@ -10,11 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from welfare_helpers import VISITED_AT, World, make_world, train, visit_input
 
-from enforcement import policy, premises, reminders, users, welfare, welfare_reports
+from enforcement import policy, timeline
+from enforcement.accounts import users
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import AuditEvent, Premises, Reminder
 from enforcement.models.welfare import WelfareVisit
 from enforcement.policy import Visibility
+from enforcement.register import premises
+from enforcement.reminders import reminders
+from enforcement.welfare import reports as welfare_reports
+from enforcement.welfare import visits as welfare
 
 
 @pytest.fixture
@@ -318,11 +323,11 @@ def test_each_role_sees_exactly_its_share_through_the_domain(
     # The premises timeline.
     if who == "partner":
         with pytest.raises(Forbidden):
-            premises.premises_timeline(session, someone, world.west_premises.id)
+            timeline.premises_timeline(session, someone, world.west_premises.id)
         return
     items = [
         i
-        for i in premises.premises_timeline(session, someone, world.west_premises.id)
+        for i in timeline.premises_timeline(session, someone, world.west_premises.id)
         if i.title.startswith("Welfare visit")
     ]
     if level is CONTENT:

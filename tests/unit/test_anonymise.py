@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enforcement import anonymise
-from enforcement.anonymise import FEWER_THAN_5, SCHEMA, SUPPRESSED, Group, publish, suppress
-from enforcement.measures import MeasureResult, Quarter, measures
+from enforcement.measures import MeasureResult, Quarter, anonymise, measures
+from enforcement.measures.anonymise import (
+    FEWER_THAN_5,
+    SCHEMA,
+    SUPPRESSED,
+    Group,
+    publish,
+    suppress,
+)
 from enforcement.measures.registry import WARD_UNKNOWN, Measure
 
 Q = Quarter(2026, 1)

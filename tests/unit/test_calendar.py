@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shared_data import require_shared_data
 
-from enforcement.calendar import (
+from enforcement.cases.calendar import (
     CalendarDataError,
     WorkingCalendar,
     easter_sunday,

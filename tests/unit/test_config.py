@@ -60,3 +60,20 @@ def test_production_refuses_sqlite_and_sets_secure_cookies() -> None:
 def test_bad_numbers_are_named() -> None:
     with pytest.raises(ConfigError, match="SESSION_IDLE_MINUTES"):
         Settings.from_env({"SESSION_IDLE_MINUTES": "half an hour"})
+
+
+def test_production_refuses_a_password_hash_cost_below_owasps_minimum() -> None:
+    base = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+    }
+    assert Settings.from_env(base).password_hash_memory_kib == 65536
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
+        Settings.from_env({**base, "PASSWORD_HASH_MEMORY_KIB": "1024"})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_TIME_COST"):
+        Settings.from_env({**base, "PASSWORD_HASH_TIME_COST": "1"})
+    # Outside production a cheap cost is allowed (the tests use one), but not a broken one.
+    assert Settings.from_env({"PASSWORD_HASH_MEMORY_KIB": "1024"}).password_hash_memory_kib == 1024
+    with pytest.raises(ConfigError, match="at least 8 per lane"):
+        Settings.from_env({"PASSWORD_HASH_MEMORY_KIB": "4"})

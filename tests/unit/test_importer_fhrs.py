@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from shared_data import require_shared_data
 
-from enforcement.importers.fhrs import (
+from enforcement.register.importers.fhrs import (
     FhrsEstablishment,
     FhrsFormatError,
     parse_fhrs,

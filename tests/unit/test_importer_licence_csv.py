@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared_data import require_shared_data
 
-from enforcement.importers.licence_csv import (
+from enforcement.register.importers.licence_csv import (
     KNOWN_COLUMNS,
     LicenceRow,
     RowError,

@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config import ConfigError, Settings
-from enforcement.mailer import Claimed, MailError, _classify, build_message
-from enforcement.notify import (
+from enforcement.reminders.notify import (
     DEFAULT_LEADS,
     Lead,
     LeadError,
@@ -30,7 +29,8 @@ from enforcement.notify import (
     render_reminder,
     retry_delay,
 )
-from enforcement.reminders import Kind
+from enforcement.reminders.outbox import Claimed, MailError, _classify, build_message
+from enforcement.reminders.reminders import Kind
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 CONFIG = NotifyConfig(base_url="https://tracker.example.gov.uk", mail_from="T <r@t.example>")

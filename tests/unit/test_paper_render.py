@@ -10,7 +10,7 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from enforcement.paper_model import (
+from enforcement.referrals.papers.model import (
     BulletList,
     Document,
     Paragraph,
@@ -19,7 +19,7 @@ from enforcement.paper_model import (
     Table,
     text_of,
 )
-from enforcement.paper_render import render_docx, render_html
+from enforcement.referrals.papers.render import render_docx, render_html
 
 MARK = Redacted("[Withheld]")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from enforcement.data_share import HEADER, SubmissionRejected, parse_submission
 from enforcement.measures import Quarter
+from enforcement.measures.data_share import HEADER, SubmissionRejected, parse_submission
 
 Q = Quarter(2026, 1)
 WARDS = {"E05013730", "E05013731"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enforcement.poster import PosterCheck, assess_poster
+from enforcement.inspections.poster import PosterCheck, assess_poster
 
 NAMES = {"en": "English", "vi": "Vietnamese", "ro": "Romanian", "th": "Thai"}
 

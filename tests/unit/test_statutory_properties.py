@@ -7,19 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enforcement.calendar import WorkingCalendar
+from enforcement.cases.calendar import WorkingCalendar
+from enforcement.cases.rules import RULES, TOOLS
+from enforcement.cases.statutory import Deadline, Event, RuleBook, derive_deadlines
+from enforcement.cases.vocab import Counting, EventKind, Status
 from enforcement.clock import LONDON, london_midnight_utc, to_london
-from enforcement.statutory import (
-    RULES,
-    TOOLS,
-    Counting,
-    Deadline,
-    Event,
-    EventKind,
-    RuleBook,
-    Status,
-    derive_deadlines,
-)
 
 CAL = WorkingCalendar.from_holidays_package(range(2025, 2036))
 BOOK = RuleBook()

@@ -7,31 +7,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from enforcement.calendar import WorkingCalendar
-from enforcement.clock import LONDON
-from enforcement.errors import ValidationFailed
-from enforcement.statutory import (
+from enforcement.cases.calendar import WorkingCalendar
+from enforcement.cases.rules import (
     CITATIONS_CHECKED,
     NEXT_STEPS,
     RULES,
     TOOLS,
-    Counting,
-    Deadline,
-    Direction,
-    Event,
-    EventKind,
-    RuleBook,
     RuleDefinitionError,
+    next_steps,
+)
+from enforcement.cases.statutory import (
+    Deadline,
+    Event,
+    RuleBook,
     RuleOverrideError,
     SequenceError,
-    Status,
-    ToolCode,
     UnknownRuleError,
     UnknownToolError,
     derive_deadlines,
-    next_steps,
     validate_event_sequence,
 )
+from enforcement.cases.vocab import Counting, Direction, EventKind, Status, ToolCode
+from enforcement.clock import LONDON
+from enforcement.errors import ValidationFailed
 
 E = EventKind
 CAL = WorkingCalendar.from_holidays_package(range(2025, 2035))

@@ -118,7 +118,7 @@ def test_next_parameter_cannot_send_people_off_site(
 def test_temporary_password_must_be_changed_first(client: FlaskClient, session: Session) -> None:
     from builders import NOW, SYSTEM
 
-    from enforcement import users
+    from enforcement.accounts import users
 
     admin = users.actor_for(make_user(session, "admin"))
     user = make_user(session, email="temp@example.gov.uk")

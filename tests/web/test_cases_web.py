@@ -20,7 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import cases, users
+from enforcement.accounts import users
+from enforcement.cases import casework as cases
 from enforcement.clock import LONDON
 from enforcement.models import CaseEvent, EnforcementCase, Organisation, Reminder
 from enforcement.vocab import PremisesType

@@ -16,8 +16,8 @@ from measures_fixture import Borough, build
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement.anonymise import FEWER_THAN_5, SCHEMA
 from enforcement.measures import measures
+from enforcement.measures.anonymise import FEWER_THAN_5, SCHEMA
 from enforcement.models import AuditEvent, DataShare, PartnerSubmission, PartnerSubmissionRow
 
 Q1 = "2026-Q1"
@@ -181,7 +181,7 @@ def test_the_producer_cannot_sign_off_their_own_share(
     both = borough.users["analyst"]
     from builders import NOW, SYSTEM
 
-    from enforcement import users
+    from enforcement.accounts import users
 
     users.update_user(
         session,

@@ -25,7 +25,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import flags, users
+from enforcement.accounts import users
+from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag
 from enforcement.vocab import OrganisationKind
 

@@ -478,7 +478,7 @@ def test_nearby_from_a_flag_shows_its_neighbours_and_audits_the_reading(
 
     from builders import NOW, SYSTEM
 
-    from enforcement import flags
+    from enforcement.intelligence import flags
     from enforcement.models import AuditEvent
 
     make_premises(session, name="Beside the flag")

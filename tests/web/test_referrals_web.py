@@ -14,8 +14,9 @@ from referral_helpers import BOOK, CAL, HOLDER, OFFICER, World, at, full_draft, 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import referral_process, referrals
 from enforcement.models import AuditEvent, Referral
+from enforcement.referrals import drafting as referrals
+from enforcement.referrals import process as referral_process
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement import reminders, tasks
 from enforcement.models import AuditEvent, Reminder, ReminderEscalation, User
+from enforcement.reminders import reminders, tasks
 
 
 def now() -> datetime:

@@ -1,0 +1,1 @@
+"""Users, organisations, passwords, sign-in throttling and server-side sessions."""

@@ -1,0 +1,505 @@
+"""Users, organisations, passwords, sign-in throttling and server-side sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from enforcement import audit
+from enforcement.access import Actor, Permission, require
+from enforcement.errors import AccountLocked, DomainError, NotFound, StaleEdit, ValidationFailed
+from enforcement.models import Organisation, SignInAttempt, User, UserRole, UserSession, UserWard
+from enforcement.vocab import OrganisationKind, Role
+
+
+@dataclass(frozen=True)
+class HashingCost:
+    """argon2id's work factors: passes over memory, memory in KiB, and lanes."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism
+        )
+
+
+# argon2-cffi's defaults (RFC 9106's low-memory choice), above OWASP's minimum of
+# 19 MiB and 2 passes; the process's hasher until configure_password_hashing says otherwise.
+PRODUCTION_COST = HashingCost()
+_hasher = PRODUCTION_COST.hasher()
+# A hash of a random password, verified against when the account does not exist, so that a
+# wrong e-mail address takes as long to refuse as a wrong password. Made when first needed,
+# with the configured cost, so that both take the same time.
+_dummy_hash: str | None = None
+
+
+def configure_password_hashing(cost: HashingCost) -> None:
+    """Hash and re-hash passwords at this cost from now on (set once, from the settings)."""
+    global _hasher, _dummy_hash
+    _hasher = cost.hasher()
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+MIN_PASSWORD_LENGTH = 12
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USER_FIELDS = ("email", "display_name", "organisation_id", "is_active", "roles", "ward_codes")
+
+
+class InvalidCredentials(DomainError):
+    """The e-mail address or the password is wrong; deliberately not saying which."""
+
+    status = 401
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def password_problem(password: str) -> str | None:
+    """Return why a new password is not acceptable, or None if it is."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > 200:
+        return "Password must be 200 characters or fewer"
+    if password.strip() != password:
+        return "Password must not start or end with a space"
+    return None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class UserInput:
+    email: str
+    display_name: str
+    organisation_id: int
+    roles: frozenset[str]
+    ward_codes: frozenset[str]
+
+
+def _validate_user(session: Session, data: UserInput, *, user_id: int | None) -> None:
+    errors: dict[str, str] = {}
+    email = normalise_email(data.email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        errors["email"] = "Enter an email address in the correct format, like name@example.gov.uk"
+    else:
+        clash = session.scalar(select(User.id).where(User.email == email))
+        if clash is not None and clash != user_id:
+            errors["email"] = "Another user already has this email address"
+    if not data.display_name.strip():
+        errors["display_name"] = "Enter the user's name"
+    elif len(data.display_name) > 200:
+        errors["display_name"] = "Name must be 200 characters or fewer"
+    if session.get(Organisation, data.organisation_id) is None:
+        errors["organisation_id"] = "Select an organisation"
+    unknown = data.roles - {r.value for r in Role}
+    if not data.roles:
+        errors["roles"] = "Select at least one role"
+    elif unknown:
+        errors["roles"] = f"Unknown role: {', '.join(sorted(unknown))}"
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _user_snapshot(user: User) -> dict[str, object]:
+    return audit.snapshot(user, USER_FIELDS)
+
+
+def create_organisation(
+    session: Session, actor: Actor, now: datetime, *, name: str, kind: str
+) -> Organisation:
+    """Create an organisation (council, police force, charity, other agency)."""
+    require(actor, Permission.USERS_MANAGE)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "Enter the organisation's name"})
+    if kind not in {k.value for k in OrganisationKind}:
+        raise ValidationFailed({"kind": "Select the kind of organisation"})
+    if session.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
+        raise ValidationFailed({"name": "An organisation with this name already exists"})
+    org = Organisation(name=name, kind=kind, created_at=now)
+    session.add(org)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="organisation.create",
+        entity_type="organisation",
+        entity_id=org.id,
+        summary=f"Created organisation {name}",
+        after={"name": name, "kind": kind},
+    )
+    return org
+
+
+def get_or_create_organisation(
+    session: Session, actor: Actor, now: datetime, *, name: str, kind: str
+) -> Organisation:
+    """Return the organisation with this name, creating it if it does not exist."""
+    existing = session.scalar(select(Organisation).where(Organisation.name == name.strip()))
+    return existing or create_organisation(session, actor, now, name=name, kind=kind)
+
+
+def create_user(
+    session: Session, actor: Actor, now: datetime, data: UserInput, *, password: str
+) -> User:
+    """Create a user with roles and wards; the password is hashed and never stored in clear."""
+    require(actor, Permission.USERS_MANAGE)
+    _validate_user(session, data, user_id=None)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    user = User(
+        email=normalise_email(data.email),
+        display_name=data.display_name.strip(),
+        password_hash=hash_password(password),
+        organisation_id=data.organisation_id,
+        is_active=True,
+        must_change_password=not actor.is_system,
+        created_at=now,
+        role_rows=[UserRole(role=r) for r in sorted(data.roles)],
+        ward_rows=[UserWard(ward_code=w) for w in sorted(data.ward_codes)],
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"Created user {user.email}",
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    user_id: int,
+    expected_version: int,
+    data: UserInput,
+) -> User:
+    """Change a user's details, roles and wards, refusing a stale edit."""
+    require(actor, Permission.USERS_MANAGE)
+    user = get_user(session, user_id)
+    if user.version != expected_version:
+        raise StaleEdit("Someone else changed this user while you were editing.")
+    _validate_user(session, data, user_id=user.id)
+    before = _user_snapshot(user)
+    if (
+        user.id == actor.user_id
+        and Role.ADMIN.value in user.roles
+        and Role.ADMIN.value not in data.roles
+    ):
+        raise ValidationFailed({"roles": "You cannot remove your own administrator role"})
+    user.email = normalise_email(data.email)
+    user.display_name = data.display_name.strip()
+    user.organisation_id = data.organisation_id
+    _sync_rows(user, data.roles, data.ward_codes)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="user.update",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"Changed user {user.email}",
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def _sync_rows(user: User, roles: Iterable[str], wards: Iterable[str]) -> None:
+    wanted_roles, wanted_wards = set(roles), set(wards)
+    user.role_rows = [r for r in user.role_rows if r.role in wanted_roles] + [
+        UserRole(role=r) for r in sorted(wanted_roles - user.roles)
+    ]
+    user.ward_rows = [w for w in user.ward_rows if w.ward_code in wanted_wards] + [
+        UserWard(ward_code=w) for w in sorted(wanted_wards - user.ward_codes)
+    ]
+    # Row changes alone do not bump the user's version; flagging a column does.
+    flag_modified(user, "display_name")
+
+
+def set_active(session: Session, actor: Actor, now: datetime, user_id: int, active: bool) -> User:
+    """Deactivate (revoking every session) or reactivate a user."""
+    require(actor, Permission.USERS_MANAGE)
+    user = get_user(session, user_id)
+    if not active and user.id == actor.user_id:
+        raise DomainError("You cannot deactivate your own account.")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    if not active:
+        revoke_sessions(session, user.id, now)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="user.activate" if active else "user.deactivate",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"{'Reactivated' if active else 'Deactivated'} user {user.email}",
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
+    return user
+
+
+def reset_password(
+    session: Session, actor: Actor, now: datetime, user_id: int, new_password: str
+) -> User:
+    """Set a temporary password that the user must change, and sign them out everywhere."""
+    require(actor, Permission.USERS_MANAGE)
+    user = get_user(session, user_id)
+    problem = password_problem(new_password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = True
+    revoke_sessions(session, user.id, now)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="user.reset_password",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"Reset the password of {user.email}",
+    )
+    return user
+
+
+def change_own_password(
+    session: Session, actor: Actor, now: datetime, current: str, new_password: str
+) -> User:
+    """Let a signed-in user replace their password after proving the current one."""
+    if actor.user_id is None:
+        raise InvalidCredentials("Sign in first.")
+    user = get_user(session, actor.user_id)
+    if not _verify(user.password_hash, current):
+        raise ValidationFailed({"current_password": "Your current password is not correct"})
+    problem = password_problem(new_password)
+    if problem:
+        raise ValidationFailed({"new_password": problem})
+    if current == new_password:
+        raise ValidationFailed({"new_password": "Choose a password different from the current one"})
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="user.change_password",
+        entity_type="user",
+        entity_id=user.id,
+        summary="Changed own password",
+    )
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def recent_failures(session: Session, email: str, now: datetime, window: timedelta) -> int:
+    """Count failed sign-ins for an address since its last success inside the window."""
+    since = now - window
+    last_ok = session.scalar(
+        select(func.max(SignInAttempt.at)).where(
+            SignInAttempt.email == email,
+            SignInAttempt.succeeded.is_(True),
+            SignInAttempt.at >= since,
+        )
+    )
+    start = max(since, last_ok) if last_ok is not None else since
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(
+                SignInAttempt.email == email,
+                SignInAttempt.succeeded.is_(False),
+                SignInAttempt.at > start if last_ok is not None else SignInAttempt.at >= start,
+            )
+        )
+        or 0
+    )
+
+
+def authenticate(
+    session: Session,
+    now: datetime,
+    email: str,
+    password: str,
+    *,
+    ip_address: str | None,
+    max_failures: int,
+    lockout: timedelta,
+) -> User:
+    """Check an e-mail address and password, throttling each address after repeated failures.
+
+    Raises AccountLocked while the address is throttled (the attempt is still recorded) and
+    InvalidCredentials for any wrong address or password, without saying which.
+    """
+    address = normalise_email(email)[:254]
+    if recent_failures(session, address, now, lockout) >= max_failures:
+        session.add(SignInAttempt(email=address, at=now, succeeded=False, ip_address=ip_address))
+        raise AccountLocked(
+            "Too many failed attempts to sign in to this account. "
+            f"Wait {int(lockout.total_seconds() // 60)} minutes and try again."
+        )
+    user = session.scalar(select(User).where(User.email == address))
+    ok = _verify(user.password_hash if user else _dummy(), password)
+    if user is None or not ok or not user.is_active:
+        session.add(SignInAttempt(email=address, at=now, succeeded=False, ip_address=ip_address))
+        raise InvalidCredentials("The email address or password is not correct.")
+    session.add(SignInAttempt(email=address, at=now, succeeded=True, ip_address=ip_address))
+    user.last_sign_in_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, now: datetime, ip_address: str | None) -> str:
+    """Open a server-side session and return its secret token (kept in the signed cookie)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            ip_address=ip_address,
+        )
+    )
+    audit.record(
+        session,
+        actor_for(user, ip_address),
+        now,
+        action="session.sign_in",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"Signed in as {user.email}",
+    )
+    return token
+
+
+def live_session(
+    session: Session, token: str, now: datetime, *, max_age: timedelta
+) -> tuple[UserSession, User] | None:
+    """Return the open session and its active user for a token, or None if revoked or too old."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or now - row.created_at > max_age:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return row, user
+
+
+def end_session(session: Session, token: str, now: datetime, actor: Actor) -> None:
+    """Revoke a session at sign-out, so a copied cookie no longer works."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        audit.record(
+            session,
+            actor,
+            now,
+            action="session.sign_out",
+            entity_type="user",
+            entity_id=row.user_id,
+            summary="Signed out",
+        )
+
+
+def revoke_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """Revoke every open session of a user."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def actor_for(user: User, ip_address: str | None = None) -> Actor:
+    """Return the actor a signed-in user acts as."""
+    return Actor(
+        user_id=user.id,
+        label=user.email,
+        roles=user.roles,
+        organisation_id=user.organisation_id,
+        ward_codes=user.ward_codes,
+        ip_address=ip_address,
+    )
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Return every user, for the administrators' screen."""
+    require(actor, Permission.USERS_MANAGE)
+    return list(session.scalars(select(User).order_by(User.display_name)))
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def supervisor_choices(session: Session) -> list[tuple[int, str]]:
+    """Return the active supervisors, by name: whom a person's reminders may escalate to."""
+    return [
+        (u.id, u.display_name)
+        for u in session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.is_active.is_(True), UserRole.role == Role.SUPERVISOR.value)
+            .order_by(User.display_name, User.id)
+        )
+    ]

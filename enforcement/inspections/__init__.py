@@ -1,0 +1,1 @@
+"""Inspections by licensing officers, the anti-trafficking poster rule and evidence files."""

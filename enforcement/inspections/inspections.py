@@ -1,0 +1,648 @@
+"""Inspections: recording them, correcting them, and the poster compliance they measure."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from enforcement import audit
+from enforcement.access import Actor, Permission, can, require
+from enforcement.clock import add_london_days, to_london
+from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
+from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster
+from enforcement.models import (
+    Language,
+    Licence,
+    LicenceCondition,
+    Premises,
+    PremisesLanguage,
+    User,
+    Ward,
+)
+from enforcement.models.inspections import (
+    ConditionFinding,
+    EvidenceFile,
+    Inspection,
+    InspectionLanguage,
+    InspectionOfficer,
+    PremisesCompliance,
+)
+from enforcement.register.rules import TRADING_STATUSES
+from enforcement.reminders import reminders
+from enforcement.vocab import Finding, InspectionReason
+
+CORRECTION_WINDOW = timedelta(hours=24)
+STALE_AFTER = timedelta(days=365)
+MAX_TEXT = 10_000
+INSPECTION_FIELDS = (
+    "inspected_at",
+    "reason",
+    "joint_with_police",
+    "other_officers",
+    "observations",
+    "licence_id",
+    "poster_displayed",
+    "poster_visible_public",
+    "poster_visible_workers",
+    "poster_compliant",
+    "poster_shortfall",
+    "poster_photo_id",
+    "follow_up_needed",
+)
+
+
+@dataclass(frozen=True)
+class FindingInput:
+    condition_id: int
+    finding: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class InspectionInput:
+    inspected_at: datetime
+    reason: str
+    idempotency_key: str
+    poster_displayed: bool
+    poster_visible_public: bool
+    poster_visible_workers: bool
+    languages_displayed: frozenset[str] = field(default_factory=frozenset)
+    joint_with_police: bool = False
+    officer_ids: frozenset[int] = field(default_factory=frozenset)
+    other_officers: str | None = None
+    licence_id: int | None = None
+    findings: tuple[FindingInput, ...] = ()
+    observations: str | None = None
+    photo_id: int | None = None
+
+
+def _language_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.execute(select(Language.code, Language.name))}
+
+
+def needed_languages(session: Session, premises_id: int) -> frozenset[str]:
+    """Return the languages the premises record says its workers and customers speak."""
+    return frozenset(
+        session.scalars(
+            select(PremisesLanguage.language_code).where(
+                PremisesLanguage.premises_id == premises_id
+            )
+        )
+    )
+
+
+def _validate(session: Session, premises: Premises, data: InspectionInput, now: datetime) -> None:
+    errors: dict[str, str] = {}
+    if data.inspected_at.tzinfo is None:
+        errors["inspected_at"] = "Enter the date and time of the inspection"
+    elif data.inspected_at > now + timedelta(minutes=5):
+        errors["inspected_at"] = "The inspection date and time must be in the past"
+    elif data.inspected_at < now - timedelta(days=366 * 5):
+        errors["inspected_at"] = "The inspection date must be within the last 5 years"
+    if data.reason not in {r.value for r in InspectionReason}:
+        errors["reason"] = "Select why the inspection took place"
+    if not data.idempotency_key or len(data.idempotency_key) > 64:
+        errors["idempotency_key"] = "The form has expired: reload it and enter the inspection again"
+    if data.observations and len(data.observations) > MAX_TEXT:
+        errors["observations"] = f"Observations must be {MAX_TEXT:,} characters or fewer"
+    if data.other_officers and len(data.other_officers) > 400:
+        errors["other_officers"] = "Other officers must be 400 characters or fewer"
+    if data.poster_displayed is False and (
+        data.poster_visible_public or data.poster_visible_workers or data.languages_displayed
+    ):
+        errors["poster_displayed"] = (
+            "A poster that is not displayed cannot be visible or in any language"
+        )
+    known_languages = set(session.scalars(select(Language.code)))
+    if data.languages_displayed - known_languages:
+        errors["languages_displayed"] = "Select languages from the list"
+    if data.officer_ids:
+        found = set(
+            session.scalars(
+                select(User.id).where(User.id.in_(data.officer_ids), User.is_active.is_(True))
+            )
+        )
+        if found != set(data.officer_ids):
+            errors["officer_ids"] = "Select officers from the list"
+    if data.licence_id is not None:
+        lic = session.get(Licence, data.licence_id)
+        if lic is None or lic.premises_id != premises.id:
+            errors["licence_id"] = "Select a licence held for this premises"
+    if data.findings:
+        if data.licence_id is None:
+            errors["findings"] = "Select the licence whose conditions were checked"
+        else:
+            allowed = set(
+                session.scalars(
+                    select(LicenceCondition.id).where(
+                        LicenceCondition.licence_id == data.licence_id
+                    )
+                )
+            )
+            ids = [f.condition_id for f in data.findings]
+            if len(ids) != len(set(ids)) or not set(ids) <= allowed:
+                errors["findings"] = "Findings must be for conditions of the selected licence"
+            for f in data.findings:
+                if f.finding not in {x.value for x in Finding}:
+                    errors[f"finding_{f.condition_id}"] = "Select a finding for this condition"
+                if f.note and len(f.note) > 2000:
+                    errors[f"note_{f.condition_id}"] = "A note must be 2,000 characters or fewer"
+    if data.photo_id is not None and session.get(EvidenceFile, data.photo_id) is None:
+        errors["photo"] = "The photo could not be found: upload it again"
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _assess(
+    session: Session, premises_id: int, data: InspectionInput
+) -> tuple[PosterResult, frozenset[str]]:
+    needed = needed_languages(session, premises_id)
+    check = PosterCheck(
+        data.poster_displayed,
+        data.poster_visible_public,
+        data.poster_visible_workers,
+        data.languages_displayed,
+    )
+    return assess_poster(check, needed, _language_names(session)), needed
+
+
+def _fill(
+    inspection: Inspection,
+    data: InspectionInput,
+    result: PosterResult,
+    needed: frozenset[str],
+    author_id: int | None,
+    now: datetime,
+) -> None:
+    inspection.inspected_at = data.inspected_at
+    inspection.reason = data.reason
+    inspection.joint_with_police = (
+        data.joint_with_police or data.reason == InspectionReason.JOINT_OPERATION
+    )
+    inspection.other_officers = (data.other_officers or "").strip() or None
+    inspection.observations = (data.observations or "").strip() or None
+    inspection.licence_id = data.licence_id
+    inspection.poster_displayed = data.poster_displayed
+    inspection.poster_visible_public = data.poster_visible_public
+    inspection.poster_visible_workers = data.poster_visible_workers
+    inspection.poster_compliant = result.compliant
+    inspection.poster_shortfall = None if result.compliant else result.summary[:400]
+    inspection.poster_photo_id = data.photo_id
+    inspection.follow_up_needed = (not result.compliant) or any(
+        f.finding == Finding.BREACHED for f in data.findings
+    )
+    inspection.updated_at = now
+    officers = set(data.officer_ids) | ({author_id} if author_id else set())
+    inspection.officer_rows = [InspectionOfficer(user_id=u) for u in sorted(officers)]
+    inspection.language_rows = [
+        InspectionLanguage(language_code=c, role="displayed")
+        for c in sorted(data.languages_displayed)
+    ] + [InspectionLanguage(language_code=c, role="needed") for c in sorted(needed)]
+    inspection.findings = [
+        ConditionFinding(
+            condition_id=f.condition_id, finding=f.finding, note=(f.note or "").strip() or None
+        )
+        for f in data.findings
+    ]
+
+
+def _refresh_compliance(session: Session, premises_id: int) -> None:
+    """Point the premises' compliance row at its latest inspection (or remove it if none)."""
+    latest = session.scalars(
+        select(Inspection)
+        .where(Inspection.premises_id == premises_id)
+        .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
+        .limit(1)
+    ).first()
+    row = session.get(PremisesCompliance, premises_id)
+    if latest is None:
+        if row is not None:
+            session.delete(row)
+        return
+    missing = (
+        sorted(
+            set(
+                session.scalars(
+                    select(InspectionLanguage.language_code).where(
+                        InspectionLanguage.inspection_id == latest.id,
+                        InspectionLanguage.role == "needed",
+                    )
+                )
+            )
+            - set(
+                session.scalars(
+                    select(InspectionLanguage.language_code).where(
+                        InspectionLanguage.inspection_id == latest.id,
+                        InspectionLanguage.role == "displayed",
+                    )
+                )
+            )
+        )
+        if latest.poster_displayed
+        else sorted(
+            session.scalars(
+                select(InspectionLanguage.language_code).where(
+                    InspectionLanguage.inspection_id == latest.id,
+                    InspectionLanguage.role == "needed",
+                )
+            )
+        )
+    )
+    if row is None:
+        row = PremisesCompliance(premises_id=premises_id)
+        session.add(row)
+    row.latest_inspection_id = latest.id
+    row.last_inspected_at = latest.inspected_at
+    row.poster_compliant = latest.poster_compliant
+    row.missing_languages = ",".join(missing)[:400] or None
+
+
+def _follow_up(
+    session: Session,
+    inspection: Inspection,
+    premises: Premises,
+    author_id: int | None,
+    follow_up_days: int,
+    now: datetime,
+) -> None:
+    if not inspection.follow_up_needed:
+        return
+    reminders.schedule(
+        session,
+        reminders.ReminderSpec(
+            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            subject_type="inspection",
+            subject_id=inspection.id,
+            premises_id=premises.id,
+            title=f"Follow-up inspection of {premises.name}",
+            due_at=add_london_days(inspection.inspected_at, follow_up_days),
+            owner_user_id=author_id,
+            team="licensing",
+        ),
+        now,
+    )
+
+
+def record_inspection(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    premises_id: int,
+    data: InspectionInput,
+    *,
+    follow_up_days: int = 14,
+) -> tuple[Inspection, bool]:
+    """Record an inspection once; the same form submitted again returns the first (created=False)."""
+    require(actor, Permission.INSPECTION_RECORD)
+    existing = session.scalar(
+        select(Inspection).where(Inspection.idempotency_key == data.idempotency_key)
+    )
+    if existing is not None:
+        if existing.premises_id != premises_id:
+            raise ValidationFailed(
+                {
+                    "idempotency_key": "The form has expired: reload it and enter the inspection again"
+                }
+            )
+        return existing, False
+    premises = session.get(Premises, premises_id)
+    if premises is None:
+        raise NotFound("There is no such premises.")
+    _validate(session, premises, data, now)
+    result, needed = _assess(session, premises_id, data)
+    inspection = Inspection(
+        premises_id=premises_id,
+        author_id=actor.user_id,
+        idempotency_key=data.idempotency_key,
+        created_at=now,
+    )
+    _fill(inspection, data, result, needed, actor.user_id, now)
+    session.add(inspection)
+    session.flush()
+    _refresh_compliance(session, premises_id)
+    if data.reason == InspectionReason.FOLLOW_UP:
+        reminders.close_open(
+            session,
+            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            premises_id=premises_id,
+            now=now,
+            actor=actor,
+            reason=f"Follow-up inspection {inspection.id} recorded",
+        )
+    _follow_up(session, inspection, premises, actor.user_id, follow_up_days, now)
+    audit.record(
+        session,
+        actor,
+        now,
+        action="inspection.create",
+        entity_type="inspection",
+        entity_id=inspection.id,
+        summary=f"Recorded an inspection of {premises.name}: poster {result.summary}",
+        after={**audit.snapshot(inspection, INSPECTION_FIELDS), "premises_id": premises_id},
+    )
+    return inspection, True
+
+
+def may_correct(actor: Actor, inspection: Inspection, now: datetime) -> bool:
+    """Say whether the actor may correct the inspection: its author for 24 hours, a supervisor always."""
+    if can(actor, Permission.INSPECTION_CORRECT_ANY):
+        return True
+    return (
+        inspection.author_id is not None
+        and inspection.author_id == actor.user_id
+        and now - inspection.created_at <= CORRECTION_WINDOW
+        and can(actor, Permission.INSPECTION_RECORD)
+    )
+
+
+def correct_inspection(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    inspection_id: int,
+    expected_version: int,
+    data: InspectionInput,
+    *,
+    follow_up_days: int = 14,
+) -> Inspection:
+    """Correct an inspection (audited with before and after); follow-ups follow the corrected result."""
+    inspection = session.scalar(
+        select(Inspection)
+        .where(Inspection.id == inspection_id)
+        .options(
+            selectinload(Inspection.officer_rows),
+            selectinload(Inspection.language_rows),
+            selectinload(Inspection.findings),
+        )
+    )
+    if inspection is None:
+        raise NotFound("There is no such inspection.")
+    if not may_correct(actor, inspection, now):
+        raise Forbidden(
+            "Only the officer who recorded an inspection can correct it, and only within 24 hours. "
+            "After that, ask a supervisor."
+        )
+    if inspection.version != expected_version:
+        raise StaleEdit(
+            "Someone else corrected this inspection while you were editing. Your changes have not been saved."
+        )
+    premises = session.get(Premises, inspection.premises_id)
+    assert premises is not None
+    _validate(session, premises, data, now)
+    before = audit.snapshot(inspection, INSPECTION_FIELDS)
+    before["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
+    result, needed = _assess(session, premises.id, data)
+    _fill(inspection, data, result, needed, inspection.author_id, now)
+    session.flush()
+    _refresh_compliance(session, premises.id)
+    if inspection.follow_up_needed:
+        _follow_up(session, inspection, premises, inspection.author_id, follow_up_days, now)
+    else:
+        reminders.close_open(
+            session,
+            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            subject_type="inspection",
+            subject_id=inspection.id,
+            now=now,
+            actor=actor,
+            reason="The corrected inspection needs no follow-up",
+        )
+    after = audit.snapshot(inspection, INSPECTION_FIELDS)
+    after["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
+    audit.record(
+        session,
+        actor,
+        now,
+        action="inspection.correct",
+        entity_type="inspection",
+        entity_id=inspection.id,
+        summary=f"Corrected the inspection of {premises.name} on {to_london(inspection.inspected_at):%d %B %Y}",
+        before=before,
+        after=after,
+    )
+    return inspection
+
+
+@dataclass(frozen=True)
+class InspectionDetail:
+    inspection: Inspection
+    premises: Premises
+    licence: Licence | None
+    officers: list[str]
+    displayed: list[str]
+    needed: list[str]
+    findings: list[tuple[LicenceCondition, ConditionFinding]]
+    author: str | None
+    photo: EvidenceFile | None
+
+
+def get_inspection(session: Session, actor: Actor, inspection_id: int) -> InspectionDetail:
+    """Return an inspection with everything its page shows."""
+    require(actor, Permission.PREMISES_VIEW)
+    inspection = session.scalar(
+        select(Inspection)
+        .where(Inspection.id == inspection_id)
+        .options(
+            selectinload(Inspection.officer_rows),
+            selectinload(Inspection.language_rows),
+            selectinload(Inspection.findings),
+        )
+    )
+    if inspection is None:
+        raise NotFound("There is no such inspection.")
+    premises = session.get(Premises, inspection.premises_id)
+    assert premises is not None
+    names = _language_names(session)
+    officer_names = {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_([o.user_id for o in inspection.officer_rows])
+            )
+        )
+    }
+    conditions = {
+        c.id: c
+        for c in session.scalars(
+            select(LicenceCondition).where(
+                LicenceCondition.id.in_([f.condition_id for f in inspection.findings])
+            )
+        )
+    }
+    author = session.get(User, inspection.author_id) if inspection.author_id else None
+    return InspectionDetail(
+        inspection=inspection,
+        premises=premises,
+        licence=session.get(Licence, inspection.licence_id) if inspection.licence_id else None,
+        officers=sorted(officer_names.values()),
+        displayed=sorted(
+            names.get(r.language_code, r.language_code)
+            for r in inspection.language_rows
+            if r.role == "displayed"
+        ),
+        needed=sorted(
+            names.get(r.language_code, r.language_code)
+            for r in inspection.language_rows
+            if r.role == "needed"
+        ),
+        findings=sorted(
+            ((conditions[f.condition_id], f) for f in inspection.findings),
+            key=lambda cf: cf[0].number,
+        ),
+        author=author.display_name if author else None,
+        photo=session.get(EvidenceFile, inspection.poster_photo_id)
+        if inspection.poster_photo_id
+        else None,
+    )
+
+
+def inspections_of(session: Session, actor: Actor, premises_id: int) -> list[Inspection]:
+    require(actor, Permission.PREMISES_VIEW)
+    return list(
+        session.scalars(
+            select(Inspection)
+            .where(Inspection.premises_id == premises_id)
+            .order_by(Inspection.inspected_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class WardCompliance:
+    code: str | None
+    name: str
+    licensed: int
+    checked: int
+    compliant: int
+    never_checked: int
+    stale: int
+
+    @property
+    def compliant_share(self) -> float | None:
+        return None if self.licensed == 0 else self.compliant / self.licensed
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    wards: list[WardCompliance]
+    overall: WardCompliance
+    missing_languages: list[tuple[str, int]]
+    as_of: datetime
+
+
+def compliance_report(session: Session, actor: Actor, now: datetime) -> ComplianceReport:
+    """Per ward and overall: licensed premises, their latest poster checks, what is missing."""
+    require(actor, Permission.COMPLIANCE_VIEW)
+    licensed = exists().where(
+        Licence.premises_id == Premises.id, Licence.status.in_(TRADING_STATUSES)
+    )
+    stale_before = now - STALE_AFTER
+    rows = session.execute(
+        select(
+            Ward.code,
+            Ward.name,
+            func.count(Premises.id),
+            func.count(PremisesCompliance.premises_id),
+            func.sum(case((PremisesCompliance.poster_compliant.is_(True), 1), else_=0)),
+            func.sum(case((PremisesCompliance.premises_id.is_(None), 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            PremisesCompliance.premises_id.is_not(None),
+                            PremisesCompliance.last_inspected_at < stale_before,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .select_from(Premises)
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
+        .where(licensed)
+        .group_by(Ward.code, Ward.name)
+        # Wards by name, then the premises outside the borough (NULLs sort first on SQLite and
+        # last on PostgreSQL, so the order is said, not left to the database).
+        .order_by(Ward.name.is_(None), Ward.name)
+    ).all()
+    wards = [
+        WardCompliance(
+            code,
+            name or "Outside the borough or not located",
+            int(a),
+            int(b),
+            int(c or 0),
+            int(d or 0),
+            int(e or 0),
+        )
+        for code, name, a, b, c, d, e in rows
+    ]
+    overall = WardCompliance(
+        None,
+        "All wards",
+        *(
+            sum(getattr(w, f) for w in wards)
+            for f in ("licensed", "checked", "compliant", "never_checked", "stale")
+        ),
+    )
+    counter: Counter[str] = Counter()
+    for text in session.scalars(
+        select(PremisesCompliance.missing_languages)
+        .join(Premises, Premises.id == PremisesCompliance.premises_id)
+        .where(licensed, PremisesCompliance.missing_languages.is_not(None))
+    ):
+        counter.update(c for c in (text or "").split(",") if c)
+    names = _language_names(session)
+    missing = [(names.get(code, code), n) for code, n in counter.most_common(10)]
+    return ComplianceReport(wards=wards, overall=overall, missing_languages=missing, as_of=now)
+
+
+def compliance_csv(session: Session, actor: Actor, now: datetime) -> str:
+    """Return the compliance figures as CSV; exporting is audited."""
+    report = compliance_report(session, actor, now)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "ward_code",
+            "ward",
+            "licensed_premises",
+            "checked",
+            "compliant_at_latest_check",
+            "compliant_share",
+            "never_checked",
+            "not_checked_in_12_months",
+        ]
+    )
+    for row in [*report.wards, report.overall]:
+        share = "" if row.compliant_share is None else f"{row.compliant_share:.3f}"
+        w.writerow(
+            [
+                row.code or "",
+                row.name,
+                row.licensed,
+                row.checked,
+                row.compliant,
+                share,
+                row.never_checked,
+                row.stale,
+            ]
+        )
+    audit.record(
+        session,
+        actor,
+        now,
+        action="compliance.export",
+        entity_type="report",
+        entity_id=None,
+        summary="Exported the poster compliance figures as CSV",
+    )
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Intelligence flags: recording, grading, need-to-know reading, review dates and links."""

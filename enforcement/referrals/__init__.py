@@ -1,0 +1,1 @@
+"""Licensing Committee referrals: drafting, evidence, the clerk's process, queries and papers."""

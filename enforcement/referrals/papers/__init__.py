@@ -1,0 +1,1 @@
+"""Committee papers: one document model and its Word and print HTML renderers."""

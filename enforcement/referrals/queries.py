@@ -1,0 +1,610 @@
+"""Reading Licensing Committee referrals: one referral's page, and the clerks' lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from enforcement import audit, policy
+from enforcement.access import Actor, Permission, can, require
+from enforcement.cases.clock import OPEN, live_status
+from enforcement.cases.statutory import RuleBook, UnknownRuleError
+from enforcement.cases.vocab import ToolCode
+from enforcement.errors import ValidationFailed
+from enforcement.intelligence import flags
+from enforcement.models import (
+    CaseDeadline,
+    EnforcementCase,
+    IntelFlag,
+    Licence,
+    LicenceCondition,
+    Organisation,
+    Premises,
+    Referral,
+    ReferralBreach,
+    ReferralEvidence,
+    ReferralHistory,
+    ReferralRepresentation,
+    ReferralSupportService,
+    User,
+    WelfareVisit,
+)
+from enforcement.policy import Visibility
+from enforcement.referrals.drafting import (
+    DraftInput,
+    completeness_problems,
+    load_referred,
+    may_draft,
+    rules_for,
+    tool_for,
+)
+from enforcement.referrals.evidence import (
+    breached_findings,
+)
+from enforcement.referrals.process import (
+    HearingWindow,
+    deadlines_of,
+    effect_due,
+    effect_from,
+    hearing_window,
+    rule_words,
+)
+from enforcement.referrals.vocab import (
+    APPEAL_RULE_IDS,
+    EDITABLE,
+    NOTICE_RULE_IDS,
+    Disclosure,
+    EvidenceKind,
+    Party,
+    ReferralStatus,
+    SupportService,
+)
+
+_S = ReferralStatus
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one referral
+
+
+@dataclass(frozen=True)
+class BreachView:
+    number: int
+    text: str
+    inspections: list[tuple[int, datetime]]
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    item: ReferralEvidence
+    content_visible: bool
+
+    @property
+    def restricted(self) -> bool:
+        return self.item.classification != Disclosure.OPEN
+
+    @property
+    def kind_label(self) -> str:
+        return EvidenceKind.label_of(self.item.kind)
+
+    @property
+    def classification_label(self) -> str:
+        return Disclosure.label_of(self.item.classification)
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    action: str
+    at: datetime
+    by: str
+    comment: str | None
+    status_after: str
+    snapshot: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ProcessDate:
+    rule_id: str
+    title: str
+    citation: str
+    due_at: datetime
+    explanation: str
+    status: str
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class ReferralDetail:
+    referral: Referral
+    premises: Premises
+    ward_name: str | None
+    licence: Licence
+    conditions: list[LicenceCondition]
+    author: str | None
+    signed_off_by: str | None
+    case: EnforcementCase | None
+    breaches: list[BreachView]
+    evidence: list[EvidenceView]
+    services: list[str]
+    representations: list[ReferralRepresentation]
+    history: list[HistoryView]
+    process: list[ProcessDate]
+    window: HearingWindow | None
+    effect_from: datetime | None
+    may_edit: bool
+    may_sign_off: bool
+    may_clerk: bool
+    may_papers: bool
+    missing: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status_label(self) -> str:
+        return ReferralStatus.label_of(self.referral.status)
+
+    @property
+    def notice_due(self) -> ProcessDate | None:
+        rule = rules_for(self.referral.tool).notice_of_hearing
+        return next((p for p in self.process if p.rule_id == rule), None)
+
+    def count_by_party(self) -> list[tuple[str, int]]:
+        totals: dict[str, int] = {}
+        for r in self.representations:
+            totals[r.party] = totals.get(r.party, 0) + r.count
+        return [(Party.label_of(p), n) for p, n in totals.items()]
+
+
+def _visible_sources(
+    session: Session, actor: Actor, items: Sequence[ReferralEvidence]
+) -> tuple[set[tuple[str, int]], list[int], list[int]]:
+    """Which restricted items' content the actor may see now, by the policy on their sources."""
+    flag_ids = [e.source_id for e in items if e.kind == EvidenceKind.FLAG]
+    visit_ids = [e.source_id for e in items if e.kind == EvidenceKind.WELFARE_VISIT]
+    visible: set[tuple[str, int]] = set()
+    shown_flags: list[int] = []
+    shown_visits: list[int] = []
+    if flag_ids and policy.most_visible(actor, flags.SUBJECT) >= Visibility.CONTENT:
+        for flag in session.scalars(
+            select(IntelFlag)
+            .where(IntelFlag.id.in_(flag_ids))
+            .options(
+                selectinload(IntelFlag.audience_org_rows),
+                selectinload(IntelFlag.audience_role_rows),
+            )
+        ):
+            if policy.visibility(actor, flag) is Visibility.CONTENT:
+                visible.add((EvidenceKind.FLAG.value, flag.id))
+                shown_flags.append(flag.id)
+    if (
+        visit_ids
+        and policy.most_visible(actor, policy.WELFARE_VISIT.record_type) >= Visibility.CONTENT
+    ):
+        for visit in session.scalars(select(WelfareVisit).where(WelfareVisit.id.in_(visit_ids))):
+            if policy.visibility(actor, visit) is Visibility.CONTENT:
+                visible.add((EvidenceKind.WELFARE_VISIT.value, visit.id))
+                shown_visits.append(visit.id)
+    return visible, sorted(shown_flags), sorted(shown_visits)
+
+
+def process_dates(
+    session: Session, referral: Referral, rulebook: RuleBook, now: datetime
+) -> list[ProcessDate]:
+    """Return the statutory dates of the referral's case, as the clock derived them."""
+    out = []
+    for rule_id, row in deadlines_of(session, referral.case_id).items():
+        title, citation = rule_words(rulebook, rule_id)
+        try:
+            confirmed = rulebook.get(rule_id).confirmed
+        except UnknownRuleError:
+            confirmed = row.confirmed
+        out.append(
+            ProcessDate(
+                rule_id,
+                title,
+                citation,
+                row.due_at,
+                row.explanation,
+                live_status(row.status, row.direction, row.due_at, now),
+                confirmed,
+            )
+        )
+    return sorted(out, key=lambda p: p.due_at)
+
+
+def get_referral(
+    session: Session, actor: Actor, now: datetime, referral_id: int, rulebook: RuleBook
+) -> ReferralDetail:
+    """Return a referral with everything its page shows; seeing restricted evidence is audited."""
+    require(actor, Permission.REFERRAL_VIEW)
+    referred = load_referred(session, referral_id)
+    referral, premises, licence = referred.referral, referred.premises, referred.licence
+    ward_name = referred.ward_name
+    history_rows = list(
+        session.scalars(
+            select(ReferralHistory)
+            .where(ReferralHistory.referral_id == referral.id)
+            .order_by(ReferralHistory.at.desc(), ReferralHistory.id.desc())
+        )
+    )
+    names = dict(
+        session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_(
+                    {
+                        u
+                        for u in (
+                            referral.author_id,
+                            referral.signed_off_by_id,
+                            *(h.actor_id for h in history_rows),
+                        )
+                        if u is not None
+                    }
+                )
+            )
+        ).all()
+    )
+    groups: dict[int, BreachView] = {}
+    for b in referral.breaches:
+        group = groups.setdefault(
+            b.condition_id, BreachView(b.condition_number, b.condition_text, [])
+        )
+        group.inspections.append((b.inspection_id, b.inspected_at))
+    visible, shown_flags, shown_visits = _visible_sources(session, actor, referral.evidence)
+    if shown_flags:
+        audit.record(
+            session,
+            actor,
+            now,
+            action="intel_flag.list",
+            entity_type=flags.SUBJECT,
+            entity_id=None,
+            summary=f"Read {len(shown_flags)} intelligence flags as evidence in committee"
+            f" referral {referral.reference}",
+            after={"shown": shown_flags, "referral_id": referral.id},
+        )
+    if shown_visits:
+        audit.record(
+            session,
+            actor,
+            now,
+            action=policy.WELFARE_VISIT.view_action,
+            entity_type=policy.WELFARE_VISIT.record_type,
+            entity_id=None,
+            summary=f"Read {len(shown_visits)} released welfare visits as evidence in committee"
+            f" referral {referral.reference}",
+            after={"shown": shown_visits, "referral_id": referral.id},
+        )
+    evidence = [
+        EvidenceView(
+            e,
+            e.classification == Disclosure.OPEN or (e.kind, e.source_id) in visible,
+        )
+        for e in referral.evidence
+    ]
+    case = session.get(EnforcementCase, referral.case_id) if referral.case_id else None
+    dates = process_dates(session, referral, rulebook, now)
+    appeal_ends = next(
+        (p.due_at for p in dates if p.rule_id == rules_for(referral.tool).appeal), None
+    )
+    editable = referral.status in EDITABLE and may_draft(actor, referral)
+    return ReferralDetail(
+        referral=referral,
+        premises=premises,
+        ward_name=ward_name,
+        licence=licence,
+        conditions=list(licence.conditions),
+        author=names.get(referral.author_id) if referral.author_id else None,
+        signed_off_by=names.get(referral.signed_off_by_id) if referral.signed_off_by_id else None,
+        case=case,
+        breaches=sorted(groups.values(), key=lambda g: g.number),
+        evidence=evidence,
+        services=[SupportService.label_of(s.service) for s in referral.support_services],
+        representations=list(referral.representations),
+        history=[
+            HistoryView(
+                h.action,
+                h.at,
+                names.get(h.actor_id, "the system") if h.actor_id else "the system",
+                h.comment,
+                h.status_after,
+                json.loads(h.snapshot) if h.snapshot else None,
+            )
+            for h in history_rows
+        ],
+        process=dates,
+        window=hearing_window(session, referral, rulebook),
+        effect_from=effect_due(referral, appeal_ends),
+        may_edit=editable,
+        may_sign_off=referral.status == _S.SUBMITTED
+        and can(actor, Permission.REFERRAL_SIGN_OFF)
+        and actor.user_id != referral.author_id,
+        may_clerk=can(actor, Permission.REFERRAL_CLERK),
+        may_papers=can(actor, Permission.REFERRAL_PAPERS)
+        and referral.status not in {*EDITABLE, _S.SUBMITTED},
+        missing=completeness_problems(referral) if editable else {},
+    )
+
+
+def open_cases_to_link(session: Session, referral: Referral) -> list[tuple[int, str]]:
+    """Return the open cases of the referral's tool at its premises that it could use instead."""
+    taken = select(Referral.case_id).where(Referral.case_id.is_not(None))
+    return [
+        (cid, ref)
+        for cid, ref in session.execute(
+            select(EnforcementCase.id, EnforcementCase.reference)
+            .where(
+                EnforcementCase.premises_id == referral.premises_id,
+                EnforcementCase.tool == referral.tool,
+                EnforcementCase.status == OPEN,
+                EnforcementCase.id.not_in(taken),
+            )
+            .order_by(EnforcementCase.opened_at.desc())
+        )
+    ]
+
+
+def draft_values(session: Session, referral: Referral) -> DraftInput:
+    """Return a stored draft as the form's input, to fill the form for a change."""
+    services = frozenset(
+        session.scalars(
+            select(ReferralSupportService.service).where(
+                ReferralSupportService.referral_id == referral.id
+            )
+        )
+    )
+    condition_ids = frozenset(
+        session.scalars(
+            select(ReferralBreach.condition_id).where(ReferralBreach.referral_id == referral.id)
+        )
+    )
+    evidence = frozenset(
+        (k, s)
+        for k, s in session.execute(
+            select(ReferralEvidence.kind, ReferralEvidence.source_id).where(
+                ReferralEvidence.referral_id == referral.id
+            )
+        )
+    )
+    return DraftInput(
+        licence_id=referral.licence_id,
+        unlicensed_trading=referral.unlicensed_trading,
+        breach_of_conditions=referral.breach_of_conditions,
+        condition_ids=condition_ids,
+        narrative=referral.narrative,
+        evidence=evidence,
+        recommendation=referral.recommendation,
+        suspension_months=referral.suspension_months,
+        recommended_conditions=referral.recommended_conditions,
+        dps_name=referral.dps_name,
+        support_services=services,
+        support_provider=referral.support_provider,
+        support_taken_up=referral.support_taken_up,
+        support_offered_on=referral.support_offered_on,
+        support_note=referral.support_note,
+    )
+
+
+@dataclass(frozen=True)
+class LicenceChoice:
+    licence: Licence
+    tool: ToolCode | None
+    breached: dict[int, list[tuple[int, datetime]]]
+
+
+def licence_choices(session: Session, actor: Actor, premises_id: int) -> list[LicenceChoice]:
+    """Return the premises' licences with, per condition, the inspections that found it breached."""
+    require(actor, Permission.REFERRAL_VIEW)
+    out = []
+    for lic in session.scalars(
+        select(Licence)
+        .where(Licence.premises_id == premises_id)
+        .options(selectinload(Licence.conditions))
+        .order_by(Licence.id)
+    ):
+        out.append(
+            LicenceChoice(lic, tool_for(lic), breached_findings(session, lic.id, premises_id))
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The lists
+
+
+class ListView:
+    ALL = "all"
+    HEARINGS = "hearings"
+    PAPERS = "papers"
+    AWAITING_EFFECT = "awaiting_effect"
+
+
+LIST_VIEWS = {
+    ListView.ALL: "All referrals",
+    ListView.HEARINGS: "Hearings coming up",
+    ListView.PAPERS: "Papers due",
+    ListView.AWAITING_EFFECT: "Decisions awaiting effect",
+}
+SORTS = {
+    "-updated": "Recently changed",
+    "reference": "Reference",
+    "hearing": "Hearing date",
+    "premises": "Premises name",
+}
+DEFAULT_SORT = {
+    ListView.ALL: "-updated",
+    ListView.HEARINGS: "hearing",
+    ListView.PAPERS: "notice",
+    ListView.AWAITING_EFFECT: "effect",
+}
+
+
+@dataclass(frozen=True)
+class ReferralQuery:
+    view: str = ListView.ALL
+    status: str = ""
+    sort: str = ""
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    id: int
+    reference: str
+    status: str
+    tool: str
+    premises_id: int
+    premises_name: str
+    licence_reference: str
+    hearing_at: datetime | None
+    notice_due_at: datetime | None
+    notice_given: bool
+    effect_from: datetime | None
+    updated_at: datetime
+
+    @property
+    def status_label(self) -> str:
+        return ReferralStatus.label_of(self.status)
+
+
+@dataclass(frozen=True)
+class ReferralPage:
+    rows: list[ReferralRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def query_problems(q: ReferralQuery) -> dict[str, str]:
+    """Return what is wrong with a list query (unknown view, status or sort)."""
+    problems = {}
+    if q.view not in LIST_VIEWS:
+        problems["view"] = "Unknown list"
+    if q.status and q.status not in {s.value for s in ReferralStatus}:
+        problems["status"] = "Unknown status"
+    if q.sort and q.sort not in SORTS:
+        problems["sort"] = "Unknown order"
+    return problems
+
+
+def search_referrals(
+    session: Session, actor: Actor, now: datetime, q: ReferralQuery
+) -> ReferralPage:
+    """Return a page of referrals for one of the clerks' lists, in two statements."""
+    require(actor, Permission.REFERRAL_VIEW)
+    if problems := query_problems(q):
+        raise ValidationFailed(problems)
+    notice = aliased(CaseDeadline)
+    appeal = aliased(CaseDeadline)
+    joined = (
+        select(Referral)
+        .join(Premises, Premises.id == Referral.premises_id)
+        .join(Licence, Licence.id == Referral.licence_id)
+        .outerjoin(
+            notice, and_(notice.case_id == Referral.case_id, notice.rule_id.in_(NOTICE_RULE_IDS))
+        )
+        .outerjoin(
+            appeal, and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS))
+        )
+    )
+    where: list[Any] = []
+    if q.view == ListView.HEARINGS:
+        where += [Referral.status == _S.HEARING_LISTED.value, Referral.hearing_at >= now]
+    elif q.view == ListView.PAPERS:
+        where += [
+            Referral.status == _S.HEARING_LISTED.value,
+            Referral.hearing_at >= now,
+            notice.met_by_event_id.is_(None),
+        ]
+    elif q.view == ListView.AWAITING_EFFECT:
+        where += [
+            Referral.status.in_([_S.DECIDED.value, _S.APPEALED.value]),
+            Referral.effect_applied_at.is_(None),
+        ]
+    if q.status:
+        where.append(Referral.status == q.status)
+    total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
+    sort = q.sort or DEFAULT_SORT.get(q.view, "-updated")
+    effect_order = func.coalesce(appeal.due_at, Referral.appeal_decided_at)
+    orders: dict[str, list[Any]] = {
+        "-updated": [Referral.updated_at.desc()],
+        "reference": [Referral.reference],
+        "hearing": [Referral.hearing_at.is_(None), Referral.hearing_at],
+        "premises": [Premises.name_sort],
+        "notice": [func.coalesce(notice.due_at, Referral.hearing_at)],
+        "effect": [effect_order.is_(None), effect_order],
+    }
+    order = orders[sort]
+    page = max(1, q.page)
+    rows = session.execute(
+        joined.with_only_columns(
+            Referral.id,
+            Referral.reference,
+            Referral.status,
+            Referral.tool,
+            Referral.premises_id,
+            Premises.name,
+            Licence.reference,
+            Referral.hearing_at,
+            notice.due_at,
+            notice.met_by_event_id,
+            appeal.due_at,
+            Referral.decision,
+            Referral.effect_applied_at,
+            Referral.appeal_lodged_at,
+            Referral.appeal_outcome,
+            Referral.appeal_decided_at,
+            Referral.updated_at,
+        )
+        .where(*where)
+        .order_by(*order, Referral.id.desc())
+        .limit(q.page_size)
+        .offset((page - 1) * q.page_size)
+    ).all()
+    out = []
+    for r in rows:
+        out.append(
+            ReferralRow(
+                id=r[0],
+                reference=r[1],
+                status=r[2],
+                tool=r[3],
+                premises_id=r[4],
+                premises_name=r[5],
+                licence_reference=r[6],
+                hearing_at=r[7],
+                notice_due_at=r[8],
+                notice_given=r[9] is not None,
+                effect_from=effect_from(r[11], r[12], r[13], r[14], r[15], r[10]),
+                updated_at=r[16],
+            )
+        )
+    return ReferralPage(out, total, page, q.page_size)
+
+
+def referrals_at(session: Session, actor: Actor, premises_id: int) -> list[Referral]:
+    """Return the referrals of a premises, newest first (for its page and timeline)."""
+    if not can(actor, Permission.REFERRAL_VIEW):
+        return []
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.premises_id == premises_id)
+            .order_by(Referral.created_at.desc(), Referral.id.desc())
+        )
+    )
+
+
+def organisation_name(session: Session, organisation_id: int | None) -> str | None:
+    if organisation_id is None:
+        return None
+    return session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))

@@ -1,0 +1,1 @@
+"""The premises and licence register: premises, licences and conditions, wards they sit in, importers."""

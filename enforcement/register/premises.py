@@ -1,0 +1,550 @@
+"""The premises register: creating, changing, finding and reading premises."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from enforcement import audit
+from enforcement.access import Actor, Permission, require
+from enforcement.clock import london_today
+from enforcement.errors import NotFound, StaleEdit, ValidationFailed
+from enforcement.models import (
+    Language,
+    Licence,
+    Premises,
+    PremisesLanguage,
+    Ward,
+)
+from enforcement.register import wards
+from enforcement.register.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
+from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+
+POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+UPRN_RE = re.compile(r"^[0-9]{1,12}$")
+PREMISES_FIELDS = (
+    "name",
+    "trading_name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "uprn",
+    "premises_type",
+    "longitude",
+    "latitude",
+    "ward_id",
+)
+LIMITS = {"name": 200, "trading_name": 200, "address_line1": 200, "address_line2": 200, "town": 100}
+
+
+def format_postcode(raw: str | None) -> str | None:
+    """Return a UK postcode in its usual form ("W6 0RX"), or None if it is not one."""
+    if raw is None:
+        return None
+    m = POSTCODE_RE.match(raw.strip().upper())
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+def postcode_key(postcode: str | None) -> str | None:
+    return postcode.replace(" ", "").upper() if postcode else None
+
+
+@dataclass(frozen=True)
+class PremisesInput:
+    """What a person types about a premises; the ward is never among it."""
+
+    name: str
+    address_line1: str
+    premises_type: str
+    trading_name: str | None = None
+    address_line2: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    uprn: str | None = None
+    longitude: float | None = None
+    latitude: float | None = None
+    language_codes: frozenset[str] = field(default_factory=frozenset)
+    source_ref: str | None = None
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def validate_premises(session: Session, data: PremisesInput) -> PremisesInput:
+    """Check a premises' details and return them tidied, or raise ValidationFailed with every problem."""
+    errors: dict[str, str] = {}
+    name = _clean(data.name)
+    addr = _clean(data.address_line1)
+    if not name:
+        errors["name"] = "Enter the name of the premises"
+    if not addr:
+        errors["address_line1"] = "Enter the first line of the address"
+    for key, limit in LIMITS.items():
+        value = getattr(data, key)
+        if value is not None and len(value) > limit:
+            errors[key] = f"Must be {limit} characters or fewer"
+    postcode = None
+    if _clean(data.postcode):
+        postcode = format_postcode(data.postcode)
+        if postcode is None:
+            errors["postcode"] = "Enter a real postcode, like W6 9JU"
+    uprn = _clean(data.uprn)
+    if uprn and not UPRN_RE.match(uprn):
+        errors["uprn"] = "A UPRN is a number of up to 12 digits"
+    if data.premises_type not in {t.value for t in PremisesType}:
+        errors["premises_type"] = "Select the type of premises"
+    if (data.longitude is None) != (data.latitude is None):
+        errors["longitude" if data.longitude is None else "latitude"] = (
+            "Enter both longitude and latitude, or neither"
+        )
+    if data.longitude is not None and not -180 <= data.longitude <= 180:
+        errors["longitude"] = "Longitude must be between -180 and 180"
+    if data.latitude is not None and not -90 <= data.latitude <= 90:
+        errors["latitude"] = "Latitude must be between -90 and 90"
+    if data.language_codes:
+        known = set(
+            session.scalars(select(Language.code).where(Language.code.in_(data.language_codes)))
+        )
+        if unknown := data.language_codes - known:
+            errors["language_codes"] = f"Unknown language: {', '.join(sorted(unknown))}"
+    if errors:
+        raise ValidationFailed(errors)
+    return PremisesInput(
+        name=name or "",
+        address_line1=addr or "",
+        premises_type=data.premises_type,
+        trading_name=_clean(data.trading_name),
+        address_line2=_clean(data.address_line2),
+        town=_clean(data.town),
+        postcode=postcode,
+        uprn=uprn,
+        longitude=data.longitude,
+        latitude=data.latitude,
+        language_codes=data.language_codes,
+        source_ref=data.source_ref,
+    )
+
+
+def _search_text(p: Premises) -> str:
+    parts = [
+        p.name,
+        p.trading_name,
+        p.address_line1,
+        p.address_line2,
+        p.town,
+        p.postcode,
+        postcode_key(p.postcode),
+        p.uprn,
+    ]
+    return " ".join(x for x in parts if x).lower()
+
+
+def _apply(p: Premises, data: PremisesInput, ward_id: int | None, now: datetime) -> None:
+    p.name = data.name
+    p.name_sort = data.name.lower()
+    p.trading_name = data.trading_name
+    p.address_line1 = data.address_line1
+    p.address_line2 = data.address_line2
+    p.town = data.town
+    p.postcode = data.postcode
+    p.postcode_key = postcode_key(data.postcode)
+    p.uprn = data.uprn
+    p.premises_type = data.premises_type
+    p.longitude = data.longitude
+    p.latitude = data.latitude
+    p.ward_id = ward_id
+    p.updated_at = now
+    p.search_text = _search_text(p)
+
+
+def _snapshot(p: Premises, languages: frozenset[str]) -> dict[str, object]:
+    snap = audit.snapshot(p, PREMISES_FIELDS)
+    snap["languages"] = sorted(languages)
+    return snap
+
+
+def create_premises(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    data: PremisesInput,
+    *,
+    locator: wards.WardLocator | None = None,
+    audit_event: bool = True,
+) -> Premises:
+    """Add a premises to the register, deriving its ward from its location."""
+    require(actor, Permission.PREMISES_EDIT)
+    data = validate_premises(session, data)
+    loc = locator or wards.locator(session, london_today(now))
+    p = Premises(created_at=now, source_ref=data.source_ref)
+    _apply(p, data, loc.ward_id(data.longitude, data.latitude), now)
+    p.language_rows = [PremisesLanguage(language_code=c) for c in sorted(data.language_codes)]
+    session.add(p)
+    session.flush()
+    if audit_event:
+        audit.record(
+            session,
+            actor,
+            now,
+            action="premises.create",
+            entity_type="premises",
+            entity_id=p.id,
+            summary=f"Added premises {p.name}",
+            after=_snapshot(p, data.language_codes),
+        )
+    return p
+
+
+def update_premises(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    premises_id: int,
+    expected_version: int,
+    data: PremisesInput,
+) -> Premises:
+    """Change a premises' details, re-deriving its ward; refuse an edit made on a stale copy."""
+    require(actor, Permission.PREMISES_EDIT)
+    p = session.scalar(
+        select(Premises)
+        .where(Premises.id == premises_id)
+        .options(selectinload(Premises.language_rows))
+    )
+    if p is None:
+        raise NotFound("There is no such premises.")
+    if p.version != expected_version:
+        raise StaleEdit(
+            "Someone else changed this premises while you were editing. "
+            "Your changes have not been saved: check the current details and make them again."
+        )
+    data = validate_premises(session, data)
+    old_langs = frozenset(r.language_code for r in p.language_rows)
+    before = _snapshot(p, old_langs)
+    loc = wards.locator(session, london_today(now))
+    _apply(p, data, loc.ward_id(data.longitude, data.latitude), now)
+    if old_langs != data.language_codes:
+        p.language_rows = [r for r in p.language_rows if r.language_code in data.language_codes] + [
+            PremisesLanguage(language_code=c) for c in sorted(data.language_codes - old_langs)
+        ]
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="premises.update",
+        entity_type="premises",
+        entity_id=p.id,
+        summary=f"Changed premises {p.name}",
+        before=before,
+        after=_snapshot(p, data.language_codes),
+    )
+    return p
+
+
+@dataclass(frozen=True)
+class PremisesDetail:
+    premises: Premises
+    ward: Ward | None
+    languages: list[Language]
+    licences: list[Licence]
+
+    @property
+    def trading_unlicensed(self) -> bool:
+        return is_trading_unlicensed(
+            self.premises.premises_type, [(x.regime, x.status) for x in self.licences]
+        )
+
+    @property
+    def outside_borough(self) -> bool:
+        return self.premises.has_location and self.ward is None
+
+
+def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDetail:
+    """Return a premises with its ward, languages, licences and their conditions."""
+    require(actor, Permission.PREMISES_VIEW)
+    p = session.scalar(
+        select(Premises)
+        .where(Premises.id == premises_id)
+        .options(selectinload(Premises.ward), selectinload(Premises.language_rows))
+    )
+    if p is None:
+        raise NotFound("There is no such premises.")
+    licences = list(
+        session.scalars(
+            select(Licence)
+            .where(Licence.premises_id == p.id)
+            .options(selectinload(Licence.conditions))
+            .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.starts_on.desc(), Licence.id)
+        )
+    )
+    codes = [r.language_code for r in p.language_rows]
+    langs = list(
+        session.scalars(select(Language).where(Language.code.in_(codes)).order_by(Language.name))
+    )
+    return PremisesDetail(premises=p, ward=p.ward, languages=langs, licences=licences)
+
+
+SORTS = {
+    "name": "Name (A to Z)",
+    "-name": "Name (Z to A)",
+    "postcode": "Postcode",
+    "ward": "Ward",
+    "-updated": "Recently changed",
+}
+WARD_OUTSIDE = "outside"
+WARD_UNLOCATED = "none"
+STATUS_UNLICENSED = "unlicensed"
+
+
+@dataclass(frozen=True)
+class PremisesQuery:
+    text: str = ""
+    ward: str = ""
+    premises_type: str = ""
+    regime: str = ""
+    licence_status: str = ""
+    sort: str = "name"
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class LicenceSummary:
+    regime: str
+    status: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class PremisesRow:
+    id: int
+    name: str
+    trading_name: str | None
+    address: str
+    postcode: str | None
+    premises_type: str
+    ward_name: str | None
+    located: bool
+    licences: tuple[LicenceSummary, ...]
+    trading_unlicensed: bool
+
+    @property
+    def outside_borough(self) -> bool:
+        return self.located and self.ward_name is None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[PremisesRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def unlicensed_clause() -> ColumnElement[bool]:
+    """Return the clause "trades without a licence its type needs" (the register's marker)."""
+    clauses = []
+    for ptype, regimes in EXPECTED_REGIMES.items():
+        has = exists().where(
+            Licence.premises_id == Premises.id,
+            Licence.regime.in_(regimes),
+            Licence.status.in_(TRADING_STATUSES),
+        )
+        clauses.append(and_(Premises.premises_type == str(ptype), ~has))
+    return or_(*clauses) if clauses else false()
+
+
+def list_filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of a list query; `for_count` shapes them for the count.
+
+    Both shapes select the same premises. The licence filter is "id IN (premises of matching
+    licences)" for the count, so SQLite reads that list from the licences index and looks up
+    only those premises, and a correlated EXISTS for the page, which SQLite checks while
+    walking the premises in the page's order, stopping at the page instead of sorting every
+    match. (PostgreSQL plans both as the same semi-join.)
+    """
+    where: list[ColumnElement[bool]] = []
+    for token in q.text.lower().split()[:8]:
+        escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(Premises.search_text.like(f"%{escaped}%", escape="\\"))
+    if q.ward == WARD_OUTSIDE:
+        where += [Premises.ward_id.is_(None), Premises.longitude.is_not(None)]
+    elif q.ward == WARD_UNLOCATED:
+        where.append(Premises.longitude.is_(None))
+    elif q.ward:
+        where.append(Premises.ward_id.in_(select(Ward.id).where(Ward.code == q.ward)))
+    if q.premises_type:
+        where.append(Premises.premises_type == q.premises_type)
+    if q.licence_status == STATUS_UNLICENSED:
+        where.append(unlicensed_clause())
+        if q.regime:
+            where.append(
+                ~exists().where(
+                    Licence.premises_id == Premises.id,
+                    Licence.regime == q.regime,
+                    Licence.status.in_(TRADING_STATUSES),
+                )
+            )
+    elif q.regime or q.licence_status:
+        cond: list[ColumnElement[bool]] = []
+        if q.regime:
+            cond.append(Licence.regime == q.regime)
+        if q.licence_status:
+            cond.append(Licence.status == q.licence_status)
+        if for_count:
+            where.append(Premises.id.in_(select(Licence.premises_id).where(*cond)))
+        else:
+            where.append(exists().where(Licence.premises_id == Premises.id, *cond))
+    return where
+
+
+def query_problems(q: PremisesQuery) -> dict[str, str]:
+    """Return what is wrong with list parameters (unknown codes), keyed by parameter."""
+    problems: dict[str, str] = {}
+    if q.premises_type and q.premises_type not in {t.value for t in PremisesType}:
+        problems["premises_type"] = "Unknown premises type"
+    if q.regime and q.regime not in {r.value for r in LicenceRegime}:
+        problems["regime"] = "Unknown licence type"
+    if q.licence_status and q.licence_status not in {s.value for s in LicenceStatus} | {
+        STATUS_UNLICENSED
+    }:
+        problems["licence_status"] = "Unknown licence status"
+    if q.sort not in SORTS:
+        problems["sort"] = "Unknown sort order"
+    if len(q.text) > 200:
+        problems["text"] = "Search must be 200 characters or fewer"
+    return problems
+
+
+def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
+    """Return one page of premises matching the search and filters, in three queries."""
+    require(actor, Permission.PREMISES_VIEW)
+    if problems := query_problems(q):
+        raise ValidationFailed(problems)
+    where = list_filters(q)
+    total = (
+        session.scalar(
+            select(func.count()).select_from(Premises).where(*list_filters(q, for_count=True))
+        )
+        or 0
+    )
+    orders: dict[str, list[Any]] = {
+        "name": [Premises.name_sort, Premises.id],
+        "-name": [Premises.name_sort.desc(), Premises.id.desc()],
+        "postcode": [Premises.postcode_key, Premises.id],
+        "ward": [Ward.name, Premises.name_sort, Premises.id],
+        "-updated": [Premises.updated_at.desc(), Premises.id.desc()],
+    }
+    order = orders[q.sort]
+    page = max(1, q.page)
+    # The page's ids first, joining wards only when sorting by them; the columns and ward
+    # names are then read for those ids alone. Otherwise SQLite reads every skipped row of a
+    # deep page and looks up its ward, only to throw both away.
+    page_ids = select(Premises.id.label("page_id"))
+    if q.sort == "ward":
+        page_ids = page_ids.outerjoin(Ward, Ward.id == Premises.ward_id)
+    on_page = (
+        page_ids.where(*where)
+        .order_by(*order)
+        .limit(q.page_size)
+        .offset((page - 1) * q.page_size)
+        .subquery("on_page")
+    )
+    stmt = (
+        select(
+            Premises.id,
+            Premises.name,
+            Premises.trading_name,
+            Premises.address_line1,
+            Premises.address_line2,
+            Premises.town,
+            Premises.postcode,
+            Premises.premises_type,
+            Premises.longitude,
+            Ward.name,
+        )
+        .join(on_page, on_page.c.page_id == Premises.id)
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .order_by(*order)
+    )
+    raw = session.execute(stmt).all()
+    ids = [r[0] for r in raw]
+    by_premises: dict[int, list[LicenceSummary]] = {i: [] for i in ids}
+    if ids:
+        for pid, regime, status, ref in session.execute(
+            select(Licence.premises_id, Licence.regime, Licence.status, Licence.reference)
+            .where(Licence.premises_id.in_(ids))
+            .order_by(Licence.premises_id, Licence.id)
+        ):
+            by_premises[pid].append(LicenceSummary(regime, status, ref))
+    rows = [
+        PremisesRow(
+            id=r[0],
+            name=r[1],
+            trading_name=r[2],
+            address=", ".join(x for x in (r[3], r[4], r[5]) if x),
+            postcode=r[6],
+            premises_type=r[7],
+            ward_name=r[9],
+            located=r[8] is not None,
+            licences=tuple(by_premises[r[0]]),
+            trading_unlicensed=is_trading_unlicensed(
+                r[7], [(x.regime, x.status) for x in by_premises[r[0]]]
+            ),
+        )
+        for r in raw
+    ]
+    return Page(rows=rows, total=total, page=page, page_size=q.page_size)
+
+
+def list_languages(session: Session, *, active_only: bool = True) -> list[Language]:
+    stmt = select(Language).order_by(Language.sort_order, Language.name)
+    if active_only:
+        stmt = stmt.where(Language.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class RegisterSummary:
+    premises: int
+    licences_active: int
+    trading_unlicensed: int
+    outside_borough: int
+
+
+def register_summary(session: Session, actor: Actor) -> RegisterSummary:
+    """Count the register's premises, active licences and premises needing attention."""
+    require(actor, Permission.PREMISES_VIEW)
+    total = session.scalar(select(func.count()).select_from(Premises)) or 0
+    active = (
+        session.scalar(
+            select(func.count()).select_from(Licence).where(Licence.status.in_(TRADING_STATUSES))
+        )
+        or 0
+    )
+    unlicensed = (
+        session.scalar(select(func.count()).select_from(Premises).where(unlicensed_clause())) or 0
+    )
+    outside = (
+        session.scalar(
+            select(func.count())
+            .select_from(Premises)
+            .where(Premises.ward_id.is_(None), Premises.longitude.is_not(None))
+        )
+        or 0
+    )
+    return RegisterSummary(total, active, unlicensed, outside)

@@ -1,0 +1,777 @@
+"""Reminder notifications: lead times, the outbox, escalation, digests and the task-list workflows.
+
+The scheduler only ticks; everything it decides is decided here, from rows and a given `now`:
+
+* A reminder's **lead times** (``"now"``, ``"12h"``, ``"14d"``, ``"on_day"``) come from the
+  rules for its kind (configurable) and are fixed on the row the first time a tick plans it.
+* ``Reminder.next_send_at`` is when a tick must next look at a reminder, so "what is due" is a
+  range on one index. A tick claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; the
+  whole write lock with ``BEGIN IMMEDIATE`` on SQLite), records each lead it deals with in
+  ``reminder_sends`` (unique per reminder and lead: the backstop) and writes one outbox mail per
+  recipient (unique dedupe key) in the same transaction, then moves ``next_send_at`` on.
+* When several leads have fallen due together (the scheduler was down, or the reminder was
+  made late) only the latest is mailed; the earlier ones are recorded as superseded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from email.utils import parseaddr
+from typing import Any, NamedTuple
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from enforcement import audit
+from enforcement.access import Actor
+from enforcement.clock import LONDON, to_london
+from enforcement.models import User, UserRole, UserWard
+from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
+from enforcement.models.reminders import Reminder
+from enforcement.reminders.reminders import (
+    KIND_LABELS,
+    OPEN,
+    TEAM_LABELS,
+    TEAM_ROLES,
+    Kind,
+)
+
+# Lead times per kind: "now" is when the reminder is made; "<n>m", "<n>h" are minutes or hours
+# before it is due; "<n>d" is n calendar days before in London time; "on_day" is ON_DAY_HOUR in
+# London on the day it is due (or when it is due, if earlier). REMINDER_LEADS overrides these.
+DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
+    Kind.HEARING: ("now", "12h"),
+    Kind.LICENCE_EXPIRY: ("60d", "14d"),
+    Kind.FOLLOW_UP_VISIT: ("2d", "on_day"),
+    Kind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
+    Kind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
+    Kind.FLAG_REVIEW: ("14d", "on_day"),
+}
+FALLBACK_LEADS: tuple[str, ...] = ("2d", "on_day")
+# Never held for a digest: a closure hearing or a statutory deadline cannot wait for the morning.
+URGENT_KINDS = frozenset({Kind.HEARING, Kind.STATUTORY_DEADLINE})
+ON_DAY_HOUR = 8
+DIGEST_PREFERENCES = {
+    "immediate": "Email each reminder as it falls due",
+    "daily": "One email a day listing what is due (urgent and statutory reminders still come at once)",
+}
+ESCALATION_REASONS = {
+    "unacknowledged": "not acknowledged in time",
+    "overdue": "overdue",
+}
+
+# Outbox states.
+PENDING = "pending"
+HELD = "held"
+SENT = "sent"
+DIGESTED = "digested"
+CANCELLED = "cancelled"
+FAILED = "failed"
+
+SCHEDULER = Actor.system("reminder scheduler")
+_LEAD_RE = re.compile(r"^(?:now|on_day|(\d{1,4})([mhd]))$")
+_UNIT = {"m": "minute", "h": "hour", "d": "day"}
+
+
+class LeadError(ValueError):
+    """A lead time is not written the way the rules expect."""
+
+
+@dataclass(frozen=True, order=True)
+class Lead:
+    """One lead time of a reminder, by its label."""
+
+    label: str
+
+    def __post_init__(self) -> None:
+        if not _LEAD_RE.match(self.label):
+            raise LeadError(
+                f"{self.label!r} is not a lead time: use now, on_day, or a number with m, h or d"
+            )
+
+    def send_time(self, created_at: datetime, due_at: datetime) -> datetime:
+        """Return the instant (UTC) at which this lead falls due for a reminder."""
+        if self.label == "now":
+            return created_at
+        if self.label == "on_day":
+            local_due = to_london(due_at)
+            morning = datetime.combine(local_due.date(), time(ON_DAY_HOUR), tzinfo=LONDON)
+            return min(morning.astimezone(UTC), due_at)
+        found = _LEAD_RE.match(self.label)
+        assert found is not None
+        amount, unit = int(found.group(1)), found.group(2)
+        if unit == "d":
+            # Wall-clock days in London, so "14 days before" keeps its hour across a clock change.
+            return (to_london(due_at) - timedelta(days=amount)).astimezone(UTC)
+        return due_at - (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
+
+    def describe(self) -> str:
+        """Say the lead in words, e.g. '12 hours before', 'on the day'."""
+        if self.label == "now":
+            return "when it is set"
+        if self.label == "on_day":
+            return "on the day"
+        found = _LEAD_RE.match(self.label)
+        assert found is not None
+        amount = int(found.group(1))
+        unit = _UNIT[found.group(2)]
+        return f"{amount} {unit}{'' if amount == 1 else 's'} before"
+
+
+def parse_leads(labels: Iterable[str]) -> tuple[Lead, ...]:
+    """Parse lead labels, refusing a malformed or repeated one."""
+    leads = tuple(Lead(label.strip()) for label in labels)
+    if len({lead.label for lead in leads}) != len(leads):
+        raise LeadError("a lead time is listed twice")
+    if not leads:
+        raise LeadError("a kind needs at least one lead time")
+    return leads
+
+
+def lead_rules(overrides: Iterable[tuple[str, Sequence[str]]] = ()) -> dict[str, tuple[str, ...]]:
+    """Return the lead times per kind: the defaults with configured overrides, all checked."""
+    rules = dict(DEFAULT_LEADS)
+    for kind, labels in overrides:
+        rules[kind] = tuple(lead.label for lead in parse_leads(labels))
+    for labels in rules.values():
+        parse_leads(labels)
+    return rules
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """What the notification rules need from the settings, decided once per scheduler."""
+
+    base_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "no-reply@localhost"
+    service_name: str = "Licensing and premises enforcement"
+    council_name: str = ""
+    leads: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEADS))
+    escalate_after: timedelta = timedelta(hours=24)
+    digest_hour: int = 7
+    max_attempts: int = 12
+    retry_base: timedelta = timedelta(seconds=60)
+    retry_cap: timedelta = timedelta(hours=6)
+    lease: timedelta = timedelta(minutes=10)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> NotifyConfig:
+        """Build the configuration from the app's Settings (any object with its attributes)."""
+        return cls(
+            base_url=settings.base_url.rstrip("/"),
+            mail_from=settings.mail_from,
+            service_name=settings.service_name,
+            council_name=settings.council_name,
+            leads=lead_rules(settings.reminder_leads),
+            escalate_after=timedelta(hours=settings.escalate_after_hours),
+            digest_hour=settings.digest_hour,
+            max_attempts=settings.mail_max_attempts,
+            retry_base=timedelta(seconds=settings.mail_retry_seconds),
+        )
+
+    def leads_for(self, kind: str) -> tuple[str, ...]:
+        return self.leads.get(kind, FALLBACK_LEADS)
+
+    @property
+    def mail_domain(self) -> str:
+        address = parseaddr(self.mail_from)[1]
+        return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
+
+    def task_url(self, reminder_id: int) -> str:
+        return f"{self.base_url}/tasks/{reminder_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure rules: which leads are due, back-off, wording
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadPlan:
+    """What a tick does with one reminder: mail `send`, record `superseded`, look again at `next_at`."""
+
+    send: Lead | None
+    superseded: tuple[Lead, ...]
+    next_at: datetime | None
+
+
+def plan_leads(
+    leads: Sequence[Lead],
+    *,
+    created_at: datetime,
+    due_at: datetime,
+    now: datetime,
+    done: Iterable[str] = (),
+    snoozed_until: datetime | None = None,
+) -> LeadPlan:
+    """Decide which lead to mail now, which are superseded, and when to look again.
+
+    A lead is due once its send time has come and it has not been dealt with. Several due
+    together are one mail (the latest); a snooze holds every mail until it ends.
+    """
+    dealt = set(done)
+    pending = sorted(
+        ((lead.send_time(created_at, due_at), lead) for lead in leads if lead.label not in dealt),
+        key=lambda pair: (pair[0], pair[1].label),
+    )
+    if snoozed_until is not None and snoozed_until > now:
+        later = [at for at, _lead in pending]
+        return LeadPlan(None, (), max(snoozed_until, min(later)) if later else None)
+    due = [lead for at, lead in pending if at <= now]
+    later = [at for at, _lead in pending if at > now]
+    return LeadPlan(
+        send=due[-1] if due else None,
+        superseded=tuple(due[:-1]),
+        next_at=min(later) if later else None,
+    )
+
+
+def retry_delay(attempts: int, base: timedelta, cap: timedelta) -> timedelta:
+    """Return how long to wait after the given number of failed attempts: doubling, capped."""
+    exponent = max(0, min(attempts - 1, 30))
+    return min(base * (1 << exponent), cap)
+
+
+def is_urgent(kind: str, statutory: bool) -> bool:
+    """Say whether a reminder is always mailed at once (never held for a digest)."""
+    return statutory or kind in URGENT_KINDS
+
+
+def london_text(moment: datetime) -> str:
+    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm'."""
+    text = to_london(moment).strftime("%-d %B %Y at %-I:%M%p")
+    return text.replace("AM", "am").replace("PM", "pm")
+
+
+def due_phrase(due_at: datetime, now: datetime) -> str:
+    """Say when something is due relative to now: 'overdue', 'due today', 'due in 3 days'."""
+    if due_at <= now:
+        return "overdue"
+    today = to_london(now).date()
+    day = to_london(due_at).date()
+    clock = to_london(due_at).strftime("%-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    if day == today:
+        return f"due today at {clock}"
+    if day == today + timedelta(days=1):
+        return f"due tomorrow at {clock}"
+    return f"due in {(day - today).days} days"
+
+
+def next_digest_at(now: datetime, hour: int) -> datetime:
+    """Return the next daily digest time (London `hour`:00) at or after now."""
+    today = to_london(now).date()
+    for day in (today, today + timedelta(days=1)):
+        at = datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC)
+        if at >= now:
+            return at
+    raise AssertionError("unreachable: tomorrow's digest is always after now")  # pragma: no cover
+
+
+def team_label(team: str | None) -> str:
+    """Name a team for people: 'Ward team E05013737', 'Licensing team'."""
+    if not team:
+        return ""
+    if team.startswith("ward:"):
+        return f"Ward team ({team.removeprefix('ward:')})"
+    return TEAM_LABELS.get(team, team)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mail bodies: they say what is due and link to the task; the access policy guards the record.
+# ---------------------------------------------------------------------------------------------
+
+
+class MailFacts(NamedTuple):
+    reminder_id: int
+    kind: str
+    title: str
+    due_at: datetime
+    statutory: bool
+    team: str | None
+
+
+class Rendered(NamedTuple):
+    subject: str
+    text: str
+    html: str
+
+
+def _kind_text(facts: MailFacts) -> str:
+    label = KIND_LABELS.get(facts.kind, facts.kind.replace("_", " ").capitalize())
+    return f"{label} (statutory)" if facts.statutory else label
+
+
+def _footer(config: NotifyConfig) -> tuple[str, str]:
+    org = f", {config.council_name}" if config.council_name else ""
+    text = (
+        f"{config.service_name}{org}.\n"
+        "This email says only what is due. Sign in to see the record; you will see what your "
+        "access allows.\n"
+        f"Your email preferences: {config.base_url}/tasks/preferences"
+    )
+    markup = (
+        f"<p>{html.escape(config.service_name + org)}.<br>This email says only what is due. "
+        "Sign in to see the record; you will see what your access allows.<br>"
+        f'<a href="{html.escape(config.base_url)}/tasks/preferences">Your email preferences</a></p>'
+    )
+    return text, markup
+
+
+def render_reminder(
+    facts: MailFacts, name: str, *, as_team: bool, now: datetime, config: NotifyConfig
+) -> Rendered:
+    """Write the mail for one reminder to one person."""
+    phrase = due_phrase(facts.due_at, now)
+    url = config.task_url(facts.reminder_id)
+    why = (
+        f"You are receiving this as a member of the {team_label(facts.team)}."
+        if as_team
+        else "You are responsible for this."
+    )
+    subject = f"Reminder: {facts.title}, {phrase}"
+    foot_text, foot_html = _footer(config)
+    text = (
+        f"Hello {name},\n\n"
+        f"{_kind_text(facts)}: {facts.title}\n"
+        f"Due: {london_text(facts.due_at)} ({phrase})\n"
+        f"{why}\n\n"
+        f"Open the task: {url}\n\n"
+        "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
+        f"{foot_text}\n"
+    )
+    markup = (
+        f"<p>Hello {html.escape(name)},</p>"
+        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
+        f"Due: {html.escape(london_text(facts.due_at))} ({html.escape(phrase)})<br>"
+        f"{html.escape(why)}</p>"
+        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
+        "<p>Open the task to go to the record, acknowledge the reminder or mark it done.</p>"
+        f"{foot_html}"
+    )
+    return Rendered(subject[:300], text, markup)
+
+
+def render_escalation(
+    facts: MailFacts,
+    name: str,
+    owner_name: str,
+    reason: str,
+    *,
+    now: datetime,
+    config: NotifyConfig,
+) -> Rendered:
+    """Write the mail that passes a statutory reminder to a supervisor."""
+    why = ESCALATION_REASONS.get(reason, reason)
+    url = config.task_url(facts.reminder_id)
+    subject = f"Escalated to you: {facts.title}, {why}"
+    foot_text, foot_html = _footer(config)
+    text = (
+        f"Hello {name},\n\n"
+        f"A statutory reminder for {owner_name} is {why}.\n\n"
+        f"{_kind_text(facts)}: {facts.title}\n"
+        f"Due: {london_text(facts.due_at)} ({due_phrase(facts.due_at, now)})\n\n"
+        f"Open the task: {url}\n\n"
+        f"{foot_text}\n"
+    )
+    markup = (
+        f"<p>Hello {html.escape(name)},</p>"
+        f"<p>A statutory reminder for {html.escape(owner_name)} is {html.escape(why)}.</p>"
+        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
+        f"Due: {html.escape(london_text(facts.due_at))} "
+        f"({html.escape(due_phrase(facts.due_at, now))})</p>"
+        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
+        f"{foot_html}"
+    )
+    return Rendered(subject[:300], text, markup)
+
+
+def render_digest(
+    items: Sequence[MailFacts], name: str, *, now: datetime, config: NotifyConfig
+) -> Rendered:
+    """Write one person's daily digest: every held reminder, soonest first."""
+    ordered = sorted(items, key=lambda f: (f.due_at, f.reminder_id))
+    count = len(ordered)
+    subject = f"Your reminders: {count} item{'' if count == 1 else 's'} due"
+    lines = []
+    rows = []
+    for f in ordered:
+        phrase = due_phrase(f.due_at, now)
+        url = config.task_url(f.reminder_id)
+        lines.append(f"- {_kind_text(f)}: {f.title}, {phrase} ({london_text(f.due_at)})\n  {url}")
+        rows.append(
+            f'<li><a href="{html.escape(url)}">{html.escape(f.title)}</a>: '
+            f"{html.escape(_kind_text(f))}, {html.escape(phrase)} "
+            f"({html.escape(london_text(f.due_at))})</li>"
+        )
+    foot_text, foot_html = _footer(config)
+    text = f"Hello {name},\n\nWhat is due:\n\n" + "\n".join(lines) + f"\n\n{foot_text}\n"
+    markup = (
+        f"<p>Hello {html.escape(name)},</p><p>What is due:</p><ul>{''.join(rows)}</ul>{foot_html}"
+    )
+    return Rendered(subject, text, markup)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recipients
+# ---------------------------------------------------------------------------------------------
+
+
+class Person(NamedTuple):
+    id: int
+    email: str
+    display_name: str
+    digest_preference: str
+    supervisor_id: int | None
+
+
+_PERSON_COLUMNS = (
+    User.id,
+    User.email,
+    User.display_name,
+    User.digest_preference,
+    User.supervisor_id,
+)
+
+
+def _people(session: Session, ids: Iterable[int]) -> dict[int, Person]:
+    wanted = sorted(set(ids))
+    found: dict[int, Person] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(*_PERSON_COLUMNS).where(
+                User.id.in_(wanted[start : start + 500]), User.is_active.is_(True)
+            )
+        ):
+            found[row.id] = Person(*row)
+    return found
+
+
+def team_members(session: Session, team: str) -> list[Person]:
+    """Return the active people who make up a team, by ward cover or by role."""
+    if team.startswith("ward:"):
+        members = select(UserWard.user_id).where(UserWard.ward_code == team.removeprefix("ward:"))
+    elif team in TEAM_ROLES:
+        members = select(UserRole.user_id).where(UserRole.role == TEAM_ROLES[team])
+    else:
+        return []
+    return [
+        Person(*row)
+        for row in session.execute(
+            select(*_PERSON_COLUMNS)
+            .where(User.id.in_(members), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    ]
+
+
+class _Directory:
+    """People looked up once per batch: owners by id, teams by name."""
+
+    def __init__(self, session: Session, owner_ids: Iterable[int]) -> None:
+        self.session = session
+        self.people = _people(session, owner_ids)
+        self.teams: dict[str, list[Person]] = {}
+
+    def team(self, team: str) -> list[Person]:
+        if team not in self.teams:
+            self.teams[team] = team_members(self.session, team)
+        return self.teams[team]
+
+    def recipients(self, reminder: Reminder) -> list[tuple[Person, bool]]:
+        """Return who a reminder goes to: its owner, then its team's members (as_team=True)."""
+        out: list[tuple[Person, bool]] = []
+        seen: set[int] = set()
+        owner = self.people.get(reminder.owner_user_id or 0)
+        if owner is not None:
+            out.append((owner, False))
+            seen.add(owner.id)
+        if reminder.team:
+            for person in self.team(reminder.team):
+                if person.id not in seen:
+                    out.append((person, True))
+                    seen.add(person.id)
+        return out
+
+
+def _facts(r: Reminder) -> MailFacts:
+    return MailFacts(r.id, r.kind, r.title, r.due_at, r.statutory, r.team)
+
+
+def message_id(dedupe_key: str, config: NotifyConfig) -> str:
+    """Return the Message-ID a mail always carries, however often it is handed to the server."""
+    return f"<{dedupe_key}@{config.mail_domain}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# What a tick does (each function is one batch in the caller's transaction)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch did: reminders looked at, leads mailed, outbox rows written."""
+
+    looked_at: int = 0
+    leads_sent: int = 0
+    mails: int = 0
+
+
+def enqueue_due(
+    session: Session, now: datetime, config: NotifyConfig, *, limit: int = 500
+) -> Batch:
+    """Claim reminders whose next look has come, write their mail to the outbox and stamp them.
+
+    Everything happens in the caller's transaction: committed together or not at all.
+    """
+    claimed = list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.next_send_at <= now)
+            .order_by(Reminder.next_send_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not claimed:
+        return Batch()
+    ids = [r.id for r in claimed]
+    done: dict[int, set[str]] = defaultdict(set)
+    for rid, label in session.execute(
+        select(ReminderSend.reminder_id, ReminderSend.lead).where(ReminderSend.reminder_id.in_(ids))
+    ):
+        done[rid].add(label)
+    directory = _Directory(session, (r.owner_user_id for r in claimed if r.owner_user_id))
+    sends: list[dict[str, object]] = []
+    mails: list[dict[str, object]] = []
+    digest_at = next_digest_at(now, config.digest_hour)
+    leads_sent = 0
+    for r in claimed:
+        if r.status != OPEN:
+            r.next_send_at = None
+            r.escalate_at = None
+            continue
+        if r.leads is None:
+            r.leads = ",".join(config.leads_for(r.kind))
+            if r.statutory and r.escalate_at is None:
+                r.escalate_at = r.due_at  # an overdue statutory reminder always escalates
+        plan = plan_leads(
+            parse_leads(r.leads.split(",")),
+            created_at=r.created_at,
+            due_at=r.due_at,
+            now=now,
+            done=done[r.id],
+            snoozed_until=r.snoozed_until,
+        )
+        r.next_send_at = plan.next_at
+        for lead in plan.superseded:
+            sends.append(
+                {"reminder_id": r.id, "lead": lead.label, "sent_at": now, "superseded": True}
+            )
+        if plan.send is None:
+            continue
+        first = not done[r.id]
+        sends.append(
+            {"reminder_id": r.id, "lead": plan.send.label, "sent_at": now, "superseded": False}
+        )
+        leads_sent += 1
+        if r.statutory and first and r.acknowledged_at is None:
+            r.escalate_at = min(r.escalate_at or r.due_at, now + config.escalate_after)
+        facts = _facts(r)
+        urgent = is_urgent(r.kind, r.statutory)
+        for person, as_team in directory.recipients(r):
+            held = not urgent and person.digest_preference == "daily"
+            body = render_reminder(
+                facts, person.display_name, as_team=as_team, now=now, config=config
+            )
+            mails.append(
+                {
+                    "dedupe_key": f"reminder-{r.id}-{plan.send.label}-u{person.id}",
+                    "kind": "digest_item" if held else "reminder",
+                    "status": HELD if held else PENDING,
+                    "reminder_id": r.id,
+                    "lead": plan.send.label,
+                    "recipient_user_id": person.id,
+                    "recipient": person.email,
+                    "subject": body.subject,
+                    "text_body": body.text,
+                    "html_body": body.html,
+                    "created_at": now,
+                    "attempts": 0,
+                    "next_attempt_at": digest_at if held else now,
+                }
+            )
+    session.flush()
+    if sends:
+        session.execute(insert(ReminderSend), sends)
+    if mails:
+        session.execute(insert(OutboxMail), mails)
+    return Batch(looked_at=len(claimed), leads_sent=leads_sent, mails=len(mails))
+
+
+def _supervisor_for(session: Session, directory: _Directory, r: Reminder) -> Person | None:
+    owner = directory.people.get(r.owner_user_id or 0)
+    candidates: list[int] = []
+    if owner is not None and owner.supervisor_id is not None:
+        candidates.append(owner.supervisor_id)
+    elif r.team:
+        candidates.extend(
+            sorted({p.supervisor_id for p in directory.team(r.team) if p.supervisor_id})
+        )
+    for sid in candidates:
+        found = _people(session, [sid]).get(sid)
+        if found is not None:
+            return found
+    return None
+
+
+def escalate_due(
+    session: Session, now: datetime, config: NotifyConfig, *, limit: int = 200
+) -> Batch:
+    """Pass statutory reminders that were not acknowledged in time, or are overdue, to supervisors."""
+    claimed = list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.escalate_at <= now)
+            .order_by(Reminder.escalate_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not claimed:
+        return Batch()
+    existing = set(
+        session.execute(
+            select(ReminderEscalation.reminder_id, ReminderEscalation.reason).where(
+                ReminderEscalation.reminder_id.in_([r.id for r in claimed])
+            )
+        )
+    )
+    directory = _Directory(session, (r.owner_user_id for r in claimed if r.owner_user_id))
+    mails = 0
+    escalated = 0
+    for r in claimed:
+        if r.status != OPEN or not r.statutory:
+            r.escalate_at = None
+            continue
+        if now >= r.due_at:
+            reason = "overdue"
+            r.escalate_at = None
+        elif r.acknowledged_at is None:
+            reason = "unacknowledged"
+            r.escalate_at = r.due_at
+        else:
+            r.escalate_at = r.due_at
+            continue
+        if (r.id, reason) in existing:
+            continue
+        supervisor = _supervisor_for(session, directory, r)
+        session.add(
+            ReminderEscalation(
+                reminder_id=r.id,
+                reason=reason,
+                supervisor_id=supervisor.id if supervisor else None,
+                escalated_at=now,
+            )
+        )
+        escalated += 1
+        audit.record(
+            session,
+            SCHEDULER,
+            now,
+            action="reminder.escalate",
+            entity_type="reminder",
+            entity_id=r.id,
+            summary=(
+                f"Escalated a statutory reminder ({ESCALATION_REASONS[reason]}) to "
+                + (supervisor.email if supervisor else "no one: no supervisor is recorded")
+            ),
+            after={"reason": reason, "supervisor_id": supervisor.id if supervisor else None},
+        )
+        if supervisor is None:
+            continue
+        owner = directory.people.get(r.owner_user_id or 0)
+        owner_name = owner.display_name if owner else team_label(r.team) or "your team"
+        body = render_escalation(
+            _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
+        )
+        session.add(
+            OutboxMail(
+                dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
+                kind="escalation",
+                status=PENDING,
+                reminder_id=r.id,
+                lead=None,
+                recipient_user_id=supervisor.id,
+                recipient=supervisor.email,
+                subject=body.subject,
+                text_body=body.text,
+                html_body=body.html,
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+        mails += 1
+    session.flush()
+    return Batch(looked_at=len(claimed), leads_sent=escalated, mails=mails)
+
+
+def assemble_digests(
+    session: Session, now: datetime, config: NotifyConfig, *, limit: int = 2000
+) -> Batch:
+    """Fold each person's held reminders whose digest time has come into one digest mail."""
+    rows = session.execute(
+        select(OutboxMail, Reminder)
+        .join(Reminder, Reminder.id == OutboxMail.reminder_id)
+        .where(OutboxMail.status == HELD, OutboxMail.next_attempt_at <= now)
+        .order_by(OutboxMail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMail)
+    ).all()
+    if not rows:
+        return Batch()
+    by_person: dict[int, list[tuple[OutboxMail, Reminder]]] = defaultdict(list)
+    for item, reminder in rows:
+        if reminder.status != OPEN:
+            item.status = CANCELLED
+            continue
+        by_person[item.recipient_user_id or 0].append((item, reminder))
+    people = _people(session, by_person)
+    digests = 0
+    for uid, entries in by_person.items():
+        person = people.get(uid)
+        if person is None:  # deactivated since: nothing to send them
+            for item, _r in entries:
+                item.status = CANCELLED
+            continue
+        body = render_digest(
+            [_facts(r) for _item, r in entries], person.display_name, now=now, config=config
+        )
+        first = min(item.id for item, _r in entries)
+        digest = OutboxMail(
+            dedupe_key=f"digest-u{uid}-{to_london(now).date().isoformat()}-{first}",
+            kind="digest",
+            status=PENDING,
+            reminder_id=None,
+            recipient_user_id=uid,
+            recipient=person.email,
+            subject=body.subject,
+            text_body=body.text,
+            html_body=body.html,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+        session.add(digest)
+        session.flush()
+        for item, _r in entries:
+            item.status = DIGESTED
+            item.digest_id = digest.id
+        digests += 1
+    session.flush()
+    return Batch(looked_at=len(rows), leads_sent=0, mails=digests)

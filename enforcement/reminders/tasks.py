@@ -1,0 +1,499 @@
+"""The task list: what people owe, what they do with a reminder, and supervisors' team view.
+
+Acknowledging, marking done and snoozing are audited workflows; a statutory deadline cannot be
+snoozed. Who may see and act on a reminder: its owner, its team, the owner's supervisor, and
+the supervisor it was escalated to. The notification state they touch (``next_send_at``,
+``escalate_at``) is the scheduler's (enforcement.reminders.notify).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, case, false, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from enforcement import audit
+from enforcement.access import Actor, Permission, require
+from enforcement.errors import Forbidden, NotFound, ValidationFailed
+from enforcement.models import User
+from enforcement.models.mail import ReminderEscalation, ReminderSend
+from enforcement.models.reminders import Reminder
+from enforcement.reminders.notify import DIGEST_PREFERENCES, Lead, team_label
+from enforcement.reminders.reminders import DONE, KIND_LABELS, OPEN, teams_for
+from enforcement.vocab import Role
+
+MAX_SNOOZE = timedelta(days=30)
+
+
+def _mine(actor: Actor) -> ColumnElement[bool]:
+    """Match the reminders on a person's list: theirs, their teams', escalated to them.
+
+    Written as a union of three index lookups (owner, team, escalation) rather than an OR,
+    which both databases answer by reading every open reminder: this runs on every page.
+    """
+    if actor.user_id is None:
+        return false()
+    parts = [
+        select(Reminder.id).where(Reminder.owner_user_id == actor.user_id, Reminder.status == OPEN),
+        select(ReminderEscalation.reminder_id).where(
+            ReminderEscalation.supervisor_id == actor.user_id
+        ),
+    ]
+    teams = teams_for(actor.roles, actor.ward_codes)
+    if teams:
+        parts.append(select(Reminder.id).where(Reminder.team.in_(teams), Reminder.status == OPEN))
+    return Reminder.id.in_(union(*parts))
+
+
+def task_count(session: Session, actor: Actor, now: datetime) -> int:
+    """Count the open, unsnoozed reminders on a person's task list (one COUNT query)."""
+    if actor.user_id is None:
+        return 0
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(
+                Reminder.status == OPEN,
+                _mine(actor),
+                or_(Reminder.snoozed_until.is_(None), Reminder.snoozed_until <= now),
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    reminder: Reminder
+    overdue: bool
+    snoozed: bool
+    escalations: tuple[str, ...]  # reasons
+    escalated_to_me: bool
+    owner_name: str | None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(
+            self.reminder.kind, self.reminder.kind.replace("_", " ").capitalize()
+        )
+
+    @property
+    def team_label(self) -> str:
+        return team_label(self.reminder.team)
+
+
+@dataclass(frozen=True)
+class TaskList:
+    overdue: list[TaskItem]
+    upcoming: list[TaskItem]
+    snoozed: list[TaskItem]
+
+    @property
+    def count(self) -> int:
+        return len(self.overdue) + len(self.upcoming)
+
+
+def _escalations_of(session: Session, ids: Sequence[int]) -> dict[int, list[ReminderEscalation]]:
+    found: dict[int, list[ReminderEscalation]] = defaultdict(list)
+    if ids:
+        for esc in session.scalars(
+            select(ReminderEscalation)
+            .where(ReminderEscalation.reminder_id.in_(ids))
+            .order_by(ReminderEscalation.escalated_at)
+        ):
+            found[esc.reminder_id].append(esc)
+    return found
+
+
+def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.display_name).where(User.id.in_(wanted))
+        )
+    }
+
+
+def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200) -> TaskList:
+    """Return what a person owes, their teams owe, or was escalated to them: overdue first."""
+    if actor.user_id is None:
+        return TaskList([], [], [])
+    rows = list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == OPEN, _mine(actor))
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+        )
+    )
+    escalations = _escalations_of(session, [r.id for r in rows])
+    names = _names(session, (r.owner_user_id for r in rows if r.owner_user_id != actor.user_id))
+    out = TaskList([], [], [])
+    for r in rows:
+        escs = escalations.get(r.id, [])
+        item = TaskItem(
+            reminder=r,
+            overdue=r.due_at <= now,
+            snoozed=r.snoozed_until is not None and r.snoozed_until > now,
+            escalations=tuple(e.reason for e in escs),
+            escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
+            owner_name=names.get(r.owner_user_id or 0),
+        )
+        if item.snoozed:
+            out.snoozed.append(item)
+        elif item.overdue:
+            out.overdue.append(item)
+        else:
+            out.upcoming.append(item)
+    return out
+
+
+def _owner_supervisor(session: Session, r: Reminder) -> int | None:
+    if r.owner_user_id is None:
+        return None
+    return session.scalar(select(User.supervisor_id).where(User.id == r.owner_user_id))
+
+
+def may_act(session: Session, actor: Actor, r: Reminder) -> bool:
+    """Say whether a person may see and act on a reminder: its owner, its team, their supervisor."""
+    if actor.is_system:
+        return True
+    if actor.user_id is None:
+        return False
+    if r.owner_user_id == actor.user_id:
+        return True
+    if r.team and r.team in teams_for(actor.roles, actor.ward_codes):
+        return True
+    if _owner_supervisor(session, r) == actor.user_id:
+        return True
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReminderEscalation)
+            .where(
+                ReminderEscalation.reminder_id == r.id,
+                ReminderEscalation.supervisor_id == actor.user_id,
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _reminder_for(session: Session, actor: Actor, reminder_id: int) -> Reminder:
+    r = session.get(Reminder, reminder_id)
+    # Someone else's reminder is "not found": its existence is not theirs to learn.
+    if r is None or not may_act(session, actor, r):
+        raise NotFound("There is no such task.")
+    return r
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    lead: str
+    described: str
+    sent_at: datetime
+    superseded: bool
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    item: TaskItem
+    sends: list[SendRecord]
+    escalations: list[tuple[ReminderEscalation, str | None]]
+    acknowledged_by: str | None
+    closed_by: str | None
+    may_snooze: bool
+
+
+def get_task(session: Session, actor: Actor, now: datetime, reminder_id: int) -> TaskDetail:
+    """Return one reminder with what was sent and escalated, for its owner, team or supervisor."""
+    r = _reminder_for(session, actor, reminder_id)
+    escs = _escalations_of(session, [r.id]).get(r.id, [])
+    names = _names(
+        session,
+        [r.owner_user_id, r.acknowledged_by_id, r.closed_by_id, *(e.supervisor_id for e in escs)],
+    )
+    sends = [
+        SendRecord(s.lead, Lead(s.lead).describe(), s.sent_at, s.superseded)
+        for s in session.scalars(
+            select(ReminderSend)
+            .where(ReminderSend.reminder_id == r.id)
+            .order_by(ReminderSend.sent_at, ReminderSend.id)
+        )
+    ]
+    item = TaskItem(
+        reminder=r,
+        overdue=r.status == OPEN and r.due_at <= now,
+        snoozed=r.status == OPEN and r.snoozed_until is not None and r.snoozed_until > now,
+        escalations=tuple(e.reason for e in escs),
+        escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
+        owner_name=names.get(r.owner_user_id or 0),
+    )
+    return TaskDetail(
+        item=item,
+        sends=sends,
+        escalations=[(e, names.get(e.supervisor_id or 0)) for e in escs],
+        acknowledged_by=names.get(r.acknowledged_by_id or 0),
+        closed_by=names.get(r.closed_by_id or 0),
+        may_snooze=r.status == OPEN and not r.statutory,
+    )
+
+
+_STATE_FIELDS = ("status", "acknowledged_at", "snoozed_until", "snooze_reason", "closed_at")
+
+
+def _require_open(r: Reminder) -> None:
+    if r.status != OPEN:
+        raise ValidationFailed({"status": "This task is already closed"})
+
+
+def acknowledge(session: Session, actor: Actor, now: datetime, reminder_id: int) -> Reminder:
+    """Record that the person has seen a reminder; a statutory one then escalates only if overdue."""
+    r = _reminder_for(session, actor, reminder_id)
+    _require_open(r)
+    if r.acknowledged_at is not None:
+        return r
+    before = audit.snapshot(r, _STATE_FIELDS)
+    r.acknowledged_at = now
+    r.acknowledged_by_id = actor.user_id
+    if r.escalate_at is not None:
+        r.escalate_at = max(r.escalate_at, r.due_at)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="reminder.acknowledge",
+        entity_type="reminder",
+        entity_id=r.id,
+        summary=f"Acknowledged the reminder “{r.title}”",
+        before=before,
+        after=audit.snapshot(r, _STATE_FIELDS),
+    )
+    return r
+
+
+def mark_done(session: Session, actor: Actor, now: datetime, reminder_id: int) -> Reminder:
+    """Close a reminder as done: no more mail, no escalation."""
+    r = _reminder_for(session, actor, reminder_id)
+    _require_open(r)
+    before = audit.snapshot(r, _STATE_FIELDS)
+    r.status = DONE
+    r.closed_at = now
+    r.closed_by_id = actor.user_id
+    r.close_reason = "Marked done"
+    r.next_send_at = None
+    r.escalate_at = None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="reminder.done",
+        entity_type="reminder",
+        entity_id=r.id,
+        summary=f"Marked the reminder “{r.title}” done",
+        before=before,
+        after=audit.snapshot(r, _STATE_FIELDS),
+    )
+    return r
+
+
+def snooze(
+    session: Session, actor: Actor, now: datetime, reminder_id: int, until: datetime, reason: str
+) -> Reminder:
+    """Hold a non-statutory reminder, and its mail, until a later time, giving a reason.
+
+    Raises ValidationFailed for a statutory deadline (which cannot be snoozed), a missing
+    reason, or a time not in the next 30 days.
+    """
+    r = _reminder_for(session, actor, reminder_id)
+    _require_open(r)
+    errors: dict[str, str] = {}
+    if r.statutory:
+        raise ValidationFailed({"snooze": "A statutory deadline cannot be snoozed"})
+    reason = reason.strip()
+    if not reason:
+        errors["reason"] = "Enter why you are snoozing this task"
+    elif len(reason) > 200:
+        errors["reason"] = "The reason must be 200 characters or fewer"
+    if until.tzinfo is None or until <= now:
+        errors["until"] = "The date to snooze until must be in the future"
+    elif until > now + MAX_SNOOZE:
+        errors["until"] = "You can snooze a task for 30 days at most"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(r, _STATE_FIELDS)
+    r.snoozed_until = until
+    r.snooze_reason = reason
+    if r.next_send_at is not None:
+        r.next_send_at = max(r.next_send_at, until)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="reminder.snooze",
+        entity_type="reminder",
+        entity_id=r.id,
+        summary=f"Snoozed the reminder “{r.title}”: {reason}",
+        before=before,
+        after=audit.snapshot(r, _STATE_FIELDS),
+    )
+    return r
+
+
+def set_digest_preference(session: Session, actor: Actor, now: datetime, preference: str) -> User:
+    """Choose single mails or a daily digest for the signed-in person's non-urgent reminders."""
+    if actor.user_id is None:
+        raise Forbidden("Sign in first.")
+    if preference not in DIGEST_PREFERENCES:
+        raise ValidationFailed({"preference": "Select how you want to receive reminders"})
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    before = user.digest_preference
+    if before != preference:
+        user.digest_preference = preference
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            now,
+            action="user.reminder_preference",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"Chose reminder emails: {preference}",
+            before={"digest_preference": before},
+            after={"digest_preference": preference},
+        )
+    return user
+
+
+def set_supervisor(
+    session: Session, actor: Actor, now: datetime, user_id: int, supervisor_id: int | None
+) -> User:
+    """Record who a person's statutory reminders escalate to (an administrator's task)."""
+    require(actor, Permission.USERS_MANAGE)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    if supervisor_id is not None:
+        boss = session.get(User, supervisor_id)
+        if boss is None or not boss.is_active or Role.SUPERVISOR.value not in boss.roles:
+            raise ValidationFailed(
+                {"supervisor_id": "Select an active user with the supervisor role"}
+            )
+        if boss.id == user.id:
+            raise ValidationFailed({"supervisor_id": "A person cannot be their own supervisor"})
+    before = user.supervisor_id
+    if before != supervisor_id:
+        user.supervisor_id = supervisor_id
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            now,
+            action="user.supervisor",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"Set the supervisor of {user.email}",
+            before={"supervisor_id": before},
+            after={"supervisor_id": supervisor_id},
+        )
+    return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervisors: their team's reminders by person and by kind
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    label: str
+    open: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+@dataclass(frozen=True)
+class TeamOverview:
+    members: list[tuple[int, str]]
+    by_person: list[Tally]
+    by_kind: list[Tally]
+    overdue: list[TaskItem]
+
+
+def team_overview(
+    session: Session, actor: Actor, now: datetime, *, limit: int = 200
+) -> TeamOverview:
+    """Return a supervisor's team's open reminders: counts by person and kind, and what is overdue."""
+    if not actor.is_system and not actor.has_role(Role.SUPERVISOR):
+        raise Forbidden("Only supervisors see their team's tasks.")
+    members = [
+        (uid, name)
+        for uid, name in session.execute(
+            select(User.id, User.display_name)
+            .where(User.supervisor_id == actor.user_id, User.is_active.is_(True))
+            .order_by(User.display_name, User.id)
+        )
+    ]
+    ids = [uid for uid, _name in members]
+    if not ids:
+        return TeamOverview([], [], [], [])
+    escalated = Reminder.id.in_(select(ReminderEscalation.reminder_id))
+    counts = session.execute(
+        select(
+            Reminder.owner_user_id,
+            Reminder.kind,
+            func.count(),
+            func.sum(case((Reminder.due_at <= now, 1), else_=0)),
+            func.sum(case((escalated, 1), else_=0)),
+        )
+        .where(Reminder.status == OPEN, Reminder.owner_user_id.in_(ids))
+        .group_by(Reminder.owner_user_id, Reminder.kind)
+    ).all()
+    person: dict[int, list[int]] = {uid: [0, 0, 0] for uid in ids}
+    kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for owner, k, n, late, esc in counts:
+        for bucket in (person[owner], kind[k]):
+            bucket[0] += int(n)
+            bucket[1] += int(late or 0)
+            bucket[2] += int(esc or 0)
+    names = dict(members)
+    by_person = [Tally(str(uid), names[uid], *person[uid]) for uid in ids]
+    by_kind = [
+        Tally(k, KIND_LABELS.get(k, k), *v)
+        for k, v in sorted(kind.items(), key=lambda kv: KIND_LABELS.get(kv[0], kv[0]))
+    ]
+    late_rows = list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == OPEN, Reminder.owner_user_id.in_(ids), Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+        )
+    )
+    escs = _escalations_of(session, [r.id for r in late_rows])
+    overdue = [
+        TaskItem(
+            reminder=r,
+            overdue=True,
+            snoozed=r.snoozed_until is not None and r.snoozed_until > now,
+            escalations=tuple(e.reason for e in escs.get(r.id, [])),
+            escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs.get(r.id, [])),
+            owner_name=names.get(r.owner_user_id or 0),
+        )
+        for r in late_rows
+    ]
+    return TeamOverview(members, by_person, by_kind, overdue)

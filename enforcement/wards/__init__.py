@@ -1,0 +1,1 @@
+"""Ward boundary imports, ward profiles and the map's data."""

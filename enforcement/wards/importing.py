@@ -1,0 +1,498 @@
+"""Importing ward boundaries: a preview that writes nothing, then a confirmation that replaces the set."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement.access import Actor, Permission, require
+from enforcement.clock import london_today
+from enforcement.errors import NotFound, ValidationFailed
+from enforcement.models import Premises, Ward
+from enforcement.register import wards
+from geo.wards import (
+    BoundaryError,
+    WardBoundary,
+    WardIndex,
+    load_geojson,
+    load_shapefile,
+    validate,
+    ward_area_hectares,
+)
+
+GEOJSON_SUFFIXES = frozenset({".geojson", ".json"})
+SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg"})
+# A zipped shapefile is unpacked to disk; these bounds stop a small upload from unpacking into
+# something enormous (a "zip bomb") or into many files.
+MAX_ZIP_MEMBERS = 50
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+OUTSIDE = "Outside every ward"
+
+
+@dataclass(frozen=True)
+class BoundarySource:
+    """Where boundaries come from: an upload's bytes, or a file on disk, and how to read it.
+
+    `filename` decides the format: .geojson or .json, a .zip holding one shapefile (.shp, .shx,
+    .dbf and .prj, optionally .cpg), or a .shp on disk. `crs` "EPSG:27700" reads a GeoJSON that
+    does not say so as British National Grid; `district` keeps only one borough's wards of a
+    shapefile covering several (e.g. "E09000013"); `repair` mends invalid shapes where safe.
+    """
+
+    filename: str
+    data: bytes | None = None
+    path: Path | None = None
+    crs: str | None = None
+    district: str | None = None
+    repair: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.filename).suffix.lower()
+
+
+@dataclass(frozen=True)
+class WardLine:
+    """A ward as found in the file: code, name, area and how many premises would fall in it."""
+
+    code: str
+    name: str
+    area_hectares: float
+    premises: int
+    status: str  # "unchanged" (same code and name as now), "renamed", "new"
+
+
+@dataclass(frozen=True)
+class Move:
+    """How many premises would move (or moved) from one ward to another."""
+
+    from_name: str
+    to_name: str
+    count: int
+
+
+@dataclass
+class ImportPreview:
+    """What an import found and what it would do; nothing has been written."""
+
+    filename: str
+    valid_from: date
+    wards: list[WardLine] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    located: int = 0
+    unlocated: int = 0
+    outside: int = 0
+    retired: list[tuple[str, str]] = field(default_factory=list)
+    current_since: date | None = None
+    boundaries: list[WardBoundary] = field(default_factory=list, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the boundaries can be imported (no unresolved problem, at least one ward)."""
+        return not self.problems and bool(self.wards)
+
+    @property
+    def moved(self) -> int:
+        return sum(m.count for m in self.moves)
+
+    @property
+    def repairable(self) -> bool:
+        """Whether some problem is an invalid shape, which the repair option may mend."""
+        return any("invalid geometry" in p for p in self.problems)
+
+    @property
+    def total_hectares(self) -> float:
+        return round(sum(w.area_hectares for w in self.wards), 1)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a confirmed import did."""
+
+    wards: int
+    valid_from: date
+    moves: list[Move]
+    located: int
+    outside: int
+    retired: int
+
+    @property
+    def moved(self) -> int:
+        return sum(m.count for m in self.moves)
+
+    @property
+    def previous_end(self) -> date:
+        """The last day the boundaries replaced were in force."""
+        return self.valid_from - timedelta(days=1)
+
+
+def _unzip_shapefile(data: bytes, folder: Path) -> Path:
+    """Unpack one shapefile's parts from a zip into `folder`; return the .shp path."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise BoundaryError(["the file is not a readable zip archive"]) from exc
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise BoundaryError([f"the zip holds {len(members)} files; a shapefile needs 4 or 5"])
+        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+            raise BoundaryError(["the zip unpacks to more than 200 MB"])
+        # Only the file's own name is used, never its folder, so nothing lands outside `folder`.
+        parts = [
+            (m, PurePosixPath(m.filename.replace("\\", "/")).name)
+            for m in members
+            if PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS
+            and not PurePosixPath(m.filename).name.startswith(".")
+            and "__MACOSX" not in m.filename
+        ]
+        stems = {PurePosixPath(name).stem for _m, name in parts if name.lower().endswith(".shp")}
+        if len(stems) != 1:
+            raise BoundaryError(
+                [
+                    "the zip must hold exactly one shapefile (.shp with its .shx, .dbf and .prj); "
+                    f"found {len(stems)}"
+                ]
+            )
+        stem = stems.pop()
+        found: set[str] = set()
+        for member, name in parts:
+            if PurePosixPath(name).stem != stem:
+                continue
+            suffix = PurePosixPath(name).suffix.lower()
+            (folder / f"boundaries{suffix}").write_bytes(archive.read(member))
+            found.add(suffix)
+    missing = sorted({".shp", ".shx", ".dbf", ".prj"} - found)
+    if missing:
+        raise BoundaryError([f"the zip has no {', '.join(missing)} for {stem}.shp"])
+    return folder / "boundaries.shp"
+
+
+def read_boundaries(source: BoundarySource) -> list[WardBoundary]:
+    """Read ward boundaries (in WGS84) from a source; raise BoundaryError listing what is wrong."""
+    suffix = source.suffix
+    if suffix in GEOJSON_SUFFIXES:
+        if source.data is not None:
+            return load_geojson(source.data, crs=source.crs)
+        if source.path is not None:
+            return load_geojson(source.path, crs=source.crs)
+    elif suffix == ".shp" and source.path is not None:
+        return load_shapefile(source.path, source.district)
+    elif suffix == ".zip" and source.data is not None:
+        with tempfile.TemporaryDirectory(prefix="wards-") as tmp:
+            return load_shapefile(_unzip_shapefile(source.data, Path(tmp)), source.district)
+    raise BoundaryError(
+        [f"{source.filename}: choose a .geojson file or a .zip holding a shapefile"]
+    )
+
+
+def _current_set(session: Session, on: date) -> list[Ward]:
+    return wards.wards_in_force(session, on)
+
+
+def _check_valid_from(session: Session, now: datetime, valid_from: date) -> date | None:
+    """Refuse a start date in the future or not after the current set's; return the current set's."""
+    today = london_today(now)
+    if valid_from > today:
+        raise ValidationFailed(
+            {
+                "valid_from": "The date the boundaries came into force must be today or in the "
+                "past: premises are reassigned as soon as they are imported"
+            }
+        )
+    since = session.scalar(select(func.max(Ward.valid_from)).where(Ward.valid_to.is_(None)))
+    if since is not None and valid_from <= since:
+        raise ValidationFailed(
+            {
+                "valid_from": f"The new boundaries must come into force after {since:%-d %B %Y}, "
+                "when the current ones did"
+            }
+        )
+    return since
+
+
+def _moves(
+    before: dict[int, str | None], after: dict[int, str | None], names: dict[str, str]
+) -> list[Move]:
+    counted: Counter[tuple[str | None, str | None]] = Counter(
+        (before.get(pid), code) for pid, code in after.items()
+    )
+    return _moves_from_counts(counted, names)
+
+
+def _moves_from_counts(
+    counted: Counter[tuple[str | None, str | None]], names: dict[str, str]
+) -> list[Move]:
+    """Turn counts of premises by (old code, new code) into moves, largest first."""
+
+    def name(code: str | None) -> str:
+        return OUTSIDE if code is None else names.get(code, code)
+
+    moves = [(a, b, n) for (a, b), n in counted.items() if a != b and n]
+    return [
+        Move(name(a), name(b), n)
+        for a, b, n in sorted(moves, key=lambda m: (-m[2], name(m[0]), name(m[1])))
+    ]
+
+
+def _checked(source: BoundarySource) -> tuple[list[WardBoundary], list[str], list[str]]:
+    """Read and validate a source: (boundaries, problems, repairs); nothing raised for bad data."""
+    try:
+        found = read_boundaries(source)
+    except BoundaryError as exc:
+        return [], exc.problems, []
+    report = validate(found, repair=source.repair)
+    return list(report.boundaries), list(report.problems), list(report.repairs)
+
+
+def preview_import(
+    session: Session, actor: Actor, now: datetime, source: BoundarySource, valid_from: date
+) -> ImportPreview:
+    """Read and check boundaries, and work out what importing them would change; write nothing.
+
+    The preview lists each ward's code, name and area in hectares (measured on British National
+    Grid), every problem (unreadable file, invalid or overlapping shapes, repeated codes) and
+    every repair made, and how many premises would move from ward to ward. Raises
+    ValidationFailed for a start date in the future or not after the current set's.
+    """
+    require(actor, Permission.REFERENCE_MANAGE)
+    since = _check_valid_from(session, now, valid_from)
+    result = ImportPreview(filename=source.filename, valid_from=valid_from, current_since=since)
+    boundaries, result.problems, result.repairs = _checked(source)
+    current = _current_set(session, london_today(now))
+    current_names = {w.code: w.name for w in current}
+    new_names = {b.code: b.name for b in boundaries}
+    rows = session.execute(
+        select(Premises.id, Premises.longitude, Premises.latitude, Ward.code)
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .where(Premises.longitude.is_not(None), Premises.latitude.is_not(None))
+    ).all()
+    before: dict[int, str | None] = {r[0]: r[3] for r in rows}
+    # Premises are placed only when every outline is usable; otherwise the counts would mislead.
+    after: dict[int, str | None] = {}
+    if not result.problems:
+        codes = WardIndex(boundaries).locate_many(
+            [(float(r[1] or 0.0), float(r[2] or 0.0)) for r in rows]
+        )
+        after = {r[0]: code for r, code in zip(rows, codes, strict=True)}
+        result.boundaries = boundaries
+        result.moves = _moves(before, after, {**current_names, **new_names})
+    per_ward = Counter(code for code in after.values() if code is not None)
+    for b in sorted(boundaries, key=lambda x: x.code):
+        if b.code not in current_names:
+            status = "new"
+        else:
+            status = "unchanged" if current_names[b.code] == b.name else "renamed"
+        area = ward_area_hectares(b) if b.geometry.is_valid else float("nan")
+        result.wards.append(WardLine(b.code, b.name, round(area, 1), per_ward[b.code], status))
+    result.located = len(rows)
+    result.unlocated = (
+        session.scalar(
+            select(func.count()).select_from(Premises).where(Premises.longitude.is_(None))
+        )
+        or 0
+    )
+    result.outside = sum(1 for code in after.values() if code is None)
+    result.retired = sorted((w.code, w.name) for w in current if w.code not in new_names)
+    return result
+
+
+def confirm_import(
+    session: Session, actor: Actor, now: datetime, source: BoundarySource, valid_from: date
+) -> ImportResult:
+    """Replace the wards in force with the source's, keeping the old set for history.
+
+    Everything happens in the caller's transaction: the old set is given an end date, the new
+    one added, every located premises reassigned (`enforcement.register.wards.replace_wards`) and the
+    change audited. Returns what moved, ward to ward (by ward code, so a ward kept under the
+    same code does not count as a move). Raises ValidationFailed if the boundaries have any
+    unresolved problem or the start date is refused.
+    """
+    require(actor, Permission.REFERENCE_MANAGE)
+    _check_valid_from(session, now, valid_from)
+    boundaries, problems, _repairs = _checked(source)
+    if problems or not boundaries:
+        listed = problems or ["the file holds no wards"]
+        raise ValidationFailed({"file": "The boundaries were refused: " + "; ".join(listed)})
+    current = _current_set(session, london_today(now))
+    transitions: Counter[tuple[int | None, int | None]] = Counter()
+    summary = wards.replace_wards(
+        session, actor, now, boundaries, valid_from, transitions=transitions
+    )
+    ids = {ward_id for pair in transitions for ward_id in pair if ward_id is not None}
+    known = {
+        wid: (code, name)
+        for wid, code, name in session.execute(
+            select(Ward.id, Ward.code, Ward.name).where(Ward.id.in_(ids))
+        )
+    }
+
+    def code_of(ward_id: int | None) -> str | None:
+        return None if ward_id is None else known[ward_id][0]
+
+    # Moves are counted by ward code: a ward kept under the same code is not a move.
+    by_code: Counter[tuple[str | None, str | None]] = Counter()
+    for (old, new), count in transitions.items():
+        by_code[(code_of(old), code_of(new))] += count
+    names = {code: name for code, name in known.values()}
+    for b in boundaries:
+        names[b.code] = b.name
+    return ImportResult(
+        wards=summary["wards"],
+        valid_from=valid_from,
+        moves=_moves_from_counts(by_code, names),
+        located=sum(transitions.values()),
+        outside=summary["outside"],
+        retired=len(current),
+    )
+
+
+# --- what is loaded now ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundarySet:
+    """One set of wards loaded together: when it was in force and how many wards it has."""
+
+    valid_from: date
+    valid_to: date | None
+    wards: int
+
+    @property
+    def in_force(self) -> bool:
+        return self.valid_to is None
+
+
+def boundary_sets(session: Session, actor: Actor) -> list[BoundarySet]:
+    """Return every set of wards ever loaded, newest first."""
+    require(actor, Permission.REFERENCE_MANAGE)
+    rows = session.execute(
+        select(Ward.valid_from, Ward.valid_to, func.count())
+        .group_by(Ward.valid_from, Ward.valid_to)
+        .order_by(Ward.valid_from.desc())
+    ).all()
+    return [BoundarySet(a, b, int(n)) for a, b, n in rows]
+
+
+def wards_now(session: Session, actor: Actor, now: datetime) -> list[WardLine]:
+    """Return the wards in force today with their areas and numbers of premises."""
+    require(actor, Permission.REFERENCE_MANAGE)
+    current = _current_set(session, london_today(now))
+    counts = dict(
+        session.execute(
+            select(Premises.ward_id, func.count())
+            .where(Premises.ward_id.in_([w.id for w in current]))
+            .group_by(Premises.ward_id)
+        ).all()
+    )
+    return [
+        WardLine(
+            w.code,
+            w.name,
+            round(ward_area_hectares(wards.boundary_of(w)), 1),
+            int(counts.get(w.id, 0)),
+            "unchanged",
+        )
+        for w in current
+    ]
+
+
+# --- keeping a previewed file until it is confirmed ---------------------------------------------
+
+#: How long a previewed file waits for its confirmation.
+STAGED_FOR = timedelta(hours=1)
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+@dataclass(frozen=True)
+class StagedImport:
+    """A previewed source waiting for confirmation, and the start date chosen with it."""
+
+    token: str
+    source: BoundarySource
+    valid_from: date
+
+
+def _purge(folder: Path, now: datetime) -> None:
+    for meta in folder.glob("*.json"):
+        try:
+            staged_at = datetime.fromisoformat(json.loads(meta.read_text())["staged_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            staged_at = None
+        if staged_at is None or now - staged_at > STAGED_FOR:
+            discard(folder, meta.stem)
+
+
+def stage(
+    folder: Path, actor: Actor, now: datetime, source: BoundarySource, valid_from: date
+) -> str:
+    """Keep a previewed source under `folder` for the confirm step; return the token naming it.
+
+    The bytes stay on the server (never in the session cookie) for an hour; only the person who
+    previewed them may confirm them. Older staged files are removed on the way.
+    """
+    require(actor, Permission.REFERENCE_MANAGE)
+    folder.mkdir(parents=True, exist_ok=True)
+    _purge(folder, now)
+    token = secrets.token_urlsafe(24)
+    if source.data is not None:
+        (folder / f"{token}.data").write_bytes(source.data)
+    meta = {
+        "filename": source.filename,
+        "path": None if source.path is None else str(source.path),
+        "has_data": source.data is not None,
+        "crs": source.crs,
+        "district": source.district,
+        "repair": source.repair,
+        "valid_from": valid_from.isoformat(),
+        "user_id": actor.user_id,
+        "staged_at": now.isoformat(),
+    }
+    (folder / f"{token}.json").write_text(json.dumps(meta))
+    return token
+
+
+def staged(folder: Path, actor: Actor, now: datetime, token: str) -> StagedImport:
+    """Return a staged source; raise NotFound if the token is unknown, expired or someone else's."""
+    require(actor, Permission.REFERENCE_MANAGE)
+    gone = NotFound("That preview has expired or was already used: upload the file again.")
+    if not _TOKEN.match(token):
+        raise gone
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text())
+        data = (folder / f"{token}.data").read_bytes() if meta["has_data"] else None
+        staged_at = datetime.fromisoformat(meta["staged_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise gone from None
+    if meta.get("user_id") != actor.user_id or now - staged_at > STAGED_FOR:
+        raise gone
+    source = BoundarySource(
+        filename=str(meta["filename"]),
+        data=data,
+        path=None if meta["path"] is None else Path(meta["path"]),
+        crs=meta["crs"],
+        district=meta["district"],
+        repair=bool(meta["repair"]),
+    )
+    return StagedImport(token, source, date.fromisoformat(meta["valid_from"]))
+
+
+def discard(folder: Path, token: str) -> None:
+    """Remove a staged source (once confirmed, or expired); an unknown token is ignored."""
+    if not _TOKEN.match(token):
+        return
+    for suffix in (".data", ".json"):
+        (folder / f"{token}{suffix}").unlink(missing_ok=True)

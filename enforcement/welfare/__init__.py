@@ -1,0 +1,1 @@
+"""Operation Moontwist welfare visits, their reports, officers' training and the visit vocabulary."""
