@@ -252,6 +252,10 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _checkpoint_sources(settings: Any, extra: tuple[Path, ...]) -> list[Path]:
     own = settings.audit_checkpoint_file
     return ([own] if own.is_file() else []) + [p for p in extra if p != own]
@@ -294,7 +298,8 @@ def audit_verify_command(extra: tuple[Path, ...]) -> None:
     took = time.perf_counter() - started
     breaks = [*bad, *verdict.breaks]
     counted = (
-        f"{verdict.checked:,} events and {verdict.checkpoints:,} checkpoints checked in {took:.1f}s"
+        f"{_count(verdict.checked, 'event')} and {_count(verdict.checkpoints, 'checkpoint')} "
+        f"checked in {took:.1f}s"
     )
     if breaks:
         for found_break in breaks:
