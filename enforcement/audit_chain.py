@@ -357,7 +357,7 @@ def read_checkpoint(line: str, key: bytes | str) -> Checkpoint:
     """Return the checkpoint a signed line holds; raise CheckpointError if it is not genuine."""
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CheckpointError("it is not a checkpoint (not JSON)") from exc
     if not isinstance(data, dict) or set(data) != {
         "v",
@@ -370,7 +370,8 @@ def read_checkpoint(line: str, key: bytes | str) -> Checkpoint:
         raise CheckpointError("it is not a checkpoint (its fields are not a checkpoint's)")
     mac = data.pop("mac")
     # Checked before the values are trusted for anything: a forged line says nothing.
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(_key(key), data)):
+    expected = _mac(_key(key), data).encode()
+    if not isinstance(mac, str) or not hmac.compare_digest(mac.encode(), expected):
         raise CheckpointError(
             "its signature does not match: it was not written with this checkpoint key, "
             "or it was changed since"
@@ -379,7 +380,7 @@ def read_checkpoint(line: str, key: bytes | str) -> Checkpoint:
         raise CheckpointError(f"it is a version {data['v']} checkpoint, which this cannot read")
     count, last_id, head = data["count"], data["last_id"], data["head"]
     try:
-        taken_at = datetime.fromisoformat(str(data["taken_at"]))
+        taken_at = _utc(datetime.fromisoformat(str(data["taken_at"])))
     except ValueError as exc:
         raise CheckpointError("its time cannot be read") from exc
     if (
@@ -454,15 +455,19 @@ def last_checkpoint_at(path: Path) -> datetime | None:
             size = fh.tell()
             fh.seek(max(0, size - 4096))
             tail = fh.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return None
+    except OSError:
+        return None  # missing or unreadable: the next checkpoint is due, and says why if it fails
     for line in reversed(tail.splitlines()):
         try:
             data = json.loads(line)
-            return datetime.fromisoformat(str(data["taken_at"]))
-        except (ValueError, KeyError, TypeError):
+            return _utc(datetime.fromisoformat(str(data["taken_at"])))
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
     return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # Read through the driver's own cursor: building SQLAlchemy rows and processing types would

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -74,8 +75,8 @@ def clean_image(
                 probe.verify()  # checksums and structure, which decoding alone may skip
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
                 image.load()
-                upright = ImageOps.exif_transpose(image)
-                return _encode(_pixels_only(upright, kind), kind), kind
+                _turn_upright(image)
+                return _encode(_pixels_only(image, kind), kind), kind
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -86,11 +87,18 @@ def clean_image(
         raise ValidationFailed({field: DAMAGED}) from exc
 
 
+def _turn_upright(image: Image.Image) -> None:
+    """Apply the EXIF orientation, since the EXIF that says it is about to go."""
+    # An orientation that cannot be read is left as it is: the picture is still the picture.
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(image, in_place=True)
+
+
 def _pixels_only(image: Image.Image, kind: str) -> Image.Image:
     """Copy the pixels into a new image, which carries none of the original's metadata."""
     alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     mode = "RGBA" if alpha and kind != "image/jpeg" else "RGB"
-    converted = image.convert(mode)
+    converted = image if image.mode == mode else image.convert(mode)
     clean = Image.new(mode, converted.size)
     clean.paste(converted)
     return clean

@@ -15,8 +15,10 @@ from enforcement.audit_chain import (
     ChainRow,
     Checkpoint,
     CheckpointError,
+    append_checkpoint,
     checkpoint_line,
     event_hash,
+    last_checkpoint_at,
     read_checkpoint,
     read_checkpoints,
     verify_rows,
@@ -230,3 +232,27 @@ def test_checkpoint_lines_are_signed_and_forgeries_are_named() -> None:
     ]
     with pytest.raises(ValueError, match="AUDIT_CHECKPOINT_KEY"):
         checkpoint_line(cp, b"")
+
+
+def test_hostile_checkpoint_lines_are_refused_not_crashed_on() -> None:
+    rows = chain(2)
+    line = checkpoint_line(Checkpoint(LATER, 2, rows[-1].id, rows[-1].hash or ""), KEY)
+    non_ascii = line[: line.index('"mac":"') + 7] + "é" * 64 + '"}'
+    deep = "[" * 100_000 + "]" * 100_000
+    _found, bad = read_checkpoints([non_ascii, deep, "[]", '"text"'], KEY, "f")
+    assert [b.source for b in bad] == ["line 1 of f", "line 2 of f", "line 3 of f", "line 4 of f"]
+
+
+def test_the_time_of_the_last_checkpoint_is_read_from_the_end_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoints.jsonl"
+    assert last_checkpoint_at(path) is None
+    rows = chain(2)
+    append_checkpoint(path, checkpoint_line(Checkpoint(T0, 1, rows[0].id, rows[0].hash or ""), KEY))
+    append_checkpoint(
+        path, checkpoint_line(Checkpoint(LATER, 2, rows[1].id, rows[1].hash or ""), KEY)
+    )
+    assert last_checkpoint_at(path) == LATER
+    with path.open("a") as fh:
+        fh.write('{"taken_at": "2026-03-02T12:00:00"}\nnot json\n')  # no zone, then rubbish
+    assert last_checkpoint_at(path) == datetime(2026, 3, 2, 12, tzinfo=UTC)
+    assert last_checkpoint_at(tmp_path) is None  # a directory, not a file: unreadable
