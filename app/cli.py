@@ -344,6 +344,34 @@ def audit_checkpoint_command() -> None:
     )
 
 
+evidence_cli = AppGroup("evidence", help="Evidence photos.")
+
+
+@evidence_cli.command("clean")
+def evidence_clean_command() -> None:
+    """Re-encode photos stored before uploads were cleaned, without their metadata (audited)."""
+    from enforcement.inspections import evidence
+
+    settings = current_app.config["SETTINGS"]
+    with _session() as session:
+        report = evidence.clean_stored(
+            session, Actor.system("command line"), utcnow(), settings.evidence_dir
+        )
+        session.commit()
+    for path in report.superseded:
+        path.unlink(missing_ok=True)  # only after the rows point at the clean copies
+    click.echo(
+        f"{_count(len(report.cleaned), 'photo')} re-encoded without their metadata; "
+        f"{report.already_clean:,} clean already."
+    )
+    for file_id, why in report.refused:
+        click.echo(f"Photo {file_id} does not decode, left as it is for a person to judge: {why}")
+    for file_id in report.missing:
+        click.echo(f"Photo {file_id}: its file is missing from {settings.evidence_dir}")
+    for file_id, twin in report.duplicates:
+        click.echo(f"Photo {file_id} is the same picture as photo {twin}: left as it is")
+
+
 db_cli = AppGroup("db", help="The database.")
 
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -447,6 +475,7 @@ def grant_app_role_command(name: str, print_sql: bool) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(evidence_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

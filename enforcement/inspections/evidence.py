@@ -8,6 +8,7 @@ import io
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement.access import Actor
+from enforcement import audit
+from enforcement.access import Actor, Permission, require
 from enforcement.errors import ValidationFailed
 from enforcement.models.inspections import EvidenceFile
 
@@ -119,6 +121,17 @@ def path_for(storage: Path, sha256: str) -> Path:
     return storage / sha256[:2] / sha256
 
 
+def _write(target: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a temporary file renamed into place)."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)
+
+
 def download_name(sha256: str, content_type: str) -> str:
     """Return the name a stored photo is served under: from its hash and type, never uploaded."""
     return f"evidence-{sha256[:16]}.{EXTENSIONS.get(content_type, 'bin')}"
@@ -151,13 +164,7 @@ def store_image(
     existing = session.scalar(select(EvidenceFile).where(EvidenceFile.sha256 == digest))
     if existing is not None:
         return existing
-    target = path_for(storage, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(cleaned)
-        os.replace(tmp, target)
+    _write(path_for(storage, digest), cleaned)
     row = EvidenceFile(
         sha256=digest,
         content_type=kind,
@@ -169,3 +176,64 @@ def store_image(
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass
+class CleanReport:
+    """What cleaning the stored photos did; `superseded` are files to remove after the commit."""
+
+    cleaned: list[int] = field(default_factory=list)
+    already_clean: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
+    superseded: list[Path] = field(default_factory=list)
+
+
+def clean_stored(session: Session, actor: Actor, now: datetime, storage: Path) -> CleanReport:
+    """Re-encode every stored photo as an upload is today, each change audited (flushes only).
+
+    For photos kept as they were uploaded, before uploads were decoded and cleaned: each keeps
+    its id (so every inspection still shows it) and takes the hash and name of its clean copy.
+    A file that does not decode is listed, never deleted: it is evidence, for a person to judge.
+    The caller commits, then removes the `superseded` files.
+    """
+    require(actor, Permission.EVIDENCE_VIEW)
+    report = CleanReport()
+    for row in session.scalars(select(EvidenceFile).order_by(EvidenceFile.id)):
+        path = path_for(storage, row.sha256)
+        if not path.is_file():
+            report.missing.append(row.id)
+            continue
+        try:
+            cleaned, kind = clean_image(path.read_bytes())
+        except ValidationFailed as exc:
+            report.refused.append((row.id, exc.errors["photo"]))
+            continue
+        digest = hashlib.sha256(cleaned).hexdigest()
+        if digest == row.sha256:
+            report.already_clean += 1
+            continue
+        twin = session.scalar(select(EvidenceFile.id).where(EvidenceFile.sha256 == digest))
+        if twin is not None:
+            report.duplicates.append((row.id, twin))
+            continue
+        _write(path_for(storage, digest), cleaned)
+        before = {"sha256": row.sha256, "content_type": row.content_type, "size": row.size_bytes}
+        row.sha256, row.content_type, row.size_bytes = digest, kind, len(cleaned)
+        row.original_name = download_name(digest, kind)
+        audit.record(
+            session,
+            actor,
+            now,
+            action="evidence.clean",
+            entity_type="evidence_file",
+            entity_id=row.id,
+            summary=f"Re-encoded evidence photo {row.id} without its metadata",
+            before=before,
+            after={"sha256": digest, "content_type": kind, "size": len(cleaned)},
+        )
+        report.cleaned.append(row.id)
+        report.superseded.append(path)
+    session.flush()
+    return report
