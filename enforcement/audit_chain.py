@@ -175,6 +175,7 @@ NOT_FOLLOWING = (
     "it does not follow the event before it: an event was deleted, inserted or reordered before it"
 )
 CHANGED = "its content was changed"
+_NEVER = float("inf")
 
 
 class _Breaks:
@@ -228,12 +229,19 @@ def verify_rows(rows: Iterable[Any], checkpoints: Iterable[tuple[Checkpoint, str
     # Checkpoints of an empty trail (last_id None) hold nothing to compare.
     while nxt < len(pending) and pending[nxt][0].last_id is None:
         nxt += 1
+
+    def upcoming() -> float:  # the id the next checkpoint is at (checked once per event)
+        return (pending[nxt][0].last_id or 0) if nxt < len(pending) else _NEVER
+
+    due = upcoming()
     for row in rows:
         (rid, at, actor_id, label, action, etype, eid, summary, before, after, ip, back, own) = row
-        while nxt < len(pending) and (pending[nxt][0].last_id or 0) < rid:
-            cp, source = pending[nxt]
-            breaks.other(_missing(cp, source))
-            nxt += 1
+        if due < rid:
+            while nxt < len(pending) and (pending[nxt][0].last_id or 0) < rid:
+                cp, source = pending[nxt]
+                breaks.other(_missing(cp, source))
+                nxt += 1
+            due = upcoming()
         body = encode([_stamp(at), actor_id, label, action, etype, eid, summary, before, after, ip])
         changed = own != sha256(f"{back or prev}\n{body}".encode()).hexdigest()
         if back != prev:
@@ -244,12 +252,14 @@ def verify_rows(rows: Iterable[Any], checkpoints: Iterable[tuple[Checkpoint, str
         prev = own or ""
         checked += 1
         last_id = rid
-        while nxt < len(pending) and pending[nxt][0].last_id == rid:
-            cp, source = pending[nxt]
-            found = _against(cp, source, own or "", checked)
-            if found is not None:
-                breaks.other(found)
-            nxt += 1
+        if due == rid:
+            while nxt < len(pending) and pending[nxt][0].last_id == rid:
+                cp, source = pending[nxt]
+                found = _against(cp, source, own or "", checked)
+                if found is not None:
+                    breaks.other(found)
+                nxt += 1
+            due = upcoming()
     for cp, source in pending[nxt:]:
         breaks.other(_shortened(cp, source, last_id, checked))
     return Verdict(
