@@ -415,6 +415,34 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -> None:
+    """Refuse to turn an existing role that holds more than the app may into the app's role.
+
+    Altering it would not take those rights away (a member of the owner inherits them, an owner
+    keeps its tables), or would strip a superuser someone relies on.
+    """
+    from sqlalchemy import text
+
+    if superuser:
+        raise click.ClickException(
+            f"{name} is a superuser: give the application a role of its own."
+        )
+    if conn.scalar(text("SELECT pg_has_role(:n, :o, 'MEMBER')"), {"n": name, "o": owner}):
+        raise click.ClickException(
+            f"{name} is a member of {owner}, so it would hold the owner's rights: "
+            f"REVOKE {owner} FROM {name} first."
+        )
+    if conn.scalar(
+        text(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = :n AND schemaname = current_schema()"
+        ),
+        {"n": name},
+    ):
+        raise click.ClickException(
+            f"{name} owns tables here: give the application a role of its own."
+        )
+
+
 @db_cli.command("grant-app-role")
 @click.argument("name")
 @click.option(
@@ -444,18 +472,11 @@ def grant_app_role_command(name: str, print_sql: bool) -> None:
                     f"{name} is the role running this command, which owns the tables: the "
                     "application needs a role of its own."
                 )
-            member = conn.scalar(
-                text(
-                    "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :n) "
-                    "AND pg_has_role(:n, :o, 'MEMBER')"
-                ),
-                {"n": name, "o": owner},
-            )
-            if member:
-                raise click.ClickException(
-                    f"{name} is a member of {owner}, so it would hold the owner's rights: "
-                    f"REVOKE {owner} FROM {name} first."
-                )
+            existing = conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": name}
+            ).first()
+            if existing is not None:
+                _refuse_a_powerful_role(conn, name, owner, bool(existing[0]))
             statements = app_role_sql(name, database, owner, schema)
             if print_sql:
                 click.echo(";\n".join(statements) + ";")

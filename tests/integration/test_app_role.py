@@ -167,3 +167,29 @@ def test_the_role_owns_nothing_and_may_only_add_to_the_trail(granted: Granted) -
         assert owns == 0 and member is False and audit_rights == "INSERT,SELECT"
     finally:
         admin.dispose()
+
+
+def test_an_existing_role_with_more_rights_is_refused_not_altered(granted: Granted) -> None:
+    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    superuser, member = f"tracker_su_{suffix}", f"tracker_member_{suffix}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    app = create_app(Settings(database_url=granted.owner_url, secret_key="x" * 40, testing=True))
+    runner = app.test_cli_runner()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{superuser}" SUPERUSER'))
+            conn.execute(text(f'CREATE ROLE "{member}" IN ROLE postgres'))
+        refused = runner.invoke(args=["db", "grant-app-role", superuser])
+        assert refused.exit_code != 0 and "is a superuser" in refused.output
+        refused = runner.invoke(args=["db", "grant-app-role", member])
+        assert refused.exit_code != 0 and "is a member of postgres" in refused.output
+        with admin.connect() as conn:
+            still = conn.scalar(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = :r"), {"r": superuser}
+            )
+        assert still is True
+    finally:
+        with admin.connect() as conn:
+            for role in (superuser, member):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
