@@ -80,7 +80,7 @@ def test_geo_imports_nothing_of_the_app_or_a_web_or_database_library(module: Pat
 
 @pytest.mark.parametrize(
     "module",
-    sorted((REPO / "enforcement" / "importers").glob("*.py")),
+    sorted((REPO / "enforcement" / "register" / "importers").glob("*.py")),
     ids=lambda p: p.name,
 )
 def test_importers_use_the_standard_library_only(module: Path) -> None:
