@@ -16,6 +16,7 @@ from enforcement.cases.vocab import Direction, Status, ToolCode
 from enforcement.errors import ValidationFailed
 from enforcement.models import Organisation, Premises, User, Ward
 from enforcement.models.cases import CaseDeadline, EnforcementCase
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.vocab import Labelled
 
 #: The tools a case can use (the welfare, poster and intelligence clocks belong to their records).
@@ -90,32 +91,21 @@ class CaseRow:
     missed: int
 
 
-@dataclass(frozen=True)
-class CasePage:
-    rows: list[CaseRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+CasePage = Page[CaseRow]
 
 
 def query_problems(q: CaseQuery) -> dict[str, str]:
     """Return what is wrong with list parameters, keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.tool and q.tool not in {t.value for t in CASE_TOOLS}:
-        problems["tool"] = "Unknown enforcement tool"
-    if q.status and q.status not in {s.value for s in CaseStatus}:
-        problems["status"] = "Unknown case status"
-    if q.owner and not q.owner.isdigit():
-        problems["owner"] = "Unknown organisation"
-    if q.due and q.due not in DUE_FILTERS:
-        problems["due"] = "Unknown deadline filter"
-    if q.sort not in SORTS:
-        problems["sort"] = "Unknown sort order"
-    return problems
+    return (
+        QueryProblems()
+        .choice("tool", q.tool, (t.value for t in CASE_TOOLS), "Unknown enforcement tool")
+        .choice("status", q.status, (s.value for s in CaseStatus), "Unknown case status")
+        .record_id("owner", q.owner, "Unknown organisation")
+        .choice("due", q.due, DUE_FILTERS, "Unknown deadline filter")
+        .sort(q.sort, SORTS)
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _missed_clause(now: datetime) -> ColumnElement[bool]:
@@ -204,7 +194,7 @@ def search_cases(
         "reference": [EnforcementCase.reference.asc()],
     }
     officer = aliased(User)
-    page = max(1, q.page)
+    page = q.page
     raw = session.execute(
         select(
             EnforcementCase.id,
@@ -225,7 +215,7 @@ def search_cases(
         .where(*where)
         .order_by(*orders[q.sort], EnforcementCase.id.desc())
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
     ).all()
     ids = [r[0] for r in raw]
     upcoming: dict[int, NextDeadline] = {}

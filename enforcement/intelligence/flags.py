@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from enforcement import audit, identifiers, policy
+from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
@@ -30,6 +30,7 @@ from enforcement.models import (
     User,
     Ward,
 )
+from enforcement.paging import Page, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
 from enforcement.reminders import reminders
@@ -811,28 +812,24 @@ class FlagRow:
         )
 
 
-@dataclass(frozen=True)
-class FlagPage:
-    rows: list[FlagRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+FlagPage = Page[FlagRow]
 
 
 def query_problems(q: FlagQuery) -> dict[str, str]:
     """Return what is wrong with list parameters (unknown codes), keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.status and q.status not in {s.value for s in FlagStatus}:
-        problems["status"] = "Unknown status"
-    if q.source_type and q.source_type not in {s.value for s in SourceType}:
-        problems["source_type"] = "Unknown source type"
-    if q.exploitation and q.exploitation not in {e.value for e in ExploitationForm}:
-        problems["exploitation"] = "Unknown form of exploitation"
-    return problems
+    return (
+        QueryProblems()
+        .choice("status", q.status, (s.value for s in FlagStatus), "Unknown status")
+        .choice("source_type", q.source_type, (s.value for s in SourceType), "Unknown source type")
+        .choice(
+            "exploitation",
+            q.exploitation,
+            (e.value for e in ExploitationForm),
+            "Unknown form of exploitation",
+        )
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _filters(actor: Actor, now: datetime, q: FlagQuery) -> list[ColumnElement[bool]]:
@@ -927,8 +924,8 @@ def search_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
         session.scalar(select(func.count()).select_from(IntelFlag).where(*_filters(actor, now, q)))
         or 0
     )
-    page = max(1, q.page)
-    rows = _rows(session, actor, now, q, limit=q.page_size, offset=(page - 1) * q.page_size)
+    page = q.page
+    rows = _rows(session, actor, now, q, limit=q.page_size, offset=paging.offset(page, q.page_size))
     if rows:
         audit.record(
             session,

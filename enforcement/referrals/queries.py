@@ -24,7 +24,6 @@ from enforcement.models import (
     IntelFlag,
     Licence,
     LicenceCondition,
-    Organisation,
     Premises,
     Referral,
     ReferralBreach,
@@ -35,6 +34,7 @@ from enforcement.models import (
     User,
     WelfareVisit,
 )
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.policy import Visibility
 from enforcement.referrals.drafting import (
     DraftInput,
@@ -472,28 +472,19 @@ class ReferralRow:
         return ReferralStatus.label_of(self.status)
 
 
-@dataclass(frozen=True)
-class ReferralPage:
-    rows: list[ReferralRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+ReferralPage = Page[ReferralRow]
 
 
 def query_problems(q: ReferralQuery) -> dict[str, str]:
     """Return what is wrong with a list query (unknown view, status or sort)."""
-    problems = {}
-    if q.view not in LIST_VIEWS:
-        problems["view"] = "Unknown list"
-    if q.status and q.status not in {s.value for s in ReferralStatus}:
-        problems["status"] = "Unknown status"
-    if q.sort and q.sort not in SORTS:
-        problems["sort"] = "Unknown order"
-    return problems
+    return (
+        QueryProblems()
+        .choice("view", q.view, LIST_VIEWS, "Unknown list", required=True)
+        .choice("status", q.status, (s.value for s in ReferralStatus), "Unknown status")
+        .sort(q.sort, SORTS, message="Unknown order", required=False)
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def search_referrals(
@@ -544,7 +535,7 @@ def search_referrals(
         "effect": [effect_order.is_(None), effect_order],
     }
     order = orders[sort]
-    page = max(1, q.page)
+    page = q.page
     rows = session.execute(
         joined.with_only_columns(
             Referral.id,
@@ -568,7 +559,7 @@ def search_referrals(
         .where(*where)
         .order_by(*order, Referral.id.desc())
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
     ).all()
     out = []
     for r in rows:
@@ -589,22 +580,3 @@ def search_referrals(
             )
         )
     return ReferralPage(out, total, page, q.page_size)
-
-
-def referrals_at(session: Session, actor: Actor, premises_id: int) -> list[Referral]:
-    """Return the referrals of a premises, newest first (for its page and timeline)."""
-    if not can(actor, Permission.REFERRAL_VIEW):
-        return []
-    return list(
-        session.scalars(
-            select(Referral)
-            .where(Referral.premises_id == premises_id)
-            .order_by(Referral.created_at.desc(), Referral.id.desc())
-        )
-    )
-
-
-def organisation_name(session: Session, organisation_id: int | None) -> str | None:
-    if organisation_id is None:
-        return None
-    return session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))

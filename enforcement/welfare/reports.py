@@ -15,6 +15,7 @@ from enforcement.clock import london_midnight_utc, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.models import Premises, Reminder
 from enforcement.models.welfare import WelfareVisit, WelfareVisitGuidance, WelfareVisitIndicator
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.policy import Visibility
 from enforcement.reminders import reminders
 from enforcement.welfare.visits import SUBJECT, ward_names
@@ -52,28 +53,24 @@ class VisitRow:
     released: bool
 
 
-@dataclass(frozen=True)
-class VisitPage:
-    rows: list[VisitRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+VisitPage = Page[VisitRow]
 
 
 def visit_query_problems(q: VisitQuery) -> dict[str, str]:
     """Return what is wrong with list parameters, keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.indicator and q.indicator != INDICATOR_ANY and q.indicator not in INDICATORS:
-        problems["indicator"] = "Unknown indicator"
-    if q.follow_up not in {"", FOLLOW_UP_OPEN, FOLLOW_UP_OVERDUE}:
-        problems["follow_up"] = "Unknown follow-up filter"
-    if q.date_from and q.date_to and q.date_from > q.date_to:
-        problems["date_to"] = "The end date must be the same as or after the start date"
-    return problems
+    return (
+        QueryProblems()
+        .choice("indicator", q.indicator, [INDICATOR_ANY, *INDICATORS], "Unknown indicator")
+        .choice(
+            "follow_up",
+            q.follow_up,
+            (FOLLOW_UP_OPEN, FOLLOW_UP_OVERDUE),
+            "Unknown follow-up filter",
+        )
+        .date_range(q.date_from, q.date_to)
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _open_follow_up(now: datetime | None = None) -> ColumnElement[bool]:
@@ -120,7 +117,7 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
     elif q.follow_up == FOLLOW_UP_OVERDUE:
         where.append(_open_follow_up(now))
     total = session.scalar(select(func.count()).select_from(WelfareVisit).where(*where)) or 0
-    page = max(1, q.page)
+    page = q.page
     due = (
         select(func.min(Reminder.due_at))
         .where(
@@ -149,7 +146,7 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
         .where(*where)
         .order_by(WelfareVisit.visited_at.desc(), WelfareVisit.id.desc())
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
     ).all()
     names = ward_names(session)
     rows = [
