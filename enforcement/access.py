@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from enforcement.errors import Forbidden
-from enforcement.vocab import Role
+from enforcement.vocab import Labelled, Role
 
 
-class Permission(StrEnum):
+class Permission(Labelled):
     PREMISES_VIEW = "premises.view"
     PREMISES_EDIT = "premises.edit"
     LICENCE_EDIT = "licence.edit"

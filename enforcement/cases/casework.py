@@ -41,7 +41,6 @@ from enforcement.cases.listing import (
     CasePage,
     CaseQuery,
     CaseRow,
-    CaseStatus,
     query_problems,
     search_cases,
 )
@@ -53,13 +52,14 @@ from enforcement.cases.statutory import (
     UnknownRuleError,
     validate_event_sequence,
 )
-from enforcement.cases.vocab import EventKind, Status, ToolCode
+from enforcement.cases.vocab import CaseStatus, EventKind, ServedHow, Status, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders
-from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, OrganisationKind
+from enforcement.reminders.vocab import ReminderKind
+from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind
 
 __all__ = [
     "CASE_SUBJECT",
@@ -71,6 +71,7 @@ __all__ = [
     "CaseRow",
     "CaseStatus",
     "RecomputeResult",
+    "ServedHow",
     "bank_holidays_file",
     "close_case",
     "default_calendar",
@@ -112,15 +113,6 @@ MAX_SUMMARY = 2_000
 MAX_NOTE = 4_000
 MAX_REASON = 400
 CASE_FIELDS = ("reference", "premises_id", "tool", "status", "owner_organisation_id", "officer_id")
-
-
-class ServedHow(Labelled):
-    """How a notice or order was served on the premises or the person."""
-
-    IN_PERSON = "in_person", "In person"
-    POST = "post", "By post"
-    AFFIXED = "affixed", "Affixed to the premises"
-    OTHER = "other", "Other"
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -599,7 +591,7 @@ def close_case(
     session.flush()
     reminders.reconcile(
         session,
-        kind=reminders.Kind.STATUTORY_DEADLINE,
+        kind=ReminderKind.STATUTORY_DEADLINE,
         subject_type=CASE_SUBJECT,
         wanted={case.id: []},
         now=now,

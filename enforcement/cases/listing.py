@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session, aliased
 from enforcement.access import Actor, Permission, require
 from enforcement.cases.clock import OWED, live_status
 from enforcement.cases.statutory import RuleBook, UnknownRuleError
-from enforcement.cases.vocab import Direction, Status, ToolCode
+from enforcement.cases.vocab import CaseStatus, Direction, Status, ToolCode
 from enforcement.errors import ValidationFailed
 from enforcement.models import Organisation, Premises, User, Ward
 from enforcement.models.cases import CaseDeadline, EnforcementCase
 from enforcement.paging import Page, QueryProblems, offset
-from enforcement.vocab import Labelled
 
 #: The tools a case can use (the welfare, poster and intelligence clocks belong to their records).
 CASE_TOOLS: tuple[ToolCode, ...] = (
@@ -32,11 +31,6 @@ CASE_TOOLS: tuple[ToolCode, ...] = (
     ToolCode.STRO,
     ToolCode.PROSECUTION,
 )
-
-
-class CaseStatus(Labelled):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
 
 
 def _title(rulebook: RuleBook, rule_id: str) -> str:

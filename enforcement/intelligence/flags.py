@@ -18,6 +18,16 @@ from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
+from enforcement.intelligence.vocab import (
+    CONDITIONAL_CODES,
+    HANDLING_CODES,
+    INTELLIGENCE_GRADES,
+    OPEN_STATUSES,
+    SOURCE_GRADES,
+    ExploitationForm,
+    FlagStatus,
+    SourceType,
+)
 from enforcement.models import (
     EnforcementCase,
     IntelFlag,
@@ -34,7 +44,8 @@ from enforcement.paging import Page, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
 from enforcement.reminders import reminders
-from enforcement.vocab import Labelled, OrganisationKind, Role
+from enforcement.reminders.vocab import ReminderKind
+from enforcement.vocab import OrganisationKind, Role
 
 SUBJECT = policy.INTEL_FLAG.record_type
 REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (policy)
@@ -42,84 +53,6 @@ REVIEW_TEAM = "intel"
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
 MAX_REVIEW_DAYS = 365  # DESIGN.md 3: reviewed within 12 months at the latest
-
-
-class SourceType(Labelled):
-    POLICE = "police", "Police"
-    COUNCIL = "council", "Council team"
-    CHARITY = "charity", "Charity"
-    LAS = "las", "London Ambulance Service"
-    HELPLINE = "helpline", "Helpline"
-    RESIDENT = "resident", "Resident"
-    ANONYMOUS = "anonymous", "Anonymous"
-
-
-class ExploitationForm(Labelled):
-    SEXUAL = "sexual", "Sexual exploitation"
-    FORCED_LABOUR = "forced_labour", "Forced labour"
-    CRIMINAL = "criminal", "Criminal exploitation"
-    DOMESTIC_SERVITUDE = "domestic_servitude", "Domestic servitude"
-    CUCKOOING = "cuckooing", "Cuckooing"
-    COUNTY_LINES = "county_lines", "County lines"
-    OTHER = "other", "Other"
-
-
-class FlagStatus(Labelled):
-    OPEN = "open", "Open"
-    UNDER_ASSESSMENT = "under_assessment", "Under assessment"
-    ACTIONED = "actioned", "Actioned"
-    CLOSED = "closed", "Closed"
-
-
-OPEN_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_ASSESSMENT.value)
-
-
-class GradeScheme(Labelled):
-    G3X5X2 = "3x5x2", "3x5x2 (College of Policing)"
-    G5X5X5 = "5x5x5", "5x5x5 (older records)"
-
-
-SOURCE_GRADES = {
-    "3x5x2": {"A": "Reliable", "B": "Untested", "C": "Not reliable"},
-    "5x5x5": {
-        "A": "Always reliable",
-        "B": "Mostly reliable",
-        "C": "Sometimes reliable",
-        "D": "Unreliable",
-        "E": "Untested source",
-    },
-}
-INTELLIGENCE_GRADES = {
-    "3x5x2": {
-        "1": "Known directly to the source",
-        "2": "Known indirectly but corroborated",
-        "3": "Known indirectly",
-        "4": "Not known",
-        "5": "Suspected to be false",
-    },
-    "5x5x5": {
-        "1": "Known to be true without reservation",
-        "2": "Known personally to the source but not to the officer",
-        "3": "Not personally known to the source but corroborated",
-        "4": "Cannot be judged",
-        "5": "Suspected to be false",
-    },
-}
-HANDLING_CODES = {
-    "3x5x2": {
-        "P": "Lawful sharing permitted",
-        "C": "Lawful sharing permitted with conditions",
-    },
-    "5x5x5": {
-        "1": "May be disseminated to other law enforcement and prosecuting agencies",
-        "2": "May be disseminated to UK non-prosecuting parties",
-        "3": "May be disseminated to non-UK law enforcement agencies",
-        "4": "Only within the originating agency",
-        "5": "No further dissemination: refer to the originator (with conditions)",
-    },
-}
-# The handling codes whose conditions restrict who may see the content.
-CONDITIONAL_CODES = {"3x5x2": frozenset({"C"}), "5x5x5": frozenset({"4", "5"})}
 
 
 def grade_text(flag: Any) -> str:
@@ -330,14 +263,14 @@ def _schedule_review(session: Session, actor: Actor, now: datetime, flag: IntelF
     due = flag.review_due_at
     reminders.reconcile(
         session,
-        kind=reminders.Kind.FLAG_REVIEW,
+        kind=ReminderKind.FLAG_REVIEW,
         subject_type=SUBJECT,
         wanted={
             flag.id: []
             if due is None
             else [
                 reminders.ReminderSpec(
-                    kind=reminders.Kind.FLAG_REVIEW,
+                    kind=ReminderKind.FLAG_REVIEW,
                     subject_type=SUBJECT,
                     subject_id=flag.id,
                     title=REVIEW_TITLE,

@@ -23,6 +23,7 @@ from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
+from enforcement.intelligence.vocab import ExploitationForm, SourceType
 from enforcement.models import (
     CaseEvent,
     ConditionFinding,
@@ -501,11 +502,9 @@ def _capture_flags(
             refused.append(f"intelligence flag {source_id} (not one you can read at this premises)")
             continue
         grade = flags.grade_text(flag)
-        forms = ", ".join(
-            flags.ExploitationForm.label_of(r.form).lower() for r in flag.exploitation_rows
-        )
+        forms = ", ".join(ExploitationForm.label_of(r.form).lower() for r in flag.exploitation_rows)
         lines = [
-            f"Intelligence flag {flag.id} from a {flags.SourceType.label_of(flag.source_type).lower()}"
+            f"Intelligence flag {flag.id} from a {SourceType.label_of(flag.source_type).lower()}"
             f" source, {'graded ' + grade + ' (3x5x2)' if grade else 'not graded'}.",
         ]
         if forms:

@@ -77,6 +77,7 @@ from enforcement.referrals.vocab import (
 )
 from enforcement.register import licences
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus
 
 _S = ReferralStatus
@@ -451,7 +452,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
     if referral.hearing_at is not None and referral.hearing_held_at is None:
         wanted.append(
             reminders.ReminderSpec(
-                kind=reminders.Kind.HEARING,
+                kind=ReminderKind.HEARING,
                 subject_type=SUBJECT,
                 subject_id=referral.id,
                 title=f"Licensing sub-committee hearing: referral {referral.reference}",
@@ -462,7 +463,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
         )
     reminders.reconcile(
         session,
-        kind=reminders.Kind.HEARING,
+        kind=ReminderKind.HEARING,
         subject_type=SUBJECT,
         wanted={referral.id: wanted},
         now=now,

@@ -34,27 +34,26 @@ from enforcement.models import User, UserRole, UserWard
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.reminders import (
-    KIND_LABELS,
     OPEN,
     TEAM_LABELS,
     TEAM_ROLES,
-    Kind,
 )
+from enforcement.reminders.vocab import MailKind, MailStatus, ReminderKind, kind_label
 
 # Lead times per kind: "now" is when the reminder is made; "<n>m", "<n>h" are minutes or hours
 # before it is due; "<n>d" is n calendar days before in London time; "on_day" is ON_DAY_HOUR in
 # London on the day it is due (or when it is due, if earlier). REMINDER_LEADS overrides these.
 DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
-    Kind.HEARING: ("now", "12h"),
-    Kind.LICENCE_EXPIRY: ("60d", "14d"),
-    Kind.FOLLOW_UP_VISIT: ("2d", "on_day"),
-    Kind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
-    Kind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
-    Kind.FLAG_REVIEW: ("14d", "on_day"),
+    ReminderKind.HEARING: ("now", "12h"),
+    ReminderKind.LICENCE_EXPIRY: ("60d", "14d"),
+    ReminderKind.FOLLOW_UP_VISIT: ("2d", "on_day"),
+    ReminderKind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
+    ReminderKind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
+    ReminderKind.FLAG_REVIEW: ("14d", "on_day"),
 }
 FALLBACK_LEADS: tuple[str, ...] = ("2d", "on_day")
 # Never held for a digest: a closure hearing or a statutory deadline cannot wait for the morning.
-URGENT_KINDS = frozenset({Kind.HEARING, Kind.STATUTORY_DEADLINE})
+URGENT_KINDS = frozenset({ReminderKind.HEARING, ReminderKind.STATUTORY_DEADLINE})
 ON_DAY_HOUR = 8
 DIGEST_PREFERENCES = {
     "immediate": "Email each reminder as it falls due",
@@ -65,13 +64,12 @@ ESCALATION_REASONS = {
     "overdue": "overdue",
 }
 
-# Outbox states.
-PENDING = "pending"
-HELD = "held"
-SENT = "sent"
-DIGESTED = "digested"
-CANCELLED = "cancelled"
-FAILED = "failed"
+PENDING = MailStatus.PENDING
+HELD = MailStatus.HELD
+SENT = MailStatus.SENT
+DIGESTED = MailStatus.DIGESTED
+CANCELLED = MailStatus.CANCELLED
+FAILED = MailStatus.FAILED
 
 SCHEDULER = Actor.system("reminder scheduler")
 _LEAD_RE = re.compile(r"^(?:now|on_day|(\d{1,4})([mhd]))$")
@@ -302,7 +300,7 @@ class Rendered(NamedTuple):
 
 
 def _kind_text(facts: MailFacts) -> str:
-    label = KIND_LABELS.get(facts.kind, facts.kind.replace("_", " ").capitalize())
+    label = kind_label(facts.kind)
     return f"{label} (statutory)" if facts.statutory else label
 
 
@@ -591,7 +589,7 @@ def enqueue_due(
             mails.append(
                 {
                     "dedupe_key": f"reminder-{r.id}-{plan.send.label}-u{person.id}",
-                    "kind": "digest_item" if held else "reminder",
+                    "kind": MailKind.DIGEST_ITEM if held else MailKind.REMINDER,
                     "status": HELD if held else PENDING,
                     "reminder_id": r.id,
                     "lead": plan.send.label,
@@ -702,7 +700,7 @@ def escalate_due(
         session.add(
             OutboxMail(
                 dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
-                kind="escalation",
+                kind=MailKind.ESCALATION,
                 status=PENDING,
                 reminder_id=r.id,
                 lead=None,
@@ -755,7 +753,7 @@ def assemble_digests(
         first = min(item.id for item, _r in entries)
         digest = OutboxMail(
             dedupe_key=f"digest-u{uid}-{to_london(now).date().isoformat()}-{first}",
-            kind="digest",
+            kind=MailKind.DIGEST,
             status=PENDING,
             reminder_id=None,
             recipient_user_id=uid,

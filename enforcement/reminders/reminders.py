@@ -12,29 +12,12 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
 from enforcement.models.reminders import Reminder
+from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 
-OPEN = "open"
-DONE = "done"
-CANCELLED = "cancelled"
+OPEN = ReminderStatus.OPEN
+DONE = ReminderStatus.DONE
+CANCELLED = ReminderStatus.CANCELLED
 
-
-class Kind:
-    FOLLOW_UP_INSPECTION = "follow_up_inspection"
-    FOLLOW_UP_VISIT = "follow_up_visit"
-    STATUTORY_DEADLINE = "statutory_deadline"
-    FLAG_REVIEW = "flag_review"
-    HEARING = "hearing"
-    LICENCE_EXPIRY = "licence_expiry"
-
-
-KIND_LABELS = {
-    Kind.FOLLOW_UP_INSPECTION: "Follow-up inspection",
-    Kind.FOLLOW_UP_VISIT: "Follow-up welfare visit",
-    Kind.STATUTORY_DEADLINE: "Statutory deadline",
-    Kind.FLAG_REVIEW: "Intelligence review",
-    Kind.HEARING: "Hearing",
-    Kind.LICENCE_EXPIRY: "Licence expiry",
-}
 
 # Teams a reminder may be addressed to besides its owner: "ward:<ONS code>" is everyone who
 # covers the ward; the others are everyone holding a role.
@@ -60,7 +43,7 @@ def teams_for(roles: Iterable[str], ward_codes: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ReminderSpec:
-    kind: str
+    kind: ReminderKind
     subject_type: str
     subject_id: int
     title: str
@@ -106,7 +89,7 @@ def schedule(session: Session, spec: ReminderSpec, now: datetime) -> Reminder:
 def close_open(
     session: Session,
     *,
-    kind: str,
+    kind: ReminderKind,
     premises_id: int | None = None,
     subject_type: str | None = None,
     subject_id: int | None = None,
@@ -171,7 +154,7 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
 def reconcile(
     session: Session,
     *,
-    kind: str,
+    kind: ReminderKind,
     subject_type: str,
     wanted: Mapping[int, Sequence[ReminderSpec]],
     now: datetime,

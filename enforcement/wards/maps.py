@@ -36,7 +36,7 @@ from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.inspections.inspections import STALE_AFTER
 from enforcement.intelligence import flags
-from enforcement.intelligence.flags import OPEN_STATUSES as OPEN_FLAG_STATUSES
+from enforcement.intelligence.vocab import OPEN_STATUSES as OPEN_FLAG_STATUSES
 from enforcement.models import (
     EnforcementCase,
     IntelFlag,

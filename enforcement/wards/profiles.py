@@ -17,7 +17,7 @@ from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.cases.vocab import ToolCode
 from enforcement.clock import london_midnight_utc, london_today
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.intelligence.flags import OPEN_STATUSES as OPEN_FLAG_STATUSES
+from enforcement.intelligence.vocab import OPEN_STATUSES as OPEN_FLAG_STATUSES
 from enforcement.models import (
     EnforcementCase,
     Inspection,

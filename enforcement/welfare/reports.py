@@ -18,6 +18,7 @@ from enforcement.models.welfare import WelfareVisit, WelfareVisitGuidance, Welfa
 from enforcement.paging import Page, QueryProblems, offset
 from enforcement.policy import Visibility
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.welfare.visits import SUBJECT, ward_names
 from enforcement.welfare.vocab import INDICATORS, GuidanceItem
 
@@ -77,7 +78,7 @@ def _open_follow_up(now: datetime | None = None) -> ColumnElement[bool]:
     clauses = [
         Reminder.subject_type == SUBJECT,
         Reminder.subject_id == WelfareVisit.id,
-        Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+        Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
         Reminder.status == reminders.OPEN,
     ]
     if now is not None:
@@ -123,7 +124,7 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
         .where(
             Reminder.subject_type == SUBJECT,
             Reminder.subject_id == WelfareVisit.id,
-            Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+            Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
             Reminder.status == reminders.OPEN,
         )
         .correlate(WelfareVisit)

@@ -32,6 +32,7 @@ from enforcement.models.welfare import (
 from enforcement.policy import Visibility
 from enforcement.register import premises, wards
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import Role
 from enforcement.welfare import training
 from enforcement.welfare.vocab import (
@@ -447,7 +448,7 @@ def log_welfare_visit(
     # Any follow-up owed at this premises is met by this visit.
     reminders.close_open(
         session,
-        kind=reminders.Kind.FOLLOW_UP_VISIT,
+        kind=ReminderKind.FOLLOW_UP_VISIT,
         premises_id=target.id,
         now=now,
         actor=actor,
@@ -457,7 +458,7 @@ def log_welfare_visit(
         reminders.schedule(
             session,
             reminders.ReminderSpec(
-                kind=reminders.Kind.FOLLOW_UP_VISIT,
+                kind=ReminderKind.FOLLOW_UP_VISIT,
                 subject_type=SUBJECT,
                 subject_id=visit.id,
                 premises_id=target.id,
@@ -574,7 +575,7 @@ def open_visit(
         .where(
             Reminder.subject_type == SUBJECT,
             Reminder.subject_id == visit.id,
-            Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+            Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
             Reminder.status == reminders.OPEN,
         )
         .order_by(Reminder.due_at)

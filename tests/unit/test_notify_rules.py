@@ -30,7 +30,7 @@ from enforcement.reminders.notify import (
     retry_delay,
 )
 from enforcement.reminders.outbox import Claimed, MailError, _classify, build_message
-from enforcement.reminders.reminders import Kind
+from enforcement.reminders.vocab import ReminderKind
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 CONFIG = NotifyConfig(base_url="https://tracker.example.gov.uk", mail_from="T <r@t.example>")
@@ -41,9 +41,9 @@ def leads(*labels: str) -> tuple[Lead, ...]:
 
 
 def test_the_issue_lead_times_are_the_defaults() -> None:
-    assert DEFAULT_LEADS[Kind.HEARING] == ("now", "12h")
-    assert DEFAULT_LEADS[Kind.LICENCE_EXPIRY] == ("60d", "14d")
-    assert DEFAULT_LEADS[Kind.FOLLOW_UP_VISIT] == ("2d", "on_day")
+    assert DEFAULT_LEADS[ReminderKind.HEARING] == ("now", "12h")
+    assert DEFAULT_LEADS[ReminderKind.LICENCE_EXPIRY] == ("60d", "14d")
+    assert DEFAULT_LEADS[ReminderKind.FOLLOW_UP_VISIT] == ("2d", "on_day")
 
 
 @pytest.mark.parametrize("label", ["", "12", "h12", "1w", "now ", "on-day", "12345d", "-2d"])
@@ -60,11 +60,11 @@ def test_a_kind_needs_distinct_leads() -> None:
 
 
 def test_configured_leads_override_the_defaults_and_are_checked() -> None:
-    rules = lead_rules([(Kind.HEARING, ["now", "24h", "1h"])])
-    assert rules[Kind.HEARING] == ("now", "24h", "1h")
-    assert rules[Kind.LICENCE_EXPIRY] == ("60d", "14d")
+    rules = lead_rules([(ReminderKind.HEARING, ["now", "24h", "1h"])])
+    assert rules[ReminderKind.HEARING] == ("now", "24h", "1h")
+    assert rules[ReminderKind.LICENCE_EXPIRY] == ("60d", "14d")
     with pytest.raises(LeadError):
-        lead_rules([(Kind.HEARING, ["soon"])])
+        lead_rules([(ReminderKind.HEARING, ["soon"])])
 
 
 def test_reminder_leads_come_from_the_environment_as_json() -> None:
@@ -195,8 +195,8 @@ def test_back_off_doubles_up_to_a_cap() -> None:
 
 
 def test_urgent_kinds_never_wait_for_a_digest() -> None:
-    assert is_urgent(Kind.HEARING, False) and is_urgent(Kind.FOLLOW_UP_VISIT, True)
-    assert not is_urgent(Kind.FOLLOW_UP_INSPECTION, False)
+    assert is_urgent(ReminderKind.HEARING, False) and is_urgent(ReminderKind.FOLLOW_UP_VISIT, True)
+    assert not is_urgent(ReminderKind.FOLLOW_UP_INSPECTION, False)
 
 
 def test_due_phrases_in_london_time() -> None:
@@ -214,7 +214,7 @@ def test_the_next_digest_is_at_the_hour_in_london() -> None:
 
 FACTS = MailFacts(
     reminder_id=42,
-    kind=Kind.HEARING,
+    kind=ReminderKind.HEARING,
     title='Hearing <script>alert("x")</script> & more',
     due_at=NOW + timedelta(days=2),
     statutory=True,

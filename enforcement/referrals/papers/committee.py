@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,7 +66,7 @@ from enforcement.referrals.vocab import (
     SupportService,
     TakenUp,
 )
-from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, PremisesType
 
 MARKER = Redacted(f"[{EXEMPT_MARKER}]")
 # A licence holder named like this is an organisation, not a person: its name may be published.
@@ -80,12 +79,12 @@ ORGANISATION_WORDS = re.compile(
 NOT_NAMES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "de", "van", "von"})
 
 
-class PaperVersion(StrEnum):
+class PaperVersion(Labelled):
     PUBLIC = "public"
     EXEMPT = "exempt"
 
 
-class PaperFormat(StrEnum):
+class PaperFormat(Labelled):
     DOCX = "docx"
     HTML = "html"
 
