@@ -15,15 +15,17 @@ The scheduler only ticks; everything it decides is decided here, from rows and a
 
 from __future__ import annotations
 
-import html
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -72,6 +74,7 @@ CANCELLED = MailStatus.CANCELLED
 FAILED = MailStatus.FAILED
 
 SCHEDULER = Actor.system("reminder scheduler")
+TEMPLATES = Path(__file__).parent / "templates"
 _LEAD_RE = re.compile(r"^(?:now|on_day|(\d{1,4})([mhd]))$")
 _UNIT = {"m": "minute", "h": "hour", "d": "day"}
 
@@ -304,19 +307,26 @@ def _kind_text(facts: MailFacts) -> str:
     return f"{label} (statutory)" if facts.statutory else label
 
 
-def _footer(config: NotifyConfig) -> tuple[str, str]:
+@functools.cache
+def mail_templates() -> Environment:
+    """Return the Jinja environment of the mail templates (HTML autoescaped, text as written)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        # Text bodies are laid out line for line: tags take no line of their own.
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _bodies(template: str, config: NotifyConfig, **values: object) -> tuple[str, str]:
+    """Render the text and HTML versions of one mail from its pair of templates."""
+    env = mail_templates()
     org = f", {config.council_name}" if config.council_name else ""
-    text = (
-        f"{config.service_name}{org}.\n"
-        "This email says only what is due. Sign in to see the record; you will see what your "
-        "access allows.\n"
-        f"Your email preferences: {config.base_url}/tasks/preferences"
-    )
-    markup = (
-        f"<p>{html.escape(config.service_name + org)}.<br>This email says only what is due. "
-        "Sign in to see the record; you will see what your access allows.<br>"
-        f'<a href="{html.escape(config.base_url)}/tasks/preferences">Your email preferences</a></p>'
-    )
+    text = env.get_template(f"{template}.txt").render(config=config, org=org, **values)
+    markup = env.get_template(f"{template}.html").render(config=config, org=org, **values)
     return text, markup
 
 
@@ -325,33 +335,23 @@ def render_reminder(
 ) -> Rendered:
     """Write the mail for one reminder to one person."""
     phrase = due_phrase(facts.due_at, now)
-    url = config.task_url(facts.reminder_id)
     why = (
         f"You are receiving this as a member of the {team_label(facts.team)}."
         if as_team
         else "You are responsible for this."
     )
-    subject = f"Reminder: {facts.title}, {phrase}"
-    foot_text, foot_html = _footer(config)
-    text = (
-        f"Hello {name},\n\n"
-        f"{_kind_text(facts)}: {facts.title}\n"
-        f"Due: {london_text(facts.due_at)} ({phrase})\n"
-        f"{why}\n\n"
-        f"Open the task: {url}\n\n"
-        "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
-        f"{foot_text}\n"
+    text, markup = _bodies(
+        "reminder",
+        config,
+        name=name,
+        kind_text=_kind_text(facts),
+        title=facts.title,
+        due=london_text(facts.due_at),
+        phrase=phrase,
+        why=why,
+        url=config.task_url(facts.reminder_id),
     )
-    markup = (
-        f"<p>Hello {html.escape(name)},</p>"
-        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
-        f"Due: {html.escape(london_text(facts.due_at))} ({html.escape(phrase)})<br>"
-        f"{html.escape(why)}</p>"
-        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
-        "<p>Open the task to go to the record, acknowledge the reminder or mark it done.</p>"
-        f"{foot_html}"
-    )
-    return Rendered(subject[:300], text, markup)
+    return Rendered(f"Reminder: {facts.title}, {phrase}"[:300], text, markup)
 
 
 def render_escalation(
@@ -365,27 +365,27 @@ def render_escalation(
 ) -> Rendered:
     """Write the mail that passes a statutory reminder to a supervisor."""
     why = ESCALATION_REASONS.get(reason, reason)
-    url = config.task_url(facts.reminder_id)
-    subject = f"Escalated to you: {facts.title}, {why}"
-    foot_text, foot_html = _footer(config)
-    text = (
-        f"Hello {name},\n\n"
-        f"A statutory reminder for {owner_name} is {why}.\n\n"
-        f"{_kind_text(facts)}: {facts.title}\n"
-        f"Due: {london_text(facts.due_at)} ({due_phrase(facts.due_at, now)})\n\n"
-        f"Open the task: {url}\n\n"
-        f"{foot_text}\n"
+    text, markup = _bodies(
+        "escalation",
+        config,
+        name=name,
+        owner_name=owner_name,
+        why=why,
+        kind_text=_kind_text(facts),
+        title=facts.title,
+        due=london_text(facts.due_at),
+        phrase=due_phrase(facts.due_at, now),
+        url=config.task_url(facts.reminder_id),
     )
-    markup = (
-        f"<p>Hello {html.escape(name)},</p>"
-        f"<p>A statutory reminder for {html.escape(owner_name)} is {html.escape(why)}.</p>"
-        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
-        f"Due: {html.escape(london_text(facts.due_at))} "
-        f"({html.escape(due_phrase(facts.due_at, now))})</p>"
-        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
-        f"{foot_html}"
-    )
-    return Rendered(subject[:300], text, markup)
+    return Rendered(f"Escalated to you: {facts.title}, {why}"[:300], text, markup)
+
+
+class _DigestItem(NamedTuple):
+    kind_text: str
+    title: str
+    phrase: str
+    due: str
+    url: str
 
 
 def render_digest(
@@ -394,24 +394,22 @@ def render_digest(
     """Write one person's daily digest: every held reminder, soonest first."""
     ordered = sorted(items, key=lambda f: (f.due_at, f.reminder_id))
     count = len(ordered)
-    subject = f"Your reminders: {count} item{'' if count == 1 else 's'} due"
-    lines = []
-    rows = []
-    for f in ordered:
-        phrase = due_phrase(f.due_at, now)
-        url = config.task_url(f.reminder_id)
-        lines.append(f"- {_kind_text(f)}: {f.title}, {phrase} ({london_text(f.due_at)})\n  {url}")
-        rows.append(
-            f'<li><a href="{html.escape(url)}">{html.escape(f.title)}</a>: '
-            f"{html.escape(_kind_text(f))}, {html.escape(phrase)} "
-            f"({html.escape(london_text(f.due_at))})</li>"
-        )
-    foot_text, foot_html = _footer(config)
-    text = f"Hello {name},\n\nWhat is due:\n\n" + "\n".join(lines) + f"\n\n{foot_text}\n"
-    markup = (
-        f"<p>Hello {html.escape(name)},</p><p>What is due:</p><ul>{''.join(rows)}</ul>{foot_html}"
+    text, markup = _bodies(
+        "digest",
+        config,
+        name=name,
+        items=[
+            _DigestItem(
+                _kind_text(f),
+                f.title,
+                due_phrase(f.due_at, now),
+                london_text(f.due_at),
+                config.task_url(f.reminder_id),
+            )
+            for f in ordered
+        ],
     )
-    return Rendered(subject, text, markup)
+    return Rendered(f"Your reminders: {count} item{'' if count == 1 else 's'} due", text, markup)
 
 
 # ---------------------------------------------------------------------------------------------
