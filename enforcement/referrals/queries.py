@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -216,44 +216,17 @@ def process_dates(
     return sorted(out, key=lambda p: p.due_at)
 
 
-def get_referral(
-    session: Session, actor: Actor, now: datetime, referral_id: int, rulebook: RuleBook
-) -> ReferralDetail:
-    """Return a referral with everything its page shows; seeing restricted evidence is audited."""
-    require(actor, Permission.REFERRAL_VIEW)
-    referred = load_referred(session, referral_id)
-    referral, premises, licence = referred.referral, referred.premises, referred.licence
-    ward_name = referred.ward_name
-    history_rows = list(
-        session.scalars(
-            select(ReferralHistory)
-            .where(ReferralHistory.referral_id == referral.id)
-            .order_by(ReferralHistory.at.desc(), ReferralHistory.id.desc())
-        )
+def _display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {u for u in user_ids if u is not None}
+    return dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).tuples()
     )
-    names = dict(
-        session.execute(
-            select(User.id, User.display_name).where(
-                User.id.in_(
-                    {
-                        u
-                        for u in (
-                            referral.author_id,
-                            referral.signed_off_by_id,
-                            *(h.actor_id for h in history_rows),
-                        )
-                        if u is not None
-                    }
-                )
-            )
-        ).all()
-    )
-    groups: dict[int, BreachView] = {}
-    for b in referral.breaches:
-        group = groups.setdefault(
-            b.condition_id, BreachView(b.condition_number, b.condition_text, [])
-        )
-        group.inspections.append((b.inspection_id, b.inspected_at))
+
+
+def _evidence_views(
+    session: Session, actor: Actor, now: datetime, referral: Referral
+) -> list[EvidenceView]:
+    """Return the referral's evidence, each readable or not; reading restricted items is audited."""
     visible, shown_flags, shown_visits = _visible_sources(session, actor, referral.evidence)
     if shown_flags:
         audit.record(
@@ -279,13 +252,41 @@ def get_referral(
             f" referral {referral.reference}",
             after={"shown": shown_visits, "referral_id": referral.id},
         )
-    evidence = [
+    return [
         EvidenceView(
             e,
             e.classification == Disclosure.OPEN or (e.kind, e.source_id) in visible,
         )
         for e in referral.evidence
     ]
+
+
+def get_referral(
+    session: Session, actor: Actor, now: datetime, referral_id: int, rulebook: RuleBook
+) -> ReferralDetail:
+    """Return a referral with everything its page shows; seeing restricted evidence is audited."""
+    require(actor, Permission.REFERRAL_VIEW)
+    referred = load_referred(session, referral_id)
+    referral, premises, licence = referred.referral, referred.premises, referred.licence
+    ward_name = referred.ward_name
+    history_rows = list(
+        session.scalars(
+            select(ReferralHistory)
+            .where(ReferralHistory.referral_id == referral.id)
+            .order_by(ReferralHistory.at.desc(), ReferralHistory.id.desc())
+        )
+    )
+    names = _display_names(
+        session,
+        (referral.author_id, referral.signed_off_by_id, *(h.actor_id for h in history_rows)),
+    )
+    groups: dict[int, BreachView] = {}
+    for b in referral.breaches:
+        group = groups.setdefault(
+            b.condition_id, BreachView(b.condition_number, b.condition_text, [])
+        )
+        group.inspections.append((b.inspection_id, b.inspected_at))
+    evidence = _evidence_views(session, actor, now, referral)
     case = session.get(EnforcementCase, referral.case_id) if referral.case_id else None
     dates = process_dates(session, referral, rulebook, now)
     appeal_ends = next(
@@ -487,6 +488,27 @@ def query_problems(q: ReferralQuery) -> dict[str, str]:
     )
 
 
+def _list_filters(q: ReferralQuery, now: datetime, notice: Any) -> list[Any]:
+    """Return the WHERE clauses of a clerks' list; `notice` is the joined notice deadline."""
+    where: list[Any] = []
+    if q.view == ListView.HEARINGS:
+        where += [Referral.status == _S.HEARING_LISTED.value, Referral.hearing_at >= now]
+    elif q.view == ListView.PAPERS:
+        where += [
+            Referral.status == _S.HEARING_LISTED.value,
+            Referral.hearing_at >= now,
+            notice.met_by_event_id.is_(None),
+        ]
+    elif q.view == ListView.AWAITING_EFFECT:
+        where += [
+            Referral.status.in_([_S.DECIDED.value, _S.APPEALED.value]),
+            Referral.effect_applied_at.is_(None),
+        ]
+    if q.status:
+        where.append(Referral.status == q.status)
+    return where
+
+
 def search_referrals(
     session: Session, actor: Actor, now: datetime, q: ReferralQuery
 ) -> ReferralPage:
@@ -507,22 +529,7 @@ def search_referrals(
             appeal, and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS))
         )
     )
-    where: list[Any] = []
-    if q.view == ListView.HEARINGS:
-        where += [Referral.status == _S.HEARING_LISTED.value, Referral.hearing_at >= now]
-    elif q.view == ListView.PAPERS:
-        where += [
-            Referral.status == _S.HEARING_LISTED.value,
-            Referral.hearing_at >= now,
-            notice.met_by_event_id.is_(None),
-        ]
-    elif q.view == ListView.AWAITING_EFFECT:
-        where += [
-            Referral.status.in_([_S.DECIDED.value, _S.APPEALED.value]),
-            Referral.effect_applied_at.is_(None),
-        ]
-    if q.status:
-        where.append(Referral.status == q.status)
+    where = _list_filters(q, now, notice)
     total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
     sort = q.sort or DEFAULT_SORT.get(q.view, "-updated")
     effect_order = func.coalesce(appeal.due_at, Referral.appeal_decided_at)
