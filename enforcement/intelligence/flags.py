@@ -8,7 +8,7 @@ every refused attempt. Audit summaries carry no content: administrators read the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
@@ -299,22 +299,10 @@ def _set_review(flag: IntelFlag, now: datetime, rules: ReviewRules) -> None:
 # --- Recording -------------------------------------------------------------------------------
 
 
-def raise_flag(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    data: FlagInput,
-    rules: ReviewRules = DEFAULT_RULES,
-) -> IntelFlag:
-    """Record an intelligence flag about a premises or a location not yet in the register.
-
-    Police officers and analysts may grade it as they record it; partners submit without a
-    grade (ValidationFailed if they send one) and an analyst grades it later. Schedules the
-    review reminder. Raises Forbidden without the permission to raise intelligence.
-    """
-    require(actor, Permission.FLAG_RAISE)
-    errors: dict[str, str] = {}
-    today = london_today(now)
+def _check_report(
+    errors: dict[str, str], data: FlagInput, now: datetime, today: date
+) -> str | None:
+    """Check when the intelligence came, from what source, about what; return the tidied text."""
     if data.reported_at is None or data.reported_at.tzinfo is None:
         errors["reported_at"] = "Enter when the intelligence was received"
     elif data.reported_at > now + timedelta(minutes=5):
@@ -332,6 +320,11 @@ def raise_flag(
         errors["report_text"] = f"The report must be {MAX_TEXT:,} characters or fewer"
     elif p := identifiers.problem("The report", text, today=today):
         errors["report_text"] = p
+    return text
+
+
+def _check_place(errors: dict[str, str], data: FlagInput) -> str | None:
+    """Check the flag names a premises, an address or a point; return the tidied address."""
     location = _tidy(data.location_text)
     has_point = data.longitude is not None or data.latitude is not None
     if data.premises_id is None and not location and not has_point:
@@ -345,6 +338,27 @@ def raise_flag(
         errors["latitude"] = "Enter a latitude and a longitude, or neither"
     if location and len(location) > 300:
         errors["location_text"] = "The address must be 300 characters or fewer"
+    return location
+
+
+def raise_flag(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    data: FlagInput,
+    rules: ReviewRules = DEFAULT_RULES,
+) -> IntelFlag:
+    """Record an intelligence flag about a premises or a location not yet in the register.
+
+    Police officers and analysts may grade it as they record it; partners submit without a
+    grade (ValidationFailed if they send one) and an analyst grades it later. Schedules the
+    review reminder. Raises Forbidden without the permission to raise intelligence.
+    """
+    require(actor, Permission.FLAG_RAISE)
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    text = _check_report(errors, data, now, today)
+    location = _check_place(errors, data)
     if data.grade is not None:
         if not may_grade_on_entry(session, actor):
             errors["grade_scheme"] = (
