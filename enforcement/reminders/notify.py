@@ -517,6 +517,51 @@ class Batch:
     mails: int = 0
 
 
+def _leads_done(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
+    """Return the leads already dealt with (sent or superseded) for each reminder."""
+    done: dict[int, set[str]] = defaultdict(set)
+    for rid, label in session.execute(
+        select(ReminderSend.reminder_id, ReminderSend.lead).where(ReminderSend.reminder_id.in_(ids))
+    ):
+        done[rid].add(label)
+    return done
+
+
+def _reminder_mails(
+    r: Reminder,
+    lead: str,
+    directory: _Directory,
+    now: datetime,
+    config: NotifyConfig,
+    digest_at: datetime,
+) -> list[dict[str, object]]:
+    """Return one outbox row per recipient of a reminder's lead: sent now, or held for a digest."""
+    facts = _facts(r)
+    urgent = is_urgent(r.kind, r.statutory)
+    mails: list[dict[str, object]] = []
+    for person, as_team in directory.recipients(r):
+        held = not urgent and person.digest_preference == "daily"
+        body = render_reminder(facts, person.display_name, as_team=as_team, now=now, config=config)
+        mails.append(
+            {
+                "dedupe_key": f"reminder-{r.id}-{lead}-u{person.id}",
+                "kind": MailKind.DIGEST_ITEM if held else MailKind.REMINDER,
+                "status": HELD if held else PENDING,
+                "reminder_id": r.id,
+                "lead": lead,
+                "recipient_user_id": person.id,
+                "recipient": person.email,
+                "subject": body.subject,
+                "text_body": body.text,
+                "html_body": body.html,
+                "created_at": now,
+                "attempts": 0,
+                "next_attempt_at": digest_at if held else now,
+            }
+        )
+    return mails
+
+
 def enqueue_due(
     session: Session, now: datetime, config: NotifyConfig, *, limit: int = 500
 ) -> Batch:
@@ -535,12 +580,7 @@ def enqueue_due(
     )
     if not claimed:
         return Batch()
-    ids = [r.id for r in claimed]
-    done: dict[int, set[str]] = defaultdict(set)
-    for rid, label in session.execute(
-        select(ReminderSend.reminder_id, ReminderSend.lead).where(ReminderSend.reminder_id.in_(ids))
-    ):
-        done[rid].add(label)
+    done = _leads_done(session, [r.id for r in claimed])
     directory = _Directory(session, (r.owner_user_id for r in claimed if r.owner_user_id))
     sends: list[dict[str, object]] = []
     mails: list[dict[str, object]] = []
@@ -577,30 +617,7 @@ def enqueue_due(
         leads_sent += 1
         if r.statutory and first and r.acknowledged_at is None:
             r.escalate_at = min(r.escalate_at or r.due_at, now + config.escalate_after)
-        facts = _facts(r)
-        urgent = is_urgent(r.kind, r.statutory)
-        for person, as_team in directory.recipients(r):
-            held = not urgent and person.digest_preference == "daily"
-            body = render_reminder(
-                facts, person.display_name, as_team=as_team, now=now, config=config
-            )
-            mails.append(
-                {
-                    "dedupe_key": f"reminder-{r.id}-{plan.send.label}-u{person.id}",
-                    "kind": MailKind.DIGEST_ITEM if held else MailKind.REMINDER,
-                    "status": HELD if held else PENDING,
-                    "reminder_id": r.id,
-                    "lead": plan.send.label,
-                    "recipient_user_id": person.id,
-                    "recipient": person.email,
-                    "subject": body.subject,
-                    "text_body": body.text,
-                    "html_body": body.html,
-                    "created_at": now,
-                    "attempts": 0,
-                    "next_attempt_at": digest_at if held else now,
-                }
-            )
+        mails += _reminder_mails(r, plan.send.label, directory, now, config, digest_at)
     session.flush()
     if sends:
         session.execute(insert(ReminderSend), sends)
@@ -623,6 +640,48 @@ def _supervisor_for(session: Session, directory: _Directory, r: Reminder) -> Per
         if found is not None:
             return found
     return None
+
+
+def _escalation_reason(r: Reminder, now: datetime) -> str | None:
+    """Say why a claimed reminder escalates now (None if it does not), moving its next look on."""
+    if r.status != OPEN or not r.statutory:
+        r.escalate_at = None
+        return None
+    if now >= r.due_at:
+        r.escalate_at = None
+        return "overdue"
+    r.escalate_at = r.due_at
+    return "unacknowledged" if r.acknowledged_at is None else None
+
+
+def _escalation_mail(
+    r: Reminder,
+    reason: str,
+    supervisor: Person,
+    directory: _Directory,
+    now: datetime,
+    config: NotifyConfig,
+) -> OutboxMail:
+    owner = directory.people.get(r.owner_user_id or 0)
+    owner_name = owner.display_name if owner else team_label(r.team) or "your team"
+    body = render_escalation(
+        _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
+    )
+    return OutboxMail(
+        dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
+        kind=MailKind.ESCALATION,
+        status=PENDING,
+        reminder_id=r.id,
+        lead=None,
+        recipient_user_id=supervisor.id,
+        recipient=supervisor.email,
+        subject=body.subject,
+        text_body=body.text,
+        html_body=body.html,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+    )
 
 
 def escalate_due(
@@ -651,19 +710,8 @@ def escalate_due(
     mails = 0
     escalated = 0
     for r in claimed:
-        if r.status != OPEN or not r.statutory:
-            r.escalate_at = None
-            continue
-        if now >= r.due_at:
-            reason = "overdue"
-            r.escalate_at = None
-        elif r.acknowledged_at is None:
-            reason = "unacknowledged"
-            r.escalate_at = r.due_at
-        else:
-            r.escalate_at = r.due_at
-            continue
-        if (r.id, reason) in existing:
+        reason = _escalation_reason(r, now)
+        if reason is None or (r.id, reason) in existing:
             continue
         supervisor = _supervisor_for(session, directory, r)
         session.add(
@@ -690,28 +738,7 @@ def escalate_due(
         )
         if supervisor is None:
             continue
-        owner = directory.people.get(r.owner_user_id or 0)
-        owner_name = owner.display_name if owner else team_label(r.team) or "your team"
-        body = render_escalation(
-            _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
-        )
-        session.add(
-            OutboxMail(
-                dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
-                kind=MailKind.ESCALATION,
-                status=PENDING,
-                reminder_id=r.id,
-                lead=None,
-                recipient_user_id=supervisor.id,
-                recipient=supervisor.email,
-                subject=body.subject,
-                text_body=body.text,
-                html_body=body.html,
-                created_at=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        session.add(_escalation_mail(r, reason, supervisor, directory, now, config))
         mails += 1
     session.flush()
     return Batch(looked_at=len(claimed), leads_sent=escalated, mails=mails)
