@@ -728,20 +728,10 @@ def _next_step_views(
     return views
 
 
-def get_case(
-    session: Session, actor: Actor, case_id: int, now: datetime, rulebook: RuleBook
-) -> CaseDetail:
-    """Return a case with its premises, people, events, deadlines (as at `now`) and next steps."""
-    require(actor, Permission.CASE_VIEW)
-    case = session.get(EnforcementCase, case_id)
-    if case is None:
-        raise NotFound("There is no such enforcement case.")
-    premises = session.get(Premises, case.premises_id)
-    assert premises is not None
-    ward = session.get(Ward, premises.ward_id) if premises.ward_id is not None else None
-    owner = session.get(Organisation, case.owner_organisation_id)
-    assert owner is not None
-    officer = session.get(User, case.officer_id) if case.officer_id is not None else None
+def _linked_cases(
+    session: Session, case: EnforcementCase
+) -> tuple[CaseLink | None, list[CaseLink]]:
+    """Return the case this one follows from, if any, and the cases that follow from it."""
     links = session.execute(
         select(
             EnforcementCase.id,
@@ -758,7 +748,12 @@ def get_case(
     ).all()
     parent = next((CaseLink(*r[:4]) for r in links if r[0] == case.parent_case_id), None)
     children = [CaseLink(*r[:4]) for r in links if r[4] == case.id]
-    events = [
+    return parent, children
+
+
+def _event_views(session: Session, case_id: int) -> list[EventView]:
+    """Return a case's events, latest first, each with who recorded it."""
+    return [
         EventView(
             e.id,
             e.kind,
@@ -773,15 +768,25 @@ def get_case(
         for e, name in session.execute(
             select(CaseEvent, User.display_name)
             .outerjoin(User, User.id == CaseEvent.recorded_by_id)
-            .where(CaseEvent.case_id == case.id)
+            .where(CaseEvent.case_id == case_id)
             .order_by(CaseEvent.occurred_at.desc(), CaseEvent.id.desc())
         )
     ]
+
+
+def _deadline_views(
+    session: Session,
+    case_id: int,
+    events: list[EventView],
+    now: datetime,
+    rulebook: RuleBook,
+) -> list[DeadlineView]:
+    """Return a case's deadlines as at `now`: open ones first, each soonest first."""
     by_id = {e.id: e for e in events}
-    deadlines = []
+    deadlines: list[DeadlineView] = []
     for row in session.scalars(
         select(CaseDeadline)
-        .where(CaseDeadline.case_id == case.id)
+        .where(CaseDeadline.case_id == case_id)
         .execution_options(populate_existing=True)
     ):
         rule = _rule(rulebook, row.rule_id)
@@ -803,6 +808,26 @@ def get_case(
             )
         )
     deadlines.sort(key=lambda d: (not d.is_open, d.due_at))
+    return deadlines
+
+
+def get_case(
+    session: Session, actor: Actor, case_id: int, now: datetime, rulebook: RuleBook
+) -> CaseDetail:
+    """Return a case with its premises, people, events, deadlines (as at `now`) and next steps."""
+    require(actor, Permission.CASE_VIEW)
+    case = session.get(EnforcementCase, case_id)
+    if case is None:
+        raise NotFound("There is no such enforcement case.")
+    premises = session.get(Premises, case.premises_id)
+    assert premises is not None
+    ward = session.get(Ward, premises.ward_id) if premises.ward_id is not None else None
+    owner = session.get(Organisation, case.owner_organisation_id)
+    assert owner is not None
+    officer = session.get(User, case.officer_id) if case.officer_id is not None else None
+    parent, children = _linked_cases(session, case)
+    events = _event_views(session, case.id)
+    deadlines = _deadline_views(session, case.id, events, now, rulebook)
     return CaseDetail(
         case=case,
         premises=premises,
