@@ -166,6 +166,36 @@ def _filters(q: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
     return where
 
 
+def _deadlines_of(
+    session: Session, ids: list[int], now: datetime, rulebook: RuleBook
+) -> tuple[dict[int, NextDeadline], dict[int, int]]:
+    """Return each case's next open deadline and how many it has missed, as at `now`."""
+    upcoming: dict[int, NextDeadline] = {}
+    missed: dict[int, int] = {}
+    if ids:
+        for case_id, rule_id, due, status, direction, still_open in session.execute(
+            select(
+                CaseDeadline.case_id,
+                CaseDeadline.rule_id,
+                CaseDeadline.due_at,
+                CaseDeadline.status,
+                CaseDeadline.direction,
+                _open_clause(now),
+            )
+            .where(
+                CaseDeadline.case_id.in_(ids),
+                or_(_open_clause(now), _missed_clause(now)),
+            )
+            .order_by(CaseDeadline.case_id, CaseDeadline.due_at)
+        ):
+            live = live_status(status, direction, due, now)
+            if live == Status.MISSED:
+                missed[case_id] = missed.get(case_id, 0) + 1
+            if still_open and case_id not in upcoming:
+                upcoming[case_id] = NextDeadline(_title(rulebook, rule_id), due, live)
+    return upcoming, missed
+
+
 def search_cases(
     session: Session, actor: Actor, now: datetime, q: CaseQuery, rulebook: RuleBook
 ) -> CasePage:
@@ -211,30 +241,7 @@ def search_cases(
         .limit(q.page_size)
         .offset(offset(page, q.page_size))
     ).all()
-    ids = [r[0] for r in raw]
-    upcoming: dict[int, NextDeadline] = {}
-    missed: dict[int, int] = {}
-    if ids:
-        for case_id, rule_id, due, status, direction, still_open in session.execute(
-            select(
-                CaseDeadline.case_id,
-                CaseDeadline.rule_id,
-                CaseDeadline.due_at,
-                CaseDeadline.status,
-                CaseDeadline.direction,
-                _open_clause(now),
-            )
-            .where(
-                CaseDeadline.case_id.in_(ids),
-                or_(_open_clause(now), _missed_clause(now)),
-            )
-            .order_by(CaseDeadline.case_id, CaseDeadline.due_at)
-        ):
-            live = live_status(status, direction, due, now)
-            if live == Status.MISSED:
-                missed[case_id] = missed.get(case_id, 0) + 1
-            if still_open and case_id not in upcoming:
-                upcoming[case_id] = NextDeadline(_title(rulebook, rule_id), due, live)
+    upcoming, missed = _deadlines_of(session, [r[0] for r in raw], now, rulebook)
     rows = [
         CaseRow(
             id=r[0],

@@ -218,9 +218,8 @@ def process_dates(
 
 def _display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {u for u in user_ids if u is not None}
-    return dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).tuples()
-    )
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {uid: name for uid, name in rows}
 
 
 def _evidence_views(

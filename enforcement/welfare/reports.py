@@ -92,11 +92,8 @@ def _has_indicators() -> ColumnElement[bool]:
     )
 
 
-def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) -> VisitPage:
-    """Return a page of the visits whose content the actor may see, newest first (audited)."""
-    require(actor, Permission.WELFARE_VISIT_LIST)
-    if problems := visit_query_problems(q):
-        raise ValidationFailed(problems)
+def _visit_filters(actor: Actor, now: datetime, q: VisitQuery) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of a visit list: what the actor may read, then the filters."""
     where: list[ColumnElement[bool]] = [policy.visible_visits_clause(actor, Visibility.CONTENT)]
     if q.ward:
         where.append(WelfareVisit.ward_code == q.ward)
@@ -117,6 +114,15 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
         where.append(_open_follow_up())
     elif q.follow_up == FOLLOW_UP_OVERDUE:
         where.append(_open_follow_up(now))
+    return where
+
+
+def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) -> VisitPage:
+    """Return a page of the visits whose content the actor may see, newest first (audited)."""
+    require(actor, Permission.WELFARE_VISIT_LIST)
+    if problems := visit_query_problems(q):
+        raise ValidationFailed(problems)
+    where = _visit_filters(actor, now, q)
     total = session.scalar(select(func.count()).select_from(WelfareVisit).where(*where)) or 0
     page = q.page
     due = (
