@@ -31,20 +31,22 @@ from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.measures import anonymise, registry
-from enforcement.measures.partners import AGE_GROUPS, CURRENT, SUPERSEDED, AgeGroup, PartnerMeasure
 from enforcement.measures.quarters import Quarter
+from enforcement.measures.vocab import (
+    AGE_GROUPS,
+    AgeGroup,
+    DataShareStatus,
+    PartnerMeasure,
+    SubmissionStatus,
+)
 from enforcement.models import Organisation, User, Ward
 from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
 from enforcement.register.wards import wards_in_force
 from enforcement.welfare.visits import ward_names
 
-AWAITING = "awaiting_sign_off"
-SIGNED_OFF = "signed_off"
-STATUS_LABELS = {
-    AWAITING: "Awaiting sign-off",
-    SIGNED_OFF: "Signed off",
-    SUPERSEDED: "Superseded",
-}
+AWAITING = DataShareStatus.AWAITING
+SIGNED_OFF = DataShareStatus.SIGNED_OFF
+SUPERSEDED = DataShareStatus.SUPERSEDED
 SCHEMA_ID = "mse-quarterly-data-share/1"
 NOT_SIGNED_OFF = (
     "This data share has not been signed off yet. It can be downloaded once a supervisor "
@@ -139,7 +141,7 @@ class ShareSummary:
     def status_label(self) -> str:
         if self.status == SUPERSEDED and self.signed_off_at is not None:
             return "Signed off, since superseded"
-        return STATUS_LABELS.get(self.status, self.status)
+        return DataShareStatus.label_of(self.status)
 
     @property
     def downloadable(self) -> bool:
@@ -556,15 +558,15 @@ def import_submission(
         .where(
             PartnerSubmission.organisation_id == organisation.id,
             PartnerSubmission.quarter == quarter.code,
-            PartnerSubmission.status == CURRENT,
+            PartnerSubmission.status == SubmissionStatus.CURRENT,
         )
-        .values(status=SUPERSEDED)
+        .values(status=SubmissionStatus.SUPERSEDED)
         .execution_options(synchronize_session="fetch")
     )
     submission = PartnerSubmission(
         organisation_id=organisation.id,
         quarter=quarter.code,
-        status=CURRENT,
+        status=SubmissionStatus.CURRENT,
         imported_by_id=actor.user_id,
         imported_at=now,
         file_sha256=hashlib.sha256(data).hexdigest(),
