@@ -61,6 +61,7 @@ from enforcement.referrals.vocab import (
     NOTICE_RULE_IDS,
     Disclosure,
     EvidenceKind,
+    ListView,
     Party,
     ReferralStatus,
     SupportService,
@@ -416,26 +417,14 @@ def licence_choices(session: Session, actor: Actor, premises_id: int) -> list[Li
 # The lists
 
 
-class ListView:
-    ALL = "all"
-    HEARINGS = "hearings"
-    PAPERS = "papers"
-    AWAITING_EFFECT = "awaiting_effect"
-
-
-LIST_VIEWS = {
-    ListView.ALL: "All referrals",
-    ListView.HEARINGS: "Hearings coming up",
-    ListView.PAPERS: "Papers due",
-    ListView.AWAITING_EFFECT: "Decisions awaiting effect",
-}
+LIST_VIEWS = dict(ListView.choices())
 SORTS = {
     "-updated": "Recently changed",
     "reference": "Reference",
     "hearing": "Hearing date",
     "premises": "Premises name",
 }
-DEFAULT_SORT = {
+DEFAULT_SORT: dict[str, str] = {
     ListView.ALL: "-updated",
     ListView.HEARINGS: "hearing",
     ListView.PAPERS: "notice",
