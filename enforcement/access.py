@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from enforcement.errors import Forbidden
-from enforcement.vocab import Role
+from enforcement.vocab import Labelled, Role
 
 
-class Permission(StrEnum):
+class Permission(Labelled):
     PREMISES_VIEW = "premises.view"
     PREMISES_EDIT = "premises.edit"
     LICENCE_EDIT = "licence.edit"
@@ -170,12 +168,6 @@ def require(actor: Actor, permission: Permission) -> None:
     """Raise Forbidden unless the actor holds the permission."""
     if not can(actor, permission):
         raise Forbidden("You do not have permission to do that.")
-
-
-def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
-    """Return every permission the given roles hold together."""
-    held = set(roles)
-    return frozenset(p for p, granted in _GRANTS.items() if any(r.value in held for r in granted))
 
 
 def can_for_organisation(actor: Actor, permission: Permission, organisation_id: int | None) -> bool:

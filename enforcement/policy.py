@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, not_, or_, select, true
@@ -31,7 +31,7 @@ from enforcement.errors import Forbidden, NotFound
 from enforcement.models.audit import AuditEvent
 from enforcement.models.flags import IntelFlag, IntelFlagOrganisation, IntelFlagRole
 from enforcement.models.welfare import WelfareVisit
-from enforcement.vocab import Role
+from enforcement.vocab import Labelled, Role
 
 
 class Visibility(IntEnum):
@@ -42,7 +42,7 @@ class Visibility(IntEnum):
     CONTENT = 2
 
 
-class Scope(StrEnum):
+class Scope(Labelled):
     EVERYWHERE = "everywhere"
     COVERED_WARDS = "covered_wards"  # only records in a ward the person covers
 

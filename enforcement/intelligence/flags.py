@@ -8,16 +8,26 @@ every refused attempt. Audit summaries carry no content: administrators read the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from enforcement import audit, identifiers, policy
+from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
+from enforcement.intelligence.vocab import (
+    CONDITIONAL_CODES,
+    HANDLING_CODES,
+    INTELLIGENCE_GRADES,
+    OPEN_STATUSES,
+    SOURCE_GRADES,
+    ExploitationForm,
+    FlagStatus,
+    SourceType,
+)
 from enforcement.models import (
     EnforcementCase,
     IntelFlag,
@@ -30,10 +40,12 @@ from enforcement.models import (
     User,
     Ward,
 )
+from enforcement.paging import Page, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
 from enforcement.reminders import reminders
-from enforcement.vocab import Labelled, OrganisationKind, Role
+from enforcement.reminders.vocab import ReminderKind
+from enforcement.vocab import OrganisationKind, Role
 
 SUBJECT = policy.INTEL_FLAG.record_type
 REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (policy)
@@ -41,84 +53,6 @@ REVIEW_TEAM = "intel"
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
 MAX_REVIEW_DAYS = 365  # DESIGN.md 3: reviewed within 12 months at the latest
-
-
-class SourceType(Labelled):
-    POLICE = "police", "Police"
-    COUNCIL = "council", "Council team"
-    CHARITY = "charity", "Charity"
-    LAS = "las", "London Ambulance Service"
-    HELPLINE = "helpline", "Helpline"
-    RESIDENT = "resident", "Resident"
-    ANONYMOUS = "anonymous", "Anonymous"
-
-
-class ExploitationForm(Labelled):
-    SEXUAL = "sexual", "Sexual exploitation"
-    FORCED_LABOUR = "forced_labour", "Forced labour"
-    CRIMINAL = "criminal", "Criminal exploitation"
-    DOMESTIC_SERVITUDE = "domestic_servitude", "Domestic servitude"
-    CUCKOOING = "cuckooing", "Cuckooing"
-    COUNTY_LINES = "county_lines", "County lines"
-    OTHER = "other", "Other"
-
-
-class FlagStatus(Labelled):
-    OPEN = "open", "Open"
-    UNDER_ASSESSMENT = "under_assessment", "Under assessment"
-    ACTIONED = "actioned", "Actioned"
-    CLOSED = "closed", "Closed"
-
-
-OPEN_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_ASSESSMENT.value)
-
-
-class GradeScheme(Labelled):
-    G3X5X2 = "3x5x2", "3x5x2 (College of Policing)"
-    G5X5X5 = "5x5x5", "5x5x5 (older records)"
-
-
-SOURCE_GRADES = {
-    "3x5x2": {"A": "Reliable", "B": "Untested", "C": "Not reliable"},
-    "5x5x5": {
-        "A": "Always reliable",
-        "B": "Mostly reliable",
-        "C": "Sometimes reliable",
-        "D": "Unreliable",
-        "E": "Untested source",
-    },
-}
-INTELLIGENCE_GRADES = {
-    "3x5x2": {
-        "1": "Known directly to the source",
-        "2": "Known indirectly but corroborated",
-        "3": "Known indirectly",
-        "4": "Not known",
-        "5": "Suspected to be false",
-    },
-    "5x5x5": {
-        "1": "Known to be true without reservation",
-        "2": "Known personally to the source but not to the officer",
-        "3": "Not personally known to the source but corroborated",
-        "4": "Cannot be judged",
-        "5": "Suspected to be false",
-    },
-}
-HANDLING_CODES = {
-    "3x5x2": {
-        "P": "Lawful sharing permitted",
-        "C": "Lawful sharing permitted with conditions",
-    },
-    "5x5x5": {
-        "1": "May be disseminated to other law enforcement and prosecuting agencies",
-        "2": "May be disseminated to UK non-prosecuting parties",
-        "3": "May be disseminated to non-UK law enforcement agencies",
-        "4": "Only within the originating agency",
-        "5": "No further dissemination: refer to the originator (with conditions)",
-    },
-}
-# The handling codes whose conditions restrict who may see the content.
-CONDITIONAL_CODES = {"3x5x2": frozenset({"C"}), "5x5x5": frozenset({"4", "5"})}
 
 
 def grade_text(flag: Any) -> str:
@@ -329,14 +263,14 @@ def _schedule_review(session: Session, actor: Actor, now: datetime, flag: IntelF
     due = flag.review_due_at
     reminders.reconcile(
         session,
-        kind=reminders.Kind.FLAG_REVIEW,
+        kind=ReminderKind.FLAG_REVIEW,
         subject_type=SUBJECT,
         wanted={
             flag.id: []
             if due is None
             else [
                 reminders.ReminderSpec(
-                    kind=reminders.Kind.FLAG_REVIEW,
+                    kind=ReminderKind.FLAG_REVIEW,
                     subject_type=SUBJECT,
                     subject_id=flag.id,
                     title=REVIEW_TITLE,
@@ -365,22 +299,10 @@ def _set_review(flag: IntelFlag, now: datetime, rules: ReviewRules) -> None:
 # --- Recording -------------------------------------------------------------------------------
 
 
-def raise_flag(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    data: FlagInput,
-    rules: ReviewRules = DEFAULT_RULES,
-) -> IntelFlag:
-    """Record an intelligence flag about a premises or a location not yet in the register.
-
-    Police officers and analysts may grade it as they record it; partners submit without a
-    grade (ValidationFailed if they send one) and an analyst grades it later. Schedules the
-    review reminder. Raises Forbidden without the permission to raise intelligence.
-    """
-    require(actor, Permission.FLAG_RAISE)
-    errors: dict[str, str] = {}
-    today = london_today(now)
+def _check_report(
+    errors: dict[str, str], data: FlagInput, now: datetime, today: date
+) -> str | None:
+    """Check when the intelligence came, from what source, about what; return the tidied text."""
     if data.reported_at is None or data.reported_at.tzinfo is None:
         errors["reported_at"] = "Enter when the intelligence was received"
     elif data.reported_at > now + timedelta(minutes=5):
@@ -398,6 +320,11 @@ def raise_flag(
         errors["report_text"] = f"The report must be {MAX_TEXT:,} characters or fewer"
     elif p := identifiers.problem("The report", text, today=today):
         errors["report_text"] = p
+    return text
+
+
+def _check_place(errors: dict[str, str], data: FlagInput) -> str | None:
+    """Check the flag names a premises, an address or a point; return the tidied address."""
     location = _tidy(data.location_text)
     has_point = data.longitude is not None or data.latitude is not None
     if data.premises_id is None and not location and not has_point:
@@ -411,6 +338,27 @@ def raise_flag(
         errors["latitude"] = "Enter a latitude and a longitude, or neither"
     if location and len(location) > 300:
         errors["location_text"] = "The address must be 300 characters or fewer"
+    return location
+
+
+def raise_flag(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    data: FlagInput,
+    rules: ReviewRules = DEFAULT_RULES,
+) -> IntelFlag:
+    """Record an intelligence flag about a premises or a location not yet in the register.
+
+    Police officers and analysts may grade it as they record it; partners submit without a
+    grade (ValidationFailed if they send one) and an analyst grades it later. Schedules the
+    review reminder. Raises Forbidden without the permission to raise intelligence.
+    """
+    require(actor, Permission.FLAG_RAISE)
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    text = _check_report(errors, data, now, today)
+    location = _check_place(errors, data)
     if data.grade is not None:
         if not may_grade_on_entry(session, actor):
             errors["grade_scheme"] = (
@@ -811,28 +759,24 @@ class FlagRow:
         )
 
 
-@dataclass(frozen=True)
-class FlagPage:
-    rows: list[FlagRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+FlagPage = Page[FlagRow]
 
 
 def query_problems(q: FlagQuery) -> dict[str, str]:
     """Return what is wrong with list parameters (unknown codes), keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.status and q.status not in {s.value for s in FlagStatus}:
-        problems["status"] = "Unknown status"
-    if q.source_type and q.source_type not in {s.value for s in SourceType}:
-        problems["source_type"] = "Unknown source type"
-    if q.exploitation and q.exploitation not in {e.value for e in ExploitationForm}:
-        problems["exploitation"] = "Unknown form of exploitation"
-    return problems
+    return (
+        QueryProblems()
+        .choice("status", q.status, (s.value for s in FlagStatus), "Unknown status")
+        .choice("source_type", q.source_type, (s.value for s in SourceType), "Unknown source type")
+        .choice(
+            "exploitation",
+            q.exploitation,
+            (e.value for e in ExploitationForm),
+            "Unknown form of exploitation",
+        )
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _filters(actor: Actor, now: datetime, q: FlagQuery) -> list[ColumnElement[bool]]:
@@ -927,8 +871,8 @@ def search_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
         session.scalar(select(func.count()).select_from(IntelFlag).where(*_filters(actor, now, q)))
         or 0
     )
-    page = max(1, q.page)
-    rows = _rows(session, actor, now, q, limit=q.page_size, offset=(page - 1) * q.page_size)
+    page = q.page
+    rows = _rows(session, actor, now, q, limit=q.page_size, offset=paging.offset(page, q.page_size))
     if rows:
         audit.record(
             session,

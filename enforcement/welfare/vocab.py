@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from enforcement.vocab import Labelled, PremisesType
 
 
-class Observed(StrEnum):
+class Observed(Labelled):
     """How an indicator comes to light: seen on the visit, or only by talking with someone."""
 
-    OBSERVABLE = "observable"
-    CONVERSATION = "conversation"
-
-    @property
-    def label(self) -> str:
-        return "Can be seen" if self is Observed.OBSERVABLE else "Needs a conversation"
+    OBSERVABLE = "observable", "Can be seen"
+    CONVERSATION = "conversation", "Needs a conversation"
 
 
 @dataclass(frozen=True)

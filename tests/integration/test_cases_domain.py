@@ -28,6 +28,7 @@ from enforcement.models import (
     UserRole,
 )
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus, PremisesType
 
 CAL = cases.default_calendar(None)
@@ -295,7 +296,7 @@ def test_deadlines_become_reminders_for_the_officer_in_charge(session: Session, 
         ("asbcpa.s80.hearing", "open"),
     ]
     for r in found:
-        assert r.kind == reminders.Kind.STATUTORY_DEADLINE and r.statutory
+        assert r.kind == ReminderKind.STATUTORY_DEADLINE and r.statutory
         assert r.owner_user_id == w.ward_officer.user_id and r.premises_id == w.pub
         assert r.title.startswith(case.reference)
     assert found[1].due_at == at(2027, 12, 27, 16, 30).astimezone(UTC)
