@@ -305,7 +305,7 @@ def _check_report(
     """Check when the intelligence came, from what source, about what; return the tidied text."""
     if data.reported_at is None or data.reported_at.tzinfo is None:
         errors["reported_at"] = "Enter when the intelligence was received"
-    elif data.reported_at > now + timedelta(minutes=5):
+    elif to_london(data.reported_at).date() > today:
         errors["reported_at"] = "The date the intelligence was received must be in the past"
     if data.source_type not in {s.value for s in SourceType}:
         errors["source_type"] = "Select the type of source"
@@ -383,7 +383,8 @@ def raise_flag(
         longitude=None if data.premises_id is not None else data.longitude,
         latitude=None if data.premises_id is not None else data.latitude,
         ward_code=ward_code,
-        reported_at=data.reported_at,
+        # A day given as its noon may be later today than now: never store a time to come.
+        reported_at=min(data.reported_at, now),
         source_type=data.source_type,
         report_text=text,
         status=FlagStatus.OPEN.value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -185,6 +185,25 @@ def test_a_flag_about_a_location_not_in_the_register_is_linked_later(
         flags.raise_flag(session, world.actors["partner"], NOW, flag_input(None))
     flags.link_to_premises(session, world.actors["analyst"], NOW, flag.id, world.west.id)
     assert flag.premises_id == world.west.id and flag.ward_code == WEST.code
+
+
+def test_intelligence_received_today_is_accepted_before_noon_and_tomorrow_is_not(
+    session: Session, world: World
+) -> None:
+    # The form gives a day as its noon; recorded at 08:00 that noon is still to come.
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    noon = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    partner = world.actors["partner"]
+    flag = flags.raise_flag(session, partner, morning, flag_input(world.west.id, reported_at=noon))
+    assert flag.reported_at == morning  # never a time after it was recorded
+    with pytest.raises(ValidationFailed) as refused:
+        flags.raise_flag(
+            session,
+            partner,
+            morning,
+            flag_input(world.west.id, reported_at=noon + timedelta(days=1)),
+        )
+    assert "in the past" in refused.value.errors["reported_at"]
 
 
 def test_identifying_text_is_refused(session: Session, world: World) -> None:
