@@ -94,7 +94,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
         }
     ),
     Permission.CASE_EDIT: frozenset({Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.SUPERVISOR}),
-    # Intelligence flags (DESIGN.md 2, 3a): administrators get nothing automatic.
+    # Intelligence flags (docs/intelligence.md): administrators get nothing automatic.
     Permission.FLAG_RAISE: frozenset(
         {Role.WARD_OFFICER, Role.LICENSING_OFFICER, Role.INTEL_ANALYST, Role.PARTNER}
     ),
@@ -122,7 +122,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.REFERRAL_PAPERS: frozenset({Role.COMMITTEE_CLERK, Role.SUPERVISOR}),
     # The dashboard's live figures are counts, never records: supervisors, and the analysts
     # who produce the data share. Partners see only the anonymised figures a supervisor
-    # signed off (DESIGN.md 1), and may import their own organisation's figures.
+    # signed off (docs/data-share.md), and may import their own organisation's figures.
     Permission.DASHBOARD_VIEW: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST}),
     Permission.DASHBOARD_SHARED: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST, Role.PARTNER}),
     Permission.DATA_SHARE_PRODUCE: frozenset({Role.INTEL_ANALYST}),

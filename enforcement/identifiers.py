@@ -1,9 +1,10 @@
 """Spotting obvious personal identifiers in free text, so they are refused before they are stored.
 
-DESIGN.md section 5: names, dates of birth and other identifying details of potential victims
+Names, dates of birth and other identifying details of potential victims
 are never stored. Names cannot be recognised reliably, so the forms warn about them; the shapes
 below can be, so they are refused: dates of birth, UK phone numbers (and international ones
-written with a +), passport and other identity document numbers, and email addresses.
+written with a +), passport and other identity document numbers, and email addresses
+(docs/welfare.md, "Identifiers refused").
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (polic
 REVIEW_TEAM = "intel"
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
-MAX_REVIEW_DAYS = 365  # DESIGN.md 3: reviewed within 12 months at the latest
+MAX_REVIEW_DAYS = 365  # docs/grading.md: reviewed within 12 months at the latest
 
 
 def grade_text(flag: Any) -> str:
@@ -71,7 +71,7 @@ class ReviewRules:
 
     Bands: "ungraded"; "strong" (source A or B with intelligence 1 or 2); "weak" (intelligence
     4 or 5, or an unreliable source); "moderate" otherwise. Closed flags have no review date.
-    No value may exceed 365 days (DESIGN.md 3).
+    No value may exceed 365 days (docs/grading.md).
     """
 
     days: dict[str, dict[str, int]] = field(

@@ -3,7 +3,7 @@
 The choice follows the access policy (enforcement.policy): inspections and poster checks of
 the premises, its enforcement cases (for those who may read cases), the intelligence flags
 whose content the officer may see, and welfare visits only where a supervisor released them
-for use as evidence (DESIGN.md 3b), shown to the officer by their date alone. What the
+for use as evidence (docs/welfare.md), shown to the officer by their date alone. What the
 officer chooses is captured as it stands, with a classification that decides what the public
 paper may show (enforcement.referrals.papers.committee redacts by it).
 """

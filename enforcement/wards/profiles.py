@@ -563,7 +563,7 @@ def _visit_points(
     period: Period,
     in_scope: HotspotScope,
 ) -> list[tuple[float, float]]:
-    # Counts only, so knowing that a visit happened is enough (DESIGN.md 3b).
+    # Counts only, so knowing that a visit happened is enough (docs/welfare.md).
     start, end = period.bounds_utc()
     return coords_of(
         session.execute(

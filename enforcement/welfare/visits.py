@@ -1,6 +1,6 @@
 """Operation Moontwist welfare visits: logging them, reading them on a need-to-know basis, releasing them.
 
-Welfare is not enforcement (DESIGN.md 3b). Every read of a visit goes through
+Welfare is not enforcement (docs/welfare.md). Every read of a visit goes through
 `enforcement.policy`; content views are audited; nothing from a visit may be used as evidence
 until a supervisor releases it with a recorded reason.
 """
@@ -636,7 +636,7 @@ def open_visit(
     return detail
 
 
-# --- Release for use as evidence (DESIGN.md 3b) ----------------------------------------------
+# --- Release for use as evidence (docs/welfare.md) --------------------------------------------
 
 
 def release_visit(

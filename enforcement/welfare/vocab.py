@@ -31,9 +31,8 @@ class IndicatorGroup:
 _SEEN = Observed.OBSERVABLE
 _TALK = Observed.CONVERSATION
 
-# The key indicators of the Hammersmith & Fulham strategy (appendix 3), with the sexual
-# exploitation and premises indicators of DESIGN.md section 8, grouped as that section groups
-# them. No number of ticks decides anything: the app records and shows them, never scores anyone.
+# The key indicators of the Hammersmith & Fulham strategy (appendix 3), with indicators of
+# sexual exploitation and of the premises, in groups (docs/welfare.md). No number of ticks decides anything: the app records and shows them, never scores anyone.
 INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     IndicatorGroup(
         "general",

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import sign_in
 from enforcement.clock import LONDON
 
 pytestmark = pytest.mark.browser
@@ -51,10 +52,7 @@ def test_ward_officer_runs_a_closure_case(
     # Two days back, so that a 24-hour notice issued at 09:00 has ended whatever the time of day
     # the test runs (the case must not be due within the next 7 days).
     two_days_ago = datetime.now(LONDON) - timedelta(days=2)
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, (EMAIL, PASSWORD))
 
     # 1. A premises holding an active premises licence, and a case opened on it.
     page.goto(live_server("/premises?regime=premises_licence&licence_status=active"))

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 from builders import EAST, NOW, SYSTEM, WEST, make_user
+from builders.welfare import VISITED_AT, World, make_world, train, visit_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from welfare_helpers import VISITED_AT, World, make_world, train, visit_input
 
 from enforcement import policy, timeline
 from enforcement.accounts import users
