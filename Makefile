@@ -7,7 +7,7 @@ export FLASK_APP := app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup db demo lint typecheck pytest bench browser-deps clean
+.PHONY: run dev test setup db demo lint typecheck pytest bench browser-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,12 +36,27 @@ db: setup | instance
 demo: db
 	$(BIN)/flask demo load
 
-# The reminder scheduler runs as its own process beside the web server (never inside it), and
-# stops with it. Without SMTP_HOST it writes each mail to its log instead of sending it.
+# Links in mail and on the command line point at the address being served.
+run dev demo: export BASE_URL ?= http://$(HOST):$(PORT)
+WORKERS ?= 2
+
+# `make run` serves the way production does (docs/operations.md): gunicorn with its workers, and
+# the reminder scheduler as its own process beside it (never inside a worker). Without SMTP_HOST
+# the scheduler writes each mail to its log instead of sending it. Ctrl-C stops both quietly.
 run: demo
+	@echo "Serving on $(BASE_URL) (sign in at $(BASE_URL)/sign-in); Ctrl-C stops it."
 	@$(BIN)/flask scheduler & sched=$$!; \
-	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - \
+	  --graceful-timeout 5 'app:create_app()'; \
+	status=$$?; case $$status in 0|130|143) exit 0;; *) exit $$status;; esac
+
+# `make dev` keeps Flask's reloader and debugger for development (never for production).
+dev: demo
+	@$(BIN)/flask scheduler & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT; \
+	$(BIN)/flask run --debug --host $(HOST) --port $(PORT); \
+	status=$$?; case $$status in 0|130|143) exit 0;; *) exit $$status;; esac
 
 lint: setup
 	$(BIN)/ruff check .

@@ -102,7 +102,7 @@ def load_demo_command() -> None:
     click.echo(
         f"Loaded {counts['wards']} wards, {counts['premises']} premises and {counts['licences']} licences."
     )
-    click.echo("Demo users (sign in at http://127.0.0.1:5000/sign-in):")
+    click.echo(f"Demo users (sign in at {settings.base_url}/sign-in):")
     for du in demo.DEMO_USERS:
         click.echo(f"  {du.role.label:<28} {du.email:<26} password: {du.password}")
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from enforcement.errors import Forbidden
-from enforcement.vocab import Role
+from enforcement.vocab import Labelled, Role
 
 
-class Permission(StrEnum):
+class Permission(Labelled):
     PREMISES_VIEW = "premises.view"
     PREMISES_EDIT = "premises.edit"
     LICENCE_EDIT = "licence.edit"
@@ -96,7 +94,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
         }
     ),
     Permission.CASE_EDIT: frozenset({Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.SUPERVISOR}),
-    # Intelligence flags (DESIGN.md 2, 3a): administrators get nothing automatic.
+    # Intelligence flags (docs/intelligence.md): administrators get nothing automatic.
     Permission.FLAG_RAISE: frozenset(
         {Role.WARD_OFFICER, Role.LICENSING_OFFICER, Role.INTEL_ANALYST, Role.PARTNER}
     ),
@@ -124,7 +122,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.REFERRAL_PAPERS: frozenset({Role.COMMITTEE_CLERK, Role.SUPERVISOR}),
     # The dashboard's live figures are counts, never records: supervisors, and the analysts
     # who produce the data share. Partners see only the anonymised figures a supervisor
-    # signed off (DESIGN.md 1), and may import their own organisation's figures.
+    # signed off (docs/data-share.md), and may import their own organisation's figures.
     Permission.DASHBOARD_VIEW: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST}),
     Permission.DASHBOARD_SHARED: frozenset({Role.SUPERVISOR, Role.INTEL_ANALYST, Role.PARTNER}),
     Permission.DATA_SHARE_PRODUCE: frozenset({Role.INTEL_ANALYST}),
@@ -170,12 +168,6 @@ def require(actor: Actor, permission: Permission) -> None:
     """Raise Forbidden unless the actor holds the permission."""
     if not can(actor, permission):
         raise Forbidden("You do not have permission to do that.")
-
-
-def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
-    """Return every permission the given roles hold together."""
-    held = set(roles)
-    return frozenset(p for p, granted in _GRANTS.items() if any(r.value in held for r in granted))
 
 
 def can_for_organisation(actor: Actor, permission: Permission, organisation_id: int | None) -> bool:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit_chain
 from enforcement.access import Actor, Permission, require
+from enforcement.errors import ValidationFailed
 from enforcement.models import AuditEvent
+from enforcement.paging import Page, QueryProblems, offset
 
 # pg_advisory_xact_lock key serialising writers of the audit chain (any fixed 64-bit number).
 CHAIN_LOCK_KEY = 7_201_865_433_019
@@ -124,16 +126,12 @@ class AuditQuery:
     date_to: date | None = None
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    events: list[AuditEvent]
-    total: int
-    page: int
-    page_size: int
+AuditPage = Page[AuditEvent]
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+
+def query_problems(q: AuditQuery) -> dict[str, str]:
+    """Return what is wrong with an audit search (a date range backwards), keyed by parameter."""
+    return QueryProblems().date_range(q.date_from, q.date_to).page(q.page, q.page_size).found
 
 
 def _where(q: AuditQuery) -> list[ColumnElement[bool]]:
@@ -227,6 +225,8 @@ def export_events(session: Session, actor: Actor, now: datetime, q: AuditQuery) 
 def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
     """Return a page of audit events, newest first."""
     require(actor, Permission.AUDIT_READ)
+    if problems := query_problems(q):
+        raise ValidationFailed(problems)
     where = _where(q)
     total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
     events = list(
@@ -235,10 +235,10 @@ def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
             .where(*where)
             .order_by(AuditEvent.id.desc())
             .limit(q.page_size)
-            .offset((max(1, q.page) - 1) * q.page_size)
+            .offset(offset(q.page, q.page_size))
         )
     )
-    return AuditPage(events, total, max(1, q.page), q.page_size)
+    return AuditPage(events, total, q.page, q.page_size)
 
 
 def actions_recorded(session: Session) -> list[str]:

@@ -132,19 +132,44 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     boundaries, real = _boundaries(shared)
     wards.replace_wards(session, actor, now, boundaries, WARD_VALID_FROM)
+    _load_people(session, actor, now, sorted(b.code for b in boundaries))
+    languages = [lang.code for lang in session.scalars(select(Language))]
     loc = wards.locator(session, london_today(now))
-    orgs = {
-        COUNCIL: users.create_organisation(
-            session, actor, now, name=COUNCIL, kind=OrganisationKind.COUNCIL
-        ),
-        POLICE: users.create_organisation(
-            session, actor, now, name=POLICE, kind=OrganisationKind.POLICE
-        ),
-        CHARITY: users.create_organisation(
-            session, actor, now, name=CHARITY, kind=OrganisationKind.CHARITY
-        ),
+    created: list[tuple[int, str, str]] = []
+    fhrs = shared / "premises" / "FHRS513en-GB.xml" if real and shared is not None else None
+    if fhrs is not None and fhrs.is_file():
+        created += _load_fhrs_premises(session, actor, now, fhrs, languages, loc, rng)
+    points = random_points_in(boundaries, 60 if real else 400, rng)
+    created += _load_fictional_premises(session, actor, now, points, languages, loc, rng)
+    counts = {
+        "wards": len(boundaries),
+        "premises": len(created),
+        "licences": _load_licences(session, actor, now, created, rng),
+        "users": len(DEMO_USERS),
     }
-    codes = sorted(b.code for b in boundaries)
+    audit.record(
+        session,
+        actor,
+        now,
+        action="demo.load",
+        entity_type="system",
+        entity_id=None,
+        summary=f"Loaded demo data ({'real' if real else 'fictional'} borough)",
+        after=counts,
+    )
+    return counts
+
+
+def _load_people(session: Session, actor: Actor, now: datetime, codes: list[str]) -> None:
+    """Create the three organisations and one user per role (Moontwist training where due)."""
+    orgs = {
+        name: users.create_organisation(session, actor, now, name=name, kind=kind)
+        for name, kind in (
+            (COUNCIL, OrganisationKind.COUNCIL),
+            (POLICE, OrganisationKind.POLICE),
+            (CHARITY, OrganisationKind.CHARITY),
+        )
+    }
     made: dict[Role, int] = {}
     for du in DEMO_USERS:
         ward_codes = (
@@ -172,35 +197,58 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
     # Case workers' statutory reminders escalate to the demo supervisor.
     for role in (Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.COMMITTEE_CLERK):
         tasks.set_supervisor(session, actor, now, made[role], made[Role.SUPERVISOR])
-    languages = [lang.code for lang in session.scalars(select(Language))]
+
+
+def _load_fhrs_premises(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    path: Path,
+    languages: list[str],
+    loc: wards.WardLocator,
+    rng: random.Random,
+) -> list[tuple[int, str, str]]:
+    """Create a premises for each food business in the FHRS extract; return (id, name, type)."""
     created: list[tuple[int, str, str]] = []
-    if real and shared is not None and (shared / "premises" / "FHRS513en-GB.xml").is_file():
-        for est in parse_fhrs(shared / "premises" / "FHRS513en-GB.xml"):
-            lines = [x for x in est.address_lines if x]
-            ptype = suggest_premises_type(est.business_type, est.name)
-            p = premises.create_premises(
-                session,
-                actor,
-                now,
-                premises.PremisesInput(
-                    name=est.name[:200],
-                    address_line1=(lines[0] if lines else "Address not recorded")[:200],
-                    address_line2=", ".join(lines[1:])[:200] or None,
-                    town=None,
-                    postcode=premises.format_postcode(est.postcode),
-                    premises_type=ptype,
-                    longitude=est.lon,
-                    latitude=est.lat,
-                    language_codes=frozenset(rng.sample(languages, k=rng.choice((1, 1, 2))))
-                    if languages
-                    else frozenset(),
-                    source_ref=f"fhrs:{est.fhrs_id}",
-                ),
-                locator=loc,
-                audit_event=False,
-            )
-            created.append((p.id, p.name, ptype))
-    points = random_points_in(boundaries, 60 if real else 400, rng)
+    for est in parse_fhrs(path):
+        lines = [x for x in est.address_lines if x]
+        ptype = suggest_premises_type(est.business_type, est.name)
+        p = premises.create_premises(
+            session,
+            actor,
+            now,
+            premises.PremisesInput(
+                name=est.name[:200],
+                address_line1=(lines[0] if lines else "Address not recorded")[:200],
+                address_line2=", ".join(lines[1:])[:200] or None,
+                town=None,
+                postcode=premises.format_postcode(est.postcode),
+                premises_type=ptype,
+                longitude=est.lon,
+                latitude=est.lat,
+                language_codes=frozenset(rng.sample(languages, k=rng.choice((1, 1, 2))))
+                if languages
+                else frozenset(),
+                source_ref=f"fhrs:{est.fhrs_id}",
+            ),
+            locator=loc,
+            audit_event=False,
+        )
+        created.append((p.id, p.name, ptype))
+    return created
+
+
+def _load_fictional_premises(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    points: list[tuple[float, float]],
+    languages: list[str],
+    loc: wards.WardLocator,
+    rng: random.Random,
+) -> list[tuple[int, str, str]]:
+    """Create an invented business at each point, trades in turn; return (id, name, type)."""
+    created: list[tuple[int, str, str]] = []
     for i, (lon, lat) in enumerate(points):
         ptype, names = FICTIONAL_TRADES[i % len(FICTIONAL_TRADES)]
         name = f"{rng.choice(names)}" if ptype != PremisesType.WALK_UP_FLAT else f"Flat {i % 9 + 1}"
@@ -223,17 +271,32 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
             audit_event=False,
         )
         created.append((p.id, p.name, ptype))
+    return created
+
+
+# The licence a demo premises of each type holds (a few restaurants hold one too).
+_DEMO_REGIMES = {
+    PremisesType.PUB_BAR: LicenceRegime.PREMISES_LICENCE,
+    PremisesType.OFF_LICENCE: LicenceRegime.PREMISES_LICENCE,
+    PremisesType.LATE_NIGHT_REFRESHMENT: LicenceRegime.PREMISES_LICENCE,
+    PremisesType.NAIL_BAR: LicenceRegime.SPECIAL_TREATMENT,
+    PremisesType.MASSAGE: LicenceRegime.SPECIAL_TREATMENT,
+    PremisesType.HAIR_BEAUTY: LicenceRegime.SPECIAL_TREATMENT,
+}
+
+
+def _load_licences(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    created: list[tuple[int, str, str]],
+    rng: random.Random,
+) -> int:
+    """Give most premises the licence their type needs, in a mix of states; return how many."""
     licence_count = 0
     today = london_today(now)
     for pid, _name, ptype in created:
-        regime = {
-            PremisesType.PUB_BAR: LicenceRegime.PREMISES_LICENCE,
-            PremisesType.OFF_LICENCE: LicenceRegime.PREMISES_LICENCE,
-            PremisesType.LATE_NIGHT_REFRESHMENT: LicenceRegime.PREMISES_LICENCE,
-            PremisesType.NAIL_BAR: LicenceRegime.SPECIAL_TREATMENT,
-            PremisesType.MASSAGE: LicenceRegime.SPECIAL_TREATMENT,
-            PremisesType.HAIR_BEAUTY: LicenceRegime.SPECIAL_TREATMENT,
-        }.get(PremisesType(ptype))
+        regime = _DEMO_REGIMES.get(PremisesType(ptype))
         if ptype == PremisesType.RESTAURANT_TAKEAWAY and rng.random() < 0.15:
             regime = LicenceRegime.PREMISES_LICENCE
         if regime is None or rng.random() < 0.12:  # some trade without the licence they need
@@ -273,20 +336,4 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
             audit_event=False,
         )
         licence_count += 1
-    counts = {
-        "wards": len(boundaries),
-        "premises": len(created),
-        "licences": licence_count,
-        "users": len(DEMO_USERS),
-    }
-    audit.record(
-        session,
-        actor,
-        now,
-        action="demo.load",
-        entity_type="system",
-        entity_id=None,
-        summary=f"Loaded demo data ({'real' if real else 'fictional'} borough)",
-        after=counts,
-    )
-    return counts
+    return licence_count

@@ -1,9 +1,10 @@
 """Spotting obvious personal identifiers in free text, so they are refused before they are stored.
 
-DESIGN.md section 5: names, dates of birth and other identifying details of potential victims
+Names, dates of birth and other identifying details of potential victims
 are never stored. Names cannot be recognised reliably, so the forms warn about them; the shapes
 below can be, so they are refused: dates of birth, UK phone numbers (and international ones
-written with a +), passport and other identity document numbers, and email addresses.
+written with a +), passport and other identity document numbers, and email addresses
+(docs/welfare.md, "Identifiers refused").
 """
 
 from __future__ import annotations
@@ -12,26 +13,16 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+
+from enforcement.vocab import Labelled
 
 
-class IdentifierKind(StrEnum):
-    DATE_OF_BIRTH = "date_of_birth"
-    PHONE = "phone"
-    DOCUMENT_NUMBER = "document_number"
-    EMAIL = "email"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    IdentifierKind.DATE_OF_BIRTH: "a date of birth",
-    IdentifierKind.PHONE: "a phone number",
-    IdentifierKind.DOCUMENT_NUMBER: "a passport or other identity document number",
-    IdentifierKind.EMAIL: "an email address",
-}
+class IdentifierKind(Labelled):
+    # Each label completes "<field> seems to contain ...", the message the writer is shown.
+    DATE_OF_BIRTH = "date_of_birth", "a date of birth"
+    PHONE = "phone", "a phone number"
+    DOCUMENT_NUMBER = "document_number", "a passport or other identity document number"
+    EMAIL = "email", "an email address"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, not_, or_, select, true
@@ -31,7 +31,7 @@ from enforcement.errors import Forbidden, NotFound
 from enforcement.models.audit import AuditEvent
 from enforcement.models.flags import IntelFlag, IntelFlagOrganisation, IntelFlagRole
 from enforcement.models.welfare import WelfareVisit
-from enforcement.vocab import Role
+from enforcement.vocab import Labelled, Role
 
 
 class Visibility(IntEnum):
@@ -42,7 +42,7 @@ class Visibility(IntEnum):
     CONTENT = 2
 
 
-class Scope(StrEnum):
+class Scope(Labelled):
     EVERYWHERE = "everywhere"
     COVERED_WARDS = "covered_wards"  # only records in a ward the person covers
 
@@ -207,7 +207,7 @@ def require_visibility(actor: Actor, record: Any, at_least: Visibility) -> Visib
 
 
 def released_clause(record_type: str) -> ColumnElement[bool]:
-    """Select the records a supervisor has released for use as evidence (DESIGN.md 3b)."""
+    """Select the records a supervisor has released for use as evidence (docs/welfare.md)."""
     policy = policy_for(record_type)
     if policy.released_attribute is None:
         return false()
@@ -246,7 +246,7 @@ def record_view(
     )
 
 
-# --- Welfare visits (DESIGN.md 3b: welfare is not enforcement) -------------------------------
+# --- Welfare visits (docs/welfare.md: welfare is not enforcement) ----------------------------
 
 WELFARE_VISIT = register(
     RecordPolicy(
@@ -280,7 +280,7 @@ def scoped_visits(actor: Actor, at_least: Visibility = Visibility.CONTENT) -> Se
     return select(WelfareVisit).where(visible_visits_clause(actor, at_least))
 
 
-# --- Intelligence flags (DESIGN.md 2 and 3a) -------------------------------------------------
+# --- Intelligence flags (docs/intelligence.md, docs/grading.md) -----------------------------
 
 
 def _in_flag_audience(actor: Actor, flag: Any) -> Visibility:

@@ -51,6 +51,7 @@ from enforcement.reminders.outbox import (
     deliver_outbox,
     mailer_from_settings,
 )
+from enforcement.reminders.vocab import MailKind
 
 if TYPE_CHECKING:
     from config import Settings
@@ -197,7 +198,7 @@ def _apply_referral_effects(session_factory: SessionFactory, now: datetime) -> i
 # Audit checkpoints: the trail's head, kept where the database's users cannot rewrite it
 # ---------------------------------------------------------------------------------------------
 
-CHECKPOINT_MAIL = "audit_checkpoint"
+CHECKPOINT_MAIL = MailKind.AUDIT_CHECKPOINT
 
 
 class Auditor(NamedTuple):

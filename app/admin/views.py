@@ -211,9 +211,7 @@ def _audit_query() -> tuple[audit.AuditQuery, dict[str, str]]:
         date_from=_day("date_from", problems),
         date_to=_day("date_to", problems),
     )
-    if q.date_from and q.date_to and q.date_to < q.date_from:
-        problems["date_to"] = "The end date must be the same as or after the start date"
-    return q, problems
+    return q, {**audit.query_problems(q), **problems}
 
 
 @bp.route("/audit", endpoint="audit")

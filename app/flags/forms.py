@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Optional
 
 from app.forms import GovDateField
 from app.location import LenientFloatField
-from enforcement.intelligence.flags import ExploitationForm, FlagStatus, GradeScheme, SourceType
+from enforcement.intelligence.vocab import ExploitationForm, FlagStatus, GradeScheme, SourceType
 from enforcement.vocab import Role
 
 NO_IDENTIFIERS = (
@@ -78,7 +78,7 @@ class GradeFields(FlaskForm):
 
 def grade_choices(form: GradeFields) -> None:
     """Offer every code of both schemes: 3x5x2 labels first, older 5x5x5 codes marked."""
-    from enforcement.intelligence.flags import HANDLING_CODES, INTELLIGENCE_GRADES, SOURCE_GRADES
+    from enforcement.intelligence.vocab import HANDLING_CODES, INTELLIGENCE_GRADES, SOURCE_GRADES
 
     def both(table: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
         out = [("", "Select")]

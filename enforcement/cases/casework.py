@@ -41,7 +41,6 @@ from enforcement.cases.listing import (
     CasePage,
     CaseQuery,
     CaseRow,
-    CaseStatus,
     query_problems,
     search_cases,
 )
@@ -53,13 +52,14 @@ from enforcement.cases.statutory import (
     UnknownRuleError,
     validate_event_sequence,
 )
-from enforcement.cases.vocab import EventKind, Status, ToolCode
+from enforcement.cases.vocab import CaseStatus, EventKind, ServedHow, Status, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders
-from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, OrganisationKind
+from enforcement.reminders.vocab import ReminderKind
+from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind
 
 __all__ = [
     "CASE_SUBJECT",
@@ -71,6 +71,7 @@ __all__ = [
     "CaseRow",
     "CaseStatus",
     "RecomputeResult",
+    "ServedHow",
     "bank_holidays_file",
     "close_case",
     "default_calendar",
@@ -112,15 +113,6 @@ MAX_SUMMARY = 2_000
 MAX_NOTE = 4_000
 MAX_REASON = 400
 CASE_FIELDS = ("reference", "premises_id", "tool", "status", "owner_organisation_id", "officer_id")
-
-
-class ServedHow(Labelled):
-    """How a notice or order was served on the premises or the person."""
-
-    IN_PERSON = "in_person", "In person"
-    POST = "post", "By post"
-    AFFIXED = "affixed", "Affixed to the premises"
-    OTHER = "other", "Other"
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -599,7 +591,7 @@ def close_case(
     session.flush()
     reminders.reconcile(
         session,
-        kind=reminders.Kind.STATUTORY_DEADLINE,
+        kind=ReminderKind.STATUTORY_DEADLINE,
         subject_type=CASE_SUBJECT,
         wanted={case.id: []},
         now=now,
@@ -736,20 +728,10 @@ def _next_step_views(
     return views
 
 
-def get_case(
-    session: Session, actor: Actor, case_id: int, now: datetime, rulebook: RuleBook
-) -> CaseDetail:
-    """Return a case with its premises, people, events, deadlines (as at `now`) and next steps."""
-    require(actor, Permission.CASE_VIEW)
-    case = session.get(EnforcementCase, case_id)
-    if case is None:
-        raise NotFound("There is no such enforcement case.")
-    premises = session.get(Premises, case.premises_id)
-    assert premises is not None
-    ward = session.get(Ward, premises.ward_id) if premises.ward_id is not None else None
-    owner = session.get(Organisation, case.owner_organisation_id)
-    assert owner is not None
-    officer = session.get(User, case.officer_id) if case.officer_id is not None else None
+def _linked_cases(
+    session: Session, case: EnforcementCase
+) -> tuple[CaseLink | None, list[CaseLink]]:
+    """Return the case this one follows from, if any, and the cases that follow from it."""
     links = session.execute(
         select(
             EnforcementCase.id,
@@ -766,7 +748,12 @@ def get_case(
     ).all()
     parent = next((CaseLink(*r[:4]) for r in links if r[0] == case.parent_case_id), None)
     children = [CaseLink(*r[:4]) for r in links if r[4] == case.id]
-    events = [
+    return parent, children
+
+
+def _event_views(session: Session, case_id: int) -> list[EventView]:
+    """Return a case's events, latest first, each with who recorded it."""
+    return [
         EventView(
             e.id,
             e.kind,
@@ -781,15 +768,25 @@ def get_case(
         for e, name in session.execute(
             select(CaseEvent, User.display_name)
             .outerjoin(User, User.id == CaseEvent.recorded_by_id)
-            .where(CaseEvent.case_id == case.id)
+            .where(CaseEvent.case_id == case_id)
             .order_by(CaseEvent.occurred_at.desc(), CaseEvent.id.desc())
         )
     ]
+
+
+def _deadline_views(
+    session: Session,
+    case_id: int,
+    events: list[EventView],
+    now: datetime,
+    rulebook: RuleBook,
+) -> list[DeadlineView]:
+    """Return a case's deadlines as at `now`: open ones first, each soonest first."""
     by_id = {e.id: e for e in events}
-    deadlines = []
+    deadlines: list[DeadlineView] = []
     for row in session.scalars(
         select(CaseDeadline)
-        .where(CaseDeadline.case_id == case.id)
+        .where(CaseDeadline.case_id == case_id)
         .execution_options(populate_existing=True)
     ):
         rule = _rule(rulebook, row.rule_id)
@@ -811,6 +808,26 @@ def get_case(
             )
         )
     deadlines.sort(key=lambda d: (not d.is_open, d.due_at))
+    return deadlines
+
+
+def get_case(
+    session: Session, actor: Actor, case_id: int, now: datetime, rulebook: RuleBook
+) -> CaseDetail:
+    """Return a case with its premises, people, events, deadlines (as at `now`) and next steps."""
+    require(actor, Permission.CASE_VIEW)
+    case = session.get(EnforcementCase, case_id)
+    if case is None:
+        raise NotFound("There is no such enforcement case.")
+    premises = session.get(Premises, case.premises_id)
+    assert premises is not None
+    ward = session.get(Ward, premises.ward_id) if premises.ward_id is not None else None
+    owner = session.get(Organisation, case.owner_organisation_id)
+    assert owner is not None
+    officer = session.get(User, case.officer_id) if case.officer_id is not None else None
+    parent, children = _linked_cases(session, case)
+    events = _event_views(session, case.id)
+    deadlines = _deadline_views(session, case.id, events, now, rulebook)
     return CaseDetail(
         case=case,
         premises=premises,

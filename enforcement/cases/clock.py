@@ -33,6 +33,7 @@ from enforcement.cases.vocab import Direction, EventKind, Status
 from enforcement.models import Organisation
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import OrganisationKind
 
 #: The subject type of every reminder a case owes.
@@ -171,7 +172,7 @@ def reminder_specs(
         )
         specs.append(
             reminders.ReminderSpec(
-                kind=reminders.Kind.STATUTORY_DEADLINE,
+                kind=ReminderKind.STATUTORY_DEADLINE,
                 subject_type=CASE_SUBJECT,
                 subject_id=case.id,
                 title=f"{case.reference}: {titles}",
@@ -437,7 +438,7 @@ def sync_cases(
         )
     result = reminders.reconcile(
         session,
-        kind=reminders.Kind.STATUTORY_DEADLINE,
+        kind=ReminderKind.STATUTORY_DEADLINE,
         subject_type=CASE_SUBJECT,
         wanted=wanted,
         now=now,

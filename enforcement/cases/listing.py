@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, aliased
 from enforcement.access import Actor, Permission, require
 from enforcement.cases.clock import OWED, live_status
 from enforcement.cases.statutory import RuleBook, UnknownRuleError
-from enforcement.cases.vocab import Direction, Status, ToolCode
+from enforcement.cases.vocab import CaseStatus, Direction, Status, ToolCode
 from enforcement.errors import ValidationFailed
 from enforcement.models import Organisation, Premises, User, Ward
 from enforcement.models.cases import CaseDeadline, EnforcementCase
-from enforcement.vocab import Labelled
+from enforcement.paging import Page, QueryProblems, offset
 
 #: The tools a case can use (the welfare, poster and intelligence clocks belong to their records).
 CASE_TOOLS: tuple[ToolCode, ...] = (
@@ -31,11 +31,6 @@ CASE_TOOLS: tuple[ToolCode, ...] = (
     ToolCode.STRO,
     ToolCode.PROSECUTION,
 )
-
-
-class CaseStatus(Labelled):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
 
 
 def _title(rulebook: RuleBook, rule_id: str) -> str:
@@ -90,32 +85,21 @@ class CaseRow:
     missed: int
 
 
-@dataclass(frozen=True)
-class CasePage:
-    rows: list[CaseRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+CasePage = Page[CaseRow]
 
 
 def query_problems(q: CaseQuery) -> dict[str, str]:
     """Return what is wrong with list parameters, keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.tool and q.tool not in {t.value for t in CASE_TOOLS}:
-        problems["tool"] = "Unknown enforcement tool"
-    if q.status and q.status not in {s.value for s in CaseStatus}:
-        problems["status"] = "Unknown case status"
-    if q.owner and not q.owner.isdigit():
-        problems["owner"] = "Unknown organisation"
-    if q.due and q.due not in DUE_FILTERS:
-        problems["due"] = "Unknown deadline filter"
-    if q.sort not in SORTS:
-        problems["sort"] = "Unknown sort order"
-    return problems
+    return (
+        QueryProblems()
+        .choice("tool", q.tool, (t.value for t in CASE_TOOLS), "Unknown enforcement tool")
+        .choice("status", q.status, (s.value for s in CaseStatus), "Unknown case status")
+        .record_id("owner", q.owner, "Unknown organisation")
+        .choice("due", q.due, DUE_FILTERS, "Unknown deadline filter")
+        .sort(q.sort, SORTS)
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _missed_clause(now: datetime) -> ColumnElement[bool]:
@@ -182,52 +166,10 @@ def _filters(q: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
     return where
 
 
-def search_cases(
-    session: Session, actor: Actor, now: datetime, q: CaseQuery, rulebook: RuleBook
-) -> CasePage:
-    """Return one page of cases matching the filters, each with its next deadline as at `now`."""
-    require(actor, Permission.CASE_VIEW)
-    if problems := query_problems(q):
-        raise ValidationFailed(problems)
-    where = _filters(q, now)
-    total = session.scalar(select(func.count()).select_from(EnforcementCase).where(*where)) or 0
-    next_due = (
-        select(func.min(CaseDeadline.due_at))
-        .where(CaseDeadline.case_id == EnforcementCase.id, _open_clause(now))
-        .correlate(EnforcementCase)
-        .scalar_subquery()
-    )
-    orders: dict[str, list[Any]] = {
-        "deadline": [next_due.asc().nulls_last(), EnforcementCase.opened_at.desc()],
-        "-opened": [EnforcementCase.opened_at.desc()],
-        "opened": [EnforcementCase.opened_at.asc()],
-        "reference": [EnforcementCase.reference.asc()],
-    }
-    officer = aliased(User)
-    page = max(1, q.page)
-    raw = session.execute(
-        select(
-            EnforcementCase.id,
-            EnforcementCase.reference,
-            EnforcementCase.tool,
-            EnforcementCase.status,
-            Premises.id,
-            Premises.name,
-            Ward.name,
-            Organisation.name,
-            officer.display_name,
-            EnforcementCase.opened_at,
-        )
-        .join(Premises, Premises.id == EnforcementCase.premises_id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
-        .join(Organisation, Organisation.id == EnforcementCase.owner_organisation_id)
-        .outerjoin(officer, officer.id == EnforcementCase.officer_id)
-        .where(*where)
-        .order_by(*orders[q.sort], EnforcementCase.id.desc())
-        .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
-    ).all()
-    ids = [r[0] for r in raw]
+def _deadlines_of(
+    session: Session, ids: list[int], now: datetime, rulebook: RuleBook
+) -> tuple[dict[int, NextDeadline], dict[int, int]]:
+    """Return each case's next open deadline and how many it has missed, as at `now`."""
     upcoming: dict[int, NextDeadline] = {}
     missed: dict[int, int] = {}
     if ids:
@@ -251,6 +193,55 @@ def search_cases(
                 missed[case_id] = missed.get(case_id, 0) + 1
             if still_open and case_id not in upcoming:
                 upcoming[case_id] = NextDeadline(_title(rulebook, rule_id), due, live)
+    return upcoming, missed
+
+
+def search_cases(
+    session: Session, actor: Actor, now: datetime, q: CaseQuery, rulebook: RuleBook
+) -> CasePage:
+    """Return one page of cases matching the filters, each with its next deadline as at `now`."""
+    require(actor, Permission.CASE_VIEW)
+    if problems := query_problems(q):
+        raise ValidationFailed(problems)
+    where = _filters(q, now)
+    total = session.scalar(select(func.count()).select_from(EnforcementCase).where(*where)) or 0
+    next_due = (
+        select(func.min(CaseDeadline.due_at))
+        .where(CaseDeadline.case_id == EnforcementCase.id, _open_clause(now))
+        .correlate(EnforcementCase)
+        .scalar_subquery()
+    )
+    orders: dict[str, list[Any]] = {
+        "deadline": [next_due.asc().nulls_last(), EnforcementCase.opened_at.desc()],
+        "-opened": [EnforcementCase.opened_at.desc()],
+        "opened": [EnforcementCase.opened_at.asc()],
+        "reference": [EnforcementCase.reference.asc()],
+    }
+    officer = aliased(User)
+    page = q.page
+    raw = session.execute(
+        select(
+            EnforcementCase.id,
+            EnforcementCase.reference,
+            EnforcementCase.tool,
+            EnforcementCase.status,
+            Premises.id,
+            Premises.name,
+            Ward.name,
+            Organisation.name,
+            officer.display_name,
+            EnforcementCase.opened_at,
+        )
+        .join(Premises, Premises.id == EnforcementCase.premises_id)
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .join(Organisation, Organisation.id == EnforcementCase.owner_organisation_id)
+        .outerjoin(officer, officer.id == EnforcementCase.officer_id)
+        .where(*where)
+        .order_by(*orders[q.sort], EnforcementCase.id.desc())
+        .limit(q.page_size)
+        .offset(offset(page, q.page_size))
+    ).all()
+    upcoming, missed = _deadlines_of(session, [r[0] for r in raw], now, rulebook)
     rows = [
         CaseRow(
             id=r[0],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from enforcement.vocab import Labelled
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +93,7 @@ class ToolCode(Labelled):
     INTELLIGENCE_REVIEW = "intelligence_review", "Intelligence review"
 
 
-class Counting(StrEnum):
+class Counting(Labelled):
     """How a statute counts a period from its anchor.
 
     Date-based periods end with a London calendar day (the "last day"); hour-based periods
@@ -152,7 +150,7 @@ WORKING_DAY_COUNTS = frozenset(
 )
 
 
-class Direction(StrEnum):
+class Direction(Labelled):
     """What a deadline asks of the people in the case."""
 
     BY = "by"  # something must happen by due_at (met or missed)
@@ -162,7 +160,7 @@ class Direction(StrEnum):
     NOT_BEFORE = "not_before"  # a minimum period: nothing may end it before due_at
 
 
-class ScheduledUse(StrEnum):
+class ScheduledUse(Labelled):
     """What to do with a date set on the anchor record itself (Event.scheduled_for)."""
 
     IGNORE = "ignore"
@@ -176,3 +174,17 @@ class Status(Labelled):
     MISSED = "missed", "Missed"
     LAPSED = "lapsed", "Period ended"
     CLOSED = "closed", "Not applicable"
+
+
+class CaseStatus(Labelled):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class ServedHow(Labelled):
+    """How a notice or order was served on the premises or the person."""
+
+    IN_PERSON = "in_person", "In person"
+    POST = "post", "By post"
+    AFFIXED = "affixed", "Affixed to the premises"
+    OTHER = "other", "Other"

@@ -35,6 +35,7 @@ from enforcement.models.inspections import (
 )
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import Finding, InspectionReason
 
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -276,7 +277,7 @@ def _follow_up(
     reminders.schedule(
         session,
         reminders.ReminderSpec(
-            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            kind=ReminderKind.FOLLOW_UP_INSPECTION,
             subject_type="inspection",
             subject_id=inspection.id,
             premises_id=premises.id,
@@ -329,7 +330,7 @@ def record_inspection(
     if data.reason == InspectionReason.FOLLOW_UP:
         reminders.close_open(
             session,
-            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            kind=ReminderKind.FOLLOW_UP_INSPECTION,
             premises_id=premises_id,
             now=now,
             actor=actor,
@@ -406,7 +407,7 @@ def correct_inspection(
     else:
         reminders.close_open(
             session,
-            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            kind=ReminderKind.FOLLOW_UP_INSPECTION,
             subject_type="inspection",
             subject_id=inspection.id,
             now=now,

@@ -8,16 +8,26 @@ every refused attempt. Audit summaries carry no content: administrators read the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from enforcement import audit, identifiers, policy
+from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
+from enforcement.intelligence.vocab import (
+    CONDITIONAL_CODES,
+    HANDLING_CODES,
+    INTELLIGENCE_GRADES,
+    OPEN_STATUSES,
+    SOURCE_GRADES,
+    ExploitationForm,
+    FlagStatus,
+    SourceType,
+)
 from enforcement.models import (
     EnforcementCase,
     IntelFlag,
@@ -30,95 +40,19 @@ from enforcement.models import (
     User,
     Ward,
 )
+from enforcement.paging import Page, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
 from enforcement.reminders import reminders
-from enforcement.vocab import Labelled, OrganisationKind, Role
+from enforcement.reminders.vocab import ReminderKind
+from enforcement.vocab import OrganisationKind, Role
 
 SUBJECT = policy.INTEL_FLAG.record_type
 REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (policy)
 REVIEW_TEAM = "intel"
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
-MAX_REVIEW_DAYS = 365  # DESIGN.md 3: reviewed within 12 months at the latest
-
-
-class SourceType(Labelled):
-    POLICE = "police", "Police"
-    COUNCIL = "council", "Council team"
-    CHARITY = "charity", "Charity"
-    LAS = "las", "London Ambulance Service"
-    HELPLINE = "helpline", "Helpline"
-    RESIDENT = "resident", "Resident"
-    ANONYMOUS = "anonymous", "Anonymous"
-
-
-class ExploitationForm(Labelled):
-    SEXUAL = "sexual", "Sexual exploitation"
-    FORCED_LABOUR = "forced_labour", "Forced labour"
-    CRIMINAL = "criminal", "Criminal exploitation"
-    DOMESTIC_SERVITUDE = "domestic_servitude", "Domestic servitude"
-    CUCKOOING = "cuckooing", "Cuckooing"
-    COUNTY_LINES = "county_lines", "County lines"
-    OTHER = "other", "Other"
-
-
-class FlagStatus(Labelled):
-    OPEN = "open", "Open"
-    UNDER_ASSESSMENT = "under_assessment", "Under assessment"
-    ACTIONED = "actioned", "Actioned"
-    CLOSED = "closed", "Closed"
-
-
-OPEN_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_ASSESSMENT.value)
-
-
-class GradeScheme(Labelled):
-    G3X5X2 = "3x5x2", "3x5x2 (College of Policing)"
-    G5X5X5 = "5x5x5", "5x5x5 (older records)"
-
-
-SOURCE_GRADES = {
-    "3x5x2": {"A": "Reliable", "B": "Untested", "C": "Not reliable"},
-    "5x5x5": {
-        "A": "Always reliable",
-        "B": "Mostly reliable",
-        "C": "Sometimes reliable",
-        "D": "Unreliable",
-        "E": "Untested source",
-    },
-}
-INTELLIGENCE_GRADES = {
-    "3x5x2": {
-        "1": "Known directly to the source",
-        "2": "Known indirectly but corroborated",
-        "3": "Known indirectly",
-        "4": "Not known",
-        "5": "Suspected to be false",
-    },
-    "5x5x5": {
-        "1": "Known to be true without reservation",
-        "2": "Known personally to the source but not to the officer",
-        "3": "Not personally known to the source but corroborated",
-        "4": "Cannot be judged",
-        "5": "Suspected to be false",
-    },
-}
-HANDLING_CODES = {
-    "3x5x2": {
-        "P": "Lawful sharing permitted",
-        "C": "Lawful sharing permitted with conditions",
-    },
-    "5x5x5": {
-        "1": "May be disseminated to other law enforcement and prosecuting agencies",
-        "2": "May be disseminated to UK non-prosecuting parties",
-        "3": "May be disseminated to non-UK law enforcement agencies",
-        "4": "Only within the originating agency",
-        "5": "No further dissemination: refer to the originator (with conditions)",
-    },
-}
-# The handling codes whose conditions restrict who may see the content.
-CONDITIONAL_CODES = {"3x5x2": frozenset({"C"}), "5x5x5": frozenset({"4", "5"})}
+MAX_REVIEW_DAYS = 365  # docs/grading.md: reviewed within 12 months at the latest
 
 
 def grade_text(flag: Any) -> str:
@@ -137,7 +71,7 @@ class ReviewRules:
 
     Bands: "ungraded"; "strong" (source A or B with intelligence 1 or 2); "weak" (intelligence
     4 or 5, or an unreliable source); "moderate" otherwise. Closed flags have no review date.
-    No value may exceed 365 days (DESIGN.md 3).
+    No value may exceed 365 days (docs/grading.md).
     """
 
     days: dict[str, dict[str, int]] = field(
@@ -329,14 +263,14 @@ def _schedule_review(session: Session, actor: Actor, now: datetime, flag: IntelF
     due = flag.review_due_at
     reminders.reconcile(
         session,
-        kind=reminders.Kind.FLAG_REVIEW,
+        kind=ReminderKind.FLAG_REVIEW,
         subject_type=SUBJECT,
         wanted={
             flag.id: []
             if due is None
             else [
                 reminders.ReminderSpec(
-                    kind=reminders.Kind.FLAG_REVIEW,
+                    kind=ReminderKind.FLAG_REVIEW,
                     subject_type=SUBJECT,
                     subject_id=flag.id,
                     title=REVIEW_TITLE,
@@ -365,6 +299,48 @@ def _set_review(flag: IntelFlag, now: datetime, rules: ReviewRules) -> None:
 # --- Recording -------------------------------------------------------------------------------
 
 
+def _check_report(
+    errors: dict[str, str], data: FlagInput, now: datetime, today: date
+) -> str | None:
+    """Check when the intelligence came, from what source, about what; return the tidied text."""
+    if data.reported_at is None or data.reported_at.tzinfo is None:
+        errors["reported_at"] = "Enter when the intelligence was received"
+    elif to_london(data.reported_at).date() > today:
+        errors["reported_at"] = "The date the intelligence was received must be in the past"
+    if data.source_type not in {s.value for s in SourceType}:
+        errors["source_type"] = "Select the type of source"
+    if not data.exploitation:
+        errors["exploitation"] = "Select at least one form of exploitation"
+    elif data.exploitation - {e.value for e in ExploitationForm}:
+        errors["exploitation"] = "Select forms of exploitation from the list"
+    text = _tidy(data.report_text)
+    if not text:
+        errors["report_text"] = "Enter the report"
+    elif len(text) > MAX_TEXT:
+        errors["report_text"] = f"The report must be {MAX_TEXT:,} characters or fewer"
+    elif p := identifiers.problem("The report", text, today=today):
+        errors["report_text"] = p
+    return text
+
+
+def _check_place(errors: dict[str, str], data: FlagInput) -> str | None:
+    """Check the flag names a premises, an address or a point; return the tidied address."""
+    location = _tidy(data.location_text)
+    has_point = data.longitude is not None or data.latitude is not None
+    if data.premises_id is None and not location and not has_point:
+        errors["premises_id"] = "Choose a premises, or enter an address or a point on the map"
+    if has_point and (
+        data.longitude is None
+        or data.latitude is None
+        or not -90 <= data.latitude <= 90
+        or not -180 <= data.longitude <= 180
+    ):
+        errors["latitude"] = "Enter a latitude and a longitude, or neither"
+    if location and len(location) > 300:
+        errors["location_text"] = "The address must be 300 characters or fewer"
+    return location
+
+
 def raise_flag(
     session: Session,
     actor: Actor,
@@ -381,36 +357,8 @@ def raise_flag(
     require(actor, Permission.FLAG_RAISE)
     errors: dict[str, str] = {}
     today = london_today(now)
-    if data.reported_at is None or data.reported_at.tzinfo is None:
-        errors["reported_at"] = "Enter when the intelligence was received"
-    elif data.reported_at > now + timedelta(minutes=5):
-        errors["reported_at"] = "The date the intelligence was received must be in the past"
-    if data.source_type not in {s.value for s in SourceType}:
-        errors["source_type"] = "Select the type of source"
-    if not data.exploitation:
-        errors["exploitation"] = "Select at least one form of exploitation"
-    elif data.exploitation - {e.value for e in ExploitationForm}:
-        errors["exploitation"] = "Select forms of exploitation from the list"
-    text = _tidy(data.report_text)
-    if not text:
-        errors["report_text"] = "Enter the report"
-    elif len(text) > MAX_TEXT:
-        errors["report_text"] = f"The report must be {MAX_TEXT:,} characters or fewer"
-    elif p := identifiers.problem("The report", text, today=today):
-        errors["report_text"] = p
-    location = _tidy(data.location_text)
-    has_point = data.longitude is not None or data.latitude is not None
-    if data.premises_id is None and not location and not has_point:
-        errors["premises_id"] = "Choose a premises, or enter an address or a point on the map"
-    if has_point and (
-        data.longitude is None
-        or data.latitude is None
-        or not -90 <= data.latitude <= 90
-        or not -180 <= data.longitude <= 180
-    ):
-        errors["latitude"] = "Enter a latitude and a longitude, or neither"
-    if location and len(location) > 300:
-        errors["location_text"] = "The address must be 300 characters or fewer"
+    text = _check_report(errors, data, now, today)
+    location = _check_place(errors, data)
     if data.grade is not None:
         if not may_grade_on_entry(session, actor):
             errors["grade_scheme"] = (
@@ -435,7 +383,8 @@ def raise_flag(
         longitude=None if data.premises_id is not None else data.longitude,
         latitude=None if data.premises_id is not None else data.latitude,
         ward_code=ward_code,
-        reported_at=data.reported_at,
+        # A day given as its noon may be later today than now: never store a time to come.
+        reported_at=min(data.reported_at, now),
         source_type=data.source_type,
         report_text=text,
         status=FlagStatus.OPEN.value,
@@ -811,28 +760,24 @@ class FlagRow:
         )
 
 
-@dataclass(frozen=True)
-class FlagPage:
-    rows: list[FlagRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+FlagPage = Page[FlagRow]
 
 
 def query_problems(q: FlagQuery) -> dict[str, str]:
     """Return what is wrong with list parameters (unknown codes), keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.status and q.status not in {s.value for s in FlagStatus}:
-        problems["status"] = "Unknown status"
-    if q.source_type and q.source_type not in {s.value for s in SourceType}:
-        problems["source_type"] = "Unknown source type"
-    if q.exploitation and q.exploitation not in {e.value for e in ExploitationForm}:
-        problems["exploitation"] = "Unknown form of exploitation"
-    return problems
+    return (
+        QueryProblems()
+        .choice("status", q.status, (s.value for s in FlagStatus), "Unknown status")
+        .choice("source_type", q.source_type, (s.value for s in SourceType), "Unknown source type")
+        .choice(
+            "exploitation",
+            q.exploitation,
+            (e.value for e in ExploitationForm),
+            "Unknown form of exploitation",
+        )
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _filters(actor: Actor, now: datetime, q: FlagQuery) -> list[ColumnElement[bool]]:
@@ -927,8 +872,8 @@ def search_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
         session.scalar(select(func.count()).select_from(IntelFlag).where(*_filters(actor, now, q)))
         or 0
     )
-    page = max(1, q.page)
-    rows = _rows(session, actor, now, q, limit=q.page_size, offset=(page - 1) * q.page_size)
+    page = q.page
+    rows = _rows(session, actor, now, q, limit=q.page_size, offset=paging.offset(page, q.page_size))
     if rows:
         audit.record(
             session,

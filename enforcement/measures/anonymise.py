@@ -7,8 +7,8 @@ The rules (docs/data-share.md says the same for the people receiving the files):
    category of one registered measure.
 2. **Small-number suppression.** A count of 1, 2, 3 or 4 is published as "fewer than 5"; 0 is
    published as 0 (it identifies no one) and 5 or more as the number. The threshold is the one
-   DESIGN.md section 8 sets for the NRM data (nationality suppressed in every report below a
-   count of 5); the strategy itself sets none.
+   set for the NRM data (nationality suppressed in every report below a count of 5; see
+   docs/data-share.md); the strategy itself sets none.
 3. **No differencing.** Where published cells add up to a published total (the wards to the
    borough, the parts of a measure to its total), a single suppressed cell could be worked out
    by subtracting the others from the total. So in every such group either no cell is withheld

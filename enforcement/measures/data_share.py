@@ -31,20 +31,22 @@ from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.measures import anonymise, registry
-from enforcement.measures.partners import AGE_GROUPS, CURRENT, SUPERSEDED, AgeGroup, PartnerMeasure
 from enforcement.measures.quarters import Quarter
+from enforcement.measures.vocab import (
+    AGE_GROUPS,
+    AgeGroup,
+    DataShareStatus,
+    PartnerMeasure,
+    SubmissionStatus,
+)
 from enforcement.models import Organisation, User, Ward
 from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
 from enforcement.register.wards import wards_in_force
 from enforcement.welfare.visits import ward_names
 
-AWAITING = "awaiting_sign_off"
-SIGNED_OFF = "signed_off"
-STATUS_LABELS = {
-    AWAITING: "Awaiting sign-off",
-    SIGNED_OFF: "Signed off",
-    SUPERSEDED: "Superseded",
-}
+AWAITING = DataShareStatus.AWAITING
+SIGNED_OFF = DataShareStatus.SIGNED_OFF
+SUPERSEDED = DataShareStatus.SUPERSEDED
 SCHEMA_ID = "mse-quarterly-data-share/1"
 NOT_SIGNED_OFF = (
     "This data share has not been signed off yet. It can be downloaded once a supervisor "
@@ -139,7 +141,7 @@ class ShareSummary:
     def status_label(self) -> str:
         if self.status == SUPERSEDED and self.signed_off_at is not None:
             return "Signed off, since superseded"
-        return STATUS_LABELS.get(self.status, self.status)
+        return DataShareStatus.label_of(self.status)
 
     @property
     def downloadable(self) -> bool:
@@ -384,6 +386,62 @@ def _decode(data: bytes) -> tuple[str | None, list[LineProblem]]:
         return None, [LineProblem(1, "The file is not UTF-8 text: save it as CSV UTF-8")]
 
 
+def _figure_problems(
+    line: int,
+    q: str,
+    ward: str,
+    measure: str,
+    age: str,
+    count: str,
+    quarter: Quarter,
+    ward_codes: set[str],
+) -> list[LineProblem]:
+    """Return what is wrong with one figure's values (its quarter, ward, measure, age, count)."""
+    faults: list[LineProblem] = []
+    if q != quarter.code:
+        faults.append(
+            LineProblem(
+                line,
+                f"The quarter must be {quarter.code}, the quarter being imported "
+                f"(found {q[:20] or 'nothing'})",
+            )
+        )
+    if ward and ward not in ward_codes:
+        faults.append(
+            LineProblem(
+                line,
+                f"{ward[:20]} is not the code of a ward of the borough in {quarter.label}: "
+                "use the ward's ONS code, or leave it empty if the ward is not known",
+            )
+        )
+    if measure not in {m.value for m in PartnerMeasure}:
+        faults.append(
+            LineProblem(
+                line,
+                f"Unknown measure {measure[:40] or '(empty)'}: use one of "
+                + ", ".join(m.value for m in PartnerMeasure),
+            )
+        )
+    elif age not in AGE_GROUPS[measure]:
+        faults.append(
+            LineProblem(
+                line,
+                f"The age group of {measure} must be one of "
+                + ", ".join(sorted(AGE_GROUPS[measure]))
+                + f" (found {age[:20] or 'nothing'})",
+            )
+        )
+    if not _COUNT.match(count) or int(count) > MAX_COUNT:
+        faults.append(
+            LineProblem(
+                line,
+                f"The count must be a whole number from 0 to {MAX_COUNT:,} "
+                f"(found {count[:20] or 'nothing'})",
+            )
+        )
+    return faults
+
+
 def parse_submission(data: bytes, quarter: Quarter, ward_codes: set[str]) -> list[SubmittedFigure]:
     """Read a partner's CSV file; return its figures or raise SubmissionRejected with every problem.
 
@@ -394,6 +452,8 @@ def parse_submission(data: bytes, quarter: Quarter, ward_codes: set[str]) -> lis
     if text is None:
         raise SubmissionRejected(problems)
     reader = csv.reader(io.StringIO(text, newline=""))
+    # Bound before the header is read: a header that is not valid CSV lands in the handler.
+    figures: list[SubmittedFigure] = []
     try:
         header = next(reader, None)
         if header is None:
@@ -409,7 +469,6 @@ def parse_submission(data: bytes, quarter: Quarter, ward_codes: set[str]) -> lis
                     )
                 ]
             )
-        figures: list[SubmittedFigure] = []
         seen: dict[tuple[str, str, str], int] = {}
         for values in reader:
             line = reader.line_num
@@ -428,49 +487,8 @@ def parse_submission(data: bytes, quarter: Quarter, ward_codes: set[str]) -> lis
                 continue
             q, ward, measure, age, count = (v.strip() for v in values)
             ward = ward.upper()
-            before = len(problems)
-            if q != quarter.code:
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"The quarter must be {quarter.code}, the quarter being imported "
-                        f"(found {q[:20] or 'nothing'})",
-                    )
-                )
-            if ward and ward not in ward_codes:
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"{ward[:20]} is not the code of a ward of the borough in {quarter.label}: "
-                        "use the ward's ONS code, or leave it empty if the ward is not known",
-                    )
-                )
-            if measure not in {m.value for m in PartnerMeasure}:
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"Unknown measure {measure[:40] or '(empty)'}: use one of "
-                        + ", ".join(m.value for m in PartnerMeasure),
-                    )
-                )
-            elif age not in AGE_GROUPS[measure]:
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"The age group of {measure} must be one of "
-                        + ", ".join(sorted(AGE_GROUPS[measure]))
-                        + f" (found {age[:20] or 'nothing'})",
-                    )
-                )
-            if not _COUNT.match(count) or int(count) > MAX_COUNT:
-                problems.append(
-                    LineProblem(
-                        line,
-                        f"The count must be a whole number from 0 to {MAX_COUNT:,} "
-                        f"(found {count[:20] or 'nothing'})",
-                    )
-                )
-            if len(problems) > before:
+            if faults := _figure_problems(line, q, ward, measure, age, count, quarter, ward_codes):
+                problems += faults
                 continue
             key = (ward, measure, age)
             if key in seen:
@@ -540,15 +558,15 @@ def import_submission(
         .where(
             PartnerSubmission.organisation_id == organisation.id,
             PartnerSubmission.quarter == quarter.code,
-            PartnerSubmission.status == CURRENT,
+            PartnerSubmission.status == SubmissionStatus.CURRENT,
         )
-        .values(status=SUPERSEDED)
+        .values(status=SubmissionStatus.SUPERSEDED)
         .execution_options(synchronize_session="fetch")
     )
     submission = PartnerSubmission(
         organisation_id=organisation.id,
         quarter=quarter.code,
-        status=CURRENT,
+        status=SubmissionStatus.CURRENT,
         imported_by_id=actor.user_id,
         imported_at=now,
         file_sha256=hashlib.sha256(data).hexdigest(),

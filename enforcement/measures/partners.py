@@ -15,43 +15,12 @@ from sqlalchemy.orm import Session
 from enforcement.access import Actor, Permission
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import WARD_UNKNOWN, Category, Cells, RecordLink, Target, measure
+from enforcement.measures.vocab import PartnerMeasure, SubmissionStatus
 from enforcement.models.data_share import PartnerSubmission, PartnerSubmissionRow
-from enforcement.vocab import Labelled
 
-CURRENT = "current"
-SUPERSEDED = "superseded"
+CURRENT = SubmissionStatus.CURRENT
 #: Action 4.2's measure of success: five MSE group partners share data each quarter.
 PARTNERS_TARGET = 5
-
-
-class AgeGroup(Labelled):
-    ADULT = "adult", "Adults"
-    CHILD = "child", "Children"
-    NOT_KNOWN = "not_known", "Age not known"
-    ALL = "all", "Not split by age"
-
-
-_PEOPLE = frozenset({AgeGroup.ADULT, AgeGroup.CHILD, AgeGroup.NOT_KNOWN})
-
-
-class PartnerMeasure(Labelled):
-    POTENTIAL_VICTIMS = "potential_victims", "Potential victims and survivors identified"
-    NRM_REFERRALS = "nrm_referrals", "NRM referrals made"
-    DUTY_TO_NOTIFY = "duty_to_notify", "Duty to Notify reports made (adults)"
-    ENGAGING_IN_SUPPORT = "engaging_in_support", "Victims and survivors engaging in support"
-    CONTACTS_SIGNPOSTED = "contacts_signposted", "Contacts to signposted organisations"
-    PREMISES_REPORTED = "premises_reported", "Premises of concern reported"
-
-
-#: The age groups each partner measure may be given in (a count of people is split by age).
-AGE_GROUPS: dict[str, frozenset[str]] = {
-    PartnerMeasure.POTENTIAL_VICTIMS: _PEOPLE,
-    PartnerMeasure.NRM_REFERRALS: _PEOPLE,
-    PartnerMeasure.DUTY_TO_NOTIFY: frozenset({AgeGroup.ADULT}),
-    PartnerMeasure.ENGAGING_IN_SUPPORT: _PEOPLE,
-    PartnerMeasure.CONTACTS_SIGNPOSTED: frozenset({AgeGroup.ALL}),
-    PartnerMeasure.PREMISES_REPORTED: frozenset({AgeGroup.ALL}),
-}
 
 
 def _current(quarter: Quarter) -> list[ColumnElement[bool]]:

@@ -172,6 +172,58 @@ def check_text(
         errors[key] = problem
 
 
+def _breaches_named(
+    session: Session,
+    errors: dict[str, str],
+    licence: Licence,
+    premises: Premises,
+    data: DraftInput,
+) -> list[tuple[LicenceCondition, int, datetime]]:
+    """Return each named condition with the inspections that found it breached, or say why not."""
+    breaches: list[tuple[LicenceCondition, int, datetime]] = []
+    if data.condition_ids and not data.breach_of_conditions:
+        errors["condition_ids"] = (
+            "Tick breach of conditions as a ground, or clear the conditions chosen"
+        )
+    conditions = {
+        c.id: c
+        for c in session.scalars(
+            select(LicenceCondition).where(LicenceCondition.licence_id == licence.id)
+        )
+    }
+    found = breached_findings(session, licence.id, premises.id)
+    for condition_id in sorted(data.condition_ids):
+        condition = conditions.get(condition_id)
+        if condition is None:
+            errors["condition_ids"] = "Choose conditions of the licence being referred"
+            break
+        if not found.get(condition_id):
+            errors["condition_ids"] = (
+                f"No inspection found condition {condition.number} breached: name only"
+                " conditions an inspection found breached"
+            )
+            break
+        breaches += [(condition, iid, at) for iid, at in found[condition_id]]
+    return breaches
+
+
+def _check_recommendation(
+    errors: dict[str, str], tool: ToolCode | None, recommendation: str | None, data: DraftInput
+) -> None:
+    """Check the recommendation is one the sub-committee can make for this licence."""
+    if recommendation is not None:
+        allowed = decisions_for(tool)
+        if recommendation not in {r.value for r in allowed}:
+            errors["recommendation"] = (
+                "Select a recommendation the sub-committee can make for this licence"
+            )
+        elif recommendation == Recommendation.SUSPEND and not (
+            data.suspension_months is not None
+            and 1 <= data.suspension_months <= MAX_SUSPENSION_MONTHS
+        ):
+            errors["suspension_months"] = "A suspension is for 1, 2 or 3 months"
+
+
 def _check_draft(
     session: Session, actor: Actor, now: datetime, premises: Premises, data: DraftInput
 ) -> _Checked:
@@ -194,43 +246,11 @@ def _check_draft(
         )
     breaches: list[tuple[LicenceCondition, int, datetime]] = []
     if licence is not None and "licence_id" not in errors:
-        if data.condition_ids and not data.breach_of_conditions:
-            errors["condition_ids"] = (
-                "Tick breach of conditions as a ground, or clear the conditions chosen"
-            )
-        conditions = {
-            c.id: c
-            for c in session.scalars(
-                select(LicenceCondition).where(LicenceCondition.licence_id == licence.id)
-            )
-        }
-        found = breached_findings(session, licence.id, premises.id)
-        for condition_id in sorted(data.condition_ids):
-            condition = conditions.get(condition_id)
-            if condition is None:
-                errors["condition_ids"] = "Choose conditions of the licence being referred"
-                break
-            if not found.get(condition_id):
-                errors["condition_ids"] = (
-                    f"No inspection found condition {condition.number} breached: name only"
-                    " conditions an inspection found breached"
-                )
-                break
-            breaches += [(condition, iid, at) for iid, at in found[condition_id]]
+        breaches = _breaches_named(session, errors, licence, premises, data)
     elif data.condition_ids:
         errors.setdefault("condition_ids", "Select the licence first")
     recommendation = data.recommendation or None
-    if recommendation is not None:
-        allowed = decisions_for(tool)
-        if recommendation not in {r.value for r in allowed}:
-            errors["recommendation"] = (
-                "Select a recommendation the sub-committee can make for this licence"
-            )
-        elif recommendation == Recommendation.SUSPEND and not (
-            data.suspension_months is not None
-            and 1 <= data.suspension_months <= MAX_SUSPENSION_MONTHS
-        ):
-            errors["suspension_months"] = "A suspension is for 1, 2 or 3 months"
+    _check_recommendation(errors, tool, recommendation, data)
     narrative = (data.narrative or "").strip()
     check_text(errors, "narrative", "The narrative", narrative, MAX_NARRATIVE, today)
     for key, label, text, limit in (

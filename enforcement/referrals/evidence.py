@@ -3,7 +3,7 @@
 The choice follows the access policy (enforcement.policy): inspections and poster checks of
 the premises, its enforcement cases (for those who may read cases), the intelligence flags
 whose content the officer may see, and welfare visits only where a supervisor released them
-for use as evidence (DESIGN.md 3b), shown to the officer by their date alone. What the
+for use as evidence (docs/welfare.md), shown to the officer by their date alone. What the
 officer chooses is captured as it stands, with a classification that decides what the public
 paper may show (enforcement.referrals.papers.committee redacts by it).
 """
@@ -23,6 +23,7 @@ from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
+from enforcement.intelligence.vocab import ExploitationForm, SourceType
 from enforcement.models import (
     CaseEvent,
     ConditionFinding,
@@ -129,6 +130,22 @@ def choices(
     as a view of their content (one event naming the flags), as the flag list is.
     """
     out: dict[EvidenceKind, list[Choice]] = {kind: [] for kind in EvidenceKind}
+    out[EvidenceKind.INSPECTION], out[EvidenceKind.POSTER_CHECK] = _inspection_choices(
+        session, premises_id
+    )
+    if can(actor, Permission.CASE_VIEW):
+        out[EvidenceKind.CASE] = _case_choices(session, premises_id)
+    if policy.most_visible(actor, flags.SUBJECT) >= Visibility.CONTENT:
+        out[EvidenceKind.FLAG] = _flag_choices(session, actor, now, premises_id)
+    if policy.most_visible(actor, policy.WELFARE_VISIT.record_type) > Visibility.NONE:
+        out[EvidenceKind.WELFARE_VISIT] = _visit_choices(session, actor, premises_id)
+    return out
+
+
+def _inspection_choices(session: Session, premises_id: int) -> tuple[list[Choice], list[Choice]]:
+    """Return the inspections and, from the same visits, the poster checks at a premises."""
+    inspections: list[Choice] = []
+    posters: list[Choice] = []
     found = _inspections(session, premises_id)
     breached = _breached_numbers(session, found)
     for ins in found:
@@ -140,7 +157,7 @@ def choices(
             if breached[ins.id]
             else "no condition found breached"
         )
-        out[EvidenceKind.INSPECTION].append(
+        inspections.append(
             Choice(
                 EvidenceKind.INSPECTION,
                 ins.id,
@@ -151,7 +168,7 @@ def choices(
         poster = (
             "poster compliant" if ins.poster_compliant else f"poster {ins.poster_shortfall or ''}"
         )
-        out[EvidenceKind.POSTER_CHECK].append(
+        posters.append(
             Choice(
                 EvidenceKind.POSTER_CHECK,
                 ins.id,
@@ -159,66 +176,87 @@ def choices(
                 f"Poster check on {day_text(ins.inspected_at)}: {poster.strip()}",
             )
         )
-    if can(actor, Permission.CASE_VIEW):
+    return inspections, posters
+
+
+def _case_choices(session: Session, premises_id: int) -> list[Choice]:
+    return [
+        Choice(
+            EvidenceKind.CASE,
+            case.id,
+            case.opened_at,
+            f"{case.reference}: {ToolCode.label_of(case.tool)}, opened"
+            f" {day_text(case.opened_at)} ({case.status})",
+        )
         for case in session.scalars(
             select(EnforcementCase)
             .where(EnforcementCase.premises_id == premises_id)
             .order_by(EnforcementCase.opened_at.desc())
-        ):
-            out[EvidenceKind.CASE].append(
-                Choice(
-                    EvidenceKind.CASE,
-                    case.id,
-                    case.opened_at,
-                    f"{case.reference}: {ToolCode.label_of(case.tool)}, opened"
-                    f" {day_text(case.opened_at)} ({case.status})",
-                )
+        )
+    ]
+
+
+def _flag_choices(session: Session, actor: Actor, now: datetime, premises_id: int) -> list[Choice]:
+    """Return the flags whose content the actor may read, with an excerpt (the listing audited)."""
+    shown = list(
+        session.scalars(
+            select(IntelFlag)
+            .where(
+                IntelFlag.premises_id == premises_id,
+                policy.visible_flags_clause(actor, Visibility.CONTENT),
             )
-    if policy.most_visible(actor, flags.SUBJECT) >= Visibility.CONTENT:
-        shown = list(
-            session.scalars(
-                select(IntelFlag)
-                .where(
-                    IntelFlag.premises_id == premises_id,
-                    policy.visible_flags_clause(actor, Visibility.CONTENT),
-                )
-                .options(
-                    selectinload(IntelFlag.audience_org_rows),
-                    selectinload(IntelFlag.audience_role_rows),
-                )
-                .order_by(IntelFlag.reported_at.desc(), IntelFlag.id.desc())
+            .options(
+                selectinload(IntelFlag.audience_org_rows),
+                selectinload(IntelFlag.audience_role_rows),
+            )
+            .order_by(IntelFlag.reported_at.desc(), IntelFlag.id.desc())
+        )
+    )
+    shown = [f for f in shown if policy.visibility(actor, f) is Visibility.CONTENT]
+    out: list[Choice] = []
+    for flag in shown:
+        grade = flags.grade_text(flag) or "not graded"
+        excerpt = " ".join(flag.report_text.split())
+        if len(excerpt) > EXCERPT:
+            excerpt = excerpt[: EXCERPT - 1].rstrip() + "…"
+        hint = f"“{excerpt}”"
+        if flag.conditional:
+            hint += f" Handling code C: {flag.handling_conditions or 'conditions recorded'}."
+        out.append(
+            Choice(
+                EvidenceKind.FLAG,
+                flag.id,
+                flag.reported_at,
+                f"Intelligence flag {flag.id}, received {day_text(flag.reported_at)}, {grade}",
+                hint,
             )
         )
-        shown = [f for f in shown if policy.visibility(actor, f) is Visibility.CONTENT]
-        for flag in shown:
-            grade = flags.grade_text(flag) or "not graded"
-            excerpt = " ".join(flag.report_text.split())
-            if len(excerpt) > EXCERPT:
-                excerpt = excerpt[: EXCERPT - 1].rstrip() + "…"
-            hint = f"“{excerpt}”"
-            if flag.conditional:
-                hint += f" Handling code C: {flag.handling_conditions or 'conditions recorded'}."
-            out[EvidenceKind.FLAG].append(
-                Choice(
-                    EvidenceKind.FLAG,
-                    flag.id,
-                    flag.reported_at,
-                    f"Intelligence flag {flag.id}, received {day_text(flag.reported_at)}, {grade}",
-                    hint,
-                )
-            )
-        if shown:
-            audit.record(
-                session,
-                actor,
-                now,
-                action="intel_flag.list",
-                entity_type=flags.SUBJECT,
-                entity_id=None,
-                summary=f"Listed {len(shown)} intelligence flags to choose referral evidence",
-                after={"shown": [f.id for f in shown], "premises_id": premises_id},
-            )
-    if policy.most_visible(actor, policy.WELFARE_VISIT.record_type) > Visibility.NONE:
+    if shown:
+        audit.record(
+            session,
+            actor,
+            now,
+            action="intel_flag.list",
+            entity_type=flags.SUBJECT,
+            entity_id=None,
+            summary=f"Listed {len(shown)} intelligence flags to choose referral evidence",
+            after={"shown": [f.id for f in shown], "premises_id": premises_id},
+        )
+    return out
+
+
+def _visit_choices(session: Session, actor: Actor, premises_id: int) -> list[Choice]:
+    """Return the welfare visits a supervisor released as evidence, by date alone."""
+    # The date alone: the time of day is content (enforcement.timeline).
+    return [
+        Choice(
+            EvidenceKind.WELFARE_VISIT,
+            visit.id,
+            visit.visited_at,
+            f"Welfare visit on {day_text(visit.visited_at)}, released for use as"
+            f" evidence on {day_text(visit.released_at or visit.visited_at)}",
+            "What the release lets the paper show goes in the exempt paper only.",
+        )
         for visit in session.scalars(
             select(WelfareVisit)
             .where(
@@ -227,19 +265,8 @@ def choices(
                 policy.visible_visits_clause(actor, Visibility.EXISTENCE),
             )
             .order_by(WelfareVisit.visited_at.desc())
-        ):
-            # The date alone: the time of day is content (enforcement.timeline).
-            out[EvidenceKind.WELFARE_VISIT].append(
-                Choice(
-                    EvidenceKind.WELFARE_VISIT,
-                    visit.id,
-                    visit.visited_at,
-                    f"Welfare visit on {day_text(visit.visited_at)}, released for use as"
-                    f" evidence on {day_text(visit.released_at or visit.visited_at)}",
-                    "What the release lets the paper show goes in the exempt paper only.",
-                )
-            )
-    return out
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,11 +528,9 @@ def _capture_flags(
             refused.append(f"intelligence flag {source_id} (not one you can read at this premises)")
             continue
         grade = flags.grade_text(flag)
-        forms = ", ".join(
-            flags.ExploitationForm.label_of(r.form).lower() for r in flag.exploitation_rows
-        )
+        forms = ", ".join(ExploitationForm.label_of(r.form).lower() for r in flag.exploitation_rows)
         lines = [
-            f"Intelligence flag {flag.id} from a {flags.SourceType.label_of(flag.source_type).lower()}"
+            f"Intelligence flag {flag.id} from a {SourceType.label_of(flag.source_type).lower()}"
             f" source, {'graded ' + grade + ' (3x5x2)' if grade else 'not graded'}.",
         ]
         if forms:

@@ -77,6 +77,7 @@ from enforcement.referrals.vocab import (
 )
 from enforcement.register import licences
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus
 
 _S = ReferralStatus
@@ -176,6 +177,57 @@ def _case_officer(session: Session, referral: Referral) -> int | None:
     )
 
 
+def _linkable_case(
+    session: Session, referral: Referral, tool: ToolCode, case_id: int
+) -> EnforcementCase | None:
+    """Return the case if a referral may use it: open, same premises and tool, no one else's."""
+    case = session.get(EnforcementCase, case_id)
+    taken = session.scalar(
+        select(Referral.id).where(Referral.case_id == case_id, Referral.id != referral.id)
+    )
+    if (
+        case is None
+        or case.premises_id != referral.premises_id
+        or case.tool != tool.value
+        or case.status != OPEN
+        or taken is not None
+    ):
+        return None
+    return case
+
+
+def _open_review_case(
+    session: Session, process: Actor, now: datetime, referral: Referral, tool: ToolCode
+) -> EnforcementCase:
+    """Open the referral's case, with its author or signer as officer in charge."""
+    licence = session.get(Licence, referral.licence_id)
+    assert licence is not None
+    officer_id = _case_officer(session, referral)
+    if officer_id is None or referral.organisation_id is None:
+        raise ValidationFailed(
+            {
+                "status": "Nobody who drafted or signed off this referral can be officer in"
+                " charge of its case any more: ask a supervisor to open the case"
+            }
+        )
+    try:
+        return cases.open_case(
+            session,
+            process,
+            now,
+            cases.CaseInput(
+                premises_id=referral.premises_id,
+                tool=tool.value,
+                owner_organisation_id=referral.organisation_id,
+                officer_id=officer_id,
+                summary=f"Licensing Committee referral {referral.reference}: {tool.label.lower()}"
+                f" of licence {licence.reference}.",
+            ),
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed({"status": "; ".join(exc.errors.values())}) from exc
+
+
 def open_process(
     session: Session,
     actor: Actor,
@@ -206,53 +258,16 @@ def open_process(
         errors["received_on"] = "The application cannot have been received in the future"
     case: EnforcementCase | None = None
     if existing_case_id is not None:
-        case = session.get(EnforcementCase, existing_case_id)
-        taken = session.scalar(
-            select(Referral.id).where(
-                Referral.case_id == existing_case_id, Referral.id != referral.id
-            )
-        )
-        if (
-            case is None
-            or case.premises_id != referral.premises_id
-            or case.tool != tool.value
-            or case.status != OPEN
-            or taken is not None
-        ):
+        case = _linkable_case(session, referral, tool, existing_case_id)
+        if case is None:
             errors["case_id"] = (
                 f"Choose an open {tool.label.lower()} case at this premises that no other"
                 " referral uses"
             )
     if errors:
         raise ValidationFailed(errors)
-    process = _process_actor(actor, referral)
-    licence = session.get(Licence, referral.licence_id)
-    assert licence is not None
     if case is None:
-        officer_id = _case_officer(session, referral)
-        if officer_id is None or referral.organisation_id is None:
-            raise ValidationFailed(
-                {
-                    "status": "Nobody who drafted or signed off this referral can be officer in"
-                    " charge of its case any more: ask a supervisor to open the case"
-                }
-            )
-        try:
-            case = cases.open_case(
-                session,
-                process,
-                now,
-                cases.CaseInput(
-                    premises_id=referral.premises_id,
-                    tool=tool.value,
-                    owner_organisation_id=referral.organisation_id,
-                    officer_id=officer_id,
-                    summary=f"Licensing Committee referral {referral.reference}: {tool.label.lower()}"
-                    f" of licence {licence.reference}.",
-                ),
-            )
-        except ValidationFailed as exc:
-            raise ValidationFailed({"status": "; ".join(exc.errors.values())}) from exc
+        case = _open_review_case(session, _process_actor(actor, referral), now, referral, tool)
     referral.case_id = case.id
     referral.process_opened_at = now
     before = set_status(referral, _S.PROCESS_OPEN, now)
@@ -331,6 +346,64 @@ def hearing_window(
     )
 
 
+def _check_in_window(
+    session: Session, referral: Referral, hearing_at: datetime, rulebook: RuleBook
+) -> None:
+    """Refuse a hearing outside the window the case's deadlines give, saying why."""
+    window = hearing_window(session, referral, rulebook)
+    if window is None:
+        raise ValidationFailed(
+            {"hearing_on": "Record when the review application was received before listing"}
+        )
+    if (
+        window.opens is not None
+        and window.closes is not None
+        and not (window.opens < hearing_at <= window.closes)
+    ):
+        raise ValidationFailed(
+            {
+                "hearing_on": f"The hearing must be after {moment_text(window.opens)} and no later"
+                f" than {moment_text(window.closes)}, or it is outside the hearing window: "
+                + window.why
+            }
+        )
+
+
+def _check_notice_possible(
+    session: Session,
+    referral: Referral,
+    listed_at: datetime,
+    hearing_at: datetime,
+    now: datetime,
+    calendar: WorkingCalendar,
+    rulebook: RuleBook,
+) -> None:
+    """Refuse a hearing so soon that its notice would have been due before it was listed."""
+    rules = rules_for(referral.tool)
+    if rules.notice_of_hearing is not None and referral.case_id is not None:
+        proposed = [
+            *events_of(session, referral.case_id),
+            Event(EventKind.HEARING_LISTED, listed_at, scheduled_for=hearing_at),
+        ]
+        notice = next(
+            (
+                d
+                for d in derive_deadlines(referral.tool, proposed, calendar, rulebook, now)
+                if d.rule.id == rules.notice_of_hearing
+            ),
+            None,
+        )
+        if notice is not None and notice.due_at < listed_at:
+            raise ValidationFailed(
+                {
+                    "hearing_on": f"Notice of the hearing must be given at least"
+                    f" {notice.rule.amount} {notice.rule.unit} before it ({notice.rule.citation}),"
+                    f" so by {moment_text(notice.due_at)}: that was before the hearing was listed."
+                    " Choose a later date."
+                }
+            )
+
+
 def list_hearing(
     session: Session,
     actor: Actor,
@@ -371,46 +444,8 @@ def list_hearing(
     assert hearing_at is not None and listed_at is not None
     if hearing_at <= listed_at:
         raise ValidationFailed({"hearing_on": "The hearing must be after the time it was listed"})
-    window = hearing_window(session, referral, rulebook)
-    if window is None:
-        raise ValidationFailed(
-            {"hearing_on": "Record when the review application was received before listing"}
-        )
-    if (
-        window.opens is not None
-        and window.closes is not None
-        and not (window.opens < hearing_at <= window.closes)
-    ):
-        raise ValidationFailed(
-            {
-                "hearing_on": f"The hearing must be after {moment_text(window.opens)} and no later"
-                f" than {moment_text(window.closes)}, or it is outside the hearing window: "
-                + window.why
-            }
-        )
-    rules = rules_for(referral.tool)
-    if rules.notice_of_hearing is not None and referral.case_id is not None:
-        proposed = [
-            *events_of(session, referral.case_id),
-            Event(EventKind.HEARING_LISTED, listed_at, scheduled_for=hearing_at),
-        ]
-        notice = next(
-            (
-                d
-                for d in derive_deadlines(referral.tool, proposed, calendar, rulebook, now)
-                if d.rule.id == rules.notice_of_hearing
-            ),
-            None,
-        )
-        if notice is not None and notice.due_at < listed_at:
-            raise ValidationFailed(
-                {
-                    "hearing_on": f"Notice of the hearing must be given at least"
-                    f" {notice.rule.amount} {notice.rule.unit} before it ({notice.rule.citation}),"
-                    f" so by {moment_text(notice.due_at)}: that was before the hearing was listed."
-                    " Choose a later date."
-                }
-            )
+    _check_in_window(session, referral, hearing_at, rulebook)
+    _check_notice_possible(session, referral, listed_at, hearing_at, now, calendar, rulebook)
     _record(
         session,
         actor,
@@ -451,7 +486,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
     if referral.hearing_at is not None and referral.hearing_held_at is None:
         wanted.append(
             reminders.ReminderSpec(
-                kind=reminders.Kind.HEARING,
+                kind=ReminderKind.HEARING,
                 subject_type=SUBJECT,
                 subject_id=referral.id,
                 title=f"Licensing sub-committee hearing: referral {referral.reference}",
@@ -462,7 +497,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
         )
     reminders.reconcile(
         session,
-        kind=reminders.Kind.HEARING,
+        kind=ReminderKind.HEARING,
         subject_type=SUBJECT,
         wanted={referral.id: wanted},
         now=now,
@@ -613,6 +648,59 @@ class OutcomeInput:
     withdrawn_condition_ids: frozenset[int] = frozenset()
 
 
+def _outcome_problems(
+    session: Session,
+    referral: Referral,
+    data: OutcomeInput,
+    new_conditions: tuple[str, ...],
+    withdrawn: frozenset[int],
+    reasons: str,
+    today: date,
+) -> dict[str, str]:
+    """Return what is wrong with a recorded outcome, keyed by form field."""
+    errors: dict[str, str] = {}
+    if data.held_at is None:
+        errors["held_on"] = "Enter when the hearing was held"
+    if data.decided_at is None:
+        errors["decided_on"] = "Enter when the sub-committee made its decision"
+    if data.decision not in {d.value for d in decisions_for(referral.tool)}:
+        errors["decision"] = "Select the decision the sub-committee made"
+    elif data.decision == Recommendation.SUSPEND and not (
+        data.suspension_months is not None and 1 <= data.suspension_months <= MAX_SUSPENSION_MONTHS
+    ):
+        errors["decision_suspension_months"] = "A suspension is for 1, 2 or 3 months"
+    if data.decision == Recommendation.MODIFY_CONDITIONS:
+        if not new_conditions and not withdrawn:
+            errors["new_conditions"] = "Enter the new conditions, or choose conditions to remove"
+        elif any(len(c) > licences.MAX_CONDITION_LENGTH for c in new_conditions):
+            errors["new_conditions"] = (
+                f"Each condition must be {licences.MAX_CONDITION_LENGTH:,} characters or fewer"
+            )
+        own = set(
+            session.scalars(
+                select(LicenceCondition.id).where(
+                    LicenceCondition.licence_id == referral.licence_id,
+                    LicenceCondition.is_active.is_(True),
+                )
+            )
+        )
+        if withdrawn - own:
+            errors["withdrawn_condition_ids"] = "Choose conditions the licence has now"
+    if not reasons:
+        errors["reasons"] = "Give the sub-committee's reasons"
+    else:
+        check_text(errors, "reasons", "The reasons", reasons, MAX_NARRATIVE, today)
+    if data.held_at is not None and data.decided_at is not None and data.decided_at < data.held_at:
+        errors["decided_on"] = "The decision cannot come before the hearing"
+    if (
+        data.notified_at is not None
+        and data.decided_at is not None
+        and data.notified_at < data.decided_at
+    ):
+        errors["notified_on"] = "The decision cannot be notified before it was made"
+    return errors
+
+
 def record_outcome(
     session: Session,
     actor: Actor,
@@ -632,87 +720,21 @@ def record_outcome(
     referral = _for_clerk(
         session, actor, referral_id, expected_version, [_S.HEARING_LISTED], "record the outcome"
     )
-    errors: dict[str, str] = {}
-    today = london_today(now)
-    if data.held_at is None:
-        errors["held_on"] = "Enter when the hearing was held"
-    if data.decided_at is None:
-        errors["decided_on"] = "Enter when the sub-committee made its decision"
-    if data.decision not in {d.value for d in decisions_for(referral.tool)}:
-        errors["decision"] = "Select the decision the sub-committee made"
-    elif data.decision == Recommendation.SUSPEND and not (
-        data.suspension_months is not None and 1 <= data.suspension_months <= MAX_SUSPENSION_MONTHS
-    ):
-        errors["decision_suspension_months"] = "A suspension is for 1, 2 or 3 months"
     new_conditions = tuple(c.strip() for c in data.new_conditions if c.strip())
     withdrawn = frozenset(data.withdrawn_condition_ids)
-    if data.decision == Recommendation.MODIFY_CONDITIONS:
-        if not new_conditions and not withdrawn:
-            errors["new_conditions"] = "Enter the new conditions, or choose conditions to remove"
-        elif any(len(c) > licences.MAX_CONDITION_LENGTH for c in new_conditions):
-            errors["new_conditions"] = (
-                f"Each condition must be {licences.MAX_CONDITION_LENGTH:,} characters or fewer"
-            )
-        own = set(
-            session.scalars(
-                select(LicenceCondition.id).where(
-                    LicenceCondition.licence_id == referral.licence_id,
-                    LicenceCondition.is_active.is_(True),
-                )
-            )
-        )
-        if withdrawn - own:
-            errors["withdrawn_condition_ids"] = "Choose conditions the licence has now"
     reasons = (data.reasons or "").strip()
-    if not reasons:
-        errors["reasons"] = "Give the sub-committee's reasons"
-    else:
-        check_text(errors, "reasons", "The reasons", reasons, MAX_NARRATIVE, today)
-    if data.held_at is not None and data.decided_at is not None and data.decided_at < data.held_at:
-        errors["decided_on"] = "The decision cannot come before the hearing"
-    if (
-        data.notified_at is not None
-        and data.decided_at is not None
-        and data.notified_at < data.decided_at
+    if errors := _outcome_problems(
+        session, referral, data, new_conditions, withdrawn, reasons, london_today(now)
     ):
-        errors["notified_on"] = "The decision cannot be notified before it was made"
-    if errors:
         raise ValidationFailed(errors)
     assert data.held_at is not None and data.decided_at is not None
-    _record(
-        session,
-        actor,
-        now,
-        referral,
-        EventKind.HEARING_HELD,
-        data.held_at,
-        "held_on",
-        calendar,
-        rulebook,
-    )
-    _record(
-        session,
-        actor,
-        now,
-        referral,
-        EventKind.DECISION_MADE,
-        data.decided_at,
-        "decided_on",
-        calendar,
-        rulebook,
-    )
-    if data.notified_at is not None:
-        _record(
-            session,
-            actor,
-            now,
-            referral,
-            EventKind.DECISION_NOTIFIED,
-            data.notified_at,
-            "notified_on",
-            calendar,
-            rulebook,
-        )
+    for kind, at, field_name in (
+        (EventKind.HEARING_HELD, data.held_at, "held_on"),
+        (EventKind.DECISION_MADE, data.decided_at, "decided_on"),
+        (EventKind.DECISION_NOTIFIED, data.notified_at, "notified_on"),
+    ):
+        if at is not None:
+            _record(session, actor, now, referral, kind, at, field_name, calendar, rulebook)
     before = referral.status
     referral.hearing_held_at = data.held_at
     referral.decided_at = data.decided_at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,6 @@ from enforcement.models import (
     IntelFlag,
     Licence,
     LicenceCondition,
-    Organisation,
     Premises,
     Referral,
     ReferralBreach,
@@ -35,6 +34,7 @@ from enforcement.models import (
     User,
     WelfareVisit,
 )
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.policy import Visibility
 from enforcement.referrals.drafting import (
     DraftInput,
@@ -61,6 +61,7 @@ from enforcement.referrals.vocab import (
     NOTICE_RULE_IDS,
     Disclosure,
     EvidenceKind,
+    ListView,
     Party,
     ReferralStatus,
     SupportService,
@@ -216,44 +217,16 @@ def process_dates(
     return sorted(out, key=lambda p: p.due_at)
 
 
-def get_referral(
-    session: Session, actor: Actor, now: datetime, referral_id: int, rulebook: RuleBook
-) -> ReferralDetail:
-    """Return a referral with everything its page shows; seeing restricted evidence is audited."""
-    require(actor, Permission.REFERRAL_VIEW)
-    referred = load_referred(session, referral_id)
-    referral, premises, licence = referred.referral, referred.premises, referred.licence
-    ward_name = referred.ward_name
-    history_rows = list(
-        session.scalars(
-            select(ReferralHistory)
-            .where(ReferralHistory.referral_id == referral.id)
-            .order_by(ReferralHistory.at.desc(), ReferralHistory.id.desc())
-        )
-    )
-    names = dict(
-        session.execute(
-            select(User.id, User.display_name).where(
-                User.id.in_(
-                    {
-                        u
-                        for u in (
-                            referral.author_id,
-                            referral.signed_off_by_id,
-                            *(h.actor_id for h in history_rows),
-                        )
-                        if u is not None
-                    }
-                )
-            )
-        ).all()
-    )
-    groups: dict[int, BreachView] = {}
-    for b in referral.breaches:
-        group = groups.setdefault(
-            b.condition_id, BreachView(b.condition_number, b.condition_text, [])
-        )
-        group.inspections.append((b.inspection_id, b.inspected_at))
+def _display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {u for u in user_ids if u is not None}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {uid: name for uid, name in rows}
+
+
+def _evidence_views(
+    session: Session, actor: Actor, now: datetime, referral: Referral
+) -> list[EvidenceView]:
+    """Return the referral's evidence, each readable or not; reading restricted items is audited."""
     visible, shown_flags, shown_visits = _visible_sources(session, actor, referral.evidence)
     if shown_flags:
         audit.record(
@@ -279,13 +252,41 @@ def get_referral(
             f" referral {referral.reference}",
             after={"shown": shown_visits, "referral_id": referral.id},
         )
-    evidence = [
+    return [
         EvidenceView(
             e,
             e.classification == Disclosure.OPEN or (e.kind, e.source_id) in visible,
         )
         for e in referral.evidence
     ]
+
+
+def get_referral(
+    session: Session, actor: Actor, now: datetime, referral_id: int, rulebook: RuleBook
+) -> ReferralDetail:
+    """Return a referral with everything its page shows; seeing restricted evidence is audited."""
+    require(actor, Permission.REFERRAL_VIEW)
+    referred = load_referred(session, referral_id)
+    referral, premises, licence = referred.referral, referred.premises, referred.licence
+    ward_name = referred.ward_name
+    history_rows = list(
+        session.scalars(
+            select(ReferralHistory)
+            .where(ReferralHistory.referral_id == referral.id)
+            .order_by(ReferralHistory.at.desc(), ReferralHistory.id.desc())
+        )
+    )
+    names = _display_names(
+        session,
+        (referral.author_id, referral.signed_off_by_id, *(h.actor_id for h in history_rows)),
+    )
+    groups: dict[int, BreachView] = {}
+    for b in referral.breaches:
+        group = groups.setdefault(
+            b.condition_id, BreachView(b.condition_number, b.condition_text, [])
+        )
+        group.inspections.append((b.inspection_id, b.inspected_at))
+    evidence = _evidence_views(session, actor, now, referral)
     case = session.get(EnforcementCase, referral.case_id) if referral.case_id else None
     dates = process_dates(session, referral, rulebook, now)
     appeal_ends = next(
@@ -416,26 +417,14 @@ def licence_choices(session: Session, actor: Actor, premises_id: int) -> list[Li
 # The lists
 
 
-class ListView:
-    ALL = "all"
-    HEARINGS = "hearings"
-    PAPERS = "papers"
-    AWAITING_EFFECT = "awaiting_effect"
-
-
-LIST_VIEWS = {
-    ListView.ALL: "All referrals",
-    ListView.HEARINGS: "Hearings coming up",
-    ListView.PAPERS: "Papers due",
-    ListView.AWAITING_EFFECT: "Decisions awaiting effect",
-}
+LIST_VIEWS = dict(ListView.choices())
 SORTS = {
     "-updated": "Recently changed",
     "reference": "Reference",
     "hearing": "Hearing date",
     "premises": "Premises name",
 }
-DEFAULT_SORT = {
+DEFAULT_SORT: dict[str, str] = {
     ListView.ALL: "-updated",
     ListView.HEARINGS: "hearing",
     ListView.PAPERS: "notice",
@@ -472,28 +461,40 @@ class ReferralRow:
         return ReferralStatus.label_of(self.status)
 
 
-@dataclass(frozen=True)
-class ReferralPage:
-    rows: list[ReferralRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+ReferralPage = Page[ReferralRow]
 
 
 def query_problems(q: ReferralQuery) -> dict[str, str]:
     """Return what is wrong with a list query (unknown view, status or sort)."""
-    problems = {}
-    if q.view not in LIST_VIEWS:
-        problems["view"] = "Unknown list"
-    if q.status and q.status not in {s.value for s in ReferralStatus}:
-        problems["status"] = "Unknown status"
-    if q.sort and q.sort not in SORTS:
-        problems["sort"] = "Unknown order"
-    return problems
+    return (
+        QueryProblems()
+        .choice("view", q.view, LIST_VIEWS, "Unknown list", required=True)
+        .choice("status", q.status, (s.value for s in ReferralStatus), "Unknown status")
+        .sort(q.sort, SORTS, message="Unknown order", required=False)
+        .page(q.page, q.page_size)
+        .found
+    )
+
+
+def _list_filters(q: ReferralQuery, now: datetime, notice: Any) -> list[Any]:
+    """Return the WHERE clauses of a clerks' list; `notice` is the joined notice deadline."""
+    where: list[Any] = []
+    if q.view == ListView.HEARINGS:
+        where += [Referral.status == _S.HEARING_LISTED.value, Referral.hearing_at >= now]
+    elif q.view == ListView.PAPERS:
+        where += [
+            Referral.status == _S.HEARING_LISTED.value,
+            Referral.hearing_at >= now,
+            notice.met_by_event_id.is_(None),
+        ]
+    elif q.view == ListView.AWAITING_EFFECT:
+        where += [
+            Referral.status.in_([_S.DECIDED.value, _S.APPEALED.value]),
+            Referral.effect_applied_at.is_(None),
+        ]
+    if q.status:
+        where.append(Referral.status == q.status)
+    return where
 
 
 def search_referrals(
@@ -516,22 +517,7 @@ def search_referrals(
             appeal, and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS))
         )
     )
-    where: list[Any] = []
-    if q.view == ListView.HEARINGS:
-        where += [Referral.status == _S.HEARING_LISTED.value, Referral.hearing_at >= now]
-    elif q.view == ListView.PAPERS:
-        where += [
-            Referral.status == _S.HEARING_LISTED.value,
-            Referral.hearing_at >= now,
-            notice.met_by_event_id.is_(None),
-        ]
-    elif q.view == ListView.AWAITING_EFFECT:
-        where += [
-            Referral.status.in_([_S.DECIDED.value, _S.APPEALED.value]),
-            Referral.effect_applied_at.is_(None),
-        ]
-    if q.status:
-        where.append(Referral.status == q.status)
+    where = _list_filters(q, now, notice)
     total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
     sort = q.sort or DEFAULT_SORT.get(q.view, "-updated")
     effect_order = func.coalesce(appeal.due_at, Referral.appeal_decided_at)
@@ -544,7 +530,7 @@ def search_referrals(
         "effect": [effect_order.is_(None), effect_order],
     }
     order = orders[sort]
-    page = max(1, q.page)
+    page = q.page
     rows = session.execute(
         joined.with_only_columns(
             Referral.id,
@@ -568,7 +554,7 @@ def search_referrals(
         .where(*where)
         .order_by(*order, Referral.id.desc())
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
     ).all()
     out = []
     for r in rows:
@@ -589,22 +575,3 @@ def search_referrals(
             )
         )
     return ReferralPage(out, total, page, q.page_size)
-
-
-def referrals_at(session: Session, actor: Actor, premises_id: int) -> list[Referral]:
-    """Return the referrals of a premises, newest first (for its page and timeline)."""
-    if not can(actor, Permission.REFERRAL_VIEW):
-        return []
-    return list(
-        session.scalars(
-            select(Referral)
-            .where(Referral.premises_id == premises_id)
-            .order_by(Referral.created_at.desc(), Referral.id.desc())
-        )
-    )
-
-
-def organisation_name(session: Session, organisation_id: int | None) -> str | None:
-    if organisation_id is None:
-        return None
-    return session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))

@@ -161,3 +161,12 @@ NOTICE_RULE_IDS = tuple(
 EXEMPT_MARKER = (
     "Exempt information: Schedule 12A Local Government Act 1972, paragraph 7 (prevention of crime)"
 )
+
+
+class ListView(Labelled):
+    """The clerks' lists of referrals (a filter, not stored)."""
+
+    ALL = "all", "All referrals"
+    HEARINGS = "hearings", "Hearings coming up"
+    PAPERS = "papers", "Papers due"
+    AWAITING_EFFECT = "awaiting_effect", "Decisions awaiting effect"

@@ -21,6 +21,7 @@ from enforcement.models import (
     PremisesLanguage,
     Ward,
 )
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -343,16 +344,7 @@ class PremisesRow:
         return self.located and self.ward_name is None
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[PremisesRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+PremisesPage = Page[PremisesRow]
 
 
 def unlicensed_clause() -> ColumnElement[bool]:
@@ -414,23 +406,29 @@ def list_filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnEle
 
 def query_problems(q: PremisesQuery) -> dict[str, str]:
     """Return what is wrong with list parameters (unknown codes), keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.premises_type and q.premises_type not in {t.value for t in PremisesType}:
-        problems["premises_type"] = "Unknown premises type"
-    if q.regime and q.regime not in {r.value for r in LicenceRegime}:
-        problems["regime"] = "Unknown licence type"
-    if q.licence_status and q.licence_status not in {s.value for s in LicenceStatus} | {
-        STATUS_UNLICENSED
-    }:
-        problems["licence_status"] = "Unknown licence status"
-    if q.sort not in SORTS:
-        problems["sort"] = "Unknown sort order"
-    if len(q.text) > 200:
-        problems["text"] = "Search must be 200 characters or fewer"
-    return problems
+    return (
+        QueryProblems()
+        .choice(
+            "premises_type",
+            q.premises_type,
+            (t.value for t in PremisesType),
+            "Unknown premises type",
+        )
+        .choice("regime", q.regime, (r.value for r in LicenceRegime), "Unknown licence type")
+        .choice(
+            "licence_status",
+            q.licence_status,
+            [*(s.value for s in LicenceStatus), STATUS_UNLICENSED],
+            "Unknown licence status",
+        )
+        .sort(q.sort, SORTS)
+        .max_length("text", q.text, 200, "Search must be 200 characters or fewer")
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
-def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
+def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> PremisesPage:
     """Return one page of premises matching the search and filters, in three queries."""
     require(actor, Permission.PREMISES_VIEW)
     if problems := query_problems(q):
@@ -450,7 +448,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
         "-updated": [Premises.updated_at.desc(), Premises.id.desc()],
     }
     order = orders[q.sort]
-    page = max(1, q.page)
+    page = q.page
     # The page's ids first, joining wards only when sorting by them; the columns and ward
     # names are then read for those ids alone. Otherwise SQLite reads every skipped row of a
     # deep page and looks up its ward, only to throw both away.
@@ -461,7 +459,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
         page_ids.where(*where)
         .order_by(*order)
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
         .subquery("on_page")
     )
     stmt = (
@@ -508,7 +506,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Page:
         )
         for r in raw
     ]
-    return Page(rows=rows, total=total, page=page, page_size=q.page_size)
+    return PremisesPage(rows=rows, total=total, page=page, page_size=q.page_size)
 
 
 def list_languages(session: Session, *, active_only: bool = True) -> list[Language]:

@@ -24,10 +24,6 @@ def expected_regimes(premises_type: str) -> frozenset[str]:
     return EXPECTED_REGIMES.get(premises_type, frozenset())
 
 
-def needs_licence(premises_type: str) -> bool:
-    return bool(expected_regimes(premises_type))
-
-
 def is_trading_unlicensed(premises_type: str, licences: list[tuple[str, str]]) -> bool:
     """Say whether a premises lacks an active licence of a regime its type needs.
 

@@ -15,15 +15,17 @@ The scheduler only ticks; everything it decides is decided here, from rows and a
 
 from __future__ import annotations
 
-import html
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -34,27 +36,26 @@ from enforcement.models import User, UserRole, UserWard
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.reminders import (
-    KIND_LABELS,
     OPEN,
     TEAM_LABELS,
     TEAM_ROLES,
-    Kind,
 )
+from enforcement.reminders.vocab import MailKind, MailStatus, ReminderKind, kind_label
 
 # Lead times per kind: "now" is when the reminder is made; "<n>m", "<n>h" are minutes or hours
 # before it is due; "<n>d" is n calendar days before in London time; "on_day" is ON_DAY_HOUR in
 # London on the day it is due (or when it is due, if earlier). REMINDER_LEADS overrides these.
 DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
-    Kind.HEARING: ("now", "12h"),
-    Kind.LICENCE_EXPIRY: ("60d", "14d"),
-    Kind.FOLLOW_UP_VISIT: ("2d", "on_day"),
-    Kind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
-    Kind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
-    Kind.FLAG_REVIEW: ("14d", "on_day"),
+    ReminderKind.HEARING: ("now", "12h"),
+    ReminderKind.LICENCE_EXPIRY: ("60d", "14d"),
+    ReminderKind.FOLLOW_UP_VISIT: ("2d", "on_day"),
+    ReminderKind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
+    ReminderKind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
+    ReminderKind.FLAG_REVIEW: ("14d", "on_day"),
 }
 FALLBACK_LEADS: tuple[str, ...] = ("2d", "on_day")
 # Never held for a digest: a closure hearing or a statutory deadline cannot wait for the morning.
-URGENT_KINDS = frozenset({Kind.HEARING, Kind.STATUTORY_DEADLINE})
+URGENT_KINDS = frozenset({ReminderKind.HEARING, ReminderKind.STATUTORY_DEADLINE})
 ON_DAY_HOUR = 8
 DIGEST_PREFERENCES = {
     "immediate": "Email each reminder as it falls due",
@@ -65,15 +66,15 @@ ESCALATION_REASONS = {
     "overdue": "overdue",
 }
 
-# Outbox states.
-PENDING = "pending"
-HELD = "held"
-SENT = "sent"
-DIGESTED = "digested"
-CANCELLED = "cancelled"
-FAILED = "failed"
+PENDING = MailStatus.PENDING
+HELD = MailStatus.HELD
+SENT = MailStatus.SENT
+DIGESTED = MailStatus.DIGESTED
+CANCELLED = MailStatus.CANCELLED
+FAILED = MailStatus.FAILED
 
 SCHEDULER = Actor.system("reminder scheduler")
+TEMPLATES = Path(__file__).parent / "templates"
 _LEAD_RE = re.compile(r"^(?:now|on_day|(\d{1,4})([mhd]))$")
 _UNIT = {"m": "minute", "h": "hour", "d": "day"}
 
@@ -302,23 +303,30 @@ class Rendered(NamedTuple):
 
 
 def _kind_text(facts: MailFacts) -> str:
-    label = KIND_LABELS.get(facts.kind, facts.kind.replace("_", " ").capitalize())
+    label = kind_label(facts.kind)
     return f"{label} (statutory)" if facts.statutory else label
 
 
-def _footer(config: NotifyConfig) -> tuple[str, str]:
+@functools.cache
+def mail_templates() -> Environment:
+    """Return the Jinja environment of the mail templates (HTML autoescaped, text as written)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        # Text bodies are laid out line for line: tags take no line of their own.
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _bodies(template: str, config: NotifyConfig, **values: object) -> tuple[str, str]:
+    """Render the text and HTML versions of one mail from its pair of templates."""
+    env = mail_templates()
     org = f", {config.council_name}" if config.council_name else ""
-    text = (
-        f"{config.service_name}{org}.\n"
-        "This email says only what is due. Sign in to see the record; you will see what your "
-        "access allows.\n"
-        f"Your email preferences: {config.base_url}/tasks/preferences"
-    )
-    markup = (
-        f"<p>{html.escape(config.service_name + org)}.<br>This email says only what is due. "
-        "Sign in to see the record; you will see what your access allows.<br>"
-        f'<a href="{html.escape(config.base_url)}/tasks/preferences">Your email preferences</a></p>'
-    )
+    text = env.get_template(f"{template}.txt").render(config=config, org=org, **values)
+    markup = env.get_template(f"{template}.html").render(config=config, org=org, **values)
     return text, markup
 
 
@@ -327,33 +335,23 @@ def render_reminder(
 ) -> Rendered:
     """Write the mail for one reminder to one person."""
     phrase = due_phrase(facts.due_at, now)
-    url = config.task_url(facts.reminder_id)
     why = (
         f"You are receiving this as a member of the {team_label(facts.team)}."
         if as_team
         else "You are responsible for this."
     )
-    subject = f"Reminder: {facts.title}, {phrase}"
-    foot_text, foot_html = _footer(config)
-    text = (
-        f"Hello {name},\n\n"
-        f"{_kind_text(facts)}: {facts.title}\n"
-        f"Due: {london_text(facts.due_at)} ({phrase})\n"
-        f"{why}\n\n"
-        f"Open the task: {url}\n\n"
-        "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
-        f"{foot_text}\n"
+    text, markup = _bodies(
+        "reminder",
+        config,
+        name=name,
+        kind_text=_kind_text(facts),
+        title=facts.title,
+        due=london_text(facts.due_at),
+        phrase=phrase,
+        why=why,
+        url=config.task_url(facts.reminder_id),
     )
-    markup = (
-        f"<p>Hello {html.escape(name)},</p>"
-        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
-        f"Due: {html.escape(london_text(facts.due_at))} ({html.escape(phrase)})<br>"
-        f"{html.escape(why)}</p>"
-        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
-        "<p>Open the task to go to the record, acknowledge the reminder or mark it done.</p>"
-        f"{foot_html}"
-    )
-    return Rendered(subject[:300], text, markup)
+    return Rendered(f"Reminder: {facts.title}, {phrase}"[:300], text, markup)
 
 
 def render_escalation(
@@ -367,27 +365,27 @@ def render_escalation(
 ) -> Rendered:
     """Write the mail that passes a statutory reminder to a supervisor."""
     why = ESCALATION_REASONS.get(reason, reason)
-    url = config.task_url(facts.reminder_id)
-    subject = f"Escalated to you: {facts.title}, {why}"
-    foot_text, foot_html = _footer(config)
-    text = (
-        f"Hello {name},\n\n"
-        f"A statutory reminder for {owner_name} is {why}.\n\n"
-        f"{_kind_text(facts)}: {facts.title}\n"
-        f"Due: {london_text(facts.due_at)} ({due_phrase(facts.due_at, now)})\n\n"
-        f"Open the task: {url}\n\n"
-        f"{foot_text}\n"
+    text, markup = _bodies(
+        "escalation",
+        config,
+        name=name,
+        owner_name=owner_name,
+        why=why,
+        kind_text=_kind_text(facts),
+        title=facts.title,
+        due=london_text(facts.due_at),
+        phrase=due_phrase(facts.due_at, now),
+        url=config.task_url(facts.reminder_id),
     )
-    markup = (
-        f"<p>Hello {html.escape(name)},</p>"
-        f"<p>A statutory reminder for {html.escape(owner_name)} is {html.escape(why)}.</p>"
-        f"<p><strong>{html.escape(_kind_text(facts))}: {html.escape(facts.title)}</strong><br>"
-        f"Due: {html.escape(london_text(facts.due_at))} "
-        f"({html.escape(due_phrase(facts.due_at, now))})</p>"
-        f'<p><a href="{html.escape(url)}">Open the task</a></p>'
-        f"{foot_html}"
-    )
-    return Rendered(subject[:300], text, markup)
+    return Rendered(f"Escalated to you: {facts.title}, {why}"[:300], text, markup)
+
+
+class _DigestItem(NamedTuple):
+    kind_text: str
+    title: str
+    phrase: str
+    due: str
+    url: str
 
 
 def render_digest(
@@ -396,24 +394,22 @@ def render_digest(
     """Write one person's daily digest: every held reminder, soonest first."""
     ordered = sorted(items, key=lambda f: (f.due_at, f.reminder_id))
     count = len(ordered)
-    subject = f"Your reminders: {count} item{'' if count == 1 else 's'} due"
-    lines = []
-    rows = []
-    for f in ordered:
-        phrase = due_phrase(f.due_at, now)
-        url = config.task_url(f.reminder_id)
-        lines.append(f"- {_kind_text(f)}: {f.title}, {phrase} ({london_text(f.due_at)})\n  {url}")
-        rows.append(
-            f'<li><a href="{html.escape(url)}">{html.escape(f.title)}</a>: '
-            f"{html.escape(_kind_text(f))}, {html.escape(phrase)} "
-            f"({html.escape(london_text(f.due_at))})</li>"
-        )
-    foot_text, foot_html = _footer(config)
-    text = f"Hello {name},\n\nWhat is due:\n\n" + "\n".join(lines) + f"\n\n{foot_text}\n"
-    markup = (
-        f"<p>Hello {html.escape(name)},</p><p>What is due:</p><ul>{''.join(rows)}</ul>{foot_html}"
+    text, markup = _bodies(
+        "digest",
+        config,
+        name=name,
+        items=[
+            _DigestItem(
+                _kind_text(f),
+                f.title,
+                due_phrase(f.due_at, now),
+                london_text(f.due_at),
+                config.task_url(f.reminder_id),
+            )
+            for f in ordered
+        ],
     )
-    return Rendered(subject, text, markup)
+    return Rendered(f"Your reminders: {count} item{'' if count == 1 else 's'} due", text, markup)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,6 +517,51 @@ class Batch:
     mails: int = 0
 
 
+def _leads_done(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
+    """Return the leads already dealt with (sent or superseded) for each reminder."""
+    done: dict[int, set[str]] = defaultdict(set)
+    for rid, label in session.execute(
+        select(ReminderSend.reminder_id, ReminderSend.lead).where(ReminderSend.reminder_id.in_(ids))
+    ):
+        done[rid].add(label)
+    return done
+
+
+def _reminder_mails(
+    r: Reminder,
+    lead: str,
+    directory: _Directory,
+    now: datetime,
+    config: NotifyConfig,
+    digest_at: datetime,
+) -> list[dict[str, object]]:
+    """Return one outbox row per recipient of a reminder's lead: sent now, or held for a digest."""
+    facts = _facts(r)
+    urgent = is_urgent(r.kind, r.statutory)
+    mails: list[dict[str, object]] = []
+    for person, as_team in directory.recipients(r):
+        held = not urgent and person.digest_preference == "daily"
+        body = render_reminder(facts, person.display_name, as_team=as_team, now=now, config=config)
+        mails.append(
+            {
+                "dedupe_key": f"reminder-{r.id}-{lead}-u{person.id}",
+                "kind": MailKind.DIGEST_ITEM if held else MailKind.REMINDER,
+                "status": HELD if held else PENDING,
+                "reminder_id": r.id,
+                "lead": lead,
+                "recipient_user_id": person.id,
+                "recipient": person.email,
+                "subject": body.subject,
+                "text_body": body.text,
+                "html_body": body.html,
+                "created_at": now,
+                "attempts": 0,
+                "next_attempt_at": digest_at if held else now,
+            }
+        )
+    return mails
+
+
 def enqueue_due(
     session: Session, now: datetime, config: NotifyConfig, *, limit: int = 500
 ) -> Batch:
@@ -539,12 +580,7 @@ def enqueue_due(
     )
     if not claimed:
         return Batch()
-    ids = [r.id for r in claimed]
-    done: dict[int, set[str]] = defaultdict(set)
-    for rid, label in session.execute(
-        select(ReminderSend.reminder_id, ReminderSend.lead).where(ReminderSend.reminder_id.in_(ids))
-    ):
-        done[rid].add(label)
+    done = _leads_done(session, [r.id for r in claimed])
     directory = _Directory(session, (r.owner_user_id for r in claimed if r.owner_user_id))
     sends: list[dict[str, object]] = []
     mails: list[dict[str, object]] = []
@@ -581,30 +617,7 @@ def enqueue_due(
         leads_sent += 1
         if r.statutory and first and r.acknowledged_at is None:
             r.escalate_at = min(r.escalate_at or r.due_at, now + config.escalate_after)
-        facts = _facts(r)
-        urgent = is_urgent(r.kind, r.statutory)
-        for person, as_team in directory.recipients(r):
-            held = not urgent and person.digest_preference == "daily"
-            body = render_reminder(
-                facts, person.display_name, as_team=as_team, now=now, config=config
-            )
-            mails.append(
-                {
-                    "dedupe_key": f"reminder-{r.id}-{plan.send.label}-u{person.id}",
-                    "kind": "digest_item" if held else "reminder",
-                    "status": HELD if held else PENDING,
-                    "reminder_id": r.id,
-                    "lead": plan.send.label,
-                    "recipient_user_id": person.id,
-                    "recipient": person.email,
-                    "subject": body.subject,
-                    "text_body": body.text,
-                    "html_body": body.html,
-                    "created_at": now,
-                    "attempts": 0,
-                    "next_attempt_at": digest_at if held else now,
-                }
-            )
+        mails += _reminder_mails(r, plan.send.label, directory, now, config, digest_at)
     session.flush()
     if sends:
         session.execute(insert(ReminderSend), sends)
@@ -627,6 +640,48 @@ def _supervisor_for(session: Session, directory: _Directory, r: Reminder) -> Per
         if found is not None:
             return found
     return None
+
+
+def _escalation_reason(r: Reminder, now: datetime) -> str | None:
+    """Say why a claimed reminder escalates now (None if it does not), moving its next look on."""
+    if r.status != OPEN or not r.statutory:
+        r.escalate_at = None
+        return None
+    if now >= r.due_at:
+        r.escalate_at = None
+        return "overdue"
+    r.escalate_at = r.due_at
+    return "unacknowledged" if r.acknowledged_at is None else None
+
+
+def _escalation_mail(
+    r: Reminder,
+    reason: str,
+    supervisor: Person,
+    directory: _Directory,
+    now: datetime,
+    config: NotifyConfig,
+) -> OutboxMail:
+    owner = directory.people.get(r.owner_user_id or 0)
+    owner_name = owner.display_name if owner else team_label(r.team) or "your team"
+    body = render_escalation(
+        _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
+    )
+    return OutboxMail(
+        dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
+        kind=MailKind.ESCALATION,
+        status=PENDING,
+        reminder_id=r.id,
+        lead=None,
+        recipient_user_id=supervisor.id,
+        recipient=supervisor.email,
+        subject=body.subject,
+        text_body=body.text,
+        html_body=body.html,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+    )
 
 
 def escalate_due(
@@ -655,19 +710,8 @@ def escalate_due(
     mails = 0
     escalated = 0
     for r in claimed:
-        if r.status != OPEN or not r.statutory:
-            r.escalate_at = None
-            continue
-        if now >= r.due_at:
-            reason = "overdue"
-            r.escalate_at = None
-        elif r.acknowledged_at is None:
-            reason = "unacknowledged"
-            r.escalate_at = r.due_at
-        else:
-            r.escalate_at = r.due_at
-            continue
-        if (r.id, reason) in existing:
+        reason = _escalation_reason(r, now)
+        if reason is None or (r.id, reason) in existing:
             continue
         supervisor = _supervisor_for(session, directory, r)
         session.add(
@@ -694,28 +738,7 @@ def escalate_due(
         )
         if supervisor is None:
             continue
-        owner = directory.people.get(r.owner_user_id or 0)
-        owner_name = owner.display_name if owner else team_label(r.team) or "your team"
-        body = render_escalation(
-            _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
-        )
-        session.add(
-            OutboxMail(
-                dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
-                kind="escalation",
-                status=PENDING,
-                reminder_id=r.id,
-                lead=None,
-                recipient_user_id=supervisor.id,
-                recipient=supervisor.email,
-                subject=body.subject,
-                text_body=body.text,
-                html_body=body.html,
-                created_at=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        session.add(_escalation_mail(r, reason, supervisor, directory, now, config))
         mails += 1
     session.flush()
     return Batch(looked_at=len(claimed), leads_sent=escalated, mails=mails)
@@ -755,7 +778,7 @@ def assemble_digests(
         first = min(item.id for item, _r in entries)
         digest = OutboxMail(
             dedupe_key=f"digest-u{uid}-{to_london(now).date().isoformat()}-{first}",
-            kind="digest",
+            kind=MailKind.DIGEST,
             status=PENDING,
             reminder_id=None,
             recipient_user_id=uid,

@@ -12,29 +12,12 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
 from enforcement.models.reminders import Reminder
+from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 
-OPEN = "open"
-DONE = "done"
-CANCELLED = "cancelled"
+OPEN = ReminderStatus.OPEN
+DONE = ReminderStatus.DONE
+CANCELLED = ReminderStatus.CANCELLED
 
-
-class Kind:
-    FOLLOW_UP_INSPECTION = "follow_up_inspection"
-    FOLLOW_UP_VISIT = "follow_up_visit"
-    STATUTORY_DEADLINE = "statutory_deadline"
-    FLAG_REVIEW = "flag_review"
-    HEARING = "hearing"
-    LICENCE_EXPIRY = "licence_expiry"
-
-
-KIND_LABELS = {
-    Kind.FOLLOW_UP_INSPECTION: "Follow-up inspection",
-    Kind.FOLLOW_UP_VISIT: "Follow-up welfare visit",
-    Kind.STATUTORY_DEADLINE: "Statutory deadline",
-    Kind.FLAG_REVIEW: "Intelligence review",
-    Kind.HEARING: "Hearing",
-    Kind.LICENCE_EXPIRY: "Licence expiry",
-}
 
 # Teams a reminder may be addressed to besides its owner: "ward:<ONS code>" is everyone who
 # covers the ward; the others are everyone holding a role.
@@ -60,7 +43,7 @@ def teams_for(roles: Iterable[str], ward_codes: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ReminderSpec:
-    kind: str
+    kind: ReminderKind
     subject_type: str
     subject_id: int
     title: str
@@ -106,7 +89,7 @@ def schedule(session: Session, spec: ReminderSpec, now: datetime) -> Reminder:
 def close_open(
     session: Session,
     *,
-    kind: str,
+    kind: ReminderKind,
     premises_id: int | None = None,
     subject_type: str | None = None,
     subject_id: int | None = None,
@@ -168,29 +151,16 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
         yield ids[start : start + size]
 
 
-def reconcile(
-    session: Session,
-    *,
-    kind: str,
-    subject_type: str,
-    wanted: Mapping[int, Sequence[ReminderSpec]],
-    now: datetime,
-    actor: Actor,
-    reasons: Mapping[tuple[int, str | None], str] | None = None,
-    default_reason: str = "No longer due",
-) -> Reconciled:
-    """Make the open reminders of a kind for each subject in `wanted` exactly the ones it lists.
+# One held reminder, as `reconcile` reads it: (id, status, title, owner id, rule id,
+# acknowledged at, escalate at).
+_Held = tuple[Any, ...]
 
-    Reminders are matched on their due time (one per subject, kind and due time, as the
-    table's unique key says): a missing one is created, an open one's changed title, owner or
-    rule is rewritten, one already closed is left closed (as `schedule` leaves it), and an open
-    one no longer wanted is closed with the reason given for its (subject id, rule id) in
-    `reasons`. Works in a few
-    bulk statements however many subjects it is given, so a scheduler tick can pass them all.
-    """
-    reasons = reasons or {}
-    existing: dict[int, dict[datetime, tuple[Any, ...]]] = {}
-    subject_ids = sorted(wanted)
+
+def _held(
+    session: Session, kind: ReminderKind, subject_type: str, subject_ids: Sequence[int]
+) -> dict[int, dict[datetime, _Held]]:
+    """Return the reminders of a kind each subject has now, by subject id and due time."""
+    existing: dict[int, dict[datetime, _Held]] = {}
     for chunk in _chunks(subject_ids):
         for rid, sid, due, status, title, owner, rule, acked, escalate in session.execute(
             select(
@@ -210,6 +180,91 @@ def reconcile(
             )
         ):
             existing.setdefault(sid, {})[due] = (rid, status, title, owner, rule, acked, escalate)
+    return existing
+
+
+def _new_row(
+    kind: ReminderKind, subject_type: str, sid: int, spec: ReminderSpec, now: datetime
+) -> dict[str, object]:
+    return {
+        "kind": kind,
+        "subject_type": subject_type,
+        "subject_id": sid,
+        "premises_id": spec.premises_id,
+        "title": spec.title[:200],
+        "due_at": spec.due_at,
+        "owner_user_id": spec.owner_user_id,
+        "team": spec.team,
+        "statutory": spec.statutory,
+        "rule_id": spec.rule_id,
+        "status": OPEN,
+        "created_at": now,
+    }
+
+
+def _readdressed(found: _Held, spec: ReminderSpec, now: datetime) -> dict[str, object] | None:
+    """Return the changes that bring a held reminder in line with its spec, or None.
+
+    A reminder already closed stays closed, as `schedule` leaves it: someone may have marked
+    it done by hand. An open one follows a new title, owner or rule.
+    """
+    rid, status, old_title, owner, rule, acked, escalate = found
+    title = spec.title[:200]
+    if status != OPEN or (old_title, owner, rule) == (title, spec.owner_user_id, spec.rule_id):
+        return None
+    return {
+        "b_id": rid,
+        "title": title,
+        "owner_user_id": spec.owner_user_id,
+        "team": spec.team,
+        "rule_id": spec.rule_id,
+        # Readdressed: the scheduler plans its mail afresh.
+        "next_send_at": now,
+        # A new owner has acknowledged nothing yet: the old owner's acknowledgement no longer
+        # holds back escalation, and a statutory reminder escalates at the latest when it falls
+        # due. A new title alone changes neither.
+        "acknowledged_at": acked if owner == spec.owner_user_id else None,
+        "escalate_at": escalate
+        if owner == spec.owner_user_id
+        else (spec.due_at if spec.statutory else None),
+    }
+
+
+def _closing(rid: int, now: datetime, actor: Actor, reason: str) -> dict[str, object]:
+    return {
+        "b_id": rid,
+        "status": DONE,
+        "closed_at": now,
+        "closed_by_id": actor.user_id,
+        "close_reason": reason[:200],
+        "next_send_at": None,  # nothing more to mail or escalate
+        "escalate_at": None,
+    }
+
+
+def reconcile(
+    session: Session,
+    *,
+    kind: ReminderKind,
+    subject_type: str,
+    wanted: Mapping[int, Sequence[ReminderSpec]],
+    now: datetime,
+    actor: Actor,
+    reasons: Mapping[tuple[int, str | None], str] | None = None,
+    default_reason: str = "No longer due",
+) -> Reconciled:
+    """Make the open reminders of a kind for each subject in `wanted` exactly the ones it lists.
+
+    Reminders are matched on their due time (one per subject, kind and due time, as the
+    table's unique key says): a missing one is created, an open one's changed title, owner or
+    rule is rewritten, one already closed is left closed (as `schedule` leaves it), and an open
+    one no longer wanted is closed with the reason given for its (subject id, rule id) in
+    `reasons`. Works in a few
+    bulk statements however many subjects it is given, so a scheduler tick can pass them all.
+    """
+    reasons = reasons or {}
+    subject_ids = sorted(wanted)
+    existing = _held(session, kind, subject_type, subject_ids)
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     closes: list[dict[str, object]] = []
@@ -219,66 +274,13 @@ def reconcile(
         for spec in wanted[sid]:
             keep.add(spec.due_at)
             found = held.get(spec.due_at)
-            title = spec.title[:200]
             if found is None:
-                inserts.append(
-                    {
-                        "kind": kind,
-                        "subject_type": subject_type,
-                        "subject_id": sid,
-                        "premises_id": spec.premises_id,
-                        "title": title,
-                        "due_at": spec.due_at,
-                        "owner_user_id": spec.owner_user_id,
-                        "team": spec.team,
-                        "statutory": spec.statutory,
-                        "rule_id": spec.rule_id,
-                        "status": OPEN,
-                        "created_at": now,
-                    }
-                )
-                continue
-            rid, status, old_title, owner, rule, acked, escalate = found
-            # A reminder already closed stays closed, as `schedule` leaves it: someone may have
-            # marked it done by hand. An open one follows a new title, owner or rule.
-            if status == OPEN and (old_title, owner, rule) != (
-                title,
-                spec.owner_user_id,
-                spec.rule_id,
-            ):
-                updates.append(
-                    {
-                        "b_id": rid,
-                        "title": title,
-                        "owner_user_id": spec.owner_user_id,
-                        "team": spec.team,
-                        "rule_id": spec.rule_id,
-                        # Readdressed: the scheduler plans its mail afresh.
-                        "next_send_at": now,
-                        # A new owner has acknowledged nothing yet: the old owner's
-                        # acknowledgement no longer holds back escalation, and a statutory
-                        # reminder escalates at the latest when it falls due. A new title
-                        # alone changes neither.
-                        "acknowledged_at": acked if owner == spec.owner_user_id else None,
-                        "escalate_at": escalate
-                        if owner == spec.owner_user_id
-                        else (spec.due_at if spec.statutory else None),
-                    }
-                )
+                inserts.append(_new_row(kind, subject_type, sid, spec, now))
+            elif (change := _readdressed(found, spec, now)) is not None:
+                updates.append(change)
         for due, (rid, status, _title, _owner, rule, _acked, _escalate) in held.items():
             if status == OPEN and due not in keep:
-                reason = reasons.get((sid, rule), default_reason)
-                closes.append(
-                    {
-                        "b_id": rid,
-                        "status": DONE,
-                        "closed_at": now,
-                        "closed_by_id": actor.user_id,
-                        "close_reason": reason[:200],
-                        "next_send_at": None,  # nothing more to mail or escalate
-                        "escalate_at": None,
-                    }
-                )
+                closes.append(_closing(rid, now, actor, reasons.get((sid, rule), default_reason)))
     # Core statements: the ORM's bulk ones leave out None values and so split a batch into
     # one statement per run of rows with the same empty columns.
     table = cast(Table, Reminder.__table__)

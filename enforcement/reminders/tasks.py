@@ -23,7 +23,8 @@ from enforcement.models import User
 from enforcement.models.mail import ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.notify import DIGEST_PREFERENCES, Lead, team_label
-from enforcement.reminders.reminders import DONE, KIND_LABELS, OPEN, teams_for
+from enforcement.reminders.reminders import DONE, OPEN, teams_for
+from enforcement.reminders.vocab import ReminderKind, kind_label
 from enforcement.vocab import Role
 
 MAX_SNOOZE = timedelta(days=30)
@@ -78,9 +79,7 @@ class TaskItem:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(
-            self.reminder.kind, self.reminder.kind.replace("_", " ").capitalize()
-        )
+        return kind_label(self.reminder.kind)
 
     @property
     def team_label(self) -> str:
@@ -473,8 +472,8 @@ def team_overview(
     names = dict(members)
     by_person = [Tally(str(uid), names[uid], *person[uid]) for uid in ids]
     by_kind = [
-        Tally(k, KIND_LABELS.get(k, k), *v)
-        for k, v in sorted(kind.items(), key=lambda kv: KIND_LABELS.get(kv[0], kv[0]))
+        Tally(k, ReminderKind.label_of(k), *v)
+        for k, v in sorted(kind.items(), key=lambda kv: ReminderKind.label_of(kv[0]))
     ]
     late_rows = list(
         session.scalars(

@@ -36,7 +36,7 @@ from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.inspections.inspections import STALE_AFTER
 from enforcement.intelligence import flags
-from enforcement.intelligence.flags import OPEN_STATUSES as OPEN_FLAG_STATUSES
+from enforcement.intelligence.vocab import OPEN_STATUSES as OPEN_FLAG_STATUSES
 from enforcement.models import (
     EnforcementCase,
     IntelFlag,
@@ -501,6 +501,57 @@ def holder_key(name: str) -> str:
     return " ".join("ltd" if w == "limited" else w for w in words)
 
 
+def _premises_origin(
+    session: Session, where: list[Any], premises_id: int
+) -> tuple[str, float, float, tuple[str, ...]]:
+    """Return a premises' name, location and licence holders, to search around it."""
+    origin = session.execute(
+        select(Premises.name, Premises.longitude, Premises.latitude).where(
+            Premises.id == premises_id, *where
+        )
+    ).first()
+    if origin is None:
+        raise NotFound("There is no such premises.")
+    name = origin[0]
+    if origin[1] is None or origin[2] is None:
+        raise ValidationFailed(
+            {"premises": f"{name} has no location recorded, so nothing can be found near it"}
+        )
+    lon, lat = float(origin[1]), float(origin[2])
+    holders = tuple(
+        sorted(
+            set(
+                session.scalars(
+                    select(Licence.holder_name).where(Licence.premises_id == premises_id)
+                )
+            )
+        )
+    )
+    return name, lon, lat, holders
+
+
+def _flag_origin(
+    session: Session, actor: Actor, now: datetime, flag_id: int
+) -> tuple[str, float, float]:
+    """Return a flag's name and location (its point, or its premises'), reading it audited."""
+    detail = flags.open_flag(session, actor, now, flag_id)
+    flag = detail.flag
+    there = (
+        (flag.longitude, flag.latitude)
+        if flag.longitude is not None and flag.latitude is not None
+        else (detail.premises.longitude, detail.premises.latitude)
+        if detail.premises is not None
+        else (None, None)
+    )
+    if there[0] is None or there[1] is None:
+        raise ValidationFailed(
+            {"flag": "This flag has no location, so nothing can be found near it"}
+        )
+    lon, lat = float(there[0]), float(there[1])
+    name = f"intelligence flag {flag.id}"
+    return name, lon, lat
+
+
 def nearby(
     session: Session,
     actor: Actor,
@@ -533,44 +584,9 @@ def nearby(
     name: str | None = None
     holders: tuple[str, ...] = ()
     if premises_id is not None:
-        origin = session.execute(
-            select(Premises.name, Premises.longitude, Premises.latitude).where(
-                Premises.id == premises_id, *where
-            )
-        ).first()
-        if origin is None:
-            raise NotFound("There is no such premises.")
-        name = origin[0]
-        if origin[1] is None or origin[2] is None:
-            raise ValidationFailed(
-                {"premises": f"{name} has no location recorded, so nothing can be found near it"}
-            )
-        lon, lat = float(origin[1]), float(origin[2])
-        holders = tuple(
-            sorted(
-                set(
-                    session.scalars(
-                        select(Licence.holder_name).where(Licence.premises_id == premises_id)
-                    )
-                )
-            )
-        )
+        name, lon, lat, holders = _premises_origin(session, where, premises_id)
     elif flag_id is not None:
-        detail = flags.open_flag(session, actor, now, flag_id)
-        flag = detail.flag
-        there = (
-            (flag.longitude, flag.latitude)
-            if flag.longitude is not None and flag.latitude is not None
-            else (detail.premises.longitude, detail.premises.latitude)
-            if detail.premises is not None
-            else (None, None)
-        )
-        if there[0] is None or there[1] is None:
-            raise ValidationFailed(
-                {"flag": "This flag has no location, so nothing can be found near it"}
-            )
-        lon, lat = float(there[0]), float(there[1])
-        name = f"intelligence flag {flag.id}"
+        name, lon, lat = _flag_origin(session, actor, now, flag_id)
     elif point is not None:
         lon, lat = point
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):

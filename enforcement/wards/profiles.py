@@ -17,7 +17,7 @@ from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.cases.vocab import ToolCode
 from enforcement.clock import london_midnight_utc, london_today
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.intelligence.flags import OPEN_STATUSES as OPEN_FLAG_STATUSES
+from enforcement.intelligence.vocab import OPEN_STATUSES as OPEN_FLAG_STATUSES
 from enforcement.models import (
     EnforcementCase,
     Inspection,
@@ -563,7 +563,7 @@ def _visit_points(
     period: Period,
     in_scope: HotspotScope,
 ) -> list[tuple[float, float]]:
-    # Counts only, so knowing that a visit happened is enough (DESIGN.md 3b).
+    # Counts only, so knowing that a visit happened is enough (docs/welfare.md).
     start, end = period.bounds_utc()
     return coords_of(
         session.execute(
@@ -678,6 +678,50 @@ def _shade_ranges(busiest: int) -> list[tuple[int, int, int]]:
     return ranges
 
 
+def _named_cells(
+    session: Session, now: datetime, counted: list[grid.CellCount]
+) -> list[HotspotCell]:
+    """Return the counted cells for the table, each named after the ward its centre is in."""
+    # Each cell is named after the ward its centre falls in, with the cached ward index.
+    index = locator(session, london_today(now)).index
+    centres = [c.cell.centre_bng for c in counted]
+    lons, lats = proximity.from_bng_arrays([c[0] for c in centres], [c[1] for c in centres])
+    ward_codes = index.locate_many(list(zip(lons.tolist(), lats.tolist(), strict=True)))
+    return [
+        HotspotCell(
+            label=cc.cell.label,
+            count=cc.count,
+            centre_lon=round(float(lon), COORD_DECIMALS),
+            centre_lat=round(float(lat), COORD_DECIMALS),
+            ward_name=index.name_of(code) if code else None,
+        )
+        for cc, lon, lat, code in zip(
+            counted, lons.tolist(), lats.tolist(), ward_codes, strict=True
+        )
+    ]
+
+
+def _cell_features(counted: list[grid.CellCount], busiest: int) -> list[dict[str, Any]]:
+    """Return each counted cell as a GeoJSON polygon in WGS84, shaded against the busiest."""
+    return [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [geojson_point(x, y) for x, y in cc.cell.polygon_wgs84().exterior.coords]
+                ],
+            },
+            "properties": {
+                "cell": cc.cell.label,
+                "count": cc.count,
+                "shade": _shade(cc.count, busiest),
+            },
+        }
+        for cc in counted
+    ]
+
+
 def hotspots(
     session: Session,
     actor: Actor,
@@ -718,40 +762,8 @@ def hotspots(
     )
     counted = grid.count_cells([p[0] for p in points], [p[1] for p in points])
     busiest = counted[0].count if counted else 0
-    # Each cell is named after the ward its centre falls in, with the cached ward index.
-    index = locator(session, london_today(now)).index
-    centres = [c.cell.centre_bng for c in counted]
-    lons, lats = proximity.from_bng_arrays([c[0] for c in centres], [c[1] for c in centres])
-    ward_codes = index.locate_many(list(zip(lons.tolist(), lats.tolist(), strict=True)))
-    cells = [
-        HotspotCell(
-            label=cc.cell.label,
-            count=cc.count,
-            centre_lon=round(float(lon), COORD_DECIMALS),
-            centre_lat=round(float(lat), COORD_DECIMALS),
-            ward_name=index.name_of(code) if code else None,
-        )
-        for cc, lon, lat, code in zip(
-            counted, lons.tolist(), lats.tolist(), ward_codes, strict=True
-        )
-    ]
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [
-                    [geojson_point(x, y) for x, y in cc.cell.polygon_wgs84().exterior.coords]
-                ],
-            },
-            "properties": {
-                "cell": cc.cell.label,
-                "count": cc.count,
-                "shade": _shade(cc.count, busiest),
-            },
-        }
-        for cc in counted
-    ]
+    cells = _named_cells(session, now, counted)
+    features = _cell_features(counted, busiest)
     return Hotspots(
         kind=kind,
         period=period,

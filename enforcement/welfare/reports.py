@@ -15,8 +15,10 @@ from enforcement.clock import london_midnight_utc, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.models import Premises, Reminder
 from enforcement.models.welfare import WelfareVisit, WelfareVisitGuidance, WelfareVisitIndicator
+from enforcement.paging import Page, QueryProblems, offset
 from enforcement.policy import Visibility
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.welfare.visits import SUBJECT, ward_names
 from enforcement.welfare.vocab import INDICATORS, GuidanceItem
 
@@ -52,35 +54,31 @@ class VisitRow:
     released: bool
 
 
-@dataclass(frozen=True)
-class VisitPage:
-    rows: list[VisitRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+VisitPage = Page[VisitRow]
 
 
 def visit_query_problems(q: VisitQuery) -> dict[str, str]:
     """Return what is wrong with list parameters, keyed by parameter."""
-    problems: dict[str, str] = {}
-    if q.indicator and q.indicator != INDICATOR_ANY and q.indicator not in INDICATORS:
-        problems["indicator"] = "Unknown indicator"
-    if q.follow_up not in {"", FOLLOW_UP_OPEN, FOLLOW_UP_OVERDUE}:
-        problems["follow_up"] = "Unknown follow-up filter"
-    if q.date_from and q.date_to and q.date_from > q.date_to:
-        problems["date_to"] = "The end date must be the same as or after the start date"
-    return problems
+    return (
+        QueryProblems()
+        .choice("indicator", q.indicator, [INDICATOR_ANY, *INDICATORS], "Unknown indicator")
+        .choice(
+            "follow_up",
+            q.follow_up,
+            (FOLLOW_UP_OPEN, FOLLOW_UP_OVERDUE),
+            "Unknown follow-up filter",
+        )
+        .date_range(q.date_from, q.date_to)
+        .page(q.page, q.page_size)
+        .found
+    )
 
 
 def _open_follow_up(now: datetime | None = None) -> ColumnElement[bool]:
     clauses = [
         Reminder.subject_type == SUBJECT,
         Reminder.subject_id == WelfareVisit.id,
-        Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+        Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
         Reminder.status == reminders.OPEN,
     ]
     if now is not None:
@@ -94,11 +92,8 @@ def _has_indicators() -> ColumnElement[bool]:
     )
 
 
-def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) -> VisitPage:
-    """Return a page of the visits whose content the actor may see, newest first (audited)."""
-    require(actor, Permission.WELFARE_VISIT_LIST)
-    if problems := visit_query_problems(q):
-        raise ValidationFailed(problems)
+def _visit_filters(actor: Actor, now: datetime, q: VisitQuery) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of a visit list: what the actor may read, then the filters."""
     where: list[ColumnElement[bool]] = [policy.visible_visits_clause(actor, Visibility.CONTENT)]
     if q.ward:
         where.append(WelfareVisit.ward_code == q.ward)
@@ -119,14 +114,23 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
         where.append(_open_follow_up())
     elif q.follow_up == FOLLOW_UP_OVERDUE:
         where.append(_open_follow_up(now))
+    return where
+
+
+def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) -> VisitPage:
+    """Return a page of the visits whose content the actor may see, newest first (audited)."""
+    require(actor, Permission.WELFARE_VISIT_LIST)
+    if problems := visit_query_problems(q):
+        raise ValidationFailed(problems)
+    where = _visit_filters(actor, now, q)
     total = session.scalar(select(func.count()).select_from(WelfareVisit).where(*where)) or 0
-    page = max(1, q.page)
+    page = q.page
     due = (
         select(func.min(Reminder.due_at))
         .where(
             Reminder.subject_type == SUBJECT,
             Reminder.subject_id == WelfareVisit.id,
-            Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+            Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
             Reminder.status == reminders.OPEN,
         )
         .correlate(WelfareVisit)
@@ -149,7 +153,7 @@ def search_visits(session: Session, actor: Actor, now: datetime, q: VisitQuery) 
         .where(*where)
         .order_by(WelfareVisit.visited_at.desc(), WelfareVisit.id.desc())
         .limit(q.page_size)
-        .offset((page - 1) * q.page_size)
+        .offset(offset(page, q.page_size))
     ).all()
     names = ward_names(session)
     rows = [

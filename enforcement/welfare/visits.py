@@ -1,6 +1,6 @@
 """Operation Moontwist welfare visits: logging them, reading them on a need-to-know basis, releasing them.
 
-Welfare is not enforcement (DESIGN.md 3b). Every read of a visit goes through
+Welfare is not enforcement (docs/welfare.md). Every read of a visit goes through
 `enforcement.policy`; content views are audited; nothing from a visit may be used as evidence
 until a supervisor releases it with a recorded reason.
 """
@@ -32,6 +32,7 @@ from enforcement.models.welfare import (
 from enforcement.policy import Visibility
 from enforcement.register import premises, wards
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import Role
 from enforcement.welfare import training
 from enforcement.welfare.vocab import (
@@ -166,9 +167,8 @@ def _text_problems(
             errors[key] = problem
 
 
-def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -> None:
-    errors: dict[str, str] = {}
-    today = london_today(now)
+def _check_when_and_where(errors: dict[str, str], now: datetime, data: VisitInput) -> None:
+    """Check when the visit was, why, the property, how many were present and where."""
     if data.visited_at is None or data.visited_at.tzinfo is None:
         errors["visited_at"] = "Enter the date and time of the visit"
     elif data.visited_at > now + timedelta(minutes=5):
@@ -191,6 +191,9 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
         )
     if (data.premises_id is None) == (data.new_location is None):
         errors["premises_id"] = "Choose the premises visited, or describe a new location"
+
+
+def _check_officers(errors: dict[str, str], session: Session, data: VisitInput) -> None:
     if data.officer_ids:
         found = set(
             session.scalars(
@@ -201,8 +204,10 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
             errors["officer_ids"] = "Select officers from the list"
     if data.other_officers and len(data.other_officers) > 400:
         errors["other_officers"] = "Other officers present must be 400 characters or fewer"
-    if unknown := data.indicators - INDICATORS.keys():
-        errors["indicators"] = f"Unknown indicator: {', '.join(sorted(unknown))}"
+
+
+def _check_languages(errors: dict[str, str], session: Session, data: VisitInput) -> None:
+    """Check the interpreter's language and those of the support information left."""
     known_languages = set(session.scalars(select(Language.code)))
     if data.interpreter_used and not data.interpreter_language:
         errors["interpreter_language"] = "Select the language the interpreter spoke"
@@ -212,6 +217,10 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
         errors["support_languages"] = "Select the languages of the support information left"
     elif data.support_info_left and data.support_languages - known_languages:
         errors["support_languages"] = "Select languages from the list"
+
+
+def _check_referrals(errors: dict[str, str], data: VisitInput) -> None:
+    """Check the counts of anonymous referrals made by route, or that none were made."""
     counts: dict[str, int] = {}
     for route, count in data.referrals:
         if route not in {r.value for r in ReferralRoute}:
@@ -229,12 +238,11 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
         errors["no_referrals"] = (
             "Enter the number of referrals made, or select that no referrals were made"
         )
-    if data.crime_reference and not CRIME_REFERENCE_RE.match(data.crime_reference.strip()):
-        errors["crime_reference"] = (
-            "A crime or incident reference is up to 40 letters, numbers, spaces, slashes, "
-            "full stops or hyphens"
-        )
-    if unknown := data.guidance - {g.value for g in GuidanceItem}:
+
+
+def _check_guidance(errors: dict[str, str], today: date, data: VisitInput) -> None:
+    """Check the Moontwist checklist against the rest of the record."""
+    if data.guidance - {g.value for g in GuidanceItem}:
         errors["guidance"] = "Select items from the checklist"
     elif GuidanceItem.SUPPORT_INFO_LEFT in data.guidance and not data.support_info_left:
         errors["guidance"] = (
@@ -250,6 +258,23 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
             "You are recording this visit on a later day than it took place: "
             "untick 'recorded on the day'"
         )
+
+
+def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -> None:
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    _check_when_and_where(errors, now, data)
+    _check_officers(errors, session, data)
+    if unknown := data.indicators - INDICATORS.keys():
+        errors["indicators"] = f"Unknown indicator: {', '.join(sorted(unknown))}"
+    _check_languages(errors, session, data)
+    _check_referrals(errors, data)
+    if data.crime_reference and not CRIME_REFERENCE_RE.match(data.crime_reference.strip()):
+        errors["crime_reference"] = (
+            "A crime or incident reference is up to 40 letters, numbers, spaces, slashes, "
+            "full stops or hyphens"
+        )
+    _check_guidance(errors, today, data)
     if data.follow_up_needed and (
         data.follow_up_days is None or not 1 <= data.follow_up_days <= MAX_FOLLOW_UP_DAYS
     ):
@@ -394,6 +419,19 @@ def _fill(visit: WelfareVisit, data: VisitInput, author_id: int | None, now: dat
     visit.guidance_rows = [WelfareVisitGuidance(item=i) for i in sorted(data.guidance)]
 
 
+def _already_logged(session: Session, actor: Actor, data: VisitInput) -> WelfareVisit | None:
+    """Return the visit this form already logged, refusing a key reused for another visit."""
+    existing = session.scalar(
+        select(WelfareVisit).where(WelfareVisit.idempotency_key == data.idempotency_key)
+    )
+    if existing is not None and (
+        existing.author_id != actor.user_id
+        or (data.premises_id is not None and existing.premises_id != data.premises_id)
+    ):
+        raise ValidationFailed({"idempotency_key": EXPIRED_FORM})
+    return existing
+
+
 def log_welfare_visit(
     session: Session, actor: Actor, now: datetime, data: VisitInput
 ) -> tuple[WelfareVisit, bool]:
@@ -404,14 +442,7 @@ def log_welfare_visit(
     observed, or a return asked for, schedule a follow-up visit for the officer and the ward.
     """
     _require_may_log(session, actor)
-    existing = session.scalar(
-        select(WelfareVisit).where(WelfareVisit.idempotency_key == data.idempotency_key)
-    )
-    if existing is not None:
-        if existing.author_id != actor.user_id or (
-            data.premises_id is not None and existing.premises_id != data.premises_id
-        ):
-            raise ValidationFailed({"idempotency_key": EXPIRED_FORM})
+    if (existing := _already_logged(session, actor, data)) is not None:
         return existing, False
     target: Premises | None = None
     if data.premises_id is not None:
@@ -447,7 +478,7 @@ def log_welfare_visit(
     # Any follow-up owed at this premises is met by this visit.
     reminders.close_open(
         session,
-        kind=reminders.Kind.FOLLOW_UP_VISIT,
+        kind=ReminderKind.FOLLOW_UP_VISIT,
         premises_id=target.id,
         now=now,
         actor=actor,
@@ -457,7 +488,7 @@ def log_welfare_visit(
         reminders.schedule(
             session,
             reminders.ReminderSpec(
-                kind=reminders.Kind.FOLLOW_UP_VISIT,
+                kind=ReminderKind.FOLLOW_UP_VISIT,
                 subject_type=SUBJECT,
                 subject_id=visit.id,
                 premises_id=target.id,
@@ -574,7 +605,7 @@ def open_visit(
         .where(
             Reminder.subject_type == SUBJECT,
             Reminder.subject_id == visit.id,
-            Reminder.kind == reminders.Kind.FOLLOW_UP_VISIT,
+            Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
             Reminder.status == reminders.OPEN,
         )
         .order_by(Reminder.due_at)
@@ -605,7 +636,7 @@ def open_visit(
     return detail
 
 
-# --- Release for use as evidence (DESIGN.md 3b) ----------------------------------------------
+# --- Release for use as evidence (docs/welfare.md) --------------------------------------------
 
 
 def release_visit(

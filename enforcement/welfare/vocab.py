@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from enforcement.vocab import Labelled, PremisesType
 
 
-class Observed(StrEnum):
+class Observed(Labelled):
     """How an indicator comes to light: seen on the visit, or only by talking with someone."""
 
-    OBSERVABLE = "observable"
-    CONVERSATION = "conversation"
-
-    @property
-    def label(self) -> str:
-        return "Can be seen" if self is Observed.OBSERVABLE else "Needs a conversation"
+    OBSERVABLE = "observable", "Can be seen"
+    CONVERSATION = "conversation", "Needs a conversation"
 
 
 @dataclass(frozen=True)
@@ -36,9 +31,8 @@ class IndicatorGroup:
 _SEEN = Observed.OBSERVABLE
 _TALK = Observed.CONVERSATION
 
-# The key indicators of the Hammersmith & Fulham strategy (appendix 3), with the sexual
-# exploitation and premises indicators of DESIGN.md section 8, grouped as that section groups
-# them. No number of ticks decides anything: the app records and shows them, never scores anyone.
+# The key indicators of the Hammersmith & Fulham strategy (appendix 3), with indicators of
+# sexual exploitation and of the premises, in groups (docs/welfare.md). No number of ticks decides anything: the app records and shows them, never scores anyone.
 INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     IndicatorGroup(
         "general",

@@ -28,7 +28,7 @@ from support import CHEAP_HASHING, skip_or_fail
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# The flags DESIGN.md section 7 asks for: as root (CI) Chromium needs --no-sandbox, and headless
+# The flags docs/architecture.md explains: as root (CI) Chromium needs --no-sandbox, and headless
 # it should not spend its time trying to reach the internet.
 CHROMIUM_ARGS = [
     "--no-sandbox",

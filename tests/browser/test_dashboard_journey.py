@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import sign_in, sign_out
 from enforcement.measures import Quarter
 
 pytestmark = pytest.mark.browser
@@ -40,19 +41,6 @@ EXPECTED_PAGES = {
     "dashboard (partner)",
 }
 RECORD_LIST = re.compile(r"^/(cases|flags|welfare-visits|premises|compliance|moontwist-training)")
-
-
-def _sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def _sign_out(page: Page) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
 
 
 def _upload(page: Page, body: str) -> None:
@@ -78,7 +66,7 @@ def test_a_quarter_is_shared_with_partners_after_sign_off(
     quarter = Quarter.last_complete(datetime.now(UTC))
 
     # 1. The analyst's live dashboard: a chart and a table for each measure.
-    _sign_in(page, live_server, ANALYST)
+    sign_in(page, live_server, ANALYST)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Action plan dashboard")
     expect(page.get_by_role("img", name=re.compile("^Ward officers trained"))).to_be_visible()
@@ -124,10 +112,10 @@ def test_a_quarter_is_shared_with_partners_after_sign_off(
     expect(page.get_by_role("link", name="Download as CSV")).to_have_count(0)
     share_url = page.url
     check_accessibility(page, "data share preview")
-    _sign_out(page)
+    sign_out(page)
 
     # 4. A supervisor chooses the quarter and a ward with the keyboard.
-    _sign_in(page, live_server, SUPERVISOR)
+    sign_in(page, live_server, SUPERVISOR)
     page.goto(live_server("/dashboard"))
     quarter_select = page.get_by_label("Quarter", exact=True)
     quarter_select.focus()
@@ -170,10 +158,10 @@ def test_a_quarter_is_shared_with_partners_after_sign_off(
     rows = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8"))))
     assert rows and rows[0]["quarter"] == quarter.code
     assert not [r for r in rows if r["value"] in {"1", "2", "3", "4"}]
-    _sign_out(page)
+    sign_out(page)
 
     # 7. The partner sees the signed-off, anonymised figures, with no links to any record.
-    _sign_in(page, live_server, PARTNER)
+    sign_in(page, live_server, PARTNER)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Action plan dashboard")
     expect(page.get_by_text(re.compile("^Signed off for partners in"))).to_be_visible()

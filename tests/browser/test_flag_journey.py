@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import sign_in, sign_out
 from enforcement.demo import POLICE
 
 pytestmark = pytest.mark.browser
@@ -25,24 +26,11 @@ ADMIN = ("admin@demo.invalid", "admin-demo-2026!")
 REPORT = "Minibus drops workers at the back door before six and collects them after midnight."
 
 
-def _sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def _sign_out(page: Page) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
-
-
 def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
     # 1. The partner submits a flag about an address, without grading it.
-    _sign_in(page, live_server, PARTNER)
+    sign_in(page, live_server, PARTNER)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Intelligence").click()
     check_accessibility(page, "intelligence flags (partner)")
     page.get_by_role("link", name="Record intelligence").click()
@@ -57,10 +45,10 @@ def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
     flag_url = page.url
     expect(page.get_by_text("Not graded yet")).to_be_visible()
     check_accessibility(page, "intelligence flag (partner)")
-    _sign_out(page)
+    sign_out(page)
 
     # 2. The analyst links it to a premises and grades it B2C, police only.
-    _sign_in(page, live_server, ANALYST)
+    sign_in(page, live_server, ANALYST)
     page.goto(live_server("/premises"))
     table = page.get_by_role("table", name="Premises matching the search and filters")
     first = table.get_by_role("row").nth(1).get_by_role("link").first
@@ -90,10 +78,10 @@ def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
         page.get_by_role("table", name="Intelligence flags matching the filters")
     ).to_contain_text("B2C")
     check_accessibility(page, "intelligence flags (analyst)")
-    _sign_out(page)
+    sign_out(page)
 
     # 3. The licensing officer sees the premises has an open flag, but cannot open it.
-    _sign_in(page, live_server, LICENSING)
+    sign_in(page, live_server, LICENSING)
     page.goto(premises_url)
     expect(page.locator("#open-flags")).to_contain_text("1 open intelligence flag")
     expect(page.locator("#restricted-flags")).to_be_visible()
@@ -102,10 +90,10 @@ def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
     response = page.goto(flag_url)
     assert response is not None and response.status == 403
     expect(page.get_by_text(REPORT)).to_have_count(0)
-    _sign_out(page)
+    sign_out(page)
 
     # 4. The administrator finds every step, and the refusal, in the audit trail.
-    _sign_in(page, live_server, ADMIN)
+    sign_in(page, live_server, ADMIN)
     response = page.goto(flag_url)
     assert response is not None and response.status == 404  # no automatic right to read it
     page.goto(live_server("/admin/audit?entity_type=intel_flag"))

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import nav, sign_in
 from enforcement.clock import LONDON, utcnow
 
 pytestmark = pytest.mark.browser
@@ -54,21 +55,9 @@ def png_1x1() -> bytes:
     )
 
 
-def _sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def _nav(page: Page) -> Any:
-    return page.get_by_role("navigation", name="Menu")
-
-
 def _add_licensed_nail_bar(page: Page, name: str, reference: str) -> str:
     """Add a nail bar needing Thai and Vietnamese posters, with an active two-condition licence."""
-    _nav(page).get_by_role("link", name="Premises").click()
+    nav(page).get_by_role("link", name="Premises").click()
     page.get_by_role("link", name="Add a premises").click()
     page.get_by_label("Name of premises").fill(name)
     page.get_by_label("Type of premises").select_option(label="Nail bar")
@@ -108,7 +97,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     )
     page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
 
-    _sign_in(page, live_server, OFFICER)
+    sign_in(page, live_server, OFFICER)
     premises_url = _add_licensed_nail_bar(page, name, f"STL/IJ/{run}")
 
     # 1. The form names the languages this premises needs, beside the checkboxes too.
@@ -196,7 +185,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
 
     # 5. The follow-up is on the officer's task list, due 14 days after the inspection.
     due = day + timedelta(days=FOLLOW_UP_DAYS)
-    _nav(page).get_by_role("link", name="Home").click()
+    nav(page).get_by_role("link", name="Home").click()
     tasks = page.get_by_role("table", name="What you owe, overdue first, then soonest first")
     task_link = page.get_by_role("link", name=f"Follow-up inspection of {name}", exact=True)
     task = tasks.get_by_role("row").filter(has=task_link)
@@ -223,9 +212,9 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     expect(page).to_have_url(live_server(inspection_path))
 
     # 7. A supervisor sees the premises counted in the poster compliance view.
-    _nav(page).get_by_role("button", name="Sign out").click()
-    _sign_in(page, live_server, SUPERVISOR)
-    _nav(page).get_by_role("link", name="Poster compliance").click()
+    nav(page).get_by_role("button", name="Sign out").click()
+    sign_in(page, live_server, SUPERVISOR)
+    nav(page).get_by_role("link", name="Poster compliance").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Poster compliance")
     by_ward = page.get_by_role("table", name="By ward")
     overall = by_ward.get_by_role("row").filter(has=page.get_by_role("rowheader", name="All wards"))

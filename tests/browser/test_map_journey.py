@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import sign_in
+
 pytestmark = pytest.mark.browser
 
 OFFICER = ("licensing@demo.invalid", "licensing-demo-2026")  # enforcement/demo.py DEMO_USERS
 WARD_OFFICER = ("ward@demo.invalid", "wardofficer-demo-2026")
-
-
-def sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def watch_for_failures(page: Page, live_server: Any) -> list[str]:

@@ -21,6 +21,7 @@ import docx
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import nav, sign_in, sign_out
 from enforcement.clock import LONDON, utcnow
 
 pytestmark = pytest.mark.browser
@@ -49,22 +50,6 @@ EXPECTED_PAGES = {
 }
 
 
-def _sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def _nav(page: Page) -> Any:
-    return page.get_by_role("navigation", name="Menu")
-
-
-def _sign_out(page: Page) -> None:
-    _nav(page).get_by_role("button", name="Sign out").click()
-
-
 def _date(page: Page, group: str, day: date) -> None:
     box = page.get_by_role("group", name=group)
     box.get_by_label("Day").fill(str(day.day))
@@ -73,7 +58,7 @@ def _date(page: Page, group: str, day: date) -> None:
 
 
 def _add_pub_with_an_inspection(page: Page, name: str, reference: str, on: date) -> str:
-    _nav(page).get_by_role("link", name="Premises").click()
+    nav(page).get_by_role("link", name="Premises").click()
     page.get_by_role("link", name="Add a premises").click()
     page.get_by_label("Name of premises").fill(name)
     page.get_by_label("Type of premises").select_option(label="Pub or bar")
@@ -123,7 +108,7 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     hearing = received + timedelta(days=35)  # after the 28 days, well within 20 working days
 
     # 1. The officer records the breach, then drafts the referral from the premises page.
-    _sign_in(page, live_server, OFFICER)
+    sign_in(page, live_server, OFFICER)
     premises_url = _add_pub_with_an_inspection(page, name, reference, inspected)
     page.goto(premises_url)
     page.get_by_role(
@@ -158,11 +143,11 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     referral_url = page.url
     expect(page.locator("#referral-status")).to_have_text("Awaiting sign-off")
     check_accessibility(page, "referral (submitted)")
-    _sign_out(page)
+    sign_out(page)
 
     # 2. The supervisor finds it awaiting sign-off and signs it off.
-    _sign_in(page, live_server, SUPERVISOR)
-    _nav(page).get_by_role("link", name="Committee referrals").click()
+    sign_in(page, live_server, SUPERVISOR)
+    nav(page).get_by_role("link", name="Committee referrals").click()
     page.get_by_label("Status").select_option(label="Awaiting sign-off")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("link", name=referral)).to_be_visible()
@@ -172,10 +157,10 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     page.get_by_label("Comments").fill("Evidence is clear.")
     page.get_by_role("button", name="Sign off").click()
     expect(page.locator("#referral-status")).to_have_text("Signed off: with the committee clerk")
-    _sign_out(page)
+    sign_out(page)
 
     # 3. The clerk opens the process: the review application, received 110 days ago.
-    _sign_in(page, live_server, CLERK)
+    sign_in(page, live_server, CLERK)
     page.goto(referral_url)
     _date(page, "Date the review application was received", received)
     page.get_by_label("Time the review application was received").fill("09:00")

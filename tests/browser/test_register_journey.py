@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import nav, submit_sign_in
+
 pytestmark = pytest.mark.browser
 
 EMAIL = "licensing@demo.invalid"  # enforcement/demo.py DEMO_USERS
@@ -48,10 +50,6 @@ def _point_in_a_ward(real_wards: bool) -> tuple[float, float, str | None]:
     return inside.y, inside.x, None
 
 
-def _service_nav(page: Page) -> Any:
-    return page.get_by_role("navigation", name="Menu")
-
-
 def test_licensing_officer_adds_a_premises_and_a_licence(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
@@ -77,19 +75,17 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
     expect(page).to_have_url(re.compile(r"/sign-in\?next=(/|%2F)premises$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     check_accessibility(page, "sign-in")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, (EMAIL, PASSWORD))
     expect(page).to_have_url(live_server("/premises"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Premises")
 
-    nav = _service_nav(page)
-    nav.get_by_role("link", name="Home").click()
+    menu = nav(page)
+    menu.get_by_role("link", name="Home").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     check_accessibility(page, "home")
 
     # 2. Add a premises by its location; a bad postcode first, which must keep what was typed.
-    nav.get_by_role("link", name="Premises").click()
+    menu.get_by_role("link", name="Premises").click()
     page.get_by_role("link", name="Add a premises").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a premises")
     check_accessibility(page, "add premises")
@@ -149,7 +145,7 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
     check_accessibility(page, "premises (new, unlicensed)")
 
     # 4. Find it in the list: search by name, filter by its ward.
-    nav.get_by_role("link", name="Premises").click()
+    menu.get_by_role("link", name="Premises").click()
     page.get_by_role("searchbox", name="Search by name, address, postcode or UPRN").fill(name)
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_label("Ward").select_option(label=expected_ward)
@@ -220,7 +216,7 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
     check_accessibility(page, "premises (licensed)")
 
     # 6. Sign out from the service navigation; the register is closed again.
-    _service_nav(page).get_by_role("button", name="Sign out").click()
+    nav(page).get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(live_server("/sign-in"))
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     check_accessibility(page, "signed out")

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.pages import sign_in, sign_out
 from enforcement.demo import _boundaries
 
 pytestmark = pytest.mark.browser
@@ -53,19 +54,6 @@ def _first_covered_ward(real_wards: bool) -> str:
     boundaries, real = _boundaries(shared if real_wards else None)
     assert real is real_wards
     return sorted(b.code for b in boundaries)[0]
-
-
-def _sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
-    page.goto(live_server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def _sign_out(page: Page) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
 
 
 def _fill_visit(page: Page, feedback: str) -> None:
@@ -112,7 +100,7 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
     page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
 
     # 1. The ward officer opens a premises in a ward they cover and starts a visit.
-    _sign_in(page, live_server, WARD_OFFICER)
+    sign_in(page, live_server, WARD_OFFICER)
     page.goto(live_server(f"/premises?ward={_first_covered_ward(live_server.real_wards)}"))
     table = page.get_by_role("table", name="Premises matching the search and filters")
     first = table.get_by_role("row").nth(1).get_by_role("link").first
@@ -161,10 +149,10 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Welfare visits").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welfare visits")
     check_accessibility(page, "welfare visits list")
-    _sign_out(page)
+    sign_out(page)
 
     # 4. A licensing officer sees that a visit took place, and when, but nothing it recorded.
-    _sign_in(page, live_server, LICENSING)
+    sign_in(page, live_server, LICENSING)
     page.goto(premises_url)
     timeline = page.locator(".moj-timeline")
     expect(timeline.get_by_role("heading", name="Welfare visit", exact=True).first).to_be_visible()
@@ -183,10 +171,10 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
     expect(
         page.get_by_role("navigation", name="Menu").get_by_role("link", name="Welfare visits")
     ).to_have_count(0)
-    _sign_out(page)
+    sign_out(page)
 
     # 5. A supervisor: guidance adherence, training coverage and records, releasing a visit.
-    _sign_in(page, live_server, SUPERVISOR)
+    sign_in(page, live_server, SUPERVISOR)
     page.goto(live_server("/welfare-visits/adherence"))
     expect(
         page.get_by_role("table", name="Visits with the whole checklist followed")

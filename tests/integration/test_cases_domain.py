@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import NOW, make_licence, make_org, make_premises, make_wards
+from builders import BOOK, CAL, NOW, make_licence, make_org, make_premises, make_user, make_wards
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,14 +24,10 @@ from enforcement.models import (
     EnforcementCase,
     Organisation,
     Reminder,
-    User,
-    UserRole,
 )
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus, PremisesType
-
-CAL = cases.default_calendar(None)
-BOOK = cases.default_rulebook()
 
 
 def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -40,21 +36,6 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 # Friday 24 December 2027, a little after the notice was served.
 XMAS_EVE = at(2027, 12, 24, 17, 0)
-
-
-def _person(session: Session, role: str, org: Organisation) -> User:
-    """Add a user without hashing a password: these tests never sign in, and argon2 is slow."""
-    user = User(
-        email=f"{role}.{org.id}.{session.scalar(select(func.count()).select_from(User))}@example.gov.uk",
-        display_name=f"Test {role.replace('_', ' ')}",
-        password_hash="not-a-hash",
-        organisation_id=org.id,
-        created_at=NOW,
-        role_rows=[UserRole(role=role)],
-    )
-    session.add(user)
-    session.flush()
-    return user
 
 
 @dataclass
@@ -79,7 +60,8 @@ def w(session: Session) -> World:
     police = make_org(session, "Test Police", "police")
 
     def actor(role: str, org: Organisation) -> Actor:
-        return users.actor_for(_person(session, role, org))
+        person = make_user(session, role, org=org, display_name=f"Test {role.replace('_', ' ')}")
+        return users.actor_for(person)
 
     pub = make_premises(session, name="The Crown", premises_type=PremisesType.PUB_BAR)
     make_licence(session, pub.id)
@@ -295,7 +277,7 @@ def test_deadlines_become_reminders_for_the_officer_in_charge(session: Session, 
         ("asbcpa.s80.hearing", "open"),
     ]
     for r in found:
-        assert r.kind == reminders.Kind.STATUTORY_DEADLINE and r.statutory
+        assert r.kind == ReminderKind.STATUTORY_DEADLINE and r.statutory
         assert r.owner_user_id == w.ward_officer.user_id and r.premises_id == w.pub
         assert r.title.startswith(case.reference)
     assert found[1].due_at == at(2027, 12, 27, 16, 30).astimezone(UTC)
@@ -637,7 +619,7 @@ def test_a_new_officer_in_charge_takes_over_the_reminders(session: Session, w: W
     session.flush()
     police = session.get(Organisation, w.police)
     assert police is not None
-    colleague = users.actor_for(_person(session, "ward_officer", police))
+    colleague = users.actor_for(make_user(session, "ward_officer", org=police))
     cases.update_case(
         session,
         w.police_supervisor,

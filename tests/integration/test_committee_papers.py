@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import docx
 import pytest
-from builders import NOW
-from referral_helpers import BOOK, CAL, OFFICER, RESTRICTED, World, at, full_draft, make_world
+from builders import BOOK, CAL, NOW
+from builders.referrals import OFFICER, RESTRICTED, World, at, full_draft, make_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

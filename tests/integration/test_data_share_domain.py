@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from measures_fixture import AFTER, Q1, Borough, E, W, at, build
+from builders.measures import AFTER, Q1, Borough, E, W, at, build
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from datetime import timedelta
-from unittest import mock
+from datetime import UTC, datetime, timedelta
 
+import builders
 import pytest
-from argon2 import PasswordHasher
-from builders import EAST, IN_EAST, NOW, WEST, make_org, make_premises, make_user, make_wards
+from builders import EAST, IN_EAST, NOW, WEST, make_orgs, make_people, make_premises, make_wards
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,7 +20,6 @@ from enforcement.models import AuditEvent, IntelFlag, Premises, Reminder
 from enforcement.policy import Visibility
 from enforcement.register import premises
 from enforcement.reminders import reminders
-from enforcement.vocab import OrganisationKind
 
 REPORT = "Workers seen arriving by minibus at 6am and leaving after midnight."
 
@@ -50,40 +47,20 @@ ROLES = {
 }
 
 
-@functools.lru_cache
-def quick_hash(password: str) -> str:
-    # A real argon2id hash made cheaply: ten users per test otherwise take seconds to hash.
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
-
-
 @pytest.fixture
 def world(session: Session) -> World:
     make_wards(session)
-    orgs = {
-        "police": make_org(session, "Police (test)", OrganisationKind.POLICE),
-        "council": make_org(session, "Council (test)", OrganisationKind.COUNCIL),
-        "charity": make_org(session, "Charity (test)", OrganisationKind.CHARITY),
-    }
-    with mock.patch.object(users, "hash_password", quick_hash):
-        actors = {
-            name: users.actor_for(make_user(session, *roles, org=orgs[kind], wards_=wards))
-            for name, (roles, kind, wards) in ROLES.items()
-        }
+    orgs = make_orgs(session)
+    actors = {who: users.actor_for(u) for who, u in make_people(session, ROLES, orgs).items()}
     west = make_premises(session, name="West Nails")
     east = make_premises(session, name="East Wash", longitude=IN_EAST[0], latitude=IN_EAST[1])
     return World(actors, west, east, orgs["police"].id)
 
 
 def flag_input(premises_id: int | None, **overrides: object) -> flags.FlagInput:
-    data: dict[str, object] = {
-        "reported_at": NOW - timedelta(days=1),
-        "source_type": "charity",
-        "exploitation": frozenset({"forced_labour", "sexual"}),
-        "report_text": REPORT,
-        "premises_id": premises_id,
-    }
-    data.update(overrides)
-    return flags.FlagInput(**data)  # type: ignore[arg-type]
+    data: dict[str, object] = {"exploitation": frozenset({"forced_labour", "sexual"})}
+    data["report_text"] = REPORT
+    return builders.flag_input(premises_id, **(data | overrides))
 
 
 def police_only(world: World) -> flags.GradeInput:
@@ -185,6 +162,25 @@ def test_a_flag_about_a_location_not_in_the_register_is_linked_later(
         flags.raise_flag(session, world.actors["partner"], NOW, flag_input(None))
     flags.link_to_premises(session, world.actors["analyst"], NOW, flag.id, world.west.id)
     assert flag.premises_id == world.west.id and flag.ward_code == WEST.code
+
+
+def test_intelligence_received_today_is_accepted_before_noon_and_tomorrow_is_not(
+    session: Session, world: World
+) -> None:
+    # The form gives a day as its noon; recorded at 08:00 that noon is still to come.
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    noon = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    partner = world.actors["partner"]
+    flag = flags.raise_flag(session, partner, morning, flag_input(world.west.id, reported_at=noon))
+    assert flag.reported_at == morning  # never a time after it was recorded
+    with pytest.raises(ValidationFailed) as refused:
+        flags.raise_flag(
+            session,
+            partner,
+            morning,
+            flag_input(world.west.id, reported_at=noon + timedelta(days=1)),
+        )
+    assert "in the past" in refused.value.errors["reported_at"]
 
 
 def test_identifying_text_is_refused(session: Session, world: World) -> None:

@@ -19,6 +19,7 @@ from enforcement.inspections import evidence, inspections
 from enforcement.models import AuditEvent, Reminder
 from enforcement.models.inspections import PremisesCompliance
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import PremisesType
 
 
@@ -73,7 +74,7 @@ def test_failed_check_says_what_is_missing_and_schedules_a_follow_up(
         and i.poster_shortfall == "not visible to workers; missing Vietnamese"
     )
     r = session.scalars(select(Reminder)).one()
-    assert r.kind == reminders.Kind.FOLLOW_UP_INSPECTION and r.owner_user_id == officer.user_id
+    assert r.kind == ReminderKind.FOLLOW_UP_INSPECTION and r.owner_user_id == officer.user_id
     assert r.due_at == i.inspected_at + timedelta(days=10) and r.team == "licensing"
     assert [t.id for t in reminders.open_for(session, officer)] == [r.id]
     assert session.get(PremisesCompliance, pid).missing_languages == "vi"  # type: ignore[union-attr]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from measures_fixture import AFTER, EXPECTED, EXPECTED_Q4, Q1, Q4, Borough, E, W, at, build
+from builders.measures import AFTER, EXPECTED, EXPECTED_Q4, Q1, Q4, Borough, E, W, at, build
 from sqlalchemy.orm import Session
 
 from enforcement.errors import Forbidden

@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from builders import NOW, make_licence, make_premises
-from referral_helpers import BOOK, CAL, RELEASE_REASON, World, at, full_draft, make_world
+from builders import BOOK, CAL, NOW, make_licence, make_premises
+from builders.referrals import RELEASE_REASON, World, at, full_draft, make_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

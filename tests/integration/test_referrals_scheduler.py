@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from builders import NOW
+from builders import BOOK, CAL, NOW
+from builders.referrals import at, full_draft, make_world
 from conftest import savepoint_session
-from referral_helpers import BOOK, CAL, at, full_draft, make_world
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 

@@ -42,6 +42,7 @@ from enforcement.models import (
 from enforcement.reminders import notify, reminders, tasks
 from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.outbox import Claimed, SmtpConfig, SmtpMailer
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.scheduler import AdvisoryLeader, LeaseLeader, tick
 
 CONFIG = NotifyConfig(
@@ -131,7 +132,7 @@ def run(
 
 def hearing(session: Session, owner: User, *, subject_id: int = 1, **overrides: Any) -> Reminder:
     spec: dict[str, Any] = {
-        "kind": reminders.Kind.HEARING,
+        "kind": ReminderKind.HEARING,
         "subject_type": "enforcement_case",
         "subject_id": subject_id,
         "title": f"Closure order hearing for case {subject_id}",
@@ -185,7 +186,7 @@ def test_mail_carries_no_more_than_what_is_due_and_a_link(
     reminders.schedule(
         session,
         reminders.ReminderSpec(
-            kind=reminders.Kind.FOLLOW_UP_VISIT,
+            kind=ReminderKind.FOLLOW_UP_VISIT,
             subject_type="welfare_visit",
             subject_id=7,
             title="Follow-up welfare visit",
@@ -212,7 +213,7 @@ def test_a_reminder_closed_before_it_is_sent_is_not_sent(
     late = hearing(session, owner, subject_id=2)
     reminders.close_open(
         session,
-        kind=reminders.Kind.HEARING,
+        kind=ReminderKind.HEARING,
         subject_type="enforcement_case",
         subject_id=early.subject_id,
         now=NOW,
@@ -226,7 +227,7 @@ def test_a_reminder_closed_before_it_is_sent_is_not_sent(
         s.commit()
     reminders.close_open(
         session,
-        kind=reminders.Kind.HEARING,
+        kind=ReminderKind.HEARING,
         subject_type="enforcement_case",
         subject_id=late.subject_id,
         now=NOW,
@@ -328,7 +329,7 @@ def test_catch_up_after_downtime_sends_only_the_latest_lead(
     r = reminders.schedule(
         session,
         reminders.ReminderSpec(
-            kind=reminders.Kind.LICENCE_EXPIRY,
+            kind=ReminderKind.LICENCE_EXPIRY,
             subject_type="licence",
             subject_id=9,
             title="Licence PL/00009 expires",
@@ -402,7 +403,7 @@ def test_daily_digest_gathers_non_urgent_reminders_and_urgent_ones_still_go_at_o
     config = NotifyConfig(
         **{
             **CONFIG.__dict__,
-            "leads": {**CONFIG.leads, reminders.Kind.FOLLOW_UP_INSPECTION: ("now",)},
+            "leads": {**CONFIG.leads, ReminderKind.FOLLOW_UP_INSPECTION: ("now",)},
         }
     )
     evening = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # London is on GMT in early March
@@ -410,7 +411,7 @@ def test_daily_digest_gathers_non_urgent_reminders_and_urgent_ones_still_go_at_o
         reminders.schedule(
             session,
             reminders.ReminderSpec(
-                kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+                kind=ReminderKind.FOLLOW_UP_INSPECTION,
                 subject_type="inspection",
                 subject_id=i,
                 title=f"Follow-up inspection {i}",
@@ -445,7 +446,7 @@ def test_reminders_inserted_in_bulk_are_planned_too(
         insert(Reminder),
         [
             {
-                "kind": reminders.Kind.HEARING,
+                "kind": ReminderKind.HEARING,
                 "subject_type": "enforcement_case",
                 "subject_id": i,
                 "title": f"Hearing {i}",
@@ -471,7 +472,7 @@ def test_snoozed_reminder_mails_when_the_snooze_ends(
     r = reminders.schedule(
         session,
         reminders.ReminderSpec(
-            kind=reminders.Kind.FOLLOW_UP_INSPECTION,
+            kind=ReminderKind.FOLLOW_UP_INSPECTION,
             subject_type="inspection",
             subject_id=1,
             title="Follow-up inspection",
@@ -537,7 +538,7 @@ def seed(engine: Engine, count: int, *, now: datetime, users: int = 4) -> None:
             insert(Reminder),
             [
                 {
-                    "kind": reminders.Kind.HEARING,
+                    "kind": ReminderKind.HEARING,
                     "subject_type": "enforcement_case",
                     "subject_id": i + 1,
                     "title": f"Hearing {i + 1}",

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 from builders import EAST, NOW, SYSTEM, WEST, make_user
+from builders.welfare import VISITED_AT, World, make_world, train, visit_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from welfare_helpers import VISITED_AT, World, make_world, train, visit_input
 
 from enforcement import policy, timeline
 from enforcement.accounts import users
@@ -18,6 +18,7 @@ from enforcement.models.welfare import WelfareVisit
 from enforcement.policy import Visibility
 from enforcement.register import premises
 from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.welfare import reports as welfare_reports
 from enforcement.welfare import visits as welfare
 
@@ -181,7 +182,7 @@ def test_indicators_schedule_a_generic_follow_up_for_the_officer_and_the_ward(
 ) -> None:
     visit = world.log(session, follow_up_days=10)
     r = session.scalars(select(Reminder)).one()
-    assert r.kind == reminders.Kind.FOLLOW_UP_VISIT and r.subject_id == visit.id
+    assert r.kind == ReminderKind.FOLLOW_UP_VISIT and r.subject_id == visit.id
     assert r.title == "Follow-up visit due"  # nothing about the premises or what was seen
     assert r.owner_user_id == world.users["ward_officer"].id and r.team == f"ward:{WEST.code}"
     assert r.due_at == VISITED_AT + timedelta(days=10) == visit.follow_up_due_at

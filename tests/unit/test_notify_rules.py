@@ -26,11 +26,12 @@ from enforcement.reminders.notify import (
     parse_leads,
     plan_leads,
     render_digest,
+    render_escalation,
     render_reminder,
     retry_delay,
 )
 from enforcement.reminders.outbox import Claimed, MailError, _classify, build_message
-from enforcement.reminders.reminders import Kind
+from enforcement.reminders.vocab import ReminderKind
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 CONFIG = NotifyConfig(base_url="https://tracker.example.gov.uk", mail_from="T <r@t.example>")
@@ -41,9 +42,9 @@ def leads(*labels: str) -> tuple[Lead, ...]:
 
 
 def test_the_issue_lead_times_are_the_defaults() -> None:
-    assert DEFAULT_LEADS[Kind.HEARING] == ("now", "12h")
-    assert DEFAULT_LEADS[Kind.LICENCE_EXPIRY] == ("60d", "14d")
-    assert DEFAULT_LEADS[Kind.FOLLOW_UP_VISIT] == ("2d", "on_day")
+    assert DEFAULT_LEADS[ReminderKind.HEARING] == ("now", "12h")
+    assert DEFAULT_LEADS[ReminderKind.LICENCE_EXPIRY] == ("60d", "14d")
+    assert DEFAULT_LEADS[ReminderKind.FOLLOW_UP_VISIT] == ("2d", "on_day")
 
 
 @pytest.mark.parametrize("label", ["", "12", "h12", "1w", "now ", "on-day", "12345d", "-2d"])
@@ -60,11 +61,11 @@ def test_a_kind_needs_distinct_leads() -> None:
 
 
 def test_configured_leads_override_the_defaults_and_are_checked() -> None:
-    rules = lead_rules([(Kind.HEARING, ["now", "24h", "1h"])])
-    assert rules[Kind.HEARING] == ("now", "24h", "1h")
-    assert rules[Kind.LICENCE_EXPIRY] == ("60d", "14d")
+    rules = lead_rules([(ReminderKind.HEARING, ["now", "24h", "1h"])])
+    assert rules[ReminderKind.HEARING] == ("now", "24h", "1h")
+    assert rules[ReminderKind.LICENCE_EXPIRY] == ("60d", "14d")
     with pytest.raises(LeadError):
-        lead_rules([(Kind.HEARING, ["soon"])])
+        lead_rules([(ReminderKind.HEARING, ["soon"])])
 
 
 def test_reminder_leads_come_from_the_environment_as_json() -> None:
@@ -195,8 +196,8 @@ def test_back_off_doubles_up_to_a_cap() -> None:
 
 
 def test_urgent_kinds_never_wait_for_a_digest() -> None:
-    assert is_urgent(Kind.HEARING, False) and is_urgent(Kind.FOLLOW_UP_VISIT, True)
-    assert not is_urgent(Kind.FOLLOW_UP_INSPECTION, False)
+    assert is_urgent(ReminderKind.HEARING, False) and is_urgent(ReminderKind.FOLLOW_UP_VISIT, True)
+    assert not is_urgent(ReminderKind.FOLLOW_UP_INSPECTION, False)
 
 
 def test_due_phrases_in_london_time() -> None:
@@ -214,7 +215,7 @@ def test_the_next_digest_is_at_the_hour_in_london() -> None:
 
 FACTS = MailFacts(
     reminder_id=42,
-    kind=Kind.HEARING,
+    kind=ReminderKind.HEARING,
     title='Hearing <script>alert("x")</script> & more',
     due_at=NOW + timedelta(days=2),
     statutory=True,
@@ -236,6 +237,51 @@ def test_digest_lists_each_item_soonest_first() -> None:
     digest = render_digest([later, FACTS], "Sam", now=NOW, config=CONFIG)
     assert digest.subject == "Your reminders: 2 items due"
     assert digest.text.index("/tasks/42") < digest.text.index("/tasks/43")
+
+
+def test_every_html_body_escapes_a_title_with_a_script_and_the_text_body_keeps_it() -> None:
+    later = FACTS._replace(reminder_id=43, due_at=NOW + timedelta(days=9))
+    mails = [
+        render_reminder(FACTS, "Sam", as_team=False, now=NOW, config=CONFIG),
+        render_escalation(FACTS, "Sam", "Ann", "overdue", now=NOW, config=CONFIG),
+        render_digest([later, FACTS], "Sam", now=NOW, config=CONFIG),
+    ]
+    for mail in mails:
+        assert "<script>" not in mail.html
+        assert "Hearing &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in mail.html
+        assert FACTS.title in mail.text
+
+
+def test_the_text_body_of_a_reminder_is_laid_out_line_by_line() -> None:
+    council = NotifyConfig(
+        base_url="https://tracker.example.gov.uk", mail_from="T <r@t.example>", council_name="LBX"
+    )
+    facts = FACTS._replace(title="Review hearing notice")
+    mail = render_reminder(facts, "Sam", as_team=True, now=NOW, config=council)
+    assert mail.text == (
+        "Hello Sam,\n\n"
+        "Hearing (statutory): Review hearing notice\n"
+        "Due: 4 March 2026 at 10:30am (due in 2 days)\n"
+        "You are receiving this as a member of the Licensing team.\n\n"
+        "Open the task: https://tracker.example.gov.uk/tasks/42\n\n"
+        "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
+        "Licensing and premises enforcement, LBX.\n"
+        "This email says only what is due. Sign in to see the record; you will see what your "
+        "access allows.\n"
+        "Your email preferences: https://tracker.example.gov.uk/tasks/preferences\n"
+    )
+
+
+def test_the_digest_text_lists_one_item_a_line_with_its_link_beneath() -> None:
+    later = FACTS._replace(reminder_id=43, title="Later one", due_at=NOW + timedelta(days=9))
+    text = render_digest([later, FACTS], "Sam", now=NOW, config=CONFIG).text
+    body = text.split("What is due:\n\n", 1)[1].split("\n\n", 1)[0]
+    assert body.splitlines() == [
+        f"- Hearing (statutory): {FACTS.title}, due in 2 days (4 March 2026 at 10:30am)",
+        "  https://tracker.example.gov.uk/tasks/42",
+        "- Hearing (statutory): Later one, due in 9 days (11 March 2026 at 10:30am)",
+        "  https://tracker.example.gov.uk/tasks/43",
+    ]
 
 
 def _parse(data: bytes) -> EmailMessage:

@@ -58,3 +58,9 @@ def test_text_that_is_not_utf8_is_refused_at_its_line() -> None:
         + "2026-Q1,,premises_reported,all,caf\xe9\n".encode("latin-1")
     )
     assert problems(data)[0][0] == 3
+
+
+def test_a_header_that_is_not_valid_csv_is_rejected_with_a_message() -> None:
+    # A field longer than the csv module's limit fails while the header itself is read.
+    found = problems('"' + "x" * 200_000 + '"\n')
+    assert len(found) == 1 and found[0][1].startswith("This line is not valid CSV")

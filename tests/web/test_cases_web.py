@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from builders import (
+    BOOK,
+    CAL,
     NOW,
     make_licence,
     make_org,
@@ -26,8 +28,6 @@ from enforcement.clock import LONDON
 from enforcement.models import CaseEvent, EnforcementCase, Organisation, Reminder
 from enforcement.vocab import PremisesType
 
-CAL = cases.default_calendar(None)
-BOOK = cases.default_rulebook()
 # The web edge reads the clock; these tests set it (Friday 24 December 2027, 17:00 in London).
 XMAS_EVE = datetime(2027, 12, 24, 17, 0, tzinfo=LONDON)
 

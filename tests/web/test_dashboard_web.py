@@ -11,8 +11,8 @@ from typing import Any
 import markupsafe
 import pytest
 from builders import EAST, WEST, csrf_token, sign_in
+from builders.measures import Borough, build
 from flask.testing import FlaskClient
-from measures_fixture import Borough, build
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
-from argon2 import PasswordHasher
 from builders import (
     EAST,
     IN_EAST,
     NOW,
     WEST,
-    make_org,
+    make_orgs,
+    make_people,
     make_premises,
-    make_user,
     make_wards,
     post,
     sign_in,
@@ -28,7 +25,6 @@ from sqlalchemy.orm import Session
 from enforcement.accounts import users
 from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag
-from enforcement.vocab import OrganisationKind
 
 REPORT = "Workers seen sleeping in the back room after closing."
 
@@ -45,26 +41,11 @@ PEOPLE = {
 }
 
 
-@functools.lru_cache
-def quick_hash(password: str) -> str:
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
-
-
 @pytest.fixture
 def world(session: Session) -> dict[str, Any]:
     make_wards(session)
-    orgs = {
-        "police": make_org(session, "Police (test)", OrganisationKind.POLICE),
-        "council": make_org(session, "Council (test)", OrganisationKind.COUNCIL),
-        "charity": make_org(session, "Charity (test)", OrganisationKind.CHARITY),
-    }
-    with mock.patch.object(users, "hash_password", quick_hash):
-        people = {
-            who: make_user(
-                session, *roles, email=f"{who}@example.gov.uk", org=orgs[kind], wards_=wards
-            )
-            for who, (roles, kind, wards) in PEOPLE.items()
-        }
+    orgs = make_orgs(session)
+    people = make_people(session, PEOPLE, orgs)
     west = make_premises(session, name="West Nails")
     east = make_premises(session, name="East Wash", longitude=IN_EAST[0], latitude=IN_EAST[1])
     session.commit()

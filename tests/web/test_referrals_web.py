@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import docx
 import pytest
-from builders import NOW, post, sign_in
+from builders import BOOK, CAL, NOW, post, sign_in
+from builders.referrals import HOLDER, OFFICER, World, at, full_draft, make_world
 from flask.testing import FlaskClient
-from referral_helpers import BOOK, CAL, HOLDER, OFFICER, World, at, full_draft, make_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -250,7 +250,7 @@ def test_restricted_evidence_shown_on_the_page_is_audited(
     sign_in(client, "clerk@example.gov.uk")
     page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
     # The clerk may know that flags exist, not what they say: their content stays out.
-    from referral_helpers import C_REPORT, P_REPORT
+    from builders.referrals import C_REPORT, P_REPORT
 
     assert C_REPORT not in page and P_REPORT not in page
     post(client, "/sign-out", {})

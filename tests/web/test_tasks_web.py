@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from enforcement.models import AuditEvent, Reminder, ReminderEscalation, User
 from enforcement.reminders import reminders, tasks
+from enforcement.reminders.vocab import ReminderKind
 
 
 def now() -> datetime:
@@ -24,7 +25,7 @@ def remind(
     session: Session, owner: User | None, title: str, due_in: timedelta, **kw: Any
 ) -> Reminder:
     spec: dict[str, Any] = {
-        "kind": reminders.Kind.FOLLOW_UP_INSPECTION,
+        "kind": ReminderKind.FOLLOW_UP_INSPECTION,
         "subject_type": "inspection",
         "subject_id": abs(hash(title)) % 100_000,
         "title": title,
@@ -67,7 +68,7 @@ def test_task_list_overdue_first_then_soonest_each_linking_to_its_record(
         officer_user,
         "Licence expires soon",
         timedelta(days=1),
-        kind=reminders.Kind.LICENCE_EXPIRY,
+        kind=ReminderKind.LICENCE_EXPIRY,
         subject_type="licence",
         premises_id=p.id,
     )
@@ -135,7 +136,7 @@ def test_a_statutory_deadline_cannot_be_snoozed(
         officer_user,
         "Hearing notice",
         timedelta(days=3),
-        kind=reminders.Kind.STATUTORY_DEADLINE,
+        kind=ReminderKind.STATUTORY_DEADLINE,
         statutory=True,
     )
     detail = officer.get(f"/tasks/{r.id}").get_data(as_text=True)
@@ -224,7 +225,7 @@ def test_supervisor_sees_the_team_by_person_and_kind_and_escalations(
         bob,
         "Bob's hearing notice",
         timedelta(hours=-3),
-        kind=reminders.Kind.STATUTORY_DEADLINE,
+        kind=ReminderKind.STATUTORY_DEADLINE,
         statutory=True,
     )
     session.add(

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from builders import WEST, csrf_token, make_user, post, sign_in
+from builders.welfare import PEOPLE, World, make_world
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from welfare_helpers import PEOPLE, World, make_world
 
 from enforcement.clock import london_today, utcnow
 from enforcement.models import AuditEvent, Premises, Reminder

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,7 +66,7 @@ from enforcement.referrals.vocab import (
     SupportService,
     TakenUp,
 )
-from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, PremisesType
 
 MARKER = Redacted(f"[{EXEMPT_MARKER}]")
 # A licence holder named like this is an organisation, not a person: its name may be published.
@@ -80,12 +79,12 @@ ORGANISATION_WORDS = re.compile(
 NOT_NAMES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "de", "van", "von"})
 
 
-class PaperVersion(StrEnum):
+class PaperVersion(Labelled):
     PUBLIC = "public"
     EXEMPT = "exempt"
 
 
-class PaperFormat(StrEnum):
+class PaperFormat(Labelled):
     DOCX = "docx"
     HTML = "html"
 
@@ -369,92 +368,98 @@ def _long(day: date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else "Not recorded"
 
 
+def _review_law() -> list[Block]:
+    """Say what a premises licence review is and what the sub-committee may do (LA 2003 s51-52)."""
+    return [
+        Paragraph(
+            (
+                "Section 51 of the Licensing Act 2003 allows a responsible authority or any"
+                " other person to apply for a review of a premises licence. After the period"
+                " for representations, the licensing authority must hold a hearing and"
+                " consider the application and any relevant representations, having regard"
+                " to its statement of licensing policy and the guidance issued under section"
+                " 182 of the Act, and take such of the steps below as it considers"
+                " appropriate for the promotion of the licensing objectives, including the"
+                " prevention of crime and disorder (section 52(3) and (4)).",
+            )
+        ),
+        Paragraph(("The options open to the sub-committee are to:",)),
+        BulletList(
+            (
+                ("modify the conditions of the licence;",),
+                ("exclude a licensable activity from the scope of the licence;",),
+                ("remove the designated premises supervisor;",),
+                ("suspend the licence for a period not exceeding three months;",),
+                ("revoke the licence; or",),
+                ("take no action, or issue a warning.",),
+            )
+        ),
+        Paragraph(
+            (
+                "The decision does not have effect until the period for appealing against it"
+                " has ended or, if the decision is appealed against, until the appeal is"
+                " disposed of (section 52(11)). The holder may appeal to a magistrates' court"
+                " within 21 days beginning with the day on which they were notified of the"
+                " decision (Schedule 5, paragraph 9).",
+            )
+        ),
+    ]
+
+
+def _special_treatment_law() -> list[Block]:
+    """Say how a special treatment licence is revoked and appealed (LLAA 1991 Part II)."""
+    return [
+        Paragraph(
+            (
+                "Part II of the London Local Authorities Act 1991 allows the council to revoke"
+                " a special treatment licence on the grounds the Act sets out, after giving"
+                " the holder an opportunity to make representations.",
+            )
+        ),
+        Paragraph(("The options open to the sub-committee are to:",)),
+        BulletList(
+            (
+                ("revoke the licence;",),
+                ("vary the terms, conditions or restrictions of the licence; or",),
+                ("take no action.",),
+            )
+        ),
+        Paragraph(
+            (
+                "The holder may appeal to a magistrates' court within 21 days of being"
+                " notified of the decision in writing; a revoked licence remains in force"
+                " until any appeal is decided.",
+            )
+        ),
+    ]
+
+
+def _timetable(data: PaperData) -> Block:
+    """Return the referral's statutory dates as a table, or a note that none are set yet."""
+    if not data.process:
+        return Paragraph(
+            ("The statutory timetable is set when the committee clerk opens the process.",),
+            ParagraphStyle.NOTE,
+        )
+    return Table(
+        "The statutory timetable of this referral (London time)",
+        ("What", "By when", "Provision"),
+        tuple(
+            (
+                (d.title,),
+                (moment_text(d.due_at),),
+                (d.citation + ("" if d.confirmed else " (to confirm)"),),
+            )
+            for d in data.process
+        ),
+        (3, 2, 3),
+    )
+
+
 def _legal_section(data: PaperData) -> Section:
-    r = data.referral
-    blocks: list[Block]
-    if r.tool == ToolCode.PREMISES_REVIEW:
-        blocks = [
-            Paragraph(
-                (
-                    "Section 51 of the Licensing Act 2003 allows a responsible authority or any"
-                    " other person to apply for a review of a premises licence. After the period"
-                    " for representations, the licensing authority must hold a hearing and"
-                    " consider the application and any relevant representations, having regard"
-                    " to its statement of licensing policy and the guidance issued under section"
-                    " 182 of the Act, and take such of the steps below as it considers"
-                    " appropriate for the promotion of the licensing objectives, including the"
-                    " prevention of crime and disorder (section 52(3) and (4)).",
-                )
-            ),
-            Paragraph(("The options open to the sub-committee are to:",)),
-            BulletList(
-                (
-                    ("modify the conditions of the licence;",),
-                    ("exclude a licensable activity from the scope of the licence;",),
-                    ("remove the designated premises supervisor;",),
-                    ("suspend the licence for a period not exceeding three months;",),
-                    ("revoke the licence; or",),
-                    ("take no action, or issue a warning.",),
-                )
-            ),
-            Paragraph(
-                (
-                    "The decision does not have effect until the period for appealing against it"
-                    " has ended or, if the decision is appealed against, until the appeal is"
-                    " disposed of (section 52(11)). The holder may appeal to a magistrates' court"
-                    " within 21 days beginning with the day on which they were notified of the"
-                    " decision (Schedule 5, paragraph 9).",
-                )
-            ),
-        ]
-    else:
-        blocks = [
-            Paragraph(
-                (
-                    "Part II of the London Local Authorities Act 1991 allows the council to revoke"
-                    " a special treatment licence on the grounds the Act sets out, after giving"
-                    " the holder an opportunity to make representations.",
-                )
-            ),
-            Paragraph(("The options open to the sub-committee are to:",)),
-            BulletList(
-                (
-                    ("revoke the licence;",),
-                    ("vary the terms, conditions or restrictions of the licence; or",),
-                    ("take no action.",),
-                )
-            ),
-            Paragraph(
-                (
-                    "The holder may appeal to a magistrates' court within 21 days of being"
-                    " notified of the decision in writing; a revoked licence remains in force"
-                    " until any appeal is decided.",
-                )
-            ),
-        ]
-    if data.process:
-        blocks.append(
-            Table(
-                "The statutory timetable of this referral (London time)",
-                ("What", "By when", "Provision"),
-                tuple(
-                    (
-                        (d.title,),
-                        (moment_text(d.due_at),),
-                        (d.citation + ("" if d.confirmed else " (to confirm)"),),
-                    )
-                    for d in data.process
-                ),
-                (3, 2, 3),
-            )
-        )
-    else:
-        blocks.append(
-            Paragraph(
-                ("The statutory timetable is set when the committee clerk opens the process.",),
-                ParagraphStyle.NOTE,
-            )
-        )
+    review = data.referral.tool == ToolCode.PREMISES_REVIEW
+    blocks = _review_law() if review else _special_treatment_law()
+    blocks.append(_timetable(data))
     return Section("3", "Legal framework and the options open to the sub-committee", tuple(blocks))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
+
+from enforcement.vocab import Labelled
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ Run = str | Redacted
 Runs = tuple[Run, ...]
 
 
-class ParagraphStyle(StrEnum):
+class ParagraphStyle(Labelled):
     BODY = "body"
     LEAD = "lead"  # a paragraph that stands out (the version banner, a recommendation)
     NOTE = "note"  # small print under a table or section

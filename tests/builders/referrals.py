@@ -7,20 +7,19 @@ code C flag's report and conditions, a graded P flag's report, and a released we
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from unittest import mock
 
-from argon2 import PasswordHasher
-from builders import NOW, SYSTEM, make_licence, make_org, make_premises, make_user, make_wards
 from sqlalchemy.orm import Session
-from welfare_helpers import train, visit_input
 
+from builders.inspections import make_inspection
+from builders.people import NOW, make_org, make_user
+from builders.register import WEST, make_licence, make_premises, make_wards
+from builders.welfare import train, visit_input
 from enforcement.access import Actor
 from enforcement.accounts import users
-from enforcement.cases import casework as cases
+from enforcement.clock import LONDON
 from enforcement.inspections import inspections
 from enforcement.intelligence import flags
 from enforcement.models import Inspection, IntelFlag, Licence, Premises, WelfareVisit
@@ -28,8 +27,6 @@ from enforcement.referrals import drafting as referrals
 from enforcement.vocab import OrganisationKind, PremisesType
 from enforcement.welfare import visits as welfare
 
-CAL = cases.default_calendar(None)
-BOOK = cases.default_rulebook()
 HOLDER = "Thanh Nguyen"
 DPS = "Kimberley Tranter"
 OFFICER = "Olive Oakley"
@@ -51,7 +48,7 @@ NARRATIVE = (
     "Two inspections found fire exits locked and evidence of people living in the cellar.\n\n"
     "Mr Nguyen, the holder, refused to let officers speak to staff alone."
 )
-#: Every string the public paper must not contain, and the exempt paper must.
+# Every string the public paper must not contain, and the exempt paper must.
 RESTRICTED = (
     HOLDER,
     "Nguyen",
@@ -67,11 +64,6 @@ RESTRICTED = (
     "welfare visit to a",
     "Moontwist",
 )
-
-
-@functools.lru_cache
-def quick_hash(password: str) -> str:
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
 
 
 @dataclass
@@ -106,25 +98,20 @@ PEOPLE = {
 
 def make_world(session: Session, now: datetime = NOW) -> World:
     """Build the referral world; everything is recorded before `now`."""
-    from builders import WEST
-
     make_wards(session)
     council = make_org(session, "Borough Council", OrganisationKind.COUNCIL)
     police = make_org(session, "Met Police", OrganisationKind.POLICE)
     orgs = {"council": council, "police": police}
     people = {}
-    with mock.patch.object(users, "hash_password", quick_hash):
-        for key, (roles, org, name) in PEOPLE.items():
-            user = make_user(
-                session,
-                *roles,
-                email=f"{key}@example.gov.uk",
-                org=orgs[org],
-                wards_=frozenset({WEST.code}) if key == "ward" else frozenset(),
-            )
-            user.display_name = name
-            people[key] = user
-    session.flush()
+    for key, (roles, org, name) in PEOPLE.items():
+        people[key] = make_user(
+            session,
+            *roles,
+            email=f"{key}@example.gov.uk",
+            org=orgs[org],
+            wards_=frozenset({WEST.code}) if key == "ward" else frozenset(),
+            display_name=name,
+        )
     actors = {k: users.actor_for(u) for k, u in people.items()}
     pub = make_premises(session, name="The Crown", premises_type=PremisesType.PUB_BAR)
     licence = make_licence(
@@ -133,27 +120,23 @@ def make_world(session: Session, now: datetime = NOW) -> World:
     conds = sorted(licence.conditions, key=lambda c: c.number)
     found: list[Inspection] = []
     for days, key in ((40, "first"), (20, "second")):
-        ins, _ = inspections.record_inspection(
+        ins = make_inspection(
             session,
-            actors["officer"],
-            now - timedelta(days=days),
             pub.id,
-            inspections.InspectionInput(
-                inspected_at=now - timedelta(days=days, hours=1),
-                reason="routine" if key == "first" else "follow_up",
-                idempotency_key=f"ref-{key}",
-                poster_displayed=True,
-                poster_visible_public=True,
-                poster_visible_workers=False,
-                officer_ids=frozenset({people["officer"].id}),
-                other_officers=OTHER_OFFICER,
-                licence_id=licence.id,
-                findings=(
-                    inspections.FindingInput(conds[0].id, "complied"),
-                    inspections.FindingInput(conds[1].id, "breached", BREACH_NOTE),
-                ),
-                observations=OBSERVATIONS,
+            actor=actors["officer"],
+            now=now - timedelta(days=days),
+            inspected_at=now - timedelta(days=days, hours=1),
+            reason="routine" if key == "first" else "follow_up",
+            idempotency_key=f"ref-{key}",
+            poster_visible_workers=False,
+            officer_ids=frozenset({people["officer"].id}),
+            other_officers=OTHER_OFFICER,
+            licence_id=licence.id,
+            findings=(
+                inspections.FindingInput(conds[0].id, "complied"),
+                inspections.FindingInput(conds[1].id, "breached", BREACH_NOTE),
             ),
+            observations=OBSERVATIONS,
         )
         found.append(ins)
     analyst = actors["analyst"]
@@ -241,10 +224,5 @@ def full_draft(world: World, **overrides: Any) -> referrals.DraftInput:
 
 def at(day: str, clock: str = "10:00") -> datetime:
     """A London wall-clock moment as an aware UTC datetime ('2026-04-20', '16:00')."""
-    from enforcement.clock import LONDON
-
     local = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=LONDON)
     return local.astimezone(UTC)
-
-
-__all__ = ["SYSTEM"]

@@ -8,34 +8,30 @@ derived data and are written as rows. The expected figures are in `EXPECTED` (qu
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from unittest import mock
 
-from builders import (
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from builders.cases import make_case
+from builders.flags import grade_c, make_flag
+from builders.inspections import make_inspection
+from builders.people import SYSTEM, make_org, make_user
+from builders.register import (
     EAST,
     IN_EAST,
     IN_WEST,
     OUTSIDE,
-    SYSTEM,
     WEST,
     make_licence,
-    make_org,
     make_premises,
-    make_user,
     make_wards,
 )
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
-from welfare_helpers import _quick_hash, visit_input
-
+from builders.welfare import visit_input
 from enforcement.access import Actor
 from enforcement.accounts import users
-from enforcement.cases import casework as cases
-from enforcement.inspections import inspections
-from enforcement.intelligence import flags
 from enforcement.measures import Quarter, data_share
 from enforcement.models import CaseDeadline, CaseEvent, Referral, User
 from enforcement.referrals import drafting as referrals
@@ -48,7 +44,6 @@ Q1 = Quarter(2026, 1)
 Q4 = Quarter(2025, 4)
 AFTER = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # "now" for the Q1 figures
 W, E = WEST.code, EAST.code
-_keys = itertools.count(1)
 
 
 def at(*args: int) -> datetime:
@@ -195,21 +190,9 @@ def _visit(session: Session, officer: Actor, premises_id: int, when: datetime, *
 
 
 def _inspect(session: Session, premises_id: int, when: datetime, compliant: bool) -> int:
-    found, _ = inspections.record_inspection(
-        session,
-        SYSTEM,
-        when + timedelta(hours=1),
-        premises_id,
-        inspections.InspectionInput(
-            inspected_at=when,
-            reason="routine",
-            idempotency_key=f"inspection-{next(_keys)}",
-            poster_displayed=True,
-            poster_visible_public=True,
-            poster_visible_workers=compliant,
-        ),
-    )
-    return found.id
+    return make_inspection(
+        session, premises_id, inspected_at=when, poster_visible_workers=compliant
+    ).id
 
 
 def _relicence(session: Session, licence_id: int, when: datetime, **changes: Any) -> None:
@@ -244,28 +227,27 @@ def _deadline(
     )
 
 
-def build(session: Session) -> Borough:
+def make_borough(session: Session) -> Borough:
     """Make the borough; the caller commits."""
     make_wards(session)
     council = make_org(session, "Council (measures)")
     police = make_org(session, "Police (measures)", kind=OrganisationKind.POLICE)
     charity_a = make_org(session, "Charity A (measures)", kind=OrganisationKind.CHARITY)
     charity_b = make_org(session, "Charity B (measures)", kind=OrganisationKind.CHARITY)
-    with mock.patch.object(users, "hash_password", _quick_hash):
-        people = {
-            "wo1": make_user(session, "ward_officer", org=police, wards_=frozenset({W, E})),
-            "wo2": make_user(session, "ward_officer", org=police, wards_=frozenset({W})),
-            "wo3": make_user(session, "ward_officer", org=police, wards_=frozenset({E})),
-            "wo4": make_user(session, "ward_officer", org=police, wards_=frozenset({E})),
-            "wo5": make_user(session, "ward_officer", org=police),
-            "supervisor": make_user(session, "supervisor", org=council, email="sup@m.test"),
-            "supervisor2": make_user(session, "supervisor", org=council, email="sup2@m.test"),
-            "analyst": make_user(session, "intel_analyst", org=police, email="analyst@m.test"),
-            "licensing": make_user(session, "licensing_officer", org=council, email="lic@m.test"),
-            "partner": make_user(session, "partner", org=charity_a, email="partner@m.test"),
-            "partner_b": make_user(session, "partner", org=charity_b, email="partner-b@m.test"),
-            "admin": make_user(session, "admin", org=council, email="admin@m.test"),
-        }
+    people = {
+        "wo1": make_user(session, "ward_officer", org=police, wards_=frozenset({W, E})),
+        "wo2": make_user(session, "ward_officer", org=police, wards_=frozenset({W})),
+        "wo3": make_user(session, "ward_officer", org=police, wards_=frozenset({E})),
+        "wo4": make_user(session, "ward_officer", org=police, wards_=frozenset({E})),
+        "wo5": make_user(session, "ward_officer", org=police),
+        "supervisor": make_user(session, "supervisor", org=council, email="sup@m.test"),
+        "supervisor2": make_user(session, "supervisor", org=council, email="sup2@m.test"),
+        "analyst": make_user(session, "intel_analyst", org=police, email="analyst@m.test"),
+        "licensing": make_user(session, "licensing_officer", org=council, email="lic@m.test"),
+        "partner": make_user(session, "partner", org=charity_a, email="partner@m.test"),
+        "partner_b": make_user(session, "partner", org=charity_b, email="partner-b@m.test"),
+        "admin": make_user(session, "admin", org=council, email="admin@m.test"),
+    }
     users.set_active(session, SYSTEM, at(2026, 1, 2), people["wo4"].id, False)
     for who, day in (
         ("wo1", date(2025, 11, 1)),
@@ -358,28 +340,14 @@ def build(session: Session) -> Borough:
     # Intelligence flags: two at pA, a police-only one at pE, one about a place not yet in the
     # register (in East), and one at pB in December.
     def flag(when: datetime, premises_id: int | None = None, **kw: Any) -> None:
-        flags.raise_flag(
-            session,
-            SYSTEM,
-            when + timedelta(hours=1),
-            flags.FlagInput(
-                reported_at=when,
-                source_type="charity",
-                exploitation=frozenset({"sexual"}),
-                report_text="Concern about the premises",
-                premises_id=premises_id,
-                **kw,
-            ),
-        )
+        make_flag(session, premises_id, reported_at=when, **kw)
 
     flag(at(2026, 1, 15, 9), p["pA"])
     flag(at(2026, 2, 15, 9), p["pA"])
     flag(
         at(2026, 2, 20, 9),
         p["pE"],
-        grade=flags.GradeInput(
-            "3x5x2", "B", "2", "C", "Police only: an operation is planned.", frozenset({police.id})
-        ),
+        grade=grade_c({police.id}),
     )
     flag(
         at(2026, 3, 1, 9),
@@ -394,12 +362,7 @@ def build(session: Session) -> Borough:
     officer = people["licensing"].id
 
     def open_case(premises_id: int, tool: str, when: datetime) -> int:
-        return cases.open_case(
-            session,
-            SYSTEM,
-            when,
-            cases.CaseInput(premises_id, tool, council.id, officer, "Concerns at the premises"),
-        ).id
+        return make_case(session, premises_id, council.id, officer, tool=tool, now=when).id
 
     c_w = open_case(p["pA"], "asbcpa_closure", at(2026, 2, 1, 10))
     c_e = open_case(p["pC"], "premises_review", at(2026, 3, 31, 22, 30))
@@ -493,3 +456,7 @@ def build(session: Session) -> Borough:
         p,
         {"council": council.id, "police": police.id, "a": charity_a.id, "b": charity_b.id},
     )
+
+
+# The name the measures tests have always used.
+build = make_borough

@@ -1,18 +1,16 @@
-"""Builders for welfare visit tests: trained officers, a visit's input, one user per role."""
+"""Welfare visits: trained officers, a visit's input, and a world with one user per role."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from unittest import mock
 
-from argon2 import PasswordHasher
-from builders import EAST, NOW, SYSTEM, WEST, make_premises, make_user, make_wards
 from sqlalchemy.orm import Session
 
+from builders.people import NOW, SYSTEM, make_user
+from builders.register import EAST, IN_EAST, WEST, make_premises, make_wards
 from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.models import Premises, User
@@ -85,20 +83,12 @@ PEOPLE: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 }
 
 
-@functools.lru_cache
-def _quick_hash(password: str) -> str:
-    # A real argon2id hash (sign-in verifies it) made cheaply: eight users per test otherwise
-    # spend seconds hashing with the production work factor.
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
-
-
 def make_world(session: Session) -> World:
     make_wards(session)
-    with mock.patch.object(users, "hash_password", _quick_hash):
-        people = {
-            who: make_user(session, *roles, email=f"{who}@example.gov.uk", wards_=wards)
-            for who, (roles, wards) in PEOPLE.items()
-        }
+    people = {
+        who: make_user(session, *roles, email=f"{who}@example.gov.uk", wards_=wards)
+        for who, (roles, wards) in PEOPLE.items()
+    }
     train(session, people["ward_officer"])
     train(session, people["ward_officer_elsewhere"])
     west = make_premises(session, name="Flat 2, 10 West Street", premises_type="residential_flat")
@@ -106,8 +96,8 @@ def make_world(session: Session) -> World:
         session,
         name="Flat 5, 20 East Street",
         premises_type="residential_flat",
-        longitude=1.015,
-        latitude=54.005,
+        longitude=IN_EAST[0],
+        latitude=IN_EAST[1],
     )
     return World(
         west_premises=west,

@@ -1,0 +1,31 @@
+"""Steps every browser journey shares: signing in and out through the real forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+
+def nav(page: Page) -> Any:
+    """The service navigation (labelled "Menu")."""
+    return page.get_by_role("navigation", name="Menu")
+
+
+def submit_sign_in(page: Page, who: tuple[str, str]) -> None:
+    """Fill in and send the sign-in form on the page already showing it."""
+    page.get_by_label("Email address").fill(who[0])
+    page.get_by_label("Password", exact=True).fill(who[1])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
+    """Sign in as (email, password) from the sign-in page and wait for the home page."""
+    page.goto(live_server("/sign-in"))
+    submit_sign_in(page, who)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+
+def sign_out(page: Page) -> None:
+    nav(page).get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
