@@ -103,6 +103,14 @@ class Settings:
     mail_retry_seconds: int = 60
     # Per-kind lead times replacing the defaults, as (kind, (lead, ...)) pairs (REMINDER_LEADS).
     reminder_leads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Audit checkpoints (enforcement.audit_chain, docs/operations-security.md): the HMAC key
+    # lives only in the environment, never in the database, so whoever can rewrite the
+    # database cannot forge a checkpoint. Without a key (development) none are taken.
+    audit_checkpoint_key: str = field(default="", repr=False)
+    audit_checkpoint_file: Path = ROOT / "instance" / "audit-checkpoints.jsonl"
+    audit_checkpoint_minutes: int = 60
+    # Addresses besides the auditors' accounts that get every checkpoint (e.g. a team mailbox).
+    audit_checkpoint_mail_to: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -147,6 +155,14 @@ class Settings:
             mail_max_attempts=_int(e, "MAIL_MAX_ATTEMPTS", 12),
             mail_retry_seconds=_int(e, "MAIL_RETRY_SECONDS", 60),
             reminder_leads=_leads(e),
+            audit_checkpoint_key=e.get("AUDIT_CHECKPOINT_KEY", ""),
+            audit_checkpoint_file=Path(
+                e.get("AUDIT_CHECKPOINT_FILE") or ROOT / "instance" / "audit-checkpoints.jsonl"
+            ),
+            audit_checkpoint_minutes=_int(e, "AUDIT_CHECKPOINT_MINUTES", 60),
+            audit_checkpoint_mail_to=tuple(
+                a.strip() for a in e.get("AUDIT_CHECKPOINT_MAIL_TO", "").split(",") if a.strip()
+            ),
         )
         settings.check()
         return settings
@@ -165,6 +181,11 @@ class Settings:
                 raise ConfigError(
                     "APP_ENV=production needs PASSWORD_HASH_MEMORY_KIB of at least 19456 and "
                     "PASSWORD_HASH_TIME_COST of at least 2 (OWASP's minimum for argon2id)"
+                )
+            if len(self.audit_checkpoint_key) < 32 or self.audit_checkpoint_key == self.secret_key:
+                raise ConfigError(
+                    "AUDIT_CHECKPOINT_KEY must be set to a random value of at least 32 "
+                    "characters, different from SECRET_KEY, when APP_ENV=production"
                 )
         if (
             self.password_hash_time_cost < 1
@@ -189,6 +210,8 @@ class Settings:
             raise ConfigError("DIGEST_HOUR must be an hour of the day, 0 to 23")
         if self.mail_max_attempts < 1 or self.mail_retry_seconds < 1:
             raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_RETRY_SECONDS must be at least 1")
+        if not 1 <= self.audit_checkpoint_minutes <= 24 * 60:
+            raise ConfigError("AUDIT_CHECKPOINT_MINUTES must be between 1 and 1440")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("BASE_URL must start with http:// or https://")
 

@@ -1,11 +1,13 @@
-"""Command-line tasks: users, demo data, ward imports, the scheduler, `flask audit verify`."""
+"""Command-line tasks: users, demo data, ward imports, the scheduler, the audit trail, the database role."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -216,7 +218,6 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
     """Tick every `interval` seconds with APScheduler 3, starting at once (catching up)."""
     import signal
     from datetime import UTC, datetime
-    from typing import Any
 
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.interval import IntervalTrigger
@@ -251,37 +252,251 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _checkpoint_sources(settings: Any, extra: tuple[Path, ...]) -> list[Path]:
+    own = settings.audit_checkpoint_file
+    return ([own] if own.is_file() else []) + [p for p in extra if p != own]
+
+
 @audit_cli.command("verify")
-def audit_verify_command() -> None:
-    """Check the audit trail's hash chain and report the first broken link."""
+@click.option(
+    "--checkpoints",
+    "extra",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of checkpoint lines kept elsewhere (from the auditors' mails), checked "
+    "besides AUDIT_CHECKPOINT_FILE. May be given more than once.",
+)
+def audit_verify_command(extra: tuple[Path, ...]) -> None:
+    """Check the audit trail's hash chain and every checkpoint, and report every break."""
     import time
 
     from enforcement import audit_chain
 
+    settings = current_app.config["SETTINGS"]
     started = time.perf_counter()
-    engine = make_engine(current_app.config["SETTINGS"].database_url)
+    checkpoints: list[tuple[audit_chain.Checkpoint, str]] = []
+    bad: list[audit_chain.Break] = []
+    for path in _checkpoint_sources(settings, extra):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if not settings.audit_checkpoint_key and any(line.strip() for line in lines):
+            raise click.ClickException(
+                f"{path} holds checkpoints, but AUDIT_CHECKPOINT_KEY is not set to check them."
+            )
+        found, wrong = audit_chain.read_checkpoints(lines, settings.audit_checkpoint_key, str(path))
+        checkpoints += found
+        bad += wrong
+    engine = make_engine(settings.database_url)
     try:
         with session_factory(engine)() as session:
-            verdict = audit_chain.verify(session)
+            verdict = audit_chain.verify(session, checkpoints)
     finally:
         engine.dispose()
     took = time.perf_counter() - started
-    if not verdict.ok:
+    breaks = [*bad, *verdict.breaks]
+    counted = (
+        f"{_count(verdict.checked, 'event')} and {_count(verdict.checkpoints, 'checkpoint')} "
+        f"checked in {took:.1f}s"
+    )
+    if breaks:
+        for found_break in breaks:
+            click.echo(f"Broken: {found_break.describe()}", err=True)
         raise click.ClickException(
-            f"The audit trail is broken at event {verdict.broken_id}: {verdict.problem}. "
-            f"The {verdict.checked:,} events before it are intact"
-            + (f" (up to event {verdict.last_id})." if verdict.last_id else ".")
+            f"The audit trail is not intact: {len(breaks):,} "
+            f"{'problem' if len(breaks) == 1 else 'problems'} found ({counted})."
         )
-    click.echo(f"The audit trail is intact: {verdict.checked:,} events checked in {took:.1f}s.")
+    click.echo(f"The audit trail is intact: {counted}.")
     if verdict.last_id is not None:
+        click.echo(f"Last event {verdict.last_id}, head hash {verdict.head}.")
+    if verdict.latest is None:
         click.echo(
-            f"Last event {verdict.last_id}, head hash {verdict.head}. Note these outside the "
-            "database: a later check that ends earlier means events were removed from the end."
+            "No checkpoints were checked: without them an edit with every later hash "
+            "recomputed, or deleting the newest events, cannot be detected. Set "
+            "AUDIT_CHECKPOINT_KEY and run the scheduler (see docs/operations-security.md)."
         )
+    else:
+        click.echo(
+            f"Newest checkpoint: {verdict.latest.count:,} events, taken at "
+            f"{verdict.latest.taken_at.isoformat()}."
+        )
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Take an audit checkpoint now: append it to the file and mail it to the auditors."""
+    from enforcement.reminders.notify import NotifyConfig
+    from enforcement.scheduler import record_audit_checkpoint
+
+    settings = current_app.config["SETTINGS"]
+    if not settings.audit_checkpoint_key:
+        raise click.ClickException("Set AUDIT_CHECKPOINT_KEY to take checkpoints.")
+    with _session() as session:
+        cp = record_audit_checkpoint(
+            session, utcnow(), settings, NotifyConfig.from_settings(settings)
+        )
+        session.commit()
+    click.echo(
+        f"Checkpoint taken: {cp.count:,} events, last event {cp.last_id}, appended to "
+        f"{settings.audit_checkpoint_file}; the scheduler mails it to the auditors."
+    )
+
+
+evidence_cli = AppGroup("evidence", help="Evidence photos.")
+
+
+@evidence_cli.command("clean")
+def evidence_clean_command() -> None:
+    """Re-encode photos stored before uploads were cleaned, without their metadata (audited)."""
+    from enforcement.inspections import evidence
+
+    settings = current_app.config["SETTINGS"]
+    with _session() as session:
+        report = evidence.clean_stored(
+            session, Actor.system("command line"), utcnow(), settings.evidence_dir
+        )
+        session.commit()
+    for path in report.superseded:
+        path.unlink(missing_ok=True)  # only after the rows point at the clean copies
+    click.echo(
+        f"{_count(len(report.cleaned), 'photo')} re-encoded without their metadata; "
+        f"{report.already_clean:,} clean already."
+    )
+    for file_id, why in report.refused:
+        click.echo(f"Photo {file_id} does not decode, left as it is for a person to judge: {why}")
+    for file_id in report.missing:
+        click.echo(f"Photo {file_id}: its file is missing from {settings.evidence_dir}")
+    for file_id, twin in report.duplicates:
+        click.echo(f"Photo {file_id} is the same picture as photo {twin}: left as it is")
+
+
+db_cli = AppGroup("db", help="The database.")
+
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def app_role_sql(role: str, database: str, owner: str, schema: str = "public") -> list[str]:
+    """Return the statements that make `role` the application's restricted PostgreSQL role.
+
+    Run as the owner of the tables (who runs the migrations). The role may read and write
+    the application's tables but owns none, so it cannot drop or disable the audit trail's
+    triggers, alter or truncate tables; on audit_events it may only INSERT and SELECT, and
+    on alembic_version only SELECT. Running it again (after each upgrade) is harmless.
+    """
+    if not _ROLE_NAME.fullmatch(role):
+        raise ValueError("a role name is lower-case letters, digits and underscores")
+    r, db, own, sch = (_quote(v) for v in (role, database, owner, schema))
+    return [
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+        f"'{role}') THEN CREATE ROLE {r} LOGIN; END IF; END $$",
+        f"ALTER ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+        # Before PostgreSQL 15 every role may create objects in the public schema, which
+        # would let the application shadow a table or function with one it owns.
+        f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
+        f"REVOKE CREATE ON SCHEMA {sch} FROM {r}",
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {r}",  # ward imports use a temp table
+        f"GRANT USAGE ON SCHEMA {sch} TO {r}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {sch} FROM {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {sch} TO {r}",
+        f"REVOKE UPDATE, DELETE ON {sch}.audit_events FROM {r}",
+        f"REVOKE INSERT, UPDATE, DELETE ON {sch}.alembic_version FROM {r}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {sch} FROM {r}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {sch} TO {r}",
+        # Tables a later migration adds are usable at once; rerun this to narrow them.
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {own} IN SCHEMA {sch} "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {own} IN SCHEMA {sch} GRANT USAGE ON SEQUENCES TO {r}",
+    ]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -> None:
+    """Refuse to turn an existing role that holds more than the app may into the app's role.
+
+    Altering it would not take those rights away (a member of the owner inherits them, an owner
+    keeps its tables), or would strip a superuser someone relies on.
+    """
+    from sqlalchemy import text
+
+    if superuser:
+        raise click.ClickException(
+            f"{name} is a superuser: give the application a role of its own."
+        )
+    if conn.scalar(text("SELECT pg_has_role(:n, :o, 'MEMBER')"), {"n": name, "o": owner}):
+        raise click.ClickException(
+            f"{name} is a member of {owner}, so it would hold the owner's rights: "
+            f"REVOKE {owner} FROM {name} first."
+        )
+    if conn.scalar(
+        text(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = :n AND schemaname = current_schema()"
+        ),
+        {"n": name},
+    ):
+        raise click.ClickException(
+            f"{name} owns tables here: give the application a role of its own."
+        )
+
+
+@db_cli.command("grant-app-role")
+@click.argument("name")
+@click.option(
+    "--print-sql",
+    is_flag=True,
+    help="Print the statements for a DBA to run instead of running them.",
+)
+def grant_app_role_command(name: str, print_sql: bool) -> None:
+    """Create or update NAME as the app's restricted PostgreSQL role (run as the table owner)."""
+    from sqlalchemy import text
+
+    settings = current_app.config["SETTINGS"]
+    if not settings.database_url.startswith("postgresql"):
+        raise click.ClickException("The application's role is for PostgreSQL databases only.")
+    if not _ROLE_NAME.fullmatch(name):
+        raise click.ClickException(
+            "A role name is lower-case letters, digits and underscores, starting with a letter."
+        )
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            owner, database, schema = conn.execute(
+                text("SELECT current_user, current_database(), current_schema()")
+            ).one()
+            if name == owner:
+                raise click.ClickException(
+                    f"{name} is the role running this command, which owns the tables: the "
+                    "application needs a role of its own."
+                )
+            existing = conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": name}
+            ).first()
+            if existing is not None:
+                _refuse_a_powerful_role(conn, name, owner, bool(existing[0]))
+            statements = app_role_sql(name, database, owner, schema)
+            if print_sql:
+                click.echo(";\n".join(statements) + ";")
+                return
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{name} may now read and write the application's tables in {database} but owns none: "
+        "it cannot drop triggers, alter or truncate tables, and may only add to the audit "
+        f"trail. Set its password (psql: \\password {name}) and point the app's "
+        "DATABASE_URL at it; keep running migrations as the owner."
+    )
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(evidence_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

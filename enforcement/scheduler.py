@@ -3,8 +3,10 @@
 A tick is: bring the statutory clock up to date (open cases whose pending deadlines have come
 due are derived again, so missed deadlines and their reminders change as time passes), claim due
 reminders, write their mail to the outbox and stamp them (one transaction
-per batch, committed), escalate and fold digests the same way, then deliver the outbox (each
-mail stamped after the server took it; see enforcement.reminders.outbox for what that guarantees).
+per batch, committed), escalate and fold digests the same way, take an audit checkpoint when
+one is due (appended to the checkpoint file and mailed to the auditors), then deliver the outbox
+(each mail stamped after the server took it; see enforcement.reminders.outbox for what that
+guarantees).
 
 Only one scheduler acts at a time: on PostgreSQL the one holding a session-level
 ``pg_try_advisory_lock`` on a connection it keeps open (the lock goes when the process or its
@@ -17,6 +19,7 @@ time has passed, however long ago.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import socket
@@ -24,17 +27,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Engine, delete, event, select, text
+from sqlalchemy import Connection, Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from enforcement import audit_chain
+from enforcement.access import Permission, roles_granted
 from enforcement.cases import clock as case_clock
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
-from enforcement.models.mail import SchedulerLease
+from enforcement.models import User, UserRole
+from enforcement.models.mail import OutboxMail, SchedulerLease
 from enforcement.referrals import process as referral_process
 from enforcement.reminders import notify
 from enforcement.reminders.notify import NotifyConfig
@@ -45,6 +51,7 @@ from enforcement.reminders.outbox import (
     deliver_outbox,
     mailer_from_settings,
 )
+from enforcement.reminders.vocab import MailKind
 
 if TYPE_CHECKING:
     from config import Settings
@@ -74,6 +81,7 @@ class TickReport:
     escalations: int = 0
     digests: int = 0
     referral_effects: int = 0
+    audit_checkpoint: audit_chain.Checkpoint | None = None
     delivery: Delivery = field(default_factory=Delivery)
 
     def summary(self) -> str:
@@ -85,6 +93,10 @@ class TickReport:
             f"{self.digests} digests, {self.referral_effects} committee decisions in effect;"
             f" sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
             f"cancelled {d.cancelled}"
+        ) + (
+            f"; audit checkpoint: {self.audit_checkpoint.count} events"
+            if self.audit_checkpoint is not None
+            else ""
         )
 
 
@@ -165,6 +177,7 @@ def tick(
     for name, step, limit in STEPS:
         _run_step(session_factory, now, config, name, step, limit, report)
     report.referral_effects = _apply_referral_effects(session_factory, now)
+    report.audit_checkpoint = _audit_checkpoint_if_due(session_factory, now, settings, config)
     report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)
     return report
 
@@ -179,6 +192,158 @@ def _apply_referral_effects(session_factory: SessionFactory, now: datetime) -> i
             session.rollback()  # a page view applied them first; the next tick finds nothing
             return 0
     return len(changed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit checkpoints: the trail's head, kept where the database's users cannot rewrite it
+# ---------------------------------------------------------------------------------------------
+
+CHECKPOINT_MAIL = MailKind.AUDIT_CHECKPOINT
+
+
+class Auditor(NamedTuple):
+    user_id: int | None
+    email: str
+    name: str
+
+
+def checkpoint_recipients(session: Session, settings: Settings | Any) -> list[Auditor]:
+    """Return who is sent each checkpoint: everyone who may read the audit trail, then the
+    extra addresses in AUDIT_CHECKPOINT_MAIL_TO."""
+    roles = [role.value for role in sorted(roles_granted(Permission.AUDIT_READ))]
+    people = [
+        Auditor(row.id, row.email, row.display_name)
+        for row in session.execute(
+            select(User.id, User.email, User.display_name)
+            .where(
+                User.is_active.is_(True),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))),
+            )
+            .order_by(User.id)
+        )
+    ]
+    known = {p.email.lower() for p in people}
+    for address in getattr(settings, "audit_checkpoint_mail_to", ()):
+        if address.lower() not in known:
+            people.append(Auditor(None, address, "audit team"))
+            known.add(address.lower())
+    return people
+
+
+def render_checkpoint_mail(
+    cp: audit_chain.Checkpoint, line: str, name: str, config: NotifyConfig
+) -> notify.Rendered:
+    """Write the mail carrying one checkpoint: the signed line, and how to check against it."""
+    when = notify.london_text(cp.taken_at)
+    last = "none" if cp.last_id is None else str(cp.last_id)
+    subject = f"Audit trail checkpoint: {cp.count:,} events at {when}"
+    text_body = (
+        f"Dear {name},\n\n"
+        f"This is the audit trail checkpoint of {when} from {config.service_name}. Keep this "
+        "email: it lets anyone check later that no audit event up to this point was changed or "
+        "removed, even someone who cannot trust the database.\n\n"
+        f"Events: {cp.count:,}\nLast event: {last}\nHead hash: {cp.head}\n\n"
+        "The signed checkpoint (copy the line exactly into a file, then run "
+        "`flask audit verify --checkpoints FILE`):\n\n"
+        f"{line}\n\n"
+        "You get this because you can read the audit trail. It says nothing about any record."
+    )
+    html_body = (
+        f"<p>Dear {html.escape(name)},</p>"
+        f"<p>This is the audit trail checkpoint of {html.escape(when)} from "
+        f"{html.escape(config.service_name)}. Keep this email: it lets anyone check later that "
+        "no audit event up to this point was changed or removed, even someone who cannot trust "
+        "the database.</p>"
+        f"<p>Events: {cp.count:,}<br>Last event: {last}<br>Head hash: {cp.head}</p>"
+        "<p>The signed checkpoint (copy the line exactly into a file, then run "
+        "<code>flask audit verify --checkpoints FILE</code>):</p>"
+        f"<pre>{html.escape(line)}</pre>"
+        "<p>You get this because you can read the audit trail. It says nothing about any "
+        "record.</p>"
+    )
+    return notify.Rendered(subject, text_body, html_body)
+
+
+def record_audit_checkpoint(
+    session: Session, now: datetime, settings: Settings | Any, config: NotifyConfig
+) -> audit_chain.Checkpoint:
+    """Take a checkpoint of the audit trail, append it to the checkpoint file and queue it to
+    the auditors' mail (the caller commits; the mail goes from the outbox after the commit).
+
+    Raises ValueError without AUDIT_CHECKPOINT_KEY. A checkpoint file that cannot be written
+    is logged as an error and the mail still goes: it is the second copy.
+    """
+    key = getattr(settings, "audit_checkpoint_key", "")
+    if not key:
+        raise ValueError("AUDIT_CHECKPOINT_KEY is not set: no checkpoint can be signed")
+    cp = audit_chain.take_checkpoint(session, now)
+    line = audit_chain.checkpoint_line(cp, key)
+    try:
+        audit_chain.append_checkpoint(settings.audit_checkpoint_file, line)
+    except OSError as exc:
+        log.error("audit checkpoint not written to %s: %s", settings.audit_checkpoint_file, exc)
+    recipients = checkpoint_recipients(session, settings)
+    if not recipients:
+        log.warning("audit checkpoint: no one may read the audit trail, so no one was mailed")
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    for person in recipients:
+        body = render_checkpoint_mail(cp, line, person.name, config)
+        who = f"u{person.user_id}" if person.user_id is not None else person.email.lower()
+        session.add(
+            OutboxMail(
+                dedupe_key=f"audit-checkpoint-{stamp}-{who}"[:200],
+                kind=CHECKPOINT_MAIL,
+                status=notify.PENDING,
+                reminder_id=None,
+                lead=None,
+                recipient_user_id=person.user_id,
+                recipient=person.email,
+                subject=body.subject,
+                text_body=body.text,
+                html_body=body.html,
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+    session.flush()
+    return cp
+
+
+def checkpoint_due(session: Session, now: datetime, settings: Settings | Any) -> bool:
+    """Say whether AUDIT_CHECKPOINT_MINUTES have passed since the last checkpoint.
+
+    The last is the newer of the file's last line and the last checkpoint mail, so a file
+    that cannot be written does not bring a mail every tick.
+    """
+    if not getattr(settings, "audit_checkpoint_key", ""):
+        return False
+    every = timedelta(minutes=getattr(settings, "audit_checkpoint_minutes", 60))
+    times = [
+        audit_chain.last_checkpoint_at(settings.audit_checkpoint_file),
+        session.scalar(
+            select(func.max(OutboxMail.created_at)).where(OutboxMail.kind == CHECKPOINT_MAIL)
+        ),
+    ]
+    last = max((t for t in times if t is not None), default=None)
+    return last is None or now - last >= every
+
+
+def _audit_checkpoint_if_due(
+    session_factory: SessionFactory, now: datetime, settings: Settings | Any, config: NotifyConfig
+) -> audit_chain.Checkpoint | None:
+    with session_factory() as session:
+        if not checkpoint_due(session, now, settings):
+            return None
+        try:
+            cp = record_audit_checkpoint(session, now, settings, config)
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another scheduler queued this checkpoint's mail first
+            log.warning("audit checkpoint: another scheduler took it first")
+            return None
+    log.info("audit checkpoint: %d events up to event %s", cp.count, cp.last_id)
+    return cp
 
 
 class Leader(Protocol):

@@ -155,7 +155,6 @@ def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
         current_actor(),
         utcnow(),
         upload.read(),
-        upload.filename,
         settings.evidence_dir,
         max_bytes=settings.max_upload_mb * 1024 * 1024,
     )
@@ -359,8 +358,21 @@ def evidence_file(file_id: int) -> Response:
     path = evidence.path_for(current_app.config["SETTINGS"].evidence_dir, row.sha256)
     if not path.is_file():
         abort(404)
-    resp = send_file(path, mimetype=row.content_type, download_name=row.original_name, max_age=0)
-    resp.headers["Content-Disposition"] = f'inline; filename="{row.original_name}"'
+    # Served under a name made from its hash and type (never the uploaded name), as the type it
+    # was checked to be, and never sniffed into anything else by the browser.
+    name = evidence.download_name(row.sha256, row.content_type)
+    known = row.content_type in evidence.EXTENSIONS
+    resp = send_file(
+        path,
+        mimetype=row.content_type if known else "application/octet-stream",
+        download_name=name,
+        max_age=0,
+    )
+    resp.headers["Content-Disposition"] = (
+        f'{"inline" if known else "attachment"}; filename="{name}"'
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 

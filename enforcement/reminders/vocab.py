@@ -39,6 +39,7 @@ class MailKind(Labelled):
     DIGEST_ITEM = "digest_item", "Held for a digest"
     DIGEST = "digest", "Digest"
     ESCALATION = "escalation", "Escalation"
+    AUDIT_CHECKPOINT = "audit_checkpoint", "Audit trail checkpoint"  # enforcement.scheduler
 
 
 class MailStatus(Labelled):

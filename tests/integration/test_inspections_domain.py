@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from builders import NOW, SYSTEM, make_licence, make_premises, make_user, make_wards
+from image_helpers import png
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,6 @@ from enforcement.models.inspections import PremisesCompliance
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import PremisesType
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
@@ -235,28 +235,18 @@ def test_compliance_report_counts_latest_checks_per_ward(session: Session, offic
 def test_photos_are_checked_by_content_and_stored_once(
     session: Session, officer: Actor, tmp_path: Path
 ) -> None:
-    stored = evidence.store_image(
-        session, officer, NOW, PNG, "../../poster.png", tmp_path, max_bytes=1000
-    )
-    again = evidence.store_image(session, officer, NOW, PNG, "copy.jpg", tmp_path, max_bytes=1000)
-    assert (
-        stored.id == again.id
-        and stored.content_type == "image/png"
-        and stored.original_name == "poster.png"
-    )
-    assert evidence.path_for(tmp_path, stored.sha256).read_bytes() == PNG
+    photo = png()
+    stored = evidence.store_image(session, officer, NOW, photo, tmp_path, max_bytes=10_000)
+    again = evidence.store_image(session, officer, NOW, photo, tmp_path, max_bytes=10_000)
+    kept = evidence.path_for(tmp_path, stored.sha256).read_bytes()
+    assert stored.id == again.id and stored.content_type == "image/png"
+    assert hashlib.sha256(kept).hexdigest() == stored.sha256 and stored.size_bytes == len(kept)
+    # Named by the hash of what is kept, never by what was uploaded.
+    assert stored.original_name == f"evidence-{stored.sha256[:16]}.png"
     with pytest.raises(ValidationFailed, match="JPG, PNG or WebP"):
         evidence.store_image(
-            session,
-            officer,
-            NOW,
-            b"<html>not an image</html>",
-            "poster.png",
-            tmp_path,
-            max_bytes=1000,
+            session, officer, NOW, b"<html>not an image</html>", tmp_path, max_bytes=1000
         )
     with pytest.raises(ValidationFailed, match="smaller than"):
-        evidence.store_image(
-            session, officer, NOW, PNG + b"\x00" * 2000, "big.png", tmp_path, max_bytes=1000
-        )
+        evidence.store_image(session, officer, NOW, photo, tmp_path, max_bytes=len(photo) - 1)
     assert SYSTEM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -10,13 +11,15 @@ import pytest
 from builders import csrf_token, make_licence, make_premises, make_user, make_wards, post, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
+from image_helpers import ATTACKS, has_gps, jpeg_with_gps, png, read_back
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from enforcement.models import AuditEvent, Inspection
 from enforcement.vocab import PremisesType
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+PNG = png()
 
 
 @pytest.fixture
@@ -94,7 +97,8 @@ def test_failed_poster_check_with_photo_creates_a_follow_up_on_the_task_list(
     photo = re.search(r'src="(/evidence/\d+)"', detail)
     assert photo
     served = officer.get(photo.group(1))
-    assert served.status_code == 200 and served.data == PNG and served.mimetype == "image/png"
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert read_back(served.data).size == read_back(PNG).size  # the picture, re-encoded
     home = officer.get("/").get_data(as_text=True)
     assert "Follow-up inspection of Gloss Nails" in home and "16 March 2026 at 2:30pm" in home
     timeline = officer.get(f"/premises/{pid}").get_data(as_text=True)
@@ -221,3 +225,60 @@ def test_ward_officer_cannot_record_inspections(session: Session, client: FlaskC
     assert client.get(f"/premises/{p.id}/inspections/new").status_code == 403
     assert client.get("/compliance").status_code == 403
     assert post(client, f"/premises/{p.id}/inspections/new", {}).status_code == 403
+
+
+def _upload(officer: FlaskClient, session: Session, photo: bytes, name: str) -> TestResponse:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    return officer.post(
+        path,
+        data={
+            **_form(officer, path),
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "10:00",
+            "reason": "routine",
+            "poster_displayed": "no",
+            "observations": "Typed before the upload",
+            "photo": (io.BytesIO(photo), name),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize(("photo", "name"), ATTACKS, ids=["jpeg+html", "png+php", "12-byte webp"])
+def test_files_that_only_start_like_an_image_are_refused(
+    officer: FlaskClient, session: Session, app_with_evidence: Flask, photo: bytes, name: str
+) -> None:
+    resp = _upload(officer, session, photo, name)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "The photo could not be read: it is damaged, or it is not really a JPG" in body
+    assert "Typed before the upload" in body
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+    evidence_dir = app_with_evidence.config["SETTINGS"].evidence_dir
+    assert not evidence_dir.exists() or not any(p.is_file() for p in evidence_dir.rglob("*"))
+
+
+def test_a_photo_with_gps_is_kept_and_served_without_it(
+    officer: FlaskClient, session: Session, app_with_evidence: Flask
+) -> None:
+    original = jpeg_with_gps()
+    assert has_gps(original)
+    resp = _upload(officer, session, original, "IMG_20260302_flat_3.php.jpg")
+    assert resp.status_code == 302
+    detail = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    photo = re.search(r'src="(/evidence/\d+)"', detail)
+    assert photo
+    served = officer.get(photo.group(1))
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert not has_gps(served.data) and not read_back(served.data).getexif()
+    stored = list(app_with_evidence.config["SETTINGS"].evidence_dir.rglob("*"))
+    (kept,) = [p for p in stored if p.is_file()]
+    assert kept.read_bytes() == served.data and kept.name == hashlib.sha256(served.data).hexdigest()
+    # Served under a name made from the hash and the real type, never the uploaded name.
+    assert (
+        served.headers["Content-Disposition"] == f'inline; filename="evidence-{kept.name[:16]}.jpg"'
+    )
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    assert "IMG_20260302" not in served.headers["Content-Disposition"]
