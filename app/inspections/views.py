@@ -208,7 +208,7 @@ def _render(
     ), status
 
 
-@bp.route("/premises/<int:premises_id>/inspections/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/inspections/new", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
 def record(premises_id: int) -> tuple[str, int] | BaseResponse:
     detail = premises.get_premises(db(), current_actor(), premises_id)
@@ -268,7 +268,7 @@ def _saved_message(saved: Inspection) -> str:
     return "The inspection has been saved."
 
 
-@bp.route("/inspections/<int:inspection_id>")
+@bp.route("/inspections/<id:inspection_id>")
 @require(Permission.PREMISES_VIEW)
 def detail(inspection_id: int) -> str:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
@@ -282,7 +282,7 @@ def detail(inspection_id: int) -> str:
     )
 
 
-@bp.route("/inspections/<int:inspection_id>/correct", methods=["GET", "POST"])
+@bp.route("/inspections/<id:inspection_id>/correct", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
 def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
@@ -350,7 +350,7 @@ def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
     )
 
 
-@bp.route("/evidence/<int:file_id>")
+@bp.route("/evidence/<id:file_id>")
 @require(Permission.EVIDENCE_VIEW)
 def evidence_file(file_id: int) -> Response:
     row = db().get(EvidenceFile, file_id)

@@ -204,12 +204,16 @@ def _fill(
         InspectionLanguage(language_code=c, role="displayed")
         for c in sorted(data.languages_displayed)
     ] + [InspectionLanguage(language_code=c, role="needed") for c in sorted(needed)]
-    inspection.findings = [
-        ConditionFinding(
-            condition_id=f.condition_id, finding=f.finding, note=(f.note or "").strip() or None
-        )
-        for f in data.findings
-    ]
+    # A correction keeps the row of each condition it finds again: replacing it with a new row
+    # would insert before the old one is deleted and break the one-finding-per-condition rule.
+    earlier = {f.condition_id: f for f in inspection.findings}
+    kept: list[ConditionFinding] = []
+    for f in data.findings:
+        row = earlier.get(f.condition_id) or ConditionFinding(condition_id=f.condition_id)
+        row.finding = f.finding
+        row.note = (f.note or "").strip() or None
+        kept.append(row)
+    inspection.findings = kept
 
 
 def _refresh_compliance(session: Session, premises_id: int) -> None:
