@@ -48,7 +48,7 @@ def _officer_choices() -> list[tuple[int, str]]:
                 User.is_active.is_(True),
             )
             .distinct()
-            .order_by(User.display_name)
+            .order_by(User.display_name, User.id)
         )
         .all()
     )
@@ -80,7 +80,7 @@ def _conditions(licence: Licence | None) -> list[LicenceCondition]:
         db().scalars(
             select(LicenceCondition)
             .where(LicenceCondition.licence_id == licence.id, LicenceCondition.is_active.is_(True))
-            .order_by(LicenceCondition.number)
+            .order_by(LicenceCondition.number, LicenceCondition.id)
         )
     )
 

@@ -512,7 +512,7 @@ def inspections_of(session: Session, actor: Actor, premises_id: int) -> list[Ins
         session.scalars(
             select(Inspection)
             .where(Inspection.premises_id == premises_id)
-            .order_by(Inspection.inspected_at.desc())
+            .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
         )
     )
 
@@ -575,7 +575,7 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
         .group_by(Ward.code, Ward.name)
         # Wards by name, then the premises outside the borough (NULLs sort first on SQLite and
         # last on PostgreSQL, so the order is said, not left to the database).
-        .order_by(Ward.name.is_(None), Ward.name)
+        .order_by(Ward.name.is_(None), Ward.name, Ward.code)
     ).all()
     wards = [
         WardCompliance(

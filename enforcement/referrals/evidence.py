@@ -163,7 +163,7 @@ def choices(
         for case in session.scalars(
             select(EnforcementCase)
             .where(EnforcementCase.premises_id == premises_id)
-            .order_by(EnforcementCase.opened_at.desc())
+            .order_by(EnforcementCase.opened_at.desc(), EnforcementCase.id.desc())
         ):
             out[EvidenceKind.CASE].append(
                 Choice(
@@ -226,7 +226,7 @@ def choices(
                 policy.released_clause(policy.WELFARE_VISIT.record_type),
                 policy.visible_visits_clause(actor, Visibility.EXISTENCE),
             )
-            .order_by(WelfareVisit.visited_at.desc())
+            .order_by(WelfareVisit.visited_at.desc(), WelfareVisit.id.desc())
         ):
             # The date alone: the time of day is content (enforcement.timeline).
             out[EvidenceKind.WELFARE_VISIT].append(
