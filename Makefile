@@ -7,16 +7,32 @@ export FLASK_APP := app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev test setup db demo lint typecheck pytest bench browser-deps clean
+.PHONY: run dev test setup db demo lint typecheck pytest bench browser-deps clean lock audit
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Exactly the versions and files in requirements.lock (hashes checked), then the project itself.
+# `pip check` fails when pyproject.toml asks for something the lock lacks: run `make lock`.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "requirements.lock does not match pyproject.toml: run 'make lock'"; exit 1; }
 	touch $@
+
+# Re-pin after changing dependencies in pyproject.toml (pins still allowed are kept; add
+# LOCK_ARGS=--upgrade to move everything to the newest allowed versions).
+lock: | $(BIN)/python
+	@$(BIN)/python -c 'import piptools' 2>/dev/null || $(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/python -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --extra dev --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) \
+	  --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the locked versions; fails (exit 2) when it could not check them.
+audit: setup
+	$(BIN)/python .ci/audit_lock.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
+from app import errors
 from app.database import SessionMaker
+from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
 from config import Settings
 from enforcement.accounts import users
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "vendor.asset", "home.health"})
+
+
+class RecordIdConverter(BaseConverter):
+    """`<id:name>`: a record id the database can hold; anything else is no such page (404)."""
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        found = parse_id(value)
+        if found is None:
+            raise ValidationError
+        return found
+
+    def to_url(self, value: object) -> str:
+        return str(int(value))  # type: ignore[call-overload]
 
 
 def create_app(
@@ -45,6 +64,8 @@ def create_app(
         # Outside production a GET view that writes without @writes_on_read fails loudly.
         REFUSE_UNMARKED_WRITES=settings.env != "production",
     )
+    app.url_map.converters["id"] = RecordIdConverter
+    refuse_control_characters_in_every_form()
     app.jinja_loader = ChoiceLoader(
         [
             PackageLoader("app"),
@@ -59,7 +80,7 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from app import database, errors, templating
+    from app import database, templating
     from app.extensions import csrf, login_manager
 
     database.init_app(app, settings.database_url, echo=settings.sql_echo, factory=session_maker)
@@ -113,6 +134,25 @@ def create_app(
     register(app)
 
     @app.before_request
+    def _refuse_control_characters_in_address() -> None:
+        # Forms refuse them field by field; an address (a search, a filter, a link) is refused
+        # whole, before any view can send it to the database.
+        if any(
+            isinstance(v, str) and has_control_characters(v)
+            for v in (request.view_args or {}).values()
+        ):
+            abort(404)
+        if any(
+            has_control_characters(key) or has_control_characters(value)
+            for key, values in request.args.lists()
+            for value in values
+        ):
+            raise errors.RefusedInput(
+                "The address has hidden control characters in it, so it was not used. Go back,"
+                " and type the search or filter again rather than pasting it."
+            )
+
+    @app.before_request
     def _default_deny() -> Response | None:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
@@ -138,6 +178,12 @@ def create_app(
             "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='; "
             "frame-ancestors 'none'; form-action 'self'",
         )
+        if settings.env == "production" and settings.session_cookie_secure:
+            # Browsers then refuse plain HTTP to the service for a year, so the session cookie
+            # can never be offered over an unencrypted connection.
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if request.endpoint not in {"static", "vendor.asset"}:
             response.headers.setdefault("Cache-Control", "no-store")
         if session.get("sid"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from enforcement.errors import DomainError
 
@@ -45,7 +45,23 @@ MESSAGES = {
 }
 
 
+class RefusedInput(BadRequest):
+    """A request refused for what it holds, with a message saying what to change (400)."""
+
+
+def _discard_failed_work() -> None:
+    # The page header reads the database (who is signed in, their task count): a session whose
+    # flush or query failed must be rolled back first, or drawing the error page fails too.
+    session = g.get("db")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:
+            log.warning("could not roll back before the error page", exc_info=True)
+
+
 def _page(status: int, detail: str | None = None) -> tuple[str, int]:
+    _discard_failed_work()
     title, body = MESSAGES.get(status, MESSAGES[500])
     # A server-side failure may mean the database is gone: render without touching it.
     minimal = status >= 500
@@ -68,7 +84,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[str, int]:
-        return _page(e.code or 500)
+        return _page(e.code or 500, e.description if isinstance(e, RefusedInput) else None)
 
     @app.errorhandler(DomainError)
     def _domain(e: DomainError) -> tuple[str, int]:
@@ -78,6 +94,19 @@ def init_app(app: Flask) -> None:
     def _race(_e: StaleDataError) -> tuple[str, int]:
         # Two saves crossed between our version check and the UPDATE: the second loses cleanly.
         return _page(409)
+
+    @app.errorhandler(OverflowError)
+    def _overflow(e: OverflowError) -> tuple[str, int]:
+        # A number too big for the database (SQLite refuses past 2**63) that slipped past the
+        # id converter and id fields: the request's fault, so a 400, but logged to be fixed.
+        log.warning("number out of range reached the database: %s", e)
+        return _page(400)
+
+    @app.errorhandler(DataError)
+    def _data(e: DataError) -> tuple[str, int]:
+        # PostgreSQL's refusal of a value (out of range, NUL in text) that slipped past the forms.
+        log.warning("value refused by the database: %s", e)
+        return _page(400)
 
     @app.errorhandler(OperationalError)
     def _db_down(e: OperationalError) -> tuple[str, int]:

@@ -1,13 +1,16 @@
-"""Helpers shared by every form: turning domain errors into field errors, optional numbers."""
+"""Helpers shared by every form: domain errors as field errors, dates, ids, refused characters."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field
+from wtforms import DateField, Field, Form
+from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
 
 from app.database import db
 from enforcement.errors import StaleEdit, ValidationFailed
@@ -48,7 +51,7 @@ class GovDateField(DateField):
         try:
             day, month, year = (int(v) for v in valuelist)
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # a part too big for the C int date() takes
             self.data = None
             raise ValueError(
                 f"{self.label.text.removesuffix(' (optional)')} must be a real date, like 27 3 2025"
@@ -56,8 +59,12 @@ class GovDateField(DateField):
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         super().process(formdata, data, extra_filters)
-        if self.raw_data == []:  # the widget expects three parts or none
+        # govuk-frontend-wtf's widget unpacks exactly three parts when it redraws the form: a
+        # request with fewer or more (never a browser's) is redrawn with what fits, padded.
+        if self.raw_data == []:
             self.raw_data = None
+        elif self.raw_data is not None and len(self.raw_data) != 3:
+            self.raw_data = [*self.raw_data[:3], "", "", ""][:3]
 
 
 def keep_edit_after_conflict(
@@ -73,3 +80,65 @@ def keep_edit_after_conflict(
     fresh = session.get(model, record_id)
     form.version.data = str(fresh.version if fresh else "")
     form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+
+
+#: The largest id a database row can have: PostgreSQL's INTEGER (SQLite's is larger).
+MAX_DB_ID = 2**31 - 1
+# C0 controls except tab, newline and carriage return, and DEL. PostgreSQL refuses NUL in text
+# while SQLite stores it; refusing all of them at the edge makes both databases behave alike.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_MESSAGE = (
+    "{label} must not contain hidden control characters (they can come from pasted text)."
+    " Delete them or type it again"
+)
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def parse_id(raw: object) -> int | None:
+    """A record id as typed in a form or address, or None when it cannot be one."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        return None
+    text = str(raw).strip()
+    # isdigit() alone accepts "²", which int() refuses; only ASCII digits make an id.
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DB_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_DB_ID else None
+
+
+def db_id(value: object) -> int:
+    """A choice field's coerce for record ids: out of range is an invalid choice, not a crash."""
+    found = parse_id(value)
+    if found is None:
+        raise ValueError("not a record id")
+    return found
+
+
+def _refuse_control_characters(_form: Form, field: Field) -> None:
+    raw = field.raw_data or []
+    if any(isinstance(v, str) and has_control_characters(v) for v in raw):
+        label = field.label.text.removesuffix(" (optional)") if field.label else field.name
+        raise ValidationError(CONTROL_CHARACTER_MESSAGE.format(label=label))
+
+
+_plain_bind_field = DefaultMeta.bind_field
+
+
+def _bind_field_refusing_control_characters(
+    self: DefaultMeta, form: Form, unbound_field: Any, options: dict[str, Any]
+) -> Field:
+    field: Field = _plain_bind_field(self, form, unbound_field, options)
+    field.validators = [_refuse_control_characters, *field.validators]
+    return field
+
+
+def refuse_control_characters_in_every_form() -> None:
+    """Give every field of every form a first validator refusing control characters.
+
+    Done once through FlaskForm's Meta (WTForms' hook for how fields are bound) rather than in
+    each form class, so no form, present or future, can forget it.
+    """
+    FlaskForm.Meta.bind_field = _bind_field_refusing_control_characters  # type: ignore[method-assign]

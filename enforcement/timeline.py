@@ -73,7 +73,7 @@ def premises_timeline(
         select(Inspection, User.display_name)
         .outerjoin(User, User.id == Inspection.author_id)
         .where(Inspection.premises_id == premises_id)
-        .order_by(Inspection.inspected_at.desc())
+        .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
         .limit(limit)
     ):
         poster = "poster compliant" if ins.poster_compliant else f"poster {ins.poster_shortfall}"
@@ -107,7 +107,7 @@ def _case_timeline(session: Session, premises_id: int, limit: int) -> list[Timel
             select(EnforcementCase, User.display_name)
             .outerjoin(User, User.id == EnforcementCase.opened_by_id)
             .where(EnforcementCase.premises_id == premises_id)
-            .order_by(EnforcementCase.opened_at.desc())
+            .order_by(EnforcementCase.opened_at.desc(), EnforcementCase.id.desc())
             .limit(limit)
         )
     ]
@@ -116,7 +116,7 @@ def _case_timeline(session: Session, premises_id: int, limit: int) -> list[Timel
         .join(EnforcementCase, EnforcementCase.id == CaseEvent.case_id)
         .outerjoin(User, User.id == CaseEvent.recorded_by_id)
         .where(EnforcementCase.premises_id == premises_id)
-        .order_by(CaseEvent.occurred_at.desc())
+        .order_by(CaseEvent.occurred_at.desc(), CaseEvent.id.desc())
         .limit(limit)
     ):
         items.append(
@@ -144,7 +144,7 @@ def _referral_timeline(session: Session, premises_id: int, limit: int) -> list[T
             select(Referral, User.display_name)
             .outerjoin(User, User.id == Referral.author_id)
             .where(Referral.premises_id == premises_id)
-            .order_by(Referral.created_at.desc())
+            .order_by(Referral.created_at.desc(), Referral.id.desc())
             .limit(limit)
         )
     ]

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
+from app.forms import db_id
 from enforcement.vocab import OrganisationKind, Role
 
 
@@ -45,7 +46,7 @@ class UserForm(FlaskForm):
     organisation_id = SelectField(
         "Organisation",
         widget=GovSelect(),
-        coerce=int,
+        coerce=db_id,
         choices=[],
         validators=[InputRequired("Select an organisation")],
     )

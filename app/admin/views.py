@@ -89,7 +89,7 @@ def create_user() -> str | Response | tuple[str, int]:
     ), 400 if form.is_submitted() else 200
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     user = users.get_user(db(), user_id)
@@ -125,7 +125,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     ), 400 if form.is_submitted() else 200
 
 
-@bp.route("/users/<int:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
+@bp.route("/users/<id:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
 @require(Permission.USERS_MANAGE)
 def set_active(user_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
@@ -142,7 +142,7 @@ def set_active(user_id: int, action: str) -> Response:
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/reset-password", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def reset_password(user_id: int) -> str | Response | tuple[str, int]:
     user = users.get_user(db(), user_id)

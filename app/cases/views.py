@@ -164,7 +164,7 @@ def _id_or_none(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-@bp.route("/premises/<int:premises_id>/cases/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/cases/new", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
 def open_case(premises_id: int) -> tuple[str, int] | Response:
     actor = current_actor()
@@ -248,7 +248,7 @@ def _render_detail(
     ), status
 
 
-@bp.route("/cases/<int:case_id>")
+@bp.route("/cases/<id:case_id>")
 @require(Permission.CASE_VIEW)
 def detail(case_id: int) -> tuple[str, int]:
     return _render_detail(case_id, None, 200)
@@ -291,7 +291,7 @@ def _event_input(form: EventForm) -> cases.EventInput:
     )
 
 
-@bp.route("/cases/<int:case_id>/events", methods=["POST"])
+@bp.route("/cases/<id:case_id>/events", methods=["POST"])
 @require(Permission.CASE_EDIT)
 def record_event(case_id: int) -> tuple[str, int] | Response:
     form = EventForm()
@@ -335,7 +335,7 @@ def _editable(case_id: int) -> cases.CaseDetail:
     return detail
 
 
-@bp.route("/cases/<int:case_id>/close", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>/close", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
 def close(case_id: int) -> tuple[str, int] | Response:
     detail = _editable(case_id)
@@ -369,7 +369,7 @@ def close(case_id: int) -> tuple[str, int] | Response:
     return render_template("cases/close.html", form=form, d=detail, c=detail.case), status
 
 
-@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>/edit", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
 def edit(case_id: int) -> tuple[str, int] | Response:
     detail = _editable(case_id)

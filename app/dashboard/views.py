@@ -223,13 +223,13 @@ def _share_page(share_id: int, form: SignOffForm | None = None) -> str:
     )
 
 
-@bp.route("/data-shares/<int:share_id>")
+@bp.route("/data-shares/<id:share_id>")
 @require(Permission.DASHBOARD_SHARED)
 def share(share_id: int) -> str:
     return _share_page(share_id)
 
 
-@bp.route("/data-shares/<int:share_id>/sign-off", methods=["POST"])
+@bp.route("/data-shares/<id:share_id>/sign-off", methods=["POST"])
 @require(Permission.DATA_SHARE_SIGN_OFF)
 def sign_off(share_id: int) -> tuple[str, int] | Response:
     form = SignOffForm()
@@ -251,8 +251,8 @@ def sign_off(share_id: int) -> tuple[str, int] | Response:
     return _share_page(share_id, form), 400
 
 
-@bp.route("/data-shares/<int:share_id>.csv", defaults={"fmt": "csv"})
-@bp.route("/data-shares/<int:share_id>.json", defaults={"fmt": "json"})
+@bp.route("/data-shares/<id:share_id>.csv", defaults={"fmt": "csv"})
+@bp.route("/data-shares/<id:share_id>.json", defaults={"fmt": "json"})
 @writes_on_read
 @require(Permission.DASHBOARD_SHARED)
 def download(share_id: int, fmt: str) -> Response:

@@ -129,7 +129,7 @@ def raise_new() -> tuple[str, int] | Response:
     return _raise(form, None)
 
 
-@bp.route("/premises/<int:premises_id>/flags/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/flags/new", methods=["GET", "POST"])
 @require(Permission.FLAG_RAISE)
 def raise_at(premises_id: int) -> tuple[str, int] | Response:
     found = premises.get_premises(db(), current_actor(), premises_id)
@@ -178,7 +178,7 @@ def _detail_page(flag_id: int, **forms: object) -> str:
     )
 
 
-@bp.route("/flags/<int:flag_id>")
+@bp.route("/flags/<id:flag_id>")
 @writes_on_read
 def detail(flag_id: int) -> str:
     # No permission decorator: the domain refuses, and audits the refusal, itself.
@@ -189,7 +189,7 @@ def _version(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-@bp.route("/flags/<int:flag_id>/grade", methods=["POST"])
+@bp.route("/flags/<id:flag_id>/grade", methods=["POST"])
 @require(Permission.FLAG_GRADE)
 def grade(flag_id: int) -> tuple[str, int] | Response:
     form = GradeForm()
@@ -220,7 +220,7 @@ def grade(flag_id: int) -> tuple[str, int] | Response:
     return _detail_page(flag_id, grade_form=form), 400
 
 
-@bp.route("/flags/<int:flag_id>/status", methods=["POST"])
+@bp.route("/flags/<id:flag_id>/status", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
 def change_status(flag_id: int) -> tuple[str, int] | Response:
     form = StatusForm()
@@ -250,7 +250,7 @@ def change_status(flag_id: int) -> tuple[str, int] | Response:
     return _detail_page(flag_id, status_form=form), 400
 
 
-@bp.route("/flags/<int:flag_id>/link-case", methods=["POST"])
+@bp.route("/flags/<id:flag_id>/link-case", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
 def link_case(flag_id: int) -> tuple[str, int] | Response:
     form = LinkCaseForm()
@@ -271,7 +271,7 @@ def link_case(flag_id: int) -> tuple[str, int] | Response:
     return _detail_page(flag_id, link_form=form), 400
 
 
-@bp.route("/flags/<int:flag_id>/link-premises", methods=["POST"])
+@bp.route("/flags/<id:flag_id>/link-premises", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
 def link_premises(flag_id: int) -> tuple[str, int] | Response:
     form = LinkPremisesForm()

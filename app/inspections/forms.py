@@ -27,7 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from app.forms import GovDateField
+from app.forms import GovDateField, db_id
 from enforcement.vocab import InspectionReason
 
 
@@ -62,7 +62,7 @@ class InspectionForm(FlaskForm):
         "Council officers present",
         description="You are recorded as present.",
         widget=GovCheckboxesInput(),
-        coerce=int,
+        coerce=db_id,
         choices=[],
         validate_choice=False,
     )

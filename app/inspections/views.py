@@ -48,7 +48,7 @@ def _officer_choices() -> list[tuple[int, str]]:
                 User.is_active.is_(True),
             )
             .distinct()
-            .order_by(User.display_name)
+            .order_by(User.display_name, User.id)
         )
         .all()
     )
@@ -80,7 +80,7 @@ def _conditions(licence: Licence | None) -> list[LicenceCondition]:
         db().scalars(
             select(LicenceCondition)
             .where(LicenceCondition.licence_id == licence.id, LicenceCondition.is_active.is_(True))
-            .order_by(LicenceCondition.number)
+            .order_by(LicenceCondition.number, LicenceCondition.id)
         )
     )
 
@@ -207,7 +207,7 @@ def _render(
     ), status
 
 
-@bp.route("/premises/<int:premises_id>/inspections/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/inspections/new", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
 def record(premises_id: int) -> tuple[str, int] | BaseResponse:
     detail = premises.get_premises(db(), current_actor(), premises_id)
@@ -267,7 +267,7 @@ def _saved_message(saved: Inspection) -> str:
     return "The inspection has been saved."
 
 
-@bp.route("/inspections/<int:inspection_id>")
+@bp.route("/inspections/<id:inspection_id>")
 @require(Permission.PREMISES_VIEW)
 def detail(inspection_id: int) -> str:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
@@ -281,7 +281,7 @@ def detail(inspection_id: int) -> str:
     )
 
 
-@bp.route("/inspections/<int:inspection_id>/correct", methods=["GET", "POST"])
+@bp.route("/inspections/<id:inspection_id>/correct", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
 def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
@@ -349,7 +349,7 @@ def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
     )
 
 
-@bp.route("/evidence/<int:file_id>")
+@bp.route("/evidence/<id:file_id>")
 @require(Permission.EVIDENCE_VIEW)
 def evidence_file(file_id: int) -> Response:
     row = db().get(EvidenceFile, file_id)

@@ -149,7 +149,7 @@ def create() -> str | Response | tuple[str, int]:
     return render_template("premises/form.html", form=form, premises=None), status
 
 
-@bp.route("/premises/<int:premises_id>")
+@bp.route("/premises/<id:premises_id>")
 @require(Permission.PREMISES_VIEW)
 def detail(premises_id: int) -> str:
     actor = current_actor()
@@ -158,7 +158,7 @@ def detail(premises_id: int) -> str:
     return render_template("premises/detail.html", d=found, p=found.premises, timeline=items)
 
 
-@bp.route("/premises/<int:premises_id>/edit", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/edit", methods=["GET", "POST"])
 @require(Permission.PREMISES_EDIT)
 def edit(premises_id: int) -> str | Response | tuple[str, int]:
     found = premises.get_premises(db(), current_actor(), premises_id)
@@ -218,7 +218,7 @@ def _licence_input(form: LicenceForm) -> licences.LicenceInput:
     )
 
 
-@bp.route("/premises/<int:premises_id>/licences/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/licences/new", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
 def add_licence(premises_id: int) -> str | Response | tuple[str, int]:
     found = premises.get_premises(db(), current_actor(), premises_id)
@@ -242,7 +242,7 @@ def add_licence(premises_id: int) -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.route("/licences/<int:licence_id>/edit", methods=["GET", "POST"])
+@bp.route("/licences/<id:licence_id>/edit", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
 def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
     lic = licences.get_licence(db(), current_actor(), licence_id)
@@ -278,7 +278,7 @@ def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.route("/licences/<int:licence_id>/conditions", methods=["GET", "POST"])
+@bp.route("/licences/<id:licence_id>/conditions", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
 def add_condition(licence_id: int) -> str | Response | tuple[str, int]:
     lic = licences.get_licence(db(), current_actor(), licence_id)
@@ -303,7 +303,7 @@ def add_condition(licence_id: int) -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.route("/conditions/<int:condition_id>/<any(withdraw, reinstate):action>", methods=["POST"])
+@bp.route("/conditions/<id:condition_id>/<any(withdraw, reinstate):action>", methods=["POST"])
 @require(Permission.LICENCE_EDIT)
 def change_condition(condition_id: int, action: str) -> Response:
     cond = licences.set_condition_active(

@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.cases.forms import TIME_PATTERN
-from app.forms import GovDateField
+from app.forms import GovDateField, db_id
 from enforcement.referrals.vocab import (
     AppealOutcome,
     Party,
@@ -86,7 +86,7 @@ class DraftForm(FlaskForm):
         "Grounds", choices=GROUNDS, widget=GovCheckboxesInput(), validate_choice=False
     )
     condition_ids = SelectMultipleField(
-        "Conditions breached", choices=[], coerce=int, validate_choice=False
+        "Conditions breached", choices=[], coerce=db_id, validate_choice=False
     )
     narrative = TextAreaField(
         "Narrative",
@@ -261,7 +261,7 @@ class OutcomeForm(FlaskForm):
     withdrawn_condition_ids = SelectMultipleField(
         "For modified conditions, conditions removed (optional)",
         choices=[],
-        coerce=int,
+        coerce=db_id,
         widget=GovCheckboxesInput(),
         validate_choice=False,
     )

@@ -312,7 +312,7 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
     return redirect(url_for("referrals.detail", referral_id=saved.id))
 
 
-@bp.route("/premises/<int:premises_id>/referrals/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/referrals/new", methods=["GET", "POST"])
 @require(Permission.REFERRAL_DRAFT)
 @writes_on_read
 def new(premises_id: int) -> tuple[str, int] | Response:
@@ -335,7 +335,7 @@ def new(premises_id: int) -> tuple[str, int] | Response:
     ), status
 
 
-@bp.route("/referrals/<int:referral_id>/edit", methods=["GET", "POST"])
+@bp.route("/referrals/<id:referral_id>/edit", methods=["GET", "POST"])
 @require(Permission.REFERRAL_DRAFT)
 @writes_on_read
 def edit(referral_id: int) -> tuple[str, int] | Response:
@@ -434,7 +434,7 @@ def _render_detail(
     ), status
 
 
-@bp.route("/referrals/<int:referral_id>")
+@bp.route("/referrals/<id:referral_id>")
 @require(Permission.REFERRAL_VIEW)
 @writes_on_read
 def detail(referral_id: int) -> tuple[str, int]:
@@ -473,7 +473,7 @@ def _v(form: FlaskForm) -> int:
     return _version(form.version.data)  # type: ignore[attr-defined]
 
 
-@bp.route("/referrals/<int:referral_id>/submit", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/submit", methods=["POST"])
 @require(Permission.REFERRAL_DRAFT)
 def submit(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -483,7 +483,7 @@ def submit(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "submit", run)
 
 
-@bp.route("/referrals/<int:referral_id>/sign-off", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/sign-off", methods=["POST"])
 @require(Permission.REFERRAL_SIGN_OFF)
 def sign_off(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -501,7 +501,7 @@ def sign_off(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "sign_off", run)
 
 
-@bp.route("/referrals/<int:referral_id>/process", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/process", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def open_process(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -528,7 +528,7 @@ def open_process(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "process", run, {"time": "received_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/hearing", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/hearing", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def list_hearing(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -551,7 +551,7 @@ def list_hearing(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "hearing", run, {"time": "hearing_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/notice", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/notice", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def notice(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -572,7 +572,7 @@ def notice(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "notice", run, {"time": "given_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/representations", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/representations", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def representations(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -595,7 +595,7 @@ def representations(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "representations", run)
 
 
-@bp.route("/referrals/<int:referral_id>/outcome", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/outcome", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def outcome(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -629,7 +629,7 @@ def outcome(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "outcome", run, {"time": "held_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/notified", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/notified", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def notified(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -650,7 +650,7 @@ def notified(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "notified", run, {"time": "notified_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/appeal", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/appeal", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def appeal(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -671,7 +671,7 @@ def appeal(referral_id: int) -> tuple[str, int] | Response:
     return _act(referral_id, "appeal", run, {"time": "lodged_time"})
 
 
-@bp.route("/referrals/<int:referral_id>/appeal-decision", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/appeal-decision", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
 def appeal_decision(referral_id: int) -> tuple[str, int] | Response:
     def run(form: FlaskForm) -> str:
@@ -697,7 +697,7 @@ def appeal_decision(referral_id: int) -> tuple[str, int] | Response:
 # Papers
 
 
-@bp.route("/referrals/<int:referral_id>/papers/<version>.<fmt>")
+@bp.route("/referrals/<id:referral_id>/papers/<version>.<fmt>")
 @require(Permission.REFERRAL_PAPERS)
 @writes_on_read
 def paper(referral_id: int, version: str, fmt: str) -> Response:

@@ -55,7 +55,7 @@ def index() -> str:
     )
 
 
-@bp.route("/tasks/<int:reminder_id>")
+@bp.route("/tasks/<id:reminder_id>")
 def detail(reminder_id: int) -> str:
     d = todo.get_task(db(), current_actor(), utcnow(), reminder_id)
     return render_template("tasks/detail.html", d=d, r=d.item.reminder, form=ActionForm())
@@ -90,12 +90,12 @@ def _act(reminder_id: int, verb: str) -> Response:
     return redirect(_back_to(reminder_id))
 
 
-@bp.route("/tasks/<int:reminder_id>/acknowledge", methods=["POST"])
+@bp.route("/tasks/<id:reminder_id>/acknowledge", methods=["POST"])
 def acknowledge(reminder_id: int) -> Response:
     return _act(reminder_id, "acknowledge")
 
 
-@bp.route("/tasks/<int:reminder_id>/done", methods=["POST"])
+@bp.route("/tasks/<id:reminder_id>/done", methods=["POST"])
 def done(reminder_id: int) -> Response:
     return _act(reminder_id, "done")
 
@@ -104,7 +104,7 @@ def _snooze_until(day: date) -> datetime:
     return datetime.combine(day, time(notify.ON_DAY_HOUR), tzinfo=LONDON)
 
 
-@bp.route("/tasks/<int:reminder_id>/snooze", methods=["GET", "POST"])
+@bp.route("/tasks/<id:reminder_id>/snooze", methods=["GET", "POST"])
 def snooze(reminder_id: int) -> tuple[str, int] | Response:
     actor = current_actor()
     d = todo.get_task(db(), actor, utcnow(), reminder_id)

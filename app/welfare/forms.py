@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from app.forms import GovDateField
+from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
 from enforcement.welfare.vocab import (
     INDICATOR_GROUPS,
@@ -138,7 +138,7 @@ class VisitForm(FlaskForm):
         "Other ward officers present",
         description="You are recorded as present.",
         widget=GovCheckboxesInput(),
-        coerce=int,
+        coerce=db_id,
         choices=[],
         validate_choice=False,
     )

@@ -170,7 +170,7 @@ def _log(form: VisitForm, p: Premises | None) -> tuple[str, int] | Response:
     return _render_form(form, p, 400)
 
 
-@bp.route("/premises/<int:premises_id>/welfare-visits/new", methods=["GET", "POST"])
+@bp.route("/premises/<id:premises_id>/welfare-visits/new", methods=["GET", "POST"])
 @require(Permission.WELFARE_VISIT_LOG)
 def log_at(premises_id: int) -> tuple[str, int] | Response:
     found = premises.get_premises(db(), current_actor(), premises_id)
@@ -191,7 +191,7 @@ def log_new() -> tuple[str, int] | Response:
     return _log(form, None)
 
 
-@bp.route("/welfare-visits/<int:visit_id>")
+@bp.route("/welfare-visits/<id:visit_id>")
 @writes_on_read
 @require(Permission.PREMISES_VIEW)
 def detail(visit_id: int) -> str:
@@ -209,7 +209,7 @@ def detail(visit_id: int) -> str:
     )
 
 
-@bp.route("/welfare-visits/<int:visit_id>/release", methods=["GET", "POST"])
+@bp.route("/welfare-visits/<id:visit_id>/release", methods=["GET", "POST"])
 @writes_on_read
 @require(Permission.WELFARE_VISIT_RELEASE)
 def release(visit_id: int) -> tuple[str, int] | Response:

@@ -485,11 +485,11 @@ def actor_for(user: User, ip_address: str | None = None) -> Actor:
 def list_users(session: Session, actor: Actor) -> list[User]:
     """Return every user, for the administrators' screen."""
     require(actor, Permission.USERS_MANAGE)
-    return list(session.scalars(select(User).order_by(User.display_name)))
+    return list(session.scalars(select(User).order_by(User.display_name, User.id)))
 
 
 def list_organisations(session: Session) -> list[Organisation]:
-    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+    return list(session.scalars(select(Organisation).order_by(Organisation.name, Organisation.id)))
 
 
 def supervisor_choices(session: Session) -> list[tuple[int, str]]:

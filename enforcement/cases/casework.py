@@ -870,6 +870,6 @@ def owner_choices(session: Session) -> list[Organisation]:
         session.scalars(
             select(Organisation)
             .where(Organisation.kind.in_([_COUNCIL, _POLICE]))
-            .order_by(Organisation.name)
+            .order_by(Organisation.name, Organisation.id)
         )
     )

@@ -186,7 +186,7 @@ def _deadlines_of(
                 CaseDeadline.case_id.in_(ids),
                 or_(_open_clause(now), _missed_clause(now)),
             )
-            .order_by(CaseDeadline.case_id, CaseDeadline.due_at)
+            .order_by(CaseDeadline.case_id, CaseDeadline.due_at, CaseDeadline.id)
         ):
             live = live_status(status, direction, due, now)
             if live == Status.MISSED:

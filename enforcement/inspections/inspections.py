@@ -205,12 +205,16 @@ def _fill(
         InspectionLanguage(language_code=c, role="displayed")
         for c in sorted(data.languages_displayed)
     ] + [InspectionLanguage(language_code=c, role="needed") for c in sorted(needed)]
-    inspection.findings = [
-        ConditionFinding(
-            condition_id=f.condition_id, finding=f.finding, note=(f.note or "").strip() or None
-        )
-        for f in data.findings
-    ]
+    # A correction keeps the row of each condition it finds again: replacing it with a new row
+    # would insert before the old one is deleted and break the one-finding-per-condition rule.
+    earlier = {f.condition_id: f for f in inspection.findings}
+    kept: list[ConditionFinding] = []
+    for f in data.findings:
+        row = earlier.get(f.condition_id) or ConditionFinding(condition_id=f.condition_id)
+        row.finding = f.finding
+        row.note = (f.note or "").strip() or None
+        kept.append(row)
+    inspection.findings = kept
 
 
 def _refresh_compliance(session: Session, premises_id: int) -> None:
@@ -509,7 +513,7 @@ def inspections_of(session: Session, actor: Actor, premises_id: int) -> list[Ins
         session.scalars(
             select(Inspection)
             .where(Inspection.premises_id == premises_id)
-            .order_by(Inspection.inspected_at.desc())
+            .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
         )
     )
 
@@ -572,7 +576,7 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
         .group_by(Ward.code, Ward.name)
         # Wards by name, then the premises outside the borough (NULLs sort first on SQLite and
         # last on PostgreSQL, so the order is said, not left to the database).
-        .order_by(Ward.name.is_(None), Ward.name)
+        .order_by(Ward.name.is_(None), Ward.name, Ward.code)
     ).all()
     wards = [
         WardCompliance(

@@ -708,7 +708,7 @@ def open_flag(session: Session, actor: Actor, now: datetime, flag_id: int) -> Fl
             select(EnforcementCase.id, EnforcementCase.reference)
             .join(IntelFlagLink, IntelFlagLink.case_id == EnforcementCase.id)
             .where(IntelFlagLink.flag_id == flag.id)
-            .order_by(EnforcementCase.reference)
+            .order_by(EnforcementCase.reference, EnforcementCase.id)
         )
     ]
     policy.record_view(session, actor, now, flag, summary=f"Opened intelligence flag {flag.id}")

@@ -191,7 +191,7 @@ def _case_choices(session: Session, premises_id: int) -> list[Choice]:
         for case in session.scalars(
             select(EnforcementCase)
             .where(EnforcementCase.premises_id == premises_id)
-            .order_by(EnforcementCase.opened_at.desc())
+            .order_by(EnforcementCase.opened_at.desc(), EnforcementCase.id.desc())
         )
     ]
 

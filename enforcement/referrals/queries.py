@@ -344,7 +344,7 @@ def open_cases_to_link(session: Session, referral: Referral) -> list[tuple[int, 
                 EnforcementCase.status == OPEN,
                 EnforcementCase.id.not_in(taken),
             )
-            .order_by(EnforcementCase.opened_at.desc())
+            .order_by(EnforcementCase.opened_at.desc(), EnforcementCase.id.desc())
         )
     ]
 

@@ -80,4 +80,8 @@ def set_language_active(
 
 def list_all_languages(session: Session, actor: Actor) -> list[Language]:
     require(actor, Permission.REFERENCE_MANAGE)
-    return list(session.scalars(select(Language).order_by(Language.sort_order, Language.name)))
+    return list(
+        session.scalars(
+            select(Language).order_by(Language.sort_order, Language.name, Language.code)
+        )
+    )

@@ -290,7 +290,9 @@ def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDe
     )
     codes = [r.language_code for r in p.language_rows]
     langs = list(
-        session.scalars(select(Language).where(Language.code.in_(codes)).order_by(Language.name))
+        session.scalars(
+            select(Language).where(Language.code.in_(codes)).order_by(Language.name, Language.code)
+        )
     )
     return PremisesDetail(premises=p, ward=p.ward, languages=langs, licences=licences)
 
@@ -510,7 +512,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
 
 
 def list_languages(session: Session, *, active_only: bool = True) -> list[Language]:
-    stmt = select(Language).order_by(Language.sort_order, Language.name)
+    stmt = select(Language).order_by(Language.sort_order, Language.name, Language.code)
     if active_only:
         stmt = stmt.where(Language.active.is_(True))
     return list(session.scalars(stmt))

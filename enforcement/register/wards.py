@@ -37,7 +37,7 @@ def wards_in_force(session: Session, on: date) -> list[Ward]:
         session.scalars(
             select(Ward)
             .where(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
-            .order_by(Ward.name)
+            .order_by(Ward.name, Ward.id)
         )
     )
 

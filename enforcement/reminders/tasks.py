@@ -103,7 +103,7 @@ def _escalations_of(session: Session, ids: Sequence[int]) -> dict[int, list[Remi
         for esc in session.scalars(
             select(ReminderEscalation)
             .where(ReminderEscalation.reminder_id.in_(ids))
-            .order_by(ReminderEscalation.escalated_at)
+            .order_by(ReminderEscalation.escalated_at, ReminderEscalation.id)
         ):
             found[esc.reminder_id].append(esc)
     return found

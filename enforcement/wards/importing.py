@@ -382,7 +382,7 @@ def boundary_sets(session: Session, actor: Actor) -> list[BoundarySet]:
     rows = session.execute(
         select(Ward.valid_from, Ward.valid_to, func.count())
         .group_by(Ward.valid_from, Ward.valid_to)
-        .order_by(Ward.valid_from.desc())
+        .order_by(Ward.valid_from.desc(), Ward.valid_to.is_(None).desc(), Ward.valid_to.desc())
     ).all()
     return [BoundarySet(a, b, int(n)) for a, b, n in rows]
 

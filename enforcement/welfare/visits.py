@@ -608,7 +608,7 @@ def open_visit(
             Reminder.kind == ReminderKind.FOLLOW_UP_VISIT,
             Reminder.status == reminders.OPEN,
         )
-        .order_by(Reminder.due_at)
+        .order_by(Reminder.due_at, Reminder.id)
         .limit(1)
     )
     detail = VisitDetail(

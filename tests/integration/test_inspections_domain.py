@@ -122,6 +122,45 @@ def test_breached_condition_needs_a_follow_up_and_a_follow_up_closes_it(
     assert session.scalars(select(Reminder.status)).all() == ["done"]
 
 
+def test_a_correction_that_finds_the_same_conditions_again_keeps_their_rows(
+    session: Session, officer: Actor
+) -> None:
+    pid = _premises(session)
+    lic = make_licence(session, pid, regime="special_treatment", conditions=("A", "B"))
+    first, second = sorted(c.id for c in lic.conditions)
+    i, _ = inspections.record_inspection(
+        session,
+        officer,
+        NOW,
+        pid,
+        _input(
+            licence_id=lic.id,
+            findings=(
+                inspections.FindingInput(first, "breached", "Lock on outside of door"),
+                inspections.FindingInput(second, "complied"),
+            ),
+        ),
+    )
+    rows = {f.condition_id: f.id for f in i.findings}
+    corrected = _input(
+        licence_id=lic.id,
+        findings=(
+            inspections.FindingInput(first, "complied"),
+            inspections.FindingInput(second, "complied", "Register seen"),
+        ),
+    )
+    inspections.correct_inspection(
+        session, officer, NOW + timedelta(hours=1), i.id, i.version, corrected
+    )
+    session.flush()
+    found = {f.condition_id: (f.id, f.finding, f.note) for f in i.findings}
+    assert found == {
+        first: (rows[first], "complied", None),
+        second: (rows[second], "complied", "Register seen"),
+    }
+    assert not i.follow_up_needed
+
+
 def test_bad_input_is_refused_with_every_problem(session: Session, officer: Actor) -> None:
     pid = _premises(session)
     other = make_licence(session, make_premises(session).id, conditions=("c",))

@@ -30,7 +30,8 @@ def test_every_route_needs_sign_in_unless_listed_public(app: Flask, client: Flas
         url = rule.rule
         for arg in rule.arguments:
             url = (
-                url.replace(f"<int:{arg}>", "1")
+                url.replace(f"<id:{arg}>", "1")
+                .replace(f"<int:{arg}>", "1")
                 .replace(f"<path:{arg}>", "x")
                 .replace(f"<{arg}>", "x")
             )

@@ -1,0 +1,571 @@
+"""The guard: every route, as every role, with junk in every field and parameter, never gives a 5xx.
+
+Each route in the app's URL map is requested as each role (and signed out) with real ids from a
+small world and with junk ids. Form fields are found on the pages themselves (every form a role
+is shown, with the values it is shown) and in the form classes (for forms only some states
+show). Every request keeps most fields as the page drew them and puts junk in others: date
+fields with missing or extra parts, NUL and other control characters, 10,000 characters, huge,
+negative and non-numeric ids, wrong types, mixed scripts. A named pass sends each kind of junk
+to every field it fits; hypothesis adds a few seeded random requests per route. Any 5xx fails,
+and so does any 4xx that changed a row count or a version.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from builders import NOW, full_draft, make_user, sign_in
+from builders import make_referral_world as make_world
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from image_helpers import png
+from sqlalchemy import Select, TextClause, column, func, or_, select, table, text
+from sqlalchemy.orm import Session
+from werkzeug.routing import Map, Rule
+from wtforms import DateField, Field, IntegerField, SelectFieldBase
+from wtforms.fields.core import UnboundField
+
+from enforcement.cases import casework as cases
+from enforcement.inspections import evidence
+from enforcement.measures import data_share
+from enforcement.measures.quarters import Quarter
+from enforcement.models import Base
+from enforcement.referrals import drafting as referrals
+from enforcement.reminders import reminders
+from enforcement.reminders.vocab import ReminderKind
+
+ROOT = Path(__file__).resolve().parents[2]
+# In this order: each kind of named junk goes to a route once, as the first role it lets in.
+WALKERS = {
+    "supervisor": "supervisor@example.gov.uk",
+    "admin": "admin@example.gov.uk",
+    "licensing_officer": "officer@example.gov.uk",
+    "intel_analyst": "analyst@example.gov.uk",
+    "ward_officer": "ward@example.gov.uk",
+    "committee_clerk": "clerk@example.gov.uk",
+    "partner": "partner@example.gov.uk",
+    None: None,  # signed out
+}
+# Signing out would end the walk; it has its own tests.
+SKIPPED_ENDPOINTS = frozenset({"auth.sign_out", "static"})
+# Sign-in bookkeeping is written on a refused sign-in by design (it is what throttles guessing).
+BOOKKEEPING_TABLES = frozenset({"sign_in_attempts", "user_sessions"})
+# Reads of restricted records, and refused attempts at them, are audited whatever the status.
+READ_AUDITS = (
+    "%.view",
+    "%.list",
+    "%.list_hearing",
+    "%.open_process",
+    "%.refused",
+    "audit.read",
+)
+EXAMPLES_PER_ROUTE = 1
+
+CONTROL = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\x7f"]
+JUNK_IDS = [
+    "0",
+    "-1",
+    "2147483648",
+    "9223372036854775808",
+    "99999999999999999999999",
+    "1e3",
+    "1.5",
+    "abc",
+    " 7 ",
+    "",
+]
+JUNK_TEXT = [
+    "\x00",
+    "a\x00b",
+    "".join(CONTROL),
+    "x" * 10_000,
+    "Ωμέγα мир 中文 عربي \u202e😀",
+    "\ufeff<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%s%n{0}",
+    "   ",
+]
+# Parts of a day-month-year date: fewer and more than three, and nonsense in each.
+JUNK_DATES: list[list[str]] = [
+    [],
+    ["1"],
+    ["1", "2"],
+    ["1", "2", "2026", "4"],
+    ["31", "2", "2026"],
+    ["x", "y", "z"],
+    ["99999999999999", "1", "2026"],
+    ["1", "1", "0"],
+    ["1", "1", "99999"],
+    ["\x00", "1", "2026"],
+]
+
+
+# --- the world the walk runs in ---------------------------------------------------------------
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    strings: dict[str, str]
+
+
+def build_world(session: Session, evidence_dir: Path) -> World:
+    world = make_world(session)
+    make_user(session, "partner", email="partner@example.gov.uk")
+    # Someone no walker is: admin pages that reset or deactivate an account act on them.
+    bystander = make_user(session, "licensing_officer", email="bystander@example.gov.uk")
+    officer = world.actors["officer"]
+    case = cases.open_case(
+        session,
+        world.actors["ward"],
+        NOW,
+        cases.CaseInput(
+            world.premises.id,
+            "asbcpa_closure",
+            world.police_id,
+            world.actors["ward"].user_id,
+            "Police case",
+        ),
+    )
+    referral = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    reminder = reminders.schedule(
+        session,
+        reminders.ReminderSpec(
+            kind=ReminderKind.FOLLOW_UP_INSPECTION,
+            subject_type="inspection",
+            subject_id=world.inspections[0].id,
+            title="Follow up",
+            due_at=NOW + timedelta(days=3),
+            owner_user_id=officer.user_id,
+        ),
+        NOW - timedelta(days=1),
+    )
+    photo = evidence.store_image(session, officer, NOW, png(), evidence_dir, max_bytes=1_000_000)
+    share = data_share.produce_share(session, world.actors["analyst"], NOW, Quarter(2025, 4))
+    session.commit()
+    return World(
+        ids={
+            "premises_id": world.premises.id,
+            "licence_id": world.licence.id,
+            "condition_id": world.condition_id(2),
+            "inspection_id": world.inspections[0].id,
+            "flag_id": world.c_flag.id,
+            "visit_id": world.visit.id,
+            "case_id": case.id,
+            "referral_id": referral.id,
+            "reminder_id": reminder.id,
+            "user_id": bystander.id,
+            "file_id": photo.id,
+            "share_id": share.id,
+        },
+        strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
+    )
+
+
+# --- finding forms -----------------------------------------------------------------------------
+
+
+@dataclass
+class FormField:
+    name: str
+    kind: str  # text, date, choice, multi, check
+    baseline: list[str]
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FoundForm:
+    method: str
+    action: str
+    fields: dict[str, FormField]
+
+
+class FormParser(HTMLParser):
+    """Collect each form on a page, its fields and the values the page drew in them."""
+
+    def __init__(self, page_path: str) -> None:
+        super().__init__()
+        self.page_path = page_path
+        self.forms: list[FoundForm] = []
+        self._form: FoundForm | None = None
+        self._select: FormField | None = None
+        self._textarea: FormField | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = FoundForm(
+                a.get("method", "get").upper(), a.get("action") or self.page_path, {}
+            )
+            self.forms.append(self._form)
+            return
+        if self._form is None or not a.get("name") or a["name"] == "csrf_token":
+            return
+        name, fields = a["name"], self._form.fields
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in {"submit", "button", "file", "image", "reset"}:
+                if kind == "submit" and name not in fields:
+                    fields[name] = FormField(name, "text", [a.get("value", "")])
+                return
+            if kind in {"checkbox", "radio"}:
+                f = fields.setdefault(name, FormField(name, "check", []))
+                f.options.append(a.get("value", "on"))
+                if "checked" in a:
+                    f.baseline.append(a.get("value", "on"))
+                return
+            if name in fields and fields[name].kind in {"text", "date"}:
+                f = fields[name]  # govuk date inputs: three inputs of one name
+                f.kind = "date"
+                f.baseline.append(a.get("value", ""))
+                return
+            fields[name] = FormField(name, "text", [a.get("value", "")])
+        elif tag == "select":
+            self._select = fields[name] = FormField(
+                name, "multi" if "multiple" in a else "choice", []
+            )
+        elif tag == "option" and self._select is not None:
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a:
+                self._select.baseline.append(a.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = fields[name] = FormField(name, "text", [""])
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea.baseline[0] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            if self._select is not None and not self._select.baseline and self._select.options:
+                self._select.baseline.append(self._select.options[0])
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def forms_on(page: str, path: str) -> list[FoundForm]:
+    parser = FormParser(path)
+    parser.feed(page)
+    return parser.forms
+
+
+def class_fields() -> dict[str, FormField]:
+    """Every field any form class declares, for forms no page of the world happens to show."""
+    from flask_wtf import FlaskForm
+
+    found: dict[str, FormField] = {}
+
+    def walk(cls: type) -> Iterator[type]:
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    for cls in walk(FlaskForm):
+        if not cls.__module__.startswith("app."):
+            continue
+        for name in dir(cls):
+            unbound = getattr(cls, name, None)
+            if not isinstance(unbound, UnboundField):
+                continue
+            fc: type[Field] = unbound.field_class
+            if issubclass(fc, DateField):
+                kind = "date"
+            elif issubclass(fc, SelectFieldBase):
+                kind = "multi" if "Multiple" in fc.__name__ else "choice"
+            elif issubclass(fc, IntegerField):
+                kind = "choice"
+            else:
+                kind = "text"
+            found.setdefault(name, FormField(name, kind, []))
+    return found
+
+
+def query_names() -> set[str]:
+    """Query parameters the views read directly, found in their source."""
+    names: set[str] = set()
+    pattern = re.compile(r"request\.(?:args|values)(?:\.get\(|\[)\s*\"(\w+)\"")
+    for path in (ROOT / "app").rglob("*.py"):
+        names.update(pattern.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+# --- junk ---------------------------------------------------------------------------------------
+
+Values = list[str]
+
+text_junk = st.one_of(
+    st.sampled_from(JUNK_TEXT),
+    st.sampled_from(CONTROL).map(lambda c: f"Name{c}"),
+    st.text(max_size=12),
+    st.characters(codec="utf-8").map(lambda c: c * 10_000),
+)
+id_junk = st.one_of(
+    st.sampled_from(JUNK_IDS),
+    st.integers().map(str),
+    st.integers(min_value=2**31 - 2, max_value=2**70).map(str),
+)
+date_junk = st.one_of(
+    st.sampled_from(JUNK_DATES),
+    st.lists(st.one_of(st.integers().map(str), text_junk), max_size=5),
+)
+any_junk: st.SearchStrategy[Values] = st.one_of(
+    text_junk.map(lambda v: [v]),
+    id_junk.map(lambda v: [v]),
+    date_junk,
+    st.lists(text_junk, min_size=2, max_size=3),  # a list where one value is expected
+)
+
+
+def junk_for(f: FormField) -> st.SearchStrategy[Values]:
+    own: st.SearchStrategy[Values]
+    if f.kind == "date":
+        own = date_junk
+    elif f.kind in {"choice", "multi", "check"}:
+        own = st.one_of(id_junk.map(lambda v: [v]), st.lists(id_junk, max_size=3))
+    else:
+        own = text_junk.map(lambda v: [v])
+    return st.one_of(st.just(f.baseline), own, any_junk)
+
+
+def named_junk(f: FormField, kind: str) -> Values | None:
+    """The named pass: one mix of junk, in every field it fits (None: leave the field alone)."""
+    base = f.baseline[0] if f.baseline else ""
+    choice = f.kind in {"choice", "multi", "check"} or f.name in {"version", "page"}
+    if kind == "nul":  # alone, so the rest of the form is valid and the text reaches the database
+        return [base + "\x00"] if f.kind == "text" and not choice else None
+    if kind == "short":
+        if f.kind == "date":
+            return ["1"]
+        return ["9999999999999999999999"] if choice else [base + "\x1b\x7f"]
+    if kind == "long":
+        if f.kind == "date":
+            return ["1", "2", "2026", "4"]
+        return ["-1"] if choice else [base + "x" * 10_000]
+    if kind == "words":
+        if f.kind == "date":
+            return ["x", "\x00", "Ωм"]
+        return ["abc"] if choice else [base + "Ωμέγα мир 中文 عربي"]
+    raise AssertionError(kind)
+
+
+NAMED_KINDS = ("nul", "short", "long", "words")
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+def state_query() -> Select[Any]:
+    """Row counts of every table and the sum of every version: what a refused request must not move."""
+    parts = []
+    for t in Base.metadata.sorted_tables:
+        if t.name in BOOKKEEPING_TABLES:
+            continue
+        counted = select(func.count()).select_from(table(t.name))
+        if t.name == "audit_events":
+            # Reading restricted records is audited even when the page is redrawn with errors.
+            counted = counted.where(
+                ~or_(*(column("action").like(pattern) for pattern in READ_AUDITS))
+            )
+        parts.append(counted.scalar_subquery().label(t.name))
+        if "version" in t.c:
+            parts.append(
+                select(func.coalesce(func.sum(column("version")), 0))
+                .select_from(table(t.name))
+                .scalar_subquery()
+                .label(f"{t.name}.version")
+            )
+    return select(*parts)
+
+
+def state(session: Session, compiled: dict[str, TextClause] = {}) -> dict[str, int]:  # noqa: B006 - a cache
+    dialect = session.get_bind().dialect
+    if dialect.name not in compiled:  # compiled once: it runs around every request
+        sql = state_query().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        compiled[dialect.name] = text(str(sql))
+    return dict(session.execute(compiled[dialect.name]).one()._mapping)
+
+
+def fill(rule: Rule, world: World, junk_id: str | None) -> list[str]:
+    """The rule's paths: with real ids, or with a junk id in every int slot."""
+    paths = [rule.rule]
+    for name, conv in re.findall(r"<(?:([^:>]+):)?([^>]+)>", rule.rule):
+        conv_name = name or "default"
+        slot = f"<{name + ':' if name else ''}{conv}>"
+        arg = conv.split("(")[0] if "(" in conv else conv
+        if conv_name == "id":
+            value = junk_id if junk_id is not None else str(world.ids[arg])
+            values = [value]
+        elif conv_name == "any":
+            values = [re.findall(r"\w+", conv.split("(", 1)[1])[0]]
+            arg = conv.split(")")[-1].lstrip(":")
+        elif conv_name == "path":
+            values = ["govuk-frontend/dist/govuk/all.bundle.js", "../../etc/passwd"]
+        else:
+            values = [world.strings.get(arg, "x")]
+            if junk_id is not None:
+                values = ["\x00", "Ωм", "x" * 300]
+        paths = [p.replace(slot, urllib.parse.quote(v, safe="/"), 1) for p in paths for v in values]
+    return paths
+
+
+@dataclass
+class Walk:
+    app: Flask
+    client: FlaskClient
+    session: Session
+    role: str | None
+    token: str
+    failures: list[str] = field(default_factory=list)
+    requests: int = 0
+    last: dict[str, int] = field(default_factory=dict)
+    status: int = 0
+
+    def send(self, method: str, path: str, data: dict[str, Values] | None = None) -> str:
+        before = self.last or state(self.session)
+        if method == "GET":
+            resp = self.client.get(path, query_string=data or {})
+        else:
+            resp = self.client.post(path, data={**(data or {}), "csrf_token": self.token})
+        self.requests += 1
+        html = resp.mimetype == "text/html"
+        body = resp.get_data(as_text=True) if html else ""
+        what = f"{self.role or 'signed out'} {method} {path[:120]} {_short(data)}"
+        if resp.status_code >= 500:
+            self.failures.append(f"{resp.status_code}: {what} {_error(body)}")
+        self.status = resp.status_code
+        self.last = state(self.session)
+        if 400 <= resp.status_code < 500 and self.last != before:
+            moved = sorted(k for k, v in self.last.items() if before.get(k) != v)
+            self.failures.append(f"{resp.status_code} wrote {moved}: {what}")
+        return body if resp.status_code == 200 else ""
+
+
+def _error(body: str) -> str:
+    title = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
+    return title.group(1).strip()[:80] if title else body[:80]
+
+
+def _short(data: dict[str, Values] | None) -> str:
+    if not data:
+        return ""
+    return repr({k: [v[:20] for v in vs] for k, vs in data.items()})[:300]
+
+
+def _routes(url_map: Map) -> list[tuple[Rule, str]]:
+    found = []
+    for rule in sorted(url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            found.append((rule, method))
+    return found
+
+
+def _endpoint(app: Flask, action: str, method: str) -> str | None:
+    parts = urllib.parse.urlsplit(action)
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(parts.path, method=method)
+    except Exception:
+        return None
+    return str(endpoint)
+
+
+def _with(
+    fields: dict[str, FormField], pick: Callable[[FormField], Values | None]
+) -> dict[str, Values]:
+    data = {}
+    for name, f in fields.items():
+        chosen = pick(f)
+        data[name] = f.baseline if chosen is None else chosen
+    return data
+
+
+def random_junk(walk: Walk, method: str, path: str, fields: dict[str, FormField]) -> None:
+    """A few seeded random requests: each field as the page drew it or junk of any kind."""
+
+    @settings(
+        max_examples=EXAMPLES_PER_ROUTE,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.fixed_dictionaries({n: junk_for(f) for n, f in fields.items()}))
+    def send(data: dict[str, Values]) -> None:
+        walk.send(method, path, data)
+
+    send()
+
+
+def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_path: Path) -> None:
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(evidence_dir=tmp_path)
+    world = build_world(session, tmp_path)
+    routes = _routes(app.url_map)
+    unbounded = [rule.rule for rule, _ in routes if "<int:" in rule.rule]
+    assert not unbounded, f"record ids in addresses use <id:...> (1 to 2**31-1): {unbounded}"
+    id_slots = {m for rule, _ in routes for m in re.findall(r"<id:(\w+)>", rule.rule)}
+    assert id_slots <= set(world.ids), f"give the walk a real id for {id_slots - set(world.ids)}"
+    from_classes = class_fields()
+    queries = {n: FormField(n, "choice" if n == "page" else "text", []) for n in query_names()}
+    found: dict[str, dict[str, FormField]] = {}  # forms seen so far, by method and endpoint
+    named_done: set[tuple[str, str]] = set()
+    failures: list[str] = []
+    sent = 0
+
+    for role, email in WALKERS.items():
+        client = app.test_client()
+        if email:
+            assert sign_in(client, email).status_code == 302
+        page = client.get("/sign-in" if role is None else "/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        walk = Walk(app, client, session, role, token.group(1) if token else "")
+
+        # Real ids first: every page drawn, and the forms it shows (with their values) kept.
+        status: dict[str, int] = {}
+        for rule, method in routes:
+            if method == "GET":
+                for path in fill(rule, world, None):
+                    body = walk.send("GET", path)
+                    status.setdefault(rule.rule, walk.status)
+                    for form in forms_on(body, path):
+                        endpoint = _endpoint(app, form.action, form.method)
+                        if endpoint is not None:
+                            found.setdefault(f"{form.method} {endpoint}", {}).update(form.fields)
+
+        for rule, method in routes:
+            known = found.get(f"{method} {rule.endpoint}")
+            fields = {**queries, **(known or {})} if method == "GET" else known or from_classes
+            path = fill(rule, world, None)[0]
+            if method == "POST":
+                walk.send(method, path, _with(fields, lambda _f: None))
+            answer = walk.status if method == "POST" else status[rule.rule]
+            refused = answer == 403 or (answer == 302 and role is None)
+            if "<" in rule.rule:
+                for junk_id in ("2147483648", "99999999999999999999999"):
+                    for each in fill(rule, world, junk_id):
+                        walk.send(method, each, _with(fields, lambda _f: None))
+            if refused:
+                continue  # a role the route refuses gets its ids checked: the rest is refused too
+            # Each kind of junk once per route (by the first role allowed it), a seeded random
+            # request per route and role.
+            if (method, rule.endpoint) not in named_done:
+                named_done.add((method, rule.endpoint))
+                for kind in NAMED_KINDS:
+                    walk.send(method, path, _with(fields, lambda f, k=kind: named_junk(f, k)))
+            random_junk(walk, method, path, fields)
+        failures += walk.failures
+        sent += walk.requests
+
+    assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:60])
