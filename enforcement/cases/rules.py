@@ -200,16 +200,16 @@ RULES: tuple[Rule, ...] = (
               " (s52(11))."),
     # Licensing Act 2003: summary review (s53A-53D)
     Rule("la.s53a.interim_steps", _T.SUMMARY_REVIEW, "Consider interim steps",
-         "Licensing Act 2003, s53A(2)(a)", _E.APPLICATION_RECEIVED, 48, _C.HOURS_AFTER,
-         met_by=(_E.INTERIM_STEPS_CONSIDERED,),
-         note="Counted as plain clock time; whether non-working days are disregarded was not"
-              " confirmed, so this errs early."),
+         "Licensing Act 2003, s53A(2)(a) and (5)", _E.APPLICATION_RECEIVED, 48,
+         _C.WORKING_HOURS_AFTER, met_by=(_E.INTERIM_STEPS_CONSIDERED,),
+         note="'48 working hours': s53A(5) disregards time not on a working day, so a weekend,"
+              " Christmas Day, Good Friday or a bank holiday stops the clock."),
     Rule("la.s53a.notify", _T.SUMMARY_REVIEW,
          "Notify the holder and responsible authorities of the review",
          "SI 2005/42, reg 36A", _E.APPLICATION_RECEIVED, 48, _C.WORKING_HOURS_AFTER,
          met_by=(_E.HOLDER_NOTIFIED,), confirmed=False,
-         note="reg 36A(3) sets how the 48 hours are computed; time on non-working days is"
-              " left out here, as secondary sources describe it."),
+         note="reg 36A(3) computes the 48 hours as s53A(5) does: time not on a working day is"
+              " disregarded."),
     Rule("la.s53a.representations", _T.SUMMARY_REVIEW, "Representations period ends",
          "SI 2005/42, reg 22 (as amended by SI 2007/2502)", _E.APPLICATION_RECEIVED, 10,
          _C.WORKING_DAYS_AFTER, _D.EXPIRES, confirmed=False),

@@ -148,8 +148,17 @@ EXAMPLES = [
     Example("la.s52.appeal", [ev(E.DECISION_NOTIFIED, at(2027, 6, 4, 10))],
             end_of(2027, 6, 24), "21 days beginning with notification"),
     # Licensing Act 2003: summary review
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 14))],
+            at(2027, 3, 31, 14), "48 working hours: 10 h Thu, Good Friday, the weekend (and its"
+            " clock change) and Easter Monday left out, 24 h Tue, 14 h Wed: 14:00 BST"),
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 12, 24, 16, 30))],
+            at(2027, 12, 30, 16, 30), "7.5 h on Christmas Eve, Christmas Day, the weekend and"
+            " both substitute bank holidays left out, 24 h Wed, 16.5 h Thu"),
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 12, 31, 15))],
+            at(2028, 1, 5, 15), "9 h on New Year's Eve, the weekend and the substitute New"
+            " Year's Day (Mon 3 Jan) left out, 24 h Tue, 15 h Wed"),
     Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 26, 17))],
-            at(2027, 3, 28, 18), "48 real hours across the March change: 18:00 BST"),
+            at(2027, 4, 1, 0), "received on Good Friday: the clock starts at midnight on Tue"),
     Example("la.s53a.notify", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 17))],
             at(2027, 3, 31, 17), "7 h Thu, Easter weekend skipped, 24 h Tue, 17 h Wed"),
     Example("la.s53a.representations", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 17))],
