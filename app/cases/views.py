@@ -14,10 +14,10 @@ from app.cases.forms import (
     EditCaseForm,
     EventForm,
     OpenCaseForm,
-    london_moment,
 )
 from app.database import commit, db
 from app.forms import apply_errors
+from app.wallclock import read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
@@ -266,9 +266,9 @@ def _event_input(form: EventForm) -> cases.EventInput:
     problems: dict[str, str] = {}
     occurred = scheduled = None
     try:
-        occurred = london_moment(form.occurred_on.data, form.occurred_time.data)
-    except ValueError as exc:
-        problems["occurred_time"] = str(exc)
+        occurred = read_london(form, "occurred_on", "occurred_time", "occurred_which")
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
     has_day = form.scheduled_on.data is not None
     has_time = bool((form.scheduled_time.data or "").strip())
     if has_day != has_time:
@@ -277,9 +277,9 @@ def _event_input(form: EventForm) -> cases.EventInput:
         )
     else:
         try:
-            scheduled = london_moment(form.scheduled_on.data, form.scheduled_time.data)
-        except ValueError as exc:
-            problems["scheduled_time"] = str(exc)
+            scheduled = read_london(form, "scheduled_on", "scheduled_time", "scheduled_which")
+        except ValidationFailed as exc:
+            problems.update(exc.errors)
     if problems:
         raise ValidationFailed(problems)
     return cases.EventInput(
@@ -288,6 +288,7 @@ def _event_input(form: EventForm) -> cases.EventInput:
         scheduled_for=scheduled,
         served_how=form.served_how.data or None,
         note=form.note.data,
+        confirm_earlier=bool(form.confirm_earlier.data),
     )
 
 

@@ -286,6 +286,8 @@ class EventInput:
     scheduled_for: datetime | None = None
     served_how: str | None = None
     note: str | None = None
+    #: The user ticked that an event dated before the case was opened really was.
+    confirm_earlier: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,40 @@ def _load_for_change(
     return case
 
 
-def _check_event(tool: str, existing: Sequence[Event], data: EventInput, now: datetime) -> Event:
+#: Events and dates before this year are typing slips (a year of 0001 or 1900), never real.
+EARLIEST_YEAR = 1990
+
+
+def _date_problems(case: EnforcementCase, data: EventInput) -> dict[str, str]:
+    """Refuse a year that can only be a slip, and an event before the case was opened unless confirmed.
+
+    The opening is compared by London day: an event earlier on the day the case was opened
+    (a notice served before anyone opened the case) needs no confirming.
+    """
+    errors: dict[str, str] = {}
+    for key, moment in (("occurred_at", data.occurred_at), ("scheduled_for", data.scheduled_for)):
+        if moment is not None and moment.tzinfo is not None:
+            year = to_london(moment).year
+            if year < EARLIEST_YEAR:
+                errors[key] = (
+                    f"The year {year:04d} is before {EARLIEST_YEAR}: check the year for a typing slip"
+                )
+    at = data.occurred_at
+    if at is None or at.tzinfo is None or "occurred_at" in errors:
+        return errors
+    opened_on = to_london(case.opened_at).date()
+    if to_london(at).date() < opened_on and not data.confirm_earlier:
+        errors["confirm_earlier"] = (
+            f"The event is before the case was opened on {opened_on.day} {opened_on:%B %Y}."
+            " Tick to confirm the earlier date is right"
+        )
+    return errors
+
+
+def _check_event(
+    case: EnforcementCase, existing: Sequence[Event], data: EventInput, now: datetime
+) -> Event:
+    tool = case.tool
     errors: dict[str, str] = {}
     kind = EventKind(data.kind) if data.kind in {k.value for k in EventKind} else None
     if kind is None:
@@ -330,6 +365,9 @@ def _check_event(tool: str, existing: Sequence[Event], data: EventInput, now: da
     if data.note and len(data.note) > MAX_NOTE:
         errors["note"] = f"The note must be {MAX_NOTE:,} characters or fewer"
     if kind is None or data.occurred_at is None:
+        raise ValidationFailed(errors)
+    errors.update(_date_problems(case, data))
+    if "occurred_at" in errors or "scheduled_for" in errors:
         raise ValidationFailed(errors)
     new = Event(kind, data.occurred_at, scheduled_for=data.scheduled_for)
     try:
@@ -358,7 +396,8 @@ def record_event(
 
     Refuses (ValidationFailed, nothing saved) an event this tool does not record, one in the
     future, a duplicate, one before the event it depends on, a service without how it was
-    served. A closure order on a premises holding a premises licence opens the review after
+    served, a year before 1990 (a typing slip), and one on a day before the case was opened
+    unless `confirm_earlier` says that is right. A closure order on a premises holding a premises licence opens the review after
     closure (s167) as a linked council case with its clock started. Raises StaleEdit when the
     case changed since `expected_version`, Forbidden for another organisation's case.
     """
@@ -366,7 +405,7 @@ def record_event(
     if case.status != OPEN:
         raise ValidationFailed({"case": "This case is closed: no more events can be recorded."})
     existing = events_of(session, case.id)
-    new = _check_event(case.tool, existing, data, now)
+    new = _check_event(case, existing, data, now)
     row = CaseEvent(
         case_id=case.id,
         kind=new.kind.value,
@@ -399,6 +438,8 @@ def record_event(
             "occurred_at": row.occurred_at.isoformat(),
             "scheduled_for": row.scheduled_for.isoformat() if row.scheduled_for else None,
             "served_how": row.served_how,
+            "before_opening_confirmed": data.confirm_earlier
+            and to_london(row.occurred_at).date() < to_london(case.opened_at).date(),
         },
     )
     opened = []

@@ -40,6 +40,8 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 # Friday 24 December 2027, a little after the notice was served.
 XMAS_EVE = at(2027, 12, 24, 17, 0)
+#: An event dated on a day before its case was opened, confirmed as right on purpose.
+EARLIER: dict[str, object] = {"confirm_earlier": True}
 
 
 def _person(session: Session, role: str, org: Organisation) -> User:
@@ -245,7 +247,15 @@ def test_a_council_officer_may_note_a_police_prevention_order_but_not_edit_it(
     assert case.owner_organisation_id == w.police
     with pytest.raises(Forbidden):
         _record(session, w.licensing, case, "order_made", NOW - timedelta(days=1), now=NOW)
-    _record(session, w.ward_officer, case, "order_made", NOW - timedelta(days=1), now=NOW)
+    _record(
+        session,
+        w.ward_officer,
+        case,
+        "order_made",
+        NOW - timedelta(days=1),
+        now=NOW,
+        confirm_earlier=True,
+    )
 
 
 def test_roles_without_case_edit_cannot_open_and_admins_cannot_read(
@@ -447,9 +457,9 @@ def test_bad_events_are_refused_with_the_field_and_nothing_saved(
 
 def test_a_hearing_listed_needs_its_date_and_time(session: Session, w: World) -> None:
     case = _open(session, w.licensing, w.pub, "premises_review")
-    _record(session, w.licensing, case, "application_received", at(2027, 11, 1, 10))
+    _record(session, w.licensing, case, "application_received", at(2027, 11, 1, 10), **EARLIER)
     with pytest.raises(ValidationFailed) as exc:
-        _record(session, w.licensing, case, "hearing_listed", at(2027, 12, 1, 10))
+        _record(session, w.licensing, case, "hearing_listed", at(2027, 12, 1, 10), **EARLIER)
     assert "scheduled_for" in exc.value.errors
     _record(
         session,
@@ -458,6 +468,7 @@ def test_a_hearing_listed_needs_its_date_and_time(session: Session, w: World) ->
         "hearing_listed",
         at(2027, 12, 1, 10),
         scheduled_for=at(2028, 1, 10, 10),
+        **EARLIER,
     )
     notice = _deadlines(session, case.id)["la.s52.notice_of_hearing"]
     # At least 10 working days before Monday 10 January 2028, stepping over the substitute
@@ -697,7 +708,7 @@ def test_recompute_writes_nothing_when_nothing_changed(session: Session, w: Worl
 def test_recompute_derives_only_the_cases_time_has_moved_on(session: Session, w: World) -> None:
     served = _served_closure(session, w)  # first pending: the 24-hour notice, Christmas Day 16:00
     review = _open(session, w.licensing, w.pub, "premises_review")
-    _record(session, w.licensing, review, "application_received", at(2027, 12, 20, 10))
+    _record(session, w.licensing, review, "application_received", at(2027, 12, 20, 10), **EARLIER)
     boxing_day = at(2027, 12, 26, 9, 0)
     result = cases.recompute_open_deadlines(session, boxing_day, CAL, BOOK)
     assert (result.cases, result.derived, result.events) == (2, 1, 2)
@@ -732,7 +743,7 @@ def test_search_filters_by_deadline_owner_tool_ward_and_status(session: Session,
     quiet = _open(session, w.licensing, w.flat, "prosecution")
     elsewhere = make_premises(session, name="East Bar", longitude=1.015, latitude=54.005)
     far = _open(session, w.licensing, elsewhere.id, "premises_review")
-    _record(session, w.licensing, far, "application_received", at(2027, 10, 1, 9))
+    _record(session, w.licensing, far, "application_received", at(2027, 10, 1, 9), **EARLIER)
 
     def refs(now: datetime = XMAS_EVE, **filters: object) -> list[str]:
         page = cases.search_cases(session, w.clerk, now, cases.CaseQuery(**filters), BOOK)  # type: ignore[arg-type]

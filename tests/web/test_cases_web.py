@@ -237,9 +237,17 @@ def test_a_time_the_clocks_skipped_is_refused(
     police: FlaskClient, session: Session, frozen: list[datetime]
 ) -> None:
     case_id = _open(police, session, _pub(session))
-    resp = _event(police, case_id, "notice_issued", "26 3 2027", "01:30")
+    resp = _event(police, case_id, "notice_issued", "26 3 2027", "01:30", confirm_earlier="y")
     assert resp.status_code == 302  # type: ignore[attr-defined]
-    resp = _event(police, case_id, "notice_served", "28 3 2027", "01:30", served_how="post")
+    resp = _event(
+        police,
+        case_id,
+        "notice_served",
+        "28 3 2027",
+        "01:30",
+        served_how="post",
+        confirm_earlier="y",
+    )
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "the clocks went forward" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
 
@@ -254,13 +262,19 @@ def test_a_hearing_listed_takes_its_date_and_time(
     session.commit()
     sign_in(client, "lo@example.gov.uk")
     case_id = _open(client, session, _pub(session), "premises_review")
-    _event(client, case_id, "application_received", "1 11 2027", "10:00")
+    _event(client, case_id, "application_received", "1 11 2027", "10:00", confirm_earlier="y")
     resp = _event(
-        client, case_id, "hearing_listed", "1 12 2027", "10:00", scheduled_on=["10", "1", "2028"]
+        client,
+        case_id,
+        "hearing_listed",
+        "1 12 2027",
+        "10:00",
+        scheduled_on=["10", "1", "2028"],
+        confirm_earlier="y",
     )
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "Enter both the date and the time, or neither" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
-    resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00")
+    resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00", confirm_earlier="y")
     assert "give the date and time of the hearing" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(
         client,
@@ -270,6 +284,7 @@ def test_a_hearing_listed_takes_its_date_and_time(
         "10:00",
         scheduled_on=["10", "1", "2028"],
         scheduled_time="10:00",
+        confirm_earlier="y",
     )
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
@@ -499,7 +514,7 @@ def _seed_list(
     late = cases.open_case(
         session, council, now, cases.CaseInput(pid, "premises_review", orgs[0].id, lo.id, "Late")
     )
-    event(late, council, "application_received", now - timedelta(days=90))
+    event(late, council, "application_received", now - timedelta(days=90), confirm_earlier=True)
     idle = cases.open_case(
         session, council, now, cases.CaseInput(pid, "prosecution", orgs[0].id, lo.id, "Idle")
     )
