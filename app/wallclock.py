@@ -57,8 +57,19 @@ def read_london(
             raise ValidationFailed({time_name: str(exc)}) from exc
         raise ValidationFailed({which_name or time_name: str(exc)}) from exc
     finally:
-        if which is not None:
-            which.choices = repeated_choices(wall) if _repeats(day, wall) else []
+        if which_name is not None:
+            offer_which(form, day_name, time_name, which_name)
+
+
+def offer_which(form: FlaskForm, day_name: str, time_name: str, which_name: str) -> None:
+    """Show the choice of which time is meant exactly when the typed time happens twice.
+
+    Called again when a form is drawn after any error, so a choice made stays on the page.
+    """
+    day: date | None = form[day_name].data
+    wall = typed_time(form[time_name].data)
+    repeated = day is not None and wall is not None and _repeats(day, wall)
+    form[which_name].choices = repeated_choices(wall) if repeated and wall else []
 
 
 def _repeats(day: date, wall: time) -> bool:

@@ -17,13 +17,13 @@ from app.cases.forms import (
 )
 from app.database import commit, db
 from app.forms import apply_errors
-from app.wallclock import read_london
+from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import EventKind, Status, ToolCode
-from enforcement.clock import london_today, to_london, utcnow
+from enforcement.clock import clock_text, day_text, london_today, to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
 from enforcement.register import premises
@@ -48,15 +48,15 @@ def _clock() -> tuple[WorkingCalendar, RuleBook]:
 
 
 def due_text(moment: datetime) -> str:
-    """Say when something is due in London time: '16:30 on Monday 27 December 2027'.
+    """Say when something is due in London time: '16:30 GMT on Monday 27 December 2027'.
 
     A period that ends with a day is shown as 'the end of' that day.
     """
     local = to_london(moment)
-    day = f"{local:%A} {local.day} {local:%B %Y}"
+    day = day_text(local.date())
     if local.time() == END_OF_DAY:
         return f"the end of {day}"
-    return f"{local:%H:%M} on {day}"
+    return f"{clock_text(moment)} on {day}"
 
 
 def span_text(delta: timedelta) -> str:
@@ -236,6 +236,8 @@ def _render_detail(
         ]
         if stale:
             form.version.data = str(detail.case.version)
+        offer_which(form, "occurred_on", "occurred_time", "occurred_which")
+        offer_which(form, "scheduled_on", "scheduled_time", "scheduled_which")
     return render_template(
         "cases/detail.html",
         d=detail,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -453,6 +454,53 @@ def test_bad_events_are_refused_with_the_field_and_nothing_saved(
     assert session.scalar(select(func.count()).select_from(CaseEvent)) == events_before
     assert session.scalar(select(func.count()).select_from(CaseDeadline)) == deadlines_before
     assert case.version == version
+
+
+def test_an_event_before_the_case_was_opened_needs_confirming(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)  # opened on Christmas Eve 2027
+    with pytest.raises(ValidationFailed) as exc:
+        _record(session, w.ward_officer, case, "notice_issued", at(2020, 1, 1, 10))
+    assert exc.value.errors == {
+        "confirm_earlier": "The event is before the case was opened on 24 December 2027."
+        " Tick to confirm the earlier date is right"
+    }
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+    _record(session, w.ward_officer, case, "notice_issued", at(2020, 1, 1, 10), **EARLIER)
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_a_confirmed_earlier_date_is_recorded_and_audited(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    _record(session, w.ward_officer, case, "notice_issued", at(2027, 12, 23, 9), **EARLIER)
+    # Earlier on the day the case was opened needs no confirming.
+    _record(session, w.ward_officer, case, "notice_served", at(2027, 12, 24, 9), served_how="post")
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 2
+    after = session.scalars(
+        select(AuditEvent.after_json)
+        .where(AuditEvent.action == "case.event")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [json.loads(a or "{}")["before_opening_confirmed"] for a in after] == [True, False]
+
+
+@pytest.mark.parametrize("year", [1, 1900, 1989])
+def test_a_year_before_1990_is_a_typing_slip_even_when_confirmed(
+    session: Session, w: World, year: int
+) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    with pytest.raises(ValidationFailed) as exc:
+        _record(
+            session,
+            w.ward_officer,
+            case,
+            "notice_issued",
+            datetime(year, 6, 1, 10, tzinfo=UTC),
+            **EARLIER,
+        )
+    assert exc.value.errors["occurred_at"] == (
+        f"The year {year:04d} is before 1990: check the year for a typing slip"
+    )
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
 
 
 def test_a_hearing_listed_needs_its_date_and_time(session: Session, w: World) -> None:

@@ -201,8 +201,8 @@ def test_urgent_kinds_never_wait_for_a_digest() -> None:
 
 def test_due_phrases_in_london_time() -> None:
     assert due_phrase(NOW - timedelta(minutes=1), NOW) == "overdue"
-    assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm"
-    assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am"
+    assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm GMT"
+    assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am GMT"
     assert due_phrase(NOW + timedelta(days=14), NOW) == "due in 14 days"
 
 

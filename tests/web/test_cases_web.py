@@ -594,3 +594,60 @@ def test_list_pages_and_runs_the_same_queries_whatever_it_shows(
     assert "Showing 6 to 10 of 11 cases" in client.get("/cases?sort=reference&page=2").get_data(
         as_text=True
     )
+
+
+# --- dates and times typed into an event --------------------------------------------------------
+
+
+def test_half_past_one_on_the_night_the_clocks_go_back_asks_which(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session))
+    resp = _event(police, case_id, "notice_issued", "25 10 2026", "01:30", confirm_earlier="y")
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "01:30 happened twice in London on Sunday 25 October 2026" in page
+    assert "01:30 BST (first)" in page and "01:30 GMT (second)" in page
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+    # The choice is kept when the form is drawn again for another reason.
+    resp = _event(
+        police, case_id, "", "25 10 2026", "01:30", confirm_earlier="y", occurred_which="second"
+    )
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert re.search(r'value="second"\s+checked', page) or re.search(
+        r'checked\s+[^>]*value="second"', page
+    ), page
+    resp = _event(
+        police,
+        case_id,
+        "notice_issued",
+        "25 10 2026",
+        "01:30",
+        confirm_earlier="y",
+        occurred_which="second",
+    )
+    assert resp.status_code == 302  # type: ignore[attr-defined]
+    stored = session.scalar(select(CaseEvent.occurred_at).where(CaseEvent.case_id == case_id))
+    assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT, the second one
+    assert "25 October 2026 at 1:30am GMT" in police.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_an_event_before_the_case_was_opened_shows_the_confirm_box_with_the_error(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session))
+    assert 'name="confirm_earlier"' not in police.get(f"/cases/{case_id}").get_data(as_text=True)
+    resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00")
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        "The event is before the case was opened on 24 December 2027."
+        " Tick to confirm the earlier date is right" in page
+    )
+    assert 'name="confirm_earlier"' in page and 'value="10:00"' in page
+    resp = _event(police, case_id, "notice_issued", "1 1 1", "10:00", confirm_earlier="y")
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "The year 0001 is before 1990" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00", confirm_earlier="y")
+    assert resp.status_code == 302  # type: ignore[attr-defined]
