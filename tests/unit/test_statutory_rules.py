@@ -314,7 +314,9 @@ def test_a_recorded_expiry_brings_the_end_forward() -> None:
         found = deadline(rule_id, [made, expired], now=at(2027, 3, 2))
         assert found is not None
         assert found.due_at == at(2027, 3, 1, 11) and found.status is Status.LAPSED
-        assert found.counting_explanation.startswith("ended on the record at 11:00 GMT on Mon 1 Mar")
+        assert found.counting_explanation.startswith(
+            "ended on the record at 11:00 GMT on Mon 1 Mar"
+        )
 
 
 def test_minimum_duration_is_pending_then_lapses() -> None:

@@ -146,13 +146,14 @@ def test_worked_example_notice_served_on_christmas_eve(
     assert row, page
     text = " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
     assert "Court must hear the closure order application" in text
-    assert "by 16:30 on Monday 27 December 2027" in text
+    assert "by 16:30 GMT on Monday 27 December 2027" in text
     assert "Anti-social Behaviour, Crime and Policing Act 2014, s80(3)-(4)" in text
     assert "Christmas Day not counted" in text
     assert "Pending" in text and "2 days 23 hours left" in text
     assert "Served: in person." in page
     assert (
-        "Court must hear the closure order application: by 16:30 on Monday 27 December 2027" in page
+        "Court must hear the closure order application: by 16:30 GMT on Monday 27 December 2027"
+        in page
     )
     # On the officer's task list, and on the premises timeline.
     reminder = session.scalars(
@@ -178,7 +179,7 @@ def test_a_passed_deadline_shows_missed_and_a_met_one_shows_what_met_it(
     resp = _event(police, case_id, "hearing_held", "28 12 2027", "08:30")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Done late: hearing held at 28 December 2027 at 8:30am" in page
+    assert "Done late: hearing held at 28 December 2027 at 8:30am GMT" in page
 
 
 def test_met_deadline_and_the_review_the_closure_order_opens(
@@ -191,7 +192,7 @@ def test_met_deadline_and_the_review_the_closure_order_opens(
     resp = _event(police, case_id, "order_made", "27 12 2027", "11:00")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Met by order made at 27 December 2027 at 11:00am" in page
+    assert "Met by order made at 27 December 2027 at 11:00am GMT" in page
     review = session.scalars(
         select(EnforcementCase).where(EnforcementCase.tool == "closure_review")
     ).one()
@@ -288,7 +289,7 @@ def test_a_hearing_listed_takes_its_date_and_time(
     )
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Hearing at 10:00 on Monday 10 January 2028." in page
+    assert "Hearing at 10:00 GMT on Monday 10 January 2028." in page
     assert (
         "Give notice of the review hearing" in page
         and "by the end of Wednesday 22 December 2027" in page
