@@ -80,6 +80,7 @@ def span_text(delta: timedelta) -> str:
 def _helpers() -> dict[str, object]:
     return {
         "due_text": due_text,
+        "day_text": day_text,
         "span_text": span_text,
         "status_tag": lambda status: STATUS_TAGS.get(Status(status), "govuk-tag--grey"),
         "tool_label": ToolCode.label_of,

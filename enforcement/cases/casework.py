@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ from enforcement.cases.statutory import (
     UnknownRuleError,
     validate_event_sequence,
 )
-from enforcement.cases.vocab import EventKind, Status, ToolCode
+from enforcement.cases.vocab import Direction, EventKind, Status, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
@@ -698,10 +698,24 @@ class DeadlineView:
 
     @property
     def status_label(self) -> str:
+        if self.is_minimum:
+            return "Minimum period running" if self.status == Status.PENDING else "Period ended"
         return Status.label_of(self.status)
 
     @property
+    def is_minimum(self) -> bool:
+        """Say whether this is a minimum period (nothing ends it before), not something due."""
+        return self.direction == Direction.NOT_BEFORE
+
+    @property
+    def earliest_on(self) -> date:
+        """Return the London day a minimum period allows the order to end: the day after it."""
+        return to_london(self.due_at + timedelta(microseconds=1)).date()
+
+    @property
     def is_open(self) -> bool:
+        if self.is_minimum:
+            return False
         return self.status == Status.PENDING or (
             self.status == Status.MISSED and self.met_by is None and self.direction in OWED
         )
@@ -747,6 +761,11 @@ class CaseDetail:
     @property
     def open_deadlines(self) -> list[DeadlineView]:
         return [d for d in self.deadlines if d.is_open]
+
+    @property
+    def minimum_periods(self) -> list[DeadlineView]:
+        """Return the minimum periods still running (an order's earliest date of discharge)."""
+        return [d for d in self.deadlines if d.is_minimum and d.status == Status.PENDING]
 
 
 def _rule(rulebook: RuleBook, rule_id: str) -> Rule | None:

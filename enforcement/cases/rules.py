@@ -246,15 +246,23 @@ RULES: tuple[Rule, ...] = (
     Rule("msa.s19.notify_details", _T.STPO, "Defendant must notify name and address",
          "Modern Slavery Act 2015, s19(3)", _E.ORDER_SERVED, 3, _C.BEGINNING_WITH,
          met_by=(_E.DETAILS_NOTIFIED,), note="Only where the order imposes this requirement."),
-    Rule("msa.s17.minimum_duration", _T.STPO, "Order runs at least 5 years (fixed period)",
-         "Modern Slavery Act 2015, s17(4)", _E.ORDER_MADE, 5, _C.YEARS_BEGINNING_WITH,
-         _D.NOT_BEFORE, note="Or until further order."),
+    Rule("msa.s17.minimum_duration", _T.STPO,
+         "Earliest date of discharge without consent (5 years)",
+         "Modern Slavery Act 2015, s17(4) and s20", _E.ORDER_MADE, 5, _C.YEARS_BEGINNING_WITH,
+         _D.NOT_BEFORE,
+         note="Not a deadline: the order runs for a fixed period of at least 5 years or until"
+              " further order, and the court may not discharge it before this date without"
+              " consent."),
     Rule("msa.s26.notify_details", _T.STRO, "Defendant must notify name and address",
          "Modern Slavery Act 2015, s26(3)", _E.ORDER_SERVED, 3, _C.BEGINNING_WITH,
          met_by=(_E.DETAILS_NOTIFIED,), note="Only where the order imposes this requirement."),
-    Rule("msa.s24.minimum_duration", _T.STRO, "Order runs at least 2 years (fixed period)",
-         "Modern Slavery Act 2015, s24(4)", _E.ORDER_MADE, 2, _C.YEARS_BEGINNING_WITH,
-         _D.NOT_BEFORE, note="Or until further order."),
+    Rule("msa.s24.minimum_duration", _T.STRO,
+         "Earliest date of discharge without consent (2 years)",
+         "Modern Slavery Act 2015, s24(4) and s27", _E.ORDER_MADE, 2, _C.YEARS_BEGINNING_WITH,
+         _D.NOT_BEFORE,
+         note="Not a deadline: the order runs for a fixed period of at least 2 years or until"
+              " further order, and the court may not discharge it before this date without"
+              " consent."),
     # Local practice, configurable
     Rule("local.welfare.follow_up", _T.WELFARE_VISIT, "Return to the premises",
          "Local practice (Operation Moontwist): set on each visit", _E.VISIT_RECORDED, 14,

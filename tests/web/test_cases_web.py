@@ -652,3 +652,31 @@ def test_an_event_before_the_case_was_opened_shows_the_confirm_box_with_the_erro
     assert "The year 0001 is before 1990" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00", confirm_earlier="y")
     assert resp.status_code == 302  # type: ignore[attr-defined]
+
+
+def test_a_prevention_orders_minimum_period_is_an_earliest_discharge_date_not_a_deadline(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session), "stpo")
+    assert _event(police, case_id, "order_made", "24 12 2027", "10:00").status_code == 302  # type: ignore[attr-defined]
+    page = police.get(f"/cases/{case_id}").get_data(as_text=True)
+    row = page[page.index('id="deadline-msa-s17-minimum_duration"') :]
+    row = row[: row.index("</tr>")]
+    # Five years beginning with Friday 24 December 2027 end with 23 December 2032.
+    assert "Earliest date of discharge: Friday 24 December 2032" in row
+    assert "No discharge before it without consent" in row and "Minimum period running" in row
+    assert " left" not in row and "by the end of" not in row
+    assert "Earliest date of discharge: Friday 24 December 2032. The order cannot be" in page
+    next_up = page[page.index('id="next"') : page.index('id="events"')]
+    assert "Order runs at least" not in next_up and "23 December 2032" not in next_up
+    # Nothing nags for it: no reminder, and the case list shows nothing due.
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.subject_id == case_id, Reminder.rule_id == "msa.s17.minimum_duration")
+        )
+        == 0
+    )
+    listing = police.get("/cases?tool=stpo").get_data(as_text=True)
+    assert "Earliest date of discharge" not in listing and "2032" not in listing
