@@ -10,7 +10,15 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField
 from wtforms.validators import Optional
 
-from enforcement.clock import RepeatedTime, SkippedTime, london_instant, repeated_choices
+from enforcement.clock import (
+    FIRST,
+    SECOND,
+    RepeatedTime,
+    SkippedTime,
+    london_instant,
+    repeated_choices,
+    zone_name,
+)
 from enforcement.errors import ValidationFailed
 
 TIME_PATTERN = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
@@ -80,3 +88,8 @@ def _repeats(day: date, wall: time) -> bool:
     except SkippedTime:
         return False
     return False
+
+
+def which_of(moment: datetime) -> str:
+    """Return which of a repeated time a stored instant is, to fill a form for changing it."""
+    return FIRST if zone_name(moment) == "BST" else SECOND
