@@ -13,15 +13,25 @@ from markupsafe import Markup
 
 from enforcement import vocab
 from enforcement.access import Permission
-from enforcement.clock import to_london
+from enforcement.clock import to_london, zone_name
+
+#: strftime directives that print a time of day: a format using one gets GMT or BST after it.
+_TIME_DIRECTIVES = ("%H", "%-H", "%I", "%-I", "%M", "%p", "%X", "%c", "%T", "%R")
 
 
 def london(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
-    """Show a stored UTC time as London time, e.g. '3 March 2026 at 2:05pm'."""
+    """Show a stored UTC time as London time, e.g. '3 March 2026 at 2:05pm GMT'.
+
+    Every time of day shown says GMT or BST, so 01:30 on the night the clocks go back is
+    never ambiguous; a date-only format (no time directive) is shown as it is.
+    """
     if value is None:
         return ""
-    text = to_london(value).strftime(fmt)
-    return text.replace("AM", "am").replace("PM", "pm")
+    local = to_london(value)
+    text = local.strftime(fmt).replace("AM", "am").replace("PM", "pm")
+    if any(directive in fmt for directive in _TIME_DIRECTIVES):
+        text += f" {zone_name(value)}"
+    return text
 
 
 def long_date(value: date | None) -> str:

@@ -39,3 +39,77 @@ def add_london_days(moment: datetime, days: int) -> datetime:
         local.date() + timedelta(days=days), local.timetz().replace(tzinfo=None)
     )
     return later.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def zone_name(moment: datetime) -> str:
+    """Return "GMT" or "BST": which London time an aware instant is shown in."""
+    return to_london(moment).tzname() or "GMT"
+
+
+def clock_text(moment: datetime) -> str:
+    """Return the London 24-hour clock time with its zone, e.g. "14:00 BST"."""
+    local = to_london(moment)
+    return f"{local:%H:%M} {local.tzname()}"
+
+
+def day_text(day: date) -> str:
+    """Return a London calendar day in words, e.g. "Sunday 25 October 2026"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+class WallClockError(ValueError):
+    """A London date and wall-clock time that does not name exactly one instant."""
+
+
+class SkippedTime(WallClockError):
+    """The time did not happen: the clocks went forward over it (last Sunday of March)."""
+
+
+class RepeatedTime(WallClockError):
+    """The time happened twice: the clocks went back over it (last Sunday of October).
+
+    `first` is the earlier instant (still British Summer Time), `second` the later (GMT).
+    """
+
+    def __init__(self, message: str, first: datetime, second: datetime) -> None:
+        super().__init__(message)
+        self.first = first
+        self.second = second
+
+
+#: Which of a repeated time is meant: the first (in BST) or the second (in GMT).
+FIRST, SECOND = "first", "second"
+
+
+def repeated_choices(wall: time) -> list[tuple[str, str]]:
+    """Return the (value, label) choices for a time that happens twice on a London day."""
+    hhmm = f"{wall:%H:%M}"
+    return [(FIRST, f"{hhmm} BST (first)"), (SECOND, f"{hhmm} GMT (second)")]
+
+
+def london_instant(day: date, wall: time, which: str | None = None) -> datetime:
+    """Return the aware UTC instant of a London date and wall-clock time.
+
+    Raises SkippedTime for a time the clocks jump over when British Summer Time starts, and
+    RepeatedTime for one that happens twice when it ends, unless `which` (FIRST or SECOND)
+    says which is meant. `which` is ignored for a time that happens once.
+    """
+    first = datetime.combine(day, wall, tzinfo=LONDON)
+    early, late = first.astimezone(UTC), first.replace(fold=1).astimezone(UTC)
+    if early.astimezone(LONDON).replace(tzinfo=None) != first.replace(tzinfo=None):
+        raise SkippedTime(
+            f"{wall:%H:%M} did not happen in London on {day_text(day)}: the clocks went"
+            " forward an hour from 01:00 GMT to 02:00 BST. Check the time"
+        )
+    if early == late:
+        return early
+    if which == FIRST:
+        return early
+    if which == SECOND:
+        return late
+    raise RepeatedTime(
+        f"{wall:%H:%M} happened twice in London on {day_text(day)}: the clocks went back an"
+        f" hour at 02:00 BST. Select which {wall:%H:%M} you mean",
+        early,
+        late,
+    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -14,15 +14,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField
+from app.wallclock import TIME_PATTERN, typed_time, which_field
 from enforcement.cases.casework import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
-from enforcement.clock import LONDON
+from enforcement.clock import london_instant
 
-TIME_PATTERN = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
-_TIME = re.compile(TIME_PATTERN)
 NO_NAMES = (
     "Do not record the names or other identifying details of potential victims and survivors."
 )
@@ -31,15 +38,13 @@ NO_NAMES = (
 def london_moment(day: date | None, clock: str | None) -> datetime | None:
     """Return the aware instant of a London date and a typed 24-hour time, or None if either is missing.
 
-    Raises ValueError for a time the clocks skip when British Summer Time starts.
+    Raises ValueError (a WallClockError) for a time the clocks skip when British Summer Time
+    starts, or one that happens twice when it ends: forms that can ask which use read_london.
     """
-    found = _TIME.match((clock or "").strip())
-    if day is None or found is None:
+    wall = typed_time(clock)
+    if day is None or wall is None:
         return None
-    wall = datetime.combine(day, time(int(found.group(1)), int(found.group(2))), tzinfo=LONDON)
-    if wall.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != wall.replace(tzinfo=None):
-        raise ValueError("That time did not happen in London: the clocks went forward an hour")
-    return wall
+    return london_instant(day, wall)
 
 
 def _summary_field(label: str) -> TextAreaField:
@@ -122,6 +127,12 @@ class EventForm(FlaskForm):
             Regexp(TIME_PATTERN, message="Enter a time like 16:30"),
         ],
     )
+    occurred_which = which_field("The clocks went back that night: which time do you mean?")
+    confirm_earlier = BooleanField(
+        "The earlier date is right",
+        description="Tick only if the event really happened before the case was opened.",
+        widget=GovCheckboxInput(),
+    )
     served_how = RadioField(
         "How was it served? (for a notice or order served)",
         widget=GovRadioInput(),
@@ -142,6 +153,7 @@ class EventForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Optional(), Regexp(TIME_PATTERN, message="Enter a time like 10:00")],
     )
+    scheduled_which = which_field("The clocks went back that night: which time do you mean?")
     note = TextAreaField(
         "Note (optional)",
         description=NO_NAMES,

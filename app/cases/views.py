@@ -14,16 +14,16 @@ from app.cases.forms import (
     EditCaseForm,
     EventForm,
     OpenCaseForm,
-    london_moment,
 )
 from app.database import commit, db
 from app.forms import apply_errors
+from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import EventKind, Status, ToolCode
-from enforcement.clock import london_today, to_london, utcnow
+from enforcement.clock import clock_text, day_text, london_today, to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
 from enforcement.register import premises
@@ -48,15 +48,15 @@ def _clock() -> tuple[WorkingCalendar, RuleBook]:
 
 
 def due_text(moment: datetime) -> str:
-    """Say when something is due in London time: '16:30 on Monday 27 December 2027'.
+    """Say when something is due in London time: '16:30 GMT on Monday 27 December 2027'.
 
     A period that ends with a day is shown as 'the end of' that day.
     """
     local = to_london(moment)
-    day = f"{local:%A} {local.day} {local:%B %Y}"
+    day = day_text(local.date())
     if local.time() == END_OF_DAY:
         return f"the end of {day}"
-    return f"{local:%H:%M} on {day}"
+    return f"{clock_text(moment)} on {day}"
 
 
 def span_text(delta: timedelta) -> str:
@@ -80,6 +80,7 @@ def span_text(delta: timedelta) -> str:
 def _helpers() -> dict[str, object]:
     return {
         "due_text": due_text,
+        "day_text": day_text,
         "span_text": span_text,
         "status_tag": lambda status: STATUS_TAGS.get(Status(status), "govuk-tag--grey"),
         "tool_label": ToolCode.label_of,
@@ -236,6 +237,8 @@ def _render_detail(
         ]
         if stale:
             form.version.data = str(detail.case.version)
+        offer_which(form, "occurred_on", "occurred_time", "occurred_which")
+        offer_which(form, "scheduled_on", "scheduled_time", "scheduled_which")
     return render_template(
         "cases/detail.html",
         d=detail,
@@ -266,9 +269,9 @@ def _event_input(form: EventForm) -> cases.EventInput:
     problems: dict[str, str] = {}
     occurred = scheduled = None
     try:
-        occurred = london_moment(form.occurred_on.data, form.occurred_time.data)
-    except ValueError as exc:
-        problems["occurred_time"] = str(exc)
+        occurred = read_london(form, "occurred_on", "occurred_time", "occurred_which")
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
     has_day = form.scheduled_on.data is not None
     has_time = bool((form.scheduled_time.data or "").strip())
     if has_day != has_time:
@@ -277,9 +280,9 @@ def _event_input(form: EventForm) -> cases.EventInput:
         )
     else:
         try:
-            scheduled = london_moment(form.scheduled_on.data, form.scheduled_time.data)
-        except ValueError as exc:
-            problems["scheduled_time"] = str(exc)
+            scheduled = read_london(form, "scheduled_on", "scheduled_time", "scheduled_which")
+        except ValidationFailed as exc:
+            problems.update(exc.errors)
     if problems:
         raise ValidationFailed(problems)
     return cases.EventInput(
@@ -288,6 +291,7 @@ def _event_input(form: EventForm) -> cases.EventInput:
         scheduled_for=scheduled,
         served_how=form.served_how.data or None,
         note=form.note.data,
+        confirm_earlier=bool(form.confirm_earlier.data),
     )
 
 

@@ -28,6 +28,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField, db_id
+from app.wallclock import which_field
 from enforcement.vocab import InspectionReason
 
 
@@ -51,6 +52,7 @@ class InspectionForm(FlaskForm):
             Regexp(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$", message="Enter a time like 14:30"),
         ],
     )
+    inspected_which = which_field("The clocks went back that night: which time do you mean?")
     reason = RadioField(
         "Why did the inspection take place?",
         widget=GovRadioInput(),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -25,8 +24,9 @@ from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors
 from app.inspections.forms import InspectionForm
+from app.wallclock import offer_which, read_london, which_of
 from enforcement.access import Permission, can
-from enforcement.clock import LONDON, to_london, utcnow
+from enforcement.clock import to_london, utcnow
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.inspections import evidence, inspections
 from enforcement.models import Licence, LicenceCondition, User, UserRole
@@ -96,11 +96,7 @@ def _prepare(form: InspectionForm, premises_id: int) -> frozenset[str]:
 
 
 def _when(form: InspectionForm) -> datetime | None:
-    day = form.inspected_on.data
-    match = re.match(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$", (form.inspected_time.data or "").strip())
-    if day is None or match is None:
-        return None
-    return datetime.combine(day, time(int(match.group(1)), int(match.group(2))), tzinfo=LONDON)
+    return read_london(form, "inspected_on", "inspected_time", "inspected_which")
 
 
 def _findings(conditions: list[LicenceCondition]) -> tuple[inspections.FindingInput, ...]:
@@ -171,6 +167,7 @@ def _render(
     status: int,
     inspection: Inspection | None = None,
 ) -> tuple[str, int]:
+    offer_which(form, "inspected_on", "inspected_time", "inspected_which")
     chosen = (
         {c.id: request.form.get(f"finding_{c.id}", "") for c in conditions}
         if request.method == "POST"
@@ -225,9 +222,9 @@ def record(premises_id: int) -> tuple[str, int] | BaseResponse:
         form.licence_id.data = str(licence.id) if licence else ""
         return _render(form, detail.premises, licence, held, conditions, needed, 200)
     if form.validate_on_submit():
-        when = _when(form)
-        assert when is not None
         try:
+            when = _when(form)
+            assert when is not None
             photo = _photo_id(form, None)
             saved, created = inspections.record_inspection(
                 db(),
@@ -295,6 +292,7 @@ def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
         local = to_london(i.inspected_at)
         form.inspected_on.data = local.date()
         form.inspected_time.data = local.strftime("%H:%M")
+        form.inspected_which.data = which_of(i.inspected_at)
         form.poster_displayed.data = "yes" if i.poster_displayed else "no"
         form.poster_visible.data = [
             k
@@ -311,9 +309,9 @@ def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
         form = InspectionForm()
     needed = _prepare(form, i.premises_id)
     if request.method == "POST" and form.validate_on_submit():
-        when = _when(form)
-        assert when is not None
         try:
+            when = _when(form)
+            assert when is not None
             photo = _photo_id(form, i.poster_photo_id)
             data = _input(form, when, licence, conditions, photo)
             inspections.correct_inspection(

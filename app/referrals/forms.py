@@ -26,6 +26,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from app.cases.forms import TIME_PATTERN
 from app.forms import GovDateField, db_id
+from app.wallclock import which_field
 from enforcement.referrals.vocab import (
     AppealOutcome,
     Party,
@@ -195,8 +196,10 @@ class HearingForm(FlaskForm):
     version = HiddenField()
     hearing_on = _date("Date of the hearing", "Enter the date of the hearing")
     hearing_time = _time("Time of the hearing", "Enter the time of the hearing")
+    hearing_which = which_field("The clocks go back that night: which time is the hearing?")
     listed_on = _date("Date the hearing was listed", "Enter the date the hearing was listed")
     listed_time = _time("Time the hearing was listed", "Enter the time the hearing was listed")
+    listed_which = which_field("The clocks went back that night: which time was it listed?")
     submit = SubmitField("List the hearing", widget=GovSubmitInput())
 
 

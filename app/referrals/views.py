@@ -41,6 +41,7 @@ from app.referrals.forms import (
     SignOffForm,
     VersionForm,
 )
+from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
@@ -412,6 +413,9 @@ def _render_detail(
     outcome.withdrawn_condition_ids.choices = [
         (c.id, f"{c.number}. {c.text}") for c in detail.conditions if c.is_active
     ]
+    hearing = forms["hearing"]
+    offer_which(hearing, "hearing_on", "hearing_time", "hearing_which")
+    offer_which(hearing, "listed_on", "listed_time", "listed_which")
     if failed is None:
         local = to_london(now)
         for form_name, day_field, time_field in (
@@ -540,8 +544,8 @@ def list_hearing(referral_id: int) -> tuple[str, int] | Response:
             utcnow(),
             referral_id,
             _v(form),
-            hearing_at=_moment(form.hearing_on.data, form.hearing_time.data),
-            listed_at=_moment(form.listed_on.data, form.listed_time.data),
+            hearing_at=read_london(form, "hearing_on", "hearing_time", "hearing_which"),
+            listed_at=read_london(form, "listed_on", "listed_time", "listed_which"),
             calendar=calendar,
             rulebook=rulebook,
         )

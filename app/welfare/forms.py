@@ -30,6 +30,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
+from app.wallclock import which_field
 from enforcement.welfare.vocab import (
     INDICATOR_GROUPS,
     GuidanceItem,
@@ -128,6 +129,7 @@ class VisitForm(FlaskForm):
             Regexp(TIME_RE, message="Enter a time like 14:30"),
         ],
     )
+    visited_which = which_field("The clocks went back that night: which time do you mean?")
     trigger = RadioField(
         "Why did the visit take place?",
         widget=GovRadioInput(),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,8 +12,8 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.forms import apply_errors, blank_to_none
+from app.wallclock import offer_which, read_london
 from app.welfare.forms import (
-    TIME_RE,
     ReleaseForm,
     TrainingForm,
     VisitForm,
@@ -24,7 +23,7 @@ from app.welfare.forms import (
     referral_field_name,
 )
 from enforcement.access import Permission, can
-from enforcement.clock import LONDON, london_today, to_london, utcnow
+from enforcement.clock import london_today, to_london, utcnow
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import Premises
 from enforcement.register import premises
@@ -71,11 +70,7 @@ def _prepare(form: VisitForm) -> None:
 
 
 def _when(form: VisitForm) -> datetime | None:
-    day = form.visited_on.data
-    match = re.match(TIME_RE, (form.visited_time.data or "").strip())
-    if day is None or match is None:
-        return None
-    return datetime.combine(day, time(int(match.group(1)), int(match.group(2))), tzinfo=LONDON)
+    return read_london(form, "visited_on", "visited_time", "visited_which")
 
 
 def _input(
@@ -125,6 +120,7 @@ def _location(form: VisitForm) -> welfare.NewLocation:
 
 
 def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str, int]:
+    offer_which(form, "visited_on", "visited_time", "visited_which")
     return render_template(
         "welfare/form.html",
         form=form,

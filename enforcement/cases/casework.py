@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ from enforcement.cases.statutory import (
     UnknownRuleError,
     validate_event_sequence,
 )
-from enforcement.cases.vocab import CaseStatus, EventKind, ServedHow, Status, ToolCode
+from enforcement.cases.vocab import CaseStatus, Direction, EventKind, ServedHow, Status, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
@@ -278,6 +278,8 @@ class EventInput:
     scheduled_for: datetime | None = None
     served_how: str | None = None
     note: str | None = None
+    #: The user ticked that an event dated before the case was opened really was.
+    confirm_earlier: bool = False
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,40 @@ def _load_for_change(
     return case
 
 
-def _check_event(tool: str, existing: Sequence[Event], data: EventInput, now: datetime) -> Event:
+#: Events and dates before this year are typing slips (a year of 0001 or 1900), never real.
+EARLIEST_YEAR = 1990
+
+
+def _date_problems(case: EnforcementCase, data: EventInput) -> dict[str, str]:
+    """Refuse a year that can only be a slip, and an event before the case was opened unless confirmed.
+
+    The opening is compared by London day: an event earlier on the day the case was opened
+    (a notice served before anyone opened the case) needs no confirming.
+    """
+    errors: dict[str, str] = {}
+    for key, moment in (("occurred_at", data.occurred_at), ("scheduled_for", data.scheduled_for)):
+        if moment is not None and moment.tzinfo is not None:
+            year = to_london(moment).year
+            if year < EARLIEST_YEAR:
+                errors[key] = (
+                    f"The year {year:04d} is before {EARLIEST_YEAR}: check the year for a typing slip"
+                )
+    at = data.occurred_at
+    if at is None or at.tzinfo is None or "occurred_at" in errors:
+        return errors
+    opened_on = to_london(case.opened_at).date()
+    if to_london(at).date() < opened_on and not data.confirm_earlier:
+        errors["confirm_earlier"] = (
+            f"The event is before the case was opened on {opened_on.day} {opened_on:%B %Y}."
+            " Tick to confirm the earlier date is right"
+        )
+    return errors
+
+
+def _check_event(
+    case: EnforcementCase, existing: Sequence[Event], data: EventInput, now: datetime
+) -> Event:
+    tool = case.tool
     errors: dict[str, str] = {}
     kind = EventKind(data.kind) if data.kind in {k.value for k in EventKind} else None
     if kind is None:
@@ -322,6 +357,9 @@ def _check_event(tool: str, existing: Sequence[Event], data: EventInput, now: da
     if data.note and len(data.note) > MAX_NOTE:
         errors["note"] = f"The note must be {MAX_NOTE:,} characters or fewer"
     if kind is None or data.occurred_at is None:
+        raise ValidationFailed(errors)
+    errors.update(_date_problems(case, data))
+    if "occurred_at" in errors or "scheduled_for" in errors:
         raise ValidationFailed(errors)
     new = Event(kind, data.occurred_at, scheduled_for=data.scheduled_for)
     try:
@@ -350,7 +388,8 @@ def record_event(
 
     Refuses (ValidationFailed, nothing saved) an event this tool does not record, one in the
     future, a duplicate, one before the event it depends on, a service without how it was
-    served. A closure order on a premises holding a premises licence opens the review after
+    served, a year before 1990 (a typing slip), and one on a day before the case was opened
+    unless `confirm_earlier` says that is right. A closure order on a premises holding a premises licence opens the review after
     closure (s167) as a linked council case with its clock started. Raises StaleEdit when the
     case changed since `expected_version`, Forbidden for another organisation's case.
     """
@@ -358,7 +397,7 @@ def record_event(
     if case.status != OPEN:
         raise ValidationFailed({"case": "This case is closed: no more events can be recorded."})
     existing = events_of(session, case.id)
-    new = _check_event(case.tool, existing, data, now)
+    new = _check_event(case, existing, data, now)
     row = CaseEvent(
         case_id=case.id,
         kind=new.kind.value,
@@ -391,6 +430,8 @@ def record_event(
             "occurred_at": row.occurred_at.isoformat(),
             "scheduled_for": row.scheduled_for.isoformat() if row.scheduled_for else None,
             "served_how": row.served_how,
+            "before_opening_confirmed": data.confirm_earlier
+            and to_london(row.occurred_at).date() < to_london(case.opened_at).date(),
         },
     )
     opened = []
@@ -649,10 +690,24 @@ class DeadlineView:
 
     @property
     def status_label(self) -> str:
+        if self.is_minimum:
+            return "Minimum period running" if self.status == Status.PENDING else "Period ended"
         return Status.label_of(self.status)
 
     @property
+    def is_minimum(self) -> bool:
+        """Say whether this is a minimum period (nothing ends it before), not something due."""
+        return self.direction == Direction.NOT_BEFORE
+
+    @property
+    def earliest_on(self) -> date:
+        """Return the London day a minimum period allows the order to end: the day after it."""
+        return to_london(self.due_at + timedelta(microseconds=1)).date()
+
+    @property
     def is_open(self) -> bool:
+        if self.is_minimum:
+            return False
         return self.status == Status.PENDING or (
             self.status == Status.MISSED and self.met_by is None and self.direction in OWED
         )
@@ -698,6 +753,11 @@ class CaseDetail:
     @property
     def open_deadlines(self) -> list[DeadlineView]:
         return [d for d in self.deadlines if d.is_open]
+
+    @property
+    def minimum_periods(self) -> list[DeadlineView]:
+        """Return the minimum periods still running (an order's earliest date of discharge)."""
+        return [d for d in self.deadlines if d.is_minimum and d.status == Status.PENDING]
 
 
 def _rule(rulebook: RuleBook, rule_id: str) -> Rule | None:

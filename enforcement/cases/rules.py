@@ -200,16 +200,16 @@ RULES: tuple[Rule, ...] = (
               " (s52(11))."),
     # Licensing Act 2003: summary review (s53A-53D)
     Rule("la.s53a.interim_steps", _T.SUMMARY_REVIEW, "Consider interim steps",
-         "Licensing Act 2003, s53A(2)(a)", _E.APPLICATION_RECEIVED, 48, _C.HOURS_AFTER,
-         met_by=(_E.INTERIM_STEPS_CONSIDERED,),
-         note="Counted as plain clock time; whether non-working days are disregarded was not"
-              " confirmed, so this errs early."),
+         "Licensing Act 2003, s53A(2)(a) and (5)", _E.APPLICATION_RECEIVED, 48,
+         _C.WORKING_HOURS_AFTER, met_by=(_E.INTERIM_STEPS_CONSIDERED,),
+         note="'48 working hours': s53A(5) disregards time not on a working day, so a weekend,"
+              " Christmas Day, Good Friday or a bank holiday stops the clock."),
     Rule("la.s53a.notify", _T.SUMMARY_REVIEW,
          "Notify the holder and responsible authorities of the review",
          "SI 2005/42, reg 36A", _E.APPLICATION_RECEIVED, 48, _C.WORKING_HOURS_AFTER,
          met_by=(_E.HOLDER_NOTIFIED,), confirmed=False,
-         note="reg 36A(3) sets how the 48 hours are computed; time on non-working days is"
-              " left out here, as secondary sources describe it."),
+         note="reg 36A(3) computes the 48 hours as s53A(5) does: time not on a working day is"
+              " disregarded."),
     Rule("la.s53a.representations", _T.SUMMARY_REVIEW, "Representations period ends",
          "SI 2005/42, reg 22 (as amended by SI 2007/2502)", _E.APPLICATION_RECEIVED, 10,
          _C.WORKING_DAYS_AFTER, _D.EXPIRES, confirmed=False),
@@ -246,15 +246,23 @@ RULES: tuple[Rule, ...] = (
     Rule("msa.s19.notify_details", _T.STPO, "Defendant must notify name and address",
          "Modern Slavery Act 2015, s19(3)", _E.ORDER_SERVED, 3, _C.BEGINNING_WITH,
          met_by=(_E.DETAILS_NOTIFIED,), note="Only where the order imposes this requirement."),
-    Rule("msa.s17.minimum_duration", _T.STPO, "Order runs at least 5 years (fixed period)",
-         "Modern Slavery Act 2015, s17(4)", _E.ORDER_MADE, 5, _C.YEARS_BEGINNING_WITH,
-         _D.NOT_BEFORE, note="Or until further order."),
+    Rule("msa.s17.minimum_duration", _T.STPO,
+         "Earliest date of discharge without consent (5 years)",
+         "Modern Slavery Act 2015, s17(4) and s20", _E.ORDER_MADE, 5, _C.YEARS_BEGINNING_WITH,
+         _D.NOT_BEFORE,
+         note="Not a deadline: the order runs for a fixed period of at least 5 years or until"
+              " further order, and the court may not discharge it before this date without"
+              " consent."),
     Rule("msa.s26.notify_details", _T.STRO, "Defendant must notify name and address",
          "Modern Slavery Act 2015, s26(3)", _E.ORDER_SERVED, 3, _C.BEGINNING_WITH,
          met_by=(_E.DETAILS_NOTIFIED,), note="Only where the order imposes this requirement."),
-    Rule("msa.s24.minimum_duration", _T.STRO, "Order runs at least 2 years (fixed period)",
-         "Modern Slavery Act 2015, s24(4)", _E.ORDER_MADE, 2, _C.YEARS_BEGINNING_WITH,
-         _D.NOT_BEFORE, note="Or until further order."),
+    Rule("msa.s24.minimum_duration", _T.STRO,
+         "Earliest date of discharge without consent (2 years)",
+         "Modern Slavery Act 2015, s24(4) and s27", _E.ORDER_MADE, 2, _C.YEARS_BEGINNING_WITH,
+         _D.NOT_BEFORE,
+         note="Not a deadline: the order runs for a fixed period of at least 2 years or until"
+              " further order, and the court may not discharge it before this date without"
+              " consent."),
     # Local practice, configurable
     Rule("local.welfare.follow_up", _T.WELFARE_VISIT, "Return to the premises",
          "Local practice (Operation Moontwist): set on each visit", _E.VISIT_RECORDED, 14,

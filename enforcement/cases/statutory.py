@@ -468,7 +468,7 @@ def _day(day: date) -> str:
 
 def _moment(moment: datetime) -> str:
     local = to_london(moment)
-    return f"{local.hour:02d}:{local.minute:02d} on {_day(local.date())}"
+    return f"{local.hour:02d}:{local.minute:02d} {local.tzname()} on {_day(local.date())}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def moment_text(moment: datetime) -> str:
     day = f"{local:%A} {local.day} {local:%B %Y}"
     if local.time() == time(23, 59, 59, 999999):
         return f"the end of {day}"
-    return f"{local:%H:%M} on {day}"
+    return f"{local:%H:%M} {local.tzname()} on {day}"
 
 
 def tool_for(licence: Licence) -> ToolCode | None:

@@ -156,8 +156,14 @@ def _record(
             now,
             case.id,
             case.version,
+            # The process opens its case when the clerk starts it, usually after the review
+            # application was received: those earlier dates are the process's own, not slips.
             cases.EventInput(
-                kind=kind.value, occurred_at=at, scheduled_for=scheduled_for, note=note
+                kind=kind.value,
+                occurred_at=at,
+                scheduled_for=scheduled_for,
+                note=note,
+                confirm_earlier=True,
             ),
             calendar=calendar,
             rulebook=rulebook,

@@ -244,9 +244,10 @@ def is_urgent(kind: str, statutory: bool) -> bool:
 
 
 def london_text(moment: datetime) -> str:
-    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm'."""
-    text = to_london(moment).strftime("%-d %B %Y at %-I:%M%p")
-    return text.replace("AM", "am").replace("PM", "pm")
+    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm GMT'."""
+    local = to_london(moment)
+    text = local.strftime("%-d %B %Y at %-I:%M%p")
+    return text.replace("AM", "am").replace("PM", "pm") + f" {local.tzname()}"
 
 
 def due_phrase(due_at: datetime, now: datetime) -> str:
@@ -255,7 +256,9 @@ def due_phrase(due_at: datetime, now: datetime) -> str:
         return "overdue"
     today = to_london(now).date()
     day = to_london(due_at).date()
-    clock = to_london(due_at).strftime("%-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    local_due = to_london(due_at)
+    clock = local_due.strftime("%-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    clock += f" {local_due.tzname()}"
     if day == today:
         return f"due today at {clock}"
     if day == today + timedelta(days=1):

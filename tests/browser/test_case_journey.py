@@ -26,6 +26,7 @@ EXPECTED_PAGES = {
     "open a case with errors",
     "case (opened)",
     "case (event refused)",
+    "case (earlier date to confirm)",
     "case (notice served)",
     "review after closure",
     "case list (due in 7 days)",
@@ -34,7 +35,15 @@ EXPECTED_PAGES = {
 }
 
 
-def _record(page: Page, kind: str, day: datetime, clock: str, served: str | None = None) -> None:
+def _record(
+    page: Page,
+    kind: str,
+    day: datetime,
+    clock: str,
+    served: str | None = None,
+    *,
+    earlier: bool = False,
+) -> None:
     page.get_by_label("What happened").select_option(label=kind)
     when = page.get_by_role("group", name="Date it happened")
     when.get_by_label("Day").fill(str(day.day))
@@ -44,13 +53,17 @@ def _record(page: Page, kind: str, day: datetime, clock: str, served: str | None
     if served:
         page.get_by_role("radio", name=served).check()
     page.get_by_role("button", name="Record event").click()
+    if earlier:
+        # The case was opened today: an event on an earlier day is confirmed with a tick.
+        page.get_by_label("The earlier date is right").check()
+        page.get_by_role("button", name="Record event").click()
 
 
 def test_ward_officer_runs_a_closure_case(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
-    # Two days back, so that a 24-hour notice issued at 09:00 has ended whatever the time of day
-    # the test runs (the case must not be due within the next 7 days).
+    # Two days ago, so the 24-hour closure notice has ended whatever the time of day the test
+    # runs (from yesterday it would still be running before 09:00 and be "due in 7 days").
     two_days_ago = datetime.now(LONDON) - timedelta(days=2)
     sign_in(page, live_server, (EMAIL, PASSWORD))
 
@@ -86,17 +99,23 @@ def test_ward_officer_runs_a_closure_case(
     expect(page.get_by_role("radio", name="In person")).to_be_checked()
     check_accessibility(page, "case (event refused)")
     _record(page, "Notice issued", two_days_ago, "09:00")
-    _record(page, "Notice served", two_days_ago, "09:30", served="In person")
+    expect(page.get_by_role("alert")).to_contain_text("The event is before the case was opened on")
+    expect(page.get_by_label("The earlier date is right")).not_to_be_checked()
+    expect(page.get_by_label("Time it happened")).to_have_value("09:00")
+    check_accessibility(page, "case (earlier date to confirm)")
+    page.get_by_label("The earlier date is right").check()
+    page.get_by_role("button", name="Record event").click()
+    _record(page, "Notice served", two_days_ago, "09:30", served="In person", earlier=True)
     hearing = page.locator("#deadline-asbcpa-s80-hearing")
     expect(hearing).to_contain_text("Court must hear the closure order application")
-    expect(hearing).to_contain_text("by 09:30 on")
+    expect(hearing).to_contain_text(re.compile(r"by 09:30 (GMT|BST) on"))
     expect(hearing).to_contain_text("Pending")
     expect(hearing).to_contain_text("s80(3)-(4)")
     expect(page.locator(".moj-timeline__title", has_text="Notice served")).to_be_visible()
     check_accessibility(page, "case (notice served)")
 
     # 3. The closure order opens the review after closure, held by the council.
-    _record(page, "Order made", two_days_ago, "10:30")
+    _record(page, "Order made", two_days_ago, "10:30", earlier=True)
     expect(page.get_by_text("The law now requires a")).to_be_visible()
     expect(hearing).to_contain_text("Met by order made")
     page.locator(".next-step").get_by_role("link").click()

@@ -13,7 +13,7 @@ import re
 import secrets
 import struct
 import zlib
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +111,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     # Yesterday at half past ten, London time: in the past whenever the test runs, and far
     # enough from midnight that the follow-up's date cannot move with a clock change.
     day = (utcnow().astimezone(LONDON) - timedelta(days=1)).date()
+    zone = datetime.combine(day, time(10, 30), tzinfo=LONDON).tzname()  # every time says GMT/BST
     when = page.get_by_role("group", name="Date of inspection")
     when.get_by_label("Day").fill(str(day.day))
     when.get_by_label("Month").fill(str(day.month))
@@ -168,7 +169,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
         page.get_by_text("A follow-up inspection is now due and is on your task list.")
     ).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Inspection on {day.day} {day:%B %Y} at 10:30am"
+        f"Inspection on {day.day} {day:%B %Y} at 10:30am {zone}"
     )
     expect(
         page.get_by_text("Not visible to workers; missing Vietnamese", exact=True)
@@ -207,7 +208,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     expect(entry).to_have_attribute("href", inspection_path)
     item = page.locator(".moj-timeline__item").filter(has=entry)
     expect(item).to_contain_text("A follow-up inspection is due.")
-    expect(item.locator("time")).to_have_text(f"{day.day} {day:%B %Y} at 10:30am")
+    expect(item.locator("time")).to_have_text(f"{day.day} {day:%B %Y} at 10:30am {zone}")
     entry.click()
     expect(page).to_have_url(live_server(inspection_path))
 

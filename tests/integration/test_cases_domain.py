@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,8 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 # Friday 24 December 2027, a little after the notice was served.
 XMAS_EVE = at(2027, 12, 24, 17, 0)
+#: An event dated on a day before its case was opened, confirmed as right on purpose.
+EARLIER: dict[str, object] = {"confirm_earlier": True}
 
 
 @dataclass
@@ -227,7 +230,15 @@ def test_a_council_officer_may_note_a_police_prevention_order_but_not_edit_it(
     assert case.owner_organisation_id == w.police
     with pytest.raises(Forbidden):
         _record(session, w.licensing, case, "order_made", NOW - timedelta(days=1), now=NOW)
-    _record(session, w.ward_officer, case, "order_made", NOW - timedelta(days=1), now=NOW)
+    _record(
+        session,
+        w.ward_officer,
+        case,
+        "order_made",
+        NOW - timedelta(days=1),
+        now=NOW,
+        confirm_earlier=True,
+    )
 
 
 def test_roles_without_case_edit_cannot_open_and_admins_cannot_read(
@@ -427,11 +438,58 @@ def test_bad_events_are_refused_with_the_field_and_nothing_saved(
     assert case.version == version
 
 
+def test_an_event_before_the_case_was_opened_needs_confirming(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)  # opened on Christmas Eve 2027
+    with pytest.raises(ValidationFailed) as exc:
+        _record(session, w.ward_officer, case, "notice_issued", at(2020, 1, 1, 10))
+    assert exc.value.errors == {
+        "confirm_earlier": "The event is before the case was opened on 24 December 2027."
+        " Tick to confirm the earlier date is right"
+    }
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+    _record(session, w.ward_officer, case, "notice_issued", at(2020, 1, 1, 10), **EARLIER)
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_a_confirmed_earlier_date_is_recorded_and_audited(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    _record(session, w.ward_officer, case, "notice_issued", at(2027, 12, 23, 9), **EARLIER)
+    # Earlier on the day the case was opened needs no confirming.
+    _record(session, w.ward_officer, case, "notice_served", at(2027, 12, 24, 9), served_how="post")
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 2
+    after = session.scalars(
+        select(AuditEvent.after_json)
+        .where(AuditEvent.action == "case.event")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [json.loads(a or "{}")["before_opening_confirmed"] for a in after] == [True, False]
+
+
+@pytest.mark.parametrize("year", [1, 1900, 1989])
+def test_a_year_before_1990_is_a_typing_slip_even_when_confirmed(
+    session: Session, w: World, year: int
+) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    with pytest.raises(ValidationFailed) as exc:
+        _record(
+            session,
+            w.ward_officer,
+            case,
+            "notice_issued",
+            datetime(year, 6, 1, 10, tzinfo=UTC),
+            **EARLIER,
+        )
+    assert exc.value.errors["occurred_at"] == (
+        f"The year {year:04d} is before 1990: check the year for a typing slip"
+    )
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+
+
 def test_a_hearing_listed_needs_its_date_and_time(session: Session, w: World) -> None:
     case = _open(session, w.licensing, w.pub, "premises_review")
-    _record(session, w.licensing, case, "application_received", at(2027, 11, 1, 10))
+    _record(session, w.licensing, case, "application_received", at(2027, 11, 1, 10), **EARLIER)
     with pytest.raises(ValidationFailed) as exc:
-        _record(session, w.licensing, case, "hearing_listed", at(2027, 12, 1, 10))
+        _record(session, w.licensing, case, "hearing_listed", at(2027, 12, 1, 10), **EARLIER)
     assert "scheduled_for" in exc.value.errors
     _record(
         session,
@@ -440,6 +498,7 @@ def test_a_hearing_listed_needs_its_date_and_time(session: Session, w: World) ->
         "hearing_listed",
         at(2027, 12, 1, 10),
         scheduled_for=at(2028, 1, 10, 10),
+        **EARLIER,
     )
     notice = _deadlines(session, case.id)["la.s52.notice_of_hearing"]
     # At least 10 working days before Monday 10 January 2028, stepping over the substitute
@@ -679,7 +738,7 @@ def test_recompute_writes_nothing_when_nothing_changed(session: Session, w: Worl
 def test_recompute_derives_only_the_cases_time_has_moved_on(session: Session, w: World) -> None:
     served = _served_closure(session, w)  # first pending: the 24-hour notice, Christmas Day 16:00
     review = _open(session, w.licensing, w.pub, "premises_review")
-    _record(session, w.licensing, review, "application_received", at(2027, 12, 20, 10))
+    _record(session, w.licensing, review, "application_received", at(2027, 12, 20, 10), **EARLIER)
     boxing_day = at(2027, 12, 26, 9, 0)
     result = cases.recompute_open_deadlines(session, boxing_day, CAL, BOOK)
     assert (result.cases, result.derived, result.events) == (2, 1, 2)
@@ -714,7 +773,7 @@ def test_search_filters_by_deadline_owner_tool_ward_and_status(session: Session,
     quiet = _open(session, w.licensing, w.flat, "prosecution")
     elsewhere = make_premises(session, name="East Bar", longitude=1.015, latitude=54.005)
     far = _open(session, w.licensing, elsewhere.id, "premises_review")
-    _record(session, w.licensing, far, "application_received", at(2027, 10, 1, 9))
+    _record(session, w.licensing, far, "application_received", at(2027, 10, 1, 9), **EARLIER)
 
     def refs(now: datetime = XMAS_EVE, **filters: object) -> list[str]:
         page = cases.search_cases(session, w.clerk, now, cases.CaseQuery(**filters), BOOK)  # type: ignore[arg-type]

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enforcement.clock import LONDON, add_london_days, to_london
+from enforcement.clock import (
+    FIRST,
+    LONDON,
+    SECOND,
+    RepeatedTime,
+    SkippedTime,
+    add_london_days,
+    clock_text,
+    london_instant,
+    repeated_choices,
+    to_london,
+    zone_name,
+)
 
 
 def test_fourteen_days_across_the_autumn_change_keeps_ten_oclock() -> None:
@@ -43,3 +56,54 @@ def test_the_london_date_moves_by_the_days_and_the_time_stays(moment: datetime, 
     exists = to_london(wanted.replace(tzinfo=LONDON)).replace(tzinfo=None) == wanted
     if exists:
         assert after.time() == before.time()
+
+
+# --- typed London times on the nights the clocks change ----------------------------------------
+
+
+def test_half_past_one_on_the_night_the_clocks_go_back_is_asked_about() -> None:
+    night = date(2026, 10, 25)
+    with pytest.raises(RepeatedTime) as exc:
+        london_instant(night, time(1, 30))
+    assert "happened twice" in str(exc.value) and "Sunday 25 October 2026" in str(exc.value)
+    assert exc.value.first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert exc.value.second == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert london_instant(night, time(1, 30), FIRST) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert london_instant(night, time(1, 30), SECOND) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert repeated_choices(time(1, 30)) == [
+        (FIRST, "01:30 BST (first)"),
+        (SECOND, "01:30 GMT (second)"),
+    ]
+    # Either side of the repeated hour there is only one such time, and `which` is ignored.
+    assert london_instant(night, time(0, 59)) == datetime(2026, 10, 24, 23, 59, tzinfo=UTC)
+    assert london_instant(night, time(2, 0), SECOND) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+
+
+def test_half_past_one_on_the_night_the_clocks_go_forward_did_not_happen() -> None:
+    with pytest.raises(SkippedTime, match="did not happen in London on Sunday 28 March 2027"):
+        london_instant(date(2027, 3, 28), time(1, 30))
+    with pytest.raises(SkippedTime):
+        london_instant(date(2027, 3, 28), time(1, 0), FIRST)
+    assert london_instant(date(2027, 3, 28), time(2, 0)) == datetime(2027, 3, 28, 1, tzinfo=UTC)
+
+
+def test_every_time_says_gmt_or_bst() -> None:
+    summer = datetime(2027, 3, 31, 13, 0, tzinfo=UTC)
+    winter = datetime(2027, 12, 24, 16, 30, tzinfo=UTC)
+    assert (zone_name(summer), clock_text(summer)) == ("BST", "14:00 BST")
+    assert (zone_name(winter), clock_text(winter)) == ("GMT", "16:30 GMT")
+    assert clock_text(datetime(2026, 10, 25, 0, 30, tzinfo=UTC)) == "01:30 BST"
+    assert clock_text(datetime(2026, 10, 25, 1, 30, tzinfo=UTC)) == "01:30 GMT"
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    )
+)
+def test_a_shown_time_read_back_with_its_zone_is_the_same_instant(moment: datetime) -> None:
+    moment = moment.replace(second=0, microsecond=0)
+    local = to_london(moment)
+    which = FIRST if zone_name(moment) == "BST" else SECOND
+    assert london_instant(local.date(), local.time().replace(tzinfo=None), which) == moment

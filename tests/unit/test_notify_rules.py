@@ -202,8 +202,8 @@ def test_urgent_kinds_never_wait_for_a_digest() -> None:
 
 def test_due_phrases_in_london_time() -> None:
     assert due_phrase(NOW - timedelta(minutes=1), NOW) == "overdue"
-    assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm"
-    assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am"
+    assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm GMT"
+    assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am GMT"
     assert due_phrase(NOW + timedelta(days=14), NOW) == "due in 14 days"
 
 
@@ -261,7 +261,7 @@ def test_the_text_body_of_a_reminder_is_laid_out_line_by_line() -> None:
     assert mail.text == (
         "Hello Sam,\n\n"
         "Hearing (statutory): Review hearing notice\n"
-        "Due: 4 March 2026 at 10:30am (due in 2 days)\n"
+        "Due: 4 March 2026 at 10:30am GMT (due in 2 days)\n"
         "You are receiving this as a member of the Licensing team.\n\n"
         "Open the task: https://tracker.example.gov.uk/tasks/42\n\n"
         "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
@@ -277,9 +277,9 @@ def test_the_digest_text_lists_one_item_a_line_with_its_link_beneath() -> None:
     text = render_digest([later, FACTS], "Sam", now=NOW, config=CONFIG).text
     body = text.split("What is due:\n\n", 1)[1].split("\n\n", 1)[0]
     assert body.splitlines() == [
-        f"- Hearing (statutory): {FACTS.title}, due in 2 days (4 March 2026 at 10:30am)",
+        f"- Hearing (statutory): {FACTS.title}, due in 2 days (4 March 2026 at 10:30am GMT)",
         "  https://tracker.example.gov.uk/tasks/42",
-        "- Hearing (statutory): Later one, due in 9 days (11 March 2026 at 10:30am)",
+        "- Hearing (statutory): Later one, due in 9 days (11 March 2026 at 10:30am GMT)",
         "  https://tracker.example.gov.uk/tasks/43",
     ]
 

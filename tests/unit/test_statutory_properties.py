@@ -127,7 +127,7 @@ def test_hour_windows_are_real_hours_across_clock_changes(instant: datetime, yea
     served = datetime(year, 10, 22, tzinfo=UTC) + timedelta(
         seconds=instant.timestamp() % (7 * 86400)
     )
-    due = only("la.s53a.interim_steps", [Event(EventKind.APPLICATION_RECEIVED, served)]).due_at
+    due = only("soa.s136d.hearing", [Event(EventKind.NOTICE_SERVED, served)]).due_at
     assert due - served == timedelta(hours=48)
     hearing = only("asbcpa.s80.hearing", [Event(EventKind.NOTICE_SERVED, served)]).due_at
     assert hearing - served == timedelta(hours=48)
@@ -148,6 +148,37 @@ def test_working_hours_count_only_working_time(received: datetime) -> None:
             counted += step - cursor
         cursor = step
     assert counted == timedelta(hours=48)
+
+
+def working_time(start: datetime, end: datetime) -> timedelta:
+    """Return the time between two instants that falls on London working days."""
+    counted = timedelta(0)
+    cursor = start
+    while cursor < end:
+        step = min(end, london_midnight_utc(to_london(cursor).date() + timedelta(days=1)))
+        if CAL.is_working_day(to_london(cursor).date()):
+            counted += step - cursor
+        cursor = step
+    return counted
+
+
+@settings(deadline=None)
+@given(instants)
+def test_interim_steps_take_48_working_hours(received: datetime) -> None:
+    # Licensing Act 2003 s53A(5): time not on a working day is disregarded.
+    due = only("la.s53a.interim_steps", [Event(EventKind.APPLICATION_RECEIVED, received)]).due_at
+    assert working_time(received, due) == timedelta(hours=48)
+    # It ends on a working day, unless exactly at the midnight that ends one (then the London
+    # date of the instant is the next day, which may be a Saturday or a holiday).
+    local = to_london(due)
+    if local.time() == datetime.min.time():
+        assert CAL.is_working_day(local.date() - timedelta(days=1))
+    else:
+        assert CAL.is_working_day(local.date())
+    # It is never earlier than 48 real hours, and the reg 36A(3) notice counts the same way.
+    assert due - received >= timedelta(hours=48)
+    notify = only("la.s53a.notify", [Event(EventKind.APPLICATION_RECEIVED, received)]).due_at
+    assert notify == due
 
 
 event_kinds = st.sampled_from(list(EventKind))

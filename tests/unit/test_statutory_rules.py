@@ -148,8 +148,17 @@ EXAMPLES = [
     Example("la.s52.appeal", [ev(E.DECISION_NOTIFIED, at(2027, 6, 4, 10))],
             end_of(2027, 6, 24), "21 days beginning with notification"),
     # Licensing Act 2003: summary review
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 14))],
+            at(2027, 3, 31, 14), "48 working hours: 10 h Thu, Good Friday, the weekend (and its"
+            " clock change) and Easter Monday left out, 24 h Tue, 14 h Wed: 14:00 BST"),
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 12, 24, 16, 30))],
+            at(2027, 12, 30, 16, 30), "7.5 h on Christmas Eve, Christmas Day, the weekend and"
+            " both substitute bank holidays left out, 24 h Wed, 16.5 h Thu"),
+    Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 12, 31, 15))],
+            at(2028, 1, 5, 15), "9 h on New Year's Eve, the weekend and the substitute New"
+            " Year's Day (Mon 3 Jan) left out, 24 h Tue, 15 h Wed"),
     Example("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 26, 17))],
-            at(2027, 3, 28, 18), "48 real hours across the March change: 18:00 BST"),
+            at(2027, 4, 1, 0), "received on Good Friday: the clock starts at midnight on Tue"),
     Example("la.s53a.notify", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 17))],
             at(2027, 3, 31, 17), "7 h Thu, Easter weekend skipped, 24 h Tue, 17 h Wed"),
     Example("la.s53a.representations", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 17))],
@@ -217,8 +226,8 @@ def test_the_quoted_christmas_example_explains_itself() -> None:
     assert found.status is Status.PENDING
     assert found.due_at.astimezone(LONDON) == at(2027, 12, 27, 16, 30)
     assert found.counting_explanation == (
-        "48 hours from service of the notice at 16:30 on Fri 24 Dec 2027,"
-        " with Christmas Day not counted: by 16:30 on Mon 27 Dec 2027"
+        "48 hours from service of the notice at 16:30 GMT on Fri 24 Dec 2027,"
+        " with Christmas Day not counted: by 16:30 GMT on Mon 27 Dec 2027"
     )
     assert found.time_left(at(2027, 12, 27, 16)) == timedelta(minutes=30)
 
@@ -305,7 +314,9 @@ def test_a_recorded_expiry_brings_the_end_forward() -> None:
         found = deadline(rule_id, [made, expired], now=at(2027, 3, 2))
         assert found is not None
         assert found.due_at == at(2027, 3, 1, 11) and found.status is Status.LAPSED
-        assert found.counting_explanation.startswith("ended on the record at 11:00 on Mon 1 Mar")
+        assert found.counting_explanation.startswith(
+            "ended on the record at 11:00 GMT on Mon 1 Mar"
+        )
 
 
 def test_minimum_duration_is_pending_then_lapses() -> None:
@@ -522,3 +533,12 @@ def test_a_minute_of_clock_skew_is_allowed() -> None:
 def test_sequence_check_refuses_unknown_tools() -> None:
     with pytest.raises(UnknownToolError):
         validate_event_sequence("dog_licence", [], ev(E.VISIT_RECORDED, NOW), NOW)
+
+
+def test_the_easter_summary_review_explains_itself_in_bst() -> None:
+    found = deadline("la.s53a.interim_steps", [ev(E.APPLICATION_RECEIVED, at(2027, 3, 25, 14))])
+    assert found is not None
+    assert found.counting_explanation == (
+        "48 hours from receipt of the application at 14:00 GMT on Thu 25 Mar 2027, with time on"
+        " non-working days not counted: by 14:00 BST on Wed 31 Mar 2027"
+    )

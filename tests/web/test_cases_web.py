@@ -146,13 +146,14 @@ def test_worked_example_notice_served_on_christmas_eve(
     assert row, page
     text = " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
     assert "Court must hear the closure order application" in text
-    assert "by 16:30 on Monday 27 December 2027" in text
+    assert "by 16:30 GMT on Monday 27 December 2027" in text
     assert "Anti-social Behaviour, Crime and Policing Act 2014, s80(3)-(4)" in text
     assert "Christmas Day not counted" in text
     assert "Pending" in text and "2 days 23 hours left" in text
     assert "Served: in person." in page
     assert (
-        "Court must hear the closure order application: by 16:30 on Monday 27 December 2027" in page
+        "Court must hear the closure order application: by 16:30 GMT on Monday 27 December 2027"
+        in page
     )
     # On the officer's task list, and on the premises timeline.
     reminder = session.scalars(
@@ -178,7 +179,7 @@ def test_a_passed_deadline_shows_missed_and_a_met_one_shows_what_met_it(
     resp = _event(police, case_id, "hearing_held", "28 12 2027", "08:30")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Done late: hearing held at 28 December 2027 at 8:30am" in page
+    assert "Done late: hearing held at 28 December 2027 at 8:30am GMT" in page
 
 
 def test_met_deadline_and_the_review_the_closure_order_opens(
@@ -191,7 +192,7 @@ def test_met_deadline_and_the_review_the_closure_order_opens(
     resp = _event(police, case_id, "order_made", "27 12 2027", "11:00")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Met by order made at 27 December 2027 at 11:00am" in page
+    assert "Met by order made at 27 December 2027 at 11:00am GMT" in page
     review = session.scalars(
         select(EnforcementCase).where(EnforcementCase.tool == "closure_review")
     ).one()
@@ -237,9 +238,17 @@ def test_a_time_the_clocks_skipped_is_refused(
     police: FlaskClient, session: Session, frozen: list[datetime]
 ) -> None:
     case_id = _open(police, session, _pub(session))
-    resp = _event(police, case_id, "notice_issued", "26 3 2027", "01:30")
+    resp = _event(police, case_id, "notice_issued", "26 3 2027", "01:30", confirm_earlier="y")
     assert resp.status_code == 302  # type: ignore[attr-defined]
-    resp = _event(police, case_id, "notice_served", "28 3 2027", "01:30", served_how="post")
+    resp = _event(
+        police,
+        case_id,
+        "notice_served",
+        "28 3 2027",
+        "01:30",
+        served_how="post",
+        confirm_earlier="y",
+    )
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "the clocks went forward" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
 
@@ -254,13 +263,19 @@ def test_a_hearing_listed_takes_its_date_and_time(
     session.commit()
     sign_in(client, "lo@example.gov.uk")
     case_id = _open(client, session, _pub(session), "premises_review")
-    _event(client, case_id, "application_received", "1 11 2027", "10:00")
+    _event(client, case_id, "application_received", "1 11 2027", "10:00", confirm_earlier="y")
     resp = _event(
-        client, case_id, "hearing_listed", "1 12 2027", "10:00", scheduled_on=["10", "1", "2028"]
+        client,
+        case_id,
+        "hearing_listed",
+        "1 12 2027",
+        "10:00",
+        scheduled_on=["10", "1", "2028"],
+        confirm_earlier="y",
     )
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "Enter both the date and the time, or neither" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
-    resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00")
+    resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00", confirm_earlier="y")
     assert "give the date and time of the hearing" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(
         client,
@@ -270,10 +285,11 @@ def test_a_hearing_listed_takes_its_date_and_time(
         "10:00",
         scheduled_on=["10", "1", "2028"],
         scheduled_time="10:00",
+        confirm_earlier="y",
     )
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Hearing at 10:00 on Monday 10 January 2028." in page
+    assert "Hearing at 10:00 GMT on Monday 10 January 2028." in page
     assert (
         "Give notice of the review hearing" in page
         and "by the end of Wednesday 22 December 2027" in page
@@ -499,7 +515,7 @@ def _seed_list(
     late = cases.open_case(
         session, council, now, cases.CaseInput(pid, "premises_review", orgs[0].id, lo.id, "Late")
     )
-    event(late, council, "application_received", now - timedelta(days=90))
+    event(late, council, "application_received", now - timedelta(days=90), confirm_earlier=True)
     idle = cases.open_case(
         session, council, now, cases.CaseInput(pid, "prosecution", orgs[0].id, lo.id, "Idle")
     )
@@ -579,3 +595,88 @@ def test_list_pages_and_runs_the_same_queries_whatever_it_shows(
     assert "Showing 6 to 10 of 11 cases" in client.get("/cases?sort=reference&page=2").get_data(
         as_text=True
     )
+
+
+# --- dates and times typed into an event --------------------------------------------------------
+
+
+def test_half_past_one_on_the_night_the_clocks_go_back_asks_which(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session))
+    resp = _event(police, case_id, "notice_issued", "25 10 2026", "01:30", confirm_earlier="y")
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "01:30 happened twice in London on Sunday 25 October 2026" in page
+    assert "01:30 BST (first)" in page and "01:30 GMT (second)" in page
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+    # The choice is kept when the form is drawn again for another reason.
+    resp = _event(
+        police, case_id, "", "25 10 2026", "01:30", confirm_earlier="y", occurred_which="second"
+    )
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert re.search(r'value="second"\s+checked', page) or re.search(
+        r'checked\s+[^>]*value="second"', page
+    ), page
+    resp = _event(
+        police,
+        case_id,
+        "notice_issued",
+        "25 10 2026",
+        "01:30",
+        confirm_earlier="y",
+        occurred_which="second",
+    )
+    assert resp.status_code == 302  # type: ignore[attr-defined]
+    stored = session.scalar(select(CaseEvent.occurred_at).where(CaseEvent.case_id == case_id))
+    assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT, the second one
+    assert "25 October 2026 at 1:30am GMT" in police.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_an_event_before_the_case_was_opened_shows_the_confirm_box_with_the_error(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session))
+    assert 'name="confirm_earlier"' not in police.get(f"/cases/{case_id}").get_data(as_text=True)
+    resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00")
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert (
+        "The event is before the case was opened on 24 December 2027."
+        " Tick to confirm the earlier date is right" in page
+    )
+    assert 'name="confirm_earlier"' in page and 'value="10:00"' in page
+    resp = _event(police, case_id, "notice_issued", "1 1 1", "10:00", confirm_earlier="y")
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "The year 0001 is before 1990" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00", confirm_earlier="y")
+    assert resp.status_code == 302  # type: ignore[attr-defined]
+
+
+def test_a_prevention_orders_minimum_period_is_an_earliest_discharge_date_not_a_deadline(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session), "stpo")
+    assert _event(police, case_id, "order_made", "24 12 2027", "10:00").status_code == 302  # type: ignore[attr-defined]
+    page = police.get(f"/cases/{case_id}").get_data(as_text=True)
+    row = page[page.index('id="deadline-msa-s17-minimum_duration"') :]
+    row = row[: row.index("</tr>")]
+    # Five years beginning with Friday 24 December 2027 end with 23 December 2032.
+    assert "Earliest date of discharge: Friday 24 December 2032" in row
+    assert "No discharge before it without consent" in row and "Minimum period running" in row
+    assert " left" not in row and "by the end of" not in row
+    assert "Earliest date of discharge: Friday 24 December 2032. The order cannot be" in page
+    next_up = page[page.index('id="next"') : page.index('id="events"')]
+    assert "Order runs at least" not in next_up and "23 December 2032" not in next_up
+    # Nothing nags for it: no reminder, and the case list shows nothing due.
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.subject_id == case_id, Reminder.rule_id == "msa.s17.minimum_duration")
+        )
+        == 0
+    )
+    listing = police.get("/cases?tool=stpo").get_data(as_text=True)
+    assert "Earliest date of discharge" not in listing and "2032" not in listing

@@ -282,3 +282,36 @@ def test_a_photo_with_gps_is_kept_and_served_without_it(
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert "IMG_20260302" not in served.headers["Content-Disposition"]
+
+
+def test_an_inspection_on_the_nights_the_clocks_change_asks_or_refuses(
+    officer: FlaskClient, session: Session
+) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+
+    def send(day: list[str], **extra: str) -> object:
+        data = {
+            **_form(officer, path),
+            "inspected_on": day,
+            "inspected_time": "01:30",
+            "reason": "routine",
+            "poster_displayed": "no",
+            **extra,
+        }
+        return officer.post(path, data=data, content_type="multipart/form-data")
+
+    skipped = send(["29", "3", "2026"])
+    assert skipped.status_code == 400  # type: ignore[attr-defined]
+    assert "01:30 did not happen in London on Sunday 29 March 2026" in skipped.get_data(  # type: ignore[attr-defined]
+        as_text=True
+    )
+    repeated = send(["26", "10", "2025"])
+    page = repeated.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert repeated.status_code == 400  # type: ignore[attr-defined]
+    assert "01:30 BST (first)" in page and "01:30 GMT (second)" in page
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+    saved = send(["26", "10", "2025"], inspected_which="second")
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]  # type: ignore[attr-defined]
+    detail = officer.get(saved.headers["Location"]).get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "26 October 2025 at 1:30am GMT" in detail

@@ -422,3 +422,59 @@ def test_the_same_new_draft_form_sent_twice_saves_one_draft(
     assert refused.status_code == 400
     assert "This form has already been used" in refused.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Referral)) == before + 1
+
+
+def test_a_hearing_time_the_clocks_repeat_or_skip_is_asked_about(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    referrals.sign_off(session, world.actors["supervisor"], NOW, r.id, r.version, "Good")
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    clock[0] = at("2026-10-20", "12:00")
+    opened = post(
+        client,
+        f"/referrals/{r.id}/process",
+        {
+            "version": _version(client, r.id),
+            "received_on": ["20", "10", "2026"],
+            "received_time": "09:00",
+            "case_id": "",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert opened.status_code == 302, opened.get_data(as_text=True)[:2000]
+    clock[0] = at("2026-10-26", "12:00")
+
+    def list_it(hearing: list[str], hearing_time: str, **extra: str) -> object:
+        return post(
+            client,
+            f"/referrals/{r.id}/hearing",
+            {
+                "version": _version(client, r.id),
+                "hearing_on": hearing,
+                "hearing_time": hearing_time,
+                "listed_on": ["25", "10", "2026"],
+                "listed_time": "01:30",
+                **extra,
+            },
+            page=f"/referrals/{r.id}",
+        )
+
+    asked = list_it(["1", "12", "2026"], "10:00")
+    page = asked.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert asked.status_code == 400  # type: ignore[attr-defined]
+    assert "01:30 happened twice in London on Sunday 25 October 2026" in page
+    assert "01:30 BST (first)" in page and "01:30 GMT (second)" in page
+    skipped = list_it(["28", "3", "2027"], "01:30", listed_which="first")
+    assert skipped.status_code == 400  # type: ignore[attr-defined]
+    page = skipped.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "01:30 did not happen in London on Sunday 28 March 2027" in page
+    assert re.search(r'value="first"\s+checked', page), "the choice made is kept"
+    listed = list_it(["1", "12", "2026"], "10:00", listed_which="first")
+    assert listed.status_code == 302, listed.get_data(as_text=True)[:3000]  # type: ignore[attr-defined]
+    session.expire_all()
+    assert session.get(Referral, r.id).hearing_at == datetime(2026, 12, 1, 10, tzinfo=UTC)  # type: ignore[union-attr]
