@@ -63,13 +63,11 @@ class GovDateField(DateField):
 def keep_edit_after_conflict(
     form: FlaskForm, model: type[Any], record_id: int, exc: StaleEdit
 ) -> None:
-    """After a stale edit: drop the failed work, carry the current version, and say so on the form.
+    """After a stale edit (its work already rolled back): carry the current version, and say so.
 
     The user's typed values stay in the form; submitting again deliberately replaces the
     other person's change.
     """
-    session = db()
-    session.rollback()
-    fresh = session.get(model, record_id)
+    fresh = db().get(model, record_id)
     form.version.data = str(fresh.version if fresh else "")
     form.form_errors.append(exc.message + " Submit again to replace them with yours.")
