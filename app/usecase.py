@@ -40,6 +40,7 @@ class Refused:
     """The use case refused (400) or met a newer version (409); nothing was kept."""
 
     status: int
+    error: DomainError
 
 
 Outcome = Done[T] | Refused
@@ -64,7 +65,7 @@ def run(
         if form is None:
             raise
         apply_errors(form, exc, dict(aliases or {}))
-        return Refused(REFUSED)
+        return Refused(REFUSED, exc)
     except StaleEdit as exc:
         session.rollback()
         if form is None:
@@ -73,7 +74,7 @@ def run(
             form.form_errors.append(exc.message)
         else:
             keep_edit_after_conflict(form, conflict.model, conflict.record_id, exc)
-        return Refused(CONFLICT)
+        return Refused(CONFLICT, exc)
     except Exception as exc:
         _end_refused(exc)
         raise

@@ -10,10 +10,10 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors
+from app.database import db, writes_on_read
 from app.location import LocationProblem, read_location
 from app.maps.forms import HotspotForm, MapFilterForm, NearbyForm, PeriodForm
+from app.usecase import Done, run
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
@@ -167,8 +167,9 @@ def nearby() -> tuple[str, int]:
         elif flag_id and not flag_id.isdigit():
             form.flag.errors = ["Choose an intelligence flag"]
         elif premises_id or flag_id or point is not None:
-            try:
-                result = maps.nearby(
+            # Reading a flag's location is audited, so the search is a use case that commits.
+            outcome = run(
+                lambda: maps.nearby(
                     db(),
                     current_actor(),
                     utcnow(),
@@ -177,11 +178,10 @@ def nearby() -> tuple[str, int]:
                     flag_id=int(flag_id) if flag_id and not premises_id else None,
                     point=point,
                     same_holder_only=bool(premises_id) and bool(form.same_holder.data),
-                )
-            except ValidationFailed as exc:
-                apply_errors(form, exc)
-            else:
-                commit()  # reading a flag's location is audited
+                ),
+                form,
+            )
+            result = outcome.value if isinstance(outcome, Done) else None
     if searched and result is None:
         status = 400
         if not any(field.errors for field in form):
@@ -220,12 +220,14 @@ def ward_profile(code: str) -> tuple[str, int]:
     profile = None
     status = 200
     if form.validate():
-        try:
-            profile = ward_profiles.ward_profile(
+        outcome = run(
+            lambda: ward_profiles.ward_profile(
                 db(), current_actor(), utcnow(), code, _period(form)
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc, {"period": "end"})
+            ),
+            form,
+            aliases={"period": "end"},
+        )
+        profile = outcome.value if isinstance(outcome, Done) else None
     if profile is None:
         status = 400
     return render_template("maps/ward_profile.html", form=form, profile=profile, code=code), status
@@ -256,10 +258,8 @@ def hotspots() -> tuple[str, int]:
     _prepare_hotspots(form)
     result = None
     if form.validate():
-        try:
-            result = _hotspots(form)
-        except ValidationFailed as exc:
-            apply_errors(form, exc, {"period": "end"})
+        outcome = run(lambda: _hotspots(form), form, aliases={"period": "end"})
+        result = outcome.value if isinstance(outcome, Done) else None
     query = request.query_string.decode()
     return render_template(
         "maps/hotspots.html",
