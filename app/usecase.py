@@ -15,6 +15,9 @@ from enforcement.errors import DomainError, StaleEdit, ValidationFailed
 
 T = TypeVar("T")
 
+#: The alias that puts a domain error at the top of the form, for a key with no box of its own.
+WHOLE_FORM = ""
+
 #: Statuses a form page is drawn with: first view, refused input, and a conflicting edit.
 SHOWN, REFUSED, CONFLICT = 200, 400, 409
 
@@ -82,7 +85,7 @@ def run(
     return Done(value)
 
 
-def record(action: Callable[[], T]) -> T:
+def perform(action: Callable[[], T]) -> T:
     """Run a use case that has no form (a button, or a read whose audit event must be kept)."""
     try:
         value = action()

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
-from app.usecase import Conflict, record, submit
+from app.usecase import Conflict, perform, submit
 from enforcement import audit
 from enforcement.access import Permission
 from enforcement.accounts import users
@@ -134,7 +134,7 @@ def set_active(user_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        user = record(
+        user = perform(
             lambda: users.set_active(
                 db(), current_actor(), utcnow(), user_id, action == "reactivate"
             )
@@ -279,7 +279,7 @@ def _to_languages(message: str) -> Response:
 def language_active(code: str, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    lang = record(
+    lang = perform(
         lambda: reference.set_language_active(
             db(), current_actor(), utcnow(), code, action == "reinstate"
         )

@@ -13,7 +13,7 @@ from app.auth.current import current_actor, require
 from app.dashboard.charts import bar_chart, headline, percent, target_status, value_text
 from app.dashboard.forms import DashboardForm, ImportForm, ProduceShareForm, SignOffForm
 from app.database import db, writes_on_read
-from app.usecase import Done, record, run, submit
+from app.usecase import Done, perform, run, submit
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
 from enforcement.errors import ValidationFailed
@@ -263,7 +263,7 @@ def _signed_off(signed: DataShare) -> Response:
 @writes_on_read
 @require(Permission.DASHBOARD_SHARED)
 def download(share_id: int, fmt: str) -> Response:
-    found = record(
+    found = perform(
         lambda: data_share.download_share(db(), current_actor(), utcnow(), share_id, fmt)
     )
     return Response(

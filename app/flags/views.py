@@ -23,7 +23,7 @@ from app.flags.forms import (
 )
 from app.flags.forms import grade_choices as _grade_choices
 from app.forms import blank_to_none
-from app.usecase import Conflict, record, submit
+from app.usecase import Conflict, perform, submit
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, london_today, to_london, utcnow
 from enforcement.errors import ValidationFailed
@@ -123,7 +123,7 @@ def raise_at(premises_id: int) -> tuple[str, int] | Response:
 
 
 def _detail_page(flag_id: int, **forms: object) -> str:
-    seen = record(lambda: flags.open_flag(db(), current_actor(), utcnow(), flag_id))
+    seen = perform(lambda: flags.open_flag(db(), current_actor(), utcnow(), flag_id))
     actor = current_actor()
     grade = forms.get("grade_form")
     if grade is None and can(actor, Permission.FLAG_GRADE):
@@ -289,7 +289,7 @@ def index() -> tuple[str, int]:
         result = flags.FlagPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     else:
-        result = record(lambda: flags.search_flags(db(), current_actor(), utcnow(), query))
+        result = perform(lambda: flags.search_flags(db(), current_actor(), utcnow(), query))
     return render_template(
         "flags/index.html",
         form=form,
@@ -313,7 +313,7 @@ def export() -> Response:
     query = _query(form, current_app.config["SETTINGS"].page_size)
     if flags.query_problems(query):
         abort(400)
-    rows = record(lambda: flags.export_flags(db(), current_actor(), utcnow(), query))
+    rows = perform(lambda: flags.export_flags(db(), current_actor(), utcnow(), query))
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:

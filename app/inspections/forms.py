@@ -1,6 +1,9 @@
-"""The inspection form: shape checks only; findings per condition are read from the raw form."""
+"""The inspection form: shape checks only, with a finding field for each licence condition."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -10,7 +13,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovFileInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -19,7 +21,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -28,7 +29,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField
-from enforcement.vocab import InspectionReason
+from enforcement.models import LicenceCondition
+from enforcement.vocab import Finding, InspectionReason
 
 
 class InspectionForm(FlaskForm):
@@ -113,10 +115,38 @@ class InspectionForm(FlaskForm):
     submit = SubmitField("Save inspection", widget=GovSubmitInput())
 
 
-class LicenceChoiceForm(FlaskForm):
-    class Meta:
-        csrf = False
+def finding_field(condition_id: int) -> str:
+    return f"finding_{condition_id}"
 
-    licence = SelectField(
-        "Licence inspected", widget=GovSelect(), choices=[], validate_choice=False
-    )
+
+def note_field(condition_id: int) -> str:
+    return f"note_{condition_id}"
+
+
+def inspection_form(conditions: Sequence[LicenceCondition], **kwargs: Any) -> InspectionForm:
+    """The inspection form with a finding and a note for each condition in force of the licence.
+
+    The domain checks each finding's value and each note's length (the form checks shape only).
+    """
+
+    class PerLicence(InspectionForm):
+        pass
+
+    for c in conditions:
+        setattr(
+            PerLicence,
+            finding_field(c.id),
+            RadioField(
+                f"Condition {c.number}: {c.text}",
+                widget=GovRadioInput(),
+                choices=Finding.choices(),
+                # Leaving a condition unanswered says it was not checked.
+                validate_choice=False,
+            ),
+        )
+        setattr(
+            PerLicence,
+            note_field(c.id),
+            TextAreaField(f"Note on condition {c.number} (optional)", widget=GovTextArea()),
+        )
+    return PerLicence(**kwargs)

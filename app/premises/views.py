@@ -11,7 +11,7 @@ from app.database import db
 from app.forms import blank_to_none
 from app.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
-from app.usecase import Conflict, record, submit
+from app.usecase import Conflict, perform, submit
 from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
@@ -301,7 +301,7 @@ def add_condition(licence_id: int) -> ResponseReturnValue:
 @bp.route("/conditions/<int:condition_id>/<any(withdraw, reinstate):action>", methods=["POST"])
 @require(Permission.LICENCE_EDIT)
 def change_condition(condition_id: int, action: str) -> Response:
-    cond = record(
+    cond = perform(
         lambda: licences.set_condition_active(
             db(), current_actor(), utcnow(), condition_id, action == "reinstate"
         )

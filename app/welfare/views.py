@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import db, writes_on_read
 from app.forms import blank_to_none
-from app.usecase import record, submit
+from app.usecase import perform, submit
 from app.welfare.forms import (
     TIME_RE,
     ReleaseForm,
@@ -198,7 +198,7 @@ def log_new() -> ResponseReturnValue:
 @require(Permission.PREMISES_VIEW)
 def detail(visit_id: int) -> str:
     actor = current_actor()
-    seen = record(lambda: welfare.open_visit(db(), actor, utcnow(), visit_id))
+    seen = perform(lambda: welfare.open_visit(db(), actor, utcnow(), visit_id))
     if isinstance(seen, welfare.VisitExistence):
         return render_template("welfare/existence.html", e=seen)
     return render_template(
@@ -235,7 +235,7 @@ def _released(visit_id: int) -> Response:
 
 
 def _release_page(form: ReleaseForm, visit_id: int, status: int) -> tuple[str, int]:
-    seen = record(lambda: welfare.open_visit(db(), current_actor(), utcnow(), visit_id))
+    seen = perform(lambda: welfare.open_visit(db(), current_actor(), utcnow(), visit_id))
     assert isinstance(seen, welfare.VisitDetail)  # supervisors see every visit's content
     return render_template("welfare/release.html", form=form, d=seen, v=seen.visit), status
 
@@ -284,7 +284,7 @@ def index() -> tuple[str, int]:
         result = welfare_reports.VisitPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     else:
-        result = record(
+        result = perform(
             lambda: welfare_reports.search_visits(db(), current_actor(), utcnow(), query)
         )
     return render_template(
