@@ -51,6 +51,7 @@ from enforcement.cases.vocab import Status, ToolCode
 from enforcement.clock import to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.models import Premises, Referral
+from enforcement.referrals import actions as referral_actions
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import evidence as referral_evidence
 from enforcement.referrals import process as referral_process
@@ -423,7 +424,9 @@ def _render_detail(
         p=detail.premises,
         forms=forms,
         now=now,
-        notice_rule=referrals.rules_for(r.tool).notice_of_hearing,
+        actions=referral_actions.actions_on(actor, detail),
+        Action=referral_actions.Action,
+        suspended_by_appeal=r.status == ReferralStatus.APPEALED,
         **_helpers(),
     ), status
 
