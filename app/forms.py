@@ -69,5 +69,5 @@ def keep_edit_after_conflict(
     other person's change.
     """
     fresh = db().get(model, record_id)
-    form.version.data = str(fresh.version if fresh else "")
+    form["version"].data = str(fresh.version if fresh else "")
     form.form_errors.append(exc.message + " Submit again to replace them with yours.")

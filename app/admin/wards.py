@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -10,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from app.admin.views import bp
 from app.admin.ward_forms import AS_THE_FILE_SAYS, WardConfirmForm, WardUploadForm
 from app.auth.current import current_actor, require
+from app.choices import choice_labels
 from app.database import db
 from app.usecase import Done, run, submit
 from enforcement.access import Permission
@@ -49,7 +51,7 @@ def _page(form: WardUploadForm, status: int = 200) -> tuple[str, int]:
     return render_template(
         "admin/wards_index.html",
         form=form,
-        has_shared=len(form.shared_file.choices) > 1,
+        has_shared=len(choice_labels(form.shared_file)) > 1,
         wards=ward_import.wards_now(db(), actor, utcnow()),
         sets=ward_import.boundary_sets(db(), actor),
     ), status
@@ -89,6 +91,11 @@ def _source(form: WardUploadForm, files: dict[str, Path]) -> ward_import.Boundar
     return ward_import.BoundarySource(name, data=upload.read(), **options)  # type: ignore[arg-type]
 
 
+def _day(day: date | None) -> date:
+    assert day is not None  # the field's InputRequired has passed
+    return day
+
+
 @bp.route("/wards/preview", methods=["POST"], endpoint="wards_preview")
 @require(Permission.REFERENCE_MANAGE)
 def wards_preview() -> tuple[str, int]:
@@ -99,7 +106,7 @@ def wards_preview() -> tuple[str, int]:
     source = _source(form, files)
     if source is None:
         return _page(form, 400)
-    actor, now, valid_from = current_actor(), utcnow(), form.valid_from.data
+    actor, now, valid_from = current_actor(), utcnow(), _day(form.valid_from.data)
     outcome = run(lambda: ward_import.preview_import(db(), actor, now, source, valid_from), form)
     if not isinstance(outcome, Done):
         return _page(form, 400)
@@ -130,7 +137,9 @@ def wards_confirm() -> ResponseReturnValue:
 
     return submit(
         form,
-        lambda: ward_import.confirm_import(db(), actor, now, staged.source, form.valid_from.data),
+        lambda: ward_import.confirm_import(
+            db(), actor, now, staged.source, _day(form.valid_from.data)
+        ),
         done=imported,
         page=page,
     )

@@ -17,6 +17,7 @@ from app.cases.forms import (
     OpenCaseForm,
     london_moment,
 )
+from app.choices import active_filters
 from app.database import db
 from app.usecase import Conflict, submit
 from enforcement.access import Permission
@@ -135,23 +136,22 @@ def index() -> tuple[str, int]:
         status = 400
     else:
         result = cases.search_cases(db(), current_actor(), now, query, _clock()[1])
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name, value in (
+    chosen = active_filters(
+        form,
+        (
             ("tool", query.tool),
             ("status", query.status),
             ("owner", query.owner),
             ("ward", query.ward),
             ("due", query.due),
-        )
-        if value
-    ]
+        ),
+    )
     return render_template(
         "cases/index.html",
         form=form,
         result=result,
         query=query,
-        active_filters=active_filters,
+        active_filters=chosen,
         now=now,
         **_helpers(),
     ), status
@@ -167,7 +167,7 @@ def _id_or_none(raw: str | None) -> int | None:
 
 @bp.route("/premises/<int:premises_id>/cases/new", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
-def open_case(premises_id: int) -> tuple[str, int] | Response:
+def open_case(premises_id: int) -> ResponseReturnValue:
     actor = current_actor()
     found = premises.get_premises(db(), actor, premises_id)
     owners = _owners()

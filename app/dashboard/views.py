@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
@@ -17,7 +18,7 @@ from app.usecase import Done, perform, run, submit
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
 from enforcement.errors import ValidationFailed
-from enforcement.measures import RecordLink, data_share
+from enforcement.measures import RecordLink, anonymise, data_share
 from enforcement.measures import dashboard as boards
 from enforcement.measures.quarters import Quarter, choices
 from enforcement.models import DataShare
@@ -224,7 +225,7 @@ def _share_page(share_id: int, form: SignOffForm | None = None) -> str:
         form=form,
         may_sign=may_sign,
         own_share=summary.produced_by_id == actor.user_id,
-        fields=data_share.anonymise.SCHEMA,
+        fields=anonymise.SCHEMA,
         value_text=value_text,
     )
 
@@ -239,7 +240,8 @@ def share(share_id: int) -> str:
 @require(Permission.DATA_SHARE_SIGN_OFF)
 def sign_off(share_id: int) -> ResponseReturnValue:
     form = SignOffForm()
-    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    raw = form.version.data or ""
+    version = int(raw) if raw.isdigit() else -1
     return submit(
         form,
         lambda: data_share.sign_off_share(db(), current_actor(), utcnow(), share_id, version),
@@ -345,8 +347,8 @@ def import_submission() -> ResponseReturnValue:
 
 def _upload(form: ImportForm) -> tuple[Quarter, bytes]:
     """The quarter and the file's bytes; both are checked before either is refused."""
-    upload = form.file.data
-    data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
+    upload: FileStorage | None = form.file.data
+    data = upload.read() if upload is not None and upload.filename else b""
     problems: dict[str, str] = {}
     quarter: Quarter | None = None
     try:

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
+from app.choices import choice_labels
 from app.database import db, writes_on_read
 from app.flags.forms import (
     FlagForm,
@@ -33,7 +34,7 @@ from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
 
 bp = Blueprint("flags", __name__)
-bp.add_app_template_global(flags, "vocab_flags")
+bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_flags=flags))
 
 
 @bp.app_template_global("open_flags_for")
@@ -107,7 +108,7 @@ def _raise(form: FlagForm, p: Premises | None) -> ResponseReturnValue:
 
 @bp.route("/flags/new", methods=["GET", "POST"])
 @require(Permission.FLAG_RAISE)
-def raise_new() -> tuple[str, int] | Response:
+def raise_new() -> ResponseReturnValue:
     form = FlagForm()
     _prepare_grade(form)
     return _raise(form, None)
@@ -115,7 +116,7 @@ def raise_new() -> tuple[str, int] | Response:
 
 @bp.route("/premises/<int:premises_id>/flags/new", methods=["GET", "POST"])
 @require(Permission.FLAG_RAISE)
-def raise_at(premises_id: int) -> tuple[str, int] | Response:
+def raise_at(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     form = FlagForm()
     _prepare_grade(form)
@@ -280,7 +281,7 @@ def index() -> tuple[str, int]:
     form = _list_form()
     query = _query(form, current_app.config["SETTINGS"].page_size)
     problems = flags.query_problems(query)
-    if query.ward and query.ward not in {c for c, _ in form.ward.choices}:
+    if query.ward and query.ward not in choice_labels(form.ward):
         problems["ward"] = "Unknown ward"
     for key, message in problems.items():
         form[key].errors = [message]

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
+from app.choices import active_filters, choice_labels
 from app.database import db, writes_on_read
 from app.location import LocationProblem, read_location
 from app.maps.forms import HotspotForm, MapFilterForm, NearbyForm, PeriodForm
@@ -73,30 +74,28 @@ def index() -> tuple[str, int]:
     _prepare_filters(form)
     query = _map_query(form)
     problems = premises.query_problems(query.as_list_query())
-    known_wards = {c for c, _ in form.ward.choices} - {"", premises.WARD_OUTSIDE}
+    known_wards = set(choice_labels(form.ward)) - {"", premises.WARD_OUTSIDE}
     if query.ward and query.ward not in known_wards | {premises.WARD_OUTSIDE}:
         problems["ward"] = "Unknown ward"
-    if query.colour not in {c for c, _ in form.colour.choices}:
+    if query.colour not in choice_labels(form.colour):
         problems["colour"] = "Choose what the points are coloured by"
     for key, message in problems.items():
         field = getattr(form, "q" if key == "text" else key, None)
         if field is not None:
             field.errors = [message]
     scheme = None if "colour" in problems else maps.colour_scheme(actor, query.colour)
-    args = {k: v for k, v in request.args.items() if k in {"q", *FILTERS, "colour"} and v}
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k in {"q", *FILTERS, "colour"} and v
+    }
     list_args = {k: v for k, v in args.items() if k != "colour"}
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name in FILTERS
-        if (value := request.args.get(name))
-    ]
+    chosen = active_filters(form, ((name, request.args.get(name, "")) for name in FILTERS))
     return render_template(
         "maps/index.html",
         form=form,
         query=query,
         scheme=scheme,
         problems=problems,
-        active_filters=active_filters,
+        active_filters=chosen,
         premises_url=url_for("maps.premises_geojson", **args),
         list_url=url_for("premises.index", **list_args),
         # The map opens on the ward filtered on, else on the wards the person covers.
@@ -275,7 +274,14 @@ def hotspots_geojson() -> Response:
     form = HotspotForm(request.args)
     _prepare_hotspots(form)
     if not form.validate():
-        return _geojson({"errors": {k: v[0] for k, v in form.errors.items()}}, 400)
+        return _geojson(
+            {
+                "errors": {
+                    name: field.errors[0] for name, field in form._fields.items() if field.errors
+                }
+            },
+            400,
+        )
     try:
         result = _hotspots(form)
     except ValidationFailed as exc:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
+from app.choices import active_filters, choice_labels
 from app.database import db
 from app.forms import blank_to_none
 from app.location import LocationProblem, read_location
@@ -59,7 +60,7 @@ def index() -> tuple[str, int]:
         page_size=current_app.config["SETTINGS"].page_size,
     )
     problems = premises.query_problems(query)
-    known_wards = {c for c, _ in form.ward.choices}
+    known_wards = set(choice_labels(form.ward))
     if query.ward not in known_wards:
         problems["ward"] = "Unknown ward"
     if problems:
@@ -71,18 +72,17 @@ def index() -> tuple[str, int]:
         status = 400
     else:
         result = premises.search_premises(db(), current_actor(), query)
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name, value in (
+    chosen = active_filters(
+        form,
+        (
             ("ward", query.ward),
             ("premises_type", query.premises_type),
             ("regime", query.regime),
             ("licence_status", query.licence_status),
-        )
-        if value
-    ]
+        ),
+    )
     return render_template(
-        "premises/index.html", form=form, result=result, query=query, active_filters=active_filters
+        "premises/index.html", form=form, result=result, query=query, active_filters=chosen
     ), status
 
 

@@ -22,6 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import usecase
 from app.auth.current import current_actor, require
@@ -292,7 +293,7 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
     return saved
 
 
-def _draft_saved(form: DraftForm, saved: Referral) -> Response:
+def _draft_saved(form: DraftForm, saved: Referral) -> BaseResponse:
     flash(
         f"Referral {saved.reference} has been submitted for sign-off."
         if form.submit_for_sign_off.data
@@ -458,7 +459,7 @@ def _act(
     )
 
 
-def _to_referral(referral_id: int, message: str) -> Response:
+def _to_referral(referral_id: int, message: str) -> BaseResponse:
     flash(message, "success")
     return redirect(url_for("referrals.detail", referral_id=referral_id))
 
@@ -694,7 +695,7 @@ def appeal_decision(referral_id: int) -> ResponseReturnValue:
 @bp.route("/referrals/<int:referral_id>/papers/<version>.<fmt>")
 @require(Permission.REFERRAL_PAPERS)
 @writes_on_read
-def paper(referral_id: int, version: str, fmt: str) -> Response:
+def paper(referral_id: int, version: str, fmt: str) -> BaseResponse:
     try:
         # The download is audited.
         made = usecase.perform(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -38,7 +39,8 @@ def record_link(reminder: Reminder) -> str | None:
     page = RECORD_PAGES.get(reminder.subject_type)
     if page is not None:
         try:
-            return url_for(page[0], **{page[1]: reminder.subject_id})
+            values: dict[str, Any] = {page[1]: reminder.subject_id}
+            return url_for(page[0], **values)
         except BuildError:
             pass
     if reminder.premises_id is not None:

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
+from app.choices import choice_labels
 from app.database import db, writes_on_read
 from app.forms import blank_to_none
 from app.usecase import perform, submit
@@ -38,7 +39,7 @@ from enforcement.welfare import vocab as welfare_vocab
 from enforcement.welfare.vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
 
 bp = Blueprint("welfare", __name__)
-bp.add_app_template_global(welfare_vocab, "vocab_welfare")
+bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_welfare=welfare_vocab))
 
 # Domain error keys that are named differently on the form.
 ALIASES = {
@@ -338,6 +339,6 @@ def _training_input(form: TrainingForm) -> training.TrainingInput:
 
 
 def _trained(form: TrainingForm, user_id: int) -> Response:
-    name = dict(form.user_id.choices).get(str(user_id), "The officer")
+    name = choice_labels(form.user_id).get(str(user_id), "The officer")
     flash(f"Moontwist training has been recorded for {name}.", "success")
     return redirect(url_for("welfare.training_coverage"))

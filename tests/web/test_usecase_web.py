@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField, StringField
 
 from app import usecase
+from app.choices import active_filters, choice_labels
 from app.database import db
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
 from enforcement.models import Organisation, Premises
@@ -178,3 +179,20 @@ def test_the_select_macro_shows_its_error_and_points_the_box_at_it(app: Flask) -
     assert "govuk-form-group--error" in html
     assert '<p class="govuk-error-message" id="ward-error">' in html and "Unknown ward" in html
     assert 'aria-describedby="ward-error"' in html
+
+
+def test_choice_labels_read_plain_and_grouped_choices(app: Flask) -> None:
+    with app.test_request_context("/"):
+        form = FilterForm()
+        assert choice_labels(form.ward) == {"": "Any ward", "W1": "West"}
+        form.ward.choices = {"North": [("N1", "Hill")], "South": [("S1", "Vale")]}
+        assert choice_labels(form.ward) == {"N1": "Hill", "S1": "Vale"}
+        assert choice_labels(NameForm().name) == {}
+
+
+def test_active_filters_name_each_chosen_filter_by_its_label(app: Flask) -> None:
+    with app.test_request_context("/"):
+        form = FilterForm()
+        assert active_filters(form, [("ward", "W1")]) == [("Ward", "West", "ward")]
+        assert active_filters(form, [("ward", "gone")]) == [("Ward", "gone", "ward")]
+        assert active_filters(form, [("ward", "")]) == []
