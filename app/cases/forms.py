@@ -15,10 +15,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from app.forms import GovDateField
-from enforcement.cases.casework import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
+from enforcement.cases.casework import ServedHow
 from enforcement.clock import LONDON
 
 TIME_PATTERN = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
@@ -47,12 +47,7 @@ def _summary_field(label: str) -> TextAreaField:
         label,
         description=f"What the case is about and why this tool. {NO_NAMES}",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter a summary of the case"),
-            Length(
-                max=MAX_SUMMARY, message=f"The summary must be {MAX_SUMMARY:,} characters or fewer"
-            ),
-        ],
+        validators=[InputRequired("Enter a summary of the case")],
     )
 
 
@@ -146,10 +141,7 @@ class EventForm(FlaskForm):
         "Note (optional)",
         description=NO_NAMES,
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     submit = SubmitField("Record event", widget=GovSubmitInput())
 
@@ -160,10 +152,7 @@ class CloseCaseForm(FlaskForm):
         "Why is the case being closed?",
         description="For example, the order expired and no extension was sought.",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Say why the case is being closed"),
-            Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON} characters or fewer"),
-        ],
+        validators=[InputRequired("Say why the case is being closed")],
     )
     submit = SubmitField("Close case", widget=GovSubmitInput())
 

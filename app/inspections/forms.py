@@ -26,7 +26,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from app.forms import GovDateField
 from enforcement.models import LicenceCondition
@@ -72,10 +72,7 @@ class InspectionForm(FlaskForm):
         "Other officers present (optional)",
         description="For example, police shoulder numbers",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=400, message="Other officers must be 400 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     poster_displayed = RadioField(
         "Was the anti-trafficking poster displayed?",
@@ -107,10 +104,7 @@ class InspectionForm(FlaskForm):
         "General observations (optional)",
         description="Do not record the names or other identifying details of people working at or visiting the premises.",
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=10000, message="Observations must be 10,000 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     submit = SubmitField("Save inspection", widget=GovSubmitInput())
 
