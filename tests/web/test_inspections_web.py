@@ -218,3 +218,33 @@ def test_ward_officer_cannot_record_inspections(session: Session, client: FlaskC
     assert client.get(f"/premises/{p.id}/inspections/new").status_code == 403
     assert client.get("/compliance").status_code == 403
     assert post(client, f"/premises/{p.id}/inspections/new", {}).status_code == 403
+
+
+def test_a_condition_finding_is_a_field_whose_errors_lead_to_it(
+    officer: FlaskClient, session: Session
+) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    page = officer.get(path).get_data(as_text=True)
+    first, second = dict.fromkeys(re.findall(r'name="finding_(\d+)"', page))
+    resp = officer.post(
+        path,
+        data={
+            **_form(officer, path),
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "10:00",
+            "reason": "routine",
+            "poster_displayed": "no",
+            f"finding_{first}": "made_up",
+            f"finding_{second}": "complied",
+            f"note_{second}": "x" * 2001,
+        },
+        content_type="multipart/form-data",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    # Each problem is in the summary, linked to its condition's own box, and shown by it.
+    assert f'<a href="#finding_{first}">Select a finding for this condition</a>' in body
+    assert f'<a href="#note_{second}">A note must be 2,000 characters or fewer</a>' in body
+    assert f'id="finding_{first}-error"' in body and f'id="note_{second}-error"' in body
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
