@@ -89,7 +89,8 @@ class PremisesForm(FlaskForm):
         "UPRN (optional)",
         description="Unique Property Reference Number, up to 12 digits",
         widget=GovTextInput(),
-        validators=[Optional()],
+        # A shape check, said with the others when the form is sent (the register checks digits).
+        validators=[Optional(), Length(max=12, message="A UPRN is a number of up to 12 digits")],
     )
     latitude, longitude, easting, northing = location_fields(optional=True, ward_note=True)
     language_codes = SelectMultipleField(
