@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import BaseConverter, ValidationError
@@ -41,6 +41,17 @@ def create_app(
 ) -> Flask:
     """Build the app from settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=False)
+    configure(app, settings)
+    register_extensions(app, settings, session_maker)
+    register_blueprints(app)
+    register_cli(app)
+    register_request_hooks(app)
+    return app
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Settings, cookies, limits, password hashing cost and where templates come from."""
     users.configure_password_hashing(
         users.HashingCost(
             settings.password_hash_time_cost,
@@ -48,7 +59,6 @@ def create_app(
             settings.password_hash_parallelism,
         )
     )
-    app = Flask(__name__, instance_relative_config=False)
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -80,7 +90,11 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+
+def register_extensions(app: Flask, settings: Settings, session_maker: SessionMaker | None) -> None:
+    """The database session, CSRF, sign-in, template helpers and error pages."""
     from app import database, templating
+    from app.auth.current import load_user
     from app.extensions import csrf, login_manager
 
     database.init_app(app, settings.database_url, echo=settings.sql_echo, factory=session_maker)
@@ -90,13 +104,13 @@ def create_app(
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-
-    from app.auth.current import load_user
-
     login_manager.user_loader(load_user)
     templating.init_app(app)
     errors.init_app(app)
 
+
+def register_blueprints(app: Flask) -> None:
+    """Every area's pages."""
     from app.admin import wards as _ward_pages  # noqa: F401 - importing it adds the ward import pages to admin
     from app.admin.views import bp as admin_bp
     from app.assets import bp as vendor_bp
@@ -129,65 +143,73 @@ def create_app(
     ):
         app.register_blueprint(bp)
 
+
+def register_cli(app: Flask) -> None:
+    """The flask commands (migrations, scheduler, imports, demo data)."""
     from app.cli import register
 
     register(app)
 
-    @app.before_request
-    def _refuse_control_characters_in_address() -> None:
-        # Forms refuse them field by field; an address (a search, a filter, a link) is refused
-        # whole, before any view can send it to the database.
-        if any(
-            isinstance(v, str) and has_control_characters(v)
-            for v in (request.view_args or {}).values()
-        ):
-            abort(404)
-        if any(
-            has_control_characters(key) or has_control_characters(value)
-            for key, values in request.args.lists()
-            for value in values
-        ):
-            raise errors.RefusedInput(
-                "The address has hidden control characters in it, so it was not used. Go back,"
-                " and type the search or filter again rather than pasting it."
-            )
 
-    @app.before_request
-    def _default_deny() -> Response | None:
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
-            return None
-        if not current_user.is_authenticated:
-            if request.method == "GET":
-                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-            return redirect(url_for("auth.sign_in"))
-        if current_user.must_change_password and request.endpoint not in {
-            "auth.change_password",
-            "auth.sign_out",
-        }:
-            return redirect(url_for("auth.change_password"))
-        return None
+def register_request_hooks(app: Flask) -> None:
+    """Junk addresses refused, default-deny sign-in on every page, security headers on answers."""
+    app.before_request(_refuse_control_characters_in_address)
+    app.before_request(_default_deny)
+    app.after_request(_headers)
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='; "
-            "frame-ancestors 'none'; form-action 'self'",
+
+def _refuse_control_characters_in_address() -> None:
+    # Forms refuse them field by field; an address (a search, a filter, a link) is refused
+    # whole, before any view can send it to the database.
+    if any(
+        isinstance(v, str) and has_control_characters(v) for v in (request.view_args or {}).values()
+    ):
+        abort(404)
+    if any(
+        has_control_characters(key) or has_control_characters(value)
+        for key, values in request.args.lists()
+        for value in values
+    ):
+        raise errors.RefusedInput(
+            "The address has hidden control characters in it, so it was not used. Go back,"
+            " and type the search or filter again rather than pasting it."
         )
-        if settings.env == "production" and settings.session_cookie_secure:
-            # Browsers then refuse plain HTTP to the service for a year, so the session cookie
-            # can never be offered over an unencrypted connection.
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-        if request.endpoint not in {"static", "vendor.asset"}:
-            response.headers.setdefault("Cache-Control", "no-store")
-        if session.get("sid"):
-            session.modified = True  # re-issue the cookie so its idle expiry slides
-        return response
 
-    return app
+
+def _default_deny() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        if request.method == "GET":
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.sign_in"))
+    if current_user.must_change_password and request.endpoint not in {
+        "auth.change_password",
+        "auth.sign_out",
+    }:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    settings: Settings = current_app.config["SETTINGS"]
+    if settings.env == "production" and settings.session_cookie_secure:
+        # Browsers then refuse plain HTTP to the service for a year, so the session cookie
+        # can never be offered over an unencrypted connection.
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    if request.endpoint not in {"static", "vendor.asset"}:
+        response.headers.setdefault("Cache-Control", "no-store")
+    if session.get("sid"):
+        session.modified = True  # re-issue the cookie so its idle expiry slides
+    return response

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from enforcement.db import make_engine, session_factory, writer
@@ -60,10 +60,6 @@ def init_app(app: Flask, database_url: str, *, echo: bool, factory: SessionMaker
     app.teardown_appcontext(_close)
     if not event.contains(Session, "before_flush", _refuse_unmarked_write):
         event.listen(Session, "before_flush", _refuse_unmarked_write)
-
-
-def get_engine() -> Engine:
-    return current_app.extensions["engine"]  # type: ignore[no-any-return]
 
 
 def db() -> Session:

@@ -70,15 +70,13 @@ class GovDateField(DateField):
 def keep_edit_after_conflict(
     form: FlaskForm, model: type[Any], record_id: int, exc: StaleEdit
 ) -> None:
-    """After a stale edit: drop the failed work, carry the current version, and say so on the form.
+    """After a stale edit (its work already rolled back): carry the current version, and say so.
 
     The user's typed values stay in the form; submitting again deliberately replaces the
     other person's change.
     """
-    session = db()
-    session.rollback()
-    fresh = session.get(model, record_id)
-    form.version.data = str(fresh.version if fresh else "")
+    fresh = db().get(model, record_id)
+    form["version"].data = str(fresh.version if fresh else "")
     form.form_errors.append(exc.message + " Submit again to replace them with yours.")
 
 
@@ -141,4 +139,4 @@ def refuse_control_characters_in_every_form() -> None:
     Done once through FlaskForm's Meta (WTForms' hook for how fields are bound) rather than in
     each form class, so no form, present or future, can forget it.
     """
-    FlaskForm.Meta.bind_field = _bind_field_refusing_control_characters  # type: ignore[method-assign]
+    FlaskForm.Meta.bind_field = _bind_field_refusing_control_characters

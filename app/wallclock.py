@@ -77,7 +77,9 @@ def offer_which(form: FlaskForm, day_name: str, time_name: str, which_name: str)
     day: date | None = form[day_name].data
     wall = typed_time(form[time_name].data)
     repeated = day is not None and wall is not None and _repeats(day, wall)
-    form[which_name].choices = repeated_choices(wall) if repeated and wall else []
+    which = form[which_name]
+    assert isinstance(which, RadioField)
+    which.choices = repeated_choices(wall) if repeated and wall else []
 
 
 def _repeats(day: date, wall: time) -> bool:

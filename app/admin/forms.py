@@ -30,10 +30,7 @@ class UserForm(FlaskForm):
     display_name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the user's name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the user's name")],
     )
     email = EmailField(
         "Email address",
@@ -80,7 +77,6 @@ class UserForm(FlaskForm):
         "Temporary password",
         description="At least 12 characters. They must change it when they first sign in.",
         widget=GovPasswordInput(),
-        validators=[Length(max=200)],
     )
     submit = SubmitField("Save user", widget=GovSubmitInput())
 
@@ -90,7 +86,7 @@ class ResetPasswordForm(FlaskForm):
         "New temporary password",
         description="At least 12 characters. They must change it when they next sign in.",
         widget=GovPasswordInput(),
-        validators=[InputRequired("Enter a temporary password"), Length(max=200)],
+        validators=[InputRequired("Enter a temporary password")],
     )
     submit = SubmitField("Reset password", widget=GovSubmitInput())
 
@@ -122,9 +118,6 @@ class LanguageForm(FlaskForm):
         "Name of the language",
         description="For example, Tigrinya",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the name of the language"),
-            Length(max=80, message="The name must be 80 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the name of the language")],
     )
     submit = SubmitField("Add language", widget=GovSubmitInput())

@@ -7,17 +7,18 @@ import io
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
-from app.forms import apply_errors, keep_edit_after_conflict
+from app.usecase import Conflict, perform, submit
 from enforcement import audit
 from enforcement.access import Permission
 from enforcement.accounts import users
 from enforcement.clock import london_today, utcnow
-from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.errors import DomainError, ValidationFailed
 from enforcement.models import User
 from enforcement.register import languages as reference
 from enforcement.register.wards import wards_in_force
@@ -67,31 +68,37 @@ def _input(form: UserForm) -> users.UserInput:
     )
 
 
+def _to_users(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
-def create_user() -> str | Response | tuple[str, int]:
+def create_user() -> ResponseReturnValue:
     form = UserForm()
     _prepare(form)
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(
-                db(), current_actor(), utcnow(), _input(form), password=form.password.data or ""
-            )
-            tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"{user.display_name} can now sign in with the temporary password.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/user_form.html", form=form, user=None
-    ), 400 if form.is_submitted() else 200
+    return submit(
+        form,
+        lambda: _create_user(form),
+        done=lambda user: _to_users(
+            f"{user.display_name} can now sign in with the temporary password."
+        ),
+        page=lambda status: (render_template("admin/user_form.html", form=form, user=None), status),
+    )
+
+
+def _create_user(form: UserForm) -> User:
+    user = users.create_user(
+        db(), current_actor(), utcnow(), _input(form), password=form.password.data or ""
+    )
+    tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
+    return user
 
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
-def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = users.get_user(db(), user_id)
     if request.method == "GET":
         form = UserForm(obj=user)
@@ -103,26 +110,22 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         form = UserForm()
     del form.password
     _prepare(form)
-    if form.validate_on_submit():
-        try:
-            version = int(form.version.data or "")
-        except ValueError:
-            abort(400)
-        try:
-            users.update_user(db(), current_actor(), utcnow(), user.id, version, _input(form))
-            tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            keep_edit_after_conflict(form, User, user_id, exc)
-            return render_template("admin/user_form.html", form=form, user=user), 409
-        else:
-            commit()
-            flash(f"{user.display_name}'s details have been saved.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/user_form.html", form=form, user=user
-    ), 400 if form.is_submitted() else 200
+    return submit(
+        form,
+        lambda: _update_user(form, user_id),
+        conflict=Conflict(User, user_id),
+        done=lambda _: _to_users(f"{user.display_name}'s details have been saved."),
+        page=lambda status: (render_template("admin/user_form.html", form=form, user=user), status),
+    )
+
+
+def _update_user(form: UserForm, user_id: int) -> None:
+    try:
+        version = int(form.version.data or "")
+    except ValueError:
+        abort(400)
+    users.update_user(db(), current_actor(), utcnow(), user_id, version, _input(form))
+    tasks.set_supervisor(db(), current_actor(), utcnow(), user_id, _supervisor(form))
 
 
 @bp.route("/users/<id:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
@@ -131,61 +134,51 @@ def set_active(user_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        user = users.set_active(db(), current_actor(), utcnow(), user_id, action == "reactivate")
+        user = perform(
+            lambda: users.set_active(
+                db(), current_actor(), utcnow(), user_id, action == "reactivate"
+            )
+        )
     except DomainError as exc:
         if exc.status != 400:
             raise
         flash(exc.message, "error")
         return redirect(url_for("admin.users"))
-    commit()
-    flash(f"{user.display_name} has been {action}d.", "success")
-    return redirect(url_for("admin.users"))
+    return _to_users(f"{user.display_name} has been {action}d.")
 
 
 @bp.route("/users/<id:user_id>/reset-password", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
-def reset_password(user_id: int) -> str | Response | tuple[str, int]:
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = users.get_user(db(), user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            users.reset_password(db(), current_actor(), utcnow(), user.id, form.password.data or "")
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(
-                f"{user.display_name}'s password has been reset and they have been signed out.",
-                "success",
-            )
-            return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/reset_password.html", form=form, user=user
-    ), 400 if form.is_submitted() else 200
+    return submit(
+        form,
+        lambda: users.reset_password(
+            db(), current_actor(), utcnow(), user.id, form.password.data or ""
+        ),
+        done=lambda _: _to_users(
+            f"{user.display_name}'s password has been reset and they have been signed out."
+        ),
+        page=lambda status: (
+            render_template("admin/reset_password.html", form=form, user=user),
+            status,
+        ),
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
-def create_organisation() -> str | Response | tuple[str, int]:
+def create_organisation() -> ResponseReturnValue:
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            org = users.create_organisation(
-                db(),
-                current_actor(),
-                utcnow(),
-                name=form.name.data or "",
-                kind=form.kind.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"{org.name} has been added.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/organisation_form.html", form=form
-    ), 400 if form.is_submitted() else 200
+    return submit(
+        form,
+        lambda: users.create_organisation(
+            db(), current_actor(), utcnow(), name=form.name.data or "", kind=form.kind.data or ""
+        ),
+        done=lambda org: _to_users(f"{org.name} has been added."),
+        page=lambda status: (render_template("admin/organisation_form.html", form=form), status),
+    )
 
 
 def _day(name: str, problems: dict[str, str]) -> date | None:
@@ -256,26 +249,27 @@ def audit_export() -> Response:
 
 @bp.route("/languages", methods=["GET", "POST"])
 @require(Permission.REFERENCE_MANAGE)
-def languages() -> str | Response | tuple[str, int]:
+def languages() -> ResponseReturnValue:
     form = LanguageForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lang = reference.add_language(db(), current_actor(), utcnow(), form.name.data or "")
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"{lang.name} has been added to the languages.", "success")
-            return redirect(url_for("admin.languages"))
-    if form.is_submitted():
-        status = 400
-    return render_template(
-        "admin/languages.html",
-        form=form,
-        languages=reference.list_all_languages(db(), current_actor()),
-        confirm=ConfirmForm(),
-    ), status
+    return submit(
+        form,
+        lambda: reference.add_language(db(), current_actor(), utcnow(), form.name.data or ""),
+        done=lambda lang: _to_languages(f"{lang.name} has been added to the languages."),
+        page=lambda status: (
+            render_template(
+                "admin/languages.html",
+                form=form,
+                languages=reference.list_all_languages(db(), current_actor()),
+                confirm=ConfirmForm(),
+            ),
+            status,
+        ),
+    )
+
+
+def _to_languages(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("admin.languages"))
 
 
 @bp.route("/languages/<code>/<any(withdraw, reinstate):action>", methods=["POST"])
@@ -283,12 +277,10 @@ def languages() -> str | Response | tuple[str, int]:
 def language_active(code: str, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    lang = reference.set_language_active(
-        db(), current_actor(), utcnow(), code, action == "reinstate"
+    lang = perform(
+        lambda: reference.set_language_active(
+            db(), current_actor(), utcnow(), code, action == "reinstate"
+        )
     )
-    commit()
-    flash(
-        f"{lang.name} has been {'offered again' if action == 'reinstate' else 'withdrawn from new choices'}.",
-        "success",
-    )
-    return redirect(url_for("admin.languages"))
+    done = "offered again" if action == "reinstate" else "withdrawn from new choices"
+    return _to_languages(f"{lang.name} has been {done}.")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import current_app, render_template
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from app.admin.views import bp
 from app.admin.ward_forms import AS_THE_FILE_SAYS, WardConfirmForm, WardUploadForm
 from app.auth.current import current_actor, require
-from app.database import commit, db
-from app.forms import apply_errors
+from app.choices import choice_labels
+from app.database import db
+from app.usecase import Done, run, submit
 from enforcement.access import Permission
 from enforcement.clock import utcnow
-from enforcement.errors import ValidationFailed
 from enforcement.wards import importing as ward_import
 
 UPLOAD = ""
@@ -50,7 +51,7 @@ def _page(form: WardUploadForm, status: int = 200) -> tuple[str, int]:
     return render_template(
         "admin/wards_index.html",
         form=form,
-        has_shared=len(form.shared_file.choices) > 1,
+        has_shared=len(choice_labels(form.shared_file)) > 1,
         wards=ward_import.wards_now(db(), actor, utcnow()),
         sets=ward_import.boundary_sets(db(), actor),
     ), status
@@ -90,6 +91,11 @@ def _source(form: WardUploadForm, files: dict[str, Path]) -> ward_import.Boundar
     return ward_import.BoundarySource(name, data=upload.read(), **options)  # type: ignore[arg-type]
 
 
+def _day(day: date | None) -> date:
+    assert day is not None  # the field's InputRequired has passed
+    return day
+
+
 @bp.route("/wards/preview", methods=["POST"], endpoint="wards_preview")
 @require(Permission.REFERENCE_MANAGE)
 def wards_preview() -> tuple[str, int]:
@@ -100,12 +106,11 @@ def wards_preview() -> tuple[str, int]:
     source = _source(form, files)
     if source is None:
         return _page(form, 400)
-    actor, now, valid_from = current_actor(), utcnow(), form.valid_from.data
-    try:
-        preview = ward_import.preview_import(db(), actor, now, source, valid_from)
-    except ValidationFailed as exc:
-        apply_errors(form, exc)
+    actor, now, valid_from = current_actor(), utcnow(), _day(form.valid_from.data)
+    outcome = run(lambda: ward_import.preview_import(db(), actor, now, source, valid_from), form)
+    if not isinstance(outcome, Done):
         return _page(form, 400)
+    preview = outcome.value
     confirm = WardConfirmForm()
     if preview.ok:
         confirm.token.data = ward_import.stage(_staging_dir(), actor, now, source, valid_from)
@@ -117,21 +122,24 @@ def wards_preview() -> tuple[str, int]:
 
 @bp.route("/wards/confirm", methods=["POST"], endpoint="wards_confirm")
 @require(Permission.REFERENCE_MANAGE)
-def wards_confirm() -> tuple[str, int] | Response:
+def wards_confirm() -> ResponseReturnValue:
     form = WardConfirmForm()
     actor, now, folder = current_actor(), utcnow(), _staging_dir()
     staged = ward_import.staged(folder, actor, now, form.token.data or "")
-    if form.validate_on_submit():
-        try:
-            result = ward_import.confirm_import(
-                db(), actor, now, staged.source, form.valid_from.data
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            ward_import.discard(folder, staged.token)
-            return render_template("admin/wards_result.html", result=result), 200
-    preview = ward_import.preview_import(db(), actor, now, staged.source, staged.valid_from)
-    return render_template("admin/wards_preview.html", preview=preview, confirm=form), 400
+
+    def imported(result: ward_import.ImportResult) -> tuple[str, int]:
+        ward_import.discard(folder, staged.token)
+        return render_template("admin/wards_result.html", result=result), 200
+
+    def page(_status: int) -> tuple[str, int]:
+        preview = ward_import.preview_import(db(), actor, now, staged.source, staged.valid_from)
+        return render_template("admin/wards_preview.html", preview=preview, confirm=form), 400
+
+    return submit(
+        form,
+        lambda: ward_import.confirm_import(
+            db(), actor, now, staged.source, _day(form.valid_from.data)
+        ),
+        done=imported,
+        page=page,
+    )

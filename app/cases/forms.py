@@ -23,11 +23,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from app.forms import GovDateField
 from app.wallclock import TIME_PATTERN, typed_time, which_field
-from enforcement.cases.casework import MAX_NOTE, MAX_REASON, MAX_SUMMARY, ServedHow
+from enforcement.cases.casework import ServedHow
 from enforcement.clock import london_instant
 
 NO_NAMES = (
@@ -52,12 +52,7 @@ def _summary_field(label: str) -> TextAreaField:
         label,
         description=f"What the case is about and why this tool. {NO_NAMES}",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter a summary of the case"),
-            Length(
-                max=MAX_SUMMARY, message=f"The summary must be {MAX_SUMMARY:,} characters or fewer"
-            ),
-        ],
+        validators=[InputRequired("Enter a summary of the case")],
     )
 
 
@@ -158,10 +153,7 @@ class EventForm(FlaskForm):
         "Note (optional)",
         description=NO_NAMES,
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     submit = SubmitField("Record event", widget=GovSubmitInput())
 
@@ -172,10 +164,7 @@ class CloseCaseForm(FlaskForm):
         "Why is the case being closed?",
         description="For example, the order expired and no extension was sought.",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Say why the case is being closed"),
-            Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON} characters or fewer"),
-        ],
+        validators=[InputRequired("Say why the case is being closed")],
     )
     submit = SubmitField("Close case", widget=GovSubmitInput())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
@@ -15,8 +16,9 @@ from app.cases.forms import (
     EventForm,
     OpenCaseForm,
 )
-from app.database import commit, db
-from app.forms import apply_errors
+from app.choices import active_filters
+from app.database import db
+from app.usecase import Conflict, submit
 from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
@@ -24,7 +26,7 @@ from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import EventKind, Status, ToolCode
 from enforcement.clock import clock_text, day_text, london_today, to_london, utcnow
-from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.errors import ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
 from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
@@ -135,23 +137,22 @@ def index() -> tuple[str, int]:
         status = 400
     else:
         result = cases.search_cases(db(), current_actor(), now, query, _clock()[1])
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name, value in (
+    chosen = active_filters(
+        form,
+        (
             ("tool", query.tool),
             ("status", query.status),
             ("owner", query.owner),
             ("ward", query.ward),
             ("due", query.due),
-        )
-        if value
-    ]
+        ),
+    )
     return render_template(
         "cases/index.html",
         form=form,
         result=result,
         query=query,
-        active_filters=active_filters,
+        active_filters=chosen,
         now=now,
         **_helpers(),
     ), status
@@ -167,7 +168,7 @@ def _id_or_none(raw: str | None) -> int | None:
 
 @bp.route("/premises/<id:premises_id>/cases/new", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
-def open_case(premises_id: int) -> tuple[str, int] | Response:
+def open_case(premises_id: int) -> ResponseReturnValue:
     actor = current_actor()
     found = premises.get_premises(db(), actor, premises_id)
     owners = _owners()
@@ -184,32 +185,33 @@ def open_case(premises_id: int) -> tuple[str, int] | Response:
         form.officer_id.data = str(actor.user_id or "")
         if request.args.get("tool") in {t.value for t in cases.CASE_TOOLS}:
             form.tool.data = request.args["tool"]
-    elif form.validate_on_submit():
-        try:
-            case = cases.open_case(
-                db(),
-                actor,
-                utcnow(),
-                cases.CaseInput(
-                    premises_id=premises_id,
-                    tool=form.tool.data or "",
-                    owner_organisation_id=_id_or_none(form.owner_organisation_id.data),
-                    officer_id=_id_or_none(form.officer_id.data),
-                    summary=form.summary.data or "",
-                ),
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(
-                f"Case {case.reference} has been opened. Record its events as they happen.",
-                "success",
-            )
-            return redirect(url_for("cases.detail", case_id=case.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, p=found.premises), status
+    return submit(
+        form,
+        lambda: cases.open_case(
+            db(),
+            actor,
+            utcnow(),
+            cases.CaseInput(
+                premises_id=premises_id,
+                tool=form.tool.data or "",
+                owner_organisation_id=_id_or_none(form.owner_organisation_id.data),
+                officer_id=_id_or_none(form.officer_id.data),
+                summary=form.summary.data or "",
+            ),
+        ),
+        done=lambda case: _to_case(
+            case.id, f"Case {case.reference} has been opened. Record its events as they happen."
+        ),
+        page=lambda status: (
+            render_template("cases/new.html", form=form, p=found.premises),
+            status,
+        ),
+    )
+
+
+def _to_case(case_id: int, message: str, anchor: str = "") -> Response:
+    flash(message, "success")
+    return redirect(url_for("cases.detail", case_id=case_id) + anchor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,9 +225,7 @@ def _event_form_defaults(form: EventForm, case: EnforcementCase) -> None:
     form.occurred_time.data = local.strftime("%H:%M")
 
 
-def _render_detail(
-    case_id: int, form: EventForm | None, status: int, *, stale: bool = False
-) -> tuple[str, int]:
+def _render_detail(case_id: int, form: EventForm | None, status: int) -> tuple[str, int]:
     now = utcnow()
     detail = cases.get_case(db(), current_actor(), case_id, now, _clock()[1])
     if detail.may_edit:
@@ -235,8 +235,6 @@ def _render_detail(
         form.kind.choices = [("", "Select what happened")] + [
             (k.value, k.label) for k in detail.event_kinds
         ]
-        if stale:
-            form.version.data = str(detail.case.version)
         offer_which(form, "occurred_on", "occurred_time", "occurred_which")
         offer_which(form, "scheduled_on", "scheduled_time", "scheduled_which")
     return render_template(
@@ -297,39 +295,36 @@ def _event_input(form: EventForm) -> cases.EventInput:
 
 @bp.route("/cases/<id:case_id>/events", methods=["POST"])
 @require(Permission.CASE_EDIT)
-def record_event(case_id: int) -> tuple[str, int] | Response:
+def record_event(case_id: int) -> ResponseReturnValue:
     form = EventForm()
-    if form.validate_on_submit():
-        calendar, rulebook = _clock()
-        try:
-            recorded = cases.record_event(
-                db(),
-                current_actor(),
-                utcnow(),
-                case_id,
-                _version(form.version.data),
-                _event_input(form),
-                calendar=calendar,
-                rulebook=rulebook,
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, {"occurred_at": "occurred_on", "scheduled_for": "scheduled_on"})
-        except StaleEdit as exc:
-            db().rollback()
-            form.form_errors.append(exc.message)
-            return _render_detail(case_id, form, 409, stale=True)
-        else:
-            commit()
-            message = f"'{EventKind.label_of(recorded.event.kind)}' has been recorded and the deadlines worked out again."
-            for child in recorded.opened:
-                message += (
-                    f" The law now requires a {ToolCode.label_of(child.tool).lower()}:"
-                    f" case {child.reference} has been opened for it."
-                )
-            flash(message, "success")
-            return redirect(url_for("cases.detail", case_id=case_id) + "#deadlines")
-    return _render_detail(case_id, form, 400)
+    calendar, rulebook = _clock()
+    return submit(
+        form,
+        lambda: cases.record_event(
+            db(),
+            current_actor(),
+            utcnow(),
+            case_id,
+            _version(form.version.data),
+            _event_input(form),
+            calendar=calendar,
+            rulebook=rulebook,
+        ),
+        aliases={"occurred_at": "occurred_on", "scheduled_for": "scheduled_on"},
+        conflict=Conflict(EnforcementCase, case_id),
+        done=lambda recorded: _to_case(case_id, _recorded_message(recorded), "#deadlines"),
+        page=lambda status: _render_detail(case_id, form, status),
+    )
+
+
+def _recorded_message(recorded: cases.Recorded) -> str:
+    message = f"'{EventKind.label_of(recorded.event.kind)}' has been recorded and the deadlines worked out again."
+    for child in recorded.opened:
+        message += (
+            f" The law now requires a {ToolCode.label_of(child.tool).lower()}:"
+            f" case {child.reference} has been opened for it."
+        )
+    return message
 
 
 def _editable(case_id: int) -> cases.CaseDetail:
@@ -339,43 +334,40 @@ def _editable(case_id: int) -> cases.CaseDetail:
     return detail
 
 
+def _case_form(
+    template: str, form: CloseCaseForm | EditCaseForm, case_id: int, status: int
+) -> tuple[str, int]:
+    # Read afresh: a refused or conflicting save rolled back, expiring what was loaded.
+    detail = _editable(case_id)
+    return render_template(template, form=form, d=detail, c=detail.case), status
+
+
 @bp.route("/cases/<id:case_id>/close", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
-def close(case_id: int) -> tuple[str, int] | Response:
+def close(case_id: int) -> ResponseReturnValue:
     detail = _editable(case_id)
     form = CloseCaseForm()
     if request.method == "GET":
         form.version.data = str(detail.case.version)
-    elif form.validate_on_submit():
-        try:
-            cases.close_case(
-                db(),
-                current_actor(),
-                utcnow(),
-                case_id,
-                _version(form.version.data),
-                form.reason.data or "",
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            db().rollback()
-            detail = _editable(case_id)
-            form.version.data = str(detail.case.version)
-            form.form_errors.append(exc.message)
-            return render_template("cases/close.html", form=form, d=detail, c=detail.case), 409
-        else:
-            commit()
-            flash(f"Case {detail.case.reference} has been closed.", "success")
-            return redirect(url_for("cases.detail", case_id=case_id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/close.html", form=form, d=detail, c=detail.case), status
+    return submit(
+        form,
+        lambda: cases.close_case(
+            db(),
+            current_actor(),
+            utcnow(),
+            case_id,
+            _version(form.version.data),
+            form.reason.data or "",
+        ),
+        conflict=Conflict(EnforcementCase, case_id),
+        done=lambda _: _to_case(case_id, f"Case {detail.case.reference} has been closed."),
+        page=lambda status: _case_form("cases/close.html", form, case_id, status),
+    )
 
 
 @bp.route("/cases/<id:case_id>/edit", methods=["GET", "POST"])
 @require(Permission.CASE_EDIT)
-def edit(case_id: int) -> tuple[str, int] | Response:
+def edit(case_id: int) -> ResponseReturnValue:
     detail = _editable(case_id)
     case = detail.case
     if request.method == "GET":
@@ -389,32 +381,21 @@ def edit(case_id: int) -> tuple[str, int] | Response:
         (str(uid), label)
         for uid, label in cases.officer_choices(db(), [case.owner_organisation_id])
     ]
-    if request.method == "POST" and form.validate_on_submit():
-        calendar, rulebook = _clock()
-        try:
-            cases.update_case(
-                db(),
-                current_actor(),
-                utcnow(),
-                case_id,
-                _version(form.version.data),
-                officer_id=_id_or_none(form.officer_id.data),
-                summary=form.summary.data or "",
-                calendar=calendar,
-                rulebook=rulebook,
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            db().rollback()
-            detail = _editable(case_id)
-            form.version.data = str(detail.case.version)
-            form.form_errors.append(exc.message)
-            return render_template("cases/edit.html", form=form, d=detail, c=detail.case), 409
-        else:
-            commit()
-            flash(f"Case {case.reference} has been changed.", "success")
-            return redirect(url_for("cases.detail", case_id=case_id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/edit.html", form=form, d=detail, c=case), status
+    calendar, rulebook = _clock()
+    return submit(
+        form,
+        lambda: cases.update_case(
+            db(),
+            current_actor(),
+            utcnow(),
+            case_id,
+            _version(form.version.data),
+            officer_id=_id_or_none(form.officer_id.data),
+            summary=form.summary.data or "",
+            calendar=calendar,
+            rulebook=rulebook,
+        ),
+        conflict=Conflict(EnforcementCase, case_id),
+        done=lambda _: _to_case(case_id, f"Case {case.reference} has been changed."),
+        page=lambda status: _case_form("cases/edit.html", form, case_id, status),
+    )

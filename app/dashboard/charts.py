@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from enforcement.measures.anonymise import FEWER_THAN_5, Value
+from enforcement.measures.anonymise import Value
 from enforcement.measures.dashboard import FigureView
 
 # Drawn half the page wide: a narrow view box keeps the text at body size when scaled.
@@ -131,10 +131,6 @@ def bar_chart(figure: FigureView, quarter_label: str) -> Chart:
         bars=bars,
         share=share_bar,
     )
-
-
-def is_fewer_than_5(value: Value) -> bool:
-    return value == FEWER_THAN_5
 
 
 def headline(figure: FigureView) -> str:

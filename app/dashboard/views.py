@@ -6,19 +6,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
 from app.dashboard.charts import bar_chart, headline, percent, target_status, value_text
 from app.dashboard.forms import DashboardForm, ImportForm, ProduceShareForm, SignOffForm
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors
+from app.database import db, writes_on_read
+from app.usecase import Done, perform, run, submit
 from enforcement.access import Permission, can
 from enforcement.clock import utcnow
 from enforcement.errors import ValidationFailed
-from enforcement.measures import RecordLink, data_share
+from enforcement.measures import RecordLink, anonymise, data_share
 from enforcement.measures import dashboard as boards
 from enforcement.measures.quarters import Quarter, choices
+from enforcement.models import DataShare
 
 bp = Blueprint("dashboard", __name__)
 
@@ -158,45 +161,49 @@ def _ended_quarters() -> list[Quarter]:
 
 @bp.route("/data-shares", methods=["GET", "POST"])
 @require(Permission.DASHBOARD_SHARED)
-def shares() -> tuple[str, int] | Response:
+def shares() -> ResponseReturnValue:
     actor = current_actor()
     may_produce = can(actor, Permission.DATA_SHARE_PRODUCE)
     form = ProduceShareForm()
     form.quarter.choices = [("", "Select a quarter")] + [
         (q.code, q.short_label) for q in _ended_quarters()
     ]
-    status = 200
-    if request.method == "POST":
-        if not may_produce:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                quarter = Quarter.parse(form.quarter.data or "")
-            except ValueError:
-                form.quarter.errors = ["Select the quarter to share"]
-            else:
-                try:
-                    share = data_share.produce_share(db(), actor, utcnow(), quarter)
-                except ValidationFailed as exc:
-                    db().rollback()
-                    apply_errors(form, exc)
-                else:
-                    commit()
-                    flash(
-                        f"The data share for {quarter.label} is ready. Check the preview: a "
-                        "supervisor must sign it off before anyone can download it.",
-                        "success",
-                    )
-                    return redirect(url_for("dashboard.share", share_id=share.id))
-        status = 400
-    elif request.args.get("quarter"):
+    if request.method == "POST" and not may_produce:
+        abort(403)
+    if request.method == "GET" and request.args.get("quarter"):
         form.quarter.data = request.args["quarter"]
-    return render_template(
-        "dashboard/shares.html",
-        form=form,
-        shares=data_share.list_shares(db(), actor),
-        may_produce=may_produce,
-    ), status
+    return submit(
+        form,
+        lambda: data_share.produce_share(
+            db(), actor, utcnow(), _quarter(form.quarter.data, "Select the quarter to share")
+        ),
+        done=_produced,
+        page=lambda status: (
+            render_template(
+                "dashboard/shares.html",
+                form=form,
+                shares=data_share.list_shares(db(), actor),
+                may_produce=may_produce,
+            ),
+            status,
+        ),
+    )
+
+
+def _quarter(code: str | None, problem: str) -> Quarter:
+    try:
+        return Quarter.parse(code or "")
+    except ValueError:
+        raise ValidationFailed({"quarter": problem}) from None
+
+
+def _produced(share: DataShare) -> Response:
+    flash(
+        f"The data share for {Quarter.parse(share.quarter).label} is ready. Check the preview: a "
+        "supervisor must sign it off before anyone can download it.",
+        "success",
+    )
+    return redirect(url_for("dashboard.share", share_id=share.id))
 
 
 def _share_page(share_id: int, form: SignOffForm | None = None) -> str:
@@ -218,7 +225,7 @@ def _share_page(share_id: int, form: SignOffForm | None = None) -> str:
         form=form,
         may_sign=may_sign,
         own_share=summary.produced_by_id == actor.user_id,
-        fields=data_share.anonymise.SCHEMA,
+        fields=anonymise.SCHEMA,
         value_text=value_text,
     )
 
@@ -231,24 +238,26 @@ def share(share_id: int) -> str:
 
 @bp.route("/data-shares/<id:share_id>/sign-off", methods=["POST"])
 @require(Permission.DATA_SHARE_SIGN_OFF)
-def sign_off(share_id: int) -> tuple[str, int] | Response:
+def sign_off(share_id: int) -> ResponseReturnValue:
     form = SignOffForm()
-    if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
-        try:
-            signed = data_share.sign_off_share(db(), current_actor(), utcnow(), share_id, version)
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, {"share": "checked"})
-        else:
-            commit()
-            flash(
-                f"Signed off. Partners can now see and download the figures for "
-                f"{Quarter.parse(signed.quarter).label}.",
-                "success",
-            )
-            return redirect(url_for("dashboard.share", share_id=share_id))
-    return _share_page(share_id, form), 400
+    raw = form.version.data or ""
+    version = int(raw) if raw.isdigit() else -1
+    return submit(
+        form,
+        lambda: data_share.sign_off_share(db(), current_actor(), utcnow(), share_id, version),
+        aliases={"share": "checked"},
+        done=_signed_off,
+        page=lambda status: (_share_page(share_id, form), status),
+    )
+
+
+def _signed_off(signed: DataShare) -> Response:
+    flash(
+        f"Signed off. Partners can now see and download the figures for "
+        f"{Quarter.parse(signed.quarter).label}.",
+        "success",
+    )
+    return redirect(url_for("dashboard.share", share_id=signed.id))
 
 
 @bp.route("/data-shares/<id:share_id>.csv", defaults={"fmt": "csv"})
@@ -256,8 +265,9 @@ def sign_off(share_id: int) -> tuple[str, int] | Response:
 @writes_on_read
 @require(Permission.DASHBOARD_SHARED)
 def download(share_id: int, fmt: str) -> Response:
-    found = data_share.download_share(db(), current_actor(), utcnow(), share_id, fmt)
-    commit()  # the download's audit event
+    found = perform(
+        lambda: data_share.download_share(db(), current_actor(), utcnow(), share_id, fmt)
+    )
     return Response(
         found.content,
         mimetype=found.mimetype,
@@ -294,7 +304,7 @@ def submissions() -> tuple[str, int]:
 
 @bp.route("/partner-submissions/new", methods=["GET", "POST"])
 @require(Permission.PARTNER_SUBMISSION_IMPORT)
-def import_submission() -> tuple[str, int] | Response:
+def import_submission() -> ResponseReturnValue:
     actor = current_actor()
     form = ImportForm()
     organisations = data_share.organisation_choices(db(), actor)
@@ -303,42 +313,50 @@ def import_submission() -> tuple[str, int] | Response:
     ) + [(str(oid), name) for oid, name in organisations]
     offered = choices(utcnow())
     form.quarter.choices = [("", "Select a quarter")] + [(q.code, q.short_label) for q in offered]
-    problems: list[data_share.LineProblem] = []
     if request.method == "GET":
         form.quarter.data = request.args.get("quarter") or (
             offered[1].code if len(offered) > 1 else offered[0].code
         )
+
+    def page(status: int, problems: list[data_share.LineProblem] | None = None) -> tuple[str, int]:
         return render_template(
-            "dashboard/import.html", form=form, problems=problems, help=data_share.format_help()
-        ), 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
-        quarter: Quarter | None
-        try:
-            quarter = Quarter.parse(form.quarter.data or "")
-        except ValueError:
-            quarter = None
-            form.quarter.errors = ["Select the quarter the figures are for"]
-        if not data:
-            form.file.errors = ["Choose the CSV file to import"]
-        if quarter is not None and data:
-            org = form.organisation_id.data or ""
-            try:
-                submission = data_share.import_submission(
-                    db(), actor, utcnow(), int(org) if org.isdigit() else None, quarter, data
-                )
-            except data_share.SubmissionRejected as exc:
-                db().rollback()
-                problems = exc.problems
-                form.file.errors = [exc.errors["file"]]
-            except ValidationFailed as exc:
-                db().rollback()
-                apply_errors(form, exc)
-            else:
-                commit()
-                flash(f"Imported {submission.row_count} figures for {quarter.label}.", "success")
-                return redirect(url_for("dashboard.submissions", quarter=quarter.code))
-    return render_template(
-        "dashboard/import.html", form=form, problems=problems, help=data_share.format_help()
-    ), 400
+            "dashboard/import.html",
+            form=form,
+            problems=problems or [],
+            help=data_share.format_help(),
+        ), status
+
+    if not form.validate_on_submit():
+        return page(400 if form.is_submitted() else 200)
+    org = form.organisation_id.data or ""
+    outcome = run(
+        lambda: data_share.import_submission(
+            db(), actor, utcnow(), int(org) if org.isdigit() else None, *_upload(form)
+        ),
+        form,
+    )
+    if isinstance(outcome, Done):
+        quarter = Quarter.parse(outcome.value.quarter)
+        flash(f"Imported {outcome.value.row_count} figures for {quarter.label}.", "success")
+        return redirect(url_for("dashboard.submissions", quarter=quarter.code))
+    rejected = outcome.error
+    return page(
+        400, rejected.problems if isinstance(rejected, data_share.SubmissionRejected) else []
+    )
+
+
+def _upload(form: ImportForm) -> tuple[Quarter, bytes]:
+    """The quarter and the file's bytes; both are checked before either is refused."""
+    upload: FileStorage | None = form.file.data
+    data = upload.read() if upload is not None and upload.filename else b""
+    problems: dict[str, str] = {}
+    quarter: Quarter | None = None
+    try:
+        quarter = _quarter(form.quarter.data, "Select the quarter the figures are for")
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
+    if not data:
+        problems["file"] = "Choose the CSV file to import"
+    if problems or quarter is None:
+        raise ValidationFailed(problems)
+    return quarter, data

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import datetime, time
-from typing import TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db, writes_on_read
+from app.choices import choice_labels
+from app.database import db, writes_on_read
 from app.flags.forms import (
     FlagForm,
     FlagListForm,
@@ -23,19 +23,18 @@ from app.flags.forms import (
     StatusForm,
 )
 from app.flags.forms import grade_choices as _grade_choices
-from app.forms import apply_errors, blank_to_none
+from app.forms import blank_to_none, parse_id
+from app.usecase import Conflict, perform, submit
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, london_today, to_london, utcnow
-from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
-from enforcement.models import Premises
+from enforcement.models import IntelFlag, Premises
 from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
 
 bp = Blueprint("flags", __name__)
-bp.add_app_template_global(flags, "vocab_flags")
-
-T = TypeVar("T")
+bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_flags=flags))
 
 
 @bp.app_template_global("open_flags_for")
@@ -47,16 +46,6 @@ def open_flags_for(premises_ids: list[int]) -> dict[int, flags.FlagCount]:
 
 
 ALIASES = {"reported_at": "received_on"}
-
-
-def _audited(call: Callable[[], T]) -> T:
-    """Run a domain call; a refusal it audited is committed before the error page answers."""
-    try:
-        return call()
-    except DomainError as exc:
-        if getattr(exc, "audited", False):
-            commit()
-        raise
 
 
 def _grade_input(form: GradeForm | FlagForm) -> flags.GradeInput:
@@ -85,45 +74,41 @@ def _render_new(form: FlagForm, p: Premises | None, status: int) -> tuple[str, i
     ), status
 
 
-def _raise(form: FlagForm, p: Premises | None) -> tuple[str, int] | Response:
+def _flag_input(form: FlagForm, p: Premises | None) -> flags.FlagInput:
+    day = form.received_on.data
+    return flags.FlagInput(
+        reported_at=None if day is None else datetime.combine(day, time(12, 0), tzinfo=LONDON),
+        source_type=form.source_type.data or "",
+        exploitation=frozenset(form.exploitation.data or []),
+        report_text=form.report_text.data or "",
+        premises_id=p.id if p else None,
+        location_text=None if p else blank_to_none(form.location_text.data),
+        longitude=None if p else form.longitude.data,
+        latitude=None if p else form.latitude.data,
+        grade=_grade_input(form) if form.grade_now.data == "yes" else None,
+    )
+
+
+def _to_flag(flag_id: int, message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("flags.detail", flag_id=flag_id))
+
+
+def _raise(form: FlagForm, p: Premises | None) -> ResponseReturnValue:
     if request.method == "GET":
         form.received_on.data = london_today(utcnow())
-        return _render_new(form, p, 200)
-    if form.validate_on_submit():
-        day = form.received_on.data
-        grade = _grade_input(form) if form.grade_now.data == "yes" else None
-        try:
-            flag = flags.raise_flag(
-                db(),
-                current_actor(),
-                utcnow(),
-                flags.FlagInput(
-                    reported_at=None
-                    if day is None
-                    else datetime.combine(day, time(12, 0), tzinfo=LONDON),
-                    source_type=form.source_type.data or "",
-                    exploitation=frozenset(form.exploitation.data or []),
-                    report_text=form.report_text.data or "",
-                    premises_id=p.id if p else None,
-                    location_text=None if p else blank_to_none(form.location_text.data),
-                    longitude=None if p else form.longitude.data,
-                    latitude=None if p else form.latitude.data,
-                    grade=grade,
-                ),
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, ALIASES)
-        else:
-            commit()
-            flash("The intelligence flag has been recorded.", "success")
-            return redirect(url_for("flags.detail", flag_id=flag.id))
-    return _render_new(form, p, 400)
+    return submit(
+        form,
+        lambda: flags.raise_flag(db(), current_actor(), utcnow(), _flag_input(form, p)),
+        aliases=ALIASES,
+        done=lambda flag: _to_flag(flag.id, "The intelligence flag has been recorded."),
+        page=lambda status: _render_new(form, p, status),
+    )
 
 
 @bp.route("/flags/new", methods=["GET", "POST"])
 @require(Permission.FLAG_RAISE)
-def raise_new() -> tuple[str, int] | Response:
+def raise_new() -> ResponseReturnValue:
     form = FlagForm()
     _prepare_grade(form)
     return _raise(form, None)
@@ -131,7 +116,7 @@ def raise_new() -> tuple[str, int] | Response:
 
 @bp.route("/premises/<id:premises_id>/flags/new", methods=["GET", "POST"])
 @require(Permission.FLAG_RAISE)
-def raise_at(premises_id: int) -> tuple[str, int] | Response:
+def raise_at(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     form = FlagForm()
     _prepare_grade(form)
@@ -139,8 +124,7 @@ def raise_at(premises_id: int) -> tuple[str, int] | Response:
 
 
 def _detail_page(flag_id: int, **forms: object) -> str:
-    seen = _audited(lambda: flags.open_flag(db(), current_actor(), utcnow(), flag_id))
-    commit()  # the audit event of reading the flag
+    seen = perform(lambda: flags.open_flag(db(), current_actor(), utcnow(), flag_id))
     actor = current_actor()
     grade = forms.get("grade_form")
     if grade is None and can(actor, Permission.FLAG_GRADE):
@@ -189,108 +173,81 @@ def _version(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
+def _premises_number(form: LinkPremisesForm) -> int:
+    found = parse_id(form.premises_number.data or "")
+    if found is None:
+        raise ValidationFailed({"premises_number": "Enter the register number, like 42"})
+    return found
+
+
 @bp.route("/flags/<id:flag_id>/grade", methods=["POST"])
 @require(Permission.FLAG_GRADE)
-def grade(flag_id: int) -> tuple[str, int] | Response:
+def grade(flag_id: int) -> ResponseReturnValue:
     form = GradeForm()
     _prepare_grade(form)
-    if form.validate_on_submit():
-        try:
-            _audited(
-                lambda: flags.grade_flag(
-                    db(),
-                    current_actor(),
-                    utcnow(),
-                    flag_id,
-                    _version(form.version.data),
-                    _grade_input(form),
-                )
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            db().rollback()
-            form.form_errors.append(exc.message + " Check the grade below and save it again.")
-            return _detail_page(flag_id, grade_form=form), 409
-        else:
-            commit()
-            flash("The grade has been saved.", "success")
-            return redirect(url_for("flags.detail", flag_id=flag_id))
-    return _detail_page(flag_id, grade_form=form), 400
+    return submit(
+        form,
+        lambda: flags.grade_flag(
+            db(),
+            current_actor(),
+            utcnow(),
+            flag_id,
+            _version(form.version.data),
+            _grade_input(form),
+        ),
+        conflict=Conflict(IntelFlag, flag_id),
+        done=lambda _: _to_flag(flag_id, "The grade has been saved."),
+        page=lambda status: (_detail_page(flag_id, grade_form=form), status),
+    )
 
 
 @bp.route("/flags/<id:flag_id>/status", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
-def change_status(flag_id: int) -> tuple[str, int] | Response:
+def change_status(flag_id: int) -> ResponseReturnValue:
     form = StatusForm()
-    if form.validate_on_submit():
-        try:
-            _audited(
-                lambda: flags.set_status(
-                    db(),
-                    current_actor(),
-                    utcnow(),
-                    flag_id,
-                    _version(form.version.data),
-                    form.status.data or "",
-                )
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            db().rollback()
-            form.form_errors.append(exc.message)
-            return _detail_page(flag_id, status_form=form), 409
-        else:
-            commit()
-            flash("The status has been changed.", "success")
-            return redirect(url_for("flags.detail", flag_id=flag_id))
-    return _detail_page(flag_id, status_form=form), 400
+    return submit(
+        form,
+        lambda: flags.set_status(
+            db(),
+            current_actor(),
+            utcnow(),
+            flag_id,
+            _version(form.version.data),
+            form.status.data or "",
+        ),
+        conflict=Conflict(IntelFlag, flag_id),
+        done=lambda _: _to_flag(flag_id, "The status has been changed."),
+        page=lambda status: (_detail_page(flag_id, status_form=form), status),
+    )
 
 
 @bp.route("/flags/<id:flag_id>/link-case", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
-def link_case(flag_id: int) -> tuple[str, int] | Response:
+def link_case(flag_id: int) -> ResponseReturnValue:
     form = LinkCaseForm()
-    if form.validate_on_submit():
-        try:
-            _audited(
-                lambda: flags.link_to_case(
-                    db(), current_actor(), utcnow(), flag_id, form.case_reference.data or ""
-                )
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash("The flag has been linked to the case as evidence.", "success")
-            return redirect(url_for("flags.detail", flag_id=flag_id))
-    return _detail_page(flag_id, link_form=form), 400
+    return submit(
+        form,
+        lambda: flags.link_to_case(
+            db(), current_actor(), utcnow(), flag_id, form.case_reference.data or ""
+        ),
+        done=lambda _: _to_flag(flag_id, "The flag has been linked to the case as evidence."),
+        page=lambda status: (_detail_page(flag_id, link_form=form), status),
+    )
 
 
 @bp.route("/flags/<id:flag_id>/link-premises", methods=["POST"])
 @require(Permission.FLAG_MANAGE)
-def link_premises(flag_id: int) -> tuple[str, int] | Response:
+def link_premises(flag_id: int) -> ResponseReturnValue:
     form = LinkPremisesForm()
-    if form.validate_on_submit():
-        raw = (form.premises_number.data or "").strip()
-        try:
-            if not raw.isdigit():
-                raise ValidationFailed({"premises_number": "Enter the register number, like 42"})
-            _audited(
-                lambda: flags.link_to_premises(db(), current_actor(), utcnow(), flag_id, int(raw))
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, {"premises_id": "premises_number"})
-        else:
-            commit()
-            flash("The flag has been linked to the premises.", "success")
-            return redirect(url_for("flags.detail", flag_id=flag_id))
-    return _detail_page(flag_id, place_form=form), 400
+    return submit(
+        form,
+        lambda: flags.link_to_premises(
+            db(), current_actor(), utcnow(), flag_id, _premises_number(form)
+        ),
+        aliases={"premises_id": "premises_number"},
+        done=lambda _: _to_flag(flag_id, "The flag has been linked to the premises."),
+        page=lambda status: (_detail_page(flag_id, place_form=form), status),
+    )
 
 
 def _query(form: FlagListForm, page_size: int) -> flags.FlagQuery:
@@ -324,7 +281,7 @@ def index() -> tuple[str, int]:
     form = _list_form()
     query = _query(form, current_app.config["SETTINGS"].page_size)
     problems = flags.query_problems(query)
-    if query.ward and query.ward not in {c for c, _ in form.ward.choices}:
+    if query.ward and query.ward not in choice_labels(form.ward):
         problems["ward"] = "Unknown ward"
     for key, message in problems.items():
         form[key].errors = [message]
@@ -333,8 +290,7 @@ def index() -> tuple[str, int]:
         result = flags.FlagPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     else:
-        result = flags.search_flags(db(), current_actor(), utcnow(), query)
-        commit()  # the audit event of seeing the flags listed
+        result = perform(lambda: flags.search_flags(db(), current_actor(), utcnow(), query))
     return render_template(
         "flags/index.html",
         form=form,
@@ -358,8 +314,7 @@ def export() -> Response:
     query = _query(form, current_app.config["SETTINGS"].page_size)
     if flags.query_problems(query):
         abort(400)
-    rows = _audited(lambda: flags.export_flags(db(), current_actor(), utcnow(), query))
-    commit()  # the export's audit event
+    rows = perform(lambda: flags.export_flags(db(), current_actor(), utcnow(), query))
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:

@@ -1,6 +1,9 @@
-"""The inspection form: shape checks only; findings per condition are read from the raw form."""
+"""The inspection form: shape checks only, with a finding field for each licence condition."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -10,7 +13,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovFileInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -19,17 +21,17 @@ from wtforms import (
     BooleanField,
     HiddenField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
 from app.forms import GovDateField, db_id
 from app.wallclock import which_field
-from enforcement.vocab import InspectionReason
+from enforcement.models import LicenceCondition
+from enforcement.vocab import Finding, InspectionReason
 
 
 class InspectionForm(FlaskForm):
@@ -72,10 +74,7 @@ class InspectionForm(FlaskForm):
         "Other officers present (optional)",
         description="For example, police shoulder numbers",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=400, message="Other officers must be 400 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     poster_displayed = RadioField(
         "Was the anti-trafficking poster displayed?",
@@ -107,18 +106,43 @@ class InspectionForm(FlaskForm):
         "General observations (optional)",
         description="Do not record the names or other identifying details of people working at or visiting the premises.",
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=10000, message="Observations must be 10,000 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     submit = SubmitField("Save inspection", widget=GovSubmitInput())
 
 
-class LicenceChoiceForm(FlaskForm):
-    class Meta:
-        csrf = False
+def finding_field(condition_id: int) -> str:
+    return f"finding_{condition_id}"
 
-    licence = SelectField(
-        "Licence inspected", widget=GovSelect(), choices=[], validate_choice=False
-    )
+
+def note_field(condition_id: int) -> str:
+    return f"note_{condition_id}"
+
+
+def inspection_form(conditions: Sequence[LicenceCondition], **kwargs: Any) -> InspectionForm:
+    """The inspection form with a finding and a note for each condition in force of the licence.
+
+    The domain checks each finding's value and each note's length (the form checks shape only).
+    """
+
+    class PerLicence(InspectionForm):
+        pass
+
+    for c in conditions:
+        setattr(
+            PerLicence,
+            finding_field(c.id),
+            RadioField(
+                f"Condition {c.number}: {c.text}",
+                widget=GovRadioInput(),
+                choices=Finding.choices(),
+                # Leaving a condition unanswered says it was not checked.
+                validate_choice=False,
+            ),
+        )
+        setattr(
+            PerLicence,
+            note_field(c.id),
+            TextAreaField(f"Note on condition {c.number} (optional)", widget=GovTextArea()),
+        )
+    return PerLicence(**kwargs)

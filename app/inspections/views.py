@@ -17,77 +17,27 @@ from flask import (
     send_file,
     url_for,
 )
-from sqlalchemy import select
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.current import current_actor, require
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors
-from app.inspections.forms import InspectionForm
+from app.database import db, writes_on_read
+from app.inspections.forms import InspectionForm, finding_field, inspection_form, note_field
+from app.usecase import WHOLE_FORM, Conflict, perform, submit
 from app.wallclock import offer_which, read_london, which_of
 from enforcement.access import Permission, can
 from enforcement.clock import to_london, utcnow
-from enforcement.errors import StaleEdit, ValidationFailed
-from enforcement.inspections import evidence, inspections
-from enforcement.models import Licence, LicenceCondition, User, UserRole
+from enforcement.inspections import choices, evidence, inspections
+from enforcement.models import Licence, LicenceCondition, Premises
 from enforcement.models.inspections import EvidenceFile, Inspection
 from enforcement.register import premises
-from enforcement.vocab import Finding, LicenceStatus, Role
 
 bp = Blueprint("inspections", __name__)
 
 
-def _officer_choices() -> list[tuple[int, str]]:
-    rows = (
-        db()
-        .execute(
-            select(User.id, User.display_name)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                UserRole.role.in_([Role.LICENSING_OFFICER.value, Role.SUPERVISOR.value]),
-                User.is_active.is_(True),
-            )
-            .distinct()
-            .order_by(User.display_name, User.id)
-        )
-        .all()
-    )
-    me = current_actor().user_id
-    return [(uid, name) for uid, name in rows if uid != me]
-
-
-def _choose_licence(
-    premises_id: int, requested: str | None
-) -> tuple[Licence | None, list[Licence]]:
-    held = list(
-        db().scalars(
-            select(Licence)
-            .where(Licence.premises_id == premises_id)
-            .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.id)
-        )
-    )
-    if requested and requested.isdigit():
-        for lic in held:
-            if lic.id == int(requested):
-                return lic, held
-    return (held[0] if held else None), held
-
-
-def _conditions(licence: Licence | None) -> list[LicenceCondition]:
-    if licence is None:
-        return []
-    return list(
-        db().scalars(
-            select(LicenceCondition)
-            .where(LicenceCondition.licence_id == licence.id, LicenceCondition.is_active.is_(True))
-            .order_by(LicenceCondition.number, LicenceCondition.id)
-        )
-    )
-
-
 def _prepare(form: InspectionForm, premises_id: int) -> frozenset[str]:
     needed = inspections.needed_languages(db(), premises_id)
-    form.officer_ids.choices = _officer_choices()
+    form.officer_ids.choices = choices.officer_choices(db(), current_actor())
     form.languages_displayed.choices = [
         (lang.code, lang.name + (" (needed here)" if lang.code in needed else ""))
         for lang in premises.list_languages(db())
@@ -95,21 +45,20 @@ def _prepare(form: InspectionForm, premises_id: int) -> frozenset[str]:
     return needed
 
 
-def _when(form: InspectionForm) -> datetime | None:
-    return read_london(form, "inspected_on", "inspected_time", "inspected_which")
+def _when(form: InspectionForm) -> datetime:
+    when = read_london(form, "inspected_on", "inspected_time", "inspected_which")
+    assert when is not None  # the form's own validators have passed
+    return when
 
 
-def _findings(conditions: list[LicenceCondition]) -> tuple[inspections.FindingInput, ...]:
-    out = []
-    for cond in conditions:
-        value = request.form.get(f"finding_{cond.id}", "")
-        if value:
-            out.append(
-                inspections.FindingInput(
-                    cond.id, value, request.form.get(f"note_{cond.id}") or None
-                )
-            )
-    return tuple(out)
+def _findings(
+    form: InspectionForm, conditions: list[LicenceCondition]
+) -> tuple[inspections.FindingInput, ...]:
+    return tuple(
+        inspections.FindingInput(c.id, finding, form[note_field(c.id)].data or None)
+        for c in conditions
+        if (finding := form[finding_field(c.id)].data)
+    )
 
 
 def _input(
@@ -135,7 +84,7 @@ def _input(
         officer_ids=frozenset(form.officer_ids.data or []),
         other_officers=form.other_officers.data,
         licence_id=licence.id if licence else None,
-        findings=_findings(conditions),
+        findings=_findings(form, conditions),
         observations=form.observations.data,
         photo_id=photo_id,
     )
@@ -157,105 +106,77 @@ def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
     return stored.id
 
 
-def _render(
+# Problems with no box of their own on the form are shown at its top.
+ALIASES = {
+    "inspected_at": "inspected_on",
+    "findings": WHOLE_FORM,
+    "licence_id": WHOLE_FORM,
+    "idempotency_key": WHOLE_FORM,
+}
+
+
+def _page(
     form: InspectionForm,
-    p: object,
-    licence: Licence | None,
-    held: list[Licence],
-    conditions: list[LicenceCondition],
+    p: Premises,
+    choice: choices.LicenceChoice,
     needed: frozenset[str],
     status: int,
     inspection: Inspection | None = None,
 ) -> tuple[str, int]:
     offer_which(form, "inspected_on", "inspected_time", "inspected_which")
-    chosen = (
-        {c.id: request.form.get(f"finding_{c.id}", "") for c in conditions}
-        if request.method == "POST"
-        else {}
-    )
-    notes = (
-        {c.id: request.form.get(f"note_{c.id}", "") for c in conditions}
-        if request.method == "POST"
-        else {}
-    )
-    if inspection is not None and request.method == "GET":
-        for f in db().scalars(
-            select(inspections.ConditionFinding).where(
-                inspections.ConditionFinding.inspection_id == inspection.id
-            )
-        ):
-            chosen[f.condition_id] = f.finding
-            notes[f.condition_id] = f.note or ""
-    names = dict(
-        (lang.code, lang.name) for lang in premises.list_languages(db(), active_only=False)
-    )
+    names = {lang.code: lang.name for lang in premises.list_languages(db(), active_only=False)}
     return render_template(
         "inspections/form.html",
         form=form,
         p=p,
-        licence=licence,
-        held=held,
-        conditions=conditions,
+        licence=choice.licence,
+        held=choice.held,
+        conditions=choice.conditions,
         needed=sorted(names.get(c, c) for c in needed),
-        chosen=chosen,
-        notes=notes,
-        findings=Finding.choices(),
         inspection=inspection,
     ), status
 
 
 @bp.route("/premises/<id:premises_id>/inspections/new", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
-def record(premises_id: int) -> tuple[str, int] | BaseResponse:
+def record(premises_id: int) -> ResponseReturnValue:
     detail = premises.get_premises(db(), current_actor(), premises_id)
-    licence, held = _choose_licence(
-        premises_id, request.values.get("licence_id") or request.args.get("licence")
+    choice = choices.choose_licence(
+        db(),
+        current_actor(),
+        premises_id,
+        request.values.get("licence_id") or request.args.get("licence"),
     )
-    conditions = _conditions(licence)
-    form = InspectionForm()
+    form = inspection_form(choice.conditions)
     needed = _prepare(form, premises_id)
     if request.method == "GET":
         now = to_london(utcnow())
         form.idempotency_key.data = uuid.uuid4().hex
         form.inspected_on.data = now.date()
         form.inspected_time.data = now.strftime("%H:%M")
-        form.licence_id.data = str(licence.id) if licence else ""
-        return _render(form, detail.premises, licence, held, conditions, needed, 200)
-    if form.validate_on_submit():
-        try:
-            when = _when(form)
-            assert when is not None
-            photo = _photo_id(form, None)
-            saved, created = inspections.record_inspection(
-                db(),
-                current_actor(),
-                utcnow(),
-                premises_id,
-                _input(form, when, licence, conditions, photo),
-                follow_up_days=current_app.config["SETTINGS"].follow_up_days,
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(
-                form,
-                exc,
-                {"inspected_at": "inspected_on", "languages_displayed": "languages_displayed"},
-            )
-            for key, message in exc.errors.items():
-                if key.startswith(("finding_", "note_")) or key in {
-                    "findings",
-                    "licence_id",
-                    "idempotency_key",
-                }:
-                    form.form_errors.append(message)
-        else:
-            commit()
-            if created:
-                flash(_saved_message(saved), "success")
-            else:
-                flash("This inspection was already saved: it has not been recorded twice.", "info")
-            return redirect(url_for("inspections.detail", inspection_id=saved.id))
-    return _render(form, detail.premises, licence, held, conditions, needed, 400)
+        form.licence_id.data = str(choice.licence.id) if choice.licence else ""
+    return submit(
+        form,
+        lambda: inspections.record_inspection(
+            db(),
+            current_actor(),
+            utcnow(),
+            premises_id,
+            _input(form, _when(form), choice.licence, choice.conditions, _photo_id(form, None)),
+            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+        ),
+        aliases=ALIASES,
+        done=lambda recorded: _recorded(*recorded),
+        page=lambda status: _page(form, detail.premises, choice, needed, status),
+    )
+
+
+def _recorded(saved: Inspection, created: bool) -> BaseResponse:
+    if created:
+        flash(_saved_message(saved), "success")
+    else:
+        flash("This inspection was already saved: it has not been recorded twice.", "info")
+    return redirect(url_for("inspections.detail", inspection_id=saved.id))
 
 
 def _saved_message(saved: Inspection) -> str:
@@ -280,71 +201,69 @@ def detail(inspection_id: int) -> str:
 
 @bp.route("/inspections/<id:inspection_id>/correct", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
-def correct(inspection_id: int) -> tuple[str, int] | BaseResponse:
+def correct(inspection_id: int) -> ResponseReturnValue:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
     i = d.inspection
     if not inspections.may_correct(current_actor(), i, utcnow()):
         abort(403)
-    licence, held = _choose_licence(i.premises_id, str(i.licence_id or ""))
-    conditions = _conditions(licence)
+    choice = choices.choose_licence(db(), current_actor(), i.premises_id, str(i.licence_id or ""))
     if request.method == "GET":
-        form = InspectionForm(obj=i)
-        local = to_london(i.inspected_at)
-        form.inspected_on.data = local.date()
-        form.inspected_time.data = local.strftime("%H:%M")
-        form.inspected_which.data = which_of(i.inspected_at)
-        form.poster_displayed.data = "yes" if i.poster_displayed else "no"
-        form.poster_visible.data = [
-            k
-            for k, v in (("public", i.poster_visible_public), ("workers", i.poster_visible_workers))
-            if v
-        ]
-        form.languages_displayed.data = [
-            r.language_code for r in i.language_rows if r.role == "displayed"
-        ]
-        form.officer_ids.data = [o.user_id for o in i.officer_rows]
-        form.version.data = str(i.version)
-        form.licence_id.data = str(i.licence_id or "")
+        form = inspection_form(choice.conditions, obj=i)
+        _fill_from(form, i)
     else:
-        form = InspectionForm()
+        form = inspection_form(choice.conditions)
     needed = _prepare(form, i.premises_id)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            when = _when(form)
-            assert when is not None
-            photo = _photo_id(form, i.poster_photo_id)
-            data = _input(form, when, licence, conditions, photo)
-            inspections.correct_inspection(
-                db(),
-                current_actor(),
-                utcnow(),
-                i.id,
-                int(form.version.data or 0),
-                data,
-                follow_up_days=current_app.config["SETTINGS"].follow_up_days,
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, {"inspected_at": "inspected_on"})
-        except StaleEdit as exc:
-            db().rollback()
-            form.form_errors.append(exc.message)
-            return _render(form, d.premises, licence, held, conditions, needed, 409, i)
-        else:
-            commit()
-            flash("The inspection has been corrected.", "success")
-            return redirect(url_for("inspections.detail", inspection_id=i.id))
-        return _render(form, d.premises, licence, held, conditions, needed, 400, i)
-    return _render(
+    return submit(
         form,
-        d.premises,
-        licence,
-        held,
-        conditions,
-        needed,
-        400 if request.method == "POST" else 200,
-        i,
+        lambda: inspections.correct_inspection(
+            db(),
+            current_actor(),
+            utcnow(),
+            i.id,
+            int(form.version.data or 0),
+            _input(
+                form,
+                _when(form),
+                choice.licence,
+                choice.conditions,
+                _photo_id(form, i.poster_photo_id),
+            ),
+            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+        ),
+        aliases=ALIASES,
+        conflict=Conflict(Inspection, i.id),
+        done=lambda _: _corrected(i.id),
+        page=lambda status: _page(form, d.premises, choice, needed, status, i),
     )
+
+
+def _fill_from(form: InspectionForm, i: Inspection) -> None:
+    """Put the inspection as recorded into the form, to be corrected."""
+    local = to_london(i.inspected_at)
+    form.inspected_on.data = local.date()
+    form.inspected_time.data = local.strftime("%H:%M")
+    form.inspected_which.data = which_of(i.inspected_at)
+    form.poster_displayed.data = "yes" if i.poster_displayed else "no"
+    form.poster_visible.data = [
+        k
+        for k, v in (("public", i.poster_visible_public), ("workers", i.poster_visible_workers))
+        if v
+    ]
+    form.languages_displayed.data = [
+        r.language_code for r in i.language_rows if r.role == "displayed"
+    ]
+    form.officer_ids.data = [o.user_id for o in i.officer_rows]
+    form.version.data = str(i.version)
+    form.licence_id.data = str(i.licence_id or "")
+    for f in i.findings:
+        if finding_field(f.condition_id) in form:
+            form[finding_field(f.condition_id)].data = f.finding
+            form[note_field(f.condition_id)].data = f.note or ""
+
+
+def _corrected(inspection_id: int) -> BaseResponse:
+    flash("The inspection has been corrected.", "success")
+    return redirect(url_for("inspections.detail", inspection_id=inspection_id))
 
 
 @bp.route("/evidence/<id:file_id>")
@@ -386,8 +305,7 @@ def compliance() -> str:
 @writes_on_read
 @require(Permission.COMPLIANCE_VIEW)
 def compliance_csv() -> Response:
-    text = inspections.compliance_csv(db(), current_actor(), utcnow())
-    commit()  # the export's audit event
+    text = perform(lambda: inspections.compliance_csv(db(), current_actor(), utcnow()))
     stamp = to_london(utcnow()).strftime("%Y-%m-%d")
     return Response(
         text,

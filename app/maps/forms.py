@@ -9,7 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
 )
 from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from app.forms import GovDateField
 from app.location import location_fields
@@ -21,7 +21,10 @@ class MapFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    q = StringField(
+        "Search",
+        validators=[Optional()],
+    )
     ward = SelectField("Ward", choices=[], validate_choice=False)
     premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
     regime = SelectField("Type of licence", choices=[], validate_choice=False)

@@ -10,10 +10,11 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors
+from app.choices import active_filters, choice_labels
+from app.database import db, writes_on_read
 from app.location import LocationProblem, read_location
 from app.maps.forms import HotspotForm, MapFilterForm, NearbyForm, PeriodForm
+from app.usecase import Done, run
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
@@ -73,30 +74,28 @@ def index() -> tuple[str, int]:
     _prepare_filters(form)
     query = _map_query(form)
     problems = premises.query_problems(query.as_list_query())
-    known_wards = {c for c, _ in form.ward.choices} - {"", premises.WARD_OUTSIDE}
+    known_wards = set(choice_labels(form.ward)) - {"", premises.WARD_OUTSIDE}
     if query.ward and query.ward not in known_wards | {premises.WARD_OUTSIDE}:
         problems["ward"] = "Unknown ward"
-    if query.colour not in {c for c, _ in form.colour.choices}:
+    if query.colour not in choice_labels(form.colour):
         problems["colour"] = "Choose what the points are coloured by"
     for key, message in problems.items():
         field = getattr(form, "q" if key == "text" else key, None)
         if field is not None:
             field.errors = [message]
     scheme = None if "colour" in problems else maps.colour_scheme(actor, query.colour)
-    args = {k: v for k, v in request.args.items() if k in {"q", *FILTERS, "colour"} and v}
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k in {"q", *FILTERS, "colour"} and v
+    }
     list_args = {k: v for k, v in args.items() if k != "colour"}
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name in FILTERS
-        if (value := request.args.get(name))
-    ]
+    chosen = active_filters(form, ((name, request.args.get(name, "")) for name in FILTERS))
     return render_template(
         "maps/index.html",
         form=form,
         query=query,
         scheme=scheme,
         problems=problems,
-        active_filters=active_filters,
+        active_filters=chosen,
         premises_url=url_for("maps.premises_geojson", **args),
         list_url=url_for("premises.index", **list_args),
         # The map opens on the ward filtered on, else on the wards the person covers.
@@ -167,8 +166,9 @@ def nearby() -> tuple[str, int]:
         elif flag_id and not flag_id.isdigit():
             form.flag.errors = ["Choose an intelligence flag"]
         elif premises_id or flag_id or point is not None:
-            try:
-                result = maps.nearby(
+            # Reading a flag's location is audited, so the search is a use case that commits.
+            outcome = run(
+                lambda: maps.nearby(
                     db(),
                     current_actor(),
                     utcnow(),
@@ -177,11 +177,10 @@ def nearby() -> tuple[str, int]:
                     flag_id=int(flag_id) if flag_id and not premises_id else None,
                     point=point,
                     same_holder_only=bool(premises_id) and bool(form.same_holder.data),
-                )
-            except ValidationFailed as exc:
-                apply_errors(form, exc)
-            else:
-                commit()  # reading a flag's location is audited
+                ),
+                form,
+            )
+            result = outcome.value if isinstance(outcome, Done) else None
     if searched and result is None:
         status = 400
         if not any(field.errors for field in form):
@@ -220,12 +219,14 @@ def ward_profile(code: str) -> tuple[str, int]:
     profile = None
     status = 200
     if form.validate():
-        try:
-            profile = ward_profiles.ward_profile(
+        outcome = run(
+            lambda: ward_profiles.ward_profile(
                 db(), current_actor(), utcnow(), code, _period(form)
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc, {"period": "end"})
+            ),
+            form,
+            aliases={"period": "end"},
+        )
+        profile = outcome.value if isinstance(outcome, Done) else None
     if profile is None:
         status = 400
     return render_template("maps/ward_profile.html", form=form, profile=profile, code=code), status
@@ -256,10 +257,8 @@ def hotspots() -> tuple[str, int]:
     _prepare_hotspots(form)
     result = None
     if form.validate():
-        try:
-            result = _hotspots(form)
-        except ValidationFailed as exc:
-            apply_errors(form, exc, {"period": "end"})
+        outcome = run(lambda: _hotspots(form), form, aliases={"period": "end"})
+        result = outcome.value if isinstance(outcome, Done) else None
     query = request.query_string.decode()
     return render_template(
         "maps/hotspots.html",
@@ -275,7 +274,14 @@ def hotspots_geojson() -> Response:
     form = HotspotForm(request.args)
     _prepare_hotspots(form)
     if not form.validate():
-        return _geojson({"errors": {k: v[0] for k, v in form.errors.items()}}, 400)
+        return _geojson(
+            {
+                "errors": {
+                    name: field.errors[0] for name, field in form._fields.items() if field.errors
+                }
+            },
+            400,
+        )
     try:
         result = _hotspots(form)
     except ValidationFailed as exc:

@@ -24,7 +24,14 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import GovDateField
 from app.location import location_fields
+from enforcement.register import premises
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+
+
+def _within(key: str, what: str) -> Length:
+    """The register's own limit for a premises field, said with the field's name."""
+    limit = premises.LIMITS[key]
+    return Length(max=limit, message=f"{what} must be {limit:,} characters or fewer")
 
 
 class PremisesForm(FlaskForm):
@@ -34,7 +41,7 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired("Enter the name of the premises"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
+            _within("name", "Name"),
         ],
     )
     trading_name = StringField(
@@ -43,7 +50,7 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            Length(max=200, message="Trading name must be 200 characters or fewer"),
+            _within("trading_name", "Trading name"),
         ],
     )
     premises_type = SelectField(
@@ -57,7 +64,7 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired("Enter the first line of the address"),
-            Length(max=200, message="Address line 1 must be 200 characters or fewer"),
+            _within("address_line1", "Address line 1"),
         ],
     )
     address_line2 = StringField(
@@ -65,23 +72,24 @@ class PremisesForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            Length(max=200, message="Address line 2 must be 200 characters or fewer"),
+            _within("address_line2", "Address line 2"),
         ],
     )
     town = StringField(
         "Town or city (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=100, message="Town must be 100 characters or fewer")],
+        validators=[Optional(), _within("town", "Town")],
     )
     postcode = StringField(
         "Postcode (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=10, message="Enter a real postcode, like W6 9JU")],
+        validators=[Optional()],
     )
     uprn = StringField(
         "UPRN (optional)",
         description="Unique Property Reference Number, up to 12 digits",
         widget=GovTextInput(),
+        # A shape check, said with the others when the form is sent (the register checks digits).
         validators=[Optional(), Length(max=12, message="A UPRN is a number of up to 12 digits")],
     )
     latitude, longitude, easting, northing = location_fields(optional=True, ward_note=True)
@@ -106,18 +114,12 @@ class LicenceForm(FlaskForm):
     reference = StringField(
         "Licence reference",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the licence reference"),
-            Length(max=60, message="Reference must be 60 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the licence reference")],
     )
     holder_name = StringField(
         "Licence holder",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the name of the licence holder"),
-            Length(max=200, message="Holder name must be 200 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the name of the licence holder")],
     )
     status = SelectField(
         "Status",
@@ -157,10 +159,7 @@ class LicenceForm(FlaskForm):
     notes = TextAreaField(
         "Notes (optional)",
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=10000, message="Notes must be 10,000 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     conditions = TextAreaField(
         "Conditions (optional)",
@@ -175,10 +174,7 @@ class ConditionForm(FlaskForm):
     text = TextAreaField(
         "Wording of the new condition",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter the wording of the condition"),
-            Length(max=4000, message="A condition must be 4,000 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the wording of the condition")],
     )
     submit = SubmitField("Add condition", widget=GovSubmitInput())
 
@@ -189,7 +185,10 @@ class ListQueryForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    q = StringField(
+        "Search",
+        validators=[Optional()],
+    )
     ward = SelectField("Ward", choices=[], validate_choice=False)
     premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
     regime = SelectField("Type of licence", choices=[], validate_choice=False)

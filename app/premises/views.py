@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db
-from app.forms import apply_errors, blank_to_none, keep_edit_after_conflict
+from app.choices import active_filters, choice_labels
+from app.database import db
+from app.forms import blank_to_none
 from app.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
+from app.usecase import Conflict, perform, submit
 from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
-from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.models import Licence, Premises
+from enforcement.paging import Page
 from enforcement.register import licences, premises
 from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -58,7 +61,7 @@ def index() -> tuple[str, int]:
         page_size=current_app.config["SETTINGS"].page_size,
     )
     problems = premises.query_problems(query)
-    known_wards = {c for c, _ in form.ward.choices}
+    known_wards = set(choice_labels(form.ward))
     if query.ward not in known_wards:
         problems["ward"] = "Unknown ward"
     if problems:
@@ -66,22 +69,21 @@ def index() -> tuple[str, int]:
             field = getattr(form, "q" if key == "text" else key, None)
             if field is not None:
                 field.errors = [message]
-        result = premises.Page(rows=[], total=0, page=1, page_size=query.page_size)
+        result: premises.PremisesPage = Page.empty(query.page_size)
         status = 400
     else:
         result = premises.search_premises(db(), current_actor(), query)
-    active_filters = [
-        (form[name].label.text, dict(form[name].choices).get(value, value), name)  # type: ignore[arg-type]
-        for name, value in (
+    chosen = active_filters(
+        form,
+        (
             ("ward", query.ward),
             ("premises_type", query.premises_type),
             ("regime", query.regime),
             ("licence_status", query.licence_status),
-        )
-        if value
-    ]
+        ),
+    )
     return render_template(
-        "premises/index.html", form=form, result=result, query=query, active_filters=active_filters
+        "premises/index.html", form=form, result=result, query=query, active_filters=chosen
     ), status
 
 
@@ -89,25 +91,35 @@ def _languages() -> list[tuple[str, str]]:
     return [(lang.code, lang.name) for lang in premises.list_languages(db())]
 
 
-def _location(form: PremisesForm) -> tuple[bool, tuple[float, float] | None]:
-    """Read the location typed as degrees or as grid metres: (read, point); errors go on the form."""
-    try:
-        point = read_location(
-            form.latitude.data, form.longitude.data, form.easting.data, form.northing.data
-        )
-    except LocationProblem as problem:
-        form[problem.field].errors = [problem.message]
-        return False, None
-    return True, point
+class _Location:
+    """The location typed as degrees or as grid metres; read once the form's fields are valid."""
+
+    def __init__(self, form: PremisesForm) -> None:
+        self.form = form
+        self.point: tuple[float, float] | None = None
+
+    def read(self) -> bool:
+        """Read the point; a problem goes on its field and stops the save."""
+        form = self.form
+        try:
+            self.point = read_location(
+                form.latitude.data, form.longitude.data, form.easting.data, form.northing.data
+            )
+        except LocationProblem as problem:
+            form[problem.field].errors = [problem.message]
+            return False
+        return True
 
 
-def _warn_if_outside(p: Premises) -> None:
+def _saved(p: Premises, message: str) -> Response:
+    flash(message, "success")
     if p.has_location and p.ward_id is None:
         flash(
             "The location is outside every ward of the borough. The premises has been saved "
             "and is shown as outside the borough: check the location if that is not right.",
             "warning",
         )
+    return redirect(url_for("premises.detail", premises_id=p.id))
 
 
 def _premises_input(
@@ -130,23 +142,22 @@ def _premises_input(
 
 @bp.route("/premises/new", methods=["GET", "POST"])
 @require(Permission.PREMISES_EDIT)
-def create() -> str | Response | tuple[str, int]:
+def create() -> ResponseReturnValue:
     form = PremisesForm()
     form.language_codes.choices = _languages()
-    if form.validate_on_submit() and (located := _location(form))[0]:
-        try:
-            p = premises.create_premises(
-                db(), current_actor(), utcnow(), _premises_input(form, located[1])
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"{p.name} has been added to the register.", "success")
-            _warn_if_outside(p)
-            return redirect(url_for("premises.detail", premises_id=p.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("premises/form.html", form=form, premises=None), status
+    location = _Location(form)
+    return submit(
+        form,
+        lambda: premises.create_premises(
+            db(), current_actor(), utcnow(), _premises_input(form, location.point)
+        ),
+        ready=location.read,
+        done=lambda p: _saved(p, f"{p.name} has been added to the register."),
+        page=lambda status: (
+            render_template("premises/form.html", form=form, premises=None),
+            status,
+        ),
+    )
 
 
 @bp.route("/premises/<id:premises_id>")
@@ -160,7 +171,7 @@ def detail(premises_id: int) -> str:
 
 @bp.route("/premises/<id:premises_id>/edit", methods=["GET", "POST"])
 @require(Permission.PREMISES_EDIT)
-def edit(premises_id: int) -> str | Response | tuple[str, int]:
+def edit(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     p = found.premises
     if request.method == "GET":
@@ -170,30 +181,22 @@ def edit(premises_id: int) -> str | Response | tuple[str, int]:
     else:
         form = PremisesForm()
     form.language_codes.choices = _languages()
-    status = 200
-    if form.validate_on_submit() and (located := _location(form))[0]:
-        try:
-            saved = premises.update_premises(
-                db(),
-                current_actor(),
-                utcnow(),
-                p.id,
-                _version(form.version.data),
-                _premises_input(form, located[1]),
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            keep_edit_after_conflict(form, Premises, premises_id, exc)
-            return render_template("premises/form.html", form=form, premises=p, stale=True), 409
-        else:
-            commit()
-            flash("The premises details have been saved.", "success")
-            _warn_if_outside(saved)
-            return redirect(url_for("premises.detail", premises_id=p.id))
-    if form.is_submitted():
-        status = 400
-    return render_template("premises/form.html", form=form, premises=p), status
+    location = _Location(form)
+    return submit(
+        form,
+        lambda: premises.update_premises(
+            db(),
+            current_actor(),
+            utcnow(),
+            p.id,
+            _version(form.version.data),
+            _premises_input(form, location.point),
+        ),
+        ready=location.read,
+        conflict=Conflict(Premises, premises_id),
+        done=lambda saved: _saved(saved, "The premises details have been saved."),
+        page=lambda status: (render_template("premises/form.html", form=form, premises=p), status),
+    )
 
 
 def _version(raw: str | None) -> int:
@@ -218,33 +221,34 @@ def _licence_input(form: LicenceForm) -> licences.LicenceInput:
     )
 
 
+def _to_licence(lic: Licence, message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}")
+
+
 @bp.route("/premises/<id:premises_id>/licences/new", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
-def add_licence(premises_id: int) -> str | Response | tuple[str, int]:
+def add_licence(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     form = LicenceForm()
-    if form.validate_on_submit():
-        try:
-            lic = licences.create_licence(
-                db(), current_actor(), utcnow(), premises_id, _licence_input(form)
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"Licence {lic.reference} has been added.", "success")
-            return redirect(
-                url_for("premises.detail", premises_id=premises_id) + f"#licence-{lic.id}"
-            )
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "premises/licence_form.html", form=form, p=found.premises, licence=None
-    ), status
+    return submit(
+        form,
+        lambda: licences.create_licence(
+            db(), current_actor(), utcnow(), premises_id, _licence_input(form)
+        ),
+        done=lambda lic: _to_licence(lic, f"Licence {lic.reference} has been added."),
+        page=lambda status: (
+            render_template(
+                "premises/licence_form.html", form=form, p=found.premises, licence=None
+            ),
+            status,
+        ),
+    )
 
 
 @bp.route("/licences/<id:licence_id>/edit", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
-def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
+def edit_licence(licence_id: int) -> ResponseReturnValue:
     lic = licences.get_licence(db(), current_actor(), licence_id)
     found = premises.get_premises(db(), current_actor(), lic.premises_id)
     if request.method == "GET":
@@ -253,67 +257,56 @@ def edit_licence(licence_id: int) -> str | Response | tuple[str, int]:
     else:
         form = LicenceForm()
     del form.conditions
-    if form.validate_on_submit():
-        try:
-            data = _licence_input(form)
-            licences.update_licence(
-                db(), current_actor(), utcnow(), lic.id, _version(form.version.data), data
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except StaleEdit as exc:
-            keep_edit_after_conflict(form, Licence, licence_id, exc)
-            return render_template(
-                "premises/licence_form.html", form=form, p=found.premises, licence=lic, stale=True
-            ), 409
-        else:
-            commit()
-            flash(f"Licence {lic.reference} has been saved.", "success")
-            return redirect(
-                url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}"
-            )
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "premises/licence_form.html", form=form, p=found.premises, licence=lic
-    ), status
+    return submit(
+        form,
+        lambda: licences.update_licence(
+            db(),
+            current_actor(),
+            utcnow(),
+            lic.id,
+            _version(form.version.data),
+            _licence_input(form),
+        ),
+        conflict=Conflict(Licence, licence_id),
+        done=lambda _: _to_licence(lic, f"Licence {lic.reference} has been saved."),
+        page=lambda status: (
+            render_template("premises/licence_form.html", form=form, p=found.premises, licence=lic),
+            status,
+        ),
+    )
 
 
 @bp.route("/licences/<id:licence_id>/conditions", methods=["GET", "POST"])
 @require(Permission.LICENCE_EDIT)
-def add_condition(licence_id: int) -> str | Response | tuple[str, int]:
+def add_condition(licence_id: int) -> ResponseReturnValue:
     lic = licences.get_licence(db(), current_actor(), licence_id)
     found = premises.get_premises(db(), current_actor(), lic.premises_id)
     form = ConditionForm()
-    if form.validate_on_submit():
-        try:
-            cond = licences.add_condition(
-                db(), current_actor(), utcnow(), lic.id, form.text.data or ""
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(f"Condition {cond.number} has been added to licence {lic.reference}.", "success")
-            return redirect(
-                url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}"
-            )
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "premises/condition_form.html", form=form, p=found.premises, licence=lic
-    ), status
+    return submit(
+        form,
+        lambda: licences.add_condition(
+            db(), current_actor(), utcnow(), lic.id, form.text.data or ""
+        ),
+        done=lambda cond: _to_licence(
+            lic, f"Condition {cond.number} has been added to licence {lic.reference}."
+        ),
+        page=lambda status: (
+            render_template(
+                "premises/condition_form.html", form=form, p=found.premises, licence=lic
+            ),
+            status,
+        ),
+    )
 
 
 @bp.route("/conditions/<id:condition_id>/<any(withdraw, reinstate):action>", methods=["POST"])
 @require(Permission.LICENCE_EDIT)
 def change_condition(condition_id: int, action: str) -> Response:
-    cond = licences.set_condition_active(
-        db(), current_actor(), utcnow(), condition_id, action == "reinstate"
+    cond = perform(
+        lambda: licences.set_condition_active(
+            db(), current_actor(), utcnow(), condition_id, action == "reinstate"
+        )
     )
-    lic = db().get(Licence, cond.licence_id)
-    commit()
-    flash(
-        f"Condition {cond.number} has been {'reinstated' if action == 'reinstate' else 'withdrawn'}.",
-        "success",
-    )
-    assert lic is not None
-    return redirect(url_for("premises.detail", premises_id=lic.premises_id) + f"#licence-{lic.id}")
+    verb = "reinstated" if action == "reinstate" else "withdrawn"
+    lic = db().get_one(Licence, cond.licence_id)
+    return _to_licence(lic, f"Condition {cond.number} has been {verb}.")

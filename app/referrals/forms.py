@@ -24,9 +24,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.cases.forms import TIME_PATTERN
 from app.forms import GovDateField, db_id
-from app.wallclock import which_field
+from app.wallclock import TIME_PATTERN, which_field
 from enforcement.referrals.vocab import (
     AppealOutcome,
     Party,

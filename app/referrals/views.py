@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -18,14 +19,16 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response as BaseResponse
 
+from app import usecase
 from app.auth.current import current_actor, require
 from app.cases.forms import london_moment
 from app.cases.views import due_text, span_text
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors
+from app.database import db, writes_on_read
 from app.referrals.forms import (
     EVIDENCE_KINDS,
     AppealDecisionForm,
@@ -48,8 +51,9 @@ from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import Status, ToolCode
 from enforcement.clock import to_london, utcnow
-from enforcement.errors import StaleEdit, ValidationFailed
-from enforcement.models import Referral
+from enforcement.errors import ValidationFailed
+from enforcement.models import Premises, Referral
+from enforcement.referrals import actions as referral_actions
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import evidence as referral_evidence
 from enforcement.referrals import process as referral_process
@@ -60,6 +64,7 @@ from enforcement.referrals.vocab import (
     AppealOutcome,
     Disclosure,
     EvidenceKind,
+    ListView,
     Party,
     Recommendation,
     ReferralStatus,
@@ -143,7 +148,7 @@ def index() -> tuple[str, int]:
     form.sort.choices = [("", "Usual order for the list"), *referral_queries.SORTS.items()]
     page_number = request.args.get("page", "1")
     query = referral_queries.ReferralQuery(
-        view=form.view.data or referral_queries.ListView.ALL,
+        view=form.view.data or ListView.ALL,
         status=form.status.data or "",
         sort=form.sort.data or "",
         page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
@@ -269,41 +274,28 @@ def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
 ERROR_ALIASES = {
     "grounds": "grounds",
     "evidence": "evidence_inspection",
-    "idempotency_key": "__form__",  # not a field the person can change: said above the form
+    "idempotency_key": usecase.WHOLE_FORM,  # not a field the person can change: said above the form
 }
 
 
-def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) -> Response | None:
-    """Save (and maybe submit) a draft in one transaction; on any error, nothing is saved."""
+def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) -> Referral:
+    """Save (and maybe submit) a draft, all in the one use case."""
     actor, now = current_actor(), utcnow()
-    try:
-        data = _draft_input(form)
-        if referral is None:
-            saved = referrals.create_draft(
-                db(),
-                actor,
-                now,
-                premises_id,
-                data,
-                idempotency_key=form.idempotency_key.data or None,
-            )
-        else:
-            saved = referrals.update_draft(
-                db(), actor, now, referral.id, _version(form.version.data), data
-            )
-        if form.submit_for_sign_off.data:
-            referrals.submit(db(), actor, now, saved.id, saved.version)
-    except ValidationFailed as exc:
-        db().rollback()
-        apply_errors(form, exc, ERROR_ALIASES)
-        return None
-    except StaleEdit as exc:
-        db().rollback()
-        fresh = db().get(Referral, referral.id) if referral else None
-        form.version.data = str(fresh.version if fresh else "")
-        form.form_errors.append(exc.message + " Submit again to replace them with yours.")
-        return None
-    commit()
+    data = _draft_input(form)
+    if referral is None:
+        saved = referrals.create_draft(
+            db(), actor, now, premises_id, data, idempotency_key=form.idempotency_key.data or None
+        )
+    else:
+        saved = referrals.update_draft(
+            db(), actor, now, referral.id, _version(form.version.data), data
+        )
+    if form.submit_for_sign_off.data:
+        referrals.submit(db(), actor, now, saved.id, saved.version)
+    return saved
+
+
+def _draft_saved(form: DraftForm, saved: Referral) -> BaseResponse:
     flash(
         f"Referral {saved.reference} has been submitted for sign-off."
         if form.submit_for_sign_off.data
@@ -313,55 +305,58 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
     return redirect(url_for("referrals.detail", referral_id=saved.id))
 
 
+def _draft_page(
+    form: DraftForm, p: Premises, referral: Referral | None, status: int
+) -> tuple[str, int]:
+    # Drawn after any failed save (rolled back), so listing the evidence is audited once it shows.
+    lists = usecase.perform(lambda: _draft_choices(form, p.id))
+    if referral is None and status == usecase.SHOWN and len(lists["licences"]) == 1:
+        form.licence_id.data = str(lists["licences"][0].licence.id)
+    return render_template(
+        "referrals/form.html", form=form, p=p, referral=referral, **lists
+    ), status
+
+
 @bp.route("/premises/<id:premises_id>/referrals/new", methods=["GET", "POST"])
 @require(Permission.REFERRAL_DRAFT)
 @writes_on_read
-def new(premises_id: int) -> tuple[str, int] | Response:
+def new(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     form = DraftForm()
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
-    if request.method == "POST" and form.validate_on_submit():
-        done = _save_draft(form, premises_id, None)
-        if done is not None:
-            return done
-    # After any failed save (rolled back), so that listing the evidence is audited once it shows.
-    lists = _draft_choices(form, premises_id)
-    if request.method == "GET" and len(lists["licences"]) == 1:
-        form.licence_id.data = str(lists["licences"][0].licence.id)
-    commit()  # the audit of the intelligence flags listed
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "referrals/form.html", form=form, p=found.premises, referral=None, **lists
-    ), status
+    return usecase.submit(
+        form,
+        lambda: _save_draft(form, premises_id, None),
+        aliases=ERROR_ALIASES,
+        done=lambda saved: _draft_saved(form, saved),
+        page=lambda status: _draft_page(form, found.premises, None, status),
+    )
 
 
 @bp.route("/referrals/<id:referral_id>/edit", methods=["GET", "POST"])
 @require(Permission.REFERRAL_DRAFT)
 @writes_on_read
-def edit(referral_id: int) -> tuple[str, int] | Response:
+def edit(referral_id: int) -> ResponseReturnValue:
     actor = current_actor()
     detail = referral_queries.get_referral(db(), actor, utcnow(), referral_id, _clock()[1])
     if not detail.may_edit:
         abort(403)
     referral = detail.referral
-    status = 200
     if request.method == "GET":
         form = DraftForm(formdata=None)
         form.version.data = str(referral.version)
         _fill(form, referral_queries.draft_values(db(), referral))
     else:
         form = DraftForm()
-        if form.validate_on_submit():
-            done = _save_draft(form, referral.premises_id, referral)
-            if done is not None:
-                return done
-        status = 409 if any("Someone else" in e for e in form.form_errors) else 400
-    lists = _draft_choices(form, referral.premises_id)
-    commit()  # the audit of the intelligence flags listed (and of restricted evidence read)
-    return render_template(
-        "referrals/form.html", form=form, p=detail.premises, referral=referral, **lists
-    ), status
+    return usecase.submit(
+        form,
+        lambda: _save_draft(form, referral.premises_id, referral),
+        aliases=ERROR_ALIASES,
+        conflict=usecase.Conflict(Referral, referral.id),
+        done=lambda saved: _draft_saved(form, saved),
+        page=lambda status: _draft_page(form, detail.premises, referral, status),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,13 +382,16 @@ def _render_detail(
 ) -> tuple[str, int]:
     actor, now = current_actor(), utcnow()
     session = db()
-    try:
-        if referral_process.apply_due_effects(session, now, referral_ids=[referral_id]):
-            commit()
-    except StaleDataError:
-        session.rollback()  # the scheduler applied it at the same moment: read what it did
+    # If the scheduler applied them at the same moment, this rolls back and reads what it did.
+    with contextlib.suppress(StaleDataError):
+        usecase.perform(
+            lambda: referral_process.apply_due_effects(session, now, referral_ids=[referral_id])
+        )
     _calendar, rulebook = _clock()
-    detail = referral_queries.get_referral(session, actor, now, referral_id, rulebook)
+    # Showing restricted evidence is audited.
+    detail = usecase.perform(
+        lambda: referral_queries.get_referral(session, actor, now, referral_id, rulebook)
+    )
     r = detail.referral
     forms: dict[str, FlaskForm] = {}
     for name, cls in FORMS.items():
@@ -425,7 +423,6 @@ def _render_detail(
             f = forms[form_name]
             getattr(f, day_field).data = local.date()
             getattr(f, time_field).data = local.strftime("%H:%M")
-    commit()  # the audit of any restricted evidence shown
     return render_template(
         "referrals/detail.html",
         d=detail,
@@ -433,7 +430,9 @@ def _render_detail(
         p=detail.premises,
         forms=forms,
         now=now,
-        notice_rule=referrals.rules_for(r.tool).notice_of_hearing,
+        actions=referral_actions.actions_on(actor, detail),
+        Action=referral_actions.Action,
+        suspended_by_appeal=r.status == ReferralStatus.APPEALED,
         **_helpers(),
     ), status
 
@@ -450,25 +449,22 @@ def _act(
     name: str,
     action: Callable[[FlaskForm], str],
     aliases: dict[str, str] | None = None,
-) -> tuple[str, int] | Response:
+) -> ResponseReturnValue:
     """Run one step of a referral from its page's form: commit and go back, or show the errors."""
     form = FORMS[name]()
     if name == "outcome":
         assert isinstance(form, OutcomeForm)
         form.decision.choices = [(d.value, d.label) for d in Recommendation]
-    if not form.validate_on_submit():
-        return _render_detail(referral_id, failed=(name, form), status=400)
-    try:
-        message = action(form)
-    except ValidationFailed as exc:
-        db().rollback()
-        apply_errors(form, exc, aliases)
-        return _render_detail(referral_id, failed=(name, form), status=400)
-    except StaleEdit as exc:
-        db().rollback()
-        form.form_errors.append(exc.message)
-        return _render_detail(referral_id, failed=(name, form), status=409)
-    commit()
+    return usecase.submit(
+        form,
+        lambda: action(form),
+        aliases=aliases,
+        done=lambda message: _to_referral(referral_id, message),
+        page=lambda status: _render_detail(referral_id, failed=(name, form), status=status),
+    )
+
+
+def _to_referral(referral_id: int, message: str) -> BaseResponse:
     flash(message, "success")
     return redirect(url_for("referrals.detail", referral_id=referral_id))
 
@@ -479,7 +475,7 @@ def _v(form: FlaskForm) -> int:
 
 @bp.route("/referrals/<id:referral_id>/submit", methods=["POST"])
 @require(Permission.REFERRAL_DRAFT)
-def submit(referral_id: int) -> tuple[str, int] | Response:
+def submit(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         r = referrals.submit(db(), current_actor(), utcnow(), referral_id, _v(form))
         return f"Referral {r.reference} has been submitted for sign-off."
@@ -489,7 +485,7 @@ def submit(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/sign-off", methods=["POST"])
 @require(Permission.REFERRAL_SIGN_OFF)
-def sign_off(referral_id: int) -> tuple[str, int] | Response:
+def sign_off(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, SignOffForm)
         if form.send_back.data:
@@ -507,7 +503,7 @@ def sign_off(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/process", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def open_process(referral_id: int) -> tuple[str, int] | Response:
+def open_process(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, ProcessForm)
         calendar, rulebook = _clock()
@@ -534,7 +530,7 @@ def open_process(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/hearing", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def list_hearing(referral_id: int) -> tuple[str, int] | Response:
+def list_hearing(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, HearingForm)
         calendar, rulebook = _clock()
@@ -557,7 +553,7 @@ def list_hearing(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/notice", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def notice(referral_id: int) -> tuple[str, int] | Response:
+def notice(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, NoticeForm)
         calendar, rulebook = _clock()
@@ -578,7 +574,7 @@ def notice(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/representations", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def representations(referral_id: int) -> tuple[str, int] | Response:
+def representations(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, RepresentationsForm)
         referral_process.add_representations(
@@ -601,7 +597,7 @@ def representations(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/outcome", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def outcome(referral_id: int) -> tuple[str, int] | Response:
+def outcome(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, OutcomeForm)
         calendar, rulebook = _clock()
@@ -635,7 +631,7 @@ def outcome(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/notified", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def notified(referral_id: int) -> tuple[str, int] | Response:
+def notified(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, NotifiedForm)
         calendar, rulebook = _clock()
@@ -656,7 +652,7 @@ def notified(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/appeal", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def appeal(referral_id: int) -> tuple[str, int] | Response:
+def appeal(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, AppealForm)
         calendar, rulebook = _clock()
@@ -677,7 +673,7 @@ def appeal(referral_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/referrals/<id:referral_id>/appeal-decision", methods=["POST"])
 @require(Permission.REFERRAL_CLERK)
-def appeal_decision(referral_id: int) -> tuple[str, int] | Response:
+def appeal_decision(referral_id: int) -> ResponseReturnValue:
     def run(form: FlaskForm) -> str:
         assert isinstance(form, AppealDecisionForm)
         calendar, rulebook = _clock()
@@ -704,26 +700,27 @@ def appeal_decision(referral_id: int) -> tuple[str, int] | Response:
 @bp.route("/referrals/<id:referral_id>/papers/<version>.<fmt>")
 @require(Permission.REFERRAL_PAPERS)
 @writes_on_read
-def paper(referral_id: int, version: str, fmt: str) -> Response:
+def paper(referral_id: int, version: str, fmt: str) -> BaseResponse:
     try:
-        made = committee_papers.produce(
-            db(),
-            current_actor(),
-            utcnow(),
-            referral_id,
-            version,
-            fmt,
-            _clock()[1],
-            stylesheet=url_for("static", filename="paper.css"),
-            back_link=url_for("referrals.detail", referral_id=referral_id),
+        # The download is audited.
+        made = usecase.perform(
+            lambda: committee_papers.produce(
+                db(),
+                current_actor(),
+                utcnow(),
+                referral_id,
+                version,
+                fmt,
+                _clock()[1],
+                stylesheet=url_for("static", filename="paper.css"),
+                back_link=url_for("referrals.detail", referral_id=referral_id),
+            )
         )
     except ValidationFailed as exc:
-        db().rollback()
         if "paper" in exc.errors and version in {"public", "exempt"} and fmt in {"docx", "html"}:
             flash(exc.errors["paper"], "error")
             return redirect(url_for("referrals.detail", referral_id=referral_id))
         abort(404)
-    commit()  # the download's audit event
     response = Response(made.content, content_type=made.mimetype)
     if fmt == "docx":
         response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'

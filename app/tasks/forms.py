@@ -10,7 +10,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
 )
 from wtforms import RadioField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from app.forms import GovDateField
 from enforcement.reminders.notify import DIGEST_PREFERENCES
@@ -32,10 +32,7 @@ class SnoozeForm(FlaskForm):
         "Why are you snoozing it?",
         description="Your supervisor can see this. Do not include names or other personal details.",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter why you are snoozing this task"),
-            Length(max=200, message="The reason must be 200 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter why you are snoozing this task")],
     )
     submit = SubmitField("Snooze task", widget=GovSubmitInput())
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor
-from app.database import commit, db
-from app.forms import apply_errors
+from app.database import db
 from app.tasks.forms import ActionForm, PreferencesForm, SnoozeForm
+from app.usecase import Done, run, submit
 from enforcement.clock import LONDON, to_london, utcnow
-from enforcement.errors import ValidationFailed
 from enforcement.models import User
 from enforcement.models.reminders import Reminder
 from enforcement.reminders import notify
@@ -38,7 +39,8 @@ def record_link(reminder: Reminder) -> str | None:
     page = RECORD_PAGES.get(reminder.subject_type)
     if page is not None:
         try:
-            return url_for(page[0], **{page[1]: reminder.subject_id})
+            values: dict[str, Any] = {page[1]: reminder.subject_id}
+            return url_for(page[0], **values)
         except BuildError:
             pass
     if reminder.premises_id is not None:
@@ -73,21 +75,22 @@ def _act(reminder_id: int, verb: str) -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    actor = current_actor()
-    try:
-        if verb == "acknowledge":
-            r = todo.acknowledge(db(), actor, utcnow(), reminder_id)
-            message = f"You have acknowledged “{r.title}”."
-        else:
-            r = todo.mark_done(db(), actor, utcnow(), reminder_id)
-            message = f"“{r.title}” is done and has left your task list."
-    except ValidationFailed as exc:
-        db().rollback()
-        flash(next(iter(exc.errors.values())), "error")
+    outcome = run(lambda: _change(reminder_id, verb), form)
+    if not isinstance(outcome, Done):
+        # The form is a bare button: the refusal lands on the form as a whole.
+        flash(form.form_errors[0], "error")
         return redirect(url_for("tasks.detail", reminder_id=reminder_id))
-    commit()
-    flash(message, "success")
+    flash(outcome.value, "success")
     return redirect(_back_to(reminder_id))
+
+
+def _change(reminder_id: int, verb: str) -> str:
+    """Acknowledge or finish the task; return what to tell the user."""
+    if verb == "acknowledge":
+        r = todo.acknowledge(db(), current_actor(), utcnow(), reminder_id)
+        return f"You have acknowledged “{r.title}”."
+    r = todo.mark_done(db(), current_actor(), utcnow(), reminder_id)
+    return f"“{r.title}” is done and has left your task list."
 
 
 @bp.route("/tasks/<id:reminder_id>/acknowledge", methods=["POST"])
@@ -105,62 +108,65 @@ def _snooze_until(day: date) -> datetime:
 
 
 @bp.route("/tasks/<id:reminder_id>/snooze", methods=["GET", "POST"])
-def snooze(reminder_id: int) -> tuple[str, int] | Response:
-    actor = current_actor()
-    d = todo.get_task(db(), actor, utcnow(), reminder_id)
+def snooze(reminder_id: int) -> ResponseReturnValue:
+    d = todo.get_task(db(), current_actor(), utcnow(), reminder_id)
     form = SnoozeForm()
+
+    def page(status: int) -> tuple[str, int]:
+        return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), status
+
     if not d.may_snooze:
         form.form_errors.append(
             "A statutory deadline cannot be snoozed"
             if d.item.reminder.statutory
             else "This task is closed, so it cannot be snoozed"
         )
-        return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 400
-    if request.method == "GET":
-        return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 200
-    if form.validate_on_submit():
-        assert form.until.data is not None
-        try:
-            todo.snooze(
-                db(),
-                actor,
-                utcnow(),
-                reminder_id,
-                _snooze_until(form.until.data),
-                form.reason.data or "",
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            day = to_london(_snooze_until(form.until.data)).strftime("%-d %B %Y")
-            flash(f"The task is snoozed until {day}.", "success")
-            return redirect(url_for("tasks.index"))
-    return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), 400
+        return page(400)
+    return submit(
+        form,
+        lambda: todo.snooze(
+            db(),
+            current_actor(),
+            utcnow(),
+            reminder_id,
+            _snooze_until(_required(form.until.data)),
+            form.reason.data or "",
+        ),
+        done=lambda _: _snoozed(_required(form.until.data)),
+        page=page,
+    )
+
+
+def _required(day: date | None) -> date:
+    assert day is not None  # the field's DataRequired has passed
+    return day
+
+
+def _snoozed(day: date) -> Response:
+    return _to_tasks(f"The task is snoozed until {to_london(_snooze_until(day)):%-d %B %Y}.")
 
 
 @bp.route("/tasks/preferences", methods=["GET", "POST"])
-def preferences() -> tuple[str, int] | Response:
-    actor = current_actor()
-    user = db().get(User, actor.user_id)
+def preferences() -> ResponseReturnValue:
+    user = db().get(User, current_actor().user_id)
     if user is None:
         abort(404)
     form = PreferencesForm()
     if request.method == "GET":
         form.preference.data = user.digest_preference
-        return render_template("tasks/preferences.html", form=form), 200
-    if form.validate_on_submit():
-        try:
-            todo.set_digest_preference(db(), actor, utcnow(), form.preference.data or "")
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash("Your email preference has been saved.", "success")
-            return redirect(url_for("tasks.index"))
-    return render_template("tasks/preferences.html", form=form), 400
+    return submit(
+        form,
+        lambda: todo.set_digest_preference(
+            db(), current_actor(), utcnow(), form.preference.data or ""
+        ),
+        done=lambda _: _to_tasks("Your email preference has been saved."),
+        page=lambda status: (render_template("tasks/preferences.html", form=form), status),
+    )
+
+
+def _to_tasks(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("tasks.index"))
 
 
 @bp.route("/tasks/team")

@@ -80,23 +80,17 @@ class VisitForm(FlaskForm):
         "Description of the location",
         description="For example, 'Second-floor flat' or 'Room 14'. Do not use anyone's name.",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=200, message="The description must be 200 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     address_line1 = StringField(
         "Address line 1",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=200, message="Address line 1 must be 200 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     postcode = StringField(
         "Postcode (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=10, message="Enter a real postcode, like W6 9JU")],
+        validators=[Optional()],
     )
     latitude = LenientFloatField(
         "Latitude",
@@ -148,10 +142,7 @@ class VisitForm(FlaskForm):
         "Other officers or agencies present (optional)",
         description="For example, shoulder numbers, or a partner charity's outreach worker",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=400, message="Other officers present must be 400 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
 
     property_described = RadioField(
@@ -163,10 +154,7 @@ class VisitForm(FlaskForm):
     property_other = StringField(
         "If 'Other', describe the property (optional)",
         widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=200, message="The description must be 200 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     people_present = CountField(
         "How many people were present?",
@@ -179,10 +167,7 @@ class VisitForm(FlaskForm):
         "Other indicators observed (optional)",
         description=NO_IDENTIFIERS,
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=5000, message="Other indicators must be 5,000 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
 
     interpreter_used = RadioField(
@@ -230,10 +215,7 @@ class VisitForm(FlaskForm):
         "Feedback from the people visited (optional)",
         description="What they said about the visit or the support offered. " + NO_IDENTIFIERS,
         widget=GovTextArea(),
-        validators=[
-            Optional(),
-            Length(max=5000, message="Feedback must be 5,000 characters or fewer"),
-        ],
+        validators=[Optional()],
     )
     crime_reference = StringField(
         "Crime or incident reference (optional)",
@@ -318,10 +300,7 @@ class ReleaseForm(FlaskForm):
             "Licensing Committee paper or an enforcement case."
         ),
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Explain why this visit may be used as evidence"),
-            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
-        ],
+        validators=[InputRequired("Explain why this visit may be used as evidence")],
     )
     submit = SubmitField("Release this visit", widget=GovSubmitInput())
 
@@ -344,9 +323,6 @@ class TrainingForm(FlaskForm):
     course = StringField(
         "Course",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the name of the course"),
-            Length(max=200, message="The name of the course must be 200 characters or fewer"),
-        ],
+        validators=[InputRequired("Enter the name of the course")],
     )
     submit = SubmitField("Record training", widget=GovSubmitInput())

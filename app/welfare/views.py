@@ -6,12 +6,15 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
-from app.database import commit, db, writes_on_read
-from app.forms import apply_errors, blank_to_none
+from app.choices import choice_labels
+from app.database import db, writes_on_read
+from app.forms import blank_to_none
+from app.usecase import perform, submit
 from app.wallclock import offer_which, read_london
 from app.welfare.forms import (
     ReleaseForm,
@@ -24,8 +27,8 @@ from app.welfare.forms import (
 )
 from enforcement.access import Permission, can
 from enforcement.clock import london_today, to_london, utcnow
-from enforcement.errors import Forbidden, ValidationFailed
-from enforcement.models import Premises
+from enforcement.errors import Forbidden
+from enforcement.models import Premises, WelfareVisit
 from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
 from enforcement.welfare import reports as welfare_reports
@@ -35,7 +38,7 @@ from enforcement.welfare import vocab as welfare_vocab
 from enforcement.welfare.vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
 
 bp = Blueprint("welfare", __name__)
-bp.add_app_template_global(welfare_vocab, "vocab_welfare")
+bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_welfare=welfare_vocab))
 
 # Domain error keys that are named differently on the form.
 ALIASES = {
@@ -130,7 +133,7 @@ def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str,
     ), status
 
 
-def _log(form: VisitForm, p: Premises | None) -> tuple[str, int] | Response:
+def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
     """Show the form (GET) or save the visit (POST), at a premises or at a new location."""
     if request.method == "GET":
         now = to_london(utcnow())
@@ -138,37 +141,37 @@ def _log(form: VisitForm, p: Premises | None) -> tuple[str, int] | Response:
         form.visited_on.data = now.date()
         form.visited_time.data = now.strftime("%H:%M")
         form.follow_up_days.data = welfare.FOLLOW_UP_DAYS
-        return _render_form(form, p, 200)
-    if form.validate_on_submit():
-        try:
-            visit, created = welfare.log_welfare_visit(
-                db(),
-                current_actor(),
-                utcnow(),
-                _input(form, p.id if p else None, None if p else _location(form)),
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc, ALIASES)
-        else:
-            commit()
-            if not created:
-                flash("This visit was already saved: it has not been recorded twice.", "info")
-            elif visit.follow_up_due_at is not None:
-                flash(
-                    "The welfare visit has been saved. A follow-up visit is due by "
-                    f"{to_london(visit.follow_up_due_at):%-d %B %Y} and is on your task list.",
-                    "success",
-                )
-            else:
-                flash("The welfare visit has been saved.", "success")
-            return redirect(url_for("welfare.detail", visit_id=visit.id))
-    return _render_form(form, p, 400)
+    return submit(
+        form,
+        lambda: welfare.log_welfare_visit(
+            db(),
+            current_actor(),
+            utcnow(),
+            _input(form, p.id if p else None, None if p else _location(form)),
+        ),
+        aliases=ALIASES,
+        done=lambda logged: _logged(*logged),
+        page=lambda status: _render_form(form, p, status),
+    )
+
+
+def _logged(visit: WelfareVisit, created: bool) -> Response:
+    if not created:
+        flash("This visit was already saved: it has not been recorded twice.", "info")
+    elif visit.follow_up_due_at is not None:
+        flash(
+            "The welfare visit has been saved. A follow-up visit is due by "
+            f"{to_london(visit.follow_up_due_at):%-d %B %Y} and is on your task list.",
+            "success",
+        )
+    else:
+        flash("The welfare visit has been saved.", "success")
+    return redirect(url_for("welfare.detail", visit_id=visit.id))
 
 
 @bp.route("/premises/<id:premises_id>/welfare-visits/new", methods=["GET", "POST"])
 @require(Permission.WELFARE_VISIT_LOG)
-def log_at(premises_id: int) -> tuple[str, int] | Response:
+def log_at(premises_id: int) -> ResponseReturnValue:
     found = premises.get_premises(db(), current_actor(), premises_id)
     _refuse_unless_may_log()
     if found.ward is None or found.ward.code not in current_actor().ward_codes:
@@ -180,7 +183,7 @@ def log_at(premises_id: int) -> tuple[str, int] | Response:
 
 @bp.route("/welfare-visits/new", methods=["GET", "POST"])
 @require(Permission.WELFARE_VISIT_LOG)
-def log_new() -> tuple[str, int] | Response:
+def log_new() -> ResponseReturnValue:
     _refuse_unless_may_log()
     form = VisitForm()
     _prepare(form)
@@ -192,8 +195,7 @@ def log_new() -> tuple[str, int] | Response:
 @require(Permission.PREMISES_VIEW)
 def detail(visit_id: int) -> str:
     actor = current_actor()
-    seen = welfare.open_visit(db(), actor, utcnow(), visit_id)
-    commit()  # the audit event of seeing the visit's content
+    seen = perform(lambda: welfare.open_visit(db(), actor, utcnow(), visit_id))
     if isinstance(seen, welfare.VisitExistence):
         return render_template("welfare/existence.html", e=seen)
     return render_template(
@@ -208,26 +210,30 @@ def detail(visit_id: int) -> str:
 @bp.route("/welfare-visits/<id:visit_id>/release", methods=["GET", "POST"])
 @writes_on_read
 @require(Permission.WELFARE_VISIT_RELEASE)
-def release(visit_id: int) -> tuple[str, int] | Response:
+def release(visit_id: int) -> ResponseReturnValue:
     form = ReleaseForm()
-    if form.validate_on_submit():
-        try:
-            welfare.release_visit(db(), current_actor(), utcnow(), visit_id, form.reason.data or "")
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            commit()
-            flash(
-                "The visit has been released. It may now be used as evidence, and the "
-                "decision is recorded in the audit log.",
-                "success",
-            )
-            return redirect(url_for("welfare.detail", visit_id=visit_id))
-    seen = welfare.open_visit(db(), current_actor(), utcnow(), visit_id)
-    commit()
+    return submit(
+        form,
+        lambda: welfare.release_visit(
+            db(), current_actor(), utcnow(), visit_id, form.reason.data or ""
+        ),
+        done=lambda _: _released(visit_id),
+        page=lambda status: _release_page(form, visit_id, status),
+    )
+
+
+def _released(visit_id: int) -> Response:
+    flash(
+        "The visit has been released. It may now be used as evidence, and the "
+        "decision is recorded in the audit log.",
+        "success",
+    )
+    return redirect(url_for("welfare.detail", visit_id=visit_id))
+
+
+def _release_page(form: ReleaseForm, visit_id: int, status: int) -> tuple[str, int]:
+    seen = perform(lambda: welfare.open_visit(db(), current_actor(), utcnow(), visit_id))
     assert isinstance(seen, welfare.VisitDetail)  # supervisors see every visit's content
-    status = 400 if form.is_submitted() else 200
     return render_template("welfare/release.html", form=form, d=seen, v=seen.visit), status
 
 
@@ -275,8 +281,9 @@ def index() -> tuple[str, int]:
         result = welfare_reports.VisitPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     else:
-        result = welfare_reports.search_visits(db(), current_actor(), utcnow(), query)
-        commit()  # the audit event of seeing the visits listed
+        result = perform(
+            lambda: welfare_reports.search_visits(db(), current_actor(), utcnow(), query)
+        )
     return render_template(
         "welfare/index.html",
         form=form,
@@ -304,7 +311,7 @@ def training_coverage() -> str:
 
 @bp.route("/moontwist-training/new", methods=["GET", "POST"])
 @require(Permission.TRAINING_RECORD)
-def record_training() -> tuple[str, int] | Response:
+def record_training() -> ResponseReturnValue:
     form = TrainingForm()
     form.user_id.choices = [
         ("", "Select an officer"),
@@ -312,24 +319,22 @@ def record_training() -> tuple[str, int] | Response:
     ]
     if request.method == "GET":
         form.course.data = training.DEFAULT_COURSE
-    if form.validate_on_submit():
-        raw = form.user_id.data or ""
-        try:
-            row = training.record_training(
-                db(),
-                current_actor(),
-                utcnow(),
-                training.TrainingInput(
-                    int(raw) if raw.isdigit() else 0, form.completed_on.data, form.course.data or ""
-                ),
-            )
-        except ValidationFailed as exc:
-            db().rollback()
-            apply_errors(form, exc)
-        else:
-            name = dict(form.user_id.choices).get(str(row.user_id), "The officer")
-            commit()
-            flash(f"Moontwist training has been recorded for {name}.", "success")
-            return redirect(url_for("welfare.training_coverage"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("welfare/training_form.html", form=form), status
+    return submit(
+        form,
+        lambda: training.record_training(db(), current_actor(), utcnow(), _training_input(form)),
+        done=lambda row: _trained(form, row.user_id),
+        page=lambda status: (render_template("welfare/training_form.html", form=form), status),
+    )
+
+
+def _training_input(form: TrainingForm) -> training.TrainingInput:
+    raw = form.user_id.data or ""
+    return training.TrainingInput(
+        int(raw) if raw.isdigit() else 0, form.completed_on.data, form.course.data or ""
+    )
+
+
+def _trained(form: TrainingForm, user_id: int) -> Response:
+    name = choice_labels(form.user_id).get(str(user_id), "The officer")
+    flash(f"Moontwist training has been recorded for {name}.", "success")
+    return redirect(url_for("welfare.training_coverage"))

@@ -137,10 +137,7 @@ def test_form_errors_keep_everything_typed(officer: FlaskClient, session: Sessio
     assert resp.status_code == 400
     assert "Enter a time like 14:30" in body
     assert "Typed observations" in body and "Typed note" in body and 'value="25:99"' in body
-    assert (
-        f'id="finding_{cond}_complied" name="finding_{cond}" type="radio" value="complied" checked'
-        in body
-    )
+    assert f'name="finding_{cond}" type="radio" value="complied" checked' in body
     assert form["idempotency_key"] in body  # the retry keeps the same key
     assert session.scalar(select(func.count()).select_from(Inspection)) == 0
 
@@ -315,3 +312,33 @@ def test_an_inspection_on_the_nights_the_clocks_change_asks_or_refuses(
     assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]  # type: ignore[attr-defined]
     detail = officer.get(saved.headers["Location"]).get_data(as_text=True)  # type: ignore[attr-defined]
     assert "26 October 2025 at 1:30am GMT" in detail
+
+
+def test_a_condition_finding_is_a_field_whose_errors_lead_to_it(
+    officer: FlaskClient, session: Session
+) -> None:
+    pid = _nail_bar(session)
+    path = f"/premises/{pid}/inspections/new"
+    page = officer.get(path).get_data(as_text=True)
+    first, second = dict.fromkeys(re.findall(r'name="finding_(\d+)"', page))
+    resp = officer.post(
+        path,
+        data={
+            **_form(officer, path),
+            "inspected_on": ["2", "3", "2026"],
+            "inspected_time": "10:00",
+            "reason": "routine",
+            "poster_displayed": "no",
+            f"finding_{first}": "made_up",
+            f"finding_{second}": "complied",
+            f"note_{second}": "x" * 2001,
+        },
+        content_type="multipart/form-data",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    # Each problem is in the summary, linked to its condition's own box, and shown by it.
+    assert f'<a href="#finding_{first}">Select a finding for this condition</a>' in body
+    assert f'<a href="#note_{second}">A note must be 2,000 characters or fewer</a>' in body
+    assert f'id="finding_{first}-error"' in body and f'id="note_{second}-error"' in body
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0

@@ -1,0 +1,9 @@
+# The part of Flask-WTF's CSRF protection this project uses (stubs for mypy only).
+from flask import Flask
+from werkzeug.exceptions import BadRequest
+
+class CSRFError(BadRequest): ...
+
+class CSRFProtect:
+    def __init__(self, app: Flask | None = ...) -> None: ...
+    def init_app(self, app: Flask) -> None: ...
