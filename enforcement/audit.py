@@ -70,6 +70,32 @@ def record(
     return ev
 
 
+def record_refusal(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    *,
+    entity_type: str,
+    entity_id: object | None,
+    what: str,
+) -> AuditEvent:
+    """Audit a refused attempt on a record (`<type>.refused`); the caller commits it.
+
+    One mechanism for every need-to-know record: a refusal is recorded the same way whether
+    the domain refused (a flag's conditions) or the page did (a role without the permission).
+    `what` says what was attempted, never what the record says.
+    """
+    return record(
+        session,
+        actor,
+        now,
+        action=f"{entity_type}.refused",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        summary=f"Refused: {what}"[:400],
+    )
+
+
 def _chain_head(session: Session) -> str:
     """Return the hash the next event must follow, holding the chain's lock until commit.
 
@@ -132,13 +158,24 @@ WITHHELD = "withheld: you may not read this record"
 #: enforcement.policy, which decides need-to-know; this module only applies the answer.
 ContentRule = Callable[[Session, Actor, Sequence[str]], frozenset[str]]
 _CONTENT_RULES: dict[str, ContentRule] = {}
+#: Record types whose events' summaries are written without content (the summary is shown
+#: even where the data are withheld); any other type's summary is withheld with its data.
+_PLAIN_SUMMARIES: set[str] = set()
 
 
-def register_content_rule(entity_type: str, rule: ContentRule) -> None:
-    """Say who may read the before and after data of a record type's events (once per type)."""
+def register_content_rule(
+    entity_type: str, rule: ContentRule, *, plain_summaries: bool = False
+) -> None:
+    """Say who may read the before and after data of a record type's events (once per type).
+
+    `plain_summaries` promises that the type's summaries never quote what the record says
+    (a flag's "Graded intelligence flag 4"), so a reader who may not read it still sees them.
+    """
     if entity_type in _CONTENT_RULES:
         raise ValueError(f"{entity_type} already has a content rule")
     _CONTENT_RULES[entity_type] = rule
+    if plain_summaries:
+        _PLAIN_SUMMARIES.add(entity_type)
 
 
 def content_rule_types() -> list[str]:
@@ -191,7 +228,8 @@ def shown(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[
     """Return the events as the actor may see them.
 
     Who did what to which record, and when, is always shown; a withheld event's summary is
-    withheld too, because some summaries quote what was written (a case's closing note).
+    withheld too unless its type promises plain summaries, because some quote what was
+    written (a case's closing note).
     """
     readable = readable_content(session, actor, events)
     out = []
@@ -207,7 +245,7 @@ def shown(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[
                 action=e.action,
                 entity_type=e.entity_type,
                 entity_id=e.entity_id,
-                summary=e.summary if ok else WITHHELD,
+                summary=e.summary if ok or e.entity_type in _PLAIN_SUMMARIES else WITHHELD,
                 before_json=e.before_json if ok or e.before_json is None else WITHHELD,
                 after_json=e.after_json if ok or e.after_json is None else WITHHELD,
                 hash=e.hash,

@@ -76,7 +76,8 @@ class RecordPolicy:
     ward_attribute: str = "ward_code"
     released_attribute: str | None = None
     narrowing: Narrowing | None = None
-    # Whoever submitted a record always sees its content (a partner sees what they sent).
+    # Whoever submitted a record sees its content (a partner sees what they sent), but never
+    # beyond a narrowing: an author the narrowing leaves out keeps only its existence.
     author_attribute: str | None = None
 
     def ward_of(self, record: Any) -> str | None:
@@ -146,7 +147,10 @@ def visibility(actor: Actor, record: Any) -> Visibility:
     if policy.narrowing is not None and level > Visibility.NONE and not actor.is_system:
         level = min(level, policy.narrowing.check(actor, record))
     if policy.is_author(actor, record):
-        level = Visibility.CONTENT
+        own = Visibility.CONTENT
+        if policy.narrowing is not None and not actor.is_system:
+            own = max(Visibility.EXISTENCE, policy.narrowing.check(actor, record))
+        level = max(level, own)
     return level
 
 
@@ -179,6 +183,8 @@ def visible_clause(
         elif actor.ward_codes:
             clauses.append(policy.ward_column().in_(sorted(actor.ward_codes)))
     own = _authored_clause(actor, policy)
+    if own is not None and policy.narrowing is not None and at_least is Visibility.CONTENT:
+        own = own & policy.narrowing.clause(actor)
     if everywhere:
         granted: ColumnElement[bool] = true()
     elif clauses:
@@ -285,7 +291,13 @@ def scoped_visits(actor: Actor, at_least: Visibility = Visibility.CONTENT) -> Se
 
 
 def _in_flag_audience(actor: Actor, flag: Any) -> Visibility:
-    """Handling code C: content only for the organisations and roles its conditions name."""
+    """Handling code C: content only for the organisations and roles its conditions name.
+
+    This holds for the flag's author too (docs/access-and-audit.md, "Who reads a handling
+    code C flag"): whoever recorded or submitted a flag reads it only while its conditions
+    name them. The conditions are the promise made to the source; an analyst who moves
+    team, or a partner whose report the police restrict, keeps only that the flag exists.
+    """
     if not flag.conditional:
         return Visibility.CONTENT
     if actor.organisation_id is not None and any(
@@ -415,10 +427,19 @@ def _record_rule(record_policy: RecordPolicy, *options: LoaderOption) -> audit.C
 
 for _type in OPEN_AUDIT_TYPES:
     audit.register_content_rule(_type, _open_rule)
-audit.register_content_rule("committee_referral", _permission_rule(Permission.REFERRAL_VIEW))
+# Summaries name the record and what was done, never what it says (flags.py, visits.py and
+# the referral workflows keep to that); case and inspection summaries quote notes and findings.
+audit.register_content_rule(
+    "committee_referral", _permission_rule(Permission.REFERRAL_VIEW), plain_summaries=True
+)
 audit.register_content_rule("enforcement_case", _permission_rule(Permission.CASE_VIEW))
 audit.register_content_rule("inspection", _permission_rule(Permission.INSPECTION_VIEW))
-audit.register_content_rule(WELFARE_VISIT.record_type, _record_rule(WELFARE_VISIT))
+audit.register_content_rule(
+    "evidence_file", _permission_rule(Permission.EVIDENCE_VIEW), plain_summaries=True
+)
+audit.register_content_rule(
+    WELFARE_VISIT.record_type, _record_rule(WELFARE_VISIT), plain_summaries=True
+)
 audit.register_content_rule(
     INTEL_FLAG.record_type,
     _record_rule(
@@ -426,4 +447,5 @@ audit.register_content_rule(
         selectinload(IntelFlag.audience_org_rows),
         selectinload(IntelFlag.audience_role_rows),
     ),
+    plain_summaries=True,
 )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from builders import NOW, sign_in
+from builders import NOW, post, sign_in
 from flask.testing import FlaskClient
 from referral_helpers import DPS, NARRATIVE, OBSERVATIONS, World, full_draft, make_world
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.audit import WITHHELD
-from enforcement.models import Referral
+from enforcement.models import AuditEvent, Referral
 from enforcement.referrals import drafting as referrals
 
 NARRATIVE_WORDS = NARRATIVE.split("\n")[0][:60]
@@ -57,3 +57,28 @@ def test_a_supervisor_who_may_read_the_records_reads_their_trail(
     trail = _trail(client)
     for secret in (NARRATIVE_WORDS, DPS, OBSERVED):
         assert secret in trail, secret
+
+
+def test_refused_requests_for_visits_photos_and_referrals_are_audited_like_flags(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    sign_in(client, "admin@example.gov.uk")
+    admin_id = world.actors["admin"].user_id
+    referral = session.scalars(select(Referral)).one()
+    for path, status, action in (
+        (f"/referrals/{referral.id}", 403, "committee_referral.refused"),
+        (f"/welfare-visits/{world.visit.id}", 404, "welfare_visit.refused"),
+        ("/evidence/1", 403, "evidence_file.refused"),
+        (f"/flags/{world.c_flag.id}", 404, "intel_flag.refused"),
+    ):
+        assert client.get(path).status_code == status, path
+        last = session.scalars(
+            select(AuditEvent).where(AuditEvent.actor_id == admin_id).order_by(AuditEvent.id.desc())
+        ).first()
+        assert last is not None and last.action == action, path
+        assert last.summary == f"Refused: GET {path}" or action == "intel_flag.refused"
+    # A refused POST keeps nothing of what it tried: only the refusal.
+    before = session.scalar(select(func.count()).select_from(AuditEvent))
+    refused = post(client, f"/referrals/{referral.id}/sign-off", {}, page="/admin/audit")
+    assert refused.status_code == 403
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == (before or 0) + 1
