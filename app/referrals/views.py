@@ -227,6 +227,7 @@ def _draft_input(form: DraftForm) -> referrals.DraftInput:
         breach_of_conditions="breach_of_conditions" in grounds,
         condition_ids=frozenset(int(c) for c in form.condition_ids.data or []),
         narrative=form.narrative.data or "",
+        public_summary=form.public_summary.data,
         evidence=frozenset(evidence),
         recommendation=form.recommendation.data or None,
         suspension_months=int(months) if months and months.isdigit() else None,
@@ -252,6 +253,7 @@ def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
     ]
     form.condition_ids.data = sorted(data.condition_ids)
     form.narrative.data = data.narrative
+    form.public_summary.data = data.public_summary
     for kind in EVIDENCE_KINDS:
         getattr(form, f"evidence_{kind}").data = [str(s) for k, s in data.evidence if k == kind]
     form.recommendation.data = data.recommendation or ""
@@ -493,8 +495,20 @@ def sign_off(referral_id: int) -> tuple[str, int] | Response:
                 db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data or ""
             )
             return f"Referral {r.reference} has been returned to its officer with your comments."
+        # One sanitised summary per handling code C item, named by its evidence id.
+        sanitised = {
+            int(key.removeprefix("sanitised_")): value[:4_000]
+            for key, value in request.form.items()
+            if key.startswith("sanitised_") and key.removeprefix("sanitised_").isdigit()
+        }
         r = referrals.sign_off(
-            db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            form.comment.data,
+            sanitised=sanitised,
         )
         return f"Referral {r.reference} has been signed off and sent to the committee clerks."
 

@@ -47,6 +47,7 @@ def _draft_form(world: World, **changes: object) -> dict[str, object]:
         "grounds": ["unlicensed_trading", "breach_of_conditions"],
         "condition_ids": [str(world.condition_id(2))],
         "narrative": "Two inspections found fire exits locked.",
+        "public_summary": "Inspections found a fire exit locked.",
         "evidence_inspection": [str(world.inspections[0].id)],
         "evidence_flag": [str(world.c_flag.id)],
         "recommendation": "revoke",
@@ -68,6 +69,9 @@ def test_an_officer_drafts_from_the_premises_page_and_cannot_submit_without_supp
     path = f"/premises/{world.premises.id}/referrals/new"
     form = client.get(path).get_data(as_text=True)
     assert "Intelligence flag" in form and "Welfare visit on" in form
+    # The hints tell the truth: the narrative never reaches the public paper; the summary does.
+    assert "never in the public one" in form and "Public summary" in form
+    assert "Names of people you write here are withheld" not in form
     listed = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "intel_flag.list")
@@ -422,3 +426,59 @@ def test_the_same_new_draft_form_sent_twice_saves_one_draft(
     assert refused.status_code == 400
     assert "This form has already been used" in refused.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Referral)) == before + 1
+
+
+def test_c_coded_evidence_reaches_the_clerk_s_exempt_paper_only_as_the_approved_summary(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    from referral_helpers import C_CONDITIONS, C_REPORT
+
+    from enforcement.models import ReferralEvidence
+
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    session.commit()
+    item = session.scalars(
+        select(ReferralEvidence.id).where(
+            ReferralEvidence.referral_id == r.id, ReferralEvidence.classification == "restricted"
+        )
+    ).one()
+    sign_in(client, "supervisor@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert f'name="sanitised_{item}"' in page and 'id="public-summary-approval"' in page
+    sanitised = "Police intelligence indicates that identity documents may be held by others."
+    bad = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {
+            "version": _version(client, r.id),
+            "sign_off": "Sign off",
+            f"sanitised_{item}": "Born 03/04/2001, phone 07700 900123.",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert bad.status_code == 400 and "07700 900123" in bad.get_data(as_text=True)  # kept
+    signed = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {"version": _version(client, r.id), "sign_off": "Sign off", f"sanitised_{item}": sanitised},
+        page=f"/referrals/{r.id}",
+    )
+    assert signed.status_code == 302
+    post(client, "/sign-out", {})
+    sign_in(client, "clerk@example.gov.uk")
+    for fmt in ("docx", "html"):
+        paper = client.get(f"/referrals/{r.id}/papers/exempt.{fmt}")
+        assert paper.status_code == 200
+        if fmt == "docx":
+            document = docx.Document(io.BytesIO(paper.data))
+            text = "\n".join(
+                [p.text for p in document.paragraphs]
+                + [c.text for t in document.tables for row in t.rows for c in row.cells]
+            )
+        else:
+            text = paper.get_data(as_text=True)
+        assert C_REPORT not in text and C_CONDITIONS not in text
+        assert sanitised in text
