@@ -194,6 +194,22 @@ class SignOffForm(FlaskForm):
     send_back = SubmitField("Return to the officer", widget=GovSubmitInput())
 
 
+class PublicSummaryForm(FlaskForm):
+    """A supervisor writes and approves the public summary of a referral signed off without one."""
+
+    version = HiddenField()
+    public_summary = TextAreaField(
+        "Public summary",
+        description=PUBLIC_SUMMARY_TEXT,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
+        ],
+    )
+    approve = SubmitField("Approve for publication", widget=GovSubmitInput())
+
+
 class ProcessForm(FlaskForm):
     version = HiddenField()
     received_on = _date("Date the review application was received", "", required=False)

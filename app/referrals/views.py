@@ -36,12 +36,13 @@ from app.referrals.forms import (
     NotifiedForm,
     OutcomeForm,
     ProcessForm,
+    PublicSummaryForm,
     ReferralListForm,
     RepresentationsForm,
     SignOffForm,
     VersionForm,
 )
-from enforcement.access import Permission
+from enforcement.access import Permission, can
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
@@ -380,6 +381,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "appeal_decision": AppealDecisionForm,
     "sign_off": SignOffForm,
     "submit": VersionForm,
+    "public_summary": PublicSummaryForm,
 }
 
 
@@ -432,6 +434,11 @@ def _render_detail(
         forms=forms,
         now=now,
         notice_rule=referrals.rules_for(r.tool).notice_of_hearing,
+        # A referral signed off before public summaries existed: a supervisor approves one.
+        may_approve_summary=r.public_summary_approved_at is None
+        and r.signed_off_at is not None
+        and can(actor, Permission.REFERRAL_SIGN_OFF)
+        and actor.user_id != r.author_id,
         **_helpers(),
     ), status
 
@@ -513,6 +520,19 @@ def sign_off(referral_id: int) -> tuple[str, int] | Response:
         return f"Referral {r.reference} has been signed off and sent to the committee clerks."
 
     return _act(referral_id, "sign_off", run)
+
+
+@bp.route("/referrals/<int:referral_id>/public-summary", methods=["POST"])
+@require(Permission.REFERRAL_SIGN_OFF)
+def approve_public_summary(referral_id: int) -> tuple[str, int] | Response:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, PublicSummaryForm)
+        r = referrals.approve_public_summary(
+            db(), current_actor(), utcnow(), referral_id, _v(form), form.public_summary.data or ""
+        )
+        return f"The public summary of referral {r.reference} is approved for publication."
+
+    return _act(referral_id, "public_summary", run)
 
 
 @bp.route("/referrals/<int:referral_id>/process", methods=["POST"])

@@ -1031,3 +1031,63 @@ def _sanitised(
         if key not in errors:
             out.append((item, words))
     return out
+
+
+def approve_public_summary(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    referral_id: int,
+    expected_version: int,
+    text: str,
+) -> Referral:
+    """Write and approve the public summary of a signed-off referral that has none approved.
+
+    For referrals signed off before public summaries existed: until then their public paper
+    says the summary is awaited. A supervisor other than the author writes it; it is checked
+    as at sign-off (identifiers, every name the referral knows). Audited.
+    """
+    require(actor, Permission.REFERRAL_SIGN_OFF)
+    referral = load_with_children(session, referral_id)
+    check_version(referral, expected_version)
+    if referral.status in EDITABLE or referral.status == _S.SUBMITTED:
+        raise ValidationFailed(
+            {"public_summary": "Approve the public summary when you sign the referral off"}
+        )
+    if referral.public_summary_approved_at is not None:
+        raise ValidationFailed({"public_summary": "The public summary is already approved"})
+    if actor.user_id is not None and actor.user_id == referral.author_id:
+        raise Forbidden("You drafted this referral: another supervisor must approve its summary.")
+    words = tidy(text)
+    errors: dict[str, str] = {}
+    if words is None:
+        errors["public_summary"] = NO_PUBLIC_SUMMARY
+    check_public_text(
+        errors,
+        "public_summary",
+        "The public summary",
+        words,
+        MAX_PUBLIC_SUMMARY,
+        london_today(now),
+        names_of_referral(session, referral, actor.user_id),
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    before = referral.public_summary
+    referral.public_summary = words
+    referral.public_summary_approved_by_id = actor.user_id
+    referral.public_summary_approved_at = now
+    referral.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="referral.public_summary",
+        entity_type=SUBJECT,
+        entity_id=referral.id,
+        summary=f"Approved the public summary of committee referral {referral.reference}",
+        before={"public_summary": before},
+        after={"public_summary": words},
+    )
+    return referral

@@ -482,3 +482,42 @@ def test_c_coded_evidence_reaches_the_clerk_s_exempt_paper_only_as_the_approved_
             text = paper.get_data(as_text=True)
         assert C_REPORT not in text and C_CONDITIONS not in text
         assert sanitised in text
+
+
+def test_a_supervisor_approves_the_summary_of_a_referral_signed_off_without_one(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    from enforcement.referrals.papers import committee
+
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    referrals.sign_off(session, world.actors["supervisor"], NOW, r.id, r.version)
+    r.public_summary_approved_at = None  # as signed off before public summaries existed
+    r.public_summary_approved_by_id = None
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    awaited = client.get(f"/referrals/{r.id}/papers/public.html").get_data(as_text=True)
+    assert committee.SUMMARY_AWAITED.split(".")[0] in awaited
+    assert "Approve a public summary" not in client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    post(client, "/sign-out", {})
+    sign_in(client, "supervisor2@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "Approve a public summary" in page
+    named = post(
+        client,
+        f"/referrals/{r.id}/public-summary",
+        {"version": _version(client, r.id), "public_summary": f"{HOLDER} refused entry."},
+        page=f"/referrals/{r.id}",
+    )
+    assert named.status_code == 400 and "The public summary names" in named.get_data(as_text=True)
+    approved = post(
+        client,
+        f"/referrals/{r.id}/public-summary",
+        {"version": _version(client, r.id), "public_summary": "The holder refused entry."},
+        page=f"/referrals/{r.id}",
+    )
+    assert approved.status_code == 302
+    paper = client.get(f"/referrals/{r.id}/papers/public.html").get_data(as_text=True)
+    assert "The holder refused entry." in paper and committee.SUMMARY_AWAITED[:30] not in paper

@@ -88,6 +88,9 @@ C_WITHHELD = (
     " its handling conditions do not allow it to be shared here."
 )
 #: The public paper of a referral signed off before public summaries existed, or not yet approved.
+#: The paper is still produced, saying so: the statutory timetable (notice of the hearing, the
+#: papers with it) does not wait for a summary, and a paper without an account leaks nothing.
+#: A supervisor can approve one later (drafting.approve_public_summary).
 SUMMARY_AWAITED = (
     "The public summary of this referral is awaited. The licensing officer's account is in the"
     " exempt version of this report, for members of the sub-committee."
