@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from enforcement import audit, policy
+from enforcement.clock import utcnow
 from enforcement.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,55 @@ def _page(status: int, detail: str | None = None) -> tuple[str, int]:
     )
 
 
+#: The need-to-know records a page is about, by the name of its URL's id: a refused request
+#: for one (403 or 404) is audited, whichever layer refused it.
+REFUSAL_SUBJECTS = {
+    "referral_id": "committee_referral",
+    "visit_id": policy.WELFARE_VISIT.record_type,
+    "file_id": "evidence_file",
+    "flag_id": policy.INTEL_FLAG.record_type,
+    "case_id": "enforcement_case",
+    "inspection_id": "inspection",
+}
+
+
+def _audit_refusal(status: int, error: BaseException) -> None:
+    """Record a refused request for a need-to-know record, in its own committed transaction.
+
+    Whatever the request had done is rolled back first (the request's session stays open for
+    the error page), and the refusal is written by a session of its own. A refusal
+    the domain already audited (error.audited) is not recorded twice.
+    """
+    if status not in (403, 404) or getattr(error, "audited", False):
+        return
+    args = request.view_args or {}
+    found = next(((name, args[name]) for name in REFUSAL_SUBJECTS if name in args), None)
+    if found is None or not current_user.is_authenticated:
+        return
+    from app.auth.current import current_actor
+
+    actor = current_actor()
+    request_session = g.get("db")
+    if request_session is not None:
+        request_session.rollback()
+    session = current_app.extensions["session_maker"](True)
+    try:
+        audit.record_refusal(
+            session,
+            actor,
+            utcnow(),
+            entity_type=REFUSAL_SUBJECTS[found[0]],
+            entity_id=found[1],
+            what=f"{request.method} {request.path}",
+        )
+        session.commit()
+    except Exception:  # the refusal still answers; the failure is logged for the operators
+        log.exception("could not audit a refused request")
+        session.rollback()
+    finally:
+        session.close()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e: CSRFError) -> tuple[str, int]:
@@ -84,10 +136,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[str, int]:
+        _audit_refusal(e.code or 500, e)
         return _page(e.code or 500, e.description if isinstance(e, RefusedInput) else None)
 
     @app.errorhandler(DomainError)
     def _domain(e: DomainError) -> tuple[str, int]:
+        _audit_refusal(e.status, e)
         return _page(e.status, e.message)
 
     @app.errorhandler(StaleDataError)

@@ -198,6 +198,7 @@ def build(db_path: Path, *, items: int) -> int:
                 condition_ids=frozenset(breached),
                 narrative="Inspections over two years found the conditions breached again and"
                 " again.\n\nMr Nguyen, the holder, would not let officers speak to staff alone.",
+                public_summary="Inspections over two years found the conditions breached again.",
                 evidence=frozenset(chosen),
                 recommendation="revoke",
                 dps_name="Kimberley Tranter",

@@ -17,6 +17,7 @@ class Permission(Labelled):
     REFERENCE_MANAGE = "reference.manage"
     INSPECTION_RECORD = "inspection.record"
     INSPECTION_CORRECT_ANY = "inspection.correct_any"
+    INSPECTION_VIEW = "inspection.view"
     COMPLIANCE_VIEW = "compliance.view"
     EVIDENCE_VIEW = "evidence.view"
     # Operation Moontwist: who may read which visit is enforcement.policy's to say.
@@ -68,6 +69,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.AUDIT_READ: frozenset({Role.ADMIN, Role.SUPERVISOR}),
     Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
     Permission.INSPECTION_RECORD: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
+    # An inspection's observations and findings are casework: administrators get nothing
+    # automatic (they see in the register that an inspection happened, not what it found).
+    Permission.INSPECTION_VIEW: frozenset(_CASEWORK_READERS - {Role.ADMIN}),
     # Authors may correct their own inspection for a day; after that only a supervisor may.
     Permission.INSPECTION_CORRECT_ANY: frozenset({Role.SUPERVISOR}),
     Permission.COMPLIANCE_VIEW: frozenset({Role.SUPERVISOR, Role.LICENSING_OFFICER}),

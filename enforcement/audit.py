@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,6 +72,32 @@ def record(
     return ev
 
 
+def record_refusal(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    *,
+    entity_type: str,
+    entity_id: object | None,
+    what: str,
+) -> AuditEvent:
+    """Audit a refused attempt on a record (`<type>.refused`); the caller commits it.
+
+    One mechanism for every need-to-know record: a refusal is recorded the same way whether
+    the domain refused (a flag's conditions) or the page did (a role without the permission).
+    `what` says what was attempted, never what the record says.
+    """
+    return record(
+        session,
+        actor,
+        now,
+        action=f"{entity_type}.refused",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        summary=f"Refused: {what}"[:400],
+    )
+
+
 def _chain_head(session: Session) -> str:
     """Return the hash the next event must follow, holding the chain's lock until commit.
 
@@ -126,7 +152,112 @@ class AuditQuery:
     date_to: date | None = None
 
 
-AuditPage = Page[AuditEvent]
+#: What a reader sees in place of the before and after data of a record they may not read.
+WITHHELD = "withheld: you may not read this record"
+
+#: Says which of some records of one type (their audit entity ids, "" for an event about no
+#: single record) the actor may read the content of. Registered per record type by
+#: enforcement.policy, which decides need-to-know; this module only applies the answer.
+ContentRule = Callable[[Session, Actor, Sequence[str]], frozenset[str]]
+_CONTENT_RULES: dict[str, ContentRule] = {}
+#: Record types whose events' summaries are written without content (the summary is shown
+#: even where the data are withheld); any other type's summary is withheld with its data.
+_PLAIN_SUMMARIES: set[str] = set()
+
+
+def register_content_rule(
+    entity_type: str, rule: ContentRule, *, plain_summaries: bool = False
+) -> None:
+    """Say who may read the before and after data of a record type's events (once per type).
+
+    `plain_summaries` promises that the type's summaries never quote what the record says
+    (a flag's "Graded intelligence flag 4"), so a reader who may not read it still sees them.
+    """
+    if entity_type in _CONTENT_RULES:
+        raise ValueError(f"{entity_type} already has a content rule")
+    _CONTENT_RULES[entity_type] = rule
+    if plain_summaries:
+        _PLAIN_SUMMARIES.add(entity_type)
+
+
+def content_rule_types() -> list[str]:
+    """Return the record types whose events have a content rule, sorted."""
+    return sorted(_CONTENT_RULES)
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """An audit event as one reader may see it: the data of records they may not read withheld."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_label: str
+    ip_address: str | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    summary: str
+    before_json: str | None
+    after_json: str | None
+    hash: str
+    withheld: bool
+
+
+def readable_content(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> set[int]:
+    """Return the ids of the events whose before and after data the actor may read.
+
+    Each record type's rule decides; a type with no rule is withheld from everyone but the
+    system, so a new kind of record is need-to-know until its rule says otherwise.
+    """
+    if actor.is_system:
+        return {e.id for e in events}
+    by_type: dict[str, list[AuditEvent]] = {}
+    for e in events:
+        by_type.setdefault(e.entity_type, []).append(e)
+    out: set[int] = set()
+    for entity_type, group in by_type.items():
+        rule = _CONTENT_RULES.get(entity_type)
+        if rule is None:
+            continue
+        ids = sorted({e.entity_id or "" for e in group})
+        allowed = rule(session, actor, ids)
+        out |= {e.id for e in group if (e.entity_id or "") in allowed}
+    return out
+
+
+def shown(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[ShownEvent]:
+    """Return the events as the actor may see them.
+
+    Who did what to which record, and when, is always shown; a withheld event's summary is
+    withheld too unless its type promises plain summaries, because some quote what was
+    written (a case's closing note).
+    """
+    readable = readable_content(session, actor, events)
+    out = []
+    for e in events:
+        ok = e.id in readable
+        out.append(
+            ShownEvent(
+                id=e.id,
+                at=e.at,
+                actor_id=e.actor_id,
+                actor_label=e.actor_label,
+                ip_address=e.ip_address,
+                action=e.action,
+                entity_type=e.entity_type,
+                entity_id=e.entity_id,
+                summary=e.summary if ok or e.entity_type in _PLAIN_SUMMARIES else WITHHELD,
+                before_json=e.before_json if ok or e.before_json is None else WITHHELD,
+                after_json=e.after_json if ok or e.after_json is None else WITHHELD,
+                hash=e.hash,
+                withheld=not ok,
+            )
+        )
+    return out
+
+
+AuditPage = Page[ShownEvent]
 
 
 def query_problems(q: AuditQuery) -> dict[str, str]:
@@ -171,12 +302,19 @@ EXPORT_HEADER = (
 
 
 def export_events(session: Session, actor: Actor, now: datetime, q: AuditQuery) -> list[list[str]]:
-    """Return the matching events (oldest first, with their hashes) as CSV rows; audited."""
+    """Return the matching events (oldest first, with their hashes) as CSV rows; audited.
+
+    The before and after data of a record the actor may not read are withheld, as on the page.
+    """
     require(actor, Permission.AUDIT_READ)
-    events = list(
-        session.scalars(
-            select(AuditEvent).where(*_where(q)).order_by(AuditEvent.id).limit(EXPORT_LIMIT)
-        )
+    events = shown(
+        session,
+        actor,
+        list(
+            session.scalars(
+                select(AuditEvent).where(*_where(q)).order_by(AuditEvent.id).limit(EXPORT_LIMIT)
+            )
+        ),
     )
     rows = [list(EXPORT_HEADER)]
     for e in events:
@@ -223,7 +361,7 @@ def export_events(session: Session, actor: Actor, now: datetime, q: AuditQuery) 
 
 
 def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
-    """Return a page of audit events, newest first."""
+    """Return a page of audit events, newest first, withheld where the actor may not read them."""
     require(actor, Permission.AUDIT_READ)
     if problems := query_problems(q):
         raise ValidationFailed(problems)
@@ -238,7 +376,7 @@ def search_events(session: Session, actor: Actor, q: AuditQuery) -> AuditPage:
             .offset(offset(q.page, q.page_size))
         )
     )
-    return AuditPage(events, total, q.page, q.page_size)
+    return AuditPage(shown(session, actor, events), total, q.page, q.page_size)
 
 
 def actions_recorded(session: Session) -> list[str]:

@@ -16,17 +16,18 @@ Seeing content is audited by the caller through `record_view`, in the same trans
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, not_, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from enforcement import audit
-from enforcement.access import Actor
+from enforcement.access import Actor, Permission, can
 from enforcement.errors import Forbidden, NotFound
 from enforcement.models.audit import AuditEvent
 from enforcement.models.flags import IntelFlag, IntelFlagOrganisation, IntelFlagRole
@@ -75,7 +76,8 @@ class RecordPolicy:
     ward_attribute: str = "ward_code"
     released_attribute: str | None = None
     narrowing: Narrowing | None = None
-    # Whoever submitted a record always sees its content (a partner sees what they sent).
+    # Whoever submitted a record sees its content (a partner sees what they sent), but never
+    # beyond a narrowing: an author the narrowing leaves out keeps only its existence.
     author_attribute: str | None = None
 
     def ward_of(self, record: Any) -> str | None:
@@ -145,7 +147,10 @@ def visibility(actor: Actor, record: Any) -> Visibility:
     if policy.narrowing is not None and level > Visibility.NONE and not actor.is_system:
         level = min(level, policy.narrowing.check(actor, record))
     if policy.is_author(actor, record):
-        level = Visibility.CONTENT
+        own = Visibility.CONTENT
+        if policy.narrowing is not None and not actor.is_system:
+            own = max(Visibility.EXISTENCE, policy.narrowing.check(actor, record))
+        level = max(level, own)
     return level
 
 
@@ -178,6 +183,8 @@ def visible_clause(
         elif actor.ward_codes:
             clauses.append(policy.ward_column().in_(sorted(actor.ward_codes)))
     own = _authored_clause(actor, policy)
+    if own is not None and policy.narrowing is not None and at_least is Visibility.CONTENT:
+        own = own & policy.narrowing.clause(actor)
     if everywhere:
         granted: ColumnElement[bool] = true()
     elif clauses:
@@ -284,7 +291,13 @@ def scoped_visits(actor: Actor, at_least: Visibility = Visibility.CONTENT) -> Se
 
 
 def _in_flag_audience(actor: Actor, flag: Any) -> Visibility:
-    """Handling code C: content only for the organisations and roles its conditions name."""
+    """Handling code C: content only for the organisations and roles its conditions name.
+
+    This holds for the flag's author too (docs/access-and-audit.md, "Who reads a handling
+    code C flag"): whoever recorded or submitted a flag reads it only while its conditions
+    name them. The conditions are the promise made to the source; an analyst who moves
+    team, or a partner whose report the police restrict, keeps only that the flag exists.
+    """
     if not flag.conditional:
         return Visibility.CONTENT
     if actor.organisation_id is not None and any(
@@ -350,3 +363,89 @@ def disclosable_in_public_paper(flag: Any) -> bool:
     until it is regraded (an exempt paper is the referrals work's to decide).
     """
     return flag.grade_scheme == "3x5x2" and flag.handling_code == "P" and not flag.conditional
+
+
+# --- Reading the audit trail ------------------------------------------------------------------
+# An audit event's before and after data are the record's content: they pass the same policy
+# as the record (enforcement.audit withholds them, and the summary, where a rule says no).
+
+#: Record types whose events hold nothing need-to-know: anyone who may read the trail sees them.
+OPEN_AUDIT_TYPES = (
+    "audit_event",
+    "data_share",
+    "language",
+    "licence",
+    "organisation",
+    "partner_submission",
+    "premises",
+    "reminder",
+    "report",
+    "system",
+    "user",
+    "ward",
+)
+_CHUNK = 500
+
+
+def _open_rule(_session: Session, _actor: Actor, ids: Sequence[str]) -> frozenset[str]:
+    return frozenset(ids)
+
+
+def _permission_rule(permission: Permission) -> audit.ContentRule:
+    """Content readable by whoever holds the permission that opens the record's own page."""
+
+    def rule(_session: Session, actor: Actor, ids: Sequence[str]) -> frozenset[str]:
+        return frozenset(ids) if can(actor, permission) else frozenset()
+
+    return rule
+
+
+def _record_rule(record_policy: RecordPolicy, *options: LoaderOption) -> audit.ContentRule:
+    """Content readable where `visibility` says CONTENT for that very record (wards, conditions).
+
+    An event about no single record (a list: only ids) is readable by whoever could read
+    some record of the type; a record since deleted stays withheld.
+    """
+
+    def rule(session: Session, actor: Actor, ids: Sequence[str]) -> frozenset[str]:
+        out: set[str] = set()
+        if "" in ids and most_visible(actor, record_policy.record_type) >= Visibility.CONTENT:
+            out.add("")
+        numbers = sorted({int(i) for i in ids if i.isdigit()})
+        model = record_policy.model
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = numbers[start : start + _CHUNK]
+            for found in session.scalars(
+                select(model).where(model.id.in_(chunk)).options(*options)
+            ):
+                if visibility(actor, found) is Visibility.CONTENT:
+                    out.add(str(found.id))
+        return frozenset(out)
+
+    return rule
+
+
+for _type in OPEN_AUDIT_TYPES:
+    audit.register_content_rule(_type, _open_rule)
+# Summaries name the record and what was done, never what it says (flags.py, visits.py and
+# the referral workflows keep to that); case and inspection summaries quote notes and findings.
+audit.register_content_rule(
+    "committee_referral", _permission_rule(Permission.REFERRAL_VIEW), plain_summaries=True
+)
+audit.register_content_rule("enforcement_case", _permission_rule(Permission.CASE_VIEW))
+audit.register_content_rule("inspection", _permission_rule(Permission.INSPECTION_VIEW))
+audit.register_content_rule(
+    "evidence_file", _permission_rule(Permission.EVIDENCE_VIEW), plain_summaries=True
+)
+audit.register_content_rule(
+    WELFARE_VISIT.record_type, _record_rule(WELFARE_VISIT), plain_summaries=True
+)
+audit.register_content_rule(
+    INTEL_FLAG.record_type,
+    _record_rule(
+        INTEL_FLAG,
+        selectinload(IntelFlag.audience_org_rows),
+        selectinload(IntelFlag.audience_role_rows),
+    ),
+    plain_summaries=True,
+)

@@ -186,7 +186,7 @@ def _saved_message(saved: Inspection) -> str:
 
 
 @bp.route("/inspections/<id:inspection_id>")
-@require(Permission.PREMISES_VIEW)
+@require(Permission.INSPECTION_VIEW)
 def detail(inspection_id: int) -> str:
     d = inspections.get_inspection(db(), current_actor(), inspection_id)
     return render_template(

@@ -36,10 +36,17 @@ from enforcement.referrals.vocab import (
 )
 
 NO_NAMES = "Do not write the names or other identifying details of potential victims and survivors."
-PUBLIC_TEXT = (
-    "This appears in the public committee paper. Names of people you write here are withheld"
-    " from it, but do not include intelligence or anything from a welfare visit: choose those"
-    " as evidence instead. " + NO_NAMES
+EXEMPT_TEXT = (
+    "For the sub-committee's members only: the narrative goes in the exempt paper, never in the"
+    " public one. Do not include intelligence or anything from a welfare visit: choose those as"
+    " evidence instead. " + NO_NAMES
+)
+PUBLIC_SUMMARY_TEXT = (
+    "The only account of the referral the public committee paper prints, word for word. Say"
+    " who people are by their role (the licence holder, a member of staff), never by name: a"
+    " summary naming anyone the referral knows is refused, and nothing else is taken out of it."
+    " The supervisor who signs the referral off approves it for publication. Do not include"
+    " intelligence or anything from a welfare visit. " + NO_NAMES
 )
 GROUNDS = [
     ("unlicensed_trading", "Trading without a licence"),
@@ -90,11 +97,20 @@ class DraftForm(FlaskForm):
     )
     narrative = TextAreaField(
         "Narrative",
-        description="What happened, in date order, and why the licence is referred. " + PUBLIC_TEXT,
+        description="What happened, in date order, and why the licence is referred. " + EXEMPT_TEXT,
         widget=GovTextArea(),
         validators=[
             Optional(),
             Length(max=20_000, message="The narrative must be 20,000 characters or fewer"),
+        ],
+    )
+    public_summary = TextAreaField(
+        "Public summary",
+        description=PUBLIC_SUMMARY_TEXT,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
         ],
     )
     evidence_inspection = SelectMultipleField("Inspections", choices=[], validate_choice=False)
@@ -176,6 +192,22 @@ class SignOffForm(FlaskForm):
     )
     sign_off = SubmitField("Sign off", widget=GovSubmitInput())
     send_back = SubmitField("Return to the officer", widget=GovSubmitInput())
+
+
+class PublicSummaryForm(FlaskForm):
+    """A supervisor writes and approves the public summary of a referral signed off without one."""
+
+    version = HiddenField()
+    public_summary = TextAreaField(
+        "Public summary",
+        description=PUBLIC_SUMMARY_TEXT,
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
+        ],
+    )
+    approve = SubmitField("Approve for publication", widget=GovSubmitInput())
 
 
 class ProcessForm(FlaskForm):

@@ -39,13 +39,14 @@ from app.referrals.forms import (
     NotifiedForm,
     OutcomeForm,
     ProcessForm,
+    PublicSummaryForm,
     ReferralListForm,
     RepresentationsForm,
     SignOffForm,
     VersionForm,
 )
 from app.wallclock import offer_which, read_london
-from enforcement.access import Permission
+from enforcement.access import Permission, can
 from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
@@ -233,6 +234,7 @@ def _draft_input(form: DraftForm) -> referrals.DraftInput:
         breach_of_conditions="breach_of_conditions" in grounds,
         condition_ids=frozenset(int(c) for c in form.condition_ids.data or []),
         narrative=form.narrative.data or "",
+        public_summary=form.public_summary.data,
         evidence=frozenset(evidence),
         recommendation=form.recommendation.data or None,
         suspension_months=int(months) if months and months.isdigit() else None,
@@ -258,6 +260,7 @@ def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
     ]
     form.condition_ids.data = sorted(data.condition_ids)
     form.narrative.data = data.narrative
+    form.public_summary.data = data.public_summary
     for kind in EVIDENCE_KINDS:
         getattr(form, f"evidence_{kind}").data = [str(s) for k, s in data.evidence if k == kind]
     form.recommendation.data = data.recommendation or ""
@@ -374,6 +377,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "appeal_decision": AppealDecisionForm,
     "sign_off": SignOffForm,
     "submit": VersionForm,
+    "public_summary": PublicSummaryForm,
 }
 
 
@@ -433,6 +437,11 @@ def _render_detail(
         actions=referral_actions.actions_on(actor, detail),
         Action=referral_actions.Action,
         suspended_by_appeal=r.status == ReferralStatus.APPEALED,
+        # A referral signed off before public summaries existed: a supervisor approves one.
+        may_approve_summary=r.public_summary_approved_at is None
+        and r.signed_off_at is not None
+        and can(actor, Permission.REFERRAL_SIGN_OFF)
+        and actor.user_id != r.author_id,
         **_helpers(),
     ), status
 
@@ -493,12 +502,37 @@ def sign_off(referral_id: int) -> ResponseReturnValue:
                 db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data or ""
             )
             return f"Referral {r.reference} has been returned to its officer with your comments."
+        # One sanitised summary per handling code C item, named by its evidence id.
+        sanitised = {
+            int(key.removeprefix("sanitised_")): value[:4_000]
+            for key, value in request.form.items()
+            if key.startswith("sanitised_") and key.removeprefix("sanitised_").isdigit()
+        }
         r = referrals.sign_off(
-            db(), current_actor(), utcnow(), referral_id, _v(form), form.comment.data
+            db(),
+            current_actor(),
+            utcnow(),
+            referral_id,
+            _v(form),
+            form.comment.data,
+            sanitised=sanitised,
         )
         return f"Referral {r.reference} has been signed off and sent to the committee clerks."
 
     return _act(referral_id, "sign_off", run)
+
+
+@bp.route("/referrals/<id:referral_id>/public-summary", methods=["POST"])
+@require(Permission.REFERRAL_SIGN_OFF)
+def approve_public_summary(referral_id: int) -> ResponseReturnValue:
+    def run(form: FlaskForm) -> str:
+        assert isinstance(form, PublicSummaryForm)
+        r = referrals.approve_public_summary(
+            db(), current_actor(), utcnow(), referral_id, _v(form), form.public_summary.data or ""
+        )
+        return f"The public summary of referral {r.reference} is approved for publication."
+
+    return _act(referral_id, "public_summary", run)
 
 
 @bp.route("/referrals/<id:referral_id>/process", methods=["POST"])

@@ -449,7 +449,7 @@ class InspectionDetail:
 
 def get_inspection(session: Session, actor: Actor, inspection_id: int) -> InspectionDetail:
     """Return an inspection with everything its page shows."""
-    require(actor, Permission.PREMISES_VIEW)
+    require(actor, Permission.INSPECTION_VIEW)
     inspection = session.scalar(
         select(Inspection)
         .where(Inspection.id == inspection_id)

@@ -435,14 +435,13 @@ def refuse(
 
     The caller commits the refusal before answering, so the attempt stays in the trail.
     """
-    audit.record(
+    audit.record_refusal(
         session,
         actor,
         now,
-        action="intel_flag.refused",
         entity_type=SUBJECT,
         entity_id=flag_id,
-        summary=f"Refused: {what} intelligence flag {flag_id}",
+        what=f"{what} intelligence flag {flag_id}",
     )
     session.flush()
     error.audited = True  # type: ignore[attr-defined]
@@ -906,14 +905,13 @@ MAX_EXPORT = 50_000
 def export_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) -> list[list[str]]:
     """Return the flags the actor may see, as CSV rows with a header; the export is audited."""
     if not can(actor, Permission.FLAG_EXPORT):
-        audit.record(
+        audit.record_refusal(
             session,
             actor,
             now,
-            action="intel_flag.refused",
             entity_type=SUBJECT,
             entity_id=None,
-            summary="Refused: export intelligence flags",
+            what="export intelligence flags",
         )
         session.flush()
         error = Forbidden("You do not have permission to export intelligence flags.")

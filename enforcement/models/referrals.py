@@ -72,6 +72,15 @@ class Referral(Base):
     support_taken_up: Mapped[str | None] = mapped_column(String(12), nullable=True)
     support_offered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     support_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The only words of the officer's the public paper prints: written for publication by the
+    # author, checked against every name the referral knows, approved by the signing supervisor.
+    public_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    public_summary_approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True
+    )
+    public_summary_approved_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -167,6 +176,13 @@ class ReferralEvidence(Base):
     exempt_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     classification: Mapped[str] = mapped_column(String(20))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Handling code C: what a paper may say of the item, approved at sign-off by someone its
+    # conditions name; without it the papers say only that restricted intelligence was withheld.
+    sanitised_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sanitised_approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True
+    )
+    sanitised_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ReferralSupportService(Base):

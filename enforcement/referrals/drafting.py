@@ -11,6 +11,8 @@ enforcement.referrals.queries reads referrals for their page and the clerks' lis
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -20,12 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from enforcement import audit, identifiers
+from enforcement import audit, identifiers, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.cases.vocab import ToolCode
 from enforcement.clock import london_today, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
+    CaseEvent,
+    EnforcementCase,
+    Inspection,
+    InspectionOfficer,
+    IntelFlag,
     IntelFlagLink,
     Licence,
     LicenceCondition,
@@ -35,6 +42,7 @@ from enforcement.models import (
     ReferralEvidence,
     ReferralHistory,
     ReferralSupportService,
+    User,
     Ward,
 )
 from enforcement.referrals.evidence import (
@@ -48,6 +56,7 @@ from enforcement.referrals.vocab import (
     MAX_SUSPENSION_MONTHS,
     PROCESS_RULES,
     TOOL_FOR_REGIME,
+    Disclosure,
     EvidenceKind,
     ProcessRules,
     Recommendation,
@@ -70,6 +79,7 @@ DRAFT_FIELDS = (
     "unlicensed_trading",
     "breach_of_conditions",
     "narrative",
+    "public_summary",
     "dps_name",
     "recommendation",
     "suspension_months",
@@ -79,6 +89,18 @@ DRAFT_FIELDS = (
     "support_offered_on",
     "support_note",
 )
+MAX_PUBLIC_SUMMARY = 4_000
+NO_PUBLIC_SUMMARY = (
+    "Write the public summary: it is the only account of the referral the public paper prints"
+)
+# A licence holder named like this is an organisation, not a person: its name may be published.
+ORGANISATION_WORDS = re.compile(
+    r"\b(ltd|limited|llp|plc|inc|incorporated|company|co|corporation|group|holdings|trust"
+    r"|partnership|association|society|club|council|cic|enterprises|trading|services)\b\.?",
+    re.IGNORECASE,
+)
+# Titles and particles that are not themselves a person's name.
+NOT_NAMES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "de", "van", "von"})
 NO_SUPPORT = (
     "Record the offer of support to victims and survivors: a referral cannot be submitted"
     " without it"
@@ -92,6 +114,127 @@ def moment_text(moment: datetime) -> str:
     if local.time() == time(23, 59, 59, 999999):
         return f"the end of {day}"
     return f"{local:%H:%M} {local.tzname()} on {day}"
+
+
+def is_organisation(name: str) -> bool:
+    """Say whether a licence holder's name is an organisation's (so not a personal detail)."""
+    return bool(ORGANISATION_WORDS.search(name))
+
+
+def names_in(text: str, names: Iterable[str]) -> list[str]:
+    """Return the known names a text mentions: whole (any case), or a part of one (3 letters or
+    more, capitalised, so "Mr Nguyen" is found), sorted."""
+    found: set[str] = set()
+    for name in {n.strip() for n in names if n and n.strip()}:
+        if re.search(r"\b" + re.escape(name) + r"\b", text, re.IGNORECASE):
+            found.add(name)
+            continue
+        for part in re.split(r"[\s,.'\u2019-]+", name):
+            if (
+                len(part) >= 3
+                and part.lower() not in NOT_NAMES
+                and re.search(r"\b" + re.escape(part) + r"\b", text)
+            ):
+                found.add(name)
+                break
+    return sorted(found)
+
+
+def known_names(
+    session: Session,
+    premises_id: int,
+    *,
+    dps_name: str | None,
+    user_ids: Iterable[int | None] = (),
+    inspection_ids: Iterable[int] = (),
+    case_ids: Iterable[int] = (),
+) -> set[str]:
+    """Return every person's name a referral knows: holders of the premises' licences who are
+    people, the designated premises supervisor, and every officer (the author, the signer, those
+    at the inspections and on the cases used as evidence, and officers named at an inspection)."""
+    names: set[str] = {
+        h
+        for h in session.scalars(
+            select(Licence.holder_name).where(Licence.premises_id == premises_id)
+        )
+        if h and not is_organisation(h)
+    }
+    if dps_name:
+        names.add(dps_name)
+    people = {u for u in user_ids if u}
+    inspections = sorted(set(inspection_ids))
+    cases = sorted(set(case_ids))
+    if inspections:
+        people |= set(
+            session.scalars(
+                select(InspectionOfficer.user_id).where(
+                    InspectionOfficer.inspection_id.in_(inspections)
+                )
+            )
+        )
+        names |= {
+            n.strip()
+            for other in session.scalars(
+                select(Inspection.other_officers).where(Inspection.id.in_(inspections))
+            )
+            if other
+            for n in re.split(r"[;,\n]| and ", other)
+            if n.strip()
+        }
+    if cases:
+        people |= {
+            u
+            for u in session.scalars(
+                select(EnforcementCase.officer_id).where(EnforcementCase.id.in_(cases))
+            )
+            if u
+        }
+        people |= {
+            u
+            for u in session.scalars(
+                select(CaseEvent.recorded_by_id).where(CaseEvent.case_id.in_(cases))
+            )
+            if u
+        }
+    if people:
+        names |= {
+            n for n in session.scalars(select(User.display_name).where(User.id.in_(people))) if n
+        }
+    return names
+
+
+def names_of_referral(session: Session, referral: Referral, *also: int | None) -> set[str]:
+    """Return every person's name a written referral knows (see known_names)."""
+    return known_names(
+        session,
+        referral.premises_id,
+        dps_name=referral.dps_name,
+        user_ids=(referral.author_id, referral.signed_off_by_id, *also),
+        inspection_ids=[
+            e.source_id
+            for e in referral.evidence
+            if e.kind in (EvidenceKind.INSPECTION, EvidenceKind.POSTER_CHECK)
+        ],
+        case_ids=[e.source_id for e in referral.evidence if e.kind == EvidenceKind.CASE],
+    )
+
+
+def check_public_text(
+    errors: dict[str, str],
+    key: str,
+    label: str,
+    text: str | None,
+    limit: int,
+    today: date,
+    names: Iterable[str],
+) -> None:
+    """Check text written for publication: length, identifiers, and no name the referral knows."""
+    check_text(errors, key, label, text, limit, today)
+    if text and key not in errors and (named := names_in(text, names)):
+        errors[key] = (
+            f"{label} names {', '.join(named)}: text for publication never names a person."
+            " Say who they are by their role (the licence holder, a licensing officer)"
+        )
 
 
 def tool_for(licence: Licence) -> ToolCode | None:
@@ -121,6 +264,7 @@ class DraftInput:
     breach_of_conditions: bool = False
     condition_ids: frozenset[int] = frozenset()
     narrative: str = ""
+    public_summary: str | None = None
     evidence: frozenset[tuple[str, int]] = frozenset()
     recommendation: str | None = None
     suspension_months: int | None = None
@@ -225,7 +369,12 @@ def _check_recommendation(
 
 
 def _check_draft(
-    session: Session, actor: Actor, now: datetime, premises: Premises, data: DraftInput
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    premises: Premises,
+    data: DraftInput,
+    author_id: int | None = None,
 ) -> _Checked:
     """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault."""
     errors: dict[str, str] = {}
@@ -278,12 +427,36 @@ def _check_draft(
         evidence = capture(session, actor, premises.id, data.evidence)
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    summary = tidy(data.public_summary)
+    if summary is not None and "evidence" not in errors:
+        names = known_names(
+            session,
+            premises.id,
+            dps_name=tidy(data.dps_name),
+            user_ids=(actor.user_id, author_id),
+            inspection_ids=[
+                e.source_id
+                for e in evidence
+                if e.kind in (EvidenceKind.INSPECTION, EvidenceKind.POSTER_CHECK)
+            ],
+            case_ids=[e.source_id for e in evidence if e.kind is EvidenceKind.CASE],
+        )
+        check_public_text(
+            errors,
+            "public_summary",
+            "The public summary",
+            summary,
+            MAX_PUBLIC_SUMMARY,
+            today,
+            names,
+        )
     if errors:
         raise ValidationFailed(errors)
     assert licence is not None and tool is not None
     clean = replace(
         data,
         narrative=narrative,
+        public_summary=summary,
         recommendation=recommendation,
         suspension_months=data.suspension_months
         if recommendation == Recommendation.SUSPEND
@@ -306,6 +479,9 @@ def _write_draft(
     data = checked.data
     for name in DRAFT_FIELDS:
         setattr(referral, name, getattr(data, name))
+    # Approval is of the words approved: any change waits for the next sign-off.
+    referral.public_summary_approved_by_id = None
+    referral.public_summary_approved_at = None
     referral.tool = checked.tool.value
     referral.updated_at = now
     flag_modified(referral, "updated_at")
@@ -481,7 +657,7 @@ def update_draft(
     premises = session.get(Premises, referral.premises_id)
     assert premises is not None
     before = _draft_audit_stored(session, referral)
-    checked = _check_draft(session, actor, now, premises, data)
+    checked = _check_draft(session, actor, now, premises, data, referral.author_id)
     referral.licence_id = checked.licence.id
     _write_draft(session, actor, now, referral, checked)
     audit.record(
@@ -584,6 +760,8 @@ def completeness_problems(referral: Referral) -> dict[str, str]:
         problems["condition_ids"] = "Name each condition breached, as an inspection found it"
     if not referral.narrative.strip():
         problems["narrative"] = "Write the narrative: what happened and why it is referred"
+    if not (referral.public_summary or "").strip():
+        problems["public_summary"] = NO_PUBLIC_SUMMARY
     if not referral.recommendation:
         problems["recommendation"] = "Select the recommendation"
     elif (
@@ -614,6 +792,7 @@ def draft_snapshot(referral: Referral) -> dict[str, Any]:
         },
         "conditions_breached": sorted({b.condition_number for b in referral.breaches}),
         "narrative": referral.narrative,
+        "public_summary": referral.public_summary,
         "recommendation": referral.recommendation,
         "suspension_months": referral.suspension_months,
         "recommended_conditions": referral.recommended_conditions,
@@ -762,22 +941,46 @@ def sign_off(
     referral_id: int,
     expected_version: int,
     comment: str | None = None,
+    *,
+    sanitised: Mapping[int, str] | None = None,
 ) -> Referral:
     """Sign off a submitted referral: it goes to the committee clerks. A supervisor cannot sign
     off a referral they drafted. Signing off is also the decision that the evidence chosen may
-    go to the sub-committee in the exempt paper.
+    go to the sub-committee in the exempt paper, and the approval of the public summary (checked
+    again here against every name the referral knows, the signer's included).
+
+    `sanitised` maps handling code C evidence items (ReferralEvidence ids) to what the papers
+    may say of them: only a signer the flag's conditions name may approve one. An item left
+    without one appears in the papers only as restricted intelligence considered and withheld.
     """
     referral = _for_supervisor(session, actor, referral_id, expected_version)
     text = tidy(comment)
     errors: dict[str, str] = {}
-    check_text(errors, "comment", "The comments", text, MAX_COMMENT, london_today(now))
+    today = london_today(now)
+    check_text(errors, "comment", "The comments", text, MAX_COMMENT, today)
     if problems := completeness_problems(referral):
         errors.setdefault("comment", "The referral is incomplete: " + "; ".join(problems.values()))
+    check_public_text(
+        errors,
+        "public_summary",
+        "The public summary",
+        referral.public_summary,
+        MAX_PUBLIC_SUMMARY,
+        today,
+        names_of_referral(session, referral, actor.user_id),
+    )
+    approved = _sanitised(session, actor, referral, sanitised or {}, today, errors)
     if errors:
         raise ValidationFailed(errors)
     before = set_status(referral, _S.SIGNED_OFF, now)
     referral.signed_off_at = now
     referral.signed_off_by_id = actor.user_id
+    referral.public_summary_approved_by_id = actor.user_id
+    referral.public_summary_approved_at = now
+    for item, words in approved:
+        item.sanitised_summary = words
+        item.sanitised_approved_by_id = actor.user_id
+        item.sanitised_approved_at = now
     _history(session, actor, now, referral, "signed_off", text, draft_snapshot(referral))
     session.flush()
     audit.record(
@@ -789,6 +992,122 @@ def sign_off(
         entity_id=referral.id,
         summary=f"Signed off committee referral {referral.reference}",
         before={"status": before},
-        after={"status": referral.status, "comment": text},
+        after={
+            "status": referral.status,
+            "comment": text,
+            "public_summary_approved": referral.public_summary,
+            "sanitised_evidence": sorted(item.id for item, _ in approved),
+        },
+    )
+    return referral
+
+
+def sanitised_key(evidence_id: int) -> str:
+    """Return the error key (and form field name) of a C-coded item's sanitised summary."""
+    return f"sanitised_{evidence_id}"
+
+
+def may_sanitise(actor: Actor, flag: IntelFlag) -> bool:
+    """Say whether the actor may approve what a paper says of a flag: its conditions name them."""
+    return policy.visibility(actor, flag) is policy.Visibility.CONTENT
+
+
+def _sanitised(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    given: Mapping[int, str],
+    today: date,
+    errors: dict[str, str],
+) -> list[tuple[ReferralEvidence, str]]:
+    restricted = {e.id: e for e in referral.evidence if e.classification == Disclosure.RESTRICTED}
+    wanted = {i: w for i, raw in given.items() if (w := tidy(raw)) is not None}
+    found = {
+        f.id: f
+        for f in session.scalars(
+            select(IntelFlag)
+            .where(IntelFlag.id.in_({e.source_id for e in restricted.values()}))
+            .options(
+                selectinload(IntelFlag.audience_org_rows),
+                selectinload(IntelFlag.audience_role_rows),
+            )
+        )
+    }
+    out = []
+    for evidence_id, words in sorted(wanted.items()):
+        key = sanitised_key(evidence_id)
+        item = restricted.get(evidence_id)
+        if item is None:
+            errors[key] = "Only handling code C evidence of this referral takes a sanitised summary"
+            continue
+        flag = found.get(item.source_id)
+        if flag is None or not may_sanitise(actor, flag):
+            errors[key] = (
+                "Only someone the flag's handling conditions name can approve what the papers"
+                " say of it"
+            )
+            continue
+        check_text(errors, key, "The sanitised summary", words, MAX_TEXT, today)
+        if key not in errors:
+            out.append((item, words))
+    return out
+
+
+def approve_public_summary(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    referral_id: int,
+    expected_version: int,
+    text: str,
+) -> Referral:
+    """Write and approve the public summary of a signed-off referral that has none approved.
+
+    For referrals signed off before public summaries existed: until then their public paper
+    says the summary is awaited. A supervisor other than the author writes it; it is checked
+    as at sign-off (identifiers, every name the referral knows). Audited.
+    """
+    require(actor, Permission.REFERRAL_SIGN_OFF)
+    referral = load_with_children(session, referral_id)
+    check_version(referral, expected_version)
+    if referral.status in EDITABLE or referral.status == _S.SUBMITTED:
+        raise ValidationFailed(
+            {"public_summary": "Approve the public summary when you sign the referral off"}
+        )
+    if referral.public_summary_approved_at is not None:
+        raise ValidationFailed({"public_summary": "The public summary is already approved"})
+    if actor.user_id is not None and actor.user_id == referral.author_id:
+        raise Forbidden("You drafted this referral: another supervisor must approve its summary.")
+    words = tidy(text)
+    errors: dict[str, str] = {}
+    if words is None:
+        errors["public_summary"] = NO_PUBLIC_SUMMARY
+    check_public_text(
+        errors,
+        "public_summary",
+        "The public summary",
+        words,
+        MAX_PUBLIC_SUMMARY,
+        london_today(now),
+        names_of_referral(session, referral, actor.user_id),
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    before = referral.public_summary
+    referral.public_summary = words
+    referral.public_summary_approved_by_id = actor.user_id
+    referral.public_summary_approved_at = now
+    referral.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="referral.public_summary",
+        entity_type=SUBJECT,
+        entity_id=referral.id,
+        summary=f"Approved the public summary of committee referral {referral.reference}",
+        before={"public_summary": before},
+        after={"public_summary": words},
     )
     return referral

@@ -89,6 +89,9 @@ def _add_pub_with_an_inspection(page: Page, name: str, reference: str, on: date)
     return premises_url
 
 
+PUBLIC_SUMMARY = "A fire exit was found locked at a routine inspection."
+
+
 def _docx_text(content: bytes) -> str:
     document = docx.Document(io.BytesIO(content))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
@@ -121,8 +124,14 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     page.get_by_label("Narrative").fill(
         "The fire exit was found locked at a routine inspection. Mr Nguyen gave no reason."
     )
+    # A public summary naming the holder is refused: the public paper never names people.
+    page.get_by_label("Public summary").fill("The fire exit was locked. Mr Nguyen gave no reason.")
     page.get_by_role("checkbox", name=re.compile(r"^Routine inspection on ")).check()
     page.get_by_role("radio", name="Revoke the licence").check()
+    page.get_by_role("button", name="Save and submit for sign-off").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("The public summary names")
+    page.get_by_label("Public summary").fill(PUBLIC_SUMMARY)
     page.get_by_role("button", name="Save and submit for sign-off").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("a referral cannot be submitted without it")
@@ -154,6 +163,7 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     check_accessibility(page, "referral list (supervisor)")
     page.get_by_role("link", name=referral).click()
     check_accessibility(page, "referral (to sign off)")
+    expect(page.locator("#public-summary-approval")).to_contain_text("approves the")
     page.get_by_label("Comments").fill("Evidence is clear.")
     page.get_by_role("button", name="Sign off").click()
     expect(page.locator("#referral-status")).to_have_text("Signed off: with the committee clerk")
@@ -190,10 +200,13 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     public = _docx_text(public_download.value.path().read_bytes())
     assert "5. Chronology of the evidence" in public and MARKER in public
     assert HOLDER not in public and "Nguyen" not in public
+    # Only the approved public summary: never the narrative.
+    assert PUBLIC_SUMMARY in public and "gave no reason" not in public
     with page.expect_download() as exempt_download:
         page.get_by_role("link", name="Exempt paper (Word)").click()
     exempt = _docx_text(exempt_download.value.path().read_bytes())
     assert HOLDER in exempt and "Exempt version: not for publication" in exempt
+    assert "gave no reason" in exempt
     page.get_by_role("link", name="Public paper (print view)").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         f"Review of premises licence {reference}"

@@ -400,6 +400,7 @@ def make_borough(session: Session) -> Borough:
             licence_id=licence_of[premises],
             unlicensed_trading=True,
             narrative="The poster was missing and people appeared to be living on site.",
+            public_summary="The poster was missing and people appeared to be living on site.",
             evidence=frozenset({evidence}),
             support_services=frozenset({"specialist_charity"}),
             support_provider="A specialist anti-trafficking charity",

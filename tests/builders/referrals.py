@@ -44,6 +44,10 @@ CONDITIONS = (
     "Fire exits shall be kept unobstructed and unlocked while the premises are open.",
     "The anti-trafficking poster shall be displayed where staff and the public can see it.",
 )
+PUBLIC_SUMMARY = (
+    "Two inspections found a fire exit locked and signs that people were living in the cellar."
+    " The licence holder refused to let officers speak to staff alone."
+)
 NARRATIVE = (
     "Two inspections found fire exits locked and evidence of people living in the cellar.\n\n"
     "Mr Nguyen, the holder, refused to let officers speak to staff alone."
@@ -201,6 +205,7 @@ def full_draft(world: World, **overrides: Any) -> referrals.DraftInput:
         "breach_of_conditions": True,
         "condition_ids": frozenset({world.condition_id(2)}),
         "narrative": NARRATIVE,
+        "public_summary": PUBLIC_SUMMARY,
         "evidence": frozenset(
             {
                 ("inspection", world.inspections[0].id),

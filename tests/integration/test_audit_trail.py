@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from builders import NOW, SYSTEM, make_user
 from conftest import PostgresDatabase, upgrade
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,3 +203,22 @@ def test_concurrent_writers_on_postgresql_never_fork_the_chain() -> None:
     finally:
         engine.dispose()
         pg.drop()
+
+
+def test_every_restricted_record_type_has_a_rule_and_an_unknown_type_is_withheld(
+    session: Session,
+) -> None:
+    from enforcement import policy
+    from enforcement.accounts import users
+
+    assert set(policy.registered_types()) <= set(audit.content_rule_types())
+    _note(session, 1)  # entity type "test": no rule says who may read it
+    admin = users.actor_for(make_user(session, "admin"))
+    [seen] = audit.search_events(session, admin, audit.AuditQuery(action="test.note")).rows
+    assert seen.withheld and seen.after_json == audit.WITHHELD and seen.summary == audit.WITHHELD
+    assert seen.actor_label == SYSTEM.label and seen.entity_id == "0"
+    rows = audit.export_events(session, admin, NOW, audit.AuditQuery(action="test.note"))
+    assert rows[1][9:11] == ["", audit.WITHHELD]
+    notes = session.scalars(select(AuditEvent).where(AuditEvent.action == "test.note")).all()
+    [shown] = audit.shown(session, SYSTEM, notes)
+    assert shown.after_json == '{"i": 0}' and not shown.withheld

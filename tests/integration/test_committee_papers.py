@@ -13,7 +13,18 @@ from datetime import datetime, timedelta
 import docx
 import pytest
 from builders import BOOK, CAL, NOW
-from builders.referrals import OFFICER, RESTRICTED, World, at, full_draft, make_world
+from builders.referrals import (
+    C_CONDITIONS,
+    C_REPORT,
+    NARRATIVE,
+    OFFICER,
+    PUBLIC_SUMMARY,
+    RESTRICTED,
+    World,
+    at,
+    full_draft,
+    make_world,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -125,7 +136,12 @@ def test_the_public_paper_withholds_every_restricted_string_and_the_exempt_one_h
     exempt, _, _ = docx_text(_produce(session, world, r, "exempt", "docx"))
     for secret in RESTRICTED:
         assert secret.lower() not in public.lower(), f"{secret!r} is in the public paper"
-        assert secret in exempt, f"{secret!r} is missing from the exempt paper"
+        if secret in (C_REPORT, C_CONDITIONS):
+            # Handling code C: no sanitised summary was approved, so withheld from both.
+            assert secret not in exempt, f"{secret!r} is in the exempt paper"
+        else:
+            assert secret in exempt, f"{secret!r} is missing from the exempt paper"
+    assert committee_papers.C_WITHHELD in exempt
     assert f"[{EXEMPT_MARKER}]" in public
     assert public.count(EXEMPT_MARKER) >= 8
     assert "Public version" in public and "Exempt version: not for publication" in exempt
@@ -150,7 +166,8 @@ def test_html_and_word_are_rendered_from_the_same_model(
         for heading in headings:
             assert f"<h2>{heading}</h2>" in html
         for secret in RESTRICTED:
-            assert (secret in page) == (secret in word) == (version == "exempt"), secret
+            shown = version == "exempt" and secret not in (C_REPORT, C_CONDITIONS)
+            assert (secret in page) == (secret in word) == shown, secret
         model = committee_papers.build(
             committee_papers.gather(session, r.id, BOOK, NOW),
             committee_papers.PaperVersion(version),
@@ -172,7 +189,9 @@ def test_every_paper_produced_is_audited_and_only_for_those_allowed(
     ).first()
     assert event is not None and event.actor_id == world.actors["clerk"].user_id
     assert '"version": "exempt"' in (event.after_json or "")
-    assert f"flag:{world.c_flag.id}" in (event.after_json or "")
+    # The C-coded flag was withheld (no sanitised summary), so not among what was shown.
+    assert f"flag:{world.p_flag.id}" in (event.after_json or "")
+    assert f"flag:{world.c_flag.id}" not in (event.after_json or "")
     for who in ("officer", "admin"):
         with pytest.raises(Forbidden):
             committee_papers.produce(session, world.actors[who], NOW, r.id, "public", "docx", BOOK)
@@ -207,3 +226,167 @@ def test_a_holder_that_is_a_company_is_named_in_the_public_paper() -> None:
     runs = red.text("Mr Nguyen met a user of the service; thanh nguyen again.")
     visible = "".join(r if isinstance(r, str) else "#" for r in runs)
     assert visible == "Mr # met a user of the service; # again."
+
+
+# --- The public paper is built only from words written for publication ---------------------
+
+UNKNOWN = "Derek Wolstenholme-Pryce"  # a shift manager's name the system has never been told
+
+
+def _all_docx_text(content: bytes) -> str:
+    """Every paragraph and table cell of a Word file, nested tables included."""
+    document = docx.Document(io.BytesIO(content))
+    found: list[str] = [p.text for p in document.paragraphs]
+
+    def cells(tables: list) -> None:  # type: ignore[type-arg]
+        for table in tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    found.extend(p.text for p in cell.paragraphs)
+                    cells(cell.tables)
+
+    cells(document.tables)
+    for section in document.sections:
+        found += [p.text for p in section.header.paragraphs]
+        found += [p.text for p in section.footer.paragraphs]
+    return "\n".join(found)
+
+
+def _signed_off(session: Session, world: World, **draft: object) -> Referral:
+    officer = world.actors["officer"]
+    r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world, **draft))
+    referrals.submit(session, officer, NOW, r.id, r.version)
+    return referrals.sign_off(session, world.actors["supervisor"], NOW, r.id, r.version)
+
+
+def test_a_name_typed_in_the_narrative_never_reaches_the_public_paper_the_summary_does(
+    session: Session,
+) -> None:
+    world = make_world(session)
+    narrative = f"The shift manager, {UNKNOWN}, said the cellar was a store room.\n\n{NARRATIVE}"
+    r = _signed_off(session, world, narrative=narrative)
+    clerk = world.actors["clerk"]
+    when = at("2026-03-12")
+    public_docx = committee_papers.produce(session, clerk, when, r.id, "public", "docx", BOOK)
+    public_html = committee_papers.produce(session, clerk, when, r.id, "public", "html", BOOK)
+    exempt_docx = committee_papers.produce(session, clerk, when, r.id, "exempt", "docx", BOOK)
+    for text in (_all_docx_text(public_docx.content), public_html.content.decode()):
+        for word in ("Wolstenholme", "Derek", "shift manager", "store room"):
+            assert word not in text
+        assert PUBLIC_SUMMARY.split(".")[0] in text
+    exempt = _all_docx_text(exempt_docx.content)
+    assert UNKNOWN in exempt and PUBLIC_SUMMARY.split(".")[0] not in exempt
+    signed = session.get(Referral, r.id)
+    assert signed is not None and signed.public_summary_approved_by_id == (
+        world.actors["supervisor"].user_id
+    )
+
+
+def test_a_public_summary_naming_someone_the_referral_knows_is_refused(
+    session: Session,
+) -> None:
+    world = make_world(session)
+    officer = world.actors["officer"]
+    for named in ("Thanh Nguyen", "Mr Nguyen", "Kimberley Tranter", "Olive Oakley", "Drummond"):
+        with pytest.raises(ValidationFailed) as bad:
+            referrals.create_draft(
+                session,
+                officer,
+                NOW,
+                world.premises.id,
+                full_draft(world, public_summary=f"The premises were visited; {named} was there."),
+            )
+        assert "public_summary" in bad.value.errors, named
+    # Without one, a referral cannot be submitted.
+    r = referrals.create_draft(
+        session, officer, NOW, world.premises.id, full_draft(world, public_summary="")
+    )
+    with pytest.raises(ValidationFailed) as missing:
+        referrals.submit(session, officer, NOW, r.id, r.version)
+    assert "public_summary" in missing.value.errors
+
+
+def test_a_referral_without_an_approved_summary_says_it_is_awaited(session: Session) -> None:
+    world = make_world(session)
+    r = _signed_off(session, world)
+    r.public_summary_approved_at = None  # as a referral signed off before summaries existed
+    session.flush()
+    clerk = world.actors["clerk"]
+    paper = committee_papers.produce(session, clerk, at("2026-03-12"), r.id, "public", "docx", BOOK)
+    text = _all_docx_text(paper.content)
+    assert committee_papers.SUMMARY_AWAITED in text
+    assert PUBLIC_SUMMARY.split(".")[0] not in text and "Mr Nguyen" not in text
+
+
+# --- Handling code C evidence: a sanitised summary approved by someone the conditions name ---
+
+SANITISED = "Police intelligence indicates that workers' identity documents may be held by others."
+
+
+def _c_item(session: Session, r: Referral) -> int:
+    from enforcement.models import ReferralEvidence
+
+    return session.scalars(
+        select(ReferralEvidence.id).where(
+            ReferralEvidence.referral_id == r.id, ReferralEvidence.classification == "restricted"
+        )
+    ).one()
+
+
+def test_the_clerk_s_exempt_paper_has_no_c_coded_content_without_an_approved_summary(
+    session: Session, referral: tuple[World, Referral]
+) -> None:
+    world, r = referral
+    for fmt in ("docx", "html"):
+        paper = _produce(session, world, r, "exempt", fmt)
+        text = _all_docx_text(paper) if fmt == "docx" else paper.decode()
+        assert C_REPORT not in text and C_CONDITIONS not in text and "LX12" not in text
+        assert committee_papers.C_WITHHELD in text
+
+
+def test_a_sanitised_summary_approved_at_sign_off_is_what_the_papers_say(
+    session: Session,
+) -> None:
+    world = make_world(session)
+    officer = world.actors["officer"]
+    r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    referrals.submit(session, officer, NOW, r.id, r.version)
+    item = _c_item(session, r)
+    referrals.sign_off(
+        session, world.actors["supervisor"], NOW, r.id, r.version, sanitised={item: SANITISED}
+    )
+    exempt = _all_docx_text(_produce(session, world, r, "exempt", "docx"))
+    public = _all_docx_text(_produce(session, world, r, "public", "docx"))
+    assert SANITISED in exempt and C_REPORT not in exempt and C_CONDITIONS not in exempt
+    assert SANITISED not in public
+
+
+def test_only_someone_the_conditions_name_may_approve_a_sanitised_summary(
+    session: Session,
+) -> None:
+    from enforcement.intelligence import flags
+
+    world = make_world(session)
+    officer = world.actors["officer"]
+    r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    referrals.submit(session, officer, NOW, r.id, r.version)
+    # The analyst narrows the flag to the police: the council's supervisor is no longer named.
+    flags.grade_flag(
+        session,
+        world.actors["analyst"],
+        NOW,
+        world.c_flag.id,
+        None,
+        flags.GradeInput("3x5x2", "A", "1", "C", "Police only.", frozenset({world.police_id})),
+    )
+    session.expire_all()
+    with pytest.raises(ValidationFailed) as bad:
+        referrals.sign_off(
+            session,
+            world.actors["supervisor"],
+            NOW,
+            r.id,
+            r.version,
+            sanitised={_c_item(session, r): SANITISED},
+        )
+    assert referrals.sanitised_key(_c_item(session, r)) in bad.value.errors

@@ -16,7 +16,7 @@ from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.intelligence import flags
-from enforcement.models import AuditEvent, IntelFlag, Premises, Reminder
+from enforcement.models import AuditEvent, IntelFlag, Organisation, Premises, Reminder
 from enforcement.policy import Visibility
 from enforcement.register import premises
 from enforcement.reminders import reminders
@@ -203,7 +203,8 @@ MATRIX = {
     "ward_west": (Visibility.CONTENT, Visibility.CONTENT),
     "ward_east": (Visibility.EXISTENCE, Visibility.EXISTENCE),
     "clerk": (Visibility.EXISTENCE, Visibility.EXISTENCE),
-    "partner": (Visibility.CONTENT, Visibility.CONTENT),  # the author
+    # The author: no further than the conditions grant (docs/access-and-audit.md).
+    "partner": (Visibility.CONTENT, Visibility.EXISTENCE),
     "other_partner": (Visibility.NONE, Visibility.NONE),
     "admin": (Visibility.NONE, Visibility.NONE),
 }
@@ -289,6 +290,32 @@ def test_each_role_sees_exactly_what_the_policy_says(
         else:
             assert known is not None and known.known == 1
             assert known.readable == (1 if expected is Visibility.CONTENT else 0)
+
+
+def council_only(session: Session) -> flags.GradeInput:
+    council = session.scalars(select(Organisation).where(Organisation.kind == "council")).one()
+    return flags.GradeInput(
+        "3x5x2", "A", "2", "C", "Share with the council only.", frozenset({council.id})
+    )
+
+
+def test_an_analyst_does_not_read_a_c_flag_they_recorded_once_its_conditions_leave_them_out(
+    session: Session, world: World
+) -> None:
+    analyst = world.actors["analyst"]  # police
+    flag = flags.raise_flag(
+        session, analyst, NOW, flag_input(world.west.id, grade=council_only(session))
+    )
+    session.expire_all()
+    with pytest.raises(Forbidden):
+        flags.open_flag(session, analyst, NOW, flag.id)
+    refused = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert refused is not None and refused.action == "intel_flag.refused"
+    assert refused.actor_id == analyst.user_id
+    assert flags.search_flags(session, analyst, NOW, flags.FlagQuery()).rows == []
+    # The council's analyst, whom the conditions name, reads it.
+    seen = flags.open_flag(session, world.actors["council_analyst"], NOW, flag.id)
+    assert seen.flag.report_text == REPORT
 
 
 def test_exports_hold_only_what_the_actor_may_read_and_are_audited(

@@ -90,7 +90,8 @@ MATRIX = {
     "ward_west": (200, 200, 200, True),
     "ward_east": (403, 403, 200, True),
     "clerk": (403, 403, 200, True),
-    "partner": (200, 200, 403, False),
+    # The author, no further than the conditions grant (docs/access-and-audit.md).
+    "partner": (200, 403, 403, False),
     "other_partner": (404, 404, 403, False),
     "admin": (404, 404, 200, False),
 }

@@ -47,6 +47,7 @@ def _draft_form(world: World, **changes: object) -> dict[str, object]:
         "grounds": ["unlicensed_trading", "breach_of_conditions"],
         "condition_ids": [str(world.condition_id(2))],
         "narrative": "Two inspections found fire exits locked.",
+        "public_summary": "Inspections found a fire exit locked.",
         "evidence_inspection": [str(world.inspections[0].id)],
         "evidence_flag": [str(world.c_flag.id)],
         "recommendation": "revoke",
@@ -68,6 +69,9 @@ def test_an_officer_drafts_from_the_premises_page_and_cannot_submit_without_supp
     path = f"/premises/{world.premises.id}/referrals/new"
     form = client.get(path).get_data(as_text=True)
     assert "Intelligence flag" in form and "Welfare visit on" in form
+    # The hints tell the truth: the narrative never reaches the public paper; the summary does.
+    assert "never in the public one" in form and "Public summary" in form
+    assert "Names of people you write here are withheld" not in form
     listed = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "intel_flag.list")
@@ -478,3 +482,98 @@ def test_a_hearing_time_the_clocks_repeat_or_skip_is_asked_about(
     assert listed.status_code == 302, listed.get_data(as_text=True)[:3000]  # type: ignore[attr-defined]
     session.expire_all()
     assert session.get(Referral, r.id).hearing_at == datetime(2026, 12, 1, 10, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+def test_c_coded_evidence_reaches_the_clerk_s_exempt_paper_only_as_the_approved_summary(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    from builders.referrals import C_CONDITIONS, C_REPORT
+
+    from enforcement.models import ReferralEvidence
+
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    session.commit()
+    item = session.scalars(
+        select(ReferralEvidence.id).where(
+            ReferralEvidence.referral_id == r.id, ReferralEvidence.classification == "restricted"
+        )
+    ).one()
+    sign_in(client, "supervisor@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert f'name="sanitised_{item}"' in page and 'id="public-summary-approval"' in page
+    sanitised = "Police intelligence indicates that identity documents may be held by others."
+    bad = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {
+            "version": _version(client, r.id),
+            "sign_off": "Sign off",
+            f"sanitised_{item}": "Born 03/04/2001, phone 07700 900123.",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert bad.status_code == 400 and "07700 900123" in bad.get_data(as_text=True)  # kept
+    signed = post(
+        client,
+        f"/referrals/{r.id}/sign-off",
+        {"version": _version(client, r.id), "sign_off": "Sign off", f"sanitised_{item}": sanitised},
+        page=f"/referrals/{r.id}",
+    )
+    assert signed.status_code == 302
+    post(client, "/sign-out", {})
+    sign_in(client, "clerk@example.gov.uk")
+    for fmt in ("docx", "html"):
+        paper = client.get(f"/referrals/{r.id}/papers/exempt.{fmt}")
+        assert paper.status_code == 200
+        if fmt == "docx":
+            document = docx.Document(io.BytesIO(paper.data))
+            text = "\n".join(
+                [p.text for p in document.paragraphs]
+                + [c.text for t in document.tables for row in t.rows for c in row.cells]
+            )
+        else:
+            text = paper.get_data(as_text=True)
+        assert C_REPORT not in text and C_CONDITIONS not in text
+        assert sanitised in text
+
+
+def test_a_supervisor_approves_the_summary_of_a_referral_signed_off_without_one(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    from enforcement.referrals.papers import committee
+
+    r = referrals.create_draft(
+        session, world.actors["officer"], NOW, world.premises.id, full_draft(world)
+    )
+    referrals.submit(session, world.actors["officer"], NOW, r.id, r.version)
+    referrals.sign_off(session, world.actors["supervisor"], NOW, r.id, r.version)
+    r.public_summary_approved_at = None  # as signed off before public summaries existed
+    r.public_summary_approved_by_id = None
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    awaited = client.get(f"/referrals/{r.id}/papers/public.html").get_data(as_text=True)
+    assert committee.SUMMARY_AWAITED.split(".")[0] in awaited
+    assert "Approve a public summary" not in client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    post(client, "/sign-out", {})
+    sign_in(client, "supervisor2@example.gov.uk")
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert "Approve a public summary" in page
+    named = post(
+        client,
+        f"/referrals/{r.id}/public-summary",
+        {"version": _version(client, r.id), "public_summary": f"{HOLDER} refused entry."},
+        page=f"/referrals/{r.id}",
+    )
+    assert named.status_code == 400 and "The public summary names" in named.get_data(as_text=True)
+    approved = post(
+        client,
+        f"/referrals/{r.id}/public-summary",
+        {"version": _version(client, r.id), "public_summary": "The holder refused entry."},
+        page=f"/referrals/{r.id}",
+    )
+    assert approved.status_code == 302
+    paper = client.get(f"/referrals/{r.id}/papers/public.html").get_data(as_text=True)
+    assert "The holder refused entry." in paper and committee.SUMMARY_AWAITED[:30] not in paper

@@ -1,12 +1,17 @@
 """Committee papers for a referral: the sub-committee report, built once as a model, in two versions.
 
-The public version withholds every personal detail (a licence holder who is a person, the
-designated premises supervisor, officers' names, and any of those names in free text), every
-handling code C item, all intelligence content and anything from a welfare visit, each
-replaced by a visible marker citing Schedule 12A to the Local Government Act 1972, paragraph
-7. Officers appear in it by their role only. The exempt version, for members of the
-sub-committee, carries the full disclosable evidence. Redaction happens here, in the builder:
-the renderers (enforcement.referrals.papers.render) only lay the model out.
+The public version is built only from what was written for publication: the officer's
+account in it is the public summary the signing supervisor approved, never the narrative
+(which goes to the exempt version only), so a name typed in the narrative cannot reach it. It
+also withholds every personal detail (a licence holder who is a person, the designated
+premises supervisor, officers' names, and any of those names in free text), every handling
+code C item, all intelligence content and anything from a welfare visit, each replaced by a
+visible marker citing Schedule 12A to the Local Government Act 1972, paragraph 7. Officers
+appear in it by their role only. The exempt version, for members of the sub-committee, carries
+the disclosable evidence; a handling code C item appears in either only as the sanitised
+summary someone its conditions name approved at sign-off, or as restricted intelligence
+considered and withheld. Redaction happens here, in the builder: the renderers
+(enforcement.referrals.papers.render) only lay the model out.
 """
 
 from __future__ import annotations
@@ -40,7 +45,14 @@ from enforcement.models import (
     ReferralRepresentation,
     User,
 )
-from enforcement.referrals.drafting import SUBJECT, load_referred, moment_text
+from enforcement.referrals.drafting import (
+    NOT_NAMES,
+    SUBJECT,
+    is_organisation,
+    load_referred,
+    moment_text,
+    names_of_referral,
+)
 from enforcement.referrals.evidence import day_text
 from enforcement.referrals.papers.model import (
     Block,
@@ -69,14 +81,19 @@ from enforcement.referrals.vocab import (
 from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, PremisesType
 
 MARKER = Redacted(f"[{EXEMPT_MARKER}]")
-# A licence holder named like this is an organisation, not a person: its name may be published.
-ORGANISATION_WORDS = re.compile(
-    r"\b(ltd|limited|llp|plc|inc|incorporated|company|co|corporation|group|holdings|trust"
-    r"|partnership|association|society|club|council|cic|enterprises|trading|services)\b\.?",
-    re.IGNORECASE,
+#: What the papers say of a handling code C item no one its conditions name has summarised.
+C_WITHHELD = (
+    "Restricted intelligence (handling code C) was considered and is withheld from this paper:"
+    " its handling conditions do not allow it to be shared here."
 )
-# Titles and particles that are not themselves a person's name.
-NOT_NAMES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "de", "van", "von"})
+#: The public paper of a referral signed off before public summaries existed, or not yet approved.
+#: The paper is still produced, saying so: the statutory timetable (notice of the hearing, the
+#: papers with it) does not wait for a summary, and a paper without an account leaks nothing.
+#: A supervisor can approve one later (drafting.approve_public_summary).
+SUMMARY_AWAITED = (
+    "The public summary of this referral is awaited. The licensing officer's account is in the"
+    " exempt version of this report, for members of the sub-committee."
+)
 
 
 class PaperVersion(Labelled):
@@ -87,11 +104,6 @@ class PaperVersion(Labelled):
 class PaperFormat(Labelled):
     DOCX = "docx"
     HTML = "html"
-
-
-def is_organisation(name: str) -> bool:
-    """Say whether a licence holder's name is an organisation's (so not a personal detail)."""
-    return bool(ORGANISATION_WORDS.search(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,6 +128,8 @@ class PaperData:
     organisation: str | None
     author: str | None
     signed_off_by: str | None
+    # Who approved each handling code C item's sanitised summary, by evidence id.
+    sanitised_by: dict[int, str]
     # People named anywhere in the referral: withheld wherever they appear in the public paper.
     personal_names: frozenset[str]
     prepared_on: date
@@ -129,7 +143,15 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
     case = session.get(EnforcementCase, referral.case_id) if referral.case_id else None
     inspections = [e.source_id for e in referral.evidence if e.kind == EvidenceKind.INSPECTION]
     case_ids = [e.source_id for e in referral.evidence if e.kind == EvidenceKind.CASE]
-    people: set[int] = {u for u in (referral.author_id, referral.signed_off_by_id) if u}
+    people: set[int] = {
+        u
+        for u in (
+            referral.author_id,
+            referral.signed_off_by_id,
+            *(e.sanitised_approved_by_id for e in referral.evidence),
+        )
+        if u
+    }
     if inspections:
         people |= set(
             session.scalars(
@@ -161,6 +183,7 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
         personal.add(licence.holder_name)
     if referral.dps_name:
         personal.add(referral.dps_name)
+    personal |= names_of_referral(session, referral)
     organisation = (
         session.scalar(select(Organisation.name).where(Organisation.id == referral.organisation_id))
         if referral.organisation_id
@@ -181,6 +204,11 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
         organisation=organisation,
         author=names.get(referral.author_id) if referral.author_id else None,
         signed_off_by=names.get(referral.signed_off_by_id) if referral.signed_off_by_id else None,
+        sanitised_by={
+            e.id: names.get(e.sanitised_approved_by_id, "a named officer")
+            for e in referral.evidence
+            if e.sanitised_approved_by_id
+        },
         personal_names=frozenset(personal),
         prepared_on=to_london(now).date(),
     )
@@ -320,7 +348,14 @@ def _summary(data: PaperData, red: Redactor) -> Section:
             ParagraphStyle.LEAD,
         ),
     ]
-    if r.narrative.strip():
+    if red.public:
+        # Only words written and approved for publication: the narrative never comes here.
+        if r.public_summary and r.public_summary_approved_at is not None:
+            blocks.append(Paragraph(("The licensing officer's account:",), ParagraphStyle.LEAD))
+            blocks += _paragraphs(red, r.public_summary)
+        else:
+            blocks.append(Paragraph((SUMMARY_AWAITED,), ParagraphStyle.NOTE))
+    elif r.narrative.strip():
         blocks.append(Paragraph(("The licensing officer's account:",), ParagraphStyle.LEAD))
         blocks += _paragraphs(red, r.narrative)
     return Section("1", "Summary", tuple(blocks))
@@ -510,7 +545,18 @@ def _grounds_section(
     return Section("4", "The grounds for the referral", tuple(blocks))
 
 
-def _what_it_shows(item: ReferralEvidence, red: Redactor) -> Runs:
+def _what_it_shows(item: ReferralEvidence, red: Redactor, data: PaperData) -> Runs:
+    if item.classification == Disclosure.RESTRICTED:
+        if red.public:
+            return (MARKER,)
+        if item.sanitised_summary and item.sanitised_approved_at is not None:
+            by = data.sanitised_by.get(item.id, "a named officer")
+            return (
+                item.sanitised_summary,
+                f" (Sanitised summary of handling code C intelligence, approved by {by} on"
+                f" {day_text(item.sanitised_approved_at)}.)",
+            )
+        return (C_WITHHELD,)
     if item.classification != Disclosure.OPEN:
         if red.public:
             return (MARKER,)
@@ -531,7 +577,12 @@ def _item_title(item: ReferralEvidence, red: Redactor) -> Runs:
 def _chronology(data: PaperData, red: Redactor, numbers: dict[int, str]) -> Section:
     ordered = sorted(data.evidence, key=lambda e: (e.occurred_at, e.kind, e.source_id))
     rows = tuple(
-        ((day_text(e.occurred_at),), (numbers[e.id],), _item_title(e, red), _what_it_shows(e, red))
+        (
+            (day_text(e.occurred_at),),
+            (numbers[e.id],),
+            _item_title(e, red),
+            _what_it_shows(e, red, data),
+        )
         for e in ordered
     )
     return Section(
@@ -814,7 +865,13 @@ def produce(
     else:
         content = render_html(doc, stylesheet=stylesheet, back_link=back_link).encode()
         paper = Paper(content, f"{doc.file_stem}.html", "text/html; charset=utf-8")
-    restricted = [e for e in data.evidence if e.classification != Disclosure.OPEN]
+    # A handling code C item is shown only by its approved sanitised summary.
+    restricted = [
+        e
+        for e in data.evidence
+        if e.classification != Disclosure.OPEN
+        and (e.classification != Disclosure.RESTRICTED or e.sanitised_approved_at is not None)
+    ]
     audit.record(
         session,
         actor,
