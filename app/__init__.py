@@ -14,7 +14,11 @@ from config import Settings
 from enforcement.accounts import users
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "vendor.asset", "home.health"})
+# The second factor pages are reached between password and code, so they check the pending
+# server-side session themselves (app/auth/views.py).
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.sign_in", "auth.second_factor", "auth.enrol", "static", "vendor.asset", "home.health"}
+)
 
 
 def create_app(
