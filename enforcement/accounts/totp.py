@@ -369,3 +369,20 @@ def reset(session: Session, actor: Actor, now: datetime, user_id: int) -> User:
         summary=f"Reset the second factor of {user.email}",
     )
     return user
+
+
+@dataclass(frozen=True)
+class Status:
+    """What an administrator may know of a user's second factor: never the secret."""
+
+    confirmed_at: datetime | None
+    recovery_codes_left: int
+
+
+def status(session: Session, user_id: int) -> Status | None:
+    """Return whether a user has set up a second factor, when, and how many recovery codes are
+    left; None if they have not started."""
+    factor = _factor(session, user_id)
+    if factor is None:
+        return None
+    return Status(factor.confirmed_at, recovery_codes_left(session, user_id))
