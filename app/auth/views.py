@@ -1,10 +1,11 @@
-"""Sign in, sign out and change password."""
+"""Sign in (password, then a second factor where one is needed), sign out and change password."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import segno
 from flask import (
     Blueprint,
     current_app,
@@ -216,11 +217,13 @@ def enrol() -> str | Response | tuple[str, int]:
     elif form.is_submitted():
         status = 400
     settings = current_app.config["SETTINGS"]
+    uri = totp.provisioning_uri(secret, user.email, settings.service_name)
     return render_template(
         "auth/enrol.html",
         form=form,
         secret=totp.grouped(secret),
-        uri=totp.provisioning_uri(secret, user.email, settings.service_name),
+        uri=uri,
+        qr=segno.make(uri, error="m").svg_data_uri(scale=4, border=4),
     ), status
 
 

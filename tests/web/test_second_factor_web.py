@@ -46,6 +46,7 @@ def enrol(client: FlaskClient, email: str) -> tuple[str, str, list[str]]:
     assert found, "the key is shown as text"
     secret = found.group(1).replace(" ", "")
     assert "otpauth://totp/" in page and f"secret={secret}" in page
+    assert '<img src="data:image/svg+xml' in page  # the QR code, drawn on the server
     code = totp.code_at(secret, utcnow())
     done = send_code(client, "/sign-in/set-up-code", code)
     assert done.status_code == 200  # type: ignore[attr-defined]
