@@ -83,6 +83,10 @@ class Settings:
     # A second factor (TOTP) for roles that read restricted records or manage users
     # (enforcement.accounts.totp); on by default in production only (REQUIRE_SECOND_FACTOR).
     require_second_factor: bool = False
+    # Reverse proxies in front of the app (PROXY_HOPS): their X-Forwarded-For and -Proto are
+    # trusted, so sign-in throttling and the audit trail see the client's address, not the
+    # proxy's (which would throttle everyone behind it as one address). 0: none, trust nothing.
+    proxy_hops: int = 0
     # argon2id work factors (PASSWORD_HASH_TIME_COST, _MEMORY_KIB, _PARALLELISM): the library's
     # defaults; production refuses less than OWASP's minimum, and the tests use a cheap cost.
     password_hash_time_cost: int = 3
@@ -141,6 +145,7 @@ class Settings:
             require_second_factor=_bool(
                 e.get("REQUIRE_SECOND_FACTOR"), e.get("APP_ENV") == "production"
             ),
+            proxy_hops=_int(e, "PROXY_HOPS", 0),
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
@@ -208,6 +213,8 @@ class Settings:
             raise ConfigError("LOGIN_FAILURE_WINDOW_HOURS must be between 1 and 720")
         if not 1 <= self.login_ip_window_minutes <= 24 * 60:
             raise ConfigError("LOGIN_IP_WINDOW_MINUTES must be between 1 and 1440")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("PROXY_HOPS must be between 0 and 5")
         if self.session_idle_minutes < 1:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
         if not 1 <= self.follow_up_days <= 365:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from app.database import SessionMaker
@@ -34,6 +35,12 @@ def create_app(
         )
     )
     app = Flask(__name__, instance_relative_config=False)
+    if settings.proxy_hops:
+        # Only as many forwarded hops as there are proxies: more would let a client choose
+        # the address its sign-in attempts are throttled and audited under.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

@@ -77,3 +77,33 @@ def test_production_refuses_a_password_hash_cost_below_owasps_minimum() -> None:
     assert Settings.from_env({"PASSWORD_HASH_MEMORY_KIB": "1024"}).password_hash_memory_kib == 1024
     with pytest.raises(ConfigError, match="at least 8 per lane"):
         Settings.from_env({"PASSWORD_HASH_MEMORY_KIB": "4"})
+
+
+def test_the_second_factor_is_required_by_default_in_production_only() -> None:
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+    }
+    assert Settings.from_env(production).require_second_factor
+    assert not Settings.from_env(
+        {**production, "REQUIRE_SECOND_FACTOR": "off"}
+    ).require_second_factor
+    assert not Settings.from_env({}).require_second_factor
+    assert Settings.from_env({"REQUIRE_SECOND_FACTOR": "on"}).require_second_factor
+
+
+def test_sign_in_throttling_settings_are_checked() -> None:
+    s = Settings.from_env({})
+    assert (s.login_max_failures, s.login_delay_base_seconds, s.login_delay_max_seconds) == (
+        5,
+        1,
+        300,
+    )
+    assert (s.login_ip_max_failures, s.login_ip_window_minutes) == (20, 15)
+    with pytest.raises(ConfigError, match="LOGIN_DELAY_BASE_SECONDS"):
+        Settings.from_env({"LOGIN_DELAY_BASE_SECONDS": "600", "LOGIN_DELAY_MAX_SECONDS": "60"})
+    with pytest.raises(ConfigError, match="LOGIN_IP_MAX_FAILURES"):
+        Settings.from_env({"LOGIN_IP_MAX_FAILURES": "0"})
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        Settings.from_env({"PROXY_HOPS": "-1"})

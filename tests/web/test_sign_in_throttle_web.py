@@ -87,3 +87,18 @@ def test_the_owner_gets_one_mail_per_episode(
     assert len(sent) == 1
     assert "3 attempts" in sent[0].text_body and "from 1 internet address" in sent[0].text_body
     assert "Tr0ub4dor&3-guess" not in sent[0].text_body + sent[0].html_body
+
+
+def test_behind_a_proxy_each_client_is_its_own_address(
+    settings: Settings, connection: Connection, session: Session
+) -> None:
+    app = create_app(
+        settings.with_overrides(proxy_hops=1),
+        session_maker=lambda _for_write: savepoint_session(connection),
+    )
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.1"  # the proxy
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = ATTACKER
+    attempt(client, "nobody@example.gov.uk", "guess")
+    recorded = session.scalars(select(SignInAttempt.ip_address)).all()
+    assert recorded == [ATTACKER]
