@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from builders import NOW, make_user
+from conftest import TEST_SECRET, upgrade
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import create_app
+from config import Settings
 from enforcement.accounts import totp, users
 from enforcement.accounts.throttle import ThrottleRules
+from enforcement.db import make_engine
 from enforcement.errors import AccountLocked, Forbidden
 from enforcement.models import AuditEvent, RecoveryCode, SecondFactor, User
 from enforcement.vocab import Role
@@ -160,3 +165,28 @@ def test_a_session_awaiting_the_second_factor_is_not_a_sign_in(session: Session)
     users.complete_session(session, found[0], user, NOW, "an authenticator code")
     assert users.live_session(session, token, NOW, max_age=timedelta(hours=1)) is not None
     assert found[0].second_factor_at == NOW
+
+
+def test_the_command_line_resets_a_second_factor(tmp_path: Path) -> None:
+    """The last administrator who lost their phone and codes has a way back, audited."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    app = create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
+    with Session(eng) as s:
+        user = make_user(s, "admin", email="only-admin@example.gov.uk")
+        totp.begin_enrolment(s, user, NOW)
+        s.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reset-second-factor", "Only-Admin@example.gov.uk"])
+    assert result.exit_code == 0, result.output
+    assert "will set up a new authenticator app" in result.output
+    with Session(eng) as s:
+        assert s.scalars(select(SecondFactor)).all() == []
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "second_factor.reset")
+        ).one()
+        assert event.actor_label == "command line"
+    missing = runner.invoke(args=["users", "reset-second-factor", "nobody@example.gov.uk"])
+    assert missing.exit_code != 0 and "There is no user" in missing.output
+    eng.dispose()
