@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 from builders import NOW, PASSWORD, make_user
-from sqlalchemy import select
+from conftest import savepoint_session
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from enforcement.accounts import throttle, users
 from enforcement.accounts.throttle import ThrottleRules
 from enforcement.errors import AccountLocked
 from enforcement.models import AuditEvent, OutboxMail, User
+from enforcement.reminders.notify import NotifyConfig
+from enforcement.reminders.outbox import Outgoing, deliver_outbox
 
 RULES = ThrottleRules(
     account_free_failures=3,
@@ -130,3 +134,42 @@ def test_no_mail_for_an_address_that_is_not_an_account(session: Session) -> None
                 session, "nobody@example.gov.uk", "guess", NOW + timedelta(seconds=9 * i), ATTACKER
             )
     assert mails(session) == []
+
+
+@dataclass
+class Recorder:
+    """A mailer that keeps what it is handed."""
+
+    sent: list[Outgoing] = field(default_factory=list)
+
+    def open(self) -> Recorder:
+        return self
+
+    def send(self, mail: Outgoing) -> None:
+        self.sent.append(mail)
+
+    def close(self) -> None:
+        return None
+
+
+def test_the_owners_mail_goes_out_through_the_outbox(
+    session: Session, connection: Connection
+) -> None:
+    owner = make_user(session, email="outbox@example.gov.uk")
+    for i in range(3):
+        with pytest.raises(users.InvalidCredentials):
+            attempt(session, owner.email, "guess", NOW + timedelta(seconds=i), ATTACKER)
+    session.commit()
+    config = NotifyConfig(
+        base_url="https://tracker.example.gov.uk",
+        mail_from="Licensing tracker <no-reply@tracker.example.gov.uk>",
+        service_name="Licensing and premises enforcement",
+        council_name="Test Council",
+    )
+    recorder = Recorder()
+    report = deliver_outbox(
+        lambda: savepoint_session(connection), NOW + timedelta(minutes=1), recorder, config
+    )
+    assert report.sent == 1 and recorder.sent[0].recipient == owner.email
+    assert recorder.sent[0].subject == "Failed attempts to sign in to your account"
+    assert session.scalars(select(OutboxMail.status)).all() == ["sent"]
