@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -83,6 +85,10 @@ class Settings:
     # A second factor (TOTP) for roles that read restricted records or manage users
     # (enforcement.accounts.totp); on by default in production only (REQUIRE_SECOND_FACTOR).
     require_second_factor: bool = False
+    # Seals the authenticator secrets in the database (SECOND_FACTOR_KEY, 32 or more random
+    # characters). Unset: derived from SECRET_KEY, so changing SECRET_KEY then means everyone
+    # sets up their app again; set it separately to rotate SECRET_KEY freely.
+    second_factor_key: str = ""
     # Reverse proxies in front of the app (PROXY_HOPS): their X-Forwarded-For and -Proto are
     # trusted, so sign-in throttling and the audit trail see the client's address, not the
     # proxy's (which would throttle everyone behind it as one address). 0: none, trust nothing.
@@ -146,6 +152,7 @@ class Settings:
                 e.get("REQUIRE_SECOND_FACTOR"), e.get("APP_ENV") == "production"
             ),
             proxy_hops=_int(e, "PROXY_HOPS", 0),
+            second_factor_key=e.get("SECOND_FACTOR_KEY", ""),
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
@@ -213,6 +220,8 @@ class Settings:
             raise ConfigError("LOGIN_FAILURE_WINDOW_HOURS must be between 1 and 720")
         if not 1 <= self.login_ip_window_minutes <= 24 * 60:
             raise ConfigError("LOGIN_IP_WINDOW_MINUTES must be between 1 and 1440")
+        if self.second_factor_key and len(self.second_factor_key) < 32:
+            raise ConfigError("SECOND_FACTOR_KEY must be at least 32 characters")
         if not 0 <= self.proxy_hops <= 5:
             raise ConfigError("PROXY_HOPS must be between 0 and 5")
         if self.session_idle_minutes < 1:
@@ -231,6 +240,12 @@ class Settings:
             raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_RETRY_SECONDS must be at least 1")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("BASE_URL must start with http:// or https://")
+
+    def second_factor_cipher_key(self) -> bytes:
+        """The 256-bit AES key that seals authenticator secrets, from SECOND_FACTOR_KEY or,
+        failing that, from SECRET_KEY (a separate derivation: it never signs anything)."""
+        source = self.second_factor_key or self.secret_key
+        return hmac.new(source.encode(), b"second factor secrets", hashlib.sha256).digest()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (tests and commands use this)."""

@@ -61,6 +61,10 @@ def throttle_rules() -> ThrottleRules:
     )
 
 
+def _cipher_key() -> bytes:
+    return bytes(current_app.config["SETTINGS"].second_factor_cipher_key())
+
+
 def _begin(user: User, token: str, now: datetime) -> None:
     """Put a full sign-in in the cookie (a fresh cookie: nothing from before survives)."""
     nxt = session.get("pending_next")
@@ -101,7 +105,7 @@ def sign_in() -> str | Response | tuple[str, int]:
             if totp.needs_second_factor(db(), user, required=settings.require_second_factor):
                 enrolled = totp.is_enrolled(db(), user.id)
                 if not enrolled:
-                    totp.begin_enrolment(db(), user, now)
+                    totp.begin_enrolment(db(), user, now, key=settings.second_factor_cipher_key())
                 token = users.start_session(
                     db(), user, now, client_ip(), awaiting_second_factor=True
                 )
@@ -160,6 +164,7 @@ def second_factor() -> str | Response | tuple[str, int]:
                 form.code.data or "",
                 ip_address=client_ip(),
                 rules=throttle_rules(),
+                key=_cipher_key(),
             )
         except (totp.InvalidCode, AccountLocked) as exc:
             commit()  # the failure is what throttles the next guess
@@ -188,7 +193,7 @@ def enrol() -> str | Response | tuple[str, int]:
     if found is None:
         return _start_again()
     row, user = found
-    secret = totp.enrolment_secret(db(), user.id)
+    secret = totp.enrolment_secret(db(), user.id, key=_cipher_key())
     if secret is None:
         return redirect(url_for("auth.second_factor"))
     form = EnrolForm()
@@ -203,6 +208,7 @@ def enrol() -> str | Response | tuple[str, int]:
                 form.code.data or "",
                 ip_address=client_ip(),
                 rules=throttle_rules(),
+                key=_cipher_key(),
             )
         except (totp.InvalidCode, AccountLocked) as exc:
             commit()

@@ -1,5 +1,8 @@
 """The second factor: time-based one-time codes (RFC 6238) and one-time recovery codes.
 
+The secret is stored sealed with AES-GCM under a key the caller passes (from the settings, never
+in the database), bound to its user, so a copy of the database alone cannot make codes.
+
 TOTP is short enough to write with hmac (RFC 4226's dynamic truncation over HMAC-SHA1, 30-second
 steps, 6 digits: what every authenticator app expects), so it needs no dependency. A code is
 accepted for the step before, the current one and the one after (clock drift), and only for a
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -120,6 +125,25 @@ def grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+def seal(key: bytes, user_id: int, secret: str) -> str:
+    """Encrypt a secret for one user: a random nonce, then AES-GCM over the secret."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(key).encrypt(nonce, secret.encode("ascii"), f"user:{user_id}".encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(key: bytes, user_id: int, sealed: str) -> str:
+    """Decrypt a user's secret; a wrong key or another user's row fails loudly."""
+    raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+    try:
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], f"user:{user_id}".encode())
+    except InvalidTag as exc:
+        raise DomainError(
+            "Your second factor cannot be read. Ask an administrator to reset it."
+        ) from exc
+    return plain.decode("ascii")
+
+
 def _normalise(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
@@ -163,28 +187,30 @@ def needs_second_factor(session: Session, user: User, *, required: bool) -> bool
     return is_enrolled(session, user.id) or (required and role_needs_second_factor(user.roles))
 
 
-def begin_enrolment(session: Session, user: User, now: datetime) -> SecondFactor:
-    """Make a fresh secret for a user with no confirmed factor (replacing an unconfirmed one)."""
+def begin_enrolment(session: Session, user: User, now: datetime, *, key: bytes) -> str:
+    """Make a fresh secret for a user with no confirmed factor (replacing an unconfirmed one),
+    and return it."""
     factor = _factor(session, user.id)
     if factor is not None and factor.confirmed_at is not None:
         raise DomainError("You already have a second factor set up.")
+    secret = new_secret()
     if factor is None:
-        factor = SecondFactor(user_id=user.id, secret=new_secret(), created_at=now)
+        factor = SecondFactor(user_id=user.id, secret=seal(key, user.id, secret), created_at=now)
         session.add(factor)
     else:
-        factor.secret = new_secret()
+        factor.secret = seal(key, user.id, secret)
         factor.created_at = now
         factor.last_step = None
     session.flush()
-    return factor
+    return secret
 
 
-def enrolment_secret(session: Session, user_id: int) -> str | None:
+def enrolment_secret(session: Session, user_id: int, *, key: bytes) -> str | None:
     """Return the secret being set up, or None: once confirmed it is never shown again."""
     factor = _factor(session, user_id)
     if factor is None or factor.confirmed_at is not None:
         return None
-    return factor.secret
+    return unseal(key, user_id, factor.secret)
 
 
 def _throttled(
@@ -240,13 +266,16 @@ def confirm_enrolment(
     *,
     ip_address: str | None,
     rules: ThrottleRules,
+    key: bytes,
 ) -> list[str]:
     """Confirm the secret with a code from the app; return the ten recovery codes to show once."""
     _throttled(session, now, user, ip_address, rules)
     factor = _factor(session, user.id)
     if factor is None or factor.confirmed_at is not None:
         raise DomainError("Start again: sign in to set up your second factor.")
-    step = matching_step(factor.secret, _normalise(code), now, factor.last_step)
+    step = matching_step(
+        unseal(key, user.id, factor.secret), _normalise(code), now, factor.last_step
+    )
     if step is None or not _claim_step(session, factor, step):
         raise _failed(session, now, user, ip_address, rules)
     throttle.record(
@@ -303,6 +332,7 @@ def verify(
     *,
     ip_address: str | None,
     rules: ThrottleRules,
+    key: bytes,
 ) -> Passed:
     """Check a code from the app, or a recovery code (used up), after the password."""
     _throttled(session, now, user, ip_address, rules)
@@ -311,7 +341,7 @@ def verify(
         raise DomainError("You have no second factor set up. Sign in again.")
     typed = _normalise(code)
     if typed.isdigit():
-        step = matching_step(factor.secret, typed, now, factor.last_step)
+        step = matching_step(unseal(key, user.id, factor.secret), typed, now, factor.last_step)
         if step is None or not _claim_step(session, factor, step):
             raise _failed(session, now, user, ip_address, rules)
         passed = Passed("an authenticator code")

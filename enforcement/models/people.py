@@ -124,7 +124,7 @@ class SignInAttempt(Base):
 
 
 class SecondFactor(Base):
-    """A user's TOTP secret (RFC 6238); shown once at enrolment and never again.
+    """A user's TOTP secret (RFC 6238), sealed with AES-GCM; shown at enrolment, never again.
 
     ``last_step`` is the newest time step a code was accepted for, so a code is used once.
     """
@@ -133,7 +133,7 @@ class SecondFactor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -16,7 +16,7 @@ from config import Settings
 from enforcement.accounts import totp, users
 from enforcement.accounts.throttle import ThrottleRules
 from enforcement.db import make_engine
-from enforcement.errors import AccountLocked, Forbidden
+from enforcement.errors import AccountLocked, DomainError, Forbidden
 from enforcement.models import AuditEvent, RecoveryCode, SecondFactor, User
 from enforcement.vocab import Role
 
@@ -24,6 +24,7 @@ RULES = ThrottleRules(account_free_failures=3, address_free_failures=50)
 IP = "192.0.2.7"
 # RFC 6238 appendix B's SHA-1 key, "12345678901234567890", in base32.
 RFC_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+KEY = bytes(range(32))
 
 
 @pytest.mark.parametrize(
@@ -57,9 +58,9 @@ def test_which_roles_need_a_second_factor() -> None:
 
 def enrolled(session: Session, at: datetime = NOW) -> tuple[User, str, list[str]]:
     user = make_user(session, "intel_analyst", email=f"analyst{at.timestamp()}@example.gov.uk")
-    secret = totp.begin_enrolment(session, user, at).secret
+    secret = totp.begin_enrolment(session, user, at, key=KEY)
     codes = totp.confirm_enrolment(
-        session, at, user, totp.code_at(secret, at), ip_address=IP, rules=RULES
+        session, at, user, totp.code_at(secret, at), ip_address=IP, rules=RULES, key=KEY
     )
     return user, secret, codes
 
@@ -70,19 +71,24 @@ def test_enrolment_confirms_with_a_code_and_gives_ten_hashed_recovery_codes(
     user = make_user(session, "intel_analyst")
     assert totp.needs_second_factor(session, user, required=True)
     assert not totp.needs_second_factor(session, user, required=False)
-    factor = totp.begin_enrolment(session, user, NOW)
-    assert totp.enrolment_secret(session, user.id) == factor.secret
+    secret = totp.begin_enrolment(session, user, NOW, key=KEY)
+    assert totp.enrolment_secret(session, user.id, key=KEY) == secret
+    # Stored sealed: the row does not hold the secret, and another key cannot open it.
+    stored = session.scalars(select(SecondFactor.secret)).one()
+    assert secret not in stored
+    with pytest.raises(DomainError):
+        totp.enrolment_secret(session, user.id, key=bytes(32))
     with pytest.raises(totp.InvalidCode):
-        totp.confirm_enrolment(session, NOW, user, "000000", ip_address=IP, rules=RULES)
+        totp.confirm_enrolment(session, NOW, user, "000000", ip_address=IP, rules=RULES, key=KEY)
     codes = totp.confirm_enrolment(
-        session, NOW, user, totp.code_at(factor.secret, NOW), ip_address=IP, rules=RULES
+        session, NOW, user, totp.code_at(secret, NOW), ip_address=IP, rules=RULES, key=KEY
     )
     assert len(codes) == len(set(codes)) == 10
     stored = session.scalars(select(RecoveryCode.code_hash)).all()
     assert len(stored) == 10 and not set(codes) & set(stored)
     # Once confirmed the secret is never shown again, and the factor is asked for even when
     # the setting is off.
-    assert totp.enrolment_secret(session, user.id) is None
+    assert totp.enrolment_secret(session, user.id, key=KEY) is None
     assert totp.needs_second_factor(session, user, required=False)
     assert (
         session.scalars(
@@ -98,28 +104,44 @@ def test_a_code_is_accepted_once_within_its_window(session: Session) -> None:
     user, secret, _ = enrolled(session)
     later = NOW + timedelta(minutes=2)
     code = totp.code_at(secret, later)
-    assert totp.verify(session, later, user, code, ip_address=IP, rules=RULES).how
+    assert totp.verify(session, later, user, code, ip_address=IP, rules=RULES, key=KEY).how
     with pytest.raises(totp.InvalidCode):  # the same code again: a replay
-        totp.verify(session, later + timedelta(seconds=5), user, code, ip_address=IP, rules=RULES)
+        totp.verify(
+            session, later + timedelta(seconds=5), user, code, ip_address=IP, rules=RULES, key=KEY
+        )
     # A code from the previous step is still fine (clock drift) if newer than the last used.
     fresh = later + timedelta(seconds=60)
     previous = totp.code_at(secret, fresh - timedelta(seconds=30))
-    assert totp.verify(session, fresh, user, previous, ip_address=IP, rules=RULES)
+    assert totp.verify(session, fresh, user, previous, ip_address=IP, rules=RULES, key=KEY)
     too_old = totp.code_at(secret, fresh - timedelta(minutes=5))
     with pytest.raises(totp.InvalidCode):
         totp.verify(
-            session, fresh + timedelta(seconds=1), user, too_old, ip_address=IP, rules=RULES
+            session,
+            fresh + timedelta(seconds=1),
+            user,
+            too_old,
+            ip_address=IP,
+            rules=RULES,
+            key=KEY,
         )
 
 
 def test_a_recovery_code_works_once_and_its_use_is_audited(session: Session) -> None:
     user, _, codes = enrolled(session)
     later = NOW + timedelta(minutes=1)
-    passed = totp.verify(session, later, user, codes[3].upper(), ip_address=IP, rules=RULES)
+    passed = totp.verify(
+        session, later, user, codes[3].upper(), ip_address=IP, rules=RULES, key=KEY
+    )
     assert passed.how == "a recovery code" and passed.recovery_codes_left == 9
     with pytest.raises(totp.InvalidCode):
         totp.verify(
-            session, later + timedelta(seconds=9), user, codes[3], ip_address=IP, rules=RULES
+            session,
+            later + timedelta(seconds=9),
+            user,
+            codes[3],
+            ip_address=IP,
+            rules=RULES,
+            key=KEY,
         )
     trail = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "second_factor.recovery_code_used")
@@ -133,11 +155,23 @@ def test_wrong_codes_are_throttled_like_passwords(session: Session) -> None:
     for i in range(3):
         with pytest.raises(totp.InvalidCode):
             totp.verify(
-                session, later + timedelta(seconds=i), user, "123456", ip_address=IP, rules=RULES
+                session,
+                later + timedelta(seconds=i),
+                user,
+                "123456",
+                ip_address=IP,
+                rules=RULES,
+                key=KEY,
             )
     with pytest.raises(AccountLocked):
         totp.verify(
-            session, later + timedelta(seconds=2.5), user, "123456", ip_address=IP, rules=RULES
+            session,
+            later + timedelta(seconds=2.5),
+            user,
+            "123456",
+            ip_address=IP,
+            rules=RULES,
+            key=KEY,
         )
 
 
@@ -175,7 +209,7 @@ def test_the_command_line_resets_a_second_factor(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
     with Session(eng) as s:
         user = make_user(s, "admin", email="only-admin@example.gov.uk")
-        totp.begin_enrolment(s, user, NOW)
+        totp.begin_enrolment(s, user, NOW, key=KEY)
         s.commit()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "reset-second-factor", "Only-Admin@example.gov.uk"])
@@ -190,3 +224,10 @@ def test_the_command_line_resets_a_second_factor(tmp_path: Path) -> None:
     missing = runner.invoke(args=["users", "reset-second-factor", "nobody@example.gov.uk"])
     assert missing.exit_code != 0 and "There is no user" in missing.output
     eng.dispose()
+
+
+def test_a_sealed_secret_opens_only_for_its_own_user() -> None:
+    sealed = totp.seal(KEY, 1, RFC_SECRET)
+    assert totp.unseal(KEY, 1, sealed) == RFC_SECRET
+    with pytest.raises(DomainError):
+        totp.unseal(KEY, 2, sealed)  # copied onto another user's row

@@ -107,3 +107,13 @@ def test_sign_in_throttling_settings_are_checked() -> None:
         Settings.from_env({"LOGIN_IP_MAX_FAILURES": "0"})
     with pytest.raises(ConfigError, match="PROXY_HOPS"):
         Settings.from_env({"PROXY_HOPS": "-1"})
+
+
+def test_the_second_factor_key_is_its_own_or_derived_from_the_secret_key() -> None:
+    derived = Settings.from_env({"SECRET_KEY": "s" * 40})
+    own = Settings.from_env({"SECRET_KEY": "s" * 40, "SECOND_FACTOR_KEY": "k" * 32})
+    assert len(derived.second_factor_cipher_key()) == 32
+    assert derived.second_factor_cipher_key() != own.second_factor_cipher_key()
+    assert derived.second_factor_cipher_key() != ("s" * 40).encode()[:32]
+    with pytest.raises(ConfigError, match="SECOND_FACTOR_KEY"):
+        Settings.from_env({"SECOND_FACTOR_KEY": "too short"})
