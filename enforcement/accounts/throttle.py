@@ -1,22 +1,21 @@
-"""Slowing down password and code guessing per account and per address, in the database.
+"""Slowing down password and code guessing per account and per address, in the database."""
 
-Two rules, both counted from ``sign_in_attempts`` so that every web worker sees the same state:
-
-* **Per account.** After ``account_free_failures`` failures since the account's last success
-  (within ``window``), each further attempt must wait a delay that doubles with every failure
-  (1 s, 2 s, 4 s ... up to ``max_delay``). The wait runs from the last failure *from the same
-  address*: a stranger guessing from one address slows themself down, but never shuts the
-  owner out, who signs in from their own address as usual. The account's delay still grows
-  with every failure from any address, so many addresses each guess slowly too.
-* **Per address.** After ``address_free_failures`` failures from one address within
-  ``address_window``, across every account, that address waits the same kind of growing delay
-  before each attempt on any account.
-
-An attempt refused by a delay is recorded (``throttled``) but never counts as a failure, so
-guessing faster than the delay does not lengthen it. The owner is mailed once per episode (a
-run of failures since the last success, inside ``window``) when their account starts to be
-slowed down.
-"""
+# Two rules, both counted from ``sign_in_attempts`` so that every web worker sees the same state:
+#
+# * **Per account.** After ``account_free_failures`` failures since the account's last success
+#   (within ``window``), each further attempt must wait a delay that doubles with every failure
+#   (1 s, 2 s, 4 s ... up to ``max_delay``). The wait runs from the last failure *from the same
+#   address*: a stranger guessing from one address slows themself down, but never shuts the
+#   owner out, who signs in from their own address as usual. The account's delay still grows
+#   with every failure from any address, so many addresses each guess slowly too.
+# * **Per address.** After ``address_free_failures`` failures from one address within
+#   ``address_window``, across every account, that address waits the same kind of growing delay
+#   before each attempt on any account.
+#
+# An attempt refused by a delay is recorded (``throttled``) but never counts as a failure, so
+# guessing faster than the delay does not lengthen it. The owner is mailed once per episode (a
+# run of failures since the last success, inside ``window``) when their account starts to be
+# slowed down.
 
 from __future__ import annotations
 

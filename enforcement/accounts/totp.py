@@ -1,14 +1,13 @@
-"""The second factor: time-based one-time codes (RFC 6238) and one-time recovery codes.
+"""The second factor: time-based one-time codes (RFC 6238) and one-time recovery codes."""
 
-The secret is stored sealed with AES-GCM under a key the caller passes (from the settings, never
-in the database), bound to its user, so a copy of the database alone cannot make codes.
-
-TOTP is short enough to write with hmac (RFC 4226's dynamic truncation over HMAC-SHA1, 30-second
-steps, 6 digits: what every authenticator app expects), so it needs no dependency. A code is
-accepted for the step before, the current one and the one after (clock drift), and only for a
-step newer than the last one accepted, so a code seen over someone's shoulder cannot be
-replayed. Code attempts are throttled like passwords (throttle.py, stage "second_factor").
-"""
+# The secret is stored sealed with AES-GCM under a key the caller passes (from the settings, never
+# in the database), bound to its user, so a copy of the database alone cannot make codes.
+#
+# TOTP is short enough to write with hmac (RFC 4226's dynamic truncation over HMAC-SHA1, 30-second
+# steps, 6 digits: what every authenticator app expects), so it needs no dependency. A code is
+# accepted for the step before, the current one and the one after (clock drift), and only for a
+# step newer than the last one accepted, so a code seen over someone's shoulder cannot be
+# replayed. Code attempts are throttled like passwords (throttle.py, stage "second_factor").
 
 from __future__ import annotations
 
