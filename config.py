@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -67,8 +69,30 @@ class Settings:
     secret_key: str = DEV_SECRET
     session_idle_minutes: int = 30
     session_cookie_secure: bool = False
+    # Sign-in throttling (enforcement.accounts.throttle): failures on one account before each
+    # further attempt from the same address waits a doubling delay (LOGIN_DELAY_BASE_SECONDS up
+    # to LOGIN_DELAY_MAX_SECONDS); failures are remembered for LOGIN_FAILURE_WINDOW_HOURS since
+    # the account's last success. One address gets LOGIN_IP_MAX_FAILURES within
+    # LOGIN_IP_WINDOW_MINUTES, across every account, before the same delays.
     login_max_failures: int = 5
+    # No longer read: accounts are no longer shut for a fixed time (see the settings above).
     login_lockout_minutes: int = 15
+    login_delay_base_seconds: int = 1
+    login_delay_max_seconds: int = 300
+    login_failure_window_hours: int = 24
+    login_ip_max_failures: int = 20
+    login_ip_window_minutes: int = 15
+    # A second factor (TOTP) for roles that read restricted records or manage users
+    # (enforcement.accounts.totp); on by default in production only (REQUIRE_SECOND_FACTOR).
+    require_second_factor: bool = False
+    # Seals the authenticator secrets in the database (SECOND_FACTOR_KEY, 32 or more random
+    # characters). Unset: derived from SECRET_KEY, so changing SECRET_KEY then means everyone
+    # sets up their app again; set it separately to rotate SECRET_KEY freely.
+    second_factor_key: str = ""
+    # Reverse proxies in front of the app (PROXY_HOPS): their X-Forwarded-For and -Proto are
+    # trusted, so sign-in throttling and the audit trail see the client's address, not the
+    # proxy's (which would throttle everyone behind it as one address). 0: none, trust nothing.
+    proxy_hops: int = 0
     # argon2id work factors (PASSWORD_HASH_TIME_COST, _MEMORY_KIB, _PARALLELISM): the library's
     # defaults; production refuses less than OWASP's minimum, and the tests use a cheap cost.
     password_hash_time_cost: int = 3
@@ -127,6 +151,16 @@ class Settings:
             ),
             login_max_failures=_int(e, "LOGIN_MAX_FAILURES", 5),
             login_lockout_minutes=_int(e, "LOGIN_LOCKOUT_MINUTES", 15),
+            login_delay_base_seconds=_int(e, "LOGIN_DELAY_BASE_SECONDS", 1),
+            login_delay_max_seconds=_int(e, "LOGIN_DELAY_MAX_SECONDS", 300),
+            login_failure_window_hours=_int(e, "LOGIN_FAILURE_WINDOW_HOURS", 24),
+            login_ip_max_failures=_int(e, "LOGIN_IP_MAX_FAILURES", 20),
+            login_ip_window_minutes=_int(e, "LOGIN_IP_WINDOW_MINUTES", 15),
+            require_second_factor=_bool(
+                e.get("REQUIRE_SECOND_FACTOR"), e.get("APP_ENV") == "production"
+            ),
+            proxy_hops=_int(e, "PROXY_HOPS", 0),
+            second_factor_key=e.get("SECOND_FACTOR_KEY", ""),
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
@@ -196,6 +230,21 @@ class Settings:
                 "PASSWORD_HASH_TIME_COST and PASSWORD_HASH_PARALLELISM must be at least 1, and "
                 "PASSWORD_HASH_MEMORY_KIB at least 8 per lane"
             )
+        if self.login_max_failures < 1 or self.login_ip_max_failures < 1:
+            raise ConfigError("LOGIN_MAX_FAILURES and LOGIN_IP_MAX_FAILURES must be at least 1")
+        if not 1 <= self.login_delay_base_seconds <= self.login_delay_max_seconds <= 3600:
+            raise ConfigError(
+                "LOGIN_DELAY_BASE_SECONDS must be at least 1 and no more than "
+                "LOGIN_DELAY_MAX_SECONDS, which must be at most 3600 (an hour)"
+            )
+        if not 1 <= self.login_failure_window_hours <= 24 * 30:
+            raise ConfigError("LOGIN_FAILURE_WINDOW_HOURS must be between 1 and 720")
+        if not 1 <= self.login_ip_window_minutes <= 24 * 60:
+            raise ConfigError("LOGIN_IP_WINDOW_MINUTES must be between 1 and 1440")
+        if self.second_factor_key and len(self.second_factor_key) < 32:
+            raise ConfigError("SECOND_FACTOR_KEY must be at least 32 characters")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("PROXY_HOPS must be between 0 and 5")
         if self.session_idle_minutes < 1:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
         if not 1 <= self.follow_up_days <= 365:
@@ -214,6 +263,12 @@ class Settings:
             raise ConfigError("AUDIT_CHECKPOINT_MINUTES must be between 1 and 1440")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("BASE_URL must start with http:// or https://")
+
+    def second_factor_cipher_key(self) -> bytes:
+        """The 256-bit AES key that seals authenticator secrets, from SECOND_FACTOR_KEY or,
+        failing that, from SECRET_KEY (a separate derivation: it never signs anything)."""
+        source = self.second_factor_key or self.secret_key
+        return hmac.new(source.encode(), b"second factor secrets", hashlib.sha256).digest()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (tests and commands use this)."""

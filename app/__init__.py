@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
@@ -17,7 +18,11 @@ from config import Settings
 from enforcement.accounts import users
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "vendor.asset", "home.health"})
+# The second factor pages are reached between password and code, so they check the pending
+# server-side session themselves (app/auth/views.py).
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.sign_in", "auth.second_factor", "auth.enrol", "static", "vendor.asset", "home.health"}
+)
 
 
 class RecordIdConverter(BaseConverter):
@@ -42,6 +47,12 @@ def create_app(
     """Build the app from settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_relative_config=False)
+    if settings.proxy_hops:
+        # Only as many forwarded hops as there are proxies: more would let a client choose
+        # the address its sign-in attempts are throttled and audited under.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     configure(app, settings)
     register_extensions(app, settings, session_maker)
     register_blueprints(app)

@@ -178,6 +178,26 @@ def set_supervisor_command(email: str, supervisor_email: str | None, clear: bool
     click.echo(f"{user.email} now escalates to {boss.email if boss else 'no one'}.")
 
 
+@users_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Remove a user's authenticator app and recovery codes (the last administrator's way back)."""
+    from enforcement.accounts import totp
+    from enforcement.models import User
+
+    with _session() as session:
+        user = session.scalar(select(User).where(User.email == users.normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"There is no user {email}.")
+        try:
+            totp.reset(session, Actor.system("command line"), utcnow(), user.id)
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"{user.email} will set up a new authenticator app at their next sign-in.")
+
+
 @click.command("scheduler")
 @click.option(
     "--once", is_flag=True, help="Run one tick (unless another scheduler is active), then exit."

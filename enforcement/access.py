@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from enforcement.errors import Forbidden
@@ -172,6 +173,12 @@ def require(actor: Actor, permission: Permission) -> None:
     """Raise Forbidden unless the actor holds the permission."""
     if not can(actor, permission):
         raise Forbidden("You do not have permission to do that.")
+
+
+def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
+    """Return every permission the given roles hold together."""
+    held = set(roles)
+    return frozenset(p for p, granted in _GRANTS.items() if any(r.value in held for r in granted))
 
 
 def can_for_organisation(actor: Actor, permission: Permission, organisation_id: int | None) -> bool:

@@ -16,7 +16,7 @@ from app.database import commit, db, writes_on_read
 from app.usecase import Conflict, perform, submit
 from enforcement import audit
 from enforcement.access import Permission
-from enforcement.accounts import users
+from enforcement.accounts import totp, users
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import DomainError, ValidationFailed
 from enforcement.models import User
@@ -284,3 +284,34 @@ def language_active(code: str, action: str) -> Response:
     )
     done = "offered again" if action == "reinstate" else "withdrawn from new choices"
     return _to_languages(f"{lang.name} has been {done}.")
+
+
+@bp.route("/users/<id:user_id>/second-factor", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def second_factor(user_id: int) -> str | Response | tuple[str, int]:
+    """Show whether a user has a second factor, and reset it (a lost phone)."""
+    user = users.get_user(db(), user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            totp.reset(db(), current_actor(), utcnow(), user.id)
+        except DomainError as exc:
+            if exc.status != 400:
+                raise
+            flash(exc.message, "error")
+            return redirect(url_for("admin.second_factor", user_id=user.id))
+        commit()
+        flash(
+            f"{user.display_name}'s second factor has been reset and they have been signed out. "
+            "They will set up a new one when they next sign in.",
+            "success",
+        )
+        return redirect(url_for("admin.users"))
+    if form.is_submitted():
+        abort(400)
+    return render_template(
+        "admin/second_factor.html",
+        form=form,
+        user=user,
+        status=totp.status(db(), user.id),
+    )

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 
@@ -33,3 +33,25 @@ class ChangePasswordForm(FlaskForm):
         validators=[InputRequired("Enter a new password"), Length(max=200)],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        description=(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the code from your app"), Length(max=40)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code from your app",
+        description="After adding the key, enter the 6-digit code your app shows.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the 6-digit code from your app"), Length(max=40)],
+    )
+    submit = SubmitField("Confirm and continue", widget=GovSubmitInput())

@@ -11,14 +11,16 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
+from enforcement.accounts import throttle
+from enforcement.accounts.throttle import ThrottleRules
 from enforcement.errors import AccountLocked, DomainError, NotFound, StaleEdit, ValidationFailed
-from enforcement.models import Organisation, SignInAttempt, User, UserRole, UserSession, UserWard
+from enforcement.models import Organisation, User, UserRole, UserSession, UserWard
 from enforcement.vocab import OrganisationKind, Role
 
 
@@ -345,31 +347,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def recent_failures(session: Session, email: str, now: datetime, window: timedelta) -> int:
-    """Count failed sign-ins for an address since its last success inside the window."""
-    since = now - window
-    last_ok = session.scalar(
-        select(func.max(SignInAttempt.at)).where(
-            SignInAttempt.email == email,
-            SignInAttempt.succeeded.is_(True),
-            SignInAttempt.at >= since,
-        )
-    )
-    start = max(since, last_ok) if last_ok is not None else since
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SignInAttempt)
-            .where(
-                SignInAttempt.email == email,
-                SignInAttempt.succeeded.is_(False),
-                SignInAttempt.at > start if last_ok is not None else SignInAttempt.at >= start,
-            )
-        )
-        or 0
-    )
-
-
 def authenticate(
     session: Session,
     now: datetime,
@@ -377,27 +354,27 @@ def authenticate(
     password: str,
     *,
     ip_address: str | None,
-    max_failures: int,
-    lockout: timedelta,
+    rules: ThrottleRules,
 ) -> User:
-    """Check an e-mail address and password, throttling each address after repeated failures.
+    """Check an e-mail address and password, slowing down repeated failures (throttle.py).
 
-    Raises AccountLocked while the address is throttled (the attempt is still recorded) and
-    InvalidCredentials for any wrong address or password, without saying which.
+    Raises AccountLocked while this account or address must wait (recorded, but not counted as
+    a failure) and InvalidCredentials for any wrong address or password, without saying which.
+    The owner is mailed when their account starts to be slowed down.
     """
     address = normalise_email(email)[:254]
-    if recent_failures(session, address, now, lockout) >= max_failures:
-        session.add(SignInAttempt(email=address, at=now, succeeded=False, ip_address=ip_address))
-        raise AccountLocked(
-            "Too many failed attempts to sign in to this account. "
-            f"Wait {int(lockout.total_seconds() // 60)} minutes and try again."
-        )
+    verdict = throttle.check(session, now, address, ip_address, rules)
+    if not verdict.allowed:
+        throttle.record(session, now, address, ip_address, succeeded=False, throttled=True)
+        raise AccountLocked(throttle.wait_message(verdict))
     user = session.scalar(select(User).where(User.email == address))
     ok = _verify(user.password_hash if user else _dummy(), password)
     if user is None or not ok or not user.is_active:
-        session.add(SignInAttempt(email=address, at=now, succeeded=False, ip_address=ip_address))
+        throttle.record(session, now, address, ip_address, succeeded=False)
+        if user is not None:
+            throttle.notify_owner_if_throttled(session, now, user, rules)
         raise InvalidCredentials("The email address or password is not correct.")
-    session.add(SignInAttempt(email=address, at=now, succeeded=True, ip_address=ip_address))
+    throttle.record(session, now, address, ip_address, succeeded=True)
     user.last_sign_in_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -408,8 +385,19 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, user: User, now: datetime, ip_address: str | None) -> str:
-    """Open a server-side session and return its secret token (kept in the signed cookie)."""
+def start_session(
+    session: Session,
+    user: User,
+    now: datetime,
+    ip_address: str | None,
+    *,
+    awaiting_second_factor: bool = False,
+) -> str:
+    """Open a server-side session and return its secret token (kept in the signed cookie).
+
+    A session awaiting the second factor is not a sign-in yet: live_session refuses it until
+    complete_session records the factor.
+    """
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
@@ -418,8 +406,12 @@ def start_session(session: Session, user: User, now: datetime, ip_address: str |
             created_at=now,
             last_seen_at=now,
             ip_address=ip_address,
+            awaiting_second_factor=awaiting_second_factor,
         )
     )
+    if awaiting_second_factor:
+        session.flush()
+        return token
     audit.record(
         session,
         actor_for(user, ip_address),
@@ -436,6 +428,15 @@ def live_session(
     session: Session, token: str, now: datetime, *, max_age: timedelta
 ) -> tuple[UserSession, User] | None:
     """Return the open session and its active user for a token, or None if revoked or too old."""
+    found = _open_session(session, token, now, max_age)
+    if found is None or found[0].awaiting_second_factor:
+        return None
+    return found
+
+
+def _open_session(
+    session: Session, token: str, now: datetime, max_age: timedelta
+) -> tuple[UserSession, User] | None:
     row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or now - row.created_at > max_age:
         return None
@@ -443,6 +444,34 @@ def live_session(
     if user is None or not user.is_active:
         return None
     return row, user
+
+
+def pending_session(
+    session: Session, token: str, now: datetime, *, max_age: timedelta
+) -> tuple[UserSession, User] | None:
+    """Return a session whose password was accepted but whose second factor is still owed."""
+    found = _open_session(session, token, now, max_age)
+    if found is None or not found[0].awaiting_second_factor:
+        return None
+    return found
+
+
+def complete_session(
+    session: Session, row: UserSession, user: User, now: datetime, how: str
+) -> None:
+    """Record on the server-side session that the second factor was given: it is now a sign-in."""
+    row.awaiting_second_factor = False
+    row.second_factor_at = now
+    row.last_seen_at = now
+    audit.record(
+        session,
+        actor_for(user, row.ip_address),
+        now,
+        action="session.sign_in",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"Signed in as {user.email} with {how}",
+    )
 
 
 def end_session(session: Session, token: str, now: datetime, actor: Actor) -> None:

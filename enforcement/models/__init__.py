@@ -23,6 +23,8 @@ from enforcement.models.licences import Licence, LicenceCondition
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend, SchedulerLease
 from enforcement.models.people import (
     Organisation,
+    RecoveryCode,
+    SecondFactor,
     SignInAttempt,
     User,
     UserRole,
@@ -77,6 +79,7 @@ __all__ = [
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
+    "RecoveryCode",
     "Referral",
     "ReferralBreach",
     "ReferralEvidence",
@@ -87,6 +90,7 @@ __all__ = [
     "ReminderEscalation",
     "ReminderSend",
     "SchedulerLease",
+    "SecondFactor",
     "SignInAttempt",
     "UTCDateTime",
     "User",

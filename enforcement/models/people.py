@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from enforcement.models.base import Base, UTCDateTime
@@ -92,23 +93,68 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set while the password has been given but the second factor not yet: such a session
+    # opens nothing but the second factor pages (enforcement.accounts.second_factor).
+    awaiting_second_factor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SignInAttempt(Base):
-    """One attempt to sign in, kept to throttle guessing per account across every worker."""
+    """One attempt to sign in, kept to throttle guessing per account and per address.
+
+    ``stage`` is "password" or "second_factor"; ``throttled`` marks an attempt refused before
+    it was checked, which is kept for the record but never lengthens the delay.
+    """
 
     __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_email_at", "email", "at"),)
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email_at", "email", "at"),
+        Index("ix_sign_in_attempts_ip_address_at", "ip_address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean)
     ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    stage: Mapped[str] = mapped_column(String(20), default="password", server_default="password")
+    throttled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class SecondFactor(Base):
+    """A user's TOTP secret (RFC 6238), sealed with AES-GCM; shown at enrolment, never again.
+
+    ``last_step`` is the newest time step a code was accepted for, so a code is used once.
+    """
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code, stored only as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 __all__ = [
     "Organisation",
+    "RecoveryCode",
+    "SecondFactor",
     "SignInAttempt",
     "User",
     "UserRole",

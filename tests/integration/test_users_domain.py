@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 from support import CHEAP_HASHING
 
 from enforcement.accounts import users
+from enforcement.accounts.throttle import ThrottleRules
 from enforcement.errors import AccountLocked, Forbidden, StaleEdit, ValidationFailed
 from enforcement.models import AuditEvent, User
 
-LOCK = timedelta(minutes=15)
+RULES = ThrottleRules(account_free_failures=3, address_free_failures=50)
 
 
-def auth(session: Session, email: str, password: str, at: object = NOW) -> User:
-    return users.authenticate(
-        session, at, email, password, ip_address="127.0.0.1", max_failures=3, lockout=LOCK
-    )  # type: ignore[arg-type]
+def auth(
+    session: Session, email: str, password: str, at: object = NOW, ip: str = "127.0.0.1"
+) -> User:
+    return users.authenticate(session, at, email, password, ip_address=ip, rules=RULES)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -69,11 +70,13 @@ def test_throttled_after_repeated_failures_even_with_the_right_password(session:
     for i in range(3):
         with pytest.raises(users.InvalidCredentials):
             auth(session, "c@example.gov.uk", "guess", NOW + timedelta(seconds=i))
-    with pytest.raises(AccountLocked):
-        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(minutes=1))
-    # After the lockout window the right password works again.
+    # Three failures are free; the next attempt waits a second after the last failure.
+    with pytest.raises(AccountLocked) as locked:
+        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(seconds=2.5))
+    assert "Wait 1 second" in locked.value.message
+    # Once the delay has passed the right password works: nobody is shut out for minutes.
     assert (
-        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(minutes=20)).email
+        auth(session, "c@example.gov.uk", PASSWORD, NOW + timedelta(seconds=3)).email
         == "c@example.gov.uk"
     )
 

@@ -109,3 +109,44 @@ def test_production_refuses_to_start_without_an_audit_checkpoint_key() -> None:
     assert Settings.from_env({}).audit_checkpoint_key == ""
     with pytest.raises(ConfigError, match="AUDIT_CHECKPOINT_MINUTES"):
         Settings.from_env({"AUDIT_CHECKPOINT_MINUTES": "0"})
+
+
+def test_the_second_factor_is_required_by_default_in_production_only() -> None:
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+    }
+    assert Settings.from_env(production).require_second_factor
+    assert not Settings.from_env(
+        {**production, "REQUIRE_SECOND_FACTOR": "off"}
+    ).require_second_factor
+    assert not Settings.from_env({}).require_second_factor
+    assert Settings.from_env({"REQUIRE_SECOND_FACTOR": "on"}).require_second_factor
+
+
+def test_sign_in_throttling_settings_are_checked() -> None:
+    s = Settings.from_env({})
+    assert (s.login_max_failures, s.login_delay_base_seconds, s.login_delay_max_seconds) == (
+        5,
+        1,
+        300,
+    )
+    assert (s.login_ip_max_failures, s.login_ip_window_minutes) == (20, 15)
+    with pytest.raises(ConfigError, match="LOGIN_DELAY_BASE_SECONDS"):
+        Settings.from_env({"LOGIN_DELAY_BASE_SECONDS": "600", "LOGIN_DELAY_MAX_SECONDS": "60"})
+    with pytest.raises(ConfigError, match="LOGIN_IP_MAX_FAILURES"):
+        Settings.from_env({"LOGIN_IP_MAX_FAILURES": "0"})
+    with pytest.raises(ConfigError, match="PROXY_HOPS"):
+        Settings.from_env({"PROXY_HOPS": "-1"})
+
+
+def test_the_second_factor_key_is_its_own_or_derived_from_the_secret_key() -> None:
+    derived = Settings.from_env({"SECRET_KEY": "s" * 40})
+    own = Settings.from_env({"SECRET_KEY": "s" * 40, "SECOND_FACTOR_KEY": "k" * 32})
+    assert len(derived.second_factor_cipher_key()) == 32
+    assert derived.second_factor_cipher_key() != own.second_factor_cipher_key()
+    assert derived.second_factor_cipher_key() != ("s" * 40).encode()[:32]
+    with pytest.raises(ConfigError, match="SECOND_FACTOR_KEY"):
+        Settings.from_env({"SECOND_FACTOR_KEY": "too short"})

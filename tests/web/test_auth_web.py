@@ -6,12 +6,14 @@ import time
 
 import pytest
 from builders import PASSWORD, csrf_token, make_user, post, sign_in
+from conftest import savepoint_session
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from app import PUBLIC_ENDPOINTS
+from app import PUBLIC_ENDPOINTS, create_app
+from config import Settings
 from enforcement.models import AuditEvent, UserSession
 
 
@@ -81,12 +83,20 @@ def test_sign_in_then_out_and_a_copied_cookie_stops_working(
     assert {"session.sign_in", "session.sign_out"} <= actions
 
 
-def test_throttled_after_five_failures(client: FlaskClient, officer_email: str) -> None:
+def test_throttled_after_five_failures(
+    settings: Settings, connection: Connection, officer_email: str
+) -> None:
+    # A minute's first delay, so a slow machine cannot let the sixth attempt through.
+    client = create_app(
+        settings.with_overrides(login_delay_base_seconds=60),
+        session_maker=lambda _for_write: savepoint_session(connection),
+    ).test_client()
     for _ in range(5):
         assert sign_in(client, officer_email, "not it at all").status_code == 401
     locked = sign_in(client, officer_email)
     assert locked.status_code == 429
     assert "Too many failed attempts" in locked.get_data(as_text=True)
+    assert "Wait 1 minute" in locked.get_data(as_text=True)
 
 
 def test_idle_session_expires(app: Flask, client: FlaskClient, officer_email: str) -> None:

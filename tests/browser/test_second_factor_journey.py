@@ -1,0 +1,162 @@
+"""The second factor in real headless Chromium, with REQUIRE_SECOND_FACTOR on as in production.
+
+An analyst signs in for the first time, sets up an authenticator app from the key on the page,
+saves the recovery codes, signs out, signs in again with a wrong then a recovery code; an
+administrator (who sets up their own app first) resets the analyst's second factor. axe-core
+checks every page of the journey and must find nothing at all, of any impact.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import string
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from browser.conftest import (
+    AXE_PATH,
+    AXE_TAGS,
+    CHEAP_HASHING,
+    ROOT,
+    LiveServer,
+    _bin,
+    _free_port,
+    _run,
+    _wait_until_healthy,
+)
+from enforcement.accounts import totp
+from enforcement.clock import utcnow
+
+pytestmark = pytest.mark.browser
+
+ANALYST = ("analyst@demo.invalid", "analyst-demo-2026")  # enforcement/demo.py DEMO_USERS
+ADMIN = ("admin@demo.invalid", "admin-demo-2026!")
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app served by `flask run` with the second factor required."""
+    folder = tmp_path_factory.mktemp("strict")
+    alphabet = string.ascii_letters + string.digits
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'strict.db'}",
+        "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(40)),
+        "APP_ENV": "development",
+        "REQUIRE_SECOND_FACTOR": "on",
+        "EVIDENCE_DIR": str(folder / "evidence"),
+        "PYTHONUNBUFFERED": "1",
+        "PASSWORD_HASH_TIME_COST": str(CHEAP_HASHING.time_cost),
+        "PASSWORD_HASH_MEMORY_KIB": str(CHEAP_HASHING.memory_kib),
+        "PASSWORD_HASH_PARALLELISM": str(CHEAP_HASHING.parallelism),
+    }
+    env.pop("FLASK_APP", None)
+    _run([_bin("alembic"), "upgrade", "head"], env)
+    _run([_bin("flask"), "--app", "app", "demo", "load"], env)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [_bin("flask"), "--app", "app", "run", "--port", str(port), "--no-reload"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, server, log_path)
+        yield LiveServer(url=url, real_wards=False)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def no_axe_findings(page: Page, label: str) -> None:
+    """Run axe-core and fail on any finding at all, whatever its impact."""
+    assert Path(AXE_PATH).is_file(), "axe-core is not installed (run `npm ci`)"
+    page.add_script_tag(path=str(AXE_PATH))
+    results = page.evaluate(
+        """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
+        AXE_TAGS,
+    )
+    found = [f"{v['id']} ({v.get('impact')}): {v['help']}" for v in results["violations"]]
+    assert not found, f"axe-core found problems on the {label} page ({page.url}): {found}"
+
+
+def password(page: Page, server: LiveServer, who: tuple[str, str]) -> None:
+    page.goto(server("/sign-in"))
+    page.get_by_label("Email address").fill(who[0])
+    page.get_by_label("Password", exact=True).fill(who[1])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def set_up_app(page: Page, label: str) -> list[str]:
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    no_axe_findings(page, f"set up the app ({label})")
+    key = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your app").fill(totp.code_at(key, utcnow()))
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your authenticator app is set up")
+    no_axe_findings(page, f"recovery codes ({label})")
+    codes = [c.strip() for c in page.locator("#recovery-codes code").all_inner_texts()]
+    assert len(codes) == 10
+    page.get_by_role("button", name="I have saved my codes, continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    return codes
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def test_setting_up_and_using_a_second_factor(page: Page, strict_server: LiveServer) -> None:
+    # 1. First sign-in: the password leads to setting up the app; nothing else opens meanwhile.
+    password(page, strict_server, ANALYST)
+    page.goto(strict_server("/premises"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    password(page, strict_server, ANALYST)
+    codes = set_up_app(page, "analyst")
+    sign_out(page)
+
+    # 2. Next sign-in: a code is asked for; a wrong one is refused, a recovery code works.
+    password(page, strict_server, ANALYST)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your security code")
+    no_axe_findings(page, "security code")
+    page.get_by_label("Security code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("The code is not correct")
+    no_axe_findings(page, "security code with an error")
+    page.get_by_label("Security code").fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    expect(page.get_by_text("You used a recovery code. You have 9 left.")).to_be_visible()
+    sign_out(page)
+
+    # 3. An administrator (who sets up their own app first) resets the analyst's factor.
+    password(page, strict_server, ADMIN)
+    set_up_app(page, "administrator")
+    page.goto(strict_server("/admin/users"))
+    page.get_by_role("link", name="Change Ash Analyst").click()
+    page.get_by_role("link", name=re.compile("Second factor")).click()
+    expect(page.get_by_text("9 of 10")).to_be_visible()
+    no_axe_findings(page, "a user's second factor (admin)")
+    page.get_by_role("button", name="Reset second factor").click()
+    expect(page.get_by_text("second factor has been reset")).to_be_visible()
+    sign_out(page)
+
+    # 4. The analyst sets up a new app at their next sign-in.
+    password(page, strict_server, ANALYST)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
