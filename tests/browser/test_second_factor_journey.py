@@ -30,6 +30,7 @@ from browser.conftest import (
     _run,
     _wait_until_healthy,
 )
+from browser.pages import submit_sign_in
 from enforcement.accounts import totp
 from enforcement.clock import utcnow
 
@@ -96,9 +97,7 @@ def no_axe_findings(page: Page, label: str) -> None:
 
 def password(page: Page, server: LiveServer, who: tuple[str, str]) -> None:
     page.goto(server("/sign-in"))
-    page.get_by_label("Email address").fill(who[0])
-    page.get_by_label("Password", exact=True).fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, who)
 
 
 def set_up_app(page: Page, label: str) -> list[str]:
