@@ -368,17 +368,10 @@ def _check_recommendation(
             errors["suspension_months"] = "A suspension is for 1, 2 or 3 months"
 
 
-def _check_draft(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    premises: Premises,
-    data: DraftInput,
-    author_id: int | None = None,
-) -> _Checked:
-    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault."""
-    errors: dict[str, str] = {}
-    today = london_today(now)
+def _licence_referred(
+    session: Session, errors: dict[str, str], premises: Premises, data: DraftInput
+) -> tuple[Licence | None, ToolCode | None]:
+    """Return the licence a draft refers and the review tool it takes, noting what is wrong."""
     licence = session.get(Licence, data.licence_id) if data.licence_id is not None else None
     tool: ToolCode | None = None
     if licence is None or licence.premises_id != premises.id:
@@ -393,6 +386,50 @@ def _check_draft(
             f"This licence is {LicenceStatus.label_of(licence.status).lower()}: only an active or"
             " suspended licence can be reviewed"
         )
+    return licence, tool
+
+
+def _check_summary(
+    session: Session,
+    errors: dict[str, str],
+    actor: Actor,
+    premises: Premises,
+    data: DraftInput,
+    author_id: int | None,
+    evidence: list[Captured],
+    summary: str,
+    today: date,
+) -> None:
+    """Refuse a public summary naming anyone the referral knows, or holding an identifier."""
+    names = known_names(
+        session,
+        premises.id,
+        dps_name=tidy(data.dps_name),
+        user_ids=(actor.user_id, author_id),
+        inspection_ids=[
+            e.source_id
+            for e in evidence
+            if e.kind in (EvidenceKind.INSPECTION, EvidenceKind.POSTER_CHECK)
+        ],
+        case_ids=[e.source_id for e in evidence if e.kind is EvidenceKind.CASE],
+    )
+    check_public_text(
+        errors, "public_summary", "The public summary", summary, MAX_PUBLIC_SUMMARY, today, names
+    )
+
+
+def _check_draft(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    premises: Premises,
+    data: DraftInput,
+    author_id: int | None = None,
+) -> _Checked:
+    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault."""
+    errors: dict[str, str] = {}
+    today = london_today(now)
+    licence, tool = _licence_referred(session, errors, premises, data)
     breaches: list[tuple[LicenceCondition, int, datetime]] = []
     if licence is not None and "licence_id" not in errors:
         breaches = _breaches_named(session, errors, licence, premises, data)
@@ -429,27 +466,7 @@ def _check_draft(
         errors.update(exc.errors)
     summary = tidy(data.public_summary)
     if summary is not None and "evidence" not in errors:
-        names = known_names(
-            session,
-            premises.id,
-            dps_name=tidy(data.dps_name),
-            user_ids=(actor.user_id, author_id),
-            inspection_ids=[
-                e.source_id
-                for e in evidence
-                if e.kind in (EvidenceKind.INSPECTION, EvidenceKind.POSTER_CHECK)
-            ],
-            case_ids=[e.source_id for e in evidence if e.kind is EvidenceKind.CASE],
-        )
-        check_public_text(
-            errors,
-            "public_summary",
-            "The public summary",
-            summary,
-            MAX_PUBLIC_SUMMARY,
-            today,
-            names,
-        )
+        _check_summary(session, errors, actor, premises, data, author_id, evidence, summary, today)
     if errors:
         raise ValidationFailed(errors)
     assert licence is not None and tool is not None
