@@ -88,10 +88,12 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real app served by `flask run` on a fresh, migrated SQLite database with demo data."""
-    folder = tmp_path_factory.mktemp("live")
+def serve(folder: Path, **settings: str) -> Iterator[LiveServer]:
+    """Serve the real app with `flask run` on a fresh, migrated SQLite database with demo data.
+
+    `settings` are extra environment variables (say REQUIRE_SECOND_FACTOR="on"); the server is
+    stopped when the generator is closed.
+    """
     alphabet = string.ascii_letters + string.digits
     env = {
         **os.environ,
@@ -104,6 +106,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "PASSWORD_HASH_TIME_COST": str(CHEAP_HASHING.time_cost),
         "PASSWORD_HASH_MEMORY_KIB": str(CHEAP_HASHING.memory_kib),
         "PASSWORD_HASH_PARALLELISM": str(CHEAP_HASHING.parallelism),
+        **settings,
     }
     env.pop("FLASK_APP", None)
     _run([_bin("alembic"), "upgrade", "head"], env)
@@ -132,6 +135,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app served by `flask run` on a fresh, migrated SQLite database with demo data."""
+    yield from serve(tmp_path_factory.mktemp("live"))
 
 
 def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -8,11 +8,7 @@ checks every page of the journey and must find nothing at all, of any impact.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import string
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +18,8 @@ from playwright.sync_api import Page, expect
 from browser.conftest import (
     AXE_PATH,
     AXE_TAGS,
-    CHEAP_HASHING,
-    ROOT,
     LiveServer,
-    _bin,
-    _free_port,
-    _run,
-    _wait_until_healthy,
+    serve,
 )
 from browser.pages import submit_sign_in
 from enforcement.accounts import totp
@@ -43,44 +34,7 @@ ADMIN = ("admin@demo.invalid", "admin-demo-2026!")
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real app served by `flask run` with the second factor required."""
-    folder = tmp_path_factory.mktemp("strict")
-    alphabet = string.ascii_letters + string.digits
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'strict.db'}",
-        "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(40)),
-        "APP_ENV": "development",
-        "REQUIRE_SECOND_FACTOR": "on",
-        "EVIDENCE_DIR": str(folder / "evidence"),
-        "PYTHONUNBUFFERED": "1",
-        "PASSWORD_HASH_TIME_COST": str(CHEAP_HASHING.time_cost),
-        "PASSWORD_HASH_MEMORY_KIB": str(CHEAP_HASHING.memory_kib),
-        "PASSWORD_HASH_PARALLELISM": str(CHEAP_HASHING.parallelism),
-    }
-    env.pop("FLASK_APP", None)
-    _run([_bin("alembic"), "upgrade", "head"], env)
-    _run([_bin("flask"), "--app", "app", "demo", "load"], env)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [_bin("flask"), "--app", "app", "run", "--port", str(port), "--no-reload"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(url, server, log_path)
-        yield LiveServer(url=url, real_wards=False)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+    yield from serve(tmp_path_factory.mktemp("strict"), REQUIRE_SECOND_FACTOR="on")
 
 
 def no_axe_findings(page: Page, label: str) -> None:
