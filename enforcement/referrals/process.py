@@ -111,8 +111,8 @@ def _for_clerk(
     if referral.status not in {s.value for s in allowed}:
         raise ValidationFailed(
             {
-                "status": f"You cannot {what} now: the referral is"
-                f" {ReferralStatus.label_of(referral.status).lower()}"
+                "status": f"You cannot {what} now: the referral's status is"
+                f" \u201c{ReferralStatus.label_of(referral.status)}\u201d"
             }
         )
     return referral
@@ -171,7 +171,31 @@ def _record(
         )
     except ValidationFailed as exc:
         names = {"occurred_at": at_field, "scheduled_for": scheduled_field, "kind": at_field}
-        raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from exc
+        raise ValidationFailed(
+            {names.get(k, k): _sentence(names.get(k, k), v) for k, v in exc.errors.items()}
+        ) from exc
+
+
+#: What each date of the clerk's steps is, to begin a sentence the case workflow leaves
+#: unfinished ("cannot be in the future").
+_SUBJECTS = {
+    "received_on": "The date the review application was received",
+    "listed_on": "The date the hearing was listed",
+    "hearing_on": "The hearing",
+    "given_on": "The date notice of the hearing was given",
+    "held_on": "The date the hearing was held",
+    "decided_on": "The date of the decision",
+    "notified_on": "The date the decision was notified",
+    "lodged_on": "The date the appeal was lodged",
+    "appeal_decided_on": "The date the appeal ended",
+}
+
+
+def _sentence(field_name: str, message: str) -> str:
+    """A whole sentence: the case engine's fragments get their subject."""
+    if message[:1].islower():
+        return f"{_SUBJECTS.get(field_name, 'The date')} {message}"
+    return message
 
 
 def _case_officer(session: Session, referral: Referral) -> int | None:

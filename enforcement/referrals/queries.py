@@ -318,7 +318,11 @@ def steps_taken(
     case: EnforcementCase | None,
     names: dict[int, str],
 ) -> list[StepTaken]:
-    """Every step taken in a referral, newest first: its drafts, sign-off and process."""
+    """Every step taken in a referral, newest first: its drafts, sign-off and process.
+
+    Steps at the same moment keep the order they were taken in (the process opened before
+    its hearing was listed).
+    """
     steps = [
         StepTaken(
             referral.created_at,
@@ -329,9 +333,8 @@ def steps_taken(
             StepTaken(
                 h.at, HISTORY_TITLES.get(h.action, h.action), h.by, None, h.comment, h.snapshot
             )
-            for h in history
+            for h in reversed(history)
         ),
-        *_process_steps(session, referral, names),
     ]
     if referral.process_opened_at is not None:
         steps.append(
@@ -341,6 +344,7 @@ def steps_taken(
                 text=f"Case {case.reference}" if case else None,
             )
         )
+    steps += _process_steps(session, referral, names)
     names.update(_display_names(session, (r.recorded_by_id for r in referral.representations)))
     for rep in referral.representations:
         steps.append(
@@ -358,7 +362,8 @@ def steps_taken(
                 referral.effect_applied_at, "Decision took effect", text=referral.effect_summary
             )
         )
-    return sorted(steps, key=lambda s: s.at, reverse=True)
+    ordered = sorted(enumerate(steps), key=lambda pair: (pair[1].at, pair[0]), reverse=True)
+    return [step for _, step in ordered]
 
 
 def _display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
