@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -336,15 +336,22 @@ def steps_taken(
             for h in reversed(history)
         ),
     ]
-    if referral.process_opened_at is not None:
-        steps.append(
-            StepTaken(
-                referral.process_opened_at,
-                "Statutory process opened",
-                text=f"Case {case.reference}" if case else None,
-            )
-        )
-    steps += _process_steps(session, referral, names)
+    process = _process_steps(session, referral, names)
+    opened = f"The statutory process opened as case {case.reference}" if case else None
+    received = next(
+        (
+            i
+            for i, p in enumerate(process)
+            if p.title == PROCESS_EVENTS[EventKind.APPLICATION_RECEIVED]
+        ),
+        None,
+    )
+    if received is not None:
+        # The process starts from the application's receipt: said there, at the time given.
+        process[received] = replace(process[received], text=opened)
+    elif referral.process_opened_at is not None:
+        steps.append(StepTaken(referral.process_opened_at, "Statutory process opened", text=opened))
+    steps += process
     names.update(_display_names(session, (r.recorded_by_id for r in referral.representations)))
     for rep in referral.representations:
         steps.append(

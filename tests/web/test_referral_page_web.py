@@ -269,8 +269,9 @@ def test_a_listed_hearing_is_moved_showing_the_current_listing(
     listed_at = timeline.index("Hearing listed for 10:00 BST on Monday 20 April 2026")
     assert moved_at < listed_at
     assert "11:00 GMT on Wednesday 4 March 2026" in timeline
-    assert timeline.index("Statutory process opened") > listed_at
-    assert timeline.index("Signed off") > timeline.index("Statutory process opened")
+    assert timeline.index("Review application received") > listed_at
+    assert timeline.index("Signed off") > timeline.index("Review application received")
+    assert "The statutory process opened as case" in timeline
 
 
 def test_the_list_form_still_says_list_before_a_hearing_is_listed(
@@ -439,7 +440,6 @@ def test_the_steps_taken_are_a_timeline_newest_first_with_who_and_when(
     assert titles == [
         "2 representations received from the police (responsible authority)",
         "Hearing listed for 10:00 BST on Monday 20 April 2026",
-        "Statutory process opened",
         "Review application received",
         "Signed off",
         "Submitted for sign-off",
