@@ -3,8 +3,9 @@
 An officer drafts a referral and a supervisor signs it off (through the real forms); then the
 clerk opens its statutory process and lists the hearing. At each of the clerk's pages the page's
 height is measured at 1280 px wide and axe-core runs counting every impact (minor and moderate
-too). Before the page showed one step at a time it was about 8,100 px tall once the hearing was
-listed; the heights measured are printed (run with -s to see them).
+too). Measured by this test with one evidence item, before the page showed one step at a time:
+3,335 px signed off, 5,122 px with the process open, 7,742 px with the hearing listed; after:
+2,031, 2,921 and 2,527 px (2,879 px moving the hearing). The heights are printed (pytest -s).
 """
 
 from __future__ import annotations
