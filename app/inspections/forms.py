@@ -112,7 +112,9 @@ class InspectionForm(FlaskForm):
             ("yes", "Yes: I will record each referral, without names, after saving"),
             ("no", "No referrals were made"),
         ],
-        validators=[InputRequired("Say whether the inspection led to any referrals")],
+        default="no",
+        validate_choice=False,
+        validators=[Optional()],
     )
     observations = TextAreaField(
         "General observations (optional)",
