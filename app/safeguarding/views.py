@@ -103,12 +103,12 @@ def _outcomes(form: OutcomesForm) -> records.OutcomesInput:
     )
 
 
-@bp.route("/anonymous-referrals/<id:referral_id>", methods=["GET", "POST"])
+@bp.route("/anonymous-referrals/<id:record_id>", methods=["GET", "POST"])
 @writes_on_read
 @require(Permission.PREMISES_VIEW)
-def outcomes(referral_id: int) -> ResponseReturnValue:
+def outcomes(record_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    seen = perform(lambda: records.open_referral(db(), actor, utcnow(), referral_id))
+    seen = perform(lambda: records.open_referral(db(), actor, utcnow(), record_id))
     record = seen.record
     form = OutcomesForm()
     if not form.is_submitted():
@@ -119,9 +119,9 @@ def outcomes(referral_id: int) -> ResponseReturnValue:
     return submit(
         form,
         lambda: records.record_outcomes(
-            db(), actor, utcnow(), referral_id, int(form.version.data or 0), _outcomes(form)
+            db(), actor, utcnow(), record_id, int(form.version.data or 0), _outcomes(form)
         ),
-        conflict=Conflict(ReferralRecord, referral_id),
+        conflict=Conflict(ReferralRecord, record_id),
         done=lambda _: _decided(seen.source),
         page=lambda status: (
             render_template(

@@ -74,13 +74,19 @@ def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.Vis
         "interpreter_language": "th",
         "support_info_left": True,
         "support_languages": frozenset({"en", "th"}),
-        "referrals": (referral_input(), *referrals(("specialist_charity", 2))),
+        "referrals": None,  # below: made on the day of the visit
         "feedback": "Said the visit was welcome; asked for leaflets in Thai.",
         "crime_reference": "CAD 1234/02MAR26",
         "guidance": frozenset(g.value for g in welfare.GuidanceItem),
         "no_identifiers_confirmed": True,
     }
     data.update(overrides)
+    if data["referrals"] is None:
+        on = to_london(data["visited_at"]).date() if data["visited_at"] else None
+        data["referrals"] = (
+            referral_input(submitted_on=on),
+            *referrals(("specialist_charity", 2), on=on),
+        )
     return welfare.VisitInput(**data)
 
 
