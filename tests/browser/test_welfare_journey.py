@@ -142,14 +142,14 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
     check_accessibility(page, "welfare visit")
     # A referral made after all (a child, referred to the NRM: no consent is asked).
     page.get_by_role("link", name="Add an anonymous referral record").click()
-    page.get_by_role("radio", name="National Referral Mechanism (NRM)").check()
-    page.get_by_role("radio", name="Child (under 18)").check()
-    page.get_by_role("radio", name="Female").check()
+    page.get_by_role("radio", name="National Referral Mechanism (NRM)", exact=True).check()
+    page.get_by_role("radio", name="Child (under 18)", exact=True).check()
+    page.get_by_role("radio", name="Female", exact=True).check()
     page.get_by_role("checkbox", name="Sexual exploitation").check()
     page.get_by_role("group", name="Where did the exploitation happen?").get_by_role(
-        "radio", name="Not known"
+        "radio", name="Not known", exact=True
     ).check()
-    page.get_by_role("radio", name="Police force").check()
+    page.get_by_role("radio", name="Police force", exact=True).check()
     check_accessibility(page, "welfare referral record")
     page.get_by_role("button", name="Save referral record").click()
     expect(page).to_have_url(visit_url)
