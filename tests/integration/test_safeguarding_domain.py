@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
-from builders import NOW, WEST, make_inspection
+from builders import NOW, WEST, inspection_input, make_inspection
 from builders.welfare import World, make_world, referral_input
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
@@ -282,3 +283,27 @@ def test_only_nrm_referrals_receive_decisions(session: Session, world: World) ->
             records.OutcomesInput(NOW.date(), "positive"),
         )
     assert "Only NRM referrals" in err.value.errors["rg_outcome"]
+
+
+def test_a_correction_changes_the_indicators_and_the_follow_up_follows_them(
+    session: Session, world: World
+) -> None:
+    officer = world.actors["licensing_officer"]
+    i = _inspection(session, world, indicators=frozenset({"wages_withheld", "cuckooing"}))
+    assert i.follow_up_needed
+    data = inspection_input(
+        inspected_at=i.inspected_at,
+        idempotency_key=i.idempotency_key,
+        indicators=frozenset({"wages_withheld", "no_contract"}),
+    )
+    i = inspections.correct_inspection(session, officer, NOW, i.id, i.version, data)
+    session.flush()
+    assert {r.code for r in i.indicator_rows} == {"wages_withheld", "no_contract"}
+    i = inspections.correct_inspection(
+        session, officer, NOW, i.id, i.version, dataclasses.replace(data, indicators=frozenset())
+    )
+    assert i.indicator_rows == [] and not i.follow_up_needed
+    assert (
+        session.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == "open"))
+        == 0
+    )
