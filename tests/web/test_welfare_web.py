@@ -430,3 +430,20 @@ def test_the_follow_up_reminder_links_to_the_visit_not_the_premises(
     officer = _as(client, "ward_officer")
     home = officer.get("/").get_data(as_text=True)
     assert reminder.title in home and f'href="/welfare-visits/{visit.id}"' in home
+
+
+def test_the_visit_form_asks_whether_referrals_were_made(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    officer = _as(client, "ward_officer")
+    path = f"/premises/{world.west_premises.id}/welfare-visits/new"
+    data = {**_form_fields(officer, path), **_visit_data()}
+    del data["referrals_made"]
+    resp = officer.post(path, data=data)
+    assert resp.status_code == 400
+    assert "Say whether the visit led to any referrals" in resp.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    # "No referrals were made": saved, straight to the visit, no record.
+    resp = officer.post(path, data={**_form_fields(officer, path), **_visit_data()})
+    assert resp.status_code == 302 and "/referrals/new" not in resp.headers["Location"]
+    assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0
