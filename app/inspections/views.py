@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.current import current_actor, require
 from app.database import db, writes_on_read
 from app.inspections.forms import InspectionForm, finding_field, inspection_form, note_field
+from app.rulebook import local_days
 from app.usecase import WHOLE_FORM, Conflict, perform, submit
 from app.wallclock import offer_which, read_london, which_of
 from enforcement.access import Permission, can
@@ -163,7 +164,7 @@ def record(premises_id: int) -> ResponseReturnValue:
             utcnow(),
             premises_id,
             _input(form, _when(form), choice.licence, choice.conditions, _photo_id(form, None)),
-            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+            follow_up_days=local_days("local.poster.follow_up"),
         ),
         aliases=ALIASES,
         done=lambda recorded: _recorded(*recorded),
@@ -228,7 +229,7 @@ def correct(inspection_id: int) -> ResponseReturnValue:
                 choice.conditions,
                 _photo_id(form, i.poster_photo_id),
             ),
-            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+            follow_up_days=local_days("local.poster.follow_up"),
         ),
         aliases=ALIASES,
         conflict=Conflict(Inspection, i.id),
