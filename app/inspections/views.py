@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime
 
@@ -91,6 +92,12 @@ def _input(
     )
 
 
+def _evidence_store() -> evidence.EvidenceStore:
+    """Return where photos are kept (EVIDENCE_STORE: the folder, or the database)."""
+    settings = current_app.config["SETTINGS"]
+    return evidence.store_for(settings.evidence_store, settings.evidence_dir)
+
+
 def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
     upload = form.photo.data
     if upload is None or not getattr(upload, "filename", ""):
@@ -101,7 +108,7 @@ def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
         current_actor(),
         utcnow(),
         upload.read(),
-        settings.evidence_dir,
+        _evidence_store(),
         max_bytes=settings.max_upload_mb * 1024 * 1024,
     )
     return stored.id
@@ -273,15 +280,15 @@ def evidence_file(file_id: int) -> Response:
     row = db().get(EvidenceFile, file_id)
     if row is None:
         abort(404)
-    path = evidence.path_for(current_app.config["SETTINGS"].evidence_dir, row.sha256)
-    if not path.is_file():
+    data = evidence.read_image(db(), _evidence_store(), row)
+    if data is None:
         abort(404)
     # Served under a name made from its hash and type (never the uploaded name), as the type it
     # was checked to be, and never sniffed into anything else by the browser.
     name = evidence.download_name(row.sha256, row.content_type)
     known = row.content_type in evidence.EXTENSIONS
     resp = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=row.content_type if known else "application/octet-stream",
         download_name=name,
         max_age=0,
