@@ -777,7 +777,7 @@ def _local_rule(rulebook: RuleBook, rule_id: str) -> str:
     rule, table = rulebook.get(rule_id), change.table_rule
     since = f" from {day_text(change.effective_from)}" if change.effective_from else ""
     return (
-        f"Local rule: {rule.amount} {rule.unit}{since} (set on {change.source}), in place of"
+        f"Local rule: {rule.amount} {rule.unit}{since} (from {change.source}), in place of"
         f" {table.amount} {table.unit} under {table.citation}"
     )
 
