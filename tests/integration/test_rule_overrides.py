@@ -7,9 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import NOW, make_user
+from builders import (
+    BOOK,
+    CAL,
+    NOW,
+    SYSTEM,
+    make_case,
+    make_licence,
+    make_org,
+    make_premises,
+    make_user,
+    make_wards,
+)
+from conftest import savepoint_session
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -17,13 +30,16 @@ from app.rulebook import flag_review_rules, local_days
 from config import ConfigError, Settings
 from enforcement.access import Actor
 from enforcement.accounts import users
+from enforcement.cases import casework as cases
 from enforcement.cases import overrides
 from enforcement.cases.clock import default_rulebook
 from enforcement.cases.statutory import RuleBook, RuleOverrideError
-from enforcement.clock import london_today
+from enforcement.clock import london_today, to_london
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.intelligence import flags
-from enforcement.models import AuditEvent, RuleOverride
+from enforcement.models import AuditEvent, CaseDeadline, RuleOverride
+from enforcement.reminders.outbox import LogMailer
+from enforcement.scheduler import tick
 
 TODAY = london_today(NOW)
 
@@ -169,3 +185,44 @@ def test_flag_review_periods_and_follow_ups_come_from_the_rule_book_in_force(
     # The bands nobody changed keep the table's periods.
     assert flags.review_due("open", "3x5x2", "B", "3", since, rules) == since + timedelta(days=60)
     assert flags.review_rules_from({}) == flags.DEFAULT_RULES
+
+
+def test_the_tick_derives_open_cases_under_the_overrides_file(
+    session: Session, connection: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    make_wards(session)
+    council = make_org(session, "Borough Council", "council")
+    officer = make_user(session, "licensing_officer", org=council)
+    premises = make_premises(session)
+    make_licence(session, premises.id)
+    case = make_case(session, premises.id, council.id, officer.id, tool="premises_review")
+    cases.record_event(
+        session,
+        SYSTEM,
+        NOW,
+        case.id,
+        case.version,
+        cases.EventInput("application_received", NOW - timedelta(hours=1)),
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    session.commit()
+
+    def due() -> datetime:
+        session.expire_all()
+        found = session.scalar(
+            select(CaseDeadline.due_at).where(
+                CaseDeadline.case_id == case.id,
+                CaseDeadline.rule_id == "la.s51.representations",
+            )
+        )
+        assert found is not None
+        return found
+
+    before = due()
+    path = tmp_path / "rules.json"
+    path.write_text('{"la.s51.representations": {"amount": 21}}', encoding="utf-8")
+    with_file = dataclasses.replace(settings, rule_overrides_file=path)
+    tick(lambda: savepoint_session(connection), NOW, LogMailer(), with_file)
+    # 28 days became 21: the period ends a week earlier (both at the end of a London day).
+    assert to_london(due()).date() == to_london(before).date() - timedelta(days=7)
