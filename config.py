@@ -102,7 +102,15 @@ class Settings:
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
     max_upload_mb: int = 10
+    # No longer read: the poster follow-up period is the rule local.poster.follow_up of the
+    # rule table (docs/statutory-clock.md), changed in RULE_OVERRIDES_FILE or on the admin page.
     follow_up_days: int = 14
+    # A JSON file of local changes to the rule table (RULE_OVERRIDES_FILE), read at start-up:
+    # {"rule.id": {"amount": 6}}; unset, the table as it is (docs/statutory-clock.md).
+    rule_overrides_file: Path | None = None
+    # Where evidence photos are kept (EVIDENCE_STORE): "folder" (EVIDENCE_DIR, the default; one
+    # machine) or "database" (shared by every server on the database; docs/inspections.md).
+    evidence_store: str = "folder"
     evidence_dir: Path = ROOT / "instance" / "evidence"
     shared_data_dir: Path | None = field(default_factory=default_shared_data)
     assets_dir: Path = ROOT / "node_modules"
@@ -169,6 +177,10 @@ class Settings:
             page_size=_int(e, "PAGE_SIZE", 50),
             max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
             follow_up_days=_int(e, "FOLLOW_UP_DAYS", 14),
+            rule_overrides_file=(
+                Path(e["RULE_OVERRIDES_FILE"]) if e.get("RULE_OVERRIDES_FILE") else None
+            ),
+            evidence_store=(e.get("EVIDENCE_STORE") or "folder").strip().lower(),
             evidence_dir=Path(e.get("EVIDENCE_DIR") or ROOT / "instance" / "evidence"),
             shared_data_dir=Path(shared) if shared else default_shared_data(),
             assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
@@ -249,6 +261,10 @@ class Settings:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
         if not 1 <= self.follow_up_days <= 365:
             raise ConfigError("FOLLOW_UP_DAYS must be between 1 and 365")
+        if self.evidence_store not in ("folder", "database"):
+            raise ConfigError("EVIDENCE_STORE must be folder or database")
+        if self.rule_overrides_file is not None and not self.rule_overrides_file.is_file():
+            raise ConfigError(f"RULE_OVERRIDES_FILE {self.rule_overrides_file} is not a file")
         if self.page_size < 1 or self.page_size > 500:
             raise ConfigError("PAGE_SIZE must be between 1 and 500")
         if not 1 <= self.scheduler_interval_seconds <= 3600:

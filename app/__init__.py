@@ -14,8 +14,10 @@ from werkzeug.wrappers import Response
 from app import errors
 from app.database import SessionMaker
 from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
-from config import Settings
+from config import ConfigError, Settings
 from enforcement.accounts import users
+from enforcement.cases import clock as case_clock
+from enforcement.cases.statutory import RuleOverrideError
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
 # The second factor pages are reached between password and code, so they check the pending
@@ -63,6 +65,11 @@ def create_app(
 
 def configure(app: Flask, settings: Settings) -> None:
     """Settings, cookies, limits, password hashing cost and where templates come from."""
+    try:
+        # The rule overrides file is read (and checked) once, here: a wrong one stops start-up.
+        case_clock.default_rulebook(settings.rule_overrides_file)
+    except RuleOverrideError as exc:
+        raise ConfigError(f"RULE_OVERRIDES_FILE: {exc}") from exc
     users.configure_password_hashing(
         users.HashingCost(
             settings.password_hash_time_cost,

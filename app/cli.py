@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Settings
 from enforcement import demo
 from enforcement.access import Actor
 from enforcement.accounts import users
@@ -373,13 +374,13 @@ def evidence_clean_command() -> None:
     from enforcement.inspections import evidence
 
     settings = current_app.config["SETTINGS"]
+    store = evidence.store_for(settings.evidence_store, settings.evidence_dir)
     with _session() as session:
-        report = evidence.clean_stored(
-            session, Actor.system("command line"), utcnow(), settings.evidence_dir
-        )
+        report = evidence.clean_stored(session, Actor.system("command line"), utcnow(), store)
         session.commit()
-    for path in report.superseded:
-        path.unlink(missing_ok=True)  # only after the rows point at the clean copies
+        for sha256 in report.superseded:
+            store.discard(session, sha256)  # only after the rows point at the clean copies
+        session.commit()
     click.echo(
         f"{_count(len(report.cleaned), 'photo')} re-encoded without their metadata; "
         f"{report.already_clean:,} clean already."
@@ -387,9 +388,51 @@ def evidence_clean_command() -> None:
     for file_id, why in report.refused:
         click.echo(f"Photo {file_id} does not decode, left as it is for a person to judge: {why}")
     for file_id in report.missing:
-        click.echo(f"Photo {file_id}: its file is missing from {settings.evidence_dir}")
+        click.echo(f"Photo {file_id}: it is missing from the {store.name} ({_where(settings)})")
     for file_id, twin in report.duplicates:
         click.echo(f"Photo {file_id} is the same picture as photo {twin}: left as it is")
+
+
+def _where(settings: Settings) -> str:
+    return "database" if settings.evidence_store == "database" else str(settings.evidence_dir)
+
+
+@evidence_cli.command("move")
+@click.option(
+    "--to",
+    "target_kind",
+    type=click.Choice(["database", "folder"]),
+    required=True,
+    help="The backend to move every photo to (then set EVIDENCE_STORE to it).",
+)
+def evidence_move_command(target_kind: str) -> None:
+    """Move every evidence photo to the database or to EVIDENCE_DIR (safe to run again)."""
+    from enforcement.inspections import evidence
+
+    settings = current_app.config["SETTINGS"]
+    source_kind = "folder" if target_kind == "database" else "database"
+    source = evidence.store_for(source_kind, settings.evidence_dir)
+    target = evidence.store_for(target_kind, settings.evidence_dir)
+    with _session() as session:
+        report = evidence.move_evidence(
+            session, Actor.system("command line"), utcnow(), source, target
+        )
+        session.commit()  # the copies first: until then the source still holds every photo
+        for sha256 in report.to_discard:
+            source.discard(session, sha256)
+        session.commit()
+    click.echo(
+        f"{_count(report.moved, 'photo')} moved to the {target_kind}; "
+        f"{report.already:,} there already."
+    )
+    for file_id in report.missing:
+        click.echo(f"Photo {file_id} is in neither the folder nor the database")
+    for file_id in report.damaged:
+        click.echo(f"Photo {file_id} does not match its hash: left where it is")
+    if target_kind != settings.evidence_store:
+        click.echo(f"Now set EVIDENCE_STORE={target_kind} and restart the app.")
+    if report.missing or report.damaged:
+        raise SystemExit(1)
 
 
 db_cli = AppGroup("db", help="The database.")

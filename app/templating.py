@@ -66,6 +66,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Dashboard", "dashboard.index", Permission.DASHBOARD_SHARED),
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
+        ("Local rules", "admin.rules", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]

@@ -37,6 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from enforcement import audit_chain
 from enforcement.access import Permission, roles_granted
 from enforcement.cases import clock as case_clock
+from enforcement.cases import overrides as rule_overrides
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.models import User, UserRole
@@ -142,9 +143,14 @@ def _bring_clock_up_to_date(
     the reminder steps after it see the case as it stands now.
     """
     path = case_clock.bank_holidays_file(getattr(settings, "shared_data_dir", None))
-    calendar, rulebook = case_clock.default_calendar(path), case_clock.default_rulebook()
+    calendar = case_clock.default_calendar(path)
+    base = case_clock.default_rulebook(getattr(settings, "rule_overrides_file", None))
     with session_factory() as session:
         try:
+            # The local rules in force today (docs/statutory-clock.md): a rule book that differs
+            # from the one a case was derived under re-derives it, so a local rule taking effect
+            # moves every open case's deadlines on the first tick of its day.
+            rulebook = rule_overrides.rulebook_in_force(session, now, base)
             result = case_clock.recompute_open_deadlines(session, now, calendar, rulebook)
             session.commit()
         except IntegrityError:

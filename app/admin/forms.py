@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovDateInput,
     GovPasswordInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
@@ -18,10 +20,13 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
 
-from app.forms import db_id
+from app.forms import GovDateField, db_id
+from app.welfare.forms import CountField
+from enforcement.cases.vocab import Counting
 from enforcement.vocab import OrganisationKind, Role
 
 
@@ -121,3 +126,41 @@ class LanguageForm(FlaskForm):
         validators=[InputRequired("Enter the name of the language")],
     )
     submit = SubmitField("Add language", widget=GovSubmitInput())
+
+
+class RuleOverrideForm(FlaskForm):
+    """A local rule: shape checks only; the rule's own bounds are the domain's."""
+
+    rule_id = SelectField(
+        "Rule",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Select a rule from the list")],
+    )
+    amount = CountField(
+        "Amount",
+        description="A whole number, in the unit below.",
+        widget=GovTextInput(),
+    )
+    counting = SelectField(
+        "How the period is counted",
+        description="Rules read by a workflow (follow-ups and flag reviews) keep their counting.",
+        widget=GovSelect(),
+        choices=Counting.choices(),
+        validate_choice=False,
+        validators=[InputRequired("Select how the period is counted")],
+    )
+    effective_from = GovDateField(
+        "Date it takes effect",
+        description="Today or later, for example 1 4 2027. Open cases follow it from that day.",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+    )
+    reason = TextAreaField(
+        "Why the rule changes",
+        description="The decision or change in the law, with its reference.",
+        widget=GovTextArea(),
+        validators=[Length(max=1000, message="Reason must be 1000 characters or fewer")],
+    )
+    submit = SubmitField("Add local rule", widget=GovSubmitInput())

@@ -10,14 +10,24 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from app.admin.forms import ConfirmForm, LanguageForm, OrganisationForm, ResetPasswordForm, UserForm
+from app.admin.forms import (
+    ConfirmForm,
+    LanguageForm,
+    OrganisationForm,
+    ResetPasswordForm,
+    RuleOverrideForm,
+    UserForm,
+)
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
+from app.rulebook import base_rulebook
 from app.usecase import Conflict, perform, submit
 from enforcement import audit
 from enforcement.access import Permission
 from enforcement.accounts import totp, users
-from enforcement.clock import london_today, utcnow
+from enforcement.cases import overrides
+from enforcement.cases.vocab import Counting
+from enforcement.clock import day_text, london_today, utcnow
 from enforcement.errors import DomainError, ValidationFailed
 from enforcement.models import User
 from enforcement.register import languages as reference
@@ -315,3 +325,69 @@ def second_factor(user_id: int) -> str | Response | tuple[str, int]:
         user=user,
         status=totp.status(db(), user.id),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Local rules (docs/statutory-clock.md)
+
+
+def _override_input(form: RuleOverrideForm) -> overrides.OverrideInput:
+    return overrides.OverrideInput(
+        rule_id=form.rule_id.data or "",
+        amount=form.amount.data,
+        counting=form.counting.data or "",
+        effective_from=form.effective_from.data,
+        reason=form.reason.data or "",
+    )
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@require(Permission.REFERENCE_MANAGE)
+def rules() -> ResponseReturnValue:
+    form = RuleOverrideForm()
+    base = base_rulebook()
+    form.rule_id.choices = [("", "Select a rule"), *((r.id, f"{r.id}: {r.title}") for r in base)]
+    return submit(
+        form,
+        lambda: overrides.add_override(
+            db(), current_actor(), utcnow(), _override_input(form), base
+        ),
+        done=lambda row: _to_rules(
+            f"The local rule for {row.rule_id} takes effect on {day_text(row.effective_from)};"
+            " open cases follow it from the scheduler's first tick that day."
+        ),
+        page=lambda status: (
+            render_template(
+                "admin/rules.html",
+                form=form,
+                lines=overrides.rule_lines(db(), utcnow(), base),
+                changes=overrides.list_overrides(db()),
+                confirm=ConfirmForm(),
+                day_text=day_text,
+                counting_label=Counting.label_of,
+            ),
+            status,
+        ),
+    )
+
+
+def _to_rules(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("admin.rules"))
+
+
+@bp.route("/rules/overrides/<id:override_id>/withdraw", methods=["POST"])
+@require(Permission.REFERENCE_MANAGE)
+def withdraw_rule_override(override_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        row = perform(
+            lambda: overrides.withdraw_override(db(), current_actor(), utcnow(), override_id)
+        )
+    except DomainError as exc:
+        if exc.status != 400:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("admin.rules"))
+    return _to_rules(f"The local rule for {row.rule_id} has been withdrawn.")

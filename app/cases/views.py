@@ -18,6 +18,7 @@ from app.cases.forms import (
 )
 from app.choices import active_filters
 from app.database import db
+from app.rulebook import clock
 from app.usecase import Conflict, submit
 from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
@@ -44,9 +45,7 @@ STATUS_TAGS = {
 
 
 def _clock() -> tuple[WorkingCalendar, RuleBook]:
-    settings = current_app.config["SETTINGS"]
-    path = cases.bank_holidays_file(settings.shared_data_dir)
-    return cases.default_calendar(path), cases.default_rulebook()
+    return clock()
 
 
 def due_text(moment: datetime) -> str:

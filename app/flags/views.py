@@ -24,6 +24,7 @@ from app.flags.forms import (
 )
 from app.flags.forms import grade_choices as _grade_choices
 from app.forms import blank_to_none, parse_id
+from app.rulebook import flag_review_rules
 from app.usecase import Conflict, perform, submit
 from enforcement.access import Permission, can
 from enforcement.clock import LONDON, london_today, to_london, utcnow
@@ -99,7 +100,9 @@ def _raise(form: FlagForm, p: Premises | None) -> ResponseReturnValue:
         form.received_on.data = london_today(utcnow())
     return submit(
         form,
-        lambda: flags.raise_flag(db(), current_actor(), utcnow(), _flag_input(form, p)),
+        lambda: flags.raise_flag(
+            db(), current_actor(), utcnow(), _flag_input(form, p), flag_review_rules()
+        ),
         aliases=ALIASES,
         done=lambda flag: _to_flag(flag.id, "The intelligence flag has been recorded."),
         page=lambda status: _render_new(form, p, status),
@@ -194,6 +197,7 @@ def grade(flag_id: int) -> ResponseReturnValue:
             flag_id,
             _version(form.version.data),
             _grade_input(form),
+            flag_review_rules(),
         ),
         conflict=Conflict(IntelFlag, flag_id),
         done=lambda _: _to_flag(flag_id, "The grade has been saved."),
@@ -214,6 +218,7 @@ def change_status(flag_id: int) -> ResponseReturnValue:
             flag_id,
             _version(form.version.data),
             form.status.data or "",
+            flag_review_rules(),
         ),
         conflict=Conflict(IntelFlag, flag_id),
         done=lambda _: _to_flag(flag_id, "The status has been changed."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.current import current_actor, require
 from app.database import db, writes_on_read
 from app.inspections.forms import InspectionForm, finding_field, inspection_form, note_field
+from app.rulebook import local_days
 from app.safeguarding.forms import indicator_fields, indicators_ticked, tick_indicators
 from app.usecase import WHOLE_FORM, Conflict, perform, submit
 from app.wallclock import offer_which, read_london, which_of
@@ -98,6 +100,12 @@ def _referrals_answer(form: InspectionForm) -> str | None:
     return field.data if field is not None else None
 
 
+def _evidence_store() -> evidence.EvidenceStore:
+    """Return where photos are kept (EVIDENCE_STORE: the folder, or the database)."""
+    settings = current_app.config["SETTINGS"]
+    return evidence.store_for(settings.evidence_store, settings.evidence_dir)
+
+
 def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
     upload = form.photo.data
     if upload is None or not getattr(upload, "filename", ""):
@@ -108,7 +116,7 @@ def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
         current_actor(),
         utcnow(),
         upload.read(),
-        settings.evidence_dir,
+        _evidence_store(),
         max_bytes=settings.max_upload_mb * 1024 * 1024,
     )
     return stored.id
@@ -175,7 +183,7 @@ def record(premises_id: int) -> ResponseReturnValue:
             utcnow(),
             premises_id,
             _input(form, _when(form), choice.licence, choice.conditions, _photo_id(form, None)),
-            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+            follow_up_days=local_days("local.poster.follow_up"),
         ),
         aliases=ALIASES,
         done=lambda recorded: _recorded(*recorded, referrals_next=_referrals_answer(form) == "yes"),
@@ -246,7 +254,7 @@ def correct(inspection_id: int) -> ResponseReturnValue:
                 choice.conditions,
                 _photo_id(form, i.poster_photo_id),
             ),
-            follow_up_days=current_app.config["SETTINGS"].follow_up_days,
+            follow_up_days=local_days("local.poster.follow_up"),
         ),
         aliases=ALIASES,
         conflict=Conflict(Inspection, i.id),
@@ -291,15 +299,15 @@ def evidence_file(file_id: int) -> Response:
     row = db().get(EvidenceFile, file_id)
     if row is None:
         abort(404)
-    path = evidence.path_for(current_app.config["SETTINGS"].evidence_dir, row.sha256)
-    if not path.is_file():
+    data = evidence.read_image(db(), _evidence_store(), row)
+    if data is None:
         abort(404)
     # Served under a name made from its hash and type (never the uploaded name), as the type it
     # was checked to be, and never sniffed into anything else by the browser.
     name = evidence.download_name(row.sha256, row.content_type)
     known = row.content_type in evidence.EXTENSIONS
     resp = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=row.content_type if known else "application/octet-stream",
         download_name=name,
         max_age=0,

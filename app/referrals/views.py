@@ -45,9 +45,9 @@ from app.referrals.forms import (
     SignOffForm,
     VersionForm,
 )
+from app.rulebook import clock
 from app.wallclock import offer_which, read_london
 from enforcement.access import Permission, can
-from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import Status, ToolCode
@@ -97,9 +97,7 @@ DEADLINE_TAGS = {
 
 
 def _clock() -> tuple[WorkingCalendar, RuleBook]:
-    settings = current_app.config["SETTINGS"]
-    path = cases.bank_holidays_file(settings.shared_data_dir)
-    return cases.default_calendar(path), cases.default_rulebook()
+    return clock()
 
 
 def _helpers() -> dict[str, object]:

@@ -14,6 +14,7 @@ from app.auth.current import current_actor, require
 from app.choices import choice_labels
 from app.database import db, writes_on_read
 from app.forms import blank_to_none
+from app.rulebook import local_days
 from app.safeguarding.forms import indicator_field_name, indicator_fields, indicators_ticked
 from app.usecase import perform, submit
 from app.wallclock import offer_which, read_london
@@ -137,7 +138,7 @@ def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
         form.idempotency_key.data = uuid.uuid4().hex
         form.visited_on.data = now.date()
         form.visited_time.data = now.strftime("%H:%M")
-        form.follow_up_days.data = welfare.FOLLOW_UP_DAYS
+        form.follow_up_days.data = local_days("local.welfare.follow_up")
     return submit(
         form,
         lambda: welfare.log_welfare_visit(

@@ -53,7 +53,7 @@ from enforcement.cases.statutory import (
     validate_event_sequence,
 )
 from enforcement.cases.vocab import CaseStatus, Direction, EventKind, ServedHow, Status, ToolCode
-from enforcement.clock import to_london
+from enforcement.clock import day_text, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
@@ -687,6 +687,8 @@ class DeadlineView:
     met_by: EventView | None
     anchor: EventView | None
     time_left: timedelta
+    #: Set when the rule in force is a local one: what it says, beside the table's (statutory) rule.
+    local_rule: str = ""
 
     @property
     def status_label(self) -> str:
@@ -765,6 +767,19 @@ def _rule(rulebook: RuleBook, rule_id: str) -> Rule | None:
         return rulebook.get(rule_id)
     except UnknownRuleError:
         return None
+
+
+def _local_rule(rulebook: RuleBook, rule_id: str) -> str:
+    """Describe a local rule in force beside the rule of the table it replaces, or ""."""
+    change = rulebook.local_change(rule_id)
+    if change is None or rule_id not in rulebook:
+        return ""
+    rule, table = rulebook.get(rule_id), change.table_rule
+    since = f" from {day_text(change.effective_from)}" if change.effective_from else ""
+    return (
+        f"Local rule: {rule.amount} {rule.unit}{since} (from {change.source}), in place of"
+        f" {table.amount} {table.unit} under {table.citation}"
+    )
 
 
 def _next_step_views(
@@ -865,6 +880,7 @@ def _deadline_views(
                 met_by=by_id.get(row.met_by_event_id) if row.met_by_event_id else None,
                 anchor=by_id.get(row.anchor_event_id),
                 time_left=row.due_at - now,
+                local_rule=_local_rule(rulebook, row.rule_id),
             )
         )
     deadlines.sort(key=lambda d: (not d.is_open, d.due_at))

@@ -28,7 +28,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from enforcement.access import Actor
 from enforcement.cases.calendar import WorkingCalendar
-from enforcement.cases.statutory import Deadline, Event, RuleBook, derive_deadlines
+from enforcement.cases.statutory import (
+    Deadline,
+    Event,
+    RuleBook,
+    RuleOverrideError,
+    derive_deadlines,
+)
 from enforcement.cases.vocab import Direction, EventKind, Status
 from enforcement.models import Organisation
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
@@ -63,10 +69,21 @@ def bank_holidays_file(shared_data_dir: Path | None) -> Path | None:
     return shared_data_dir / "calendar" / "govuk-bank-holidays.json"
 
 
-@functools.lru_cache(maxsize=1)
-def default_rulebook() -> RuleBook:
-    """Return the rule book in force: the default rule table."""
-    return RuleBook()
+@functools.lru_cache(maxsize=8)
+def default_rulebook(overrides_file: Path | None = None) -> RuleBook:
+    """Return the base rule book: the rule table with the overrides file's changes, if any.
+
+    The file (RULE_OVERRIDES_FILE, JSON: {"rule.id": {"amount": 6}}) is read once per process;
+    a file that names an unknown rule or gives a value the rule cannot take raises
+    RuleOverrideError (the app and the scheduler refuse to start). The overrides made on the
+    admin page are applied on top for a given day by overrides.rulebook_in_force.
+    """
+    if overrides_file is None:
+        return RuleBook()
+    try:
+        return RuleBook.from_json_file(overrides_file)
+    except OSError as exc:
+        raise RuleOverrideError(f"cannot read the rule overrides file: {exc}") from exc
 
 
 @dataclass(frozen=True)

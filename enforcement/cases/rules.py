@@ -52,6 +52,9 @@ class Rule:
     scheduled: ScheduledUse = ScheduledUse.IGNORE
     confirmed: bool = True
     note: str = ""
+    #: False for a period a workflow reads as a number (a flag's review by grade band), which
+    #: the engine never derives as a case deadline.
+    derived: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
@@ -275,6 +278,24 @@ RULES: tuple[Rule, ...] = (
          "Local practice: by grading and status, 12 months at the latest", _E.FLAG_RECORDED,
          12, _C.MONTHS_AFTER, met_by=(_E.FLAG_REVIEWED,), alt_anchors=(_E.FLAG_REVIEWED,),
          scheduled=_CAP, note="Each review starts the next review period."),
+    # Local practice read by the intelligence workflow: days from a flag's last grading or
+    # status change to its review, by status and grade band (docs/grading.md), never derived.
+    *(
+        Rule(f"local.intel.review.{status}.{band}", _T.INTELLIGENCE_REVIEW,
+             f"Review a flag {what} ({'not graded' if band == 'ungraded' else band + ' grading'})",
+             "Local practice: review periods by grading and status (docs/grading.md)",
+             _E.FLAG_RECORDED, days, _C.STARTING_DAY_AFTER, met_by=(_E.FLAG_REVIEWED,),
+             derived=False)
+        for status, what, bands in (
+            ("open", "still open", (("ungraded", 14), ("strong", 30), ("moderate", 60),
+                                 ("weak", 90))),
+            ("under_assessment", "under assessment",
+             (("ungraded", 14), ("strong", 14), ("moderate", 30), ("weak", 30))),
+            ("actioned", "actioned", (("ungraded", 90), ("strong", 90), ("moderate", 180),
+                                         ("weak", 180))),
+        )
+        for band, days in bands
+    ),
 )
 # fmt: on
 

@@ -42,10 +42,24 @@ _OVERRIDABLE = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class LocalChange:
+    """A rule changed locally: the rule as the table has it, where the change came from, and
+    the London day it took effect (None for the overrides file, in force from start-up)."""
+
+    rule_id: str
+    table_rule: Rule
+    source: str
+    effective_from: date | None = None
+
+
 class RuleBook:
     """Hold the rules in force: the defaults, with any overrides from configuration."""
 
-    def __init__(self, rules: Iterable[Rule] = RULES) -> None:
+    def __init__(
+        self, rules: Iterable[Rule] = RULES, local: Mapping[str, LocalChange] | None = None
+    ) -> None:
+        self.local: Mapping[str, LocalChange] = dict(local or {})
         self._rules: dict[str, Rule] = {}
         for rule in rules:
             if rule.id in self._rules:
@@ -69,22 +83,38 @@ class RuleBook:
 
     @classmethod
     def from_overrides(
-        cls, overrides: Mapping[str, Mapping[str, Any]], base: Iterable[Rule] = RULES
+        cls,
+        overrides: Mapping[str, Mapping[str, Any]],
+        base: Iterable[Rule] | RuleBook = RULES,
+        *,
+        source: str = "the rule overrides file",
+        effective_from: Mapping[str, date] | None = None,
     ) -> RuleBook:
         """Build a rule book from `base` with some fields of some rules replaced.
 
         Example: RuleBook.from_overrides({"asbcpa.s80.order_duration": {"amount": 6}}).
         Fields that may change: amount, counting (or its alias unit), citation, title, note,
         confirmed, end_of_day. Raises RuleOverrideError naming the rule and field at fault.
+        Each changed rule is remembered as a LocalChange beside the rule as the table has it
+        (a rule book given as `base` passes its own local changes on).
         """
+        local = dict(base.local) if isinstance(base, RuleBook) else {}
         rules = {rule.id: rule for rule in base}
         for rule_id, changes in overrides.items():
             if rule_id not in rules:
                 raise RuleOverrideError(f"unknown rule id {rule_id!r}")
             if not isinstance(changes, Mapping):
                 raise RuleOverrideError(f"{rule_id}: overrides must be an object of fields")
+            table_rule = local[rule_id].table_rule if rule_id in local else rules[rule_id]
             rules[rule_id] = _apply_override(rules[rule_id], changes)
-        return cls(rules.values())
+            local[rule_id] = LocalChange(
+                rule_id, table_rule, source, (effective_from or {}).get(rule_id)
+            )
+        return cls(rules.values(), local)
+
+    def local_change(self, rule_id: str) -> LocalChange | None:
+        """Return how a rule was changed locally, or None when it is as the table has it."""
+        return self.local.get(rule_id)
 
     @classmethod
     def from_json(cls, text: str, base: Iterable[Rule] = RULES) -> RuleBook:
@@ -250,7 +280,8 @@ def derive_deadlines(
     ordered = sorted(events, key=_event_order)
     derived: dict[str, Deadline | None] = {}
     for rule in rulebook.for_tool(code):
-        derived[rule.id] = _derive(rule, ordered, calendar, derived, now)
+        if rule.derived:
+            derived[rule.id] = _derive(rule, ordered, calendar, derived, now)
     return [deadline for deadline in derived.values() if deadline is not None]
 
 

@@ -11,15 +11,16 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image, ImageOps
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.errors import ValidationFailed
-from enforcement.models.inspections import EvidenceFile
+from enforcement.models.inspections import EvidenceBlob, EvidenceFile
 
 # Image types we accept, recognised by their first bytes (never by the file name).
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -129,7 +130,103 @@ def _write(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the bytes are kept: one interface, two backends (docs/inspections.md)
+
+
+class EvidenceStore(Protocol):
+    """Keeps the bytes of photos by their SHA-256; the evidence_files rows say what they are.
+
+    Every method takes the caller's session: the database backend writes in its transaction
+    (a photo and the row naming it are kept together or not at all); the folder ignores it.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def put(self, session: Session, sha256: str, data: bytes, now: datetime) -> None: ...
+
+    def get(self, session: Session, sha256: str) -> bytes | None: ...
+
+    def has(self, session: Session, sha256: str) -> bool: ...
+
+    def discard(self, session: Session, sha256: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FolderStore:
+    """Photos as files under a folder (EVIDENCE_DIR), two hex digits of the hash per subfolder.
+
+    A file is written whole before the row that names it: if the transaction then fails, an
+    unused file named by its own hash remains, harmless and reused by a later upload.
+    """
+
+    root: Path
+    name: str = "folder"
+
+    def put(self, session: Session, sha256: str, data: bytes, now: datetime) -> None:
+        _write(path_for(self.root, sha256), data)
+
+    def get(self, session: Session, sha256: str) -> bytes | None:
+        path = path_for(self.root, sha256)
+        return path.read_bytes() if path.is_file() else None
+
+    def has(self, session: Session, sha256: str) -> bool:
+        return path_for(self.root, sha256).is_file()
+
+    def discard(self, session: Session, sha256: str) -> None:
+        path_for(self.root, sha256).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class DatabaseStore:
+    """Photos in the evidence_blobs table (bytea on PostgreSQL, a BLOB on SQLite), so every
+    web server on the database sees every photo and a backup of the database holds them."""
+
+    name: str = "database"
+
+    def put(self, session: Session, sha256: str, data: bytes, now: datetime) -> None:
+        if not self.has(session, sha256):
+            session.add(EvidenceBlob(sha256=sha256, data=data, stored_at=now))
+            session.flush()
+
+    def get(self, session: Session, sha256: str) -> bytes | None:
+        return session.scalar(select(EvidenceBlob.data).where(EvidenceBlob.sha256 == sha256))
+
+    def has(self, session: Session, sha256: str) -> bool:
+        return (
+            session.scalar(select(EvidenceBlob.sha256).where(EvidenceBlob.sha256 == sha256))
+            is not None
+        )
+
+    def discard(self, session: Session, sha256: str) -> None:
+        session.execute(delete(EvidenceBlob).where(EvidenceBlob.sha256 == sha256))
+
+
+STORES = ("folder", "database")
+
+
+def store_for(kind: str, folder: Path) -> EvidenceStore:
+    """Return the backend a setting names (EVIDENCE_STORE): "folder" or "database"."""
+    if kind == "database":
+        return DatabaseStore()
+    if kind == "folder":
+        return FolderStore(folder)
+    raise ValueError(f"unknown evidence store {kind!r}: use one of {', '.join(STORES)}")
+
+
+def _store(storage: Path | EvidenceStore) -> EvidenceStore:
+    return FolderStore(storage) if isinstance(storage, Path) else storage
+
+
+def read_image(session: Session, storage: Path | EvidenceStore, row: EvidenceFile) -> bytes | None:
+    """Return the bytes of a stored photo, or None when its backend does not hold them."""
+    return _store(storage).get(session, row.sha256)
 
 
 def download_name(sha256: str, content_type: str) -> str:
@@ -142,16 +239,15 @@ def store_image(
     actor: Actor,
     now: datetime,
     data: bytes,
-    storage: Path,
+    storage: Path | EvidenceStore,
     *,
     max_bytes: int,
     field: str = "photo",
 ) -> EvidenceFile:
     """Check, clean and keep an uploaded photo; the same picture uploaded twice is kept once.
 
-    The uploaded file name is not kept: it can name a person or a place. The file is written
-    before the database row: if the transaction then fails, an unused file named by its own
-    hash remains, which is harmless and reused by a later upload.
+    The uploaded file name is not kept: it can name a person or a place. `storage` is the
+    backend (a folder given as a Path is the folder backend).
     """
     if not data:
         raise ValidationFailed({field: "The selected file is empty"})
@@ -164,7 +260,7 @@ def store_image(
     existing = session.scalar(select(EvidenceFile).where(EvidenceFile.sha256 == digest))
     if existing is not None:
         return existing
-    _write(path_for(storage, digest), cleaned)
+    _store(storage).put(session, digest, cleaned, now)
     row = EvidenceFile(
         sha256=digest,
         content_type=kind,
@@ -187,26 +283,29 @@ class CleanReport:
     refused: list[tuple[int, str]] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)
     duplicates: list[tuple[int, int]] = field(default_factory=list)
-    superseded: list[Path] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
 
 
-def clean_stored(session: Session, actor: Actor, now: datetime, storage: Path) -> CleanReport:
+def clean_stored(
+    session: Session, actor: Actor, now: datetime, storage: Path | EvidenceStore
+) -> CleanReport:
     """Re-encode every stored photo as an upload is today, each change audited (flushes only).
 
     For photos kept as they were uploaded, before uploads were decoded and cleaned: each keeps
     its id (so every inspection still shows it) and takes the hash and name of its clean copy.
     A file that does not decode is listed, never deleted: it is evidence, for a person to judge.
-    The caller commits, then removes the `superseded` files.
+    The caller commits, then discards the `superseded` hashes from the store.
     """
     require(actor, Permission.EVIDENCE_VIEW)
+    store = _store(storage)
     report = CleanReport()
     for row in session.scalars(select(EvidenceFile).order_by(EvidenceFile.id)):
-        path = path_for(storage, row.sha256)
-        if not path.is_file():
+        data = store.get(session, row.sha256)
+        if data is None:
             report.missing.append(row.id)
             continue
         try:
-            cleaned, kind = clean_image(path.read_bytes())
+            cleaned, kind = clean_image(data)
         except ValidationFailed as exc:
             report.refused.append((row.id, exc.errors["photo"]))
             continue
@@ -218,7 +317,8 @@ def clean_stored(session: Session, actor: Actor, now: datetime, storage: Path) -
         if twin is not None:
             report.duplicates.append((row.id, twin))
             continue
-        _write(path_for(storage, digest), cleaned)
+        old = row.sha256
+        store.put(session, digest, cleaned, now)
         before = {"sha256": row.sha256, "content_type": row.content_type, "size": row.size_bytes}
         row.sha256, row.content_type, row.size_bytes = digest, kind, len(cleaned)
         row.original_name = download_name(digest, kind)
@@ -234,6 +334,75 @@ def clean_stored(session: Session, actor: Actor, now: datetime, storage: Path) -
             after={"sha256": digest, "content_type": kind, "size": len(cleaned)},
         )
         report.cleaned.append(row.id)
-        report.superseded.append(path)
+        report.superseded.append(old)
+    session.flush()
+    return report
+
+
+@dataclass
+class MoveReport:
+    """What moving the photos did: copied, found already there, and named but in neither
+    backend or not matching their hash (left for a person to look into). `to_discard` are the
+    source's copies to remove once the copies are committed."""
+
+    moved: int = 0
+    already: int = 0
+    missing: list[int] = field(default_factory=list)
+    damaged: list[int] = field(default_factory=list)
+    to_discard: list[str] = field(default_factory=list)
+
+
+def move_evidence(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    source: EvidenceStore,
+    target: EvidenceStore,
+) -> MoveReport:
+    """Copy every stored photo from one backend to the other, each checked against its hash.
+
+    Safe to run again: a photo the target holds already is not copied twice. Audited once
+    with the counts. The caller commits, then discards `to_discard` from the source and
+    commits again, so a photo is in one backend or both, never in neither.
+    """
+    require(actor, Permission.EVIDENCE_VIEW)
+    report = MoveReport()
+    for row in session.scalars(select(EvidenceFile).order_by(EvidenceFile.id)):
+        if target.has(session, row.sha256):
+            report.already += 1
+            if source.has(session, row.sha256):
+                report.to_discard.append(row.sha256)
+            continue
+        data = source.get(session, row.sha256)
+        if data is None:
+            report.missing.append(row.id)
+            continue
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            report.damaged.append(row.id)
+            continue
+        target.put(session, row.sha256, data, now)
+        report.moved += 1
+        report.to_discard.append(row.sha256)
+    audit.record(
+        session,
+        actor,
+        now,
+        action="evidence.move",
+        entity_type="evidence_file",
+        entity_id=None,
+        summary=(
+            f"Moved {report.moved} evidence photos from the {source.name} to the {target.name}"
+            f" ({report.already} there already, {len(report.missing)} missing,"
+            f" {len(report.damaged)} not matching their hash)"
+        ),
+        after={
+            "from": source.name,
+            "to": target.name,
+            "moved": report.moved,
+            "already": report.already,
+            "missing": report.missing,
+            "damaged": report.damaged,
+        },
+    )
     session.flush()
     return report

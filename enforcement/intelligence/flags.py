@@ -7,6 +7,7 @@ every refused attempt. Audit summaries carry no content: administrators read the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,6 +103,29 @@ class ReviewRules:
 
 
 DEFAULT_RULES = ReviewRules()
+
+
+def review_rule_id(status: str, band: str) -> str:
+    """Return the id of the rule-table period for a status and grade band (the rule table is
+    enforcement/cases/rules.py; docs/statutory-clock.md)."""
+    return f"local.intel.review.{status}.{band}"
+
+
+def review_rules_from(days_by_rule: Mapping[str, int]) -> ReviewRules:
+    """Return the review periods given by the rule book in force, as amounts by rule id.
+
+    The caller (the web layer, which sees both packages) passes the amounts; a period the
+    mapping lacks keeps its default.
+    """
+    return ReviewRules(
+        {
+            status: {
+                band: days_by_rule.get(review_rule_id(status, band), days)
+                for band, days in bands.items()
+            }
+            for status, bands in DEFAULT_RULES.days.items()
+        }
+    )
 
 
 def grade_band(scheme: str | None, source: str | None, intelligence: str | None) -> str:

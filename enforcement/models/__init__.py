@@ -2,7 +2,7 @@
 
 from enforcement.models.audit import AuditEvent
 from enforcement.models.base import Base, UTCDateTime
-from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
+from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase, RuleOverride
 from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
 from enforcement.models.flags import (
     IntelFlag,
@@ -13,6 +13,7 @@ from enforcement.models.flags import (
 )
 from enforcement.models.inspections import (
     ConditionFinding,
+    EvidenceBlob,
     EvidenceFile,
     Inspection,
     InspectionIndicator,
@@ -60,6 +61,7 @@ __all__ = [
     "ConditionFinding",
     "DataShare",
     "EnforcementCase",
+    "EvidenceBlob",
     "EvidenceFile",
     "Inspection",
     "InspectionIndicator",
@@ -93,6 +95,7 @@ __all__ = [
     "Reminder",
     "ReminderEscalation",
     "ReminderSend",
+    "RuleOverride",
     "SchedulerLease",
     "SecondFactor",
     "SignInAttempt",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from enforcement.models.base import Base, UTCDateTime
@@ -94,3 +94,27 @@ class CaseDeadline(Base):
 
 
 __all__ = ["CaseDeadline", "CaseEvent", "EnforcementCase"]
+
+
+class RuleOverride(Base):
+    """A local change to one rule of the rule table, made on the admin page (docs/statutory-clock.md).
+
+    In force from the London day `effective_from` until withdrawn; of several in force for one
+    rule, the one taking effect latest wins. Never deleted: a withdrawal is recorded on it.
+    """
+
+    __tablename__ = "rule_overrides"
+    __table_args__ = (
+        Index("ix_rule_overrides_rule_id_effective_from", "rule_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(80))
+    amount: Mapped[int] = mapped_column(Integer)
+    counting: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

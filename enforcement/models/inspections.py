@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from enforcement.models.base import Base, UTCDateTime
@@ -22,6 +31,19 @@ class EvidenceFile(Base):
     original_name: Mapped[str] = mapped_column(String(200))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class EvidenceBlob(Base):
+    """The bytes of a photo kept in the database (EVIDENCE_STORE=database), by its hash.
+
+    Several web servers then share evidence through the database alone (docs/inspections.md).
+    """
+
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Inspection(Base):

@@ -43,7 +43,7 @@ def test_old_photos_lose_their_metadata_and_keep_their_ids(
 ) -> None:
     make_user(session, "licensing_officer")
     with_gps = _stored_raw(session, tmp_path, jpeg_with_gps(), "image/jpeg")
-    old_path = evidence.path_for(tmp_path, with_gps.sha256)
+    old_sha = with_gps.sha256
     attack = _stored_raw(session, tmp_path, PNG_THEN_PHP, "image/png")
     clean_png, _kind = evidence.clean_image(png())
     already = _stored_raw(session, tmp_path, clean_png, "image/png")
@@ -55,7 +55,7 @@ def test_old_photos_lose_their_metadata_and_keep_their_ids(
     session.commit()
     assert report.cleaned == [with_gps.id] and report.already_clean == 1
     assert [i for i, _why in report.refused] == [attack.id] and report.missing == [gone.id]
-    assert report.superseded == [old_path]
+    assert report.superseded == [old_sha]
     row = session.get(EvidenceFile, with_gps.id)
     assert row is not None and row.original_name == f"evidence-{row.sha256[:16]}.jpg"
     kept = evidence.path_for(tmp_path, row.sha256).read_bytes()

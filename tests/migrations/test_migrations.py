@@ -114,3 +114,25 @@ def test_0018_keeps_referral_counts_as_anonymous_records_both_ways(fresh_engine:
         }
         types = session.scalars(select(ReferralRecordType.exploitation_type)).all()
         assert types == ["not_known"] * 3
+
+
+def test_0020_will_not_downgrade_while_photos_are_kept_in_the_database(
+    fresh_engine: Engine,
+) -> None:
+    upgrade(fresh_engine, "0020")
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO evidence_blobs (sha256, data, stored_at)"
+                " VALUES (:h, :d, CURRENT_TIMESTAMP)"
+            ),
+            {"h": "a" * 64, "d": b"\x89PNG"},
+        )
+    with pytest.raises(RuntimeError, match="flask evidence move --to folder"):
+        downgrade(fresh_engine, "-1")
+    with fresh_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM evidence_blobs")) == 1
+        conn.execute(text("DELETE FROM evidence_blobs"))
+        conn.commit()
+    downgrade(fresh_engine, "-1")
+    assert "evidence_blobs" not in inspect(fresh_engine).get_table_names()

@@ -209,7 +209,20 @@ EXAMPLES = [
 
 
 def test_every_rule_has_a_worked_example() -> None:
-    assert {e.rule_id for e in EXAMPLES} == {r.id for r in RULES}
+    assert {e.rule_id for e in EXAMPLES} == {r.id for r in RULES if r.derived}
+
+
+def test_periods_a_workflow_reads_are_never_derived_as_deadlines() -> None:
+    periods = {r.id for r in RULES if not r.derived}
+    assert len(periods) == 12 and all(p.startswith("local.intel.review.") for p in periods)
+    derived = derive_deadlines(
+        ToolCode.INTELLIGENCE_REVIEW,
+        [ev(E.FLAG_RECORDED, at(2027, 1, 15, 9))],
+        CAL,
+        BOOK,
+        at(2027, 2, 1, 9),
+    )
+    assert [d.rule.id for d in derived] == ["local.intel.review"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{e.rule_id}: {e.why}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from builders import (
     EAST,
     IN_EAST,
     NOW,
+    SYSTEM,
     WEST,
     make_orgs,
     make_people,
@@ -23,6 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.accounts import users
+from enforcement.cases import overrides
+from enforcement.cases.statutory import RuleBook
+from enforcement.clock import london_today
 from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag
 
@@ -261,3 +265,45 @@ def test_the_premises_list_adds_one_grouped_query_for_flags(
     assert queries() == none_yet
     flag_queries = [s for s in count_queries.statements if "intel_flags" in s]
     assert flag_queries and all("GROUP BY" in s for s in flag_queries[-1:])
+
+
+def test_a_review_period_changed_on_the_local_rules_page_sets_the_review_date(
+    client: FlaskClient, session: Session, world: dict[str, Any]
+) -> None:
+    now = datetime.now(UTC)
+    overrides.add_override(
+        session,
+        SYSTEM,
+        now,
+        overrides.OverrideInput(
+            # Grading an open flag puts it under assessment: that band's period applies.
+            "local.intel.review.under_assessment.strong",
+            10,
+            "starting_day_after",
+            london_today(now),
+            "Pilot",
+        ),
+        RuleBook(),
+    )
+    flag = _raise(session, world, graded_c=False)
+    session.commit()
+    analyst = _as(client, "analyst")
+    path = f"/flags/{flag.id}"
+    graded = post(
+        analyst,
+        f"{path}/grade",
+        {
+            "grade_scheme": "3x5x2",
+            "source_grade": "A",
+            "intelligence_grade": "1",
+            "handling_code": "P",
+            "version": str(flag.version),
+        },
+        page=path,
+    )
+    assert graded.status_code == 302, graded.get_data(as_text=True)[:2000]
+    session.expire_all()
+    due = session.get(IntelFlag, flag.id).review_due_at  # type: ignore[union-attr]
+    assert due is not None and abs(due - (datetime.now(UTC) + timedelta(days=10))) < timedelta(
+        minutes=2
+    )

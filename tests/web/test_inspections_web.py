@@ -5,10 +5,20 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import csrf_token, make_licence, make_premises, make_user, make_wards, post, sign_in
+from builders import (
+    SYSTEM,
+    csrf_token,
+    make_licence,
+    make_premises,
+    make_user,
+    make_wards,
+    post,
+    sign_in,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 from image_helpers import ATTACKS, has_gps, jpeg_with_gps, png, read_back
@@ -16,7 +26,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from enforcement.models import AuditEvent, Inspection
+from enforcement.cases import overrides
+from enforcement.cases.statutory import RuleBook
+from enforcement.clock import london_today
+from enforcement.models import AuditEvent, Inspection, Reminder
 from enforcement.vocab import PremisesType
 
 PNG = png()
@@ -342,3 +355,24 @@ def test_a_condition_finding_is_a_field_whose_errors_lead_to_it(
     assert f'<a href="#note_{second}">A note must be 2,000 characters or fewer</a>' in body
     assert f'id="finding_{first}-error"' in body and f'id="note_{second}-error"' in body
     assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+
+
+def test_the_follow_up_period_is_the_local_rule_in_force(
+    officer: FlaskClient, session: Session
+) -> None:
+    now = datetime.now(UTC)
+    overrides.add_override(
+        session,
+        SYSTEM,
+        now,
+        overrides.OverrideInput(
+            "local.poster.follow_up", 21, "starting_day_after", london_today(now), "Decision"
+        ),
+        RuleBook(),
+    )
+    session.commit()
+    resp = _upload(officer, session, PNG, "poster.png")  # no poster displayed: a follow-up
+    assert resp.status_code == 302
+    inspection = session.scalars(select(Inspection)).one()
+    due = session.scalar(select(Reminder.due_at).where(Reminder.subject_type == "inspection"))
+    assert due is not None and due - inspection.inspected_at == timedelta(days=21)

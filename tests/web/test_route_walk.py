@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from builders import NOW, full_draft, make_user, sign_in
+from builders import BOOK, NOW, SYSTEM, full_draft, make_user, sign_in
 from builders import make_referral_world as make_world
 from flask import Flask
 from flask.testing import FlaskClient
@@ -35,6 +35,7 @@ from wtforms import DateField, Field, IntegerField, SelectFieldBase
 from wtforms.fields.core import UnboundField
 
 from enforcement.cases import casework as cases
+from enforcement.cases import overrides
 from enforcement.inspections import evidence
 from enforcement.measures import data_share
 from enforcement.measures.quarters import Quarter
@@ -158,6 +159,15 @@ def build_world(session: Session, evidence_dir: Path) -> World:
         .order_by(ReferralRecord.id)
         .limit(1)
     ).one()
+    local_rule = overrides.add_override(
+        session,
+        SYSTEM,
+        NOW,
+        overrides.OverrideInput(
+            "local.poster.follow_up", 21, "starting_day_after", NOW.date(), "Walk"
+        ),
+        BOOK,
+    )
     session.commit()
     return World(
         ids={
@@ -174,6 +184,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "file_id": photo.id,
             "share_id": share.id,
             "record_id": record,
+            "override_id": local_rule.id,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )
