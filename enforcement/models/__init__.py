@@ -38,9 +38,11 @@ from enforcement.models.referrals import (
     ReferralEvidence,
     ReferralHistory,
     ReferralRepresentation,
+    ReferralSupportProvider,
     ReferralSupportService,
 )
 from enforcement.models.reminders import Reminder
+from enforcement.models.support import SupportService, SupportServiceLanguage
 from enforcement.models.welfare import (
     MoontwistTraining,
     WelfareReferralCount,
@@ -49,6 +51,8 @@ from enforcement.models.welfare import (
     WelfareVisitIndicator,
     WelfareVisitLanguage,
     WelfareVisitOfficer,
+    WelfareVisitOutcome,
+    WelfareVisitService,
 )
 
 __all__ = [
@@ -85,6 +89,7 @@ __all__ = [
     "ReferralEvidence",
     "ReferralHistory",
     "ReferralRepresentation",
+    "ReferralSupportProvider",
     "ReferralSupportService",
     "Reminder",
     "ReminderEscalation",
@@ -92,6 +97,8 @@ __all__ = [
     "SchedulerLease",
     "SecondFactor",
     "SignInAttempt",
+    "SupportService",
+    "SupportServiceLanguage",
     "UTCDateTime",
     "User",
     "UserRole",
@@ -104,4 +111,6 @@ __all__ = [
     "WelfareVisitIndicator",
     "WelfareVisitLanguage",
     "WelfareVisitOfficer",
+    "WelfareVisitOutcome",
+    "WelfareVisitService",
 ]
