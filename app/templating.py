@@ -67,6 +67,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
+        ("Support directory", "admin.support_services", Permission.REFERENCE_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]
