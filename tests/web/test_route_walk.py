@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from builders import NOW, full_draft, make_user, sign_in
+from builders import NOW, SYSTEM, full_draft, make_user, sign_in
 from builders import make_referral_world as make_world
 from flask import Flask
 from flask.testing import FlaskClient
@@ -40,6 +40,7 @@ from enforcement.measures import data_share
 from enforcement.measures.quarters import Quarter
 from enforcement.models import Base
 from enforcement.referrals import drafting as referrals
+from enforcement.register import support
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 
@@ -136,7 +137,22 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "Police case",
         ),
     )
-    referral = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    # A service in the support directory, chosen by the referral so it can never be deleted.
+    service = support.create_service(
+        session,
+        SYSTEM,
+        NOW,
+        support.ServiceInput(
+            "A helpline", "national_helpline", "Advice", "Call it", "Always", True
+        ),
+    )
+    referral = referrals.create_draft(
+        session,
+        officer,
+        NOW,
+        world.premises.id,
+        full_draft(world, support_providers=frozenset({service.id})),
+    )
     reminder = reminders.schedule(
         session,
         reminders.ReminderSpec(
@@ -166,6 +182,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "user_id": bystander.id,
             "file_id": photo.id,
             "share_id": share.id,
+            "service_id": service.id,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )
