@@ -429,8 +429,12 @@ def _check_draft(
     premises: Premises,
     data: DraftInput,
     author_id: int | None = None,
+    held_providers: frozenset[int] = frozenset(),
 ) -> _Checked:
-    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault."""
+    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault.
+
+    `held_providers`: the directory services the draft already names, which may stay even if
+    withdrawn since."""
     errors: dict[str, str] = {}
     today = london_today(now)
     licence, tool = _licence_referred(session, errors, premises, data)
@@ -457,9 +461,8 @@ def _check_draft(
         check_text(errors, key, label, tidy(text), limit, today)
     if unknown := data.support_services - {s.value for s in SupportService}:
         errors["support_services"] = f"Unknown service: {sorted(unknown)[0]}"
-    # A withdrawn service the draft already names may stay; the form offers only the others.
     if problem := support_directory.check_choice(
-        session, data.support_providers, keep=data.support_providers
+        session, data.support_providers, keep=held_providers
     ):
         errors["support_providers"] = problem
     if data.support_taken_up and data.support_taken_up not in {t.value for t in TakenUp}:
@@ -693,7 +696,15 @@ def update_draft(
     premises = session.get(Premises, referral.premises_id)
     assert premises is not None
     before = _draft_audit_stored(session, referral)
-    checked = _check_draft(session, actor, now, premises, data, referral.author_id)
+    checked = _check_draft(
+        session,
+        actor,
+        now,
+        premises,
+        data,
+        referral.author_id,
+        held_providers=frozenset(before["support_providers"]),
+    )
     referral.licence_id = checked.licence.id
     _write_draft(session, actor, now, referral, checked)
     audit.record(

@@ -167,3 +167,50 @@ def test_the_support_card_lists_the_services_for_each_language(session: Session)
         support.support_card(session, actor_for(make_user(session, "partner")), p.id)
     with pytest.raises(NotFound):
         support.support_card(session, reader, 2_000_000)
+
+
+def test_a_referral_offers_support_through_services_of_the_directory(session: Session) -> None:
+    from builders import BOOK, full_draft, make_referral_world
+
+    from enforcement.referrals import drafting as referrals
+    from enforcement.referrals import queries as referral_queries
+
+    world = make_referral_world(session)
+    officer = world.actors["officer"]
+    charity = make_service(session, name="Anti-trafficking charity")
+    withdrawn = make_service(session, name="Old service", active=False)
+    with pytest.raises(ValidationFailed) as refused:
+        referrals.create_draft(
+            session,
+            officer,
+            NOW,
+            world.premises.id,
+            full_draft(world, support_providers=frozenset({withdrawn.id})),
+        )
+    assert "support_providers" in refused.value.errors
+    # Chosen from the directory, the free text is only an optional note.
+    r = referrals.create_draft(
+        session,
+        officer,
+        NOW,
+        world.premises.id,
+        full_draft(world, support_provider=None, support_providers=frozenset({charity.id})),
+    )
+    referrals.submit(session, officer, NOW, r.id, r.version)
+    assert r.status == "submitted"
+    detail = referral_queries.get_referral(session, world.actors["supervisor"], NOW, r.id, BOOK)
+    assert detail.providers == ["Anti-trafficking charity"]
+    created = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "referral.create", AuditEvent.entity_id == str(r.id)
+        )
+    )
+    assert created is not None
+    assert json.loads(created.after_json or "{}")["support_providers"] == [charity.id]
+    # Neither chosen nor named: the referral cannot be submitted.
+    bare = referrals.create_draft(
+        session, officer, NOW, world.premises.id, full_draft(world, support_provider=None)
+    )
+    with pytest.raises(ValidationFailed) as incomplete:
+        referrals.submit(session, officer, NOW, bare.id, bare.version)
+    assert "support directory" in incomplete.value.errors["support_providers"]

@@ -75,3 +75,42 @@ def test_sqlite_foreign_keys_are_back_on_after_migrating(tmp_path: Path) -> None
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     eng.dispose()
+
+
+def test_visits_keep_their_data_across_the_visit_record_migration(fresh_engine: Engine) -> None:
+    """0019 adds the whole visit record: a visit logged before keeps everything it had, with
+    its new parts "not recorded" and handling code P."""
+    from builders.welfare import make_world
+    from sqlalchemy.orm import Session
+
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as session:
+        world = make_world(session)
+        visit_id = world.log(session).id
+        session.commit()
+    before_0019 = ScriptDirectory.from_config(alembic_config()).get_revision("0019").down_revision
+    assert isinstance(before_0019, str)
+    downgrade(fresh_engine, before_0019)
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE welfare_visits SET people_present = 4 WHERE id = :id"), {"id": visit_id}
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT people_present, handling_code, dress, consent_to_talk, "
+                "immigration_status, interpreter_language FROM welfare_visits WHERE id = :id"
+            ),
+            {"id": visit_id},
+        ).one()
+        indicators = conn.execute(
+            text("SELECT count(*) FROM welfare_visit_indicators WHERE visit_id = :id"),
+            {"id": visit_id},
+        ).scalar()
+        outcomes = conn.execute(
+            text("SELECT count(*) FROM welfare_visit_outcomes WHERE visit_id = :id"),
+            {"id": visit_id},
+        ).scalar()
+    assert tuple(row) == (4, "P", None, None, None, "th")
+    assert indicators == 2 and outcomes == 0
