@@ -883,7 +883,8 @@ def nrm_referrals(
     ),
     parts=("approved", "declined", "pending"),
     total="made",
-    target=Target("Welfare is not enforcement: as few as possible, each one justified"),
+    note="The strategy sets no target: welfare is not enforcement, so each referral needs a "
+    "recorded justification and a supervisor's approval.",
     links=_visit_links,
     chart=("approved", "declined", "pending"),
 )
