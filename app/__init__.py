@@ -129,6 +129,7 @@ def register_extensions(app: Flask, settings: Settings, session_maker: SessionMa
 
 def register_blueprints(app: Flask) -> None:
     """Every area's pages."""
+    from app.admin import support as _support_pages  # noqa: F401 - adds the support directory to admin
     from app.admin import wards as _ward_pages  # noqa: F401 - importing it adds the ward import pages to admin
     from app.admin.views import bp as admin_bp
     from app.assets import bp as vendor_bp
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     from app.premises.views import bp as premises_bp
     from app.referrals.views import bp as referrals_bp
     from app.safeguarding.views import bp as safeguarding_bp
+    from app.support.views import bp as support_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
 
@@ -159,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
         flags_bp,
         dashboard_bp,
         referrals_bp,
+        support_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -68,6 +68,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
         ("Local rules", "admin.rules", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
+        ("Support directory", "admin.support_services", Permission.REFERENCE_MANAGE),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]

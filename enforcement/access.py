@@ -25,6 +25,8 @@ class Permission(Labelled):
     WELFARE_VISIT_LOG = "welfare_visit.log"
     WELFARE_VISIT_LIST = "welfare_visit.list"
     WELFARE_VISIT_RELEASE = "welfare_visit.release"
+    # An immigration referral from a welfare visit needs a supervisor's approval (docs/welfare.md).
+    WELFARE_IMMIGRATION_DECIDE = "welfare_visit.immigration_decide"
     TRAINING_RECORD = "training.record"
     TRAINING_VIEW = "training.view"
     CASE_VIEW = "case.view"
@@ -86,6 +88,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
         {Role.WARD_OFFICER, Role.SUPERVISOR, Role.INTEL_ANALYST}
     ),
     Permission.WELFARE_VISIT_RELEASE: frozenset({Role.SUPERVISOR}),
+    Permission.WELFARE_IMMIGRATION_DECIDE: frozenset({Role.SUPERVISOR}),
     Permission.TRAINING_RECORD: frozenset({Role.SUPERVISOR}),
     Permission.TRAINING_VIEW: frozenset({Role.SUPERVISOR}),
     # Enforcement cases: read by casework roles; administrators get nothing automatic.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.clock import london_today
 from enforcement.models import Language, Organisation
-from enforcement.register import licences, premises, wards
+from enforcement.register import licences, premises, support, wards
 from enforcement.register.importers.fhrs import parse_fhrs, suggest_premises_type
 from enforcement.reminders import tasks
 from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind, PremisesType, Role
@@ -142,6 +142,7 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
     points = random_points_in(boundaries, 60 if real else 400, rng)
     created += _load_fictional_premises(session, actor, now, points, languages, loc, rng)
     counts = {
+        "support_services": _load_support_services(session, actor, now),
         "wards": len(boundaries),
         "premises": len(created),
         "licences": _load_licences(session, actor, now, created, rng),
@@ -158,6 +159,58 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
         after=counts,
     )
     return counts
+
+
+# Real public services, described in our own words from their own public information
+# (docs/support-directory.md); administrators keep the list up to date.
+DEMO_SUPPORT_SERVICES = (
+    support.ServiceInput(
+        name="Modern Slavery & Exploitation Helpline",
+        kind="national_helpline",
+        description="Free, confidential advice for anyone who may be exploited, or who is "
+        "worried about someone, and a place to report concerns. Run by the charity Unseen.",
+        how_to_reach="Call 08000 121 700, or report online at modernslaveryhelpline.org",
+        hours="24 hours, every day",
+        any_language=True,
+        languages=frozenset({"en"}),
+    ),
+    support.ServiceInput(
+        name="The Salvation Army: Modern Slavery Victim Care Contract",
+        kind="victim_care",
+        description="Support for adult potential victims in England and Wales who enter the "
+        "National Referral Mechanism: safe accommodation, help with health, legal advice and "
+        "a support worker.",
+        how_to_reach="First responders call the referral line on 0800 808 3733",
+        hours="24 hours, every day",
+        any_language=True,
+        languages=frozenset({"en"}),
+    ),
+    support.ServiceInput(
+        name="Childline",
+        kind="national_helpline",
+        description="Free, confidential help for children and young people under 19, run by "
+        "the NSPCC.",
+        how_to_reach="Call 0800 1111, or chat online at childline.org.uk",
+        hours="24 hours, every day",
+        languages=frozenset({"en"}),
+    ),
+    support.ServiceInput(
+        name="Council safeguarding (adults and children)",
+        kind="safeguarding",
+        description="The council's social care teams, for a child or an adult at risk of "
+        "abuse or exploitation. Every child is referred.",
+        how_to_reach="Through the council's website or contact centre; in an emergency, 999",
+        hours="Office hours; an emergency duty team out of hours",
+        languages=frozenset({"en"}),
+    ),
+)
+
+
+def _load_support_services(session: Session, actor: Actor, now: datetime) -> int:
+    known = {lang.code for lang in session.scalars(select(Language))}
+    for data in DEMO_SUPPORT_SERVICES:
+        support.create_service(session, actor, now, replace(data, languages=data.languages & known))
+    return len(DEMO_SUPPORT_SERVICES)
 
 
 def _load_people(session: Session, actor: Actor, now: datetime, codes: list[str]) -> None:

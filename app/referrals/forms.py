@@ -152,9 +152,17 @@ class DraftForm(FlaskForm):
         widget=GovCheckboxesInput(),
         validate_choice=False,
     )
-    support_provider = StringField(
+    support_providers = SelectMultipleField(
         "Through whom was the support offered?",
-        description="The organisations or teams, for example a specialist charity. " + NO_NAMES,
+        description="Services from the support directory. Select all that apply.",
+        widget=GovCheckboxesInput(),
+        coerce=db_id,
+        choices=[],
+        validate_choice=False,
+    )
+    support_provider = StringField(
+        "Another provider, or a note on who offered it (optional)",
+        description="An organisation or team not in the directory. " + NO_NAMES,
         widget=GovTextInput(),
         validators=[Optional(), Length(max=300)],
     )

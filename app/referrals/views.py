@@ -72,6 +72,7 @@ from enforcement.referrals.vocab import (
     TakenUp,
 )
 from enforcement.register import premises
+from enforcement.register import support as support_directory
 from enforcement.vocab import LicenceStatus
 
 bp = Blueprint("referrals", __name__)
@@ -204,6 +205,9 @@ def _draft_choices(form: DraftForm, premises_id: int) -> dict[str, Any]:
                 }
             )
     form.condition_ids.choices = [(int(c["value"]), c["label"]) for c in conditions]
+    form.support_providers.choices = support_directory.service_choices(
+        session, keep=frozenset(form.support_providers.data or [])
+    )
     evidence = referral_evidence.choices(session, actor, utcnow(), premises_id)
     groups = {}
     for kind in EvidenceKind:
@@ -243,6 +247,7 @@ def _draft_input(form: DraftForm) -> referrals.DraftInput:
         support_taken_up=form.support_taken_up.data or None,
         support_offered_on=form.support_offered_on.data,
         support_note=form.support_note.data,
+        support_providers=frozenset(form.support_providers.data or []),
     )
 
 
@@ -267,6 +272,7 @@ def _fill(form: DraftForm, data: referrals.DraftInput) -> None:
     form.dps_name.data = data.dps_name
     form.support_services.data = sorted(data.support_services)
     form.support_provider.data = data.support_provider
+    form.support_providers.data = sorted(data.support_providers)
     form.support_taken_up.data = data.support_taken_up or ""
     form.support_offered_on.data = data.support_offered_on
     form.support_note.data = data.support_note

@@ -31,8 +31,13 @@ from app.location import LenientFloatField
 from app.safeguarding.forms import add_indicator_fields, indicator_field_name
 from app.wallclock import which_field
 from enforcement.welfare.vocab import (
+    AwayFromManagers,
+    ConsentToTalk,
+    Dress,
     GuidanceItem,
     PropertyDescribed,
+    VisitHandling,
+    VisitOutcome,
     VisitTrigger,
 )
 
@@ -241,6 +246,105 @@ class VisitForm(FlaskForm):
         widget=GovCheckboxInput(),
     )
     submit = SubmitField("Save welfare visit", widget=GovSubmitInput())
+
+    # --- The whole visit record (docs/welfare.md): approach, support, outcome, handling ---
+    dress = RadioField(
+        "Were the officers in uniform or plain clothes?",
+        widget=GovRadioInput(),
+        choices=Dress.choices(),
+        validators=[InputRequired("Select whether the officers were in uniform or plain clothes")],
+    )
+    partner_agency_present = RadioField(
+        "Was a partner agency present?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[InputRequired("Say whether a partner agency was present")],
+    )
+    partner_agency = StringField(
+        "If yes, which partner agency",
+        description="The organisation, for example a specialist charity. Not anyone's name.",
+        widget=GovTextInput(),
+        validators=[Optional()],
+    )
+    consent_to_talk = RadioField(
+        "Did the people present agree to talk with you?",
+        widget=GovRadioInput(),
+        choices=ConsentToTalk.choices(),
+        validators=[InputRequired("Say whether the people present agreed to talk with you")],
+    )
+    away_from_managers = RadioField(
+        "Were people spoken to away from managers or controllers?",
+        widget=GovRadioInput(),
+        choices=AwayFromManagers.choices(),
+        validators=[
+            InputRequired("Say whether people were spoken to away from managers or controllers")
+        ],
+    )
+    interpreter_professional = RadioField(
+        "If an interpreter was used, were they a professional interpreter?",
+        description="Not a colleague, a manager or someone else present at the premises",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[Optional()],
+    )
+    services = SelectMultipleField(
+        "Services signposted",
+        description="From the support directory. Select all that the people present were told about.",
+        widget=GovCheckboxesInput(),
+        coerce=db_id,
+        choices=[],
+        validate_choice=False,
+    )
+    follow_up_offered = RadioField(
+        "Was further support or a follow-up offered?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[InputRequired("Say whether further support or a follow-up was offered")],
+    )
+    outcomes = SelectMultipleField(
+        "Outcome of the visit",
+        description="Select all that apply",
+        widget=GovCheckboxesInput(),
+        choices=VisitOutcome.choices(),
+    )
+    immigration_justification = TextAreaField(
+        "If an immigration referral, why is it justified?",
+        description=(
+            "Welfare visits are not enforcement: an immigration referral is made only with a "
+            "recorded justification and a supervisor's approval. " + NO_IDENTIFIERS
+        ),
+        widget=GovTextArea(),
+        validators=[Optional()],
+    )
+    handling_code = RadioField(
+        "Handling code of this record",
+        widget=GovRadioInput(),
+        choices=VisitHandling.choices(),
+        validators=[InputRequired("Select the handling code")],
+    )
+    handling_conditions = TextAreaField(
+        "If C, the conditions for sharing",
+        widget=GovTextArea(),
+        validators=[Optional()],
+    )
+
+
+class ImmigrationDecisionForm(FlaskForm):
+    decision = RadioField(
+        "Do you approve the immigration referral?",
+        widget=GovRadioInput(),
+        choices=[("approve", "Approve"), ("decline", "Decline")],
+        validators=[
+            InputRequired("Select whether you approve or decline the immigration referral")
+        ],
+    )
+    note = TextAreaField(
+        "Reason for your decision",
+        description="Recorded with the visit; the decision is in the audit log.",
+        widget=GovTextArea(),
+        validators=[InputRequired("Give the reason for your decision")],
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
 
 
 # One group of indicator checkboxes per group of the shared reference list.

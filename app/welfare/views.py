@@ -19,6 +19,7 @@ from app.safeguarding.forms import indicator_field_name, indicator_fields, indic
 from app.usecase import perform, submit
 from app.wallclock import offer_which, read_london
 from app.welfare.forms import (
+    ImmigrationDecisionForm,
     ReleaseForm,
     TrainingForm,
     VisitForm,
@@ -28,7 +29,7 @@ from enforcement.access import Permission, can
 from enforcement.clock import london_today, to_london, utcnow
 from enforcement.errors import Forbidden
 from enforcement.models import Premises, WelfareVisit
-from enforcement.register import premises
+from enforcement.register import premises, support
 from enforcement.register.wards import wards_in_force
 from enforcement.vocab import PremisesType
 from enforcement.welfare import reports as welfare_reports
@@ -74,6 +75,7 @@ def _prepare(form: VisitForm) -> None:
         *[(lang.code, lang.name) for lang in languages],
     ]
     form.support_languages.choices = [(lang.code, lang.name) for lang in languages]
+    form.services.choices = support.service_choices(db())
 
 
 def _when(form: VisitForm) -> datetime | None:
@@ -108,6 +110,29 @@ def _input(
         return_requested=form.return_requested.data == "yes",
         follow_up_days=form.follow_up_days.data,
         no_identifiers_confirmed=bool(form.no_identifiers_confirmed.data),
+        record=_record(form),
+    )
+
+
+def _yes_no(raw: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(raw or "")
+
+
+def _record(form: VisitForm) -> welfare.VisitRecord:
+    """Attendance and approach, support, outcome and handling, as typed."""
+    return welfare.VisitRecord(
+        dress=form.dress.data or None,
+        partner_agency_present=_yes_no(form.partner_agency_present.data),
+        partner_agency=blank_to_none(form.partner_agency.data),
+        interpreter_professional=_yes_no(form.interpreter_professional.data),
+        consent_to_talk=form.consent_to_talk.data or None,
+        away_from_managers=form.away_from_managers.data or None,
+        services=frozenset(form.services.data or []),
+        follow_up_offered=_yes_no(form.follow_up_offered.data),
+        outcomes=frozenset(form.outcomes.data or []),
+        immigration_justification=blank_to_none(form.immigration_justification.data),
+        handling_code=form.handling_code.data or "",
+        handling_conditions=blank_to_none(form.handling_conditions.data),
     )
 
 
@@ -139,6 +164,7 @@ def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
         form.visited_on.data = now.date()
         form.visited_time.data = now.strftime("%H:%M")
         form.follow_up_days.data = local_days("local.welfare.follow_up")
+        form.handling_code.data = "P"
     return submit(
         form,
         lambda: welfare.log_welfare_visit(
@@ -208,7 +234,46 @@ def detail(visit_id: int) -> str:
         v=seen.visit,
         p=seen.premises,
         may_release=can(actor, Permission.WELFARE_VISIT_RELEASE),
+        may_decide=can(actor, Permission.WELFARE_IMMIGRATION_DECIDE),
     )
+
+
+@bp.route("/welfare-visits/<id:visit_id>/immigration-referral", methods=["GET", "POST"])
+@writes_on_read
+@require(Permission.WELFARE_IMMIGRATION_DECIDE)
+def immigration_decision(visit_id: int) -> ResponseReturnValue:
+    """A supervisor approves or declines the immigration referral a visit asks for."""
+    form = ImmigrationDecisionForm()
+    return submit(
+        form,
+        lambda: welfare.decide_immigration_referral(
+            db(),
+            current_actor(),
+            utcnow(),
+            visit_id,
+            approve={"approve": True, "decline": False}.get(form.decision.data or ""),
+            note=form.note.data or "",
+        ),
+        done=lambda v: _decided(v),
+        page=lambda status: _decision_page(form, visit_id, status),
+    )
+
+
+def _decided(visit: WelfareVisit) -> Response:
+    word = "approved" if visit.immigration_status == "approved" else "declined"
+    flash(
+        f"The immigration referral has been {word}. The decision is recorded in the audit log.",
+        "success",
+    )
+    return redirect(url_for("welfare.detail", visit_id=visit.id))
+
+
+def _decision_page(form: ImmigrationDecisionForm, visit_id: int, status: int) -> tuple[str, int]:
+    seen = perform(lambda: welfare.open_visit(db(), current_actor(), utcnow(), visit_id))
+    assert isinstance(seen, welfare.VisitDetail)  # supervisors see every visit's content
+    return render_template(
+        "welfare/immigration_decision.html", form=form, d=seen, v=seen.visit
+    ), status
 
 
 @bp.route("/welfare-visits/<id:visit_id>/release", methods=["GET", "POST"])

@@ -887,6 +887,45 @@ def nrm_referrals(
     return Cells(by_ward=cells)
 
 
+@measure(
+    key="immigration_referrals",
+    title="Immigration referrals from welfare visits",
+    action="3.2",
+    description="Welfare visits of the quarter whose recorded outcome is an immigration "
+    "referral, each of which needs a recorded justification and a supervisor's approval: "
+    "approved, declined, and awaiting a decision.",
+    categories=(
+        Category("approved", "Approved by a supervisor"),
+        Category("declined", "Declined by a supervisor"),
+        Category("pending", "Awaiting a decision"),
+        Category("made", "Immigration referrals asked for"),
+    ),
+    parts=("approved", "declined", "pending"),
+    total="made",
+    note="The strategy sets no target: welfare is not enforcement, so each referral needs a "
+    "recorded justification and a supervisor's approval.",
+    links=_visit_links,
+    chart=("approved", "declined", "pending"),
+)
+def immigration_referrals(
+    session: Session, actor: Actor, _now: datetime, quarter: Quarter, ward: str | None
+) -> Cells:
+    cells: dict[str, dict[str, int]] = {}
+    for code, status, n in session.execute(
+        select(WelfareVisit.ward_code, WelfareVisit.immigration_status, func.count(WelfareVisit.id))
+        .where(
+            _visits_visible(actor),
+            WelfareVisit.immigration_status.is_not(None),
+            *_in_quarter(WelfareVisit.visited_at, quarter),
+            *_ward_filter(WelfareVisit.ward_code, ward),
+        )
+        .group_by(WelfareVisit.ward_code, WelfareVisit.immigration_status)
+    ):
+        if status in {"approved", "declined", "pending"}:
+            _add(cells, code, made=n, **{status: n})
+    return Cells(by_ward=cells)
+
+
 # --- the statutory clock ---------------------------------------------------------------------
 
 

@@ -40,10 +40,12 @@ from enforcement.models.referrals import (
     ReferralEvidence,
     ReferralHistory,
     ReferralRepresentation,
+    ReferralSupportProvider,
     ReferralSupportService,
 )
 from enforcement.models.reminders import Reminder
 from enforcement.models.safeguarding import ReferralRecord, ReferralRecordType
+from enforcement.models.support import SupportService, SupportServiceLanguage
 from enforcement.models.welfare import (
     MoontwistTraining,
     WelfareVisit,
@@ -51,6 +53,8 @@ from enforcement.models.welfare import (
     WelfareVisitIndicator,
     WelfareVisitLanguage,
     WelfareVisitOfficer,
+    WelfareVisitOutcome,
+    WelfareVisitService,
 )
 
 __all__ = [
@@ -91,6 +95,7 @@ __all__ = [
     "ReferralRecord",
     "ReferralRecordType",
     "ReferralRepresentation",
+    "ReferralSupportProvider",
     "ReferralSupportService",
     "Reminder",
     "ReminderEscalation",
@@ -99,6 +104,8 @@ __all__ = [
     "SchedulerLease",
     "SecondFactor",
     "SignInAttempt",
+    "SupportService",
+    "SupportServiceLanguage",
     "UTCDateTime",
     "User",
     "UserRole",
@@ -110,4 +117,6 @@ __all__ = [
     "WelfareVisitIndicator",
     "WelfareVisitLanguage",
     "WelfareVisitOfficer",
+    "WelfareVisitOutcome",
+    "WelfareVisitService",
 ]

@@ -123,6 +123,9 @@ class Referral(Base):
     support_services: Mapped[list[ReferralSupportService]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="ReferralSupportService.service"
     )
+    support_providers: Mapped[list[ReferralSupportProvider]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="ReferralSupportProvider.service_id"
+    )
     representations: Mapped[list[ReferralRepresentation]] = relationship(
         cascade="all, delete-orphan",
         lazy="raise",
@@ -196,6 +199,17 @@ class ReferralSupportService(Base):
     service: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+class ReferralSupportProvider(Base):
+    """A service from the support directory through which support was offered."""
+
+    __tablename__ = "referral_support_providers"
+
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("committee_referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("support_services.id"), primary_key=True)
+
+
 class ReferralRepresentation(Base):
     """Representations received from one kind of party: how many, and what they said."""
 
@@ -241,5 +255,6 @@ __all__ = [
     "ReferralEvidence",
     "ReferralHistory",
     "ReferralRepresentation",
+    "ReferralSupportProvider",
     "ReferralSupportService",
 ]

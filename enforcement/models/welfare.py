@@ -71,6 +71,24 @@ class WelfareVisit(Base):
     follow_up_days: Mapped[int] = mapped_column(Integer)
     follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     no_identifiers_confirmed: Mapped[bool] = mapped_column(Boolean)
+    # The whole visit record (docs/welfare.md): attendance and approach, support, outcome and
+    # handling. None is "not recorded" (visits logged before these were asked).
+    dress: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    partner_agency_present: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    partner_agency: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    interpreter_professional: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_to_talk: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    away_from_managers: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    follow_up_offered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    immigration_justification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    immigration_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    immigration_decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True
+    )
+    immigration_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    immigration_decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    handling_code: Mapped[str] = mapped_column(String(1), server_default="P")
+    handling_conditions: Mapped[str | None] = mapped_column(Text, nullable=True)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -91,6 +109,12 @@ class WelfareVisit(Base):
         cascade="all, delete-orphan", lazy="raise"
     )
     guidance_rows: Mapped[list[WelfareVisitGuidance]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
+    outcome_rows: Mapped[list[WelfareVisitOutcome]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
+    service_rows: Mapped[list[WelfareVisitService]] = relationship(
         cascade="all, delete-orphan", lazy="raise"
     )
 
@@ -139,3 +163,26 @@ class WelfareVisitGuidance(Base):
         ForeignKey("welfare_visits.id", ondelete="CASCADE"), primary_key=True
     )
     item: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class WelfareVisitOutcome(Base):
+    """An outcome of the visit (codes from enforcement.welfare.vocab.VisitOutcome); none kept
+    for visits logged before outcomes were asked, which read as "not recorded"."""
+
+    __tablename__ = "welfare_visit_outcomes"
+
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("welfare_visits.id", ondelete="CASCADE"), primary_key=True
+    )
+    outcome: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class WelfareVisitService(Base):
+    """A service from the support directory that the people visited were signposted to."""
+
+    __tablename__ = "welfare_visit_services"
+
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("welfare_visits.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("support_services.id"), primary_key=True)

@@ -41,6 +41,7 @@ from enforcement.models import (
     ReferralBreach,
     ReferralEvidence,
     ReferralHistory,
+    ReferralSupportProvider,
     ReferralSupportService,
     User,
     Ward,
@@ -64,6 +65,7 @@ from enforcement.referrals.vocab import (
     SupportService,
     TakenUp,
 )
+from enforcement.register import support as support_directory
 from enforcement.vocab import LicenceStatus, Role
 
 SUBJECT = "committee_referral"
@@ -275,6 +277,8 @@ class DraftInput:
     support_taken_up: str | None = None
     support_offered_on: date | None = None
     support_note: str | None = None
+    # Through whom, chosen from the support directory (support_provider is then an optional note).
+    support_providers: frozenset[int] = frozenset()
 
 
 def tidy(value: str | None) -> str | None:
@@ -425,8 +429,12 @@ def _check_draft(
     premises: Premises,
     data: DraftInput,
     author_id: int | None = None,
+    held_providers: frozenset[int] = frozenset(),
 ) -> _Checked:
-    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault."""
+    """Check a draft's shape (not its completeness) and capture its evidence; raise on any fault.
+
+    `held_providers`: the directory services the draft already names, which may stay even if
+    withdrawn since."""
     errors: dict[str, str] = {}
     today = london_today(now)
     licence, tool = _licence_referred(session, errors, premises, data)
@@ -453,6 +461,10 @@ def _check_draft(
         check_text(errors, key, label, tidy(text), limit, today)
     if unknown := data.support_services - {s.value for s in SupportService}:
         errors["support_services"] = f"Unknown service: {sorted(unknown)[0]}"
+    if problem := support_directory.check_choice(
+        session, data.support_providers, keep=held_providers
+    ):
+        errors["support_providers"] = problem
     if data.support_taken_up and data.support_taken_up not in {t.value for t in TakenUp}:
         errors["support_taken_up"] = "Say whether the support was taken up"
     if data.support_offered_on is not None and data.support_offered_on > today:
@@ -503,7 +515,12 @@ def _write_draft(
     referral.updated_at = now
     flag_modified(referral, "updated_at")
     session.flush()
-    for model in (ReferralBreach, ReferralEvidence, ReferralSupportService):
+    for model in (
+        ReferralBreach,
+        ReferralEvidence,
+        ReferralSupportService,
+        ReferralSupportProvider,
+    ):
         session.execute(delete(model).where(model.referral_id == referral.id))
     session.execute(delete(IntelFlagLink).where(IntelFlagLink.referral_id == referral.id))
     session.add_all(
@@ -546,6 +563,10 @@ def _write_draft(
         ReferralSupportService(referral_id=referral.id, service=service)
         for service in sorted(data.support_services)
     )
+    session.add_all(
+        ReferralSupportProvider(referral_id=referral.id, service_id=service_id)
+        for service_id in sorted(data.support_providers)
+    )
     session.flush()
 
 
@@ -554,6 +575,7 @@ def _draft_audit(referral: Referral, checked: _Checked) -> dict[str, Any]:
     after["condition_ids"] = sorted({c.id for c, _, _ in checked.breaches})
     after["evidence"] = sorted(f"{e.kind.value}:{e.source_id}" for e in checked.evidence)
     after["support_services"] = sorted(checked.data.support_services)
+    after["support_providers"] = sorted(checked.data.support_providers)
     return after
 
 
@@ -674,7 +696,15 @@ def update_draft(
     premises = session.get(Premises, referral.premises_id)
     assert premises is not None
     before = _draft_audit_stored(session, referral)
-    checked = _check_draft(session, actor, now, premises, data, referral.author_id)
+    checked = _check_draft(
+        session,
+        actor,
+        now,
+        premises,
+        data,
+        referral.author_id,
+        held_providers=frozenset(before["support_providers"]),
+    )
     referral.licence_id = checked.licence.id
     _write_draft(session, actor, now, referral, checked)
     audit.record(
@@ -715,6 +745,13 @@ def _draft_audit_stored(session: Session, referral: Referral) -> dict[str, Any]:
             )
         )
     )
+    before["support_providers"] = sorted(
+        session.scalars(
+            select(ReferralSupportProvider.service_id).where(
+                ReferralSupportProvider.referral_id == referral.id
+            )
+        )
+    )
     return before
 
 
@@ -730,6 +767,7 @@ def load_with_children(session: Session, referral_id: int) -> Referral:
             selectinload(Referral.breaches),
             selectinload(Referral.evidence),
             selectinload(Referral.support_services),
+            selectinload(Referral.support_providers),
             selectinload(Referral.representations),
         )
         .execution_options(populate_existing=True)
@@ -790,8 +828,11 @@ def completeness_problems(referral: Referral) -> dict[str, str]:
         problems["evidence"] = "Select the evidence the sub-committee should see"
     if not referral.support_services:
         problems["support_services"] = NO_SUPPORT
-    if not referral.support_provider:
-        problems["support_provider"] = "Say through whom the support was offered"
+    if not referral.support_provider and not referral.support_providers:
+        problems["support_providers"] = (
+            "Choose through whom the support was offered from the support directory, or "
+            "name the provider"
+        )
     if not referral.support_taken_up:
         problems["support_taken_up"] = "Say whether the support was taken up"
     if referral.support_offered_on is None:

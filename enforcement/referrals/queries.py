@@ -32,6 +32,7 @@ from enforcement.models import (
     ReferralEvidence,
     ReferralHistory,
     ReferralRepresentation,
+    ReferralSupportProvider,
     ReferralSupportService,
     User,
     WelfareVisit,
@@ -70,6 +71,7 @@ from enforcement.referrals.vocab import (
     ReferralStatus,
     SupportService,
 )
+from enforcement.register import support as support_directory
 
 _S = ReferralStatus
 
@@ -186,6 +188,7 @@ class ReferralDetail:
     may_papers: bool
     missing: dict[str, str] = field(default_factory=dict)
     steps: list[StepTaken] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)  # through whom, from the directory
 
     @property
     def status_label(self) -> str:
@@ -472,6 +475,9 @@ def get_referral(
         breaches=sorted(groups.values(), key=lambda g: g.number),
         evidence=evidence,
         services=[SupportService.label_of(s.service) for s in referral.support_services],
+        providers=support_directory.service_names(
+            session, [p.service_id for p in referral.support_providers]
+        ),
         representations=list(referral.representations),
         history=history,
         process=dates,
@@ -542,6 +548,13 @@ def draft_values(session: Session, referral: Referral) -> DraftInput:
         dps_name=referral.dps_name,
         support_services=services,
         support_provider=referral.support_provider,
+        support_providers=frozenset(
+            session.scalars(
+                select(ReferralSupportProvider.service_id).where(
+                    ReferralSupportProvider.referral_id == referral.id
+                )
+            )
+        ),
         support_taken_up=referral.support_taken_up,
         support_offered_on=referral.support_offered_on,
         support_note=referral.support_note,

@@ -52,6 +52,7 @@ DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
     ReminderKind.FOLLOW_UP_INSPECTION: ("2d", "on_day"),
     ReminderKind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
     ReminderKind.FLAG_REVIEW: ("14d", "on_day"),
+    ReminderKind.IMMIGRATION_DECISION: ("now", "on_day"),
 }
 FALLBACK_LEADS: tuple[str, ...] = ("2d", "on_day")
 # Never held for a digest: a closure hearing or a statutory deadline cannot wait for the morning.

@@ -25,11 +25,13 @@ TEAM_ROLES = {
     "licensing": "licensing_officer",
     "clerks": "committee_clerk",
     "intel": "intel_analyst",  # intelligence flag reviews
+    "supervisors": "supervisor",  # immigration referrals from welfare visits to decide
 }
 TEAM_LABELS = {
     "licensing": "Licensing team",
     "clerks": "Committee clerks",
     "intel": "Intelligence analysts",
+    "supervisors": "Supervisors",
 }
 
 

@@ -14,6 +14,7 @@ class ReminderKind(Labelled):
     FLAG_REVIEW = "flag_review", "Intelligence review"
     HEARING = "hearing", "Hearing"
     LICENCE_EXPIRY = "licence_expiry", "Licence expiry"
+    IMMIGRATION_DECISION = "immigration_decision", "Immigration referral to decide"
 
 
 def kind_label(code: str) -> str:

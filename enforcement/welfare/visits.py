@@ -27,9 +27,11 @@ from enforcement.models.welfare import (
     WelfareVisitIndicator,
     WelfareVisitLanguage,
     WelfareVisitOfficer,
+    WelfareVisitOutcome,
+    WelfareVisitService,
 )
 from enforcement.policy import Visibility
-from enforcement.register import premises, wards
+from enforcement.register import premises, support, wards
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.safeguarding import records
@@ -38,9 +40,15 @@ from enforcement.welfare import training
 from enforcement.welfare.vocab import (
     INDICATORS,
     PREMISES_TYPE_FOR,
+    AwayFromManagers,
+    ConsentToTalk,
+    Dress,
     GuidanceItem,
+    ImmigrationStatus,
     Indicator,
     PropertyDescribed,
+    VisitHandling,
+    VisitOutcome,
     VisitTrigger,
 )
 
@@ -52,6 +60,10 @@ MAX_REFERRALS = 50  # anonymous referral records given with one visit
 MAX_TEXT = 5_000
 CRIME_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/ .\-]{0,39}$")
 FOLLOW_UP_TITLE = "Follow-up visit due"  # says nothing of the premises or the visit (policy)
+_OUTCOME_ORDER = {o.value: n for n, o in enumerate(VisitOutcome)}
+MIN_JUSTIFICATION = 20
+IMMIGRATION_TASK_TITLE = "Immigration referral from a welfare visit to decide"  # no premises
+SUPERVISORS_TEAM = "supervisors"
 EXPIRED_FORM = "The form has expired: reload it and enter the visit again"
 
 NOT_A_WARD_OFFICER = (
@@ -104,11 +116,37 @@ class VisitInput:
     return_requested: bool = False
     follow_up_days: int | None = FOLLOW_UP_DAYS
     no_identifiers_confirmed: bool = False
+    record: VisitRecord | None = None
 
     @property
     def follow_up_needed(self) -> bool:
-        """A follow-up is owed when indicators were observed or a return was asked for."""
-        return bool(self.indicators or _tidy(self.other_indicators) or self.return_requested)
+        """A follow-up is owed when indicators were observed, a return was asked for, or the
+        outcome is a follow-up visit."""
+        return bool(
+            self.indicators
+            or _tidy(self.other_indicators)
+            or self.return_requested
+            or (self.record and VisitOutcome.FOLLOW_UP_VISIT in self.record.outcomes)
+        )
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """The rest of the whole visit record (docs/welfare.md): attendance and approach, support,
+    outcome and handling. A visit logged without it (None) keeps them all "not recorded"."""
+
+    dress: str | None = None
+    partner_agency_present: bool | None = None
+    partner_agency: str | None = None
+    interpreter_professional: bool | None = None
+    consent_to_talk: str | None = None
+    away_from_managers: str | None = None
+    services: frozenset[int] = field(default_factory=frozenset)
+    follow_up_offered: bool | None = None
+    outcomes: frozenset[str] = field(default_factory=frozenset)
+    immigration_justification: str | None = None
+    handling_code: str = VisitHandling.P.value
+    handling_conditions: str | None = None
 
 
 def _tidy(text: str | None) -> str | None:
@@ -256,9 +294,94 @@ def _check_guidance(errors: dict[str, str], today: date, data: VisitInput) -> No
         )
 
 
+def _check_approach(errors: dict[str, str], data: VisitInput, rec: VisitRecord) -> None:
+    """Check attendance and approach: dress, partner agency, interpreter, consent, managers."""
+    if rec.dress not in {d.value for d in Dress}:
+        errors["dress"] = "Select whether the officers were in uniform or plain clothes"
+    if rec.partner_agency_present is None:
+        errors["partner_agency_present"] = "Say whether a partner agency was present"
+    elif rec.partner_agency_present and not _one_line(rec.partner_agency):
+        errors["partner_agency"] = "Enter which partner agency was present"
+    if data.interpreter_used and rec.interpreter_professional is None:
+        errors["interpreter_professional"] = "Say whether the interpreter was a professional"
+    if rec.consent_to_talk not in {c.value for c in ConsentToTalk}:
+        errors["consent_to_talk"] = "Say whether the people present agreed to talk with you"
+    if rec.away_from_managers not in {a.value for a in AwayFromManagers}:
+        errors["away_from_managers"] = (
+            "Say whether people were spoken to away from managers or controllers"
+        )
+
+
+def _check_support(
+    errors: dict[str, str], session: Session, rec: VisitRecord, keep: frozenset[int]
+) -> None:
+    if problem := support.check_choice(session, rec.services, keep=keep):
+        errors["services"] = problem
+    if rec.follow_up_offered is None:
+        errors["follow_up_offered"] = "Say whether further support or a follow-up was offered"
+
+
+def _check_outcome(errors: dict[str, str], today: date, rec: VisitRecord) -> None:
+    """Check the outcomes, the immigration referral's justification and the handling code."""
+    outcomes = rec.outcomes
+    if not outcomes:
+        errors["outcomes"] = "Select the outcome of the visit"
+    elif outcomes - {o.value for o in VisitOutcome}:
+        errors["outcomes"] = "Select outcomes from the list"
+    elif VisitOutcome.NO_FURTHER_ACTION in outcomes and len(outcomes) > 1:
+        errors["outcomes"] = (
+            "You selected 'No further action' and another outcome: select one or the other"
+        )
+    justification = _tidy(rec.immigration_justification)
+    if VisitOutcome.IMMIGRATION_REFERRAL in outcomes:
+        if not justification or len(justification) < MIN_JUSTIFICATION:
+            errors["immigration_justification"] = (
+                "Explain why an immigration referral is justified after a welfare visit "
+                f"(at least {MIN_JUSTIFICATION} characters): a supervisor decides on it"
+            )
+        else:
+            _text_problems(
+                errors,
+                today,
+                [("immigration_justification", "The justification", justification, MAX_TEXT)],
+            )
+    if rec.handling_code not in {h.value for h in VisitHandling}:
+        errors["handling_code"] = "Select the handling code"
+    elif rec.handling_code == VisitHandling.C and not _tidy(rec.handling_conditions):
+        errors["handling_conditions"] = "Enter the conditions for sharing this record"
+    elif rec.handling_code == VisitHandling.C:
+        _text_problems(
+            errors,
+            today,
+            [("handling_conditions", "The conditions", _tidy(rec.handling_conditions), 2_000)],
+        )
+    _text_problems(
+        errors,
+        today,
+        [("partner_agency", "The partner agency", _one_line(rec.partner_agency), 200)],
+    )
+
+
+def _check_record(
+    errors: dict[str, str],
+    session: Session,
+    today: date,
+    data: VisitInput,
+    keep: frozenset[int] = frozenset(),
+) -> None:
+    rec = data.record
+    if rec is None:
+        errors["record"] = "Answer the questions on attendance, support and the outcome"
+        return
+    _check_approach(errors, data, rec)
+    _check_support(errors, session, rec, keep)
+    _check_outcome(errors, today, rec)
+
+
 def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -> None:
     errors: dict[str, str] = {}
     today = london_today(now)
+    _check_record(errors, session, today, data)
     _check_when_and_where(errors, now, data)
     _check_officers(errors, session, data)
     if unknown := data.indicators - INDICATORS.keys():
@@ -408,6 +531,27 @@ def _fill(visit: WelfareVisit, data: VisitInput, author_id: int | None, now: dat
         else []
     )
     visit.guidance_rows = [WelfareVisitGuidance(item=i) for i in sorted(data.guidance)]
+    _fill_record(visit, data)
+
+
+def _fill_record(visit: WelfareVisit, data: VisitInput) -> None:
+    rec = data.record or VisitRecord()
+    visit.dress = rec.dress
+    visit.partner_agency_present = rec.partner_agency_present
+    visit.partner_agency = _one_line(rec.partner_agency) if rec.partner_agency_present else None
+    visit.interpreter_professional = rec.interpreter_professional if data.interpreter_used else None
+    visit.consent_to_talk = rec.consent_to_talk
+    visit.away_from_managers = rec.away_from_managers
+    visit.follow_up_offered = rec.follow_up_offered
+    visit.service_rows = [WelfareVisitService(service_id=s) for s in sorted(rec.services)]
+    visit.outcome_rows = [WelfareVisitOutcome(outcome=o) for o in sorted(rec.outcomes)]
+    immigration = VisitOutcome.IMMIGRATION_REFERRAL in rec.outcomes
+    visit.immigration_justification = _tidy(rec.immigration_justification) if immigration else None
+    visit.immigration_status = ImmigrationStatus.PENDING.value if immigration else None
+    visit.handling_code = rec.handling_code
+    visit.handling_conditions = (
+        _tidy(rec.handling_conditions) if rec.handling_code == VisitHandling.C else None
+    )
 
 
 def _already_logged(session: Session, actor: Actor, data: VisitInput) -> WelfareVisit | None:
@@ -494,6 +638,19 @@ def log_welfare_visit(
             ),
             now,
         )
+    if visit.immigration_status == ImmigrationStatus.PENDING:
+        reminders.schedule(
+            session,
+            reminders.ReminderSpec(
+                kind=ReminderKind.IMMIGRATION_DECISION,
+                subject_type=SUBJECT,
+                subject_id=visit.id,
+                title=IMMIGRATION_TASK_TITLE,
+                due_at=add_london_days(now, 2),
+                team=SUPERVISORS_TEAM,
+            ),
+            now,
+        )
     # The audit trail is readable by administrators, who see nothing of visits: no content here.
     audit.record(
         session,
@@ -535,6 +692,9 @@ class VisitDetail:
     guidance: list[tuple[GuidanceItem, bool]]
     follow_up_open: Reminder | None
     released_by: str | None
+    services: list[str] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    immigration_decided_by: str | None = None
 
     @property
     def visited_on(self) -> date:
@@ -571,6 +731,8 @@ def open_visit(
             selectinload(WelfareVisit.indicator_rows),
             selectinload(WelfareVisit.language_rows),
             selectinload(WelfareVisit.guidance_rows),
+            selectinload(WelfareVisit.outcome_rows),
+            selectinload(WelfareVisit.service_rows),
         )
     )
     if visit is None:
@@ -588,7 +750,15 @@ def open_visit(
             select(User.id, User.display_name).where(
                 User.id.in_(
                     [o.user_id for o in visit.officer_rows]
-                    + [u for u in (visit.author_id, visit.released_by_id) if u]
+                    + [
+                        u
+                        for u in (
+                            visit.author_id,
+                            visit.released_by_id,
+                            visit.immigration_decided_by_id,
+                        )
+                        if u
+                    ]
                 )
             )
         )
@@ -628,6 +798,14 @@ def open_visit(
         guidance=[(g, g.value in met) for g in GuidanceItem],
         follow_up_open=follow_up,
         released_by=names.get(visit.released_by_id) if visit.released_by_id else None,
+        services=support.service_names(session, [r.service_id for r in visit.service_rows]),
+        outcomes=[
+            VisitOutcome.label_of(r.outcome)
+            for r in sorted(visit.outcome_rows, key=lambda r: _OUTCOME_ORDER.get(r.outcome, 99))
+        ],
+        immigration_decided_by=names.get(visit.immigration_decided_by_id)
+        if visit.immigration_decided_by_id
+        else None,
     )
     policy.record_view(session, actor, now, visit, summary=f"Opened welfare visit {visit.id}")
     return detail
@@ -675,6 +853,73 @@ def release_visit(
         summary=f"Released welfare visit {visit.id} for use as evidence",
         before={"released": False},
         after={"released": True, "reason": text},
+    )
+    return visit
+
+
+# --- An immigration referral from a welfare visit: a supervisor decides (docs/welfare.md) ----
+
+
+def decide_immigration_referral(
+    session: Session,
+    supervisor: Actor,
+    now: datetime,
+    visit_id: int,
+    *,
+    approve: bool | None,
+    note: str,
+) -> WelfareVisit:
+    """Approve or decline the immigration referral a visit asks for, with a recorded reason.
+
+    Only a supervisor may (Forbidden otherwise); the decision is audited without the visit's
+    content and closes the supervisors' task. Raises ValidationFailed when there is no
+    referral awaiting a decision, no decision, or no reason.
+    """
+    require(supervisor, Permission.WELFARE_IMMIGRATION_DECIDE)
+    visit = session.get(WelfareVisit, visit_id)
+    if visit is None or policy.visibility(supervisor, visit) is Visibility.NONE:
+        raise NotFound("There is no such welfare visit.")
+    policy.require_visibility(supervisor, visit, Visibility.CONTENT)
+    text = _tidy(note)
+    errors: dict[str, str] = {}
+    if visit.immigration_status != ImmigrationStatus.PENDING:
+        errors["decision"] = "There is no immigration referral awaiting a decision on this visit"
+    elif approve is None:
+        errors["decision"] = "Select whether you approve or decline the immigration referral"
+    if not text or len(text) < 10:
+        errors["note"] = "Give the reason for your decision (at least 10 characters)"
+    else:
+        _text_problems(errors, london_today(now), [("note", "The reason", text, 2000)])
+    if errors:
+        raise ValidationFailed(errors)
+    status = ImmigrationStatus.APPROVED if approve else ImmigrationStatus.DECLINED
+    visit.immigration_status = status.value
+    visit.immigration_decided_by_id = supervisor.user_id
+    visit.immigration_decided_at = now
+    visit.immigration_decision_note = text
+    visit.updated_at = now
+    session.flush()
+    reminders.close_open(
+        session,
+        kind=ReminderKind.IMMIGRATION_DECISION,
+        subject_type=SUBJECT,
+        subject_id=visit.id,
+        now=now,
+        actor=supervisor,
+        reason=f"Immigration referral {status.value}",
+    )
+    # Administrators read the trail and see nothing of visits: the decision, not the reason.
+    audit.record(
+        session,
+        supervisor,
+        now,
+        action=f"welfare_visit.immigration_{'approve' if approve else 'decline'}",
+        entity_type=SUBJECT,
+        entity_id=visit.id,
+        summary=f"{'Approved' if approve else 'Declined'} the immigration referral from "
+        f"welfare visit {visit.id}",
+        before={"immigration_status": ImmigrationStatus.PENDING.value},
+        after={"immigration_status": status.value},
     )
     return visit
 

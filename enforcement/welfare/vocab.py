@@ -73,3 +73,51 @@ class GuidanceItem(Labelled):
         "Kept to welfare: the visit was not run as an enforcement raid",
     )
     RECORDED_SAME_DAY = "recorded_same_day", "Recorded the visit on the day it took place"
+
+
+# --- The whole visit record: attendance and approach, support, outcome (docs/welfare.md) ----
+
+
+class Dress(Labelled):
+    UNIFORM = "uniform", "In uniform"
+    PLAIN_CLOTHES = "plain_clothes", "In plain clothes"
+    BOTH = "both", "Some in uniform, some in plain clothes"
+
+
+class ConsentToTalk(Labelled):
+    GIVEN = "given", "Yes, they agreed to talk with us"
+    DECLINED = "declined", "No, they did not want to talk"
+    NOT_ASKED = "not_asked", "We could not ask (no one was able to talk with us)"
+
+
+class AwayFromManagers(Labelled):
+    YES = "yes", "Yes"
+    NO = "no", "No, not safely"
+    NO_MANAGERS = "no_managers", "No manager or controller was present"
+
+
+class VisitOutcome(Labelled):
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    FOLLOW_UP_VISIT = "follow_up_visit", "Follow-up visit"
+    NRM_REFERRAL = "nrm_referral", "Referral into the National Referral Mechanism (NRM)"
+    DUTY_TO_NOTIFY = "duty_to_notify", "Duty to Notify (an adult who did not consent to the NRM)"
+    SAFEGUARDING_REFERRAL = "safeguarding_referral", "Safeguarding referral (adults or children)"
+    IMMIGRATION_REFERRAL = (
+        "immigration_referral",
+        "Immigration referral (needs a justification and a supervisor's approval)",
+    )
+
+
+class ImmigrationStatus(Labelled):
+    """Where an immigration referral from a welfare visit stands."""
+
+    PENDING = "pending", "Awaiting a supervisor's decision"
+    APPROVED = "approved", "Approved by a supervisor"
+    DECLINED = "declined", "Declined by a supervisor"
+
+
+class VisitHandling(Labelled):
+    """The handling code of a visit record (as for intelligence: 3x5x2)."""
+
+    P = "P", "P: lawful sharing permitted"
+    C = "C", "C: lawful sharing permitted with conditions"

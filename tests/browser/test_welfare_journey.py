@@ -86,6 +86,23 @@ def _fill_visit(page: Page, feedback: str) -> None:
     for box in guidance.get_by_role("checkbox").all():
         box.check()
     page.get_by_role("checkbox", name=re.compile("^I have not recorded names")).check()
+    _fill_record(page)
+
+
+def _fill_record(page: Page) -> None:
+    """Attendance and approach, support and outcome (the handling code is P by default)."""
+    page.get_by_role("group", name=re.compile("^Were the officers in uniform")).get_by_label(
+        "In uniform", exact=True
+    ).check()
+    page.get_by_role("group", name="Was a partner agency present?").get_by_label("No").check()
+    page.get_by_role("radio", name="Yes, they agreed to talk with us").check()
+    page.get_by_role("group", name=re.compile("^Were people spoken to away")).get_by_label(
+        "Yes", exact=True
+    ).check()
+    page.get_by_role("group", name=re.compile("^Was further support")).get_by_label("No").check()
+    page.get_by_role("group", name=re.compile("^Outcome of the visit")).get_by_label(
+        "Follow-up visit"
+    ).check()
 
 
 def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_happened(

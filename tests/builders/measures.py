@@ -30,7 +30,7 @@ from builders.register import (
     make_premises,
     make_wards,
 )
-from builders.welfare import referral_input, visit_input
+from builders.welfare import IMMIGRATION, referral_input, visit_input, visit_record
 from builders.welfare import referrals as counted_referrals
 from enforcement.access import Actor
 from enforcement.accounts import users
@@ -147,6 +147,12 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "child_visits": 1,
         },
     },
+    # v1 approved, v2 awaiting a decision (West); v4 declined (East).
+    "immigration_referrals": {
+        W: {"approved": 1, "pending": 1, "made": 2},
+        E: {"declined": 1, "made": 1},
+        "total": {"approved": 1, "declined": 1, "pending": 1, "made": 3},
+    },
     # cW: met, missed, pending but past (missed), a window (not owed), one in April, one
     # closed; cE: met.
     "deadlines": {
@@ -195,12 +201,32 @@ class Borough:
     orgs: dict[str, int]
 
 
-def _visit(session: Session, officer: Actor, premises_id: int, when: datetime, **kw: Any) -> None:
+def _visit(
+    session: Session,
+    officer: Actor,
+    premises_id: int,
+    when: datetime,
+    immigration: tuple[Actor, bool | None] | None = None,
+    **kw: Any,
+) -> None:
     day = to_london(when).date()
     if "referrals" in kw:  # made on the day of the visit
         kw["referrals"] = tuple(dataclasses.replace(r, submitted_on=day) for r in kw["referrals"])
+    if immigration is not None:
+        kw["record"] = visit_record(
+            outcomes=frozenset({"immigration_referral"}), immigration_justification=IMMIGRATION
+        )
     data = visit_input(premises_id, visited_at=when, **kw)
-    welfare.log_welfare_visit(session, officer, when + timedelta(minutes=30), data)
+    visit, _ = welfare.log_welfare_visit(session, officer, when + timedelta(minutes=30), data)
+    if immigration is not None and immigration[1] is not None:
+        welfare.decide_immigration_referral(
+            session,
+            immigration[0],
+            when + timedelta(hours=2),
+            visit.id,
+            approve=immigration[1],
+            note="Decided on the justification recorded.",
+        )
 
 
 def _inspect(session: Session, premises_id: int, when: datetime, compliant: bool) -> int:
@@ -313,8 +339,17 @@ def make_borough(session: Session) -> Borough:
             referral_input(age_group="child", consent_given=None),
             *counted_referrals(("duty_to_notify", 1), ("specialist_charity", 2)),
         ),
+        immigration=(actors["supervisor"], True),
     )
-    _visit(session, wo1, p["pW"], at(2026, 1, 20, 10), guidance=PARTIAL_GUIDANCE, **quiet)  # v2
+    _visit(  # v2
+        session,
+        wo1,
+        p["pW"],
+        at(2026, 1, 20, 10),
+        guidance=PARTIAL_GUIDANCE,
+        immigration=(actors["supervisor"], None),
+        **quiet,
+    )
     _visit(  # v3
         session,
         wo1,
@@ -332,6 +367,7 @@ def make_borough(session: Session) -> Borough:
         indicators=frozenset(),
         referrals=counted_referrals(("duty_to_notify", 2)),
         return_requested=True,
+        immigration=(actors["supervisor"], False),
     )
     _visit(
         session, wo1, p["pW"], at(2026, 3, 31, 23, 30), referrals=counted_referrals(("nrm", 5))

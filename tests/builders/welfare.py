@@ -79,6 +79,7 @@ def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.Vis
         "crime_reference": "CAD 1234/02MAR26",
         "guidance": frozenset(g.value for g in welfare.GuidanceItem),
         "no_identifiers_confirmed": True,
+        "record": visit_record(),
     }
     data.update(overrides)
     if data["referrals"] is None:
@@ -88,6 +89,26 @@ def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.Vis
             *referrals(("specialist_charity", 2), on=on),
         )
     return welfare.VisitInput(**data)
+
+
+def visit_record(**overrides: Any) -> welfare.VisitRecord:
+    """Attendance and approach, support, outcome and handling, answered."""
+    data: dict[str, Any] = {
+        "dress": "plain_clothes",
+        "partner_agency_present": True,
+        "partner_agency": "A specialist charity's outreach worker",
+        "interpreter_professional": True,
+        "consent_to_talk": "given",
+        "away_from_managers": "yes",
+        "follow_up_offered": True,
+        "outcomes": frozenset({"nrm_referral"}),
+        "handling_code": "P",
+    }
+    data.update(overrides)
+    return welfare.VisitRecord(**data)
+
+
+IMMIGRATION = "Two adults asked for help to regularise their status and want the referral made."
 
 
 @dataclass

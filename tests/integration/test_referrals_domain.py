@@ -135,7 +135,7 @@ def test_a_referral_cannot_be_submitted_without_the_offer_of_support(
     with pytest.raises(ValidationFailed) as refused:
         referrals.submit(session, officer, NOW, r.id, r.version)
     assert "offer of support to victims and survivors" in refused.value.errors["support_services"]
-    assert {"support_provider", "support_taken_up", "support_offered_on"} <= set(
+    assert {"support_providers", "support_taken_up", "support_offered_on"} <= set(
         refused.value.errors
     )
     session.refresh(r)

@@ -136,3 +136,42 @@ def test_0020_will_not_downgrade_while_photos_are_kept_in_the_database(
         conn.commit()
     downgrade(fresh_engine, "-1")
     assert "evidence_blobs" not in inspect(fresh_engine).get_table_names()
+
+
+def test_visits_keep_their_data_across_the_visit_record_migration(fresh_engine: Engine) -> None:
+    """0019 adds the whole visit record: a visit logged before keeps everything it had, with
+    its new parts "not recorded" and handling code P."""
+    from builders.welfare import make_world
+    from sqlalchemy.orm import Session
+
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as session:
+        world = make_world(session)
+        visit_id = world.log(session).id
+        session.commit()
+    before_0019 = ScriptDirectory.from_config(alembic_config()).get_revision("0019").down_revision
+    assert isinstance(before_0019, str)
+    downgrade(fresh_engine, before_0019)
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE welfare_visits SET people_present = 4 WHERE id = :id"), {"id": visit_id}
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT people_present, handling_code, dress, consent_to_talk, "
+                "immigration_status, interpreter_language FROM welfare_visits WHERE id = :id"
+            ),
+            {"id": visit_id},
+        ).one()
+        indicators = conn.execute(
+            text("SELECT count(*) FROM welfare_visit_indicators WHERE visit_id = :id"),
+            {"id": visit_id},
+        ).scalar()
+        outcomes = conn.execute(
+            text("SELECT count(*) FROM welfare_visit_outcomes WHERE visit_id = :id"),
+            {"id": visit_id},
+        ).scalar()
+    assert tuple(row) == (4, "P", None, None, None, "th")
+    assert indicators == 2 and outcomes == 0

@@ -41,6 +41,7 @@ from enforcement.measures import data_share
 from enforcement.measures.quarters import Quarter
 from enforcement.models import Base, ReferralRecord
 from enforcement.referrals import drafting as referrals
+from enforcement.register import support
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 
@@ -137,7 +138,22 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "Police case",
         ),
     )
-    referral = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    # A service in the support directory, chosen by the referral so it can never be deleted.
+    service = support.create_service(
+        session,
+        SYSTEM,
+        NOW,
+        support.ServiceInput(
+            "A helpline", "national_helpline", "Advice", "Call it", "Always", True
+        ),
+    )
+    referral = referrals.create_draft(
+        session,
+        officer,
+        NOW,
+        world.premises.id,
+        full_draft(world, support_providers=frozenset({service.id})),
+    )
     reminder = reminders.schedule(
         session,
         reminders.ReminderSpec(
@@ -185,6 +201,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "share_id": share.id,
             "record_id": record,
             "override_id": local_rule.id,
+            "service_id": service.id,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )

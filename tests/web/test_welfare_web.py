@@ -75,6 +75,14 @@ def _visit_data(**overrides: Any) -> dict[str, Any]:
             "recorded_same_day",
         ],
         "no_identifiers_confirmed": "y",
+        "dress": "plain_clothes",
+        "partner_agency_present": "no",
+        "consent_to_talk": "given",
+        "away_from_managers": "yes",
+        "interpreter_professional": "yes",
+        "follow_up_offered": "yes",
+        "outcomes": ["nrm_referral"],
+        "handling_code": "P",
     }
     data.update(overrides)
     return data

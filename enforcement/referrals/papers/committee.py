@@ -78,6 +78,7 @@ from enforcement.referrals.vocab import (
     SupportService,
     TakenUp,
 )
+from enforcement.register import support as support_directory
 from enforcement.vocab import Labelled, LicenceRegime, LicenceStatus, PremisesType
 
 MARKER = Redacted(f"[{EXEMPT_MARKER}]")
@@ -133,6 +134,8 @@ class PaperData:
     # People named anywhere in the referral: withheld wherever they appear in the public paper.
     personal_names: frozenset[str]
     prepared_on: date
+    # Through whom support was offered, from the support directory (public organisations).
+    providers: Sequence[str] = ()
 
 
 def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime) -> PaperData:
@@ -211,6 +214,9 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
         },
         personal_names=frozenset(personal),
         prepared_on=to_london(now).date(),
+        providers=support_directory.service_names(
+            session, [p.service_id for p in referral.support_providers]
+        ),
     )
 
 
@@ -665,6 +671,16 @@ def _recommendation(data: PaperData, red: Redactor) -> Section:
     return Section("7", "Recommendation", tuple(blocks))
 
 
+def _through(data: PaperData) -> str:
+    """The directory's services chosen, then the provider typed as a note."""
+    return "; ".join(
+        [
+            *data.providers,
+            *([data.referral.support_provider] if data.referral.support_provider else []),
+        ]
+    )
+
+
 def _support(data: PaperData, red: Redactor) -> Section:
     r = data.referral
     rows: list[tuple[Runs, ...]] = [
@@ -672,7 +688,7 @@ def _support(data: PaperData, red: Redactor) -> Section:
             ("Services offered",),
             ("; ".join(SupportService.label_of(s) for s in data.services) or "None recorded",),
         ),
-        (("Offered through",), red.text(r.support_provider or "Not recorded")),
+        (("Offered through",), red.text(_through(data) or "Not recorded")),
         (("Offered on",), (_long(r.support_offered_on),)),
         (("Taken up",), (TakenUp.label_of(r.support_taken_up) or "Not recorded",)),
     ]

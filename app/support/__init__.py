@@ -1,0 +1,1 @@
+"""The support card of a premises (docs/support-directory.md)."""
