@@ -604,6 +604,34 @@ def update_case(
     return case
 
 
+def readdress_reminders(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    calendar: WorkingCalendar,
+    rulebook: RuleBook,
+) -> None:
+    """Readdress an open case's statutory reminders after who runs its steps changed.
+
+    Called when a committee referral takes the case on: from then on its clerks record the
+    steps, so the reminders go to them (docs/reminders.md).
+    """
+    case = session.get(EnforcementCase, case_id)
+    if case is None or case.status != OPEN:
+        return
+    sync_cases(
+        session,
+        actor,
+        now,
+        [case_key(session, case)],
+        {case.id: events_of(session, case.id)},
+        calendar,
+        rulebook,
+        reminders_for_all=True,
+    )
+
+
 def close_case(
     session: Session, actor: Actor, now: datetime, case_id: int, expected_version: int, reason: str
 ) -> EnforcementCase:

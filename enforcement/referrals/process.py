@@ -65,6 +65,7 @@ from enforcement.referrals.drafting import (
 from enforcement.referrals.evidence import (
     day_text,
 )
+from enforcement.referrals.tasks import close_task
 from enforcement.referrals.vocab import (
     APPEAL_RULE_IDS,
     DECISION_LABELS,
@@ -76,7 +77,7 @@ from enforcement.referrals.vocab import (
     ReferralStatus,
 )
 from enforcement.register import licences
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus
 
@@ -278,6 +279,9 @@ def open_process(
     referral.process_opened_at = now
     before = set_status(referral, _S.PROCESS_OPEN, now)
     session.flush()
+    # The clerks record the case's steps from now on: its reminders go to them.
+    cases.readdress_reminders(session, actor, now, case.id, calendar, rulebook)
+    close_task(session, actor, now, referral, ReminderKind.REFERRAL_SIGNED_OFF, "Process opened")
     if needs_application and not any(
         e.kind is EventKind.APPLICATION_RECEIVED for e in events_of(session, case.id)
     ):
@@ -498,7 +502,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
                 title=f"Licensing sub-committee hearing: referral {referral.reference}",
                 due_at=referral.hearing_at,
                 premises_id=referral.premises_id,
-                team="clerks",
+                team=routing.route(ReminderKind.HEARING).team,
             )
         )
     reminders.reconcile(

@@ -31,7 +31,7 @@ from enforcement.models.welfare import (
 )
 from enforcement.policy import Visibility
 from enforcement.register import premises, wards
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import Role
 from enforcement.welfare import training
@@ -495,7 +495,7 @@ def log_welfare_visit(
                 title=FOLLOW_UP_TITLE,
                 due_at=visit.follow_up_due_at,
                 owner_user_id=actor.user_id,
-                team=f"ward:{ward_code}",
+                team=routing.route(ReminderKind.FOLLOW_UP_VISIT, ward_code=ward_code).team,
             ),
             now,
         )

@@ -397,7 +397,9 @@ def test_a_hearing_outside_the_window_is_refused_saying_why(session: Session, wo
     assert r.status == "hearing_listed" and r.hearing_at == IN_WINDOW
     reminder = session.scalars(
         select(Reminder).where(
-            Reminder.subject_type == "committee_referral", Reminder.subject_id == r.id
+            Reminder.subject_type == "committee_referral",
+            Reminder.subject_id == r.id,
+            Reminder.kind == "hearing",
         )
     ).one()
     assert reminder.team == "clerks" and reminder.due_at == IN_WINDOW and reminder.kind == "hearing"
