@@ -127,31 +127,40 @@ def upgrade() -> None:
     ).all()
     for rid, ref, premises_id, author_id, status, changed in rows:
         kind, title, days, to_author = _WAITING[status]
-        held = bind.scalar(
+        due = changed + timedelta(days=days)
+        mine = sa.and_(
+            _reminders.c.subject_type == _REFERRAL,
+            _reminders.c.subject_id == rid,
+            _reminders.c.kind == kind,
+        )
+        if bind.scalar(
             sa.select(sa.func.count())
             .select_from(_reminders)
-            .where(
-                _reminders.c.subject_type == _REFERRAL,
-                _reminders.c.subject_id == rid,
-                _reminders.c.kind == kind,
-            )
-        )
-        if held or (to_author and author_id is None):
+            .where(mine, _reminders.c.status == "open")
+        ) or (to_author and author_id is None):
+            continue
+        row = {
+            "premises_id": premises_id,
+            "title": title.format(ref=ref)[:200],
+            "owner_user_id": author_id if to_author else None,
+            "team": None if to_author else _TEAMS[kind],
+            "statutory": False,
+            "status": "open",
+            "next_send_at": changed,
+        }
+        # One reminder per subject, kind and due time: one this downgrade cancelled is reopened.
+        same = bind.scalar(sa.select(_reminders.c.id).where(mine, _reminders.c.due_at == due))
+        if same is not None:
+            bind.execute(_reminders.update().where(_reminders.c.id == same).values(**row))
             continue
         bind.execute(
             _reminders.insert().values(
                 kind=kind,
                 subject_type=_REFERRAL,
                 subject_id=rid,
-                premises_id=premises_id,
-                title=title.format(ref=ref)[:200],
-                due_at=changed + timedelta(days=days),
-                owner_user_id=author_id if to_author else None,
-                team=None if to_author else _TEAMS[kind],
-                statutory=False,
-                status="open",
+                due_at=due,
                 created_at=changed,
-                next_send_at=changed,
+                **row,
             )
         )
 
