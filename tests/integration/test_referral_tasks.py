@@ -10,7 +10,8 @@ from builders.referrals import World, at, full_draft, make_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement.models import OutboxMail, Referral, Reminder
+from enforcement.errors import ValidationFailed
+from enforcement.models import EnforcementCase, OutboxMail, Referral, Reminder
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import process as referral_process
 from enforcement.reminders import notify
@@ -111,6 +112,24 @@ def test_sign_off_return_and_hand_to_the_clerks_are_tasks_that_close_themselves(
     )
     (clerks,) = _tasks(session, r, ReminderKind.REFERRAL_SIGNED_OFF)
     assert clerks.status == "done"
+    # The officer in charge of the case cannot record its steps past the referral.
+    case = session.get(EnforcementCase, r.case_id)
+    assert case is not None
+    with pytest.raises(ValidationFailed, match="the committee clerks record its steps"):
+        referral_process.cases.record_event(
+            session,
+            officer,
+            NOW + timedelta(days=2),
+            case.id,
+            case.version,
+            referral_process.cases.EventInput(
+                kind="hearing_listed",
+                occurred_at=NOW + timedelta(days=2),
+                scheduled_for=at("2026-04-20", "10:00"),
+            ),
+            calendar=CAL,
+            rulebook=BOOK,
+        )
 
 
 def test_a_linked_case_already_running_passes_its_reminders_to_the_clerks(

@@ -220,6 +220,12 @@ def test_every_task_reaches_only_people_who_can_close_it(
     )
     session.commit()
     check.check_open()
+    # The case page sends the officer in charge to the referral: no control to record steps.
+    officer_client = app.test_client()
+    sign_in(officer_client, "officer@example.gov.uk")
+    case_page = officer_client.get(f"/cases/{r.case_id}").get_data(as_text=True)
+    assert f'Committee referral <a class="govuk-link" href="/referrals/{r.id}">' in case_page
+    assert f"/cases/{r.case_id}/events" not in case_page
     clock[0] = RECEIVED + timedelta(days=1)
     referral_process.list_hearing(
         session,
