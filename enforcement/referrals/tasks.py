@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement.access import Actor
+from enforcement.access import Actor, Permission, permissions_of
 from enforcement.clock import add_london_days
-from enforcement.models import Referral
+from enforcement.models import Referral, User, UserRole
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 
@@ -36,10 +37,37 @@ _TITLES: dict[ReminderKind, str] = {
 }
 
 
+def _holds(session: Session, user_id: int, permission: Permission) -> bool:
+    roles = session.scalars(select(UserRole.role).where(UserRole.user_id == user_id))
+    return permission in permissions_of(roles)
+
+
+def _signer_for(session: Session, referral: Referral) -> int | None:
+    """Return who must sign off a referral a supervisor drafted: their own supervisor, if any.
+
+    A supervisor cannot sign off their own referral, so the supervisors' team (the author among
+    them) is not asked; the author's supervisor is, when one who may sign off is recorded.
+    """
+    author = session.get(User, referral.author_id) if referral.author_id else None
+    if author is None or not _holds(session, author.id, Permission.REFERRAL_SIGN_OFF):
+        return None
+    boss = session.get(User, author.supervisor_id) if author.supervisor_id else None
+    if (
+        boss is None
+        or not boss.is_active
+        or boss.id == author.id
+        or not _holds(session, boss.id, Permission.REFERRAL_SIGN_OFF)
+    ):
+        return None
+    return boss.id
+
+
 def hand_on(session: Session, now: datetime, referral: Referral, kind: ReminderKind) -> None:
     """Put a referral's next step on the task list of whoever can take it."""
     owner = referral.author_id if kind is ReminderKind.REFERRAL_RETURNED else None
     to = routing.route(kind, owner_user_id=owner)
+    if kind is ReminderKind.REFERRAL_SIGN_OFF and (signer := _signer_for(session, referral)):
+        to = routing.Recipients(signer, None)
     reminders.schedule(
         session,
         reminders.ReminderSpec(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enforcement.errors import ValidationFailed
-from enforcement.models import EnforcementCase, OutboxMail, Referral, Reminder
+from enforcement.models import EnforcementCase, OutboxMail, Referral, Reminder, User
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import process as referral_process
 from enforcement.reminders import notify
@@ -130,6 +130,29 @@ def test_sign_off_return_and_hand_to_the_clerks_are_tasks_that_close_themselves(
             calendar=CAL,
             rulebook=BOOK,
         )
+
+
+def test_a_referral_a_supervisor_drafted_waits_for_their_own_supervisor(
+    session: Session, world: World
+) -> None:
+    author, boss = world.actors["supervisor2"], world.actors["supervisor"]
+    author_user = session.get(User, author.user_id)
+    assert author_user is not None
+    r = referrals.create_draft(session, author, NOW, world.premises.id, full_draft(world))
+    referrals.submit(session, author, NOW + timedelta(hours=1), r.id, r.version)
+    # No supervisor recorded: the supervisors' team is asked.
+    (first,) = _tasks(session, r, ReminderKind.REFERRAL_SIGN_OFF)
+    assert (first.owner_user_id, first.team) == (None, "supervisors")
+    referrals.return_referral(session, boss, NOW + timedelta(hours=2), r.id, r.version, "Dates")
+    author_user.supervisor_id = boss.user_id
+    session.flush()
+    referrals.submit(session, author, NOW + timedelta(hours=3), r.id, r.version)
+    waiting = [t for t in _tasks(session, r, ReminderKind.REFERRAL_SIGN_OFF) if t.status == "open"]
+    assert [(t.owner_user_id, t.team) for t in waiting] == [(boss.user_id, None)]
+    assert _mailed(session, waiting[0], NOW + timedelta(hours=3)) == {"supervisor@example.gov.uk"}
+    assert not any(
+        r.reference in t for t in _titles(session, world, "supervisor2", NOW + timedelta(hours=3))
+    )
 
 
 def test_a_linked_case_already_running_passes_its_reminders_to_the_clerks(
