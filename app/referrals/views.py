@@ -381,6 +381,46 @@ FORMS: dict[str, type[FlaskForm]] = {
 }
 
 
+_A = referral_actions.Action
+
+#: The form each step of a referral's page is taken with, and what the page calls the step.
+STEP_FORMS: dict[referral_actions.Action, str] = {
+    _A.EDIT_DRAFT: "submit",
+    _A.SIGN_OFF: "sign_off",
+    _A.OPEN_PROCESS: "process",
+    _A.LIST_HEARING: "hearing",
+    _A.MOVE_HEARING: "hearing",
+    _A.RECORD_NOTICE: "notice",
+    _A.RECORD_REPRESENTATIONS: "representations",
+    _A.RECORD_DECISION: "outcome",
+    _A.RECORD_NOTIFICATION: "notified",
+    _A.RECORD_APPEAL: "appeal",
+    _A.RECORD_APPEAL_DECISION: "appeal_decision",
+}
+STEP_LABELS: dict[referral_actions.Action, str] = {
+    _A.EDIT_DRAFT: "Change or submit the draft",
+    _A.SIGN_OFF: "Sign off or return",
+    _A.OPEN_PROCESS: "Open the statutory process",
+    _A.LIST_HEARING: "List the hearing",
+    _A.MOVE_HEARING: "Move the hearing",
+    _A.RECORD_NOTICE: "Record notice of the hearing",
+    _A.RECORD_REPRESENTATIONS: "Record representations received",
+    _A.RECORD_DECISION: "Record the hearing and the decision",
+    _A.RECORD_NOTIFICATION: "Record when the decision was notified",
+    _A.RECORD_APPEAL: "Record an appeal",
+    _A.RECORD_APPEAL_DECISION: "Record how the appeal ended",
+}
+
+
+def _shown_step(
+    actions: referral_actions.OpenActions, failed: tuple[str, FlaskForm] | None
+) -> referral_actions.Action | None:
+    """The one step the page shows: the failed form's, the one asked for (?step=), or the next."""
+    if failed is not None:
+        return next((s for s in actions.steps if STEP_FORMS[s] == failed[0]), actions.current)
+    return actions.choose(request.args.get("step"))
+
+
 def _render_detail(
     referral_id: int, *, failed: tuple[str, FlaskForm] | None = None, status: int = 200
 ) -> tuple[str, int]:
@@ -427,6 +467,10 @@ def _render_detail(
             f = forms[form_name]
             getattr(f, day_field).data = local.date()
             getattr(f, time_field).data = local.strftime("%H:%M")
+    actions = referral_actions.actions_on(actor, detail, now)
+    shown = _shown_step(actions, failed)
+    if shown is _A.MOVE_HEARING:
+        hearing.submit.label.text = STEP_LABELS[shown]  # type: ignore[attr-defined]
     return render_template(
         "referrals/detail.html",
         d=detail,
@@ -434,7 +478,10 @@ def _render_detail(
         p=detail.premises,
         forms=forms,
         now=now,
-        actions=referral_actions.actions_on(actor, detail),
+        actions=actions,
+        shown=shown,
+        others=actions.others(shown),
+        step_labels=STEP_LABELS,
         Action=referral_actions.Action,
         suspended_by_appeal=r.status == ReferralStatus.APPEALED,
         # A referral signed off before public summaries existed: a supervisor approves one.

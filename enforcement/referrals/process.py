@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -38,6 +38,7 @@ from enforcement.cases.statutory import (
     derive_deadlines,
 )
 from enforcement.cases.vocab import EventKind, ToolCode
+from enforcement.clock import day_text as day_in_words
 from enforcement.clock import london_midnight_utc, london_today, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.models import (
@@ -111,8 +112,8 @@ def _for_clerk(
     if referral.status not in {s.value for s in allowed}:
         raise ValidationFailed(
             {
-                "status": f"You cannot {what} now: the referral is"
-                f" {ReferralStatus.label_of(referral.status).lower()}"
+                "status": f"You cannot {what} now: the referral's status is"
+                f" \u201c{ReferralStatus.label_of(referral.status)}\u201d"
             }
         )
     return referral
@@ -171,7 +172,31 @@ def _record(
         )
     except ValidationFailed as exc:
         names = {"occurred_at": at_field, "scheduled_for": scheduled_field, "kind": at_field}
-        raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from exc
+        raise ValidationFailed(
+            {names.get(k, k): _sentence(names.get(k, k), v) for k, v in exc.errors.items()}
+        ) from exc
+
+
+#: What each date of the clerk's steps is, to begin a sentence the case workflow leaves
+#: unfinished ("cannot be in the future").
+_SUBJECTS = {
+    "received_on": "The date the review application was received",
+    "listed_on": "The date the hearing was listed",
+    "hearing_on": "The hearing",
+    "given_on": "The date notice of the hearing was given",
+    "held_on": "The date the hearing was held",
+    "decided_on": "The date of the decision",
+    "notified_on": "The date the decision was notified",
+    "lodged_on": "The date the appeal was lodged",
+    "appeal_decided_on": "The date the appeal ended",
+}
+
+
+def _sentence(field_name: str, message: str) -> str:
+    """A whole sentence: the case engine's fragments get their subject."""
+    if message[:1].islower():
+        return f"{_SUBJECTS.get(field_name, 'The date')} {message}"
+    return message
 
 
 def _case_officer(session: Session, referral: Referral) -> int | None:
@@ -320,13 +345,40 @@ def rule_words(rulebook: RuleBook, rule_id: str) -> tuple[str, str]:
     return rule.title, rule.citation
 
 
+_END_OF_DAY = time(23, 59, 59, 999999)
+
+
+def _bound(moment: datetime, *, first: bool) -> str:
+    """A window's bound in words: a whole day when it falls at a day's end, else the moment."""
+    local = to_london(moment)
+    if local.time() != _END_OF_DAY:
+        return moment_text(moment)
+    return day_in_words(local.date() + timedelta(days=1) if first else local.date())
+
+
 @dataclass(frozen=True)
 class HearingWindow:
-    """When a hearing may be held: after `opens` (exclusive) and by `closes`; None if unbounded."""
+    """When a hearing may be held: after `opens` (exclusive) and by `closes`; None if unbounded.
+
+    `why` says where the window comes from; `what` names the process ("premises licence review").
+    """
 
     opens: datetime | None
     closes: datetime | None
     why: str
+    what: str = "process"
+
+    @property
+    def rule(self) -> str:
+        """The window in one plain sentence, e.g. "The hearing must be between Friday 3 April
+        2026 and Thursday 30 April 2026 (the hearing window for this premises licence review)."
+        """
+        if self.opens is None or self.closes is None:
+            return self.why
+        return (
+            f"The hearing must be between {_bound(self.opens, first=True)} and"
+            f" {_bound(self.closes, first=False)} (the hearing window for this {self.what})."
+        )
 
 
 def hearing_window(
@@ -353,6 +405,7 @@ def hearing_window(
         hearing.due_at,
         f"{citation} requires the hearing within {hearing.explanation.split(':')[0]}"
         f" (the representation period ends at {moment_text(reps.due_at)}).",
+        ToolCode.label_of(referral.tool).lower(),
     )
 
 
@@ -370,13 +423,7 @@ def _check_in_window(
         and window.closes is not None
         and not (window.opens < hearing_at <= window.closes)
     ):
-        raise ValidationFailed(
-            {
-                "hearing_on": f"The hearing must be after {moment_text(window.opens)} and no later"
-                f" than {moment_text(window.closes)}, or it is outside the hearing window: "
-                + window.why
-            }
-        )
+        raise ValidationFailed({"hearing_on": window.rule})
 
 
 def _check_notice_possible(

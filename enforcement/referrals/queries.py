@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +15,13 @@ from enforcement import audit, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.cases.clock import OPEN, live_status
 from enforcement.cases.statutory import RuleBook, UnknownRuleError
-from enforcement.cases.vocab import ToolCode
+from enforcement.cases.vocab import EventKind, Status, ToolCode
+from enforcement.clock import london_midnight_utc
 from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import (
     CaseDeadline,
+    CaseEvent,
     EnforcementCase,
     IntelFlag,
     Licence,
@@ -57,8 +59,10 @@ from enforcement.referrals.process import (
 )
 from enforcement.referrals.vocab import (
     APPEAL_RULE_IDS,
+    DECISION_LABELS,
     EDITABLE,
     NOTICE_RULE_IDS,
+    AppealOutcome,
     Disclosure,
     EvidenceKind,
     ListView,
@@ -110,6 +114,44 @@ class HistoryView:
 
 
 @dataclass(frozen=True)
+class StepTaken:
+    """One step taken in a referral, for its page's timeline (newest first).
+
+    `day_only` marks a step known by its date alone (representations received on a day);
+    `scheduled_for` is the hearing time a listing set.
+    """
+
+    at: datetime
+    title: str
+    by: str | None = None
+    text: str | None = None
+    comment: str | None = None
+    snapshot: dict[str, Any] | None = None
+    scheduled_for: datetime | None = None
+    day_only: bool = False
+
+
+#: The draft's history, as the timeline names it.
+HISTORY_TITLES = {
+    "submitted": "Submitted for sign-off",
+    "returned": "Returned with comments",
+    "signed_off": "Signed off",
+}
+
+#: The events the referral records in its process case, as the timeline names them.
+PROCESS_EVENTS = {
+    EventKind.APPLICATION_RECEIVED: "Review application received",
+    EventKind.HEARING_LISTED: "Hearing listed",
+    EventKind.NOTICE_OF_HEARING_GIVEN: "Notice of the hearing given",
+    EventKind.HEARING_HELD: "Hearing held",
+    EventKind.DECISION_MADE: "Decision made",
+    EventKind.DECISION_NOTIFIED: "Decision notified",
+    EventKind.APPEAL_LODGED: "Appeal lodged",
+    EventKind.APPEAL_DECIDED: "Appeal decided",
+}
+
+
+@dataclass(frozen=True)
 class ProcessDate:
     rule_id: str
     title: str
@@ -143,15 +185,28 @@ class ReferralDetail:
     may_clerk: bool
     may_papers: bool
     missing: dict[str, str] = field(default_factory=dict)
+    steps: list[StepTaken] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
         return ReferralStatus.label_of(self.referral.status)
 
+    def _date_of(self, rule: str | None) -> ProcessDate | None:
+        return next((p for p in self.process if p.rule_id == rule), None)
+
     @property
     def notice_due(self) -> ProcessDate | None:
-        rule = rules_for(self.referral.tool).notice_of_hearing
-        return next((p for p in self.process if p.rule_id == rule), None)
+        return self._date_of(rules_for(self.referral.tool).notice_of_hearing)
+
+    @property
+    def representations_due(self) -> ProcessDate | None:
+        """The end of the representation period, if the process has one."""
+        return self._date_of(rules_for(self.referral.tool).representations)
+
+    @property
+    def next_date(self) -> ProcessDate | None:
+        """The soonest statutory date still to be met."""
+        return next((p for p in self.process if p.status == Status.PENDING), None)
 
     def count_by_party(self) -> list[tuple[str, int]]:
         totals: dict[str, int] = {}
@@ -215,6 +270,107 @@ def process_dates(
             )
         )
     return sorted(out, key=lambda p: p.due_at)
+
+
+def _process_steps(session: Session, referral: Referral, names: dict[int, str]) -> list[StepTaken]:
+    """The steps of the statutory process the referral recorded in its case (no notes)."""
+    if referral.case_id is None:
+        return []
+    rows = list(
+        session.scalars(
+            select(CaseEvent)
+            .where(
+                CaseEvent.case_id == referral.case_id,
+                CaseEvent.kind.in_([k.value for k in PROCESS_EVENTS]),
+            )
+            .order_by(CaseEvent.occurred_at, CaseEvent.id)
+        )
+    )
+    names.update(_display_names(session, (e.recorded_by_id for e in rows)))
+    steps = []
+    listed = 0
+    for e in rows:
+        kind = EventKind(e.kind)
+        title, text = PROCESS_EVENTS[kind], None
+        if kind is EventKind.HEARING_LISTED:
+            listed += 1
+            title = "Hearing listed" if listed == 1 else "Hearing moved"
+        elif kind is EventKind.DECISION_MADE and referral.decision:
+            text = DECISION_LABELS.get(referral.decision, referral.decision)
+        elif kind is EventKind.APPEAL_DECIDED and referral.appeal_outcome:
+            text = AppealOutcome.label_of(referral.appeal_outcome)
+        steps.append(
+            StepTaken(
+                e.occurred_at,
+                title,
+                names.get(e.recorded_by_id) if e.recorded_by_id else None,
+                text,
+                scheduled_for=e.scheduled_for if kind is EventKind.HEARING_LISTED else None,
+            )
+        )
+    return steps
+
+
+def steps_taken(
+    session: Session,
+    referral: Referral,
+    history: Sequence[HistoryView],
+    case: EnforcementCase | None,
+    names: dict[int, str],
+) -> list[StepTaken]:
+    """Every step taken in a referral, newest first: its drafts, sign-off and process.
+
+    Steps at the same moment keep the order they were taken in (the process opened before
+    its hearing was listed).
+    """
+    steps = [
+        StepTaken(
+            referral.created_at,
+            "Draft started",
+            names.get(referral.author_id) if referral.author_id else None,
+        ),
+        *(
+            StepTaken(
+                h.at, HISTORY_TITLES.get(h.action, h.action), h.by, None, h.comment, h.snapshot
+            )
+            for h in reversed(history)
+        ),
+    ]
+    process = _process_steps(session, referral, names)
+    opened = f"The statutory process opened as case {case.reference}" if case else None
+    received = next(
+        (
+            i
+            for i, p in enumerate(process)
+            if p.title == PROCESS_EVENTS[EventKind.APPLICATION_RECEIVED]
+        ),
+        None,
+    )
+    if received is not None:
+        # The process starts from the application's receipt: said there, at the time given.
+        process[received] = replace(process[received], text=opened)
+    elif referral.process_opened_at is not None:
+        steps.append(StepTaken(referral.process_opened_at, "Statutory process opened", text=opened))
+    steps += process
+    names.update(_display_names(session, (r.recorded_by_id for r in referral.representations)))
+    for rep in referral.representations:
+        steps.append(
+            StepTaken(
+                london_midnight_utc(rep.received_on),
+                f"{rep.count} representation{'s' if rep.count != 1 else ''} received from"
+                f" {Party.label_of(rep.party).lower()}",
+                names.get(rep.recorded_by_id) if rep.recorded_by_id else None,
+                day_only=True,
+            )
+        )
+    if referral.effect_applied_at is not None:
+        steps.append(
+            StepTaken(
+                referral.effect_applied_at, "Decision took effect", text=referral.effect_summary
+            )
+        )
+    ordered = sorted(enumerate(steps), key=lambda pair: (pair[1].at, pair[0]), reverse=True)
+    return [step for _, step in ordered]
 
 
 def _display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -293,6 +449,17 @@ def get_referral(
         (p.due_at for p in dates if p.rule_id == rules_for(referral.tool).appeal), None
     )
     editable = referral.status in EDITABLE and may_draft(actor, referral)
+    history = [
+        HistoryView(
+            h.action,
+            h.at,
+            names.get(h.actor_id, "the system") if h.actor_id else "the system",
+            h.comment,
+            h.status_after,
+            json.loads(h.snapshot) if h.snapshot else None,
+        )
+        for h in history_rows
+    ]
     return ReferralDetail(
         referral=referral,
         premises=premises,
@@ -306,17 +473,7 @@ def get_referral(
         evidence=evidence,
         services=[SupportService.label_of(s.service) for s in referral.support_services],
         representations=list(referral.representations),
-        history=[
-            HistoryView(
-                h.action,
-                h.at,
-                names.get(h.actor_id, "the system") if h.actor_id else "the system",
-                h.comment,
-                h.status_after,
-                json.loads(h.snapshot) if h.snapshot else None,
-            )
-            for h in history_rows
-        ],
+        history=history,
         process=dates,
         window=hearing_window(session, referral, rulebook),
         effect_from=effect_due(referral, appeal_ends),
@@ -328,6 +485,7 @@ def get_referral(
         may_papers=can(actor, Permission.REFERRAL_PAPERS)
         and referral.status not in {*EDITABLE, _S.SUBMITTED},
         missing=completeness_problems(referral) if editable else {},
+        steps=steps_taken(session, referral, history, case, names),
     )
 
 

@@ -136,3 +136,73 @@ def test_only_clerks_take_clerk_steps_and_the_page_knows_when_any_is_open() -> N
     closed = _referral(S.CLOSED)
     assert not open_actions(clerk, closed, complete=True, notice_status=None).clerk
     assert Action.DOWNLOAD_PAPERS in open_actions(clerk, closed, complete=True, notice_status=None)
+
+
+def _current(
+    actor: Actor,
+    status: S,
+    *,
+    now: datetime | None = None,
+    period_ends: datetime | None = None,
+    notice_status: str | None = None,
+    **facts: datetime | None,
+) -> Action | None:
+    return open_actions(
+        actor,
+        _referral(status, **facts),
+        complete=True,
+        notice_status=notice_status,
+        now=now,
+        representations_end=period_ends,
+    ).current
+
+
+PERIOD_ENDS = datetime(2026, 3, 31, 22, 59, tzinfo=UTC)
+HEARING = datetime(2026, 4, 20, 9, tzinfo=UTC)
+
+
+def test_the_one_step_offered_first_follows_the_process() -> None:
+    assert _current(author, S.DRAFT) is Action.EDIT_DRAFT
+    assert _current(supervisor, S.SUBMITTED) is Action.SIGN_OFF
+    assert _current(clerk, S.SIGNED_OFF) is Action.OPEN_PROCESS
+    assert _current(clerk, S.PROCESS_OPEN, now=WHEN, period_ends=PERIOD_ENDS) is (
+        Action.LIST_HEARING
+    )
+    listed = {"hearing_at": HEARING, "period_ends": PERIOD_ENDS}
+    assert _current(clerk, S.HEARING_LISTED, now=WHEN, notice_status=Status.PENDING, **listed) is (
+        Action.RECORD_NOTICE
+    )
+    # Notice given: representations while their period runs, then the hearing and decision.
+    assert _current(clerk, S.HEARING_LISTED, now=WHEN, **listed) is Action.RECORD_REPRESENTATIONS
+    after = datetime(2026, 4, 2, tzinfo=UTC)
+    assert _current(clerk, S.HEARING_LISTED, now=after, **listed) is Action.RECORD_DECISION
+    assert _current(clerk, S.DECIDED) is Action.RECORD_NOTIFICATION
+    assert _current(clerk, S.DECIDED, notified_at=WHEN) is Action.RECORD_APPEAL
+    assert _current(clerk, S.APPEALED) is Action.RECORD_APPEAL_DECISION
+    assert _current(clerk, S.CLOSED) is None
+    assert _current(author, S.SIGNED_OFF) is None and _current(other_officer, S.DRAFT) is None
+
+
+def test_the_hearing_time_come_puts_the_decision_first_even_in_the_period() -> None:
+    # A hearing cannot be in the period, but a clock read late must not offer representations.
+    assert (
+        _current(clerk, S.HEARING_LISTED, now=HEARING, period_ends=HEARING, hearing_at=HEARING)
+        is Action.RECORD_DECISION
+    )
+
+
+def test_moving_the_hearing_is_offered_beside_the_next_step_never_as_it() -> None:
+    found = open_actions(
+        clerk,
+        _referral(S.HEARING_LISTED, hearing_at=HEARING),
+        complete=True,
+        notice_status=Status.MET,
+        now=WHEN,
+        representations_end=PERIOD_ENDS,
+    )
+    assert found.current is Action.RECORD_REPRESENTATIONS
+    assert found.others(found.current) == (Action.RECORD_DECISION, Action.MOVE_HEARING)
+    assert found.choose("move_hearing") is Action.MOVE_HEARING
+    assert found.choose("list_hearing") is Action.RECORD_REPRESENTATIONS  # not open
+    assert found.choose("papers") is Action.RECORD_REPRESENTATIONS  # not a step with a form
+    assert found.choose(None) is Action.RECORD_REPRESENTATIONS

@@ -196,7 +196,13 @@ def test_supervisor_signs_off_then_the_clerk_lists_a_hearing_and_downloads_paper
         page=f"/referrals/{r.id}",
     )
     assert late.status_code == 400
-    assert "outside the hearing window" in late.get_data(as_text=True)
+    refused = late.get_data(as_text=True)
+    plain = (
+        "The hearing must be between Wednesday 1 April 2026 and Thursday 30 April 2026"
+        " (the hearing window for this premises licence review)."
+    )
+    assert plain in refused, re.findall(r"The hearing must[^<]*", refused)
+    assert "outside the hearing window" not in refused and "no later than" not in refused
     listed = post(
         client,
         f"/referrals/{r.id}/hearing",
