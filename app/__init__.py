@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
     from app.referrals.views import bp as referrals_bp
+    from app.safeguarding.views import bp as safeguarding_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
 
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         maps_bp,
         cases_bp,
         welfare_bp,
+        safeguarding_bp,
         flags_bp,
         dashboard_bp,
         referrals_bp,

@@ -55,10 +55,11 @@ from enforcement.models import (
     PartnerSubmissionRow,
     Premises,
     Referral,
+    ReferralRecord,
+    ReferralRecordType,
     User,
     UserRole,
     Ward,
-    WelfareReferralCount,
     WelfareVisit,
     WelfareVisitIndicator,
 )
@@ -199,8 +200,8 @@ def _training(ctx: Context, rng: random.Random) -> Iterator[dict[str, Any]]:
 
 def _visits(
     ctx: Context, rng: random.Random
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    visits, indicators, referrals = [], [], []
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    visits, indicators, referrals, types = [], [], [], []
     planned = sorted((_moment(rng), rng.choice(ctx.flats)) for _ in range(N_VISITS))
     for vid, (at, pid) in enumerate(planned, start=1):
         seen = rng.sample(INDICATORS, k=rng.choice((0, 0, 1, 2, 3)))
@@ -231,9 +232,32 @@ def _visits(
         )
         indicators += [{"visit_id": vid, "code": c} for c in seen]
         if seen and rng.random() < 0.3:
-            route = rng.choice(("nrm", "duty_to_notify", "specialist_charity"))
-            referrals.append({"visit_id": vid, "route": route, "count": rng.randint(1, 3)})
-    return visits, indicators, referrals
+            for _ in range(rng.randint(1, 3)):
+                route = rng.choice(("nrm", "duty_to_notify", "specialist_charity"))
+                age = "adult" if route == "duty_to_notify" else rng.choice(("adult", "child"))
+                rid = len(referrals) + 1
+                referrals.append(
+                    {
+                        "id": rid,
+                        "welfare_visit_id": vid,
+                        "inspection_id": None,
+                        "ward_code": ctx.ward_of[pid],
+                        "route": route,
+                        "age_group": age,
+                        "age_disputed": False,
+                        "consent_given": (route == "nrm") if age == "adult" else None,
+                        "gender": "female",
+                        "exploitation_place": "uk",
+                        "first_responder_org_id": None,
+                        "first_responder_type": "police",
+                        "submitted_on": at.date(),
+                        "created_at": at,
+                        "updated_at": at,
+                        "version": 1,
+                    }
+                )
+                types.append({"referral_id": rid, "exploitation_type": "sexual"})
+    return visits, indicators, referrals, types
 
 
 def _flags(ctx: Context, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -407,10 +431,11 @@ def build(db_path: Path, started: float, seed: int = 1) -> None:
         _accounts(conn)
         ctx = _context(conn, rng)
         gen.write(conn, MoontwistTraining, _training(ctx, rng), "Moontwist training", started)
-        visits, indicators, referrals = _visits(ctx, rng)
+        visits, indicators, referrals, referral_types = _visits(ctx, rng)
         gen.write(conn, WelfareVisit, visits, "welfare visits", started)
         gen.write(conn, WelfareVisitIndicator, indicators, "visit indicators", started)
-        gen.write(conn, WelfareReferralCount, referrals, "visit referral counts", started)
+        gen.write(conn, ReferralRecord, referrals, "anonymous referral records", started)
+        gen.write(conn, ReferralRecordType, referral_types, "referral exploitation types", started)
         flags, forms = _flags(ctx, rng)
         gen.write(conn, IntelFlag, flags, "intelligence flags", started)
         gen.write(conn, IntelFlagExploitation, forms, "flag forms of exploitation", started)

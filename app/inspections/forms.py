@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from app.forms import GovDateField, db_id
+from app.safeguarding.forms import add_indicator_fields
 from app.wallclock import which_field
 from enforcement.models import LicenceCondition
 from enforcement.vocab import Finding, InspectionReason
@@ -102,6 +103,19 @@ class InspectionForm(FlaskForm):
         description="A JPG, PNG or WebP image",
         widget=GovFileInput(),
     )
+    referrals_made = RadioField(
+        "Did the inspection lead to any referrals?",
+        description="To the NRM, through Duty to Notify, to a specialist charity or to social "
+        "services. If it did, you record each referral next, as an anonymous record.",
+        widget=GovRadioInput(),
+        choices=[
+            ("yes", "Yes: I will record each referral, without names, after saving"),
+            ("no", "No referrals were made"),
+        ],
+        default="no",
+        validate_choice=False,
+        validators=[Optional()],
+    )
     observations = TextAreaField(
         "General observations (optional)",
         description="Do not record the names or other identifying details of people working at or visiting the premises.",
@@ -109,6 +123,10 @@ class InspectionForm(FlaskForm):
         validators=[Optional()],
     )
     submit = SubmitField("Save inspection", widget=GovSubmitInput())
+
+
+# The indicators of exploitation, shared with welfare visits (enforcement.safeguarding.vocab).
+add_indicator_fields(InspectionForm)
 
 
 def finding_field(condition_id: int) -> str:
@@ -119,14 +137,20 @@ def note_field(condition_id: int) -> str:
     return f"note_{condition_id}"
 
 
-def inspection_form(conditions: Sequence[LicenceCondition], **kwargs: Any) -> InspectionForm:
+def inspection_form(
+    conditions: Sequence[LicenceCondition], *, correcting: bool = False, **kwargs: Any
+) -> InspectionForm:
     """The inspection form with a finding and a note for each condition in force of the licence.
 
     The domain checks each finding's value and each note's length (the form checks shape only).
+    A correction does not ask about referrals: those are records of their own, added apart.
     """
 
     class PerLicence(InspectionForm):
         pass
+
+    if correcting:
+        PerLicence.referrals_made = None  # type: ignore[assignment]
 
     for c in conditions:
         setattr(

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.current import current_actor, require
 from app.database import db, writes_on_read
 from app.inspections.forms import InspectionForm, finding_field, inspection_form, note_field
+from app.safeguarding.forms import indicator_fields, indicators_ticked, tick_indicators
 from app.usecase import WHOLE_FORM, Conflict, perform, submit
 from app.wallclock import offer_which, read_london, which_of
 from enforcement.access import Permission, can
@@ -87,7 +88,14 @@ def _input(
         findings=_findings(form, conditions),
         observations=form.observations.data,
         photo_id=photo_id,
+        indicators=indicators_ticked(form),
+        no_referrals=_referrals_answer(form) == "no",
     )
+
+
+def _referrals_answer(form: InspectionForm) -> str | None:
+    field = getattr(form, "referrals_made", None)  # not asked on a correction
+    return field.data if field is not None else None
 
 
 def _photo_id(form: InspectionForm, existing: int | None) -> int | None:
@@ -112,6 +120,9 @@ ALIASES = {
     "findings": WHOLE_FORM,
     "licence_id": WHOLE_FORM,
     "idempotency_key": WHOLE_FORM,
+    "indicators": WHOLE_FORM,
+    "referrals": WHOLE_FORM,
+    "no_referrals": WHOLE_FORM,
 }
 
 
@@ -134,6 +145,7 @@ def _page(
         conditions=choice.conditions,
         needed=sorted(names.get(c, c) for c in needed),
         inspection=inspection,
+        indicator_fields=indicator_fields(form, p.premises_type),
     ), status
 
 
@@ -166,12 +178,18 @@ def record(premises_id: int) -> ResponseReturnValue:
             follow_up_days=current_app.config["SETTINGS"].follow_up_days,
         ),
         aliases=ALIASES,
-        done=lambda recorded: _recorded(*recorded),
+        done=lambda recorded: _recorded(*recorded, referrals_next=_referrals_answer(form) == "yes"),
         page=lambda status: _page(form, detail.premises, choice, needed, status),
     )
 
 
-def _recorded(saved: Inspection, created: bool) -> BaseResponse:
+def _recorded(saved: Inspection, created: bool, *, referrals_next: bool = False) -> BaseResponse:
+    if created and referrals_next:
+        flash(
+            _saved_message(saved) + " Now record each referral it led to, one at a time.",
+            "success",
+        )
+        return redirect(url_for("safeguarding.add_to_inspection", inspection_id=saved.id))
     if created:
         flash(_saved_message(saved), "success")
     else:
@@ -208,10 +226,10 @@ def correct(inspection_id: int) -> ResponseReturnValue:
         abort(403)
     choice = choices.choose_licence(db(), current_actor(), i.premises_id, str(i.licence_id or ""))
     if request.method == "GET":
-        form = inspection_form(choice.conditions, obj=i)
+        form = inspection_form(choice.conditions, correcting=True, obj=i)
         _fill_from(form, i)
     else:
-        form = inspection_form(choice.conditions)
+        form = inspection_form(choice.conditions, correcting=True)
     needed = _prepare(form, i.premises_id)
     return submit(
         form,
@@ -253,6 +271,7 @@ def _fill_from(form: InspectionForm, i: Inspection) -> None:
         r.language_code for r in i.language_rows if r.role == "displayed"
     ]
     form.officer_ids.data = [o.user_id for o in i.officer_rows]
+    tick_indicators(form, {r.code for r in i.indicator_rows})
     form.version.data = str(i.version)
     form.licence_id.data = str(i.licence_id or "")
     for f in i.findings:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -30,12 +28,11 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
+from app.safeguarding.forms import add_indicator_fields, indicator_field_name
 from app.wallclock import which_field
 from enforcement.welfare.vocab import (
-    INDICATOR_GROUPS,
     GuidanceItem,
     PropertyDescribed,
-    ReferralRoute,
     VisitTrigger,
 )
 
@@ -63,12 +60,7 @@ class CountField(IntegerField):
             self.data = None
 
 
-def indicator_field_name(group_code: str) -> str:
-    return f"indicators_{group_code}"
-
-
-def referral_field_name(route: str) -> str:
-    return f"referrals_{route}"
+__all__ = ["VisitForm", "indicator_field_name"]
 
 
 class VisitForm(FlaskForm):
@@ -195,7 +187,17 @@ class VisitForm(FlaskForm):
         validate_choice=False,
     )
 
-    no_referrals = BooleanField("No referrals were made", widget=GovCheckboxInput())
+    referrals_made = RadioField(
+        "Did the visit lead to any referrals?",
+        description="To the NRM, through Duty to Notify, to a specialist charity or to social "
+        "services. If it did, you record each referral next, as an anonymous record.",
+        widget=GovRadioInput(),
+        choices=[
+            ("yes", "Yes: I will record each referral, without names, after saving"),
+            ("no", "No referrals were made"),
+        ],
+        validators=[InputRequired("Say whether the visit led to any referrals")],
+    )
 
     return_requested = RadioField(
         "Is a return visit needed?",
@@ -241,38 +243,8 @@ class VisitForm(FlaskForm):
     submit = SubmitField("Save welfare visit", widget=GovSubmitInput())
 
 
-# One group of indicator checkboxes per group of the reference list, and one count per route.
-for _group in INDICATOR_GROUPS:
-    setattr(
-        VisitForm,
-        indicator_field_name(_group.code),
-        SelectMultipleField(
-            _group.label,
-            widget=GovCheckboxesInput(),
-            choices=[(i.code, i.label) for i in _group.indicators],
-        ),
-    )
-for _route in ReferralRoute:
-    setattr(
-        VisitForm,
-        referral_field_name(_route.value),
-        CountField(
-            f"{_route.label} (optional)",
-            widget=GovTextInput(),
-            validators=[Optional()],
-        ),
-    )
-
-
-def indicator_fields(form: VisitForm) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """Return each group's field with the per-item hints saying how it comes to light."""
-    return [
-        (
-            form[indicator_field_name(group.code)],
-            [{"hint": {"text": i.observed.label}} for i in group.indicators],
-        )
-        for group in INDICATOR_GROUPS
-    ]
+# One group of indicator checkboxes per group of the shared reference list.
+add_indicator_fields(VisitForm)
 
 
 class VisitListForm(FlaskForm):

@@ -14,6 +14,7 @@ from app.auth.current import current_actor, require
 from app.choices import choice_labels
 from app.database import db, writes_on_read
 from app.forms import blank_to_none
+from app.safeguarding.forms import indicator_field_name, indicator_fields, indicators_ticked
 from app.usecase import perform, submit
 from app.wallclock import offer_which, read_london
 from app.welfare.forms import (
@@ -21,9 +22,6 @@ from app.welfare.forms import (
     TrainingForm,
     VisitForm,
     VisitListForm,
-    indicator_field_name,
-    indicator_fields,
-    referral_field_name,
 )
 from enforcement.access import Permission, can
 from enforcement.clock import london_today, to_london, utcnow
@@ -31,11 +29,12 @@ from enforcement.errors import Forbidden
 from enforcement.models import Premises, WelfareVisit
 from enforcement.register import premises
 from enforcement.register.wards import covered_ward_names, wards_in_force
+from enforcement.vocab import PremisesType
 from enforcement.welfare import reports as welfare_reports
 from enforcement.welfare import training
 from enforcement.welfare import visits as welfare
 from enforcement.welfare import vocab as welfare_vocab
-from enforcement.welfare.vocab import INDICATOR_GROUPS, INDICATORS, ReferralRoute
+from enforcement.welfare.vocab import INDICATOR_GROUPS, INDICATORS
 
 bp = Blueprint("welfare", __name__)
 bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_welfare=welfare_vocab))
@@ -44,8 +43,12 @@ bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_welfare=we
 ALIASES = {
     "visited_at": "visited_on",
     "indicators": indicator_field_name(INDICATOR_GROUPS[0].code),
-    "referrals": "no_referrals",
+    "referrals": "referrals_made",
+    "no_referrals": "referrals_made",
 }
+# The groups of indicators offered first at a location not yet in the register: visits are to
+# premises selling sexual services.
+NEW_LOCATION_TYPE = PremisesType.WALK_UP_FLAT
 
 
 @bp.app_template_global("covered_wards")
@@ -87,11 +90,7 @@ def _when(form: VisitForm) -> datetime | None:
 def _input(
     form: VisitForm, premises_id: int | None, location: welfare.NewLocation | None
 ) -> welfare.VisitInput:
-    indicators = frozenset(
-        code
-        for group in INDICATOR_GROUPS
-        for code in (form[indicator_field_name(group.code)].data or [])
-    )
+    indicators = indicators_ticked(form)
     return welfare.VisitInput(
         visited_at=_when(form),
         idempotency_key=form.idempotency_key.data or "",
@@ -109,8 +108,7 @@ def _input(
         interpreter_language=blank_to_none(form.interpreter_language.data),
         support_info_left=form.support_info_left.data == "yes",
         support_languages=frozenset(form.support_languages.data or []),
-        referrals=tuple((r.value, form[referral_field_name(r.value)].data) for r in ReferralRoute),
-        no_referrals=bool(form.no_referrals.data),
+        no_referrals=form.referrals_made.data == "no",
         feedback=blank_to_none(form.feedback.data),
         crime_reference=blank_to_none(form.crime_reference.data),
         guidance=frozenset(form.guidance.data or []),
@@ -136,8 +134,7 @@ def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str,
         "welfare/form.html",
         form=form,
         p=p,
-        indicator_fields=indicator_fields(form),
-        referral_fields=[form[referral_field_name(r.value)] for r in ReferralRoute],
+        indicator_fields=indicator_fields(form, p.premises_type if p else NEW_LOCATION_TYPE),
     ), status
 
 
@@ -158,12 +155,18 @@ def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
             _input(form, p.id if p else None, None if p else _location(form)),
         ),
         aliases=ALIASES,
-        done=lambda logged: _logged(*logged),
+        done=lambda logged: _logged(*logged, referrals_next=form.referrals_made.data == "yes"),
         page=lambda status: _render_form(form, p, status),
     )
 
 
-def _logged(visit: WelfareVisit, created: bool) -> Response:
+def _logged(visit: WelfareVisit, created: bool, *, referrals_next: bool = False) -> Response:
+    if created and referrals_next:
+        flash(
+            "The welfare visit has been saved. Now record each referral it led to, one at a time.",
+            "success",
+        )
+        return redirect(url_for("safeguarding.add_to_visit", visit_id=visit.id))
     if not created:
         flash("This visit was already saved: it has not been recorded twice.", "info")
     elif visit.follow_up_due_at is not None:

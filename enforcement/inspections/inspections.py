@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from enforcement import audit
+from enforcement import audit, identifiers
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import add_london_days, to_london
+from enforcement.clock import add_london_days, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster
 from enforcement.models import (
@@ -29,6 +29,7 @@ from enforcement.models.inspections import (
     ConditionFinding,
     EvidenceFile,
     Inspection,
+    InspectionIndicator,
     InspectionLanguage,
     InspectionOfficer,
     PremisesCompliance,
@@ -36,11 +37,14 @@ from enforcement.models.inspections import (
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
+from enforcement.safeguarding import records
+from enforcement.safeguarding.vocab import INDICATORS, Indicator, IndicatorGroup, in_checklist_order
 from enforcement.vocab import Finding, InspectionReason
 
 CORRECTION_WINDOW = timedelta(hours=24)
 STALE_AFTER = timedelta(days=365)
 MAX_TEXT = 10_000
+MAX_REFERRALS = 50  # anonymous referral records given with one inspection
 INSPECTION_FIELDS = (
     "inspected_at",
     "reason",
@@ -81,6 +85,12 @@ class InspectionInput:
     findings: tuple[FindingInput, ...] = ()
     observations: str | None = None
     photo_id: int | None = None
+    # Indicators of exploitation observed (enforcement.safeguarding.vocab): never a score.
+    indicators: frozenset[str] = field(default_factory=frozenset)
+    # One anonymous record per referral made (more can be added afterwards); or none. Only a
+    # new inspection takes them: a correction leaves the referral records as they are.
+    referrals: tuple[records.ReferralInput, ...] = ()
+    no_referrals: bool = False
 
 
 def _language_names(session: Session) -> dict[str, str]:
@@ -156,8 +166,41 @@ def _validate(session: Session, premises: Premises, data: InspectionInput, now: 
                     errors[f"note_{f.condition_id}"] = "A note must be 2,000 characters or fewer"
     if data.photo_id is not None and session.get(EvidenceFile, data.photo_id) is None:
         errors["photo"] = "The photo could not be found: upload it again"
+    _check_safeguarding(errors, session, data, now)
     if errors:
         raise ValidationFailed(errors)
+
+
+def _check_safeguarding(
+    errors: dict[str, str], session: Session, data: InspectionInput, now: datetime
+) -> None:
+    """Indicators, referrals, and no identifying details in the notes (docs/inspections.md)."""
+    today = london_today(now)
+    if unknown := data.indicators - INDICATORS.keys():
+        errors["indicators"] = f"Unknown indicator: {', '.join(sorted(unknown))}"
+    if data.no_referrals and data.referrals:
+        errors["no_referrals"] = (
+            "You selected that no referrals were made, but recorded a referral: change one of them"
+        )
+    if len(data.referrals) > MAX_REFERRALS:
+        errors["referrals"] = f"Record at most {MAX_REFERRALS} referrals with one inspection"
+    else:
+        for n, referral in enumerate(data.referrals, start=1):
+            if problems := records.check_referral(session, referral, today):
+                errors["referrals"] = f"Referral {n}: " + next(iter(problems.values()))
+                break
+    texts = [
+        ("observations", "General observations", data.observations),
+        ("other_officers", "Other officers present", data.other_officers),
+        *((f"note_{f.condition_id}", "A note", f.note) for f in data.findings),
+    ]
+    for key, label, text in texts:
+        if (
+            text
+            and key not in errors
+            and (problem := identifiers.problem(label, text, today=today))
+        ):
+            errors[key] = problem
 
 
 def _assess(
@@ -195,12 +238,16 @@ def _fill(
     inspection.poster_compliant = result.compliant
     inspection.poster_shortfall = None if result.compliant else result.summary[:400]
     inspection.poster_photo_id = data.photo_id
-    inspection.follow_up_needed = (not result.compliant) or any(
-        f.finding == Finding.BREACHED for f in data.findings
+    # A follow-up as for a welfare visit: indicators observed are a reason to go back.
+    inspection.follow_up_needed = (
+        (not result.compliant)
+        or any(f.finding == Finding.BREACHED for f in data.findings)
+        or bool(data.indicators)
     )
     inspection.updated_at = now
     officers = set(data.officer_ids) | ({author_id} if author_id else set())
     inspection.officer_rows = [InspectionOfficer(user_id=u) for u in sorted(officers)]
+    inspection.indicator_rows = [InspectionIndicator(code=c) for c in sorted(data.indicators)]
     inspection.language_rows = [
         InspectionLanguage(language_code=c, role="displayed")
         for c in sorted(data.languages_displayed)
@@ -330,6 +377,11 @@ def record_inspection(
     _fill(inspection, data, result, needed, actor.user_id, now)
     session.add(inspection)
     session.flush()
+    ward = session.scalar(select(Ward.code).where(Ward.id == premises.ward_id))
+    for referral in data.referrals:
+        records.new_record(
+            session, actor, now, records.Source(records.INSPECTION, inspection.id), ward, referral
+        )
     _refresh_compliance(session, premises_id)
     if data.reason == InspectionReason.FOLLOW_UP:
         reminders.close_open(
@@ -349,7 +401,12 @@ def record_inspection(
         entity_type="inspection",
         entity_id=inspection.id,
         summary=f"Recorded an inspection of {premises.name}: poster {result.summary}",
-        after={**audit.snapshot(inspection, INSPECTION_FIELDS), "premises_id": premises_id},
+        after={
+            **audit.snapshot(inspection, INSPECTION_FIELDS),
+            "premises_id": premises_id,
+            "indicators": sorted(data.indicators),
+            "referrals": len(data.referrals),
+        },
     )
     return inspection, True
 
@@ -383,6 +440,7 @@ def correct_inspection(
         .options(
             selectinload(Inspection.officer_rows),
             selectinload(Inspection.language_rows),
+            selectinload(Inspection.indicator_rows),
             selectinload(Inspection.findings),
         )
     )
@@ -402,6 +460,7 @@ def correct_inspection(
     _validate(session, premises, data, now)
     before = audit.snapshot(inspection, INSPECTION_FIELDS)
     before["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
+    before["indicators"] = sorted(r.code for r in inspection.indicator_rows)
     result, needed = _assess(session, premises.id, data)
     _fill(inspection, data, result, needed, inspection.author_id, now)
     session.flush()
@@ -420,6 +479,7 @@ def correct_inspection(
         )
     after = audit.snapshot(inspection, INSPECTION_FIELDS)
     after["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
+    after["indicators"] = sorted(r.code for r in inspection.indicator_rows)
     audit.record(
         session,
         actor,
@@ -445,6 +505,9 @@ class InspectionDetail:
     findings: list[tuple[LicenceCondition, ConditionFinding]]
     author: str | None
     photo: EvidenceFile | None
+    indicators: list[tuple[IndicatorGroup, list[Indicator]]]
+    referrals: list[records.ReferralView]
+    may_add_referral: bool
 
 
 def get_inspection(session: Session, actor: Actor, inspection_id: int) -> InspectionDetail:
@@ -456,6 +519,7 @@ def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspec
         .options(
             selectinload(Inspection.officer_rows),
             selectinload(Inspection.language_rows),
+            selectinload(Inspection.indicator_rows),
             selectinload(Inspection.findings),
         )
     )
@@ -463,6 +527,8 @@ def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspec
         raise NotFound("There is no such inspection.")
     premises = session.get(Premises, inspection.premises_id)
     assert premises is not None
+    source = records.Source(records.INSPECTION, inspection.id)
+    ward = session.scalar(select(Ward.code).where(Ward.id == premises.ward_id))
     names = _language_names(session)
     officer_names = {
         uid: name
@@ -504,6 +570,9 @@ def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspec
         photo=session.get(EvidenceFile, inspection.poster_photo_id)
         if inspection.poster_photo_id
         else None,
+        indicators=in_checklist_order({r.code for r in inspection.indicator_rows}),
+        referrals=records.referrals_from(session, actor, source, ward),
+        may_add_referral=records.may_record(actor, source, ward),
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.orm import Session
 
 from enforcement import policy
-from enforcement.access import Actor, Permission
+from enforcement.access import Actor, Permission, can
 from enforcement.cases.clock import OWED
 from enforcement.cases.listing import CASE_TOOLS
 from enforcement.cases.vocab import Status
@@ -42,11 +42,11 @@ from enforcement.models import (
     MoontwistTraining,
     Premises,
     Referral,
+    ReferralRecord,
     User,
     UserRole,
     UserWard,
     Ward,
-    WelfareReferralCount,
     WelfareVisit,
 )
 from enforcement.models.cases import CaseDeadline, EnforcementCase
@@ -57,8 +57,8 @@ from enforcement.policy import Visibility
 from enforcement.referrals.vocab import Recommendation
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.register.wards import wards_in_force
+from enforcement.safeguarding.vocab import AgeGroup, ReferralRoute
 from enforcement.vocab import LicenceStatus, Role
-from enforcement.welfare.vocab import ReferralRoute
 
 # --- shared helpers ------------------------------------------------------------------------------
 
@@ -810,53 +810,72 @@ def licences_revoked_suspended(
 # --- action 3.2: referrals ---------------------------------------------------------------------
 
 
+_NRM_BY_AGE = {AgeGroup.ADULT.value: "nrm_adult", AgeGroup.CHILD.value: "nrm_child"}
+
+
 @measure(
     key="nrm_referrals",
-    title="NRM referrals and Duty to Notify reports from welfare visits",
+    title="NRM referrals and Duty to Notify reports",
     action="3.2",
-    description="Referrals recorded on the quarter's welfare visits: to the National Referral "
-    "Mechanism, and anonymous Duty to Notify reports (for adults who did not consent to the "
-    "NRM); and the visits where someone appeared to be under 18 (every child is referred).",
+    description="Anonymous referral records made from welfare visits and inspections and "
+    "submitted in the quarter: referrals to the National Referral Mechanism, of adults (who "
+    "gave informed consent) and of children (who are always referred), and anonymous Duty to "
+    "Notify reports (for adults who did not consent to the NRM); and the welfare visits where "
+    "someone appeared to be under 18.",
     categories=(
-        Category("nrm", "NRM referrals (adults and children)"),
+        Category("nrm_adult", "NRM referrals of adults"),
+        Category("nrm_child", "NRM referrals of children"),
+        Category("nrm_age_not_known", "NRM referrals, age not known"),
         Category("duty_to_notify", "Duty to Notify reports (adults)"),
         Category("referrals", "NRM referrals and Duty to Notify reports"),
         Category("child_visits", "Visits where someone appeared to be under 18"),
     ),
-    parts=("nrm", "duty_to_notify"),
+    parts=("nrm_adult", "nrm_child", "nrm_age_not_known", "duty_to_notify"),
     total="referrals",
-    target=Target("Increase in NRM/MS1 referrals", increase_of="nrm"),
-    note="A visit records how many referrals of each kind were made, not each person's age, so "
-    "NRM referrals are not split into adults and children; Duty to Notify reports are for "
-    "adults only. Inspections record no referrals. Partners' referral figures, by age group, "
-    "are in the partner picture.",
+    target=Target("Increase in NRM/MS1 referrals", increase_of="referrals"),
+    note="Each referral is one anonymous record, counted in the quarter it was submitted. "
+    "Referrals counted on visits before the service kept a record per referral have their "
+    "age group 'not known'. Partners' referral figures, by age group, are in the partner "
+    "picture.",
     links=_visit_links,
-    chart=("nrm", "duty_to_notify", "child_visits"),
+    chart=("nrm_adult", "nrm_child", "nrm_age_not_known", "duty_to_notify"),
 )
 def nrm_referrals(
     session: Session, actor: Actor, _now: datetime, quarter: Quarter, ward: str | None
 ) -> Cells:
-    visible = _visits_visible(actor)
-    where = [
-        visible,
-        *_in_quarter(WelfareVisit.visited_at, quarter),
-        *_ward_filter(WelfareVisit.ward_code, ward),
-    ]
+    # A visit's referrals are read as its content is, an inspection's by whoever reads inspections.
+    sources = [and_(ReferralRecord.welfare_visit_id.is_not(None), _visits_visible(actor))]
+    if can(actor, Permission.INSPECTION_VIEW):
+        sources.append(ReferralRecord.inspection_id.is_not(None))
     cells: dict[str, dict[str, int]] = {}
-    routes = {ReferralRoute.NRM.value: "nrm", ReferralRoute.DUTY_TO_NOTIFY.value: "duty_to_notify"}
-    for code, route, n in session.execute(
+    for code, route, age, n in session.execute(
         select(
-            WelfareVisit.ward_code, WelfareReferralCount.route, func.sum(WelfareReferralCount.count)
+            ReferralRecord.ward_code,
+            ReferralRecord.route,
+            ReferralRecord.age_group,
+            func.count(ReferralRecord.id),
         )
-        .join(WelfareVisit, WelfareVisit.id == WelfareReferralCount.visit_id)
-        .where(*where, WelfareReferralCount.route.in_(sorted(routes)))
-        .group_by(WelfareVisit.ward_code, WelfareReferralCount.route)
+        .outerjoin(WelfareVisit, WelfareVisit.id == ReferralRecord.welfare_visit_id)
+        .where(
+            or_(*sources),
+            ReferralRecord.submitted_on >= quarter.first_day,
+            ReferralRecord.submitted_on <= quarter.last_day,
+            ReferralRecord.route.in_([ReferralRoute.NRM.value, ReferralRoute.DUTY_TO_NOTIFY.value]),
+            *_ward_filter(ReferralRecord.ward_code, ward),
+        )
+        .group_by(ReferralRecord.ward_code, ReferralRecord.route, ReferralRecord.age_group)
     ):
-        _add(cells, code, referrals=n, **{routes[route]: n})
+        if route == ReferralRoute.DUTY_TO_NOTIFY:
+            key = "duty_to_notify"
+        else:
+            key = _NRM_BY_AGE.get(age, "nrm_age_not_known")
+        _add(cells, code, referrals=n, **{key: n})
     for code, n in session.execute(
         select(WelfareVisit.ward_code, func.count(WelfareVisit.id))
         .where(
-            *where,
+            _visits_visible(actor),
+            *_in_quarter(WelfareVisit.visited_at, quarter),
+            *_ward_filter(WelfareVisit.ward_code, ward),
             exists().where(
                 WelfareVisitIndicator.visit_id == WelfareVisit.id,
                 WelfareVisitIndicator.code == "appears_under_18",

@@ -15,6 +15,7 @@ from enforcement.models.inspections import (
     ConditionFinding,
     EvidenceFile,
     Inspection,
+    InspectionIndicator,
     InspectionLanguage,
     InspectionOfficer,
     PremisesCompliance,
@@ -41,9 +42,9 @@ from enforcement.models.referrals import (
     ReferralSupportService,
 )
 from enforcement.models.reminders import Reminder
+from enforcement.models.safeguarding import ReferralRecord, ReferralRecordType
 from enforcement.models.welfare import (
     MoontwistTraining,
-    WelfareReferralCount,
     WelfareVisit,
     WelfareVisitGuidance,
     WelfareVisitIndicator,
@@ -61,6 +62,7 @@ __all__ = [
     "EnforcementCase",
     "EvidenceFile",
     "Inspection",
+    "InspectionIndicator",
     "InspectionLanguage",
     "InspectionOfficer",
     "IntelFlag",
@@ -84,6 +86,8 @@ __all__ = [
     "ReferralBreach",
     "ReferralEvidence",
     "ReferralHistory",
+    "ReferralRecord",
+    "ReferralRecordType",
     "ReferralRepresentation",
     "ReferralSupportService",
     "Reminder",
@@ -98,7 +102,6 @@ __all__ = [
     "UserSession",
     "UserWard",
     "Ward",
-    "WelfareReferralCount",
     "WelfareVisit",
     "WelfareVisitGuidance",
     "WelfareVisitIndicator",

@@ -59,6 +59,9 @@ class Inspection(Base):
     language_rows: Mapped[list[InspectionLanguage]] = relationship(
         cascade="all, delete-orphan", lazy="raise"
     )
+    indicator_rows: Mapped[list[InspectionIndicator]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
     findings: Mapped[list[ConditionFinding]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="ConditionFinding.condition_id"
     )
@@ -75,6 +78,17 @@ class InspectionOfficer(Base):
         ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class InspectionIndicator(Base):
+    """An indicator of exploitation observed at the inspection (enforcement.safeguarding.vocab)."""
+
+    __tablename__ = "inspection_indicators"
+
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
 class InspectionLanguage(Base):

@@ -90,9 +90,6 @@ class WelfareVisit(Base):
     language_rows: Mapped[list[WelfareVisitLanguage]] = relationship(
         cascade="all, delete-orphan", lazy="raise"
     )
-    referral_rows: Mapped[list[WelfareReferralCount]] = relationship(
-        cascade="all, delete-orphan", lazy="raise"
-    )
     guidance_rows: Mapped[list[WelfareVisitGuidance]] = relationship(
         cascade="all, delete-orphan", lazy="raise"
     )
@@ -131,19 +128,6 @@ class WelfareVisitLanguage(Base):
         ForeignKey("welfare_visits.id", ondelete="CASCADE"), primary_key=True
     )
     language_code: Mapped[str] = mapped_column(ForeignKey("languages.code"), primary_key=True)
-
-
-class WelfareReferralCount(Base):
-    """How many referrals of one kind the visit led to (only non-zero counts are kept)."""
-
-    __tablename__ = "welfare_referral_counts"
-    __table_args__ = (CheckConstraint("count > 0", name="count_positive"),)
-
-    visit_id: Mapped[int] = mapped_column(
-        ForeignKey("welfare_visits.id", ondelete="CASCADE"), primary_key=True
-    )
-    route: Mapped[str] = mapped_column(String(30), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
 
 
 class WelfareVisitGuidance(Base):

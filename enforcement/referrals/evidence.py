@@ -38,6 +38,7 @@ from enforcement.models import (
 )
 from enforcement.policy import Visibility
 from enforcement.referrals.vocab import Disclosure, EvidenceKind
+from enforcement.safeguarding import records
 from enforcement.vocab import Finding, InspectionReason
 from enforcement.welfare.vocab import INDICATORS, PropertyDescribed, ReferralRoute
 
@@ -566,12 +567,12 @@ def _capture_visits(
             .options(
                 selectinload(WelfareVisit.indicator_rows),
                 selectinload(WelfareVisit.language_rows),
-                selectinload(WelfareVisit.referral_rows),
             )
         )
     }
     languages = dict(session.execute(select(Language.code, Language.name)).all())
     releasers = _names(session, [v.released_by_id for v in found.values()])
+    routes = records.route_counts_of_visits(session, set(found))
     out = []
     for source_id in sorted(ids):
         visit = found.get(source_id)
@@ -585,12 +586,15 @@ def _capture_visits(
                 f"welfare visit {source_id} (only visits a supervisor released can be used)"
             )
             continue
-        out.append(_visit_item(visit, languages, releasers))
+        out.append(_visit_item(visit, languages, releasers, routes.get(visit.id, [])))
     return out
 
 
 def _visit_item(
-    visit: WelfareVisit, languages: dict[str, str], releasers: dict[int, str]
+    visit: WelfareVisit,
+    languages: dict[str, str],
+    releasers: dict[int, str],
+    routes: list[tuple[str, int]],
 ) -> Captured:
     """What a release lets a paper show: counts, indicators, support and referrals by route.
 
@@ -619,7 +623,7 @@ def _visit_item(
     if visit.support_info_left:
         left = sorted(languages.get(r.language_code, r.language_code) for r in visit.language_rows)
         lines.append("Support information was left" + (f" in {', '.join(left)}." if left else "."))
-    referrals = [f"{ReferralRoute.label_of(r.route)}: {r.count}" for r in visit.referral_rows]
+    referrals = [f"{ReferralRoute.label_of(route)}: {n}" for route, n in routes]
     lines.append("Referrals made: " + ("; ".join(referrals) if referrals else "none") + ".")
     by = releasers.get(visit.released_by_id) if visit.released_by_id else None
     lines.append(

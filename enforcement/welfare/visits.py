@@ -22,7 +22,6 @@ from enforcement.clock import add_london_days, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import Language, Premises, Reminder, User, UserRole, Ward
 from enforcement.models.welfare import (
-    WelfareReferralCount,
     WelfareVisit,
     WelfareVisitGuidance,
     WelfareVisitIndicator,
@@ -33,6 +32,7 @@ from enforcement.policy import Visibility
 from enforcement.register import premises, wards
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
+from enforcement.safeguarding import records
 from enforcement.vocab import Role
 from enforcement.welfare import training
 from enforcement.welfare.vocab import (
@@ -41,7 +41,6 @@ from enforcement.welfare.vocab import (
     GuidanceItem,
     Indicator,
     PropertyDescribed,
-    ReferralRoute,
     VisitTrigger,
 )
 
@@ -49,11 +48,10 @@ SUBJECT = policy.WELFARE_VISIT.record_type
 FOLLOW_UP_DAYS = 14
 MAX_FOLLOW_UP_DAYS = 90
 MAX_PEOPLE = 100
-MAX_REFERRALS = 50
+MAX_REFERRALS = 50  # anonymous referral records given with one visit
 MAX_TEXT = 5_000
 CRIME_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/ .\-]{0,39}$")
 FOLLOW_UP_TITLE = "Follow-up visit due"  # says nothing of the premises or the visit (policy)
-_ROUTE_ORDER = {r.value: n for n, r in enumerate(ReferralRoute)}
 EXPIRED_FORM = "The form has expired: reload it and enter the visit again"
 
 NOT_A_WARD_OFFICER = (
@@ -97,7 +95,8 @@ class VisitInput:
     interpreter_language: str | None = None
     support_info_left: bool = False
     support_languages: frozenset[str] = field(default_factory=frozenset)
-    referrals: tuple[tuple[str, int | None], ...] = ()
+    # One anonymous record per referral (more can be added to the visit afterwards); or none.
+    referrals: tuple[records.ReferralInput, ...] = ()
     no_referrals: bool = False
     feedback: str | None = None
     crime_reference: str | None = None
@@ -219,25 +218,22 @@ def _check_languages(errors: dict[str, str], session: Session, data: VisitInput)
         errors["support_languages"] = "Select languages from the list"
 
 
-def _check_referrals(errors: dict[str, str], data: VisitInput) -> None:
-    """Check the counts of anonymous referrals made by route, or that none were made."""
-    counts: dict[str, int] = {}
-    for route, count in data.referrals:
-        if route not in {r.value for r in ReferralRoute}:
-            errors["referrals"] = "Unknown kind of referral"
-        elif count is not None and not 0 <= count <= MAX_REFERRALS:
-            errors[f"referrals_{route}"] = f"Enter a number between 0 and {MAX_REFERRALS}"
-        elif count:
-            counts[route] = count
-    if data.no_referrals and counts:
+def _check_referrals(
+    errors: dict[str, str], session: Session, today: date, data: VisitInput
+) -> None:
+    """Check the anonymous referral records given with the visit, or that none were made."""
+    if data.no_referrals and data.referrals:
         errors["no_referrals"] = (
-            "You selected that no referrals were made, but entered a number of referrals: "
-            "change one of them"
+            "You selected that no referrals were made, but recorded a referral: change one of them"
         )
-    elif not data.no_referrals and not counts and "referrals" not in errors:
-        errors["no_referrals"] = (
-            "Enter the number of referrals made, or select that no referrals were made"
-        )
+    if len(data.referrals) > MAX_REFERRALS:
+        errors["referrals"] = f"Record at most {MAX_REFERRALS} referrals with one visit"
+        return
+    for n, referral in enumerate(data.referrals, start=1):
+        problems = records.check_referral(session, referral, today)
+        if problems:
+            errors["referrals"] = f"Referral {n}: " + next(iter(problems.values()))
+            return
 
 
 def _check_guidance(errors: dict[str, str], today: date, data: VisitInput) -> None:
@@ -268,7 +264,7 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
     if unknown := data.indicators - INDICATORS.keys():
         errors["indicators"] = f"Unknown indicator: {', '.join(sorted(unknown))}"
     _check_languages(errors, session, data)
-    _check_referrals(errors, data)
+    _check_referrals(errors, session, today, data)
     if data.crime_reference and not CRIME_REFERENCE_RE.match(data.crime_reference.strip()):
         errors["crime_reference"] = (
             "A crime or incident reference is up to 40 letters, numbers, spaces, slashes, "
@@ -411,11 +407,6 @@ def _fill(visit: WelfareVisit, data: VisitInput, author_id: int | None, now: dat
         if data.support_info_left
         else []
     )
-    visit.referral_rows = [
-        WelfareReferralCount(route=route, count=count)
-        for route, count in sorted(data.referrals)
-        if count
-    ]
     visit.guidance_rows = [WelfareVisitGuidance(item=i) for i in sorted(data.guidance)]
 
 
@@ -475,6 +466,10 @@ def log_welfare_visit(
     except IntegrityError:
         # The same form sent twice at once: the first wins, the second is told to reload.
         raise ValidationFailed({"idempotency_key": EXPIRED_FORM}) from None
+    for referral in data.referrals:
+        records.new_record(
+            session, actor, now, records.Source(SUBJECT, visit.id), ward_code or None, referral
+        )
     # Any follow-up owed at this premises is met by this visit.
     reminders.close_open(
         session,
@@ -535,7 +530,8 @@ class VisitDetail:
     indicators: list[Indicator]
     interpreter_language: str | None
     support_languages: list[str]
-    referrals: list[tuple[str, int]]
+    referrals: list[records.ReferralView]
+    may_add_referral: bool
     guidance: list[tuple[GuidanceItem, bool]]
     follow_up_open: Reminder | None
     released_by: str | None
@@ -574,7 +570,6 @@ def open_visit(
             selectinload(WelfareVisit.officer_rows),
             selectinload(WelfareVisit.indicator_rows),
             selectinload(WelfareVisit.language_rows),
-            selectinload(WelfareVisit.referral_rows),
             selectinload(WelfareVisit.guidance_rows),
         )
     )
@@ -624,10 +619,12 @@ def open_visit(
         support_languages=sorted(
             languages.get(r.language_code, r.language_code) for r in visit.language_rows
         ),
-        referrals=[
-            (ReferralRoute.label_of(r.route), r.count)
-            for r in sorted(visit.referral_rows, key=lambda r: _ROUTE_ORDER.get(r.route, 99))
-        ],
+        referrals=records.referrals_from(
+            session, actor, records.Source(SUBJECT, visit.id), visit.ward_code
+        ),
+        may_add_referral=records.may_record(
+            actor, records.Source(SUBJECT, visit.id), visit.ward_code
+        ),
         guidance=[(g, g.value in met) for g in GuidanceItem],
         follow_up_open=follow_up,
         released_by=names.get(visit.released_by_id) if visit.released_by_id else None,

@@ -1,7 +1,7 @@
 """Tasks reach whoever can act: re-route open reminders, and hand on referrals waiting now.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0018
 Create Date: 2026-12-06 03:30:00.000000
 
 Data only, no schema change. A case run by a committee referral has its steps recorded by the
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0018"  # re-chained after main's 0018 (written against 0013)
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,7 @@ EXPECTED_PAGES = {
     "welfare visit form",
     "welfare visit form with errors",
     "welfare visit",
+    "welfare referral record",
     "home with the follow-up visit",
     "welfare visits list",
     "premises as a licensing officer",
@@ -74,7 +75,9 @@ def _fill_visit(page: Page, feedback: str) -> None:
     page.get_by_role("group", name="If yes, the languages it was in").get_by_label(
         "English", exact=True
     ).check()
-    page.get_by_label("National Referral Mechanism (NRM) (optional)").fill("1")
+    page.get_by_role("group", name="Did the visit lead to any referrals?").get_by_label(
+        "No referrals were made"
+    ).check()
     page.get_by_role("group", name="Is a return visit needed?").get_by_label("No").check()
     page.get_by_label("Feedback from the people visited (optional)").fill(feedback)
     guidance = page.get_by_role(
@@ -137,6 +140,21 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
         expect(page.locator("#indicators")).to_contain_text(indicator)
     visit_url = page.url
     check_accessibility(page, "welfare visit")
+    # A referral made after all (a child, referred to the NRM: no consent is asked).
+    page.get_by_role("link", name="Add an anonymous referral record").click()
+    page.get_by_role("radio", name="National Referral Mechanism (NRM)", exact=True).check()
+    page.get_by_role("radio", name="Child (under 18)", exact=True).check()
+    page.get_by_role("radio", name="Female", exact=True).check()
+    page.get_by_role("checkbox", name="Sexual exploitation").check()
+    page.get_by_role("group", name="Where did the exploitation happen?").get_by_role(
+        "radio", name="Not known", exact=True
+    ).check()
+    page.get_by_role("radio", name="Police force", exact=True).check()
+    check_accessibility(page, "welfare referral record")
+    page.get_by_role("button", name="Save referral record").click()
+    expect(page).to_have_url(visit_url)
+    records = page.get_by_role("table", name=re.compile("^Anonymous referral records"))
+    expect(records).to_contain_text("Child (under 18)")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Home").click()
     task = page.get_by_role("table", name=re.compile("What you owe")).get_by_role(
         "link", name="Follow-up visit due"

@@ -8,6 +8,7 @@ derived data and are written as rows. The expected figures are in `EXPECTED` (qu
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,13 +30,16 @@ from builders.register import (
     make_premises,
     make_wards,
 )
-from builders.welfare import visit_input
+from builders.welfare import referral_input, visit_input
+from builders.welfare import referrals as counted_referrals
 from enforcement.access import Actor
 from enforcement.accounts import users
+from enforcement.clock import to_london
 from enforcement.measures import Quarter, data_share
 from enforcement.models import CaseDeadline, CaseEvent, Referral, User
 from enforcement.referrals import drafting as referrals
 from enforcement.register import licences
+from enforcement.safeguarding import records
 from enforcement.vocab import LicenceStatus, OrganisationKind
 from enforcement.welfare import training
 from enforcement.welfare import visits as welfare
@@ -129,12 +133,19 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         E: {"revoked": 1, "changes": 1},
         "total": {"revoked": 2, "suspended": 2, "changes": 4},
     },
-    # v1: 2 NRM, 1 Duty to Notify (and 2 to a charity, not counted); v3: 1 NRM, under 18;
-    # v4: 2 Duty to Notify.
+    # v1: an adult's and a child's NRM referral, 1 Duty to Notify (and 2 to a charity, not
+    # counted); pA's inspection: an adult's NRM referral; v3: a child's NRM referral, under 18;
+    # v4: 2 Duty to Notify. v5's five are April's.
     "nrm_referrals": {
-        W: {"nrm": 2, "duty_to_notify": 1, "referrals": 3},
-        E: {"nrm": 1, "duty_to_notify": 2, "referrals": 3, "child_visits": 1},
-        "total": {"nrm": 3, "duty_to_notify": 3, "referrals": 6, "child_visits": 1},
+        W: {"nrm_adult": 2, "nrm_child": 1, "duty_to_notify": 1, "referrals": 4},
+        E: {"nrm_child": 1, "duty_to_notify": 2, "referrals": 3, "child_visits": 1},
+        "total": {
+            "nrm_adult": 2,
+            "nrm_child": 2,
+            "duty_to_notify": 3,
+            "referrals": 7,
+            "child_visits": 1,
+        },
     },
     # cW: met, missed, pending but past (missed), a window (not owed), one in April, one
     # closed; cE: met.
@@ -172,7 +183,7 @@ EXPECTED_Q4 = {
     "premises_of_concern": {"premises": 1},
     "enforcement_actions": {"cases": 1},
     "licences_revoked_suspended": {"revoked": 1},
-    "nrm_referrals": {"nrm": 1},
+    "nrm_referrals": {"nrm_age_not_known": 1, "referrals": 1},
 }
 
 
@@ -185,6 +196,9 @@ class Borough:
 
 
 def _visit(session: Session, officer: Actor, premises_id: int, when: datetime, **kw: Any) -> None:
+    day = to_london(when).date()
+    if "referrals" in kw:  # made on the day of the visit
+        kw["referrals"] = tuple(dataclasses.replace(r, submitted_on=day) for r in kw["referrals"])
     data = visit_input(premises_id, visited_at=when, **kw)
     welfare.log_welfare_visit(session, officer, when + timedelta(minutes=30), data)
 
@@ -286,13 +300,19 @@ def make_borough(session: Session) -> Borough:
     # Welfare visits, each logged half an hour after it took place by wo1 (covering both wards).
     wo1 = actors["wo1"]
     quiet = {"indicators": frozenset(), "referrals": (), "no_referrals": True}
-    _visit(session, wo1, p["pW"], at(2025, 12, 20, 10), referrals=(("nrm", 1),))  # v6
-    _visit(  # v1
+    _visit(
+        session, wo1, p["pW"], at(2025, 12, 20, 10), referrals=counted_referrals(("nrm", 1))
+    )  # v6
+    _visit(  # v1: an adult and a child referred to the NRM
         session,
         wo1,
         p["pW"],
         at(2026, 1, 10, 10),
-        referrals=(("nrm", 2), ("duty_to_notify", 1), ("specialist_charity", 2)),
+        referrals=(
+            referral_input(),
+            referral_input(age_group="child", consent_given=None),
+            *counted_referrals(("duty_to_notify", 1), ("specialist_charity", 2)),
+        ),
     )
     _visit(session, wo1, p["pW"], at(2026, 1, 20, 10), guidance=PARTIAL_GUIDANCE, **quiet)  # v2
     _visit(  # v3
@@ -301,7 +321,7 @@ def make_borough(session: Session) -> Borough:
         p["pE"],
         at(2026, 2, 1, 10),
         indicators=frozenset({"appears_under_18"}),
-        referrals=(("nrm", 1),),
+        referrals=(referral_input(age_group="child", consent_given=None, age_disputed=True),),
     )
     _visit(  # v4: 23:30 on 31 March in London (BST), a return asked for
         session,
@@ -310,16 +330,31 @@ def make_borough(session: Session) -> Borough:
         at(2026, 3, 31, 22, 30),
         guidance=PARTIAL_GUIDANCE,
         indicators=frozenset(),
-        referrals=(("duty_to_notify", 2),),
+        referrals=counted_referrals(("duty_to_notify", 2)),
         return_requested=True,
     )
-    _visit(session, wo1, p["pW"], at(2026, 3, 31, 23, 30), referrals=(("nrm", 5),))  # v5: April
+    _visit(
+        session, wo1, p["pW"], at(2026, 3, 31, 23, 30), referrals=counted_referrals(("nrm", 5))
+    )  # v5
 
     # Licensed premises and their poster checks.
     licence_of = {key: make_licence(session, p[key]).id for key in ("pA", "pB", "pC", "pOut")}
     make_licence(session, p["pD"], status=LicenceStatus.REVOKED)
     _inspect(session, p["pA"], at(2025, 6, 1, 10), compliant=False)
     checked_a = _inspect(session, p["pA"], at(2026, 2, 10, 10), compliant=True)
+    # The nail bar's inspection led to an adult's NRM referral for labour exploitation.
+    records.record_referral(
+        session,
+        SYSTEM,
+        at(2026, 2, 10, 12),
+        records.Source(records.INSPECTION, checked_a),
+        referral_input(
+            submitted_on=date(2026, 2, 10),
+            gender="male",
+            exploitation_types=frozenset({"labour"}),
+            first_responder_type="local_authority",
+        ),
+    )
     checked_b = _inspect(session, p["pB"], at(2024, 11, 1, 10), compliant=False)
     _inspect(session, p["pB"], at(2026, 4, 5, 10), compliant=True)
     _inspect(session, p["pD"], at(2026, 2, 1, 10), compliant=True)

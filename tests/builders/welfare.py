@@ -13,8 +13,10 @@ from builders.people import NOW, SYSTEM, make_user
 from builders.register import EAST, IN_EAST, WEST, make_premises, make_wards
 from enforcement.access import Actor
 from enforcement.accounts import users
+from enforcement.clock import to_london
 from enforcement.models import Premises, User
 from enforcement.models.welfare import WelfareVisit
+from enforcement.safeguarding import records
 from enforcement.welfare import training
 from enforcement.welfare import visits as welfare
 
@@ -26,6 +28,37 @@ def train(session: Session, user: User, on: date = date(2026, 1, 15)) -> None:
     training.record_training(
         session, SYSTEM, NOW, training.TrainingInput(user.id, on, training.DEFAULT_COURSE)
     )
+
+
+def referral_input(**overrides: Any) -> records.ReferralInput:
+    """An NRM referral of an adult woman who gave informed consent, made on the visit's day."""
+    data: dict[str, Any] = {
+        "route": "nrm",
+        "age_group": "adult",
+        "consent_given": True,
+        "submitted_on": to_london(VISITED_AT).date(),
+        "gender": "female",
+        "exploitation_types": frozenset({"sexual"}),
+        "exploitation_place": "uk",
+        "first_responder_type": "police",
+    }
+    data.update(overrides)
+    return records.ReferralInput(**data)
+
+
+def referrals(*pairs: tuple[str, int], on: date | None = None) -> tuple[records.ReferralInput, ...]:
+    """Records for counts by route, as visits once recorded them: age not known (Duty to Notify
+    reports are of adults who did not consent)."""
+    out = []
+    for route, n in pairs:
+        who: dict[str, Any] = (
+            {"age_group": "adult", "consent_given": False}
+            if route == "duty_to_notify"
+            else {"age_group": "not_known", "consent_given": None}
+        )
+        extra = {"submitted_on": on} if on else {}
+        out += [referral_input(route=route, **who, **extra) for _ in range(n)]
+    return tuple(out)
 
 
 def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.VisitInput:
@@ -41,13 +74,19 @@ def visit_input(premises_id: int | None = None, **overrides: Any) -> welfare.Vis
         "interpreter_language": "th",
         "support_info_left": True,
         "support_languages": frozenset({"en", "th"}),
-        "referrals": (("nrm", 1), ("specialist_charity", 2)),
+        "referrals": None,  # below: made on the day of the visit
         "feedback": "Said the visit was welcome; asked for leaflets in Thai.",
         "crime_reference": "CAD 1234/02MAR26",
         "guidance": frozenset(g.value for g in welfare.GuidanceItem),
         "no_identifiers_confirmed": True,
     }
     data.update(overrides)
+    if data["referrals"] is None:
+        on = to_london(data["visited_at"]).date() if data["visited_at"] else None
+        data["referrals"] = (
+            referral_input(submitted_on=on),
+            *referrals(("specialist_charity", 2), on=on),
+        )
     return welfare.VisitInput(**data)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from builders import SYSTEM
 from builders.measures import AFTER, Q1, Borough, E, W, at, build
+from builders.welfare import referral_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,8 @@ from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.measures import Quarter, anonymise, data_share
 from enforcement.measures import dashboard as boards
 from enforcement.measures.anonymise import FEWER_THAN_5, SUPPRESSED
-from enforcement.models import AuditEvent, PartnerSubmission, PartnerSubmissionRow
+from enforcement.models import AuditEvent, PartnerSubmission, PartnerSubmissionRow, ReferralRecord
+from enforcement.safeguarding import records
 
 
 @pytest.fixture
@@ -154,3 +157,44 @@ def test_an_import_is_all_or_nothing(session: Session, borough: Borough) -> None
     ).all()
     assert statuses == ["superseded", "current"]
     assert len(_audits(session, "partner_submission.import")) == 4
+
+
+def test_the_share_counts_referral_records_by_age_group_with_small_numbers_withheld(
+    session: Session, borough: Borough
+) -> None:
+    # Five more adults referred to the NRM and five Duty to Notify reports, from the nail bar's
+    # inspection in Westward (ward: 7 adults, 1 child, 6 reports; borough: 7, 2 and 8).
+    inspection_id = session.scalars(
+        select(ReferralRecord.inspection_id).where(ReferralRecord.inspection_id.is_not(None))
+    ).one()
+    assert inspection_id is not None
+    source = records.Source(records.INSPECTION, inspection_id)
+    for route, consent in [("nrm", True)] * 5 + [("duty_to_notify", False)] * 5:
+        records.record_referral(
+            session,
+            SYSTEM,
+            at(2026, 2, 11, 9),
+            source,
+            referral_input(route=route, consent_given=consent, submitted_on=date(2026, 2, 11)),
+        )
+    session.commit()
+    share = data_share.produce_share(session, borough.actors["analyst"], AFTER, Q1)
+    rows = data_share.get_share(session, borough.actors["analyst"], share.id).rows
+    anonymise.check_rows(rows)
+
+    def cells(ward: str) -> dict[str, object]:
+        return {
+            c: _cell(rows, "nrm_referrals", ward, c)
+            for c in ("nrm_adult", "nrm_child", "nrm_age_not_known", "duty_to_notify", "referrals")
+        }
+
+    # One small count in a group that adds up to a published total: another part is withheld
+    # too, so the child cannot be worked out by subtraction (in the ward and in the borough,
+    # and so on through the wards adding up to the borough).
+    for ward in ("ALL", W):
+        got = cells(ward)
+        assert got["nrm_child"] == FEWER_THAN_5
+        withheld = [c for c, v in got.items() if v in (FEWER_THAN_5, SUPPRESSED)]
+        assert len(withheld) >= 2 and SUPPRESSED in got.values(), got
+    assert cells("ALL")["duty_to_notify"] == 8
+    assert cells(E)["nrm_child"] == FEWER_THAN_5 and cells(E)["referrals"] == FEWER_THAN_5

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 from builders import EAST, NOW, SYSTEM, WEST, make_user
-from builders.welfare import VISITED_AT, World, make_world, train, visit_input
+from builders.welfare import VISITED_AT, World, make_world, referral_input, train, visit_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement import policy, timeline
 from enforcement.accounts import users
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.models import AuditEvent, Premises, Reminder
+from enforcement.models import AuditEvent, Premises, ReferralRecord, Reminder
 from enforcement.models.welfare import WelfareVisit
 from enforcement.policy import Visibility
 from enforcement.register import premises
@@ -37,10 +37,12 @@ def test_a_trained_ward_officer_logs_a_visit_with_counts_and_indicators(
     d = welfare.open_visit(session, world.actors["ward_officer"], NOW, visit.id)
     assert isinstance(d, welfare.VisitDetail)
     assert {i.code for i in d.indicators} == {"fear_of_authorities", "sleeps_on_premises"}
-    assert d.referrals == [
-        ("National Referral Mechanism (NRM)", 1),
-        ("Specialist support charity", 2),
+    assert [(r.record.route, r.record.age_group) for r in d.referrals] == [
+        ("nrm", "adult"),
+        ("specialist_charity", "not_known"),
+        ("specialist_charity", "not_known"),
     ]
+    assert d.may_add_referral
     assert d.support_languages == ["English", "Thai"] and d.interpreter_language == "Thai"
     assert d.officers == ["Test User"] and all(met for _g, met in d.guidance)
     created = session.scalars(
@@ -146,7 +148,7 @@ def test_every_rule_is_checked_at_once(session: Session, world: World) -> None:
         people_present=-1,
         interpreter_language=None,
         support_languages=frozenset(),
-        referrals=(("nrm", 1),),
+        referrals=(referral_input(),),
         no_referrals=True,
         crime_reference="<script>",
         follow_up_days=0,
@@ -169,12 +171,37 @@ def test_every_rule_is_checked_at_once(session: Session, world: World) -> None:
     }
 
 
-def test_referrals_must_be_counted_or_declared_none(session: Session, world: World) -> None:
+def test_referrals_given_with_a_visit_become_anonymous_records(
+    session: Session, world: World
+) -> None:
+    visit = world.log(session)  # an adult's NRM referral and two to a specialist charity
+    rows = session.scalars(
+        select(ReferralRecord).order_by(ReferralRecord.route, ReferralRecord.id)
+    ).all()
+    assert [(r.route, r.welfare_visit_id, r.ward_code) for r in rows] == [
+        ("nrm", visit.id, WEST.code),
+        ("specialist_charity", visit.id, WEST.code),
+        ("specialist_charity", visit.id, WEST.code),
+    ]
+    assert rows[0].age_group == "adult" and rows[0].consent_given is True
+
+
+def test_a_referral_given_with_a_visit_is_checked_and_nothing_is_kept(
+    session: Session, world: World
+) -> None:
     with pytest.raises(ValidationFailed) as err:
-        world.log(session, referrals=())
-    assert "select that no referrals were made" in err.value.errors["no_referrals"]
-    visit = world.log(session, referrals=(("nrm", 0),), no_referrals=True)
-    assert session.scalars(select(WelfareVisit)).one().id == visit.id
+        world.log(session, referrals=(referral_input(route="nrm", consent_given=False),))
+    assert err.value.errors["referrals"].startswith("Referral 1: An adult enters the NRM only")
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0
+
+
+def test_a_visit_may_declare_no_referrals_or_leave_them_to_be_recorded_next(
+    session: Session, world: World
+) -> None:
+    world.log(session, referrals=(), no_referrals=True)
+    world.log(session, referrals=())  # referrals made, each to be recorded on its own page
+    assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0
 
 
 def test_indicators_schedule_a_generic_follow_up_for_the_officer_and_the_ward(

@@ -93,7 +93,7 @@ def test_open_statutory_reminders_move_to_the_clerks_and_back(engine: Engine) ->
 
     # Down: the reminders are the officer's again, as the old routing had them; the new kinds
     # of task are cancelled, not deleted.
-    downgrade(engine, "0013")
+    downgrade(engine, "0018")
     routed, tasks = _state(engine, case_id, waiting_id)
     assert routed == {(officer_id, None, None)}
     assert tasks == [("referral_sign_off", "cancelled", "supervisors")]

@@ -38,7 +38,7 @@ from enforcement.cases import casework as cases
 from enforcement.inspections import evidence
 from enforcement.measures import data_share
 from enforcement.measures.quarters import Quarter
-from enforcement.models import Base
+from enforcement.models import Base, ReferralRecord
 from enforcement.referrals import drafting as referrals
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
@@ -151,6 +151,13 @@ def build_world(session: Session, evidence_dir: Path) -> World:
     )
     photo = evidence.store_image(session, officer, NOW, png(), evidence_dir, max_bytes=1_000_000)
     share = data_share.produce_share(session, world.actors["analyst"], NOW, Quarter(2025, 4))
+    # The anonymous referral record the visit was logged with (an adult's NRM referral).
+    record = session.scalars(
+        select(ReferralRecord.id)
+        .where(ReferralRecord.welfare_visit_id == world.visit.id)
+        .order_by(ReferralRecord.id)
+        .limit(1)
+    ).one()
     session.commit()
     return World(
         ids={
@@ -166,6 +173,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "user_id": bystander.id,
             "file_id": photo.id,
             "share_id": share.id,
+            "record_id": record,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )

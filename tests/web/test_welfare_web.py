@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.clock import london_today, utcnow
-from enforcement.models import AuditEvent, Premises, Reminder
+from enforcement.models import AuditEvent, Premises, ReferralRecord, Reminder
 from enforcement.models.welfare import MoontwistTraining, WelfareVisit
 
 FEEDBACK = "Said the visit was welcome and asked for leaflets in Thai"
@@ -42,6 +42,11 @@ def _form_fields(client: FlaskClient, path: str) -> dict[str, Any]:
     return {"idempotency_key": key.group(1), "csrf_token": csrf_token(client, path)}
 
 
+def _today_parts() -> tuple[int, int, int]:
+    today = london_today(utcnow())
+    return today.day, today.month, today.year
+
+
 def _visit_data(**overrides: Any) -> dict[str, Any]:
     today = london_today(utcnow())
     data: dict[str, Any] = {
@@ -56,7 +61,7 @@ def _visit_data(**overrides: Any) -> dict[str, Any]:
         "interpreter_language": "th",
         "support_info_left": "yes",
         "support_languages": ["en", "th"],
-        "referrals_nrm": "1",
+        "referrals_made": "no",
         "return_requested": "no",
         "follow_up_days": "10",
         "feedback": FEEDBACK,
@@ -93,14 +98,35 @@ def test_a_trained_ward_officer_logs_a_visit_and_the_follow_up_is_on_the_task_li
         assert section in form_page
     assert "Needs a conversation" in form_page and "Can be seen" in form_page
     assert "Do not record names, dates of birth" in form_page
-    resp = officer.post(path, data={**_form_fields(officer, path), **_visit_data()})
+    resp = officer.post(
+        path, data={**_form_fields(officer, path), **_visit_data(referrals_made="yes")}
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    # Referrals made: each is recorded next, as an anonymous record.
+    visit = session.scalars(select(WelfareVisit)).one()
+    add = f"/welfare-visits/{visit.id}/referrals/new"
+    assert resp.headers["Location"] == add
+    resp = officer.post(
+        add,
+        data={
+            "csrf_token": csrf_token(officer, add),
+            "route": "nrm",
+            "age_group": "child",
+            "gender": "female",
+            "exploitation_types": ["sexual"],
+            "exploitation_place": "uk",
+            "first_responder_type": "police",
+            "submitted_on": [str(d) for d in _today_parts()],
+        },
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    assert session.scalars(select(ReferralRecord)).one().age_group == "child"
     detail = officer.get(resp.headers["Location"]).get_data(as_text=True)
     assert FEEDBACK in detail and "Doors that lock from the outside" in detail
     assert "Massage parlour" in detail and "National Referral Mechanism (NRM)" in detail
     assert "A follow-up visit is due by" in detail and "Guidance followed" in detail
+    assert "Child (under 18)" in detail and "Add an anonymous referral record" in detail
     home = officer.get("/").get_data(as_text=True)
-    visit = session.scalars(select(WelfareVisit)).one()
     assert "Follow-up visit due" in home and f'href="/welfare-visits/{visit.id}"' in home
     assert world.west_premises.name not in home  # the task says nothing of the premises
     # Sent again (a retry on a poor connection): still one visit.
@@ -404,3 +430,20 @@ def test_the_follow_up_reminder_links_to_the_visit_not_the_premises(
     officer = _as(client, "ward_officer")
     home = officer.get("/").get_data(as_text=True)
     assert reminder.title in home and f'href="/welfare-visits/{visit.id}"' in home
+
+
+def test_the_visit_form_asks_whether_referrals_were_made(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    officer = _as(client, "ward_officer")
+    path = f"/premises/{world.west_premises.id}/welfare-visits/new"
+    data = {**_form_fields(officer, path), **_visit_data()}
+    del data["referrals_made"]
+    resp = officer.post(path, data=data)
+    assert resp.status_code == 400
+    assert "Say whether the visit led to any referrals" in resp.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    # "No referrals were made": saved, straight to the visit, no record.
+    resp = officer.post(path, data={**_form_fields(officer, path), **_visit_data()})
+    assert resp.status_code == 302 and "/referrals/new" not in resp.headers["Location"]
+    assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0

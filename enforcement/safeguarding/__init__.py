@@ -1,0 +1,1 @@
+"""Indicators of exploitation and anonymous referral records, shared by inspections and welfare visits."""
