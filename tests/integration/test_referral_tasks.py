@@ -227,3 +227,26 @@ def test_a_ward_team_is_named_by_its_ward(session: Session, world: World) -> Non
     assert notify.team_label(f"ward:{WEST.code}", names) == f"{WEST.name} ward team"
     assert notify.team_label("ward:E05999999", names) == "ward team (E05999999)"
     assert notify.team_label("supervisors") == "Supervisors"
+
+
+def test_a_ward_teams_mail_names_the_ward(session: Session, world: World) -> None:
+    from builders import make_user
+    from builders.register import WEST
+
+    colleague = make_user(
+        session, "ward_officer", email="colleague@example.gov.uk", wards_=frozenset({WEST.code})
+    )
+    visit_task = session.scalars(
+        select(Reminder).where(Reminder.kind == ReminderKind.FOLLOW_UP_VISIT)
+    ).one()
+    assert visit_task.team == f"ward:{WEST.code}"
+    notify.enqueue_due(session, visit_task.due_at, CONFIG)
+    mail = session.scalars(
+        select(OutboxMail).where(
+            OutboxMail.reminder_id == visit_task.id,
+            OutboxMail.recipient_user_id == colleague.id,
+        )
+    ).first()
+    assert mail is not None
+    assert "member of the Westward ward team" in mail.text_body
+    assert WEST.code not in mail.text_body
