@@ -227,7 +227,7 @@ def _event_form_defaults(form: EventForm, case: EnforcementCase) -> None:
 def _render_detail(case_id: int, form: EventForm | None, status: int) -> tuple[str, int]:
     now = utcnow()
     detail = cases.get_case(db(), current_actor(), case_id, now, _clock()[1])
-    if detail.may_edit:
+    if detail.may_record:
         if form is None:
             form = EventForm(formdata=None)
             _event_form_defaults(form, detail.case)
@@ -241,8 +241,8 @@ def _render_detail(case_id: int, form: EventForm | None, status: int) -> tuple[s
         d=detail,
         c=detail.case,
         p=detail.premises,
-        form=form if detail.may_edit else None,
-        problems=[{"text": m} for m in form.form_errors] if form and not detail.may_edit else [],
+        form=form if detail.may_record else None,
+        problems=[{"text": m} for m in form.form_errors] if form and not detail.may_record else [],
         now=now,
         **_helpers(),
     ), status

@@ -30,7 +30,7 @@ from enforcement.clock import london_today, to_london, utcnow
 from enforcement.errors import Forbidden
 from enforcement.models import Premises, WelfareVisit
 from enforcement.register import premises, support
-from enforcement.register.wards import wards_in_force
+from enforcement.register.wards import covered_ward_names, wards_in_force
 from enforcement.vocab import PremisesType
 from enforcement.welfare import reports as welfare_reports
 from enforcement.welfare import training
@@ -51,6 +51,14 @@ ALIASES = {
 # The groups of indicators offered first at a location not yet in the register: visits are to
 # premises selling sexual services.
 NEW_LOCATION_TYPE = PremisesType.WALK_UP_FLAT
+
+
+@bp.app_template_global("covered_wards")
+def covered_wards() -> list[str]:
+    """Return the names of the wards the signed-in person covers (for their pages to say)."""
+    if not current_user.is_authenticated:
+        return []
+    return covered_ward_names(db(), current_actor(), london_today(utcnow()))
 
 
 @bp.app_template_global("welfare_may_log_at")

@@ -55,7 +55,7 @@ from enforcement.cases.statutory import (
 from enforcement.cases.vocab import CaseStatus, Direction, EventKind, ServedHow, Status, ToolCode
 from enforcement.clock import day_text, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
-from enforcement.models import Licence, Organisation, Premises, User, UserRole, Ward
+from enforcement.models import Licence, Organisation, Premises, Referral, User, UserRole, Ward
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
@@ -396,6 +396,15 @@ def record_event(
     case = _load_for_change(session, actor, case_id, expected_version)
     if case.status != OPEN:
         raise ValidationFailed({"case": "This case is closed: no more events can be recorded."})
+    running = _referral_running(session, case.id)
+    if running is not None and not actor.is_system:
+        # The referral records the steps for its clerks (docs/referrals.md), keeping both in step.
+        raise ValidationFailed(
+            {
+                "kind": f"Committee referral {running[1]} runs this case: the committee clerks"
+                " record its steps on the referral"
+            }
+        )
     existing = events_of(session, case.id)
     new = _check_event(case, existing, data, now)
     row = CaseEvent(
@@ -604,6 +613,34 @@ def update_case(
     return case
 
 
+def readdress_reminders(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    calendar: WorkingCalendar,
+    rulebook: RuleBook,
+) -> None:
+    """Readdress an open case's statutory reminders after who runs its steps changed.
+
+    Called when a committee referral takes the case on: from then on its clerks record the
+    steps, so the reminders go to them (docs/reminders.md).
+    """
+    case = session.get(EnforcementCase, case_id)
+    if case is None or case.status != OPEN:
+        return
+    sync_cases(
+        session,
+        actor,
+        now,
+        [case_key(session, case)],
+        {case.id: events_of(session, case.id)},
+        calendar,
+        rulebook,
+        reminders_for_all=True,
+    )
+
+
 def close_case(
     session: Session, actor: Actor, now: datetime, case_id: int, expected_version: int, reason: str
 ) -> EnforcementCase:
@@ -747,6 +784,13 @@ class CaseDetail:
     event_kinds: list[EventKind]
     may_edit: bool
     act: str
+    #: The committee referral that runs the case (id, reference): its clerks record the steps.
+    run_by_referral: tuple[int, str] | None = None
+
+    @property
+    def may_record(self) -> bool:
+        """Say whether events are recorded here (not for a case a committee referral runs)."""
+        return self.may_edit and self.run_by_referral is None
 
     @property
     def tool_label(self) -> str:
@@ -918,7 +962,15 @@ def get_case(
         event_kinds=event_kinds(case.tool),
         may_edit=may_edit(actor, case) and case.status == OPEN,
         act=TOOLS[ToolCode(case.tool)].act,
+        run_by_referral=_referral_running(session, case.id),
     )
+
+
+def _referral_running(session: Session, case_id: int) -> tuple[int, str] | None:
+    row = session.execute(
+        select(Referral.id, Referral.reference).where(Referral.case_id == case_id).limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def officer_choices(session: Session, organisation_ids: Sequence[int]) -> list[tuple[int, str]]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     insert,
     select,
     type_coerce,
@@ -36,9 +37,9 @@ from enforcement.cases.statutory import (
     derive_deadlines,
 )
 from enforcement.cases.vocab import Direction, EventKind, Status
-from enforcement.models import Organisation
+from enforcement.models import Organisation, Referral
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import OrganisationKind
 
@@ -161,13 +162,32 @@ class CaseKey:
     owner_kind: str
     clock_digest: str | None = None
     clock_due_at: datetime | None = None
+    #: Who records the case's steps: its officer, or the clerks through a committee referral.
+    process: routing.Process = routing.Process.CASE
 
 
-def _team(case: CaseKey) -> str | None:
-    # A case nobody has taken on yet (a review the law opened) falls to the licensing team.
-    if case.officer_id is None and case.owner_kind == OrganisationKind.COUNCIL:
-        return "licensing"
-    return None
+def _recipients(case: CaseKey) -> routing.Recipients:
+    """Address a case's statutory reminders to whoever records its steps (docs/reminders.md).
+
+    The officer in charge; a case nobody has taken on yet (a review the law opened) falls to
+    the licensing team if the council owns it; a case a committee referral runs is the
+    committee clerks', who record its steps on the referral.
+    """
+    to = routing.route(
+        ReminderKind.STATUTORY_DEADLINE, owner_user_id=case.officer_id, process=case.process
+    )
+    if case.process is routing.Process.CASE and case.owner_kind != OrganisationKind.COUNCIL:
+        return routing.Recipients(to.owner_user_id, None)  # the licensing team is the council's
+    return to
+
+
+def run_by_referral() -> ColumnElement[bool]:
+    """Say, in SQL, whether a committee referral runs the case (its clerks record the steps)."""
+    return exists().where(Referral.case_id == EnforcementCase.id)
+
+
+def _process(by_referral: object) -> routing.Process:
+    return routing.Process.COMMITTEE_REFERRAL if by_referral else routing.Process.CASE
 
 
 def reminder_specs(
@@ -187,6 +207,7 @@ def reminder_specs(
         titles = "; ".join(
             rulebook.get(r.rule_id).title if r.rule_id in rulebook else r.rule_id for r in group
         )
+        to = _recipients(case)
         specs.append(
             reminders.ReminderSpec(
                 kind=ReminderKind.STATUTORY_DEADLINE,
@@ -195,8 +216,8 @@ def reminder_specs(
                 title=f"{case.reference}: {titles}",
                 due_at=due,
                 premises_id=case.premises_id,
-                owner_user_id=case.officer_id,
-                team=_team(case),
+                owner_user_id=to.owner_user_id,
+                team=to.team,
                 statutory=True,
                 rule_id=group[0].rule_id,
             )
@@ -467,12 +488,27 @@ def sync_cases(
 
 def case_key(session: Session, case: EnforcementCase) -> CaseKey:
     """Return the clock's view of one case (reads its owner's kind and its clock state)."""
-    row = session.execute(
-        select(Organisation.kind, EnforcementCase.clock_digest, EnforcementCase.clock_due_at)
+    kind, digest, due, by_referral = session.execute(
+        select(
+            Organisation.kind,
+            EnforcementCase.clock_digest,
+            EnforcementCase.clock_due_at,
+            run_by_referral(),
+        )
         .join(EnforcementCase, EnforcementCase.owner_organisation_id == Organisation.id)
         .where(EnforcementCase.id == case.id)
     ).one()
-    return CaseKey(case.id, case.reference, case.tool, case.premises_id, case.officer_id, *row)
+    return CaseKey(
+        case.id,
+        case.reference,
+        case.tool,
+        case.premises_id,
+        case.officer_id,
+        kind,
+        digest,
+        due,
+        _process(by_referral),
+    )
 
 
 def events_of(session: Session, case_id: int) -> list[Event]:
@@ -574,8 +610,18 @@ def recompute_open_deadlines(
     fingerprint = clock_fingerprint(calendar, rulebook)
     column, to_utc = _time_columns(session)
     keys = [
-        CaseKey(case_id, reference, tool, premises_id, officer_id, kind, digest, to_utc(due))
-        for case_id, reference, tool, premises_id, officer_id, kind, digest, due in (
+        CaseKey(
+            case_id,
+            reference,
+            tool,
+            premises_id,
+            officer_id,
+            kind,
+            digest,
+            to_utc(due),
+            _process(by_referral),
+        )
+        for case_id, reference, tool, premises_id, officer_id, kind, digest, due, by_referral in (
             session.connection().execute(
                 select(
                     EnforcementCase.id,
@@ -586,6 +632,7 @@ def recompute_open_deadlines(
                     Organisation.kind,
                     EnforcementCase.clock_digest,
                     column(EnforcementCase.clock_due_at),
+                    run_by_referral(),
                 )
                 .join(Organisation, Organisation.id == EnforcementCase.owner_organisation_id)
                 .where(EnforcementCase.status == OPEN)

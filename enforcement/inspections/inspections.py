@@ -35,7 +35,7 @@ from enforcement.models.inspections import (
     PremisesCompliance,
 )
 from enforcement.register.rules import TRADING_STATUSES
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.safeguarding import records
 from enforcement.safeguarding.vocab import INDICATORS, Indicator, IndicatorGroup, in_checklist_order
@@ -335,7 +335,7 @@ def _follow_up(
             title=f"Follow-up inspection of {premises.name}",
             due_at=add_london_days(inspection.inspected_at, follow_up_days),
             owner_user_id=author_id,
-            team="licensing",
+            team=routing.route(ReminderKind.FOLLOW_UP_INSPECTION, owner_user_id=author_id).team,
         ),
         now,
     )

@@ -44,13 +44,12 @@ from enforcement.models import (
 from enforcement.paging import Page, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import OrganisationKind, Role
 
 SUBJECT = policy.INTEL_FLAG.record_type
 REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (policy)
-REVIEW_TEAM = "intel"
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
 MAX_REVIEW_DAYS = 365  # docs/grading.md: reviewed within 12 months at the latest
@@ -299,7 +298,7 @@ def _schedule_review(session: Session, actor: Actor, now: datetime, flag: IntelF
                     subject_id=flag.id,
                     title=REVIEW_TITLE,
                     due_at=due,
-                    team=REVIEW_TEAM,
+                    team=routing.route(ReminderKind.FLAG_REVIEW).team,
                 )
             ]
         },

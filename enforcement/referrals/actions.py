@@ -10,6 +10,7 @@ from enforcement.access import Actor, Permission, can
 from enforcement.cases.vocab import Status
 from enforcement.models import Referral
 from enforcement.referrals.drafting import may_draft
+from enforcement.referrals.process import appeal_open_after_effect
 from enforcement.referrals.queries import ReferralDetail
 from enforcement.referrals.vocab import EDITABLE
 from enforcement.referrals.vocab import ReferralStatus as _S
@@ -174,7 +175,7 @@ def _clerk_steps(referral: Referral, status: _S, notice_status: str | None) -> s
         steps.add(Action.RECORD_DECISION)
         if notice_status is not None and notice_status != Status.MET:
             steps.add(Action.RECORD_NOTICE)
-    if status == _S.DECIDED:
+    if status == _S.DECIDED or appeal_open_after_effect(referral):
         steps.add(Action.RECORD_APPEAL)
         if referral.notified_at is None:
             steps.add(Action.RECORD_NOTIFICATION)

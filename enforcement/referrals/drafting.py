@@ -46,6 +46,7 @@ from enforcement.models import (
     User,
     Ward,
 )
+from enforcement.referrals import tasks
 from enforcement.referrals.evidence import (
     Captured,
     breached_findings,
@@ -66,6 +67,7 @@ from enforcement.referrals.vocab import (
     TakenUp,
 )
 from enforcement.register import support as support_directory
+from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus, Role
 
 SUBJECT = "committee_referral"
@@ -928,6 +930,10 @@ def submit(
     snapshot = draft_snapshot(referral)
     _history(session, actor, now, referral, "submitted", None, snapshot)
     session.flush()
+    tasks.close_task(
+        session, actor, now, referral, ReminderKind.REFERRAL_RETURNED, "Submitted again"
+    )
+    tasks.hand_on(session, now, referral, ReminderKind.REFERRAL_SIGN_OFF)
     audit.record(
         session,
         actor,
@@ -978,6 +984,8 @@ def return_referral(
     before = set_status(referral, _S.RETURNED, now)
     _history(session, actor, now, referral, "returned", text, None)
     session.flush()
+    tasks.close_task(session, actor, now, referral, ReminderKind.REFERRAL_SIGN_OFF, "Returned")
+    tasks.hand_on(session, now, referral, ReminderKind.REFERRAL_RETURNED)
     audit.record(
         session,
         actor,
@@ -1041,6 +1049,8 @@ def sign_off(
         item.sanitised_approved_at = now
     _history(session, actor, now, referral, "signed_off", text, draft_snapshot(referral))
     session.flush()
+    tasks.close_task(session, actor, now, referral, ReminderKind.REFERRAL_SIGN_OFF, "Signed off")
+    tasks.hand_on(session, now, referral, ReminderKind.REFERRAL_SIGNED_OFF)
     audit.record(
         session,
         actor,

@@ -66,6 +66,7 @@ from enforcement.referrals.drafting import (
 from enforcement.referrals.evidence import (
     day_text,
 )
+from enforcement.referrals.tasks import close_task
 from enforcement.referrals.vocab import (
     APPEAL_RULE_IDS,
     DECISION_LABELS,
@@ -77,7 +78,7 @@ from enforcement.referrals.vocab import (
     ReferralStatus,
 )
 from enforcement.register import licences
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import LicenceStatus
 
@@ -303,6 +304,9 @@ def open_process(
     referral.process_opened_at = now
     before = set_status(referral, _S.PROCESS_OPEN, now)
     session.flush()
+    # The clerks record the case's steps from now on: its reminders go to them.
+    cases.readdress_reminders(session, actor, now, case.id, calendar, rulebook)
+    close_task(session, actor, now, referral, ReminderKind.REFERRAL_SIGNED_OFF, "Process opened")
     if needs_application and not any(
         e.kind is EventKind.APPLICATION_RECEIVED for e in events_of(session, case.id)
     ):
@@ -545,7 +549,7 @@ def _hearing_reminder(session: Session, actor: Actor, now: datetime, referral: R
                 title=f"Licensing sub-committee hearing: referral {referral.reference}",
                 due_at=referral.hearing_at,
                 premises_id=referral.premises_id,
-                team="clerks",
+                team=routing.route(ReminderKind.HEARING).team,
             )
         )
     reminders.reconcile(
@@ -888,12 +892,33 @@ def record_appeal(
     calendar: WorkingCalendar,
     rulebook: RuleBook,
 ) -> Referral:
-    """Record an appeal lodged: the decision has no effect until the appeal is decided."""
+    """Record an appeal lodged: the decision has no effect until the appeal is decided.
+
+    An appeal lodged in time may be recorded after the decision took effect (the appeal period
+    ended before the clerk heard of it): the decision's effect is then undone, audited, as the
+    law says it has none until the appeal is disposed of (Licensing Act 2003 s52(11)); dismissed
+    or withdrawn, it takes effect again then. An appeal lodged after the appeal period is refused.
+    """
     referral = _for_clerk(
-        session, actor, referral_id, expected_version, [_S.DECIDED], "record an appeal"
+        session, actor, referral_id, expected_version, [_S.DECIDED, _S.CLOSED], "record an appeal"
     )
+    if referral.status == _S.CLOSED and not appeal_open_after_effect(referral):
+        raise ValidationFailed(
+            {"lodged_on": "You cannot record an appeal now: the referral is closed"}
+        )
     if lodged_at is None:
         raise ValidationFailed({"lodged_on": "Enter when the appeal was lodged"})
+    period = _appeal_period_ends(session, referral)
+    if period is not None and lodged_at > period:
+        raise ValidationFailed(
+            {
+                "lodged_on": f"The appeal period ended at {moment_text(period)}: an appeal"
+                " lodged after it cannot be recorded against the decision"
+            }
+        )
+    if referral.decided_at is not None and lodged_at < referral.decided_at:
+        raise ValidationFailed({"lodged_on": "An appeal cannot be lodged before the decision"})
+    before = referral.status
     _record(
         session,
         actor,
@@ -906,6 +931,14 @@ def record_appeal(
         rulebook,
     )
     referral.appeal_lodged_at = lodged_at
+    if referral.effect_applied_at is not None:
+        _undo_effect(
+            session,
+            now,
+            referral,
+            f"an appeal against the decision in committee referral {referral.reference} was"
+            f" lodged on {day_text(lodged_at)}",
+        )
     set_status(referral, _S.APPEALED, now)
     session.flush()
     audit.record(
@@ -916,7 +949,7 @@ def record_appeal(
         entity_type=SUBJECT,
         entity_id=referral.id,
         summary=f"Recorded an appeal against the decision in committee referral {referral.reference}",
-        before={"status": _S.DECIDED.value},
+        before={"status": before},
         after={"status": referral.status, "lodged_at": lodged_at.isoformat()},
     )
     return referral
@@ -963,6 +996,14 @@ def record_appeal_decision(
     referral.updated_at = now
     flag_modified(referral, "updated_at")
     if outcome == AppealOutcome.ALLOWED:
+        if referral.effect_applied_at is not None:
+            _undo_effect(
+                session,
+                now,
+                referral,
+                f"the appeal against the decision in committee referral {referral.reference}"
+                " was allowed",
+            )
         set_status(referral, _S.CLOSED, now)
         referral.effect_summary = "The appeal was allowed: the decision did not take effect."
     session.flush()
@@ -1096,7 +1137,7 @@ def _apply(session: Session, now: datetime, referral: Referral, took_effect: dat
     if licence.status not in IN_FORCE and decision != Recommendation.NO_ACTION:
         summary = (
             f"The decision took effect on {day_text(starts)}, but the licence was already"
-            f" {LicenceStatus.label_of(licence.status).lower()}: it was left as it was."
+            f" {LicenceStatus.label_of(licence.status).lower()}: {LEFT_AS_IT_WAS}."
         )
     elif decision == Recommendation.REVOKE:
         licences.change_status(session, actor, now, licence.id, LicenceStatus.REVOKED, reason=why)
@@ -1151,6 +1192,77 @@ def _apply(session: Session, now: datetime, referral: Referral, took_effect: dat
         summary=summary,
         before={"status": before},
         after={"status": referral.status, "took_effect": took_effect.isoformat()},
+    )
+
+
+#: How an effect that did not touch the licence ends its summary (so undoing it touches nothing).
+LEFT_AS_IT_WAS = "it was left as it was"
+
+
+def appeal_open_after_effect(referral: Referral) -> bool:
+    """Say whether an appeal may still be recorded on a referral closed by its decision's effect."""
+    return (
+        referral.status == _S.CLOSED
+        and referral.effect_applied_at is not None
+        and referral.appeal_lodged_at is None
+        and referral.decision is not None
+    )
+
+
+def _appeal_period_ends(session: Session, referral: Referral) -> datetime | None:
+    rows = deadlines_of(session, referral.case_id)
+    return next((rows[r].due_at for r in APPEAL_RULE_IDS if r in rows), None)
+
+
+def _undo_effect(session: Session, now: datetime, referral: Referral, why: str) -> None:
+    """Undo a decision's effect on the licence, audited: an appeal suspends it, or overturned it.
+
+    The licence is in force again (a revocation or a suspension still running is lifted), and
+    conditions the decision added are withdrawn and those it removed reinstated. An effect that
+    left the licence as it was undoes nothing on it.
+    """
+    actor = _decision_actor(referral)
+    licence = session.get(Licence, referral.licence_id)
+    assert licence is not None
+    touched = not (referral.effect_summary or "").endswith(f"{LEFT_AS_IT_WAS}.")
+    decision = referral.decision
+    undone: dict[str | None, str] = {
+        Recommendation.REVOKE: LicenceStatus.REVOKED.value,
+        Recommendation.SUSPEND: LicenceStatus.SUSPENDED.value,
+    }
+    if touched and decision in undone and licence.status == undone[decision]:
+        licences.change_status(session, actor, now, licence.id, LicenceStatus.ACTIVE, reason=why)
+    elif touched and decision == Recommendation.MODIFY_CONDITIONS:
+        for condition in session.scalars(
+            select(LicenceCondition)
+            .where(
+                LicenceCondition.source_referral_id == referral.id,
+                LicenceCondition.is_active.is_(True),
+            )
+            .order_by(LicenceCondition.id)
+        ):
+            licences.set_condition_active(session, actor, now, condition.id, False)
+        for condition_id in json.loads(referral.decision_withdrawn or "[]"):
+            licences.set_condition_active(session, actor, now, int(condition_id), True)
+    assert referral.effect_applied_at is not None
+    before = {"effect_applied_at": referral.effect_applied_at.isoformat()}
+    referral.effect_applied_at = None
+    referral.suspension_ends_at = None
+    referral.suspension_ended_at = None
+    referral.effect_summary = f"Licence {licence.reference} restored: {why}."[:400]
+    referral.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="referral.effect_undone",
+        entity_type=SUBJECT,
+        entity_id=referral.id,
+        summary=f"The decision in committee referral {referral.reference} no longer has effect:"
+        f" {why}",
+        before=before,
+        after={"licence_status": licence.status},
     )
 
 

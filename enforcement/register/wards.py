@@ -42,6 +42,18 @@ def wards_in_force(session: Session, on: date) -> list[Ward]:
     )
 
 
+def covered_ward_names(session: Session, actor: Actor, on: date) -> list[str]:
+    """Return the names of the wards a person covers, by name (a code no longer in force as itself).
+
+    Ward officers log and read welfare visits only in these wards: the pages say which they are.
+    """
+    codes = set(actor.ward_codes)
+    if not codes:
+        return []
+    named = {w.code: w.name for w in wards_in_force(session, on) if w.code in codes}
+    return sorted(named.get(code, code) for code in codes)
+
+
 def boundary_of(ward: Ward) -> WardBoundary:
     return WardBoundary(
         code=ward.code, name=ward.name, geometry=shape(json.loads(ward.boundary_geojson))

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from enforcement import audit
 from enforcement.access import Actor
 from enforcement.clock import LONDON, to_london
-from enforcement.models import User, UserRole, UserWard
+from enforcement.models import User, UserRole, UserWard, Ward
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.reminders import (
@@ -53,6 +53,10 @@ DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
     ReminderKind.STATUTORY_DEADLINE: ("now", "2d", "on_day"),
     ReminderKind.FLAG_REVIEW: ("14d", "on_day"),
     ReminderKind.IMMIGRATION_DECISION: ("now", "on_day"),
+    # A referral handed on: told at once, and again on the day it is due.
+    ReminderKind.REFERRAL_SIGN_OFF: ("now", "on_day"),
+    ReminderKind.REFERRAL_SIGNED_OFF: ("now", "on_day"),
+    ReminderKind.REFERRAL_RETURNED: ("now", "on_day"),
 }
 FALLBACK_LEADS: tuple[str, ...] = ("2d", "on_day")
 # Never held for a digest: a closure hearing or a statutory deadline cannot wait for the morning.
@@ -277,13 +281,35 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
     raise AssertionError("unreachable: tomorrow's digest is always after now")  # pragma: no cover
 
 
-def team_label(team: str | None) -> str:
-    """Name a team for people: 'Ward team E05013737', 'Licensing team'."""
+def team_label(team: str | None, ward_names: Mapping[str, str] | None = None) -> str:
+    """Name a team for people: 'Wormholt ward team', 'Licensing team'.
+
+    A ward team is named by its ward's name (from `ward_names`, by code: see `ward_names_of`);
+    a ward no longer listed reads as its code.
+    """
     if not team:
         return ""
     if team.startswith("ward:"):
-        return f"Ward team ({team.removeprefix('ward:')})"
+        code = team.removeprefix("ward:")
+        name = (ward_names or {}).get(code)
+        return f"{name} ward team" if name else f"ward team ({code})"
     return TEAM_LABELS.get(team, team)
+
+
+def ward_names_of(session: Session, teams: Iterable[str | None]) -> dict[str, str]:
+    """Return the names of the wards of the ward teams given, by ward code (one query).
+
+    A code whose boundary changed keeps the name of its latest version.
+    """
+    codes = sorted({t.removeprefix("ward:") for t in teams if t and t.startswith("ward:")})
+    if not codes:
+        return {}
+    names: dict[str, str] = {}
+    for code, name in session.execute(
+        select(Ward.code, Ward.name).where(Ward.code.in_(codes)).order_by(Ward.valid_from, Ward.id)
+    ):
+        names[code] = name
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +324,7 @@ class MailFacts(NamedTuple):
     due_at: datetime
     statutory: bool
     team: str | None
+    team_name: str = ""  # the team as people read it (a ward team by its ward's name)
 
 
 class Rendered(NamedTuple):
@@ -340,7 +367,7 @@ def render_reminder(
     """Write the mail for one reminder to one person."""
     phrase = due_phrase(facts.due_at, now)
     why = (
-        f"You are receiving this as a member of the {team_label(facts.team)}."
+        f"You are receiving this as a member of the {facts.team_name or team_label(facts.team)}."
         if as_team
         else "You are responsible for this."
     )
@@ -476,6 +503,16 @@ class _Directory:
         self.session = session
         self.people = _people(session, owner_ids)
         self.teams: dict[str, list[Person]] = {}
+        self.ward_names: dict[str, str] = {}
+
+    def team_name(self, team: str | None) -> str:
+        """Name a team for its mail (a ward team by its ward's name, looked up once)."""
+        if team and team.startswith("ward:") and team not in self.ward_names:
+            self.ward_names[team] = ward_names_of(self.session, [team]).get(
+                team.removeprefix("ward:"), ""
+            )
+        names = {t.removeprefix("ward:"): n for t, n in self.ward_names.items() if n}
+        return team_label(team, names)
 
     def team(self, team: str) -> list[Person]:
         if team not in self.teams:
@@ -498,8 +535,9 @@ class _Directory:
         return out
 
 
-def _facts(r: Reminder) -> MailFacts:
-    return MailFacts(r.id, r.kind, r.title, r.due_at, r.statutory, r.team)
+def _facts(r: Reminder, directory: _Directory | None = None) -> MailFacts:
+    name = directory.team_name(r.team) if directory is not None else team_label(r.team)
+    return MailFacts(r.id, r.kind, r.title, r.due_at, r.statutory, r.team, name)
 
 
 def message_id(dedupe_key: str, config: NotifyConfig) -> str:
@@ -540,7 +578,7 @@ def _reminder_mails(
     digest_at: datetime,
 ) -> list[dict[str, object]]:
     """Return one outbox row per recipient of a reminder's lead: sent now, or held for a digest."""
-    facts = _facts(r)
+    facts = _facts(r, directory)
     urgent = is_urgent(r.kind, r.statutory)
     mails: list[dict[str, object]] = []
     for person, as_team in directory.recipients(r):
@@ -667,9 +705,9 @@ def _escalation_mail(
     config: NotifyConfig,
 ) -> OutboxMail:
     owner = directory.people.get(r.owner_user_id or 0)
-    owner_name = owner.display_name if owner else team_label(r.team) or "your team"
+    owner_name = owner.display_name if owner else directory.team_name(r.team) or "your team"
     body = render_escalation(
-        _facts(r), supervisor.display_name, owner_name, reason, now=now, config=config
+        _facts(r, directory), supervisor.display_name, owner_name, reason, now=now, config=config
     )
     return OutboxMail(
         dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",

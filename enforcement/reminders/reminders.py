@@ -25,7 +25,7 @@ TEAM_ROLES = {
     "licensing": "licensing_officer",
     "clerks": "committee_clerk",
     "intel": "intel_analyst",  # intelligence flag reviews
-    "supervisors": "supervisor",  # immigration referrals from welfare visits to decide
+    "supervisors": "supervisor",  # referrals awaiting sign-off; immigration referrals to decide
 }
 TEAM_LABELS = {
     "licensing": "Licensing team",
@@ -153,7 +153,7 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
         yield ids[start : start + size]
 
 
-# One held reminder, as `reconcile` reads it: (id, status, title, owner id, rule id,
+# One held reminder, as `reconcile` reads it: (id, status, title, owner id, team, rule id,
 # acknowledged at, escalate at).
 _Held = tuple[Any, ...]
 
@@ -164,7 +164,7 @@ def _held(
     """Return the reminders of a kind each subject has now, by subject id and due time."""
     existing: dict[int, dict[datetime, _Held]] = {}
     for chunk in _chunks(subject_ids):
-        for rid, sid, due, status, title, owner, rule, acked, escalate in session.execute(
+        for rid, sid, due, status, title, owner, team, rule, acked, escalate in session.execute(
             select(
                 Reminder.id,
                 Reminder.subject_id,
@@ -172,6 +172,7 @@ def _held(
                 Reminder.status,
                 Reminder.title,
                 Reminder.owner_user_id,
+                Reminder.team,
                 Reminder.rule_id,
                 Reminder.acknowledged_at,
                 Reminder.escalate_at,
@@ -181,7 +182,16 @@ def _held(
                 Reminder.subject_id.in_(chunk),
             )
         ):
-            existing.setdefault(sid, {})[due] = (rid, status, title, owner, rule, acked, escalate)
+            existing.setdefault(sid, {})[due] = (
+                rid,
+                status,
+                title,
+                owner,
+                team,
+                rule,
+                acked,
+                escalate,
+            )
     return existing
 
 
@@ -208,12 +218,18 @@ def _readdressed(found: _Held, spec: ReminderSpec, now: datetime) -> dict[str, o
     """Return the changes that bring a held reminder in line with its spec, or None.
 
     A reminder already closed stays closed, as `schedule` leaves it: someone may have marked
-    it done by hand. An open one follows a new title, owner or rule.
+    it done by hand. An open one follows a new title, owner, team or rule.
     """
-    rid, status, old_title, owner, rule, acked, escalate = found
+    rid, status, old_title, owner, team, rule, acked, escalate = found
     title = spec.title[:200]
-    if status != OPEN or (old_title, owner, rule) == (title, spec.owner_user_id, spec.rule_id):
+    if status != OPEN or (old_title, owner, team, rule) == (
+        title,
+        spec.owner_user_id,
+        spec.team,
+        spec.rule_id,
+    ):
         return None
+    same = (owner, team) == (spec.owner_user_id, spec.team)
     return {
         "b_id": rid,
         "title": title,
@@ -222,13 +238,11 @@ def _readdressed(found: _Held, spec: ReminderSpec, now: datetime) -> dict[str, o
         "rule_id": spec.rule_id,
         # Readdressed: the scheduler plans its mail afresh.
         "next_send_at": now,
-        # A new owner has acknowledged nothing yet: the old owner's acknowledgement no longer
-        # holds back escalation, and a statutory reminder escalates at the latest when it falls
-        # due. A new title alone changes neither.
-        "acknowledged_at": acked if owner == spec.owner_user_id else None,
-        "escalate_at": escalate
-        if owner == spec.owner_user_id
-        else (spec.due_at if spec.statutory else None),
+        # A new owner (or team) has acknowledged nothing yet: the old one's acknowledgement no
+        # longer holds back escalation, and a statutory reminder escalates at the latest when it
+        # falls due. A new title alone changes neither.
+        "acknowledged_at": acked if same else None,
+        "escalate_at": escalate if same else (spec.due_at if spec.statutory else None),
     }
 
 
@@ -280,7 +294,7 @@ def reconcile(
                 inserts.append(_new_row(kind, subject_type, sid, spec, now))
             elif (change := _readdressed(found, spec, now)) is not None:
                 updates.append(change)
-        for due, (rid, status, _title, _owner, rule, _acked, _escalate) in held.items():
+        for due, (rid, status, _title, _owner, _team, rule, _acked, _escalate) in held.items():
             if status == OPEN and due not in keep:
                 closes.append(_closing(rid, now, actor, reasons.get((sid, rule), default_reason)))
     # Core statements: the ORM's bulk ones leave out None values and so split a batch into

@@ -9,8 +9,8 @@ the supervisor it was escalated to. The notification state they touch (``next_se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, false, func, or_, select, union
@@ -22,7 +22,7 @@ from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import User
 from enforcement.models.mail import ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
-from enforcement.reminders.notify import DIGEST_PREFERENCES, Lead, team_label
+from enforcement.reminders.notify import DIGEST_PREFERENCES, Lead, team_label, ward_names_of
 from enforcement.reminders.reminders import DONE, OPEN, teams_for
 from enforcement.reminders.vocab import ReminderKind, kind_label
 from enforcement.vocab import Role
@@ -76,6 +76,8 @@ class TaskItem:
     escalations: tuple[str, ...]  # reasons
     escalated_to_me: bool
     owner_name: str | None
+    #: Ward names by code, for a ward team's task (see `notify.ward_names_of`).
+    ward_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def kind_label(self) -> str:
@@ -83,7 +85,18 @@ class TaskItem:
 
     @property
     def team_label(self) -> str:
-        return team_label(self.reminder.team)
+        return team_label(self.reminder.team, self.ward_names)
+
+    @property
+    def state(self) -> str:
+        """Where the task stands, in a word or two, for the task list's Status column."""
+        if self.snoozed:
+            return "Snoozed"
+        if self.escalations:
+            return "Escalated"
+        if self.reminder.acknowledged_at is not None:
+            return "Acknowledged"
+        return "Not yet acknowledged"
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,7 @@ def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200
     )
     escalations = _escalations_of(session, [r.id for r in rows])
     names = _names(session, (r.owner_user_id for r in rows if r.owner_user_id != actor.user_id))
+    wards = ward_names_of(session, (r.team for r in rows))
     out = TaskList([], [], [])
     for r in rows:
         escs = escalations.get(r.id, [])
@@ -145,6 +159,7 @@ def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200
             escalations=tuple(e.reason for e in escs),
             escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
             owner_name=names.get(r.owner_user_id or 0),
+            ward_names=wards,
         )
         if item.snoozed:
             out.snoozed.append(item)
@@ -235,6 +250,7 @@ def get_task(session: Session, actor: Actor, now: datetime, reminder_id: int) ->
         escalations=tuple(e.reason for e in escs),
         escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
         owner_name=names.get(r.owner_user_id or 0),
+        ward_names=ward_names_of(session, [r.team]),
     )
     return TaskDetail(
         item=item,
@@ -484,6 +500,7 @@ def team_overview(
         )
     )
     escs = _escalations_of(session, [r.id for r in late_rows])
+    wards = ward_names_of(session, (r.team for r in late_rows))
     overdue = [
         TaskItem(
             reminder=r,
@@ -492,6 +509,7 @@ def team_overview(
             escalations=tuple(e.reason for e in escs.get(r.id, [])),
             escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs.get(r.id, [])),
             owner_name=names.get(r.owner_user_id or 0),
+            ward_names=wards,
         )
         for r in late_rows
     ]

@@ -15,6 +15,10 @@ class ReminderKind(Labelled):
     HEARING = "hearing", "Hearing"
     LICENCE_EXPIRY = "licence_expiry", "Licence expiry"
     IMMIGRATION_DECISION = "immigration_decision", "Immigration referral to decide"
+    # Committee referrals between their author, the supervisors and the clerks.
+    REFERRAL_SIGN_OFF = "referral_sign_off", "Committee referral awaiting sign-off"
+    REFERRAL_SIGNED_OFF = "referral_signed_off", "Committee referral signed off"
+    REFERRAL_RETURNED = "referral_returned", "Committee referral returned with comments"
 
 
 def kind_label(code: str) -> str:

@@ -32,7 +32,7 @@ from enforcement.models.welfare import (
 )
 from enforcement.policy import Visibility
 from enforcement.register import premises, support, wards
-from enforcement.reminders import reminders
+from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.safeguarding import records
 from enforcement.vocab import Role
@@ -63,7 +63,6 @@ FOLLOW_UP_TITLE = "Follow-up visit due"  # says nothing of the premises or the v
 _OUTCOME_ORDER = {o.value: n for n, o in enumerate(VisitOutcome)}
 MIN_JUSTIFICATION = 20
 IMMIGRATION_TASK_TITLE = "Immigration referral from a welfare visit to decide"  # no premises
-SUPERVISORS_TEAM = "supervisors"
 EXPIRED_FORM = "The form has expired: reload it and enter the visit again"
 
 NOT_A_WARD_OFFICER = (
@@ -634,7 +633,7 @@ def log_welfare_visit(
                 title=FOLLOW_UP_TITLE,
                 due_at=visit.follow_up_due_at,
                 owner_user_id=actor.user_id,
-                team=f"ward:{ward_code}",
+                team=routing.route(ReminderKind.FOLLOW_UP_VISIT, ward_code=ward_code).team,
             ),
             now,
         )
@@ -647,7 +646,7 @@ def log_welfare_visit(
                 subject_id=visit.id,
                 title=IMMIGRATION_TASK_TITLE,
                 due_at=add_london_days(now, 2),
-                team=SUPERVISORS_TEAM,
+                team=routing.route(ReminderKind.IMMIGRATION_DECISION).team,
             ),
             now,
         )

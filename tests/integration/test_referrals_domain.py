@@ -402,7 +402,9 @@ def test_a_hearing_outside_the_window_is_refused_saying_why(session: Session, wo
     assert r.status == "hearing_listed" and r.hearing_at == IN_WINDOW
     reminder = session.scalars(
         select(Reminder).where(
-            Reminder.subject_type == "committee_referral", Reminder.subject_id == r.id
+            Reminder.subject_type == "committee_referral",
+            Reminder.subject_id == r.id,
+            Reminder.kind == "hearing",
         )
     ).one()
     assert reminder.team == "clerks" and reminder.due_at == IN_WINDOW and reminder.kind == "hearing"
@@ -525,6 +527,117 @@ def test_an_appeal_allowed_means_the_decision_never_takes_effect(
     assert referral_process.apply_due_effects(session, at("2026-07-01")) == []
     session.refresh(world.licence)
     assert world.licence.status == "active"
+
+
+def _appeal(session: Session, world: World, r: Referral, lodged: object, when: object) -> None:
+    referral_process.record_appeal(
+        session,
+        world.actors["clerk"],
+        when,  # type: ignore[arg-type]
+        r.id,
+        r.version,
+        lodged_at=lodged,  # type: ignore[arg-type]
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+
+
+def _appeal_decided(session: Session, world: World, r: Referral, outcome: str) -> None:
+    referral_process.record_appeal_decision(
+        session,
+        world.actors["clerk"],
+        at("2026-06-10", "12:00"),
+        r.id,
+        r.version,
+        decided_at=at("2026-06-10", "11:00"),
+        outcome=outcome,
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "extra", "in_effect"),
+    [
+        ("revoke", {}, "revoked"),
+        ("suspend", {"suspension_months": 2}, "suspended"),
+    ],
+)
+def test_an_appeal_recorded_after_the_decision_took_effect_is_accepted_and_allowed_restores(
+    session: Session, world: World, decision: str, extra: dict[str, object], in_effect: str
+) -> None:
+    """The appeal was lodged in time, but the clerk heard of it after the decision took effect."""
+    r = _decided(session, world, decision, **extra)
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == in_effect and r.status == "closed"
+    # Lodged on the last day of the appeal period; recorded a week after it took effect.
+    _appeal(session, world, r, at("2026-05-11", "15:00"), at("2026-05-19", "10:00"))
+    session.refresh(world.licence)
+    assert r.status == "appealed" and r.effect_applied_at is None
+    # The decision has no effect while the appeal runs: the licence is in force again, audited.
+    assert world.licence.status == "active"
+    undone = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "referral.effect_undone")
+    ).one()
+    assert undone.entity_id == str(r.id) and "appeal" in undone.summary
+    restored = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "licence.status", AuditEvent.entity_id == str(world.licence.id))
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert restored is not None and '"active"' in (restored.after_json or "")
+    assert referral_process.apply_due_effects(session, at("2026-06-01")) == []
+    _appeal_decided(session, world, r, "allowed")
+    session.refresh(world.licence)
+    assert world.licence.status == "active" and r.status == "closed"
+    assert r.effect_summary == "The appeal was allowed: the decision did not take effect."
+    assert referral_process.apply_due_effects(session, at("2026-07-01")) == []
+
+
+def test_a_late_recorded_appeal_dismissed_lets_the_decision_take_effect_again(
+    session: Session, world: World
+) -> None:
+    r = _decided(session, world)
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    _appeal(session, world, r, at("2026-05-08", "15:00"), at("2026-05-19", "10:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == "active"
+    _appeal_decided(session, world, r, "dismissed")
+    session.refresh(world.licence)
+    assert world.licence.status == "revoked" and r.status == "closed"
+    assert r.effect_applied_at is not None
+
+
+def test_late_recorded_appeal_undoes_modified_conditions(session: Session, world: World) -> None:
+    r = _decided(
+        session,
+        world,
+        "modify_conditions",
+        new_conditions=("No one shall sleep on the premises.",),
+        withdrawn_condition_ids=frozenset({world.condition_id(3)}),
+    )
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    _appeal(session, world, r, at("2026-05-10", "15:00"), at("2026-05-19", "10:00"))
+    _appeal_decided(session, world, r, "allowed")
+    session.expire_all()
+    rows = session.scalars(
+        select(LicenceCondition).where(LicenceCondition.licence_id == world.licence.id)
+    ).all()
+    assert all(not c.is_active for c in rows if c.source_referral_id == r.id)
+    assert next(c for c in rows if c.number == 3).is_active is True
+
+
+def test_an_appeal_lodged_after_the_appeal_period_is_refused(
+    session: Session, world: World
+) -> None:
+    r = _decided(session, world)
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    with pytest.raises(ValidationFailed) as refused:
+        _appeal(session, world, r, at("2026-05-13", "09:00"), at("2026-05-19", "10:00"))
+    assert "The appeal period ended at" in refused.value.errors["lodged_on"]
+    session.refresh(world.licence)
+    assert world.licence.status == "revoked" and r.status == "closed"
 
 
 def test_a_suspension_runs_until_its_date_then_the_licence_is_active_again(

@@ -375,6 +375,49 @@ def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
     assert '<span id="licence-status">Revoked</span>' in page
 
 
+def test_an_appeal_can_be_recorded_on_the_page_after_the_decision_took_effect(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    _seed(session, world, 1)
+    r = session.scalars(select(Referral)).one()
+    referral_process.record_outcome(
+        session,
+        world.actors["clerk"],
+        at("2026-04-21", "12:00"),
+        r.id,
+        r.version,
+        referral_process.OutcomeInput(
+            held_at=at("2026-04-20", "10:30"),
+            decided_at=at("2026-04-20", "16:00"),
+            decision="revoke",
+            reasons="Exploitation at the premises.",
+            notified_at=at("2026-04-21", "10:00"),
+        ),
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    session.commit()
+    sign_in(client, "clerk@example.gov.uk")
+    clock[0] = datetime(2026, 5, 19, 9, 0, tzinfo=UTC)
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert '<span id="licence-status">Revoked</span>' in page
+    assert f'action="/referrals/{r.id}/appeal' in page
+    done = post(
+        client,
+        f"/referrals/{r.id}/appeal",
+        {
+            "version": _version(client, r.id),
+            "lodged_on": ["11", "5", "2026"],
+            "lodged_time": "15:00",
+        },
+        page=f"/referrals/{r.id}",
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
+    assert '<span id="licence-status">Active</span>' in page
+    assert "Appeal lodged" in page
+
+
 def test_conditions_a_decision_added_show_where_they_came_from(
     client: FlaskClient, session: Session, world: World, clock: list[datetime]
 ) -> None:

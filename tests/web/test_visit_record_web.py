@@ -56,7 +56,7 @@ def _data(**overrides: Any) -> dict[str, Any]:
         "interpreter_professional": "yes",
         "support_info_left": "yes",
         "support_languages": ["th"],
-        "no_referrals": "y",
+        "referrals_made": "no",
         "return_requested": "no",
         "follow_up_days": "14",
         "dress": "uniform",
