@@ -12,6 +12,18 @@ def nav(page: Page) -> Any:
     return page.get_by_role("navigation", name="Menu")
 
 
+def account(page: Page) -> Any:
+    """The signed-in account's links in the header (its name, Sign out), apart from the menu."""
+    return page.get_by_role("navigation", name="Your account")
+
+
+def go_home(page: Page) -> None:
+    """Go to the home page by the service's name, first in the service navigation."""
+    page.get_by_role("region", name="Service information").get_by_role(
+        "link", name="Licensing and premises enforcement"
+    ).click()
+
+
 def submit_sign_in(page: Page, who: tuple[str, str]) -> None:
     """Fill in and send the sign-in form on the page already showing it."""
     page.get_by_label("Email address").fill(who[0])
@@ -27,5 +39,5 @@ def sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
 
 
 def sign_out(page: Page) -> None:
-    nav(page).get_by_role("button", name="Sign out").click()
+    account(page).get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in, sign_out
+from browser.pages import go_home, sign_in, sign_out
 from enforcement.demo import _boundaries
 
 pytestmark = pytest.mark.browser
@@ -137,7 +137,7 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
         expect(page.locator("#indicators")).to_contain_text(indicator)
     visit_url = page.url
     check_accessibility(page, "welfare visit")
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Home").click()
+    go_home(page)
     task = page.get_by_role("table", name=re.compile("What you owe")).get_by_role(
         "link", name="Follow-up visit due"
     )

@@ -92,7 +92,7 @@ def test_a_supervisor_sees_every_measure_as_a_chart_and_a_table_with_its_records
         assert f'aria-labelledby="chart-{spec.key}-title chart-{spec.key}-desc"' in page
     assert page.count('<th scope="row"') > 50 and "<caption" in page
     # 4 visits made; the training share (1 of 3) meets its one-third target.
-    assert "33% (1 of 3)" in page and "Met" in page
+    assert "1 of 3 (33%)" in page and "Met" in page
     # Links to the records behind the figures, filtered, for a supervisor.
     assert f'href="/cases?ward={WEST.code}&amp;sort=-opened"' in page
     assert (
