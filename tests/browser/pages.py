@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -41,3 +42,12 @@ def sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
 def sign_out(page: Page) -> None:
     account(page).get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def show_filters(page: Page) -> None:
+    """Open a list's filters, folded away behind MOJ's filter toggle until filters are chosen."""
+    toggle = page.get_by_role("button", name=re.compile(r"^(Show|Hide) filters"))
+    expect(toggle).to_be_visible()
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in
+from browser.pages import show_filters, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +66,7 @@ def test_map_loads_its_layers_and_a_click_opens_a_premises(
     check_accessibility(page, "map")
 
     # Filtered to a ward and coloured by poster compliance: fewer points, a new legend.
+    show_filters(page)
     ward = page.get_by_label("Ward", exact=True)
     first_ward = ward.locator("option").nth(1).inner_text()
     ward.select_option(label=first_ward)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import account, go_home, nav, submit_sign_in
+from browser.pages import account, go_home, nav, show_filters, submit_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +148,7 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
     menu.get_by_role("link", name="Premises").click()
     page.get_by_role("searchbox", name="Search by name, address, postcode or UPRN").fill(name)
     page.get_by_role("button", name="Search", exact=True).click()
+    show_filters(page)
     page.get_by_label("Ward").select_option(label=expected_ward)
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"[?&]ward=[^&]+"))
