@@ -61,7 +61,31 @@ def test_map_loads_its_layers_and_a_click_opens_a_premises(
     assert page.locator(".leaflet-tile").count() == 0
     points = page.locator("path.app-map-point")
     expect(points).to_have_count(shown)
-    expect(page.get_by_role("status")).to_contain_text(f"{shown:,} premises on the map")
+    # The whole borough is in view (every ward's outline lies inside the map), and the count
+    # said is the count of points in view (premises without a location are counted apart).
+    wards_inside, in_view = page.evaluate(
+        """(map) => {
+            const box = map.getBoundingClientRect();
+            const inside = (r) => r.left >= box.left - 1 && r.right <= box.right + 1
+                && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+            const centred = (r) => {
+                const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+                return x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+            };
+            const outlines = [...map.querySelectorAll(".leaflet-overlay-pane path:not(.app-map-point)")];
+            const points = [...map.querySelectorAll("path.app-map-point")];
+            return [
+                outlines.every((o) => inside(o.getBoundingClientRect())),
+                points.filter((p) => centred(p.getBoundingClientRect())).length,
+            ];
+        }""",
+        the_map.element_handle(),
+    )
+    assert wards_inside
+    assert the_map.get_attribute("data-in-view") == str(in_view)
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(rf"^{in_view:,} premises? on the map")
+    )
     expect(page.locator('[data-legend-count="active"]')).to_have_text(re.compile(r"^\(\d[\d,]*\)$"))
     check_accessibility(page, "map")
 
