@@ -3,8 +3,8 @@
 Add a premises and its licence, record an inspection (a form sent back with an error first, which
 must keep what was typed), then find the inspection where officers look for it: its own page with
 the photo, the follow-up on the home page's task list, and the premises timeline. A supervisor then
-opens the poster compliance view. The new pages are checked with axe-core for serious or critical
-problems.
+opens the poster compliance view. The new pages are checked with axe-core for problems of any
+impact.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A licensing officer's journey through the register in real headless Chromium, checked by axe.
 
 Sign in, add a premises by its location, find it in the list under the right ward, add a licence,
-sign out. Every page on the way is checked with axe-core for serious or critical problems. The
+sign out. Every page on the way is checked with axe-core for problems of any impact. The
 locators are the accessible names a keyboard or screen-reader user would go by.
 """
 

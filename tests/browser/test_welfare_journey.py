@@ -5,7 +5,7 @@ a ward they cover, logs a visit with indicators (sent back once for a phone numb
 keeping what was typed), and finds the follow-up on the home page's task list. A licensing officer
 opening the same premises sees that a visit took place and its date, never what it recorded. A
 supervisor opens the lists, the adherence view and the training pages. Every new page is checked
-with axe-core for serious or critical problems.
+with axe-core for problems of any impact.
 """
 
 from __future__ import annotations

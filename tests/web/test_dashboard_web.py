@@ -103,6 +103,31 @@ def test_a_supervisor_sees_every_measure_as_a_chart_and_a_table_with_its_records
     assert "Previous quarter" in page
 
 
+def _section(page: str, key: str) -> str:
+    start = page.index(f'<section class="app-figure" id="{key}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_figures_come_first_and_a_measure_of_zeros_is_folded_away(
+    client: FlaskClient, borough: Borough
+) -> None:
+    _as(client, borough, "supervisor")
+    page = _page(client, f"/dashboard?quarter={Q1}")
+    folded = [m.key for m in measures() if "The figures: all zero for" in _section(page, m.key)]
+    assert folded and len(folded) < len(measures())
+    for spec in measures():
+        section = _section(page, spec.key)
+        table = section.index('<table class="govuk-table app-figure__table"')
+        chart = section.index('<svg class="app-chart"')
+        if spec.key in folded:
+            # Its table and chart are inside the folded details, not on the page.
+            assert section.index("<details") < table < chart
+        else:
+            assert table < chart and "all zero" not in section
+    # 4 welfare visits made: that one is shown.
+    assert "welfare_visits" not in folded
+
+
 def test_one_ward_and_bad_choices(client: FlaskClient, borough: Borough) -> None:
     _as(client, borough, "analyst")
     page = _page(client, f"/dashboard?quarter={Q1}&ward={EAST.code}")
