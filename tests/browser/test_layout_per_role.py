@@ -115,6 +115,12 @@ def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
     sign_in(page, live_server, ROLES[role])
     pages = [("Home", "/"), *_menu_links(page)]
     assert len(pages) >= 3, pages
+    # The fictional borough (no shared data) is headed by its own name, not the real one's.
+    council = page.locator(".app-header__council")
+    if not live_server.real_wards:
+        expect(council).to_have_text("Borough of Brackenmere (fictional)")
+    else:
+        expect(council).to_have_text("London Borough of Hammersmith & Fulham")
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         for label, path in pages:
