@@ -155,24 +155,26 @@ async function premisesMap(element) {
   if (data.features.length && (!haveWards || inView() === 0)) {
     map.fitBounds(points.getBounds(), { padding: [10, 10], maxZoom: 17 });
   }
-  const visible = inView();
-  for (const category of data.legend.categories) {
-    const counter = document.querySelector(`[data-legend-count="${category.key}"]`);
-    if (counter) {
-      counter.textContent = `(${category.count.toLocaleString("en-GB")})`;
-    }
-  }
   // The count is of the points in view; the others are counted apart: those beyond the view
   // (located outside the borough), and those without a location, which are not on the map.
-  let text = `${plural(visible, "premises", "premises")} on the map`;
-  if (data.shown > visible) {
-    text += `, ${(data.shown - visible).toLocaleString("en-GB")} more outside this view (zoom out to see them)`;
-  }
-  if (data.unlocated) {
-    text += `, ${data.unlocated.toLocaleString("en-GB")} without a location`;
-  }
-  say(`${text}.`);
-  element.dataset.inView = String(visible);
+  // It follows the view as it is zoomed, moved or resized.
+  const report = () => {
+    const visible = inView();
+    if (element.dataset.inView === String(visible)) {
+      return; // the status region speaks only when the count changes
+    }
+    let text = `${plural(visible, "premises", "premises")} on the map`;
+    if (data.shown > visible) {
+      text += `, ${(data.shown - visible).toLocaleString("en-GB")} more outside this view (zoom out to see them)`;
+    }
+    if (data.unlocated) {
+      text += `, ${data.unlocated.toLocaleString("en-GB")} without a location`;
+    }
+    say(`${text}.`);
+    element.dataset.inView = String(visible);
+  };
+  report();
+  map.on("moveend zoomend resize", report);
   element.dataset.loaded = String(data.shown);
 }
 

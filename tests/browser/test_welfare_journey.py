@@ -181,7 +181,7 @@ def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_hap
     ).to_be_visible()
     check_accessibility(page, "guidance adherence")
     page.get_by_role("navigation", name="Menu").get_by_role(
-        "link", name="Moontwist training"
+        "link", name="Training", exact=True
     ).click()
     expect(page.get_by_role("table", name="Ward officers trained, by ward")).to_contain_text(
         "All wards"
