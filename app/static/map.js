@@ -117,7 +117,7 @@ async function premisesMap(element) {
   const map = makeMap(element);
   const wards = await addWards(map, element);
   // The whole borough (or the ward filtered on) is in view, the wards the person covers drawn
-  // bold; then the view grows to take in every point drawn, so the count below is what shows.
+  // bold (docs/wards-and-maps.md).
   const wanted = codes(element.dataset.fitWards);
   const haveWards = fitToWards(map, wards, wanted);
   const data = await fetchJSON(element.dataset.premisesUrl);
@@ -154,6 +154,12 @@ async function premisesMap(element) {
   // No point in the borough's view (a search that found premises outside it): show the points.
   if (data.features.length && (!haveWards || inView() === 0)) {
     map.fitBounds(points.getBounds(), { padding: [10, 10], maxZoom: 17 });
+  }
+  for (const category of data.legend.categories) {
+    const counter = document.querySelector(`[data-legend-count="${category.key}"]`);
+    if (counter) {
+      counter.textContent = `(${category.count.toLocaleString("en-GB")})`;
+    }
   }
   // The count is of the points in view; the others are counted apart: those beyond the view
   // (located outside the borough), and those without a location, which are not on the map.
