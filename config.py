@@ -60,6 +60,20 @@ def default_shared_data() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+REAL_COUNCIL_NAME = "London Borough of Hammersmith & Fulham"
+# The file whose presence makes the demo load the real wards (enforcement/demo.py).
+REAL_WARDS_FILE = Path("wards") / "hf_wards_2022_wgs84.geojson"
+
+
+def default_council_name(shared: Path | None) -> str:
+    """Name the real borough when its wards are at hand, else the demo's fictional one."""
+    if shared is not None and (shared / REAL_WARDS_FILE).is_file():
+        return REAL_COUNCIL_NAME
+    from geo.fictional import FICTIONAL_COUNCIL_NAME
+
+    return FICTIONAL_COUNCIL_NAME
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app, the CLI and the scheduler need, decided once at start-up."""
@@ -98,7 +112,7 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     password_hash_parallelism: int = 4
-    council_name: str = "London Borough of Hammersmith & Fulham"
+    council_name: str = REAL_COUNCIL_NAME
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
     max_upload_mb: int = 10
@@ -149,6 +163,7 @@ class Settings:
         """Build settings from the environment (or a given mapping), then check they are safe."""
         e: Mapping[str, str] = os.environ if env is None else env
         shared = e.get("SHARED_DATA_DIR")
+        shared_dir = Path(shared) if shared else default_shared_data()
         settings = cls(
             env=e.get("APP_ENV", "development"),
             database_url=e.get("DATABASE_URL") or cls.database_url,
@@ -172,7 +187,13 @@ class Settings:
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
-            council_name=e.get("COUNCIL_NAME") or cls.council_name,
+            # Outside production the demo decides: its fictional borough without the real wards.
+            council_name=e.get("COUNCIL_NAME")
+            or (
+                cls.council_name
+                if e.get("APP_ENV") == "production"
+                else default_council_name(shared_dir)
+            ),
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             page_size=_int(e, "PAGE_SIZE", 50),
             max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
@@ -182,7 +203,7 @@ class Settings:
             ),
             evidence_store=(e.get("EVIDENCE_STORE") or "folder").strip().lower(),
             evidence_dir=Path(e.get("EVIDENCE_DIR") or ROOT / "instance" / "evidence"),
-            shared_data_dir=Path(shared) if shared else default_shared_data(),
+            shared_data_dir=shared_dir,
             assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
             sql_echo=_bool(e.get("SQL_ECHO"), False),
             smtp_host=e.get("SMTP_HOST", "").strip(),

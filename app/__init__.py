@@ -23,7 +23,15 @@ from enforcement.cases.statutory import RuleOverrideError
 # The second factor pages are reached between password and code, so they check the pending
 # server-side session themselves (app/auth/views.py).
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.sign_in", "auth.second_factor", "auth.enrol", "static", "vendor.asset", "home.health"}
+    {
+        "auth.sign_in",
+        "auth.second_factor",
+        "auth.enrol",
+        "static",
+        "vendor.asset",
+        "home.health",
+        "home.favicon",
+    }
 )
 
 

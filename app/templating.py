@@ -53,15 +53,16 @@ def url_with(**changes: Any) -> str:
 def navigation() -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
+    # Short labels, one line at desktop width for every role (docs/web-layer.md); each page's
+    # heading gives the full name. The service name, first in the bar, leads home.
     items: list[tuple[str, str, str | None]] = [
-        ("Home", "home.index", None),
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
         ("Map", "maps.index", Permission.PREMISES_VIEW),
         ("Cases", "cases.index", Permission.CASE_VIEW),
-        ("Committee referrals", "referrals.index", Permission.REFERRAL_VIEW),
-        ("Poster compliance", "inspections.compliance", Permission.COMPLIANCE_VIEW),
+        ("Referrals", "referrals.index", Permission.REFERRAL_VIEW),
+        ("Posters", "inspections.compliance", Permission.COMPLIANCE_VIEW),
         ("Welfare visits", "welfare.index", Permission.WELFARE_VISIT_LIST),
-        ("Moontwist training", "welfare.training_coverage", Permission.TRAINING_VIEW),
+        ("Training", "welfare.training_coverage", Permission.TRAINING_VIEW),
         ("Intelligence", "flags.index", Permission.FLAG_LIST),
         ("Dashboard", "dashboard.index", Permission.DASHBOARD_SHARED),
         ("Users", "admin.users", Permission.USERS_MANAGE),
@@ -79,7 +80,7 @@ def navigation() -> list[dict[str, Any]]:
                 section not in {"admin", "inspections", "welfare"} or request.endpoint == endpoint
             )
             out.append({"text": text, "href": _url(endpoint), "active": here})
-    out.insert(1, _tasks_item())
+    out.insert(0, _tasks_item())
     return out
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +38,7 @@ class DemoUser:
 
 
 COUNCIL = "Hammersmith & Fulham Council (demo)"
+FICTIONAL_COUNCIL = "Brackenmere Council (demo)"
 POLICE = "Metropolitan Police, Central West (demo)"
 CHARITY = "Anti-trafficking charity (demo)"
 
@@ -94,18 +97,57 @@ FICTIONAL_TRADES = (
     (PremisesType.HAIR_BEAUTY, ("Hair & Beauty", "Brows and Lashes", "Fresh Cuts")),
     (PremisesType.WALK_UP_FLAT, ("First-floor flat",)),
 )
-STREETS = (
-    "King Street",
-    "Fulham Palace Road",
-    "Uxbridge Road",
-    "North End Road",
-    "Askew Road",
-    "Goldhawk Road",
-    "Shepherd's Bush Road",
-    "New King's Road",
-    "Munster Road",
-    "Fulham Road",
+# The invented premises' streets: in the fictional borough each ward has streets named after
+# it; with the real wards, the street of the nearest food business in the same ward (so an
+# invented address always lies in the ward its premises is in).
+FICTIONAL_STREET_KINDS = ("Road", "High Street", "Parade", "Lane")
+# "155 Fulham Palace Road", "142 - 144 King Street", "56A Erconwald Street": a number, a street.
+_NUMBERED_ADDRESS = re.compile(
+    r"^\d+[A-Za-z]?(?:\s*-\s*\d+[A-Za-z]?)?,?\s+(?P<street>[A-Z][A-Za-z' .&-]*[a-z])$"
 )
+_STREET_ENDINGS = frozenset(
+    {
+        "Road", "Street", "Lane", "Avenue", "Place", "Way", "Crescent", "Grove", "Gardens",
+        "Terrace", "Square", "Walk", "Parade", "Broadway", "Green", "Hill", "Row", "Mews",
+        "Close", "Vale", "Bridge", "Westway",
+    }
+)  # fmt: skip
+
+
+def fictional_streets(ward_name: str) -> tuple[str, ...]:
+    """Return the invented streets of a fictional ward, each named after the ward."""
+    return tuple(f"{ward_name} {kind}" for kind in FICTIONAL_STREET_KINDS)
+
+
+def street_of(address_line: str) -> str | None:
+    """Return the street of a numbered address line ("155 Fulham Palace Road"), else None."""
+    found = _NUMBERED_ADDRESS.match(address_line.strip())
+    if found is None:
+        return None
+    street = found["street"].strip()
+    return street if street.split()[-1] in _STREET_ENDINGS else None
+
+
+@dataclass
+class _Streets:
+    """The streets an invented address may use, by ward id.
+
+    Real wards: (longitude, latitude, street) of the food businesses' numbered addresses, and the
+    nearest one's street is used. Fictional wards: the ward's invented streets, one at random.
+    """
+
+    by_ward: dict[int | None, list[tuple[float, float, str]]]
+    nearest: bool = True
+
+    def pick(self, ward_id: int | None, lon: float, lat: float, rng: random.Random) -> str:
+        known = self.by_ward.get(ward_id) or [k for ks in self.by_ward.values() for k in ks]
+        if not known:
+            return "High Street"
+        if not self.nearest:
+            return rng.choice(known)[2]
+        # Degrees of longitude are shorter than degrees of latitude in London: scale them.
+        squeeze = math.cos(math.radians(lat)) ** 2
+        return min(known, key=lambda k: squeeze * (k[0] - lon) ** 2 + (k[1] - lat) ** 2)[2]
 
 
 def already_loaded(session: Session) -> bool:
@@ -132,15 +174,25 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     boundaries, real = _boundaries(shared)
     wards.replace_wards(session, actor, now, boundaries, WARD_VALID_FROM)
-    _load_people(session, actor, now, sorted(b.code for b in boundaries))
+    _load_people(session, actor, now, sorted(b.code for b in boundaries), real=real)
     languages = [lang.code for lang in session.scalars(select(Language))]
     loc = wards.locator(session, london_today(now))
     created: list[tuple[int, str, str]] = []
+    streets = _Streets(by_ward={})
     fhrs = shared / "premises" / "FHRS513en-GB.xml" if real and shared is not None else None
     if fhrs is not None and fhrs.is_file():
-        created += _load_fhrs_premises(session, actor, now, fhrs, languages, loc, rng)
+        created += _load_fhrs_premises(session, actor, now, fhrs, languages, loc, rng, streets)
+    if not real:
+        ids = loc.ids_by_code
+        streets = _Streets(
+            by_ward={
+                ids[b.code]: [(0.0, 0.0, street) for street in fictional_streets(b.name)]
+                for b in boundaries
+            },
+            nearest=False,
+        )
     points = random_points_in(boundaries, 60 if real else 400, rng)
-    created += _load_fictional_premises(session, actor, now, points, languages, loc, rng)
+    created += _load_fictional_premises(session, actor, now, points, languages, loc, rng, streets)
     counts = {
         "support_services": _load_support_services(session, actor, now),
         "wards": len(boundaries),
@@ -213,14 +265,17 @@ def _load_support_services(session: Session, actor: Actor, now: datetime) -> int
     return len(DEMO_SUPPORT_SERVICES)
 
 
-def _load_people(session: Session, actor: Actor, now: datetime, codes: list[str]) -> None:
+def _load_people(
+    session: Session, actor: Actor, now: datetime, codes: list[str], *, real: bool
+) -> None:
     """Create the three organisations and one user per role (Moontwist training where due)."""
+    council = COUNCIL if real else FICTIONAL_COUNCIL
     orgs = {
-        name: users.create_organisation(session, actor, now, name=name, kind=kind)
-        for name, kind in (
-            (COUNCIL, OrganisationKind.COUNCIL),
-            (POLICE, OrganisationKind.POLICE),
-            (CHARITY, OrganisationKind.CHARITY),
+        name: users.create_organisation(session, actor, now, name=shown, kind=kind)
+        for name, shown, kind in (
+            (COUNCIL, council, OrganisationKind.COUNCIL),
+            (POLICE, POLICE, OrganisationKind.POLICE),
+            (CHARITY, CHARITY, OrganisationKind.CHARITY),
         )
     }
     made: dict[Role, int] = {}
@@ -260,8 +315,12 @@ def _load_fhrs_premises(
     languages: list[str],
     loc: wards.WardLocator,
     rng: random.Random,
+    streets: _Streets,
 ) -> list[tuple[int, str, str]]:
-    """Create a premises for each food business in the FHRS extract; return (id, name, type)."""
+    """Create a premises for each food business in the FHRS extract; return (id, name, type).
+
+    Notes in `streets` the street of each one with a numbered address and a location.
+    """
     created: list[tuple[int, str, str]] = []
     for est in parse_fhrs(path):
         lines = [x for x in est.address_lines if x]
@@ -288,6 +347,9 @@ def _load_fhrs_premises(
             audit_event=False,
         )
         created.append((p.id, p.name, ptype))
+        street = street_of(p.address_line1)
+        if street and p.longitude is not None and p.latitude is not None:
+            streets.by_ward.setdefault(p.ward_id, []).append((p.longitude, p.latitude, street))
     return created
 
 
@@ -299,20 +361,26 @@ def _load_fictional_premises(
     languages: list[str],
     loc: wards.WardLocator,
     rng: random.Random,
+    streets: _Streets,
 ) -> list[tuple[int, str, str]]:
-    """Create an invented business at each point, trades in turn; return (id, name, type)."""
+    """Create an invented business at each point, trades in turn; return (id, name, type).
+
+    Its address is on a street of the ward the point is in (`streets`); a point in a ward with
+    no known street (or in none) gets a street from anywhere in the borough.
+    """
     created: list[tuple[int, str, str]] = []
     for i, (lon, lat) in enumerate(points):
         ptype, names = FICTIONAL_TRADES[i % len(FICTIONAL_TRADES)]
         name = f"{rng.choice(names)}" if ptype != PremisesType.WALK_UP_FLAT else f"Flat {i % 9 + 1}"
         number = rng.randint(1, 400)
+        street = streets.pick(loc.ward_id(lon, lat), lon, lat, rng)
         p = premises.create_premises(
             session,
             actor,
             now,
             premises.PremisesInput(
                 name=name,
-                address_line1=f"{number} {rng.choice(STREETS)}",
+                address_line1=f"{number} {street}",
                 town="London",
                 premises_type=ptype,
                 longitude=round(lon, 6),

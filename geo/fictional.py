@@ -28,6 +28,8 @@ FICTIONAL_WARD_NAMES: tuple[str, ...] = (
     "Kettlesby Rise",
     "Larkhollow",
 )
+#: The fictional borough's council, named like the wards (invented, never a real place).
+FICTIONAL_COUNCIL_NAME = "Borough of Brackenmere (fictional)"
 #: Codes start with "X" so they can never collide with an ONS (E05...) ward code.
 FICTIONAL_CODE_PREFIX = "X05"
 

@@ -7,6 +7,7 @@ length to give away: it is drawn as a short hatched stub with its words beside i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -61,15 +62,30 @@ class Chart:
     bar_max: int = BAR_MAX
     bar_height: int = BAR_HEIGHT
 
+    @property
+    def empty(self) -> bool:
+        """No bar to draw: every count is zero and there is no share above zero.
+
+        A withheld count is something to show (its hatched stub says so), and so is a share.
+        """
+        share_drawn = self.share is not None and self.share.width > 0
+        return not share_drawn and not any(b.withheld or b.width > 0 for b in self.bars)
+
 
 def value_text(value: Value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def percent(share: Fraction | None) -> str:
+    """A share as a whole percentage, never rounded to 0% or 100% when it is neither."""
     if share is None:
         return "not available"
-    return f"{float(share) * 100:.0f}%"
+    whole = math.floor(share * 100 + Fraction(1, 2))  # halves round up
+    if share > 0 and whole == 0:
+        return "less than 1%"
+    if share < 1 and whole >= 100:
+        return "more than 99%"
+    return f"{whole}%"
 
 
 def _scale(values: list[Value]) -> int:
@@ -143,7 +159,7 @@ def headline(figure: FigureView) -> str:
         denominator_values = [figure.values.get(c, 0) for c in spec.share.denominator]
         if figure.share is not None and all(isinstance(v, int) for v in denominator_values):
             denominator = sum(int(v) for v in denominator_values)
-            return f"{percent(figure.share)} ({numerator:,} of {denominator:,})"
+            return f"{numerator:,} of {denominator:,} ({percent(figure.share)})"
         return "not available"
     target = spec.target
     code = (

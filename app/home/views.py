@@ -1,8 +1,8 @@
-"""Home page after sign-in, and a public health check for load balancers."""
+"""Home page after sign-in, a public health check for load balancers, and the site's icon."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -33,3 +33,11 @@ def health() -> tuple[Response, int]:
     except Exception:
         return jsonify(status="database unavailable"), 503
     return jsonify(status="ok"), 200
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it by default (the committee papers link none)."""
+    static = current_app.static_folder
+    assert static is not None
+    return send_from_directory(static, "favicon.svg", mimetype="image/svg+xml", max_age=86400)

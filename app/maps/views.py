@@ -98,8 +98,10 @@ def index() -> tuple[str, int]:
         active_filters=chosen,
         premises_url=url_for("maps.premises_geojson", **args),
         list_url=url_for("premises.index", **list_args),
-        # The map opens on the ward filtered on, else on the wards the person covers.
+        # The wards drawn bold: the ward filtered on, else the wards the person covers.
         focus_wards=[query.ward] if query.ward in known_wards else sorted(actor.ward_codes),
+        # The map opens on the ward filtered on, else on the whole borough.
+        fit_wards=[query.ward] if query.ward in known_wards else [],
     ), 400 if problems else 200
 
 

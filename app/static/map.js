@@ -17,6 +17,8 @@ function makeMap(element) {
   const map = L.map(element, { zoomSnap: 0.25, minZoom: 9, maxZoom: 19, fadeAnimation: false });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
+  // The map's box changes when a list's filters fold in or out beside it.
+  new ResizeObserver(() => map.invalidateSize()).observe(element);
   return map;
 }
 
@@ -46,8 +48,8 @@ async function addWards(map, element) {
   return { layer, focus };
 }
 
-// Fit the view to some wards (all of them when none is named, or none matches).
-function fitToWards(map, wards, wanted) {
+// The bounds of some wards (all of them when none is named, or none matches), or null.
+function wardBounds(wards, wanted) {
   let bounds = null;
   const pick = (only) => {
     wards.layer.eachLayer((ward) => {
@@ -62,6 +64,12 @@ function fitToWards(map, wards, wanted) {
   if (!bounds) {
     pick(false);
   }
+  return bounds;
+}
+
+// Fit the view to some wards (all of them when none is named, or none matches).
+function fitToWards(map, wards, wanted) {
+  const bounds = wardBounds(wards, wanted);
   if (bounds) {
     map.fitBounds(bounds, { padding: [10, 10] });
   }
@@ -108,7 +116,10 @@ function plural(count, one, many) {
 async function premisesMap(element) {
   const map = makeMap(element);
   const wards = await addWards(map, element);
-  const haveWards = fitToWards(map, wards, wards.focus);
+  // The whole borough (or the ward filtered on) is in view, the wards the person covers drawn
+  // bold (docs/wards-and-maps.md).
+  const wanted = codes(element.dataset.fitWards);
+  const haveWards = fitToWards(map, wards, wanted);
   const data = await fetchJSON(element.dataset.premisesUrl);
   const categories = Object.fromEntries(data.legend.categories.map((c) => [c.key, c]));
   const renderer = data.features.length > CANVAS_ABOVE ? L.canvas({ padding: 0.5 }) : L.svg();
@@ -132,8 +143,17 @@ async function premisesMap(element) {
       point.bindTooltip(p.name);
     },
   }).addTo(map);
-  if (!haveWards && data.features.length) {
-    map.fitBounds(points.getBounds(), { padding: [10, 10] });
+  const inView = () => {
+    const view = map.getBounds();
+    let count = 0;
+    points.eachLayer((point) => {
+      count += view.contains(point.getLatLng()) ? 1 : 0;
+    });
+    return count;
+  };
+  // No point in the borough's view (a search that found premises outside it): show the points.
+  if (data.features.length && (!haveWards || inView() === 0)) {
+    map.fitBounds(points.getBounds(), { padding: [10, 10], maxZoom: 17 });
   }
   for (const category of data.legend.categories) {
     const counter = document.querySelector(`[data-legend-count="${category.key}"]`);
@@ -141,11 +161,26 @@ async function premisesMap(element) {
       counter.textContent = `(${category.count.toLocaleString("en-GB")})`;
     }
   }
-  let text = `${plural(data.shown, "premises", "premises")} on the map.`;
-  if (data.unlocated) {
-    text += ` ${plural(data.unlocated, "premises has", "premises have")} no location and ${data.unlocated === 1 ? "is" : "are"} not shown.`;
-  }
-  say(text);
+  // The count is of the points in view; the others are counted apart: those beyond the view
+  // (located outside the borough), and those without a location, which are not on the map.
+  // It follows the view as it is zoomed, moved or resized.
+  const report = () => {
+    const visible = inView();
+    if (element.dataset.inView === String(visible)) {
+      return; // the status region speaks only when the count changes
+    }
+    let text = `${plural(visible, "premises", "premises")} on the map`;
+    if (data.shown > visible) {
+      text += `, ${(data.shown - visible).toLocaleString("en-GB")} more outside this view (zoom out to see them)`;
+    }
+    if (data.unlocated) {
+      text += `, ${data.unlocated.toLocaleString("en-GB")} without a location`;
+    }
+    say(`${text}.`);
+    element.dataset.inView = String(visible);
+  };
+  report();
+  map.on("moveend zoomend resize", report);
   element.dataset.loaded = String(data.shown);
 }
 

@@ -80,6 +80,12 @@ class Captured:
     classification: Disclosure
 
 
+def sentence(text: str) -> str:
+    """End a piece of typed text with one full stop ("... licence holder." stays as it is)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def parse_key(key: str) -> tuple[str, int] | None:
     """Read a form value 'kind:id' back; None for anything else."""
     kind, _, number = key.partition(":")
@@ -222,7 +228,9 @@ def _flag_choices(session: Session, actor: Actor, now: datetime, premises_id: in
             excerpt = excerpt[: EXCERPT - 1].rstrip() + "…"
         hint = f"“{excerpt}”"
         if flag.conditional:
-            hint += f" Handling code C: {flag.handling_conditions or 'conditions recorded'}."
+            hint += " " + sentence(
+                f"Handling code C: {flag.handling_conditions or 'conditions recorded'}"
+            )
         out.append(
             Choice(
                 EvidenceKind.FLAG,
@@ -392,7 +400,7 @@ def _inspection_item(
     if present:
         exempt.append("Officers present: " + ", ".join(present) + ".")
     if ins.other_officers:
-        exempt.append(f"Other officers present: {ins.other_officers}.")
+        exempt.append(sentence(f"Other officers present: {ins.other_officers}"))
     for f in findings:
         if f.note:
             exempt.append(f"Note on condition {conditions[f.condition_id].number}: {f.note}")

@@ -40,7 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+# Every finding fails a test, whatever its impact: minor and moderate ones too.
+BLOCKING_IMPACTS = frozenset({"minor", "moderate", "serious", "critical"})
 SERVER_START_TIMEOUT = 30.0
 # Set to a folder (outside the repository) to keep a full-page screenshot of every checked page.
 SCREENSHOTS = os.environ.get("BROWSER_TEST_SCREENSHOTS")
@@ -207,7 +208,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 @dataclass
 class AccessibilityChecker:
-    """Runs axe-core on a page; fails on serious or critical violations; remembers what it checked."""
+    """Runs axe-core on a page; fails on any violation, of any impact; remembers what it checked."""
 
     checked: list[str] = field(default_factory=list)
 
@@ -222,7 +223,9 @@ class AccessibilityChecker:
             shot = Path(SCREENSHOTS) / f"{len(self.checked):02d} {label}.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
-        blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+        blocking = [
+            v for v in results["violations"] if (v.get("impact") or "minor") in BLOCKING_IMPACTS
+        ]
         assert not blocking, f"axe-core found problems on the {label} page ({page.url}):\n" + (
             "\n".join(_describe(v) for v in blocking)
         )
@@ -240,7 +243,7 @@ def _describe(violation: dict[str, Any]) -> str:
 
 @pytest.fixture
 def check_accessibility() -> Callable[[Any, str], None]:
-    """check_accessibility(page, label): assert axe finds nothing serious; `.checked` lists labels."""
+    """check_accessibility(page, label): assert axe finds nothing at all; `.checked` lists labels."""
     if not AXE_PATH.is_file():
         skip_or_fail(f"axe-core is not installed at {AXE_PATH} (run `npm ci`)")
     return AccessibilityChecker()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -10,6 +11,18 @@ from playwright.sync_api import Page, expect
 def nav(page: Page) -> Any:
     """The service navigation (labelled "Menu")."""
     return page.get_by_role("navigation", name="Menu")
+
+
+def account(page: Page) -> Any:
+    """The signed-in account's links in the header (its name, Sign out), apart from the menu."""
+    return page.get_by_role("navigation", name="Your account")
+
+
+def go_home(page: Page) -> None:
+    """Go to the home page by the service's name, first in the service navigation."""
+    page.get_by_role("region", name="Service information").get_by_role(
+        "link", name="Licensing and premises enforcement"
+    ).click()
 
 
 def submit_sign_in(page: Page, who: tuple[str, str]) -> None:
@@ -27,5 +40,14 @@ def sign_in(page: Page, live_server: Any, who: tuple[str, str]) -> None:
 
 
 def sign_out(page: Page) -> None:
-    nav(page).get_by_role("button", name="Sign out").click()
+    account(page).get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def show_filters(page: Page) -> None:
+    """Open a list's filters, folded away behind MOJ's filter toggle until filters are chosen."""
+    toggle = page.get_by_role("button", name=re.compile(r"^(Show|Hide) filters"))
+    expect(toggle).to_be_visible()
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")

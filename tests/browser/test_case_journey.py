@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in
+from browser.pages import show_filters, sign_in
 from enforcement.clock import LONDON
 
 pytestmark = pytest.mark.browser
@@ -129,6 +129,7 @@ def test_ward_officer_runs_a_closure_case(
 
     # 4. The list shows the cases due within a week: the review's 7 days for representations.
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Cases").click()
+    show_filters(page)
     page.get_by_label("Deadlines").select_option(label="Due in the next 7 days")
     page.get_by_role("button", name="Apply filters").click()
     table = page.get_by_role("table", name="Enforcement cases matching the filters")

@@ -3,8 +3,8 @@
 Add a premises and its licence, record an inspection (a form sent back with an error first, which
 must keep what was typed), then find the inspection where officers look for it: its own page with
 the photo, the follow-up on the home page's task list, and the premises timeline. A supervisor then
-opens the poster compliance view. The new pages are checked with axe-core for serious or critical
-problems.
+opens the poster compliance view. The new pages are checked with axe-core for problems of any
+impact.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import nav, sign_in
+from browser.pages import account, go_home, nav, sign_in
 from enforcement.clock import LONDON, utcnow
 
 pytestmark = pytest.mark.browser
@@ -186,7 +186,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
 
     # 5. The follow-up is on the officer's task list, due 14 days after the inspection.
     due = day + timedelta(days=FOLLOW_UP_DAYS)
-    nav(page).get_by_role("link", name="Home").click()
+    go_home(page)
     tasks = page.get_by_role("table", name="What you owe, overdue first, then soonest first")
     task_link = page.get_by_role("link", name=f"Follow-up inspection of {name}", exact=True)
     task = tasks.get_by_role("row").filter(has=task_link)
@@ -213,9 +213,9 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     expect(page).to_have_url(live_server(inspection_path))
 
     # 7. A supervisor sees the premises counted in the poster compliance view.
-    nav(page).get_by_role("button", name="Sign out").click()
+    account(page).get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, SUPERVISOR)
-    nav(page).get_by_role("link", name="Poster compliance").click()
+    nav(page).get_by_role("link", name="Posters").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Poster compliance")
     by_ward = page.get_by_role("table", name="By ward")
     overall = by_ward.get_by_role("row").filter(has=page.get_by_role("rowheader", name="All wards"))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in
+from browser.pages import show_filters, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +61,41 @@ def test_map_loads_its_layers_and_a_click_opens_a_premises(
     assert page.locator(".leaflet-tile").count() == 0
     points = page.locator("path.app-map-point")
     expect(points).to_have_count(shown)
-    expect(page.get_by_role("status")).to_contain_text(f"{shown:,} premises on the map")
+    # The whole borough is in view (every ward's outline lies inside the map), and the count
+    # said is the count of points in view (premises without a location are counted apart).
+    count_in_view = """(map) => {
+            const box = map.getBoundingClientRect();
+            const inside = (r) => r.left >= box.left - 1 && r.right <= box.right + 1
+                && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+            const centred = (r) => {
+                const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+                return x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+            };
+            const outlines = [...map.querySelectorAll(".leaflet-overlay-pane path:not(.app-map-point)")];
+            const points = [...map.querySelectorAll("path.app-map-point")];
+            return [
+                outlines.every((o) => inside(o.getBoundingClientRect())),
+                // Leaflet leaves a point far out of view as an empty path: not drawn.
+                points.map((p) => p.getBoundingClientRect())
+                    .filter((r) => r.width > 0 && centred(r)).length,
+                map.dataset.inView,
+            ];
+        }"""
+    for _ in range(20):  # the count follows the view once it has settled
+        wards_inside, in_view, said = page.evaluate(count_in_view, the_map.element_handle())
+        if said == str(in_view):
+            break
+        page.wait_for_timeout(250)
+    assert wards_inside
+    assert said == str(in_view)
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(rf"^{in_view:,} premises? on the map")
+    )
     expect(page.locator('[data-legend-count="active"]')).to_have_text(re.compile(r"^\(\d[\d,]*\)$"))
     check_accessibility(page, "map")
 
     # Filtered to a ward and coloured by poster compliance: fewer points, a new legend.
+    show_filters(page)
     ward = page.get_by_label("Ward", exact=True)
     first_ward = ward.locator("option").nth(1).inner_text()
     ward.select_option(label=first_ward)

@@ -156,7 +156,7 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
 
     # 2. The supervisor finds it awaiting sign-off and signs it off.
     sign_in(page, live_server, SUPERVISOR)
-    nav(page).get_by_role("link", name="Committee referrals").click()
+    nav(page).get_by_role("link", name="Referrals").click()
     page.get_by_label("Status").select_option(label="Awaiting sign-off")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("link", name=referral)).to_be_visible()

@@ -71,7 +71,9 @@ def set_up_app(page: Page, label: str) -> list[str]:
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
+    page.get_by_role("navigation", name="Your account").get_by_role(
+        "button", name="Sign out"
+    ).click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
 
 

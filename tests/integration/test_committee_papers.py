@@ -174,6 +174,9 @@ def test_html_and_word_are_rendered_from_the_same_model(
         )
         for section in model.sections:
             assert section.title in word and f"<h2>{section.title}</h2>" in html
+        # Every column of every table is named (axe: empty-table-header).
+        assert re.search(r"<th[^>]*>\s*</th>", html) is None
+        assert "Part of the offer" in html
     assert 'lang="en-GB"' in html and "<main>" in html
 
 

@@ -179,7 +179,10 @@ def test_a_passed_deadline_shows_missed_and_a_met_one_shows_what_met_it(
     resp = _event(police, case_id, "hearing_held", "28 12 2027", "08:30")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Done late: hearing held at 28 December 2027 at 8:30am GMT" in page
+    # The same 24-hour clock as the deadline itself ("by 16:30 GMT on ..."), and as every other
+    # time on the page (the timeline too), not "8:30am".
+    assert "Done late: hearing held at 08:30 GMT on Tuesday 28 December 2027" in page
+    assert re.search(r"\d(am|pm) (GMT|BST)", page) is None
 
 
 def test_met_deadline_and_the_review_the_closure_order_opens(
@@ -192,7 +195,7 @@ def test_met_deadline_and_the_review_the_closure_order_opens(
     resp = _event(police, case_id, "order_made", "27 12 2027", "11:00")
     assert resp.status_code == 302  # type: ignore[attr-defined]
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Met by order made at 27 December 2027 at 11:00am GMT" in page
+    assert "Met by order made at 11:00 GMT on Monday 27 December 2027" in page
     review = session.scalars(
         select(EnforcementCase).where(EnforcementCase.tool == "closure_review")
     ).one()
@@ -631,7 +634,9 @@ def test_half_past_one_on_the_night_the_clocks_go_back_asks_which(
     assert resp.status_code == 302  # type: ignore[attr-defined]
     stored = session.scalar(select(CaseEvent.occurred_at).where(CaseEvent.case_id == case_id))
     assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT, the second one
-    assert "25 October 2026 at 1:30am GMT" in police.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "01:30 GMT on Sunday 25 October 2026" in police.get(f"/cases/{case_id}").get_data(
+        as_text=True
+    )
 
 
 def test_an_event_before_the_case_was_opened_shows_the_confirm_box_with_the_error(

@@ -92,7 +92,7 @@ def test_a_supervisor_sees_every_measure_as_a_chart_and_a_table_with_its_records
         assert f'aria-labelledby="chart-{spec.key}-title chart-{spec.key}-desc"' in page
     assert page.count('<th scope="row"') > 50 and "<caption" in page
     # 4 visits made; the training share (1 of 3) meets its one-third target.
-    assert "33% (1 of 3)" in page and "Met" in page
+    assert "1 of 3 (33%)" in page and "Met" in page
     # Links to the records behind the figures, filtered, for a supervisor.
     assert f'href="/cases?ward={WEST.code}&amp;sort=-opened"' in page
     assert (
@@ -101,6 +101,35 @@ def test_a_supervisor_sees_every_measure_as_a_chart_and_a_table_with_its_records
     assert 'href="/moontwist-training"' in page
     # The previous quarter beside the targets of an increase.
     assert "Previous quarter" in page
+
+
+def _section(page: str, key: str) -> str:
+    start = page.index(f'<section class="app-figure" id="{key}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_figures_come_first_and_a_measure_of_zeros_is_folded_away(
+    client: FlaskClient, borough: Borough
+) -> None:
+    _as(client, borough, "supervisor")
+    # A quarter before the borough's records: most measures are all zero, a few (the premises
+    # licensed today, never checked then) are not.
+    page = _page(client, "/dashboard?quarter=2025-Q1")
+    folded = [m.key for m in measures() if "The figures: all zero for" in _section(page, m.key)]
+    assert folded and len(folded) < len(measures())
+    for spec in measures():
+        section = _section(page, spec.key)
+        table = section.index('<table class="govuk-table app-figure__table"')
+        chart = section.index('<svg class="app-chart"')
+        if spec.key in folded:
+            # Its table and chart are inside the folded details, not on the page.
+            assert section.index("<details") < table < chart
+        else:
+            assert table < chart and "all zero" not in section
+    assert "welfare_visits" in folded
+    # In the borough's quarter, 4 welfare visits were made: that measure is shown.
+    page = _page(client, f"/dashboard?quarter={Q1}")
+    assert "The figures: all zero for" not in _section(page, "welfare_visits")
 
 
 def test_one_ward_and_bad_choices(client: FlaskClient, borough: Borough) -> None:

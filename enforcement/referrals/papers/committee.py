@@ -706,7 +706,7 @@ def _support(data: PaperData, red: Redactor) -> Section:
                     " victims are held.",
                 )
             ),
-            Table("The offer of support", ("", "Record"), tuple(rows), (1, 3)),
+            Table("The offer of support", ("Part of the offer", "Record"), tuple(rows), (1, 3)),
         ),
     )
 

@@ -1,0 +1,141 @@
+"""Every role's main pages at desktop (1280 px) and tablet (768 px) width.
+
+For each role: sign in, then at each width visit the home page and every page the service
+navigation offers, take a full-page screenshot of each (the folder is printed in the test's
+output) and run axe-core with every impact counted. The navigation keeps to one line at
+1280 px and folds behind its Menu button at 768 px; the register's filters fold away so its
+table takes the page's width. One browser, one server and one page per role; the width changes
+inside the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from browser.pages import account, nav, sign_in, sign_out
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (1280, 768)
+HEIGHT = 900
+ROLES = {
+    "licensing_officer": ("licensing@demo.invalid", "licensing-demo-2026"),
+    "ward_officer": ("ward@demo.invalid", "wardofficer-demo-2026"),
+    "intel_analyst": ("analyst@demo.invalid", "analyst-demo-2026"),
+    "committee_clerk": ("clerk@demo.invalid", "clerk-demo-2026"),
+    "supervisor": ("supervisor@demo.invalid", "supervisor-demo-2026"),
+    "partner": ("partner@demo.invalid", "partner-demo-2026"),
+    "admin": ("admin@demo.invalid", "admin-demo-2026!"),
+}
+# The service navigation's section: its name on one row, its links (or Menu) on one more.
+MAX_NAV_HEIGHT = 130
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    """A folder of its own (pytest prunes its temporary folders), or BROWSER_TEST_SCREENSHOTS."""
+    chosen = os.environ.get("BROWSER_TEST_SCREENSHOTS")
+    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="layout-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nScreenshots of every page at {' and '.join(map(str, WIDTHS))} px: {folder}")
+    return folder
+
+
+def _menu_links(page: Page) -> list[tuple[str, str]]:
+    """(label, path) of each link in the service navigation, read at desktop width."""
+    links = nav(page).locator("a.govuk-service-navigation__link")
+    out = []
+    for link in links.all():
+        label = re.sub(r"\s+", " ", link.inner_text()).strip()
+        out.append((label, link.get_attribute("href") or ""))
+    return out
+
+
+def _item_tops(page: Page) -> list[float]:
+    return page.locator("#navigation > li").evaluate_all(
+        "(items) => items.map((item) => item.getBoundingClientRect().top)"
+    )
+
+
+def _check_navigation(page: Page, width: int, role: str) -> None:
+    section = page.get_by_role("region", name="Service information")
+    height = (section.bounding_box() or {"height": 0})["height"]
+    assert height <= MAX_NAV_HEIGHT, f"{role} at {width} px: navigation {height:.0f} px tall"
+    # The account's links sit in the header, apart from the menu.
+    expect(account(page).get_by_role("button", name="Sign out")).to_be_visible()
+    expect(nav(page).get_by_role("button", name="Sign out")).to_have_count(0)
+    toggle = nav(page).get_by_role("button", name="Menu")
+    if width >= 1280:
+        expect(toggle).to_be_hidden()
+        tops = _item_tops(page)
+        assert len({round(t) for t in tops}) == 1, f"{role}: the menu wraps at {width} px: {tops}"
+        return
+    # Tablet: folded behind Menu; opened, one link under another; closed again.
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#navigation")).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#navigation")).to_be_visible()
+    tops = _item_tops(page)
+    assert tops == sorted(tops) and len(set(tops)) == len(tops), tops
+    toggle.click()
+    expect(page.locator("#navigation")).to_be_hidden()
+
+
+def _check_register(page: Page, width: int) -> None:
+    """The filters fold away behind MOJ's toggle; the table takes the main column's width."""
+    toggle = page.get_by_role("button", name=re.compile(r"^Show filters"))
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_role("heading", name="Filter", exact=True)).to_be_hidden()
+    table = page.locator("#premises-table")
+    main = page.locator("main")
+    table_width = (table.bounding_box() or {"width": 0})["width"]
+    main_width = (main.bounding_box() or {"width": 1})["width"]
+    assert table_width >= 0.95 * main_width, (width, table_width, main_width)
+    toggle.click()
+    expect(page.get_by_role("heading", name="Filter", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Hide filters"))).to_have_attribute(
+        "aria-expanded", "true"
+    )
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
+    page: Page, live_server: Any, check_accessibility: Any, screenshots: Path, role: str
+) -> None:
+    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
+    sign_in(page, live_server, ROLES[role])
+    pages = [("Home", "/"), *_menu_links(page)]
+    assert len(pages) >= 3, pages
+    # The fictional borough (no shared data) is headed by its own name, not the real one's.
+    council = page.locator(".app-header__council")
+    if not live_server.real_wards:
+        expect(council).to_have_text("Borough of Brackenmere (fictional)")
+    else:
+        expect(council).to_have_text("London Borough of Hammersmith & Fulham")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        for label, path in pages:
+            page.goto(live_server(path))
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            if label == "Map":
+                expect(page.locator("[data-app-map]")).to_have_attribute(
+                    "data-loaded", re.compile(r"^\d+$")
+                )
+            name = f"{role} {width} {label}"
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
+            check_accessibility(page, name)
+            _check_navigation(page, width, role)
+            if path.rstrip("/").endswith("/premises"):
+                _check_register(page, width)
+    assert len(check_accessibility.checked) == len(pages) * len(WIDTHS)
+    sign_out(page)
