@@ -98,6 +98,11 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     password_hash_parallelism: int = 4
+    # The public register of licences at /register, without sign-in (PUBLIC_REGISTER; on in
+    # the demo), and how many of its requests one address may make a minute
+    # (PUBLIC_REGISTER_RATE_PER_MINUTE) before a 429 page.
+    public_register: bool = False
+    public_register_rate_per_minute: int = 120
     council_name: str = "London Borough of Hammersmith & Fulham"
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
@@ -164,6 +169,8 @@ class Settings:
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
+            public_register=_bool(e.get("PUBLIC_REGISTER"), False),
+            public_register_rate_per_minute=_int(e, "PUBLIC_REGISTER_RATE_PER_MINUTE", 120),
             council_name=e.get("COUNCIL_NAME") or cls.council_name,
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             page_size=_int(e, "PAGE_SIZE", 50),
@@ -249,6 +256,8 @@ class Settings:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
         if not 1 <= self.follow_up_days <= 365:
             raise ConfigError("FOLLOW_UP_DAYS must be between 1 and 365")
+        if not 1 <= self.public_register_rate_per_minute <= 100_000:
+            raise ConfigError("PUBLIC_REGISTER_RATE_PER_MINUTE must be between 1 and 100000")
         if self.page_size < 1 or self.page_size > 500:
             raise ConfigError("PAGE_SIZE must be between 1 and 500")
         if not 1 <= self.scheduler_interval_seconds <= 3600:

@@ -22,6 +22,8 @@ from enforcement.accounts import users
 # server-side session themselves (app/auth/views.py).
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.sign_in", "auth.second_factor", "auth.enrol", "static", "vendor.asset", "home.health"}
+    # The public register (404 unless PUBLIC_REGISTER is on: app/publicregister/views.py).
+    | {"publicregister.index", "publicregister.licence", "publicregister.download"}
 )
 
 
@@ -133,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
+    from app.publicregister.views import bp as publicregister_bp
     from app.referrals.views import bp as referrals_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
@@ -151,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         referrals_bp,
         admin_bp,
+        publicregister_bp,
     ):
         app.register_blueprint(bp)
 

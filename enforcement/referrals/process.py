@@ -1032,6 +1032,44 @@ def apply_due_effects(
     return changed
 
 
+def statuses_in_effect(
+    session: Session, now: datetime, licence_ids: Sequence[int]
+) -> dict[int, str]:
+    """Return the status a licence has by a committee decision that has taken effect but is
+    not applied yet (the scheduler applies it within a tick), for the public register.
+
+    Only revocations and suspensions change a licence's status; a decision still within its
+    appeal period, or under appeal, has not taken effect and is left out (see `effect_from`).
+    One statement, for the licences of one page.
+    """
+    if not licence_ids:
+        return {}
+    appeal = aliased(CaseDeadline)
+    changing = {
+        Recommendation.REVOKE.value: LicenceStatus.REVOKED.value,
+        Recommendation.SUSPEND.value: LicenceStatus.SUSPENDED.value,
+    }
+    rows = session.execute(
+        select(Referral.licence_id, Referral.decision)
+        .outerjoin(
+            appeal,
+            and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS)),
+        )
+        .where(
+            _due_clause(now, appeal),
+            Referral.licence_id.in_(list(licence_ids)),
+            Referral.decision.in_(list(changing)),
+        )
+        .order_by(Referral.licence_id, Referral.id)
+    ).all()
+    found: dict[int, str] = {}
+    for licence_id, decision in rows:
+        # A revocation outranks a suspension of the same licence.
+        if decision in changing and found.get(licence_id) != LicenceStatus.REVOKED.value:
+            found[licence_id] = changing[decision]
+    return found
+
+
 def _decision_actor(referral: Referral) -> Actor:
     return Actor.system(f"Licensing Committee decision (referral {referral.reference})")
 
