@@ -27,7 +27,7 @@ from config import Settings
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.paging import Page
-from enforcement.referrals.process import statuses_in_effect
+from enforcement.referrals.process import status_in_effect
 from enforcement.register import public
 from enforcement.vocab import LicenceRegime
 
@@ -92,7 +92,7 @@ def index() -> ResponseReturnValue:
     form, query, codes = _search()
     status = 200
     try:
-        result = public.search(db(), utcnow(), query, codes, statuses_in_effect)
+        result = public.search(db(), utcnow(), query, codes, status_in_effect)
     except ValidationFailed as refused:
         _with_errors(form, refused)
         result = Page.empty(query.page_size)
@@ -112,7 +112,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/licences/<id:licence_id>")
 @writes_on_read  # the rate limit's counter
 def licence(licence_id: int) -> ResponseReturnValue:
-    found = public.get_licence(db(), utcnow(), licence_id, statuses_in_effect)
+    found = public.get_licence(db(), utcnow(), licence_id, status_in_effect)
     page = render_template(
         "publicregister/licence.html", title=f"Licence {found.reference}", licence=found
     )
@@ -125,7 +125,7 @@ def download() -> ResponseReturnValue:
     form, query, codes = _search()
     try:
         lines = public.export_csv(
-            db(), utcnow(), query, codes, _settings().council_name, statuses_in_effect
+            db(), utcnow(), query, codes, _settings().council_name, status_in_effect
         )
     except ValidationFailed as refused:
         return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -1032,42 +1032,38 @@ def apply_due_effects(
     return changed
 
 
-def statuses_in_effect(
-    session: Session, now: datetime, licence_ids: Sequence[int]
-) -> dict[int, str]:
-    """Return the status a licence has by a committee decision that has taken effect but is
-    not applied yet (the scheduler applies it within a tick), for the public register.
+def status_in_effect(now: datetime, licence_id: Any) -> Any:
+    """A correlated SQL expression: the status a licence has at `now` by a Licensing Committee
+    decision that has taken effect but is not applied yet, or NULL; for the public register.
 
-    Only revocations and suspensions change a licence's status; a decision still within its
-    appeal period, or under appeal, has not taken effect and is left out (see `effect_from`).
-    One statement, for the licences of one page.
+    The scheduler applies a decision within a tick of it taking effect; until then the licence
+    still says what it said. Only revocations and suspensions change a status (a revocation
+    first); a decision within its appeal period, or under appeal, has not taken effect (see
+    `effect_from`), so it gives NULL. `licence_id` is the outer query's licence id column.
     """
-    if not licence_ids:
-        return {}
     appeal = aliased(CaseDeadline)
-    changing = {
-        Recommendation.REVOKE.value: LicenceStatus.REVOKED.value,
-        Recommendation.SUSPEND.value: LicenceStatus.SUSPENDED.value,
-    }
-    rows = session.execute(
-        select(Referral.licence_id, Referral.decision)
+    revoke, suspend = Recommendation.REVOKE.value, Recommendation.SUSPEND.value
+    return (
+        select(
+            case(
+                (Referral.decision == revoke, LicenceStatus.REVOKED.value),
+                else_=LicenceStatus.SUSPENDED.value,
+            )
+        )
         .outerjoin(
             appeal,
             and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS)),
         )
         .where(
+            Referral.licence_id == licence_id,
+            Referral.decision.in_([revoke, suspend]),
             _due_clause(now, appeal),
-            Referral.licence_id.in_(list(licence_ids)),
-            Referral.decision.in_(list(changing)),
         )
-        .order_by(Referral.licence_id, Referral.id)
-    ).all()
-    found: dict[int, str] = {}
-    for licence_id, decision in rows:
-        # A revocation outranks a suspension of the same licence.
-        if decision in changing and found.get(licence_id) != LicenceStatus.REVOKED.value:
-            found[licence_id] = changing[decision]
-    return found
+        .order_by(case((Referral.decision == revoke, 0), else_=1), Referral.id)
+        .limit(1)
+        .correlate_except(Referral, appeal)
+        .scalar_subquery()
+    )
 
 
 def _decision_actor(referral: Referral) -> Actor:

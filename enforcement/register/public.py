@@ -19,12 +19,12 @@ import csv
 import hashlib
 import hmac
 import io
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,9 +69,11 @@ CACHE_SECONDS = 60
 #: Statuses a decision may change (a licence already ended is left as it was).
 _IN_FORCE = frozenset({LicenceStatus.ACTIVE.value, LicenceStatus.SUSPENDED.value})
 
-#: Given the licence ids of a page, the status each has by a decision that has taken effect
-#: but is not yet applied (enforcement.referrals.process.statuses_in_effect).
-DecisionsInEffect = Callable[[Session, datetime, Sequence[int]], Mapping[int, str]]
+#: Given a time and the licence id column, a correlated SQL expression for the status a licence
+#: has by a decision that has taken effect but is not applied yet, or NULL
+#: (enforcement.referrals.process.status_in_effect, passed in by the caller: the register sits
+#: below the referrals).
+DecisionsInEffect = Callable[[datetime, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,11 @@ _ORDERS: dict[str, list[Any]] = {
 }
 
 
-def _published() -> Any:
+def _published(now: datetime, decisions: DecisionsInEffect | None) -> Any:
+    """The published columns, the ward's name and the status by a decision in effect."""
+    decided = decisions(now, Licence.id) if decisions else null()
     return (
-        select(*PUBLISHED_LICENCE_COLUMNS, *PUBLISHED_PREMISES_COLUMNS, Ward.name)
+        select(*PUBLISHED_LICENCE_COLUMNS, *PUBLISHED_PREMISES_COLUMNS, Ward.name, decided)
         .join(Premises, Premises.id == Licence.premises_id)
         .outerjoin(Ward, Ward.id == Premises.ward_id)
     )
@@ -236,8 +240,8 @@ def search(
 ) -> PublicPage:
     """Return one page of licences matching a public search, sorted; no sign-in is needed.
 
-    Two statements (the count and the page), and a third for decisions in effect when the
-    page has licences. Raises ValidationFailed for an unknown ward, licence type or sort.
+    Two statements: the count, and the page with each licence's status by a decision in
+    effect. Raises ValidationFailed for an unknown ward, licence type or sort.
     """
     if problems := query_problems(q, ward_codes):
         raise ValidationFailed(problems)
@@ -252,17 +256,15 @@ def search(
         or 0
     )
     rows = session.execute(
-        _published()
+        _published(now, decisions)
         .where(*where)
         .order_by(*_ORDERS[q.sort])
         .limit(q.page_size)
         .offset(offset(q.page, q.page_size))
     ).all()
-    in_effect = decisions(session, now, [r[0] for r in rows]) if decisions and rows else {}
     today = london_today(now)
     licences = [
-        public_licence_fields(r, r[15], true_status(r[3], r[6], today, in_effect.get(r[0])))
-        for r in rows
+        public_licence_fields(r, r[15], true_status(r[3], r[6], today, r[16])) for r in rows
     ]
     return PublicPage(rows=licences, total=total, page=q.page, page_size=q.page_size)
 
@@ -283,11 +285,10 @@ def get_licence(
     session: Session, now: datetime, licence_id: int, decisions: DecisionsInEffect | None = None
 ) -> PublicLicence:
     """Return one licence as the public sees it, with its conditions in force."""
-    row = session.execute(_published().where(Licence.id == licence_id)).one_or_none()
+    row = session.execute(_published(now, decisions).where(Licence.id == licence_id)).one_or_none()
     if row is None:
         raise NotFound("There is no licence with that number in the register.")
-    in_effect = decisions(session, now, [licence_id]) if decisions else {}
-    status = true_status(row[3], row[6], london_today(now), in_effect.get(licence_id))
+    status = true_status(row[3], row[6], london_today(now), row[16])
     return public_licence_fields(
         row, row[15], status, tuple(_conditions(session, [licence_id])[licence_id])
     )
@@ -375,15 +376,17 @@ def export_csv(
         after = 0
         while True:
             batch = session.execute(
-                _published().where(*where, Licence.id > after).order_by(Licence.id).limit(CSV_BATCH)
+                _published(now, decisions)
+                .where(*where, Licence.id > after)
+                .order_by(Licence.id)
+                .limit(CSV_BATCH)
             ).all()
             if not batch:
                 return
             ids = [r[0] for r in batch]
             conditions = _conditions(session, ids)
-            in_effect = decisions(session, now, ids) if decisions else {}
             for r in batch:
-                status = true_status(r[3], r[6], today, in_effect.get(r[0]))
+                status = true_status(r[3], r[6], today, r[16])
                 lic = public_licence_fields(r, r[15], status, tuple(conditions[r[0]]))
                 yield line(esd_row(lic, today, organisation))
             after = ids[-1]

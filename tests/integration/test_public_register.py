@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from builders import NOW, SYSTEM, make_licence, make_premises, make_wards
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.errors import NotFound, ValidationFailed
-from enforcement.models import PublicRegisterHit
+from enforcement.models import Licence, PublicRegisterHit
 from enforcement.referrals import process as referral_process
 from enforcement.register import licences, public
 from enforcement.register.public import PublicQuery
@@ -28,7 +28,7 @@ def search(session: Session, **query: object) -> public.PublicPage:
         NOW,
         PublicQuery(**query),
         CODES,
-        referral_process.statuses_in_effect,  # type: ignore[arg-type]
+        referral_process.status_in_effect,  # type: ignore[arg-type]
     )
 
 
@@ -40,7 +40,7 @@ def csv_rows(session: Session, **query: object) -> list[dict[str, str]]:
             PublicQuery(**query),  # type: ignore[arg-type]
             CODES,
             "Test Council",
-            referral_process.statuses_in_effect,
+            referral_process.status_in_effect,
         )
     )
     return list(csv.DictReader(io.StringIO(text)))
@@ -96,7 +96,7 @@ def test_a_licence_shows_only_published_fields_and_conditions_in_force(
         ),
     )
     licences.set_condition_active(session, SYSTEM, NOW, world.condition_id(3), False)
-    found = public.get_licence(session, NOW, world.licence.id, referral_process.statuses_in_effect)
+    found = public.get_licence(session, NOW, world.licence.id, referral_process.status_in_effect)
     assert found.conditions == CONDITIONS[:2]
     assert found.opening_hours == "Mon-Sat 10:00-23:00"
     shown = repr(found) + "".join(
@@ -118,6 +118,23 @@ def test_status_is_true_today(session: Session) -> None:
     assert ended.status == "active" and lapsed.status == "surrendered"  # nothing written
 
 
+def pending(session: Session, at: datetime, licence_id: int) -> str | None:
+    """The status a decision in effect, not yet applied, gives a licence (None: none)."""
+    column = referral_process.status_in_effect(at, Licence.id)
+    found: str | None = session.scalar(select(column).where(Licence.id == licence_id))
+    return found
+
+
+def test_a_suspension_in_effect_shows_as_suspended(
+    session: Session,
+) -> None:
+    world: World = make_world(session)
+    referral = _decided(session, world, decision="suspend", suspension_months=2)
+    ends = _appeal_ends(session, referral)
+    assert isinstance(ends, datetime)
+    assert pending(session, ends + timedelta(minutes=1), world.licence.id) == "suspended"
+
+
 def test_a_revocation_shows_once_it_has_taken_effect(session: Session) -> None:
     world: World = make_world(session)
     referral = _decided(session, world)
@@ -130,19 +147,20 @@ def test_a_revocation_shows_once_it_has_taken_effect(session: Session) -> None:
             session,
             at,
             lid,
-            referral_process.statuses_in_effect,  # type: ignore[arg-type]
+            referral_process.status_in_effect,  # type: ignore[arg-type]
         ).status
 
     # Decided, but within the appeal period: not in effect, still active.
     assert shown(ends - timedelta(hours=1)) == "active"
-    assert referral_process.statuses_in_effect(session, ends - timedelta(hours=1), [lid]) == {}
+    assert pending(session, ends - timedelta(hours=1), lid) is None
     # The appeal period has ended: revoked, before the scheduler has changed the licence.
+    assert pending(session, ends + timedelta(minutes=1), lid) == "revoked"
     assert shown(ends + timedelta(minutes=1)) == "revoked"
     session.refresh(world.licence)
     assert world.licence.status == "active"
     # Once applied, the stored status says so and nothing is pending.
     referral_process.apply_due_effects(session, ends + timedelta(minutes=1))
-    assert referral_process.statuses_in_effect(session, ends + timedelta(minutes=2), [lid]) == {}
+    assert pending(session, ends + timedelta(minutes=2), lid) is None
     assert shown(ends + timedelta(minutes=2)) == "revoked"
 
 
