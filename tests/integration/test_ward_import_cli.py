@@ -8,14 +8,16 @@ loaded all 633 London wards when the district was left out. Each of those is tes
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import TEST_SECRET, upgrade
+from conftest import TEST_SECRET, PostgresDatabase, upgrade
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from unit.shared_data import require_shared_data
 
 from app import create_app
@@ -26,13 +28,19 @@ from enforcement.models import Ward
 from enforcement.register import wards
 
 
-@pytest.fixture
-def cli_app(tmp_path: Path) -> Flask:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh database of each kind: the command commits, so not the shared one."""
+    pg = PostgresDatabase() if request.param == "postgresql" else None
+    url = pg.url if pg else f"sqlite:///{tmp_path / 'cli.db'}"
     eng = make_engine(url)
     upgrade(eng)
     eng.dispose()
-    return create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
+    try:
+        yield create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
+    finally:
+        if pg:
+            pg.drop()
 
 
 @pytest.fixture
@@ -46,11 +54,8 @@ def run(app: Flask, *args: str) -> Result:
 
 def in_force_names(app: Flask) -> list[str]:
     eng = make_engine(app.config["SETTINGS"].database_url)
-    with eng.connect() as conn:
-        from sqlalchemy.orm import Session
-
-        with Session(conn) as session:
-            names = [w.name for w in wards.wards_in_force(session, london_today(utcnow()))]
+    with eng.connect() as conn, Session(conn) as session:
+        names = [w.name for w in wards.wards_in_force(session, london_today(utcnow()))]
     eng.dispose()
     return names
 
