@@ -34,7 +34,7 @@ TARGET_MEDIAN_MS = 50.0
 STATEMENT_CEILING = 4
 WARM_UP = 10
 ROW_LINK = re.compile(r'href="/register/licences/(\d+)"')
-TOTAL = re.compile(r"of ([\d,]+) licences")
+TOTAL = re.compile(r"of ((?:more than )?[\d,]+) licences")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def scenarios(client: FlaskClient) -> list[Scenario]:
         Scenario("b", 'Search "road", page 1', url(q="road")),
         Scenario("c", 'Search "road", page 100', url(q="road", page=100)),
         Scenario("d", "Postcode search without the space", url(q="w69")),
+        Scenario("h", 'Name search "lotus", page 1', url(q="lotus")),
         Scenario(
             "e", "Licence type + sort by postcode", url(regime="special_treatment", sort="postcode")
         ),

@@ -1,8 +1,9 @@
 """The public register: search licences, open one with its conditions, download the esd CSV.
 
 Open without signing in when PUBLIC_REGISTER is on (404 otherwise); every request is counted
-against a per-address limit in the database (429 beyond it); pages are the same for everyone,
-so they carry Cache-Control and an ETag. Only `enforcement.register.public` is read.
+against a per-address limit in the database (429 beyond it), in a unit of work of its own so
+the pages themselves only read; pages are the same for everyone, so they carry Cache-Control
+and an ETag. Only `enforcement.register.public` is read.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from flask.typing import ResponseReturnValue
 
 from app.auth.current import client_ip
 from app.choices import active_filters
-from app.database import db, writes_on_read
+from app.database import bookkeeping, db
 from app.publicregister.forms import PublicSearchForm
-from app.usecase import perform
 from config import Settings
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
@@ -45,8 +45,10 @@ def _open_and_within_the_limit() -> ResponseReturnValue | None:
     if not settings.public_register:
         abort(404)
     key = public.client_key(client_ip() or "unknown", settings.secret_key)
-    decision = perform(
-        lambda: public.count_request(db(), utcnow(), key, settings.public_register_rate_per_minute)
+    decision = bookkeeping(
+        lambda session: public.count_request(
+            session, utcnow(), key, settings.public_register_rate_per_minute
+        )
     )
     if decision.allowed:
         return None
@@ -87,7 +89,6 @@ def _search() -> tuple[PublicSearchForm, public.PublicQuery, list[str]]:
 
 
 @bp.route("")
-@writes_on_read  # the rate limit's counter
 def index() -> ResponseReturnValue:
     form, query, codes = _search()
     status = 200
@@ -104,13 +105,13 @@ def index() -> ResponseReturnValue:
         form=form,
         result=result,
         query=query,
+        count_cap=public.COUNT_CAP,
         active_filters=chosen,
     )
     return _cached(Response(page, status)) if status == 200 else (page, status)
 
 
 @bp.route("/licences/<id:licence_id>")
-@writes_on_read  # the rate limit's counter
 def licence(licence_id: int) -> ResponseReturnValue:
     found = public.get_licence(db(), utcnow(), licence_id, status_in_effect)
     page = render_template(
@@ -120,7 +121,6 @@ def licence(licence_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/download.csv")
-@writes_on_read  # the rate limit's counter
 def download() -> ResponseReturnValue:
     form, query, codes = _search()
     try:
@@ -135,6 +135,7 @@ def download() -> ResponseReturnValue:
                 form=_with_errors(form, refused),
                 result=Page.empty(query.page_size),
                 query=query,
+                count_cap=public.COUNT_CAP,
                 active_filters=[],
             ),
             400,

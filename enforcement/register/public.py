@@ -60,9 +60,11 @@ SORTS = {
     "name": "Premises name (A to Z)",
     "-name": "Premises name (Z to A)",
     "postcode": "Postcode",
-    "reference": "Licence reference",
 }
 MAX_SEARCH = 200
+#: A search counts its matches up to this many and then says "more than": counting every
+#: match of a word most addresses share would read the whole register on every page.
+COUNT_CAP = 10_000
 #: How long a public page may be kept by the browser or a cache before asking again.
 CACHE_SECONDS = 60
 
@@ -213,11 +215,12 @@ def _filters(q: PublicQuery) -> list[ColumnElement[bool]]:
     return where
 
 
+# Orders the premises indexes give, so a page walks premises in order (testing the search in
+# the index on SQLite) and stops when it is full, instead of sorting every match.
 _ORDERS: dict[str, list[Any]] = {
-    "name": [Premises.name_sort, Licence.id],
-    "-name": [Premises.name_sort.desc(), Licence.id.desc()],
-    "postcode": [Premises.postcode_key, Premises.name_sort, Licence.id],
-    "reference": [Licence.reference, Licence.id],
+    "name": [Premises.name_sort, Premises.id, Licence.id],
+    "-name": [Premises.name_sort.desc(), Premises.id.desc(), Licence.id.desc()],
+    "postcode": [Premises.postcode_key, Premises.id, Licence.id],
 }
 
 
@@ -226,9 +229,29 @@ def _published(now: datetime, decisions: DecisionsInEffect | None) -> Any:
     decided = decisions(now, Licence.id) if decisions else null()
     return (
         select(*PUBLISHED_LICENCE_COLUMNS, *PUBLISHED_PREMISES_COLUMNS, Ward.name, decided)
-        .join(Premises, Premises.id == Licence.premises_id)
+        .select_from(Premises)
+        .join(Licence, Licence.premises_id == Premises.id)
         .outerjoin(Ward, Ward.id == Premises.ward_id)
     )
+
+
+def count_matches(session: Session, q: PublicQuery) -> int:
+    """How many licences a search matches, up to `COUNT_CAP` + 1 (more than the cap).
+
+    Without a search or a ward, from the licences' index alone.
+    """
+    where = _filters(q)
+    if not q.text.split() and not q.ward:
+        return session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
+    matches = (
+        select(Licence.id)
+        .select_from(Premises)
+        .join(Licence, Licence.premises_id == Premises.id)
+        .where(*where)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(matches)) or 0
 
 
 def search(
@@ -240,21 +263,13 @@ def search(
 ) -> PublicPage:
     """Return one page of licences matching a public search, sorted; no sign-in is needed.
 
-    Two statements: the count, and the page with each licence's status by a decision in
-    effect. Raises ValidationFailed for an unknown ward, licence type or sort.
+    Two statements: the count (up to `COUNT_CAP` + 1), and the page with each licence's status
+    by a decision in effect. Raises ValidationFailed for an unknown ward, licence type or sort.
     """
     if problems := query_problems(q, ward_codes):
         raise ValidationFailed(problems)
     where = _filters(q)
-    total = (
-        session.scalar(
-            select(func.count())
-            .select_from(Licence)
-            .join(Premises, Premises.id == Licence.premises_id)
-            .where(*where)
-        )
-        or 0
-    )
+    total = count_matches(session, q)
     rows = session.execute(
         _published(now, decisions)
         .where(*where)

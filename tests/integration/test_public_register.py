@@ -221,3 +221,15 @@ def test_the_rate_limit_counts_per_client_and_minute(session: Session) -> None:
         .where(PublicRegisterHit.client_key == key)
     )
     assert left == 1
+
+
+def test_a_broad_search_counts_up_to_the_cap(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_wards(session)
+    monkeypatch.setattr(public, "COUNT_CAP", 2)
+    for n in range(4):
+        make_licence(session, make_premises(session, name=f"Road House {n}").id)
+    assert search(session, text="road").total == 3  # "more than 2"
+    assert search(session).total == 4  # no search: every licence counted, from the index
+    assert len(search(session, text="road", page_size=10).rows) == 4
