@@ -235,25 +235,6 @@ def _published(now: datetime, decisions: DecisionsInEffect | None) -> Any:
     )
 
 
-def count_matches(session: Session, q: PublicQuery) -> int:
-    """How many licences a search matches, up to `COUNT_CAP` + 1 (more than the cap).
-
-    Without a search or a ward, from the licences' index alone.
-    """
-    where = _filters(q)
-    if not q.text.split() and not q.ward:
-        return session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
-    matches = (
-        select(Licence.id)
-        .select_from(Premises)
-        .join(Licence, Licence.premises_id == Premises.id)
-        .where(*where)
-        .limit(COUNT_CAP + 1)
-        .subquery()
-    )
-    return session.scalar(select(func.count()).select_from(matches)) or 0
-
-
 def search(
     session: Session,
     now: datetime,
@@ -263,20 +244,44 @@ def search(
 ) -> PublicPage:
     """Return one page of licences matching a public search, sorted; no sign-in is needed.
 
-    Two statements: the count (up to `COUNT_CAP` + 1), and the page with each licence's status
-    by a decision in effect. Raises ValidationFailed for an unknown ward, licence type or sort.
+    Two statements. Without a search or a ward: the count, from the licences' index alone, and
+    the page, walking premises in order until it is full. With one: a single ordered pass over
+    the matching licence ids (up to `COUNT_CAP` + 1, so "more than" the cap), which gives both
+    their number and this page's ids, then the page's published fields by id; a search that
+    matches little would otherwise read the whole register twice, once to count and once for
+    a page it cannot fill. Each licence's status by a decision in effect comes with its row.
+    Raises ValidationFailed for an unknown ward, licence type or sort.
     """
     if problems := query_problems(q, ward_codes):
         raise ValidationFailed(problems)
     where = _filters(q)
-    total = count_matches(session, q)
-    rows = session.execute(
-        _published(now, decisions)
-        .where(*where)
-        .order_by(*_ORDERS[q.sort])
-        .limit(q.page_size)
-        .offset(offset(q.page, q.page_size))
-    ).all()
+    order = _ORDERS[q.sort]
+    start = offset(q.page, q.page_size)
+    published = _published(now, decisions)
+    by_offset = published.where(*where).order_by(*order).limit(q.page_size).offset(start)
+    if not q.text.split() and not q.ward:
+        total = session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
+        rows = session.execute(by_offset).all()
+    else:
+        ids = list(
+            session.scalars(
+                select(Licence.id)
+                .select_from(Premises)
+                .join(Licence, Licence.premises_id == Premises.id)
+                .where(*where)
+                .order_by(*order)
+                .limit(COUNT_CAP + 1)
+            )
+        )
+        total = len(ids)
+        on_page = ids[start : start + q.page_size]
+        if total > COUNT_CAP and start + q.page_size > COUNT_CAP:
+            # A page reaching past the matches counted: read it the long way.
+            rows = session.execute(by_offset).all()
+        elif on_page:
+            rows = session.execute(published.where(Licence.id.in_(on_page)).order_by(*order)).all()
+        else:
+            rows = []
     today = london_today(now)
     licences = [
         public_licence_fields(r, r[15], true_status(r[3], r[6], today, r[16])) for r in rows
