@@ -92,6 +92,7 @@ def measure(client: FlaskClient, counter: StatementCounter, s: Scenario, repeat:
         started = time.perf_counter()
         response = client.get(s.url)
         body = response.get_data(as_text=True)
+        response.close()  # a streamed answer holds its request (and connection) until closed
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"{s.key}: {s.url} answered {response.status_code}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, null, select
+from sqlalchemy import ColumnElement, delete, func, null, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -292,12 +292,12 @@ def search(
 def _conditions(session: Session, licence_ids: Sequence[int]) -> dict[int, list[str]]:
     """The conditions in force of some licences, in their numbered order."""
     found: dict[int, list[str]] = {i: [] for i in licence_ids}
-    for licence_id, text in session.execute(
+    for licence_id, wording in session.execute(
         select(LicenceCondition.licence_id, LicenceCondition.text)
         .where(LicenceCondition.licence_id.in_(list(licence_ids)), LicenceCondition.is_active)
         .order_by(LicenceCondition.licence_id, LicenceCondition.number, LicenceCondition.id)
     ):
-        found[licence_id].append(text)
+        found[licence_id].append(wording)
     return found
 
 
@@ -433,10 +433,15 @@ def count_request(session: Session, now: datetime, key: str, limit: int) -> Rate
     """Count one public request of a client in the current minute; say whether it may go on.
 
     One UPSERT (SQLite and PostgreSQL), so every web worker counts in the same row. When a
-    client's minute begins, counters over an hour old are removed. Flushes, never commits.
+    client's minute begins, counters over an hour old are removed. On PostgreSQL the commit
+    does not wait for the disk (`synchronous_commit` off for this transaction only). Never
+    commits itself.
     """
     window = now.replace(second=0, microsecond=0)
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # A counter lost to a server crash costs nothing: do not wait for the disk.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = (
         insert(PublicRegisterHit)
