@@ -64,7 +64,7 @@ SORTS = {
 MAX_SEARCH = 200
 #: A search counts its matches up to this many and then says "more than": counting every
 #: match of a word most addresses share would read the whole register on every page.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 #: How long a public page may be kept by the browser or a cache before asking again.
 CACHE_SECONDS = 60
 
