@@ -161,3 +161,20 @@ def test_a_search_is_two_statements(
         if not bookkeeping(s)
     ]
     assert len(searched) == 3, searched
+
+
+def test_a_page_past_the_end_is_an_empty_page_not_an_error(
+    visitor: FlaskClient, session: Session
+) -> None:
+    make_wards(session)
+    premises = make_premises(session, name="Road House")
+    for n in range(3):
+        make_licence(session, premises.id, reference=f"PL/R{n}")
+    session.commit()
+    visitor.application.config["SETTINGS"] = visitor.application.config["SETTINGS"].with_overrides(
+        page_size=1
+    )
+    for query in ({"page": "100"}, {"page": "100", "q": "road"}):
+        resp = visitor.get("/register", query_string=query)
+        assert resp.status_code == 200
+        assert "No licences match" in resp.get_data(as_text=True)
