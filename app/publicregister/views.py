@@ -26,7 +26,6 @@ from app.publicregister.forms import PublicSearchForm
 from config import Settings
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
-from enforcement.paging import Page
 from enforcement.referrals.process import status_in_effect
 from enforcement.register import public
 from enforcement.vocab import LicenceRegime
@@ -96,7 +95,7 @@ def index() -> ResponseReturnValue:
         result = public.search(db(), utcnow(), query, codes, status_in_effect)
     except ValidationFailed as refused:
         _with_errors(form, refused)
-        result = Page.empty(query.page_size)
+        result = public.PublicPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     chosen = active_filters(form, (("ward", query.ward), ("regime", query.regime)))
     page = render_template(
@@ -133,7 +132,7 @@ def download() -> ResponseReturnValue:
                 "publicregister/index.html",
                 title="Public register of licences",
                 form=_with_errors(form, refused),
-                result=Page.empty(query.page_size),
+                result=public.PublicPage(rows=[], total=0, page=1, page_size=query.page_size),
                 query=query,
                 count_cap=public.COUNT_CAP,
                 active_filters=[],

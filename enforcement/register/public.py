@@ -117,7 +117,12 @@ class PublicLicence:
         return LicenceStatus.label_of(self.status)
 
 
-PublicPage = Page[PublicLicence]
+@dataclass(frozen=True)
+class PublicPage(Page[PublicLicence]):
+    """A page of the public register; `capped`: the search matched more than `COUNT_CAP`
+    licences and was counted only that far (`total` is then `COUNT_CAP` + 1)."""
+
+    capped: bool = False
 
 
 def true_status(stored: str, expires_on: date | None, today: date, decided: str | None) -> str:
@@ -286,7 +291,13 @@ def search(
     licences = [
         public_licence_fields(r, r[15], true_status(r[3], r[6], today, r[16])) for r in rows
     ]
-    return PublicPage(rows=licences, total=total, page=q.page, page_size=q.page_size)
+    return PublicPage(
+        rows=licences,
+        total=total,
+        page=q.page,
+        page_size=q.page_size,
+        capped=bool(q.text.split() or q.ward) and total > COUNT_CAP,
+    )
 
 
 def _conditions(session: Session, licence_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -230,6 +230,8 @@ def test_a_broad_search_counts_up_to_the_cap(
     monkeypatch.setattr(public, "COUNT_CAP", 2)
     for n in range(4):
         make_licence(session, make_premises(session, name=f"Road House {n}").id)
-    assert search(session, text="road").total == 3  # "more than 2"
-    assert search(session).total == 4  # no search: every licence counted, from the index
+    capped = search(session, text="road")
+    assert (capped.total, capped.capped) == (3, True)  # "more than 2"
+    everything = search(session)  # no search: every licence counted, from the index
+    assert (everything.total, everything.capped) == (4, False)
     assert len(search(session, text="road", page_size=10).rows) == 4
