@@ -54,6 +54,8 @@ demo: db
 
 # Links in mail and on the command line point at the address being served.
 run dev demo: export BASE_URL ?= http://$(HOST):$(PORT)
+# The demo publishes its register at /register (docs/register.md).
+run dev: export PUBLIC_REGISTER ?= true
 WORKERS ?= 2
 
 # `make run` serves the way production does (docs/operations.md): gunicorn with its workers, and

@@ -112,6 +112,11 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     password_hash_parallelism: int = 4
+    # The public register of licences at /register, without sign-in (PUBLIC_REGISTER; on in
+    # the demo), and how many of its requests one address may make a minute
+    # (PUBLIC_REGISTER_RATE_PER_MINUTE) before a 429 page.
+    public_register: bool = False
+    public_register_rate_per_minute: int = 120
     council_name: str = REAL_COUNCIL_NAME
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
@@ -187,6 +192,8 @@ class Settings:
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
+            public_register=_bool(e.get("PUBLIC_REGISTER"), False),
+            public_register_rate_per_minute=_int(e, "PUBLIC_REGISTER_RATE_PER_MINUTE", 120),
             # Outside production the demo decides: its fictional borough without the real wards.
             council_name=e.get("COUNCIL_NAME")
             or (
@@ -286,6 +293,8 @@ class Settings:
             raise ConfigError("EVIDENCE_STORE must be folder or database")
         if self.rule_overrides_file is not None and not self.rule_overrides_file.is_file():
             raise ConfigError(f"RULE_OVERRIDES_FILE {self.rule_overrides_file} is not a file")
+        if not 1 <= self.public_register_rate_per_minute <= 100_000:
+            raise ConfigError("PUBLIC_REGISTER_RATE_PER_MINUTE must be between 1 and 100000")
         if self.page_size < 1 or self.page_size > 500:
             raise ConfigError("PAGE_SIZE must be between 1 and 500")
         if not 1 <= self.scheduler_interval_seconds <= 3600:

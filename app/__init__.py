@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "home.health",
         "home.favicon",
     }
+    # The public register (404 unless PUBLIC_REGISTER is on: app/publicregister/views.py).
+    | {"publicregister.index", "publicregister.licence", "publicregister.download"}
 )
 
 
@@ -149,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
+    from app.publicregister.views import bp as publicregister_bp
     from app.referrals.views import bp as referrals_bp
     from app.safeguarding.views import bp as safeguarding_bp
     from app.support.views import bp as support_bp
@@ -171,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
         referrals_bp,
         support_bp,
         admin_bp,
+        publicregister_bp,
     ):
         app.register_blueprint(bp)
 

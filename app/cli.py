@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,9 @@ from enforcement.accounts import users
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
-from enforcement.register import wards
 from enforcement.scheduler import SchedulerProcess
 from enforcement.vocab import OrganisationKind, Role
-from geo.wards import BoundaryError, load_geojson, load_shapefile, validate
+from enforcement.wards import importing as ward_import
 
 
 @contextmanager
@@ -109,40 +108,77 @@ def load_demo_command() -> None:
 
 
 @wards_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--valid-from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option(
-    "--district", default=None, help="Borough code to keep from a shapefile, e.g. E09000013."
+    "--district",
+    default=None,
+    help="Borough code to keep from a file covering several, e.g. E09000013.",
 )
 @click.option(
     "--repair/--no-repair", default=False, help="Repair invalid shapes where that is safe."
 )
+@click.option(
+    "--crs", default=None, help="EPSG:27700 for a GeoJSON in British National Grid not saying so."
+)
 def import_wards_command(
-    path: Path, valid_from: object, district: str | None, repair: bool
+    path: Path, valid_from: datetime, district: str | None, repair: bool, crs: str | None
 ) -> None:
-    """Replace the current ward boundaries and reassign every premises to its ward."""
-    try:
-        found = (
-            load_shapefile(path, district) if path.suffix.lower() == ".shp" else load_geojson(path)
-        )
-    except BoundaryError as exc:
-        raise click.ClickException("; ".join(exc.problems)) from exc
-    report = validate(found, repair=repair)
-    for line in report.repairs:
-        click.echo(f"Repaired: {line}")
-    if not report.ok:
-        raise click.ClickException("Boundaries refused:\n  " + "\n  ".join(report.problems))
-    start = (
-        valid_from.date() if hasattr(valid_from, "date") else date.fromisoformat(str(valid_from))
+    """Replace the current ward boundaries and reassign every premises to its ward.
+
+    PATH is a GeoJSON file, a shapefile's .shp, its folder, or a .zip of its parts. The same
+    checks as the admin page apply (docs/wards-and-maps.md).
+    """
+    source = ward_import.BoundarySource(
+        filename=path.name, path=path, crs=crs, district=district, repair=repair
     )
+    actor = Actor.system("command line")
+    now = utcnow()
+    start = valid_from.date()
     with _session() as session:
-        summary = wards.replace_wards(
-            session, Actor.system("command line"), utcnow(), report.boundaries, start
-        )
-        session.commit()
+        try:
+            preview = ward_import.preview_import(session, actor, now, source, start)
+            for line in preview.repairs:
+                click.echo(f"Repaired: {line}")
+            if not preview.ok:
+                problems = preview.problems or ["the file holds no wards"]
+                raise click.ClickException("Boundaries refused:\n  " + "\n  ".join(problems))
+            result = ward_import.confirm_import(session, actor, now, source, start)
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(_messages(exc)) from exc
     click.echo(
-        f"Loaded {summary['wards']} wards; {summary['moved']} premises moved ward, "
-        f"{summary['outside']} are outside every ward."
+        f"Loaded {result.wards} wards in force from {result.valid_from:%-d %B %Y}; "
+        f"{result.moved} premises moved ward, {result.outside} are outside every ward."
+    )
+    for move in result.moves:
+        click.echo(f"  {move.count} from {move.from_name} to {move.to_name}")
+    for change in result.cover:
+        click.echo(_cover_line(change))
+
+
+def _messages(exc: DomainError) -> str:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict) and errors:
+        return "; ".join(str(v) for v in errors.values())
+    return exc.message
+
+
+def _cover_line(change: ward_import.CoverChange) -> str:
+    """One line of the import report: where the officers covering a ward now are."""
+    who = f"{change.officers} officer{'s' if change.officers != 1 else ''}"
+    if change.how == "code":
+        return f"Kept: {who} covering {change.old_code} {change.new_name} (same code)"
+    if change.how == "overlap":
+        return (
+            f"Check: {who} covering {change.old_code} {change.old_name} now cover "
+            f"{change.new_code} {change.new_name} ({change.share:.0%} of the old ward); "
+            "confirm or change their wards in the admin area"
+        )
+    return (
+        f"Check: {who} covering {change.old_code} {change.old_name}: no new ward overlaps it; "
+        "change their wards in the admin area"
     )
 
 

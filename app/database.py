@@ -14,6 +14,7 @@ from enforcement.db import make_engine, session_factory, writer
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SessionMaker = Callable[[bool], Session]
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 #: The session's info key saying it serves a read-only request (a GET whose view is not marked).
 READ_ONLY = "read_only_request"
 
@@ -83,6 +84,25 @@ def _request_writes() -> bool:
 def commit() -> None:
     """Commit the request's unit of work: the one place a web request commits."""
     db().commit()
+
+
+def bookkeeping(action: Callable[[Session], T]) -> T:
+    """Run `action` in a short unit of work of its own, beside the request's, and commit it.
+
+    For bookkeeping a read must do first (the public register's rate limit counter): the
+    request's own session then stays a reader, so on SQLite a long read (a CSV streamed for
+    seconds) never holds the write lock that staff saving a form are waiting for.
+    """
+    session: Session = current_app.extensions["session_maker"](True)
+    try:
+        value = action(session)
+        session.commit()
+        return value
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def _close(exc: BaseException | None) -> None:

@@ -249,6 +249,32 @@ def _shapefile_encoding(shp_path: Path) -> str:
         return "utf-8"
 
 
+def shapefile_districts(path_to_shp: str | Path) -> list[str]:
+    """Return the district (borough) codes a shapefile's wards belong to, sorted.
+
+    Read from its LAGSSCODE (or newest LADnnCD) field; an empty list when it has neither, so a
+    file of one borough's wards without the field is taken as it is. Raises BoundaryError for
+    an unreadable file.
+    """
+    shp_path = Path(path_to_shp)
+    try:
+        with shapefile.Reader(str(shp_path), encoding=_shapefile_encoding(shp_path)) as reader:
+            field_names = [f[0] for f in reader.fields if f[0] != "DeletionFlag"]
+            generic = (n for n in field_names if _GENERIC_DISTRICT_CODE.match(n))
+            candidates = ["LAGSSCODE", *sorted(generic, reverse=True)]
+            key = next((n for n in candidates if n in field_names), None)
+            if key is None:
+                return []
+            found = {_text(record.as_dict().get(key)) for record in reader.iterRecords()}
+    except UnicodeDecodeError as exc:
+        raise BoundaryError(
+            [f"attribute text is not in the expected encoding ({exc}); add a .cpg file"]
+        ) from exc
+    except shapefile.ShapefileException as exc:
+        raise BoundaryError([f"not a readable shapefile: {exc}"]) from exc
+    return sorted(code for code in found if code)
+
+
 def load_shapefile(path_to_shp: str | Path, district_code: str | None = None) -> list[WardBoundary]:
     """Read ward boundaries from an ESRI shapefile, returning them in WGS84 lon/lat.
 

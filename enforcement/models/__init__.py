@@ -34,6 +34,7 @@ from enforcement.models.people import (
     UserWard,
 )
 from enforcement.models.places import Language, Premises, PremisesLanguage, Ward
+from enforcement.models.public import PublicRegisterHit
 from enforcement.models.referrals import (
     Referral,
     ReferralBreach,
@@ -87,6 +88,7 @@ __all__ = [
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
+    "PublicRegisterHit",
     "RecoveryCode",
     "Referral",
     "ReferralBreach",

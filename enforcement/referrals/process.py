@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -1118,6 +1118,40 @@ def apply_due_effects(
         _end_suspension(session, now, referral)
         changed.append(referral)
     return changed
+
+
+def status_in_effect(now: datetime, licence_id: Any) -> Any:
+    """A correlated SQL expression: the status a licence has at `now` by a Licensing Committee
+    decision that has taken effect but is not applied yet, or NULL; for the public register.
+
+    The scheduler applies a decision within a tick of it taking effect; until then the licence
+    still says what it said. Only revocations and suspensions change a status (a revocation
+    first); a decision within its appeal period, or under appeal, has not taken effect (see
+    `effect_from`), so it gives NULL. `licence_id` is the outer query's licence id column.
+    """
+    appeal = aliased(CaseDeadline)
+    revoke, suspend = Recommendation.REVOKE.value, Recommendation.SUSPEND.value
+    return (
+        select(
+            case(
+                (Referral.decision == revoke, LicenceStatus.REVOKED.value),
+                else_=LicenceStatus.SUSPENDED.value,
+            )
+        )
+        .outerjoin(
+            appeal,
+            and_(appeal.case_id == Referral.case_id, appeal.rule_id.in_(APPEAL_RULE_IDS)),
+        )
+        .where(
+            Referral.licence_id == licence_id,
+            Referral.decision.in_([revoke, suspend]),
+            _due_clause(now, appeal),
+        )
+        .order_by(case((Referral.decision == revoke, 0), else_=1), Referral.id)
+        .limit(1)
+        .correlate_except(Referral, appeal)
+        .scalar_subquery()
+    )
 
 
 def _decision_actor(referral: Referral) -> Actor:

@@ -15,11 +15,13 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
+from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, ValidationFailed
-from enforcement.models import Premises, Ward
+from enforcement.models import Premises, User, UserWard, Ward
 from enforcement.register import wards
 from geo.wards import (
     BoundaryError,
@@ -27,6 +29,7 @@ from geo.wards import (
     WardIndex,
     load_geojson,
     load_shapefile,
+    shapefile_districts,
     validate,
     ward_area_hectares,
 )
@@ -82,6 +85,24 @@ class Move:
     count: int
 
 
+@dataclass(frozen=True)
+class CoverChange:
+    """What a boundary change does to a ward that officers cover (`user_wards`, by code).
+
+    `how` is "code" when the code survives (nothing to change), "overlap" when the officers are
+    moved to the new ward that overlaps most of the old one (`share`: the part of the old
+    ward's area inside it), and "none" when no new ward overlaps it (left for the admin).
+    """
+
+    old_code: str
+    old_name: str
+    new_code: str | None
+    new_name: str | None
+    how: str
+    share: float
+    officers: int
+
+
 @dataclass
 class ImportPreview:
     """What an import found and what it would do; nothing has been written."""
@@ -97,6 +118,7 @@ class ImportPreview:
     outside: int = 0
     retired: list[tuple[str, str]] = field(default_factory=list)
     current_since: date | None = None
+    cover: list[CoverChange] = field(default_factory=list)
     boundaries: list[WardBoundary] = field(default_factory=list, repr=False)
 
     @property
@@ -128,6 +150,7 @@ class ImportResult:
     located: int
     outside: int
     retired: int
+    cover: list[CoverChange] = field(default_factory=list)
 
     @property
     def moved(self) -> int:
@@ -181,22 +204,68 @@ def _unzip_shapefile(data: bytes, folder: Path) -> Path:
     return folder / "boundaries.shp"
 
 
+def _shapefile_in(folder: Path) -> Path:
+    """Return the one shapefile in a folder (a shapefile is published as a folder of parts)."""
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".shp" and p.is_file())
+    if len(found) != 1:
+        raise BoundaryError(
+            [f"the folder {folder.name} must hold exactly one .shp file; found {len(found)}"]
+        )
+    return found[0]
+
+
+def _load_one_district(shp: Path, district: str | None) -> list[WardBoundary]:
+    """Read a shapefile's wards, refusing a file of several districts unless one is chosen.
+
+    A file covering several boroughs (the London Datastore's holds all 33) would otherwise
+    load every ward in it as the borough's.
+    """
+    if district is None:
+        districts = shapefile_districts(shp)
+        if len(districts) > 1:
+            shown = ", ".join(districts[:5]) + (" and more" if len(districts) > 5 else "")
+            raise BoundaryError(
+                [
+                    f"the file covers {len(districts)} districts ({shown}): choose the district "
+                    "whose wards to load by its code, e.g. E09000013"
+                ]
+            )
+    return load_shapefile(shp, district)
+
+
 def read_boundaries(source: BoundarySource) -> list[WardBoundary]:
-    """Read ward boundaries (in WGS84) from a source; raise BoundaryError listing what is wrong."""
+    """Read ward boundaries (in WGS84) from a source; raise BoundaryError listing what is wrong.
+
+    On disk, a shapefile may be given as its .shp, as the folder holding its parts, or as a
+    .zip of them; a shapefile of several districts needs `district`.
+    """
     suffix = source.suffix
+    if source.path is not None and source.path.is_dir():
+        return _load_one_district(_shapefile_in(source.path), source.district)
     if suffix in GEOJSON_SUFFIXES:
         if source.data is not None:
             return load_geojson(source.data, crs=source.crs)
         if source.path is not None:
             return load_geojson(source.path, crs=source.crs)
     elif suffix == ".shp" and source.path is not None:
-        return load_shapefile(source.path, source.district)
-    elif suffix == ".zip" and source.data is not None:
+        return _load_one_district(source.path, source.district)
+    elif suffix == ".zip" and (source.data is not None or source.path is not None):
+        data = source.data if source.data is not None else _read_zip(source.path)
         with tempfile.TemporaryDirectory(prefix="wards-") as tmp:
-            return load_shapefile(_unzip_shapefile(source.data, Path(tmp)), source.district)
+            return _load_one_district(_unzip_shapefile(data, Path(tmp)), source.district)
     raise BoundaryError(
-        [f"{source.filename}: choose a .geojson file or a .zip holding a shapefile"]
+        [
+            f"{source.filename}: choose a .geojson file or a .zip holding a shapefile "
+            "(or, on the command line, a .shp or its folder)"
+        ]
     )
+
+
+def _read_zip(path: Path | None) -> bytes:
+    assert path is not None
+    if path.stat().st_size > MAX_UNZIPPED_BYTES:
+        raise BoundaryError(["the zip is larger than 200 MB"])
+    return path.read_bytes()
 
 
 def _current_set(session: Session, on: date) -> list[Ward]:
@@ -258,6 +327,97 @@ def _checked(source: BoundarySource) -> tuple[list[WardBoundary], list[str], lis
     return list(report.boundaries), list(report.problems), list(report.repairs)
 
 
+def cover_changes(session: Session, boundaries: list[WardBoundary]) -> list[CoverChange]:
+    """Say, for each ward code officers cover, which ward of `boundaries` they will cover.
+
+    By code where the code survives; otherwise the new ward overlapping most of the old ward
+    (its latest boundary on record), so a ward officer keeps the premises of their own streets.
+    """
+    covered = session.execute(
+        select(UserWard.ward_code, func.count())
+        .group_by(UserWard.ward_code)
+        .order_by(UserWard.ward_code)
+    ).all()
+    new = {b.code: b for b in boundaries}
+    changes: list[CoverChange] = []
+    for code, officers in covered:
+        old = session.scalar(
+            select(Ward).where(Ward.code == code).order_by(Ward.valid_from.desc(), Ward.id.desc())
+        )
+        old_name = old.name if old is not None else code
+        if code in new:
+            changes.append(
+                CoverChange(code, old_name, code, new[code].name, "code", 1.0, int(officers))
+            )
+            continue
+        best: tuple[float, WardBoundary] | None = None
+        if old is not None:
+            shape_ = wards.boundary_of(old).geometry
+            for b in boundaries:
+                if not b.geometry.intersects(shape_):
+                    continue
+                part = b.geometry.intersection(shape_).area / (shape_.area or 1.0)
+                if part > 0 and (best is None or part > best[0]):
+                    best = (part, b)
+        if best is None:
+            changes.append(CoverChange(code, old_name, None, None, "none", 0.0, int(officers)))
+        else:
+            changes.append(
+                CoverChange(
+                    code, old_name, best[1].code, best[1].name, "overlap", best[0], int(officers)
+                )
+            )
+    return changes
+
+
+def _remap_cover(session: Session, actor: Actor, now: datetime, changes: list[CoverChange]) -> None:
+    """Move officers' cover from retired ward codes to the new wards overlapping them most."""
+    moved: dict[str, dict[str, object]] = {}
+    for change in changes:
+        if change.how != "overlap" or change.new_code is None:
+            continue
+        rows = list(
+            session.scalars(
+                select(UserWard)
+                .where(UserWard.ward_code == change.old_code)
+                .order_by(UserWard.user_id)
+            )
+        )
+        users_ = [row.user_id for row in rows]
+        already = set(
+            session.scalars(
+                select(UserWard.user_id).where(
+                    UserWard.ward_code == change.new_code, UserWard.user_id.in_(users_)
+                )
+            )
+        )
+        for row in rows:
+            session.delete(row)
+        session.flush()
+        for user_id in users_:
+            if user_id not in already:
+                session.add(UserWard(user_id=user_id, ward_code=change.new_code))
+        moved[change.old_code] = {"to": change.new_code, "users": users_}
+    if moved:
+        session.flush()
+        # Users already loaded must read their new cover, not the rows deleted above.
+        for user_id in {u for entry in moved.values() for u in entry["users"]}:  # type: ignore[attr-defined]
+            loaded = session.identity_map.get(identity_key(User, user_id))
+            if loaded is not None:
+                session.expire(loaded, ["ward_rows"])
+        audit.record(
+            session,
+            actor,
+            now,
+            action="wards.cover_remap",
+            entity_type="ward",
+            entity_id=None,
+            summary=f"Officers' cover of {len(moved)} retired ward"
+            f"{'s' if len(moved) != 1 else ''} moved to the new wards overlapping them most",
+            after={"remapped": moved},
+        )
+
+
 def preview_import(
     session: Session, actor: Actor, now: datetime, source: BoundarySource, valid_from: date
 ) -> ImportPreview:
@@ -307,6 +467,8 @@ def preview_import(
     )
     result.outside = sum(1 for code in after.values() if code is None)
     result.retired = sorted((w.code, w.name) for w in current if w.code not in new_names)
+    if not result.problems:
+        result.cover = cover_changes(session, boundaries)
     return result
 
 
@@ -328,6 +490,7 @@ def confirm_import(
         listed = problems or ["the file holds no wards"]
         raise ValidationFailed({"file": "The boundaries were refused: " + "; ".join(listed)})
     current = _current_set(session, london_today(now))
+    cover = cover_changes(session, boundaries)
     transitions: Counter[tuple[int | None, int | None]] = Counter()
     summary = wards.replace_wards(
         session, actor, now, boundaries, valid_from, transitions=transitions
@@ -347,6 +510,7 @@ def confirm_import(
     by_code: Counter[tuple[str | None, str | None]] = Counter()
     for (old, new), count in transitions.items():
         by_code[(code_of(old), code_of(new))] += count
+    _remap_cover(session, actor, now, cover)
     names = {code: name for code, name in known.values()}
     for b in boundaries:
         names[b.code] = b.name
@@ -357,6 +521,7 @@ def confirm_import(
         located=sum(transitions.values()),
         outside=summary["outside"],
         retired=len(current),
+        cover=cover,
     )
 
 

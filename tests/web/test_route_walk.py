@@ -60,7 +60,8 @@ WALKERS = {
 # Signing out would end the walk; it has its own tests.
 SKIPPED_ENDPOINTS = frozenset({"auth.sign_out", "static"})
 # Sign-in bookkeeping is written on a refused sign-in by design (it is what throttles guessing).
-BOOKKEEPING_TABLES = frozenset({"sign_in_attempts", "user_sessions"})
+# So is the public register's per-address request counter (it is what answers 429).
+BOOKKEEPING_TABLES = frozenset({"sign_in_attempts", "user_sessions", "public_register_hits"})
 # Reads of restricted records, and refused attempts at them, are audited whatever the status.
 READ_AUDITS = (
     "%.view",
@@ -546,7 +547,9 @@ def random_junk(walk: Walk, method: str, path: str, fields: dict[str, FormField]
 
 
 def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_path: Path) -> None:
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(evidence_dir=tmp_path)
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(
+        evidence_dir=tmp_path, public_register=True, public_register_rate_per_minute=100_000
+    )
     world = build_world(session, tmp_path)
     routes = _routes(app.url_map)
     unbounded = [rule.rule for rule, _ in routes if "<int:" in rule.rule]

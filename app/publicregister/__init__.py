@@ -1,0 +1,1 @@
+"""The public register of licences, open without signing in (docs/register.md)."""

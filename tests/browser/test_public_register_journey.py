@@ -1,0 +1,91 @@
+"""A member of the public searches the register and opens a licence with its conditions.
+
+Real headless Chromium against the real server with PUBLIC_REGISTER on and demo data, signed
+out throughout; axe-core finds nothing, of any impact, on each page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine, func, select
+
+from browser.conftest import LiveServer, serve
+from browser.test_second_factor_journey import no_axe_findings
+from enforcement.models import Licence, LicenceCondition, Premises
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
+    folder = tmp_path_factory.mktemp("public")
+    for server in serve(folder, PUBLIC_REGISTER="true"):
+        yield server, folder / "browser.db"
+
+
+def _a_licence_with_conditions(db: Path) -> tuple[str, str, list[str]]:
+    """A licensed premises of the demo data whose name is its own, and its conditions."""
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        names = select(Premises.name).group_by(Premises.name).having(func.count() == 1)
+        lid, name, reference = conn.execute(
+            select(Licence.id, Premises.name, Licence.reference)
+            .join(Premises, Premises.id == Licence.premises_id)
+            .where(
+                Premises.name.in_(names),
+                Licence.id.in_(select(LicenceCondition.licence_id)),
+            )
+            .order_by(Licence.id)
+            .limit(1)
+        ).one()
+        conditions = list(
+            conn.scalars(
+                select(LicenceCondition.text)
+                .where(LicenceCondition.licence_id == lid, LicenceCondition.is_active)
+                .order_by(LicenceCondition.number)
+            )
+        )
+    engine.dispose()
+    return name, reference, conditions
+
+
+def test_search_the_public_register_and_open_a_licence(
+    page: Page, public_server: tuple[LiveServer, Path]
+) -> None:
+    server, db = public_server
+    name, reference, conditions = _a_licence_with_conditions(db)
+    assert conditions
+
+    page.goto(server("/register"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Public register of licences")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    no_axe_findings(page, "public register")
+
+    page.get_by_label("Search by premises name, address or postcode").fill(name)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#result-count")).to_contain_text("of")
+    no_axe_findings(page, "public register searched")
+
+    page.locator("#licences-table").get_by_role("link", name=name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page.locator("#licence-details")).to_contain_text(reference)
+    items = page.locator("#conditions li")
+    expect(items).to_have_count(len(conditions))
+    for n, text in enumerate(conditions):
+        expect(items.nth(n)).to_have_text(text)
+    no_axe_findings(page, "public licence")
+
+    # A search that matches nothing, and one with a mistake, say so.
+    page.goto(server("/register?ward=nowhere"))
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose a ward from the list")
+    no_axe_findings(page, "public register with an error")
+
+
+def test_the_register_is_not_there_when_switched_off(page: Page, live_server: Any) -> None:
+    response = page.goto(live_server("/register"))
+    assert response is not None and response.status == 404
