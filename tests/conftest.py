@@ -31,6 +31,7 @@ from enforcement.db import make_engine  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+BROWSER_TESTS = ROOT / "tests" / "browser"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -76,6 +77,16 @@ class PostgresDatabase:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each browser module on one worker, in order: its steps share the live server's data.
+
+    (Under pytest-xdist each worker starts its own live server; other tests spread one by one.)
+    """
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
 @pytest.fixture(autouse=True, scope="session")
