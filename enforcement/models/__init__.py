@@ -11,6 +11,7 @@ from enforcement.models.flags import (
     IntelFlagOrganisation,
     IntelFlagRole,
 )
+from enforcement.models.imports import ImportRun
 from enforcement.models.inspections import (
     ConditionFinding,
     EvidenceFile,
@@ -60,6 +61,7 @@ __all__ = [
     "DataShare",
     "EnforcementCase",
     "EvidenceFile",
+    "ImportRun",
     "Inspection",
     "InspectionLanguage",
     "InspectionOfficer",

@@ -136,6 +136,11 @@ def validate_premises(session: Session, data: PremisesInput) -> PremisesInput:
     )
 
 
+def search_text_of(p: Premises) -> str:
+    """The lower-case text the premises list searches (names, address, postcode, UPRN)."""
+    return _search_text(p)
+
+
 def _search_text(p: Premises) -> str:
     parts = [
         p.name,
