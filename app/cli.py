@@ -22,7 +22,7 @@ from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
 from enforcement.register import wards
-from enforcement.registerio import importing, runs, sources
+from enforcement.registerio import export, importing, runs, sources
 from enforcement.scheduler import SchedulerProcess
 from enforcement.vocab import OrganisationKind, Role
 from geo.wards import BoundaryError, load_geojson, load_shapefile, validate
@@ -220,6 +220,25 @@ def import_register_command(
         f"updated, {result.unchanged} unchanged; conflicts kept as they are: "
         f"{result.conflicts_kept}, taken from the file: {result.conflicts_taken}."
     )
+
+
+@register_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--format", "kind", type=click.Choice(["esd", "json"]), default="esd", show_default=True
+)
+def export_register_command(path: Path, kind: str) -> None:
+    """Write the licence register to PATH as the esd CSV (premises licences) or JSON (all)."""
+    council = current_app.config["SETTINGS"].council_name
+    actor = Actor.system("command line")
+    with _session() as session:
+        if kind == "esd":
+            text = export.export_esd_csv(session, actor, utcnow(), council)
+        else:
+            text = export.export_json(session, actor, utcnow(), council)
+        session.commit()
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}.")
 
 
 def _with_bar(bar: Any, work: Any) -> Any:

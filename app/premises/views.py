@@ -20,6 +20,7 @@ from enforcement.models import Licence, Premises
 from enforcement.paging import Page
 from enforcement.register import licences, premises
 from enforcement.register.wards import wards_in_force
+from enforcement.registerio import expiry
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 bp = Blueprint("premises", __name__)
@@ -281,7 +282,7 @@ def add_licence(premises_id: int) -> ResponseReturnValue:
     form = LicenceForm()
     return submit(
         form,
-        lambda: licences.create_licence(
+        lambda: expiry.create_licence(
             db(), current_actor(), utcnow(), premises_id, _licence_input(form)
         ),
         done=lambda lic: _to_licence(lic, f"Licence {lic.reference} has been added."),
@@ -307,7 +308,7 @@ def edit_licence(licence_id: int) -> ResponseReturnValue:
     del form.conditions
     return submit(
         form,
-        lambda: licences.update_licence(
+        lambda: expiry.update_licence(
             db(),
             current_actor(),
             utcnow(),

@@ -19,6 +19,7 @@ from enforcement.access import Actor
 from enforcement.clock import day_text, london_midnight_utc
 from enforcement.models import Licence, Premises
 from enforcement.models.reminders import Reminder
+from enforcement.register import licences
 from enforcement.reminders.reminders import Reconciled, ReminderSpec, reconcile
 from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 from enforcement.vocab import LicenceStatus
@@ -107,3 +108,26 @@ def sync_all(session: Session, now: datetime) -> Reconciled:
         .order_by(Licence.id)
     )
     return sync_licences(session, now, list(ids))
+
+
+def create_licence(
+    session: Session, actor: Actor, now: datetime, premises_id: int, data: licences.LicenceInput
+) -> Licence:
+    """Record a licence typed by an officer, with its expiry reminder."""
+    lic = licences.create_licence(session, actor, now, premises_id, data)
+    sync_licences(session, now, [lic.id])
+    return lic
+
+
+def update_licence(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    licence_id: int,
+    expected_version: int,
+    data: licences.LicenceInput,
+) -> Licence:
+    """Change a licence's details, moving or closing its expiry reminder to match."""
+    lic = licences.update_licence(session, actor, now, licence_id, expected_version, data)
+    sync_licences(session, now, [lic.id])
+    return lic

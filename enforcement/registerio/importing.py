@@ -151,11 +151,16 @@ def _premises_values(row: Any) -> dict[str, Any]:
     }
 
 
+def normal_condition(text: str) -> str:
+    """A condition as a one-line esd field holds it ("|" separates conditions there)."""
+    return " ".join(text.replace("|", "/").split())
+
+
 def _licence_values(row: Any, conditions: list[str]) -> dict[str, Any]:
     values = {k: getattr(row, k) for k in LICENCE_KEYS if k != "conditions"}
     for key in _DATE_KEYS:
         values[key] = values[key].isoformat() if values[key] else None
-    values["conditions"] = sorted(conditions)
+    values["conditions"] = sorted(normal_condition(c) for c in conditions)
     return values
 
 
@@ -263,7 +268,7 @@ def _tidy_licence(session: Session, record: Incoming) -> dict[str, Any]:
     for key in _DATE_KEYS & set(values):
         values[key] = values[key].isoformat() if values[key] else None
     if "conditions" in record.licence:
-        values["conditions"] = sorted(checked.conditions)
+        values["conditions"] = sorted(normal_condition(c) for c in checked.conditions)
     return values
 
 
@@ -433,8 +438,8 @@ def _set_conditions(lic: Licence, wanted: list[str], now: datetime) -> None:
     active = [c for c in lic.conditions if c.is_active]
     remaining = list(wanted)
     for cond in active:
-        if cond.text in remaining:
-            remaining.remove(cond.text)
+        if normal_condition(cond.text) in remaining:
+            remaining.remove(normal_condition(cond.text))
         else:
             cond.is_active = False
     number = max((c.number for c in lic.conditions), default=0)

@@ -64,6 +64,7 @@ _MONTHS = {
 }
 _BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
 _UPRN = re.compile(r"\d{1,12}")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,8 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
                     )
                 )
                 continue
+            # A cell an export guarded against spreadsheet formulas loses its apostrophe.
+            cells = [c[1:] if c[:1] == "'" and c[1:2] in _FORMULA else c for c in cells]
             values = dict(zip(names, cells, strict=False))
             row, row_errors = _read_row(start_line, values)
             if row_errors:
