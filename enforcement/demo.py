@@ -228,7 +228,7 @@ def _load_fhrs_premises(
             select(Premises.id, Premises.name, Premises.premises_type)
             .where(Premises.source_ref.like("fhrs:%"))
             .order_by(Premises.id)
-        ).tuples()
+        )
     ]
     if languages:
         session.add_all(

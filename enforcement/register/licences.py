@@ -67,6 +67,7 @@ TEXT_LIMITS = {
     "activity_hours": 4000,
     "decided_by": 200,
     "licence_url": 500,
+    "uprn": 12,
     "geo_point_url": 500,
 }
 # The kinds of regulated entertainment the schema names (Licensing Act 2003, Schedule 1).

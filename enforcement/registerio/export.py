@@ -59,7 +59,7 @@ def _rows(
     stmt = select(Licence, Premises).join(Premises, Premises.id == Licence.premises_id)
     if regimes is not None:
         stmt = stmt.where(Licence.regime.in_(regimes))
-    pairs = list(session.execute(stmt.order_by(Licence.reference, Licence.id)).tuples())
+    pairs = list(session.execute(stmt.order_by(Licence.reference, Licence.id)))
     conditions: dict[int, list[str]] = {}
     for licence_id, text in session.execute(
         select(LicenceCondition.licence_id, LicenceCondition.text)
