@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from app.maps.views import bp as maps_bp
     from app.premises.views import bp as premises_bp
     from app.referrals.views import bp as referrals_bp
+    from app.registerio.views import bp as registerio_bp
     from app.tasks.views import bp as tasks_bp
     from app.welfare.views import bp as welfare_bp
 
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
         flags_bp,
         dashboard_bp,
         referrals_bp,
+        registerio_bp,
         admin_bp,
     ):
         app.register_blueprint(bp)

@@ -68,6 +68,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Users", "admin.users", Permission.USERS_MANAGE),
         ("Languages", "admin.languages", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
+        ("Imports", "registerio.index", Permission.REGISTER_IMPORT),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]

@@ -82,6 +82,8 @@ ENTERTAINMENT_KINDS = (
     "Similar to music or dance",
 )
 _UPRN = re.compile(r"[0-9]{1,12}")
+_REGIMES = frozenset(r.value for r in LicenceRegime)
+_STATUSES = frozenset(s.value for s in LicenceStatus)
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,9 @@ def _validate_esd(data: LicenceInput, errors: dict[str, str]) -> dict[str, objec
             errors[name] = "Enter a web address starting with http:// or https://"
     if tidy["regulated_entertainment"]:
         kinds = [k.strip() for k in str(tidy["regulated_entertainment"]).split("|") if k.strip()]
+        # In the schema's order, so the same kinds always read the same.
+        order = {kind.lower(): i for i, kind in enumerate(ENTERTAINMENT_KINDS)}
+        kinds.sort(key=lambda k: order.get(k.lower(), len(order)))
         tidy["regulated_entertainment"] = "|".join(kinds) or None
     if (data.dps_licence_no or data.dps_address or data.dps_postcode) and not tidy["dps_name"]:
         errors["dps_name"] = (
@@ -176,7 +181,7 @@ def _validate(
     errors: dict[str, str] = {}
     reference = " ".join(data.reference.split())
     holder = " ".join(data.holder_name.split())
-    if data.regime not in {r.value for r in LicenceRegime}:
+    if data.regime not in _REGIMES:
         errors["regime"] = "Select the type of licence"
     if not reference:
         errors["reference"] = "Enter the licence reference"
@@ -192,7 +197,7 @@ def _validate(
         errors["holder_name"] = "Enter the name of the licence holder"
     elif len(holder) > 200:
         errors["holder_name"] = "Holder name must be 200 characters or fewer"
-    if data.status not in {s.value for s in LicenceStatus}:
+    if data.status not in _STATUSES:
         errors["status"] = "Select the licence status"
     if data.starts_on and data.expires_on and data.expires_on < data.starts_on:
         errors["expires_on"] = "The expiry date must be on or after the start date"

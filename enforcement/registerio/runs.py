@@ -8,11 +8,14 @@ background, the page following the row (docs/register.md).
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from enforcement import audit
@@ -41,6 +44,16 @@ class Status:
     DISCARDED = "discarded"
 
 
+STATUS_LABELS = {
+    Status.QUEUED: "Waiting to be read",
+    Status.PREVIEWING: "Being read and matched",
+    Status.PREVIEWED: "Waiting for you to confirm",
+    Status.APPLYING: "Being imported",
+    Status.DONE: "Imported",
+    Status.FAILED: "Failed: nothing was imported",
+    Status.DISCARDED: "Discarded: nothing was imported",
+}
+log = logging.getLogger(__name__)
 WORKING = (Status.QUEUED, Status.PREVIEWING, Status.APPLYING)
 MAX_FILENAME = 200
 
@@ -218,3 +231,146 @@ def discard(session: Session, actor: Actor, now: datetime, run_id: int) -> Impor
         summary=f"Discarded the import of {run.filename}",
     )
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# The background work of a run (a thread of the web process, or inline in the tests)
+# ---------------------------------------------------------------------------------------------
+
+Sessions = Callable[[], Session]
+Clock = Callable[[], datetime]
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+def _progress_writer(
+    sessions: Sessions, run_id: int, clock: Clock, stage: str, *, enabled: bool = True
+) -> Progress:
+    """A progress callback that stores (done, total) on the run row in its own transaction, at
+    most about once a second."""
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        moment = time.monotonic()
+        if not enabled or (moment - last[0] < PROGRESS_EVERY_SECONDS and done < total):
+            return
+        last[0] = moment
+        with sessions() as session:
+            session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == run_id)
+                .values(processed=done, total=total, stage=stage, updated_at=clock())
+            )
+            session.commit()
+
+    return progress
+
+
+def _fail(sessions: Sessions, run_id: int, clock: Clock, message: str) -> None:
+    with sessions() as session:
+        run = session.get_one(ImportRun, run_id)
+        run.status = Status.FAILED
+        run.error = message[:4000]
+        run.content = None
+        run.updated_at = run.finished_at = clock()
+        session.commit()
+
+
+def work(
+    sessions: Sessions,
+    run_id: int,
+    actor: Actor,
+    clock: Clock,
+    area: Area,
+    *,
+    readers: Sessions | None = None,
+) -> None:
+    """Do what a run is waiting for: its preview (queued) or its import (applying).
+
+    `sessions` write (on SQLite they take the write lock at once); `readers` (default: the
+    same) only read, so the preview can store its progress as it goes. Each step commits its
+    own transactions; an import is one transaction, so a failure part way leaves nothing
+    written, and the run says why.
+    """
+    readers = readers or sessions
+    with sessions() as session:
+        run = session.get(ImportRun, run_id)
+        if run is None or run.status not in (Status.QUEUED, Status.APPLYING) or not run.content:
+            return
+        applying = run.status == Status.APPLYING
+        kind, data, options, filename = run.format, run.content, options_of(run), run.filename
+        if not applying:
+            run.status = Status.PREVIEWING
+        run.updated_at = clock()
+        run.stage = "Writing the changes" if applying else "Reading and matching the file"
+        session.commit()
+        dialect = session.get_bind().dialect.name
+    try:
+        if applying:
+            _apply_run(sessions, run_id, actor, clock, area, dialect, kind, data, options, filename)
+        else:
+            with readers() as session:
+                reading = _progress_writer(sessions, run_id, clock, "Reading and matching the file")
+                plan = preview(session, clock(), kind, data, options, area, reading)
+                session.rollback()
+            _finish(
+                sessions,
+                run_id,
+                clock,
+                {"format": kind, **plan.report()},
+                len(plan.items),
+                done=False,
+            )
+    except ImportFileError as exc:
+        _fail(sessions, run_id, clock, f"{exc} Nothing was written.")
+    except Exception:
+        log.exception("import run %s failed", run_id)
+        _fail(sessions, run_id, clock, "The import stopped with an error. Nothing was written.")
+
+
+def _apply_run(
+    sessions: Sessions,
+    run_id: int,
+    actor: Actor,
+    clock: Clock,
+    area: Area,
+    dialect: str,
+    kind: str,
+    data: bytes,
+    options: Options,
+    filename: str,
+) -> None:
+    # On SQLite the import holds the write lock: its progress cannot be stored until it ends,
+    # so the page says only that it is writing.
+    progress = _progress_writer(
+        sessions, run_id, clock, "Writing the changes", enabled=dialect != "sqlite"
+    )
+    with sessions() as session:
+        plan = preview(session, clock(), kind, data, options, area, progress)
+        result = apply_plan(
+            session, actor, clock(), plan, options, source=filename, progress=progress
+        )
+        report = {"format": kind, **plan.report(), "result": result.as_dict()}
+        _store(session, run_id, clock, report, len(plan.items), done=True)
+        session.commit()
+
+
+def _store(
+    session: Session, run_id: int, clock: Clock, report: dict[str, Any], items: int, *, done: bool
+) -> None:
+    run = session.get_one(ImportRun, run_id)
+    run.report = json.dumps(report)
+    run.processed = run.total = items
+    run.stage = None
+    run.updated_at = clock()
+    if done:
+        run.status, run.content, run.finished_at = Status.DONE, None, clock()
+    else:
+        run.status = Status.PREVIEWED
+
+
+def _finish(
+    sessions: Sessions, run_id: int, clock: Clock, report: dict[str, Any], items: int, *, done: bool
+) -> None:
+    with sessions() as session:
+        _store(session, run_id, clock, report, items, done=done)
+        session.commit()

@@ -179,7 +179,7 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
         "licence_url": row.licence_url,
         "uprn": row.uprn,
         "geo_point_url": row.geo_point_url,
-        "conditions": sorted(row.conditions),
+        "conditions": list(row.conditions),
     }, None
 
 

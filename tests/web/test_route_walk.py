@@ -40,6 +40,8 @@ from enforcement.measures import data_share
 from enforcement.measures.quarters import Quarter
 from enforcement.models import Base
 from enforcement.referrals import drafting as referrals
+from enforcement.registerio import importing as import_options
+from enforcement.registerio import runs as import_runs
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 
@@ -151,6 +153,15 @@ def build_world(session: Session, evidence_dir: Path) -> World:
     )
     photo = evidence.store_image(session, officer, NOW, png(), evidence_dir, max_bytes=1_000_000)
     share = data_share.produce_share(session, world.actors["analyst"], NOW, Quarter(2025, 4))
+    upload = import_runs.start_run(
+        session,
+        officer,
+        NOW,
+        kind="esd",
+        filename="register.csv",
+        data=b"CaseReference,CaseDate,PremisesName\r\nA/1,01/01/2020,The Bar\r\n",
+        options=import_options.Options(),
+    )
     session.commit()
     return World(
         ids={
@@ -166,6 +177,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "user_id": bystander.id,
             "file_id": photo.id,
             "share_id": share.id,
+            "run_id": upload.id,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )
