@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     from app.premises.views import bp as premises_bp
     from app.publicregister.views import bp as publicregister_bp
     from app.referrals.views import bp as referrals_bp
+    from app.registerio.views import bp as registerio_bp
     from app.safeguarding.views import bp as safeguarding_bp
     from app.support.views import bp as support_bp
     from app.tasks.views import bp as tasks_bp
@@ -173,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         referrals_bp,
         support_bp,
+        registerio_bp,
         admin_bp,
         publicregister_bp,
     ):

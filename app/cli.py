@@ -22,6 +22,7 @@ from enforcement.accounts import users
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
+from enforcement.registerio import export, importing, runs, sources
 from enforcement.scheduler import SchedulerProcess
 from enforcement.vocab import OrganisationKind, Role
 from enforcement.wards import importing as ward_import
@@ -41,6 +42,7 @@ def _session() -> Iterator[Session]:
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 wards_cli = AppGroup("wards", help="Ward boundaries.")
+register_cli = AppGroup("register", help="The premises and licence register: import and export.")
 
 
 @users_cli.command("create")
@@ -180,6 +182,136 @@ def _cover_line(change: ward_import.CoverChange) -> str:
         f"Check: {who} covering {change.old_code} {change.old_name}: no new ward overlaps it; "
         "change their wards in the admin area"
     )
+
+
+@register_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "kind", required=True, type=click.Choice(sources.FORMATS), help="The kind of file."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option(
+    "--skip-outside",
+    is_flag=True,
+    help="Leave out premises whose location is outside the borough's wards.",
+)
+@click.option(
+    "--take-conflicts",
+    is_flag=True,
+    help="For records changed in the app since the last import, take the file's version.",
+)
+@click.option(
+    "--authority",
+    "authorities",
+    multiple=True,
+    help="Another name of the council in a national file (besides COUNCIL_NAME).",
+)
+@click.option(
+    "--postcode-district",
+    "districts",
+    multiple=True,
+    help="A postcode district of the council's area, e.g. W6 (default: the districts of the "
+    "premises in the borough's wards).",
+)
+@click.option("--details", is_flag=True, help="List every new, changed and conflicting record.")
+def import_register_command(
+    path: Path,
+    kind: str,
+    dry_run: bool,
+    skip_outside: bool,
+    take_conflicts: bool,
+    authorities: tuple[str, ...],
+    districts: tuple[str, ...],
+    details: bool,
+) -> None:
+    """Import premises and licences from an esd licence CSV, an FHRS XML file or the Gambling
+    Commission's register: all or nothing, matching what is there already."""
+    settings = current_app.config["SETTINGS"]
+    options = importing.Options(skip_outside=skip_outside, take_conflicts=take_conflicts)
+    area = runs.Area(settings.council_name, authorities, districts)
+    actor = Actor.system("command line")
+    data = path.read_bytes()
+    with _session() as session:
+        with click.progressbar(length=1, label="Reading and matching", file=None) as bar:
+            plan = _with_bar(
+                bar,
+                lambda progress: runs.preview(
+                    session, utcnow(), kind, data, options, area, progress
+                ),
+            )
+        _echo_plan(plan, details)
+        if dry_run:
+            click.echo("Dry run: nothing was written.")
+            return
+        with click.progressbar(length=1, label="Writing") as bar:
+            result = _with_bar(
+                bar,
+                lambda progress: importing.apply_plan(
+                    session, actor, utcnow(), plan, options, source=path.name, progress=progress
+                ),
+            )
+        session.commit()
+    click.echo(
+        f"Imported: {result.created_premises} premises and {result.created_licences} licences "
+        f"added, {result.updated_premises} premises and {result.updated_licences} licences "
+        f"updated, {result.unchanged} unchanged; conflicts kept as they are: "
+        f"{result.conflicts_kept}, taken from the file: {result.conflicts_taken}."
+    )
+
+
+@register_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--format", "kind", type=click.Choice(["esd", "json"]), default="esd", show_default=True
+)
+def export_register_command(path: Path, kind: str) -> None:
+    """Write the licence register to PATH as the esd CSV (premises licences) or JSON (all)."""
+    council = current_app.config["SETTINGS"].council_name
+    actor = Actor.system("command line")
+    with _session() as session:
+        if kind == "esd":
+            text = export.export_esd_csv(session, actor, utcnow(), council)
+        else:
+            text = export.export_json(session, actor, utcnow(), council)
+        session.commit()
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}.")
+
+
+def _with_bar(bar: Any, work: Any) -> Any:
+    """Run work(progress), moving the progress bar as it reports (done, total)."""
+
+    def progress(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    try:
+        return work(progress)
+    except sources.ImportFileError as exc:
+        raise click.ClickException(f"{exc} Nothing was written.") from exc
+
+
+def _echo_plan(plan: importing.Plan, details: bool) -> None:
+    counts = plan.counts()
+    click.echo(
+        f"New: {counts['new']}, changed: {counts['changed']}, unchanged: {counts['unchanged']}, "
+        f"conflicts: {counts['conflict']}, refused: {counts['refused']}, left out: "
+        f"{counts['left_out']}; outside the borough: {counts['outside_borough']}, "
+        f"without a location (to place on the map): {counts['no_location']}."
+    )
+    for reason, count in sorted(plan.left_out.items()):
+        click.echo(f"Left out, {reason}: {count}")
+    for refused in plan.refused:
+        click.echo(f"Refused: line {refused.line}: {refused.reason}")
+    for item in plan.items:
+        if item.kind == importing.CONFLICT or (details and item.kind != importing.UNCHANGED):
+            click.echo(f"{item.kind.capitalize()}: line {item.record.line}: {item.record.label}")
+            for what, found in (
+                ("premises", item.premises_changes),
+                ("licence", item.licence_changes),
+            ):
+                for name, (before, after) in found.items():
+                    click.echo(f"    {what} {name}: {before!r} -> {after!r}")
 
 
 @users_cli.command("supervisor")
@@ -600,3 +732,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(wards_cli)
+    app.cli.add_command(register_cli)

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from enforcement import vocab
 from enforcement.access import Permission
 from enforcement.clock import to_london, zone_name
+from enforcement.register.licences import activities as licence_activities
 
 #: strftime directives that print a time of day: a format using one gets GMT or BST after it.
 _TIME_DIRECTIVES = ("%H", "%-H", "%I", "%-I", "%M", "%p", "%X", "%c", "%T", "%R")
@@ -70,6 +71,7 @@ def navigation() -> list[dict[str, Any]]:
         ("Local rules", "admin.rules", Permission.REFERENCE_MANAGE),
         ("Wards", "admin.wards", Permission.REFERENCE_MANAGE),
         ("Support directory", "admin.support_services", Permission.REFERENCE_MANAGE),
+        ("Imports", "registerio.index", Permission.REGISTER_IMPORT),
         ("Audit log", "admin.audit", Permission.AUDIT_READ),
     ]
     section = (request.endpoint or "").split(".")[0]
@@ -114,6 +116,7 @@ def init_app(app: Flask) -> None:
     WTFormsHelpers(app)
     app.jinja_env.filters["london"] = london
     app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["licence_activities"] = licence_activities
     app.jinja_env.globals.update(
         vocab=vocab,
         Permission=Permission,

@@ -51,6 +51,9 @@ class Permission(Labelled):
     DATA_SHARE_PRODUCE = "data_share.produce"
     DATA_SHARE_SIGN_OFF = "data_share.sign_off"
     PARTNER_SUBMISSION_IMPORT = "partner_submission.import"
+    # The register in and out (enforcement.registerio): importing files, exporting the register.
+    REGISTER_IMPORT = "register.import"
+    REGISTER_EXPORT = "register.export"
 
 
 _CASEWORK_READERS = {
@@ -136,6 +139,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.DATA_SHARE_PRODUCE: frozenset({Role.INTEL_ANALYST}),
     Permission.DATA_SHARE_SIGN_OFF: frozenset({Role.SUPERVISOR}),
     Permission.PARTNER_SUBMISSION_IMPORT: frozenset({Role.INTEL_ANALYST, Role.PARTNER}),
+    Permission.REGISTER_IMPORT: frozenset({Role.LICENSING_OFFICER, Role.ADMIN}),
+    Permission.REGISTER_EXPORT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR, Role.ADMIN}),
 }
 
 

@@ -16,9 +16,9 @@ from enforcement import audit
 from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.clock import london_today
-from enforcement.models import Language, Organisation
+from enforcement.models import Language, Organisation, Premises, PremisesLanguage
 from enforcement.register import licences, premises, support, wards
-from enforcement.register.importers.fhrs import parse_fhrs, suggest_premises_type
+from enforcement.registerio import expiry, importing, runs
 from enforcement.reminders import tasks
 from enforcement.vocab import LicenceRegime, LicenceStatus, OrganisationKind, PremisesType, Role
 from enforcement.welfare import training
@@ -200,6 +200,7 @@ def load_demo(session: Session, now: datetime, shared: Path | None) -> dict[str,
         "licences": _load_licences(session, actor, now, created, rng),
         "users": len(DEMO_USERS),
     }
+    expiry.sync_all(session, now)  # the licences' expiry reminders, as the scheduler keeps them
     audit.record(
         session,
         actor,
@@ -317,39 +318,47 @@ def _load_fhrs_premises(
     rng: random.Random,
     streets: _Streets,
 ) -> list[tuple[int, str, str]]:
-    """Create a premises for each food business in the FHRS extract; return (id, name, type).
+    """Import the FHRS extract through the register import (as `flask register import` does),
+    then give each premises a language or two; return (id, name, type) of each.
 
     Notes in `streets` the street of each one with a numbered address and a location.
     """
+    del loc  # the import locates each premises in its ward itself
+    runs.import_now(
+        session,
+        actor,
+        now,
+        "fhrs",
+        path.read_bytes(),
+        importing.Options(),
+        runs.Area(council_name=""),
+        source=path.name,
+    )
     created: list[tuple[int, str, str]] = []
-    for est in parse_fhrs(path):
-        lines = [x for x in est.address_lines if x]
-        ptype = suggest_premises_type(est.business_type, est.name)
-        p = premises.create_premises(
-            session,
-            actor,
-            now,
-            premises.PremisesInput(
-                name=est.name[:200],
-                address_line1=(lines[0] if lines else "Address not recorded")[:200],
-                address_line2=", ".join(lines[1:])[:200] or None,
-                town=None,
-                postcode=premises.format_postcode(est.postcode),
-                premises_type=ptype,
-                longitude=est.lon,
-                latitude=est.lat,
-                language_codes=frozenset(rng.sample(languages, k=rng.choice((1, 1, 2))))
-                if languages
-                else frozenset(),
-                source_ref=f"fhrs:{est.fhrs_id}",
-            ),
-            locator=loc,
-            audit_event=False,
+    for pid, name, ptype, line1, ward_id, lon, lat in session.execute(
+        select(
+            Premises.id,
+            Premises.name,
+            Premises.premises_type,
+            Premises.address_line1,
+            Premises.ward_id,
+            Premises.longitude,
+            Premises.latitude,
         )
-        created.append((p.id, p.name, ptype))
-        street = street_of(p.address_line1)
-        if street and p.longitude is not None and p.latitude is not None:
-            streets.by_ward.setdefault(p.ward_id, []).append((p.longitude, p.latitude, street))
+        .where(Premises.source_ref.like("fhrs:%"))
+        .order_by(Premises.id)
+    ):
+        created.append((pid, name, ptype))
+        street = street_of(line1)
+        if street and lon is not None and lat is not None:
+            streets.by_ward.setdefault(ward_id, []).append((lon, lat, street))
+    if languages:
+        session.add_all(
+            PremisesLanguage(premises_id=pid, language_code=code)
+            for pid, _name, _type in created
+            for code in sorted(rng.sample(languages, k=rng.choice((1, 1, 2))))
+        )
+        session.flush()
     return created
 
 

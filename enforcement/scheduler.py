@@ -43,6 +43,7 @@ from enforcement.db import make_engine, session_factory, writer
 from enforcement.models import User, UserRole
 from enforcement.models.mail import OutboxMail, SchedulerLease
 from enforcement.referrals import process as referral_process
+from enforcement.registerio import expiry
 from enforcement.reminders import notify
 from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.outbox import (
@@ -82,6 +83,7 @@ class TickReport:
     escalations: int = 0
     digests: int = 0
     referral_effects: int = 0
+    licence_expiry: int = 0  # licence expiry reminders made, moved or closed
     audit_checkpoint: audit_chain.Checkpoint | None = None
     delivery: Delivery = field(default_factory=Delivery)
 
@@ -89,6 +91,7 @@ class TickReport:
         d = self.delivery
         return (
             f"{self.deadlines_changed} case deadlines brought up to date; "
+            f"{self.licence_expiry} licence expiry reminders made, moved or closed; "
             f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
             f"{self.mails_queued} mails queued, {self.escalations} escalations, "
             f"{self.digests} digests, {self.referral_effects} committee decisions in effect;"
@@ -180,12 +183,25 @@ def tick(
     config = config or NotifyConfig.from_settings(settings)
     report = TickReport()
     _bring_clock_up_to_date(session_factory, now, settings, report)
+    report.licence_expiry = _sync_licence_expiry(session_factory, now)
     for name, step, limit in STEPS:
         _run_step(session_factory, now, config, name, step, limit, report)
     report.referral_effects = _apply_referral_effects(session_factory, now)
     report.audit_checkpoint = _audit_checkpoint_if_due(session_factory, now, settings, config)
     report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)
     return report
+
+
+def _sync_licence_expiry(session_factory: SessionFactory, now: datetime) -> int:
+    """Bring every licence's expiry reminder up to date (one transaction, committed)."""
+    with session_factory() as session:
+        try:
+            done = expiry.sync_all(session, now)
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another writer made the same reminders first
+            return 0
+    return done.created + done.updated + done.closed
 
 
 def _apply_referral_effects(session_factory: SessionFactory, now: datetime) -> int:

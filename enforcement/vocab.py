@@ -72,6 +72,7 @@ class LicenceRegime(Labelled):
         "Special treatment licence (London Local Authorities Act 1991)",
     )
     SEV = "sev", "Sexual entertainment venue licence"
+    GAMBLING = "gambling_premises", "Gambling premises licence (Gambling Act 2005)"
     OTHER = "other", "Other licence"
 
 

@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from app.forms import GovDateField
 from app.location import location_fields
 from enforcement.register import premises
+from enforcement.register.licences import ENTERTAINMENT_KINDS
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 
@@ -103,6 +104,21 @@ class PremisesForm(FlaskForm):
     submit = SubmitField("Save premises", widget=GovSubmitInput())
 
 
+def _text(label: str, hint: str | None = None) -> StringField:
+    return StringField(
+        label, description=hint or "", widget=GovTextInput(), validators=[Optional()]
+    )
+
+
+YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(label: str) -> SelectField:
+    return SelectField(
+        f"{label} (optional)", widget=GovSelect(), choices=YES_NO, validators=[Optional()]
+    )
+
+
 class LicenceForm(FlaskForm):
     version = HiddenField()
     regime = SelectField(
@@ -167,6 +183,53 @@ class LicenceForm(FlaskForm):
         widget=GovTextArea(),
         validators=[Optional(), Length(max=100000, message="Conditions are too long")],
     )
+    # The rest of the esd premises licence schema (docs/register.md).
+    service_type = _text(
+        "Service (optional)", "For example, Premises licence or Club premises certificate"
+    )
+    status_label = _text(
+        "Status as published (optional)", "For example, Current or Subject to review"
+    )
+    case_date = GovDateField(
+        "Case date (optional)",
+        description="The date of the application or case, for example, 27 3 2025",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    decision_date = GovDateField(
+        "Decision date (optional)",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+    )
+    decided_by = _text("Decided by (optional)", "For example, Licensing Sub-Committee or Officer")
+    applicant_type = _text("Type of applicant (optional)", "For example, Company or Individual")
+    holder_address = _text("Licence holder's address (optional)")
+    holder_postcode = _text("Licence holder's postcode (optional)")
+    dps_name = _text("Designated premises supervisor (optional)")
+    dps_licence_no = _text("Supervisor's personal licence number (optional)")
+    dps_address = _text("Supervisor's address (optional)")
+    dps_postcode = _text("Supervisor's postcode (optional)")
+    alcohol_supply = _yes_no("Supply of alcohol")
+    alcohol_on_sales = _yes_no("Sale of alcohol for consumption on the premises")
+    alcohol_off_sales = _yes_no("Sale of alcohol for consumption off the premises")
+    late_night_refreshment = _yes_no("Late-night refreshment")
+    regulated_entertainment = SelectMultipleField(
+        "Regulated entertainment (optional)",
+        widget=GovCheckboxesInput(),
+        choices=[(kind, kind) for kind in ENTERTAINMENT_KINDS],
+        validators=[Optional()],
+    )
+    activity_hours = TextAreaField(
+        "Hours of each licensable activity (optional)",
+        description="One activity per line, for example, Sale of alcohol: Monday to Saturday 10:00 to 23:00",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=4000, message="Must be 4,000 characters or fewer")],
+    )
+    uprn = _text("UPRN of the licensed premises (optional)")
+    licence_url = _text("Web address of the licence (optional)")
+    geo_point_url = _text("Web address of the premises' location (optional)")
     submit = SubmitField("Save licence", widget=GovSubmitInput())
 
 

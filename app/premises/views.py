@@ -20,6 +20,7 @@ from enforcement.models import Licence, Premises
 from enforcement.paging import Page
 from enforcement.register import licences, premises
 from enforcement.register.wards import wards_in_force
+from enforcement.registerio import expiry
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 bp = Blueprint("premises", __name__)
@@ -218,7 +219,55 @@ def _licence_input(form: LicenceForm) -> licences.LicenceInput:
         opening_hours=blank_to_none(form.opening_hours.data),
         notes=blank_to_none(form.notes.data),
         conditions=tuple((form.conditions.data or "").splitlines()) if "conditions" in form else (),
+        case_date=form.case_date.data,
+        decision_date=form.decision_date.data,
+        regulated_entertainment="|".join(form.regulated_entertainment.data or ()) or None,
+        alcohol_supply=_yes_no(form.alcohol_supply.data),
+        alcohol_on_sales=_yes_no(form.alcohol_on_sales.data),
+        alcohol_off_sales=_yes_no(form.alcohol_off_sales.data),
+        late_night_refreshment=_yes_no(form.late_night_refreshment.data),
+        **{name: blank_to_none(form[name].data) for name in _LICENCE_TEXT},
     )
+
+
+_LICENCE_TEXT = (
+    "service_type",
+    "status_label",
+    "decided_by",
+    "applicant_type",
+    "holder_address",
+    "holder_postcode",
+    "dps_name",
+    "dps_licence_no",
+    "dps_address",
+    "dps_postcode",
+    "activity_hours",
+    "uprn",
+    "licence_url",
+    "geo_point_url",
+)
+_LICENCE_YES_NO = (
+    "alcohol_supply",
+    "alcohol_on_sales",
+    "alcohol_off_sales",
+    "late_night_refreshment",
+)
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def _licence_form(lic: Licence) -> LicenceForm:
+    """The licence form filled from a licence: yes/no fields and the entertainment ticks included."""
+    form = LicenceForm(obj=lic)
+    for name in _LICENCE_YES_NO:
+        value = getattr(lic, name)
+        form[name].data = "" if value is None else ("yes" if value else "no")
+    form.regulated_entertainment.data = (
+        (lic.regulated_entertainment or "").split("|") if lic.regulated_entertainment else []
+    )
+    return form
 
 
 def _to_licence(lic: Licence, message: str) -> Response:
@@ -233,7 +282,7 @@ def add_licence(premises_id: int) -> ResponseReturnValue:
     form = LicenceForm()
     return submit(
         form,
-        lambda: licences.create_licence(
+        lambda: expiry.create_licence(
             db(), current_actor(), utcnow(), premises_id, _licence_input(form)
         ),
         done=lambda lic: _to_licence(lic, f"Licence {lic.reference} has been added."),
@@ -252,14 +301,14 @@ def edit_licence(licence_id: int) -> ResponseReturnValue:
     lic = licences.get_licence(db(), current_actor(), licence_id)
     found = premises.get_premises(db(), current_actor(), lic.premises_id)
     if request.method == "GET":
-        form = LicenceForm(obj=lic)
+        form = _licence_form(lic)
         form.version.data = str(lic.version)
     else:
         form = LicenceForm()
     del form.conditions
     return submit(
         form,
-        lambda: licences.update_licence(
+        lambda: expiry.update_licence(
             db(),
             current_actor(),
             utcnow(),

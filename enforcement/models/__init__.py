@@ -11,6 +11,7 @@ from enforcement.models.flags import (
     IntelFlagOrganisation,
     IntelFlagRole,
 )
+from enforcement.models.imports import ImportRun
 from enforcement.models.inspections import (
     ConditionFinding,
     EvidenceBlob,
@@ -68,6 +69,7 @@ __all__ = [
     "EnforcementCase",
     "EvidenceBlob",
     "EvidenceFile",
+    "ImportRun",
     "Inspection",
     "InspectionIndicator",
     "InspectionLanguage",

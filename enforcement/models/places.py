@@ -93,6 +93,8 @@ class Premises(Base):
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"), nullable=True)
     premises_type: Mapped[str] = mapped_column(String(40))
     source_ref: Mapped[str | None] = mapped_column(String(60), nullable=True, unique=True)
+    # As on licences: the hash of the imported fields as the last import left them.
+    import_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -1206,6 +1206,7 @@ def _apply(session: Session, now: datetime, referral: Referral, took_effect: dat
             f" {day_text(starts)}: {len(added)} added, {len(withdrawn)} removed."
         )
     elif decision == Recommendation.REMOVE_DPS:
+        licences.remove_dps(session, actor, now, licence.id, reason=why)
         summary = (
             f"The designated premises supervisor was removed from licence {licence.reference}"
             f" with effect from {day_text(starts)}."

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -14,6 +15,30 @@ from enforcement.errors import NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, LicenceCondition, Premises
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
+# The esd schema's fields beyond the core ones (docs/register.md).
+ESD_FIELDS = (
+    "case_date",
+    "service_type",
+    "status_label",
+    "holder_address",
+    "holder_postcode",
+    "applicant_type",
+    "dps_name",
+    "dps_licence_no",
+    "dps_address",
+    "dps_postcode",
+    "alcohol_supply",
+    "alcohol_on_sales",
+    "alcohol_off_sales",
+    "late_night_refreshment",
+    "regulated_entertainment",
+    "activity_hours",
+    "decision_date",
+    "decided_by",
+    "licence_url",
+    "uprn",
+    "geo_point_url",
+)
 LICENCE_FIELDS = (
     "regime",
     "reference",
@@ -24,8 +49,41 @@ LICENCE_FIELDS = (
     "expires_on",
     "opening_hours",
     "notes",
+    *ESD_FIELDS,
 )
 MAX_CONDITION_LENGTH = 4000
+# The longest value of each text field of the esd schema a licence holds.
+TEXT_LIMITS = {
+    "service_type": 80,
+    "status_label": 60,
+    "holder_address": 400,
+    "holder_postcode": 10,
+    "applicant_type": 80,
+    "dps_name": 200,
+    "dps_licence_no": 60,
+    "dps_address": 400,
+    "dps_postcode": 10,
+    "regulated_entertainment": 400,
+    "activity_hours": 4000,
+    "decided_by": 200,
+    "licence_url": 500,
+    "uprn": 12,
+    "geo_point_url": 500,
+}
+# The kinds of regulated entertainment the schema names (Licensing Act 2003, Schedule 1).
+ENTERTAINMENT_KINDS = (
+    "Plays",
+    "Films",
+    "Indoor sporting events",
+    "Boxing or wrestling",
+    "Live music",
+    "Recorded music",
+    "Performances of dance",
+    "Similar to music or dance",
+)
+_UPRN = re.compile(r"[0-9]{1,12}")
+_REGIMES = frozenset(r.value for r in LicenceRegime)
+_STATUSES = frozenset(s.value for s in LicenceStatus)
 
 
 @dataclass(frozen=True)
@@ -40,19 +98,96 @@ class LicenceInput:
     opening_hours: str | None = None
     notes: str | None = None
     conditions: tuple[str, ...] = field(default_factory=tuple)
+    case_date: date | None = None
+    service_type: str | None = None
+    status_label: str | None = None
+    holder_address: str | None = None
+    holder_postcode: str | None = None
+    applicant_type: str | None = None
+    dps_name: str | None = None
+    dps_licence_no: str | None = None
+    dps_address: str | None = None
+    dps_postcode: str | None = None
+    alcohol_supply: bool | None = None
+    alcohol_on_sales: bool | None = None
+    alcohol_off_sales: bool | None = None
+    late_night_refreshment: bool | None = None
+    regulated_entertainment: str | None = None
+    activity_hours: str | None = None
+    decision_date: date | None = None
+    decided_by: str | None = None
+    licence_url: str | None = None
+    uprn: str | None = None
+    geo_point_url: str | None = None
 
 
-def _validate(session: Session, data: LicenceInput, licence_id: int | None) -> LicenceInput:
+def _tidy(value: str | None, *, lines: bool = False) -> str | None:
+    """Trim a text value (runs of spaces collapsed, line breaks kept where `lines`); "" is None."""
+    if value is None:
+        return None
+    if lines:
+        text = "\n".join(" ".join(line.split()) for line in value.splitlines() if line.strip())
+    else:
+        text = " ".join(value.split())
+    return text or None
+
+
+def _validate_esd(data: LicenceInput, errors: dict[str, str]) -> dict[str, object]:
+    """Check and tidy the esd schema's fields; return them by name."""
+    tidy: dict[str, object] = {}
+    for name in ESD_FIELDS:
+        value = getattr(data, name)
+        if isinstance(value, str):
+            value = _tidy(value, lines=name == "activity_hours")
+            limit = TEXT_LIMITS[name]
+            if value is not None and len(value) > limit:
+                errors[name] = f"Must be {limit:,} characters or fewer"
+        tidy[name] = value
+    for name in ("holder_postcode", "dps_postcode"):
+        if tidy[name]:
+            tidy[name] = str(tidy[name]).upper()
+    if tidy["uprn"] and not _UPRN.fullmatch(str(tidy["uprn"])):
+        errors["uprn"] = "A UPRN is a number of up to 12 digits"
+    for name in ("licence_url", "geo_point_url"):
+        url = tidy[name]
+        if url and not str(url).lower().startswith(("http://", "https://")):
+            errors[name] = "Enter a web address starting with http:// or https://"
+    if tidy["regulated_entertainment"]:
+        kinds = [k.strip() for k in str(tidy["regulated_entertainment"]).split("|") if k.strip()]
+        # In the schema's order, so the same kinds always read the same.
+        order = {kind.lower(): i for i, kind in enumerate(ENTERTAINMENT_KINDS)}
+        kinds.sort(key=lambda k: order.get(k.lower(), len(order)))
+        tidy["regulated_entertainment"] = "|".join(kinds) or None
+    if (data.dps_licence_no or data.dps_address or data.dps_postcode) and not tidy["dps_name"]:
+        errors["dps_name"] = (
+            "Enter the designated premises supervisor's name, or clear their details"
+        )
+    return tidy
+
+
+def validate_licence(
+    session: Session, data: LicenceInput, licence_id: int | None, *, check_clash: bool = True
+) -> LicenceInput:
+    """Check a licence's details and return them tidied, or raise ValidationFailed.
+
+    An import, which has matched references itself, skips the query for a clashing reference.
+    """
+    return _validate(session, data, licence_id, check_clash=check_clash)
+
+
+def _validate(
+    session: Session, data: LicenceInput, licence_id: int | None, *, check_clash: bool = True
+) -> LicenceInput:
     errors: dict[str, str] = {}
     reference = " ".join(data.reference.split())
     holder = " ".join(data.holder_name.split())
-    if data.regime not in {r.value for r in LicenceRegime}:
+    if data.regime not in _REGIMES:
         errors["regime"] = "Select the type of licence"
     if not reference:
         errors["reference"] = "Enter the licence reference"
     elif len(reference) > 60:
         errors["reference"] = "Reference must be 60 characters or fewer"
-    elif data.regime:
+    elif data.regime and check_clash:
         clash = session.scalar(
             select(Licence.id).where(Licence.regime == data.regime, Licence.reference == reference)
         )
@@ -62,7 +197,7 @@ def _validate(session: Session, data: LicenceInput, licence_id: int | None) -> L
         errors["holder_name"] = "Enter the name of the licence holder"
     elif len(holder) > 200:
         errors["holder_name"] = "Holder name must be 200 characters or fewer"
-    if data.status not in {s.value for s in LicenceStatus}:
+    if data.status not in _STATUSES:
         errors["status"] = "Select the licence status"
     if data.starts_on and data.expires_on and data.expires_on < data.starts_on:
         errors["expires_on"] = "The expiry date must be on or after the start date"
@@ -73,23 +208,21 @@ def _validate(session: Session, data: LicenceInput, licence_id: int | None) -> L
     if data.notes and len(data.notes) > 10000:
         errors["notes"] = "Notes must be 10,000 characters or fewer"
     conditions = tuple(c.strip() for c in data.conditions if c.strip())
+    esd = _validate_esd(data, errors)
     if any(len(c) > MAX_CONDITION_LENGTH for c in conditions):
         errors["conditions"] = (
             f"Each condition must be {MAX_CONDITION_LENGTH:,} characters or fewer"
         )
     if errors:
         raise ValidationFailed(errors)
-    return LicenceInput(
-        regime=data.regime,
+    return replace(
+        data,
         reference=reference,
         holder_name=holder,
-        status=data.status,
-        granted_on=data.granted_on,
-        starts_on=data.starts_on,
-        expires_on=data.expires_on,
         opening_hours=(data.opening_hours or "").strip() or None,
         notes=(data.notes or "").strip() or None,
         conditions=conditions,
+        **esd,  # type: ignore[arg-type]
     )
 
 
@@ -290,3 +423,52 @@ def set_condition_active(
             after={"number": cond.number, "is_active": active},
         )
     return cond
+
+
+DPS_FIELDS = ("dps_name", "dps_licence_no", "dps_address", "dps_postcode")
+
+
+def remove_dps(
+    session: Session, actor: Actor, now: datetime, licence_id: int, *, reason: str
+) -> Licence:
+    """Clear a premises licence's designated premises supervisor (a committee's decision)."""
+    require(actor, Permission.LICENCE_EDIT)
+    lic = session.get(Licence, licence_id)
+    if lic is None:
+        raise NotFound("There is no such licence.")
+    before = audit.snapshot(lic, DPS_FIELDS)
+    for name in DPS_FIELDS:
+        setattr(lic, name, None)
+    lic.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        now,
+        action="licence.dps_removed",
+        entity_type="licence",
+        entity_id=lic.id,
+        summary=f"Designated premises supervisor removed from licence {lic.reference}: {reason}",
+        before=before,
+        after=audit.snapshot(lic, DPS_FIELDS),
+    )
+    return lic
+
+
+def activities(lic: Licence) -> list[str]:
+    """The licensable activities a licence permits, in words, for its page and the public one."""
+    found = []
+    if lic.alcohol_on_sales and lic.alcohol_off_sales:
+        found.append("Sale of alcohol on and off the premises")
+    elif lic.alcohol_on_sales:
+        found.append("Sale of alcohol on the premises")
+    elif lic.alcohol_off_sales:
+        found.append("Sale of alcohol off the premises")
+    elif lic.alcohol_supply:
+        found.append("Supply of alcohol")
+    if lic.late_night_refreshment:
+        found.append("Late-night refreshment")
+    if lic.regulated_entertainment:
+        kinds = lic.regulated_entertainment.split("|")
+        found.append("Regulated entertainment: " + ", ".join(k.lower() for k in kinds))
+    return found

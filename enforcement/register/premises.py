@@ -28,6 +28,7 @@ from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 UPRN_RE = re.compile(r"^[0-9]{1,12}$")
+_PREMISES_TYPES = frozenset(t.value for t in PremisesType)
 PREMISES_FIELDS = (
     "name",
     "trading_name",
@@ -102,7 +103,7 @@ def validate_premises(session: Session, data: PremisesInput) -> PremisesInput:
     uprn = _clean(data.uprn)
     if uprn and not UPRN_RE.match(uprn):
         errors["uprn"] = "A UPRN is a number of up to 12 digits"
-    if data.premises_type not in {t.value for t in PremisesType}:
+    if data.premises_type not in _PREMISES_TYPES:
         errors["premises_type"] = "Select the type of premises"
     if (data.longitude is None) != (data.latitude is None):
         errors["longitude" if data.longitude is None else "latitude"] = (
@@ -134,6 +135,11 @@ def validate_premises(session: Session, data: PremisesInput) -> PremisesInput:
         language_codes=data.language_codes,
         source_ref=data.source_ref,
     )
+
+
+def search_text_of(p: Premises) -> str:
+    """The lower-case text the premises list searches (names, address, postcode, UPRN)."""
+    return _search_text(p)
 
 
 def _search_text(p: Premises) -> str:

@@ -675,6 +675,29 @@ def test_modified_conditions_are_recorded_as_coming_from_the_review(
     assert world.licence.status == "active"
 
 
+def test_a_decision_to_remove_the_dps_clears_the_supervisor_from_the_licence(
+    session: Session, world: World
+) -> None:
+    world.licence.dps_name = "Jo Supervisor"
+    world.licence.dps_licence_no = "PA/123"
+    world.licence.dps_postcode = "W6 9JU"
+    session.flush()
+    r = _decided(session, world, "remove_dps")
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.refresh(world.licence)
+    assert (world.licence.dps_name, world.licence.dps_licence_no, world.licence.dps_postcode) == (
+        None,
+        None,
+        None,
+    )
+    assert world.licence.status == "active" and r.status == "closed"
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "licence.dps_removed")
+    ).one()
+    assert json.loads(event.before_json or "{}")["dps_name"] == "Jo Supervisor"
+    assert json.loads(event.after_json or "{}")["dps_name"] is None
+
+
 def test_a_special_treatment_licence_runs_through_the_1991_act_revocation(
     session: Session, world: World
 ) -> None:

@@ -133,8 +133,8 @@ def test_other_boolean_words_are_errors(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2020-02-01", "dd/mm/yyyy"),
-        ("01/02/20", "dd/mm/yyyy"),
+        ("2020-02-30", "not a real date"),
+        ("1 Smarch 2020", "unknown month"),
         ("31/02/2020", "not a real date"),
         ("00/01/2020", "not a real date"),
         ("soon", "dd/mm/yyyy"),
@@ -305,3 +305,24 @@ def test_real_example_quirks_are_smoothed(
     # The file is Windows-1252: curly apostrophes and accents come through.
     names = {r.premises_name for r in rows}
     assert "Café Sutra" in names and "O\u2019Rourkes" in names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01/02/2020",
+        "1/2/2020",
+        "01/02/20",
+        "01-02-2020",
+        "01.02.2020",
+        "2020-02-01",
+        "2020-02-01T00:00:00",
+        "1 February 2020",
+        "1 Feb 2020",
+        "1st Feb 2020",
+    ],
+)
+def test_the_date_formats_councils_use_are_read_day_first(text: str) -> None:
+    [row], errors = parse_licence_csv(csv_text(record(LicenceStartDate=text)))
+    assert errors == []
+    assert row.start == date(2020, 2, 1)

@@ -42,6 +42,8 @@ from enforcement.measures.quarters import Quarter
 from enforcement.models import Base, ReferralRecord
 from enforcement.referrals import drafting as referrals
 from enforcement.register import support
+from enforcement.registerio import importing as import_options
+from enforcement.registerio import runs as import_runs
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 
@@ -185,6 +187,15 @@ def build_world(session: Session, evidence_dir: Path) -> World:
         ),
         BOOK,
     )
+    upload = import_runs.start_run(
+        session,
+        officer,
+        NOW,
+        kind="esd",
+        filename="register.csv",
+        data=b"CaseReference,CaseDate,PremisesName\r\nA/1,01/01/2020,The Bar\r\n",
+        options=import_options.Options(),
+    )
     session.commit()
     return World(
         ids={
@@ -203,6 +214,7 @@ def build_world(session: Session, evidence_dir: Path) -> World:
             "record_id": record,
             "override_id": local_rule.id,
             "service_id": service.id,
+            "run_id": upload.id,
         },
         strings={"code": "E05999901", "action": "withdraw", "fmt": "pdf", "version": "1"},
     )

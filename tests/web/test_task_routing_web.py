@@ -27,7 +27,8 @@ from enforcement.accounts import users
 from enforcement.models import EnforcementCase, Referral, Reminder, User
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import process as referral_process
-from enforcement.reminders import notify, reminders, routing
+from enforcement.registerio import expiry
+from enforcement.reminders import notify, routing
 from enforcement.reminders.routing import Control, Process
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.welfare import visits as welfare
@@ -207,22 +208,10 @@ def test_every_task_reaches_only_people_who_can_close_it(
     review.officer_id = None
     session.flush()
     referral_process.cases.readdress_reminders(session, SYSTEM, NOW, review.id, CAL, BOOK)
-    # No workflow makes a licence expiry reminder yet: made as a workflow would.
-    to = routing.route(ReminderKind.LICENCE_EXPIRY)
-    reminders.schedule(
-        session,
-        reminders.ReminderSpec(
-            kind=ReminderKind.LICENCE_EXPIRY,
-            subject_type="licence",
-            subject_id=world.licence.id,
-            title=f"Licence {world.licence.reference} expires",
-            due_at=NOW + timedelta(days=60),
-            premises_id=world.premises.id,
-            owner_user_id=to.owner_user_id,
-            team=to.team,
-        ),
-        NOW,
-    )
+    # The licence's expiry reminder, made by the workflow that keeps them (registerio.expiry).
+    world.licence.expires_on = (NOW + timedelta(days=60)).date()
+    session.flush()
+    expiry.sync_licences(session, NOW, [world.licence.id])
     # A welfare visit that asks for an immigration referral: a supervisor's decision to make.
     welfare.log_welfare_visit(
         session,

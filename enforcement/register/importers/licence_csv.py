@@ -52,9 +52,19 @@ KNOWN_COLUMNS: tuple[str, ...] = (
     "UPRN",
     "GeoPointLicensingURL",
 )
-_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?")
+_WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+),? (\d{4})")
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
 _BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
 _UPRN = re.compile(r"\d{1,12}")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -74,8 +84,8 @@ class RowError:
 class LicenceRow:
     """One premises licence record, typed; text is trimmed and runs of spaces collapsed.
 
-    Holder and supervisor addresses are personal data the tracker does not need from an import,
-    so they are not carried; `licence_holder` is kept because the register names the holder.
+    Holder and supervisor details are personal data: they are carried so that the licence
+    holds the whole record, and a public register leaves them out (docs/register.md).
     """
 
     line: int
@@ -103,6 +113,14 @@ class LicenceRow:
     decided_by: str | None
     licence_url: str | None
     uprn: str | None
+    licence_holder_address: str | None = None
+    licence_holder_postcode: str | None = None
+    applicant_type: str | None = None
+    supervisor: str | None = None
+    supervisor_licence_no: str | None = None
+    supervisor_address: str | None = None
+    supervisor_postcode: str | None = None
+    geo_point_url: str | None = None
 
 
 class _FieldError(ValueError):
@@ -118,18 +136,38 @@ def _optional_text(value: str) -> str | None:
     return _collapse(value) or None
 
 
-def _date(value: str) -> date | None:
+def parse_uk_date(value: str) -> date | None:
+    """Read a date as councils write them: 31/01/2020, 31-01-2020, 31.01.2020, 31/01/20,
+    2020-01-31 (with or without a time after it), 31 January 2020 or 31 Jan 2020.
+
+    Day before month always (UK files); a two-digit year is 20yy. Raises ValueError.
+    """
     text = value.strip()
     if not text:
         return None
-    match = _DATE.fullmatch(text)
-    if match is None:
-        raise _FieldError(f"{text!r} is not a date in the form dd/mm/yyyy")
-    day, month, year = (int(part) for part in match.groups())
+    if (match := _DATE.fullmatch(text)) is not None:
+        day, month, year = (int(part) for part in match.groups())
+        year += 2000 if year < 100 else 0
+    elif (match := _ISO_DATE.fullmatch(text)) is not None:
+        year, month, day = (int(part) for part in match.groups())
+    elif (match := _WORDS_DATE.fullmatch(text)) is not None:
+        month = _MONTHS.get(match.group(2).lower()[:3], 0)
+        if month == 0:
+            raise ValueError(f"{text!r} is not a date: unknown month {match.group(2)!r}")
+        day, year = int(match.group(1)), int(match.group(3))
+    else:
+        raise ValueError(f"{text!r} is not a date in the form dd/mm/yyyy")
     try:
         return date(year, month, day)
     except ValueError as exc:
-        raise _FieldError(f"{text!r} is not a real date ({exc})") from exc
+        raise ValueError(f"{text!r} is not a real date ({exc})") from exc
+
+
+def _date(value: str) -> date | None:
+    try:
+        return parse_uk_date(value)
+    except ValueError as exc:
+        raise _FieldError(str(exc)) from exc
 
 
 def _boolean(value: str) -> bool | None:
@@ -210,6 +248,14 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
         decided_by=r.get("DecidedBy", _optional_text, None),
         licence_url=r.get("LicenceURL", _optional_text, None),
         uprn=r.get("UPRN", _uprn, None),
+        licence_holder_address=r.get("LicenceHolderAddress", _optional_text, None),
+        licence_holder_postcode=r.get("LicenceHolderPostcode", _postcode, None),
+        applicant_type=r.get("ApplicantTypeLabel", _optional_text, None),
+        supervisor=r.get("DesignatedPremisesSupervisor", _optional_text, None),
+        supervisor_licence_no=r.get("SupervisorLicenceNo", _optional_text, None),
+        supervisor_address=r.get("SupervisorAddress", _optional_text, None),
+        supervisor_postcode=r.get("SupervisorPostcode", _postcode, None),
+        geo_point_url=r.get("GeoPointLicensingURL", _optional_text, None),
     )
     # Real registers list some premises by address alone; with neither, nothing identifies it.
     if row.premises_name is None and row.location_text is None:
@@ -289,6 +335,8 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
                     )
                 )
                 continue
+            # A cell an export guarded against spreadsheet formulas loses its apostrophe.
+            cells = [c[1:] if c[:1] == "'" and c[1:2] in _FORMULA else c for c in cells]
             values = dict(zip(names, cells, strict=False))
             row, row_errors = _read_row(start_line, values)
             if row_errors:

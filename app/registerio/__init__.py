@@ -1,0 +1,1 @@
+"""The register in and out: the import upload page and the exports."""

@@ -1,0 +1,417 @@
+"""Reading an import file into records to match against the register, one format at a time.
+
+Each format turns its rows into `Incoming` records: the premises' values the import compares
+and sets, and the licence's when the file carries licences. A row that cannot be read is
+refused with its line (or position) and the reason; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
+from enforcement.register.importers.licence_csv import (
+    LicenceRow,
+    decode_licence_csv,
+    parse_licence_csv,
+)
+from enforcement.register.premises import format_postcode
+from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
+
+FORMATS = ("esd", "fhrs", "gambling")
+FORMAT_LABELS = {
+    "esd": "Premises licence register (LGA/esd CSV)",
+    "fhrs": "Food hygiene ratings (FSA FHRS XML)",
+    "gambling": "Gambling Commission premises register (CSV)",
+}
+# The holder of a licence whose file names none: the register needs a holder's name.
+HOLDER_NOT_RECORDED = "Not recorded"
+
+# The esd schema's status labels (and this service's own, so its exports read back).
+ESD_STATUS = {
+    "approved": LicenceStatus.ACTIVE,
+    "current": LicenceStatus.ACTIVE,
+    "issued": LicenceStatus.ACTIVE,
+    "new": LicenceStatus.ACTIVE,
+    "renewal": LicenceStatus.ACTIVE,
+    "subject to review": LicenceStatus.ACTIVE,
+    "active": LicenceStatus.ACTIVE,
+    "deceased": LicenceStatus.LAPSED,
+    "refused": LicenceStatus.LAPSED,
+    "withdrawn": LicenceStatus.LAPSED,
+    "lapsed": LicenceStatus.LAPSED,
+    "expired": LicenceStatus.EXPIRED,
+    "revoked": LicenceStatus.REVOKED,
+    "surrendered": LicenceStatus.SURRENDERED,
+    "suspended": LicenceStatus.SUSPENDED,
+    "applied for": LicenceStatus.APPLIED,
+}
+GAMBLING_STATUS = {
+    "grant": LicenceStatus.ACTIVE,
+    "active": LicenceStatus.ACTIVE,
+    "variation": LicenceStatus.ACTIVE,
+    "application": LicenceStatus.APPLIED,
+}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One record of the file: the premises it describes and, if any, its licence.
+
+    `premises` holds the compared premises values (name, address, postcode, and longitude and
+    latitude where the file has them); `address` is the address in one line, split at its first
+    comma into the first and second lines. `licence` holds the licence's compared values,
+    `conditions` as a sorted list, or is None when the file has no licences (FHRS).
+    """
+
+    line: int
+    label: str
+    premises: dict[str, Any]
+    premises_type: str
+    source_ref: str | None = None
+    uprn: str | None = None
+    licence: dict[str, Any] | None = None
+
+
+@dataclass
+class Read:
+    """What reading a file gave: the records, the rows refused, and rows left out by option."""
+
+    records: list[Incoming] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def leave_out(self, reason: str) -> None:
+        self.left_out[reason] = self.left_out.get(reason, 0) + 1
+
+
+@dataclass(frozen=True)
+class AreaFilter:
+    """The council's area, for a national file: its local authority names and postcode districts."""
+
+    authority_names: tuple[str, ...] = ()
+    postcode_districts: frozenset[str] = frozenset()
+
+
+def _authority_key(name: str) -> str:
+    words = re.sub(r"[^a-z ]", " ", name.lower().replace("&", " and ")).split()
+    noise = {"london", "borough", "of", "council", "the", "royal", "city", "county", "district"}
+    return " ".join(w for w in words if w not in noise)
+
+
+def district_of(postcode: str | None) -> str | None:
+    formatted = format_postcode(postcode)
+    return formatted.split(" ")[0] if formatted else None
+
+
+def _collapse(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _address(*parts: str | None) -> str:
+    return ", ".join(p for p in (_collapse(x) for x in parts) if p)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The LGA/esd premises licence CSV
+# ---------------------------------------------------------------------------------------------
+
+_REGIME_BY_LABEL = {regime.label.lower(): regime.value for regime in LicenceRegime}
+
+
+def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
+    service = row.service_type
+    regime = _REGIME_BY_LABEL.get((service or "").lower())
+    if regime is not None:
+        service = None
+    status_label = row.status_label
+    status = ESD_STATUS.get((status_label or "active").lower())
+    if status is None:
+        return None, f"StatusLabel {status_label!r} is not a status of the schema"
+    if status_label and status_label.lower() == LicenceStatus.label_of(status).lower():
+        status_label = None  # this service's own word for the status: nothing more to keep
+    return {
+        "regime": regime or LicenceRegime.PREMISES_LICENCE.value,
+        "reference": row.case_reference,
+        "holder_name": row.licence_holder or HOLDER_NOT_RECORDED,
+        "status": status.value,
+        "starts_on": _iso(row.start),
+        "expires_on": _iso(row.end),
+        "opening_hours": row.opening_hours,
+        "case_date": _iso(row.case_date),
+        "service_type": service,
+        "status_label": status_label,
+        "holder_address": row.licence_holder_address,
+        "holder_postcode": row.licence_holder_postcode,
+        "applicant_type": row.applicant_type,
+        "dps_name": row.supervisor,
+        "dps_licence_no": row.supervisor_licence_no,
+        "dps_address": row.supervisor_address,
+        "dps_postcode": row.supervisor_postcode,
+        "alcohol_supply": row.alcohol_supply,
+        "alcohol_on_sales": row.on_premises_alcohol_sale,
+        "alcohol_off_sales": row.off_premises_alcohol_sale,
+        "late_night_refreshment": row.late_night_refreshment,
+        "regulated_entertainment": "|".join(row.entertainment_types) or None,
+        "decision_date": _iso(row.decision_date),
+        "decided_by": row.decided_by,
+        "licence_url": row.licence_url,
+        "uprn": row.uprn,
+        "geo_point_url": row.geo_point_url,
+        "conditions": list(row.conditions),
+    }, None
+
+
+def read_esd(data: bytes) -> Read:
+    text = decode_licence_csv(data)
+    if "\x00" in text[:4096] or text.lstrip().startswith("<"):
+        raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
+    rows, errors = parse_licence_csv(text)
+    header = [e for e in errors if e.line == 1]
+    if header:
+        raise ImportFileError(
+            "The file's header is not the esd premises licence schema: "
+            + "; ".join(str(e) for e in header)
+        )
+    read = Read()
+    by_line: dict[int, list[str]] = {}
+    for error in errors:
+        by_line.setdefault(error.line, []).append(
+            (f"{error.field}: " if error.field else "") + error.message
+        )
+    read.refused = [Refused(line, "; ".join(msgs)) for line, msgs in sorted(by_line.items())]
+    for row in rows:
+        licence, problem = _esd_licence(row)
+        if licence is None:
+            read.refused.append(Refused(row.line, problem or "unreadable"))
+            continue
+        name = row.premises_name or row.location_text or ""
+        read.records.append(
+            Incoming(
+                line=row.line,
+                label=f"{row.case_reference}: {name}",
+                premises={
+                    "name": name,
+                    "address": row.location_text or name,
+                    "postcode": row.postcode,
+                },
+                premises_type=PremisesType.OTHER.value,
+                uprn=row.uprn,
+                licence=licence,
+            )
+        )
+    read.refused.sort(key=lambda r: r.line)
+    return read
+
+
+# ---------------------------------------------------------------------------------------------
+# The FSA's food hygiene ratings XML
+# ---------------------------------------------------------------------------------------------
+
+
+def read_fhrs(data: bytes) -> Read:
+    head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<"):
+        raise ImportFileError("This is not an XML file: choose the FSA's FHRS XML file.")
+    try:
+        establishments = parse_fhrs(data)
+    except FhrsFormatError as exc:
+        raise ImportFileError(f"This is not a usable FHRS file: {exc}.") from exc
+    read = Read()
+    seen: dict[str, int] = {}
+    for position, est in enumerate(establishments, start=1):
+        if est.fhrs_id in seen:
+            read.refused.append(
+                Refused(position, f"establishment {est.fhrs_id} repeats number {seen[est.fhrs_id]}")
+            )
+            continue
+        seen[est.fhrs_id] = position
+        lines = [x for x in est.address_lines if x]
+        name = est.name or (lines[0] if lines else "")
+        read.records.append(
+            Incoming(
+                line=position,
+                label=f"{name} (FHRS {est.fhrs_id})",
+                premises={
+                    "name": name,
+                    "address": _address(*lines) or "Address not recorded",
+                    "postcode": est.postcode,
+                    "longitude": est.lon,
+                    "latitude": est.lat,
+                },
+                premises_type=suggest_premises_type(est.business_type, est.name),
+                source_ref=f"fhrs:{est.fhrs_id}",
+            )
+        )
+    return read
+
+
+# ---------------------------------------------------------------------------------------------
+# The Gambling Commission's premises register
+# ---------------------------------------------------------------------------------------------
+
+GAMBLING_COLUMNS = (
+    "Account_Number",
+    "Account_Name",
+    "Trading_Names",
+    "premises_Address1",
+    "premises_Address2",
+    "premises_City",
+    "premises_Postcode",
+    "StatusDate",
+    "Activity",
+    "Local_Authority_Name",
+    "LicenceStatus",
+)
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
+
+
+def _us_date(text: str) -> date | None:
+    """The Commission writes month first, with a two-digit year: 12/29/17."""
+    text = text.strip()
+    if not text:
+        return None
+    match = _US_DATE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"StatusDate {text!r} is not a date in the form m/d/yy")
+    month, day, year = (int(x) for x in match.groups())
+    try:
+        return date(year + 2000 if year < 100 else year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"StatusDate {text!r} is not a real date") from exc
+
+
+def _digest(*parts: str) -> str:
+    joined = "|".join(_collapse(p).lower() for p in parts)
+    return hashlib.sha256(joined.encode()).hexdigest()[:10]
+
+
+def _in_area(values: dict[str, str], area: AreaFilter) -> bool:
+    authority = _collapse(values.get("Local_Authority_Name"))
+    if authority:
+        return _authority_key(authority) in {_authority_key(n) for n in area.authority_names}
+    return district_of(values.get("premises_Postcode")) in area.postcode_districts
+
+
+def _gambling_record(line: int, v: dict[str, str]) -> Incoming:
+    account = _collapse(v["Account_Number"])
+    if not account:
+        raise ValueError("Account_Number is empty")
+    operator = _collapse(v["Account_Name"])
+    if not operator:
+        raise ValueError("Account_Name is empty")
+    trading = _collapse(v["Trading_Names"]) or operator
+    first, second, city = (
+        _collapse(v[k]) for k in ("premises_Address1", "premises_Address2", "premises_City")
+    )
+    postcode = _collapse(v["premises_Postcode"])
+    if not (first or second):
+        raise ValueError("the premises has no address")
+    # The first line is often the shop's name ("Paddy Power"); then the street follows.
+    name, street = (first, _address(second, city)) if second else (trading, _address(first, city))
+    activity = _collapse(v["Activity"])
+    label = _collapse(v["LicenceStatus"])
+    status = GAMBLING_STATUS.get(label.lower())
+    if status is None:
+        raise ValueError(f"LicenceStatus {label!r} is not one the Commission uses")
+    place = _digest(first, second, postcode)
+    return Incoming(
+        line=line,
+        label=f"{name}, {street} ({activity or 'activity not given'})",
+        premises={"name": name, "address": street, "postcode": postcode or None},
+        premises_type=PremisesType.OTHER.value,
+        source_ref=f"gc:{account}:{place}",
+        licence={
+            "regime": LicenceRegime.GAMBLING.value,
+            "reference": f"GC/{account}/{_digest(first, second, postcode, activity)}",
+            "holder_name": operator,
+            "status": status.value,
+            "service_type": activity or None,
+            "status_label": label or None,
+            "decision_date": _iso(_us_date(v["StatusDate"])),
+        },
+    )
+
+
+def read_gambling(data: bytes, area: AreaFilter) -> Read:
+    text = decode_licence_csv(data)
+    if "\x00" in text[:4096] or text.lstrip().startswith("<"):
+        raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [(name or "").strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not readable CSV: {exc}.") from exc
+    missing = [c for c in GAMBLING_COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError(
+            "The file is not the Gambling Commission's premises register: missing columns "
+            + ", ".join(missing)
+        )
+    reader.fieldnames = header
+    read = Read()
+    seen: dict[tuple[str, str], int] = {}
+    try:
+        line = 2
+        for values in reader:
+            start, line = line, reader.line_num + 1
+            v = {k: (x or "") for k, x in values.items() if isinstance(k, str)}
+            if not any(x.strip() for x in v.values()):
+                continue
+            if not _in_area(v, area):
+                read.leave_out("outside the council's area")
+                continue
+            try:
+                record = _gambling_record(start, v)
+            except ValueError as exc:
+                read.refused.append(Refused(start, str(exc)))
+                continue
+            assert record.licence is not None
+            key = (record.licence["reference"], record.source_ref or "")
+            if key in seen:
+                read.refused.append(Refused(start, f"repeats line {seen[key]}"))
+                continue
+            seen[key] = start
+            read.records.append(record)
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"The file is not readable CSV at line {reader.line_num}: {exc}."
+        ) from exc
+    return read
+
+
+Reader = Callable[[bytes], Read]
+
+
+def read_file(kind: str, data: bytes, area: AreaFilter | None = None) -> Read:
+    """Read an import file of the given format. Raises ImportFileError for a file that cannot be read."""
+    if kind not in FORMATS:
+        raise ImportFileError(f"Unknown format {kind!r}: choose one of {', '.join(FORMATS)}")
+    if not data.strip():
+        raise ImportFileError("The file is empty.")
+    if kind == "esd":
+        return read_esd(data)
+    if kind == "fhrs":
+        return read_fhrs(data)
+    return read_gambling(data, area or AreaFilter())

@@ -1,0 +1,390 @@
+"""Importing the register (esd CSV, FHRS XML, the Gambling Commission's CSV), exporting it, and
+licence expiry reminders: on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from builders import NOW, make_licence, make_premises, make_wards
+from builders.register import IN_EAST, IN_WEST, OUTSIDE
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement.access import Actor
+from enforcement.clock import london_midnight_utc
+from enforcement.models import AuditEvent, Licence, LicenceCondition, Premises, Reminder
+from enforcement.register import licences
+from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
+from enforcement.registerio import expiry, export, importing, runs
+from enforcement.registerio.sources import ImportFileError
+
+ACTOR = Actor.system("test import")
+AREA = runs.Area(council_name="London Borough of Testshire")
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "register"
+
+
+def esd(*rows: dict[str, str], header: tuple[str, ...] = KNOWN_COLUMNS) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
+def licence_row(ref: str, **values: str) -> dict[str, str]:
+    row = {
+        "CaseReference": ref,
+        "CaseDate": "01/02/2020",
+        "ServiceTypeLabel": "Premises licence",
+        "PremisesName": f"The {ref} Arms",
+        "LocationText": f"{ref} King Street, Hammersmith",
+        "Postcode": "W6 9JU",
+        "StatusLabel": "Current",
+        "LicenceStartDate": "01/03/2020",
+        "LicenceHolder": "Pubco Ltd",
+        "OnPremisesAlcoholSale": "Yes",
+        "OffPremisesAlcoholSale": "No",
+        "LateNightRefreshment": "true",
+        "EntertainmentTypeLabel": "Live music|Recorded music",
+        "DesignatedPremisesSupervisor": "A Supervisor",
+        "SupervisorLicenceNo": "PL-1",
+        "Conditions": "CCTV at the door|No drinks outside after 22:00",
+        "OpeningHours": "Mo-Su 10:00-23:00",
+    }
+    row.update(values)
+    return row
+
+
+def run_import(
+    session: Session, data: bytes, kind: str = "esd", **options: bool
+) -> tuple[importing.Plan, importing.Result]:
+    return runs.import_now(
+        session, ACTOR, NOW, kind, data, importing.Options(**options), AREA, source="test"
+    )
+
+
+def preview(session: Session, data: bytes, kind: str = "esd", **options: bool) -> importing.Plan:
+    return runs.preview(session, NOW, kind, data, importing.Options(**options), AREA)
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_an_esd_file_imports_its_licences_and_again_changes_nothing(session: Session) -> None:
+    data = esd(licence_row("101"), licence_row("102", LicenceEndDate="31/12/2030"))
+    plan, result = run_import(session, data)
+    assert plan.counts()["new"] == 2 and result.created_licences == 2
+    lic = session.scalars(select(Licence).where(Licence.reference == "101")).one()
+    assert (lic.dps_name, lic.dps_licence_no) == ("A Supervisor", "PL-1")
+    assert (lic.alcohol_on_sales, lic.alcohol_off_sales, lic.late_night_refreshment) == (
+        True,
+        False,
+        True,
+    )
+    assert lic.regulated_entertainment == "Live music|Recorded music"
+    assert (lic.status, lic.status_label, lic.starts_on) == ("active", "Current", date(2020, 3, 1))
+    premises = session.get_one(Premises, lic.premises_id)
+    assert (premises.address_line1, premises.address_line2) == ("101 King Street", "Hammersmith")
+    before = (count(session, Premises), count(session, Licence), count(session, AuditEvent))
+    again, result = run_import(session, data)
+    assert again.counts()["unchanged"] == 2 and again.counts()["new"] == 0
+    assert result.unchanged == 2 and result.created_licences == result.updated_licences == 0
+    assert (count(session, Premises), count(session, Licence), count(session, AuditEvent)) == before
+
+
+def test_a_newer_file_updates_the_matching_licence_with_before_and_after(session: Session) -> None:
+    run_import(session, esd(licence_row("201")))
+    newer = esd(
+        licence_row(
+            "201",
+            DesignatedPremisesSupervisor="B Newperson",
+            Conditions="CCTV at the door|Door staff from 21:00",
+        )
+    )
+    plan = preview(session, newer)
+    [item] = plan.items
+    assert item.kind == "changed"
+    assert item.licence_changes["dps_name"] == ("A Supervisor", "B Newperson")
+    _plan, result = run_import(session, newer)
+    assert result.updated_licences == 1 and count(session, Licence) == 1
+    lic = session.scalars(select(Licence).where(Licence.reference == "201")).one()
+    assert lic.dps_name == "B Newperson"
+    active = session.scalars(
+        select(LicenceCondition.text).where(
+            LicenceCondition.licence_id == lic.id, LicenceCondition.is_active
+        )
+    ).all()
+    assert sorted(active) == ["CCTV at the door", "Door staff from 21:00"]
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "licence.import_update")
+    ).one()
+    assert json.loads(event.before_json or "{}")["dps_name"] == "A Supervisor"
+    assert json.loads(event.after_json or "{}")["dps_name"] == "B Newperson"
+
+
+def test_a_record_changed_in_the_app_since_the_import_is_a_conflict_kept_unless_taken(
+    session: Session,
+) -> None:
+    run_import(session, esd(licence_row("301")))
+    lic = session.scalars(select(Licence).where(Licence.reference == "301")).one()
+    lic.holder_name = "Typed In The App Ltd"
+    session.flush()
+    newer = esd(licence_row("301", LicenceHolder="From The File Ltd"))
+    plan, result = run_import(session, newer)
+    assert [i.kind for i in plan.items] == ["conflict"]
+    assert result.conflicts_kept == 1
+    session.refresh(lic)
+    assert lic.holder_name == "Typed In The App Ltd"
+    _plan, result = run_import(session, newer, take_conflicts=True)
+    assert result.conflicts_taken == 1
+    session.refresh(lic)
+    assert lic.holder_name == "From The File Ltd"
+
+
+def test_real_file_quirks_bom_windows_1252_dates_blank_and_repeated_rows(session: Session) -> None:
+    header = ",".join(KNOWN_COLUMNS)
+    blank = "," * (len(KNOWN_COLUMNS) - 1)
+
+    def line(ref: str, name: str, start: str) -> str:
+        cells = dict.fromkeys(KNOWN_COLUMNS, "")
+        cells.update(CaseReference=ref, CaseDate="1/2/20", PremisesName=name, LocationText="1 Road")
+        cells.update(LicenceStartDate=start, StatusLabel="Approved")
+        return ",".join(cells[c] for c in KNOWN_COLUMNS)
+
+    text = "\r\n".join(
+        [
+            header,
+            line("401", "Café Crème", "2020-03-01"),
+            blank,
+            line("402", "Bar", "1 March 2020"),
+            line("402", "Bar", "1 March 2020"),
+            line("403", "Pub", "31/02/2020"),
+        ]
+    )
+    for data in (b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("cp1252")):
+        plan = preview(session, data)
+        assert plan.counts()["new"] == 2
+        assert [(r.line, r.reason) for r in plan.refused] == [
+            (5, "CaseReference: case 402 of 01/02/2020 repeats line 4"),
+            (
+                6,
+                "LicenceStartDate: '31/02/2020' is not a real date (day is out of range for month)",
+            ),
+        ]
+        assert plan.items[0].record.premises["name"] == "Café Crème"
+    _plan, result = run_import(session, text.encode("cp1252"))
+    assert result.created_licences == 2
+    assert session.scalars(select(Licence.starts_on).order_by(Licence.reference)).all() == [
+        date(2020, 3, 1),
+        date(2020, 3, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        ("esd", b"<?xml version='1.0'?><FHRSEstablishment/>", "not a CSV file"),
+        ("esd", b"Name,Address\r\nA,B\r\n", "CaseReference: required column is missing"),
+        ("esd", b"", "The file is empty"),
+        ("fhrs", b"CaseReference,CaseDate\r\n1,2\r\n", "not an XML file"),
+        ("fhrs", b"<FHRSEstablishment><EstablishmentCollection>", "not a usable FHRS file"),
+        ("fhrs", b"<Other/>", "not <FHRSEstablishment>"),
+        ("gambling", b"Account_Number,Activity\r\n1,Bingo\r\n", "missing columns"),
+    ],
+)
+def test_a_file_of_the_wrong_kind_or_broken_is_refused_whole(
+    session: Session, kind: str, data: bytes, message: str
+) -> None:
+    before = (count(session, Premises), count(session, Licence))
+    with pytest.raises(ImportFileError, match=message):
+        run_import(session, data, kind)
+    assert (count(session, Premises), count(session, Licence)) == before
+
+
+def test_a_file_whose_every_row_is_refused_writes_nothing(session: Session) -> None:
+    data = esd(licence_row("501", LicenceStartDate="soon"), licence_row("502", Postcode="nope"))
+    with pytest.raises(ImportFileError, match="Every row of the file was refused"):
+        run_import(session, data)
+    assert count(session, Licence) == 0
+
+
+def _fhrs(*establishments: tuple[str, str, tuple[float, float] | None]) -> bytes:
+    parts = []
+    for fhrs_id, name, where in establishments:
+        geo = (
+            f"<Geocode><Longitude>{where[0]}</Longitude><Latitude>{where[1]}</Latitude></Geocode>"
+            if where
+            else ""
+        )
+        parts.append(
+            f"<EstablishmentDetail><FHRSID>{fhrs_id}</FHRSID><BusinessName>{name}</BusinessName>"
+            f"<BusinessType>Restaurant/Cafe/Canteen</BusinessType>"
+            f"<AddressLine1>1 King Street</AddressLine1><PostCode>W6 9JU</PostCode>{geo}"
+            f"</EstablishmentDetail>"
+        )
+    body = "".join(parts)
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><FHRSEstablishment><EstablishmentCollection>"
+        f"{body}</EstablishmentCollection></FHRSEstablishment>"
+    ).encode()
+
+
+def test_fhrs_premises_outside_the_wards_are_kept_or_left_out_and_unplaced_ones_listed(
+    session: Session,
+) -> None:
+    make_wards(session)
+    data = _fhrs(("1", "West Cafe", IN_WEST), ("2", "Far Cafe", OUTSIDE), ("3", "Lost Cafe", None))
+    plan = preview(session, data, "fhrs", skip_outside=True)
+    assert plan.counts()["new"] == 2 and plan.left_out == {"outside the borough's wards": 1}
+    plan, result = run_import(session, data, "fhrs")
+    assert plan.counts()["outside_borough"] == 1
+    assert plan.no_location == ["Lost Cafe (FHRS 3)"]
+    assert result.created_premises == 3
+    west = session.scalars(select(Premises).where(Premises.source_ref == "fhrs:1")).one()
+    assert west.ward_id is not None
+    # A later file moves a premises: its ward follows, and the move is audited.
+    moved = _fhrs(("1", "West Cafe", IN_EAST), ("2", "Far Cafe", OUTSIDE), ("3", "Lost Cafe", None))
+    plan, result = run_import(session, moved, "fhrs")
+    assert plan.counts()["changed"] == 1 and result.updated_premises == 1
+    session.refresh(west)
+    assert west.longitude == IN_EAST[0]
+    assert count(session, Premises) == 3
+
+
+GAMBLING_HEADER = (
+    "Account_Number,Account_Name,Trading_Names,Applicant_Property_name,Applicant_Address21,"
+    "Applicant_City,Applicant_Postcode,premises_Address1,premises_Address2,premises_City,"
+    "premises_Postcode,StatusDate,Activity,Local_Authority_Name,LicenceStatus"
+)
+
+
+def test_the_gambling_register_is_filtered_to_the_council_by_name_or_postcode_district(
+    session: Session,
+) -> None:
+    data = (FIXTURES / "gambling.csv").read_bytes()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    plan = runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    assert sorted(i.record.label for i in plan.items) == [
+        "Bet Here, 1 King Street, LONDON (Adult Gaming Centre)",
+        "Bet Here, 1 King Street, LONDON (Betting Shop)",
+        "Lucky Bingo, 9 Queen Street, LONDON (Bingo)",
+    ]
+    assert len(plan.no_location) == 3
+    assert plan.left_out == {"outside the council's area": 2}
+    assert [(r.line, r.reason) for r in plan.refused] == [(7, "repeats line 2")]
+    _plan, result = runs.import_now(
+        session, ACTOR, NOW, "gambling", data, importing.Options(), area, source="gc"
+    )
+    # Two activities at one address: two licences at one premises; no location for any.
+    assert (result.created_premises, result.created_licences) == (2, 3)
+    lic = session.scalars(select(Licence).where(Licence.service_type == "Bingo")).one()
+    assert (lic.regime, lic.status, lic.decision_date) == (
+        "gambling_premises",
+        "applied",
+        date(2017, 12, 29),
+    )
+    again = runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    assert again.counts()["unchanged"] == 3
+
+
+def test_the_esd_export_imports_back_unchanged(session: Session) -> None:
+    p = make_premises(session, name="=Formula Bar", address_line2="Fulham", town="London")
+    make_licence(
+        session,
+        p.id,
+        reference="PL/1",
+        status="suspended",
+        expires_on=date(2031, 1, 31),
+        dps_name="-Dash Person",
+        alcohol_supply=True,
+        regulated_entertainment="Plays|Films",
+        conditions=("No  entry | after midnight", "@home rule"),
+        case_date=date(2019, 5, 4),
+        licence_url="https://example.org/pl1",
+        uprn="1234",
+    )
+    make_licence(session, p.id, reference="PL/2", holder_name="Another Holder", status="applied")
+    make_licence(session, p.id, reference="ST/1", regime="special_treatment")
+    data = export.export_esd_csv(session, ACTOR, NOW, "Testshire").encode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["CaseReference"] for r in rows] == ["PL/1", "PL/2"]
+    assert rows[0]["PremisesName"] == "'=Formula Bar"
+    plan = preview(session, data)
+    assert [i.kind for i in plan.items] == ["unchanged", "unchanged"], [
+        (i.premises_changes, i.licence_changes) for i in plan.items
+    ]
+    assert plan.refused == []
+    exported = session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "register.export")
+    )
+    assert exported == 1
+
+
+def test_the_json_export_holds_every_licence_with_its_premises(session: Session) -> None:
+    p = make_premises(session, name="Nails R Us")
+    make_licence(session, p.id, reference="ST/9", regime="special_treatment", conditions=("A",))
+    data = json.loads(export.export_json(session, ACTOR, NOW, "Testshire"))
+    [entry] = data["licences"]
+    assert entry["reference"] == "ST/9" and entry["premises"]["name"] == "Nails R Us"
+    assert entry["conditions"] == ["A"]
+
+
+def _expiry_reminders(session: Session, licence_id: int) -> list[tuple[datetime, str, str | None]]:
+    return list(
+        session.execute(
+            select(Reminder.due_at, Reminder.status, Reminder.team)
+            .where(Reminder.kind == "licence_expiry", Reminder.subject_id == licence_id)
+            .order_by(Reminder.due_at, Reminder.id)
+        )
+    )
+
+
+def test_a_licence_with_an_end_date_gets_an_expiry_reminder_for_the_licensing_team(
+    session: Session,
+) -> None:
+    p = make_premises(session)
+    lic = expiry.create_licence(
+        session,
+        ACTOR,
+        NOW,
+        p.id,
+        licences.LicenceInput(
+            regime="premises_licence",
+            reference="PL/EXP",
+            holder_name="Holder",
+            status="active",
+            expires_on=date(2027, 6, 30),
+        ),
+    )
+    due = london_midnight_utc(date(2027, 6, 30))
+    assert _expiry_reminders(session, lic.id) == [(due, "open", "licensing")]
+    lic.expires_on = date(2027, 9, 30)
+    session.flush()
+    expiry.sync_all(session, NOW)
+    assert _expiry_reminders(session, lic.id) == [
+        (due, "done", "licensing"),
+        (london_midnight_utc(date(2027, 9, 30)), "open", "licensing"),
+    ]
+    lic.status = "revoked"
+    session.flush()
+    expiry.sync_all(session, NOW)
+    assert [s for _d, s, _t in _expiry_reminders(session, lic.id)] == ["done", "done"]
+
+
+def test_an_import_makes_expiry_reminders_for_the_licences_it_brings(session: Session) -> None:
+    run_import(
+        session,
+        esd(licence_row("601", LicenceEndDate="31/12/2030"), licence_row("602")),
+    )
+    ends = session.scalars(select(Licence).where(Licence.reference == "601")).one()
+    assert _expiry_reminders(session, ends.id) == [
+        (london_midnight_utc(date(2030, 12, 31)), "open", "licensing")
+    ]
+    assert count(session, Reminder) == 1

@@ -1,0 +1,203 @@
+"""The register import page (upload, preview, confirm) and the exports, through the app."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from builders import make_licence, make_premises, make_user, make_wards, post, sign_in
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from enforcement.models import AuditEvent, ImportRun, Licence, Premises, Reminder
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "register"
+
+
+@pytest.fixture
+def officer(session: Session, client: FlaskClient) -> FlaskClient:
+    make_wards(session)
+    make_user(session, "licensing_officer", email="lo@example.gov.uk")
+    session.commit()
+    sign_in(client, "lo@example.gov.uk")
+    return client
+
+
+def _upload(client: FlaskClient, data: bytes, kind: str = "esd", name: str = "reg.csv") -> object:
+    return post(
+        client,
+        "/imports",
+        {"format": kind, "upload": (io.BytesIO(data), name)},
+        page="/imports",
+    )
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_upload_preview_then_confirm_imports_and_a_second_upload_changes_nothing(
+    officer: FlaskClient, session: Session
+) -> None:
+    data = (FIXTURES / "licences.csv").read_bytes()
+    resp = _upload(officer, data)
+    assert resp.status_code == 302
+    run_page = resp.headers["Location"]
+    page = officer.get(run_page).get_data(as_text=True)
+    assert "Waiting for you to confirm" in page
+    assert re.search(r"New</dt><dd[^>]*>2<", page)
+    assert "Refused rows: not imported" in page and "is not a real date" in page
+    assert _count(session, Licence) == 0  # the preview wrote nothing
+    run_id = int(run_page.rsplit("/", 1)[1])
+    progress = officer.get(f"/imports/{run_id}/progress").get_json()
+    assert progress["status"] == "previewed" and progress["working"] is False
+    resp = post(officer, f"/imports/{run_id}/confirm", {}, page=run_page)
+    assert resp.status_code == 302
+    page = officer.get(run_page).get_data(as_text=True)
+    assert "2 premises and 2 licences added" in page
+    assert _count(session, Licence) == 2
+    lic = session.scalars(select(Licence).where(Licence.reference == "LIC/1")).one()
+    assert lic.dps_name == "Pat Example"
+    # The same file again: everything unchanged, nothing written when confirmed.
+    resp = _upload(officer, data)
+    again = resp.headers["Location"]
+    page = officer.get(again).get_data(as_text=True)
+    assert re.search(r"Unchanged</dt><dd[^>]*>2<", page)
+    post(officer, f"/imports/{int(again.rsplit('/', 1)[1])}/confirm", {}, page=again)
+    assert _count(session, Licence) == 2 and _count(session, Premises) == 2
+
+
+def test_a_changed_file_shows_each_change_field_by_field(
+    officer: FlaskClient, session: Session
+) -> None:
+    data = (FIXTURES / "licences.csv").read_bytes()
+    first = _upload(officer, data).headers["Location"]
+    post(officer, f"{first}/confirm", {}, page=first)
+    newer = data.replace(b"Pat Example", b"Sam Newname")
+    page = officer.get(_upload(officer, newer).headers["Location"]).get_data(as_text=True)
+    assert "Changed records" in page
+    assert "Licence dps name: <del>Pat Example</del> becomes <ins>Sam Newname</ins>" in page
+
+
+def test_a_file_of_the_wrong_kind_fails_with_a_clear_message_and_nothing_written(
+    officer: FlaskClient, session: Session
+) -> None:
+    resp = _upload(officer, b"<FHRSEstablishment/>", "esd", "wrong.xml")
+    page = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "The file was not imported" in page and "This is not a CSV file" in page
+    assert _count(session, Licence) == 0 and _count(session, Premises) == 0
+    assert session.scalars(select(ImportRun.status)).all() == ["failed"]
+
+
+def test_no_file_or_no_kind_keeps_the_form_with_its_errors(officer: FlaskClient) -> None:
+    resp = post(officer, "/imports", {"format": "esd"}, page="/imports")
+    assert resp.status_code == 400 and "Choose the file to import" in resp.get_data(as_text=True)
+    resp = post(officer, "/imports", {"upload": (io.BytesIO(b"x"), "a.csv")}, page="/imports")
+    assert resp.status_code == 400 and "Select the kind of file" in resp.get_data(as_text=True)
+
+
+def test_an_upload_over_the_size_limit_gets_the_413_page(
+    officer: FlaskClient, session: Session
+) -> None:
+    officer.application.config["MAX_CONTENT_LENGTH"] = 1024
+    resp = _upload(officer, b"x" * 4096)
+    assert resp.status_code == 413
+    assert "The file is too large" in resp.get_data(as_text=True)
+    assert _count(session, ImportRun) == 0
+
+
+def test_discarding_a_preview_imports_nothing(officer: FlaskClient, session: Session) -> None:
+    run_page = _upload(officer, (FIXTURES / "licences.csv").read_bytes()).headers["Location"]
+    resp = post(officer, f"{run_page}/discard", {}, page=run_page)
+    assert resp.status_code == 302
+    assert session.scalars(select(ImportRun.status)).all() == ["discarded"]
+    assert _count(session, Licence) == 0
+
+
+@pytest.mark.parametrize("role", ["ward_officer", "supervisor", "partner", "committee_clerk"])
+def test_only_licensing_officers_and_administrators_import(
+    client: FlaskClient, session: Session, role: str
+) -> None:
+    make_user(session, role, email="someone@example.gov.uk")
+    session.commit()
+    sign_in(client, "someone@example.gov.uk")
+    assert client.get("/imports").status_code == 403
+
+
+def test_the_exports_are_audited_and_for_officers_supervisors_and_admins(
+    client: FlaskClient, session: Session
+) -> None:
+    make_wards(session)
+    p = make_premises(session, name="The Crown")
+    make_licence(session, p.id, reference="PL/7", dps_name="Dee Person")
+    make_user(session, "supervisor", email="sup@example.gov.uk")
+    make_user(session, "ward_officer", email="wo@example.gov.uk")
+    session.commit()
+    sign_in(client, "sup@example.gov.uk")
+    resp = client.get("/exports/licences.csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    body = resp.get_data(as_text=True)
+    assert "PL/7" in body and "The Crown" in body and "Dee Person" in body
+    data = json.loads(client.get("/exports/licences.json").get_data(as_text=True))
+    assert [entry["reference"] for entry in data["licences"]] == ["PL/7"]
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "register.export")
+        )
+        == 2
+    )
+    client.post("/sign-out", data={})
+    other = client.application.test_client()
+    sign_in(other, "wo@example.gov.uk")
+    assert other.get("/exports/licences.csv").status_code == 403
+
+
+def test_the_licence_page_shows_and_edits_the_esd_fields(
+    officer: FlaskClient, session: Session
+) -> None:
+    p = make_premises(session, name="The Anchor")
+    lic = make_licence(session, p.id, reference="PL/8")
+    session.commit()
+    resp = post(
+        officer,
+        f"/licences/{lic.id}/edit",
+        {
+            "version": str(lic.version),
+            "regime": "premises_licence",
+            "reference": "PL/8",
+            "holder_name": "Holder Ltd",
+            "status": "active",
+            "dps_name": "Robin Bar",
+            "dps_licence_no": "PLH/99",
+            "alcohol_on_sales": "yes",
+            "late_night_refreshment": "no",
+            "regulated_entertainment": ["Live music", "Films"],
+            "activity_hours": "Sale of alcohol: Monday to Sunday 10:00 to 23:00",
+            "expires_on": ["31", "12", "2030"],
+        },
+        page=f"/licences/{lic.id}/edit",
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    session.refresh(lic)
+    assert (lic.dps_name, lic.alcohol_on_sales, lic.late_night_refreshment) == (
+        "Robin Bar",
+        True,
+        False,
+    )
+    assert lic.regulated_entertainment == "Films|Live music"
+    page = officer.get(f"/premises/{p.id}").get_data(as_text=True)
+    assert "Robin Bar (personal licence PLH/99)" in page
+    assert "Sale of alcohol on the premises" in page and "Sale of alcohol: Monday to Sunday" in page
+    form = officer.get(f"/licences/{lic.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option value="yes" selected>Yes</option>', form)
+    # Saving a licence with an end date made its expiry reminder for the licensing team.
+    reminder = session.scalars(
+        select(Reminder).where(Reminder.kind == "licence_expiry", Reminder.subject_id == lic.id)
+    ).one()
+    assert (reminder.team, reminder.status) == ("licensing", "open")
