@@ -77,7 +77,7 @@ class Premises(Base):
         ),
         # PostgreSQL: the list's text search (search_text LIKE '%word%') read from a trigram
         # index (pg_trgm) rather than by testing every premises; SQLite has no such index and
-        # keeps the one above. See docs/premises-register.md.
+        # keeps the one above. See docs/register.md.
         Index(
             "ix_premises_search_trgm",
             "search_text",
