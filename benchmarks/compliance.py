@@ -328,15 +328,27 @@ def check_compliance_rows(engine: Engine, rng: random.Random, sample: int = 500)
         session.rollback()
 
 
-def build(db_path: Path, started: float, seed: int = 1) -> None:
-    """Build the foundation's borough with benchmarks.generate, then add inspections to it."""
-    gen.generate(db_path, seed=seed)
+def build(db_path: Path, started: float, seed: int = 1, scale: float = 1.0) -> None:
+    """Build the foundation's borough with benchmarks.generate, then add inspections to it.
+
+    scale multiplies every size (premises, licences, audit events, inspections); 1 is the
+    default borough the figures in benchmarks/README.md are measured on.
+    """
+    gen.generate(
+        db_path,
+        n_premises=round(50_000 * scale),
+        n_licences=round(60_000 * scale),
+        n_audit=round(500_000 * scale),
+        seed=seed,
+    )
     rng = random.Random(seed + 1000)
     engine = make_engine(f"sqlite:///{db_path}")
     gen._fast_sqlite(engine)
     with engine.begin() as conn:
         add_supervisor(conn)
-        rows, officers, languages, compliance = plan_inspections(conn, rng, N_INSPECTIONS)
+        rows, officers, languages, compliance = plan_inspections(
+            conn, rng, round(N_INSPECTIONS * scale)
+        )
         gen.log(f"planned {len(rows):,} inspections of {len(compliance):,} premises", started)
         gen.write(conn, Inspection, rows, "inspections", started)
         gen.write(conn, InspectionOfficer, officers, "inspection officers", started)

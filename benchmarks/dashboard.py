@@ -42,7 +42,7 @@ from enforcement.accounts.users import hash_password
 from enforcement.cases.listing import CASE_TOOLS
 from enforcement.db import make_engine
 from enforcement.measures import Quarter
-from enforcement.measures.partners import AGE_GROUPS, PartnerMeasure
+from enforcement.measures.vocab import AGE_GROUPS, PartnerMeasure
 from enforcement.models import (
     CaseDeadline,
     CaseEvent,
@@ -199,10 +199,10 @@ def _training(ctx: Context, rng: random.Random) -> Iterator[dict[str, Any]]:
 
 
 def _visits(
-    ctx: Context, rng: random.Random
+    ctx: Context, rng: random.Random, n: int = N_VISITS
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     visits, indicators, referrals, types = [], [], [], []
-    planned = sorted((_moment(rng), rng.choice(ctx.flats)) for _ in range(N_VISITS))
+    planned = sorted((_moment(rng), rng.choice(ctx.flats)) for _ in range(n))
     for vid, (at, pid) in enumerate(planned, start=1):
         seen = rng.sample(INDICATORS, k=rng.choice((0, 0, 1, 2, 3)))
         returning = rng.random() < 0.1
@@ -260,9 +260,11 @@ def _visits(
     return visits, indicators, referrals, types
 
 
-def _flags(ctx: Context, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _flags(
+    ctx: Context, rng: random.Random, n: int = N_FLAGS
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     flags, forms = [], []
-    for fid in range(1, N_FLAGS + 1):
+    for fid in range(1, n + 1):
         at = _moment(rng)
         pid = rng.choice(ctx.premises) if rng.random() < 0.85 else None
         ward = ctx.ward_of[pid] if pid else rng.choice(ctx.ward_codes)
@@ -287,10 +289,10 @@ def _flags(ctx: Context, rng: random.Random) -> tuple[list[dict[str, Any]], list
 
 
 def _cases(
-    ctx: Context, rng: random.Random
+    ctx: Context, rng: random.Random, n: int = N_CASES
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     cases, events, deadlines = [], [], []
-    for cid in range(1, N_CASES + 1):
+    for cid in range(1, n + 1):
         opened = _moment(rng)
         tool = rng.choice(CASE_TOOLS)
         cases.append(
@@ -422,8 +424,9 @@ def ready(db_path: Path) -> bool:
         engine.dispose()
 
 
-def build(db_path: Path, started: float, seed: int = 1) -> None:
-    compliance.build(db_path, started, seed)
+def build(db_path: Path, started: float, seed: int = 1, scale: float = 1.0) -> None:
+    """Build compliance's borough at scale (see compliance.build), then add what the measures read."""
+    compliance.build(db_path, started, seed, scale)
     rng = random.Random(seed + 2000)
     engine = make_engine(f"sqlite:///{db_path}")
     gen._fast_sqlite(engine)
@@ -431,15 +434,15 @@ def build(db_path: Path, started: float, seed: int = 1) -> None:
         _accounts(conn)
         ctx = _context(conn, rng)
         gen.write(conn, MoontwistTraining, _training(ctx, rng), "Moontwist training", started)
-        visits, indicators, referrals, referral_types = _visits(ctx, rng)
+        visits, indicators, referrals, referral_types = _visits(ctx, rng, round(N_VISITS * scale))
         gen.write(conn, WelfareVisit, visits, "welfare visits", started)
         gen.write(conn, WelfareVisitIndicator, indicators, "visit indicators", started)
         gen.write(conn, ReferralRecord, referrals, "anonymous referral records", started)
         gen.write(conn, ReferralRecordType, referral_types, "referral exploitation types", started)
-        flags, forms = _flags(ctx, rng)
+        flags, forms = _flags(ctx, rng, round(N_FLAGS * scale))
         gen.write(conn, IntelFlag, flags, "intelligence flags", started)
         gen.write(conn, IntelFlagExploitation, forms, "flag forms of exploitation", started)
-        cases, events, deadlines = _cases(ctx, rng)
+        cases, events, deadlines = _cases(ctx, rng, round(N_CASES * scale))
         gen.write(conn, EnforcementCase, cases, "enforcement cases", started)
         gen.write(conn, CaseEvent, events, "case events", started)
         gen.write(conn, CaseDeadline, deadlines, "case deadlines", started)

@@ -6,6 +6,7 @@ to import another to draw the premises page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,18 +44,28 @@ class TimelineItem:
 
 
 def premises_timeline(
-    session: Session, actor: Actor, premises_id: int, limit: int = 50
+    session: Session,
+    actor: Actor,
+    premises_id: int,
+    limit: int = 50,
+    licence_ids: Sequence[int] | None = None,
 ) -> list[TimelineItem]:
-    """Return what has happened to a premises and its licences, newest first."""
+    """Return what has happened to a premises and its licences, newest first.
+
+    licence_ids: the premises' licences when the caller has read them already (the premises
+    page has), saving a statement; otherwise they are read here.
+    """
     require(actor, Permission.PREMISES_VIEW)
-    licence_ids = [
-        str(i)
-        for i in session.scalars(select(Licence.id).where(Licence.premises_id == premises_id))
-    ]
+    if licence_ids is None:
+        licence_ids = list(
+            session.scalars(select(Licence.id).where(Licence.premises_id == premises_id))
+        )
+    licence_keys = [str(i) for i in licence_ids]
     clause = and_(AuditEvent.entity_type == "premises", AuditEvent.entity_id == str(premises_id))
-    if licence_ids:
+    if licence_keys:
         clause = or_(
-            clause, and_(AuditEvent.entity_type == "licence", AuditEvent.entity_id.in_(licence_ids))
+            clause,
+            and_(AuditEvent.entity_type == "licence", AuditEvent.entity_id.in_(licence_keys)),
         )
     rows = session.execute(
         select(AuditEvent, User.display_name)

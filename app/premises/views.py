@@ -166,7 +166,9 @@ def create() -> ResponseReturnValue:
 def detail(premises_id: int) -> str:
     actor = current_actor()
     found = premises.get_premises(db(), actor, premises_id)
-    items = timeline.premises_timeline(db(), actor, premises_id)
+    items = timeline.premises_timeline(
+        db(), actor, premises_id, licence_ids=[lic.id for lic in found.licences]
+    )
     return render_template("premises/detail.html", d=found, p=found.premises, timeline=items)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from enforcement import audit
@@ -437,11 +437,22 @@ def live_session(
 def _open_session(
     session: Session, token: str, now: datetime, max_age: timedelta
 ) -> tuple[UserSession, User] | None:
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or now - row.created_at > max_age:
+    # Every request runs this: one statement brings the session, its user, the user's
+    # organisation, roles and wards (a user has a handful of each), not four.
+    found = (
+        session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == _token_hash(token))
+            .options(joinedload(User.role_rows), joinedload(User.ward_rows))
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or now - row.created_at > max_age or not user.is_active:
         return None
     return row, user
 

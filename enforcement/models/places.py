@@ -75,6 +75,15 @@ class Premises(Base):
             "search_text",
             postgresql_where=text("false"),
         ),
+        # PostgreSQL: the list's text search (search_text LIKE '%word%') read from a trigram
+        # index (pg_trgm) rather than by testing every premises; SQLite has no such index and
+        # keeps the one above. See docs/register.md.
+        Index(
+            "ix_premises_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
@@ -279,10 +279,10 @@ class PremisesDetail:
 def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDetail:
     """Return a premises with its ward, languages, licences and their conditions."""
     require(actor, Permission.PREMISES_VIEW)
+    # Three statements whatever the premises holds: the premises with its ward, its licences
+    # with their conditions, and the names of its languages.
     p = session.scalar(
-        select(Premises)
-        .where(Premises.id == premises_id)
-        .options(selectinload(Premises.ward), selectinload(Premises.language_rows))
+        select(Premises).where(Premises.id == premises_id).options(joinedload(Premises.ward))
     )
     if p is None:
         raise NotFound("There is no such premises.")
@@ -290,14 +290,16 @@ def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDe
         session.scalars(
             select(Licence)
             .where(Licence.premises_id == p.id)
-            .options(selectinload(Licence.conditions))
+            .options(joinedload(Licence.conditions))
             .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.starts_on.desc(), Licence.id)
-        )
+        ).unique()
     )
-    codes = [r.language_code for r in p.language_rows]
     langs = list(
         session.scalars(
-            select(Language).where(Language.code.in_(codes)).order_by(Language.name, Language.code)
+            select(Language)
+            .join(PremisesLanguage, PremisesLanguage.language_code == Language.code)
+            .where(PremisesLanguage.premises_id == p.id)
+            .order_by(Language.name, Language.code)
         )
     )
     return PremisesDetail(premises=p, ward=p.ward, languages=langs, licences=licences)

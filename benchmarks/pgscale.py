@@ -1,0 +1,595 @@
+"""PostgreSQL at five times the benchmark's size: build the data, then time pages through gunicorn.
+
+`generate` builds the dashboard benchmark's borough (benchmarks.dashboard.build, which builds
+benchmarks.generate's premises, licences and chained audit trail, benchmarks.compliance's
+inspections, and the welfare visits, flags and cases) with every size multiplied by --scale,
+in a SQLite file, then creates a fresh PostgreSQL database, builds its schema with the real
+migrations and loads every table with COPY (benchmarks.compliance.copy_to_postgres), then
+VACUUM (ANALYZE). At --scale 5: 250,000 premises, 300,000 licences, 2,500,000 audit events,
+1,000,000 inspections, 150,000 welfare visits, 300,000 flags, 100,000 cases.
+
+`run` serves that database with gunicorn (2 workers) and times each scenario with concurrent
+clients that sign in through the real form; beside each, the same SQL (captured once with a
+SQLAlchemy before_cursor_execute listener) run by a bare psycopg client, so the app's own
+overhead is visible. Results go to benchmarks/results/pgscale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, Integer, create_engine, event, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from benchmarks import compliance, dashboard
+from benchmarks import generate as gen
+from benchmarks.run import CSRF, SECRET, TRANSACTION_CONTROL, machine, percentile
+from config import Settings
+from enforcement import audit_chain
+from enforcement.db import make_engine
+from enforcement.models import (
+    AuditEvent,
+    Base,
+    EnforcementCase,
+    Inspection,
+    IntelFlag,
+    Licence,
+    Premises,
+    WelfareVisit,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "pgscale.md"
+DEFAULT_ADMIN = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PORT = 8765
+WARM_UP = 5
+# The issue's targets, medians in milliseconds.
+TARGETS = {
+    "list1": 40.0,
+    "list100": 40.0,
+    "premises": 40.0,
+    "flags": 40.0,
+    "compliance": 150.0,
+    "dashboard": 300.0,
+    "nearby": 40.0,
+}
+ROW_LINK = re.compile(r'class="govuk-link" href="/premises/(\d+)"')
+
+
+def db_name(scale: float) -> str:
+    return f"bench_pgscale_{str(scale).replace('.', '_')}"
+
+
+def pg_url(admin_url: str, name: str) -> str:
+    return re.sub(r"/[^/]*$", f"/{name}", admin_url)
+
+
+# --- generate -----------------------------------------------------------------------------------
+
+
+def generate(admin_url: str, scale: float, seed: int = 1, reuse: bool = False) -> str:
+    """Build the data at scale into a fresh PostgreSQL database (replacing one of the same name).
+
+    reuse skips building the intermediate SQLite file when a previous run left it there.
+    """
+    started = time.perf_counter()
+    sqlite_path = ROOT / "benchmarks" / "results" / f"pgscale-{scale}.db"
+    if not (reuse and sqlite_path.is_file()):
+        dashboard.build(sqlite_path, started, seed=seed, scale=scale)
+    name = db_name(scale)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    url = pg_url(admin_url, name)
+    pg = make_engine(url)
+    sqlite = make_engine(f"sqlite:///{sqlite_path}")
+    try:
+        gen.migrate(pg)
+        gen.log(f"PostgreSQL: {name} created and migrated", started)
+        copy_rows(sqlite_path, pg, started)
+        gen.log("PostgreSQL: rows copied with COPY, vacuumed and analysed", started)
+        with Session(pg) as session:
+            verdict = audit_chain.verify(session)
+        if not verdict.ok:
+            raise SystemExit(f"audit chain broken at {verdict.broken_id}: {verdict.problem}")
+        gen.log(f"PostgreSQL: audit chain verified over {verdict.checked:,} events", started)
+        for label, n in counts(url).items():
+            gen.log(f"  {label}: {n:,}", started)
+    finally:
+        pg.dispose()
+        sqlite.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+    return url
+
+
+def copy_rows(sqlite_path: Path, pg: Engine, started: float) -> None:
+    """Copy every table from the SQLite file into the migrated PostgreSQL database with COPY.
+
+    Like benchmarks.compliance.copy_to_postgres, but the rows are read with the sqlite3 driver
+    as stored (UTC times as text, read in a UTC session; booleans as 0 and 1, which PostgreSQL
+    reads as booleans), several times faster than through SQLAlchemy's types at this size.
+    """
+    src = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    with pg.connect() as dst:
+        raw = dst.connection.driver_connection
+        assert raw is not None
+        present = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        with raw.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+            for table in Base.metadata.sorted_tables:
+                if table.name not in present:
+                    continue
+                cur.execute(f'SELECT count(*) FROM "{table.name}"')  # noqa: S608 - our tables
+                if (cur.fetchone() or (0,))[0]:
+                    continue  # seeded by a migration (the languages), identical on both
+                theirs = {c["name"] for c in inspect(dst).get_columns(table.name)}
+                ours = {r[1] for r in src.execute(f'PRAGMA table_info("{table.name}")')}
+                columns = [c.name for c in table.columns if c.name in theirs & ours]
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                total = 0
+                rows = src.execute(f'SELECT {quoted} FROM "{table.name}"')  # noqa: S608
+                with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as cp:
+                    for row in rows:
+                        cp.write_row(row)
+                        total += 1
+                if total:
+                    gen.log(f"  copied {table.name}: {total:,} rows", started)
+        raw.commit()
+        for table in Base.metadata.sorted_tables:
+            pk = list(table.primary_key.columns)
+            if table.name in present and len(pk) == 1 and isinstance(pk[0].type, Integer):
+                dst.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "  # noqa: S608
+                        f'COALESCE((SELECT MAX("{pk[0].name}") FROM "{table.name}"), 0) + 1, false) '
+                        f"WHERE pg_get_serial_sequence('{table.name}', '{pk[0].name}') IS NOT NULL"
+                    )
+                )
+        dst.commit()
+    src.close()
+    with pg.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                label: int(conn.scalar(select(func.count()).select_from(model)) or 0)
+                for label, model in (
+                    ("premises", Premises),
+                    ("licences", Licence),
+                    ("audit events", AuditEvent),
+                    ("inspections", Inspection),
+                    ("welfare visits", WelfareVisit),
+                    ("intelligence flags", IntelFlag),
+                    ("enforcement cases", EnforcementCase),
+                )
+            }
+    finally:
+        engine.dispose()
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    url: str
+    email: str
+    password: str
+    expect: str  # text the page must contain
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: Scenario
+    median_ms: float
+    p95_ms: float
+    bare_median_ms: float
+    bare_p95_ms: float
+    statements: int
+
+
+class Browser:
+    """One client: its own cookies, signed in through the real form (CSRF token and all)."""
+
+    def __init__(self, base: str, email: str, password: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        page = self.get("/sign-in")
+        token = CSRF.search(page)
+        if token is None:
+            raise SystemExit("no CSRF token on the sign-in page")
+        data = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": token.group(1)}
+        ).encode()
+        with self.opener.open(f"{base}/sign-in", data=data, timeout=60) as response:
+            if "/sign-in" in response.geturl():
+                raise SystemExit(f"sign-in failed for {email}")
+
+    def get(self, path: str) -> str:
+        with self.opener.open(f"{self.base}{path}", timeout=120) as response:
+            if response.status != 200:
+                raise SystemExit(f"{path} answered {response.status}")
+            return str(response.read().decode())
+
+
+def concurrently(
+    clients: int, repeat: int, job: Callable[[int], Callable[[], None]]
+) -> list[float]:
+    """Run repeat calls spread over clients threads (after warm-up); return each call's ms.
+
+    The clients are set up one after another (two sign-ins of one account at the same moment
+    conflict on the account's version, as they would for a person), then run together.
+    """
+    timings: list[float] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    calls = [job(i) for i in range(clients)]
+
+    def worker(call: Callable[[], None]) -> None:
+        try:
+            for _ in range(WARM_UP):
+                call()
+            mine = []
+            for _ in range(max(1, repeat // clients)):
+                started = time.perf_counter()
+                call()
+                mine.append((time.perf_counter() - started) * 1000)
+            with lock:
+                timings.extend(mine)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return timings
+
+
+class Capture:
+    """Records the statements (and their parameters) the engine runs while switched on."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.statements: list[tuple[str, Any]] = []
+
+    def __call__(self, _c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
+        if self.on and not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            self.statements.append((statement, parameters))
+
+
+def capture(url: str, scenarios: Sequence[Scenario]) -> dict[str, list[tuple[str, Any]]]:
+    """Request each page once in-process and keep the SQL it ran, to replay it bare."""
+    app = create_app(Settings(database_url=url, secret_key=SECRET, testing=True))
+    recorder = Capture()
+    event.listen(app.extensions["engine"], "before_cursor_execute", recorder)
+    found: dict[str, list[tuple[str, Any]]] = {}
+    signed_in: dict[str, Any] = {}
+    for s in scenarios:
+        client = signed_in.get(s.email)
+        if client is None:
+            client = app.test_client()
+            page = client.get("/sign-in").get_data(as_text=True)
+            token = CSRF.search(page)
+            assert token is not None
+            client.post(
+                "/sign-in",
+                data={"email": s.email, "password": s.password, "csrf_token": token.group(1)},
+            )
+            signed_in[s.email] = client
+        client.get(s.url)  # warm
+        recorder.statements = []
+        recorder.on = True
+        response = client.get(s.url)
+        recorder.on = False
+        if response.status_code != 200:
+            raise SystemExit(f"{s.url} answered {response.status_code} in-process")
+        found[s.key] = recorder.statements
+    app.extensions["engine"].dispose()
+    return found
+
+
+def bare_job(dsn: str, statements: list[tuple[str, Any]]) -> Callable[[int], Callable[[], None]]:
+    def job(_i: int) -> Callable[[], None]:
+        conn = psycopg.connect(dsn)
+
+        def call() -> None:
+            with conn.cursor() as cur:
+                for sql, params in statements:
+                    cur.execute(sql, params or None)
+                    if cur.description is not None:
+                        cur.fetchall()
+            conn.rollback()
+
+        return call
+
+    return job
+
+
+def scenarios(url: str) -> list[Scenario]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        pid = conn.scalar(
+            text(
+                "SELECT p.id FROM premises p JOIN licences l ON l.premises_id = p.id "
+                "WHERE p.latitude IS NOT NULL GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1"
+            )
+        )
+    engine.dispose()
+    officer = (gen.BENCH_EMAIL, gen.BENCH_PASSWORD)
+    supervisor = (compliance.SUPERVISOR_EMAIL, compliance.SUPERVISOR_PASSWORD)
+    analyst = (dashboard.ANALYST_EMAIL, dashboard.ANALYST_PASSWORD)
+    search = urllib.parse.urlencode(
+        {"q": "road", "regime": "premises_licence", "licence_status": "active"}
+    )
+    q = dashboard.QUARTER.code
+    return [
+        Scenario(
+            "list1",
+            "Premises list, search + 2 filters, page 1",
+            f"/premises?{search}",
+            *officer,
+            "premises",
+        ),
+        Scenario(
+            "list100", "The same, page 100", f"/premises?{search}&page=100", *officer, "premises"
+        ),
+        Scenario(
+            "rare",
+            'Premises list, search for a rare word ("lotus")',
+            "/premises?q=lotus",
+            *officer,
+            "premises",
+        ),
+        Scenario("premises", "Premises page", f"/premises/{pid}", *officer, "Licences"),
+        Scenario("flags", "Flag list (analyst)", "/flags", *analyst, "flag"),
+        Scenario("compliance", "Poster compliance", "/compliance", *supervisor, "ompliance"),
+        Scenario(
+            "dashboard",
+            "Dashboard, live, all wards",
+            f"/dashboard?quarter={q}",
+            *supervisor,
+            "Action plan",
+        ),
+        Scenario(
+            "nearby",
+            "Nearby at 2,000 m",
+            f"/map/nearby?premises={pid}&distance=2000",
+            *officer,
+            "metres",
+        ),
+    ]
+
+
+def serve(url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "APP_ENV": "development"}
+    proc = subprocess.Popen(  # noqa: S603 - our own virtualenv's gunicorn
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/sign-in", timeout=2).close()
+            return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def time_import(url: str) -> tuple[int, list[float]] | None:
+    """The import of the 2022 wards with every located premises reassigned, rolled back each time."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from enforcement.access import Actor
+    from enforcement.clock import london_today
+    from enforcement.wards import importing as ward_import
+
+    if not gen.WARDS_FILE.is_file():
+        return None
+    engine = make_engine(url)
+    now = gen.END
+    samples: list[float] = []
+    located = 0
+    with Session(engine) as session:
+        source = ward_import.BoundarySource(gen.WARDS_FILE.name, path=gen.WARDS_FILE)
+        for i in range(4):
+            started = time.perf_counter()
+            result = ward_import.confirm_import(
+                session,
+                Actor.system("benchmark"),
+                now,
+                source,
+                london_today(now) - timedelta(days=1),
+            )
+            if i:
+                samples.append((time.perf_counter() - started) * 1000)
+            located = result.located
+            session.rollback()
+    engine.dispose()
+    return located, samples
+
+
+def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
+    url = pg_url(admin_url, db_name(scale))
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    data = counts(url)
+    plan = scenarios(url)
+    only = os.environ.get("PGSCALE_ONLY")
+    if only:
+        plan = [s for s in plan if s.key in only.split(",")]
+    captured = capture(url, plan)
+    results: list[Result] = []
+    loads: list[str] = [load()]
+    proc = serve(url)
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        for s in plan:
+
+            def app_job(_i: int, s: Scenario = s) -> Callable[[], None]:
+                browser = Browser(base, s.email, s.password)
+                body = browser.get(s.url)
+                if s.expect not in body:
+                    raise SystemExit(f"{s.url}: {s.expect!r} not on the page")
+                return lambda: browser.get(s.url) and None
+
+            # The dashboard takes seconds a request at scale: fewer runs keep the whole under an hour.
+            times = min(repeat, 4 * clients) if s.key == "dashboard" else repeat
+            app_ms = concurrently(clients, times, app_job)
+            bare_ms = concurrently(clients, times, bare_job(dsn, captured[s.key]))
+            r = Result(
+                s,
+                statistics.median(app_ms),
+                percentile(app_ms, 0.95),
+                statistics.median(bare_ms),
+                percentile(bare_ms, 0.95),
+                len(captured[s.key]),
+            )
+            results.append(r)
+            loads.append(load())
+            print(
+                f"{s.key}: app median {r.median_ms:.1f} p95 {r.p95_ms:.1f}; bare median "
+                f"{r.bare_median_ms:.1f} p95 {r.bare_p95_ms:.1f}; {r.statements} statements; "
+                f"load {loads[-1]}",
+                flush=True,
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    imported = None if only and "import" not in only else time_import(url)
+    text_ = report(data, results, imported, repeat, clients, loads)
+    RESULTS.write_text(text_)
+    print(text_)
+    return 0
+
+
+def report(
+    data: dict[str, int],
+    results: list[Result],
+    imported: tuple[int, list[float]] | None,
+    repeat: int,
+    clients: int,
+    loads: list[str],
+) -> str:
+    lines = [
+        "# PostgreSQL at scale: latest figures",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: gunicorn with 2 workers, {clients} "
+        f"concurrent clients signed in through the real form, {WARM_UP} warm-up requests each, "
+        f"then {repeat} timed requests in all per scenario. Bare: the same statements (captured "
+        "once in-process) run by psycopg directly, as many clients, one transaction each, "
+        "rolled back.",
+        "",
+        "Data: " + ", ".join(f"{n:,} {label}" for label, n in data.items()) + ".",
+        "",
+        "| scenario | median ms | p95 ms | bare median ms | bare p95 ms | app / bare | statements | target (median) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        target = TARGETS.get(r.scenario.key)
+        verdict = (
+            ""
+            if target is None
+            else (f"< {target:.0f}: {'met' if r.median_ms < target else 'missed'}")
+        )
+        lines.append(
+            f"| {r.scenario.title} (`{r.scenario.url}`) | {r.median_ms:.1f} | {r.p95_ms:.1f} | "
+            f"{r.bare_median_ms:.1f} | {r.bare_p95_ms:.1f} | "
+            f"{r.median_ms / max(r.bare_median_ms, 0.001):.2f} | {r.statements} | {verdict} |"
+        )
+    if imported is not None:
+        located, samples = imported
+        med = statistics.median(samples)
+        lines.append(
+            f"| Import of the 2022 wards reassigning {located:,} premises (one transaction, "
+            f"rolled back) | {med:.0f} | {max(samples):.0f} | | | | | < 2,000 for 100,000: "
+            f"{'met' if med < 2000 else 'missed'} |"
+        )
+    lines += [
+        "",
+        f"Load average (1/5/15 min) before and after each scenario: {'; '.join(loads)}.",
+        "",
+        "Machine: " + "; ".join(f"{k} {v}" for k, v in machine().items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=("generate", "run", "drop"))
+    parser.add_argument("--scale", type=float, default=5.0, help="1 is the 50,000-premises borough")
+    parser.add_argument("--pg-admin-url", default=DEFAULT_ADMIN)
+    parser.add_argument("--repeat", type=int, default=100, help="timed requests per scenario")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the SQLite file of a failed run"
+    )
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        print(generate(args.pg_admin_url, args.scale, reuse=args.reuse))
+        return 0
+    if args.command == "drop":
+        admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name(args.scale)}" WITH (FORCE)')
+        admin.dispose()
+        return 0
+    return run(args.pg_admin_url, args.scale, args.repeat, args.clients)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
