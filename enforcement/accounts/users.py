@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
@@ -375,7 +375,15 @@ def authenticate(
             throttle.notify_owner_if_throttled(session, now, user, rules)
         raise InvalidCredentials("The email address or password is not correct.")
     throttle.record(session, now, address, ip_address, succeeded=True)
-    user.last_sign_in_at = now
+    # Bookkeeping, not an edit of the account: written without the version check, so two
+    # sign-ins to one account at once both succeed (the version guards administrators' edits).
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_sign_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(user, "last_sign_in_at", now)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from builders import NOW, PASSWORD, make_user
 from conftest import savepoint_session
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from enforcement.accounts import throttle, users
@@ -173,3 +173,24 @@ def test_the_owners_mail_goes_out_through_the_outbox(
     assert report.sent == 1 and recorder.sent[0].recipient == owner.email
     assert recorder.sent[0].subject == "Failed attempts to sign in to your account"
     assert session.scalars(select(OutboxMail.status)).all() == ["sent"]
+
+
+def test_a_sign_in_succeeds_when_the_account_changed_since_it_was_read(
+    session: Session, connection: Connection
+) -> None:
+    """Recording a sign-in is bookkeeping: another request's write to the account (another
+    sign-in at the same moment, say) never turns it into a conflict."""
+    user = make_user(session, email="twice@example.gov.uk")
+    session.commit()
+    read_version = user.version  # this request has read the account...
+    # ...and another request changes it before this one writes.
+    connection.execute(
+        text("UPDATE users SET version = version + 1 WHERE id = :id"), {"id": user.id}
+    )
+    attempt(session, user.email, PASSWORD, NOW, "192.0.2.1")
+    session.commit()
+    session.expire_all()
+    again = session.get(User, user.id)
+    assert again is not None
+    assert again.last_sign_in_at == NOW
+    assert again.version == read_version + 1  # the sign-in itself moved no version
