@@ -11,6 +11,7 @@ from builders.referrals import RELEASE_REASON, World, at, full_draft, make_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from enforcement import audit
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import (
@@ -630,6 +631,33 @@ def test_a_late_appeal_puts_back_the_status_the_licence_had_before_the_effect(
         select(AuditEvent).where(AuditEvent.action == "referral.effect_undone")
     ).one()
     assert json.loads(undone.after_json or "{}") == {"licence_status": "suspended"}
+
+
+def test_an_effect_recorded_without_the_status_before_reads_it_from_the_licence_change(
+    session: Session, world: World
+) -> None:
+    """Effects applied before the status was kept on their event: the licence's own audited
+    status change says what it was."""
+    r = _decided(session, world, "revoke")
+    licences.change_status(
+        session, SYSTEM, at("2026-05-01", "09:00"), world.licence.id, "suspended", reason="review"
+    )
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    # A later effect event as they were written before (no licence_status_before).
+    audit.record(
+        session,
+        SYSTEM,
+        at("2026-05-12", "09:01"),
+        action="referral.effect",
+        entity_type="committee_referral",
+        entity_id=r.id,
+        summary="As effects were recorded before",
+        before={"status": "decided"},
+        after={"status": "closed"},
+    )
+    _appeal(session, world, r, at("2026-05-11", "15:00"), at("2026-05-19", "10:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == "suspended"
 
 
 def test_a_late_recorded_appeal_dismissed_lets_the_decision_take_effect_again(
