@@ -660,6 +660,24 @@ def test_an_effect_recorded_without_the_status_before_reads_it_from_the_licence_
     assert world.licence.status == "suspended"
 
 
+def test_a_late_appeal_after_another_decisions_suspension_ended_makes_the_licence_active(
+    session: Session, world: World
+) -> None:
+    """Suspended by one decision, revoked by another: once the suspension has run out, undoing
+    the revocation leaves the licence active, not suspended for ever."""
+    suspension = _decided(session, world, "suspend", suspension_months=2)
+    revocation = _decided(session, world, "revoke")
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == "revoked"
+    referral_process.apply_due_effects(session, at("2026-07-20", "09:00"))
+    session.refresh(suspension)
+    assert suspension.suspension_ended_at is not None
+    _appeal(session, world, revocation, at("2026-05-11", "15:00"), at("2026-07-21", "10:00"))
+    session.refresh(world.licence)
+    assert revocation.effect_applied_at is None and world.licence.status == "active"
+
+
 def test_a_late_recorded_appeal_dismissed_lets_the_decision_take_effect_again(
     session: Session, world: World
 ) -> None:
