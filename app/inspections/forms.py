@@ -103,6 +103,14 @@ class InspectionForm(FlaskForm):
         description="A JPG, PNG or WebP image",
         widget=GovFileInput(),
     )
+    services = SelectMultipleField(
+        "Services signposted",
+        description="From the support directory. Select all that the people present were told about.",
+        widget=GovCheckboxesInput(),
+        coerce=db_id,
+        choices=[],
+        validate_choice=False,
+    )
     referrals_made = RadioField(
         "Did the inspection lead to any referrals?",
         description="To the NRM, through Duty to Notify, to a specialist charity or to social "

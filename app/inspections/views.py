@@ -33,13 +33,17 @@ from enforcement.clock import to_london, utcnow
 from enforcement.inspections import choices, evidence, inspections
 from enforcement.models import Licence, LicenceCondition, Premises
 from enforcement.models.inspections import EvidenceFile, Inspection
-from enforcement.register import premises
+from enforcement.register import premises, support
 
 bp = Blueprint("inspections", __name__)
 
 
-def _prepare(form: InspectionForm, premises_id: int) -> frozenset[str]:
+def _prepare(
+    form: InspectionForm, premises_id: int, held: frozenset[int] = frozenset()
+) -> frozenset[str]:
+    """Fill the form's choices (`held`: services a corrected inspection already signposted)."""
     needed = inspections.needed_languages(db(), premises_id)
+    form.services.choices = support.service_choices(db(), keep=held)
     form.officer_ids.choices = choices.officer_choices(db(), current_actor())
     form.languages_displayed.choices = [
         (lang.code, lang.name + (" (needed here)" if lang.code in needed else ""))
@@ -91,6 +95,7 @@ def _input(
         observations=form.observations.data,
         photo_id=photo_id,
         indicators=indicators_ticked(form),
+        services=frozenset(form.services.data or []),
         no_referrals=_referrals_answer(form) == "no",
     )
 
@@ -238,7 +243,7 @@ def correct(inspection_id: int) -> ResponseReturnValue:
         _fill_from(form, i)
     else:
         form = inspection_form(choice.conditions, correcting=True)
-    needed = _prepare(form, i.premises_id)
+    needed = _prepare(form, i.premises_id, frozenset(r.service_id for r in i.service_rows))
     return submit(
         form,
         lambda: inspections.correct_inspection(
@@ -280,6 +285,7 @@ def _fill_from(form: InspectionForm, i: Inspection) -> None:
     ]
     form.officer_ids.data = [o.user_id for o in i.officer_rows]
     tick_indicators(form, {r.code for r in i.indicator_rows})
+    form.services.data = [r.service_id for r in i.service_rows]
     form.version.data = str(i.version)
     form.licence_id.data = str(i.licence_id or "")
     for f in i.findings:

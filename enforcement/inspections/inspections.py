@@ -32,8 +32,10 @@ from enforcement.models.inspections import (
     InspectionIndicator,
     InspectionLanguage,
     InspectionOfficer,
+    InspectionService,
     PremisesCompliance,
 )
+from enforcement.register import support
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
@@ -91,6 +93,8 @@ class InspectionInput:
     # new inspection takes them: a correction leaves the referral records as they are.
     referrals: tuple[records.ReferralInput, ...] = ()
     no_referrals: bool = False
+    # The support directory's services the people present were told about (ids).
+    services: frozenset[int] = field(default_factory=frozenset)
 
 
 def _language_names(session: Session) -> dict[str, str]:
@@ -108,8 +112,18 @@ def needed_languages(session: Session, premises_id: int) -> frozenset[str]:
     )
 
 
-def _validate(session: Session, premises: Premises, data: InspectionInput, now: datetime) -> None:
+def _validate(
+    session: Session,
+    premises: Premises,
+    data: InspectionInput,
+    now: datetime,
+    *,
+    keep: frozenset[int] = frozenset(),
+) -> None:
+    """Check an inspection; `keep`: services it already holds, accepted even if withdrawn."""
     errors: dict[str, str] = {}
+    if problem := support.check_choice(session, data.services, keep=keep):
+        errors["services"] = problem
     if data.inspected_at.tzinfo is None:
         errors["inspected_at"] = "Enter the date and time of the inspection"
     elif data.inspected_at > now + timedelta(minutes=5):
@@ -248,6 +262,7 @@ def _fill(
     officers = set(data.officer_ids) | ({author_id} if author_id else set())
     inspection.officer_rows = [InspectionOfficer(user_id=u) for u in sorted(officers)]
     inspection.indicator_rows = [InspectionIndicator(code=c) for c in sorted(data.indicators)]
+    inspection.service_rows = [InspectionService(service_id=s) for s in sorted(data.services)]
     inspection.language_rows = [
         InspectionLanguage(language_code=c, role="displayed")
         for c in sorted(data.languages_displayed)
@@ -405,6 +420,7 @@ def record_inspection(
             **audit.snapshot(inspection, INSPECTION_FIELDS),
             "premises_id": premises_id,
             "indicators": sorted(data.indicators),
+            "services": sorted(data.services),
             "referrals": len(data.referrals),
         },
     )
@@ -441,6 +457,7 @@ def correct_inspection(
             selectinload(Inspection.officer_rows),
             selectinload(Inspection.language_rows),
             selectinload(Inspection.indicator_rows),
+            selectinload(Inspection.service_rows),
             selectinload(Inspection.findings),
         )
     )
@@ -457,10 +474,12 @@ def correct_inspection(
         )
     premises = session.get(Premises, inspection.premises_id)
     assert premises is not None
-    _validate(session, premises, data, now)
+    held = frozenset(r.service_id for r in inspection.service_rows)
+    _validate(session, premises, data, now, keep=held)
     before = audit.snapshot(inspection, INSPECTION_FIELDS)
     before["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
     before["indicators"] = sorted(r.code for r in inspection.indicator_rows)
+    before["services"] = sorted(held)
     result, needed = _assess(session, premises.id, data)
     _fill(inspection, data, result, needed, inspection.author_id, now)
     session.flush()
@@ -480,6 +499,7 @@ def correct_inspection(
     after = audit.snapshot(inspection, INSPECTION_FIELDS)
     after["findings"] = [(f.condition_id, f.finding) for f in inspection.findings]
     after["indicators"] = sorted(r.code for r in inspection.indicator_rows)
+    after["services"] = sorted(r.service_id for r in inspection.service_rows)
     audit.record(
         session,
         actor,
@@ -508,6 +528,7 @@ class InspectionDetail:
     indicators: list[tuple[IndicatorGroup, list[Indicator]]]
     referrals: list[records.ReferralView]
     may_add_referral: bool
+    services: list[str] = field(default_factory=list)  # signposted, by name
 
 
 def get_inspection(session: Session, actor: Actor, inspection_id: int) -> InspectionDetail:
@@ -520,6 +541,7 @@ def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspec
             selectinload(Inspection.officer_rows),
             selectinload(Inspection.language_rows),
             selectinload(Inspection.indicator_rows),
+            selectinload(Inspection.service_rows),
             selectinload(Inspection.findings),
         )
     )
@@ -573,6 +595,7 @@ def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspec
         indicators=in_checklist_order({r.code for r in inspection.indicator_rows}),
         referrals=records.referrals_from(session, actor, source, ward),
         may_add_referral=records.may_record(actor, source, ward),
+        services=support.service_names(session, [r.service_id for r in inspection.service_rows]),
     )
 
 

@@ -20,6 +20,7 @@ from enforcement.models.inspections import (
     InspectionIndicator,
     InspectionLanguage,
     InspectionOfficer,
+    InspectionService,
     PremisesCompliance,
 )
 from enforcement.models.licences import Licence, LicenceCondition
@@ -74,6 +75,7 @@ __all__ = [
     "InspectionIndicator",
     "InspectionLanguage",
     "InspectionOfficer",
+    "InspectionService",
     "IntelFlag",
     "IntelFlagExploitation",
     "IntelFlagLink",

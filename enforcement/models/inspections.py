@@ -87,6 +87,9 @@ class Inspection(Base):
     findings: Mapped[list[ConditionFinding]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="ConditionFinding.condition_id"
     )
+    service_rows: Mapped[list[InspectionService]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -111,6 +114,17 @@ class InspectionIndicator(Base):
         ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class InspectionService(Base):
+    """A service from the support directory the people present were signposted to."""
+
+    __tablename__ = "inspection_services"
+
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("support_services.id"), primary_key=True)
 
 
 class InspectionLanguage(Base):

@@ -42,6 +42,7 @@ from enforcement.clock import day_text as day_in_words
 from enforcement.clock import london_midnight_utc, london_today, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.models import (
+    AuditEvent,
     CaseDeadline,
     EnforcementCase,
     Licence,
@@ -1167,6 +1168,8 @@ def _apply(session: Session, now: datetime, referral: Referral, took_effect: dat
     assert licence is not None
     why = f"decision in committee referral {referral.reference} took effect"
     decision = referral.decision
+    # Kept on the audit event, so undoing the effect puts back what the licence was.
+    status_before = licence.status
     summary: str
     if licence.status not in IN_FORCE and decision != Recommendation.NO_ACTION:
         summary = (
@@ -1226,7 +1229,11 @@ def _apply(session: Session, now: datetime, referral: Referral, took_effect: dat
         entity_id=referral.id,
         summary=summary,
         before={"status": before},
-        after={"status": referral.status, "took_effect": took_effect.isoformat()},
+        after={
+            "status": referral.status,
+            "took_effect": took_effect.isoformat(),
+            "licence_status_before": status_before,
+        },
     )
 
 
@@ -1249,10 +1256,71 @@ def _appeal_period_ends(session: Session, referral: Referral) -> datetime | None
     return next((rows[r].due_at for r in APPEAL_RULE_IDS if r in rows), None)
 
 
+def _status_before_effect(
+    session: Session, now: datetime, referral: Referral, licence: Licence, decided: str
+) -> str:
+    """The status a licence had before a decision's effect changed it to `decided`.
+
+    Read from the audit: the `referral.effect` event keeps the licence's status before it
+    (`licence_status_before`, among the event's after values); for an effect applied before it was kept there, the `licence.status`
+    event of the change to `decided`. A licence suspended by another committee decision whose
+    suspension has ended meanwhile is active again; one with nothing on record too.
+    """
+    found: str | None = None
+    effect = session.scalar(
+        select(AuditEvent.after_json)
+        .where(
+            AuditEvent.action == "referral.effect",
+            AuditEvent.entity_type == SUBJECT,
+            AuditEvent.entity_id == str(referral.id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if effect:
+        found = json.loads(effect).get("licence_status_before")
+    if found is None:
+        for before_json, after_json in session.execute(
+            select(AuditEvent.before_json, AuditEvent.after_json)
+            .where(
+                AuditEvent.action == "licence.status",
+                AuditEvent.entity_type == "licence",
+                AuditEvent.entity_id == str(licence.id),
+            )
+            .order_by(AuditEvent.id.desc())
+        ):
+            if json.loads(after_json or "{}").get("status") == decided:
+                found = json.loads(before_json or "{}").get("status")
+                break
+    if found == LicenceStatus.SUSPENDED.value:
+        # Suspended by another decision: only while that suspension still runs.
+        others = list(
+            session.execute(
+                select(Referral.suspension_ends_at, Referral.suspension_ended_at)
+                .where(
+                    Referral.licence_id == licence.id,
+                    Referral.id != referral.id,
+                    Referral.decision == Recommendation.SUSPEND.value,
+                    Referral.suspension_ends_at.is_not(None),
+                )
+                .order_by(Referral.id)
+            )
+        )
+        running = [
+            ends for ends, ended in others if ended is None and ends is not None and ends > now
+        ]
+        if others and not running:
+            found = LicenceStatus.ACTIVE.value
+    if found not in IN_FORCE:
+        return LicenceStatus.ACTIVE.value
+    return found
+
+
 def _undo_effect(session: Session, now: datetime, referral: Referral, why: str) -> None:
     """Undo a decision's effect on the licence, audited: an appeal suspends it, or overturned it.
 
-    The licence is in force again (a revocation or a suspension still running is lifted), and
+    The licence is in force again, with the status it had before the effect (a licence that
+    was suspended before a revocation is suspended again; see `_status_before_effect`), and
     conditions the decision added are withdrawn and those it removed reinstated. An effect that
     left the licence as it was undoes nothing on it.
     """
@@ -1266,7 +1334,9 @@ def _undo_effect(session: Session, now: datetime, referral: Referral, why: str) 
         Recommendation.SUSPEND: LicenceStatus.SUSPENDED.value,
     }
     if touched and decision in undone and licence.status == undone[decision]:
-        licences.change_status(session, actor, now, licence.id, LicenceStatus.ACTIVE, reason=why)
+        restored = _status_before_effect(session, now, referral, licence, undone[decision])
+        if restored != licence.status:
+            licences.change_status(session, actor, now, licence.id, restored, reason=why)
     elif touched and decision == Recommendation.MODIFY_CONDITIONS:
         for condition in session.scalars(
             select(LicenceCondition)

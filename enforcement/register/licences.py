@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -455,7 +456,22 @@ def remove_dps(
     return lic
 
 
-def activities(lic: Licence) -> list[str]:
+class HasActivities(Protocol):
+    """A licence or its public view: the fields naming its licensable activities."""
+
+    @property
+    def alcohol_supply(self) -> bool | None: ...
+    @property
+    def alcohol_on_sales(self) -> bool | None: ...
+    @property
+    def alcohol_off_sales(self) -> bool | None: ...
+    @property
+    def late_night_refreshment(self) -> bool | None: ...
+    @property
+    def regulated_entertainment(self) -> str | None: ...
+
+
+def activities(lic: HasActivities) -> list[str]:
     """The licensable activities a licence permits, in words, for its page and the public one."""
     found = []
     if lic.alcohol_on_sales and lic.alcohol_off_sales:

@@ -6,11 +6,12 @@ cases, referrals before a decision, officers or notes. The pages and the CSV are
 `PUBLISHED_LICENCE_COLUMNS` and `PUBLISHED_PREMISES_COLUMNS`; a field that is not listed there
 cannot reach the public, whatever the licence holds. See docs/register.md.
 
-The holder's name is not published: the esd schema's fields 22 to 30 (holder and supervisor)
-are personal data when the holder is an individual, and a licence does not yet record whether
-its holder is an individual or an organisation. When it does, `public_licence_fields` is the
-one place to add the holder of a licence held by an organisation (and the licensable
-activities and their hours).
+The licensable activities and their hours are published. The holder's name and address are
+published only for a licence whose applicant type says the holder is an organisation
+(`ORGANISATION_APPLICANT_TYPES`): the columns are selected through a SQL `CASE` on the
+applicant type, so an individual's name or address (and the holder of a licence whose type is
+not recorded) never leaves the database. The designated premises supervisor's details (esd
+fields 27 to 30) are personal data and are never selected.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, null, select, text
+from sqlalchemy import ColumnElement, case, delete, func, null, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,48 @@ from enforcement.clock import london_today
 from enforcement.errors import NotFound, ValidationFailed
 from enforcement.models import Licence, LicenceCondition, Premises, PublicRegisterHit, Ward
 from enforcement.paging import Page, QueryProblems, offset
+from enforcement.register.licences import activities as licence_activities
 from enforcement.vocab import LicenceRegime, LicenceStatus
+
+#: The applicant types (the esd schema's ApplicantTypeLabel, compared in lower case) of a holder
+#: that is an organisation, whose name and address are published. Anything else (an individual,
+#: a sole trader, a type not recorded or not known) keeps the holder private.
+ORGANISATION_APPLICANT_TYPES = frozenset(
+    {
+        "company",
+        "limited company",
+        "private limited company",
+        "public limited company",
+        "limited liability partnership",
+        "partnership",
+        "club",
+        "members' club",
+        "members club",
+        "registered club",
+        "charity",
+        "charitable organisation",
+        "trust",
+        "society",
+        "association",
+        "unincorporated association",
+        "community interest company",
+        "co-operative",
+        "cooperative",
+        "organisation",
+        "organization",
+        "public body",
+        "local authority",
+        "educational establishment",
+        "school",
+    }
+)
+
+
+def _organisation_only(column: Any) -> Any:
+    """A column's value when the holder is an organisation, else NULL (decided in SQL)."""
+    kind = func.lower(func.trim(Licence.applicant_type))
+    return case((kind.in_(sorted(ORGANISATION_APPLICANT_TYPES)), column), else_=null())
+
 
 #: The columns of a licence the public register may show; nothing else is ever selected.
 PUBLISHED_LICENCE_COLUMNS = (
@@ -44,6 +86,15 @@ PUBLISHED_LICENCE_COLUMNS = (
     Licence.starts_on,
     Licence.expires_on,
     Licence.opening_hours,
+    Licence.alcohol_supply,
+    Licence.alcohol_on_sales,
+    Licence.alcohol_off_sales,
+    Licence.late_night_refreshment,
+    Licence.regulated_entertainment,
+    Licence.activity_hours,
+    _organisation_only(Licence.holder_name),
+    _organisation_only(Licence.holder_address),
+    _organisation_only(Licence.holder_postcode),
 )
 #: The columns of a premises the public register may show (its ward comes from its location).
 PUBLISHED_PREMISES_COLUMNS = (
@@ -67,6 +118,13 @@ MAX_SEARCH = 200
 COUNT_CAP = 1_000
 #: How long a public page may be kept by the browser or a cache before asking again.
 CACHE_SECONDS = 60
+
+_LICENCE_WIDTH = len(PUBLISHED_LICENCE_COLUMNS)
+_PREMISES_END = _LICENCE_WIDTH + len(PUBLISHED_PREMISES_COLUMNS)
+#: Where a published row holds its stored status, end date, ward name and decided status.
+_STATUS, _EXPIRES, _WARD, _DECIDED = 3, 6, _PREMISES_END, _PREMISES_END + 1
+#: What the esd import stores as the holder of a row that names none (registerio.sources).
+_HOLDER_NOT_RECORDED = "Not recorded"
 
 #: Statuses a decision may change (a licence already ended is left as it was).
 _IN_FORCE = frozenset({LicenceStatus.ACTIVE.value, LicenceStatus.SUSPENDED.value})
@@ -107,6 +165,24 @@ class PublicLicence:
     uprn: str | None
     ward_name: str | None
     conditions: tuple[str, ...] = ()
+    alcohol_supply: bool | None = None
+    alcohol_on_sales: bool | None = None
+    alcohol_off_sales: bool | None = None
+    late_night_refreshment: bool | None = None
+    regulated_entertainment: str | None = None
+    activity_hours: str | None = None
+    #: The holder, only when an organisation (None for an individual or an unknown type).
+    holder_name: str | None = None
+    holder_address: str | None = None
+    holder_postcode: str | None = None
+
+    @property
+    def activities(self) -> list[str]:
+        return licence_activities(self)
+
+    @property
+    def hours_of_activities(self) -> list[str]:
+        return (self.activity_hours or "").splitlines()
 
     @property
     def regime_label(self) -> str:
@@ -152,12 +228,13 @@ def public_licence_fields(
 ) -> PublicLicence:
     """Build the public view of one licence from a row of the published columns alone.
 
-    `row` holds `PUBLISHED_LICENCE_COLUMNS` then `PUBLISHED_PREMISES_COLUMNS`, in order. This
-    is where new published fields (licensable activities and their hours, the holder of a
-    licence held by an organisation) are added.
+    `row` holds `PUBLISHED_LICENCE_COLUMNS` then `PUBLISHED_PREMISES_COLUMNS`, in order; the
+    holder's columns are already NULL unless the holder is an organisation.
     """
     (lid, regime, reference, _stored, granted, starts, expires, hours) = row[:8]
-    (name, trading, line1, line2, town, postcode, uprn) = row[8:15]
+    (supply, on_sales, off_sales, refreshment, entertainment, activity_hours) = row[8:14]
+    (holder, holder_address, holder_postcode) = row[14:_LICENCE_WIDTH]
+    (name, trading, line1, line2, town, postcode, uprn) = row[_LICENCE_WIDTH:_PREMISES_END]
     return PublicLicence(
         id=lid,
         reference=reference,
@@ -174,6 +251,15 @@ def public_licence_fields(
         uprn=uprn,
         ward_name=ward_name,
         conditions=conditions,
+        alcohol_supply=supply,
+        alcohol_on_sales=on_sales,
+        alcohol_off_sales=off_sales,
+        late_night_refreshment=refreshment,
+        regulated_entertainment=entertainment,
+        activity_hours=activity_hours,
+        holder_name=None if holder == _HOLDER_NOT_RECORDED else holder,
+        holder_address=holder_address,
+        holder_postcode=holder_postcode,
     )
 
 
@@ -289,7 +375,8 @@ def search(
             rows = []
     today = london_today(now)
     licences = [
-        public_licence_fields(r, r[15], true_status(r[3], r[6], today, r[16])) for r in rows
+        public_licence_fields(r, r[_WARD], true_status(r[_STATUS], r[_EXPIRES], today, r[_DECIDED]))
+        for r in rows
     ]
     return PublicPage(
         rows=licences,
@@ -319,17 +406,18 @@ def get_licence(
     row = session.execute(_published(now, decisions).where(Licence.id == licence_id)).one_or_none()
     if row is None:
         raise NotFound("There is no licence with that number in the register.")
-    status = true_status(row[3], row[6], london_today(now), row[16])
+    status = true_status(row[_STATUS], row[_EXPIRES], london_today(now), row[_DECIDED])
     return public_licence_fields(
-        row, row[15], status, tuple(_conditions(session, [licence_id])[licence_id])
+        row, row[_WARD], status, tuple(_conditions(session, [licence_id])[licence_id])
     )
 
 
 # --- the download, in the esd premises licence schema ----------------------------------------
 
 #: The esd columns the public download fills, for the fields the register holds and publishes.
-#: Left out: the holder and supervisor (fields 22 to 30, see the module's note) and what a
-#: licence does not record yet (licensable activities, their hours and the decision maker).
+#: The holder's columns are filled only for an organisation; the applicant type and the
+#: supervisor's columns are left out (see the module's note). `ActivityHours` is not an esd
+#: column (the schema has none for the hours of each activity): "|"-separated "activity: hours".
 ESD_COLUMNS = (
     "ExtractDate",
     "OrganisationLabel",
@@ -345,12 +433,25 @@ ESD_COLUMNS = (
     "Conditions",
     "DecisionDate",
     "UPRN",
+    "EntertainmentTypeLabel",
+    "LateNightRefreshment",
+    "AlcoholSupply",
+    "OnPremisesAlcoholSale",
+    "OffPremisesAlcoholSale",
+    "LicenceHolder",
+    "LicenceHolderAddress",
+    "LicenceHolderPostcode",
+    "ActivityHours",
 )
 CSV_BATCH = 500
 
 
 def _esd_date(value: date | None) -> str:
     return "" if value is None else f"{value:%d/%m/%Y}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Yes" if value else "No")
 
 
 def _csv_safe(text: str) -> str:
@@ -375,6 +476,15 @@ def esd_row(lic: PublicLicence, today: date, organisation: str) -> list[str]:
         "|".join(c.replace("|", "/") for c in lic.conditions),
         _esd_date(lic.granted_on),
         lic.uprn or "",
+        lic.regulated_entertainment or "",
+        _yes_no(lic.late_night_refreshment),
+        _yes_no(lic.alcohol_supply),
+        _yes_no(lic.alcohol_on_sales),
+        _yes_no(lic.alcohol_off_sales),
+        lic.holder_name or "",
+        lic.holder_address or "",
+        lic.holder_postcode or "",
+        "|".join(h.replace("|", "/") for h in lic.hours_of_activities),
     ]
     return [_csv_safe(v) for v in values]
 
@@ -417,8 +527,8 @@ def export_csv(
             ids = [r[0] for r in batch]
             conditions = _conditions(session, ids)
             for r in batch:
-                status = true_status(r[3], r[6], today, r[16])
-                lic = public_licence_fields(r, r[15], status, tuple(conditions[r[0]]))
+                status = true_status(r[_STATUS], r[_EXPIRES], today, r[_DECIDED])
+                lic = public_licence_fields(r, r[_WARD], status, tuple(conditions[r[0]]))
                 yield line(esd_row(lic, today, organisation))
             after = ids[-1]
 

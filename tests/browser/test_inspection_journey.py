@@ -73,8 +73,8 @@ def _add_licensed_nail_bar(page: Page, name: str, reference: str) -> str:
         label="Special treatment licence (London Local Authorities Act 1991)"
     )
     page.get_by_label("Licence reference").fill(reference)
-    page.get_by_label("Licence holder").fill("Inspection Journey Ltd")
-    page.get_by_label("Status").select_option(label="Active")
+    page.get_by_label("Licence holder", exact=True).fill("Inspection Journey Ltd")
+    page.get_by_label("Status", exact=True).select_option(label="Active")
     page.get_by_label("Conditions (optional)").fill("\n".join(CONDITIONS))
     page.get_by_role("button", name="Save licence").click()
     expect(page.locator(".govuk-summary-card", has_text=reference)).to_contain_text("Active")

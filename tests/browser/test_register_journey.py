@@ -176,8 +176,8 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
         label="Special treatment licence (London Local Authorities Act 1991)"
     )
     page.get_by_label("Licence reference").fill(reference)
-    page.get_by_label("Licence holder").fill("Browser Test Beauty Ltd")
-    page.get_by_label("Status").select_option(label="Active")
+    page.get_by_label("Licence holder", exact=True).fill("Browser Test Beauty Ltd")
+    page.get_by_label("Status", exact=True).select_option(label="Active")
     start = page.get_by_role("group", name="Start date (optional)")
     start.get_by_label("Day").fill("31")
     start.get_by_label("Month").fill("2")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from builders import NOW, SYSTEM, make_licence, make_premises, make_user, make_wards
+from builders.support import make_service
 from image_helpers import png
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.inspections import evidence, inspections
 from enforcement.models import AuditEvent, Reminder
 from enforcement.models.inspections import PremisesCompliance
+from enforcement.register import support
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import PremisesType
@@ -289,3 +291,56 @@ def test_photos_are_checked_by_content_and_stored_once(
     with pytest.raises(ValidationFailed, match="smaller than"):
         evidence.store_image(session, officer, NOW, photo, tmp_path, max_bytes=len(photo) - 1)
     assert SYSTEM
+
+
+def test_services_signposted_are_stored_shown_and_withdrawn_ones_refused(
+    session: Session, officer: Actor
+) -> None:
+    pid = _premises(session)
+    helpline = make_service(session, name="Modern Slavery Helpline")
+    shelter = make_service(session, name="Ashford Refuge")
+    gone = make_service(session, name="Closed Project", active=False)
+    with pytest.raises(ValidationFailed) as refused:
+        inspections.record_inspection(
+            session, officer, NOW, pid, _input(services=frozenset({helpline.id, gone.id}))
+        )
+    assert set(refused.value.errors) == {"services"}
+    with pytest.raises(ValidationFailed):
+        inspections.record_inspection(
+            session, officer, NOW, pid, _input(services=frozenset({2_000_000}))
+        )
+    i, _ = inspections.record_inspection(
+        session, officer, NOW, pid, _input(services=frozenset({helpline.id, shelter.id}))
+    )
+    session.expire_all()
+    detail = inspections.get_inspection(session, officer, i.id)
+    assert detail.services == ["Ashford Refuge", "Modern Slavery Helpline"]
+    created = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "inspection.create")
+    ).one()
+    assert f'"services": [{min(helpline.id, shelter.id)}, {max(helpline.id, shelter.id)}]' in (
+        created.after_json or ""
+    )
+    # A service withdrawn later stays on the inspection through a correction; a new withdrawn
+    # one is still refused.
+    support.set_service_active(session, SYSTEM, NOW, shelter.id, False)
+    inspections.correct_inspection(
+        session,
+        officer,
+        NOW + timedelta(hours=1),
+        i.id,
+        detail.inspection.version,
+        _input(services=frozenset({shelter.id})),
+    )
+    session.expire_all()
+    assert inspections.get_inspection(session, officer, i.id).services == ["Ashford Refuge"]
+    with pytest.raises(ValidationFailed) as again:
+        inspections.correct_inspection(
+            session,
+            officer,
+            NOW + timedelta(hours=1),
+            i.id,
+            i.version,
+            _input(services=frozenset({shelter.id, gone.id})),
+        )
+    assert set(again.value.errors) == {"services"}

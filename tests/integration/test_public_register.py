@@ -186,7 +186,7 @@ def test_the_csv_uses_esd_column_names_and_the_search(session: Session) -> None:
     assert row["Conditions"] == "No drinks outside after 22:00.|CCTV / kept 31 days"
     assert (row["LicenceStartDate"], row["DecisionDate"]) == ("01/02/2024", "15/01/2024")
     assert row["StatusLabel"] == "Active" and row["UPRN"] == "34014412"
-    assert "Jane Private" not in str(rows) and "LicenceHolder" not in row
+    assert "Jane Private" not in str(rows) and row["LicenceHolder"] == ""  # type not recorded
     assert len(csv_rows(session)) == 2
 
 
@@ -235,3 +235,83 @@ def test_a_broad_search_counts_up_to_the_cap(
     everything = search(session)  # no search: every licence counted, from the index
     assert (everything.total, everything.capped) == (4, False)
     assert len(search(session, text="road", page_size=10).rows) == 4
+
+
+def test_activities_and_hours_are_published_the_holder_only_for_an_organisation(
+    session: Session,
+) -> None:
+    make_wards(session)
+    p = make_premises(session, name="The Lamb")
+    common: dict[str, object] = {
+        "alcohol_supply": True,
+        "alcohol_on_sales": True,
+        "alcohol_off_sales": False,
+        "late_night_refreshment": True,
+        "regulated_entertainment": "Live music|Recorded music",
+        "activity_hours": "Sale of alcohol: Mon-Sat 10:00-23:00\nLive music: Fri 19:00-23:00",
+        "holder_address": "1 Holder Road, Leeds",
+        "holder_postcode": "LS1 1AA",
+        "dps_name": "Dana Supervisor",
+        "dps_licence_no": "PERS/1234",
+        "dps_address": "9 Supervisor Lane",
+        "dps_postcode": "LS9 9ZZ",
+    }
+    org = make_licence(
+        session,
+        p.id,
+        reference="PL/ORG",
+        holder_name="Lamb Inns Ltd",
+        applicant_type="Limited Company",
+        **common,
+    )
+    make_licence(
+        session,
+        p.id,
+        reference="PL/IND",
+        holder_name="Ivy Individual",
+        applicant_type="Individual",
+        **common,
+    )
+    make_licence(session, p.id, reference="PL/UNK", holder_name="Una Unknown", **common)
+    shown = {r.reference: r for r in search(session).rows}
+    lic = shown["PL/ORG"]
+    assert lic.activities == [
+        "Sale of alcohol on the premises",
+        "Late-night refreshment",
+        "Regulated entertainment: live music, recorded music",
+    ]
+    assert lic.hours_of_activities == [
+        "Sale of alcohol: Mon-Sat 10:00-23:00",
+        "Live music: Fri 19:00-23:00",
+    ]
+    assert (lic.holder_name, lic.holder_address, lic.holder_postcode) == (
+        "Lamb Inns Ltd",
+        "1 Holder Road, Leeds",
+        "LS1 1AA",
+    )
+    for ref in ("PL/IND", "PL/UNK"):
+        assert shown[ref].activities == lic.activities
+        assert (shown[ref].holder_name, shown[ref].holder_address) == (None, None)
+        assert shown[ref].holder_postcode is None
+    one = public.get_licence(session, NOW, org.id, referral_process.status_in_effect)
+    assert one.holder_name == "Lamb Inns Ltd" and one.activities == lic.activities
+    rows = {r["CaseReference"]: r for r in csv_rows(session)}
+    assert rows["PL/ORG"]["EntertainmentTypeLabel"] == "Live music|Recorded music"
+    assert (rows["PL/ORG"]["AlcoholSupply"], rows["PL/ORG"]["OnPremisesAlcoholSale"]) == (
+        "Yes",
+        "Yes",
+    )
+    assert rows["PL/ORG"]["OffPremisesAlcoholSale"] == "No"
+    assert rows["PL/ORG"]["LateNightRefreshment"] == "Yes"
+    assert rows["PL/ORG"]["ActivityHours"] == (
+        "Sale of alcohol: Mon-Sat 10:00-23:00|Live music: Fri 19:00-23:00"
+    )
+    assert rows["PL/ORG"]["LicenceHolder"] == "Lamb Inns Ltd"
+    assert rows["PL/ORG"]["LicenceHolderPostcode"] == "LS1 1AA"
+    for ref in ("PL/IND", "PL/UNK"):
+        assert rows[ref]["LicenceHolder"] == rows[ref]["LicenceHolderAddress"] == ""
+        assert rows[ref]["AlcoholSupply"] == "Yes"
+    everything = repr(list(shown.values())) + repr(one) + repr(rows)
+    for private in ("Ivy Individual", "Una Unknown", "Dana Supervisor", "PERS/1234", "LS9 9ZZ"):
+        assert private not in everything
+    assert "Supervisor" not in "".join(rows["PL/ORG"].keys())

@@ -6,11 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from builders import BOOK, CAL, NOW, make_licence, make_premises
+from builders import BOOK, CAL, NOW, SYSTEM, make_licence, make_premises
 from builders.referrals import RELEASE_REASON, World, at, full_draft, make_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from enforcement import audit
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import (
@@ -29,6 +30,7 @@ from enforcement.referrals import process as referral_process
 from enforcement.referrals import queries as referral_queries
 from enforcement.referrals.evidence import choices
 from enforcement.referrals.vocab import EvidenceKind
+from enforcement.register import licences
 from enforcement.vocab import PremisesType
 
 RECEIVED = at("2026-03-03", "09:00")  # Tuesday: representations run to the end of 31 March
@@ -593,6 +595,87 @@ def test_an_appeal_recorded_after_the_decision_took_effect_is_accepted_and_allow
     assert world.licence.status == "active" and r.status == "closed"
     assert r.effect_summary == "The appeal was allowed: the decision did not take effect."
     assert referral_process.apply_due_effects(session, at("2026-07-01")) == []
+
+
+@pytest.mark.parametrize(
+    ("decision", "extra", "in_effect"),
+    [
+        ("revoke", {}, "revoked"),
+        ("suspend", {"suspension_months": 2}, "suspended"),
+    ],
+)
+def test_a_late_appeal_puts_back_the_status_the_licence_had_before_the_effect(
+    session: Session, world: World, decision: str, extra: dict[str, object], in_effect: str
+) -> None:
+    """A licence suspended (by the licensing team) before the decision took effect is suspended
+    again when a late appeal undoes the effect, not made active."""
+    r = _decided(session, world, decision, **extra)
+    licences.change_status(
+        session,
+        SYSTEM,
+        at("2026-05-01", "09:00"),
+        world.licence.id,
+        "suspended",
+        reason="suspended pending a review",
+    )
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == in_effect and r.effect_applied_at is not None
+    effect = session.scalars(select(AuditEvent).where(AuditEvent.action == "referral.effect")).one()
+    assert json.loads(effect.after_json or "{}")["licence_status_before"] == "suspended"
+    _appeal(session, world, r, at("2026-05-11", "15:00"), at("2026-05-19", "10:00"))
+    session.refresh(world.licence)
+    assert r.status == "appealed" and r.effect_applied_at is None
+    assert world.licence.status == "suspended"
+    undone = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "referral.effect_undone")
+    ).one()
+    assert json.loads(undone.after_json or "{}") == {"licence_status": "suspended"}
+
+
+def test_an_effect_recorded_without_the_status_before_reads_it_from_the_licence_change(
+    session: Session, world: World
+) -> None:
+    """Effects applied before the status was kept on their event: the licence's own audited
+    status change says what it was."""
+    r = _decided(session, world, "revoke")
+    licences.change_status(
+        session, SYSTEM, at("2026-05-01", "09:00"), world.licence.id, "suspended", reason="review"
+    )
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    # A later effect event as they were written before (no licence_status_before).
+    audit.record(
+        session,
+        SYSTEM,
+        at("2026-05-12", "09:01"),
+        action="referral.effect",
+        entity_type="committee_referral",
+        entity_id=r.id,
+        summary="As effects were recorded before",
+        before={"status": "decided"},
+        after={"status": "closed"},
+    )
+    _appeal(session, world, r, at("2026-05-11", "15:00"), at("2026-05-19", "10:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == "suspended"
+
+
+def test_a_late_appeal_after_another_decisions_suspension_ended_makes_the_licence_active(
+    session: Session, world: World
+) -> None:
+    """Suspended by one decision, revoked by another: once the suspension has run out, undoing
+    the revocation leaves the licence active, not suspended for ever."""
+    suspension = _decided(session, world, "suspend", suspension_months=2)
+    revocation = _decided(session, world, "revoke")
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    session.refresh(world.licence)
+    assert world.licence.status == "revoked"
+    referral_process.apply_due_effects(session, at("2026-07-20", "09:00"))
+    session.refresh(suspension)
+    assert suspension.suspension_ended_at is not None
+    _appeal(session, world, revocation, at("2026-05-11", "15:00"), at("2026-07-21", "10:00"))
+    session.refresh(world.licence)
+    assert revocation.effect_applied_at is None and world.licence.status == "active"
 
 
 def test_a_late_recorded_appeal_dismissed_lets_the_decision_take_effect_again(

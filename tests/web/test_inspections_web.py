@@ -19,6 +19,7 @@ from builders import (
     post,
     sign_in,
 )
+from builders.support import make_service
 from flask import Flask
 from flask.testing import FlaskClient
 from image_helpers import ATTACKS, has_gps, jpeg_with_gps, png, read_back
@@ -376,3 +377,34 @@ def test_the_follow_up_period_is_the_local_rule_in_force(
     inspection = session.scalars(select(Inspection)).one()
     due = session.scalar(select(Reminder.due_at).where(Reminder.subject_type == "inspection"))
     assert due is not None and due - inspection.inspected_at == timedelta(days=21)
+
+
+def test_services_signposted_are_chosen_from_the_directory_and_shown(
+    officer: FlaskClient, session: Session
+) -> None:
+    pid = _nail_bar(session)
+    helpline = make_service(session, name="Modern Slavery Helpline")
+    gone = make_service(session, name="Closed Project", active=False)
+    session.commit()
+    path = f"/premises/{pid}/inspections/new"
+    page = officer.get(path).get_data(as_text=True)
+    assert "Modern Slavery Helpline" in page and "Closed Project" not in page
+    data = {
+        "inspected_on": ["2", "3", "2026"],
+        "inspected_time": "14:30",
+        "reason": "routine",
+        "poster_displayed": "yes",
+        "poster_visible": ["public", "workers"],
+        "languages_displayed": ["en", "vi"],
+        "observations": "Typed observations",
+    }
+    refused = officer.post(path, data={**_form(officer, path), **data, "services": [str(gone.id)]})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Select services from the support directory" in body
+    assert "Typed observations" in body
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+    resp = officer.post(path, data={**_form(officer, path), **data, "services": [str(helpline.id)]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    detail = officer.get(resp.headers["Location"]).get_data(as_text=True)
+    shown = re.search(r'id="services-signposted">([^<]*)<', detail)
+    assert shown and shown.group(1) == "Modern Slavery Helpline"

@@ -178,3 +178,35 @@ def test_a_page_past_the_end_is_an_empty_page_not_an_error(
         resp = visitor.get("/register", query_string=query)
         assert resp.status_code == 200
         assert "No licences match" in resp.get_data(as_text=True)
+
+
+def test_a_licence_page_shows_activities_hours_and_an_organisations_holder(
+    visitor: FlaskClient, session: Session
+) -> None:
+    make_wards(session)
+    p = make_premises(session, name="The Lamb")
+    extra: dict[str, object] = {
+        "alcohol_off_sales": True,
+        "late_night_refreshment": True,
+        "activity_hours": "Late-night refreshment: Fri-Sat 23:00-01:00",
+        "holder_address": "1 Holder Road",
+        "holder_postcode": "LS1 1AA",
+        "dps_name": "Dana Supervisor",
+        "dps_licence_no": "PERS/1234",
+    }
+    org = make_licence(
+        session, p.id, holder_name="Lamb Inns Ltd", applicant_type="Partnership", **extra
+    )
+    person = make_licence(
+        session, p.id, holder_name="Ivy Individual", applicant_type="Individual", **extra
+    )
+    session.commit()
+    shown = visitor.get(f"/register/licences/{org.id}").get_data(as_text=True)
+    hidden = visitor.get(f"/register/licences/{person.id}").get_data(as_text=True)
+    for html in (shown, hidden):
+        assert "Sale of alcohol off the premises" in html and "Late-night refreshment" in html
+        assert "Fri-Sat 23:00-01:00" in html
+        assert "Dana Supervisor" not in html and "PERS/1234" not in html
+    assert "Lamb Inns Ltd" in shown and "1 Holder Road, LS1 1AA" in shown
+    assert "Ivy Individual" not in hidden and "1 Holder Road" not in hidden
+    assert shown.count("Licence holder") > hidden.count("Licence holder")
