@@ -139,7 +139,9 @@ def test_officer_drafts_supervisor_signs_off_clerk_runs_the_hearing_to_revocatio
     expect(page.get_by_role("radio", name="Revoke the licence")).to_be_checked()
     check_accessibility(page, "referral form with errors")
     page.get_by_role("checkbox", name="Referral into the National Referral Mechanism").check()
-    page.get_by_label("Through whom was the support offered?").fill("A specialist charity")
+    page.get_by_label("Another provider, or a note on who offered it (optional)").fill(
+        "A specialist charity"
+    )
     page.get_by_role("group", name="Was the support taken up?").get_by_role(
         "radio", name="Not known"
     ).check()

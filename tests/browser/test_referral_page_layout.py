@@ -73,7 +73,9 @@ def _draft_and_sign_off(page: Page, live_server: Any, run: str) -> str:
     page.get_by_role("checkbox", name=re.compile(r"^Routine inspection on ")).check()
     page.get_by_role("radio", name="Revoke the licence").check()
     page.get_by_role("checkbox", name="Referral into the National Referral Mechanism").check()
-    page.get_by_label("Through whom was the support offered?").fill("A specialist charity")
+    page.get_by_label("Another provider, or a note on who offered it (optional)").fill(
+        "A specialist charity"
+    )
     page.get_by_role("group", name="Was the support taken up?").get_by_role(
         "radio", name="Not known"
     ).check()
