@@ -533,7 +533,8 @@ class LicencePlan:
             "opening_hours": self.opening_hours,
             "notes": None,
         }
-        return {name: values[name] for name in LICENCE_FIELDS}
+        # The esd fields the generator leaves empty are None, as in the app's own snapshots.
+        return {name: values.get(name) for name in LICENCE_FIELDS}
 
 
 @dataclass
