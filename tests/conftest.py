@@ -89,8 +89,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def cheap_password_hashing() -> None:
+    """Every test starts with the cheap hasher: an app made with the production settings (some
+    tests do) sets the process's hasher, and a worker runs many tests in an order of its own."""
     users.configure_password_hashing(CHEAP_HASHING)
 
 
