@@ -44,6 +44,7 @@ from enforcement.models import User, UserRole
 from enforcement.models.mail import OutboxMail, SchedulerLease
 from enforcement.referrals import process as referral_process
 from enforcement.registerio import expiry
+from enforcement.registerio import runs as import_runs
 from enforcement.reminders import notify
 from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.outbox import (
@@ -84,23 +85,32 @@ class TickReport:
     digests: int = 0
     referral_effects: int = 0
     licence_expiry: int = 0  # licence expiry reminders made, moved or closed
+    imports_stalled: int = 0  # register imports whose server stopped part way, marked failed
     audit_checkpoint: audit_chain.Checkpoint | None = None
     delivery: Delivery = field(default_factory=Delivery)
 
     def summary(self) -> str:
         d = self.delivery
         return (
-            f"{self.deadlines_changed} case deadlines brought up to date; "
-            f"{self.licence_expiry} licence expiry reminders made, moved or closed; "
-            f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
-            f"{self.mails_queued} mails queued, {self.escalations} escalations, "
-            f"{self.digests} digests, {self.referral_effects} committee decisions in effect;"
-            f" sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
-            f"cancelled {d.cancelled}"
-        ) + (
-            f"; audit checkpoint: {self.audit_checkpoint.count} events"
-            if self.audit_checkpoint is not None
-            else ""
+            (
+                f"{self.deadlines_changed} case deadlines brought up to date; "
+                f"{self.licence_expiry} licence expiry reminders made, moved or closed; "
+                f"looked at {self.looked_at} reminders, {self.leads_sent} lead times due, "
+                f"{self.mails_queued} mails queued, {self.escalations} escalations, "
+                f"{self.digests} digests, {self.referral_effects} committee decisions in effect;"
+                f" sent {d.sent}, retrying {d.retrying}, failed {d.failed}, "
+                f"cancelled {d.cancelled}"
+            )
+            + (
+                f"; register imports stopped part way, marked failed: {self.imports_stalled}"
+                if self.imports_stalled
+                else ""
+            )
+            + (
+                f"; audit checkpoint: {self.audit_checkpoint.count} events"
+                if self.audit_checkpoint is not None
+                else ""
+            )
         )
 
 
@@ -184,6 +194,7 @@ def tick(
     report = TickReport()
     _bring_clock_up_to_date(session_factory, now, settings, report)
     report.licence_expiry = _sync_licence_expiry(session_factory, now)
+    report.imports_stalled = _fail_stalled_imports(session_factory, now)
     for name, step, limit in STEPS:
         _run_step(session_factory, now, config, name, step, limit, report)
     report.referral_effects = _apply_referral_effects(session_factory, now)
@@ -202,6 +213,14 @@ def _sync_licence_expiry(session_factory: SessionFactory, now: datetime) -> int:
             session.rollback()  # another writer made the same reminders first
             return 0
     return done.created + done.updated + done.closed
+
+
+def _fail_stalled_imports(session_factory: SessionFactory, now: datetime) -> int:
+    """Close the register imports whose server stopped part way (one transaction, committed)."""
+    with session_factory() as session:
+        failed = import_runs.fail_stalled(session, now)
+        session.commit()
+    return failed
 
 
 def _apply_referral_effects(session_factory: SessionFactory, now: datetime) -> int:

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -56,6 +56,15 @@ STATUS_LABELS = {
 log = logging.getLogger(__name__)
 WORKING = (Status.QUEUED, Status.PREVIEWING, Status.APPLYING)
 MAX_FILENAME = 200
+# A run whose row has not moved for this long is no longer being worked on: its server stopped
+# (a restart, a deployment, a crash) part way. A run writes its progress about once a second on
+# PostgreSQL; on SQLite an import holds the write lock to the end, and 50,000 rows take under a
+# minute there (benchmarks/README.md), so half an hour leaves a wide margin.
+STALLED_AFTER = timedelta(minutes=30)
+STALLED_MESSAGE = (
+    "The import stopped part way, when the server running it was restarted. Nothing was written."
+    " Upload the file again to import it."
+)
 
 
 def _none(_done: int, _total: int) -> None:
@@ -186,6 +195,26 @@ def recent_runs(session: Session, actor: Actor, limit: int = 20) -> list[ImportR
             .limit(limit)
         )
     )
+
+
+def fail_stalled(session: Session, now: datetime) -> int:
+    """Mark as failed every run still working whose row has not moved for `STALLED_AFTER`
+    (the scheduler's tick runs this; the caller commits). An import is one transaction, so a
+    run that stopped part way wrote nothing, and the page says so instead of waiting for ever."""
+    stalled = list(
+        session.scalars(
+            select(ImportRun)
+            .where(ImportRun.status.in_(WORKING), ImportRun.updated_at < now - STALLED_AFTER)
+            .order_by(ImportRun.id)
+        )
+    )
+    for run in stalled:
+        run.status = Status.FAILED
+        run.stage = None
+        run.error = STALLED_MESSAGE
+        run.content = None
+        run.updated_at = run.finished_at = now
+    return len(stalled)
 
 
 def options_of(run: ImportRun) -> Options:

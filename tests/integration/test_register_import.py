@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -388,3 +388,57 @@ def test_an_import_makes_expiry_reminders_for_the_licences_it_brings(session: Se
         (london_midnight_utc(date(2030, 12, 31)), "open", "licensing")
     ]
     assert count(session, Reminder) == 1
+
+
+def test_a_run_whose_server_stopped_part_way_is_marked_failed_after_half_an_hour(
+    session: Session,
+) -> None:
+    """A run left working by a server that stopped: the tick's check fails it, nothing else."""
+    admin = Actor.system("test import")
+    options = importing.Options()
+    stalled = runs.start_run(
+        session,
+        admin,
+        NOW,
+        kind="esd",
+        filename="a.csv",
+        data=esd(licence_row("A1")),
+        options=options,
+    )
+    recent = runs.start_run(
+        session,
+        admin,
+        NOW,
+        kind="esd",
+        filename="b.csv",
+        data=esd(licence_row("B1")),
+        options=options,
+    )
+    waiting = runs.start_run(
+        session,
+        admin,
+        NOW,
+        kind="esd",
+        filename="c.csv",
+        data=esd(licence_row("C1")),
+        options=options,
+    )
+    stalled.status = runs.Status.APPLYING
+    waiting.status = runs.Status.PREVIEWED  # waiting for a person, not for a server
+    recent.updated_at = NOW + runs.STALLED_AFTER
+    session.flush()
+
+    later = NOW + runs.STALLED_AFTER + timedelta(seconds=1)
+    assert runs.fail_stalled(session, later) == 1
+    session.flush()
+
+    assert (stalled.status, stalled.content, stalled.finished_at) == (
+        runs.Status.FAILED,
+        None,
+        later,
+    )
+    assert stalled.error == runs.STALLED_MESSAGE
+    assert recent.status == runs.Status.QUEUED and recent.content
+    assert waiting.status == runs.Status.PREVIEWED
+    assert session.scalar(select(func.count()).select_from(Licence)) == 0
+    assert runs.fail_stalled(session, later) == 0

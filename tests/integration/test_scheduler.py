@@ -39,6 +39,8 @@ from enforcement.models import (
     ReminderSend,
     User,
 )
+from enforcement.registerio import importing
+from enforcement.registerio import runs as import_runs
 from enforcement.reminders import notify, reminders, tasks
 from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.outbox import Claimed, SmtpConfig, SmtpMailer
@@ -851,3 +853,27 @@ def test_the_tick_brings_the_statutory_clock_up_to_date_before_mailing(
     assert "case deadlines brought up to date" in report.summary()
     # The same moment again changes nothing: the clock is up to date.
     assert run(sessions, served + timedelta(hours=49), smtp, settings).deadlines_changed == 0
+
+
+def test_the_tick_marks_an_import_left_part_way_by_a_stopped_server_as_failed(
+    session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
+) -> None:
+    run_row = import_runs.start_run(
+        session,
+        SYSTEM,
+        NOW,
+        kind="esd",
+        filename="register.csv",
+        data=b"CaseReference\r\nA1\r\n",
+        options=importing.Options(),
+    )
+    run_row.status = import_runs.Status.APPLYING
+    session.commit()
+
+    soon = run(sessions, NOW + timedelta(minutes=5), smtp, settings)
+    assert soon.imports_stalled == 0
+    later = run(sessions, NOW + import_runs.STALLED_AFTER + timedelta(minutes=1), smtp, settings)
+    assert later.imports_stalled == 1 and "imports stopped part way, marked failed: 1" in later.summary()
+    session.refresh(run_row)
+    assert run_row.status == import_runs.Status.FAILED
+    assert run_row.error == import_runs.STALLED_MESSAGE
