@@ -121,6 +121,9 @@ class Settings:
     service_name: str = "Licensing and premises enforcement"
     page_size: int = 50
     max_upload_mb: int = 10
+    # A register file for the import page (IMPORT_MAX_MB): a whole borough's licences with their
+    # conditions run to tens of megabytes, more than a photo needs (docs/register.md).
+    import_max_mb: int = 100
     # No longer read: the poster follow-up period is the rule local.poster.follow_up of the
     # rule table (docs/statutory-clock.md), changed in RULE_OVERRIDES_FILE or on the admin page.
     follow_up_days: int = 14
@@ -204,6 +207,7 @@ class Settings:
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             page_size=_int(e, "PAGE_SIZE", 50),
             max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
+            import_max_mb=_int(e, "IMPORT_MAX_MB", 100),
             follow_up_days=_int(e, "FOLLOW_UP_DAYS", 14),
             rule_overrides_file=(
                 Path(e["RULE_OVERRIDES_FILE"]) if e.get("RULE_OVERRIDES_FILE") else None

@@ -15,6 +15,7 @@ from app import errors
 from app.database import SessionMaker
 from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
 from config import ConfigError, Settings
+from enforcement.access import Permission, can
 from enforcement.accounts import users
 from enforcement.cases import clock as case_clock
 from enforcement.cases.statutory import RuleOverrideError
@@ -126,6 +127,8 @@ def register_extensions(app: Flask, settings: Settings, session_maker: SessionMa
     from app.extensions import csrf, login_manager
 
     database.init_app(app, settings.database_url, echo=settings.sql_echo, factory=session_maker)
+    # Before CSRF reads the form: the import page's larger limit for those allowed to import.
+    app.before_request(_import_upload_limit)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -193,6 +196,17 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request(_refuse_control_characters_in_address)
     app.before_request(_default_deny)
     app.after_request(_headers)
+
+
+def _import_upload_limit() -> None:
+    """The register import page takes files up to IMPORT_MAX_MB (every other request body stays
+    under MAX_UPLOAD_MB), and only from a signed-in user who may import."""
+    from app.auth.current import current_actor
+
+    if request.endpoint != "registerio.index" or request.method != "POST":
+        return
+    if current_user.is_authenticated and can(current_actor(), Permission.REGISTER_IMPORT):
+        request.max_content_length = current_app.config["SETTINGS"].import_max_mb * 1024 * 1024
 
 
 def _refuse_control_characters_in_address() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -100,14 +101,35 @@ def test_no_file_or_no_kind_keeps_the_form_with_its_errors(officer: FlaskClient)
     assert resp.status_code == 400 and "Select the kind of file" in resp.get_data(as_text=True)
 
 
-def test_an_upload_over_the_size_limit_gets_the_413_page(
+def test_an_upload_over_the_import_limit_gets_the_413_page(
     officer: FlaskClient, session: Session
 ) -> None:
-    officer.application.config["MAX_CONTENT_LENGTH"] = 1024
-    resp = _upload(officer, b"x" * 4096)
+    settings = officer.application.config["SETTINGS"]
+    officer.application.config["SETTINGS"] = dataclasses.replace(settings, import_max_mb=1)
+    resp = _upload(officer, b"x" * (1024 * 1024 + 1))
     assert resp.status_code == 413
     assert "The file is too large" in resp.get_data(as_text=True)
     assert _count(session, ImportRun) == 0
+
+
+def test_the_import_page_takes_files_larger_than_other_forms_but_only_from_importers(
+    officer: FlaskClient, session: Session, client: FlaskClient
+) -> None:
+    """MAX_UPLOAD_MB caps every other request; IMPORT_MAX_MB the import page's, for importers."""
+    officer.application.config["MAX_CONTENT_LENGTH"] = 1024
+    data = (FIXTURES / "licences.csv").read_bytes()
+    assert len(data) > 1024
+    resp = _upload(officer, data + b"\r\n" * 1024)
+    assert resp.status_code == 302 and _count(session, ImportRun) == 1
+    # Elsewhere the general limit still holds, for the same officer.
+    assert officer.post("/premises/new", data={"name": "x" * 4096}).status_code == 413
+    # Someone who may not import gets the general limit on the import page too.
+    make_user(session, "ward_officer", email="wo@example.gov.uk")
+    session.commit()
+    other = officer.application.test_client()
+    sign_in(other, "wo@example.gov.uk")
+    resp = other.post("/imports", data={"format": "esd", "upload": (io.BytesIO(data), "r.csv")})
+    assert resp.status_code == 413 and _count(session, ImportRun) == 1
 
 
 def test_discarding_a_preview_imports_nothing(officer: FlaskClient, session: Session) -> None:
