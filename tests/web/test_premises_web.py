@@ -338,9 +338,9 @@ def test_list_and_detail_pages_run_a_bounded_number_of_queries(
     small = queries_for(f"/premises/{one_licence.id}")
     large = queries_for(f"/premises/{three_licences.id}")
     # The premises page's statements do not grow with its licences and conditions (no N+1):
-    # 1 for the signed-in user, 3 for the premises, 6 for its timeline, 2 for the navigation
-    # and the flags panel (was 19).
-    assert small == large <= 12
+    # 1 for the signed-in user, 3 for the premises, 2 for its timeline, 2 for the navigation
+    # and the flags panel (was 19, then 12).
+    assert small == large <= 10
 
 
 def test_timeline_shows_changes_by_name(officer: FlaskClient, session: Session) -> None:
