@@ -416,7 +416,7 @@ def scenarios(url: str) -> list[Scenario]:
     ]
 
 
-def serve(url: str) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int = PORT) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -428,7 +428,7 @@ def serve(url: str) -> subprocess.Popen[bytes]:
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             "2",
             "--log-level",
@@ -440,7 +440,7 @@ def serve(url: str) -> subprocess.Popen[bytes]:
     )
     for _ in range(120):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/sign-in", timeout=2).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2).close()
             return proc
         except OSError:
             time.sleep(0.5)
@@ -487,8 +487,16 @@ def time_import(url: str) -> tuple[int, list[float]] | None:
     return located, samples
 
 
-def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
-    url = pg_url(admin_url, db_name(scale))
+def run(
+    admin_url: str,
+    scale: float,
+    repeat: int,
+    clients: int,
+    database: str | None = None,
+    port: int = PORT,
+    out: Path = RESULTS,
+) -> int:
+    url = pg_url(admin_url, database or db_name(scale))
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     data = counts(url)
     plan = scenarios(url)
@@ -498,9 +506,9 @@ def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
     captured = capture(url, plan)
     results: list[Result] = []
     loads: list[str] = [load()]
-    proc = serve(url)
+    proc = serve(url, port)
     try:
-        base = f"http://127.0.0.1:{PORT}"
+        base = f"http://127.0.0.1:{port}"
         for s in plan:
 
             def app_job(_i: int, s: Scenario = s) -> Callable[[], None]:
@@ -535,7 +543,7 @@ def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
         proc.wait(timeout=30)
     imported = None if only and "import" not in only else time_import(url)
     text_ = report(data, results, imported, repeat, clients, loads)
-    RESULTS.write_text(text_)
+    out.write_text(text_)
     print(text_)
     return 0
 
@@ -605,6 +613,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reuse", action="store_true", help="reuse the SQLite file of a failed run"
     )
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    parser.add_argument(
+        "--database",
+        help="run against this database (a copy of the generated one, say) instead of the "
+        "one --scale names; its data must be that scale's",
+    )
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port for the run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where run writes its table")
     args = parser.parse_args(argv)
     if args.command == "generate":
         print(generate(args.pg_admin_url, args.scale, reuse=args.reuse))
@@ -615,7 +630,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name(args.scale)}" WITH (FORCE)')
         admin.dispose()
         return 0
-    return run(args.pg_admin_url, args.scale, args.repeat, args.clients)
+    return run(
+        args.pg_admin_url,
+        args.scale,
+        args.repeat,
+        args.clients,
+        args.database,
+        args.port,
+        args.out,
+    )
 
 
 if __name__ == "__main__":
