@@ -88,7 +88,6 @@ def index() -> tuple[str, int]:
         result=result,
         query=query,
         active_filters=chosen,
-        count_cap=premises.COUNT_CAP,
     ), status
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from enforcement import audit
+from enforcement import audit, paging
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
@@ -21,7 +21,7 @@ from enforcement.models import (
     PremisesLanguage,
     Ward,
 )
-from enforcement.paging import Page, QueryProblems, offset
+from enforcement.paging import CappedPage, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -354,28 +354,10 @@ class PremisesRow:
         return self.located and self.ward_name is None
 
 
-#: How far a list counts its matches: past it the list says "more than 1,000 premises" and
-#: offers only the first 1,000 (twenty pages of fifty), like the public register's count.
-COUNT_CAP = 1_000
+#: How far the list counts its matches ("more than 1,000 premises"); see paging.CappedPage.
+COUNT_CAP = paging.COUNT_CAP
 
-
-@dataclass(frozen=True)
-class PremisesPage(Page[PremisesRow]):
-    """A page of the premises list. `capped`: more than `COUNT_CAP` premises match; they were
-    counted only that far (`total` is then `COUNT_CAP` + 1) and only the first `COUNT_CAP` are
-    listed, so the pages end there."""
-
-    capped: bool = False
-
-    @property
-    def pages(self) -> int:
-        listed = min(self.total, COUNT_CAP) if self.capped else self.total
-        return max(1, -(-listed // self.page_size))
-
-    @property
-    def past_cap(self) -> bool:
-        """Return whether this page lies beyond the matches the list offers."""
-        return self.capped and offset(self.page, self.page_size) >= COUNT_CAP
+PremisesPage = CappedPage[PremisesRow]
 
 
 def unlicensed_clause() -> ColumnElement[bool]:
@@ -484,7 +466,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
     on_page = ids[start : min(start + q.page_size, COUNT_CAP)]
     if not on_page:
         return PremisesPage(
-            rows=[], total=len(ids), page=q.page, page_size=q.page_size, capped=len(ids) > COUNT_CAP
+            rows=[], total=len(ids), page=q.page, page_size=q.page_size, cap=COUNT_CAP
         )
     raw = session.execute(
         select(
@@ -533,7 +515,7 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
         total=len(ids),
         page=q.page,
         page_size=q.page_size,
-        capped=len(ids) > COUNT_CAP,
+        cap=COUNT_CAP,
     )
 
 
