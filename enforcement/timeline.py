@@ -6,6 +6,7 @@ to import another to draw the premises page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     literal_column,
     null,
@@ -78,16 +80,19 @@ def premises_timeline(
         licence_ids = list(
             session.scalars(select(Licence.id).where(Licence.premises_id == premises_id))
         )
-    parts = [_audit_part(premises_id, licence_ids, limit), _inspection_part(premises_id, limit)]
-    if can(actor, Permission.CASE_VIEW):
-        parts += [_case_part(premises_id, limit), _case_event_part(premises_id, limit)]
-    if can(actor, Permission.REFERRAL_VIEW):
-        parts.append(_referral_part(premises_id, limit))
-    merged = union_all(*parts).subquery("timeline")
+    statement = _statement(
+        limit,
+        licences=bool(licence_ids),
+        cases=can(actor, Permission.CASE_VIEW),
+        referrals=can(actor, Permission.REFERRAL_VIEW),
+    )
+    params = {
+        "premises_id": premises_id,
+        "premises_key": str(premises_id),
+        "licence_keys": [str(i) for i in licence_ids],
+    }
     by_part: dict[int, list[TimelineItem]] = {}
-    for row in session.execute(
-        select(merged).order_by(merged.c.part, merged.c.at.desc(), merged.c.sort_id.desc())
-    ):
+    for row in session.execute(statement, params):
         by_part.setdefault(row.part, []).append(_item(row))
     # In the order the parts were read one by one before: the sort below keeps it for equal times.
     items = by_part.get(_AUDIT, []) + by_part.get(_INSPECTION, [])
@@ -95,6 +100,23 @@ def premises_timeline(
     for part in (_CASE, _CASE_EVENT, _REFERRAL):
         items += by_part.get(part, [])
     return sorted(items, key=lambda item: item.at, reverse=True)[:limit]
+
+
+@functools.lru_cache(maxsize=32)
+def _statement(limit: int, *, licences: bool, cases: bool, referrals: bool) -> Select[Any]:
+    """The timeline's one statement for what the reader may see, built once (building its
+    subqueries took longer than running it): the premises, its licences' keys and the
+    premises' key are bound parameters."""
+    parts = [_audit_part(licences, limit), _inspection_part(limit)]
+    if cases:
+        parts += [_case_part(limit), _case_event_part(limit)]
+    if referrals:
+        parts.append(_referral_part(limit))
+    merged = union_all(*parts).subquery("timeline")
+    return select(merged).order_by(merged.c.part, merged.c.at.desc(), merged.c.sort_id.desc())
+
+
+_PREMISES = bindparam("premises_id", type_=Integer)
 
 
 # The parts of the timeline's one statement, each row shaped alike: which part, the record's
@@ -139,14 +161,17 @@ def _newest(stmt: Select[Any], *order: Any, limit: int) -> Select[Any]:
     return select(*sub.c)
 
 
-def _audit_part(premises_id: int, licence_ids: Sequence[int], limit: int) -> Select[Any]:
-    clause = and_(AuditEvent.entity_type == "premises", AuditEvent.entity_id == str(premises_id))
-    if licence_ids:
+def _audit_part(licences: bool, limit: int) -> Select[Any]:
+    clause = and_(
+        AuditEvent.entity_type == "premises",
+        AuditEvent.entity_id == bindparam("premises_key", type_=String),
+    )
+    if licences:
         clause = or_(
             clause,
             and_(
                 AuditEvent.entity_type == "licence",
-                AuditEvent.entity_id.in_([str(i) for i in licence_ids]),
+                AuditEvent.entity_id.in_(bindparam("licence_keys", expanding=True)),
             ),
         )
     stmt = (
@@ -165,7 +190,7 @@ def _audit_part(premises_id: int, licence_ids: Sequence[int], limit: int) -> Sel
     return _newest(stmt, AuditEvent.at.desc(), AuditEvent.id.desc(), limit=limit)
 
 
-def _inspection_part(premises_id: int, limit: int) -> Select[Any]:
+def _inspection_part(limit: int) -> Select[Any]:
     stmt = (
         _shaped(
             _INSPECTION,
@@ -179,12 +204,12 @@ def _inspection_part(premises_id: int, limit: int) -> Select[Any]:
             yes2=Inspection.follow_up_needed,
         )
         .outerjoin(User, User.id == Inspection.author_id)
-        .where(Inspection.premises_id == premises_id)
+        .where(Inspection.premises_id == _PREMISES)
     )
     return _newest(stmt, Inspection.inspected_at.desc(), Inspection.id.desc(), limit=limit)
 
 
-def _case_part(premises_id: int, limit: int) -> Select[Any]:
+def _case_part(limit: int) -> Select[Any]:
     """The enforcement cases opened on a premises (notes stay on the case)."""
     stmt = (
         _shaped(
@@ -197,12 +222,12 @@ def _case_part(premises_id: int, limit: int) -> Select[Any]:
             text2=EnforcementCase.tool,
         )
         .outerjoin(User, User.id == EnforcementCase.opened_by_id)
-        .where(EnforcementCase.premises_id == premises_id)
+        .where(EnforcementCase.premises_id == _PREMISES)
     )
     return _newest(stmt, EnforcementCase.opened_at.desc(), EnforcementCase.id.desc(), limit=limit)
 
 
-def _case_event_part(premises_id: int, limit: int) -> Select[Any]:
+def _case_event_part(limit: int) -> Select[Any]:
     stmt = (
         _shaped(
             _CASE_EVENT,
@@ -216,12 +241,12 @@ def _case_event_part(premises_id: int, limit: int) -> Select[Any]:
         .select_from(CaseEvent)
         .join(EnforcementCase, EnforcementCase.id == CaseEvent.case_id)
         .outerjoin(User, User.id == CaseEvent.recorded_by_id)
-        .where(EnforcementCase.premises_id == premises_id)
+        .where(EnforcementCase.premises_id == _PREMISES)
     )
     return _newest(stmt, CaseEvent.occurred_at.desc(), CaseEvent.id.desc(), limit=limit)
 
 
-def _referral_part(premises_id: int, limit: int) -> Select[Any]:
+def _referral_part(limit: int) -> Select[Any]:
     """The Licensing Committee referrals of a premises, each with where it stands now."""
     stmt = (
         _shaped(
@@ -234,7 +259,7 @@ def _referral_part(premises_id: int, limit: int) -> Select[Any]:
             text2=Referral.status,
         )
         .outerjoin(User, User.id == Referral.author_id)
-        .where(Referral.premises_id == premises_id)
+        .where(Referral.premises_id == _PREMISES)
     )
     return _newest(stmt, Referral.created_at.desc(), Referral.id.desc(), limit=limit)
 
