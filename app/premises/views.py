@@ -18,7 +18,7 @@ from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.models import Licence, Premises
 from enforcement.register import licences, premises
-from enforcement.register.wards import wards_in_force
+from enforcement.register.wards import ward_names_in_force
 from enforcement.registerio import expiry
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
@@ -26,10 +26,9 @@ bp = Blueprint("premises", __name__)
 
 
 def _ward_choices() -> list[tuple[str, str]]:
-    wards = wards_in_force(db(), london_today(utcnow()))
     return [
         ("", "Any ward"),
-        *[(w.code, w.name) for w in wards],
+        *ward_names_in_force(db(), london_today(utcnow())),
         (premises.WARD_OUTSIDE, "Outside the borough"),
         (premises.WARD_UNLOCATED, "No location recorded"),
     ]
