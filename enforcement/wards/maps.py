@@ -744,6 +744,11 @@ _PG_STRIPS = sql_text(
 )
 
 
+_PG_EDGE = sql_text(
+    "SELECT id, longitude, latitude FROM premises WHERE id = ANY(CAST(:ids AS integer[]))"
+)
+
+
 def _strip_arrays(
     metric: proximity.LocalMetric, radius: float, exclude_id: int | None
 ) -> dict[str, Any]:
@@ -797,6 +802,9 @@ def _count_within(
         certain += int(count or 0)
         edge_ids += [int(i) for i in (text or "").split(",") if i]
     edge: list[tuple[int, float, float]] = []
+    if dialect == "postgresql" and edge_ids:
+        # One statement with one array parameter, however many premises lie near the edge.
+        return certain, _located_rows(session.execute(_PG_EDGE, {"ids": edge_ids}))
     for at in range(0, len(edge_ids), 500):
         edge += _located_rows(
             session.execute(
