@@ -175,7 +175,8 @@ QUERIES = {
     "status open": flags.FlagQuery(status="open"),
     "open, sexual exploitation": flags.FlagQuery(status="open", exploitation="sexual"),
     "one ward, review overdue": flags.FlagQuery(ward=WARDS[3], review_overdue=True),
-    "page 40": flags.FlagQuery(page=40),
+    # The list pages only through the first COUNT_CAP (1,000) flags: page 20 is its last.
+    "page 20": flags.FlagQuery(page=flags.COUNT_CAP // 50),
 }
 
 

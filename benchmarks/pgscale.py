@@ -66,6 +66,7 @@ WARM_UP = 5
 # The issue's targets, medians in milliseconds.
 TARGETS = {
     "list1": 40.0,
+    "list20": 40.0,
     "list100": 40.0,
     "premises": 40.0,
     "flags": 40.0,
@@ -73,6 +74,8 @@ TARGETS = {
     "dashboard": 300.0,
     "nearby": 40.0,
 }
+# The premises list is also held to its bare SQL: the app's median within this factor of it.
+WITHIN_BARE = {"list1": 1.5, "list20": 1.5, "list100": 1.5}
 ROW_LINK = re.compile(r'class="govuk-link" href="/premises/(\d+)"')
 
 
@@ -378,7 +381,18 @@ def scenarios(url: str) -> list[Scenario]:
             "premises",
         ),
         Scenario(
-            "list100", "The same, page 100", f"/premises?{search}&page=100", *officer, "premises"
+            "list20",
+            "The same, page 20 (the last the count of 1,000 reaches)",
+            f"/premises?{search}&page=20",
+            *officer,
+            "premises",
+        ),
+        Scenario(
+            "list100",
+            "The same, page 100 (past the first 1,000: says so, lists none)",
+            f"/premises?{search}&page=100",
+            *officer,
+            "Only the first 1,000 premises are listed",
         ),
         Scenario(
             "rare",
@@ -416,7 +430,7 @@ def scenarios(url: str) -> list[Scenario]:
     ]
 
 
-def serve(url: str) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int = PORT) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -428,7 +442,7 @@ def serve(url: str) -> subprocess.Popen[bytes]:
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             "2",
             "--log-level",
@@ -440,7 +454,7 @@ def serve(url: str) -> subprocess.Popen[bytes]:
     )
     for _ in range(120):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/sign-in", timeout=2).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2).close()
             return proc
         except OSError:
             time.sleep(0.5)
@@ -487,8 +501,16 @@ def time_import(url: str) -> tuple[int, list[float]] | None:
     return located, samples
 
 
-def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
-    url = pg_url(admin_url, db_name(scale))
+def run(
+    admin_url: str,
+    scale: float,
+    repeat: int,
+    clients: int,
+    database: str | None = None,
+    port: int = PORT,
+    out: Path = RESULTS,
+) -> int:
+    url = pg_url(admin_url, database or db_name(scale))
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     data = counts(url)
     plan = scenarios(url)
@@ -498,9 +520,9 @@ def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
     captured = capture(url, plan)
     results: list[Result] = []
     loads: list[str] = [load()]
-    proc = serve(url)
+    proc = serve(url, port)
     try:
-        base = f"http://127.0.0.1:{PORT}"
+        base = f"http://127.0.0.1:{port}"
         for s in plan:
 
             def app_job(_i: int, s: Scenario = s) -> Callable[[], None]:
@@ -535,7 +557,7 @@ def run(admin_url: str, scale: float, repeat: int, clients: int) -> int:
         proc.wait(timeout=30)
     imported = None if only and "import" not in only else time_import(url)
     text_ = report(data, results, imported, repeat, clients, loads)
-    RESULTS.write_text(text_)
+    out.write_text(text_)
     print(text_)
     return 0
 
@@ -569,6 +591,10 @@ def report(
             if target is None
             else (f"< {target:.0f}: {'met' if r.median_ms < target else 'missed'}")
         )
+        factor = WITHIN_BARE.get(r.scenario.key)
+        if factor is not None:
+            within = r.median_ms <= factor * r.bare_median_ms
+            verdict += f"; within {factor}x of bare: {'met' if within else 'missed'}"
         lines.append(
             f"| {r.scenario.title} (`{r.scenario.url}`) | {r.median_ms:.1f} | {r.p95_ms:.1f} | "
             f"{r.bare_median_ms:.1f} | {r.bare_p95_ms:.1f} | "
@@ -605,6 +631,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reuse", action="store_true", help="reuse the SQLite file of a failed run"
     )
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    parser.add_argument(
+        "--database",
+        help="run against this database (a copy of the generated one, say) instead of the "
+        "one --scale names; its data must be that scale's",
+    )
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port for the run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where run writes its table")
     args = parser.parse_args(argv)
     if args.command == "generate":
         print(generate(args.pg_admin_url, args.scale, reuse=args.reuse))
@@ -615,7 +648,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name(args.scale)}" WITH (FORCE)')
         admin.dispose()
         return 0
-    return run(args.pg_admin_url, args.scale, args.repeat, args.clients)
+    return run(
+        args.pg_admin_url,
+        args.scale,
+        args.repeat,
+        args.clients,
+        args.database,
+        args.port,
+        args.out,
+    )
 
 
 if __name__ == "__main__":

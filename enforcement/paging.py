@@ -48,6 +48,36 @@ class Page(Generic[T]):
         return offset(self.page, self.page_size) + len(self.rows)
 
 
+#: How far a long list counts its matches: past it the list says "more than 1,000" and offers
+#: only the first 1,000 (twenty pages of fifty), as the public register counts.
+COUNT_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class CappedPage(Page[T]):
+    """A page of a list that counts its matches only up to `cap` and pages only through those.
+
+    Counting every match of a broad search reads every row of a large table; counting to just
+    past the cap stops early, and nobody pages through more than a thousand rows to find one.
+    `total` is the count up to `cap` + 1, so `capped` says "more than `cap`".
+    """
+
+    cap: int = COUNT_CAP
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.cap
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, self.cap) // self.page_size))
+
+    @property
+    def past_cap(self) -> bool:
+        """Return whether this page lies beyond the matches the list offers."""
+        return self.capped and offset(self.page, self.page_size) >= self.cap
+
+
 def offset(page: int, page_size: int) -> int:
     """Return how many rows come before `page` (page numbers start at 1; below 1 reads as 1)."""
     return (max(1, page) - 1) * page_size

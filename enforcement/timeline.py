@@ -6,11 +6,26 @@ to import another to draw the premises page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from enforcement import policy
@@ -54,111 +69,236 @@ def premises_timeline(
 
     licence_ids: the premises' licences when the caller has read them already (the premises
     page has), saving a statement; otherwise they are read here.
+
+    Two statements whatever the reader may see: the changes to the premises and its licences,
+    its inspections, and (for those who may read them) its enforcement cases, their events and
+    its committee referrals come in one UNION ALL, each part its own newest `limit`; the
+    welfare visits, whose visibility the access policy decides visit by visit, in another.
     """
     require(actor, Permission.PREMISES_VIEW)
     if licence_ids is None:
         licence_ids = list(
             session.scalars(select(Licence.id).where(Licence.premises_id == premises_id))
         )
-    licence_keys = [str(i) for i in licence_ids]
-    clause = and_(AuditEvent.entity_type == "premises", AuditEvent.entity_id == str(premises_id))
-    if licence_keys:
-        clause = or_(
-            clause,
-            and_(AuditEvent.entity_type == "licence", AuditEvent.entity_id.in_(licence_keys)),
-        )
-    rows = session.execute(
-        select(AuditEvent, User.display_name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(clause)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
-    # People are shown by name; system work (imports, the demo loader) by what did it.
-    items = [
-        TimelineItem(at=e.at, title=e.summary, by=name or e.actor_label)
-        for e, name in rows
-        if e.entity_type != "inspection"
-    ]
-    for ins, name in session.execute(
-        select(Inspection, User.display_name)
-        .outerjoin(User, User.id == Inspection.author_id)
-        .where(Inspection.premises_id == premises_id)
-        .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
-        .limit(limit)
-    ):
-        poster = "poster compliant" if ins.poster_compliant else f"poster {ins.poster_shortfall}"
-        items.append(
-            TimelineItem(
-                at=ins.inspected_at,
-                title=f"{InspectionReason.label_of(ins.reason)}: {poster}",
-                by=name or "unknown officer",
-                description="A follow-up inspection is due." if ins.follow_up_needed else None,
-                link=("inspection", ins.id),
-            )
-        )
+    statement = _statement(
+        limit,
+        licences=bool(licence_ids),
+        cases=can(actor, Permission.CASE_VIEW),
+        referrals=can(actor, Permission.REFERRAL_VIEW),
+    )
+    params = {
+        "premises_id": premises_id,
+        "premises_key": str(premises_id),
+        "licence_keys": [str(i) for i in licence_ids],
+    }
+    by_part: dict[int, list[TimelineItem]] = {}
+    for row in session.execute(statement, params):
+        by_part.setdefault(row.part, []).append(_item(row))
+    # In the order the parts were read one by one before: the sort below keeps it for equal times.
+    items = by_part.get(_AUDIT, []) + by_part.get(_INSPECTION, [])
     items += _welfare_timeline(session, actor, premises_id, limit)
-    if can(actor, Permission.CASE_VIEW):
-        items += _case_timeline(session, premises_id, limit)
-    if can(actor, Permission.REFERRAL_VIEW):
-        items += _referral_timeline(session, premises_id, limit)
+    for part in (_CASE, _CASE_EVENT, _REFERRAL):
+        items += by_part.get(part, [])
     return sorted(items, key=lambda item: item.at, reverse=True)[:limit]
 
 
-def _case_timeline(session: Session, premises_id: int, limit: int) -> list[TimelineItem]:
-    """Return the enforcement cases opened on a premises and their events (notes stay on the case)."""
-    items = [
-        TimelineItem(
-            at=case.opened_at,
-            title=f"Enforcement case {case.reference} opened: {ToolCode.label_of(case.tool)}",
-            by=name or "the system",
-            link=("case", case.id),
+@functools.lru_cache(maxsize=32)
+def _statement(limit: int, *, licences: bool, cases: bool, referrals: bool) -> Select[Any]:
+    """The timeline's one statement for what the reader may see, built once (building its
+    subqueries took longer than running it): the premises, its licences' keys and the
+    premises' key are bound parameters."""
+    parts = [_audit_part(licences, limit), _inspection_part(limit)]
+    if cases:
+        parts += [_case_part(limit), _case_event_part(limit)]
+    if referrals:
+        parts.append(_referral_part(limit))
+    merged = union_all(*parts).subquery("timeline")
+    return select(merged).order_by(merged.c.part, merged.c.at.desc(), merged.c.sort_id.desc())
+
+
+_PREMISES = bindparam("premises_id", type_=Integer)
+
+
+# The parts of the timeline's one statement, each row shaped alike: which part, the record's
+# id (the case's for a case event), when, three texts, two yes/no answers and the person's name.
+_AUDIT, _INSPECTION, _CASE, _CASE_EVENT, _REFERRAL = range(5)
+
+
+def _shaped(
+    part: int,
+    record_id: Any,
+    sort_id: Any,
+    at: Any,
+    who: Any,
+    *,
+    text1: Any = None,
+    text2: Any = None,
+    yes1: Any = None,
+    yes2: Any = None,
+) -> Select[Any]:
+    def text_(value: Any) -> Any:
+        return cast(null(), String) if value is None else value
+
+    def yes(value: Any) -> Any:
+        return cast(null(), Boolean) if value is None else value
+
+    return select(
+        literal_column(str(part), Integer).label("part"),
+        record_id.label("record_id"),
+        sort_id.label("sort_id"),
+        at.label("at"),
+        text_(text1).label("text1"),
+        text_(text2).label("text2"),
+        yes(yes1).label("yes1"),
+        yes(yes2).label("yes2"),
+        who.label("who"),
+    )
+
+
+def _newest(stmt: Select[Any], *order: Any, limit: int) -> Select[Any]:
+    """A part of the union, newest first and cut at `limit` (SQLite needs it as a subquery)."""
+    sub = stmt.order_by(*order).limit(limit).subquery()
+    return select(*sub.c)
+
+
+def _audit_part(licences: bool, limit: int) -> Select[Any]:
+    clause = and_(
+        AuditEvent.entity_type == "premises",
+        AuditEvent.entity_id == bindparam("premises_key", type_=String),
+    )
+    if licences:
+        clause = or_(
+            clause,
+            and_(
+                AuditEvent.entity_type == "licence",
+                AuditEvent.entity_id.in_(bindparam("licence_keys", expanding=True)),
+            ),
         )
-        for case, name in session.execute(
-            select(EnforcementCase, User.display_name)
-            .outerjoin(User, User.id == EnforcementCase.opened_by_id)
-            .where(EnforcementCase.premises_id == premises_id)
-            .order_by(EnforcementCase.opened_at.desc(), EnforcementCase.id.desc())
-            .limit(limit)
+    stmt = (
+        _shaped(
+            _AUDIT,
+            AuditEvent.id,
+            AuditEvent.id,
+            AuditEvent.at,
+            User.display_name,
+            text1=AuditEvent.summary,
+            text2=AuditEvent.actor_label,
         )
-    ]
-    for event, reference, name in session.execute(
-        select(CaseEvent, EnforcementCase.reference, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(clause)
+    )
+    return _newest(stmt, AuditEvent.at.desc(), AuditEvent.id.desc(), limit=limit)
+
+
+def _inspection_part(limit: int) -> Select[Any]:
+    stmt = (
+        _shaped(
+            _INSPECTION,
+            Inspection.id,
+            Inspection.id,
+            Inspection.inspected_at,
+            User.display_name,
+            text1=Inspection.reason,
+            text2=Inspection.poster_shortfall,
+            yes1=Inspection.poster_compliant,
+            yes2=Inspection.follow_up_needed,
+        )
+        .outerjoin(User, User.id == Inspection.author_id)
+        .where(Inspection.premises_id == _PREMISES)
+    )
+    return _newest(stmt, Inspection.inspected_at.desc(), Inspection.id.desc(), limit=limit)
+
+
+def _case_part(limit: int) -> Select[Any]:
+    """The enforcement cases opened on a premises (notes stay on the case)."""
+    stmt = (
+        _shaped(
+            _CASE,
+            EnforcementCase.id,
+            EnforcementCase.id,
+            EnforcementCase.opened_at,
+            User.display_name,
+            text1=EnforcementCase.reference,
+            text2=EnforcementCase.tool,
+        )
+        .outerjoin(User, User.id == EnforcementCase.opened_by_id)
+        .where(EnforcementCase.premises_id == _PREMISES)
+    )
+    return _newest(stmt, EnforcementCase.opened_at.desc(), EnforcementCase.id.desc(), limit=limit)
+
+
+def _case_event_part(limit: int) -> Select[Any]:
+    stmt = (
+        _shaped(
+            _CASE_EVENT,
+            CaseEvent.case_id,
+            CaseEvent.id,
+            CaseEvent.occurred_at,
+            User.display_name,
+            text1=EnforcementCase.reference,
+            text2=CaseEvent.kind,
+        )
+        .select_from(CaseEvent)
         .join(EnforcementCase, EnforcementCase.id == CaseEvent.case_id)
         .outerjoin(User, User.id == CaseEvent.recorded_by_id)
-        .where(EnforcementCase.premises_id == premises_id)
-        .order_by(CaseEvent.occurred_at.desc(), CaseEvent.id.desc())
-        .limit(limit)
-    ):
-        items.append(
-            TimelineItem(
-                at=event.occurred_at,
-                title=f"{reference}: {EventKind.label_of(event.kind)}",
-                by=name or "the system",
-                link=("case", event.case_id),
-            )
-        )
-    return items
+        .where(EnforcementCase.premises_id == _PREMISES)
+    )
+    return _newest(stmt, CaseEvent.occurred_at.desc(), CaseEvent.id.desc(), limit=limit)
 
 
-def _referral_timeline(session: Session, premises_id: int, limit: int) -> list[TimelineItem]:
-    """Return the Licensing Committee referrals of a premises, each with where it stands now."""
-    return [
-        TimelineItem(
-            at=referral.created_at,
-            title=f"Committee referral {referral.reference} drafted"
-            f" (now: {ReferralStatus.label_of(referral.status).lower()})",
-            by=name or "the system",
-            link=("referral", referral.id),
+def _referral_part(limit: int) -> Select[Any]:
+    """The Licensing Committee referrals of a premises, each with where it stands now."""
+    stmt = (
+        _shaped(
+            _REFERRAL,
+            Referral.id,
+            Referral.id,
+            Referral.created_at,
+            User.display_name,
+            text1=Referral.reference,
+            text2=Referral.status,
         )
-        for referral, name in session.execute(
-            select(Referral, User.display_name)
-            .outerjoin(User, User.id == Referral.author_id)
-            .where(Referral.premises_id == premises_id)
-            .order_by(Referral.created_at.desc(), Referral.id.desc())
-            .limit(limit)
+        .outerjoin(User, User.id == Referral.author_id)
+        .where(Referral.premises_id == _PREMISES)
+    )
+    return _newest(stmt, Referral.created_at.desc(), Referral.id.desc(), limit=limit)
+
+
+def _item(row: Any) -> TimelineItem:
+    """Word one row of the union as the page shows it."""
+    if row.part == _AUDIT:
+        # People are shown by name; system work (imports, the demo loader) by what did it.
+        return TimelineItem(at=row.at, title=row.text1, by=row.who or row.text2)
+    if row.part == _INSPECTION:
+        poster = "poster compliant" if row.yes1 else f"poster {row.text2}"
+        return TimelineItem(
+            at=row.at,
+            title=f"{InspectionReason.label_of(row.text1)}: {poster}",
+            by=row.who or "unknown officer",
+            description="A follow-up inspection is due." if row.yes2 else None,
+            link=("inspection", row.record_id),
         )
-    ]
+    if row.part == _CASE:
+        return TimelineItem(
+            at=row.at,
+            title=f"Enforcement case {row.text1} opened: {ToolCode.label_of(row.text2)}",
+            by=row.who or "the system",
+            link=("case", row.record_id),
+        )
+    if row.part == _CASE_EVENT:
+        return TimelineItem(
+            at=row.at,
+            title=f"{row.text1}: {EventKind.label_of(row.text2)}",
+            by=row.who or "the system",
+            link=("case", row.record_id),
+        )
+    return TimelineItem(
+        at=row.at,
+        title=f"Committee referral {row.text1} drafted"
+        f" (now: {ReferralStatus.label_of(row.text2).lower()})",
+        by=row.who or "the system",
+        link=("referral", row.record_id),
+    )
 
 
 def _welfare_timeline(

@@ -32,7 +32,7 @@ from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import IntelFlag, Premises
 from enforcement.register import premises
-from enforcement.register.wards import wards_in_force
+from enforcement.register.wards import ward_names_in_force
 
 bp = Blueprint("flags", __name__)
 bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_flags=flags))
@@ -274,7 +274,7 @@ def _list_form() -> FlagListForm:
     form = FlagListForm(request.args)
     form.ward.choices = [
         ("", "Any ward"),
-        *[(w.code, w.name) for w in wards_in_force(db(), london_today(utcnow()))],
+        *ward_names_in_force(db(), london_today(utcnow())),
     ]
     return form
 

@@ -17,9 +17,8 @@ from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.models import Licence, Premises
-from enforcement.paging import Page
 from enforcement.register import licences, premises
-from enforcement.register.wards import wards_in_force
+from enforcement.register.wards import ward_names_in_force
 from enforcement.registerio import expiry
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
@@ -27,10 +26,9 @@ bp = Blueprint("premises", __name__)
 
 
 def _ward_choices() -> list[tuple[str, str]]:
-    wards = wards_in_force(db(), london_today(utcnow()))
     return [
         ("", "Any ward"),
-        *[(w.code, w.name) for w in wards],
+        *ward_names_in_force(db(), london_today(utcnow())),
         (premises.WARD_OUTSIDE, "Outside the borough"),
         (premises.WARD_UNLOCATED, "No location recorded"),
     ]
@@ -70,7 +68,7 @@ def index() -> tuple[str, int]:
             field = getattr(form, "q" if key == "text" else key, None)
             if field is not None:
                 field.errors = [message]
-        result: premises.PremisesPage = Page.empty(query.page_size)
+        result = premises.PremisesPage(rows=[], total=0, page=1, page_size=query.page_size)
         status = 400
     else:
         result = premises.search_premises(db(), current_actor(), query)
@@ -84,7 +82,11 @@ def index() -> tuple[str, int]:
         ),
     )
     return render_template(
-        "premises/index.html", form=form, result=result, query=query, active_filters=chosen
+        "premises/index.html",
+        form=form,
+        result=result,
+        query=query,
+        active_filters=chosen,
     ), status
 
 

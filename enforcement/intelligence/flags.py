@@ -41,7 +41,7 @@ from enforcement.models import (
     User,
     Ward,
 )
-from enforcement.paging import Page, QueryProblems
+from enforcement.paging import CappedPage, QueryProblems
 from enforcement.policy import Visibility
 from enforcement.register import wards
 from enforcement.reminders import reminders, routing
@@ -782,7 +782,9 @@ class FlagRow:
         )
 
 
-FlagPage = Page[FlagRow]
+FlagPage = CappedPage[FlagRow]
+#: How far the list counts ("more than 1,000 flags"); see paging.CappedPage.
+COUNT_CAP = paging.COUNT_CAP
 
 
 def query_problems(q: FlagQuery) -> dict[str, str]:
@@ -886,16 +888,20 @@ def _rows(
 
 
 def search_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) -> FlagPage:
-    """Return a page of the flags whose content the actor may see, newest first (audited)."""
+    """Return a page of the flags whose content the actor may see, newest first (audited).
+
+    The count stops past `COUNT_CAP` ("more than 1,000 flags"), and the pages end there
+    (paging.CappedPage): counting every flag an analyst may read meant reading all of them.
+    """
     require(actor, Permission.FLAG_LIST)
     if problems := query_problems(q):
         raise ValidationFailed(problems)
-    total = (
-        session.scalar(select(func.count()).select_from(IntelFlag).where(*_filters(actor, now, q)))
-        or 0
-    )
+    matching = select(IntelFlag.id).where(*_filters(actor, now, q)).limit(COUNT_CAP + 1)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     page = q.page
-    rows = _rows(session, actor, now, q, limit=q.page_size, offset=paging.offset(page, q.page_size))
+    start = paging.offset(page, q.page_size)
+    listed = min(q.page_size, COUNT_CAP - start, total - start)
+    rows = _rows(session, actor, now, q, limit=listed, offset=start) if listed > 0 else []
     if rows:
         audit.record(
             session,
@@ -907,7 +913,7 @@ def search_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
             summary=f"Listed {len(rows)} intelligence flags",
             after={"shown": [r.id for r in rows]},
         )
-    return FlagPage(rows=rows, total=total, page=page, page_size=q.page_size)
+    return FlagPage(rows=rows, total=total, page=page, page_size=q.page_size, cap=COUNT_CAP)
 
 
 EXPORT_HEADER = (

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from enforcement import audit
+from enforcement import audit, paging
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
@@ -21,7 +21,7 @@ from enforcement.models import (
     PremisesLanguage,
     Ward,
 )
-from enforcement.paging import Page, QueryProblems, offset
+from enforcement.paging import CappedPage, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -354,7 +354,10 @@ class PremisesRow:
         return self.located and self.ward_name is None
 
 
-PremisesPage = Page[PremisesRow]
+#: How far the list counts its matches ("more than 1,000 premises"); see paging.CappedPage.
+COUNT_CAP = paging.COUNT_CAP
+
+PremisesPage = CappedPage[PremisesRow]
 
 
 def unlicensed_clause() -> ColumnElement[bool]:
@@ -370,14 +373,11 @@ def unlicensed_clause() -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def list_filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnElement[bool]]:
-    """Return the WHERE clauses of a list query; `for_count` shapes them for the count.
+def list_filters(q: PremisesQuery) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of a list query.
 
-    Both shapes select the same premises. The licence filter is "id IN (premises of matching
-    licences)" for the count, so SQLite reads that list from the licences index and looks up
-    only those premises, and a correlated EXISTS for the page, which SQLite checks while
-    walking the premises in the page's order, stopping at the page instead of sorting every
-    match. (PostgreSQL plans both as the same semi-join.)
+    The licence filter is a correlated EXISTS, which both databases check while walking the
+    premises in the list's order, stopping once enough are found instead of finding every match.
     """
     where: list[ColumnElement[bool]] = []
     for token in q.text.lower().split()[:8]:
@@ -407,10 +407,7 @@ def list_filters(q: PremisesQuery, *, for_count: bool = False) -> list[ColumnEle
             cond.append(Licence.regime == q.regime)
         if q.licence_status:
             cond.append(Licence.status == q.licence_status)
-        if for_count:
-            where.append(Premises.id.in_(select(Licence.premises_id).where(*cond)))
-        else:
-            where.append(exists().where(Licence.premises_id == Premises.id, *cond))
+        where.append(exists().where(Licence.premises_id == Premises.id, *cond))
     return where
 
 
@@ -439,17 +436,18 @@ def query_problems(q: PremisesQuery) -> dict[str, str]:
 
 
 def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> PremisesPage:
-    """Return one page of premises matching the search and filters, in three queries."""
+    """Return one page of premises matching the search and filters, in at most three statements.
+
+    One ordered pass over the matching premises ids, stopping at `COUNT_CAP` + 1, gives both
+    how many match ("more than 1,000" past the cap) and this page's ids; then the page's
+    columns and ward names by id, and the page's licences. Counting every match of a word most
+    addresses share read every premises (at 250,000 premises, most of the time of the page);
+    walking them in the list's order stops after about a thousand. A page past the cap lists
+    nothing and says how to narrow the search (docs/register.md).
+    """
     require(actor, Permission.PREMISES_VIEW)
     if problems := query_problems(q):
         raise ValidationFailed(problems)
-    where = list_filters(q)
-    total = (
-        session.scalar(
-            select(func.count()).select_from(Premises).where(*list_filters(q, for_count=True))
-        )
-        or 0
-    )
     orders: dict[str, list[Any]] = {
         "name": [Premises.name_sort, Premises.id],
         "-name": [Premises.name_sort.desc(), Premises.id.desc()],
@@ -458,21 +456,19 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
         "-updated": [Premises.updated_at.desc(), Premises.id.desc()],
     }
     order = orders[q.sort]
-    page = q.page
-    # The page's ids first, joining wards only when sorting by them; the columns and ward
-    # names are then read for those ids alone. Otherwise SQLite reads every skipped row of a
-    # deep page and looks up its ward, only to throw both away.
-    page_ids = select(Premises.id.label("page_id"))
+    matching = select(Premises.id)
     if q.sort == "ward":
-        page_ids = page_ids.outerjoin(Ward, Ward.id == Premises.ward_id)
-    on_page = (
-        page_ids.where(*where)
-        .order_by(*order)
-        .limit(q.page_size)
-        .offset(offset(page, q.page_size))
-        .subquery("on_page")
+        matching = matching.outerjoin(Ward, Ward.id == Premises.ward_id)
+    ids = list(
+        session.scalars(matching.where(*list_filters(q)).order_by(*order).limit(COUNT_CAP + 1))
     )
-    stmt = (
+    start = offset(q.page, q.page_size)
+    on_page = ids[start : min(start + q.page_size, COUNT_CAP)]
+    if not on_page:
+        return PremisesPage(
+            rows=[], total=len(ids), page=q.page, page_size=q.page_size, cap=COUNT_CAP
+        )
+    raw = session.execute(
         select(
             Premises.id,
             Premises.name,
@@ -485,20 +481,18 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
             Premises.longitude,
             Ward.name,
         )
-        .join(on_page, on_page.c.page_id == Premises.id)
         .outerjoin(Ward, Ward.id == Premises.ward_id)
-        .order_by(*order)
-    )
-    raw = session.execute(stmt).all()
-    ids = [r[0] for r in raw]
-    by_premises: dict[int, list[LicenceSummary]] = {i: [] for i in ids}
-    if ids:
-        for pid, regime, status, ref in session.execute(
-            select(Licence.premises_id, Licence.regime, Licence.status, Licence.reference)
-            .where(Licence.premises_id.in_(ids))
-            .order_by(Licence.premises_id, Licence.id)
-        ):
-            by_premises[pid].append(LicenceSummary(regime, status, ref))
+        .where(Premises.id.in_(on_page))
+    ).all()
+    position = {pid: i for i, pid in enumerate(on_page)}
+    raw = sorted(raw, key=lambda r: position[r[0]])
+    by_premises: dict[int, list[LicenceSummary]] = {i: [] for i in on_page}
+    for pid, regime, status, ref in session.execute(
+        select(Licence.premises_id, Licence.regime, Licence.status, Licence.reference)
+        .where(Licence.premises_id.in_(on_page))
+        .order_by(Licence.premises_id, Licence.id)
+    ):
+        by_premises[pid].append(LicenceSummary(regime, status, ref))
     rows = [
         PremisesRow(
             id=r[0],
@@ -516,7 +510,13 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
         )
         for r in raw
     ]
-    return PremisesPage(rows=rows, total=total, page=page, page_size=q.page_size)
+    return PremisesPage(
+        rows=rows,
+        total=len(ids),
+        page=q.page,
+        page_size=q.page_size,
+        cap=COUNT_CAP,
+    )
 
 
 def list_languages(session: Session, *, active_only: bool = True) -> list[Language]:

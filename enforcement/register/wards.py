@@ -42,6 +42,20 @@ def wards_in_force(session: Session, on: date) -> list[Ward]:
     )
 
 
+def ward_names_in_force(session: Session, on: date) -> list[tuple[str, str]]:
+    """Return (code, name) of the wards in force on a date, by name, for a filter's choices.
+
+    Codes and names only: the boundaries are large (a real ward's can be hundreds of KB) and a
+    list page does not need them.
+    """
+    rows = session.execute(
+        select(Ward.code, Ward.name)
+        .where(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
+        .order_by(Ward.name, Ward.id)
+    ).all()
+    return [(code, name) for code, name in rows]
+
+
 def covered_ward_names(session: Session, actor: Actor, on: date) -> list[str]:
     """Return the names of the wards a person covers, by name (a code no longer in force as itself).
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased
 
 from enforcement import policy
@@ -720,6 +721,62 @@ def _strip_statement(dialect: str) -> CompoundSelect[Any]:
     return union_all(*parts)
 
 
+# PostgreSQL: the same count as _strip_statement's, one statement joining the bands (passed as
+# arrays, unnested) to the premises through the index on (latitude, longitude). Short, with a
+# dozen parameters, so psycopg converts it once and keeps it; the union of 32 parts, 30 KB with
+# 233 parameters, was converted afresh every time (several ms of the page's CPU).
+_PG_ESTIMATE = (
+    "(:m_a * (p.longitude - :m_lon) + :m_b2 * (p.latitude - :m_lat)) * (p.longitude - :m_lon)"
+    " + (:m_c * (p.latitude - :m_lat)) * (p.latitude - :m_lat)"
+)
+_PG_MIDDLE = "p.longitude BETWEEN b.inner_from AND b.inner_to"
+_PG_STRIPS = sql_text(
+    f"SELECT count(*) FILTER (WHERE {_PG_MIDDLE} OR {_PG_ESTIMATE} <= :inner), "  # noqa: S608
+    f"string_agg(CASE WHEN NOT ({_PG_MIDDLE}) AND {_PG_ESTIMATE} BETWEEN :above_inner AND :outer "
+    "THEN CAST(p.id AS text) END, ',') "
+    "FROM unnest(CAST(:lat_from AS float8[]), CAST(:lat_below AS float8[]), "
+    "CAST(:outer_from AS float8[]), CAST(:outer_to AS float8[]), "
+    "CAST(:inner_from AS float8[]), CAST(:inner_to AS float8[])) "
+    "AS b(lat_from, lat_below, outer_from, outer_to, inner_from, inner_to) "
+    "JOIN premises p ON p.latitude >= b.lat_from AND p.latitude < b.lat_below "
+    "AND p.longitude BETWEEN b.outer_from AND b.outer_to "
+    "WHERE p.id <> :exclude"
+)
+
+
+_PG_EDGE = sql_text(
+    "SELECT id, longitude, latitude FROM premises WHERE id = ANY(CAST(:ids AS integer[]))"
+)
+
+
+def _strip_arrays(
+    metric: proximity.LocalMetric, radius: float, exclude_id: int | None
+) -> dict[str, Any]:
+    """_strip_params as arrays, one element a band; the last band's upper latitude is
+    inclusive, so it is passed as the next float above it and every band is tested with `<`."""
+    flat = _strip_params(metric, radius, exclude_id)
+    params: dict[str, Any] = {
+        k: flat[k]
+        for k in (
+            "m_a",
+            "m_b2",
+            "m_c",
+            "m_lon",
+            "m_lat",
+            "inner",
+            "above_inner",
+            "outer",
+            "exclude",
+        )
+    }
+    for key in ("lat_from", "outer_from", "outer_to", "inner_from", "inner_to"):
+        params[key] = [float(flat[f"{key}_{i}"]) for i in range(_STRIPS)]
+    below = [float(flat[f"lat_to_{i}"]) for i in range(_STRIPS)]
+    below[-1] = math.nextafter(below[-1], math.inf)
+    params["lat_below"] = below
+    return params
+
+
 def _count_within(
     session: Session,
     metric: proximity.LocalMetric,
@@ -735,12 +792,19 @@ def _count_within(
     inner and outer ranges. The result is what counting `estimate <= inner` and reading
     `inner < estimate <= outer` over the whole circle would give, at a third of the cost.
     """
-    statement = _strip_statement(session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        rows = session.execute(_PG_STRIPS, _strip_arrays(metric, radius, exclude_id))
+    else:
+        rows = session.execute(_strip_statement(dialect), _strip_params(metric, radius, exclude_id))
     certain, edge_ids = 0, []
-    for count, text in session.execute(statement, _strip_params(metric, radius, exclude_id)):
+    for count, text in rows:
         certain += int(count or 0)
         edge_ids += [int(i) for i in (text or "").split(",") if i]
     edge: list[tuple[int, float, float]] = []
+    if dialect == "postgresql" and edge_ids:
+        # One statement with one array parameter, however many premises lie near the edge.
+        return certain, _located_rows(session.execute(_PG_EDGE, {"ids": edge_ids}))
     for at in range(0, len(edge_ids), 500):
         edge += _located_rows(
             session.execute(

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from builders import BOOK, CAL, NOW, make_licence, make_org, make_premises, make_user, make_wards
+from builders import (
+    BOOK,
+    CAL,
+    NOW,
+    make_inspection,
+    make_licence,
+    make_org,
+    make_premises,
+    make_user,
+    make_wards,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement import timeline
+from enforcement import policy, timeline
 from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.cases import casework as cases
@@ -23,12 +34,15 @@ from enforcement.models import (
     CaseDeadline,
     CaseEvent,
     EnforcementCase,
+    Licence,
     Organisation,
     Reminder,
 )
+from enforcement.policy import Visibility
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
-from enforcement.vocab import LicenceStatus, PremisesType
+from enforcement.vocab import InspectionReason, LicenceStatus, PremisesType
+from enforcement.welfare.visits import SUBJECT as WELFARE_VISIT
 
 
 def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -805,6 +819,46 @@ def test_search_pages(session: Session, w: World) -> None:
     )
     assert page.total == 5 and page.pages == 3
     assert [r.reference for r in page.rows] == ["EC-2027-0003", "EC-2027-0004"]
+
+
+def test_premises_timeline_reads_every_part_in_two_statements_newest_first(
+    session: Session, w: World, count_queries: Any
+) -> None:
+    case = _served_closure(session, w)
+    inspection = make_inspection(
+        session,
+        w.pub,
+        inspected_at=NOW - timedelta(days=3),
+        poster_displayed=False,
+        poster_visible_public=False,
+        poster_visible_workers=False,
+    )
+    licence_ids = list(session.scalars(select(Licence.id).where(Licence.premises_id == w.pub)))
+    session.commit()
+    before = count_queries.count
+    items = timeline.premises_timeline(session, w.clerk, w.pub, licence_ids=licence_ids)
+    # One UNION ALL (changes, inspections, cases, case events, referrals); the welfare visits
+    # apart, only for readers who could see any.
+    welfare = policy.most_visible(w.clerk, WELFARE_VISIT) is not Visibility.NONE
+    assert count_queries.count - before == 1 + welfare
+    assert [i.at for i in items] == sorted((i.at for i in items), reverse=True)
+    shown = next(i for i in items if i.link == ("inspection", inspection.id))
+    assert shown.title == (
+        f"{InspectionReason.label_of('routine')}: poster {inspection.poster_shortfall}"
+    )
+    assert shown.at == inspection.inspected_at
+    assert (shown.description is not None) is inspection.follow_up_needed
+    case_titles = {i.title for i in items if i.link == ("case", case.id)}
+    assert f"Enforcement case {case.reference} opened: Closure notice and order (2014 Act)" in (
+        case_titles
+    )
+    assert f"{case.reference}: Notice served" in case_titles
+    # A reader without the case permission gets the other parts from the same kind of statement.
+    assert not [
+        i
+        for i in timeline.premises_timeline(session, w.admin, w.pub, licence_ids=licence_ids)
+        if i.link and i.link[0] == "case"
+    ]
 
 
 def test_premises_timeline_shows_cases_and_events_to_case_readers_only(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +22,7 @@ from builders import (
     post,
     sign_in,
 )
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -307,3 +311,50 @@ def test_a_review_period_changed_on_the_local_rules_page_sets_the_review_date(
     assert due is not None and abs(due - (datetime.now(UTC) + timedelta(days=10))) < timedelta(
         minutes=2
     )
+
+
+def test_the_flag_list_counts_to_the_cap_and_its_pages_stop_there(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The list counts only up to COUNT_CAP (1,000): here 3, with 2 flags a page.
+    monkeypatch.setattr(flags, "COUNT_CAP", 3)
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], page_size=2)
+    raised = [_raise(session, world, graded_c=False).id for _ in range(5)]
+    newest_first = sorted(raised, reverse=True)  # all reported at the same time: by id
+    analyst = _as(client, "analyst")
+
+    def count_line(page: str) -> str:
+        found = re.search(r'id="result-count"[^>]*>(.*?)</p>', page, re.S)
+        assert found is not None
+        return " ".join(found.group(1).split())
+
+    def shown(page: str) -> list[int]:
+        return [int(i) for i in re.findall(r'href="/flags/(\d+)">Flag', page)]
+
+    first = analyst.get("/flags").get_data(as_text=True)
+    assert count_line(first) == (
+        "Showing 1 to 2 of more than 3 flags: choose filters to narrow it down"
+    )
+    assert shown(first) == newest_first[:2]
+    second = analyst.get("/flags?page=2").get_data(as_text=True)
+    assert count_line(second).startswith("Showing 3 to 3 of more than 3 flags")
+    assert shown(second) == newest_first[2:3]  # the page ends at the cap
+    assert "page=3" not in second
+    listed = session.scalars(
+        select(AuditEvent.after_json)
+        .where(AuditEvent.action == "intel_flag.list")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert listed is not None and json.loads(listed)["shown"] == newest_first[2:3]
+
+    past = analyst.get("/flags?page=3")
+    assert past.status_code == 200
+    body = past.get_data(as_text=True)
+    assert "Only the first 3 flags are listed" in body and shown(body) == []
+    # Under the cap the count is exact.
+    exact = analyst.get("/flags?status=closed").get_data(as_text=True)
+    assert "No flags to show" in exact and "Only the first" not in exact
