@@ -873,7 +873,10 @@ def test_the_tick_marks_an_import_left_part_way_by_a_stopped_server_as_failed(
     soon = run(sessions, NOW + timedelta(minutes=5), smtp, settings)
     assert soon.imports_stalled == 0
     later = run(sessions, NOW + import_runs.STALLED_AFTER + timedelta(minutes=1), smtp, settings)
-    assert later.imports_stalled == 1 and "imports stopped part way, marked failed: 1" in later.summary()
+    assert (
+        later.imports_stalled == 1
+        and "imports stopped part way, marked failed: 1" in later.summary()
+    )
     session.refresh(run_row)
     assert run_row.status == import_runs.Status.FAILED
     assert run_row.error == import_runs.STALLED_MESSAGE
