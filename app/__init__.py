@@ -150,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from app.home.views import bp as home_bp
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
+    from app.offline import bp as offline_bp
     from app.premises.views import bp as premises_bp
     from app.publicregister.views import bp as publicregister_bp
     from app.referrals.views import bp as referrals_bp
@@ -169,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
         maps_bp,
         cases_bp,
         welfare_bp,
+        offline_bp,
         safeguarding_bp,
         flags_bp,
         dashboard_bp,

@@ -1,0 +1,13 @@
+"""Offline working: the API a tablet uses to take premises offline and send records back.
+
+The blueprint lives here so both halves can add to it: `views.py` (the JSON API) and
+`pages.py` (the pages and the service worker that render the client's templates).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("offline", __name__, url_prefix="/offline")
+
+from app.offline import pages as _pages  # noqa: E402,F401 - adds the pages to the blueprint
