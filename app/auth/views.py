@@ -242,7 +242,11 @@ def sign_out() -> Response:
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    # What the browser keeps for offline working (IndexedDB, the service worker and its copies
+    # of pages) goes with the session (docs/offline.md, "On the device").
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

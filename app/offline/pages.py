@@ -1,12 +1,72 @@
-"""The offline pages (the client half owns this file; a placeholder until it lands)."""
+"""The offline pages: shells the service worker keeps, filled in on the tablet by their scripts.
+
+No page here carries anything about the person or the premises: each is the same for everyone
+who may work offline (the header and navigation are left out, `minimal`), so the service worker
+can keep them and a reload without a signal still works. What they show comes from IndexedDB,
+encrypted on the tablet (docs/offline.md, "On the device").
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from pathlib import Path
+
+from flask import abort, current_app, render_template, send_file
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.offline import bp
+from enforcement.access import Permission
+
+SERVICE_WORKER = Path("static") / "offline" / "sw.js"
+
+
+def may_work_offline() -> bool:
+    """Whether this person records anything offline: inspections or welfare visits."""
+    return bool(
+        current_user.is_authenticated
+        and (
+            current_user.can(Permission.INSPECTION_RECORD)
+            or current_user.can(Permission.WELFARE_VISIT_LOG)
+        )
+    )
+
+
+def _shell(template: str, title: str) -> str:
+    if not may_work_offline():
+        abort(403)
+    return render_template(template, title=title, minimal=True)
 
 
 @bp.route("/")
 def index() -> str:
-    return render_template("offline/index.html")
+    return _shell("offline/index.html", "Working offline")
+
+
+@bp.route("/premises")
+def premises() -> str:
+    return _shell("offline/premises.html", "Premises on this tablet")
+
+
+@bp.route("/inspect")
+def inspect() -> str:
+    return _shell("offline/inspect.html", "Record an inspection")
+
+
+@bp.route("/visit")
+def visit() -> str:
+    return _shell("offline/visit.html", "Log a welfare visit")
+
+
+@bp.route("/sw.js")
+def service_worker() -> Response:
+    """The service worker, from its own address so that its scope is /offline/."""
+    if not may_work_offline():
+        abort(403)
+    response = send_file(
+        Path(current_app.root_path) / SERVICE_WORKER,
+        mimetype="text/javascript",
+        max_age=0,
+    )
+    response.headers["Service-Worker-Allowed"] = "/offline/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
