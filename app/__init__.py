@@ -216,7 +216,17 @@ def _refuse_control_characters_in_address() -> None:
 
 
 def _default_deny() -> Response | None:
+    from app.offline import is_api_endpoint
+    from app.offline.views import answer as offline_answer
+
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if is_api_endpoint(request.endpoint):
+        # A device syncing in the background is answered in JSON, never sent to sign in.
+        if not current_user.is_authenticated:
+            return offline_answer(401, status="signed_out")
+        if current_user.must_change_password:
+            return offline_answer(403, status="forbidden")
         return None
     if not current_user.is_authenticated:
         if request.method == "GET":

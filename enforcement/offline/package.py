@@ -4,8 +4,9 @@ The package holds only what the acting user may see on the premises page, and le
 address and ward; the licences (type, number, status, expiry) and their conditions in force;
 the languages the poster is needed in; for a user who may see inspections, the latest
 inspection's findings (no observations, no notes) and the open follow-up inspections; for a
-user the welfare visit policy lets see that visits happened here (a ward officer in their own
-wards), the London date of each, and nothing else. No visit details, no flag text, no names of
+user who may log a welfare visit here (a trained ward officer in their own wards), the London
+date of each earlier visit the welfare visit policy lets them know of, and nothing else (other
+roles may see on the premises page that visits happened, but a device does not carry it). No visit details, no flag text, no names of
 potential victims: those are never read here at all.
 
 `version` says what the record sent back was made against (docs/offline.md): three short
@@ -185,7 +186,9 @@ def take_offline(session: Session, actor: Actor, now: datetime, premises_id: int
         "poster_languages": _languages(session, p.id),
         "latest_inspection": None,
         "open_follow_ups": [],
-        "welfare_visits": _visit_dates(session, actor, p.id),
+        # Only an officer who may visit here is told of earlier visits on the device: others
+        # may see on the premises page that visits happened, but need not carry that out.
+        "welfare_visits": _visit_dates(session, actor, p.id) if can_visit else [],
     }
     if can(actor, Permission.INSPECTION_VIEW):
         summary["latest_inspection"] = _latest_inspection(session, p.id)
