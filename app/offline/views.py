@@ -106,13 +106,11 @@ def api_session() -> ResponseReturnValue:
     )
 
 
-@bp.route("/api/premises/<int:premises_id>")
+@bp.route("/api/premises/<id:premises_id>")
 @writes_on_read
 @_json_errors
 def api_premises(premises_id: int) -> ResponseReturnValue:
     """The package of one premises taken offline (audited), with its two forms drawn."""
-    if not 1 <= premises_id <= sync.MAX_DB_ID:
-        return answer(404, status="not_found")
     actor = current_actor()
     now = utcnow()
     taken = package.take_offline(db(), actor, now, premises_id)

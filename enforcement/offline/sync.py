@@ -186,4 +186,8 @@ def _latest_licence_change(current: Current) -> datetime | None:
 
 def _line(what: str, when: datetime | None) -> str:
     # A licence removed leaves no time behind: the line then says only what changed.
-    return f"{what} on {short_time(when)}" if when is not None else f"{what} since"
+    return (
+        f"{what} on {short_time(when)}"
+        if when is not None
+        else f"{what} since it was taken offline"
+    )
