@@ -26,12 +26,20 @@ function controls(form) {
 function readFields(form) {
   const fields = {};
   const many = new Set();
+  // A name given to more than one box (a checkbox group; a date's day, month and year, which
+  // GOV.UK's date input names alike) is sent as a list, in the order of the page.
+  const count = new Map();
   for (const c of controls(form)) {
-    if (c.type === "checkbox" && form.querySelectorAll(`input[type="checkbox"][name="${CSS.escape(c.name)}"]`).length > 1) {
-      many.add(c.name);
+    if (c.type !== "radio") {
+      count.set(c.name, (count.get(c.name) || 0) + 1);
     }
     if (c.type === "select-multiple") {
       many.add(c.name);
+    }
+  }
+  for (const [name, n] of count) {
+    if (n > 1) {
+      many.add(name);
     }
   }
   for (const name of many) {
@@ -53,6 +61,7 @@ function readFields(form) {
 }
 
 function fillFields(form, fields) {
+  const used = new Map();
   for (const c of controls(form)) {
     if (!(c.name in fields) && c.type !== "checkbox" && c.type !== "radio") {
       continue;
@@ -66,7 +75,9 @@ function fillFields(form, fields) {
         o.selected = values.includes(o.value);
       }
     } else if (c.type !== "hidden") {
-      c.value = values[0] ?? "";
+      const i = used.get(c.name) || 0;
+      used.set(c.name, i + 1);
+      c.value = values[i] ?? "";
     }
   }
 }
@@ -75,9 +86,10 @@ function fillFields(form, fields) {
 
 function labelOf(control, form) {
   const fieldset = control.closest("fieldset");
-  if (control.type === "radio" || control.type === "checkbox" || /-(day|month|year)$/.test(control.name)) {
+  const datePart = Boolean(control.closest(".govuk-date-input"));
+  if (control.type === "radio" || control.type === "checkbox" || datePart) {
     const legend = fieldset?.querySelector("legend");
-    if (legend && (control.type !== "checkbox" || form.querySelectorAll(`[name="${CSS.escape(control.name)}"]`).length > 1 || /-(day|month|year)$/.test(control.name))) {
+    if (legend && (control.type !== "checkbox" || form.querySelectorAll(`[name="${CSS.escape(control.name)}"]`).length > 1 || datePart)) {
       return legend.textContent.trim();
     }
   }
@@ -88,6 +100,18 @@ function labelOf(control, form) {
 function lower(text) {
   const clean = text.replace(/\s*\(optional\)\s*$/, "").replace(/[?:]$/, "");
   return /^[A-Z]{2}/.test(clean) ? clean : clean.charAt(0).toLowerCase() + clean.slice(1);
+}
+
+const QUESTION = /^(how|what|why|was|were|is|are|did|do|does|which|who|when|where|has|have)\b/i;
+
+// "Enter the time the visit started"; a question is answered rather than entered.
+function enterMessage(label) {
+  const clean = label.replace(/\s*\(optional\)\s*$/, "").trim();
+  if (QUESTION.test(clean)) {
+    return `Answer the question: ${clean}`;
+  }
+  const text = lower(clean);
+  return /^(the|a|an|your)\b/.test(text) ? `Enter ${text}` : `Enter the ${text}`;
 }
 
 function realDate(d, m, y) {
@@ -107,23 +131,25 @@ function check(form) {
     if (seen.has(c.name) || c.type === "hidden" || c.closest("[hidden], .govuk-radios__conditional--hidden, .govuk-checkboxes__conditional--hidden")) {
       continue;
     }
-    const date = c.name.match(/^(.*)-(day|month|year)$/);
+    const date = c.closest(".govuk-date-input") && (c.id || c.name).match(/^(.*)-(day|month|year)$/);
     if (date) {
       const base = date[1];
-      if (seen.has(base)) {
+      if (seen.has(`date:${base}`)) {
         continue;
       }
-      seen.add(base);
-      const part = (p) => form.querySelector(`[name="${CSS.escape(`${base}-${p}`)}"]`);
+      seen.add(`date:${base}`);
+      const box = c.closest(".govuk-date-input");
+      const part = (p) =>
+        box.querySelector(`#${CSS.escape(`${base}-${p}`)}`) || box.querySelector(`[name="${CSS.escape(`${base}-${p}`)}"]`);
       const [d, m, y] = ["day", "month", "year"].map((p) => (part(p)?.value || "").trim());
       const required = ["day", "month", "year"].some((p) => part(p)?.required);
       const label = lower(labelOf(c, form));
       if (!d && !m && !y) {
         if (required) {
-          problems.push({ name: base, target: part("day"), message: `Enter the ${label.replace(/^the /, "")}` });
+          problems.push({ name: c.name, target: part("day"), message: `Enter the ${label.replace(/^the /, "")}` });
         }
       } else if (!realDate(d, m, y)) {
-        problems.push({ name: base, target: part("day"), message: `The ${label.replace(/^the /, "")} must be a real date, like 27 3 2026` });
+        problems.push({ name: c.name, target: part("day"), message: `The ${label.replace(/^the /, "")} must be a real date, like 27 3 2026` });
       }
       continue;
     }
@@ -132,14 +158,14 @@ function check(form) {
     const required = [...group].some((g) => g.required || g.getAttribute("aria-required") === "true");
     if (c.type === "radio" || c.type === "checkbox") {
       if (required && ![...group].some((g) => g.checked)) {
-        problems.push({ name: c.name, target: group[0], message: `Select ${c.type === "radio" ? "an answer" : "at least one answer"}: ${lower(labelOf(c, form))}` });
+        problems.push({ name: c.name, target: group[0], message: `Select ${c.type === "radio" ? "an answer" : "at least one answer"} to: ${labelOf(c, form).replace(/\s*\(optional\)\s*$/, "")}` });
       }
       continue;
     }
     const value = (c.value || "").trim();
     if (!value) {
       if (required) {
-        problems.push({ name: c.name, target: c, message: `Enter ${lower(labelOf(c, form))}` });
+        problems.push({ name: c.name, target: c, message: enterMessage(labelOf(c, form)) });
       }
       continue;
     }
@@ -184,6 +210,7 @@ function clearProblems(form) {
 function targetOf(form, name) {
   const esc = CSS.escape(name);
   return (
+    form.querySelector(`#${esc}-day`) ||
     form.querySelector(`[name="${esc}-day"]`) ||
     form.querySelector(`[name="${esc}"]`) ||
     form.querySelector(`#${esc}`) ||

@@ -52,7 +52,7 @@ function recordRow(record) {
         "button",
         { type: "button", class: "govuk-button govuk-button--secondary", onclick: () => forget(record) },
         "Remove from this tablet",
-        hidden(`: ${kind.name.toLowerCase()} at ${record.premisesName}`),
+        hidden(` the ${kind.name.toLowerCase()} at ${record.premisesName}`),
       ),
     );
   }
@@ -74,7 +74,7 @@ function recordRow(record) {
           href: `${kind.page}?id=${record.premisesId}&record=${encodeURIComponent(record.id)}`,
         },
         "Correct it",
-        hidden(`: ${kind.name.toLowerCase()} at ${record.premisesName}`),
+        hidden(` the ${kind.name.toLowerCase()} at ${record.premisesName}`),
       ),
     );
   }
@@ -101,7 +101,7 @@ function recordRow(record) {
         "button",
         { type: "button", class: "govuk-button", onclick: () => sendAnyway(record) },
         "Send anyway",
-        hidden(`: ${kind.name.toLowerCase()} at ${record.premisesName}`),
+        hidden(` the ${kind.name.toLowerCase()} at ${record.premisesName}`),
       ),
     );
   }
@@ -111,7 +111,7 @@ function recordRow(record) {
         "button",
         { type: "button", class: "govuk-button govuk-button--warning", onclick: () => discard(record) },
         "Discard",
-        hidden(`: ${kind.name.toLowerCase()} at ${record.premisesName}`),
+        hidden(` the ${kind.name.toLowerCase()} at ${record.premisesName}`),
       ),
     );
   }
@@ -197,10 +197,33 @@ async function sendAnyway(record) {
   await send();
 }
 
+// When sending fails for want of a signal while the tablet says it is online (a weak signal,
+// a server restarting), try again a little later, then less and less often.
+const RETRY_SECONDS = [2, 5, 15, 30, 60];
+let retries = 0;
+let retryTimer = null;
+
+function retryLater() {
+  clearTimeout(retryTimer);
+  const delay = RETRY_SECONDS[Math.min(retries, RETRY_SECONDS.length - 1)];
+  retries += 1;
+  retryTimer = setTimeout(() => {
+    if (navigator.onLine) {
+      send();
+    }
+  }, delay * 1000);
+}
+
 async function send() {
   sendButton.disabled = true;
+  clearTimeout(retryTimer);
   try {
     const outcome = await sendAll();
+    if (outcome.offline && navigator.onLine) {
+      retryLater();
+    } else {
+      retries = 0;
+    }
     if (outcome.signedOut) {
       recordsArea.replaceChildren();
       premisesArea.replaceChildren();
