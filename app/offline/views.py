@@ -28,7 +28,7 @@ from app.database import db, writes_on_read
 from app.extensions import csrf
 from app.inspections import views as inspection_views
 from app.offline import bp
-from app.usecase import Done, run
+from app.usecase import Done, perform, run
 from app.welfare import views as welfare_views
 from enforcement.access import Permission, can
 from enforcement.accounts import users
@@ -111,16 +111,13 @@ def api_session() -> ResponseReturnValue:
 @_json_errors
 def api_premises(premises_id: int) -> ResponseReturnValue:
     """The package of one premises taken offline (audited), with its two forms drawn."""
-    actor = current_actor()
-    now = utcnow()
-    taken = package.take_offline(db(), actor, now, premises_id)
+    taken = perform(lambda: package.take_offline(db(), current_actor(), utcnow(), premises_id))
     p = db().get(Premises, premises_id)
     assert p is not None  # take_offline has read it
     forms = {
         "inspection": _inspection_form_html(p) if taken.can_inspect else None,
         "welfare_visit": _visit_form_html(p) if taken.can_visit else None,
     }
-    db().commit()
     return answer(
         200,
         premises_id=taken.premises_id,
