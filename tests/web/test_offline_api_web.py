@@ -546,3 +546,16 @@ def test_junk_inside_a_well_formed_envelope_is_refused_never_5xx(
     assert accepted <= 4
     not_json = officer.post(RECORDS, data="{not json", headers={"X-CSRFToken": token})
     assert not_json.status_code == 400 and not_json.get_json() == {"status": "bad_request"}
+
+
+def test_a_premises_with_no_licence_and_no_inspection_is_a_small_package(
+    client: FlaskClient, world: World
+) -> None:
+    officer = _as(client, "licensing_officer")
+    pkg = _package(officer, world.east_premises.id)
+    s = pkg["summary"]
+    assert s["licences"] == [] and s["latest_inspection"] is None
+    assert s["open_follow_ups"] == [] and s["welfare_visits"] == []
+    assert "This premises holds no licence" in pkg["forms"]["inspection"]
+    resp = _send(officer, _inspection(pkg))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
