@@ -61,7 +61,13 @@ def premises_timeline(
             session.scalars(select(Licence.id).where(Licence.premises_id == premises_id))
         )
     licence_keys = [str(i) for i in licence_ids]
-    clause = and_(AuditEvent.entity_type == "premises", AuditEvent.entity_id == str(premises_id))
+    # Taking a premises offline is audited on it (enforcement.offline.package) but is no event
+    # of the premises: on the timeline it would tell every reader who is about to visit.
+    clause = and_(
+        AuditEvent.entity_type == "premises",
+        AuditEvent.entity_id == str(premises_id),
+        AuditEvent.action != "premises.offline",
+    )
     if licence_keys:
         clause = or_(
             clause,

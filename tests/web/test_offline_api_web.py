@@ -254,6 +254,9 @@ def test_a_licensing_officer_takes_a_premises_offline_with_the_inspection_form(
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "premises.offline")).one()
     assert event.entity_type == "premises" and event.entity_id == str(pid)
     assert event.actor_id == world.users["licensing_officer"].id
+    # Audited, but not on the premises' timeline, where every reader would see who is going.
+    page = officer.get(f"/premises/{pid}").get_data(as_text=True)
+    assert event.summary not in page and "offline to work on site" not in page
 
 
 def test_a_ward_officer_in_their_ward_gets_the_visit_form_and_only_dates_of_visits(
