@@ -1,16 +1,17 @@
 """The offline pages: shells the service worker keeps, filled in on the tablet by their scripts.
 
-No page here carries anything about the person or the premises: each is the same for everyone
-who may work offline (the header and navigation are left out, `minimal`), so the service worker
-can keep them and a reload without a signal still works. What they show comes from IndexedDB,
-encrypted on the tablet (docs/offline.md, "On the device").
+Online, each page is drawn like any other (the header with the person's name and Sign out, the
+menu). The service worker keeps each page's *shell* instead, asked for with `?shell=1`: the same
+page without the header's account links or the menu (`minimal`), so that the copy kept on the
+tablet holds nothing about anyone, and a reload without a signal still works. What the pages
+show comes from IndexedDB, encrypted on the tablet (docs/offline.md, "On the device").
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, render_template, send_file
+from flask import abort, current_app, render_template, request, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -34,7 +35,7 @@ def may_work_offline() -> bool:
 def _shell(template: str, title: str) -> str:
     if not may_work_offline():
         abort(403)
-    return render_template(template, title=title, minimal=True)
+    return render_template(template, title=title, minimal=request.args.get("shell") == "1")
 
 
 @bp.route("/")

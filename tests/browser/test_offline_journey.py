@@ -376,7 +376,10 @@ def test_signing_out_warns_of_unsent_records_then_clears_the_tablet(
     expect(warning).to_contain_text("You have records that have not been sent")
     expect(warning).to_contain_text("1 record saved on this tablet has not been sent")
     check_accessibility(page, "warning before signing out")
-    page.get_by_role("button", name="Sign out anyway").click()
+    with page.expect_response(lambda r: r.url.endswith("/sign-out")) as signing_out:
+        page.get_by_role("button", name="Sign out anyway").click()
+    # The browser clears its storage even where the page's script could not.
+    assert signing_out.value.all_headers().get("clear-site-data") == '"storage"'
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.wait_for_function(
         "async (n) => !(await indexedDB.databases()).some((d) => d.name === n)", arg=DB_NAME

@@ -28,9 +28,12 @@ self.addEventListener("install", (event) => {
       .then((cache) =>
         Promise.all(
           [...KEPT].map((url) =>
-            fetch(url, { credentials: "same-origin", redirect: "manual", cache: "no-store" }).then(
-              (response) => (keepable(response) ? cache.put(url, response) : null),
-            ),
+            // A shell is kept as drawn for keeping (?shell=1: no name, no menu, no token).
+            fetch(SHELLS.includes(url) ? `${url}?shell=1` : url, {
+              credentials: "same-origin",
+              redirect: "manual",
+              cache: "no-store",
+            }).then((response) => (keepable(response) ? cache.put(url, response) : null)),
           ),
         ),
       )
@@ -70,11 +73,13 @@ self.addEventListener("fetch", (event) => {
 
 // The network first, so an online tablet always has the current page; the kept copy when
 // there is no signal. A shell's query (?id=) is read by its script, so one copy serves all.
+// A page drawn online (with the person's name and the menu) is shown but never kept: only the
+// static files are refreshed in the copy from the network.
 async function networkFirst(request, path) {
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
-    if (keepable(response)) {
+    if (!SHELLS.includes(path) && keepable(response)) {
       await cache.put(path, response.clone());
     }
     return response;
