@@ -175,6 +175,8 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     check_accessibility(officer, "premises on this tablet")
     officer.get_by_role("link", name=f"Record an inspection of {first}").click()
     expect(officer.get_by_role("heading", level=1)).to_have_text("Record an inspection")
+    expect(officer.get_by_role("checkbox", name="Vietnamese (needed here)")).to_be_visible()
+    check_accessibility(officer, "inspection form on this tablet")
     _fill_failed_poster_check(officer, "25:99")
     officer.get_by_role("button", name="Save inspection").click()
     summary = officer.get_by_role("alert")
@@ -228,8 +230,11 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     # 4. Reloaded while still offline, both records are still there, not yet sent.
     for tablet, kind, name in ((officer, "Inspection", first), (ward, "Welfare visit", visited)):
         response = tablet.reload()
-        assert response is not None and response.from_service_worker  # the kept shell
+        assert response is not None and response.from_service_worker
         expect(tablet.get_by_role("heading", level=1)).to_have_text("Working offline")
+        # The kept shell, not a page drawn online: no name, no Sign out, no menu.
+        expect(account(tablet)).to_have_count(0)
+        expect(nav(tablet)).to_have_count(0)
         expect(_card(tablet, kind, name)).to_contain_text(SAVED)
     check_accessibility(ward, "working offline after a reload without a signal")
     assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", first_id) == [(0,)]
@@ -280,6 +285,17 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
 
     officer_tablet.close()
     ward_tablet.close()
+    assert check_accessibility.checked == [
+        "working offline",
+        "premises on this tablet",
+        "inspection form on this tablet",
+        "inspection form on this tablet with errors",
+        "working offline with a record not yet sent",
+        "welfare visit form on this tablet",
+        "welfare visit form on this tablet with errors",
+        "working offline after a reload without a signal",
+        "working offline with the record sent",
+    ]
     assert not [b for b in broken if "/offline/api/" in b or "script error" in b], broken
 
 
