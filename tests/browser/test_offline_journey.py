@@ -6,7 +6,8 @@ officer on another tablet logs a welfare visit without a signal. Both reload whi
 and find their records "Saved on this tablet, not yet sent"; when the signal returns each is
 sent once, and the server holds exactly one of each, audited, with the follow-up reminder made.
 A change to a licence's conditions made on the server meanwhile is shown as a conflict and not
-overwritten. Signing out clears the tablet (IndexedDB is empty afterwards), after a warning
+overwritten. A record the server refuses stays on the tablet, its messages on the form, to be
+corrected and sent. Signing out clears the tablet (IndexedDB is empty afterwards), after a warning
 when records have not been sent. Every offline screen is checked with axe-core.
 
 The journeys run against a server of their own, so the test can read its database file.
@@ -128,8 +129,8 @@ def _stores(page: Page) -> dict[str, Any]:
     return held
 
 
-def _fill_failed_poster_check(page: Page, time_text: str) -> None:
-    day = (utcnow().astimezone(LONDON) - timedelta(days=1)).date()
+def _fill_failed_poster_check(page: Page, time_text: str, days_ago: int = 1) -> None:
+    day = (utcnow().astimezone(LONDON) - timedelta(days=days_ago)).date()
     when = page.get_by_role("group", name="Date of inspection")
     when.get_by_label("Day").fill(str(day.day))
     when.get_by_label("Month").fill(str(day.month))
@@ -407,4 +408,51 @@ def test_signing_out_warns_of_unsent_records_then_clears_the_tablet(
         "navigator.serviceWorker.getRegistrations().then((r) => r.length)"
     )
     assert registrations == 0
+    tablet.close()
+
+
+def test_a_record_the_server_refuses_stays_on_the_tablet_to_correct(
+    browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
+) -> None:
+    live, db = offline_server
+    run = secrets.token_hex(3)
+    name = f"Refused Nails {run}"
+    tablet = _tablet(browser)
+    page = tablet.new_page()
+    sign_in(page, live, OFFICER)
+    url = _add_licensed_nail_bar(page, name, f"STL/RF/{run}")
+    premises_id = _take_offline(page, url, name)
+    _open_offline_ready(page)
+    tablet.set_offline(True)
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=f"Record an inspection of {name}").click()
+    # Tomorrow is a real date, so the tablet saves it; only the server refuses the future.
+    _fill_failed_poster_check(page, "10:30", days_ago=-1)
+    page.get_by_role("button", name="Save inspection").click()
+    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    tablet.set_offline(False)
+
+    card = _card(page, "Inspection", name)
+    expect(card).to_contain_text("Refused: needs correcting")
+    expect(card).to_contain_text("must be in the past")
+    check_accessibility(page, "working offline with a refused record")
+    card.get_by_role("link", name=f"Correct it the inspection at {name}").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("must be in the past")
+    expect(page.get_by_label("Time of inspection")).to_have_value("10:30")
+    expect(page.get_by_role("radio", name="Routine inspection")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Thai (needed here)")).to_be_checked()
+    check_accessibility(page, "inspection form on this tablet to correct")
+    yesterday = (utcnow().astimezone(LONDON) - timedelta(days=1)).date()
+    when = page.get_by_role("group", name="Date of inspection")
+    expect(when).to_contain_text("Error: The inspection date and time must be in the past")
+    expect(when.get_by_label("Day")).to_have_value(str((yesterday + timedelta(days=2)).day))
+    when.get_by_label("Day").fill(str(yesterday.day))
+    when.get_by_label("Month").fill(str(yesterday.month))
+    when.get_by_label("Year").fill(str(yesterday.year))
+    page.get_by_role("button", name="Save inspection").click()
+    expect(_card(page, "Inspection", name)).to_contain_text("Sent")
+    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
+        (1,)
+    ]
     tablet.close()
