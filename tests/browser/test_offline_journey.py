@@ -194,6 +194,7 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     officer.get_by_role("button", name="Save inspection").click()
     expect(officer.get_by_role("heading", level=1)).to_have_text("Working offline")
     expect(_card(officer, "Inspection", first)).to_contain_text(SAVED)
+    expect(officer.get_by_role("button", name="Send now")).to_be_visible()
     check_accessibility(officer, "working offline with a record not yet sent")
 
     # 3. A ward officer, on another tablet, logs a welfare visit without a signal.
@@ -245,6 +246,7 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     ward_tablet.set_offline(False)
     expect(_card(officer, "Inspection", first)).to_contain_text("Sent")
     expect(_card(ward, "Welfare visit", visited)).to_contain_text("Sent")
+    expect(officer.get_by_role("button", name="Send now")).to_be_hidden()
     check_accessibility(officer, "working offline with the record sent")
     for tablet in (officer, ward):  # opening the page again sends nothing again
         tablet.reload()

@@ -91,7 +91,7 @@ function warn(form, unsent) {
 
 for (const button of document.querySelectorAll("[data-offline-take]")) {
   const status = document.getElementById(button.getAttribute("aria-controls") || "");
-  button.hidden = false;
+  button.classList.remove("govuk-!-display-none");
   button.addEventListener("click", async () => {
     const id = Number(button.dataset.offlineTake);
     button.disabled = true;

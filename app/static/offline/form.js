@@ -142,8 +142,11 @@ function check(form) {
       const part = (p) =>
         box.querySelector(`#${CSS.escape(`${base}-${p}`)}`) || box.querySelector(`[name="${CSS.escape(`${base}-${p}`)}"]`);
       const [d, m, y] = ["day", "month", "year"].map((p) => (part(p)?.value || "").trim());
-      const required = ["day", "month", "year"].some((p) => part(p)?.required);
+      // GOV.UK's date input marks no box required; as everywhere in the service, a date whose
+      // question does not say "(optional)" must be given.
       const label = lower(labelOf(c, form));
+      const required =
+        ["day", "month", "year"].some((p) => part(p)?.required) || !/\(optional\)/i.test(labelOf(c, form));
       if (!d && !m && !y) {
         if (required) {
           problems.push({ name: c.name, target: part("day"), message: `Enter the ${label.replace(/^the /, "")}` });

@@ -145,7 +145,7 @@ async function render() {
         ])
       : [el("p", { class: "govuk-body" }, "No records are saved on this tablet.")]),
   );
-  sendButton.hidden = !records.some((r) => r.state === "saved");
+  sendButton.classList.toggle("govuk-!-display-none", !records.some((r) => r.state === "saved"));
 
   const premises = await store.allPremises(key);
   premisesArea.replaceChildren(
@@ -264,7 +264,7 @@ async function start() {
     key = (await store.session()).key;
   } catch (error) {
     loaded();
-    sendButton.hidden = true;
+    sendButton.classList.add("govuk-!-display-none");
     if (error instanceof store.SignedOut) {
       signedOutMessage();
     } else {
