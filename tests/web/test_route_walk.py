@@ -679,7 +679,8 @@ def json_junk(premises_id: int, version: str) -> list[object]:
         bodies.append(envelope(fields={"other_officers": text_value, "observations": text_value}))
     for day in JUNK_DATES:
         bodies.append(envelope(fields={"inspected_on": day, "reason": "routine"}))
-    for id_value in JUNK_IDS:
+    # "²" is a digit to isdigit() but not to int() (the licence choice once fell for it).
+    for id_value in [*JUNK_IDS, "\u00b2"]:
         bodies.append(
             envelope(
                 fields={"officer_ids": [id_value], "services": [id_value], "licence_id": id_value}
