@@ -5,8 +5,8 @@
 //             expiresAt, secret: the encrypted {csrfToken, syncUrl}}
 //   premises: id -> {id, iv, data}: the encrypted package of one premises taken offline
 //   records:  id -> {id, seq, iv, data}: the encrypted record saved on this tablet
-// Every value but the key, the order of the records and the session's end is encrypted with
-// AES-GCM under the session's key, each with its own random 12-byte IV.
+// Every value but the key, the order of the records and the grant's end is encrypted with
+// AES-GCM under the offline key, each with its own random 12-byte IV.
 
 export const DB_NAME = "tracker-offline";
 const DB_VERSION = 1;
@@ -121,10 +121,23 @@ function expired(session) {
   return !session || !session.expiresAt || Date.parse(session.expiresAt) <= Date.now();
 }
 
-// The session's key and CSRF token, from the server when it can be reached (each answer may
-// move the end of the session on), else from this tablet while the session has not ended.
-// Throws SignedOut (after clearing the tablet) when the session has ended.
+async function holdsAnything() {
+  const counts = await Promise.all(
+    ["premises", "records"].map((name) => tx(name, "readonly", (store) => request(store.count()))),
+  );
+  return counts.some((n) => n > 0);
+}
+
+// The offline key, the CSRF token and when the offline grant ends: from the server when it can
+// be reached (the same key comes back to every sign-in until the grant ends), else from this
+// tablet. The answer says `signedOut` when the server wants a new sign-in (the web session idled
+// out): what is on the tablet is kept and still readable, and is sent after signing in again.
+// `replaced` says an earlier grant's copy was cleared, as a new key cannot read it.
+// Throws SignedOut when nothing is kept and the server wants a sign-in, Offline when nothing is
+// kept and there is no signal; clears the tablet and throws SignedOut once the grant has ended.
 export async function session({ refresh = true } = {}) {
+  let signedOut = false;
+  let replaced = false;
   if (refresh && navigator.onLine) {
     let response = null;
     try {
@@ -138,16 +151,15 @@ export async function session({ refresh = true } = {}) {
       response = null; // no network after all: use what the tablet holds
     }
     if (response && (response.status === 401 || response.type === "opaqueredirect")) {
-      await clearDevice();
-      throw new SignedOut();
-    }
-    if (response && response.ok) {
+      signedOut = true;
+    } else if (response && response.ok) {
       const body = await response.json();
       const raw = fromBase64Url(body.key);
       const fingerprint = await fingerprintOf(raw);
       const old = await storedSession();
       if (old && old.fingerprint !== fingerprint) {
-        // A new sign-in: what an earlier session left here cannot be read with this key.
+        // The earlier grant ended (signed out, expired): its copy cannot be read with this key.
+        replaced = await holdsAnything();
         await clearDevice();
       }
       const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, [
@@ -164,19 +176,27 @@ export async function session({ refresh = true } = {}) {
         secret,
       };
       await tx("meta", "readwrite", (store) => store.put(saved, "session"));
-      return { key, userId: body.user_id, expiresAt: body.expires_at, csrfToken: body.csrf_token, syncUrl: body.sync_url };
+      return {
+        key,
+        userId: body.user_id,
+        expiresAt: body.expires_at,
+        csrfToken: body.csrf_token,
+        syncUrl: body.sync_url,
+        signedOut,
+        replaced,
+      };
     }
   }
   const held = await storedSession();
   if (!held) {
-    throw navigator.onLine ? new SignedOut() : new Offline();
+    throw signedOut || navigator.onLine ? new SignedOut() : new Offline();
   }
   if (expired(held)) {
     await clearDevice();
     throw new SignedOut();
   }
   const secret = await decrypt(held.key, held.secret);
-  return { key: held.key, userId: held.userId, expiresAt: held.expiresAt, ...secret };
+  return { key: held.key, userId: held.userId, expiresAt: held.expiresAt, ...secret, signedOut, replaced };
 }
 
 // --- Premises ----------------------------------------------------------------------------

@@ -16,7 +16,15 @@ async function known() {
   return names.some((d) => d.name === store.DB_NAME);
 }
 
-if (!signedIn) {
+// The page shown after signing out (the sign-in page with "You have signed out."): clear the
+// tablet, as the sign-out answer's Clear-Site-Data header also does. A sign-in page shown
+// because the session idled out clears nothing: what is saved is sent after signing in again.
+const justSignedOut =
+  !signedIn &&
+  [...document.querySelectorAll(".govuk-notification-banner--success")].some((b) =>
+    b.textContent.includes("You have signed out."),
+  );
+if (justSignedOut) {
   known().then((yes) => (yes ? store.clearDevice() : null));
 }
 
@@ -100,14 +108,17 @@ for (const button of document.querySelectorAll("[data-offline-take]")) {
     try {
       registerWorker();
       const session = await store.session();
+      if (session.signedOut) {
+        say("Your session has ended. Sign in again to take premises offline.");
+        return;
+      }
       const response = await fetch(`/offline/api/premises/${id}`, {
         credentials: "same-origin",
         cache: "no-store",
         headers: { Accept: "application/json" },
       });
       if (response.status === 401) {
-        await store.clearDevice();
-        say("You have been signed out. Sign in again to take premises offline.");
+        say("Your session has ended. Sign in again to take premises offline.");
         return;
       }
       if (!response.ok) {

@@ -1,7 +1,18 @@
 // "Working offline": what is on this tablet, by state, and sending it.
 import * as store from "./db.js";
 import { sendAll } from "./sync.js";
-import { KINDS, banner, el, hidden, loaded, registerWorker, signedOutMessage, when } from "./ui.js";
+import {
+  KINDS,
+  banner,
+  el,
+  hidden,
+  loaded,
+  registerWorker,
+  replacedMessage,
+  signInAgainMessage,
+  signedOutMessage,
+  when,
+} from "./ui.js";
 
 const recordsArea = document.getElementById("offline-records");
 const premisesArea = document.getElementById("offline-premises");
@@ -225,9 +236,8 @@ async function send() {
       retries = 0;
     }
     if (outcome.signedOut) {
-      recordsArea.replaceChildren();
-      premisesArea.replaceChildren();
-      signedOutMessage();
+      signInAgainMessage();
+      await render().catch(() => null);
       return;
     }
     const parts = [];
@@ -260,8 +270,10 @@ async function start() {
   });
   sendButton.addEventListener("click", send);
   registerWorker();
+  let session;
   try {
-    key = (await store.session()).key;
+    session = await store.session();
+    key = session.key;
   } catch (error) {
     loaded();
     sendButton.classList.add("govuk-!-display-none");
@@ -276,7 +288,12 @@ async function start() {
   await render();
   loaded();
   const saved = new URLSearchParams(location.search).get("saved");
-  if (saved) {
+  if (session.replaced) {
+    replacedMessage();
+  } else if (session.signedOut) {
+    signInAgainMessage();
+    return;
+  } else if (saved) {
     banner("Saved on this tablet, not yet sent.", { success: true });
   }
   if (navigator.onLine) {

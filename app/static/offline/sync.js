@@ -34,8 +34,15 @@ async function run() {
     }
     return outcome;
   }
+  if (session.signedOut) {
+    // Kept on the tablet, sent once the officer has signed in again (the same key comes back).
+    outcome.signedOut = true;
+    return outcome;
+  }
   const records = await store.allRecords(session.key);
-  for (const record of records) {
+  let freshToken = false;
+  for (let i = 0; i < records.length; i += 1) {
+    const record = records[i];
     if (record.state !== "saved") {
       continue;
     }
@@ -65,11 +72,30 @@ async function run() {
       return outcome;
     }
     if (response.status === 401 || response.type === "opaqueredirect") {
-      await store.clearDevice();
-      outcome.signedOut = true;
+      outcome.signedOut = true; // nothing is cleared: sending resumes after signing in again
       return outcome;
     }
     const body = await response.json().catch(() => ({}));
+    if (response.status === 400 && body.reason === "csrf") {
+      // A token from before a new sign-in: not the record's fault. Ask for a fresh one, once.
+      if (freshToken) {
+        outcome.offline = true;
+        return outcome;
+      }
+      freshToken = true;
+      try {
+        session = await store.session();
+      } catch {
+        outcome.offline = true;
+        return outcome;
+      }
+      if (session.signedOut) {
+        outcome.signedOut = true;
+        return outcome;
+      }
+      i -= 1; // the same record again
+      continue;
+    }
     if (response.status === 200 || response.status === 201) {
       // Accepted: the tablet keeps only that it was sent and where the record now is.
       await store.putRecord(session.key, {

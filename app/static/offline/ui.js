@@ -125,13 +125,39 @@ export async function registerWorker() {
   }
 }
 
+// Nothing is kept on this tablet: the offline grant ended, or there never was one.
 export function signedOutMessage() {
   banner(
-    "You are signed out, so nothing is kept on this tablet any more. Sign in again to work offline.",
+    "Nothing is kept on this tablet for working offline. Sign in, then take premises offline again.",
     { title: "Signed out" },
   );
-  const area = document.getElementById("offline-messages");
-  area?.append(
-    el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/sign-in" }, "Sign in")),
+  document
+    .getElementById("offline-messages")
+    ?.append(
+      el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/sign-in?next=/offline/" }, "Sign in")),
+    );
+}
+
+// The web session ended (it idled out) but what is on this tablet is kept: sign in to send it.
+export function signInAgainMessage() {
+  banner("Sign in again to send what is saved on this tablet. Nothing saved here is lost.", {
+    title: "Sign in again",
+  });
+  document
+    .getElementById("offline-messages")
+    ?.append(
+      el(
+        "p",
+        { class: "govuk-body" },
+        el("a", { class: "govuk-link", href: "/sign-in?next=/offline/" }, "Sign in again"),
+      ),
+    );
+}
+
+// A new key could not read what an earlier, ended offline grant left here, so it was removed.
+export function replacedMessage() {
+  banner(
+    "What was kept on this tablet from an earlier sign-in has been removed: that offline working had ended, so it could no longer be read or sent. Take premises offline again.",
+    { title: "Important" },
   );
 }
