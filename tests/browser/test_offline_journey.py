@@ -458,3 +458,40 @@ def test_a_record_the_server_refuses_stays_on_the_tablet_to_correct(
         (1,)
     ]
     tablet.close()
+
+
+def test_a_session_that_idled_out_keeps_what_is_saved_and_asks_to_sign_in_again(
+    browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
+) -> None:
+    live, db = offline_server
+    run = secrets.token_hex(3)
+    name = f"Idle Nails {run}"
+    tablet = _tablet(browser)
+    page = tablet.new_page()
+    sign_in(page, live, OFFICER)
+    url = _add_licensed_nail_bar(page, name, f"STL/ID/{run}")
+    premises_id = _take_offline(page, url, name)
+    _open_offline_ready(page)
+    tablet.set_offline(True)
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=f"Record an inspection of {name}").click()
+    _fill_failed_poster_check(page, "10:30")
+    page.get_by_role("button", name="Save inspection").click()
+    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+
+    # Out of signal for longer than the idle limit: the web session has ended on the server.
+    tablet.clear_cookies()
+    tablet.set_offline(False)
+    expect(page.get_by_text("Sign in again to send what is saved on this tablet")).to_be_visible()
+    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    check_accessibility(page, "working offline asking to sign in again")
+    assert _stores(page)["counts"] == {"meta": 1, "premises": 1, "records": 1}
+    # The sign-in page it leads to (the session's end, not a sign-out) clears nothing.
+    page.get_by_role("link", name="Sign in again").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sign in")
+    page.wait_for_timeout(500)  # time for the page's script to run, were it to clear anything
+    assert _stores(page)["counts"] == {"meta": 1, "premises": 1, "records": 1}
+    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
+        (0,)
+    ]
+    tablet.close()
