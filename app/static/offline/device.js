@@ -54,12 +54,7 @@ function warn(form, unsent) {
   const records = unsent === 1 ? "1 record" : `${unsent} records`;
   const box = el(
     "div",
-    {
-      class: "govuk-error-summary",
-      id: "offline-sign-out-warning",
-      role: "alert",
-      tabindex: "-1",
-    },
+    { class: "govuk-error-summary", id: "offline-sign-out-warning", tabindex: "-1" },
     el(
       "div",
       { role: "alert" },
@@ -90,7 +85,6 @@ function warn(form, unsent) {
       ),
     ),
   );
-  box.firstChild.removeAttribute("role");
   main?.prepend(box);
   box.focus();
 }
