@@ -332,36 +332,49 @@ def test_a_change_made_on_the_server_meanwhile_is_a_conflict_not_overwritten(
     )
     office_context.close()
 
+    # Two inspections recorded against the package taken before the change.
     tablet.set_offline(True)
-    page.get_by_role("link", name=name).click()
-    page.get_by_role("link", name=f"Record an inspection of {name}").click()
-    _fill_failed_poster_check(page, "10:30")
-    page.get_by_role("button", name="Save inspection").click()
-    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    for time_text in ("10:30", "11:45"):
+        page.goto(live(f"/offline/premises?id={premises_id}"))
+        page.get_by_role("link", name=f"Record an inspection of {name}").click()
+        _fill_failed_poster_check(page, time_text)
+        page.get_by_role("button", name="Save inspection").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Working offline")
+    expect(_card(page, "Inspection", name)).to_have_count(2)
     tablet.set_offline(False)
 
-    card = _card(page, "Inspection", name)
-    expect(card).to_contain_text("Conflict: changed on the server")
-    expect(card).to_contain_text("The licence conditions changed")
+    conflicts = page.locator(".govuk-summary-card[data-state='conflict']", has_text=name)
+    expect(conflicts).to_have_count(2)
+    expect(conflicts.first).to_contain_text("Conflict: changed on the server")
+    expect(conflicts.first).to_contain_text("The licence conditions changed")
     check_accessibility(page, "working offline with a conflict")
-    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
-        (0,)
-    ]
-    assert (
-        _query(
+
+    def inspections() -> list[tuple[Any, ...]]:
+        return _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id)
+
+    def conditions() -> list[tuple[Any, ...]]:
+        return _query(
             db,
             "SELECT c.id, c.number, c.text FROM licence_conditions c JOIN licences l"
             " ON l.id = c.licence_id WHERE l.premises_id = ? ORDER BY c.id",
             premises_id,
         )
-        == conditions_before
-    )
-    card.get_by_role("button", name=f"Discard the inspection at {name}").click()
+
+    assert inspections() == [(0,)]
+    assert conditions() == conditions_before
+
+    # One is sent anyway: saved beside the change, which stays as it was.
+    conflicts.first.get_by_role("button", name=f"Send anyway the inspection at {name}").click()
+    sent = page.locator(".govuk-summary-card[data-state='sent']", has_text=name)
+    expect(sent).to_have_count(1)
+    expect(conflicts).to_have_count(1)
+    assert inspections() == [(1,)]
+    assert conditions() == conditions_before
+    # The other is discarded: it never reaches the server.
+    conflicts.first.get_by_role("button", name=f"Discard the inspection at {name}").click()
     expect(page.get_by_text(f"The inspection at {name} has been discarded")).to_be_visible()
-    expect(_card(page, "Inspection", name)).to_have_count(0)
-    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
-        (0,)
-    ]
+    expect(conflicts).to_have_count(0)
+    assert inspections() == [(1,)]
     tablet.close()
 
 
