@@ -56,6 +56,20 @@ function recordRow(record) {
     ),
   ];
   const actions = [];
+  if (record.state === "sent" && record.nextUrl) {
+    rows.push(
+      el(
+        "div",
+        { class: "govuk-summary-list__row" },
+        el("dt", { class: "govuk-summary-list__key" }, "Still to do"),
+        el(
+          "dd",
+          { class: "govuk-summary-list__value" },
+          el("a", { class: "govuk-link", href: record.nextUrl }, "Add the referral records", hidden(` for the visit to ${record.premisesName}`)),
+        ),
+      ),
+    );
+  }
   if (record.state === "sent" && record.url) {
     actions.push(el("a", { class: "govuk-link", href: record.url }, "Open the record", hidden(` of ${record.premisesName}`)));
     actions.push(

@@ -107,6 +107,8 @@ async function run() {
         savedAt: record.savedAt,
         state: "sent",
         url: body.url || null,
+        // A visit that made referrals: their anonymous records are added online, on this page.
+        nextUrl: body.next_url || null,
         fields: {},
       });
       outcome.sent += 1;
