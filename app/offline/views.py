@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from typing import Any, TypeVar
 
 from flask import current_app, jsonify, request, session, url_for
@@ -87,21 +88,23 @@ def _json_errors(view: F) -> F:
 
 
 @bp.route("/api/session")
+@writes_on_read
 @_json_errors
 def api_session() -> ResponseReturnValue:
-    """The session's key, a CSRF token for sending records, and when the session ends."""
+    """The user's offline key (the same until their grant ends), a CSRF token, and the grant's end."""
     token = session.get("sid")
     found = users.live_session(db(), token, utcnow(), max_age=SESSION_MAX_AGE) if token else None
     if found is None:
         return signed_out()
-    row, user = found
-    expires = row.created_at + SESSION_MAX_AGE
+    _row, user = found
+    hours = current_app.config["SETTINGS"].offline_hours
+    grant = perform(lambda: keys.current_grant(db(), user.id, utcnow(), hours))
     return answer(
         200,
-        key=keys.session_key(current_app.config["SECRET_KEY"], row.id, row.token_hash),
+        key=keys.derive_key(current_app.config["SECRET_KEY"], user.id, grant.nonce),
         csrf_token=generate_csrf(),
         user_id=user.id,
-        expires_at=expires.isoformat().replace("+00:00", "Z"),
+        expires_at=grant.expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         sync_url=url_for("offline.api_records"),
     )
 

@@ -17,23 +17,23 @@ from enforcement.offline import keys, package, sync
 SECRET = "a-test-secret-key-of-more-than-thirty-two-characters"
 
 
-# -- the session key ----------------------------------------------------------------------------
+# -- the offline key --------------------------------------------------------------------------
 
 
-def test_the_key_is_32_bytes_of_base64url_and_the_same_for_the_same_session() -> None:
-    key = keys.session_key(SECRET, 7, "ab" * 32)
-    assert key == keys.session_key(SECRET, 7, "ab" * 32)
+def test_the_key_is_32_bytes_of_base64url_and_the_same_for_the_same_grant() -> None:
+    key = keys.derive_key(SECRET, 7, "ab" * 32)
+    assert key == keys.derive_key(SECRET, 7, "ab" * 32)
     assert len(base64.urlsafe_b64decode(key + "=")) == 32
     assert "=" not in key and "+" not in key and "/" not in key
 
 
-def test_another_session_or_secret_gives_another_key() -> None:
-    key = keys.session_key(SECRET, 7, "ab" * 32)
-    assert key != keys.session_key(SECRET, 8, "ab" * 32)
-    assert key != keys.session_key(SECRET, 7, "cd" * 32)
-    assert key != keys.session_key(SECRET + "x", 7, "ab" * 32)
-    # The id and the token hash are kept apart: moving a digit between them changes the key.
-    assert keys.session_key(SECRET, 1, "1" + "a" * 63) != keys.session_key(SECRET, 11, "a" * 63)
+def test_another_grant_user_or_secret_gives_another_key() -> None:
+    key = keys.derive_key(SECRET, 7, "ab" * 32)
+    assert key != keys.derive_key(SECRET, 8, "ab" * 32)
+    assert key != keys.derive_key(SECRET, 7, "cd" * 32)
+    assert key != keys.derive_key(SECRET + "x", 7, "ab" * 32)
+    # The user id and the nonce are kept apart: moving a digit between them changes the key.
+    assert keys.derive_key(SECRET, 1, "1" + "a" * 63) != keys.derive_key(SECRET, 11, "a" * 63)
 
 
 # -- the envelope ------------------------------------------------------------------------------

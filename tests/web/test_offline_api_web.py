@@ -19,7 +19,15 @@ from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.clock import london_today, utcnow
 from enforcement.inspections import inspections
-from enforcement.models import AuditEvent, ConditionFinding, Inspection, Licence, Premises, Reminder
+from enforcement.models import (
+    AuditEvent,
+    ConditionFinding,
+    Inspection,
+    Licence,
+    OfflineGrant,
+    Premises,
+    Reminder,
+)
 from enforcement.models.welfare import WelfareVisit
 from enforcement.register import licences
 
@@ -152,8 +160,8 @@ def _count(session: Session, model: type[Any]) -> int:
 # -- the session key ----------------------------------------------------------------------
 
 
-def test_the_key_is_the_same_within_a_session_new_after_sign_in_and_gone_after_sign_out(
-    client: FlaskClient, world: World
+def test_the_key_is_the_users_until_they_sign_out_and_then_never_handed_out_again(
+    client: FlaskClient, session: Session, world: World, app: Any
 ) -> None:
     officer = _as(client, "licensing_officer")
     first = _key(officer)
@@ -161,12 +169,39 @@ def test_the_key_is_the_same_within_a_session_new_after_sign_in_and_gone_after_s
     assert len(first["key"]) == 43 and "=" not in first["key"]  # 32 bytes, base64url
     assert first["user_id"] == world.users["licensing_officer"].id
     assert first["sync_url"] == RECORDS and first["expires_at"].endswith("Z")
+    grant = session.scalars(select(OfflineGrant)).one()
+    assert grant.expires_at - grant.created_at == timedelta(hours=12)
+    assert first["expires_at"] == grant.expires_at.isoformat().replace("+00:00", "Z")
+    # The web session idles out while the officer has no signal: 401, and after signing in
+    # again the same key, so what the tablet saved can still be read and sent.
+    with officer.session_transaction() as cookie:
+        cookie["seen"] = 0.0
+    idle = officer.get("/offline/api/session")
+    assert (idle.status_code, idle.get_json()) == (401, {"status": "signed_out"})
+    assert "Location" not in idle.headers
+    _as(client, "licensing_officer")
+    assert _key(officer)["key"] == first["key"]
+    # Another session of the same user (another sign-in) gets the same key too.
+    assert _key(_as(app.test_client(), "licensing_officer"))["key"] == first["key"]
+    # Signing out on purpose ends the grant: the key is gone, a new sign-in gets another.
     post(officer, "/sign-out", {})
     gone = officer.get("/offline/api/session")
     assert (gone.status_code, gone.get_json()) == (401, {"status": "signed_out"})
-    assert "Location" not in gone.headers
+    assert _count(session, OfflineGrant) == 0
     _as(client, "licensing_officer")
     assert _key(officer)["key"] != first["key"]
+
+
+def test_an_expired_grant_gives_a_new_key(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    officer = _as(client, "licensing_officer")
+    first = _key(officer)["key"]
+    grant = session.scalars(select(OfflineGrant)).one()
+    grant.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert _key(officer)["key"] != first
+    assert _count(session, OfflineGrant) == 1
 
 
 def test_the_keys_of_two_people_differ(client: FlaskClient, world: World, app: Any) -> None:
@@ -185,6 +220,7 @@ def test_a_deactivated_account_gets_401_from_every_api_route(
         session, Actor.system("tests"), NOW, world.users["licensing_officer"].id, False
     )
     session.commit()
+    assert _count(session, OfflineGrant) == 0  # the grant ended with the account
     for resp in (
         officer.get("/offline/api/session"),
         officer.get(f"/offline/api/premises/{world.west_premises.id}"),
