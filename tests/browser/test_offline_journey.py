@@ -7,7 +7,8 @@ and find their records "Saved on this tablet, not yet sent"; when the signal ret
 sent once, and the server holds exactly one of each, audited, with the follow-up reminder made.
 A change to a licence's conditions made on the server meanwhile is shown as a conflict and not
 overwritten. A record the server refuses stays on the tablet, its messages on the form, to be
-corrected and sent. Signing out clears the tablet (IndexedDB is empty afterwards), after a warning
+corrected and sent. A web session that idles out while the officer is offline keeps what is
+saved, which is sent once they sign in again. Signing out clears the tablet (IndexedDB is empty afterwards), after a warning
 when records have not been sent. Every offline screen is checked with axe-core.
 
 The journeys run against a server of their own, so the test can read its database file.
@@ -28,7 +29,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from browser.conftest import LiveServer, serve
-from browser.pages import account, nav, sign_in
+from browser.pages import account, nav, sign_in, submit_sign_in
 from browser.test_inspection_journey import CONDITIONS, OFFICER, _add_licensed_nail_bar
 from browser.test_welfare_journey import WARD_OFFICER, _fill_visit, _first_covered_ward
 from enforcement.clock import LONDON, utcnow
@@ -473,7 +474,7 @@ def test_a_record_the_server_refuses_stays_on_the_tablet_to_correct(
     tablet.close()
 
 
-def test_a_session_that_idled_out_keeps_what_is_saved_and_asks_to_sign_in_again(
+def test_a_session_that_idled_out_keeps_what_is_saved_and_sends_it_after_signing_in_again(
     browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
 ) -> None:
     live, db = offline_server
@@ -506,5 +507,12 @@ def test_a_session_that_idled_out_keeps_what_is_saved_and_asks_to_sign_in_again(
     assert _stores(page)["counts"] == {"meta": 1, "premises": 1, "records": 1}
     assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
         (0,)
+    ]
+    # Signed in again, the same offline key comes back: the record is sent, once.
+    submit_sign_in(page, OFFICER)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Working offline")
+    expect(_card(page, "Inspection", name)).to_contain_text("Sent")
+    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
+        (1,)
     ]
     tablet.close()
