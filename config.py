@@ -82,6 +82,8 @@ class Settings:
     database_url: str = f"sqlite:///{ROOT / 'instance' / 'tracker.db'}"
     secret_key: str = DEV_SECRET
     session_idle_minutes: int = 30
+    # How long a tablet's offline key lasts from when it was first handed out (docs/offline.md).
+    offline_hours: int = 12
     session_cookie_secure: bool = False
     # Sign-in throttling (enforcement.accounts.throttle): failures on one account before each
     # further attempt from the same address waits a doubling delay (LOGIN_DELAY_BASE_SECONDS up
@@ -177,6 +179,7 @@ class Settings:
             database_url=e.get("DATABASE_URL") or cls.database_url,
             secret_key=e.get("SECRET_KEY") or DEV_SECRET,
             session_idle_minutes=_int(e, "SESSION_IDLE_MINUTES", 30),
+            offline_hours=_int(e, "OFFLINE_HOURS", 12),
             session_cookie_secure=_bool(
                 e.get("SESSION_COOKIE_SECURE"), e.get("APP_ENV") == "production"
             ),
@@ -291,6 +294,8 @@ class Settings:
             raise ConfigError("PROXY_HOPS must be between 0 and 5")
         if self.session_idle_minutes < 1:
             raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+        if not 1 <= self.offline_hours <= 24:
+            raise ConfigError("OFFLINE_HOURS must be between 1 and 24")
         if not 1 <= self.follow_up_days <= 365:
             raise ConfigError("FOLLOW_UP_DAYS must be between 1 and 365")
         if self.evidence_store not in ("folder", "database"):

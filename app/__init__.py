@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     from app.home.views import bp as home_bp
     from app.inspections.views import bp as inspections_bp
     from app.maps.views import bp as maps_bp
+    from app.offline import bp as offline_bp
     from app.premises.views import bp as premises_bp
     from app.publicregister.views import bp as publicregister_bp
     from app.referrals.views import bp as referrals_bp
@@ -172,6 +173,7 @@ def register_blueprints(app: Flask) -> None:
         maps_bp,
         cases_bp,
         welfare_bp,
+        offline_bp,
         safeguarding_bp,
         flags_bp,
         dashboard_bp,
@@ -228,7 +230,17 @@ def _refuse_control_characters_in_address() -> None:
 
 
 def _default_deny() -> Response | None:
+    from app.offline import is_api_endpoint
+    from app.offline.views import answer as offline_answer
+
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if is_api_endpoint(request.endpoint):
+        # A device syncing in the background is answered in JSON, never sent to sign in.
+        if not current_user.is_authenticated:
+            return offline_answer(401, status="signed_out")
+        if current_user.must_change_password:
+            return offline_answer(403, status="forbidden")
         return None
     if not current_user.is_authenticated:
         if request.method == "GET":

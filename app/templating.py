@@ -56,7 +56,7 @@ def navigation() -> list[dict[str, Any]]:
         return []
     # Short labels, one line at desktop width for every role (docs/web-layer.md); each page's
     # heading gives the full name. The service name, first in the bar, leads home.
-    items: list[tuple[str, str, str | None]] = [
+    items: list[tuple[str, str, str | tuple[str, ...] | None]] = [
         ("Premises", "premises.index", Permission.PREMISES_VIEW),
         ("Map", "maps.index", Permission.PREMISES_VIEW),
         ("Cases", "cases.index", Permission.CASE_VIEW),
@@ -64,6 +64,8 @@ def navigation() -> list[dict[str, Any]]:
         ("Posters", "inspections.compliance", Permission.COMPLIANCE_VIEW),
         ("Welfare visits", "welfare.index", Permission.WELFARE_VISIT_LIST),
         ("Training", "welfare.training_coverage", Permission.TRAINING_VIEW),
+        # Working offline (app/offline): for those who record inspections or welfare visits.
+        ("Offline", "offline.index", (Permission.INSPECTION_RECORD, Permission.WELFARE_VISIT_LOG)),
         ("Intelligence", "flags.index", Permission.FLAG_LIST),
         ("Dashboard", "dashboard.index", Permission.DASHBOARD_SHARED),
         ("Users", "admin.users", Permission.USERS_MANAGE),
@@ -77,9 +79,11 @@ def navigation() -> list[dict[str, Any]]:
     section = (request.endpoint or "").split(".")[0]
     out = []
     for text, endpoint, perm in items:
-        if perm is None or current_user.can(perm):
+        perms = perm if isinstance(perm, tuple) else (perm,)
+        if perm is None or any(current_user.can(p) for p in perms):
             here = endpoint.split(".")[0] == section and (
-                section not in {"admin", "inspections", "welfare"} or request.endpoint == endpoint
+                section not in {"admin", "inspections", "welfare", "offline"}
+                or request.endpoint == endpoint
             )
             out.append({"text": text, "href": _url(endpoint), "active": here})
     out.insert(0, _tasks_item())

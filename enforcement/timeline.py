@@ -162,9 +162,12 @@ def _newest(stmt: Select[Any], *order: Any, limit: int) -> Select[Any]:
 
 
 def _audit_part(licences: bool, limit: int) -> Select[Any]:
+    # Taking a premises offline is audited on it (enforcement.offline.package) but is no event
+    # of the premises: on the timeline it would tell every reader who is about to visit.
     clause = and_(
         AuditEvent.entity_type == "premises",
         AuditEvent.entity_id == bindparam("premises_key", type_=String),
+        AuditEvent.action != "premises.offline",
     )
     if licences:
         clause = or_(

@@ -18,6 +18,9 @@ from enforcement.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The longest a sign-in session lasts, however busy (the idle limit is a setting).
+SESSION_MAX_AGE = timedelta(hours=12)
+
 
 class SignedInUser(UserMixin):  # type: ignore[misc]
     """Wraps a user row for Flask-Login; the domain sees only the Actor it yields."""
@@ -60,7 +63,7 @@ def load_user(user_id: str) -> SignedInUser | None:
         session.clear()
         session["expired"] = True
         return None
-    found = users.live_session(db(), token, now, max_age=timedelta(hours=12))
+    found = users.live_session(db(), token, now, max_age=SESSION_MAX_AGE)
     if found is None or str(found[1].id) != user_id:
         session.clear()
         return None

@@ -28,6 +28,7 @@ from enforcement.accounts.throttle import ThrottleRules
 from enforcement.clock import utcnow
 from enforcement.errors import AccountLocked, ValidationFailed
 from enforcement.models import User, UserSession
+from enforcement.offline import keys as offline_keys
 
 bp = Blueprint("auth", __name__)
 # How long someone has, after the password, to give the second factor.
@@ -238,11 +239,18 @@ def sign_out() -> Response:
     token = session.get("sid")
     if token and current_user.is_authenticated:
         users.end_session(db(), token, utcnow(), current_actor())
+        # Signing out on purpose ends the offline grant too: the tablet's key is not handed out
+        # again (an idled-out session keeps it, so work saved without a signal is still sent).
+        offline_keys.end_grant(db(), current_actor().user_id or 0)
         commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    # What the browser keeps for offline working (IndexedDB, the service worker and its copies
+    # of pages) goes with the session (docs/offline.md, "On the device").
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.current import current_actor, require
@@ -162,18 +166,63 @@ def _page(
     ), status
 
 
+@dataclass(frozen=True)
+class NewInspection:
+    """The form for recording an inspection of a premises, ready to draw or to validate.
+
+    Shared by the online page and the offline API (app/offline/views.py), so a record made
+    offline is checked by exactly the same form and saved by the same use case.
+    """
+
+    premises_id: int
+    form: InspectionForm
+    choice: choices.LicenceChoice
+    needed: frozenset[str]
+
+    def action(self) -> Callable[[], tuple[Inspection, bool]]:
+        """The use case that records the inspection the form holds (run after validating it)."""
+        form, choice = self.form, self.choice
+        return lambda: inspections.record_inspection(
+            db(),
+            current_actor(),
+            utcnow(),
+            self.premises_id,
+            _input(form, _when(form), choice.licence, choice.conditions, _photo_id(form, None)),
+            follow_up_days=local_days("local.poster.follow_up"),
+        )
+
+    def page(self, p: Premises, status: int) -> tuple[str, int]:
+        return _page(self.form, p, self.choice, self.needed, status)
+
+
+def new_inspection(
+    premises_id: int,
+    licence_key: str | None,
+    formdata: MultiDict[str, str] | None = None,
+    *,
+    with_token: bool = True,
+) -> NewInspection:
+    """Build the inspection form of a premises: from the request, or from `formdata` (offline).
+
+    Without a token (`with_token=False`, or with `formdata`): the offline API draws the form to
+    keep on a device, and checks the token of a record sent back from a header (X-CSRFToken).
+    """
+    choice = choices.choose_licence(db(), current_actor(), premises_id, licence_key)
+    kwargs: dict[str, Any] = {}
+    if formdata is not None or not with_token:
+        kwargs = {"formdata": formdata, "meta": {"csrf": False}}
+    form = inspection_form(choice.conditions, **kwargs)
+    return NewInspection(premises_id, form, choice, _prepare(form, premises_id))
+
+
 @bp.route("/premises/<id:premises_id>/inspections/new", methods=["GET", "POST"])
 @require(Permission.INSPECTION_RECORD)
 def record(premises_id: int) -> ResponseReturnValue:
     detail = premises.get_premises(db(), current_actor(), premises_id)
-    choice = choices.choose_licence(
-        db(),
-        current_actor(),
-        premises_id,
-        request.values.get("licence_id") or request.args.get("licence"),
+    new = new_inspection(
+        premises_id, request.values.get("licence_id") or request.args.get("licence")
     )
-    form = inspection_form(choice.conditions)
-    needed = _prepare(form, premises_id)
+    form, choice = new.form, new.choice
     if request.method == "GET":
         now = to_london(utcnow())
         form.idempotency_key.data = uuid.uuid4().hex
@@ -182,17 +231,10 @@ def record(premises_id: int) -> ResponseReturnValue:
         form.licence_id.data = str(choice.licence.id) if choice.licence else ""
     return submit(
         form,
-        lambda: inspections.record_inspection(
-            db(),
-            current_actor(),
-            utcnow(),
-            premises_id,
-            _input(form, _when(form), choice.licence, choice.conditions, _photo_id(form, None)),
-            follow_up_days=local_days("local.poster.follow_up"),
-        ),
+        new.action(),
         aliases=ALIASES,
         done=lambda recorded: _recorded(*recorded, referrals_next=_referrals_answer(form) == "yes"),
-        page=lambda status: _page(form, detail.premises, choice, needed, status),
+        page=lambda status: new.page(detail.premises, status),
     )
 
 

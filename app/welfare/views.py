@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor, require
@@ -164,6 +167,46 @@ def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str,
     ), status
 
 
+def new_visit_form(
+    formdata: MultiDict[str, str] | None = None, *, with_token: bool = True
+) -> VisitForm:
+    """Build the welfare visit form: from the request, or from `formdata` (the offline API).
+
+    Shared with app/offline/views.py, so a visit recorded offline is checked by the same form.
+    Without a token (`with_token=False`, or with `formdata`): the offline API draws the form to
+    keep on a device, and checks the token of a visit sent back from a header (X-CSRFToken).
+    """
+    kwargs: dict[str, Any] = {}
+    if formdata is not None or not with_token:
+        kwargs = {"formdata": formdata, "meta": {"csrf": False}}
+    form = VisitForm(**kwargs)
+    _prepare(form)
+    return form
+
+
+def fill_new_visit(form: VisitForm) -> None:
+    """Put a new visit's defaults in the form (the follow-up period, the handling code)."""
+    form.follow_up_days.data = local_days("local.welfare.follow_up")
+    form.handling_code.data = "P"
+
+
+def log_visit_action(
+    form: VisitForm, p: Premises | None
+) -> Callable[[], tuple[WelfareVisit, bool]]:
+    """The use case that logs the visit the form holds (run after validating it)."""
+    return lambda: welfare.log_welfare_visit(
+        db(),
+        current_actor(),
+        utcnow(),
+        _input(form, p.id if p else None, None if p else _location(form)),
+    )
+
+
+def visit_page(form: VisitForm, p: Premises | None, status: int) -> tuple[str, int]:
+    """Draw the welfare visit form page."""
+    return _render_form(form, p, status)
+
+
 def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
     """Show the form (GET) or save the visit (POST), at a premises or at a new location."""
     if request.method == "GET":
@@ -171,16 +214,10 @@ def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
         form.idempotency_key.data = uuid.uuid4().hex
         form.visited_on.data = now.date()
         form.visited_time.data = now.strftime("%H:%M")
-        form.follow_up_days.data = local_days("local.welfare.follow_up")
-        form.handling_code.data = "P"
+        fill_new_visit(form)
     return submit(
         form,
-        lambda: welfare.log_welfare_visit(
-            db(),
-            current_actor(),
-            utcnow(),
-            _input(form, p.id if p else None, None if p else _location(form)),
-        ),
+        log_visit_action(form, p),
         aliases=ALIASES,
         done=lambda logged: _logged(*logged, referrals_next=form.referrals_made.data == "yes"),
         page=lambda status: _render_form(form, p, status),
@@ -214,18 +251,14 @@ def log_at(premises_id: int) -> ResponseReturnValue:
     _refuse_unless_may_log()
     if found.ward is None or found.ward.code not in current_actor().ward_codes:
         raise Forbidden(welfare.NOT_YOUR_WARD)
-    form = VisitForm()
-    _prepare(form)
-    return _log(form, found.premises)
+    return _log(new_visit_form(), found.premises)
 
 
 @bp.route("/welfare-visits/new", methods=["GET", "POST"])
 @require(Permission.WELFARE_VISIT_LOG)
 def log_new() -> ResponseReturnValue:
     _refuse_unless_may_log()
-    form = VisitForm()
-    _prepare(form)
-    return _log(form, None)
+    return _log(new_visit_form(), None)
 
 
 @bp.route("/welfare-visits/<id:visit_id>")

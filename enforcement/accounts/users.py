@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -20,7 +20,14 @@ from enforcement.access import Actor, Permission, require
 from enforcement.accounts import throttle
 from enforcement.accounts.throttle import ThrottleRules
 from enforcement.errors import AccountLocked, DomainError, NotFound, StaleEdit, ValidationFailed
-from enforcement.models import Organisation, User, UserRole, UserSession, UserWard
+from enforcement.models import (
+    OfflineGrant,
+    Organisation,
+    User,
+    UserRole,
+    UserSession,
+    UserWard,
+)
 from enforcement.vocab import OrganisationKind, Role
 
 
@@ -510,12 +517,13 @@ def end_session(session: Session, token: str, now: datetime, actor: Actor) -> No
 
 
 def revoke_sessions(session: Session, user_id: int, now: datetime) -> None:
-    """Revoke every open session of a user."""
+    """Revoke every open session of a user, and end their offline grant (docs/offline.md)."""
     session.execute(
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    session.execute(delete(OfflineGrant).where(OfflineGrant.user_id == user_id))
 
 
 def actor_for(user: User, ip_address: str | None = None) -> Actor:

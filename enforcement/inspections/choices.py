@@ -53,7 +53,15 @@ def choose_licence(
         )
     )
     chosen = next(
-        (lic for lic in held if requested and requested.isdigit() and lic.id == int(requested)),
+        (
+            lic
+            for lic in held
+            # isdigit() alone accepts "²", which int() refuses: only ASCII digits make an id.
+            if requested
+            and requested.isascii()
+            and requested.isdigit()
+            and lic.id == int(requested)
+        ),
         held[0] if held else None,
     )
     return LicenceChoice(chosen, held, _conditions_in_force(session, chosen))

@@ -25,6 +25,7 @@ from enforcement.models.inspections import (
 )
 from enforcement.models.licences import Licence, LicenceCondition
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend, SchedulerLease
+from enforcement.models.offline import OfflineGrant
 from enforcement.models.people import (
     Organisation,
     RecoveryCode,
@@ -85,6 +86,7 @@ __all__ = [
     "Licence",
     "LicenceCondition",
     "MoontwistTraining",
+    "OfflineGrant",
     "Organisation",
     "OutboxMail",
     "PartnerSubmission",

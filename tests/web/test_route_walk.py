@@ -12,6 +12,7 @@ and so does any 4xx that changed a row count or a version.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from builders import BOOK, NOW, SYSTEM, full_draft, make_user, sign_in
+from builders import BOOK, NOW, SYSTEM, full_draft, make_user, next_number, sign_in
 from builders import make_referral_world as make_world
 from flask import Flask
 from flask.testing import FlaskClient
@@ -644,3 +645,109 @@ def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_p
         sent += walk.requests
 
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:60])
+
+
+# --- the JSON API (app/offline/views.py): bodies a form walk cannot send -------------------------
+
+# Each is sent as every role, with the session's token: the envelope wrong in every way, and a
+# well-formed envelope with junk in its fields. None may give a 5xx or write on a refusal.
+JSON_ENDPOINTS = {"offline.api_records": "/offline/api/records"}
+
+
+def json_junk(premises_id: int, version: str) -> list[object]:
+    def envelope(**changes: object) -> dict[str, object]:
+        body: dict[str, object] = {
+            "kind": "inspection",
+            "premises_id": premises_id,
+            "idempotency_key": f"walk-{next_number()}-key",
+            "taken_version": version,
+            "acknowledge_conflict": True,
+            "fields": {"inspected_on": ["1", "3", "2026"], "inspected_time": "10:00"},
+        }
+        body.update(changes)
+        return body
+
+    bodies: list[object] = [None, [], "inspection", 12, {}, {"kind": "inspection"}]
+    bodies += [envelope(kind=k) for k in ("photo", "", None, ["inspection"], "welfare_visit")]
+    bodies += [envelope(premises_id=int(i)) for i in ("0", "-1", "2147483648")]
+    bodies += [envelope(premises_id=v) for v in ("1", 1.5, True, None, [premises_id])]
+    bodies += [envelope(idempotency_key=k) for k in ("", "x" * 10_000, "a\x00bcdefgh", 5)]
+    bodies += [envelope(taken_version=v) for v in ("", "x" * 10_000, "v1.a.b.c", 3)]
+    bodies += [envelope(acknowledge_conflict=v) for v in ("true", 1, None)]
+    bodies += [envelope(fields=v) for v in (None, [], "x", {"reason": 1}, {"reason": [None]})]
+    for text_value in JUNK_TEXT:
+        bodies.append(envelope(fields={"other_officers": text_value, "observations": text_value}))
+    for day in JUNK_DATES:
+        bodies.append(envelope(fields={"inspected_on": day, "reason": "routine"}))
+    # "²" is a digit to isdigit() but not to int() (the licence choice once fell for it).
+    for id_value in [*JUNK_IDS, "\u00b2"]:
+        bodies.append(
+            envelope(
+                fields={"officer_ids": [id_value], "services": [id_value], "licence_id": id_value}
+            )
+        )
+    return bodies
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30) | st.sampled_from(JUNK_TEXT),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=10,
+)
+
+
+def random_json(send: Callable[[object], None]) -> None:
+    """A few seeded random JSON bodies, of any shape."""
+
+    @settings(
+        max_examples=5,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(json_values)
+    def body(value: object) -> None:
+        send(value)
+
+    body()
+
+
+@dataclass
+class JsonWalk:
+    client: FlaskClient
+    session: Session
+    role: str | None
+    token: str
+    failures: list[str]
+
+    def send(self, path: str, body: object) -> None:
+        before = state(self.session)
+        resp = self.client.post(path, json=body, headers={"X-CSRFToken": self.token})
+        what = f"{self.role or 'signed out'} POST {path} {repr(body)[:200]}"
+        if resp.status_code >= 500 or resp.mimetype != "application/json":
+            self.failures.append(f"{resp.status_code} {resp.mimetype}: {what}")
+        if 400 <= resp.status_code < 500 and state(self.session) != before:
+            self.failures.append(f"{resp.status_code} wrote: {what}")
+
+
+def test_the_json_api_takes_junk_bodies_without_5xx_or_writes(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    world = build_world(session, tmp_path)
+    premises_id = world.ids["premises_id"]
+    failures: list[str] = []
+    for role, email in WALKERS.items():
+        client = app.test_client()
+        if email:
+            assert sign_in(client, email).status_code == 302
+        key = client.get("/offline/api/session")
+        token = key.get_json()["csrf_token"] if key.status_code == 200 else ""
+        taken = client.get(f"/offline/api/premises/{premises_id}")
+        version = taken.get_json()["version"] if taken.status_code == 200 else "v1.a.b.c"
+        walk = JsonWalk(client, session, role, token, failures)
+        for path in JSON_ENDPOINTS.values():
+            for body in json_junk(premises_id, version):
+                walk.send(path, body)
+            random_json(functools.partial(walk.send, path))
+    assert not failures, f"{len(failures)} failed:\n" + "\n".join(failures[:40])
