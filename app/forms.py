@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 
 from app.database import db
 from enforcement.errors import StaleEdit, ValidationFailed
+from enforcement.numbers import record_id
 
 
 def apply_errors(
@@ -81,7 +82,6 @@ def keep_edit_after_conflict(
 
 
 #: The largest id a database row can have: PostgreSQL's INTEGER (SQLite's is larger).
-MAX_DB_ID = 2**31 - 1
 # C0 controls except tab, newline and carriage return, and DEL. PostgreSQL refuses NUL in text
 # while SQLite stores it; refusing all of them at the edge makes both databases behave alike.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,14 +97,7 @@ def has_control_characters(value: str) -> bool:
 
 def parse_id(raw: object) -> int | None:
     """A record id as typed in a form or address, or None when it cannot be one."""
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
-        return None
-    text = str(raw).strip()
-    # isdigit() alone accepts "²", which int() refuses; only ASCII digits make an id.
-    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DB_ID)):
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_DB_ID else None
+    return record_id(raw)
 
 
 def db_id(value: object) -> int:

@@ -32,6 +32,7 @@ from enforcement.errors import Forbidden, NotFound
 from enforcement.models.audit import AuditEvent
 from enforcement.models.flags import IntelFlag, IntelFlagOrganisation, IntelFlagRole
 from enforcement.models.welfare import WelfareVisit
+from enforcement.numbers import record_id
 from enforcement.vocab import Labelled, Role
 
 
@@ -411,7 +412,7 @@ def _record_rule(record_policy: RecordPolicy, *options: LoaderOption) -> audit.C
         out: set[str] = set()
         if "" in ids and most_visible(actor, record_policy.record_type) >= Visibility.CONTENT:
             out.add("")
-        numbers = sorted({int(i) for i in ids if i.isdigit()})
+        numbers = sorted({n for i in ids if (n := record_id(i)) is not None})
         model = record_policy.model
         for start in range(0, len(numbers), _CHUNK):
             chunk = numbers[start : start + _CHUNK]

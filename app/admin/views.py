@@ -30,6 +30,7 @@ from enforcement.cases.vocab import Counting
 from enforcement.clock import day_text, london_today, utcnow
 from enforcement.errors import DomainError, ValidationFailed
 from enforcement.models import User
+from enforcement.numbers import page_number, record_id
 from enforcement.register import languages as reference
 from enforcement.register.wards import wards_in_force
 from enforcement.reminders import tasks
@@ -63,9 +64,10 @@ def _supervisor(form: UserForm) -> int | None:
     chosen = (form.supervisor_id.data or "").strip()
     if not chosen:
         return None
-    if not chosen.isdigit():
+    supervisor_id = record_id(chosen)
+    if supervisor_id is None:
         raise ValidationFailed({"supervisor_id": "Select a supervisor from the list"})
-    return int(chosen)
+    return supervisor_id
 
 
 def _input(form: UserForm) -> users.UserInput:
@@ -210,7 +212,7 @@ def _audit_query() -> tuple[audit.AuditQuery, dict[str, str]]:
         action=request.args.get("action", "")[:60],
         entity_type=request.args.get("entity_type", "")[:40],
         entity_id=request.args.get("entity_id", "")[:40],
-        page=int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+        page=page_number(page),
         date_from=_day("date_from", problems),
         date_to=_day("date_to", problems),
     )

@@ -29,6 +29,7 @@ from enforcement.cases.vocab import EventKind, Status, ToolCode
 from enforcement.clock import clock_text, day_text, london_today, to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
+from enforcement.numbers import page_number, record_id
 from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
 
@@ -112,7 +113,7 @@ def index() -> tuple[str, int]:
     ]
     form.due.choices = [("", "Any"), *cases.DUE_FILTERS.items()]
     form.sort.choices = list(cases.SORTS.items())
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     query = cases.CaseQuery(
         tool=form.tool.data or "",
         status=form.status.data or "",
@@ -120,7 +121,7 @@ def index() -> tuple[str, int]:
         ward=form.ward.data or "",
         due=form.due.data or "",
         sort=form.sort.data or "deadline",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=current_app.config["SETTINGS"].page_size,
     )
     problems = cases.query_problems(query)
@@ -162,7 +163,7 @@ def index() -> tuple[str, int]:
 
 
 def _id_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return record_id(raw)
 
 
 @bp.route("/premises/<id:premises_id>/cases/new", methods=["GET", "POST"])

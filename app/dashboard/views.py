@@ -22,6 +22,7 @@ from enforcement.measures import RecordLink, anonymise, data_share
 from enforcement.measures import dashboard as boards
 from enforcement.measures.quarters import Quarter, choices
 from enforcement.models import DataShare
+from enforcement.numbers import MAX_DB_ID, record_id, whole_number
 
 bp = Blueprint("dashboard", __name__)
 
@@ -241,7 +242,8 @@ def share(share_id: int) -> str:
 def sign_off(share_id: int) -> ResponseReturnValue:
     form = SignOffForm()
     raw = form.version.data or ""
-    version = int(raw) if raw.isdigit() else -1
+    version = whole_number(raw, high=MAX_DB_ID)
+    version = -1 if version is None else version
     return submit(
         form,
         lambda: data_share.sign_off_share(db(), current_actor(), utcnow(), share_id, version),
@@ -330,9 +332,7 @@ def import_submission() -> ResponseReturnValue:
         return page(400 if form.is_submitted() else 200)
     org = form.organisation_id.data or ""
     outcome = run(
-        lambda: data_share.import_submission(
-            db(), actor, utcnow(), int(org) if org.isdigit() else None, *_upload(form)
-        ),
+        lambda: data_share.import_submission(db(), actor, utcnow(), record_id(org), *_upload(form)),
         form,
     )
     if isinstance(outcome, Done):

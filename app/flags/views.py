@@ -31,6 +31,7 @@ from enforcement.clock import LONDON, london_today, to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import IntelFlag, Premises
+from enforcement.numbers import MAX_DB_ID, page_number, record_id, whole_number
 from enforcement.register import premises
 from enforcement.register.wards import ward_names_in_force
 
@@ -173,7 +174,7 @@ def detail(flag_id: int) -> str:
 
 
 def _version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return whole_number(raw, high=MAX_DB_ID)
 
 
 def _premises_number(form: LinkPremisesForm) -> int:
@@ -256,16 +257,16 @@ def link_premises(flag_id: int) -> ResponseReturnValue:
 
 
 def _query(form: FlagListForm, page_size: int) -> flags.FlagQuery:
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     premises_raw = request.args.get("premises", "")
     return flags.FlagQuery(
         status=form.status.data or "",
         source_type=form.source_type.data or "",
         exploitation=form.exploitation.data or "",
         ward=form.ward.data or "",
-        premises_id=int(premises_raw) if premises_raw.isdigit() else None,
+        premises_id=record_id(premises_raw),
         review_overdue=form.review.data == "overdue",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=page_size,
     )
 

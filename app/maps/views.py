@@ -18,6 +18,7 @@ from app.usecase import Done, run
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
+from enforcement.numbers import record_id
 from enforcement.register import premises
 from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -163,9 +164,9 @@ def nearby() -> tuple[str, int]:
         distance = _distance(form.distance.data)
         if distance is None:
             form.distance.errors = ["Choose a distance"]
-        elif premises_id and not premises_id.isdigit():
+        elif premises_id and record_id(premises_id) is None:
             form.premises.errors = ["Choose a premises"]
-        elif flag_id and not flag_id.isdigit():
+        elif flag_id and record_id(flag_id) is None:
             form.flag.errors = ["Choose an intelligence flag"]
         elif premises_id or flag_id or point is not None:
             # Reading a flag's location is audited, so the search is a use case that commits.
@@ -175,8 +176,8 @@ def nearby() -> tuple[str, int]:
                     current_actor(),
                     utcnow(),
                     radius_m=distance,
-                    premises_id=int(premises_id) if premises_id else None,
-                    flag_id=int(flag_id) if flag_id and not premises_id else None,
+                    premises_id=record_id(premises_id) if premises_id else None,
+                    flag_id=record_id(flag_id) if flag_id and not premises_id else None,
                     point=point,
                     same_holder_only=bool(premises_id) and bool(form.same_holder.data),
                 ),

@@ -17,6 +17,7 @@ from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.models import Licence, Premises
+from enforcement.numbers import page_number
 from enforcement.register import licences, premises
 from enforcement.register.wards import ward_names_in_force
 from enforcement.registerio import expiry
@@ -48,7 +49,7 @@ def index() -> tuple[str, int]:
     ]
     form.sort.choices = list(premises.SORTS.items())
     status = 200
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     query = premises.PremisesQuery(
         text=(form.q.data or "").strip(),
         ward=form.ward.data or "",
@@ -56,7 +57,7 @@ def index() -> tuple[str, int]:
         regime=form.regime.data or "",
         licence_status=form.licence_status.data or "",
         sort=form.sort.data or "name",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=current_app.config["SETTINGS"].page_size,
     )
     problems = premises.query_problems(query)

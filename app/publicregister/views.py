@@ -26,6 +26,7 @@ from app.publicregister.forms import PublicSearchForm
 from config import Settings
 from enforcement.clock import london_today, utcnow
 from enforcement.errors import ValidationFailed
+from enforcement.numbers import page_number
 from enforcement.referrals.process import status_in_effect
 from enforcement.register import public
 from enforcement.vocab import LicenceRegime
@@ -75,13 +76,13 @@ def _search() -> tuple[PublicSearchForm, public.PublicQuery, list[str]]:
     form.ward.choices = [("", "Any ward"), *wards]
     form.regime.choices = [("", "Any type of licence"), *LicenceRegime.choices()]
     form.sort.choices = list(public.SORTS.items())
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     query = public.PublicQuery(
         text=(form.q.data or "").strip(),
         ward=form.ward.data or "",
         regime=form.regime.data or "",
         sort=form.sort.data or "name",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=_settings().page_size,
     )
     return form, query, [code for code, _name in wards]

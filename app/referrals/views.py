@@ -54,6 +54,7 @@ from enforcement.cases.vocab import Status, ToolCode
 from enforcement.clock import to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.models import Premises, Referral
+from enforcement.numbers import MAX_DB_ID, page_number, record_id, whole_number
 from enforcement.referrals import actions as referral_actions
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import evidence as referral_evidence
@@ -146,12 +147,12 @@ def index() -> tuple[str, int]:
     form = ReferralListForm(request.args)
     form.view.choices = list(referral_queries.LIST_VIEWS.items())
     form.sort.choices = [("", "Usual order for the list"), *referral_queries.SORTS.items()]
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     query = referral_queries.ReferralQuery(
         view=form.view.data or ListView.ALL,
         status=form.status.data or "",
         sort=form.sort.data or "",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=current_app.config["SETTINGS"].page_size,
     )
     now = utcnow()
@@ -224,14 +225,15 @@ def _draft_input(form: DraftForm) -> referrals.DraftInput:
     evidence: set[tuple[str, int]] = set()
     for kind in EVIDENCE_KINDS:
         for raw in getattr(form, f"evidence_{kind}").data or []:
-            if not str(raw).isdigit():
+            evidence_id = record_id(raw)
+            if evidence_id is None:
                 raise ValidationFailed({"evidence": "Choose evidence from the lists"})
-            evidence.add((kind, int(raw)))
+            evidence.add((kind, evidence_id))
     grounds = set(form.grounds.data or [])
     months = form.suspension_months.data
     licence = form.licence_id.data
     return referrals.DraftInput(
-        licence_id=int(licence) if licence and licence.isdigit() else None,
+        licence_id=record_id(licence),
         unlicensed_trading="unlicensed_trading" in grounds,
         breach_of_conditions="breach_of_conditions" in grounds,
         condition_ids=frozenset(int(c) for c in form.condition_ids.data or []),
@@ -239,7 +241,7 @@ def _draft_input(form: DraftForm) -> referrals.DraftInput:
         public_summary=form.public_summary.data,
         evidence=frozenset(evidence),
         recommendation=form.recommendation.data or None,
-        suspension_months=int(months) if months and months.isdigit() else None,
+        suspension_months=whole_number(months, high=MAX_DB_ID),
         recommended_conditions=form.recommended_conditions.data,
         dps_name=form.dps_name.data,
         support_services=frozenset(form.support_services.data or []),
@@ -555,9 +557,10 @@ def sign_off(referral_id: int) -> ResponseReturnValue:
             return f"Referral {r.reference} has been returned to its officer with your comments."
         # One sanitised summary per handling code C item, named by its evidence id.
         sanitised = {
-            int(key.removeprefix("sanitised_")): value[:4_000]
+            number: value[:4_000]
             for key, value in request.form.items()
-            if key.startswith("sanitised_") and key.removeprefix("sanitised_").isdigit()
+            if key.startswith("sanitised_")
+            and (number := record_id(key.removeprefix("sanitised_"))) is not None
         }
         r = referrals.sign_off(
             db(),
@@ -603,7 +606,7 @@ def open_process(referral_id: int) -> ResponseReturnValue:
             received_at=received,
             calendar=calendar,
             rulebook=rulebook,
-            existing_case_id=int(case_id) if case_id and case_id.isdigit() else None,
+            existing_case_id=record_id(case_id),
         )
         return (
             f"The statutory process of referral {r.reference} is open: its dates are worked out"
@@ -699,7 +702,7 @@ def outcome(referral_id: int) -> ResponseReturnValue:
                 decision=form.decision.data or "",
                 reasons=form.reasons.data or "",
                 notified_at=_moment(form.notified_on.data, form.notified_time.data),
-                suspension_months=int(months) if months and months.isdigit() else None,
+                suspension_months=whole_number(months, high=MAX_DB_ID),
                 new_conditions=tuple((form.new_conditions.data or "").splitlines()),
                 withdrawn_condition_ids=frozenset(form.withdrawn_condition_ids.data or []),
             ),

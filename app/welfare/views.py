@@ -32,6 +32,7 @@ from enforcement.access import Permission, can
 from enforcement.clock import london_today, to_london, utcnow
 from enforcement.errors import Forbidden
 from enforcement.models import Premises, WelfareVisit
+from enforcement.numbers import page_number, record_id
 from enforcement.register import premises, support
 from enforcement.register.wards import covered_ward_names, wards_in_force
 from enforcement.vocab import PremisesType
@@ -371,14 +372,14 @@ def index() -> tuple[str, int]:
         (welfare_reports.FOLLOW_UP_OVERDUE, "Follow-up visit overdue"),
     ]
     form.validate()
-    page_number = request.args.get("page", "1")
+    page_text = request.args.get("page", "1")
     query = welfare_reports.VisitQuery(
         ward=form.ward.data or "",
         date_from=form.date_from.data,
         date_to=form.date_to.data,
         indicator=form.indicator.data or "",
         follow_up=form.follow_up.data or "",
-        page=int(page_number) if page_number.isdigit() and 0 < int(page_number) < 100000 else 1,
+        page=page_number(page_text),
         page_size=current_app.config["SETTINGS"].page_size,
     )
     problems = welfare_reports.visit_query_problems(query)
@@ -440,7 +441,7 @@ def record_training() -> ResponseReturnValue:
 def _training_input(form: TrainingForm) -> training.TrainingInput:
     raw = form.user_id.data or ""
     return training.TrainingInput(
-        int(raw) if raw.isdigit() else 0, form.completed_on.data, form.course.data or ""
+        record_id(raw) or 0, form.completed_on.data, form.course.data or ""
     )
 
 

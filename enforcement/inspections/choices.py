@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import Actor, Permission, require
 from enforcement.models import Licence, LicenceCondition, User, UserRole
+from enforcement.numbers import record_id
 from enforcement.vocab import LicenceStatus, Role
 
 #: Roles whose people may be recorded as present at an inspection.
@@ -52,18 +53,8 @@ def choose_licence(
             .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.id)
         )
     )
-    chosen = next(
-        (
-            lic
-            for lic in held
-            # isdigit() alone accepts "²", which int() refuses: only ASCII digits make an id.
-            if requested
-            and requested.isascii()
-            and requested.isdigit()
-            and lic.id == int(requested)
-        ),
-        held[0] if held else None,
-    )
+    wanted = record_id(requested)
+    chosen = next((lic for lic in held if lic.id == wanted), held[0] if held else None)
     return LicenceChoice(chosen, held, _conditions_in_force(session, chosen))
 
 

@@ -53,6 +53,7 @@ from enforcement.models.cases import CaseDeadline, EnforcementCase
 from enforcement.models.flags import IntelFlag
 from enforcement.models.inspections import Inspection, PremisesCompliance
 from enforcement.models.welfare import WelfareVisitIndicator
+from enforcement.numbers import record_id
 from enforcement.policy import Visibility
 from enforcement.referrals.vocab import Recommendation
 from enforcement.register.rules import TRADING_STATUSES
@@ -758,8 +759,9 @@ def revocations_in(session: Session, quarter: Quarter) -> set[tuple[int, str]]:
         except ValueError:
             continue
         status = after.get("status") if isinstance(after, dict) else None
-        if status in _ENDED and entity_id and str(entity_id).isdigit():
-            found.add((int(entity_id), str(status)))
+        found_id = record_id(str(entity_id)) if entity_id else None
+        if status in _ENDED and found_id is not None:
+            found.add((found_id, str(status)))
     return found
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from enforcement.access import Actor
 from enforcement.models import Inspection
 from enforcement.models.welfare import WelfareVisit
+from enforcement.numbers import MAX_DB_ID
 from enforcement.offline.package import Current, Parts, read_current, short_time
 
 
@@ -29,8 +30,6 @@ class Kind(StrEnum):
     WELFARE_VISIT = "welfare_visit"
 
 
-#: The largest id a record can have (a 32-bit signed integer column).
-MAX_DB_ID = 2**31 - 1
 #: Limits on an envelope (the request's own size limit bounds the whole body).
 MAX_FIELDS = 400
 MAX_FIELD_NAME = 100

@@ -36,6 +36,7 @@ from enforcement.models import (
     User,
     WelfareVisit,
 )
+from enforcement.numbers import record_id
 from enforcement.policy import Visibility
 from enforcement.referrals.vocab import Disclosure, EvidenceKind
 from enforcement.safeguarding import records
@@ -89,9 +90,10 @@ def sentence(text: str) -> str:
 def parse_key(key: str) -> tuple[str, int] | None:
     """Read a form value 'kind:id' back; None for anything else."""
     kind, _, number = key.partition(":")
-    if kind not in {k.value for k in EvidenceKind} or not number.isdigit():
+    found = record_id(number)
+    if kind not in {k.value for k in EvidenceKind} or found is None:
         return None
-    return kind, int(number)
+    return kind, found
 
 
 # ---------------------------------------------------------------------------------------------

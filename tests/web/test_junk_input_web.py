@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.database import db, writes_on_read
-from app.forms import MAX_DB_ID, db_id, has_control_characters, parse_id
+from app.forms import db_id, has_control_characters, parse_id
 from config import Settings
 from enforcement.models import AuditEvent, Premises, User
+from enforcement.numbers import MAX_DB_ID
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
 

@@ -85,6 +85,7 @@ JUNK_IDS = [
     "99999999999999999999999",
     "1e3",
     "1.5",
+    "\u00b2",
     "abc",
     " 7 ",
     "",
@@ -407,10 +408,14 @@ def named_junk(f: FormField, kind: str) -> Values | None:
         if f.kind == "date":
             return ["x", "\x00", "Ωм"]
         return ["abc"] if choice else [base + "Ωμέγα мир 中文 عربي"]
+    if kind == "digits":  # digits to str.isdigit() that int() refuses, and more than int() reads
+        if f.kind == "date":
+            return ["\u00b2", "1\u0661", "2026"]
+        return ["\u00b2"] if choice else (["9" * 5_000] if f.kind == "text" else None)
     raise AssertionError(kind)
 
 
-NAMED_KINDS = ("nul", "short", "long", "words")
+NAMED_KINDS = ("nul", "short", "long", "words", "digits")
 
 
 # --- the walk ------------------------------------------------------------------------------------
