@@ -123,27 +123,44 @@ def replace_wards(
 ) -> dict[str, int]:
     """Retire the current boundary set, add a new one and reassign every located premises.
 
+    A ward of the new set identical to one in force (same code, name and boundary) is not
+    retired and added again: its row stays, so its premises are not rewritten. Only premises
+    whose ward id changes are updated.
+
     Returns counts: wards added, premises moved (to a ward of another code, or out of or into
     every ward), premises now outside every ward. If
     `transitions` is given, it is filled with the number of located premises going from each
     old ward id to each new one (None: outside every ward).
     """
     require(actor, Permission.REFERENCE_MANAGE)
-    session.execute(
-        update(Ward)
-        .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
-        .values(valid_to=valid_from - timedelta(days=1))
-    )
-    for b in boundaries:
-        session.add(
-            Ward(
-                code=b.code,
-                name=b.name,
-                boundary_geojson=json.dumps(mapping(b.geometry)),
-                valid_from=valid_from,
-                valid_to=None,
-            )
+    current = {
+        (w.code, w.name, w.boundary_geojson): w.id
+        for w in session.scalars(
+            select(Ward)
+            .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
+            .order_by(Ward.id)
         )
+    }
+    # A ward whose code, name and boundary are all unchanged keeps its row (and the date it came
+    # into force): its premises keep their ward id, so only premises whose ward really changes
+    # are written. Every other ward in force is retired and the new ones added.
+    kept: set[int] = set()
+    added: list[Ward] = []
+    for b in boundaries:
+        geojson = json.dumps(mapping(b.geometry))
+        same = current.get((b.code, b.name, geojson))
+        if same is not None and same not in kept:
+            kept.add(same)
+            continue
+        added.append(
+            Ward(code=b.code, name=b.name, boundary_geojson=geojson, valid_from=valid_from)
+        )
+    retired = sorted(set(current.values()) - kept)
+    if retired:
+        session.execute(
+            update(Ward).where(Ward.id.in_(retired)).values(valid_to=valid_from - timedelta(days=1))
+        )
+    session.add_all(added)
     session.flush()
     loc = locator(session, valid_from)
     moved = outside = 0
