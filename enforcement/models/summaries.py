@@ -51,7 +51,9 @@ class MeasureSummary(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-POSTER = ("poster_compliance", "premises_checked")
+#: The poster compliance view as it stands (enforcement.inspections.inspections keeps it).
+COMPLIANCE_NOW = "compliance_now"
+POSTER = ("poster_compliance", "premises_checked", COMPLIANCE_NOW)
 VISITS = ("welfare_visits", "guidance_followed", "immigration_referrals", "nrm_referrals")
 BY_PREMISES_WARD = (
     *POSTER,
@@ -62,7 +64,9 @@ BY_PREMISES_WARD = (
     "committee_referrals",
 )
 #: Every measure kept as a summary (the others are computed live each time).
-SUMMARISED = (*BY_PREMISES_WARD, *VISITS, "follow_ups")
+SUMMARISED = tuple(
+    key for key in (*BY_PREMISES_WARD, *VISITS, "follow_ups") if key != COMPLIANCE_NOW
+)
 LICENCE_STATUS_ACTIONS = ("licence.update", "licence.status")
 
 
@@ -82,7 +86,7 @@ RULES: tuple[Rule, ...] = (
     Rule("premises_compliance", POSTER, "after", ("last_inspected_at",)),
     Rule("licences", (*POSTER, "licences_revoked_suspended"), "all", (), ("status", "premises_id")),
     Rule("premises", BY_PREMISES_WARD, "all", (), ("ward_id",), on_insert=False),
-    Rule("wards", BY_PREMISES_WARD, "all", (), ("code",), on_insert=False),
+    Rule("wards", BY_PREMISES_WARD, "all", (), ("code", "name"), on_insert=False),
     Rule("audit_events", ("licences_revoked_suspended",), "quarter", ("at",)),
     Rule(
         "enforcement_cases",
@@ -135,8 +139,10 @@ def discard(
     where: list[Any] = [table.c.measure.in_(chosen)]
     if reach != "all":
         points = list(moments)
+        if not points and reach == "quarter":
+            return  # a row with no moment counts in no quarter
         if not points:
-            return
+            reach = "all"  # e.g. a poster record with no inspection time: reach everything
         conditions = []
         for point in points:
             if isinstance(point, datetime):
@@ -149,7 +155,8 @@ def discard(
                     conditions.append(table.c.last_day >= point)
                 else:
                     conditions.append((table.c.first_day <= point) & (table.c.last_day >= point))
-        where.append(or_(*conditions))
+        if reach != "all":
+            where.append(or_(*conditions))
     session.connection().execute(delete(table).where(*where))
 
 

@@ -4,7 +4,7 @@ write, on both databases; they are shown only to people whose figures nothing na
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
+from enforcement.inspections import inspections
 from enforcement.measures import Quarter, get, measures, run, summaries
 from enforcement.measures.dashboard import live_dashboard
 from enforcement.models import Licence, MeasureSummary, Premises
@@ -218,3 +219,56 @@ def test_narrowed_figures_are_never_served_from_a_summary() -> None:
     assert summaries.may_use(unrestricted, "welfare_visits")
     assert not summaries.may_use(restricted, "welfare_visits")
     assert not summaries.may_use(unrestricted, "moontwist_training")  # never summarised
+
+
+def _live_compliance(session: Session, now: datetime) -> inspections.ComplianceReport:
+    return inspections._report(
+        session,
+        inspections._ward_rows(session, now - inspections.STALE_AFTER),
+        inspections._missing_counts(session),
+        now,
+    )
+
+
+def test_the_kept_compliance_view_equals_the_live_one_through_writes_and_time(
+    session: Session, borough: Borough
+) -> None:
+    supervisor = borough.actors["supervisor"]
+    p = borough.premises
+    # An inspection a year (less 12 hours) before the view is kept turns stale while it serves.
+    _inspect(session, p["pC"], AFTER - inspections.STALE_AFTER + timedelta(hours=12), True)
+    session.commit()
+    assert inspections.keep_compliance_view(session, AFTER)
+    session.commit()
+    assert not inspections.keep_compliance_view(session, AFTER + timedelta(hours=1))
+    for later in (timedelta(0), timedelta(hours=11), timedelta(hours=13), timedelta(hours=23)):
+        now = AFTER + later
+        kept = inspections.compliance_report(session, supervisor, now)
+        assert kept == _live_compliance(session, now), later
+    stale_now = inspections.compliance_report(session, supervisor, AFTER + timedelta(hours=13))
+    assert stale_now.overall.stale == _live_compliance(session, AFTER).overall.stale + 1
+    # Any write the view reads discards it; the live view is then shown, and the tick keeps it again.
+    _inspect(session, p["pA"], AFTER + timedelta(hours=2), False)
+    session.commit()
+    assert session.get(MeasureSummary, inspections.COMPLIANCE_SUMMARY) is None
+    assert inspections.keep_compliance_view(session, AFTER + timedelta(hours=3))
+    session.commit()
+    _relicence(session, licence_of(session, p["pB"]), AFTER, status=LicenceStatus.REVOKED)
+    session.commit()
+    assert session.get(MeasureSummary, inspections.COMPLIANCE_SUMMARY) is None
+    # A day after it was kept, a view no longer serves: it is counted live until kept again.
+    inspections.keep_compliance_view(session, AFTER + timedelta(hours=4))
+    session.commit()
+    after_a_day = AFTER + timedelta(days=1, hours=5)
+    assert inspections.compliance_report(session, supervisor, after_a_day) == _live_compliance(
+        session, after_a_day
+    )
+    assert inspections.keep_compliance_view(session, after_a_day)
+
+
+def licence_of(session: Session, premises_id: int) -> int:
+    found = session.scalar(
+        select(Licence.id).where(Licence.premises_id == premises_id).order_by(Licence.id)
+    )
+    assert found is not None
+    return found
