@@ -555,10 +555,8 @@ def run(
                     raise SystemExit(f"{s.url}: {s.expect!r} not on the page")
                 return lambda: browser.get(s.url) and None
 
-            # The dashboard takes seconds a request at scale: fewer runs keep the whole under an hour.
-            times = min(repeat, 4 * clients) if s.key == "dashboard" else repeat
-            app_ms = concurrently(clients, times, app_job)
-            bare_ms = concurrently(clients, times, bare_job(dsn, captured[s.key]))
+            app_ms = concurrently(clients, repeat, app_job)
+            bare_ms = concurrently(clients, repeat, bare_job(dsn, captured[s.key]))
             r = Result(
                 s,
                 statistics.median(app_ms),

@@ -122,13 +122,14 @@ def compute(session: Session, now: datetime, quarter: Quarter) -> int:
     """Count the quarter's summarised measures afresh and keep them; return how many were kept.
 
     On PostgreSQL the summaries table is locked against writers' discards while counting: a
-    write that commits meanwhile waits, then discards what was counted without it.
-    (SQLite's writers are one at a time, and the scheduler's session holds the write lock.)
+    write that commits meanwhile waits, then discards what was counted without it. The lock
+    also keeps a second scheduler out until this one commits (it then finds the summaries
+    there). SQLite's writers are one at a time, and the scheduler's session holds the write lock.
     """
     if not quarter.has_ended(now):
         raise ValueError(f"{quarter.code} has not ended: only closed quarters are summarised")
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE measure_summaries IN SHARE MODE"))
+        session.execute(text("LOCK TABLE measure_summaries IN SHARE ROW EXCLUSIVE MODE"))
     system = Actor.system("measure summaries")
     have = set(
         session.scalars(
