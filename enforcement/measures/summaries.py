@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import Delete, delete, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import AsBoolean, True_
@@ -170,3 +170,8 @@ def refresh(session: Session, now: datetime, quarters: Sequence[Quarter] | None 
         kept += compute(session, now, quarter)
         session.commit()
     return kept
+
+
+def delete_all_statement() -> Delete:
+    """The statement discarding every summary (the next ticks compute them again)."""
+    return delete(MeasureSummary)
