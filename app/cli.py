@@ -537,11 +537,17 @@ measures_cli = AppGroup("measures", help="The action plan's measures.")
 
 
 @measures_cli.command("summarise")
-def measures_summarise_command() -> None:
+@click.option(
+    "--again", is_flag=True, help="Discard every summary first and count them all afresh."
+)
+def measures_summarise_command(again: bool) -> None:
     """Compute every missing summary of a closed quarter now (the tick does a few a tick)."""
     from enforcement.measures import summaries
 
     with _session() as session:
+        if again:
+            session.execute(summaries.delete_all_statement())
+            session.commit()
         kept = summaries.refresh(session, utcnow())
     click.echo(f"Measure summaries computed: {kept:,}.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections import Counter
@@ -36,7 +37,7 @@ from enforcement.models.inspections import (
     InspectionService,
     PremisesCompliance,
 )
-from enforcement.models.summaries import COMPLIANCE_NOW, MeasureSummary
+from enforcement.models.summaries import COMPLIANCE_NOW, MeasureSummary, fingerprint
 from enforcement.register import support
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.reminders import reminders, routing
@@ -644,6 +645,22 @@ _OUTSIDE = "Outside the borough or not located"
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+def _serves(kept: MeasureSummary | None, now: datetime) -> bool:
+    """Say whether a kept view serves at `now`: counted by this code, within its day."""
+    return (
+        kept is not None
+        and kept.definition == _definition()
+        and kept.computed_at <= now < kept.computed_at + COMPLIANCE_SUMMARY_SERVES
+    )
+
+
+@functools.cache
+def _definition() -> str:
+    import sys
+
+    return fingerprint(sys.modules[__name__])
+
+
 def _licensed() -> ColumnElement[bool]:
     return exists().where(Licence.premises_id == Premises.id, Licence.status.in_(TRADING_STATUSES))
 
@@ -736,7 +753,7 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
     """
     require(actor, Permission.COMPLIANCE_VIEW)
     kept = session.get(MeasureSummary, COMPLIANCE_SUMMARY)
-    if kept is not None and kept.computed_at <= now < kept.computed_at + COMPLIANCE_SUMMARY_SERVES:
+    if kept is not None and _serves(kept, now):
         return _from_summary(session, kept, now)
     return _report(session, _ward_rows(session, now - STALE_AFTER), _missing_counts(session), now)
 
@@ -745,7 +762,7 @@ def keep_compliance_view(session: Session, now: datetime) -> bool:
     """Keep the compliance view as it stands at `now` unless a kept one still serves; say
     whether one was kept. The caller commits."""
     kept = session.get(MeasureSummary, COMPLIANCE_SUMMARY)
-    if kept is not None and kept.computed_at <= now < kept.computed_at + COMPLIANCE_SUMMARY_SERVES:
+    if _serves(kept, now):
         return False
     if kept is not None:
         session.delete(kept)
@@ -783,6 +800,7 @@ def keep_compliance_view(session: Session, now: datetime) -> bool:
             ends_at=_FAR,
             cells_json=json.dumps(data),
             computed_at=now,
+            definition=_definition(),
         )
     )
     session.flush()

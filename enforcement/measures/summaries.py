@@ -34,15 +34,18 @@ from sqlalchemy.sql.elements import AsBoolean, True_
 
 from enforcement import policy
 from enforcement.access import Actor, Permission, can
-from enforcement.measures import registry
+from enforcement.measures import catalogue, registry
 from enforcement.measures.quarters import FIRST_YEAR, Quarter
 from enforcement.measures.registry import Cells
 from enforcement.models import MeasureSummary
+from enforcement.models import summaries as rules
 from enforcement.models.summaries import SUMMARISED, VISITS
 from enforcement.policy import Visibility
 
 #: Closed quarters the tick summarises at most in one tick (newest first).
 QUARTERS_PER_TICK = 4
+#: The code that counts the summaries: summaries counted by other code are not read.
+DEFINITION = rules.fingerprint(catalogue, registry, rules)
 
 
 def _unrestricted(clause: object) -> bool:
@@ -91,7 +94,11 @@ def read(session: Session, actor: Actor, now: datetime, quarters: Iterable[Quart
             MeasureSummary.cells_json,
             MeasureSummary.computed_at,
         )
-        .where(MeasureSummary.quarter.in_(codes), MeasureSummary.measure.in_(keys))
+        .where(
+            MeasureSummary.quarter.in_(codes),
+            MeasureSummary.measure.in_(keys),
+            MeasureSummary.definition == DEFINITION,
+        )
         .order_by(MeasureSummary.measure, MeasureSummary.quarter)
     ):
         found.cells[(key, quarter)] = Cells(by_ward=json.loads(cells_json))
@@ -113,7 +120,9 @@ def closed_quarters(now: datetime) -> list[Quarter]:
 def missing(session: Session, now: datetime) -> list[Quarter]:
     """The closed quarters lacking a summary of some summarised measure, newest first."""
     have: dict[str, int] = {}
-    for (quarter,) in session.execute(select(MeasureSummary.quarter)):
+    for (quarter,) in session.execute(
+        select(MeasureSummary.quarter).where(MeasureSummary.definition == DEFINITION)
+    ):
         have[quarter] = have.get(quarter, 0) + 1
     return [q for q in closed_quarters(now) if have.get(q.code, 0) < len(SUMMARISED)]
 
@@ -131,6 +140,12 @@ def compute(session: Session, now: datetime, quarter: Quarter) -> int:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE measure_summaries IN SHARE ROW EXCLUSIVE MODE"))
     system = Actor.system("measure summaries")
+    # Summaries counted by other code (an earlier release) are counted again.
+    session.execute(
+        delete(MeasureSummary).where(
+            MeasureSummary.quarter == quarter.code, MeasureSummary.definition != DEFINITION
+        )
+    )
     have = set(
         session.scalars(
             select(MeasureSummary.measure).where(MeasureSummary.quarter == quarter.code)
@@ -155,6 +170,7 @@ def compute(session: Session, now: datetime, quarter: Quarter) -> int:
                         sort_keys=True,
                     ),
                     computed_at=now,
+                    definition=DEFINITION,
                 )
             )
             kept += 1

@@ -49,6 +49,9 @@ class MeasureSummary(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     cells_json: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A fingerprint of the code that counted it: a release that changes how a figure is
+    # counted leaves the old summaries unread, and the tick counts them again.
+    definition: Mapped[str] = mapped_column(String(64), default="")
 
 
 #: The poster compliance view as it stands (enforcement.inspections.inspections keeps it).
@@ -217,3 +220,14 @@ def discard_table(session: Session, table: str, *, inserted: bool = False) -> No
         rules = [r for r in rules if r.on_insert]
     if rules:
         discard(session, {m for r in rules for m in r.measures}, "all")
+
+
+def fingerprint(*modules: Any) -> str:
+    """Return a SHA-256 of the modules' source (what counted a summary)."""
+    import hashlib
+    import inspect as source
+
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(source.getsource(module).encode())
+    return digest.hexdigest()

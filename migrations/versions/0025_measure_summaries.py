@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cells_json", sa.Text(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("definition", sa.String(length=64), nullable=False, server_default=""),
         sa.PrimaryKeyConstraint("measure", "quarter", name=op.f("pk_measure_summaries")),
     )
     op.create_index(

@@ -159,3 +159,5 @@ def test_measures_summarise_keeps_every_closed_quarter_once(cli_app: Flask) -> N
     assert _count(cli_app, MeasureSummary) == closed * len(SUMMARISED)
     again = runner.invoke(args=["measures", "summarise"])
     assert "Measure summaries computed: 0." in again.output
+    afresh = runner.invoke(args=["measures", "summarise", "--again"])
+    assert f"Measure summaries computed: {closed * len(SUMMARISED):,}." in afresh.output

@@ -272,3 +272,24 @@ def licence_of(session: Session, premises_id: int) -> int:
     )
     assert found is not None
     return found
+
+
+def test_summaries_counted_by_other_code_are_not_read_and_are_counted_again(
+    session: Session, borough: Borough
+) -> None:
+    summaries.refresh(session, AFTER, [Q1])
+    row = session.get(MeasureSummary, ("deadlines", Q1.code))
+    assert row is not None
+    row.definition = "an earlier release"
+    row.cells_json = '{"": {"met": 999}}'
+    session.commit()
+    supervisor = borough.actors["supervisor"]
+    assert summaries.read(session, supervisor, AFTER, (Q1,)).get("deadlines", Q1) is None
+    assert Q1 in summaries.missing(session, AFTER)
+    assert summaries.compute(session, AFTER, Q1) == 1
+    session.commit()
+    again = summaries.read(session, supervisor, AFTER, (Q1,)).get("deadlines", Q1)
+    assert again is not None
+    assert dict(run(get("deadlines"), session, supervisor, AFTER, Q1, None, again).total) == dict(
+        run(get("deadlines"), session, supervisor, AFTER, Q1).total
+    )
