@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from sqlalchemy import Date, String, Table, Text, delete, event, inspect, or_
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
+from sqlalchemy.orm.base import NO_VALUE
 
 from enforcement.models.base import Base, UTCDateTime
 
@@ -119,11 +120,16 @@ def _relevant(table: str, obj: Any) -> bool:
     return obj.entity_type == "licence" and obj.action in LICENCE_STATUS_ACTIONS
 
 
-def _values(state: Any, names: Iterable[str], dirty: bool) -> list[Any]:
+def _values(state: Any, names: Iterable[str], dirty: bool) -> list[Any] | None:
+    """The row's moments, old and new; None when one is not loaded (nothing is read here: a
+    deleted row cannot be), which the caller takes as reaching every quarter."""
     found: list[Any] = []
     for name in names:
         attr = state.attrs[name]
-        found.append(attr.value)
+        value = attr.loaded_value
+        if value is NO_VALUE:
+            return None
+        found.append(value)
         if dirty:
             found.extend(attr.history.deleted or ())
     return [v for v in found if v is not None]
@@ -185,10 +191,11 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
                     continue
                 if kind == "dirty" and not rule.columns and not session.is_modified(obj):
                     continue
-                key = (rule.measures, rule.reach)
-                moments = pending.setdefault(key, [])
-                if rule.reach != "all":
-                    moments.extend(_values(state, rule.moments, kind == "dirty"))
+                reach = rule.reach
+                values = [] if reach == "all" else _values(state, rule.moments, kind == "dirty")
+                if values is None:
+                    reach, values = "all", []
+                pending.setdefault((rule.measures, reach), []).extend(values)
     for (measures, reach), moments in pending.items():
         discard(session, measures, reach, moments)
 
