@@ -230,11 +230,12 @@ def discard_table(session: Session, table: str, *, inserted: bool = False) -> No
 
 
 def fingerprint(*modules: Any) -> str:
-    """Return a SHA-256 of the modules' source (what counted a summary)."""
+    """Return a SHA-256 of the modules' files (what counted a summary): any change to them,
+    a comment included, makes the summaries they counted unread until counted again."""
     import hashlib
-    import inspect as source
+    from pathlib import Path
 
     digest = hashlib.sha256()
     for module in modules:
-        digest.update(source.getsource(module).encode())
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
