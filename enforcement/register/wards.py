@@ -145,9 +145,11 @@ def replace_wards(
 ) -> dict[str, int]:
     """Retire the current boundary set, add a new one and reassign every located premises.
 
-    A ward of the new set identical to one in force (same code, name and boundary) is not
-    retired and added again: its row stays, so its premises are not rewritten. Only premises
-    whose ward id changes are updated.
+    A ward of the new set identical to one in force (same code, name and boundary) keeps its
+    row id: the row moves to the new set (its start date becomes the new one) and a copy of it
+    is added for the period it ended, so the history is the same rows as any import's and its
+    premises, pointing at the id, are not rewritten. Only premises whose ward id changes are
+    updated.
 
     Returns counts: wards added, premises moved (to a ward of another code, or out of or into
     every ward), premises now outside every ward. If
@@ -156,32 +158,44 @@ def replace_wards(
     """
     require(actor, Permission.REFERENCE_MANAGE)
     current = {
-        (w.code, w.name, w.boundary_geojson): w.id
+        (w.code, w.name, w.boundary_geojson): w
         for w in session.scalars(
             select(Ward)
             .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
             .order_by(Ward.id)
         )
     }
-    # A ward whose code, name and boundary are all unchanged keeps its row (and the date it came
-    # into force): its premises keep their ward id, so only premises whose ward really changes
-    # are written. Every other ward in force is retired and the new ones added.
-    kept: set[int] = set()
+    ended = valid_from - timedelta(days=1)
+    kept: dict[int, Ward] = {}
     added: list[Ward] = []
     for b in boundaries:
         geojson = json.dumps(mapping(b.geometry))
         same = current.get((b.code, b.name, geojson))
-        if same is not None and same not in kept:
-            kept.add(same)
+        if same is not None and same.id not in kept:
+            kept[same.id] = same
             continue
         added.append(
             Ward(code=b.code, name=b.name, boundary_geojson=geojson, valid_from=valid_from)
         )
-    retired = sorted(set(current.values()) - kept)
+    retired = sorted(w.id for w in current.values() if w.id not in kept)
     if retired:
-        session.execute(
-            update(Ward).where(Ward.id.in_(retired)).values(valid_to=valid_from - timedelta(days=1))
+        session.execute(update(Ward).where(Ward.id.in_(retired)).values(valid_to=ended))
+    # The kept rows take the new start date first (code and start date are unique together),
+    # then their old period is recorded as a row of its own, ended like the rest of the old set.
+    history = [
+        Ward(
+            code=w.code,
+            name=w.name,
+            boundary_geojson=w.boundary_geojson,
+            valid_from=w.valid_from,
+            valid_to=ended,
         )
+        for w in kept.values()
+    ]
+    for w in kept.values():
+        w.valid_from = valid_from
+    session.flush()
+    session.add_all(history)
     session.add_all(added)
     session.flush()
     loc = locator(session, valid_from)

@@ -523,8 +523,9 @@ def test_replace_wards_counts_only_premises_whose_ward_code_changes(
 def test_unchanged_wards_keep_their_rows_and_their_premises_are_not_rewritten(
     session: Session, admin: Actor
 ) -> None:
-    """A ward identical to the one in force keeps its row; only premises whose ward changes are
-    written (their version moves), the others are left exactly as they were."""
+    """A ward identical to the one in force keeps its row id (its old period recorded as a row of
+    its own); only premises whose ward changes are written (their version moves), the others
+    are left exactly as they were."""
     make_wards(session)
     west = make_premises(session, longitude=IN_WEST[0], latitude=IN_WEST[1])
     east = make_premises(session, longitude=IN_EAST[0], latitude=IN_EAST[1])
@@ -554,12 +555,15 @@ def test_unchanged_wards_keep_their_rows_and_their_premises_are_not_rewritten(
     east_after = state(east)
     assert east_after[0] != east_before[0] and east_after[1] == east_before[1] + 1
     assert premises_ward(session, east.id) == EAST.code
+    # The history is what any import leaves: the old set ended, the new one in force.
     assert wards_now(session) == [
-        ("E05999901", date(2022, 5, 5), None),
+        ("E05999901", date(2022, 5, 5), date(2025, 12, 31)),
         ("E05999902", date(2022, 5, 5), date(2025, 12, 31)),
+        ("E05999901", date(2026, 1, 1), None),
         ("E05999902", date(2026, 1, 1), None),
     ]
-    # The same boundaries again: nothing is retired, added or rewritten.
+    assert premises_ward(session, west.id) == WEST.code
+    # The same boundaries again: history recorded, no premises rewritten.
     wards.replace_wards(
         session,
         admin,
@@ -568,4 +572,6 @@ def test_unchanged_wards_keep_their_rows_and_their_premises_are_not_rewritten(
         date(2026, 6, 1),
     )
     assert state(west) == west_before and state(east) == east_after
-    assert len(wards_now(session)) == 3
+    assert len(wards_now(session)) == 6
+    in_force = [(code, since) for code, since, until in wards_now(session) if until is None]
+    assert in_force == [(WEST.code, date(2026, 6, 1)), (EAST.code, date(2026, 6, 1))]
