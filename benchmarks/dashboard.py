@@ -10,7 +10,9 @@ The timings: through the Flask test client, signed in through the real form, the
 the last complete quarter of the data (live, anonymised preview, print view, one ward) as a
 supervisor; then, as an analyst, producing that quarter's data share (every measure run,
 anonymised, stored) and, signed off, downloading it as CSV and JSON. Targets: the dashboard
-under 1 second (median), the export (producing plus a download) under 10 seconds.
+under 300 ms (median; it was 1 second before the measure summaries), the export (producing plus
+a download) under 10 seconds. Before timing, the measure summaries of every closed quarter are
+computed, as the scheduler's tick keeps them (`summarise`).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ from enforcement.vocab import Role
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = ROOT / "benchmarks" / "results" / "dashboard.db"
 RESULTS = ROOT / "benchmarks" / "results" / "dashboard.md"
-TARGET_PAGE_MS = 1_000.0
+TARGET_PAGE_MS = 300.0
 TARGET_EXPORT_S = 10.0
 WARM_UP = 5
 #: The quarter timed: the last one the generated data covers completely.
@@ -743,6 +745,20 @@ def report(
     )
 
 
+def summarise(db_path: Path) -> int:
+    """Compute the missing measure summaries of every closed quarter, as the tick keeps them."""
+    from sqlalchemy.orm import Session
+
+    from enforcement.measures import summaries
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        with Session(engine) as session:
+            return summaries.refresh(session, datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="SQLite file to (re)use")
@@ -758,6 +774,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"built {db_path}", started)
     else:
         log(f"reusing {db_path} (--regenerate rebuilds it)", started)
+    summarised = time.perf_counter()
+    kept = summarise(db_path)
+    log(f"{kept} measure summaries computed in {time.perf_counter() - summarised:.1f} s", started)
     load_at_start = os.getloadavg()[0]
     on_cpu = contended()
     timings, facts = run(db_path, args.repeat)

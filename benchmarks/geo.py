@@ -260,7 +260,7 @@ def assignment(repeat: int) -> list[Row]:
         rows.append(
             row(
                 "Assign premises to wards (geometry only)",
-                f"{len(points):,} points, {len(boundaries)} wards, STRtree",
+                f"{len(points):,} points, {len(boundaries)} wards, ward by ward on prepared shapes",
                 samples,
                 None,
             )

@@ -25,6 +25,12 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        # No JIT compilation: it pays off for long analytical queries, but here it costs more
+        # than it saves (a dashboard query of 60 ms spent 780 ms compiling at five times the
+        # benchmark's size; docs/operations.md).
+        args = kwargs.setdefault("connect_args", {})
+        args["options"] = " ".join(filter(None, [args.get("options"), "-c jit=off"]))
     return create_engine(url, echo=echo, **kwargs)
 
 

@@ -37,7 +37,7 @@ from enforcement.cases.statutory import (
     derive_deadlines,
 )
 from enforcement.cases.vocab import Direction, EventKind, Status
-from enforcement.models import Organisation, Referral
+from enforcement.models import Organisation, Referral, summaries
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
@@ -293,6 +293,16 @@ def apply(session: Session, changes: Changes) -> None:
     """
     table = cast(Table, CaseDeadline.__table__)
     connection = session.connection()
+    # Written below the ORM, so the measure summaries these change are discarded here: a new
+    # deadline reaches the quarter it falls due in, a changed one that quarter before and after.
+    moments = [row["due_at"] for row in (*changes.inserts, *changes.updates)]
+    touched = [cast(int, row["b_id"]) for row in changes.updates] + list(changes.deletes)
+    for chunk in _chunks(touched):
+        moments.extend(
+            connection.execute(select(table.c.due_at).where(table.c.id.in_(chunk))).scalars()
+        )
+    if moments:
+        summaries.discard(session, ("deadlines",), "quarter", moments)
     if changes.inserts:
         connection.execute(insert(table), changes.inserts)
     if changes.updates:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers
@@ -35,6 +37,7 @@ from enforcement.models.inspections import (
     InspectionService,
     PremisesCompliance,
 )
+from enforcement.models.summaries import COMPLIANCE_NOW, MeasureSummary, fingerprint
 from enforcement.register import support
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.reminders import reminders, routing
@@ -633,13 +636,36 @@ class ComplianceReport:
     as_of: datetime
 
 
-def compliance_report(session: Session, actor: Actor, now: datetime) -> ComplianceReport:
-    """Per ward and overall: licensed premises, their latest poster checks, what is missing."""
-    require(actor, Permission.COMPLIANCE_VIEW)
-    licensed = exists().where(
-        Licence.premises_id == Premises.id, Licence.status.in_(TRADING_STATUSES)
+#: The compliance view's summary in `measure_summaries` (measure, quarter): the view as it
+#: stands, kept by the tick and discarded by any write it reads (enforcement/models/summaries.py).
+COMPLIANCE_SUMMARY = (COMPLIANCE_NOW, "now")
+#: How long a kept view serves: it holds the checks that turn stale within this time after it.
+COMPLIANCE_SUMMARY_SERVES = timedelta(days=1)
+_OUTSIDE = "Outside the borough or not located"
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _serves(kept: MeasureSummary | None, now: datetime) -> bool:
+    """Say whether a kept view serves at `now`: counted by this code, within its day."""
+    return (
+        kept is not None
+        and kept.definition == _definition()
+        and kept.computed_at <= now < kept.computed_at + COMPLIANCE_SUMMARY_SERVES
     )
-    stale_before = now - STALE_AFTER
+
+
+@functools.cache
+def _definition() -> str:
+    import sys
+
+    return fingerprint(sys.modules[__name__])
+
+
+def _licensed() -> ColumnElement[bool]:
+    return exists().where(Licence.premises_id == Premises.id, Licence.status.in_(TRADING_STATUSES))
+
+
+def _ward_rows(session: Session, stale_before: datetime) -> list[WardCompliance]:
     rows = session.execute(
         select(
             Ward.code,
@@ -664,24 +690,34 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
         .select_from(Premises)
         .outerjoin(Ward, Ward.id == Premises.ward_id)
         .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
-        .where(licensed)
+        .where(_licensed())
         .group_by(Ward.code, Ward.name)
         # Wards by name, then the premises outside the borough (NULLs sort first on SQLite and
         # last on PostgreSQL, so the order is said, not left to the database).
         .order_by(Ward.name.is_(None), Ward.name, Ward.code)
     ).all()
-    wards = [
+    return [
         WardCompliance(
-            code,
-            name or "Outside the borough or not located",
-            int(a),
-            int(b),
-            int(c or 0),
-            int(d or 0),
-            int(e or 0),
+            code, name or _OUTSIDE, int(a), int(b), int(c or 0), int(d or 0), int(e or 0)
         )
         for code, name, a, b, c, d, e in rows
     ]
+
+
+def _missing_counts(session: Session) -> list[tuple[str, int]]:
+    counter: Counter[str] = Counter()
+    for text in session.scalars(
+        select(PremisesCompliance.missing_languages)
+        .join(Premises, Premises.id == PremisesCompliance.premises_id)
+        .where(_licensed(), PremisesCompliance.missing_languages.is_not(None))
+    ):
+        counter.update(c for c in (text or "").split(",") if c)
+    return counter.most_common(10)
+
+
+def _report(
+    session: Session, wards: list[WardCompliance], missing: list[tuple[str, int]], now: datetime
+) -> ComplianceReport:
     overall = WardCompliance(
         None,
         "All wards",
@@ -690,16 +726,85 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
             for f in ("licensed", "checked", "compliant", "never_checked", "stale")
         ),
     )
-    counter: Counter[str] = Counter()
-    for text in session.scalars(
-        select(PremisesCompliance.missing_languages)
-        .join(Premises, Premises.id == PremisesCompliance.premises_id)
-        .where(licensed, PremisesCompliance.missing_languages.is_not(None))
-    ):
-        counter.update(c for c in (text or "").split(",") if c)
     names = _language_names(session)
-    missing = [(names.get(code, code), n) for code, n in counter.most_common(10)]
-    return ComplianceReport(wards=wards, overall=overall, missing_languages=missing, as_of=now)
+    shown = [(names.get(code, code), n) for code, n in missing]
+    return ComplianceReport(wards=wards, overall=overall, missing_languages=shown, as_of=now)
+
+
+def _from_summary(session: Session, kept: MeasureSummary, now: datetime) -> ComplianceReport:
+    data = json.loads(kept.cells_json)
+    # The checks that have turned stale since the view was kept (it holds those of the day after).
+    stale_before = now - STALE_AFTER
+    turned: Counter[str | None] = Counter(
+        code for code, at in data["turning"] if datetime.fromisoformat(at) < stale_before
+    )
+    wards = [
+        WardCompliance(code, name, a, b, c, d, e + turned[code])
+        for code, name, a, b, c, d, e in data["wards"]
+    ]
+    return _report(session, wards, [(c, n) for c, n in data["missing"]], now)
+
+
+def compliance_report(session: Session, actor: Actor, now: datetime) -> ComplianceReport:
+    """Per ward and overall: licensed premises, their latest poster checks, what is missing.
+
+    Read from the view the tick keeps when there is one (exact: any write it reads discards it;
+    docs/inspections.md), otherwise counted now.
+    """
+    require(actor, Permission.COMPLIANCE_VIEW)
+    kept = session.get(MeasureSummary, COMPLIANCE_SUMMARY)
+    if kept is not None and _serves(kept, now):
+        return _from_summary(session, kept, now)
+    return _report(session, _ward_rows(session, now - STALE_AFTER), _missing_counts(session), now)
+
+
+def keep_compliance_view(session: Session, now: datetime) -> bool:
+    """Keep the compliance view as it stands at `now` unless a kept one still serves; say
+    whether one was kept. The caller commits."""
+    kept = session.get(MeasureSummary, COMPLIANCE_SUMMARY)
+    if _serves(kept, now):
+        return False
+    if kept is not None:
+        session.delete(kept)
+        session.flush()
+    stale_before = now - STALE_AFTER
+    until = stale_before + COMPLIANCE_SUMMARY_SERVES
+    turning = session.execute(
+        select(Ward.code, PremisesCompliance.last_inspected_at)
+        .select_from(Premises)
+        .join(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .where(
+            _licensed(),
+            PremisesCompliance.last_inspected_at >= stale_before,
+            PremisesCompliance.last_inspected_at < until,
+        )
+        .order_by(PremisesCompliance.premises_id)
+    ).all()
+    wards = _ward_rows(session, stale_before)
+    data = {
+        "wards": [
+            [w.code, w.name, w.licensed, w.checked, w.compliant, w.never_checked, w.stale]
+            for w in wards
+        ],
+        "turning": [[code, at.isoformat()] for code, at in turning],
+        "missing": [[code, n] for code, n in _missing_counts(session)],
+    }
+    session.add(
+        MeasureSummary(
+            measure=COMPLIANCE_SUMMARY[0],
+            quarter=COMPLIANCE_SUMMARY[1],
+            first_day=london_today(now),
+            last_day=date.max,
+            starts_at=now,
+            ends_at=_FAR,
+            cells_json=json.dumps(data),
+            computed_at=now,
+            definition=_definition(),
+        )
+    )
+    session.flush()
+    return True
 
 
 def compliance_csv(session: Session, actor: Actor, now: datetime) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today
 from enforcement.errors import ValidationFailed
-from enforcement.measures import anonymise, data_share, registry
+from enforcement.measures import anonymise, data_share, registry, summaries
 from enforcement.measures.anonymise import ALL_WARDS, FEWER_THAN_5, UNKNOWN_WARD, Value
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import WARD_UNKNOWN, Measure, MeasureResult, RecordLink
@@ -70,6 +70,8 @@ class Dashboard:
     figures: Sequence[FigureView]
     share: data_share.ShareSummary | None = None
     ward_choices: Sequence[tuple[str, str]] = field(default_factory=list)
+    # When the oldest summary read was computed (None: every figure was counted just now).
+    summarised_at: datetime | None = None
 
     @property
     def anonymised(self) -> bool:
@@ -190,15 +192,28 @@ def live_dashboard(
 ) -> Dashboard:
     """Return every measure for the quarter (and ward), with links the actor may follow."""
     choices, ward_name, names, codes = _frame(session, actor, now, quarter, ward)
+    kept = summaries.read(session, actor, now, (quarter, quarter.previous))
     figures = []
     with registry.sharing(session):
         for spec in registry.measures():
-            result = registry.run(spec, session, actor, now, quarter, ward).padded(codes)
+            result = registry.run(
+                spec, session, actor, now, quarter, ward, kept.get(spec.key, quarter)
+            ).padded(codes)
             previous = None
             if spec.target is not None and spec.target.increase_of is not None:
-                previous = registry.run(spec, session, actor, now, quarter.previous, ward)
+                previous = registry.run(
+                    spec,
+                    session,
+                    actor,
+                    now,
+                    quarter.previous,
+                    ward,
+                    kept.get(spec.key, quarter.previous),
+                )
             figures.append(_live_view(actor, result, previous, names))
-    return Dashboard(quarter, ward, ward_name, LIVE, figures, ward_choices=choices)
+    return Dashboard(
+        quarter, ward, ward_name, LIVE, figures, ward_choices=choices, summarised_at=kept.oldest
+    )
 
 
 def _published_view(
@@ -233,12 +248,17 @@ def anonymised_preview(
 ) -> Dashboard:
     """Return the live figures as partners would see them once shared (not signed off)."""
     choices, ward_name, names, codes = _frame(session, actor, now, quarter, ward)
+    kept = summaries.read(session, actor, now, (quarter,))
     figures = []
     with registry.sharing(session):
         for spec in registry.measures():
-            borough = registry.run(spec, session, actor, now, quarter).padded(codes)
+            borough = registry.run(
+                spec, session, actor, now, quarter, None, kept.get(spec.key, quarter)
+            ).padded(codes)
             figures.append(_published_view(spec, anonymise.anonymise_result(borough), ward, names))
-    return Dashboard(quarter, ward, ward_name, PREVIEW, figures, ward_choices=choices)
+    return Dashboard(
+        quarter, ward, ward_name, PREVIEW, figures, ward_choices=choices, summarised_at=kept.oldest
+    )
 
 
 def signed_off_dashboard(

@@ -49,6 +49,8 @@ from enforcement.models.referrals import (
 )
 from enforcement.models.reminders import Reminder
 from enforcement.models.safeguarding import ReferralRecord, ReferralRecordType
+from enforcement.models.summaries import MeasureSummary
+from enforcement.models.summaries import install as _install_summary_rules
 from enforcement.models.support import SupportService, SupportServiceLanguage
 from enforcement.models.welfare import (
     MoontwistTraining,
@@ -85,6 +87,7 @@ __all__ = [
     "Language",
     "Licence",
     "LicenceCondition",
+    "MeasureSummary",
     "MoontwistTraining",
     "OfflineGrant",
     "Organisation",
@@ -128,3 +131,6 @@ __all__ = [
     "WelfareVisitOutcome",
     "WelfareVisitService",
 ]
+
+# Every session discards the measure summaries its writes could change (models/summaries.py).
+_install_summary_rules()

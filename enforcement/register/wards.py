@@ -110,6 +110,28 @@ def _reassign(session: Session, changes: list[tuple[int, int | None]]) -> None:
     moves.drop(connection)
 
 
+def _located_premises(session: Session) -> list[tuple[int, float, float, int | None]]:
+    """Return (id, longitude, latitude, ward id) of every located premises, by id.
+
+    Read through the driver's cursor: at 250,000 premises, building SQLAlchemy rows costs more
+    than the query. The statement is compiled from the model, so names stay the model's.
+    """
+    statement = (
+        select(Premises.id, Premises.longitude, Premises.latitude, Premises.ward_id)
+        .where(Premises.longitude.is_not(None), Premises.latitude.is_not(None))
+        .order_by(Premises.id)
+    )
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    assert not compiled.params  # nothing to bind: the SQL text is the whole statement
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def locator(session: Session, on: date) -> WardLocator:
     """Return a locator for the wards in force on a date, reusing one built for the same set."""
     wards = wards_in_force(session, on)
@@ -137,38 +159,63 @@ def replace_wards(
 ) -> dict[str, int]:
     """Retire the current boundary set, add a new one and reassign every located premises.
 
+    A ward of the new set identical to one in force (same code, name and boundary) keeps its
+    row id: the row moves to the new set (its start date becomes the new one) and a copy of it
+    is added for the period it ended, so the history is the same rows as any import's and its
+    premises, pointing at the id, are not rewritten. Only premises whose ward id changes are
+    updated.
+
     Returns counts: wards added, premises moved (to a ward of another code, or out of or into
     every ward), premises now outside every ward. If
     `transitions` is given, it is filled with the number of located premises going from each
     old ward id to each new one (None: outside every ward).
     """
     require(actor, Permission.REFERENCE_MANAGE)
-    session.execute(
-        update(Ward)
-        .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
-        .values(valid_to=valid_from - timedelta(days=1))
-    )
-    for b in boundaries:
-        session.add(
-            Ward(
-                code=b.code,
-                name=b.name,
-                boundary_geojson=json.dumps(mapping(b.geometry)),
-                valid_from=valid_from,
-                valid_to=None,
-            )
+    current = {
+        (w.code, w.name, w.boundary_geojson): w
+        for w in session.scalars(
+            select(Ward)
+            .where(Ward.valid_to.is_(None), Ward.valid_from < valid_from)
+            .order_by(Ward.id)
         )
+    }
+    ended = valid_from - timedelta(days=1)
+    kept: dict[int, Ward] = {}
+    added: list[Ward] = []
+    for b in boundaries:
+        geojson = json.dumps(mapping(b.geometry))
+        same = current.get((b.code, b.name, geojson))
+        if same is not None and same.id not in kept:
+            kept[same.id] = same
+            continue
+        added.append(
+            Ward(code=b.code, name=b.name, boundary_geojson=geojson, valid_from=valid_from)
+        )
+    retired = sorted(w.id for w in current.values() if w.id not in kept)
+    if retired:
+        session.execute(update(Ward).where(Ward.id.in_(retired)).values(valid_to=ended))
+    # The kept rows take the new start date first (code and start date are unique together),
+    # then their old period is recorded as a row of its own, ended like the rest of the old set.
+    history = [
+        Ward(
+            code=w.code,
+            name=w.name,
+            boundary_geojson=w.boundary_geojson,
+            valid_from=w.valid_from,
+            valid_to=ended,
+        )
+        for w in kept.values()
+    ]
+    for w in kept.values():
+        w.valid_from = valid_from
+    session.flush()
+    session.add_all(history)
+    session.add_all(added)
     session.flush()
     loc = locator(session, valid_from)
     moved = outside = 0
-    rows = session.execute(
-        select(Premises.id, Premises.longitude, Premises.latitude, Premises.ward_id).where(
-            Premises.longitude.is_not(None), Premises.latitude.is_not(None)
-        )
-    ).all()
-    codes = loc.index.locate_many(
-        [(r[1] or 0.0, r[2] or 0.0) for r in rows]
-    )  # both set: filtered above
+    rows = _located_premises(session)
+    codes = loc.index.locate_many([(r[1], r[2]) for r in rows])
     # Every premises points at a row of the new set, but it has moved only if its ward's code
     # changed: re-importing the same boundaries moves nobody.
     code_of: dict[int | None, str | None] = {None: None}

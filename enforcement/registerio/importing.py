@@ -26,7 +26,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import ValidationFailed
-from enforcement.models import Licence, LicenceCondition, Premises
+from enforcement.models import Licence, LicenceCondition, Premises, summaries
 from enforcement.register import licences, premises, wards
 from enforcement.registerio import expiry
 from enforcement.registerio.sources import Incoming, Read, Refused
@@ -604,6 +604,8 @@ def _insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]])
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
     connection.execute(insert(table), rows)
+    # Written below the ORM: discard the measure summaries new rows of the table could change.
+    summaries.discard_table(session, table.name, inserted=True)
     return ids
 
 

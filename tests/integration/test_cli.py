@@ -143,3 +143,21 @@ def test_wards_import_refuses_overlaps_and_reports_them(cli_app: Flask, tmp_path
     assert result.exit_code != 0
     assert "A1" in result.output and "B1" in result.output
     assert _count(cli_app, Ward) == 0
+
+
+def test_measures_summarise_keeps_every_closed_quarter_once(cli_app: Flask) -> None:
+    from enforcement.clock import utcnow
+    from enforcement.measures import summaries
+    from enforcement.models import MeasureSummary
+    from enforcement.models.summaries import SUMMARISED
+
+    closed = len(summaries.closed_quarters(utcnow()))
+    runner = cli_app.test_cli_runner()
+    result = runner.invoke(args=["measures", "summarise"])
+    assert result.exit_code == 0, result.output
+    assert f"Measure summaries computed: {closed * len(SUMMARISED):,}." in result.output
+    assert _count(cli_app, MeasureSummary) == closed * len(SUMMARISED)
+    again = runner.invoke(args=["measures", "summarise"])
+    assert "Measure summaries computed: 0." in again.output
+    afresh = runner.invoke(args=["measures", "summarise", "--again"])
+    assert f"Measure summaries computed: {closed * len(SUMMARISED):,}." in afresh.output

@@ -518,3 +518,60 @@ def test_replace_wards_counts_only_premises_whose_ward_code_changes(
     assert moved == {"wards": 2, "moved": 2, "outside": 1}
     only_west = wards.replace_wards(session, admin, NOW, swapped[:1], date(2025, 1, 1))
     assert only_west == {"wards": 1, "moved": 1, "outside": 2}
+
+
+def test_unchanged_wards_keep_their_rows_and_their_premises_are_not_rewritten(
+    session: Session, admin: Actor
+) -> None:
+    """A ward identical to the one in force keeps its row id (its old period recorded as a row of
+    its own); only premises whose ward changes are written (their version moves), the others
+    are left exactly as they were."""
+    make_wards(session)
+    west = make_premises(session, longitude=IN_WEST[0], latitude=IN_WEST[1])
+    east = make_premises(session, longitude=IN_EAST[0], latitude=IN_EAST[1])
+    session.flush()
+
+    def state(p: Premises) -> tuple[int | None, int]:
+        session.refresh(p)
+        return p.ward_id, p.version
+
+    west_before, east_before = state(west), state(east)
+    # West is unchanged; east keeps its code and name but its boundary grows a little.
+    grown = WardBoundary(code=EAST.code, name=EAST.name, geometry=square(1.01, 54.0, 0.011))
+    result = confirm_import(
+        session,
+        admin,
+        NOW,
+        BoundarySource(
+            "next.geojson",
+            data=geojson_bytes(
+                [(WEST.code, WEST.name, WEST.geometry), (EAST.code, EAST.name, grown.geometry)]
+            ),
+        ),
+        date(2026, 1, 1),
+    )
+    assert result.moves == [] and result.located == 2
+    assert state(west) == west_before  # same ward row, row not rewritten
+    east_after = state(east)
+    assert east_after[0] != east_before[0] and east_after[1] == east_before[1] + 1
+    assert premises_ward(session, east.id) == EAST.code
+    # The history is what any import leaves: the old set ended, the new one in force.
+    assert wards_now(session) == [
+        ("E05999901", date(2022, 5, 5), date(2025, 12, 31)),
+        ("E05999902", date(2022, 5, 5), date(2025, 12, 31)),
+        ("E05999901", date(2026, 1, 1), None),
+        ("E05999902", date(2026, 1, 1), None),
+    ]
+    assert premises_ward(session, west.id) == WEST.code
+    # The same boundaries again: history recorded, no premises rewritten.
+    wards.replace_wards(
+        session,
+        admin,
+        NOW,
+        [WEST, WardBoundary(EAST.code, EAST.name, grown.geometry)],
+        date(2026, 6, 1),
+    )
+    assert state(west) == west_before and state(east) == east_after
+    assert len(wards_now(session)) == 6
+    in_force = [(code, since) for code, since, until in wards_now(session) if until is None]
+    assert in_force == [(WEST.code, date(2026, 6, 1)), (EAST.code, date(2026, 6, 1))]

@@ -16,6 +16,7 @@ from shared_data import require_shared_data
 from geo.crs import geometry_from_bng, geometry_to_bng, to_bng
 from geo.fictional import fictional_borough, random_points_in
 from geo.wards import (
+    LARGE_BATCH,
     BoundaryError,
     WardBoundary,
     WardIndex,
@@ -341,6 +342,25 @@ def test_index_lookup_does_not_depend_on_input_order() -> None:
     forwards = WardIndex(wards).locate_many(points)
     backwards = WardIndex(list(reversed(wards))).locate_many(points)
     assert forwards == backwards
+
+
+def test_a_large_batch_answers_as_the_tree_does_on_edges_and_gaps() -> None:
+    """From LARGE_BATCH points the lookup tests ward by ward; edges still go to the lowest
+    code, outer edges stay in, NaNs and points outside are None, whatever the input order."""
+    wards = [ward("E05000002", square(1)), ward("E05000001", square(0))]
+    probes = [
+        (WEST + STEP, SOUTH + STEP / 2),  # the shared edge
+        (WEST + 2 * STEP, SOUTH + STEP / 2),  # the outer edge
+        (WEST + 1.5 * STEP, SOUTH + STEP / 2),
+        (WEST - 1, SOUTH),
+        (float("nan"), SOUTH),
+    ]
+    one_by_one = [WardIndex(wards).locate(x, y) for x, y in probes]
+    assert one_by_one == ["E05000001", "E05000002", "E05000002", None, None]
+    many = probes * (LARGE_BATCH // len(probes) + 1)
+    assert len(many) >= LARGE_BATCH
+    for order in (wards, list(reversed(wards))):
+        assert WardIndex(order).locate_many(many) == one_by_one * (len(many) // len(probes))
 
 
 def test_index_describes_itself() -> None:

@@ -340,3 +340,24 @@ def test_an_import_with_any_bad_line_imports_nothing_and_reports_every_line(
     # A partner imports for their own organisation only.
     resp = _import(client, good, organisation=str(borough.orgs["a"]))
     assert resp.status_code == 403
+
+
+def test_figures_from_summaries_are_the_same_page_and_say_how_fresh_they_are(
+    client: FlaskClient, borough: Borough, session: Session
+) -> None:
+    from enforcement.clock import utcnow
+    from enforcement.measures import summaries
+
+    _as(client, borough, "supervisor")
+    notice = re.compile(r'<p class="govuk-body-s app-summary-freshness">[^<]*</p>\s*')
+    for path in (f"/dashboard?quarter={Q1}", f"/dashboard?quarter={Q1}&view=partners"):
+        counted = _main(_page(client, path))
+        assert not notice.search(counted)
+        summaries.refresh(session, utcnow(), [summaries.Quarter.parse(Q1)])
+        session.commit()
+        kept = _main(_page(client, path))
+        found = notice.search(kept)
+        assert found and "come from summaries the scheduler keeps, counted on" in found.group(0)
+        assert " ".join(notice.sub("", kept).split()) == " ".join(counted.split())
+        session.execute(summaries.delete_all_statement())
+        session.commit()
