@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from support import CHEAP_HASHING, skip_or_fail  # noqa: E402
+from url_builders import reuse_url_builders  # noqa: E402
 
 from app import create_app  # noqa: E402
 from config import Settings  # noqa: E402
@@ -32,6 +33,7 @@ PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BROWSER_TESTS = ROOT / "tests" / "browser"
+reuse_url_builders()  # every test makes its own app: compile each URL builder once (see module)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
