@@ -104,7 +104,7 @@ def trail(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Trail]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/trail.db"
     else:
-        pg = PostgresDatabase("tracker_anchor")
+        pg = PostgresDatabase("tracker_anchor", migrated=True)
         url = pg.url
     engine = make_engine(url)
     try:

@@ -32,7 +32,7 @@ def cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'cli.db'}"
     else:
-        pg = PostgresDatabase()
+        pg = PostgresDatabase(migrated=True)
         url = pg.url
     engine = make_engine(url)
     upgrade(engine)

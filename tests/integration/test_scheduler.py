@@ -507,7 +507,7 @@ def real_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
-    pg = PostgresDatabase("tracker_sched")
+    pg = PostgresDatabase("tracker_sched", migrated=True)
     eng = make_engine(pg.url)
     try:
         upgrade(eng)
@@ -519,7 +519,7 @@ def real_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def pg_db() -> Iterator[Engine]:
-    pg = PostgresDatabase("tracker_sched")
+    pg = PostgresDatabase("tracker_sched", migrated=True)
     eng = make_engine(pg.url)
     try:
         upgrade(eng)

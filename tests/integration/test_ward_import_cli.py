@@ -31,7 +31,7 @@ from enforcement.register import wards
 @pytest.fixture(params=["sqlite", "postgresql"])
 def cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The app on a fresh database of each kind: the command commits, so not the shared one."""
-    pg = PostgresDatabase() if request.param == "postgresql" else None
+    pg = PostgresDatabase(migrated=True) if request.param == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp_path / 'cli.db'}"
     eng = make_engine(url)
     upgrade(eng)
