@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
+import sqlite3
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -110,6 +113,27 @@ def _migrated_template() -> str:
     return _template[0].name
 
 
+_sqlite_template: list[Path] = []
+
+
+def migrated_sqlite_url(path: Path) -> str:
+    """The URL of a new SQLite database at `path` as the migrations build it: a copy (SQLite's
+    own backup) of this process's database built by the migrations, made on first use."""
+    if not _sqlite_template:
+        built = Path(tempfile.mkdtemp(prefix="tracker-template-")) / "migrated.db"
+        engine = make_engine(f"sqlite:///{built}")
+        upgrade(engine)
+        engine.dispose()
+        _sqlite_template.append(built)
+    source, target = sqlite3.connect(_sqlite_template[0]), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
+
+
 _drops: queue.Queue[PostgresDatabase] = queue.Queue()
 _drop_failures: list[str] = []
 
@@ -133,6 +157,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for pg in _template:
         pg.drop()
     _drops.join()
+    for built in _sqlite_template:
+        shutil.rmtree(built.parent, ignore_errors=True)
     if _drop_failures:
         sys.stderr.write("Test databases not dropped:\n" + "\n".join(_drop_failures) + "\n")
 
