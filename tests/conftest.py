@@ -152,8 +152,9 @@ def _drop_in_turn() -> None:
 threading.Thread(target=_drop_in_turn, name="drop-test-databases", daemon=True).start()
 
 
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down (their drops queued)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Wait for every throwaway database to be dropped, the template last."""
+    """Wait for every throwaway database to be dropped, the templates last."""
     for pg in _template:
         pg.drop()
     _drops.join()
