@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
+import shutil
+import sqlite3
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +26,9 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from jinja_cache import share_compiled_templates  # noqa: E402
 from support import CHEAP_HASHING, skip_or_fail  # noqa: E402
+from url_builders import reuse_url_builders  # noqa: E402
 
 from app import create_app  # noqa: E402
 from config import Settings  # noqa: E402
@@ -32,6 +39,9 @@ PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BROWSER_TESTS = ROOT / "tests" / "browser"
+# Every test makes its own app: compile each URL builder and each template once per process.
+reuse_url_builders()
+share_compiled_templates()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -60,33 +70,128 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 class PostgresDatabase:
-    """A throwaway database on the local PostgreSQL server, dropped at the end."""
+    """A throwaway database on the local PostgreSQL server, dropped at the end.
 
-    def __init__(self, prefix: str = "tracker_test") -> None:
+    `migrated=True` copies the process's own database built by the migrations (PostgreSQL's
+    CREATE DATABASE ... TEMPLATE), which is quicker than running them again. `drop()` hands the
+    database to a background thread: PostgreSQL waits for a checkpoint on every DROP DATABASE,
+    and the tests need not wait with it (the session waits for the last drop at its end).
+    """
+
+    def __init__(self, prefix: str = "tracker_test", *, migrated: bool = False) -> None:
         self.name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        template = f' TEMPLATE "{_migrated_template()}"' if migrated else ""
         try:
             with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+                conn.execute(text(f'CREATE DATABASE "{self.name}"{template}'))
         except OperationalError as exc:
             self.admin.dispose()
             skip_or_fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.orig}")
         self.url = re.sub(r"/[^/]+$", f"/{self.name}", PG_ADMIN_URL)
 
     def drop(self) -> None:
+        _drops.put(self)
+
+    def drop_now(self) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
 
 
+_template: list[PostgresDatabase] = []
+
+
+def _migrated_template() -> str:
+    """The name of this process's database built by the migrations, made on first use."""
+    if not _template:
+        pg = PostgresDatabase("tracker_template")
+        engine = make_engine(pg.url)
+        upgrade(engine)
+        engine.dispose()  # a template must have no connections while it is copied
+        _template.append(pg)
+    return _template[0].name
+
+
+_sqlite_template: list[Path] = []
+
+
+def migrated_sqlite_url(path: Path) -> str:
+    """The URL of a new SQLite database at `path` as the migrations build it: a copy (SQLite's
+    own backup) of this process's database built by the migrations, made on first use."""
+    if not _sqlite_template:
+        built = Path(tempfile.mkdtemp(prefix="tracker-template-")) / "migrated.db"
+        engine = make_engine(f"sqlite:///{built}")
+        upgrade(engine)
+        engine.dispose()
+        _sqlite_template.append(built)
+    source, target = sqlite3.connect(_sqlite_template[0]), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
+
+
+_drops: queue.Queue[PostgresDatabase] = queue.Queue()
+_drop_failures: list[str] = []
+
+
+def _drop_in_turn() -> None:
+    while True:
+        pg = _drops.get()
+        try:
+            pg.drop_now()
+        except Exception as exc:  # reported at the end of the session
+            _drop_failures.append(f"{pg.name}: {exc}")
+        finally:
+            _drops.task_done()
+
+
+threading.Thread(target=_drop_in_turn, name="drop-test-databases", daemon=True).start()
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down (their drops queued)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Wait for every throwaway database to be dropped, the templates last."""
+    for pg in _template:
+        pg.drop()
+    _drops.join()
+    for built in _sqlite_template:
+        shutil.rmtree(built.parent, ignore_errors=True)
+    if _drop_failures:
+        sys.stderr.write("Test databases not dropped:\n" + "\n".join(_drop_failures) + "\n")
+
+
+# The longest tests, started first so that the workers finish together (see below).
+LONGEST_FIRST = (ROOT / "tests" / "web" / "test_route_walk.py", BROWSER_TESTS)
+# Browser modules whose tests share no steps: each test may go to any worker.
+INDEPENDENT_BROWSER_TESTS = frozenset({"test_layout_per_role"})
+
+
+def _start_rank(item: pytest.Item) -> int:
+    for rank, path in enumerate(LONGEST_FIRST):
+        if item.path == path or path in item.path.parents:
+            return rank
+    return len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep each browser module on one worker, in order: its steps share the live server's data.
 
-    (Under pytest-xdist each worker starts its own live server; other tests spread one by one.)
+    Under pytest-xdist (`--dist loadgroup --no-loadscope-reorder`, pyproject.toml) each group is
+    handed out whole, in the order of the collection, to the next worker with little left to
+    do; so the longest tests (the route walk, then the browser journeys) come first and the
+    many short ones fill the gaps at the end. Each worker starts its own live server.
     """
+    items.sort(key=_start_rank)  # stable: each module keeps its own order
     for item in items:
         if BROWSER_TESTS in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+            group = f"browser-{item.path.stem}"
+            if item.path.stem in INDEPENDENT_BROWSER_TESTS:
+                group += f"-{item.name}"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

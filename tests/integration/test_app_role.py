@@ -36,7 +36,7 @@ class Granted:
 @pytest.fixture(scope="module")
 def granted() -> Iterator[Granted]:
     """A migrated database, and a restricted role made by `flask db grant-app-role`."""
-    pg = PostgresDatabase("tracker_role")
+    pg = PostgresDatabase("tracker_role", migrated=True)
     role = f"tracker_app_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     owner = make_engine(pg.url)
     try:
@@ -56,7 +56,7 @@ def granted() -> Iterator[Granted]:
         yield Granted(pg.url, app_url, role, result.output)
     finally:
         owner.dispose()
-        pg.drop()
+        pg.drop_now()  # the role can be dropped only once nothing of it is left
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

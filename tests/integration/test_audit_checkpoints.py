@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from builders import NOW, SYSTEM, make_user
-from conftest import PostgresDatabase, savepoint_session, upgrade
+from conftest import PostgresDatabase, migrated_sqlite_url, savepoint_session, upgrade
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
@@ -102,9 +102,9 @@ class Trail:
 def trail(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Trail]:
     pg = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/trail.db"
+        url = migrated_sqlite_url(tmp_path / "trail.db")
     else:
-        pg = PostgresDatabase("tracker_anchor")
+        pg = PostgresDatabase("tracker_anchor", migrated=True)
         url = pg.url
     engine = make_engine(url)
     try:

@@ -120,7 +120,7 @@ def test_flask_audit_verify_reports_a_broken_link(kind: str, tmp_path: object) -
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path}/verify.db"
     else:
-        pg = PostgresDatabase("tracker_verify")
+        pg = PostgresDatabase("tracker_verify", migrated=True)
         url = pg.url
     engine = make_engine(url)
     try:
@@ -171,7 +171,7 @@ def test_events_before_the_migration_are_chained_by_it(tmp_path: object) -> None
 
 
 def test_concurrent_writers_on_postgresql_never_fork_the_chain() -> None:
-    pg = PostgresDatabase("tracker_chain")
+    pg = PostgresDatabase("tracker_chain", migrated=True)
     engine = make_engine(pg.url)
     try:
         upgrade(engine)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEST_SECRET, PostgresDatabase, upgrade
+from conftest import TEST_SECRET, PostgresDatabase, migrated_sqlite_url, upgrade
 from flask import Flask
 from unit.shared_data import require_shared_data
 
@@ -30,9 +30,9 @@ def cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The app on a database of its own: the commands commit."""
     pg = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cli.db'}"
+        url = migrated_sqlite_url(tmp_path / "cli.db")
     else:
-        pg = PostgresDatabase()
+        pg = PostgresDatabase(migrated=True)
         url = pg.url
     engine = make_engine(url)
     upgrade(engine)

@@ -23,7 +23,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from builders import NOW, SYSTEM, make_org, make_premises, make_user
-from conftest import ROOT, TEST_SECRET, PostgresDatabase, savepoint_session, upgrade
+from conftest import (
+    ROOT,
+    TEST_SECRET,
+    PostgresDatabase,
+    migrated_sqlite_url,
+    savepoint_session,
+    upgrade,
+)
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -504,12 +511,12 @@ def test_snoozed_reminder_mails_when_the_snooze_ends(
 def real_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database of its own (not the test's transaction), for other processes to share."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'scheduler.db'}")
+        eng = make_engine(migrated_sqlite_url(tmp_path / "scheduler.db"))
         upgrade(eng)
         yield eng
         eng.dispose()
         return
-    pg = PostgresDatabase("tracker_sched")
+    pg = PostgresDatabase("tracker_sched", migrated=True)
     eng = make_engine(pg.url)
     try:
         upgrade(eng)
@@ -521,7 +528,7 @@ def real_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def pg_db() -> Iterator[Engine]:
-    pg = PostgresDatabase("tracker_sched")
+    pg = PostgresDatabase("tracker_sched", migrated=True)
     eng = make_engine(pg.url)
     try:
         upgrade(eng)

@@ -146,7 +146,7 @@ def _gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
 
 @pytest.fixture
 def shared_pg() -> Iterator[str]:
-    pg = PostgresDatabase("tracker_shared")
+    pg = PostgresDatabase("tracker_shared", migrated=True)
     try:
         yield pg.url
     finally:

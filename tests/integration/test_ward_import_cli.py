@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import TEST_SECRET, PostgresDatabase, upgrade
+from conftest import TEST_SECRET, PostgresDatabase, migrated_sqlite_url, upgrade
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,8 +31,8 @@ from enforcement.register import wards
 @pytest.fixture(params=["sqlite", "postgresql"])
 def cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The app on a fresh database of each kind: the command commits, so not the shared one."""
-    pg = PostgresDatabase() if request.param == "postgresql" else None
-    url = pg.url if pg else f"sqlite:///{tmp_path / 'cli.db'}"
+    pg = PostgresDatabase(migrated=True) if request.param == "postgresql" else None
+    url = pg.url if pg else migrated_sqlite_url(tmp_path / "cli.db")
     eng = make_engine(url)
     upgrade(eng)
     eng.dispose()
