@@ -137,7 +137,8 @@ def summarise(url: str) -> int:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            return summaries.refresh(session, datetime.now(UTC))
+            compliance, kept = summaries.refresh_all(session, datetime.now(UTC))
+            return kept + int(compliance)
     finally:
         engine.dispose()
 

@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import AsBoolean, True_
 
 from enforcement import policy
 from enforcement.access import Actor, Permission, can
+from enforcement.inspections import inspections
 from enforcement.measures import catalogue, registry
 from enforcement.measures.quarters import FIRST_YEAR, Quarter
 from enforcement.measures.registry import Cells
@@ -186,6 +187,15 @@ def refresh(session: Session, now: datetime, quarters: Sequence[Quarter] | None 
         kept += compute(session, now, quarter)
         session.commit()
     return kept
+
+
+def refresh_all(session: Session, now: datetime) -> tuple[bool, int]:
+    """Everything the tick keeps, at once (the command line, the benchmarks): the poster
+    compliance view as it stands (whether it was kept anew), then every missing summary of a
+    closed quarter (how many)."""
+    compliance = inspections.keep_compliance_view(session, now)
+    session.commit()
+    return compliance, refresh(session, now)
 
 
 def delete_all_statement() -> Delete:
