@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, policy
 from enforcement.access import Actor, Permission, can
@@ -44,6 +44,7 @@ from enforcement.models import (
 )
 from enforcement.models.welfare import WelfareVisit
 from enforcement.policy import Visibility
+from enforcement.register.premises import premises_and_licences
 from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 from enforcement.vocab import (
     Finding,
@@ -129,19 +130,7 @@ def parts_of(p: Premises, licences: Sequence[Licence]) -> Parts:
 
 def read_current(session: Session, premises_id: int) -> Current:
     """Read a premises and its licences with their conditions (NotFound if there is none)."""
-    p = session.scalar(
-        select(Premises).where(Premises.id == premises_id).options(joinedload(Premises.ward))
-    )
-    if p is None:
-        raise NotFound("There is no such premises.")
-    licences = list(
-        session.scalars(
-            select(Licence)
-            .where(Licence.premises_id == p.id)
-            .options(selectinload(Licence.conditions))
-            .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.starts_on.desc(), Licence.id)
-        ).unique()
-    )
+    p, licences = premises_and_licences(session, premises_id)
     return Current(p, licences, parts_of(p, licences))
 
 

@@ -276,11 +276,10 @@ class PremisesDetail:
         return self.premises.has_location and self.ward is None
 
 
-def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDetail:
-    """Return a premises with its ward, languages, licences and their conditions."""
-    require(actor, Permission.PREMISES_VIEW)
-    # Three statements whatever the premises holds: the premises with its ward, its licences
-    # with their conditions, and the names of its languages.
+def premises_and_licences(session: Session, premises_id: int) -> tuple[Premises, list[Licence]]:
+    """Read a premises with its ward, and its licences (in force first, newest first) with their
+    conditions, in two statements; NotFound if there is no such premises. No access check: the
+    callers make theirs."""
     p = session.scalar(
         select(Premises).where(Premises.id == premises_id).options(joinedload(Premises.ward))
     )
@@ -294,6 +293,15 @@ def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDe
             .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.starts_on.desc(), Licence.id)
         ).unique()
     )
+    return p, licences
+
+
+def get_premises(session: Session, actor: Actor, premises_id: int) -> PremisesDetail:
+    """Return a premises with its ward, languages, licences and their conditions."""
+    require(actor, Permission.PREMISES_VIEW)
+    # Three statements whatever the premises holds: the premises with its ward, its licences
+    # with their conditions, and the names of its languages.
+    p, licences = premises_and_licences(session, premises_id)
     langs = list(
         session.scalars(
             select(Language)

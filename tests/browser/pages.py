@@ -1,4 +1,5 @@
-"""Steps every browser journey shares: signing in and out through the real forms."""
+"""Steps every browser journey shares: signing in and out through the real forms, watching a
+page for failed requests and script errors."""
 
 from __future__ import annotations
 
@@ -51,3 +52,19 @@ def show_filters(page: Page) -> None:
     if toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def watch(page: Page) -> list[str]:
+    """The list a page's failed requests (4xx and 5xx, bar page loads, which the journeys check
+    themselves) and script errors are added to as they happen."""
+    broken: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            broken.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    return broken

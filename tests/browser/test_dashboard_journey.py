@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in, sign_out
+from browser.pages import sign_in, sign_out, watch
 from enforcement.measures import Quarter
 
 pytestmark = pytest.mark.browser
@@ -53,16 +53,7 @@ def _upload(page: Page, body: str) -> None:
 def test_a_quarter_is_shared_with_partners_after_sign_off(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
-    broken: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    broken = watch(page)
     quarter = Quarter.last_complete(datetime.now(UTC))
 
     # 1. The analyst's live dashboard: a chart and a table for each measure.

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser.conftest import AXE_PATH, AXE_TAGS
-from browser.pages import nav, sign_in
+from browser.pages import nav, sign_in, watch
 from enforcement.clock import LONDON, utcnow
 
 pytestmark = pytest.mark.browser
@@ -59,16 +59,7 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
 ) -> None:
     run = secrets.token_hex(3)
     name = f"Referral Journey Nails {run}"
-    broken: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    broken = watch(page)
     sign_in(page, live_server, OFFICER)
 
     nav(page).get_by_role("link", name="Premises").click()

@@ -21,6 +21,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from browser.conftest import LiveServer, serve
-from browser.pages import account, nav, sign_in, submit_sign_in
+from browser.pages import account, nav, sign_in, submit_sign_in, watch
 from browser.test_inspection_journey import CONDITIONS, OFFICER, _add_licensed_nail_bar
 from browser.test_welfare_journey import WARD_OFFICER, _fill_visit, _first_covered_ward
 from enforcement.clock import LONDON, utcnow
@@ -60,19 +61,6 @@ def _tablet(browser: Any) -> BrowserContext:
     )
     context.set_default_timeout(10_000)
     return context
-
-
-def _watch(page: Page, broken: list[str]) -> None:
-    """Note every failed request and script error (failures while offline are expected)."""
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
 
 
 def _take_offline(page: Page, premises_url: str, name: str) -> int:
@@ -146,17 +134,48 @@ def _fill_failed_poster_check(page: Page, time_text: str, days_ago: int = 1) -> 
     condition.get_by_role("radio", name="Breached").check()
 
 
+@dataclass
+class OnSite:
+    """A signed-in officer's tablet with a licensed nail bar taken offline, the signal lost."""
+
+    tablet: BrowserContext
+    page: Page
+    premises_id: int
+    name: str
+    url: str  # the premises page
+
+
+def _inspection_saved_offline(
+    browser: Any, live: LiveServer, label: str, code: str, *, days_ago: int = 1
+) -> OnSite:
+    """Take a new nail bar offline, lose the signal and save a failed poster check on the tablet."""
+    run = secrets.token_hex(3)
+    name = f"{label} Nails {run}"
+    tablet = _tablet(browser)
+    page = tablet.new_page()
+    sign_in(page, live, OFFICER)
+    url = _add_licensed_nail_bar(page, name, f"STL/{code}/{run}")
+    premises_id = _take_offline(page, url, name)
+    _open_offline_ready(page)
+    tablet.set_offline(True)
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=f"Record an inspection of {name}").click()
+    _fill_failed_poster_check(page, "10:30", days_ago=days_ago)
+    page.get_by_role("button", name="Save inspection").click()
+    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    return OnSite(tablet, page, premises_id, name, url)
+
+
 def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
 ) -> None:
     live, db = offline_server
     run = secrets.token_hex(3)
-    broken: list[str] = []
 
     # 1. The licensing officer takes two premises offline and opens Working offline.
     officer_tablet = _tablet(browser)
     officer = officer_tablet.new_page()
-    _watch(officer, broken)
+    broken = watch(officer)
     sign_in(officer, live, OFFICER)
     first = f"Offline Nails {run}"
     second = f"Offline Spa {run}"
@@ -201,7 +220,7 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     # 3. A ward officer, on another tablet, logs a welfare visit without a signal.
     ward_tablet = _tablet(browser)
     ward = ward_tablet.new_page()
-    _watch(ward, broken)
+    broken_too = watch(ward)
     sign_in(ward, live, WARD_OFFICER)
     ward.goto(live(f"/premises?ward={_first_covered_ward(live.real_wards)}"))
     table = ward.get_by_role("table", name="Premises matching the search and filters")
@@ -300,7 +319,8 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
         "working offline after a reload without a signal",
         "working offline with the record sent",
     ]
-    assert not [b for b in broken if "/offline/api/" in b or "script error" in b], broken
+    failed = broken + broken_too
+    assert not [b for b in failed if "/offline/api/" in b or "script error" in b], failed
 
 
 def test_a_change_made_on_the_server_meanwhile_is_a_conflict_not_overwritten(
@@ -383,20 +403,8 @@ def test_signing_out_warns_of_unsent_records_then_clears_the_tablet(
     browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
 ) -> None:
     live, _db = offline_server
-    run = secrets.token_hex(3)
-    name = f"Sign Out Nails {run}"
-    tablet = _tablet(browser)
-    page = tablet.new_page()
-    sign_in(page, live, OFFICER)
-    url = _add_licensed_nail_bar(page, name, f"STL/SO/{run}")
-    _take_offline(page, url, name)
-    _open_offline_ready(page)
-    tablet.set_offline(True)
-    page.get_by_role("link", name=name).click()
-    page.get_by_role("link", name=f"Record an inspection of {name}").click()
-    _fill_failed_poster_check(page, "10:30")
-    page.get_by_role("button", name="Save inspection").click()
-    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    site = _inspection_saved_offline(browser, live, "Sign Out", "SO")
+    tablet, page, url = site.tablet, site.page, site.url
     held = _stores(page)
     assert held["counts"] == {"meta": 1, "premises": 1, "records": 1}, held
 
@@ -431,21 +439,9 @@ def test_a_record_the_server_refuses_stays_on_the_tablet_to_correct(
     browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
 ) -> None:
     live, db = offline_server
-    run = secrets.token_hex(3)
-    name = f"Refused Nails {run}"
-    tablet = _tablet(browser)
-    page = tablet.new_page()
-    sign_in(page, live, OFFICER)
-    url = _add_licensed_nail_bar(page, name, f"STL/RF/{run}")
-    premises_id = _take_offline(page, url, name)
-    _open_offline_ready(page)
-    tablet.set_offline(True)
-    page.get_by_role("link", name=name).click()
-    page.get_by_role("link", name=f"Record an inspection of {name}").click()
     # Tomorrow is a real date, so the tablet saves it; only the server refuses the future.
-    _fill_failed_poster_check(page, "10:30", days_ago=-1)
-    page.get_by_role("button", name="Save inspection").click()
-    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    site = _inspection_saved_offline(browser, live, "Refused", "RF", days_ago=-1)
+    tablet, page, premises_id, name = site.tablet, site.page, site.premises_id, site.name
     tablet.set_offline(False)
 
     card = _card(page, "Inspection", name)
@@ -478,20 +474,8 @@ def test_a_session_that_idled_out_keeps_what_is_saved_and_sends_it_after_signing
     browser: Any, offline_server: tuple[LiveServer, Path], check_accessibility: Any
 ) -> None:
     live, db = offline_server
-    run = secrets.token_hex(3)
-    name = f"Idle Nails {run}"
-    tablet = _tablet(browser)
-    page = tablet.new_page()
-    sign_in(page, live, OFFICER)
-    url = _add_licensed_nail_bar(page, name, f"STL/ID/{run}")
-    premises_id = _take_offline(page, url, name)
-    _open_offline_ready(page)
-    tablet.set_offline(True)
-    page.get_by_role("link", name=name).click()
-    page.get_by_role("link", name=f"Record an inspection of {name}").click()
-    _fill_failed_poster_check(page, "10:30")
-    page.get_by_role("button", name="Save inspection").click()
-    expect(_card(page, "Inspection", name)).to_contain_text(SAVED)
+    site = _inspection_saved_offline(browser, live, "Idle", "ID")
+    tablet, page, premises_id, name = site.tablet, site.page, site.premises_id, site.name
 
     # Out of signal for longer than the idle limit: the web session has ended on the server.
     tablet.clear_cookies()

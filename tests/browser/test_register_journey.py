@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import account, go_home, nav, show_filters, submit_sign_in
+from browser.pages import account, go_home, nav, show_filters, submit_sign_in, watch
 
 pytestmark = pytest.mark.browser
 
@@ -59,16 +59,7 @@ def test_licensing_officer_adds_a_premises_and_a_licence(
     latitude, longitude, expected_ward = _point_in_a_ward(live_server.real_wards)
     # Every stylesheet, script and image the pages ask for must be served, and no script may fail.
     # (Pages themselves may answer 400: a form sent back with errors does.)
-    broken: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    broken = watch(page)
 
     # 1. Signed out, the register sends you to sign in, and back again afterwards.
     page.goto(live_server("/premises"))

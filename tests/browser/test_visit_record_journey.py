@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser.conftest import AXE_PATH, AXE_TAGS
-from browser.pages import nav, sign_in, sign_out
+from browser.pages import nav, sign_in, sign_out, watch
 from browser.test_welfare_journey import SUPERVISOR, WARD_OFFICER, _fill_visit, _first_covered_ward
 
 pytestmark = pytest.mark.browser
@@ -54,16 +54,7 @@ def _axe_every_impact(check_accessibility: Any, page: Page, label: str) -> None:
 def test_a_visit_with_the_whole_record_and_an_approved_immigration_referral(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
-    broken: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    broken = watch(page)
 
     def axe(label: str) -> None:
         _axe_every_impact(check_accessibility, page, label)

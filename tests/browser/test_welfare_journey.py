@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import go_home, sign_in, sign_out
+from browser.pages import go_home, sign_in, sign_out, watch
 from enforcement.demo import _boundaries
 
 pytestmark = pytest.mark.browser
@@ -108,16 +108,7 @@ def _fill_record(page: Page) -> None:
 def test_ward_officer_logs_a_visit_and_a_licensing_officer_sees_only_that_it_happened(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
-    broken: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: broken.append(f"script error on {page.url}: {exc}"))
+    broken = watch(page)
 
     # 1. The ward officer opens a premises in a ward they cover and starts a visit.
     sign_in(page, live_server, WARD_OFFICER)
