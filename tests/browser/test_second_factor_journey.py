@@ -21,7 +21,7 @@ from browser.conftest import (
     LiveServer,
     serve,
 )
-from browser.pages import submit_sign_in
+from browser.pages import sign_out, submit_sign_in
 from enforcement.accounts import totp
 from enforcement.clock import utcnow
 
@@ -68,13 +68,6 @@ def set_up_app(page: Page, label: str) -> list[str]:
     page.get_by_role("button", name="I have saved my codes, continue").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     return codes
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("navigation", name="Your account").get_by_role(
-        "button", name="Sign out"
-    ).click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
 
 
 def test_setting_up_and_using_a_second_factor(page: Page, strict_server: LiveServer) -> None:
