@@ -394,34 +394,17 @@ def test_a_run_whose_server_stopped_part_way_is_marked_failed_after_half_an_hour
     session: Session,
 ) -> None:
     """A run left working by a server that stopped: the tick's check fails it, nothing else."""
-    admin = Actor.system("test import")
-    options = importing.Options()
-    stalled = runs.start_run(
-        session,
-        admin,
-        NOW,
-        kind="esd",
-        filename="a.csv",
-        data=esd(licence_row("A1")),
-        options=options,
-    )
-    recent = runs.start_run(
-        session,
-        admin,
-        NOW,
-        kind="esd",
-        filename="b.csv",
-        data=esd(licence_row("B1")),
-        options=options,
-    )
-    waiting = runs.start_run(
-        session,
-        admin,
-        NOW,
-        kind="esd",
-        filename="c.csv",
-        data=esd(licence_row("C1")),
-        options=options,
+    stalled, recent, waiting = (
+        runs.start_run(
+            session,
+            ACTOR,
+            NOW,
+            kind="esd",
+            filename=f"{ref}.csv",
+            data=esd(licence_row(ref)),
+            options=importing.Options(),
+        )
+        for ref in ("A1", "B1", "C1")
     )
     stalled.status = runs.Status.APPLYING
     waiting.status = runs.Status.PREVIEWED  # waiting for a person, not for a server
