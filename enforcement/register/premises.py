@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from enforcement import audit, paging
@@ -369,16 +369,27 @@ PremisesPage = CappedPage[PremisesRow]
 
 
 def unlicensed_clause() -> ColumnElement[bool]:
-    """Return the clause "trades without a licence its type needs" (the register's marker)."""
-    clauses = []
-    for ptype, regimes in EXPECTED_REGIMES.items():
-        has = exists().where(
+    """Return the clause "trades without a licence its type needs" (the register's marker).
+
+    One NOT EXISTS over the (type, licence regime) pairs that count, rather than one per type
+    joined by OR: at 250,000 premises on PostgreSQL that counts the register's unlicensed
+    premises in 111 ms rather than 271 ms (benchmarks/README.md).
+    """
+    pairs = sorted(
+        (str(ptype), str(regime))
+        for ptype, regimes in EXPECTED_REGIMES.items()
+        for regime in regimes
+    )
+    if not pairs:
+        return false()
+    return and_(
+        Premises.premises_type.in_([str(ptype) for ptype in EXPECTED_REGIMES]),
+        ~exists().where(
             Licence.premises_id == Premises.id,
-            Licence.regime.in_(regimes),
             Licence.status.in_(TRADING_STATUSES),
-        )
-        clauses.append(and_(Premises.premises_type == str(ptype), ~has))
-    return or_(*clauses) if clauses else false()
+            tuple_(Premises.premises_type, Licence.regime).in_(pairs),
+        ),
+    )
 
 
 def list_filters(q: PremisesQuery) -> list[ColumnElement[bool]]:
