@@ -3,7 +3,7 @@
 // server (answers given, real dates, times, simple patterns), then saved on this tablet.
 import * as store from "./db.js";
 import { sendAll } from "./sync.js";
-import { KINDS, el, hidden, loaded, registerWorker, signedOutMessage } from "./ui.js";
+import { KINDS, el, hidden, loaded, openSession, registerWorker, signedOutMessage } from "./ui.js";
 
 const holder = document.getElementById("offline-form");
 const kind = holder.dataset.kind;
@@ -348,14 +348,8 @@ function prepare(html) {
 async function start() {
   registerWorker();
   window.addEventListener("online", () => sendAll());
-  let session;
-  try {
-    session = await store.session({ refresh: navigator.onLine });
-  } catch (error) {
-    loaded();
-    if (error instanceof store.SignedOut) {
-      signedOutMessage();
-    }
+  const session = await openSession();
+  if (!session) {
     return;
   }
   const pkg = Number.isInteger(premisesId) && premisesId > 0 ? await store.getPremises(session.key, premisesId) : null;

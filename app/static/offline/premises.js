@@ -1,7 +1,7 @@
 // One premises taken offline, as kept on this tablet: what the officer may see of it, and the
 // forms they may fill in there.
 import * as store from "./db.js";
-import { banner, el, hidden, loaded, longDate, registerWorker, signedOutMessage, when } from "./ui.js";
+import { banner, el, hidden, loaded, longDate, openSession, registerWorker, when } from "./ui.js";
 
 const area = document.getElementById("offline-premises-detail");
 const title = document.getElementById("offline-title");
@@ -167,16 +167,10 @@ function render(pkg, records) {
 async function start() {
   registerWorker();
   const id = Number(new URLSearchParams(location.search).get("id"));
-  let session;
-  try {
-    session = await store.session({ refresh: navigator.onLine });
-  } catch (error) {
-    loaded();
-    if (error instanceof store.SignedOut) {
-      signedOutMessage();
-    } else {
-      area.replaceChildren(el("p", { class: "govuk-body" }, "Nothing is kept on this tablet."));
-    }
+  const session = await openSession(() =>
+    area.replaceChildren(el("p", { class: "govuk-body" }, "Nothing is kept on this tablet.")),
+  );
+  if (!session) {
     return;
   }
   const pkg = Number.isInteger(id) && id > 0 ? await store.getPremises(session.key, id) : null;

@@ -1,5 +1,7 @@
 // Small pieces the offline pages share: GOV.UK markup built safely (text, never HTML from
-// data), the service worker's registration, and the messages shown above a page.
+// data), the service worker's registration, opening the tablet's copy, and the messages shown
+// above a page.
+import * as store from "./db.js";
 
 export const KINDS = {
   inspection: { name: "Inspection", page: "/offline/inspect" },
@@ -122,6 +124,22 @@ export async function registerWorker() {
     return await navigator.serviceWorker.register("/offline/sw.js", { scope: "/offline/" });
   } catch {
     return null; // no worker (signed out, private window): pages still work while online
+  }
+}
+
+// The tablet's key and session for a page's start, or null once the page has said why there is
+// none (signed out; anything else is left to `otherwise`).
+export async function openSession(otherwise = () => {}) {
+  try {
+    return await store.session({ refresh: navigator.onLine });
+  } catch (error) {
+    loaded();
+    if (error instanceof store.SignedOut) {
+      signedOutMessage();
+    } else {
+      otherwise(error);
+    }
+    return null;
   }
 }
 
