@@ -36,7 +36,11 @@ def _cell(rows: list[dict[str, object]], measure: str, ward: str, category: str)
 
 
 def _audits(session: Session, action: str) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
 
 
 def test_a_share_is_produced_anonymised_signed_off_then_downloaded(
