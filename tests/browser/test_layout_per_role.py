@@ -1,8 +1,9 @@
 """Every role's main pages at desktop (1280 px) and tablet (768 px) width.
 
 For each role: sign in, then at each width visit the home page and every page the service
-navigation offers, take a full-page screenshot of each (the folder is printed in the test's
-output) and run axe-core with every impact counted. The navigation keeps to one line at
+navigation offers and run axe-core on each with every impact counted (with
+BROWSER_TEST_SCREENSHOTS set to a folder, the check keeps a full-page screenshot of each, to look
+at; they cost time, so not by default). The navigation keeps to one line at
 1280 px and folds behind its Menu button at 768 px; the register's filters fold away so its
 table takes the page's width. One browser, one server and one page per role; the width changes
 inside the test.
@@ -10,10 +11,7 @@ inside the test.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,16 +34,6 @@ ROLES = {
 }
 # The service navigation's section: its name on one row, its links (or Menu) on one more.
 MAX_NAV_HEIGHT = 130
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    """A folder of its own (pytest prunes its temporary folders), or BROWSER_TEST_SCREENSHOTS."""
-    chosen = os.environ.get("BROWSER_TEST_SCREENSHOTS")
-    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="layout-screenshots-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nScreenshots of every page at {' and '.join(map(str, WIDTHS))} px: {folder}")
-    return folder
 
 
 def _menu_links(page: Page) -> list[tuple[str, str]]:
@@ -109,7 +97,7 @@ def _check_register(page: Page, width: int) -> None:
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
-    page: Page, live_server: Any, check_accessibility: Any, screenshots: Path, role: str
+    page: Page, live_server: Any, check_accessibility: Any, role: str
 ) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
     sign_in(page, live_server, ROLES[role])
@@ -130,10 +118,7 @@ def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
                 expect(page.locator("[data-app-map]")).to_have_attribute(
                     "data-loaded", re.compile(r"^\d+$")
                 )
-            name = f"{role} {width} {label}"
-            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-            page.screenshot(path=str(screenshots / f"{slug}.png"), full_page=True)
-            check_accessibility(page, name)
+            check_accessibility(page, f"{role} {width} {label}")
             _check_navigation(page, width, role)
             if path.rstrip("/").endswith("/premises"):
                 _check_register(page, width)
