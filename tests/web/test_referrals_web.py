@@ -341,9 +341,8 @@ def test_the_clerks_lists_run_a_bounded_number_of_statements(
     assert "By " in page
 
 
-def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
-    client: FlaskClient, session: Session, world: World, clock: list[datetime]
-) -> None:
+def _revoked_on_20_april(session: Session, world: World) -> Referral:
+    """One referral whose hearing on 20 April 2026 decided to revoke, notified the next day."""
     _seed(session, world, 1)
     r = session.scalars(select(Referral)).one()
     referral_process.record_outcome(
@@ -363,6 +362,13 @@ def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
         rulebook=BOOK,
     )
     session.commit()
+    return r
+
+
+def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
+    client: FlaskClient, session: Session, world: World, clock: list[datetime]
+) -> None:
+    r = _revoked_on_20_april(session, world)
     sign_in(client, "clerk@example.gov.uk")
     clock[0] = at("2026-05-01")
     page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
@@ -378,25 +384,7 @@ def test_the_decision_shows_in_effect_after_the_appeal_window_on_viewing(
 def test_an_appeal_can_be_recorded_on_the_page_after_the_decision_took_effect(
     client: FlaskClient, session: Session, world: World, clock: list[datetime]
 ) -> None:
-    _seed(session, world, 1)
-    r = session.scalars(select(Referral)).one()
-    referral_process.record_outcome(
-        session,
-        world.actors["clerk"],
-        at("2026-04-21", "12:00"),
-        r.id,
-        r.version,
-        referral_process.OutcomeInput(
-            held_at=at("2026-04-20", "10:30"),
-            decided_at=at("2026-04-20", "16:00"),
-            decision="revoke",
-            reasons="Exploitation at the premises.",
-            notified_at=at("2026-04-21", "10:00"),
-        ),
-        calendar=CAL,
-        rulebook=BOOK,
-    )
-    session.commit()
+    r = _revoked_on_20_april(session, world)
     sign_in(client, "clerk@example.gov.uk")
     clock[0] = datetime(2026, 5, 19, 9, 0, tzinfo=UTC)
     page = client.get(f"/referrals/{r.id}").get_data(as_text=True)
