@@ -150,11 +150,12 @@ def _page(
     needed: frozenset[str],
     status: int,
     inspection: Inspection | None = None,
+    template: str = "inspections/form.html",
 ) -> tuple[str, int]:
     offer_which(form, "inspected_on", "inspected_time", "inspected_which")
     names = {lang.code: lang.name for lang in premises.list_languages(db(), active_only=False)}
     return render_template(
-        "inspections/form.html",
+        template,
         form=form,
         p=p,
         licence=choice.licence,
@@ -191,8 +192,11 @@ class NewInspection:
             follow_up_days=local_days("local.poster.follow_up"),
         )
 
-    def page(self, p: Premises, status: int) -> tuple[str, int]:
-        return _page(self.form, p, self.choice, self.needed, status)
+    def page(
+        self, p: Premises, status: int, template: str = "inspections/form.html"
+    ) -> tuple[str, int]:
+        """The page (by default), or `template`: inspections/_record_form.html is the form alone."""
+        return _page(self.form, p, self.choice, self.needed, status, template=template)
 
 
 def new_inspection(

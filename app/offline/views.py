@@ -10,7 +10,6 @@ the same follow-up reminders.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any, TypeVar
@@ -43,8 +42,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The key under which errors of the form as a whole (no field of their own) are answered.
 WHOLE_FORM_KEY = "_form"
-
-_POST_FORM = re.compile(r'<form method="post".*?</form>', re.DOTALL)
 
 
 def answer(status_code: int, **body: Any) -> Response:
@@ -133,32 +130,19 @@ def api_premises(premises_id: int) -> ResponseReturnValue:
     )
 
 
-def _form_only(page: str) -> str:
-    """The record's form cut from its page: the device keeps the form, not the page around it.
-
-    It is the form that posts to its own page (no action) with a one-off key; the header's
-    sign-out form, which names its action, is left behind.
-    """
-    for found in _POST_FORM.finditer(page):
-        form = found.group(0)
-        opening = form.split(">", 1)[0]
-        if "action=" not in opening and 'name="idempotency_key"' in form:
-            return form
-    return ""
-
-
 def _inspection_form_html(p: Premises) -> str:
     new = inspection_views.new_inspection(p.id, None, with_token=False)
     new.form.licence_id.data = str(new.choice.licence.id) if new.choice.licence else ""
-    html, _status = new.page(p, 200)
-    return _form_only(html)
+    # The form alone, drawn from the template the page includes: the device keeps the form.
+    html, _status = new.page(p, 200, template="inspections/_record_form.html")
+    return html
 
 
 def _visit_form_html(p: Premises) -> str:
     form = welfare_views.new_visit_form(with_token=False)
     welfare_views.fill_new_visit(form)
-    html, _status = welfare_views.visit_page(form, p, 200)
-    return _form_only(html)
+    html, _status = welfare_views.visit_page(form, p, 200, template="welfare/_visit_form.html")
+    return html
 
 
 @bp.route("/api/records", methods=["POST"])
@@ -228,12 +212,11 @@ def _save(envelope: sync.Envelope, p: Premises) -> Response:
     if envelope.kind is sync.Kind.INSPECTION:
         new = inspection_views.new_inspection(p.id, formdata.get("licence_id"), formdata)
         form, action, aliases = new.form, new.action(), inspection_views.ALIASES
-        referrals = formdata.get("referrals_made") == "yes"
     else:
         form = welfare_views.new_visit_form(formdata)
         action = welfare_views.log_visit_action(form, p)
         aliases = welfare_views.ALIASES
-        referrals = formdata.get("referrals_made") == "yes"
+    referrals = formdata.get("referrals_made") == "yes"
     if not form.validate():
         db().rollback()
         return answer(422, status="refused", errors=_errors(form))

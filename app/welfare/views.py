@@ -158,10 +158,12 @@ def _location(form: VisitForm) -> welfare.NewLocation:
     )
 
 
-def _render_form(form: VisitForm, p: Premises | None, status: int) -> tuple[str, int]:
+def _render_form(
+    form: VisitForm, p: Premises | None, status: int, template: str = "welfare/form.html"
+) -> tuple[str, int]:
     offer_which(form, "visited_on", "visited_time", "visited_which")
     return render_template(
-        "welfare/form.html",
+        template,
         form=form,
         p=p,
         indicator_fields=indicator_fields(form, p.premises_type if p else NEW_LOCATION_TYPE),
@@ -203,9 +205,11 @@ def log_visit_action(
     )
 
 
-def visit_page(form: VisitForm, p: Premises | None, status: int) -> tuple[str, int]:
-    """Draw the welfare visit form page."""
-    return _render_form(form, p, status)
+def visit_page(
+    form: VisitForm, p: Premises | None, status: int, template: str = "welfare/form.html"
+) -> tuple[str, int]:
+    """Draw the welfare visit form page, or `template`: welfare/_visit_form.html is the form alone."""
+    return _render_form(form, p, status, template)
 
 
 def _log(form: VisitForm, p: Premises | None) -> ResponseReturnValue:
