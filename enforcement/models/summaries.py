@@ -204,12 +204,9 @@ def _on_execute(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(getattr(state.statement, "table", None), "name", None)
-    rules = _BY_TABLE.get(table or "")
-    if not rules or (table == "audit_events" and state.is_insert):
+    if not table or (table == "audit_events" and state.is_insert):
         return
-    if state.is_insert and not any(r.on_insert for r in rules):
-        return
-    discard(state.session, {m for r in rules for m in r.measures}, "all")
+    discard_table(state.session, table, inserted=state.is_insert)
 
 
 def install() -> None:
