@@ -6,14 +6,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from app.database import db
 from app.forms import apply_errors, keep_edit_after_conflict
 from enforcement.errors import DomainError, StaleEdit, ValidationFailed
+from enforcement.numbers import MAX_DB_ID, whole_number
 
 T = TypeVar("T")
+
+
+def form_version(raw: object) -> int:
+    """The record version an edit form carried back in its hidden field: a whole number, or the
+    request is a bad one (400) whatever else it holds."""
+    version = whole_number(raw, high=MAX_DB_ID)
+    if version is None:
+        abort(400)
+    return version
+
 
 #: The alias that puts a domain error at the top of the form, for a key with no box of its own.
 WHOLE_FORM = ""

@@ -11,7 +11,7 @@ from app.admin.support_forms import SupportServiceForm
 from app.admin.views import bp
 from app.auth.current import current_actor, require
 from app.database import db
-from app.usecase import Conflict, Refused, perform, run, submit
+from app.usecase import Conflict, Refused, form_version, perform, run, submit
 from enforcement.access import Permission
 from enforcement.clock import utcnow
 from enforcement.models import SupportService
@@ -86,19 +86,17 @@ def edit_support_service(service_id: int) -> ResponseReturnValue:
     return submit(
         form,
         lambda: directory.update_service(
-            db(), current_actor(), utcnow(), service_id, _version(form), _input(form)
+            db(),
+            current_actor(),
+            utcnow(),
+            service_id,
+            form_version(form.version.data),
+            _input(form),
         ),
         conflict=Conflict(SupportService, service_id),
         done=lambda s: _to_list(f"{s.name} has been saved."),
         page=lambda status: _page(form, entry.service, status),
     )
-
-
-def _version(form: SupportServiceForm) -> int:
-    try:
-        return int(form.version.data or "")
-    except ValueError:
-        abort(400)
 
 
 @bp.route("/support-services/<id:service_id>/<any(withdraw, reinstate):action>", methods=["POST"])

@@ -21,7 +21,7 @@ from app.admin.forms import (
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.rulebook import base_rulebook
-from app.usecase import Conflict, perform, submit
+from app.usecase import Conflict, form_version, perform, submit
 from enforcement import audit
 from enforcement.access import Permission
 from enforcement.accounts import totp, users
@@ -132,10 +132,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
 
 
 def _update_user(form: UserForm, user_id: int) -> None:
-    try:
-        version = int(form.version.data or "")
-    except ValueError:
-        abort(400)
+    version = form_version(form.version.data)
     users.update_user(db(), current_actor(), utcnow(), user_id, version, _input(form))
     tasks.set_supervisor(db(), current_actor(), utcnow(), user_id, _supervisor(form))
 

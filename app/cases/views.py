@@ -19,7 +19,7 @@ from app.cases.forms import (
 from app.choices import active_filters
 from app.database import db
 from app.rulebook import clock
-from app.usecase import Conflict, submit
+from app.usecase import Conflict, form_version, submit
 from app.wallclock import offer_which, read_london
 from enforcement.access import Permission
 from enforcement.cases import casework as cases
@@ -255,13 +255,6 @@ def detail(case_id: int) -> tuple[str, int]:
     return _render_detail(case_id, None, 200)
 
 
-def _version(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        abort(400)
-
-
 def _event_input(form: EventForm) -> cases.EventInput:
     """Read the form's London date and time fields; a bad pairing is put on its field."""
     problems: dict[str, str] = {}
@@ -305,7 +298,7 @@ def record_event(case_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             case_id,
-            _version(form.version.data),
+            form_version(form.version.data),
             _event_input(form),
             calendar=calendar,
             rulebook=rulebook,
@@ -356,7 +349,7 @@ def close(case_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             case_id,
-            _version(form.version.data),
+            form_version(form.version.data),
             form.reason.data or "",
         ),
         conflict=Conflict(EnforcementCase, case_id),
@@ -389,7 +382,7 @@ def edit(case_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             case_id,
-            _version(form.version.data),
+            form_version(form.version.data),
             officer_id=_id_or_none(form.officer_id.data),
             summary=form.summary.data or "",
             calendar=calendar,

@@ -30,7 +30,7 @@ from app.database import db, writes_on_read
 from app.inspections.forms import InspectionForm, finding_field, inspection_form, note_field
 from app.rulebook import local_days
 from app.safeguarding.forms import indicator_fields, indicators_ticked, tick_indicators
-from app.usecase import WHOLE_FORM, Conflict, perform, submit
+from app.usecase import WHOLE_FORM, Conflict, form_version, perform, submit
 from app.wallclock import offer_which, read_london, which_of
 from enforcement.access import Permission, can
 from enforcement.clock import to_london, utcnow
@@ -297,7 +297,7 @@ def correct(inspection_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             i.id,
-            int(form.version.data or 0),
+            form_version(form.version.data),
             _input(
                 form,
                 _when(form),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -12,7 +12,7 @@ from app.database import db
 from app.forms import blank_to_none
 from app.location import LocationProblem, read_location
 from app.premises.forms import ConditionForm, LicenceForm, ListQueryForm, PremisesForm
-from app.usecase import Conflict, perform, submit
+from app.usecase import Conflict, form_version, perform, submit
 from enforcement import timeline
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
@@ -195,7 +195,7 @@ def edit(premises_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             p.id,
-            _version(form.version.data),
+            form_version(form.version.data),
             _premises_input(form, location.point),
         ),
         ready=location.read,
@@ -203,13 +203,6 @@ def edit(premises_id: int) -> ResponseReturnValue:
         done=lambda saved: _saved(saved, "The premises details have been saved."),
         page=lambda status: (render_template("premises/form.html", form=form, premises=p), status),
     )
-
-
-def _version(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        abort(400)
 
 
 def _licence_input(form: LicenceForm) -> licences.LicenceInput:
@@ -318,7 +311,7 @@ def edit_licence(licence_id: int) -> ResponseReturnValue:
             current_actor(),
             utcnow(),
             lic.id,
-            _version(form.version.data),
+            form_version(form.version.data),
             _licence_input(form),
         ),
         conflict=Conflict(Licence, licence_id),

@@ -122,13 +122,6 @@ def _helpers() -> dict[str, object]:
     }
 
 
-def _version(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        abort(400)
-
-
 def _moment(day: date | None, clock: str | None) -> datetime | None:
     """A London date and time from a form; a time the clocks skipped is a ValidationFailed."""
     try:
@@ -297,7 +290,7 @@ def _save_draft(form: DraftForm, premises_id: int, referral: Referral | None) ->
         )
     else:
         saved = referrals.update_draft(
-            db(), actor, now, referral.id, _version(form.version.data), data
+            db(), actor, now, referral.id, usecase.form_version(form.version.data), data
         )
     if form.submit_for_sign_off.data:
         referrals.submit(db(), actor, now, saved.id, saved.version)
@@ -532,7 +525,7 @@ def _to_referral(referral_id: int, message: str) -> BaseResponse:
 
 
 def _v(form: FlaskForm) -> int:
-    return _version(form.version.data)  # type: ignore[attr-defined]
+    return usecase.form_version(form.version.data)  # type: ignore[attr-defined]
 
 
 @bp.route("/referrals/<id:referral_id>/submit", methods=["POST"])

@@ -10,7 +10,7 @@ from app.auth.current import current_actor, require
 from app.database import db, writes_on_read
 from app.forms import blank_to_none, parse_id
 from app.safeguarding.forms import OutcomesForm, ReferralForm
-from app.usecase import Conflict, perform, submit
+from app.usecase import Conflict, form_version, perform, submit
 from enforcement.access import Permission
 from enforcement.clock import london_today, utcnow
 from enforcement.models import ReferralRecord
@@ -119,7 +119,7 @@ def outcomes(record_id: int) -> ResponseReturnValue:
     return submit(
         form,
         lambda: records.record_outcomes(
-            db(), actor, utcnow(), record_id, int(form.version.data or 0), _outcomes(form)
+            db(), actor, utcnow(), record_id, form_version(form.version.data), _outcomes(form)
         ),
         conflict=Conflict(ReferralRecord, record_id),
         done=lambda _: _decided(seen.source),

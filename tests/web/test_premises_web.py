@@ -193,6 +193,24 @@ def test_stale_edit_gets_a_conflict_page_that_keeps_the_edit(
     assert session.get(Premises, p.id).name == "First"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("version", ["", "\n\n", "\u00b2", "1.0", "-1", "9" * 5_000, "2147483648"])
+def test_an_edit_carrying_junk_for_its_version_is_a_bad_request_that_saves_nothing(
+    officer: FlaskClient, session: Session, version: str
+) -> None:
+    p = make_premises(session, name="Before", address_line1="1 Road")
+    session.commit()
+    fields = {
+        "version": version,
+        "name": "After",
+        "premises_type": "other",
+        "address_line1": "1 Road",
+    }
+    answer = post(officer, f"/premises/{p.id}/edit", fields, page=f"/premises/{p.id}/edit")
+    assert answer.status_code == 400
+    session.expire_all()
+    assert session.get(Premises, p.id).name == "Before"  # type: ignore[union-attr]
+
+
 def test_over_long_field_is_refused_with_a_message(officer: FlaskClient, session: Session) -> None:
     resp = post(
         officer,

@@ -112,6 +112,19 @@ def test_an_inspection_records_indicators_then_each_referral_and_later_its_decis
     record = session.scalars(select(ReferralRecord)).one()
     outcomes = f"/anonymous-referrals/{record.id}"
     assert f'href="{outcomes}"' in detail
+    # A version that is not a number (the hidden field tampered with) is a bad request.
+    junk = officer.post(
+        outcomes,
+        data={
+            "csrf_token": csrf_token(officer, outcomes),
+            "version": "\n\n",
+            "rg_outcome": "positive",
+            "rg_decided_on": _today(),
+        },
+    )
+    assert junk.status_code == 400
+    session.refresh(record)
+    assert record.rg_outcome is None
     resp = officer.post(
         outcomes,
         data={
