@@ -26,10 +26,16 @@ class Labelled(StrEnum):
         """Return the label of a stored code, or the code itself if it is no longer listed."""
         if code is None:
             return ""
-        try:
-            return cls(code).label
-        except ValueError:
-            return code
+        # A dict per vocabulary, built on first use: list pages ask for a label per row, and
+        # looking a member up by value (`cls(code)`) costs several times a dict's lookup.
+        labels = _LABELS.get(cls)
+        if labels is None:
+            labels = _LABELS[cls] = {m.value: m.label for m in cls}
+        return labels.get(code, code)
+
+
+#: Each vocabulary's labels by code (see `Labelled.label_of`); the members never change.
+_LABELS: dict[type[Labelled], dict[str, str]] = {}
 
 
 class Role(Labelled):

@@ -1017,15 +1017,23 @@ def open_flag_counts(
     ):
         return {}
     readable = case((policy.visible_flags_clause(actor, Visibility.CONTENT), 1), else_=0)
-    rows = session.execute(
-        select(IntelFlag.premises_id, func.count(), func.sum(readable))
-        .where(
-            IntelFlag.premises_id.in_(premises_ids),
-            IntelFlag.status.in_(OPEN_STATUSES),
-            policy.visible_flags_clause(actor, Visibility.EXISTENCE),
+    # Columns only: on the session's connection, below the ORM's result processing (a list
+    # page asks this for every page of rows). Pending changes flushed first, as execute would.
+    if session.autoflush:
+        session.flush()
+    rows = (
+        session.connection()
+        .execute(
+            select(IntelFlag.premises_id, func.count(), func.sum(readable))
+            .where(
+                IntelFlag.premises_id.in_(premises_ids),
+                IntelFlag.status.in_(OPEN_STATUSES),
+                policy.visible_flags_clause(actor, Visibility.EXISTENCE),
+            )
+            .group_by(IntelFlag.premises_id)
         )
-        .group_by(IntelFlag.premises_id)
-    ).all()
+        .all()
+    )
     return {pid: FlagCount(int(n), int(r or 0)) for pid, n, r in rows if pid is not None}
 
 
