@@ -57,7 +57,8 @@ def id_url_prefix(endpoint: str, name: str) -> str:
     address is a noticeable part of a list page's time). The id must end the address."""
     from flask import url_for
 
-    url = url_for(endpoint, **{name: 0})
+    values: dict[str, Any] = {name: 0}
+    url = url_for(endpoint, **values)
     if not url.endswith("/0"):
         raise ValueError(f"{endpoint}: the record id does not end its address ({url})")
     return url[:-1]
