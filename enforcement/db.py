@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 IMMEDIATE = "tracker_begin_immediate"
@@ -59,3 +60,18 @@ def writer(engine: Engine) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory that keeps loaded values after commit (views render after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def read_columns(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a select of columns (no ORM entities) on the session's connection, in its transaction.
+
+    The rows are the driver's, without the ORM's result processing, which over a list page's
+    rows (a thousand ids, say) costs more than the statement; pending changes are flushed first,
+    as the session's own execute would. Take the rows with `.all()` (or `.scalars().all()`):
+    iterating the result fetches one row a call.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)

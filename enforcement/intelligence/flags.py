@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
+from enforcement.db import read_columns
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.intelligence.vocab import (
     CONDITIONAL_CODES,
@@ -1017,23 +1018,17 @@ def open_flag_counts(
     ):
         return {}
     readable = case((policy.visible_flags_clause(actor, Visibility.CONTENT), 1), else_=0)
-    # Columns only: on the session's connection, below the ORM's result processing (a list
-    # page asks this for every page of rows). Pending changes flushed first, as execute would.
-    if session.autoflush:
-        session.flush()
-    rows = (
-        session.connection()
-        .execute(
-            select(IntelFlag.premises_id, func.count(), func.sum(readable))
-            .where(
-                IntelFlag.premises_id.in_(premises_ids),
-                IntelFlag.status.in_(OPEN_STATUSES),
-                policy.visible_flags_clause(actor, Visibility.EXISTENCE),
-            )
-            .group_by(IntelFlag.premises_id)
+    # Columns only, read below the ORM (read_columns): a list page asks this for every page.
+    rows = read_columns(
+        session,
+        select(IntelFlag.premises_id, func.count(), func.sum(readable))
+        .where(
+            IntelFlag.premises_id.in_(premises_ids),
+            IntelFlag.status.in_(OPEN_STATUSES),
+            policy.visible_flags_clause(actor, Visibility.EXISTENCE),
         )
-        .all()
-    )
+        .group_by(IntelFlag.premises_id),
+    ).all()
     return {pid: FlagCount(int(n), int(r or 0)) for pid, n, r in rows if pid is not None}
 
 
