@@ -7,12 +7,14 @@ every refused attempt. Audit summaries carry no content: administrators read the
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, paging, policy
@@ -1017,19 +1019,33 @@ def open_flag_counts(
         and not can(actor, Permission.FLAG_RAISE)
     ):
         return {}
-    readable = case((policy.visible_flags_clause(actor, Visibility.CONTENT), 1), else_=0)
     # Columns only, read below the ORM (read_columns): a list page asks this for every page.
     rows = read_columns(
-        session,
-        select(IntelFlag.premises_id, func.count(), func.sum(readable))
-        .where(
-            IntelFlag.premises_id.in_(premises_ids),
-            IntelFlag.status.in_(OPEN_STATUSES),
-            policy.visible_flags_clause(actor, Visibility.EXISTENCE),
-        )
-        .group_by(IntelFlag.premises_id),
+        session, _open_flag_counts_statement(_reader(actor)), {"premises_ids": premises_ids}
     ).all()
     return {pid: FlagCount(int(n), int(r or 0)) for pid, n, r in rows if pid is not None}
+
+
+def _reader(actor: Actor) -> Actor:
+    """The actor as what decides which flags they may see: without the label and address that
+    the audit trail records, so one statement serves every request of the same person."""
+    return dataclasses.replace(actor, label="", ip_address=None)
+
+
+@functools.lru_cache(maxsize=256)
+def _open_flag_counts_statement(reader: Actor) -> Select[int | None, int, Any]:
+    """The open flag counts for one reader, built once (building the access policy's clauses
+    cost more than running the statement); the premises are a bound parameter."""
+    readable = case((policy.visible_flags_clause(reader, Visibility.CONTENT), 1), else_=0)
+    return (
+        select(IntelFlag.premises_id, func.count(), func.sum(readable))
+        .where(
+            IntelFlag.premises_id.in_(bindparam("premises_ids", expanding=True)),
+            IntelFlag.status.in_(OPEN_STATUSES),
+            policy.visible_flags_clause(reader, Visibility.EXISTENCE),
+        )
+        .group_by(IntelFlag.premises_id)
+    )
 
 
 def organisation_choices(session: Session) -> list[tuple[int, str]]:
