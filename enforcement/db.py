@@ -5,10 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Executable,
+    Integer,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 IMMEDIATE = "tracker_begin_immediate"
+#: A column of ids, or a mapped attribute of one (see ids_in).
+_HasIds = (
+    ColumnElement[int]
+    | ColumnElement[int | None]
+    | QueryableAttribute[int]
+    | QueryableAttribute[int | None]
+)
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -75,3 +93,15 @@ def read_columns(
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, params)
+
+
+def ids_in(column: _HasIds, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN (...)` for a bound list of ids named `name`, for a statement built once.
+
+    On PostgreSQL `column = ANY(:name)` with the list as one array parameter, so the statement's
+    text is the same for every list and nothing is rendered per execution (an expanding IN
+    renders a placeholder per id each time); elsewhere an expanding IN.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))

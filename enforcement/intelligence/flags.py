@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today, to_london
-from enforcement.db import read_columns
+from enforcement.db import ids_in, read_columns
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.intelligence.vocab import (
     CONDITIONAL_CODES,
@@ -1020,9 +1020,8 @@ def open_flag_counts(
     ):
         return {}
     # Columns only, read below the ORM (read_columns): a list page asks this for every page.
-    rows = read_columns(
-        session, _open_flag_counts_statement(_reader(actor)), {"premises_ids": premises_ids}
-    ).all()
+    statement = _open_flag_counts_statement(_reader(actor), session.get_bind().dialect.name)
+    rows = read_columns(session, statement, {"premises_ids": premises_ids}).all()
     return {pid: FlagCount(int(n), int(r or 0)) for pid, n, r in rows if pid is not None}
 
 
@@ -1033,14 +1032,14 @@ def _reader(actor: Actor) -> Actor:
 
 
 @functools.lru_cache(maxsize=256)
-def _open_flag_counts_statement(reader: Actor) -> Select[int | None, int, Any]:
+def _open_flag_counts_statement(reader: Actor, dialect: str) -> Select[int | None, int, Any]:
     """The open flag counts for one reader, built once (building the access policy's clauses
     cost more than running the statement); the premises are a bound parameter."""
     readable = case((policy.visible_flags_clause(reader, Visibility.CONTENT), 1), else_=0)
     return (
         select(IntelFlag.premises_id, func.count(), func.sum(readable))
         .where(
-            IntelFlag.premises_id.in_(bindparam("premises_ids", expanding=True)),
+            ids_in(IntelFlag.premises_id, "premises_ids", dialect),
             IntelFlag.status.in_(OPEN_STATUSES),
             policy.visible_flags_clause(reader, Visibility.EXISTENCE),
         )

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    and_,
-    bindparam,
-    exists,
-    false,
-    func,
-    select,
-    tuple_,
-)
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from enforcement import audit, paging
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
-from enforcement.db import read_columns
+from enforcement.db import ids_in, read_columns
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
     Language,
@@ -465,30 +456,33 @@ def query_problems(q: PremisesQuery) -> dict[str, str]:
     )
 
 
-#: A page of the list's columns and its licences, by the page's premises ids (a bound list):
-#: built once, since building them for every page cost about as much as running them.
-_PAGE_IDS: BindParameter[int] = bindparam("page_ids", expanding=True)
-_PAGE_COLUMNS = (
-    select(
-        Premises.id,
-        Premises.name,
-        Premises.trading_name,
-        Premises.address_line1,
-        Premises.address_line2,
-        Premises.town,
-        Premises.postcode,
-        Premises.premises_type,
-        Premises.longitude,
-        Ward.name,
+@functools.lru_cache(maxsize=4)
+def _page_statements(dialect: str) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """A page of the list's columns, and its licences, by the page's premises ids (bound as
+    `page_ids`): built once, since building them for every page cost about as much as running
+    them."""
+    columns = (
+        select(
+            Premises.id,
+            Premises.name,
+            Premises.trading_name,
+            Premises.address_line1,
+            Premises.address_line2,
+            Premises.town,
+            Premises.postcode,
+            Premises.premises_type,
+            Premises.longitude,
+            Ward.name,
+        )
+        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .where(ids_in(Premises.id, "page_ids", dialect))
     )
-    .outerjoin(Ward, Ward.id == Premises.ward_id)
-    .where(Premises.id.in_(_PAGE_IDS))
-)
-_PAGE_LICENCES = (
-    select(Licence.premises_id, Licence.regime, Licence.status, Licence.reference)
-    .where(Licence.premises_id.in_(_PAGE_IDS))
-    .order_by(Licence.premises_id, Licence.id)
-)
+    licences = (
+        select(Licence.premises_id, Licence.regime, Licence.status, Licence.reference)
+        .where(ids_in(Licence.premises_id, "page_ids", dialect))
+        .order_by(Licence.premises_id, Licence.id)
+    )
+    return columns, licences
 
 
 def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> PremisesPage:
@@ -530,13 +524,12 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
         return PremisesPage(
             rows=[], total=len(ids), page=q.page, page_size=q.page_size, cap=COUNT_CAP
         )
-    raw = read_columns(session, _PAGE_COLUMNS, {"page_ids": on_page}).all()
+    columns, licences = _page_statements(session.get_bind().dialect.name)
+    raw = read_columns(session, columns, {"page_ids": on_page}).all()
     position = {pid: i for i, pid in enumerate(on_page)}
     raw = sorted(raw, key=lambda r: position[r[0]])
     by_premises: dict[int, list[LicenceSummary]] = {i: [] for i in on_page}
-    for pid, regime, status, ref in read_columns(
-        session, _PAGE_LICENCES, {"page_ids": on_page}
-    ).all():
+    for pid, regime, status, ref in read_columns(session, licences, {"page_ids": on_page}).all():
         by_premises[pid].append(LicenceSummary(regime, status, ref))
     rows = [
         PremisesRow(
