@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Executable,
+    Integer,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 IMMEDIATE = "tracker_begin_immediate"
+#: A column of ids, or a mapped attribute of one (see ids_in).
+_HasIds = (
+    ColumnElement[int]
+    | ColumnElement[int | None]
+    | QueryableAttribute[int]
+    | QueryableAttribute[int | None]
+)
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -59,3 +78,30 @@ def writer(engine: Engine) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory that keeps loaded values after commit (views render after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def read_columns(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a select of columns (no ORM entities) on the session's connection, in its transaction.
+
+    The rows are the driver's, without the ORM's result processing, which over a list page's
+    rows (a thousand ids, say) costs more than the statement; pending changes are flushed first,
+    as the session's own execute would. Take the rows with `.all()` (or `.scalars().all()`):
+    iterating the result fetches one row a call.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
+def ids_in(column: _HasIds, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN (...)` for a bound list of ids named `name`, for a statement built once.
+
+    On PostgreSQL `column = ANY(:name)` with the list as one array parameter, so the statement's
+    text is the same for every list and nothing is rendered per execution (an expanding IN
+    renders a placeholder per id each time); elsewhere an expanding IN.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))

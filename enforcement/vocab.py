@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Labelled(StrEnum):
@@ -26,10 +28,22 @@ class Labelled(StrEnum):
         """Return the label of a stored code, or the code itself if it is no longer listed."""
         if code is None:
             return ""
-        try:
-            return cls(code).label
-        except ValueError:
-            return code
+        return cls.labels().get(code, code)
+
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        """Return every code's label, by code (read-only; a template looking up a label per row
+        of a list reads this once rather than calling label_of for each)."""
+        # A dict per vocabulary, built on first use: looking a member up by value (`cls(code)`)
+        # costs several times a dict's lookup.
+        labels = _LABELS.get(cls)
+        if labels is None:
+            labels = _LABELS[cls] = MappingProxyType({m.value: m.label for m in cls})
+        return labels
+
+
+#: Each vocabulary's labels by code (see `Labelled.label_of`); the members never change.
+_LABELS: dict[type[Labelled], Mapping[str, str]] = {}
 
 
 class Role(Labelled):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from builders import make_licence, make_premises, make_user, make_wards, sign_in
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from app.templating import id_url_prefix
 from enforcement.vocab import PremisesType
 
 
@@ -82,3 +85,12 @@ def test_every_radio_and_checkbox_on_the_inspection_form_is_the_small_size(
     for classes in groups:
         kind = classes.split()[0]
         assert f"{kind}--small" in classes.split(), classes
+
+
+def test_a_row_link_is_the_record_address_up_to_its_id_then_the_id(app: Flask) -> None:
+    # List rows link as id_url_prefix + id: the same address url_for builds for that record.
+    with app.test_request_context("/premises"):
+        prefix = id_url_prefix("premises.detail", "premises_id")
+        assert prefix + "12345" == url_for("premises.detail", premises_id=12345)
+        with pytest.raises(ValueError, match="does not end its address"):
+            id_url_prefix("premises.index", "page")  # a query parameter, not the address's end

@@ -95,6 +95,40 @@ def test_the_badge_is_one_count_query(
     assert len(about_reminders) == 1 and "count(" in about_reminders[0].lower()
 
 
+def test_the_badge_counts_each_persons_own_team_and_escalated_tasks(
+    officer: FlaskClient, officer_user: User, session: Session, app: Any
+) -> None:
+    # Two licensing officers share one team, so the badge's count runs the statement built for
+    # that team for both: each still counts only their own tasks, the team's, and what was
+    # escalated to them; a snoozed one counts again once its snooze has passed.
+    other = make_user(session, "licensing_officer", email="other@example.gov.uk")
+    session.commit()
+    remind(session, officer_user, "Mine", timedelta(days=2))
+    remind(session, other, "Theirs", timedelta(days=2))
+    remind(session, other, "Theirs too", timedelta(days=3))
+    remind(session, None, "The team's", timedelta(days=2), team="licensing")
+    remind(session, None, "Another ward's", timedelta(days=2), team="ward:E05999901")
+    escalated = remind(session, other, "Theirs, escalated to me", timedelta(days=-1))
+    session.add(
+        ReminderEscalation(
+            reminder_id=escalated.id,
+            reason="overdue",
+            supervisor_id=officer_user.id,
+            escalated_at=now(),
+        )
+    )
+    snoozed = remind(session, officer_user, "Snoozed", timedelta(days=2))
+    snoozed.snoozed_until = now() + timedelta(days=1)
+    session.commit()
+    assert badge(officer.get("/premises").get_data(as_text=True)) == 3
+    with app.test_client() as theirs:
+        sign_in(theirs, "other@example.gov.uk")
+        assert badge(theirs.get("/premises").get_data(as_text=True)) == 4
+    snoozed.snoozed_until = now() - timedelta(minutes=1)
+    session.commit()
+    assert badge(officer.get("/premises").get_data(as_text=True)) == 4
+
+
 def test_done_and_acknowledge_need_the_form_token_and_are_audited(
     officer: FlaskClient, officer_user: User, session: Session
 ) -> None:
