@@ -631,6 +631,7 @@ def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_p
     queries = {n: FormField(n, "choice" if n == "page" else "text", []) for n in query_names()}
     found: dict[str, dict[str, FormField]] = {}  # forms seen so far, by method and endpoint
     named_done: set[tuple[str, str]] = set()
+    ids_done: set[tuple[str, str, bool]] = set()  # junk record ids sent: signed in, signed out
     failures: list[str] = []
     sent = 0
 
@@ -664,7 +665,16 @@ def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_p
                 walk.send(method, path, _with(fields, lambda _f: None))
             answer = walk.status if method == "POST" else status[rule.rule]
             refused = answer == 403 or (answer == 302 and role is None)
-            if "<" in rule.rule:
+            # Junk in an address's record id fails in its converter, before any view or
+            # permission runs, so every signed-in role meets the same 404: an address whose only
+            # slots are record ids gets its junk once signed in and once signed out. Other
+            # slots reach the views: their junk goes to every role.
+            ids_only = not re.sub(r"<id:\w+>", "", rule.rule).count("<")
+            signed_in = role is not None
+            if "<" in rule.rule and not (
+                ids_only and (method, rule.endpoint, signed_in) in ids_done
+            ):
+                ids_done.add((method, rule.endpoint, signed_in))
                 for junk_id in ("2147483648", "99999999999999999999999"):
                     for each in fill(rule, world, junk_id):
                         walk.send(method, each, _with(fields, lambda _f: None))
