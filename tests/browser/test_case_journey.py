@@ -59,6 +59,17 @@ def _record(
         page.get_by_role("button", name="Record event").click()
 
 
+def _hearing_state(row: str) -> str:
+    """ "Pending" or "Missed", as the deadline the row shows ("by 09:30 GMT on Sunday 6 December
+    2026") is still ahead or already past, by the London clock now."""
+    found = re.search(r"by (\d\d:\d\d) (?:GMT|BST) on \w+ (\d{1,2} \w+ \d{4})", row)
+    assert found, row
+    shown = f"{found.group(2)} {found.group(1)}"
+    month = "%b" if re.search(r" \w{3} \d{4}$", found.group(2)) else "%B"  # "Dec" or "December"
+    due = datetime.strptime(shown, f"%d {month} %Y %H:%M").replace(tzinfo=LONDON)
+    return "Pending" if datetime.now(LONDON) < due else "Missed"
+
+
 def test_ward_officer_runs_a_closure_case(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
@@ -109,7 +120,9 @@ def test_ward_officer_runs_a_closure_case(
     hearing = page.locator("#deadline-asbcpa-s80-hearing")
     expect(hearing).to_contain_text("Court must hear the closure order application")
     expect(hearing).to_contain_text(re.compile(r"by 09:30 (GMT|BST) on"))
-    expect(hearing).to_contain_text("Pending")
+    # 48 hours from a service at 09:30 two days ago: pending until 09:30 today (later over
+    # Christmas Day), missed after it. The state must agree with the deadline the row shows.
+    expect(hearing).to_contain_text(_hearing_state(hearing.inner_text()))
     expect(hearing).to_contain_text("s80(3)-(4)")
     expect(page.locator(".moj-timeline__title", has_text="Notice served")).to_be_visible()
     check_accessibility(page, "case (notice served)")
