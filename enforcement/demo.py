@@ -96,6 +96,11 @@ FICTIONAL_TRADES = (
     (PremisesType.CAR_WASH, ("Hand Car Wash", "Sparkle Valet", "Shine Auto Wash")),
     (PremisesType.HAIR_BEAUTY, ("Hair & Beauty", "Brows and Lashes", "Fresh Cuts")),
     (PremisesType.WALK_UP_FLAT, ("First-floor flat",)),
+    # Premises licences (Licensing Act 2003): a borough's demo needs them for its cases and its
+    # committee referrals, with or without the shared data.
+    (PremisesType.PUB_BAR, ("The Crown", "Kings Arms", "The Anchor", "The Bell")),
+    (PremisesType.RESTAURANT_TAKEAWAY, ("Golden Wok", "Pizza Corner", "Spice Garden")),
+    (PremisesType.LATE_NIGHT_REFRESHMENT, ("Night Grill", "Late Bites")),
 )
 # The invented premises' streets: in the fictional borough each ward has streets named after
 # it; with the real wards, the street of the nearest food business in the same ward (so an

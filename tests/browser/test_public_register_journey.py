@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, tuple_
 
 from browser.conftest import LiveServer, serve
 from browser.test_second_factor_journey import no_axe_findings
@@ -28,16 +28,22 @@ def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
         yield server, folder / "browser.db"
 
 
-def _a_licence_with_conditions(db: Path) -> tuple[str, str, list[str]]:
-    """A licensed premises of the demo data whose name is its own, and its conditions."""
+def _a_licence_with_conditions(db: Path) -> tuple[str, str, str, list[str]]:
+    """A licensed premises of the demo data that its name and street address tell apart from
+    every other (the fictional borough's businesses share a few names), its licence's
+    reference and its conditions."""
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        names = select(Premises.name).group_by(Premises.name).having(func.count() == 1)
-        lid, name, reference = conn.execute(
-            select(Licence.id, Premises.name, Licence.reference)
+        own = (
+            select(Premises.name, Premises.address_line1)
+            .group_by(Premises.name, Premises.address_line1)
+            .having(func.count() == 1)
+        )
+        lid, name, address, reference = conn.execute(
+            select(Licence.id, Premises.name, Premises.address_line1, Licence.reference)
             .join(Premises, Premises.id == Licence.premises_id)
             .where(
-                Premises.name.in_(names),
+                tuple_(Premises.name, Premises.address_line1).in_(own),
                 Licence.id.in_(select(LicenceCondition.licence_id)),
             )
             .order_by(Licence.id)
@@ -51,14 +57,14 @@ def _a_licence_with_conditions(db: Path) -> tuple[str, str, list[str]]:
             )
         )
     engine.dispose()
-    return name, reference, conditions
+    return name, address, reference, conditions
 
 
 def test_search_the_public_register_and_open_a_licence(
     page: Page, public_server: tuple[LiveServer, Path]
 ) -> None:
     server, db = public_server
-    name, reference, conditions = _a_licence_with_conditions(db)
+    name, address, reference, conditions = _a_licence_with_conditions(db)
     assert conditions
 
     page.goto(server("/register"))
@@ -66,7 +72,7 @@ def test_search_the_public_register_and_open_a_licence(
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     no_axe_findings(page, "public register")
 
-    page.get_by_label("Search by premises name, address or postcode").fill(name)
+    page.get_by_label("Search by premises name, address or postcode").fill(f"{name} {address}")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#result-count")).to_contain_text("of")
     no_axe_findings(page, "public register searched")
