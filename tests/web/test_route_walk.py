@@ -534,21 +534,37 @@ class WriteCounter:
 
 
 @dataclass
-class Walk:
-    app: Flask
-    client: FlaskClient
+class Counts:
+    """What a refused request must not move (`state`), counted again only after a request that
+    ran a statement able to change it: counting every table costs more than most requests."""
+
     session: Session
+    writes: WriteCounter
+    last: dict[str, int] = field(default_factory=dict)
+
+    def before(self) -> tuple[dict[str, int], int]:
+        """The counts before a request, and the writing statements run so far."""
+        return self.last or state(self.session), self.writes.count
+
+    def after(self, writes_before: int) -> dict[str, int]:
+        """The counts after the request (taken again only if it ran a writing statement)."""
+        if self.writes.count != writes_before or not self.last:
+            self.last = state(self.session)
+        return self.last
+
+
+@dataclass
+class Walk:
+    client: FlaskClient
     role: str | None
     token: str
+    counts: Counts
     failures: list[str] = field(default_factory=list)
     requests: int = 0
-    writes: WriteCounter = field(default_factory=lambda: WriteCounter())
-    last: dict[str, int] = field(default_factory=dict)
     status: int = 0
 
     def send(self, method: str, path: str, data: dict[str, Values] | None = None) -> str:
-        before = self.last or state(self.session)
-        writes_before = self.writes.count
+        before, writes_before = self.counts.before()
         if method == "GET":
             resp = self.client.get(path, query_string=data or {})
         else:
@@ -560,12 +576,9 @@ class Walk:
         if resp.status_code >= 500:
             self.failures.append(f"{resp.status_code}: {what} {_error(body)}")
         self.status = resp.status_code
-        # Counting every table costs more than most requests: the counts are taken again only
-        # after a request that ran a statement able to change them.
-        if self.writes.count != writes_before or not self.last:
-            self.last = state(self.session)
-        if 400 <= resp.status_code < 500 and self.last != before:
-            moved = sorted(k for k, v in self.last.items() if before.get(k) != v)
+        after = self.counts.after(writes_before)
+        if 400 <= resp.status_code < 500 and after != before:
+            moved = sorted(k for k, v in after.items() if before.get(k) != v)
             self.failures.append(f"{resp.status_code} wrote {moved}: {what}")
         return body if resp.status_code == 200 else ""
 
@@ -649,7 +662,7 @@ def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_p
             assert sign_in(client, email).status_code == 302
         page = client.get("/sign-in" if role is None else "/").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        walk = Walk(app, client, session, role, token.group(1) if token else "", writes=writes)
+        walk = Walk(client, role, token.group(1) if token else "", Counts(session, writes))
 
         # Real ids first: every page drawn, and the forms it shows (with their values) kept.
         status: dict[str, int] = {}
@@ -768,24 +781,18 @@ def random_json(send: Callable[[object], None]) -> None:
 @dataclass
 class JsonWalk:
     client: FlaskClient
-    session: Session
     role: str | None
     token: str
     failures: list[str]
-    writes: WriteCounter
-    last: dict[str, int] = field(default_factory=dict)
+    counts: Counts
 
     def send(self, path: str, body: object) -> None:
-        before = self.last or state(self.session)
-        writes_before = self.writes.count
+        before, writes_before = self.counts.before()
         resp = self.client.post(path, json=body, headers={"X-CSRFToken": self.token})
         what = f"{self.role or 'signed out'} POST {path} {repr(body)[:200]}"
         if resp.status_code >= 500 or resp.mimetype != "application/json":
             self.failures.append(f"{resp.status_code} {resp.mimetype}: {what}")
-        # As in Walk.send: counted again only after a statement that could change the counts.
-        if self.writes.count != writes_before or not self.last:
-            self.last = state(self.session)
-        if 400 <= resp.status_code < 500 and self.last != before:
+        if 400 <= resp.status_code < 500 and self.counts.after(writes_before) != before:
             self.failures.append(f"{resp.status_code} wrote: {what}")
 
 
@@ -805,7 +812,7 @@ def test_the_json_api_takes_junk_bodies_without_5xx_or_writes(
         token = key.get_json()["csrf_token"] if key.status_code == 200 else ""
         taken = client.get(f"/offline/api/premises/{premises_id}")
         version = taken.get_json()["version"] if taken.status_code == 200 else "v1.a.b.c"
-        walk = JsonWalk(client, session, role, token, failures, writes)
+        walk = JsonWalk(client, role, token, failures, Counts(session, writes))
         for path in JSON_ENDPOINTS.values():
             for body in json_junk(premises_id, version):
                 walk.send(path, body)
