@@ -56,6 +56,7 @@ from enforcement.models import (
     PartnerSubmission,
     PartnerSubmissionRow,
     Premises,
+    PremisesWard,
     Referral,
     ReferralRecord,
     ReferralRecordType,
@@ -126,7 +127,9 @@ def _context(conn: Connection, rng: random.Random) -> Context:
     ward_of = {
         pid: code
         for pid, code in conn.execute(
-            select(Premises.id, Ward.code).join(Ward, Ward.id == Premises.ward_id)
+            select(Premises.id, Ward.code)
+            .join(PremisesWard, PremisesWard.premises_id == Premises.id)
+            .join(Ward, Ward.id == PremisesWard.ward_id)
         )
     }
     flats = [

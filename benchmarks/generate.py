@@ -35,6 +35,7 @@ from enforcement.models import (
     Organisation,
     Premises,
     PremisesLanguage,
+    PremisesWard,
     User,
     UserRole,
     UserWard,
@@ -546,6 +547,8 @@ class Plan:
     premises_names: list[list[str]] = field(default_factory=list)
     premises_update_ts: list[list[float]] = field(default_factory=list)
     languages: list[tuple[int, str]] = field(default_factory=list)
+    # (premises id, ward id) of each premises inside a ward (premises_wards).
+    placed: list[tuple[int, int]] = field(default_factory=list)
     licences: list[LicencePlan] = field(default_factory=list)
 
 
@@ -712,6 +715,8 @@ def plan_premises(
         row["id"] = i + 1
         row["version"] = 1 + updates
         plan.premises_rows.append(row)
+        if ward_id is not None:
+            plan.placed.append((i + 1, ward_id))
         plan.premises_names.append(names)
         plan.premises_update_ts.append(update_ts)
         plan.languages.extend((i + 1, lang) for lang in sorted(langs))
@@ -843,8 +848,11 @@ def plan_events(plan: Plan, rng: random.Random, n: int) -> list[tuple[float, int
     return events
 
 
-def _premises_snapshot(row: dict[str, Any], name: str, langs: list[str]) -> dict[str, Any]:
-    snap = {f: row[f] for f in premises_domain.PREMISES_FIELDS}
+def _premises_snapshot(
+    row: dict[str, Any], name: str, langs: list[str], ward_id: int | None
+) -> dict[str, Any]:
+    snap = {f: row.get(f) for f in premises_domain.PREMISES_FIELDS}
+    snap["ward_id"] = ward_id
     snap["name"] = name
     snap["languages"] = langs
     return snap
@@ -857,6 +865,7 @@ def expand_events(
     languages: dict[int, list[str]] = {}
     for pid, code in plan.languages:
         languages.setdefault(pid, []).append(code)
+    ward_of = dict(plan.placed)
     rng = random.Random(len(plan.premises_rows))
     for ts, kind, subject, step, actor_index in events:
         actor = plan.people[actor_index]
@@ -867,7 +876,9 @@ def expand_events(
             name = plan.premises_names[subject][0]
             action, entity, entity_id = "premises.create", "premises", row["id"]
             summary = f"Added premises {name}"
-            after = _premises_snapshot(row, name, languages.get(row["id"], []))
+            after = _premises_snapshot(
+                row, name, languages.get(row["id"], []), ward_of.get(row["id"])
+            )
         elif kind == PREMISES_UPDATE:
             row = plan.premises_rows[subject]
             names = plan.premises_names[subject]
@@ -1073,6 +1084,13 @@ def generate(
             started,
         )
         counts["premises"] = write(conn, Premises, plan.premises_rows, "premises", started)
+        write(
+            conn,
+            PremisesWard,
+            ({"premises_id": pid, "ward_id": wid} for pid, wid in plan.placed),
+            "premises wards",
+            started,
+        )
         write(
             conn,
             PremisesLanguage,

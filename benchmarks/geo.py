@@ -37,7 +37,7 @@ from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.clock import london_today
 from enforcement.db import make_engine
-from enforcement.models import Licence, Premises, User
+from enforcement.models import Licence, Premises, PremisesWard, User
 from enforcement.register import wards
 from enforcement.vocab import LicenceStatus, PremisesType
 from enforcement.wards import importing as ward_import
@@ -169,7 +169,7 @@ def build(db_path: Path, n_premises: int, seed: int = 3) -> None:
         codes = index.locate_many(points)
         types = [t.value for t in PremisesType]
         statuses = [s.value for s in LicenceStatus]
-        premises_rows, licence_rows = [], []
+        premises_rows, licence_rows, placed_rows = [], [], []
         for i, ((lon, lat), code) in enumerate(zip(points, codes, strict=True), start=1):
             name = f"Premises {i:06d}"
             ptype = types[int(rng.integers(0, len(types)))]
@@ -183,12 +183,13 @@ def build(db_path: Path, n_premises: int, seed: int = 3) -> None:
                     "premises_type": ptype,
                     "longitude": lon,
                     "latitude": lat,
-                    "ward_id": None if code is None else loc.ids_by_code[code],
                     "created_at": made,
                     "updated_at": made,
                     "version": 1,
                 }
             )
+            if code is not None:
+                placed_rows.append({"premises_id": i, "ward_id": loc.ids_by_code[code]})
             for _ in range(int(rng.choice([0, 1, 1, 2]))):
                 n = len(licence_rows) + 1
                 licence_rows.append(
@@ -205,7 +206,8 @@ def build(db_path: Path, n_premises: int, seed: int = 3) -> None:
                     }
                 )
     with engine.begin() as conn:
-        for model, rows in ((Premises, premises_rows), (Licence, licence_rows)):
+        tables = ((Premises, premises_rows), (PremisesWard, placed_rows), (Licence, licence_rows))
+        for model, rows in tables:
             for start in range(0, len(rows), 10_000):
                 conn.execute(insert(model), rows[start : start + 10_000])
     with engine.connect() as conn:

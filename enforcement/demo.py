@@ -16,7 +16,7 @@ from enforcement import audit
 from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.clock import london_today
-from enforcement.models import Language, Organisation, Premises, PremisesLanguage
+from enforcement.models import Language, Organisation, Premises, PremisesLanguage, PremisesWard
 from enforcement.register import licences, premises, support, wards
 from enforcement.registerio import expiry, importing, runs
 from enforcement.reminders import tasks
@@ -346,10 +346,11 @@ def _load_fhrs_premises(
             Premises.name,
             Premises.premises_type,
             Premises.address_line1,
-            Premises.ward_id,
+            PremisesWard.ward_id,
             Premises.longitude,
             Premises.latitude,
         )
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
         .where(Premises.source_ref.like("fhrs:%"))
         .order_by(Premises.id)
     ):

@@ -14,7 +14,7 @@ from enforcement.cases.clock import OWED, live_status
 from enforcement.cases.statutory import RuleBook, UnknownRuleError
 from enforcement.cases.vocab import CaseStatus, Direction, Status, ToolCode
 from enforcement.errors import ValidationFailed
-from enforcement.models import Organisation, Premises, User, Ward
+from enforcement.models import Organisation, Premises, PremisesWard, User, Ward
 from enforcement.models.cases import CaseDeadline, EnforcementCase
 from enforcement.paging import Page, QueryProblems, offset
 
@@ -146,7 +146,8 @@ def _filters(q: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
         where.append(
             EnforcementCase.premises_id.in_(
                 select(Premises.id)
-                .join(Ward, Ward.id == Premises.ward_id)
+                .join(PremisesWard, PremisesWard.premises_id == Premises.id)
+                .join(Ward, Ward.id == PremisesWard.ward_id)
                 .where(Ward.code == q.ward)
             )
         )
@@ -233,7 +234,8 @@ def search_cases(
             EnforcementCase.opened_at,
         )
         .join(Premises, Premises.id == EnforcementCase.premises_id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .join(Organisation, Organisation.id == EnforcementCase.owner_organisation_id)
         .outerjoin(officer, officer.id == EnforcementCase.officer_id)
         .where(*where)

@@ -24,6 +24,7 @@ from enforcement.models import (
     LicenceCondition,
     Premises,
     PremisesLanguage,
+    PremisesWard,
     User,
     Ward,
 )
@@ -688,7 +689,8 @@ def _ward_rows(session: Session, stale_before: datetime) -> list[WardCompliance]
             ),
         )
         .select_from(Premises)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
         .where(_licensed())
         .group_by(Ward.code, Ward.name)
@@ -773,7 +775,8 @@ def keep_compliance_view(session: Session, now: datetime) -> bool:
         select(Ward.code, PremisesCompliance.last_inspected_at)
         .select_from(Premises)
         .join(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(
             _licensed(),
             PremisesCompliance.last_inspected_at >= stale_before,

@@ -41,6 +41,7 @@ from enforcement.models import (
     Licence,
     MoontwistTraining,
     Premises,
+    PremisesWard,
     Referral,
     ReferralRecord,
     User,
@@ -431,7 +432,8 @@ def _poster_cells(
             case((before_end, PremisesCompliance.poster_compliant), else_=latest_ok).label("ok"),
         )
         .select_from(Premises)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
         .where(licensed, *_ward_filter(Ward.code, ward))
         .subquery()
@@ -610,7 +612,8 @@ def premises_of_concern(
         select(Ward.code, per.c.f, per.c.c, func.count())
         .select_from(per)
         .join(Premises, Premises.id == per.c.pid)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(*_ward_filter(Ward.code, ward))
         .group_by(Ward.code, per.c.f, per.c.c)
     ).all()
@@ -660,7 +663,8 @@ def enforcement_actions(
     rows = session.execute(
         select(Ward.code, EnforcementCase.tool, func.count(EnforcementCase.id))
         .join(Premises, Premises.id == EnforcementCase.premises_id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(*_in_quarter(EnforcementCase.opened_at, quarter), *_ward_filter(Ward.code, ward))
         .group_by(Ward.code, EnforcementCase.tool)
     ).all()
@@ -702,7 +706,8 @@ def committee_referrals(
     base = (
         select(Ward.code, Referral.recommendation, func.count(Referral.id))
         .join(Premises, Premises.id == Referral.premises_id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(*_ward_filter(Ward.code, ward))
         .group_by(Ward.code, Referral.recommendation)
     )
@@ -796,7 +801,8 @@ def licences_revoked_suspended(
         for licence_id, code in session.execute(
             select(Licence.id, Ward.code)
             .join(Premises, Premises.id == Licence.premises_id)
-            .outerjoin(Ward, Ward.id == Premises.ward_id)
+            .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+            .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
             .where(Licence.id.in_(ids[start : start + 500]))
         ):
             wards[licence_id] = code
@@ -979,7 +985,8 @@ def deadlines(
         )
         .join(EnforcementCase, EnforcementCase.id == CaseDeadline.case_id)
         .join(Premises, Premises.id == EnforcementCase.premises_id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(
             CaseDeadline.direction.in_(sorted(OWED)),
             CaseDeadline.status.in_([Status.MET.value, Status.MISSED.value, Status.PENDING.value]),

@@ -36,7 +36,7 @@ from enforcement.models.people import (
     UserSession,
     UserWard,
 )
-from enforcement.models.places import Language, Premises, PremisesLanguage, Ward
+from enforcement.models.places import Language, Premises, PremisesLanguage, PremisesWard, Ward
 from enforcement.models.public import PublicRegisterHit
 from enforcement.models.referrals import (
     Referral,
@@ -97,6 +97,7 @@ __all__ = [
     "Premises",
     "PremisesCompliance",
     "PremisesLanguage",
+    "PremisesWard",
     "PublicRegisterHit",
     "RecoveryCode",
     "Referral",

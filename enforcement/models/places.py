@@ -55,12 +55,24 @@ class PremisesLanguage(Base):
     language_code: Mapped[str] = mapped_column(ForeignKey("languages.code"), primary_key=True)
 
 
+class PremisesWard(Base):
+    """The ward a located premises lies in under the boundaries in force; none when it is
+    unlocated or outside every ward. Derived from the location, never typed."""
+
+    __tablename__ = "premises_wards"
+    __table_args__ = (Index("ix_premises_wards_ward_id", "ward_id", "premises_id"),)
+
+    premises_id: Mapped[int] = mapped_column(
+        ForeignKey("premises.id", ondelete="CASCADE"), primary_key=True
+    )
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"))
+
+
 class Premises(Base):
     """A place that trades, or is suspected of trading, identified by UPRN where known."""
 
     __tablename__ = "premises"
     __table_args__ = (
-        Index("ix_premises_ward_id_name", "ward_id", "name_sort"),
         Index("ix_premises_type_name", "premises_type", "name_sort"),
         # Nearby searches and the map: a box of latitude and longitude read from the index alone.
         Index("ix_premises_location", "latitude", "longitude", "id"),
@@ -99,7 +111,6 @@ class Premises(Base):
     search_text: Mapped[str] = mapped_column(Text)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"), nullable=True)
     premises_type: Mapped[str] = mapped_column(String(40))
     source_ref: Mapped[str | None] = mapped_column(String(60), nullable=True, unique=True)
     # As on licences: the hash of the imported fields as the last import left them.
@@ -108,12 +119,33 @@ class Premises(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    ward: Mapped[Ward | None] = relationship(lazy="raise")
+    # The ward is kept in its own narrow table (PremisesWard), so that a boundary review
+    # rewrites small rows there rather than every premises and its indexes (docs/wards-and-maps.md).
+    ward_link: Mapped[PremisesWard | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    ward: Mapped[Ward | None] = relationship(
+        secondary="premises_wards", viewonly=True, lazy="raise"
+    )
     language_rows: Mapped[list[PremisesLanguage]] = relationship(
         cascade="all, delete-orphan", lazy="raise"
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def ward_id(self) -> int | None:
+        """The id of the ward the premises lies in (None: unlocated or outside every ward)."""
+        return None if self.ward_link is None else self.ward_link.ward_id
+
+    @ward_id.setter
+    def ward_id(self, value: int | None) -> None:
+        if value is None:
+            self.ward_link = None
+        elif self.ward_link is None:
+            self.ward_link = PremisesWard(ward_id=value)
+        else:
+            self.ward_link.ward_id = value
 
     @property
     def has_location(self) -> bool:

@@ -89,7 +89,8 @@ RULES: tuple[Rule, ...] = (
     Rule("inspections", POSTER, "after", ("inspected_at",)),
     Rule("premises_compliance", POSTER, "after", ("last_inspected_at",)),
     Rule("licences", (*POSTER, "licences_revoked_suspended"), "all", (), ("status", "premises_id")),
-    Rule("premises", BY_PREMISES_WARD, "all", (), ("ward_id",), on_insert=False),
+    # A premises placed in a ward or moved; a new premises has no records to count (_relevant).
+    Rule("premises_wards", BY_PREMISES_WARD, "all", (), ("ward_id",)),
     Rule("wards", BY_PREMISES_WARD, "all", (), ("code", "name"), on_insert=False),
     Rule("audit_events", ("licences_revoked_suspended",), "quarter", ("at",)),
     Rule(
@@ -113,7 +114,10 @@ for _rule in RULES:
     _BY_TABLE.setdefault(_rule.table, []).append(_rule)
 
 
-def _relevant(table: str, obj: Any) -> bool:
+def _relevant(table: str, obj: Any, new_premises: set[int]) -> bool:
+    if table == "premises_wards":
+        # Placing a premises added in the same flush: it has no records yet.
+        return obj.premises_id not in new_premises
     if table != "audit_events":
         return True
     # Only a licence's status change is read from the trail.
@@ -171,6 +175,9 @@ def discard(
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     pending: dict[tuple[tuple[str, ...], str], list[Any]] = {}
+    new_premises = {
+        obj.id for obj in session.new if getattr(obj, "__tablename__", None) == "premises"
+    }
     for kind, objects in (
         ("new", session.new),
         ("dirty", session.dirty),
@@ -182,7 +189,7 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
             if not rules:
                 continue
             state = inspect(obj)
-            if not _relevant(str(table), obj):
+            if not _relevant(str(table), obj, new_premises):
                 continue
             for rule in rules:
                 if kind == "new" and not rule.on_insert:

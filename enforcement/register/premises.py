@@ -21,6 +21,7 @@ from enforcement.models import (
     Licence,
     Premises,
     PremisesLanguage,
+    PremisesWard,
     Ward,
 )
 from enforcement.paging import CappedPage, QueryProblems, offset
@@ -283,7 +284,9 @@ def premises_and_licences(session: Session, premises_id: int) -> tuple[Premises,
     conditions, in two statements; NotFound if there is no such premises. No access check: the
     callers make theirs."""
     p = session.scalar(
-        select(Premises).where(Premises.id == premises_id).options(joinedload(Premises.ward))
+        select(Premises)
+        .where(Premises.id == premises_id)
+        .options(joinedload(Premises.ward), joinedload(Premises.ward_link))
     )
     if p is None:
         raise NotFound("There is no such premises.")
@@ -405,11 +408,11 @@ def list_filters(q: PremisesQuery) -> list[ColumnElement[bool]]:
         escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Premises.search_text.like(f"%{escaped}%", escape="\\"))
     if q.ward == WARD_OUTSIDE:
-        where += [Premises.ward_id.is_(None), Premises.longitude.is_not(None)]
+        where += [~wards.in_some_ward(), Premises.longitude.is_not(None)]
     elif q.ward == WARD_UNLOCATED:
         where.append(Premises.longitude.is_(None))
     elif q.ward:
-        where.append(Premises.ward_id.in_(select(Ward.id).where(Ward.code == q.ward)))
+        where.append(wards.in_ward_coded(q.ward))
     if q.premises_type:
         where.append(Premises.premises_type == q.premises_type)
     if q.licence_status == STATUS_UNLICENSED:
@@ -474,7 +477,8 @@ def _page_statements(dialect: str) -> tuple[Select[*tuple[Any, ...]], Select[*tu
             Premises.longitude,
             Ward.name,
         )
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(ids_in(Premises.id, "page_ids", dialect))
     )
     licences = (
@@ -508,7 +512,9 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
     order = orders[q.sort]
     matching = select(Premises.id)
     if q.sort == "ward":
-        matching = matching.outerjoin(Ward, Ward.id == Premises.ward_id)
+        matching = matching.outerjoin(
+            PremisesWard, PremisesWard.premises_id == Premises.id
+        ).outerjoin(Ward, Ward.id == PremisesWard.ward_id)
     # Columns only, read below the ORM (read_columns): its result processing was most of the
     # Python time of the up to 1,001 ids.
     ids = (
@@ -589,7 +595,7 @@ def register_summary(session: Session, actor: Actor) -> RegisterSummary:
         session.scalar(
             select(func.count())
             .select_from(Premises)
-            .where(Premises.ward_id.is_(None), Premises.longitude.is_not(None))
+            .where(~wards.in_some_ward(), Premises.longitude.is_not(None))
         )
         or 0
     )

@@ -31,8 +31,16 @@ from sqlalchemy.orm import Session
 
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, ValidationFailed
-from enforcement.models import Licence, LicenceCondition, Premises, PublicRegisterHit, Ward
+from enforcement.models import (
+    Licence,
+    LicenceCondition,
+    Premises,
+    PremisesWard,
+    PublicRegisterHit,
+    Ward,
+)
 from enforcement.paging import Page, QueryProblems, offset
+from enforcement.register import wards
 from enforcement.register.licences import activities as licence_activities
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
@@ -300,7 +308,7 @@ def _filters(q: PublicQuery) -> list[ColumnElement[bool]]:
         escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(Premises.search_text.like(f"%{escaped}%", escape="\\"))
     if q.ward:
-        where.append(Premises.ward_id.in_(select(Ward.id).where(Ward.code == q.ward)))
+        where.append(wards.in_ward_coded(q.ward))
     if q.regime:
         where.append(Licence.regime == q.regime)
     return where
@@ -322,7 +330,8 @@ def _published(now: datetime, decisions: DecisionsInEffect | None) -> Any:
         select(*PUBLISHED_LICENCE_COLUMNS, *PUBLISHED_PREMISES_COLUMNS, Ward.name, decided)
         .select_from(Premises)
         .join(Licence, Licence.premises_id == Premises.id)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
     )
 
 

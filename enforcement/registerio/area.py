@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.models import Premises
+from enforcement.register import wards
 from enforcement.registerio.sources import AreaFilter, district_of
 
 
@@ -25,7 +26,7 @@ def council_area(
     if not given:
         rows = session.execute(
             select(Premises.postcode, func.count())
-            .where(Premises.ward_id.is_not(None), Premises.postcode.is_not(None))
+            .where(wards.in_some_ward(), Premises.postcode.is_not(None))
             .group_by(Premises.postcode)
             .order_by(Premises.postcode)
         )

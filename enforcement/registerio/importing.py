@@ -26,7 +26,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import ValidationFailed
-from enforcement.models import Licence, LicenceCondition, Premises, summaries
+from enforcement.models import Licence, LicenceCondition, Premises, PremisesWard, summaries
 from enforcement.register import licences, premises, wards
 from enforcement.registerio import expiry
 from enforcement.registerio.sources import Incoming, Read, Refused
@@ -543,6 +543,7 @@ def _create_premises(
     rows themselves."""
     rows: list[dict[str, Any]] = []
     owners: list[int] = []
+    ward_ids: list[int | None] = []
     for item in todo:
         if item.premises_id is not None:
             continue
@@ -561,7 +562,6 @@ def _create_premises(
             "postcode_key": premises.postcode_key(v["postcode"]),
             "longitude": lon,
             "latitude": lat,
-            "ward_id": locator.ward_id(lon, lat),
             "premises_type": item.record.premises_type,
             "source_ref": item.record.source_ref,
             "created_at": now,
@@ -572,9 +572,18 @@ def _create_premises(
         row["import_fingerprint"] = fingerprint(_premises_values(SimpleNamespace(**row)))
         rows.append(row)
         owners.append(id(item))
+        ward_ids.append(locator.ward_id(lon, lat))
     if not rows:
         return {}
     ids = _insert_with_ids(session, cast(Table, Premises.__table__), rows)
+    placed = [
+        {"premises_id": pid, "ward_id": ward_id}
+        for pid, ward_id in zip(ids, ward_ids, strict=True)
+        if ward_id is not None
+    ]
+    if placed:
+        # New premises have no records yet: no measure summary can change.
+        session.connection().execute(insert(cast(Table, PremisesWard.__table__)), placed)
     created = dict(zip(owners, ids, strict=True))
     result.created_premises = len(created)
     return created

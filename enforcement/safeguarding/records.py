@@ -19,7 +19,7 @@ from enforcement import audit, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import london_today
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
-from enforcement.models import Inspection, Organisation, Premises, Ward, WelfareVisit
+from enforcement.models import Inspection, Organisation, Premises, PremisesWard, Ward, WelfareVisit
 from enforcement.models.safeguarding import ReferralRecord, ReferralRecordType
 from enforcement.policy import Visibility
 from enforcement.safeguarding.vocab import (
@@ -213,7 +213,8 @@ def _source_ward(session: Session, source: Source) -> tuple[object, str | None]:
             raise NotFound("There is no such inspection.")
         ward = session.scalar(
             select(Ward.code)
-            .join(Premises, Premises.ward_id == Ward.id)
+            .join(PremisesWard, PremisesWard.ward_id == Ward.id)
+            .join(Premises, Premises.id == PremisesWard.premises_id)
             .where(Premises.id == inspection.premises_id)
         )
         return inspection, ward

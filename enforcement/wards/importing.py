@@ -21,7 +21,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.errors import NotFound, ValidationFailed
-from enforcement.models import Premises, User, UserWard, Ward
+from enforcement.models import Premises, PremisesWard, User, UserWard, Ward
 from enforcement.register import wards
 from geo.wards import (
     BoundaryError,
@@ -437,7 +437,8 @@ def preview_import(
     new_names = {b.code: b.name for b in boundaries}
     rows = session.execute(
         select(Premises.id, Premises.longitude, Premises.latitude, Ward.code)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(Premises.longitude.is_not(None), Premises.latitude.is_not(None))
     ).all()
     before: dict[int, str | None] = {r[0]: r[3] for r in rows}
@@ -558,9 +559,9 @@ def wards_now(session: Session, actor: Actor, now: datetime) -> list[WardLine]:
     current = _current_set(session, london_today(now))
     counts = dict(
         session.execute(
-            select(Premises.ward_id, func.count())
-            .where(Premises.ward_id.in_([w.id for w in current]))
-            .group_by(Premises.ward_id)
+            select(PremisesWard.ward_id, func.count())
+            .where(PremisesWard.ward_id.in_([w.id for w in current]))
+            .group_by(PremisesWard.ward_id)
         ).all()
     )
     return [

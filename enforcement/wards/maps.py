@@ -44,6 +44,7 @@ from enforcement.models import (
     Licence,
     Premises,
     PremisesCompliance,
+    PremisesWard,
     Ward,
 )
 from enforcement.policy import Visibility
@@ -365,8 +366,9 @@ def premises_features(session: Session, actor: Actor, now: datetime, q: MapQuery
             Premises.premises_type,
             Premises.longitude,
             Premises.latitude,
-            Premises.ward_id,
+            PremisesWard.ward_id,
         )
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
         .where(*located)
         .order_by(Premises.id)
     ).all()
@@ -425,9 +427,10 @@ def ward_features(session: Session, actor: Actor, on: date) -> dict[str, Any]:
     wards = wards_in_force(session, on)
     counts = dict(
         session.execute(
-            select(Premises.ward_id, func.count())
-            .where(*where, Premises.ward_id.in_([w.id for w in wards]))
-            .group_by(Premises.ward_id)
+            select(PremisesWard.ward_id, func.count())
+            .join(Premises, Premises.id == PremisesWard.premises_id)
+            .where(*where, PremisesWard.ward_id.in_([w.id for w in wards]))
+            .group_by(PremisesWard.ward_id)
         ).all()
     )
     return {
@@ -920,7 +923,8 @@ def _nearby_rows(
                 Premises.longitude,
                 Premises.latitude,
             )
-            .outerjoin(Ward, Ward.id == Premises.ward_id)
+            .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+            .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
             .where(Premises.id.in_(ids))
         )
     }

@@ -25,6 +25,7 @@ from enforcement.models import (
     Licence,
     Premises,
     PremisesCompliance,
+    PremisesWard,
     Ward,
     WelfareVisit,
 )
@@ -32,6 +33,7 @@ from enforcement.policy import Visibility
 from enforcement.register import premises as register
 from enforcement.register.rules import TRADING_STATUSES
 from enforcement.register.wards import boundary_of, locator, wards_in_force
+from enforcement.register.wards import in_ward as premises_in_ward
 from enforcement.vocab import LicenceStatus, PremisesType
 from enforcement.wards.maps import (
     COORD_DECIMALS,
@@ -152,14 +154,14 @@ def _poster_section(
             select(PremisesCompliance.poster_compliant, PremisesCompliance.last_inspected_at)
             .select_from(Premises)
             .outerjoin(PremisesCompliance, PremisesCompliance.premises_id == Premises.id)
-            .where(Premises.ward_id == ward_id, licensed)
+            .where(premises_in_ward(ward_id), licensed)
         )
     )
     checks = session.execute(
         select(Inspection.poster_compliant, func.count())
         .join(Premises, Premises.id == Inspection.premises_id)
         .where(
-            Premises.ward_id == ward_id,
+            premises_in_ward(ward_id),
             Inspection.inspected_at >= start,
             Inspection.inspected_at < end,
         )
@@ -189,7 +191,7 @@ def _case_section(
     session: Session, _actor: Actor, _now: datetime, ward_id: int, period: Period
 ) -> ProfileSection:
     start, end = period.bounds_utc()
-    in_ward = [EnforcementCase.premises_id == Premises.id, Premises.ward_id == ward_id]
+    in_ward = [EnforcementCase.premises_id == Premises.id, premises_in_ward(ward_id)]
 
     def count(*clauses: ColumnElement[bool]) -> int:
         return int(
@@ -244,7 +246,7 @@ def _welfare_section(
         select(func.count(WelfareVisit.id))
         .join(Premises, Premises.id == WelfareVisit.premises_id)
         .where(
-            Premises.ward_id == ward_id,
+            premises_in_ward(ward_id),
             WelfareVisit.visited_at >= start,
             WelfareVisit.visited_at < end,
             policy.visible_visits_clause(actor, Visibility.EXISTENCE),
@@ -319,7 +321,7 @@ def ward_profile(
     where = scope(actor)
     period.check()
     ward = _ward_in_force(session, code, now)
-    in_ward = [*where, Premises.ward_id == ward.id]
+    in_ward = [*where, premises_in_ward(ward.id)]
     type_labels = dict(PremisesType.choices())
     type_rows = session.execute(
         select(Premises.premises_type, func.count())
@@ -385,16 +387,18 @@ def ward_summaries(session: Session, actor: Actor, now: datetime) -> list[WardSu
     ids = [w.id for w in wards]
     totals = dict(
         session.execute(
-            select(Premises.ward_id, func.count())
-            .where(*where, Premises.ward_id.in_(ids))
-            .group_by(Premises.ward_id)
+            select(PremisesWard.ward_id, func.count())
+            .join(Premises, Premises.id == PremisesWard.premises_id)
+            .where(*where, PremisesWard.ward_id.in_(ids))
+            .group_by(PremisesWard.ward_id)
         ).all()
     )
     unlicensed = dict(
         session.execute(
-            select(Premises.ward_id, func.count())
-            .where(*where, Premises.ward_id.in_(ids), register.unlicensed_clause())
-            .group_by(Premises.ward_id)
+            select(PremisesWard.ward_id, func.count())
+            .join(Premises, Premises.id == PremisesWard.premises_id)
+            .where(*where, PremisesWard.ward_id.in_(ids), register.unlicensed_clause())
+            .group_by(PremisesWard.ward_id)
         ).all()
     )
     return [
@@ -752,7 +756,7 @@ def hotspots(
         where = [*where, Premises.premises_type == premises_type]
     if ward_code:
         ward = _ward_in_force(session, ward_code, now)
-        where = [*where, Premises.ward_id == ward.id]
+        where = [*where, premises_in_ward(ward.id)]
     points = kind.read_points(
         session,
         actor,

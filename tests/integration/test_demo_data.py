@@ -14,7 +14,7 @@ from unit.shared_data import require_shared_data
 
 from config import REAL_COUNCIL_NAME, Settings, default_council_name
 from enforcement import demo
-from enforcement.models import Organisation, Premises, Ward
+from enforcement.models import Organisation, Premises, PremisesWard, Ward
 from geo.fictional import FICTIONAL_COUNCIL_NAME
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -24,7 +24,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _premises_by_ward(session: Session) -> list[tuple[Premises, str | None]]:
     rows = session.execute(
         select(Premises, Ward.name)
-        .outerjoin(Ward, Ward.id == Premises.ward_id)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .order_by(Premises.id)
     ).all()
     return [(p, ward) for p, ward in rows]

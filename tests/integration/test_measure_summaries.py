@@ -11,7 +11,7 @@ import pytest
 from builders.cases import make_case
 from builders.flags import make_flag
 from builders.measures import AFTER, Q1, Q4, Borough, _inspect, _relicence, _visit, at, build
-from builders.register import IN_EAST
+from builders.register import IN_EAST, IN_WEST, OUTSIDE
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -127,15 +127,15 @@ def test_summaries_stay_exact_through_a_series_of_writes(
         assert found is not None
         return found
 
-    def move_to_east(key: str) -> None:
+    def move_to(key: str, point: tuple[float, float]) -> None:
         row = session.get(Premises, p[key])
         assert row is not None
         data = premises_workflow.PremisesInput(
             name=row.name,
             address_line1=row.address_line1,
             premises_type=row.premises_type,
-            longitude=IN_EAST[0],
-            latitude=IN_EAST[1],
+            longitude=point[0],
+            latitude=point[1],
         )
         premises_workflow.update_premises(
             session, borough.actors["licensing"], AFTER, row.id, row.version, data
@@ -170,7 +170,10 @@ def test_summaries_stay_exact_through_a_series_of_writes(
             "welfare visit in Q1",
             lambda: _visit(session, ward_officer, p["pA"], at(2026, 3, 30, 11)),
         ),
-        ("premises moved to another ward", lambda: move_to_east("pA")),
+        ("premises moved to another ward", lambda: move_to("pA", IN_EAST)),
+        # Its ward assignment deleted, then inserted again (premises_wards).
+        ("premises moved outside every ward", lambda: move_to("pA", OUTSIDE)),
+        ("premises moved back into a ward", lambda: move_to("pA", IN_WEST)),
     ]
     for label, write in writes:
         write()

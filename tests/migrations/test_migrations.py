@@ -9,7 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from builders import WEST
+from builders import IN_WEST, OUTSIDE, WEST
+from builders.register import make_premises, make_wards
 from builders.welfare import make_world
 from conftest import PostgresDatabase, alembic_config, downgrade, upgrade
 from sqlalchemy import Engine, inspect, select, text
@@ -185,3 +186,27 @@ def test_visits_keep_their_data_across_the_visit_record_migration(fresh_engine: 
         ).scalar()
     assert tuple(row) == (4, "P", None, None, None, "th")
     assert indicators == 2 and outcomes == 0
+
+
+def test_0026_moves_each_premises_ward_to_premises_wards_and_back(fresh_engine: Engine) -> None:
+    """Down to 0025 the ward is a column of premises again; up, one row per premises in a
+    ward and none for a premises outside every ward, the ids unchanged both ways."""
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as session:
+        make_wards(session)
+        inside = make_premises(session, longitude=IN_WEST[0], latitude=IN_WEST[1])
+        outside = make_premises(session, longitude=OUTSIDE[0], latitude=OUTSIDE[1])
+        session.commit()
+        placed = {inside.id: inside.ward_id, outside.id: outside.ward_id}
+    assert placed[inside.id] is not None and placed[outside.id] is None
+    downgrade(fresh_engine, "0025")
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, ward_id FROM premises ORDER BY id")).all()
+    assert dict(tuple(r) for r in rows) == placed
+    upgrade(fresh_engine)
+    assert _diff(fresh_engine) == []
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT premises_id, ward_id FROM premises_wards ORDER BY premises_id")
+        ).all()
+    assert [tuple(r) for r in rows] == [(inside.id, placed[inside.id])]
