@@ -523,12 +523,19 @@ def load() -> str:
 
 @dataclass(frozen=True)
 class Imported:
-    """A timed ward import: which file, premises located, premises rewritten, milliseconds."""
+    """A timed ward import: which file, premises located, premises moved to a ward of another
+    code, premises rows rewritten (none since wards are kept in premises_wards), milliseconds."""
 
     title: str
     located: int
+    moved: int
     rewritten: int
     samples: list[float]
+
+    def per_100k_ms(self) -> float:
+        """The median per 100,000 premises moved, or for the whole import if none moved."""
+        med = statistics.median(self.samples)
+        return med * 100_000 / self.moved if self.moved > 100_000 else med
 
 
 #: The wards before 2022: importing them over the 2022 set moves every located premises.
@@ -563,7 +570,7 @@ def time_import(url: str) -> list[Imported]:
                 continue
             source = ward_import.BoundarySource(path.name, path=path)
             samples: list[float] = []
-            located = rewritten = 0
+            located = moved = rewritten = 0
             for i in range(runs):
                 versions = session.scalar(select(func.sum(Premises.version))) or 0
                 started = time.perf_counter()
@@ -577,10 +584,10 @@ def time_import(url: str) -> list[Imported]:
                 elapsed = (time.perf_counter() - started) * 1000
                 if i or runs == 1:
                     samples.append(elapsed)
-                located = result.located
+                located, moved = result.located, result.moved
                 rewritten = (session.scalar(select(func.sum(Premises.version))) or 0) - versions
                 session.rollback()
-            out.append(Imported(title, located, int(rewritten), samples))
+            out.append(Imported(title, located, moved, int(rewritten), samples))
     engine.dispose()
     return out
 
@@ -722,11 +729,14 @@ def report(
         )
     for imp in imported:
         med = statistics.median(imp.samples)
+        rate = imp.per_100k_ms()
+        per = f" ({rate:,.0f} per 100,000 moved)" if imp.moved > 100_000 else ""
         lines.append(
-            f"| {imp.title}: {imp.located:,} premises located, {imp.rewritten:,} rewritten "
+            f"| {imp.title}: {imp.located:,} premises located, {imp.moved:,} moved to another "
+            f"ward, {imp.rewritten:,} premises rows rewritten "
             f"(one transaction, rolled back; {len(imp.samples)} run"
             f"{'s' if len(imp.samples) != 1 else ''}) | {med:.0f} | {max(imp.samples):.0f} | "
-            f"| | | | | | | < 2,000 for 100,000: {'met' if med < 2000 else 'missed'} |"
+            f"| | | | | | | < 2,000 for 100,000: {'met' if rate < 2000 else 'missed'}{per} |"
         )
     lines += [
         "",

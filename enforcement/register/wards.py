@@ -128,13 +128,22 @@ def _reassign(session: Session, changes: list[tuple[int, int | None]]) -> None:
     )
     connection = session.connection()
     moves.create(connection)
-    # Straight to the driver's executemany: building SQLAlchemy parameters for each of 100,000
-    # rows costs more than the insert itself.
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        f"INSERT INTO {moves.name} (premises_id, ward_id) VALUES ({mark}, {mark})",  # noqa: S608 - fixed names, values bound
-        changes,
-    )
+    if connection.dialect.name == "postgresql":
+        # COPY: a tenth of the time of an executemany of 250,000 rows through psycopg.
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {moves.name} (premises_id, ward_id) FROM STDIN") as copy:
+                for row in changes:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+    else:
+        # Straight to the driver's executemany: building SQLAlchemy parameters for each of
+        # 100,000 rows costs more than the insert itself.
+        connection.exec_driver_sql(
+            f"INSERT INTO {moves.name} (premises_id, ward_id) VALUES (?, ?)",  # noqa: S608 - fixed names, values bound
+            changes,
+        )
     bulk = {"synchronize_session": False}
     session.execute(
         update(PremisesWard)
