@@ -533,7 +533,8 @@ class Imported:
     samples: list[float]
 
     def per_100k_ms(self) -> float:
-        """The median per 100,000 premises moved, or for the whole import if none moved."""
+        """The median per 100,000 premises moved when more than 100,000 moved; otherwise the
+        median of the whole import (a smaller import is held to the 100,000 budget whole)."""
         med = statistics.median(self.samples)
         return med * 100_000 / self.moved if self.moved > 100_000 else med
 
