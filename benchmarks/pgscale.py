@@ -66,6 +66,8 @@ DEFAULT_ADMIN = os.environ.get(
 )
 PORT = 8765
 WARM_UP = 5
+# The timed requests of a scenario are taken in this many rounds (see time_scenario).
+ROUNDS = 5
 # The issue's targets, medians in milliseconds.
 TARGETS = {
     "list1": 40.0,
@@ -267,25 +269,26 @@ class Browser:
             return str(response.read().decode())
 
 
-def concurrently(
-    clients: int, repeat: int, job: Callable[[int], Callable[[], None]]
-) -> list[float]:
-    """Run repeat calls spread over clients threads (after warm-up); return each call's ms.
+def clients_of(clients: int, job: Callable[[int], Callable[[], None]]) -> list[Callable[[], None]]:
+    """Set up the clients one after another (two sign-ins of one account at the same moment
+    conflict on the account's version, as they would for a person); each warms up once."""
+    calls = [job(i) for i in range(clients)]
+    for call in calls:
+        for _ in range(WARM_UP):
+            call()
+    return calls
 
-    The clients are set up one after another (two sign-ins of one account at the same moment
-    conflict on the account's version, as they would for a person), then run together.
-    """
+
+def concurrently(calls: Sequence[Callable[[], None]], repeat: int) -> list[float]:
+    """Run repeat calls spread over the clients, each in its own thread; return each call's ms."""
     timings: list[float] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
-    calls = [job(i) for i in range(clients)]
 
     def worker(call: Callable[[], None]) -> None:
         try:
-            for _ in range(WARM_UP):
-                call()
             mine = []
-            for _ in range(max(1, repeat // clients)):
+            for _ in range(max(1, repeat // len(calls))):
                 started = time.perf_counter()
                 call()
                 mine.append((time.perf_counter() - started) * 1000)
@@ -601,7 +604,7 @@ def time_scenario(
     repeat: int,
     clients: int,
 ) -> Result:
-    """Time one scenario: the app, then the bare Flask app, then bare psycopg, one after another."""
+    """Time one scenario: the app, the bare Flask app and bare psycopg, taking turns."""
     base = f"http://127.0.0.1:{port}"
 
     def app_job(_i: int) -> Callable[[], None]:
@@ -615,11 +618,20 @@ def time_scenario(
 
         return call
 
-    app_ms = concurrently(clients, repeat, app_job)
-    flask_ms = concurrently(
-        clients, repeat, bare_flask_job(f"http://127.0.0.1:{bare_flask_port(port)}", s.key)
+    comparators = (
+        clients_of(clients, app_job),
+        clients_of(clients, bare_flask_job(f"http://127.0.0.1:{bare_flask_port(port)}", s.key)),
+        clients_of(clients, bare_job(dsn, statements)),
     )
-    bare_ms = concurrently(clients, repeat, bare_job(dsn, statements))
+    # The three take turns, a share of the requests each per round, so that whatever changes
+    # on the machine during the scenario (another process, the database's own work) falls on
+    # all three alike rather than on whichever ran at that moment.
+    app_ms: list[float] = []
+    flask_ms: list[float] = []
+    bare_ms: list[float] = []
+    for _ in range(ROUNDS):
+        for calls, timings in zip(comparators, (app_ms, flask_ms, bare_ms), strict=True):
+            timings.extend(concurrently(calls, max(clients, repeat // ROUNDS)))
     return Result(
         s,
         statistics.median(app_ms),
@@ -695,7 +707,8 @@ def report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: gunicorn with 2 workers, {clients} "
         f"concurrent clients signed in through the real form, {WARM_UP} warm-up requests each, "
-        f"then {repeat} timed requests in all per scenario. Bare Flask: the same statements "
+        f"then {repeat} timed requests in all per scenario, taken in {ROUNDS} rounds in which "
+        "the app, the bare Flask app and bare psycopg take turns. Bare Flask: the same statements "
         "(captured once in-process) served by a bare Flask app (benchmarks/bareflask.py: "
         "gunicorn with 2 workers, no sign-in, session or CSRF, one psycopg connection per "
         "worker, every row fetched and rendered into a plain HTML table, rolled back) to as "

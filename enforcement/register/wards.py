@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    bindparam,
     delete,
     exists,
     insert,
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
+from enforcement.db import read_columns
 from enforcement.models import Premises, PremisesWard, Ward
 from geo.wards import WardBoundary, WardIndex
 
@@ -78,12 +80,18 @@ def ward_names_in_force(session: Session, on: date) -> list[tuple[str, str]]:
     Codes and names only: the boundaries are large (a real ward's can be hundreds of KB) and a
     list page does not need them.
     """
-    rows = session.execute(
-        select(Ward.code, Ward.name)
-        .where(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
-        .order_by(Ward.name, Ward.id)
-    ).all()
-    return [(code, name) for code, name in rows]
+    return [(code, name) for code, name in read_columns(session, _NAMES_IN_FORCE, {"on": on})]
+
+
+#: The list filters' ward choices, on every list page: built once, read below the ORM.
+_NAMES_IN_FORCE = (
+    select(Ward.code, Ward.name)
+    .where(
+        Ward.valid_from <= bindparam("on"),
+        (Ward.valid_to.is_(None)) | (Ward.valid_to >= bindparam("on")),
+    )
+    .order_by(Ward.name, Ward.id)
+)
 
 
 def covered_ward_names(session: Session, actor: Actor, on: date) -> list[str]:
