@@ -32,19 +32,27 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
         self.email = user.email
         self.roles = user.roles
         self.must_change_password = user.must_change_password
+        # Read once, as the request found them: after a rollback (a refused form, say) the row's
+        # attributes expire, and reading them again would query the user once more per check.
+        self._is_active = bool(user.is_active)
+        self._actor: Actor | None = None
 
     def get_id(self) -> str:
         return str(self.id)
 
     @property
     def is_active(self) -> bool:
-        return bool(self.user.is_active)
+        return self._is_active
 
     def can(self, permission: str) -> bool:
         return can(self.actor(), Permission(permission))
 
     def actor(self) -> Actor:
-        return users.actor_for(self.user, client_ip())
+        """The actor this request acts as: built on first use, then the same for the request
+        (a signed-in user is loaded afresh for every request)."""
+        if self._actor is None:
+            self._actor = users.actor_for(self.user, client_ip())
+        return self._actor
 
 
 def client_ip() -> str | None:
