@@ -12,7 +12,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from markupsafe import Markup
 
 from enforcement import vocab
-from enforcement.access import Permission, can
+from enforcement.access import Permission
 from enforcement.clock import to_london, zone_name
 from enforcement.register.licences import activities as licence_activities
 
@@ -67,8 +67,6 @@ def id_url_prefix(endpoint: str, name: str) -> str:
 def navigation() -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
-    # One actor for every item's check, not one built (through the request's proxy) per item.
-    actor = current_user.actor()
     # Short labels, one line at desktop width for every role (docs/web-layer.md); each page's
     # heading gives the full name. The service name, first in the bar, leads home.
     items: list[tuple[str, str, Permission | tuple[Permission, ...]]] = [
@@ -95,7 +93,7 @@ def navigation() -> list[dict[str, Any]]:
     out = []
     for text, endpoint, perm in items:
         perms = perm if isinstance(perm, tuple) else (perm,)
-        if any(can(actor, p) for p in perms):
+        if any(current_user.can(p) for p in perms):
             here = endpoint.split(".")[0] == section and (
                 section not in {"admin", "inspections", "welfare", "offline"}
                 or request.endpoint == endpoint

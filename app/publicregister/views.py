@@ -29,6 +29,7 @@ from enforcement.errors import ValidationFailed
 from enforcement.numbers import page_number
 from enforcement.referrals.process import status_in_effect
 from enforcement.register import public
+from enforcement.register.wards import ward_names_in_force
 from enforcement.vocab import LicenceRegime
 
 bp = Blueprint("publicregister", __name__, url_prefix="/register")
@@ -72,7 +73,7 @@ def _cached(response: Response) -> Response:
 
 def _search() -> tuple[PublicSearchForm, public.PublicQuery, list[str]]:
     form = PublicSearchForm(request.args)
-    wards = public.ward_choices(db(), london_today(utcnow()))
+    wards = ward_names_in_force(db(), london_today(utcnow()))
     form.ward.choices = [("", "Any ward"), *wards]
     form.regime.choices = [("", "Any type of licence"), *LicenceRegime.choices()]
     form.sort.choices = list(public.SORTS.items())

@@ -289,19 +289,6 @@ def query_problems(q: PublicQuery, ward_codes: Sequence[str]) -> dict[str, str]:
     )
 
 
-def ward_choices(session: Session, today: date) -> list[tuple[str, str]]:
-    """The wards in force today as (code, name), by name, for the ward filter.
-
-    Codes and names only: the boundaries are large and the page does not need them.
-    """
-    rows = session.execute(
-        select(Ward.code, Ward.name)
-        .where(Ward.valid_from <= today, (Ward.valid_to.is_(None)) | (Ward.valid_to >= today))
-        .order_by(Ward.name, Ward.id)
-    ).all()
-    return [(code, name) for code, name in rows]
-
-
 def _filters(q: PublicQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     for token in q.text.lower().split()[:8]:

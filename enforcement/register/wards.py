@@ -9,11 +9,14 @@ from datetime import date, datetime, timedelta
 
 from shapely.geometry import mapping, shape
 from sqlalchemy import (
+    BindParameter,
     Column,
     ColumnElement,
+    Date,
     Integer,
     MetaData,
     Table,
+    and_,
     bindparam,
     delete,
     exists,
@@ -63,15 +66,14 @@ def in_ward_coded(code: str) -> ColumnElement[bool]:
     )
 
 
+def in_force_on(on: date | BindParameter[date]) -> ColumnElement[bool]:
+    """The wards whose validity covers a date (a value, or a parameter bound later)."""
+    return and_(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
+
+
 def wards_in_force(session: Session, on: date) -> list[Ward]:
     """Return the wards whose validity covers the given date, by name."""
-    return list(
-        session.scalars(
-            select(Ward)
-            .where(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
-            .order_by(Ward.name, Ward.id)
-        )
-    )
+    return list(session.scalars(select(Ward).where(in_force_on(on)).order_by(Ward.name, Ward.id)))
 
 
 def ward_names_in_force(session: Session, on: date) -> list[tuple[str, str]]:
@@ -80,16 +82,14 @@ def ward_names_in_force(session: Session, on: date) -> list[tuple[str, str]]:
     Codes and names only: the boundaries are large (a real ward's can be hundreds of KB) and a
     list page does not need them.
     """
-    return [(code, name) for code, name in read_columns(session, _NAMES_IN_FORCE, {"on": on})]
+    rows = read_columns(session, _NAMES_IN_FORCE, {"on": on}).all()
+    return [(code, name) for code, name in rows]
 
 
 #: The list filters' ward choices, on every list page: built once, read below the ORM.
 _NAMES_IN_FORCE = (
     select(Ward.code, Ward.name)
-    .where(
-        Ward.valid_from <= bindparam("on"),
-        (Ward.valid_to.is_(None)) | (Ward.valid_to >= bindparam("on")),
-    )
+    .where(in_force_on(bindparam("on", type_=Date)))
     .order_by(Ward.name, Ward.id)
 )
 
