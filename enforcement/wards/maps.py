@@ -31,7 +31,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased
 
-from enforcement import policy
+from enforcement import paging, policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.db import ids_in, read_columns
@@ -55,8 +55,13 @@ from enforcement.register.wards import wards_in_force
 from enforcement.vocab import LicenceStatus, PremisesType
 from geo import proximity
 
-#: The most rows a nearby search lists; the total within the distance is still counted.
+#: The most rows a nearby search lists; the premises within the distance are still counted.
 MAX_NEARBY_ROWS = 200
+#: How far a nearby search counts the premises within the distance: past it the page says "more
+#: than 1,000", as the lists do (paging.COUNT_CAP). Counting every premises within 2 km of a
+#: crowded high street reads tens of thousands of index entries; counting to just past the cap
+#: stops early, and a figure in the tens of thousands tells an officer nothing the map does not.
+NEARBY_COUNT_CAP = paging.COUNT_CAP
 #: The distances offered for a nearby search, in metres (any whole number from 50 to 2,000 is accepted).
 NEARBY_DISTANCES = (50, 100, 250, 500, 1000, 2000)
 DEFAULT_NEARBY_M = 250
@@ -491,6 +496,13 @@ class NearbyResult:
     rows: list[NearbyRow]
     total: int
     same_holder_only: bool
+    count_cap: int = NEARBY_COUNT_CAP
+
+    @property
+    def capped(self) -> bool:
+        """Return whether more than `count_cap` premises are within the distance (`total` is
+        then `count_cap` + 1: the count stopped there)."""
+        return self.total > self.count_cap
 
     @property
     def truncated(self) -> bool:
@@ -568,6 +580,7 @@ def nearby(
     flag_id: int | None = None,
     same_holder_only: bool = False,
     limit: int = MAX_NEARBY_ROWS,
+    count_cap: int | None = None,
 ) -> NearbyResult:
     """Find the premises within `radius_m` metres of a premises, a WGS84 (lon, lat) point or
     an intelligence flag's location.
@@ -575,7 +588,8 @@ def nearby(
     Distance is measured in metres on British National Grid; rows are nearest first, each
     with its licences, its poster compliance (for actors who may see it) and whether it shares a
     licence holder with the origin premises. With `same_holder_only`, only those are listed.
-    At most `limit` rows are returned; `total` counts all within the distance. A flag's
+    At most `limit` rows are returned; `total` counts those within the distance up to
+    `count_cap` (NEARBY_COUNT_CAP unless given) and is `count_cap` + 1 past it. A flag's
     location is part of its content: it is read (and the reading audited) through
     `enforcement.intelligence.flags.open_flag`, which refuses those who may not see it. Raises
     ValidationFailed (distance outside 50 to 2,000 m, no origin, an origin with no location),
@@ -604,15 +618,16 @@ def nearby(
         others.append(Premises.id != premises_id)
     wanted_holders = {holder_key(h) for h in holders}
     limit = max(0, limit)
+    cap = max(0, NEARBY_COUNT_CAP if count_cap is None else count_cap)
     if same_holder_only:
         found, total = _sharing_holder(session, (lon, lat), radius, others, wanted_holders)
-        shown = found[:limit]
+        shown, total = found[:limit], min(total, cap + 1)
     else:
         # The register's scope adds no clause today (scope() checks the permission only);
         # the counting statement is built once, so it would need them added if it ever did.
         if where:
             raise NotImplementedError("the nearby count does not apply scope clauses yet")
-        shown, total = _nearest(session, (lon, lat), radius, premises_id, limit)
+        shown, total = _nearest(session, (lon, lat), radius, premises_id, limit, cap)
     rows = _nearby_rows(session, actor, now, shown, wanted_holders)
     east, north = proximity.to_bng_arrays([lon], [lat])
     return NearbyResult(
@@ -628,6 +643,7 @@ def nearby(
         rows=rows,
         total=total,
         same_holder_only=same_holder_only,
+        count_cap=cap,
     )
 
 
@@ -820,37 +836,69 @@ def _count_within(
     return certain, edge
 
 
+def _certain_count(
+    session: Session,
+    metric: proximity.LocalMetric,
+    radius: float,
+    exclude_id: int | None,
+    cap: int,
+) -> int:
+    """Count the premises in a box wholly within `radius` (proximity.inner_box), stopping at
+    `cap` + 1: if it stops there, more than `cap` premises are within the distance for certain.
+
+    Two comparisons a row through the index on (latitude, longitude), read only until `cap` + 1
+    are found, so it costs little however crowded the circle. Which rows the limit keeps does
+    not matter: only how many there are, which is the same whichever they are.
+    """
+    min_lon, min_lat, max_lon, max_lat = proximity.inner_box(metric, radius)
+    others = [] if exclude_id is None else [Premises.id != exclude_id]
+    found = (
+        select(Premises.id)
+        .where(
+            *others,
+            Premises.latitude.between(min_lat, max_lat),
+            Premises.longitude.between(min_lon, max_lon),
+        )
+        .limit(cap + 1)
+        .subquery()
+    )
+    return int(session.execute(select(func.count()).select_from(found)).scalar_one())
+
+
 def _nearest(
     session: Session,
     origin: tuple[float, float],
     radius: float,
     exclude_id: int | None,
     limit: int,
+    cap: int,
 ) -> tuple[list[proximity.Neighbour], int]:
-    """Return the `limit` nearest premises within `radius` metres and how many there are in all.
+    """Return the `limit` nearest premises within `radius` metres and how many there are, counted
+    up to `cap` (`cap` + 1 when there are more).
 
     The database counts and orders by an estimate of the grid distance that is never off by
     more than `LOCAL_METRIC_TOLERANCE`: only the premises the estimate cannot place (near the
     edge of the circle) and the nearest are read and measured exactly on British National Grid.
-    So a search over a crowded 2 km reads a few hundred rows, not tens of thousands.
+    So a search over a crowded 2 km reads a few thousand rows, not tens of thousands.
     """
     metric = proximity.local_metric(*origin)
     estimate = _squared_distance(metric)
     tolerance = proximity.LOCAL_METRIC_TOLERANCE
-    certain, edge = _count_within(session, metric, radius, exclude_id)
     others = [] if exclude_id is None else [Premises.id != exclude_id]
-    total = certain + len(proximity.nearest_within(origin, sorted(edge), radius))
+    wanted = limit + _NEAREST_SLACK
+    if _certain_count(session, metric, radius, exclude_id, cap) > cap:
+        total = cap + 1
+        # How many there are is not known, only that it is more than `cap`: start with the
+        # circle that would hold a quarter of the rows wanted were `cap` of them spread evenly,
+        # then widen it by what each read finds, so a crowded street is settled by a small read.
+        reach = min(radius, max(proximity.MIN_RADIUS_M, radius * math.sqrt(wanted / (cap + 1)) / 4))
+    else:
+        certain, edge = _count_within(session, metric, radius, exclude_id)
+        total = min(cap + 1, certain + len(proximity.nearest_within(origin, sorted(edge), radius)))
+        reach = radius  # the box holds at most `cap`, so the circle about half as many again
     if limit == 0 or total == 0:
         return [], total
-
-    wanted = limit + _NEAREST_SLACK
-    # Try a smaller circle first, expected to hold about twice the rows wanted were premises
-    # spread evenly, then the whole circle; each read is settled only if nothing left unread
-    # could be nearer than the last premises listed.
-    reaches = [radius]
-    if total > 4 * wanted:
-        reaches.insert(0, max(proximity.MIN_RADIUS_M, radius * math.sqrt(2 * wanted / total)))
-    for reach in reaches:
+    while True:
         bound = reach * (1 + tolerance)
         rows = session.execute(
             select(Premises.id, Premises.longitude, Premises.latitude, estimate)
@@ -862,10 +910,17 @@ def _nearest(
         # Anything unread has an estimate of at least `read_below`, so is at least this far:
         unread_beyond = read_below / (1 + tolerance) - 0.1  # less the rounding of distance_m
         near = proximity.nearest_within(origin, sorted(_located_rows(rows)), radius)
-        if len(near) == total or (
+        if (reach >= radius and len(rows) < wanted) or (
             len(near) >= limit and near[limit - 1].distance_m < unread_beyond
         ):
             return near[:limit], total
+        if len(rows) >= wanted or reach >= radius:
+            # A wider circle would read the same rows, nearest first: more than `wanted` lie
+            # at almost the same distance.
+            break
+        # Widen to the circle that would hold twice the rows wanted at the density just read.
+        grow = math.sqrt(2 * wanted / max(1, len(rows)))
+        reach = min(radius, reach * min(8.0, max(2.0, grow)))
     # Rare: more premises than `wanted` at almost the same distance. Read them all.
     everything = session.execute(
         select(Premises.id, Premises.longitude, Premises.latitude).where(

@@ -507,6 +507,8 @@ def test_nearby_counts_and_orders_exactly_like_measuring_every_premises(
     # Between them these take every path: the first read settles it, a smaller circle first,
     # and a crowd too big to settle without reading everything.
     away = metres_from_west(-900, -900)
+    # A count cap of 1,000 counts every case exactly; caps of 60 and 5 stop the count early in
+    # most, so the nearest are found by widening a small circle, and must be the same.
     for origin, radius, limit in (
         (IN_WEST, 400, 5),
         (IN_WEST, 400, 200),
@@ -518,11 +520,15 @@ def test_nearby_counts_and_orders_exactly_like_measuring_every_premises(
         (away, 1500, 2),
     ):
         expected = nearest_within(origin, everything, radius)
-        result = maps.nearby(session, officer, NOW, point=origin, radius_m=radius, limit=limit)
-        assert result.total == len(expected), (origin, radius)
-        assert [(r.premises_id, r.distance_m) for r in result.rows] == [
-            (n.key, n.distance_m) for n in expected[:limit]
-        ], (origin, radius, limit)
+        for cap in (1_000, 60, 5):
+            result = maps.nearby(
+                session, officer, NOW, point=origin, radius_m=radius, limit=limit, count_cap=cap
+            )
+            assert result.total == min(len(expected), cap + 1), (origin, radius, cap)
+            assert result.capped == (len(expected) > cap), (origin, radius, cap)
+            assert [(r.premises_id, r.distance_m) for r in result.rows] == [
+                (n.key, n.distance_m) for n in expected[:limit]
+            ], (origin, radius, limit, cap)
 
 
 # --- intelligence flags and enforcement cases plugged in -----------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from enforcement.models import Premises, Ward
 from enforcement.vocab import PremisesType
+from enforcement.wards import maps
 from geo.crs import to_bng
 
 
@@ -194,6 +195,21 @@ def test_nearby_from_typed_coordinates_in_either_system(
     by_grid = officer.get(f"/map/nearby?easting={east + 30:.1f}&northing={north:.1f}&distance=50")
     page = by_grid.get_data(as_text=True)
     assert by_grid.status_code == 200 and "Only One" in page and "30 m" in page
+
+
+def test_nearby_says_how_many_within_the_distance_up_to_the_cap(
+    officer: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(4):
+        make_premises(session, name=f"Close {i}")
+    session.commit()
+    query = f"/map/nearby?latitude={IN_WEST[1]}&longitude={IN_WEST[0]}&distance=50"
+    assert "4 premises within 50 metres." in officer.get(query).get_data(as_text=True)
+    # Past the cap the count stops and says so; all that are near enough are still listed.
+    monkeypatch.setattr(maps, "NEARBY_COUNT_CAP", 2)
+    page = officer.get(query).get_data(as_text=True)
+    assert "More than 2 premises within 50 metres." in page
+    assert all(f"Close {i}" in page for i in range(4))
 
 
 @pytest.mark.parametrize(
