@@ -66,7 +66,7 @@ run: demo
 	@$(BIN)/flask scheduler & sched=$$!; \
 	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - \
-	  --graceful-timeout 5 'app:create_app()'; \
+	  --graceful-timeout 5 'app.wsgi:serve()'; \
 	status=$$?; case $$status in 0|130|143) exit 0;; *) exit $$status;; esac
 
 # `make dev` keeps Flask's reloader and debugger for development (never for production).

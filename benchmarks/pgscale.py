@@ -485,7 +485,7 @@ def serve(url: str, port: int = PORT) -> subprocess.Popen[bytes]:
         "APP_ENV": "development",
         **PUBLIC_REGISTER_ENV,
     }
-    return _gunicorn("app:create_app()", port, env, "/sign-in")
+    return _gunicorn("app.wsgi:serve()", port, env, "/sign-in")
 
 
 def _gunicorn(

@@ -115,7 +115,7 @@ def _gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
                 f"127.0.0.1:{port}",
                 "--workers",
                 "1",
-                "app:create_app()",
+                "app.wsgi:serve()",
             ],
             cwd=ROOT,
             env=env,

@@ -1,0 +1,31 @@
+"""The production entry point settles the garbage collector after building the app."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from app import wsgi
+
+
+@pytest.fixture
+def before() -> Iterator[tuple[int, int, int]]:
+    """The collector's thresholds before the test; both they and the frozen objects restored."""
+    gc.unfreeze()
+    threshold = gc.get_threshold()
+    yield threshold
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_start_up_objects_are_frozen_and_the_young_collected_less_often(
+    before: tuple[int, int, int],
+) -> None:
+    made_at_start = [{"kept": i} for i in range(1_000)]  # each dict tracked by the collector
+    assert gc.get_freeze_count() == 0
+    wsgi.settle_garbage_collection()
+    assert gc.get_freeze_count() >= len(made_at_start)
+    assert gc.get_threshold() == (wsgi.YOUNG_COLLECTION_AFTER, *before[1:])
+    assert wsgi.YOUNG_COLLECTION_AFTER > before[0]
