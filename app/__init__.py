@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,6 +97,8 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_NAME="tracker_session",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
+        # Sent again only when it changes: its last-seen time, once a minute (app/auth/current.py).
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the session's own idle limit bounds the token's life
@@ -273,6 +275,6 @@ def _headers(response: Response) -> Response:
         )
     if request.endpoint not in {"static", "vendor.asset"}:
         response.headers.setdefault("Cache-Control", "no-store")
-    if session.get("sid"):
-        session.modified = True  # re-issue the cookie so its idle expiry slides
+    # The cookie's idle expiry slides when its last-seen time is renewed, once a minute
+    # (app/auth/current.py), not with every response.
     return response

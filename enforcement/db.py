@@ -95,6 +95,23 @@ def read_columns(
     return session.connection().execute(statement, params)
 
 
+def read_ids(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Run a select of one column (ids, in a list's order) and return its values as the driver
+    fetched them, in the session's transaction.
+
+    For the long id lists of a capped list (up to 1,001): even read_columns' rows cost about
+    three times the driver's own fetch over that many (0.6 ms of CPU a page), so the values
+    are taken from the driver's cursor in one fetch.
+    """
+    result = read_columns(session, statement, params)
+    try:
+        return [row[0] for row in result.cursor.fetchall()]
+    finally:
+        result.close()
+
+
 def ids_in(column: _HasIds, name: str, dialect: str) -> ColumnElement[bool]:
     """`column IN (...)` for a bound list of ids named `name`, for a statement built once.
 

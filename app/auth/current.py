@@ -20,6 +20,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The longest a sign-in session lasts, however busy (the idle limit is a setting).
 SESSION_MAX_AGE = timedelta(hours=12)
+#: How stale the cookie's "last seen" time may grow before a request renews it. Renewing it on
+#: every request signed and sent a new cookie with every page; renewed once a minute, a session
+#: idles out up to a minute before its limit, never after it.
+SEEN_EVERY_SECONDS = 60
 
 
 class SignedInUser(UserMixin):  # type: ignore[misc]
@@ -75,7 +79,8 @@ def load_user(user_id: str) -> SignedInUser | None:
     if found is None or str(found[1].id) != user_id:
         session.clear()
         return None
-    session["seen"] = now.timestamp()
+    if now.timestamp() - float(seen) >= SEEN_EVERY_SECONDS:
+        session["seen"] = now.timestamp()
     return SignedInUser(found[1])
 
 

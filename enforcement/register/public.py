@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from enforcement.clock import london_today
+from enforcement.db import read_ids
 from enforcement.errors import NotFound, ValidationFailed
 from enforcement.models import (
     Licence,
@@ -350,15 +351,14 @@ def search(
         total = session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
         rows = session.execute(by_offset).all()
     else:
-        ids = list(
-            session.scalars(
-                select(Licence.id)
-                .select_from(Premises)
-                .join(Licence, Licence.premises_id == Premises.id)
-                .where(*where)
-                .order_by(*order)
-                .limit(COUNT_CAP + 1)
-            )
+        ids = read_ids(
+            session,
+            select(Licence.id)
+            .select_from(Premises)
+            .join(Licence, Licence.premises_id == Premises.id)
+            .where(*where)
+            .order_by(*order)
+            .limit(COUNT_CAP + 1),
         )
         total = len(ids)
         on_page = ids[start : start + q.page_size]

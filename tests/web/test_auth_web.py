@@ -115,6 +115,24 @@ def test_idle_session_expires(app: Flask, client: FlaskClient, officer_email: st
     assert "You were signed out because you had not used the service for a while" in page
 
 
+def test_last_seen_is_renewed_once_a_minute_not_with_every_page(
+    client: FlaskClient, officer_email: str
+) -> None:
+    sign_in(client, officer_email)
+    client.get("/premises")  # the first page after signing in keeps its form token in the cookie
+    with client.session_transaction() as s:
+        s["seen"] = time.time() - 10
+    quiet = client.get("/premises")
+    assert quiet.status_code == 200 and "Set-Cookie" not in quiet.headers
+    long_ago = time.time() - 29 * 60  # still within the 30 idle minutes
+    with client.session_transaction() as s:
+        s["seen"] = long_ago
+    renewed = client.get("/premises")
+    assert renewed.status_code == 200 and "Set-Cookie" in renewed.headers
+    with client.session_transaction() as s:
+        assert s["seen"] > long_ago + 28 * 60
+
+
 def test_forms_without_csrf_token_are_refused(client: FlaskClient, officer_email: str) -> None:
     resp = client.post("/sign-in", data={"email": officer_email, "password": PASSWORD})
     assert resp.status_code == 400
