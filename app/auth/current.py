@@ -14,7 +14,6 @@ from app.database import db
 from enforcement.access import Actor, Permission, can
 from enforcement.accounts import users
 from enforcement.clock import utcnow
-from enforcement.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,18 +26,16 @@ SEEN_EVERY_SECONDS = 60
 
 
 class SignedInUser(UserMixin):  # type: ignore[misc]
-    """Wraps a user row for Flask-Login; the domain sees only the Actor it yields."""
+    """Whom the request's sign-in session belongs to, for Flask-Login; the domain sees only the
+    Actor it yields."""
 
-    def __init__(self, user: User) -> None:
-        self.user = user
-        self.id = user.id
-        self.display_name = user.display_name
-        self.email = user.email
-        self.roles = user.roles
-        self.must_change_password = user.must_change_password
-        # Read once, as the request found them: after a rollback (a refused form, say) the row's
-        # attributes expire, and reading them again would query the user once more per check.
-        self._is_active = bool(user.is_active)
+    def __init__(self, who: users.SignedIn) -> None:
+        self.who = who
+        self.id = who.user_id
+        self.display_name = who.display_name
+        self.email = who.email
+        self.roles = who.roles
+        self.must_change_password = who.must_change_password
         self._actor: Actor | None = None
 
     def get_id(self) -> str:
@@ -46,7 +43,7 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
 
     @property
     def is_active(self) -> bool:
-        return self._is_active
+        return True  # live_session refuses a deactivated user's session
 
     def can(self, permission: str) -> bool:
         return can(self.actor(), Permission(permission))
@@ -55,7 +52,7 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
         """The actor this request acts as: built on first use, then the same for the request
         (a signed-in user is loaded afresh for every request)."""
         if self._actor is None:
-            self._actor = users.actor_for(self.user, client_ip())
+            self._actor = self.who.actor(client_ip())
         return self._actor
 
 
@@ -76,12 +73,12 @@ def load_user(user_id: str) -> SignedInUser | None:
         session["expired"] = True
         return None
     found = users.live_session(db(), token, now, max_age=SESSION_MAX_AGE)
-    if found is None or str(found[1].id) != user_id:
+    if found is None or str(found.user_id) != user_id:
         session.clear()
         return None
     if now.timestamp() - float(seen) >= SEEN_EVERY_SECONDS:
         session["seen"] = now.timestamp()
-    return SignedInUser(found[1])
+    return SignedInUser(found)
 
 
 def current_actor() -> Actor:

@@ -75,7 +75,7 @@ def _begin(user: User, token: str, now: datetime) -> None:
     session["seen"] = now.timestamp()
     if nxt:
         session["pending_next"] = nxt
-    login_user(SignedInUser(user))
+    login_user(SignedInUser(users.SignedIn.of(user)))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -122,7 +122,7 @@ def sign_in() -> str | Response | tuple[str, int]:
             session.permanent = True
             session["sid"] = token
             session["seen"] = now.timestamp()
-            login_user(SignedInUser(user))
+            login_user(SignedInUser(users.SignedIn.of(user)))
             return redirect(nxt)
     elif form.is_submitted():
         status = 400

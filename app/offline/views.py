@@ -93,14 +93,13 @@ def api_session() -> ResponseReturnValue:
     found = users.live_session(db(), token, utcnow(), max_age=SESSION_MAX_AGE) if token else None
     if found is None:
         return signed_out()
-    _row, user = found
     hours = current_app.config["SETTINGS"].offline_hours
-    grant = perform(lambda: keys.current_grant(db(), user.id, utcnow(), hours))
+    grant = perform(lambda: keys.current_grant(db(), found.user_id, utcnow(), hours))
     return answer(
         200,
-        key=keys.derive_key(current_app.config["SECRET_KEY"], user.id, grant.nonce),
+        key=keys.derive_key(current_app.config["SECRET_KEY"], found.user_id, grant.nonce),
         csrf_token=generate_csrf(),
-        user_id=user.id,
+        user_id=found.user_id,
         expires_at=grant.expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         sync_url=url_for("offline.api_records"),
     )

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.accounts import throttle
 from enforcement.accounts.throttle import ThrottleRules
+from enforcement.db import read_columns
 from enforcement.errors import AccountLocked, DomainError, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
     OfflineGrant,
@@ -439,49 +440,114 @@ def start_session(
     return token
 
 
-def live_session(
-    session: Session, token: str, now: datetime, *, max_age: timedelta
-) -> tuple[UserSession, User] | None:
-    """Return the open session and its active user for a token, or None if revoked or too old."""
-    found = _open_session(session, token, now, max_age)
-    if found is None or found[0].awaiting_second_factor:
-        return None
-    return found
+@dataclass(frozen=True)
+class SignedIn:
+    """Whom a live sign-in session belongs to: what every signed-in request needs of its user."""
+
+    user_id: int
+    email: str
+    display_name: str
+    organisation_id: int
+    must_change_password: bool
+    roles: frozenset[str]
+    ward_codes: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        """Return the same for a user row (at sign-in, before any request has read it)."""
+        return cls(
+            user_id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            organisation_id=user.organisation_id,
+            must_change_password=bool(user.must_change_password),
+            roles=user.roles,
+            ward_codes=user.ward_codes,
+        )
+
+    def actor(self, ip_address: str | None = None) -> Actor:
+        """Return the actor the user acts as."""
+        return Actor(
+            user_id=self.user_id,
+            label=self.email,
+            roles=self.roles,
+            organisation_id=self.organisation_id,
+            ward_codes=self.ward_codes,
+            ip_address=ip_address,
+        )
 
 
-#: The statement every signed-in request runs (see _open_session), built once: building it,
-#: with its two joined loads, cost a noticeable part of a short page's time. The token's hash
-#: is a bound parameter.
-_OPEN_SESSION = (
-    select(UserSession, User)
+#: The statement every signed-in request runs (see live_session), built once: the session with
+#: its user's columns, one row for each (role, ward) pair of the user (a handful), read below
+#: the ORM. Loading the session, user, organisation, roles and wards as ORM objects was a
+#: seventh of a list page's CPU.
+_SIGNED_IN = (
+    select(
+        UserSession.revoked_at,
+        UserSession.created_at,
+        UserSession.awaiting_second_factor,
+        User.id,
+        User.email,
+        User.display_name,
+        User.organisation_id,
+        User.is_active,
+        User.must_change_password,
+        UserRole.role,
+        UserWard.ward_code,
+    )
     .join(User, User.id == UserSession.user_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .outerjoin(UserWard, UserWard.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
-    .options(joinedload(User.role_rows), joinedload(User.ward_rows))
+    .order_by(UserRole.role, UserWard.ward_code)
 )
 
 
-def _open_session(
-    session: Session, token: str, now: datetime, max_age: timedelta
-) -> tuple[UserSession, User] | None:
-    # Every request runs this: one statement brings the session, its user, the user's
-    # organisation, roles and wards (a user has a handful of each), not four.
-    found = session.execute(_OPEN_SESSION, {"token_hash": _token_hash(token)}).unique().first()
-    if found is None:
+def live_session(
+    session: Session, token: str, now: datetime, *, max_age: timedelta
+) -> SignedIn | None:
+    """Return whom a token's session signs in, or None if it is revoked, older than `max_age`,
+    still owed its second factor (pending_session), or its user is deactivated."""
+    rows = read_columns(session, _SIGNED_IN, {"token_hash": _token_hash(token)}).all()
+    if not rows:
         return None
-    row, user = found
-    if row.revoked_at is not None or now - row.created_at > max_age or not user.is_active:
+    revoked_at, created_at, awaiting, user_id, email, name, organisation_id, active, must = rows[0][
+        :9
+    ]
+    if revoked_at is not None or now - created_at > max_age or not active or awaiting:
         return None
-    return row, user
+    return SignedIn(
+        user_id=user_id,
+        email=email,
+        display_name=name,
+        organisation_id=organisation_id,
+        must_change_password=bool(must),
+        roles=frozenset(r[9] for r in rows if r[9] is not None),
+        ward_codes=frozenset(r[10] for r in rows if r[10] is not None),
+    )
 
 
 def pending_session(
     session: Session, token: str, now: datetime, *, max_age: timedelta
 ) -> tuple[UserSession, User] | None:
-    """Return a session whose password was accepted but whose second factor is still owed."""
-    found = _open_session(session, token, now, max_age)
-    if found is None or not found[0].awaiting_second_factor:
+    """Return a session whose password was accepted but whose second factor is still owed, with
+    its user, as the ORM objects complete_session records the second factor on."""
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _token_hash(token))
+    ).first()
+    if found is None:
         return None
-    return found
+    row, user = found
+    if (
+        row.revoked_at is not None
+        or now - row.created_at > max_age
+        or not user.is_active
+        or not row.awaiting_second_factor
+    ):
+        return None
+    return row, user
 
 
 def complete_session(
@@ -530,14 +596,7 @@ def revoke_sessions(session: Session, user_id: int, now: datetime) -> None:
 
 def actor_for(user: User, ip_address: str | None = None) -> Actor:
     """Return the actor a signed-in user acts as."""
-    return Actor(
-        user_id=user.id,
-        label=user.email,
-        roles=user.roles,
-        organisation_id=user.organisation_id,
-        ward_codes=user.ward_codes,
-        ip_address=ip_address,
-    )
+    return SignedIn.of(user).actor(ip_address)
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
