@@ -331,10 +331,17 @@ def nearby(repeat: int) -> list[Row]:
                 totals.append(result.total)
 
             samples = timed(search, len(origins))
+            middle = statistics.median(found)
+            # Past maps.NEARBY_COUNT_CAP the search counts only that far, as the page says.
+            within = (
+                f"more than {maps.NEARBY_COUNT_CAP:,}"
+                if middle > maps.NEARBY_COUNT_CAP
+                else f"{middle:,.0f}"
+            )
             rows.append(
                 row(
                     f"Nearby, {distance:,} m",
-                    f"{len(points):,} premises; median {statistics.median(found):,.0f} within, "
+                    f"{len(points):,} premises; median {within} within, "
                     "nearest 200 listed with licences and poster checks",
                     samples,
                     NEARBY_TARGET_MS,
