@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select, tuple_
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from enforcement import audit, paging
 from enforcement.access import Actor, Permission, require
@@ -283,10 +283,15 @@ def premises_and_licences(session: Session, premises_id: int) -> tuple[Premises,
     """Read a premises with its ward, and its licences (in force first, newest first) with their
     conditions, in two statements; NotFound if there is no such premises. No access check: the
     callers make theirs."""
+    # The ward through explicit outer joins: joinedload of the ward (through premises_wards)
+    # nests the join, which SQLite answers by building it for every premises first (47 ms at
+    # 50,000 premises rather than well under one).
     p = session.scalar(
         select(Premises)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
         .where(Premises.id == premises_id)
-        .options(joinedload(Premises.ward), joinedload(Premises.ward_link))
+        .options(contains_eager(Premises.ward_link), contains_eager(Premises.ward))
     )
     if p is None:
         raise NotFound("There is no such premises.")
