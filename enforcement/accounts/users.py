@@ -511,17 +511,16 @@ def live_session(
     rows = read_columns(session, _SIGNED_IN, {"token_hash": _token_hash(token)}).all()
     if not rows:
         return None
-    revoked_at, created_at, awaiting, user_id, email, name, organisation_id, active, must = rows[0][
-        :9
-    ]
+    first = rows[0]  # the session's and user's columns are the same in every row
+    revoked_at, created_at, awaiting, active = first[0], first[1], first[2], first[7]
     if revoked_at is not None or now - created_at > max_age or not active or awaiting:
         return None
     return SignedIn(
-        user_id=user_id,
-        email=email,
-        display_name=name,
-        organisation_id=organisation_id,
-        must_change_password=bool(must),
+        user_id=first[3],
+        email=first[4],
+        display_name=first[5],
+        organisation_id=first[6],
+        must_change_password=bool(first[8]),
         roles=frozenset(r[9] for r in rows if r[9] is not None),
         ward_codes=frozenset(r[10] for r in rows if r[10] is not None),
     )

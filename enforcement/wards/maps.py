@@ -895,7 +895,7 @@ def _nearest(
     else:
         certain, edge = _count_within(session, metric, radius, exclude_id)
         total = min(cap + 1, certain + len(proximity.nearest_within(origin, sorted(edge), radius)))
-        reach = radius  # the box holds at most `cap`, so the circle about half as many again
+        reach = radius  # the box holds at most `cap`: the circle usually half as many again
     if limit == 0 or total == 0:
         return [], total
     while True:

@@ -92,6 +92,39 @@ def test_deactivated_user_cannot_sign_in_and_sessions_are_revoked(session: Sessi
         auth(session, "d@example.gov.uk", PASSWORD)
 
 
+def test_a_live_session_brings_the_users_roles_wards_and_organisation(session: Session) -> None:
+    org = make_org(session)
+    user = make_user(
+        session,
+        "ward_officer",
+        "intel_analyst",
+        email="e@example.gov.uk",
+        org=org,
+        wards_=frozenset({"E05013733", "E05013734", "E05013735"}),
+        display_name="Eve Example",
+    )
+    token = users.start_session(session, user, NOW, "10.0.0.9")
+    found = users.live_session(session, token, NOW, max_age=timedelta(hours=12))
+    # One row per (role, ward) pair comes back: two roles and three wards are still two and three.
+    assert found == users.SignedIn(
+        user_id=user.id,
+        email="e@example.gov.uk",
+        display_name="Eve Example",
+        organisation_id=org.id,
+        must_change_password=False,
+        roles=frozenset({"ward_officer", "intel_analyst"}),
+        ward_codes=frozenset({"E05013733", "E05013734", "E05013735"}),
+    )
+    assert found.actor("10.0.0.9") == users.actor_for(user, "10.0.0.9")
+    # Too old, and owed a second factor: neither is a live session.
+    assert (
+        users.live_session(session, token, NOW + timedelta(hours=13), max_age=timedelta(hours=12))
+        is None
+    )
+    pending = users.start_session(session, user, NOW, None, awaiting_second_factor=True)
+    assert users.live_session(session, pending, NOW, max_age=timedelta(hours=12)) is None
+
+
 def test_sign_out_revokes_the_session(session: Session) -> None:
     user = make_user(session)
     token = users.start_session(session, user, NOW, None)
