@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -403,6 +403,21 @@ def scheduler_command(once: bool, interval: int | None) -> None:
         process.close()
 
 
+def stopper(sched: Any) -> Callable[[int, Any], None]:
+    """Return the signal handler that stops the scheduler once, letting a running tick finish its
+    mail. A second signal while it waits (Ctrl-C reaches the scheduler and `make run`'s trap
+    sends it SIGTERM too) is ignored rather than stopping a stopped scheduler again."""
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        if stopping:
+            return
+        stopping.append(signum)
+        sched.shutdown(wait=True)
+
+    return stop
+
+
 def _run_forever(process: SchedulerProcess, interval: int) -> None:
     """Tick every `interval` seconds with APScheduler 3, starting at once (catching up)."""
     import signal
@@ -429,11 +444,9 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
         next_run_time=datetime.now(UTC),  # catch up on whatever fell due while we were down
     )
 
-    def _stop(_signum: int, _frame: Any) -> None:
-        sched.shutdown(wait=True)  # let a running tick finish its mail before exiting
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stopper(sched)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     click.echo(f"Scheduler running: a tick every {interval} seconds. Stop with Ctrl+C or SIGTERM.")
     sched.start()
 
