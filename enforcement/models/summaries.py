@@ -25,12 +25,13 @@ nothing in the application writes these tables that way.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, String, Table, Text, delete, event, inspect, or_
+from sqlalchemy import Date, String, Table, Text, delete, event, inspect, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -146,31 +147,52 @@ def _changed(state: Any, columns: Iterable[str]) -> bool:
 def discard(
     session: Session, measures: Iterable[str], reach: str, moments: Iterable[Any] = ()
 ) -> None:
-    """Delete the summaries of `measures` a change with these moments can reach."""
+    """Delete the summaries of `measures` a change with these moments can reach.
+
+    The quarters reached are worked out here, from the bounds of the summaries there are (one
+    row a closed quarter and measure: a few hundred), and deleted by name. A condition for each
+    moment made one OR of as many terms as the change had moments, which SQLite refuses past a
+    thousand or so ("Expression tree is too large") when the clock recomputes many cases.
+    """
     table = cast(Table, MeasureSummary.__table__)
     chosen = sorted(set(measures))
     where: list[Any] = [table.c.measure.in_(chosen)]
-    if reach != "all":
-        points = list(moments)
-        if not points and reach == "quarter":
-            return  # a row with no moment counts in no quarter
-        if not points:
-            reach = "all"  # e.g. a poster record with no inspection time: reach everything
-        conditions = []
-        for point in points:
-            if isinstance(point, datetime):
-                if reach == "after":
-                    conditions.append(table.c.ends_at > point)
-                else:
-                    conditions.append((table.c.starts_at <= point) & (table.c.ends_at > point))
-            elif isinstance(point, date):
-                if reach == "after":
-                    conditions.append(table.c.last_day >= point)
-                else:
-                    conditions.append((table.c.first_day <= point) & (table.c.last_day >= point))
-        if reach != "all":
-            where.append(or_(*conditions))
+    points = list(moments)
+    if reach == "quarter" and not points:
+        return  # a row with no moment counts in no quarter
+    if reach != "all" and points:  # with no moment at all, "after" reaches everything
+        times = sorted(p for p in points if isinstance(p, datetime))
+        days = sorted(p for p in points if isinstance(p, date) and not isinstance(p, datetime))
+        columns = (table.c.quarter, table.c.starts_at, table.c.ends_at)
+        bounds = session.connection().execute(
+            select(*columns, table.c.first_day, table.c.last_day)
+            .where(table.c.measure.in_(chosen))
+            .distinct()
+            .order_by(*columns, table.c.first_day, table.c.last_day)
+        )
+        reached = sorted({row[0] for row in bounds.all() if _reaches(reach, times, days, *row[1:])})
+        if not reached:
+            return
+        where.append(table.c.quarter.in_(reached))
     session.connection().execute(delete(table).where(*where))
+
+
+def _reaches(
+    reach: str,
+    times: list[datetime],
+    days: list[date],
+    starts_at: datetime,
+    ends_at: datetime,
+    first_day: date,
+    last_day: date,
+) -> bool:
+    """Say whether a quarter is reached by sorted moments: "after", a quarter ending after the
+    earliest; "quarter", a quarter containing one of them."""
+    if reach == "after":
+        return bool(times and ends_at > times[0]) or bool(days and last_day >= days[0])
+    at = bisect_left(times, starts_at)
+    on = bisect_left(days, first_day)
+    return (at < len(times) and times[at] < ends_at) or (on < len(days) and days[on] <= last_day)
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:

@@ -4,7 +4,7 @@ write, on both databases; they are shown only to people whose figures nothing na
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from enforcement.inspections import inspections
 from enforcement.measures import Quarter, get, measures, run, summaries
 from enforcement.measures.dashboard import live_dashboard
 from enforcement.models import Licence, MeasureSummary, Premises
+from enforcement.models import summaries as model_summaries
 from enforcement.models.summaries import SUMMARISED
 from enforcement.register import premises as premises_workflow
 from enforcement.vocab import LicenceStatus
@@ -208,6 +209,36 @@ def test_a_write_discards_only_what_it_can_change(session: Session, borough: Bor
     assert kept_count(session, Q1) == len(SUMMARISED) - 1 and kept_count(session, Q4) == len(
         SUMMARISED
     )
+
+
+def test_a_change_with_thousands_of_moments_discards_just_the_quarters_they_reach(
+    session: Session, borough: Borough
+) -> None:
+    """As when the clock recomputes many cases at once: a condition for each moment made an OR
+    that SQLite refuses past about a thousand terms ("Expression tree is too large")."""
+    summaries.refresh(session, AFTER, [Q1, Q4])
+    session.commit()
+
+    def kept() -> set[tuple[str, str]]:
+        rows = session.execute(select(MeasureSummary.measure, MeasureSummary.quarter))
+        return {(m, q) for m, q in rows}
+
+    everything = kept()
+    in_q1 = [at(2026, 2, 3, 10) + timedelta(seconds=i) for i in range(5_000)]
+    later = [AFTER + timedelta(days=400)]  # in no quarter summarised
+    model_summaries.discard(session, ("deadlines", "enforcement_actions"), "quarter", in_q1 + later)
+    assert everything - kept() == {("deadlines", Q1.code), ("enforcement_actions", Q1.code)}
+    # A moment's day counts too; the last day of Q4 reaches Q4 and nothing else.
+    model_summaries.discard(session, ("committee_referrals",), "quarter", [date(2025, 12, 31)])
+    assert everything - kept() == {
+        ("deadlines", Q1.code),
+        ("enforcement_actions", Q1.code),
+        ("committee_referrals", Q4.code),
+    }
+    # "after": every quarter ending after the earliest moment, Q1 only for moments in Q1.
+    model_summaries.discard(session, ("poster_compliance",), "after", list(reversed(in_q1)))
+    assert ("poster_compliance", Q1.code) not in kept()
+    assert ("poster_compliance", Q4.code) in kept()
 
 
 def test_narrowed_figures_are_never_served_from_a_summary() -> None:
