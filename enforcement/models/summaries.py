@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, String, Table, Text, delete, event, inspect, select
+from sqlalchemy import Date, String, Table, Text, delete, event, inspect, or_, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -149,10 +149,11 @@ def discard(
 ) -> None:
     """Delete the summaries of `measures` a change with these moments can reach.
 
-    The quarters reached are worked out here, from the bounds of the summaries there are (one
-    row a closed quarter and measure: a few hundred), and deleted by name. A condition for each
-    moment made one OR of as many terms as the change had moments, which SQLite refuses past a
-    thousand or so ("Expression tree is too large") when the clock recomputes many cases.
+    "after" needs only the earliest moment. For "quarter", the quarters holding a moment are
+    worked out here, from the bounds of the summaries there are (one row a closed quarter and
+    measure: a few hundred), and deleted by name. A condition for each moment made one OR of
+    as many terms as the change had moments, which SQLite refuses past a thousand or so
+    ("Expression tree is too large") when the clock recomputes many cases.
     """
     table = cast(Table, MeasureSummary.__table__)
     chosen = sorted(set(measures))
@@ -163,22 +164,28 @@ def discard(
     if reach != "all" and points:  # with no moment at all, "after" reaches everything
         times = sorted(p for p in points if isinstance(p, datetime))
         days = sorted(p for p in points if isinstance(p, date) and not isinstance(p, datetime))
-        columns = (table.c.quarter, table.c.starts_at, table.c.ends_at)
-        bounds = session.connection().execute(
-            select(*columns, table.c.first_day, table.c.last_day)
-            .where(table.c.measure.in_(chosen))
-            .distinct()
-            .order_by(*columns, table.c.first_day, table.c.last_day)
-        )
-        reached = sorted({row[0] for row in bounds.all() if _reaches(reach, times, days, *row[1:])})
-        if not reached:
-            return
-        where.append(table.c.quarter.in_(reached))
+        if reach == "after":
+            after = [table.c.ends_at > times[0]] if times else []
+            after += [table.c.last_day >= days[0]] if days else []
+            if not after:
+                return
+            where.append(or_(*after))
+        else:
+            columns = (table.c.quarter, table.c.starts_at, table.c.ends_at)
+            bounds = session.connection().execute(
+                select(*columns, table.c.first_day, table.c.last_day)
+                .where(table.c.measure.in_(chosen))
+                .distinct()
+                .order_by(*columns, table.c.first_day, table.c.last_day)
+            )
+            reached = sorted({row[0] for row in bounds.all() if _holds(times, days, *row[1:])})
+            if not reached:
+                return
+            where.append(table.c.quarter.in_(reached))
     session.connection().execute(delete(table).where(*where))
 
 
-def _reaches(
-    reach: str,
+def _holds(
     times: list[datetime],
     days: list[date],
     starts_at: datetime,
@@ -186,10 +193,7 @@ def _reaches(
     first_day: date,
     last_day: date,
 ) -> bool:
-    """Say whether a quarter is reached by sorted moments: "after", a quarter ending after the
-    earliest; "quarter", a quarter containing one of them."""
-    if reach == "after":
-        return bool(times and ends_at > times[0]) or bool(days and last_day >= days[0])
+    """Say whether a quarter holds one of the sorted moments (a time or a day)."""
     at = bisect_left(times, starts_at)
     on = bisect_left(days, first_day)
     return (at < len(times) and times[at] < ends_at) or (on < len(days) and days[on] <= last_day)
