@@ -407,12 +407,13 @@ def stopper(sched: Any) -> Callable[[int, Any], None]:
     """Return the signal handler that stops the scheduler once, letting a running tick finish its
     mail. A second signal while it waits (Ctrl-C reaches the scheduler and `make run`'s trap
     sends it SIGTERM too) is ignored rather than stopping a stopped scheduler again."""
-    stopping: list[int] = []
+    stopping = False
 
-    def stop(signum: int, _frame: Any) -> None:
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
         if stopping:
             return
-        stopping.append(signum)
+        stopping = True
         sched.shutdown(wait=True)
 
     return stop
