@@ -12,6 +12,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -261,10 +262,57 @@ def settings(database_url: str) -> Settings:
     )
 
 
+class JoinedSessions:
+    """The session maker of an app lent to one test at a time: each request's session is a
+    savepoint session on the connection of the test holding the app (see `app`)."""
+
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+
+    def __call__(self, _for_write: bool) -> Session:
+        assert self.connection is not None, "the app is used outside the test it was lent to"
+        return savepoint_session(self.connection)
+
+
+@dataclass
+class LentApp:
+    app: Flask
+    sessions: JoinedSessions
+
+
+_lent_apps: dict[Settings, LentApp] = {}
+
+
 @pytest.fixture
-def app(settings: Settings, connection: Connection) -> Flask:
-    """The real app, its request sessions joined to the test's transaction."""
-    return create_app(settings, session_maker=lambda _for_write: savepoint_session(connection))
+def app(
+    request: pytest.FixtureRequest, settings: Settings, connection: Connection
+) -> Iterator[Flask]:
+    """The real app, its request sessions joined to the test's transaction.
+
+    Making an app registers every blueprint's rules, a tenth of a short web test's time, so each
+    process makes one per settings and lends it to each test in turn: its config and views are
+    put back afterwards, and its requests' sessions join the current test's connection. A test
+    marked `own_app` (it adds routes, which Flask refuses once an app has served) gets a new one.
+    """
+    if request.node.get_closest_marker("own_app"):
+        yield create_app(settings, session_maker=lambda _for_write: savepoint_session(connection))
+        return
+    lent = _lent_apps.get(settings)
+    if lent is None:
+        sessions = JoinedSessions()
+        lent = _lent_apps[settings] = LentApp(
+            create_app(settings, session_maker=sessions), sessions
+        )
+    config, views = dict(lent.app.config), dict(lent.app.view_functions)
+    lent.sessions.connection = connection
+    try:
+        yield lent.app
+    finally:
+        lent.sessions.connection = None
+        lent.app.config.clear()
+        lent.app.config.update(config)
+        lent.app.view_functions.clear()
+        lent.app.view_functions.update(views)
 
 
 @pytest.fixture

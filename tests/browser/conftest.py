@@ -16,20 +16,25 @@ import sqlite3
 import string
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
 from support import CHEAP_HASHING, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BROWSER_TESTS = Path(__file__).resolve().parent
 # The flags docs/architecture.md explains: as root (CI) Chromium needs --no-sandbox, and headless
 # it should not spend its time trying to reach the internet.
 CHROMIUM_ARGS = [
@@ -211,29 +216,57 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log_path: Pat
     )
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (it cannot download its own browser here)."""
-    if not (Path(CHROMIUM_PATH).is_file() or shutil.which(CHROMIUM_PATH)):
-        skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH} (set CHROMIUM_PATH)")
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        skip_or_fail(f"Playwright for Python is not installed: {exc}")
-    manager = sync_playwright()
-    playwright = manager.start()
-    try:
+class Chromium:
+    """The worker's headless Chromium, started by its first browser test and closed after its
+    last (see `pytest_runtest_teardown`): an idle Chromium keeps spending CPU on its timers
+    while the worker runs its other tests. Started again if another browser test comes."""
+
+    def __init__(self) -> None:
+        self.manager: Any = None
+        self.browser: Any = None
+
+    def get(self) -> Any:
+        if self.browser is None:
+            self.browser = self._launch()
+        return self.browser
+
+    def _launch(self) -> Any:
+        if not (Path(CHROMIUM_PATH).is_file() or shutil.which(CHROMIUM_PATH)):
+            skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH} (set CHROMIUM_PATH)")
+        manager = sync_playwright()
+        playwright = manager.start()
         try:
-            chromium = playwright.chromium.launch(
+            launched = playwright.chromium.launch(
                 executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS
             )
         except PlaywrightError as exc:
+            manager.__exit__(None, None, None)
             skip_or_fail(f"Chromium at {CHROMIUM_PATH} did not start: {exc.message}")
-        yield chromium
-        chromium.close()
-    finally:
-        manager.__exit__(None, None, None)
+        self.manager = manager
+        return launched
+
+    def close(self) -> None:
+        if self.browser is not None:
+            self.browser.close()
+            self.manager.__exit__(None, None, None)
+            self.browser = self.manager = None
+
+
+_chromium = Chromium()
+
+
+@pytest.fixture
+def browser() -> Any:
+    """Debian's headless Chromium driven by Playwright (it cannot download its own browser here)."""
+    return _chromium.get()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a browser test's own teardown, close Chromium if the worker's next test is not one."""
+    yield
+    if nextitem is None or BROWSER_TESTS not in nextitem.path.parents:
+        _chromium.close()
 
 
 @pytest.fixture
@@ -246,6 +279,62 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+_axe_url: list[str] = []
+
+
+def axe_url() -> str:
+    """The address of axe-core's script, served from this process with a long cache life.
+
+    Chromium keeps a script fetched from an address (and its compiled code) for the context's
+    later pages; a script sent inline, 650 KB, is parsed and compiled again on every page."""
+    if not _axe_url:
+        body = AXE_PATH.read_bytes()
+
+        class Script(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "public, max-age=86400, immutable")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Script)
+        threading.Thread(target=server.serve_forever, name="axe-core", daemon=True).start()
+        _axe_url.append(f"http://127.0.0.1:{server.server_port}/axe.min.js")
+    return _axe_url[0]
+
+
+def axe_findings(page: Any) -> list[dict[str, Any]]:
+    """axe-core's findings on the page, of every impact, for the WCAG 2.2 AA tags."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):  # once per document
+        try:
+            page.add_script_tag(url=axe_url())
+        except PlaywrightError:  # a tablet taken offline cannot fetch it: sent inline instead
+            page.add_script_tag(path=str(AXE_PATH))
+    # Every rule of the tags runs on every element; only the violations are described and sent
+    # back (axe's documented speed-up: resultTypes limits the work of describing passes and
+    # inapplicable results, which is most of it on a long table).
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => (await axe.run(document, {
+            runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
+        })).violations""",
+        AXE_TAGS,
+    )
+    return found
+
+
+def assert_no_axe_findings(page: Any, label: str) -> None:
+    """Fail on any axe-core finding on the page, whatever its impact."""
+    blocking = [v for v in axe_findings(page) if (v.get("impact") or "minor") in BLOCKING_IMPACTS]
+    assert not blocking, f"axe-core found problems on the {label} page ({page.url}):\n" + (
+        "\n".join(_describe(v) for v in blocking)
+    )
+
+
 @dataclass
 class AccessibilityChecker:
     """Runs axe-core on a page; fails on any violation, of any impact; remembers what it checked."""
@@ -253,26 +342,12 @@ class AccessibilityChecker:
     checked: list[str] = field(default_factory=list)
 
     def __call__(self, page: Any, label: str) -> None:
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            page.add_script_tag(path=str(AXE_PATH))  # once per document
-        # Every rule of the tags runs on every element as before; only the violations are
-        # described and sent back (axe's documented speed-up: resultTypes limits the work of
-        # describing passes and inapplicable results, which is most of it on a long table).
-        violations = page.evaluate(
-            """async (tags) => (await axe.run(document, {
-                runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
-            })).violations""",
-            AXE_TAGS,
-        )
         self.checked.append(label)
         if SCREENSHOTS:
             shot = Path(SCREENSHOTS) / f"{len(self.checked):02d} {label}.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
-        blocking = [v for v in violations if (v.get("impact") or "minor") in BLOCKING_IMPACTS]
-        assert not blocking, f"axe-core found problems on the {label} page ({page.url}):\n" + (
-            "\n".join(_describe(v) for v in blocking)
-        )
+        assert_no_axe_findings(page, label)
 
 
 def _describe(violation: dict[str, Any]) -> str:

@@ -14,24 +14,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.conftest import AXE_PATH, AXE_TAGS
+from browser.conftest import assert_no_axe_findings
 from browser.pages import nav, sign_in
 
 pytestmark = pytest.mark.browser
 
 WHO = ("licensing@demo.invalid", "licensing-demo-2026")  # enforcement/demo.py DEMO_USERS
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "register" / "licences.csv"
-
-
-def no_axe_findings(page: Page, label: str) -> None:
-    """Every finding fails, whatever its impact (the new pages' bar)."""
-    page.add_script_tag(path=str(AXE_PATH))
-    results = page.evaluate(
-        """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
-        AXE_TAGS,
-    )
-    found = [f"{v['id']} ({v['impact']}): {v['help']}" for v in results["violations"]]
-    assert not found, f"axe-core on the {label} page ({page.url}):\n" + "\n".join(found)
 
 
 def test_a_licensing_officer_imports_a_register_file(
@@ -44,11 +33,11 @@ def test_a_licensing_officer_imports_a_register_file(
     sign_in(page, live_server, WHO)
     nav(page).get_by_role("link", name="Imports").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import premises and licences")
-    no_axe_findings(page, "imports")
+    assert_no_axe_findings(page, "imports")
 
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.get_by_role("alert")).to_contain_text("Select the kind of file")
-    no_axe_findings(page, "imports with errors")
+    assert_no_axe_findings(page, "imports with errors")
 
     page.get_by_label("Premises licence register (LGA/esd CSV)").check()
     page.get_by_label("File", exact=True).set_input_files(str(upload))
@@ -57,12 +46,12 @@ def test_a_licensing_officer_imports_a_register_file(
     expect(page.get_by_role("table", name="Refused rows: not imported")).to_contain_text(
         "is not a real date"
     )
-    no_axe_findings(page, "import preview")
+    assert_no_axe_findings(page, "import preview")
 
     page.get_by_role("button", name="Confirm the import").click()
     expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("2 premises and 2 licences added")).to_be_visible()
-    no_axe_findings(page, "import result")
+    assert_no_axe_findings(page, "import result")
 
     page.goto(live_server("/premises?q=Example+Arms"))
     page.get_by_role("link", name=re.compile("The Example Arms")).first.click()
@@ -71,4 +60,4 @@ def test_a_licensing_officer_imports_a_register_file(
     expect(page.get_by_label("Designated premises supervisor (optional)")).to_have_value(
         "Pat Example"
     )
-    no_axe_findings(page, "licence form with the esd fields")
+    assert_no_axe_findings(page, "licence form with the esd fields")

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.conftest import AXE_PATH, AXE_TAGS
 from browser.pages import nav, sign_in, watch
 from enforcement.clock import LONDON, utcnow
 
@@ -33,18 +32,6 @@ EXPECTED_PAGES = [
     "NRM decisions form",
     "inspection with the decision",
 ]
-
-
-def _no_findings(page: Page, check_accessibility: Any, label: str) -> None:
-    """axe-core finds nothing at all, whatever its impact (and the shared check records it)."""
-    check_accessibility(page, label)
-    page.add_script_tag(path=str(AXE_PATH))
-    results = page.evaluate(
-        """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
-        AXE_TAGS,
-    )
-    found = [f"{v['id']} ({v['impact']}): {v['help']}" for v in results["violations"]]
-    assert not found, f"axe-core found problems on the {label} page:\n" + "\n".join(found)
 
 
 def _fill_date(page: Page, group: str, day: Any) -> None:
@@ -76,7 +63,7 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
     expect(legends.first).to_have_text("Labour exploitation")
     labour = page.get_by_role("group", name="Labour exploitation")
     expect(labour).to_contain_text("Needs a conversation")
-    _no_findings(page, check_accessibility, "inspection form")
+    check_accessibility(page, "inspection form")
 
     yesterday = (utcnow().astimezone(LONDON) - timedelta(days=1)).date()
     _fill_date(page, "Date of inspection", yesterday)
@@ -99,7 +86,7 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
     # 2. Straight to the anonymous referral record.
     expect(page.get_by_role("heading", level=1)).to_have_text("Add an anonymous referral record")
     expect(page.get_by_text("Now record each referral it led to, one at a time.")).to_be_visible()
-    _no_findings(page, check_accessibility, "referral record form")
+    check_accessibility(page, "referral record form")
     page.get_by_role("radio", name="National Referral Mechanism (NRM)", exact=True).check()
     page.get_by_role("radio", name="Adult (18 or over)", exact=True).check()
     consent = page.get_by_role("group", name=re.compile("^Adults only"))
@@ -116,7 +103,7 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(page.get_by_role("checkbox", name="Labour exploitation")).to_be_checked()
     expect(page.get_by_role("radio", name="Male", exact=True)).to_be_checked()
-    _no_findings(page, check_accessibility, "referral record form with errors")
+    check_accessibility(page, "referral record form with errors")
     consent.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Save referral record").click()
 
@@ -131,12 +118,12 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
     expect(row).to_contain_text("Adult (18 or over); informed consent given")
     expect(row).to_contain_text("Labour exploitation")
     expect(row).to_contain_text("Awaited")
-    _no_findings(page, check_accessibility, "inspection with indicators and a referral")
+    check_accessibility(page, "inspection with indicators and a referral")
 
     # 5. Later: the reasonable grounds decision.
     row.get_by_role("link", name=re.compile("^Update the decisions")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("NRM decisions on a referral")
-    _no_findings(page, check_accessibility, "NRM decisions form")
+    check_accessibility(page, "NRM decisions form")
     page.get_by_role("group", name="Reasonable grounds decision").get_by_role(
         "radio", name="Positive"
     ).check()
@@ -146,7 +133,7 @@ def test_officer_records_indicators_and_an_anonymous_referral_at_an_inspection(
     expect(page).to_have_url(inspection_url)
     expect(page.get_by_text("The NRM decisions have been saved.")).to_be_visible()
     expect(row).to_contain_text("Reasonable grounds: positive")
-    _no_findings(page, check_accessibility, "inspection with the decision")
+    check_accessibility(page, "inspection with the decision")
 
     assert not broken, "\n".join(broken)
     assert check_accessibility.checked == EXPECTED_PAGES

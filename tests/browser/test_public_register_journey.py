@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, func, select, tuple_
 
-from browser.conftest import LiveServer, serve
-from browser.test_second_factor_journey import no_axe_findings
+from browser.conftest import LiveServer, assert_no_axe_findings, serve
 from enforcement.models import Licence, LicenceCondition, Premises
 
 pytestmark = pytest.mark.browser
@@ -70,12 +69,12 @@ def test_search_the_public_register_and_open_a_licence(
     page.goto(server("/register"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Public register of licences")
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
-    no_axe_findings(page, "public register")
+    assert_no_axe_findings(page, "public register")
 
     page.get_by_label("Search by premises name, address or postcode").fill(f"{name} {address}")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#result-count")).to_contain_text("of")
-    no_axe_findings(page, "public register searched")
+    assert_no_axe_findings(page, "public register searched")
 
     page.locator("#licences-table").get_by_role("link", name=name).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
@@ -84,12 +83,12 @@ def test_search_the_public_register_and_open_a_licence(
     expect(items).to_have_count(len(conditions))
     for n, text in enumerate(conditions):
         expect(items.nth(n)).to_have_text(text)
-    no_axe_findings(page, "public licence")
+    assert_no_axe_findings(page, "public licence")
 
     # A search that matches nothing, and one with a mistake, say so.
     page.goto(server("/register?ward=nowhere"))
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose a ward from the list")
-    no_axe_findings(page, "public register with an error")
+    assert_no_axe_findings(page, "public register with an error")
 
 
 def test_the_register_is_not_there_when_switched_off(page: Page, live_server: Any) -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from browser.conftest import (
-    AXE_PATH,
-    AXE_TAGS,
     LiveServer,
+    assert_no_axe_findings,
     serve,
 )
 from browser.pages import sign_out, submit_sign_in
@@ -37,18 +35,6 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     yield from serve(tmp_path_factory.mktemp("strict"), REQUIRE_SECOND_FACTOR="on")
 
 
-def no_axe_findings(page: Page, label: str) -> None:
-    """Run axe-core and fail on any finding at all, whatever its impact."""
-    assert Path(AXE_PATH).is_file(), "axe-core is not installed (run `npm ci`)"
-    page.add_script_tag(path=str(AXE_PATH))
-    results = page.evaluate(
-        """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
-        AXE_TAGS,
-    )
-    found = [f"{v['id']} ({v.get('impact')}): {v['help']}" for v in results["violations"]]
-    assert not found, f"axe-core found problems on the {label} page ({page.url}): {found}"
-
-
 def password(page: Page, server: LiveServer, who: tuple[str, str]) -> None:
     page.goto(server("/sign-in"))
     submit_sign_in(page, who)
@@ -57,12 +43,12 @@ def password(page: Page, server: LiveServer, who: tuple[str, str]) -> None:
 def set_up_app(page: Page, label: str) -> list[str]:
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
     expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
-    no_axe_findings(page, f"set up the app ({label})")
+    assert_no_axe_findings(page, f"set up the app ({label})")
     key = page.locator("#totp-secret").inner_text().replace(" ", "")
     page.get_by_label("Code from your app").fill(totp.code_at(key, utcnow()))
     page.get_by_role("button", name="Confirm and continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your authenticator app is set up")
-    no_axe_findings(page, f"recovery codes ({label})")
+    assert_no_axe_findings(page, f"recovery codes ({label})")
     codes = [c.strip() for c in page.locator("#recovery-codes code").all_inner_texts()]
     assert len(codes) == 10
     page.get_by_role("button", name="I have saved my codes, continue").click()
@@ -82,11 +68,11 @@ def test_setting_up_and_using_a_second_factor(page: Page, strict_server: LiveSer
     # 2. Next sign-in: a code is asked for; a wrong one is refused, a recovery code works.
     password(page, strict_server, ANALYST)
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter your security code")
-    no_axe_findings(page, "security code")
+    assert_no_axe_findings(page, "security code")
     page.get_by_label("Security code").fill("000000")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("The code is not correct")
-    no_axe_findings(page, "security code with an error")
+    assert_no_axe_findings(page, "security code with an error")
     page.get_by_label("Security code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
@@ -100,7 +86,7 @@ def test_setting_up_and_using_a_second_factor(page: Page, strict_server: LiveSer
     page.get_by_role("link", name="Change Ash Analyst").click()
     page.get_by_role("link", name=re.compile("Second factor")).click()
     expect(page.get_by_text("9 of 10")).to_be_visible()
-    no_axe_findings(page, "a user's second factor (admin)")
+    assert_no_axe_findings(page, "a user's second factor (admin)")
     page.get_by_role("button", name="Reset second factor").click()
     expect(page.get_by_text("second factor has been reset")).to_be_visible()
     sign_out(page)

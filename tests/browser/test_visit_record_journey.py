@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.conftest import AXE_PATH, AXE_TAGS
 from browser.pages import nav, sign_in, sign_out, watch
 from browser.test_welfare_journey import SUPERVISOR, WARD_OFFICER, _fill_visit, _first_covered_ward
 
@@ -39,25 +38,13 @@ EXPECTED_PAGES = [
 ]
 
 
-def _axe_every_impact(check_accessibility: Any, page: Page, label: str) -> None:
-    """The shared check (serious and critical), then nothing of any impact on this page."""
-    check_accessibility(page, label)
-    results = page.evaluate(
-        """async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
-        AXE_TAGS,
-    )
-    found = [f"{v['id']} ({v['impact']}): {v['help']}" for v in results["violations"]]
-    assert not found, f"axe-core found problems on the {label} page:\n" + "\n".join(found)
-    assert AXE_PATH.is_file()
-
-
 def test_a_visit_with_the_whole_record_and_an_approved_immigration_referral(
     page: Page, live_server: Any, check_accessibility: Any
 ) -> None:
     broken = watch(page)
 
     def axe(label: str) -> None:
-        _axe_every_impact(check_accessibility, page, label)
+        check_accessibility(page, label)
 
     # 1. An administrator adds a service to the support directory.
     sign_in(page, live_server, ADMIN)

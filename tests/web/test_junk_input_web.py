@@ -189,6 +189,7 @@ def test_record_ids_are_ascii_digits_within_the_range() -> None:
 # Item 4: a crossing edit whose UPDATE finds the row changed is a 409, page header and all.
 
 
+@pytest.mark.own_app  # it adds a route
 def test_a_crossing_edit_is_a_conflict_page_not_a_server_error(
     app: Flask, client: FlaskClient, session: Session
 ) -> None:
