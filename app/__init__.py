@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from app import errors
 from app.database import SessionMaker
 from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
+from app.templating import TrackerFlask
 from config import ConfigError, Settings
 from enforcement.access import Permission, can
 from enforcement.accounts import users
@@ -59,7 +60,7 @@ def create_app(
 ) -> Flask:
     """Build the app from settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_relative_config=False)
+    app = TrackerFlask(__name__, instance_relative_config=False)
     if settings.proxy_hops:
         # Only as many forwarded hops as there are proxies: more would let a client choose
         # the address its sign-in attempts are throttled and audited under.
