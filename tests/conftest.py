@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jinja_cache import share_compiled_templates  # noqa: E402
-from support import CHEAP_HASHING, skip_or_fail  # noqa: E402
+from support import BROWSER_TESTS, CHEAP_HASHING, skip_or_fail  # noqa: E402
 from url_builders import reuse_url_builders  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -39,7 +39,6 @@ from enforcement.db import make_engine  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-BROWSER_TESTS = ROOT / "tests" / "browser"
 # Every test makes its own app: compile each URL builder and each template once per process.
 reuse_url_builders()
 share_compiled_templates()

@@ -1,14 +1,17 @@
-"""What both conftest files share: whether this is CI, skipping or failing, the cheap hash cost."""
+"""What both conftest files share: whether this is CI, skipping or failing, the cheap hash cost,
+where the browser tests live."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from enforcement.accounts import users
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 # Real argon2id at a cost that takes a millisecond: sign-in in the tests verifies real hashes,
 # and only the tests of hashing itself pay the production cost (users.PRODUCTION_COST).

@@ -7,6 +7,7 @@ in its own process, so the browser sees the real headers, cookies and Content-Se
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -29,12 +30,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
-from support import CHEAP_HASHING, skip_or_fail
+from support import BROWSER_TESTS, CHEAP_HASHING, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-BROWSER_TESTS = Path(__file__).resolve().parent
 # The flags docs/architecture.md explains: as root (CI) Chromium needs --no-sandbox, and headless
 # it should not spend its time trying to reach the internet.
 CHROMIUM_ARGS = [
@@ -279,33 +279,29 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-_axe_url: list[str] = []
-
-
+@functools.cache
 def axe_url() -> str:
     """The address of axe-core's script, served from this process with a long cache life.
 
     Chromium keeps a script fetched from an address (and its compiled code) for the context's
     later pages; a script sent inline, 650 KB, is parsed and compiled again on every page."""
-    if not _axe_url:
-        body = AXE_PATH.read_bytes()
+    body = AXE_PATH.read_bytes()
 
-        class Script(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/javascript")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "public, max-age=86400, immutable")
-                self.end_headers()
-                self.wfile.write(body)
+    class Script(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/javascript")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "public, max-age=86400, immutable")
+            self.end_headers()
+            self.wfile.write(body)
 
-            def log_message(self, *_args: Any) -> None:
-                pass
+        def log_message(self, *_args: Any) -> None:
+            pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Script)
-        threading.Thread(target=server.serve_forever, name="axe-core", daemon=True).start()
-        _axe_url.append(f"http://127.0.0.1:{server.server_port}/axe.min.js")
-    return _axe_url[0]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Script)
+    threading.Thread(target=server.serve_forever, name="axe-core", daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/axe.min.js"
 
 
 def axe_findings(page: Any) -> list[dict[str, Any]]:
