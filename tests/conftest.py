@@ -39,7 +39,8 @@ from enforcement.db import make_engine  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# Every test makes its own app: compile each URL builder and each template once per process.
+# Apps made apart from the lent one (`app` below): tests that call create_app themselves, or are
+# marked own_app, compile each URL builder and each template once per process.
 reuse_url_builders()
 share_compiled_templates()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
