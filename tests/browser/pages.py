@@ -54,6 +54,16 @@ def show_filters(page: Page) -> None:
     expect(toggle).to_have_attribute("aria-expanded", "true")
 
 
+def assert_no_sideways_scroll(page: Page, label: str) -> None:
+    """Fail if the page is wider than its window: on a tablet the whole page would scroll
+    sideways. A wide table belongs in a region of its own that scrolls (`.app-table-scroll`)."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    width = page.viewport_size["width"] if page.viewport_size else "?"
+    assert overflow <= 0, f"the {label} page scrolls sideways by {overflow} px at {width} px"
+
+
 def watch(page: Page) -> list[str]:
     """The list a page's failed requests (4xx and 5xx, bar page loads, which the journeys check
     themselves) and script errors are added to as they happen."""

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in, sign_out, watch
+from browser.pages import assert_no_sideways_scroll, sign_in, sign_out, watch
 from enforcement.measures import Quarter
 
 pytestmark = pytest.mark.browser
@@ -37,6 +37,7 @@ EXPECTED_PAGES = {
     "data share preview",
     "dashboard for one ward",
     "print view",
+    "print view of every ward",
     "data share signed off",
     "dashboard (partner)",
 }
@@ -135,6 +136,14 @@ def test_a_quarter_is_shared_with_partners_after_sign_off(
     expect(page.get_by_role("navigation", name="Menu")).to_be_hidden()
     expect(page.get_by_role("button", name="Print this report")).to_be_hidden()
     page.emulate_media(media="screen")
+    # The whole borough's report, live: its ward tables list several records' links in a cell,
+    # each a target of its own, and the widest tables scroll inside their own region.
+    page.goto(live_server("/dashboard/print"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Action plan report")
+    several = page.locator("td.app-no-print").filter(has=page.locator("li + li a"))
+    assert several.count() > 0, "no ward table cell lists more than one record's link"
+    check_accessibility(page, "print view of every ward")
+    assert_no_sideways_scroll(page, "print view of every ward")
 
     # 6. The supervisor signs the share off and downloads it.
     page.goto(share_url)

@@ -5,7 +5,8 @@ navigation offers and run axe-core on each with every impact counted (with
 BROWSER_TEST_SCREENSHOTS set to a folder, the check keeps a full-page screenshot of each, to look
 at; they cost time, so not by default). The navigation keeps to one line at
 1280 px and folds behind its Menu button at 768 px; the register's filters fold away so its
-table takes the page's width. One browser, one server and one page per role; the width changes
+table takes the page's width; no page is wider than the window (a wide table scrolls in a region
+of its own). One browser, one server and one page per role; the width changes
 inside the test.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import account, nav, sign_in, sign_out
+from browser.pages import account, assert_no_sideways_scroll, nav, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -119,6 +120,7 @@ def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
                     "data-loaded", re.compile(r"^\d+$")
                 )
             check_accessibility(page, f"{role} {width} {label}")
+            assert_no_sideways_scroll(page, f"{role} {label}")
             _check_navigation(page, width, role)
             if path.rstrip("/").endswith("/premises"):
                 _check_register(page, width)
