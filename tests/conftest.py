@@ -32,6 +32,7 @@ from support import BROWSER_TESTS, CHEAP_HASHING, skip_or_fail  # noqa: E402
 from url_builders import reuse_url_builders  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.wsgi import settle_garbage_collection  # noqa: E402
 from config import Settings  # noqa: E402
 from enforcement.accounts import users  # noqa: E402
 from enforcement.db import make_engine  # noqa: E402
@@ -151,6 +152,15 @@ def _drop_in_turn() -> None:
 
 
 threading.Thread(target=_drop_in_turn, name="drop-test-databases", daemon=True).start()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Settle the garbage collector as a server's worker does (`app/wsgi.py`): the objects made
+    at start-up frozen out of its reach, the young collected less often. Each test process (each
+    xdist worker runs its own pytest) makes many short-lived objects, and at Python's default
+    thresholds the collector walked the long-lived ones again and again: about 5% of the web and
+    integration tests' time (docs/architecture.md)."""
+    settle_garbage_collection()
 
 
 @pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down (their drops queued)

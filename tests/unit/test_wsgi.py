@@ -9,14 +9,21 @@ import pytest
 
 from app import wsgi
 
+# CCPython 3.11 thresholds (gc.get_threshold() in a new interpreter).
+DEFAULT_THRESHOLDS = (700, 10, 10)
+
 
 @pytest.fixture
 def before() -> Iterator[tuple[int, int, int]]:
-    """The collector's thresholds before the test; both they and the frozen objects restored."""
-    gc.unfreeze()
+    """Python's default thresholds, as a server's worker starts with (the test processes set
+    their own: tests/conftest.py); afterwards the test process's thresholds and frozen objects
+    are put back."""
     threshold = gc.get_threshold()
-    yield threshold
     gc.unfreeze()
+    gc.set_threshold(*DEFAULT_THRESHOLDS)
+    yield DEFAULT_THRESHOLDS
+    gc.collect()
+    gc.freeze()
     gc.set_threshold(*threshold)
 
 
