@@ -20,6 +20,7 @@ from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, sug
 from enforcement.register.importers.licence_csv import (
     LicenceRow,
     decode_licence_csv,
+    delimiter_of,
     parse_licence_csv,
 )
 from enforcement.register.premises import format_postcode
@@ -63,6 +64,9 @@ GAMBLING_STATUS = {
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty."""
+
+
+NO_ROWS = "The file has its header but no rows under it: there is nothing to import."
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,8 @@ def read_esd(data: bytes) -> Read:
             )
         )
     read.refused.sort(key=lambda r: r.line)
+    if not read.records and not read.refused:
+        raise ImportFileError(NO_ROWS)
     return read
 
 
@@ -358,7 +364,9 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
     text = decode_licence_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(
+        io.StringIO(text, newline=""), delimiter=delimiter_of(text, GAMBLING_COLUMNS)
+    )
     try:
         header = [(name or "").strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
     except csv.Error as exc:
@@ -398,6 +406,8 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
         raise ImportFileError(
             f"The file is not readable CSV at line {reader.line_num}: {exc}."
         ) from exc
+    if not read.records and not read.refused and not read.left_out:
+        raise ImportFileError(NO_ROWS)
     return read
 
 

@@ -21,7 +21,7 @@ from enforcement.models import AuditEvent, Licence, LicenceCondition, Premises, 
 from enforcement.register import licences
 from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
 from enforcement.registerio import expiry, export, importing, runs
-from enforcement.registerio.sources import ImportFileError
+from enforcement.registerio.sources import GAMBLING_COLUMNS, ImportFileError
 
 ACTOR = Actor.system("test import")
 AREA = runs.Area(council_name="London Borough of Testshire")
@@ -197,6 +197,9 @@ def test_real_file_quirks_bom_windows_1252_dates_blank_and_repeated_rows(session
         ("fhrs", b"<FHRSEstablishment><EstablishmentCollection>", "not a usable FHRS file"),
         ("fhrs", b"<Other/>", "not <FHRSEstablishment>"),
         ("gambling", b"Account_Number,Activity\r\n1,Bingo\r\n", "missing columns"),
+        # A header and nothing under it: most likely the wrong export, and nothing to do.
+        ("esd", ",".join(KNOWN_COLUMNS).encode() + b"\r\n\r\n", "no rows under it"),
+        ("gambling", ",".join(GAMBLING_COLUMNS).encode() + b"\r\n", "no rows under it"),
     ],
 )
 def test_a_file_of_the_wrong_kind_or_broken_is_refused_whole(
@@ -206,6 +209,50 @@ def test_a_file_of_the_wrong_kind_or_broken_is_refused_whole(
     with pytest.raises(ImportFileError, match=message):
         run_import(session, data, kind)
     assert (count(session, Premises), count(session, Licence)) == before
+
+
+def resaved(data: bytes, delimiter: str, encoding: str = "utf-8", newline: str = "\r\n") -> bytes:
+    """The same CSV as a spreadsheet in another setting saves it: another separator between
+    values, another encoding, other line endings (quoting as the csv module does)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    writer.writerows(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    return out.getvalue().encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "newline"),
+    [
+        (";", "utf-8", "\r\n"),  # Excel where the decimal mark is a comma
+        ("\t", "utf-8", "\r\n"),  # "Text (Tab delimited)"
+        ("\t", "utf-16", "\r\n"),  # Excel's "Unicode Text": UTF-16 with its byte order mark
+        (",", "cp1252", "\r"),  # old Mac line endings
+    ],
+)
+def test_a_register_saved_with_other_separators_encodings_or_line_endings_reads_the_same(
+    session: Session, delimiter: str, encoding: str, newline: str
+) -> None:
+    data = esd(
+        licence_row("601", LocationText="1 King Street, Hammersmith", PremisesName="Café Zoë"),
+        licence_row("602", Conditions="No entry after 23:00; none before 10:00|CCTV"),
+    )
+    expected = preview(session, data)
+    other = preview(session, resaved(data, delimiter, encoding, newline))
+    assert expected.counts()["new"] == 2 and not expected.refused
+    assert [(i.record.label, i.record.premises, i.record.licence) for i in other.items] == [
+        (i.record.label, i.record.premises, i.record.licence) for i in expected.items
+    ]
+    assert other.counts() == expected.counts() and other.refused == []
+
+
+def test_the_gambling_register_saved_with_semicolons_reads_the_same(session: Session) -> None:
+    data = (FIXTURES / "gambling.csv").read_bytes()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    expected = runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    other = runs.preview(session, NOW, "gambling", resaved(data, ";"), importing.Options(), area)
+    assert len(expected.items) == 3
+    assert [i.record for i in other.items] == [i.record for i in expected.items]
+    assert other.refused == expected.refused and other.left_out == expected.left_out
 
 
 def test_a_file_whose_every_row_is_refused_writes_nothing(session: Session) -> None:

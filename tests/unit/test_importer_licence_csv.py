@@ -264,6 +264,8 @@ def test_an_empty_file_is_an_error(text: str) -> None:
 
 def test_decoding_accepts_utf8_with_bom_and_windows_1252() -> None:
     assert decode_licence_csv("\ufeffCafé".encode()) == "Café"
+    assert decode_licence_csv("Café".encode("utf-16")) == "Café"  # with its byte order mark
+    assert decode_licence_csv(b"\xfe\xff" + "Café".encode("utf-16-be")) == "Café"
     assert decode_licence_csv("O\u2019Rourkes Café".encode("cp1252")) == "O\u2019Rourkes Café"
     assert decode_licence_csv(b"\x81") == "\x81"
 

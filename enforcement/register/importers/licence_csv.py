@@ -283,11 +283,41 @@ def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     return names, errors
 
 
+# The separators a spreadsheet writes between values: commas; semicolons where the decimal mark
+# is a comma (Excel in many European locales); tabs ("Text (Tab delimited)" and Excel's
+# "Unicode Text").
+DELIMITERS = (",", ";", "\t")
+
+
+def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
+    """The separator the file's header row uses: the one that splits it into the most of the
+    given column names (compared as the header is: case, spaces and a byte order mark aside).
+    A comma when none names any, so that the header's problems are reported as for any CSV."""
+    first = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
+    wanted = {name.lower() for name in columns}
+
+    def named(delimiter: str) -> int:
+        try:
+            cells = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:  # a NUL byte, say: the parse proper reports it
+            return 0
+        return sum(cell.strip().lstrip("\ufeff").lower() in wanted for cell in cells)
+
+    best = max(DELIMITERS, key=named)  # the first of equals: a comma unless another names more
+    return best if named(best) > named(",") else ","
+
+
 def decode_licence_csv(data: bytes) -> str:
-    """Decode a downloaded register: UTF-8 (with or without BOM), else Windows-1252.
+    """Decode a downloaded register: UTF-16 when it starts with its byte order mark (Excel's
+    "Unicode Text"), else UTF-8 (with or without BOM), else Windows-1252.
 
     Councils export from Excel, so Windows-1252 is common (the esd example file is in it).
     """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read on as the other encodings
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -302,13 +332,14 @@ def decode_licence_csv(data: bytes) -> str:
 def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
     """Parse a premises licence CSV into typed rows and a list of every problem found.
 
+    Values are separated by commas, semicolons or tabs, whichever the header uses.
     Dates are dd/mm/yyyy; booleans Yes/No/True/False in any case, or empty for unknown; lists
     (conditions, entertainment types) are separated by "|". A record with any error is left out
     of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
     organisation. Parsing goes on after a bad record, so one pass reports them all.
     Use `decode_licence_csv` first when starting from bytes.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
     rows: list[LicenceRow] = []
     errors: list[RowError] = []
     try:
