@@ -1,4 +1,5 @@
-"""Template globals and filters: labels for codes, dates in London time, navigation."""
+"""The app's Flask class (its Jinja environment, its JSON reader); template globals and filters:
+labels for codes, dates in London time, navigation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask.templating import Environment
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -43,10 +45,24 @@ class TemplateEnvironment(Environment):
         return TemplateGlobals({} if d is None else d, self.globals)
 
 
+class TrackerJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, whose reader treats a text nested past the recursion limit (a body of a
+    hundred thousand "[") as unreadable, like any other text that is not JSON: Python's parser
+    raises RecursionError, which `request.get_json(silent=True)` would let through as a 500."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("the JSON is nested too deeply to read") from exc
+
+
 class TrackerFlask(Flask):
-    """The app's Flask class: Flask with `TemplateEnvironment` as its Jinja environment."""
+    """The app's Flask class: Flask with `TemplateEnvironment` as its Jinja environment and
+    `TrackerJSONProvider` as its JSON."""
 
     jinja_environment = TemplateEnvironment
+    json_provider_class = TrackerJSONProvider
 
 
 def london(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:

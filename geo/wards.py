@@ -168,6 +168,8 @@ def load_geojson(source: str | Path | bytes, crs: str | None = None) -> list[War
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BoundaryError([f"not a JSON document: {exc}"]) from exc
+    except RecursionError as exc:  # Python's parser gives up on "[[[[..." a hundred thousand deep
+        raise BoundaryError(["not a GeoJSON document: it is nested too deeply to read"]) from exc
     if not isinstance(document, Mapping) or document.get("type") != "FeatureCollection":
         raise BoundaryError(["not a GeoJSON FeatureCollection"])
     features = document.get("features")

@@ -244,6 +244,11 @@ def read_fhrs(data: bytes) -> Read:
         establishments = parse_fhrs(data)
     except FhrsFormatError as exc:
         raise ImportFileError(f"This is not a usable FHRS file: {exc}.") from exc
+    if not establishments:
+        raise ImportFileError(
+            "The file lists no establishments: there is nothing to import. An FHRS extract "
+            "for a local authority lists its establishments under <EstablishmentCollection>."
+        )
     read = Read()
     seen: dict[str, int] = {}
     for position, est in enumerate(establishments, start=1):

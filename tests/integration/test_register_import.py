@@ -196,6 +196,7 @@ def test_real_file_quirks_bom_windows_1252_dates_blank_and_repeated_rows(session
         ("fhrs", b"CaseReference,CaseDate\r\n1,2\r\n", "not an XML file"),
         ("fhrs", b"<FHRSEstablishment><EstablishmentCollection>", "not a usable FHRS file"),
         ("fhrs", b"<Other/>", "not <FHRSEstablishment>"),
+        ("fhrs", b"<FHRSEstablishment><EstablishmentCollection/></FHRSEstablishment>", "no estab"),
         ("gambling", b"Account_Number,Activity\r\n1,Bingo\r\n", "missing columns"),
         # A header and nothing under it: most likely the wrong export, and nothing to do.
         ("esd", ",".join(KNOWN_COLUMNS).encode() + b"\r\n\r\n", "no rows under it"),

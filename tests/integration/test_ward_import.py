@@ -241,6 +241,8 @@ def test_invalid_shape_is_refused_or_repaired_when_asked_and_said_so(
     [
         (b"not json at all", "not a JSON document"),
         (b'{"type": "FeatureCollection", "features": []}', "no features"),
+        # Past Python's recursion limit its JSON parser raises RecursionError, not a ValueError.
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
 def test_unreadable_files_are_reported_not_raised(

@@ -137,6 +137,23 @@ def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
         parse_fhrs(document)
 
 
+@pytest.mark.parametrize("comment", [0, 64 * 1024 - 34, 200_000])
+def test_a_document_type_after_a_long_comment_is_refused_too(comment: int) -> None:
+    """Wherever the declaration falls: at the start, split across the search's first two
+    chunks, or far beyond the first."""
+    lol = "".join(f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">' for i in range(1, 9))
+    document = (
+        '<?xml version="1.0"?>'
+        + (f"<!-- {'x' * comment} -->" if comment else "")
+        + f'<!DOCTYPE r [<!ENTITY l0 "lol">{lol}]>'
+        + "<FHRSEstablishment><EstablishmentCollection><EstablishmentDetail>"
+        + "<FHRSID>1</FHRSID><BusinessName>&l8;</BusinessName>"
+        + "</EstablishmentDetail></EstablishmentCollection></FHRSEstablishment>"
+    ).encode()
+    with pytest.raises(FhrsFormatError, match="document type declarations"):
+        parse_fhrs(document)
+
+
 @pytest.mark.parametrize(
     ("business_type", "name", "expected"),
     [

@@ -733,6 +733,10 @@ def json_junk(premises_id: int, version: str) -> list[object]:
         return body
 
     bodies: list[object] = [None, [], "inspection", 12, {}, {"kind": "inspection"}]
+    # Texts no JSON encoder writes: nested past Python's recursion limit, numbers past the
+    # float's range and an int's digit limit, NaN, broken UTF-8, cut short, not JSON at all.
+    bodies += [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000]
+    bodies += [b"1e999", b"9" * 5_000, b"NaN", b'{"kind": "\xff\xfe"}', b'{"kind": ', b"\x00"]
     bodies += [envelope(kind=k) for k in ("photo", "", None, ["inspection"], "welfare_visit")]
     bodies += [envelope(premises_id=int(i)) for i in ("0", "-1", "2147483648")]
     bodies += [envelope(premises_id=v) for v in ("1", 1.5, True, None, [premises_id])]
@@ -787,8 +791,15 @@ class JsonWalk:
     counts: Counts
 
     def send(self, path: str, body: object) -> None:
+        """Send the body as JSON; bytes are sent as they are, as a JSON body's text."""
         before, writes_before = self.counts.before()
-        resp = self.client.post(path, json=body, headers={"X-CSRFToken": self.token})
+        headers = {"X-CSRFToken": self.token}
+        if isinstance(body, bytes):
+            resp = self.client.post(
+                path, data=body, content_type="application/json", headers=headers
+            )
+        else:
+            resp = self.client.post(path, json=body, headers=headers)
         what = f"{self.role or 'signed out'} POST {path} {repr(body)[:200]}"
         if resp.status_code >= 500 or resp.mimetype != "application/json":
             self.failures.append(f"{resp.status_code} {resp.mimetype}: {what}")

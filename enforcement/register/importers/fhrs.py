@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 # A DTD is never part of an FHRS extract; refusing one shuts out entity-expansion tricks
-# whatever the expat version. It can only appear in the prolog, so the head of the file is enough.
+# whatever the expat version. It belongs in the prolog, but the prolog may hold comments of any
+# length first, so the whole file is searched, this many bytes at a time.
 _PROLOG_BYTES = 64 * 1024
 _ESTABLISHMENT = "EstablishmentDetail"
 
@@ -87,15 +88,29 @@ def _establishment(element: ET.Element, position: int) -> FhrsEstablishment:
     )
 
 
+def _declares_a_document_type(stream: BinaryIO) -> bool:
+    """Whether "<!DOCTYPE" appears anywhere in the stream (read a chunk at a time, each
+    overlapping the last so that a declaration split between two is still seen): after a
+    long comment, say, as well as at the start."""
+    marker = b"<!DOCTYPE"
+    tail = b""
+    while chunk := stream.read(_PROLOG_BYTES):
+        if marker in tail + chunk:
+            return True
+        tail = chunk[-(len(marker) - 1) :]
+    return False
+
+
 def _parse_stream(stream: BinaryIO) -> list[FhrsEstablishment]:
-    if b"<!DOCTYPE" in stream.read(_PROLOG_BYTES):
+    if _declares_a_document_type(stream):
         raise FhrsFormatError("document type declarations are not accepted in an FHRS extract")
     stream.seek(0)
     found: list[FhrsEstablishment] = []
     root: ET.Element | None = None
     try:
         # S314: defusedxml is not a dependency. The stdlib parser never fetches external
-        # entities, and a DTD (the only way to declare entities) was refused above.
+        # entities, and a DTD (the only way to declare entities), wherever it is in the file,
+        # was refused above.
         for event, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314
             if root is None:
                 root = element
