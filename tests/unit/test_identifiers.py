@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from enforcement import identifiers
 from enforcement.identifiers import IdentifierKind, find_identifiers, kinds_in, problem
 
 TODAY = date(2026, 3, 2)
@@ -193,3 +195,65 @@ def test_text_without_digits_or_at_signs_is_never_refused(text: str) -> None:
 )
 def test_small_counts_are_never_refused(counts: list[tuple[int, str]]) -> None:
     assert kinds(", ".join(f"{n} {what}" for n, what in counts)) == []
+
+
+# --- long, repetitive text costs time in proportion to its length -------------------------------
+
+# The address pattern before it was anchored at the start of a run of local-part characters.
+_UNANCHORED_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab1.-_+%@ \ncomuk", max_size=60))
+def test_the_anchored_email_pattern_finds_exactly_what_the_unanchored_one_did(text: str) -> None:
+    spans = [m.span() for m in identifiers._EMAIL.finditer(text)]
+    assert spans == [m.span() for m in _UNANCHORED_EMAIL.finditer(text)]
+
+
+def _phones_trying_every_stretch(text: str) -> list[str]:
+    """The phone search as it was: every stretch of neighbouring groups, however long."""
+    found = []
+    for run in identifiers._NUMBER_RUN.finditer(text):
+        groups = [g.group(0) for g in identifiers._GROUP.finditer(run.group(0))]
+        stretches = (groups[i:j] for i in range(len(groups)) for j in range(i + 1, len(groups) + 1))
+        if any(identifiers._as_uk_number(s) is not None for s in stretches):
+            found.append(run.group(0))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["07700", "900123", "020", "7946", "0000", "+44", "(0)", "0044", "1"]),
+        max_size=12,
+    ),
+    st.sampled_from([" ", "-", ".", " - "]),
+)
+def test_capping_a_stretch_at_a_phone_numbers_digits_finds_the_same_numbers(
+    parts: list[str], separator: str
+) -> None:
+    text = "call " + separator.join(parts) + " now"
+    runs = [f.text for f in identifiers._phones(text)]
+    assert len(runs) == len(_phones_trying_every_stretch(text))
+    assert all(any(r in run for run in _phones_trying_every_stretch(text)) for r in runs)
+
+
+def test_a_long_run_of_digit_groups_is_tried_a_few_times_per_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "1-1-1-..." over a 4,000-character note once took minutes (a try for every pair of groups,
+    each joining the groups between): now at most one try per digit a phone number can have."""
+    calls = 0
+    real = identifiers._as_uk_number
+
+    def counted(groups: list[str]) -> str | None:
+        nonlocal calls
+        calls += 1
+        return real(groups)
+
+    monkeypatch.setattr(identifiers, "_as_uk_number", counted)
+    groups = 2_000
+    assert find_identifiers("(" + "1-" * groups, today=TODAY) == []
+    assert calls <= groups * identifiers.MAX_PHONE_DIGITS
