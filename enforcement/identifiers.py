@@ -164,9 +164,6 @@ def _phones(text: str) -> list[Found]:
     found: list[Found] = []
     for run in _NUMBER_RUN.finditer(text):
         groups = [(g.group(0), g.start(), g.end()) for g in _GROUP.finditer(run.group(0))]
-        # Try every stretch of neighbouring groups, so "2 07700 900123" finds the number in it;
-        # a stretch stops growing past the digits a phone number can have, so a run of thousands
-        # of groups ("1-1-1-...") costs a few tries per group, not a try per pair of groups.
         phone = _first_phone(groups)
         if phone is not None:
             start, end = run.start() + phone[0], run.start() + phone[1]
@@ -175,7 +172,11 @@ def _phones(text: str) -> list[Found]:
 
 
 def _first_phone(groups: list[tuple[str, int, int]]) -> tuple[int, int] | None:
-    """The start and end (in the run) of the first stretch of groups that is a phone number."""
+    """The start and end (in the run) of the first stretch of groups that is a phone number.
+
+    Every stretch of neighbouring groups is tried, so "2 07700 900123" finds the number in it;
+    a stretch stops growing past the digits a phone number can have, so a run of thousands of
+    groups ("1-1-1-...") costs a few tries per group, not a try per pair of groups."""
     for i in range(len(groups)):
         digits = 0
         for j in range(i + 1, len(groups) + 1):

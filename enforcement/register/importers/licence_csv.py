@@ -267,10 +267,16 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
     return row, r.errors
 
 
+def _column_key(cell: str) -> str:
+    """A header cell as it is compared with a column's name: case, spaces and a byte order mark
+    aside."""
+    return cell.strip().lstrip("\ufeff").lower()
+
+
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     """Map header cells onto schema names, tolerating case, spaces and a byte order mark."""
     canonical = {name.lower(): name for name in KNOWN_COLUMNS}
-    names = [canonical.get(cell.strip().lstrip("\ufeff").lower(), cell.strip()) for cell in cells]
+    names = [canonical.get(_column_key(cell), cell.strip()) for cell in cells]
     errors = [
         RowError(1, name, "column appears more than once")
         for name in sorted({n for n in names if n and names.count(n) > 1})
@@ -291,9 +297,9 @@ DELIMITERS = (",", ";", "\t")
 
 def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
     """The separator the file's header row uses: the one that splits it into the most of the
-    given column names (compared as the header is: case, spaces and a byte order mark aside).
-    A comma when none names any, so that the header's problems are reported as for any CSV."""
-    first = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
+    given column names (compared as `_header` compares them). A comma when none names more
+    than a comma does, so that the header's problems are reported as for any CSV."""
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     wanted = {name.lower() for name in columns}
 
     def named(delimiter: str) -> int:
@@ -301,10 +307,9 @@ def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
             cells = next(csv.reader([first], delimiter=delimiter), [])
         except csv.Error:  # a NUL byte, say: the parse proper reports it
             return 0
-        return sum(cell.strip().lstrip("\ufeff").lower() in wanted for cell in cells)
+        return sum(_column_key(cell) in wanted for cell in cells)
 
-    best = max(DELIMITERS, key=named)  # the first of equals: a comma unless another names more
-    return best if named(best) > named(",") else ","
+    return max(DELIMITERS, key=named)  # max keeps the first of equals: the comma
 
 
 def decode_licence_csv(data: bytes) -> str:
