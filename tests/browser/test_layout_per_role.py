@@ -1,4 +1,4 @@
-"""Every role's main pages at desktop (1280 px) and tablet (768 px) width.
+"""Every role's main pages at desktop (1280 px) and tablet (768 px) width, and at 320 px.
 
 For each role: sign in, then at each width visit the home page and every page the service
 navigation offers and run axe-core on each with every impact counted (with
@@ -6,8 +6,10 @@ BROWSER_TEST_SCREENSHOTS set to a folder, the check keeps a full-page screenshot
 at; they cost time, so not by default). The navigation keeps to one line at
 1280 px and folds behind its Menu button at 768 px; the register's filters fold away so its
 table takes the page's width; no page is wider than the window (a wide table scrolls in a region
-of its own). One browser, one server and one page per role; the width changes
-inside the test.
+of its own). At 320 px, the width of a 1280 px window zoomed to 400% (WCAG 2.2's reflow
+criterion), those pages and one page of each kind their main content links to must not scroll
+sideways either. One browser, one server and one page per role; the width changes inside the
+test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from browser.pages import account, assert_no_sideways_scroll, nav, sign_in, sign_out
@@ -23,7 +26,12 @@ from browser.pages import account, assert_no_sideways_scroll, nav, sign_in, sign
 pytestmark = pytest.mark.browser
 
 WIDTHS = (1280, 768)
+# WCAG 2.2's reflow width: content readable without scrolling sideways (bar a table, which
+# scrolls in its own region) in a 1280 px window zoomed to 400%.
+REFLOW_WIDTH = 320
 HEIGHT = 900
+# Links that lead to a file rather than a page.
+FILE_LINK = re.compile(r"\.(csv|json|geojson|pdf|png|jpe?g)(\?|$)|/evidence/|/static/|download")
 ROLES = {
     "licensing_officer": ("licensing@demo.invalid", "licensing-demo-2026"),
     "ward_officer": ("ward@demo.invalid", "wardofficer-demo-2026"),
@@ -45,6 +53,37 @@ def _menu_links(page: Page) -> list[tuple[str, str]]:
         label = re.sub(r"\s+", " ", link.inner_text()).strip()
         out.append((label, link.get_attribute("href") or ""))
     return out
+
+
+def _kind(path: str) -> str:
+    """A page's kind: its path with every number replaced, its query left out."""
+    return re.sub(r"\d+", "N", path.split("?")[0].split("#")[0])
+
+
+def _linked_pages(page: Page) -> list[str]:
+    """The paths of the service's own pages the page's main content links to."""
+    hrefs = page.locator("main a[href^='/']").evaluate_all(
+        "(links) => links.map((a) => a.getAttribute('href'))"
+    )
+    return [h for h in hrefs if not FILE_LINK.search(h)]
+
+
+def _check_reflow(page: Page, live_server: Any, role: str, paths: list[str]) -> int:
+    """No page of `paths` (one of each kind) scrolls sideways at the reflow width; how many."""
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": HEIGHT})
+    kinds: set[str] = set()
+    for path in paths:
+        if _kind(path) in kinds:
+            continue
+        kinds.add(_kind(path))
+        try:
+            page.goto(live_server(path))
+        except PlaywrightError as exc:  # a link the pattern missed that starts a download
+            if "Download is starting" in exc.message:
+                continue
+            raise
+        assert_no_sideways_scroll(page, f"{role} {path}")
+    return len(kinds)
 
 
 def _item_tops(page: Page) -> list[float]:
@@ -97,7 +136,7 @@ def _check_register(page: Page, width: int) -> None:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
+def test_every_main_page_of_a_role_reads_well_at_every_width(
     page: Page, live_server: Any, check_accessibility: Any, role: str
 ) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
@@ -110,10 +149,13 @@ def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
         expect(council).to_have_text("Borough of Brackenmere (fictional)")
     else:
         expect(council).to_have_text("London Borough of Hammersmith & Fulham")
+    linked: list[str] = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         for label, path in pages:
             page.goto(live_server(path))
+            if width == WIDTHS[0]:
+                linked += _linked_pages(page)
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             if label == "Map":
                 expect(page.locator("[data-app-map]")).to_have_attribute(
@@ -125,4 +167,6 @@ def test_every_main_page_of_a_role_reads_well_at_desktop_and_tablet_width(
             if path.rstrip("/").endswith("/premises"):
                 _check_register(page, width)
     assert len(check_accessibility.checked) == len(pages) * len(WIDTHS)
+    reflowed = _check_reflow(page, live_server, role, [path for _, path in pages] + linked)
+    assert reflowed > len(pages), f"{role}: no page beyond the menu was checked at 320 px"
     sign_out(page)
