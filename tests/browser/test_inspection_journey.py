@@ -19,13 +19,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import go_home, nav, sign_in, sign_out, watch
+from browser.pages import assert_no_sideways_scroll, go_home, nav, sign_in, sign_out, watch
 from enforcement.clock import LONDON, utcnow
 
 pytestmark = pytest.mark.browser
 
 OFFICER = ("licensing@demo.invalid", "licensing-demo-2026")  # enforcement/demo.py DEMO_USERS
 SUPERVISOR = ("supervisor@demo.invalid", "supervisor-demo-2026")
+# A photo the size a phone camera takes (the app keeps the file as it came).
+PHOTO_WIDTH, PHOTO_HEIGHT = 2400, 1800
 FOLLOW_UP_DAYS = 14  # config.py's default FOLLOW_UP_DAYS, which the live server runs with
 CONDITIONS = (
     "Every treatment room shall have a door that cannot be locked from the outside.",
@@ -41,15 +43,17 @@ EXPECTED_PAGES = {
 }
 
 
-def png_1x1() -> bytes:
-    """A valid 1x1 opaque red PNG, built from its chunks so a browser can decode it."""
+def phone_photo() -> bytes:
+    """A valid opaque red PNG as large as a phone camera's picture (2400 x 1800), built from its
+    chunks so a browser can decode it."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB, no interlace
-    pixels = zlib.compress(b"\x00\xff\x00\x00")  # one scanline: filter byte, then R, G, B
+    header = struct.pack(">IIBBBBB", PHOTO_WIDTH, PHOTO_HEIGHT, 8, 2, 0, 0, 0)  # 8-bit RGB
+    row = b"\x00" + b"\xff\x00\x00" * PHOTO_WIDTH  # a scanline: filter byte, then R, G, B
+    pixels = zlib.compress(row * PHOTO_HEIGHT)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
@@ -152,7 +156,7 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     # 3. Put the time right, attach the photo (a file box cannot keep a file across pages), save.
     time_box.fill("10:30")
     page.get_by_label("Photo of the poster (optional)").set_input_files(
-        files=[{"name": "poster.png", "mimeType": "image/png", "buffer": png_1x1()}]
+        files=[{"name": "poster.png", "mimeType": "image/png", "buffer": phone_photo()}]
     )
     page.get_by_role("button", name="Save inspection").click()
 
@@ -171,7 +175,10 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     photo = page.get_by_role("img", name="Photo of the poster taken at the inspection")
     expect(photo).to_be_visible()
     photo.evaluate("img => img.decode()")  # waits until the image has loaded and decoded
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 1
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == PHOTO_WIDTH
+    # Shown no wider than its place on the page, which does not scroll sideways for it.
+    assert photo.evaluate("img => img.clientWidth <= img.closest('dd').clientWidth")
+    assert_no_sideways_scroll(page, "inspection")
     findings = page.get_by_role("table", name="Findings for each condition checked")
     breach = findings.get_by_role("row").filter(has_text=CONDITIONS[0])
     expect(breach).to_contain_text("Breached")
