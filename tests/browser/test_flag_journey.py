@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.pages import sign_in, sign_out
+from browser.pages import assert_no_sideways_scroll, sign_in, sign_out
 from enforcement.demo import POLICE
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,12 @@ PARTNER = ("partner@demo.invalid", "partner-demo-2026")  # enforcement/demo.py D
 ANALYST = ("analyst@demo.invalid", "analyst-demo-2026")
 LICENSING = ("licensing@demo.invalid", "licensing-demo-2026")
 ADMIN = ("admin@demo.invalid", "admin-demo-2026!")
-REPORT = "Minibus drops workers at the back door before six and collects them after midnight."
+# With an advert's web address, a word too long for a narrow screen's line.
+ADVERT = "https://adverts.example/listings/hammersmith-w6-massage-open-late-new-girls-every-week"
+REPORT = (
+    "Minibus drops workers at the back door before six and collects them after midnight. "
+    f"The flat is advertised at {ADVERT}."
+)
 
 
 def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
@@ -58,6 +63,10 @@ def test_a_partner_flag_graded_c_is_seen_only_by_police_and_fully_audited(
     number = premises_url.rstrip("/").rsplit("/", 1)[-1]
     page.goto(flag_url)
     expect(page.get_by_text(REPORT)).to_be_visible()
+    # The advert's address breaks to fit a 320 px window rather than push the page sideways.
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert_no_sideways_scroll(page, "intelligence flag")
+    page.set_viewport_size({"width": 1024, "height": 768})
     check_accessibility(page, "intelligence flag (analyst)")
     page.get_by_label("Register number of the premises").fill(number)
     page.get_by_role("button", name="Link to the premises").click()
