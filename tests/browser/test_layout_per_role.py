@@ -8,7 +8,7 @@ at; they cost time, so not by default). The navigation keeps to one line at
 table takes the page's width; no page is wider than the window (a wide table scrolls in a region
 of its own). At 320 px, the width of a 1280 px window zoomed to 400% (WCAG 2.2's reflow
 criterion), those pages and one page of each kind their main content links to must not scroll
-sideways either. One browser, one server and one page per role; the width changes inside the
+sideways either, nor once WCAG's text spacing is applied. One browser, one server and one page per role; the width changes inside the
 test.
 """
 
@@ -30,6 +30,11 @@ WIDTHS = (1280, 768)
 # scrolls in its own region) in a 1280 px window zoomed to 400%.
 REFLOW_WIDTH = 320
 HEIGHT = 900
+# WCAG 2.2's text spacing (1.4.12): what a reader's own style sheet may set, all at once.
+TEXT_SPACING = (
+    "* { line-height: 1.5 !important; letter-spacing: 0.12em !important;"
+    " word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }"
+)
 # Links that lead to a file rather than a page.
 FILE_LINK = re.compile(r"\.(csv|json|geojson|pdf|png|jpe?g)(\?|$)|/evidence/|/static/|download")
 ROLES = {
@@ -69,7 +74,8 @@ def _linked_pages(page: Page) -> list[str]:
 
 
 def _check_reflow(page: Page, live_server: Any, role: str, paths: list[str]) -> int:
-    """No page of `paths` (one of each kind) scrolls sideways at the reflow width; how many."""
+    """No page of `paths` (one of each kind) scrolls sideways at the reflow width, with its own
+    text spacing or with WCAG's wider spacing; how many pages were checked."""
     page.set_viewport_size({"width": REFLOW_WIDTH, "height": HEIGHT})
     kinds: set[str] = set()
     for path in paths:
@@ -83,6 +89,8 @@ def _check_reflow(page: Page, live_server: Any, role: str, paths: list[str]) -> 
                 continue
             raise
         assert_no_sideways_scroll(page, f"{role} {path}")
+        page.add_style_tag(content=TEXT_SPACING)
+        assert_no_sideways_scroll(page, f"{role} {path} (with WCAG's text spacing)")
     return len(kinds)
 
 
