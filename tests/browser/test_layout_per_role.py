@@ -8,8 +8,8 @@ at; they cost time, so not by default). The navigation keeps to one line at
 table takes the page's width; no page is wider than the window (a wide table scrolls in a region
 of its own). At 320 px, the width of a 1280 px window zoomed to 400% (WCAG 2.2's reflow
 criterion), those pages and one page of each kind their main content links to must not scroll
-sideways either, nor once WCAG's text spacing is applied. One browser, one server and one page per role; the width changes inside the
-test.
+sideways either, nor once WCAG's text spacing is applied. One browser, one server and one page
+per role; the width changes inside the test.
 """
 
 from __future__ import annotations
@@ -79,9 +79,10 @@ def _check_reflow(page: Page, live_server: Any, role: str, paths: list[str]) -> 
     page.set_viewport_size({"width": REFLOW_WIDTH, "height": HEIGHT})
     kinds: set[str] = set()
     for path in paths:
-        if _kind(path) in kinds:
+        kind = _kind(path)
+        if kind in kinds:
             continue
-        kinds.add(_kind(path))
+        kinds.add(kind)
         try:
             page.goto(live_server(path))
         except PlaywrightError as exc:  # a link the pattern missed that starts a download

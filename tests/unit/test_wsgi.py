@@ -9,7 +9,7 @@ import pytest
 
 from app import wsgi
 
-# CCPython 3.11 thresholds (gc.get_threshold() in a new interpreter).
+# CPython 3.11's thresholds (gc.get_threshold() in a new interpreter).
 DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
