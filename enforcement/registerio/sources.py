@@ -19,6 +19,7 @@ from typing import Any
 from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
 from enforcement.register.importers.licence_csv import (
     LicenceRow,
+    column_key,
     decode_licence_csv,
     delimiter_of,
     parse_licence_csv,
@@ -373,14 +374,23 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
         io.StringIO(text, newline=""), delimiter=delimiter_of(text, GAMBLING_COLUMNS)
     )
     try:
-        header = [(name or "").strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
+        cells = reader.fieldnames or []
     except csv.Error as exc:
         raise ImportFileError(f"The file is not readable CSV: {exc}.") from exc
+    # Matched as the separator was found (delimiter_of): case, spaces and a byte order mark aside.
+    canonical = {column_key(c): c for c in GAMBLING_COLUMNS}
+    header = [canonical.get(column_key(cell or ""), (cell or "").strip()) for cell in cells]
     missing = [c for c in GAMBLING_COLUMNS if c not in header]
     if missing:
         raise ImportFileError(
             "The file is not the Gambling Commission's premises register: missing columns "
             + ", ".join(missing)
+        )
+    repeated = sorted({c for c in GAMBLING_COLUMNS if header.count(c) > 1})
+    if repeated:
+        raise ImportFileError(
+            "The file names a column more than once, so its values are ambiguous: "
+            + ", ".join(repeated)
         )
     reader.fieldnames = header
     read = Read()

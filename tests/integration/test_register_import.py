@@ -256,6 +256,36 @@ def test_the_gambling_register_saved_with_semicolons_reads_the_same(session: Ses
     assert other.refused == expected.refused and other.left_out == expected.left_out
 
 
+def test_the_gambling_register_reads_the_same_whatever_the_case_and_spacing_of_its_header(
+    session: Session,
+) -> None:
+    data = (FIXTURES / "gambling.csv").read_bytes()
+    header, rest = data.split(b"\n", 1)
+    # Upper case, padded names, a byte order mark: as a spreadsheet may save the header row.
+    shouted = b"\xef\xbb\xbf" + b",".join(
+        b" " + c.strip().upper() + b" " for c in header.split(b",")
+    )
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    expected = runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    other = runs.preview(
+        session, NOW, "gambling", shouted + b"\r\n" + rest, importing.Options(), area
+    )
+    assert len(expected.items) == 3
+    assert [i.record for i in other.items] == [i.record for i in expected.items]
+    assert other.refused == expected.refused and other.left_out == expected.left_out
+
+
+def test_a_gambling_register_naming_a_column_twice_is_refused_whole(session: Session) -> None:
+    data = (FIXTURES / "gambling.csv").read_bytes()
+    header, rest = data.split(b"\n", 1)
+    # The same column twice (in another case): which of its values is meant cannot be known.
+    doubled = header.rstrip(b"\r") + b",LICENCESTATUS\r\n" + rest
+    before = (count(session, Premises), count(session, Licence))
+    with pytest.raises(ImportFileError, match=r"names a column more than once.*LicenceStatus"):
+        run_import(session, doubled, "gambling")
+    assert (count(session, Premises), count(session, Licence)) == before
+
+
 def test_a_file_whose_every_row_is_refused_writes_nothing(session: Session) -> None:
     data = esd(licence_row("501", LicenceStartDate="soon"), licence_row("502", Postcode="nope"))
     with pytest.raises(ImportFileError, match="Every row of the file was refused"):

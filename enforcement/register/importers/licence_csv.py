@@ -267,7 +267,7 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
     return row, r.errors
 
 
-def _column_key(cell: str) -> str:
+def column_key(cell: str) -> str:
     """A header cell as it is compared with a column's name: case, spaces and a byte order mark
     aside."""
     return cell.strip().lstrip("\ufeff").lower()
@@ -276,7 +276,7 @@ def _column_key(cell: str) -> str:
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     """Map header cells onto schema names, tolerating case, spaces and a byte order mark."""
     canonical = {name.lower(): name for name in KNOWN_COLUMNS}
-    names = [canonical.get(_column_key(cell), cell.strip()) for cell in cells]
+    names = [canonical.get(column_key(cell), cell.strip()) for cell in cells]
     errors = [
         RowError(1, name, "column appears more than once")
         for name in sorted({n for n in names if n and names.count(n) > 1})
@@ -307,7 +307,7 @@ def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
             cells = next(csv.reader([first], delimiter=delimiter), [])
         except csv.Error:  # a NUL byte, say: the parse proper reports it
             return 0
-        return sum(_column_key(cell) in wanted for cell in cells)
+        return sum(column_key(cell) in wanted for cell in cells)
 
     return max(DELIMITERS, key=named)  # max keeps the first of equals: the comma
 
