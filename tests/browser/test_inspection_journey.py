@@ -71,6 +71,9 @@ def _add_licensed_nail_bar(page: Page, name: str, reference: str) -> str:
     page.get_by_role("button", name="Save premises").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     premises_url = page.url
+    # As below: a link followed before the page's own scripts have run can be lost (seen once on
+    # a loaded machine, in the offline journey).
+    page.wait_for_load_state("load")
 
     page.get_by_role("link", name=f"Add a licence to {name}").click()
     page.get_by_label("Type of licence").select_option(
