@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from app import errors
+from app.assets import ASSET_ENDPOINTS, SessionInterface, keep_versioned_static_file
 from app.database import SessionMaker
 from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
 from app.templating import TrackerFlask
@@ -29,8 +30,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.sign_in",
         "auth.second_factor",
         "auth.enrol",
-        "static",
-        "vendor.asset",
+        *ASSET_ENDPOINTS,
         "home.health",
         "home.favicon",
     }
@@ -106,6 +106,7 @@ def configure(app: Flask, settings: Settings) -> None:
         # Outside production a GET view that writes without @writes_on_read fails loudly.
         REFUSE_UNMARKED_WRITES=settings.env != "production",
     )
+    app.session_interface = SessionInterface()
     app.url_map.converters["id"] = RecordIdConverter
     refuse_control_characters_in_every_form()
     app.jinja_loader = ChoiceLoader(
@@ -274,8 +275,9 @@ def _headers(response: Response) -> Response:
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
         )
-    if request.endpoint not in {"static", "vendor.asset"}:
+    if request.endpoint not in ASSET_ENDPOINTS:
         response.headers.setdefault("Cache-Control", "no-store")
+    keep_versioned_static_file(response)
     # The cookie's idle expiry slides when its last-seen time is renewed, once a minute
     # (app/auth/current.py), not with every response.
     return response

@@ -1,10 +1,17 @@
-"""Serve the front-end packages installed by `npm ci` (no CDN: councils run closed networks)."""
+"""Serve the front-end files: the app's own (app/static), each under an address that names its
+content so that browsers keep it, and the packages installed by `npm ci` (no CDN: councils run
+closed networks). How long each is kept: docs/operations.md, "Static files"."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, request, send_from_directory, url_for
+from flask import Response as FlaskResponse
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 bp = Blueprint("vendor", __name__)
@@ -17,6 +24,12 @@ PACKAGES = {
 ALLOWED_SUFFIXES = frozenset(
     {".js", ".mjs", ".css", ".woff", ".woff2", ".svg", ".png", ".ico", ".json"}
 )
+# The endpoints that answer with a file, the same for everyone.
+ASSET_ENDPOINTS = frozenset({"static", "vendor.asset"})
+# A versioned address never changes what it holds, so it is kept for a year and never asked for
+# again (RFC 8246's `immutable`); a new version of the file gets a new address.
+YEAR_SECONDS = 365 * 24 * 60 * 60
+VENDOR_SECONDS = 60 * 60
 
 
 @bp.route("/vendor/<package>/<path:filename>")
@@ -25,4 +38,60 @@ def asset(package: str, filename: str) -> Response:
     if base is None or Path(filename).suffix not in ALLOWED_SUFFIXES:
         abort(404)
     root = current_app.config["SETTINGS"].assets_dir / base
-    return send_from_directory(root, filename, max_age=3600)
+    return send_from_directory(root, filename, max_age=VENDOR_SECONDS)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, _mtime_ns: int, _size: int) -> str:
+    """The start of the file's SHA-256 (read again only when its time or size changes)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def fingerprint(filename: str) -> str | None:
+    """The version of a file in the app's static folder, or None for no such file."""
+    folder = current_app.static_folder
+    path = safe_join(folder, filename) if folder else None
+    if path is None:
+        return None
+    try:
+        found = Path(path).stat()
+    except OSError:
+        return None
+    if not Path(path).is_file():
+        return None
+    return _digest(path, found.st_mtime_ns, found.st_size)
+
+
+def static_url(filename: str) -> str:
+    """The address of a file in app/static, with its version (`?v=`) when the file exists."""
+    version = fingerprint(filename)
+    if version is None:
+        return url_for("static", filename=filename)
+    return url_for("static", filename=filename, v=version)
+
+
+def keep_versioned_static_file(response: Response) -> Response:
+    """A static file asked for by its current version is kept for a year; any other address of
+    it (no version, or an old or made-up one) is checked with the server each time it is used,
+    so a page of an older or newer release never keeps the wrong file under its address."""
+    if request.endpoint != "static" or response.status_code not in (200, 304):
+        return response
+    version = request.args.get("v")
+    filename = (request.view_args or {}).get("filename")
+    if version and isinstance(filename, str) and version == fingerprint(filename):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR_SECONDS
+        response.cache_control.immutable = True
+    return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, which a file's answer leaves alone: no cookie is set on it and
+    it does not vary by cookie (Flask-Login looks at the session after every request, which
+    would otherwise mark every file as different for each visitor and each sign-in)."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: FlaskResponse) -> None:
+        if request.endpoint in ASSET_ENDPOINTS:
+            return
+        super().save_session(app, session, response)

@@ -17,6 +17,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from markupsafe import Markup
 
+from app.assets import static_url
 from enforcement import vocab
 from enforcement.access import Permission
 from enforcement.clock import to_london, zone_name
@@ -180,6 +181,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["licence_activities"] = licence_activities
     app.jinja_env.globals.update(
+        static_url=static_url,
         vocab=vocab,
         Permission=Permission,
         url_with=url_with,

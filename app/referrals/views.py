@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import usecase
+from app.assets import static_url
 from app.auth.current import current_actor, require
 from app.cases.forms import london_moment
 from app.cases.views import due_text, span_text
@@ -793,7 +794,7 @@ def paper(referral_id: int, version: str, fmt: str) -> BaseResponse:
                 version,
                 fmt,
                 _clock()[1],
-                stylesheet=url_for("static", filename="paper.css"),
+                stylesheet=static_url("paper.css"),
                 back_link=url_for("referrals.detail", referral_id=referral_id),
             )
         )
