@@ -63,7 +63,16 @@ def test_make_run_says_its_port_and_stops_quietly_on_ctrl_c(make_env: dict[str, 
         assert run.poll() is None, run.stdout.read() if run.stdout else ""
         # Ctrl-C in a terminal: SIGINT to the whole foreground process group.
         os.killpg(run.pid, signal.SIGINT)
-        output, _ = run.communicate(timeout=60)
+        try:
+            output, _ = run.communicate(timeout=60)
+        except subprocess.TimeoutExpired as exc:
+            # Say which process did not stop, and what was printed last, before killing them.
+            left = subprocess.run(
+                ["ps", "-o", "pid,stat,etime,args", "-g", str(run.pid)],
+                capture_output=True, text=True, check=False,
+            ).stdout  # fmt: skip
+            printed = exc.output.decode(errors="replace") if isinstance(exc.output, bytes) else ""
+            pytest.fail(f"make run had not stopped 60 s after Ctrl-C:\n{left}\n{printed[-3000:]}")
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
