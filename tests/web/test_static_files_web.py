@@ -120,3 +120,16 @@ def test_a_changed_file_gets_a_new_version(app: Flask, tmp_path: Path) -> None:
             assert fingerprint("../style.css") is None
     finally:
         app.static_folder = kept
+
+
+def test_every_template_and_view_links_static_files_by_their_version() -> None:
+    """One way to link the app's own files: `static_url`, never `url_for('static', ...)`."""
+    app_dir = STATIC.parent
+    unversioned = re.compile(r"""url_for\(\s*['"]static['"]""")
+    found = [
+        f"{path.relative_to(app_dir)}:{number}"
+        for path in sorted([*app_dir.rglob("*.html"), *app_dir.rglob("*.py")])
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if unversioned.search(line) and path.name != "assets.py"
+    ]
+    assert not found, f"link these with static_url(): {found}"
