@@ -91,6 +91,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 class LiveServer:
     url: str
     real_wards: bool  # the real Hammersmith & Fulham wards are loaded (not the fictional borough)
+    log: Path | None = None  # what the server printed: a line per request it answered
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -135,7 +136,7 @@ def serve(folder: Path, **settings: str) -> Iterator[LiveServer]:
         )
     try:
         _wait_until_healthy(url, server, log_path)
-        yield LiveServer(url=url, real_wards=real_wards)
+        yield LiveServer(url=url, real_wards=real_wards, log=log_path)
     finally:
         server.terminate()
         try:
