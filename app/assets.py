@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, request, send_from_directory, url_for
@@ -54,10 +56,10 @@ def fingerprint(filename: str) -> str | None:
     if path is None:
         return None
     try:
-        found = Path(path).stat()
+        found = os.stat(path)
     except OSError:
         return None
-    if not Path(path).is_file():
+    if not stat.S_ISREG(found.st_mode):  # a folder has no version
         return None
     return _digest(path, found.st_mtime_ns, found.st_size)
 

@@ -117,6 +117,8 @@ def test_a_changed_file_gets_a_new_version(app: Flask, tmp_path: Path) -> None:
             second = fingerprint("style.css")
             assert second == _version(style) and second != first
             assert fingerprint("missing.css") is None
+            (tmp_path / "folder").mkdir()
+            assert fingerprint("folder") is None
             assert fingerprint("../style.css") is None
     finally:
         app.static_folder = kept
