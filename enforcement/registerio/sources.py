@@ -19,10 +19,10 @@ from typing import Any
 from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
 from enforcement.register.importers.licence_csv import (
     LicenceRow,
-    column_key,
     decode_licence_csv,
     delimiter_of,
     parse_licence_csv,
+    schema_names,
 )
 from enforcement.register.premises import format_postcode
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
@@ -378,8 +378,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
     except csv.Error as exc:
         raise ImportFileError(f"The file is not readable CSV: {exc}.") from exc
     # Matched as the separator was found (delimiter_of): case, spaces and a byte order mark aside.
-    canonical = {column_key(c): c for c in GAMBLING_COLUMNS}
-    header = [canonical.get(column_key(cell or ""), (cell or "").strip()) for cell in cells]
+    header = schema_names(cells, GAMBLING_COLUMNS)
     missing = [c for c in GAMBLING_COLUMNS if c not in header]
     if missing:
         raise ImportFileError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -273,10 +273,16 @@ def column_key(cell: str) -> str:
     return cell.strip().lstrip("\ufeff").lower()
 
 
+def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
+    """Each header cell as the name of the column it matches (compared by `column_key`), or as
+    itself, trimmed, when it matches none."""
+    canonical = {column_key(name): name for name in columns}
+    return [canonical.get(column_key(cell), cell.strip()) for cell in cells]
+
+
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     """Map header cells onto schema names, tolerating case, spaces and a byte order mark."""
-    canonical = {name.lower(): name for name in KNOWN_COLUMNS}
-    names = [canonical.get(column_key(cell), cell.strip()) for cell in cells]
+    names = schema_names(cells, KNOWN_COLUMNS)
     errors = [
         RowError(1, name, "column appears more than once")
         for name in sorted({n for n in names if n and names.count(n) > 1})
