@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -403,20 +403,37 @@ def scheduler_command(once: bool, interval: int | None) -> None:
         process.close()
 
 
-def stopper(sched: Any) -> Callable[[int, Any], None]:
-    """Return the signal handler that stops the scheduler once, letting a running tick finish its
-    mail. A second signal while it waits (Ctrl-C reaches the scheduler and `make run`'s trap
-    sends it SIGTERM too) is ignored rather than stopping a stopped scheduler again."""
-    stopping = False
+class StopRequest:
+    """The scheduler's signal handler: it only records that a stop was asked for.
 
-    def stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        if stopping:
-            return
-        stopping = True
+    The scheduler is stopped by the main thread (`_run_forever`), never inside the handler: a
+    handler runs between two steps of whatever the main thread was doing, and stopping there
+    waited for the tick's thread while the main thread could still hold a lock that thread or
+    the stop itself needs (the thread pool's, the log's), which never comes free. Ctrl-C in a
+    terminal reaches the scheduler and `make run`'s trap sends it SIGTERM too: a second signal
+    changes nothing."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        if self.signal is None:
+            self.signal = signum
+
+    @property
+    def asked(self) -> bool:
+        return self.signal is not None
+
+
+def wait_then_stop(sched: Any, request: StopRequest, poll_seconds: float = 0.5) -> None:
+    """Wait in the main thread until a stop is asked for (or the scheduler has stopped), then
+    stop the scheduler, letting a running tick finish its mail."""
+    import time
+
+    while not request.asked and sched.running:
+        time.sleep(poll_seconds)  # a signal ends the wait early only by its handler's flag
+    if sched.running:
         sched.shutdown(wait=True)
-
-    return stop
 
 
 def _run_forever(process: SchedulerProcess, interval: int) -> None:
@@ -424,10 +441,10 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
     import signal
     from datetime import UTC, datetime
 
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
-    sched = BlockingScheduler(
+    sched = BackgroundScheduler(
         timezone=UTC,
         job_defaults={
             # One tick at a time; ticks missed while one ran long become one (the database says
@@ -445,11 +462,12 @@ def _run_forever(process: SchedulerProcess, interval: int) -> None:
         next_run_time=datetime.now(UTC),  # catch up on whatever fell due while we were down
     )
 
-    stop = stopper(sched)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    request = StopRequest()
+    signal.signal(signal.SIGTERM, request)
+    signal.signal(signal.SIGINT, request)
     click.echo(f"Scheduler running: a tick every {interval} seconds. Stop with Ctrl+C or SIGTERM.")
     sched.start()
+    wait_then_stop(sched, request)
 
 
 audit_cli = AppGroup("audit", help="The audit trail.")
