@@ -70,7 +70,7 @@ class GuidanceItem(Labelled):
     SUPPORT_INFO_LEFT = "support_info_left", "Left information about where to get support"
     NOT_ENFORCEMENT = (
         "not_enforcement",
-        "Kept to welfare: the visit was not run as an enforcement raid",
+        "Kept to welfare: the visit was not used for enforcement",
     )
     RECORDED_SAME_DAY = "recorded_same_day", "Recorded the visit on the day it took place"
 
