@@ -113,7 +113,7 @@ class Referral(Base):
     breaches: Mapped[list[ReferralBreach]] = relationship(
         cascade="all, delete-orphan",
         lazy="raise",
-        order_by="(ReferralBreach.condition_number, ReferralBreach.inspected_at)",
+        order_by="(ReferralBreach.condition_number, ReferralBreach.inspected_at, ReferralBreach.id)",
     )
     evidence: Mapped[list[ReferralEvidence]] = relationship(
         cascade="all, delete-orphan",

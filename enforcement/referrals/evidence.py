@@ -275,7 +275,7 @@ def _visit_choices(session: Session, actor: Actor, premises_id: int) -> list[Cho
                 policy.released_clause(policy.WELFARE_VISIT.record_type),
                 policy.visible_visits_clause(actor, Visibility.EXISTENCE),
             )
-            .order_by(WelfareVisit.visited_at.desc())
+            .order_by(WelfareVisit.visited_at.desc(), WelfareVisit.id.desc())
         )
     ]
 
@@ -665,7 +665,7 @@ def breached_findings(
             Inspection.premises_id == premises_id,
             ConditionFinding.finding == Finding.BREACHED.value,
         )
-        .order_by(Inspection.inspected_at, Inspection.id)
+        .order_by(Inspection.inspected_at, Inspection.id, ConditionFinding.condition_id)
     ).all()
     out: dict[int, list[tuple[int, datetime]]] = {}
     for condition_id, inspection_id, at in rows:
