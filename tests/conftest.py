@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from jinja_cache import share_compiled_templates  # noqa: E402
 from support import BROWSER_TESTS, CHEAP_HASHING, skip_or_fail  # noqa: E402
+from total_order import LooseOrders  # noqa: E402
 from url_builders import reuse_url_builders  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -238,13 +239,20 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
-    """A connection inside an outer transaction that is rolled back after the test."""
+    """A connection inside an outer transaction that is rolled back after the test.
+
+    Every statement the service's code runs on it must list its rows in a total order (a unique
+    key last in its ORDER BY: docs/architecture.md); the test fails at its teardown otherwise."""
     conn = engine.connect()
+    loose = LooseOrders()
+    event.listen(conn, "before_cursor_execute", loose)
     outer = conn.begin()
     yield conn
     if outer.is_active:
         outer.rollback()
     conn.close()
+    if loose.loose:
+        pytest.fail(loose.report())
 
 
 def savepoint_session(conn: Connection) -> Session:

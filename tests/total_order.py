@@ -14,7 +14,10 @@ reading from a subquery, a union or a function is left alone.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Table, UniqueConstraint
@@ -32,6 +35,7 @@ from sqlalchemy.sql.elements import (
 from sqlalchemy.sql.expression import Alias, Join
 from sqlalchemy.sql.selectable import Select
 
+ROOT = Path(__file__).resolve().parents[1]
 Key = tuple[str, str]  # (the table's or alias's name in the statement, the column's name)
 
 
@@ -153,3 +157,52 @@ def order_problem(statement: ClauseElement) -> str | None:
         return None
     sorted_by = ", ".join(str(t) for t in statement._order_by_clauses)
     return f"ORDER BY {sorted_by} leaves ties among the rows of {', '.join(loose)}"
+
+
+class LooseOrders:
+    """A listener for a connection's statements (`before_cursor_execute`): notes each statement
+    the service's own code ran (a frame in `app/` or `enforcement/`) whose order is not total,
+    with where it was run from. A test's own queries are not judged.
+
+    Each compiled statement is judged once: SQLAlchemy reuses them, and most are run many times.
+    """
+
+    OWN_CODE = tuple(f"{ROOT / package}{os.sep}" for package in ("app", "enforcement"))
+    judged: dict[int, tuple[object, str | None]] = {}  # shared by every connection of the run
+
+    def __init__(self) -> None:
+        self.loose: dict[str, str] = {}
+
+    def __call__(
+        self, _c: object, _cur: object, _s: str, _p: object, context: Any, *_: Any
+    ) -> None:
+        compiled = getattr(context, "compiled", None)
+        if compiled is None:
+            return
+        seen = self.judged.get(id(compiled))
+        if seen is None:
+            # An ORM query's final statement (with its eager loads' joins and their order).
+            final = getattr(getattr(compiled, "compile_state", None), "statement", None)
+            problem = order_problem(compiled.statement if final is None else final)
+            if len(self.judged) > 100_000:
+                self.judged.clear()
+            seen = self.judged[id(compiled)] = (compiled, problem)  # kept: its id stays its own
+        if seen[1] is not None and seen[1] not in self.loose:
+            where = self._own_caller()
+            if where:
+                self.loose[seen[1]] = where
+
+    @classmethod
+    def _own_caller(cls) -> str | None:
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(cls.OWN_CODE):
+                name = Path(frame.f_code.co_filename).relative_to(ROOT).as_posix()
+                return f"{name}:{frame.f_lineno} ({frame.f_code.co_name})"
+            frame = frame.f_back
+        return None
+
+    def report(self) -> str:
+        return "Statements whose ORDER BY leaves ties (tests/total_order.py):\n" + "\n".join(
+            f"- {problem}\n    run from {where}" for problem, where in self.loose.items()
+        )

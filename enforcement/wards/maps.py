@@ -947,7 +947,7 @@ def _sharing_holder(
         select(Premises.id, Premises.longitude, Premises.latitude, Licence.holder_name)
         .join(Licence, Licence.premises_id == Premises.id)
         .where(*others, *_in_box(origin, radius), _squared_distance(metric) <= outer)
-        .order_by(Premises.id)
+        .order_by(Premises.id, Licence.id)
     ).all()
     sharing = sorted({(pid, x, y) for pid, x, y, holder in rows if holder_key(holder) in holders})
     found = proximity.nearest_within(origin, _located_rows(sharing), radius)

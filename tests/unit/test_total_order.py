@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import (
     Column,
@@ -12,12 +14,14 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     bindparam,
+    create_engine,
+    event,
     func,
     or_,
     select,
 )
 from sqlalchemy.sql import ClauseElement
-from total_order import order_problem
+from total_order import LooseOrders, order_problem
 
 meta = MetaData()
 shops = Table(
@@ -82,3 +86,30 @@ def test_a_statement_is_total_when_its_order_and_fixed_columns_pick_out_every_ro
 def test_the_problem_names_the_order_and_the_tables_left_with_ties() -> None:
     problem = order_problem(select(rules).order_by(rules.c.number))
     assert problem == "ORDER BY rules.number leaves ties among the rows of rules"
+
+
+def _run(watch: LooseOrders, statement: ClauseElement) -> None:
+    engine = create_engine("sqlite://")
+    meta.create_all(engine)
+    with engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", watch)
+        conn.execute(statement).all()
+    engine.dispose()
+
+
+def test_the_watch_notes_the_services_own_loose_statements_with_where_they_ran() -> None:
+    class FromThisFile(LooseOrders):  # this test file stands for the service's code
+        OWN_CODE = (str(Path(__file__).resolve()),)
+
+    watch = FromThisFile()
+    _run(watch, select(rules).order_by(rules.c.number))
+    _run(watch, select(rules).order_by(rules.c.number, rules.c.id))
+    assert list(watch.loose) == ["ORDER BY rules.number leaves ties among the rows of rules"]
+    assert "tests/unit/test_total_order.py:" in next(iter(watch.loose.values()))
+    assert "rules.number leaves ties" in watch.report()
+
+
+def test_the_watch_leaves_a_tests_own_queries_alone() -> None:
+    watch = LooseOrders()
+    _run(watch, select(shops).order_by(shops.c.name))
+    assert watch.loose == {}

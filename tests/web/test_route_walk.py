@@ -7,9 +7,9 @@ show). Every request keeps most fields as the page drew them and puts junk in ot
 fields with missing or extra parts, NUL and other control characters, 10,000 characters, huge,
 negative and non-numeric ids, wrong types, mixed scripts. A named pass sends each kind of junk
 to every field it fits; a seeded random pass adds a request per route and role, each field
-either as drawn or junk. Any 5xx fails, and so does any 4xx that changed a row count or a version,
-and any statement a request ran whose ORDER BY leaves ties among its rows (tests/total_order.py):
-every list is in one order only, so a page never repeats one row and skips another.
+either as drawn or junk. Any 5xx fails, and so does any 4xx that changed a row count or a version.
+Every statement the requests run must also list its rows in a total order, as in every database
+test (tests/total_order.py, checked by the `connection` fixture).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 from image_helpers import png
 from sqlalchemy import Select, TextClause, column, event, func, or_, select, table, text
 from sqlalchemy.orm import Session
-from total_order import order_problem
 from werkzeug.routing import Map, Rule
 from wtforms import DateField, Field, IntegerField, SelectFieldBase
 from wtforms.fields.core import UnboundField
@@ -537,40 +536,6 @@ class WriteCounter:
 
 
 @dataclass
-class OrderWatch:
-    """Notes each statement on the test's connection whose order is not total, with the request
-    that ran it (the first one only)."""
-
-    request: str = ""
-    loose: dict[str, str] = field(default_factory=dict)
-    # Each compiled statement judged once (SQLAlchemy reuses them): kept, so ids stay theirs.
-    judged: dict[int, tuple[object, str | None]] = field(default_factory=dict)
-
-    def __call__(
-        self,
-        _conn: object,
-        _cursor: object,
-        _statement: str,
-        _params: object,
-        context: Any,
-        *_: Any,
-    ) -> None:
-        compiled = getattr(context, "compiled", None)
-        if compiled is None or not self.request:
-            return
-        seen = self.judged.get(id(compiled))
-        if seen is None:
-            # An ORM query's final statement (with its eager loads' joins and their order).
-            final = getattr(getattr(compiled, "compile_state", None), "statement", None)
-            seen = self.judged[id(compiled)] = (
-                compiled,
-                order_problem(compiled.statement if final is None else final),
-            )
-        if seen[1] is not None:
-            self.loose.setdefault(seen[1], self.request)
-
-
-@dataclass
 class Counts:
     """What a refused request must not move (`state`), counted again only after a request that
     ran a statement able to change it: counting every table costs more than most requests."""
@@ -596,19 +561,16 @@ class Walk:
     role: str | None
     token: str
     counts: Counts
-    orders: OrderWatch
     failures: list[str] = field(default_factory=list)
     requests: int = 0
     status: int = 0
 
     def send(self, method: str, path: str, data: dict[str, Values] | None = None) -> str:
         before, writes_before = self.counts.before()
-        self.orders.request = f"{self.role or 'signed out'} {method} {path[:120]}"
         if method == "GET":
             resp = self.client.get(path, query_string=data or {})
         else:
             resp = self.client.post(path, data={**(data or {}), "csrf_token": self.token})
-        self.orders.request = ""  # the walk's own counting is not the app's
         self.requests += 1
         html = resp.mimetype == "text/html"
         body = resp.get_data(as_text=True) if html else ""
@@ -676,9 +638,7 @@ def random_junk(
         walk.send(method, path, {n: random_value(f, rng) for n, f in fields.items()})
 
 
-def test_no_route_gives_5xx_writes_on_4xx_or_lists_in_a_loose_order(
-    app: Flask, session: Session, tmp_path: Path
-) -> None:
+def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_path: Path) -> None:
     app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(
         evidence_dir=tmp_path, public_register=True, public_register_rate_per_minute=100_000
     )
@@ -698,15 +658,13 @@ def test_no_route_gives_5xx_writes_on_4xx_or_lists_in_a_loose_order(
 
     writes = WriteCounter()  # the app's sessions are joined to this connection (tests/conftest.py)
     event.listen(session.connection(), "before_cursor_execute", writes)
-    orders = OrderWatch()
-    event.listen(session.connection(), "before_cursor_execute", orders)
     for role, email in WALKERS.items():
         client = app.test_client()
         if email:
             assert sign_in(client, email).status_code == 302
         page = client.get("/sign-in" if role is None else "/").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        walk = Walk(client, role, token.group(1) if token else "", Counts(session, writes), orders)
+        walk = Walk(client, role, token.group(1) if token else "", Counts(session, writes))
 
         # Real ids first: every page drawn, and the forms it shows (with their values) kept.
         status: dict[str, int] = {}
@@ -754,8 +712,6 @@ def test_no_route_gives_5xx_writes_on_4xx_or_lists_in_a_loose_order(
         sent += walk.requests
 
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:60])
-    loose = [f"{problem}\n    first run by: {request}" for problem, request in orders.loose.items()]
-    assert not loose, "Statements whose order is not total:\n" + "\n".join(loose)
 
 
 # --- the JSON API (app/offline/views.py): bodies a form walk cannot send -------------------------
@@ -861,8 +817,6 @@ def test_the_json_api_takes_junk_bodies_without_5xx_or_writes(
     failures: list[str] = []
     writes = WriteCounter()  # the app's sessions are joined to this connection (tests/conftest.py)
     event.listen(session.connection(), "before_cursor_execute", writes)
-    orders = OrderWatch()
-    event.listen(session.connection(), "before_cursor_execute", orders)
     for role, email in WALKERS.items():
         client = app.test_client()
         if email:
