@@ -201,6 +201,12 @@ def _cover_line(change: ward_import.CoverChange) -> str:
     help="For records changed in the app since the last import, take the file's version.",
 )
 @click.option(
+    "--leave-out-refused",
+    is_flag=True,
+    help="Import the file although some rows were refused, leaving those rows out (without it, "
+    "a file with a refused row writes nothing).",
+)
+@click.option(
     "--authority",
     "authorities",
     multiple=True,
@@ -220,6 +226,7 @@ def import_register_command(
     dry_run: bool,
     skip_outside: bool,
     take_conflicts: bool,
+    leave_out_refused: bool,
     authorities: tuple[str, ...],
     districts: tuple[str, ...],
     details: bool,
@@ -227,7 +234,11 @@ def import_register_command(
     """Import premises and licences from an esd licence CSV, an FHRS XML file or the Gambling
     Commission's register: all or nothing, matching what is there already."""
     settings = current_app.config["SETTINGS"]
-    options = importing.Options(skip_outside=skip_outside, take_conflicts=take_conflicts)
+    options = importing.Options(
+        skip_outside=skip_outside,
+        take_conflicts=take_conflicts,
+        leave_out_refused=leave_out_refused,
+    )
     area = runs.Area(settings.council_name, authorities, districts)
     actor = Actor.system("command line")
     data = path.read_bytes()
@@ -243,6 +254,11 @@ def import_register_command(
         if dry_run:
             click.echo("Dry run: nothing was written.")
             return
+        if plan.refused and not leave_out_refused:
+            raise click.ClickException(
+                f"{importing.refused_rows_message(len(plan.refused))} Nothing was written. "
+                "Run again with --leave-out-refused to import the rest."
+            )
         with click.progressbar(length=1, label="Writing") as bar:
             result = _with_bar(
                 bar,
@@ -255,7 +271,12 @@ def import_register_command(
         f"Imported: {result.created_premises} premises and {result.created_licences} licences "
         f"added, {result.updated_premises} premises and {result.updated_licences} licences "
         f"updated, {result.unchanged} unchanged; conflicts kept as they are: "
-        f"{result.conflicts_kept}, taken from the file: {result.conflicts_taken}."
+        f"{result.conflicts_kept}, taken from the file: {result.conflicts_taken}"
+        + (
+            f"; refused rows left out: {result.refused_left_out}."
+            if result.refused_left_out
+            else "."
+        )
     )
 
 

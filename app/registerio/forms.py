@@ -42,6 +42,11 @@ class ConfirmForm(FlaskForm):
         description="Otherwise those records are left as they are here",
         widget=GovCheckboxInput(),
     )
+    leave_out_refused = BooleanField(
+        "Leave out the refused rows and import the rest",
+        description="Otherwise nothing is imported: correct the file and upload it again",
+        widget=GovCheckboxInput(),
+    )
     submit = SubmitField("Confirm the import", widget=GovSubmitInput())
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.registerio.forms import ConfirmForm, DiscardForm, UploadForm
-from app.usecase import Done, perform, run
+from app.usecase import WHOLE_FORM, Done, perform, run
 from enforcement.access import Actor, Permission, can
 from enforcement.clock import to_london, utcnow
 from enforcement.db import session_factory, writer
@@ -92,22 +92,31 @@ def index() -> ResponseReturnValue:
     return redirect(url_for("registerio.detail", run_id=outcome.value.id))
 
 
-@bp.route("/imports/<id:run_id>")
-@require(Permission.REGISTER_IMPORT)
-def detail(run_id: int) -> str:
+def _run_page(run_id: int, confirm: ConfirmForm, status: int) -> tuple[str, int]:
     found = runs.get_run(db(), current_actor(), run_id)
+    report = runs.report_of(found)
+    refused = int(report.get("counts", {}).get("refused", 0))
+    if refused:
+        rows = "the refused row" if refused == 1 else f"the {refused:,} refused rows"
+        confirm.leave_out_refused.label.text = f"Leave out {rows} and import the rest"
     return render_template(
         "registerio/run.html",
         r=found,
-        report=runs.report_of(found),
+        report=report,
         labels=FORMAT_LABELS,
         working=found.status in runs.WORKING,
-        confirm=ConfirmForm(),
+        confirm=confirm,
         discard=DiscardForm(),
         shown=SHOWN,
         Status=runs.Status,
         status_labels=runs.STATUS_LABELS,
-    )
+    ), status
+
+
+@bp.route("/imports/<id:run_id>")
+@require(Permission.REGISTER_IMPORT)
+def detail(run_id: int) -> ResponseReturnValue:
+    return _run_page(run_id, ConfirmForm(), 200)
 
 
 @bp.route("/imports/<id:run_id>/progress")
@@ -130,11 +139,20 @@ def confirm(run_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(url_for("registerio.detail", run_id=run_id))
     actor = current_actor()
-    perform(
+    outcome = run(
         lambda: runs.request_confirm(
-            db(), actor, utcnow(), run_id, take_conflicts=bool(form.take_conflicts.data)
-        )
+            db(),
+            actor,
+            utcnow(),
+            run_id,
+            take_conflicts=bool(form.take_conflicts.data),
+            leave_out_refused=bool(form.leave_out_refused.data),
+        ),
+        form,
+        aliases={"run": WHOLE_FORM},
     )
+    if not isinstance(outcome, Done):
+        return _run_page(run_id, form, outcome.status)
     _start(current_app._get_current_object(), run_id, actor)  # type: ignore[attr-defined]
     return redirect(url_for("registerio.detail", run_id=run_id))
 

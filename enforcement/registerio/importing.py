@@ -29,7 +29,7 @@ from enforcement.errors import ValidationFailed
 from enforcement.models import Licence, LicenceCondition, Premises, PremisesWard, summaries
 from enforcement.register import licences, premises, wards
 from enforcement.registerio import expiry
-from enforcement.registerio.sources import Incoming, Read, Refused
+from enforcement.registerio.sources import ImportFileError, Incoming, Read, Refused
 
 Progress = Callable[[int, int], None]
 
@@ -58,10 +58,22 @@ def _no_progress(_done: int, _total: int) -> None:
 @dataclass(frozen=True)
 class Options:
     """Choices for one import: leave out premises outside the borough's wards; take the file's
-    version of conflicting records instead of keeping the app's."""
+    version of conflicting records instead of keeping the app's; import the file although some
+    of its rows were refused, leaving those rows out (without it, a file with a refused row
+    writes nothing: docs/register.md)."""
 
     skip_outside: bool = False
     take_conflicts: bool = False
+    leave_out_refused: bool = False
+
+
+def refused_rows_message(count: int) -> str:
+    """Why a file with refused rows was not imported, and the two ways on."""
+    rows = "1 row of the file was" if count == 1 else f"{count:,} rows of the file were"
+    return (
+        f"{rows} refused, each listed with its line and the reason: correct the file and import"
+        " it again, or choose to leave the refused rows out and import the rest."
+    )
 
 
 @dataclass
@@ -415,6 +427,7 @@ class Result:
     conflicts_kept: int = 0
     conflicts_taken: int = 0
     unchanged: int = 0
+    refused_left_out: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -468,10 +481,15 @@ def apply_plan(
     source: str,
     progress: Progress = _no_progress,
 ) -> Result:
-    """Write what the plan says, audited; the caller commits (or rolls back) the whole."""
+    """Write what the plan says, audited; the caller commits (or rolls back) the whole.
+
+    All or nothing: a plan with refused rows writes nothing (ImportFileError) unless the person
+    importing chose to leave those rows out."""
     require(actor, Permission.REGISTER_IMPORT)
+    if plan.refused and not options.leave_out_refused:
+        raise ImportFileError(refused_rows_message(len(plan.refused)))
     locator = wards.locator(session, london_today(now))
-    result = Result()
+    result = Result(refused_left_out=len(plan.refused))
     todo: list[Item] = []
     for item in plan.items:
         if item.kind == UNCHANGED:
@@ -513,7 +531,7 @@ def apply_plan(
     result.created_licences = len(new_ids)
     _stamp(session, stamped, touched)
     expiry.sync_licences(session, now, [lic.id for lic in touched] + new_ids)
-    if result.created_premises or result.created_licences:
+    if result.created_premises or result.created_licences or result.refused_left_out:
         audit.record(
             session,
             actor,
@@ -524,6 +542,11 @@ def apply_plan(
             summary=(
                 f"Import from {source}: {result.created_premises} premises and"
                 f" {result.created_licences} licences added"
+                + (
+                    f"; {result.refused_left_out} refused rows left out"
+                    if result.refused_left_out
+                    else ""
+                )
             ),
             after=result.as_dict(),
         )

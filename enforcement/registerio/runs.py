@@ -220,7 +220,9 @@ def fail_stalled(session: Session, now: datetime) -> int:
 def options_of(run: ImportRun) -> Options:
     raw = json.loads(run.options or "{}")
     return Options(
-        skip_outside=bool(raw.get("skip_outside")), take_conflicts=bool(raw.get("take_conflicts"))
+        skip_outside=bool(raw.get("skip_outside")),
+        take_conflicts=bool(raw.get("take_conflicts")),
+        leave_out_refused=bool(raw.get("leave_out_refused")),
     )
 
 
@@ -229,14 +231,36 @@ def report_of(run: ImportRun) -> dict[str, Any]:
 
 
 def request_confirm(
-    session: Session, actor: Actor, now: datetime, run_id: int, *, take_conflicts: bool
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    run_id: int,
+    *,
+    take_conflicts: bool,
+    leave_out_refused: bool = False,
 ) -> ImportRun:
-    """Mark a previewed run to be applied; the caller commits, then starts the work."""
+    """Mark a previewed run to be applied; the caller commits, then starts the work. A preview
+    with refused rows is applied only when the person chose to leave them out."""
     run = get_run(session, actor, run_id)
     if run.status != Status.PREVIEWED:
         raise ValidationFailed({"run": "This import is not waiting to be confirmed."})
+    refused = int(report_of(run).get("counts", {}).get("refused", 0))
+    if refused and not leave_out_refused:
+        rows = "the refused row" if refused == 1 else f"the {refused:,} refused rows"
+        raise ValidationFailed(
+            {
+                "leave_out_refused": f"Choose to leave out {rows} and import the rest, or correct"
+                " the file and upload it again"
+            }
+        )
     options = options_of(run)
-    run.options = json.dumps({**options.__dict__, "take_conflicts": take_conflicts})
+    run.options = json.dumps(
+        {
+            **options.__dict__,
+            "take_conflicts": take_conflicts,
+            "leave_out_refused": leave_out_refused and bool(refused),
+        }
+    )
     run.status = Status.APPLYING
     run.processed = 0
     run.updated_at = now

@@ -18,6 +18,7 @@ from typing import Any
 
 from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
 from enforcement.register.importers.licence_csv import (
+    EXACT_REPEAT,
     LicenceRow,
     decode_licence_csv,
     delimiter_of,
@@ -202,6 +203,9 @@ def read_esd(data: bytes) -> Read:
     read = Read()
     by_line: dict[int, list[str]] = {}
     for error in errors:
+        if error.left_out:
+            read.leave_out(error.left_out)
+            continue
         by_line.setdefault(error.line, []).append(
             (f"{error.field}: " if error.field else "") + error.message
         )
@@ -254,9 +258,14 @@ def read_fhrs(data: bytes) -> Read:
     seen: dict[str, int] = {}
     for position, est in enumerate(establishments, start=1):
         if est.fhrs_id in seen:
-            read.refused.append(
-                Refused(position, f"establishment {est.fhrs_id} repeats number {seen[est.fhrs_id]}")
-            )
+            if est == establishments[seen[est.fhrs_id] - 1]:
+                read.leave_out(EXACT_REPEAT)
+            else:
+                read.refused.append(
+                    Refused(
+                        position, f"establishment {est.fhrs_id} repeats number {seen[est.fhrs_id]}"
+                    )
+                )
             continue
         seen[est.fhrs_id] = position
         lines = [x for x in est.address_lines if x]
@@ -394,6 +403,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
     reader.fieldnames = header
     read = Read()
     seen: dict[tuple[str, str], int] = {}
+    first_cells: dict[int, dict[str, str]] = {}
     try:
         line = 2
         for values in reader:
@@ -411,10 +421,15 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
                 continue
             assert record.licence is not None
             key = (record.licence["reference"], record.source_ref or "")
+            row_cells = {k: x.strip() for k, x in v.items()}
             if key in seen:
-                read.refused.append(Refused(start, f"repeats line {seen[key]}"))
+                if row_cells == first_cells[seen[key]]:
+                    read.leave_out(EXACT_REPEAT)
+                else:
+                    read.refused.append(Refused(start, f"repeats line {seen[key]}"))
                 continue
             seen[key] = start
+            first_cells[start] = row_cells
             read.records.append(record)
     except csv.Error as exc:
         raise ImportFileError(
@@ -432,7 +447,8 @@ def read_file(kind: str, data: bytes, area: AreaFilter | None = None) -> Read:
     """Read an import file of the given format. Raises ImportFileError for a file that cannot be read."""
     if kind not in FORMATS:
         raise ImportFileError(f"Unknown format {kind!r}: choose one of {', '.join(FORMATS)}")
-    if not data.strip():
+    # Only a byte order mark, or only spaces and line ends, is empty too.
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise ImportFileError("The file is empty.")
     if kind == "esd":
         return read_esd(data)

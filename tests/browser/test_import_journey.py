@@ -43,13 +43,21 @@ def test_a_licensing_officer_imports_a_register_file(
     page.get_by_label("File", exact=True).set_input_files(str(upload))
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.get_by_text("Waiting for you to confirm")).to_be_visible(timeout=60_000)
-    expect(page.get_by_role("table", name="Refused rows: not imported")).to_contain_text(
-        "is not a real date"
-    )
+    expect(page.get_by_role("table", name="Refused rows")).to_contain_text("is not a real date")
     assert_no_axe_findings(page, "import preview")
 
+    # A file with a refused row is imported only when its rows are chosen to be left out.
+    page.get_by_role("button", name="Confirm the import").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Choose to leave out the refused row and import the rest")
+    summary.get_by_role("link").first.click()
+    checkbox = page.get_by_label("Leave out the refused row and import the rest")
+    expect(checkbox).to_be_focused()
+    assert_no_axe_findings(page, "import preview with errors")
+    checkbox.check()
     page.get_by_role("button", name="Confirm the import").click()
     expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Refused rows left out, as chosen: 1.")).to_be_visible()
     expect(page.get_by_text("2 premises and 2 licences added")).to_be_visible()
     assert_no_axe_findings(page, "import result")
 

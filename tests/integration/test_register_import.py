@@ -171,16 +171,17 @@ def test_real_file_quirks_bom_windows_1252_dates_blank_and_repeated_rows(session
     for data in (b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("cp1252")):
         plan = preview(session, data)
         assert plan.counts()["new"] == 2
+        # Line 5 repeats line 4 exactly: left out, no error. Line 6's date is no date.
+        assert plan.left_out == {"repeating an earlier row exactly": 1}
         assert [(r.line, r.reason) for r in plan.refused] == [
-            (5, "CaseReference: case 402 of 01/02/2020 repeats line 4"),
             (
                 6,
                 "LicenceStartDate: '31/02/2020' is not a real date (day is out of range for month)",
             ),
         ]
         assert plan.items[0].record.premises["name"] == "Café Crème"
-    _plan, result = run_import(session, text.encode("cp1252"))
-    assert result.created_licences == 2
+    _plan, result = run_import(session, text.encode("cp1252"), leave_out_refused=True)
+    assert result.created_licences == 2 and result.refused_left_out == 1
     assert session.scalars(select(Licence.starts_on).order_by(Licence.reference)).all() == [
         date(2020, 3, 1),
         date(2020, 3, 1),
@@ -293,6 +294,69 @@ def test_a_file_whose_every_row_is_refused_writes_nothing(session: Session) -> N
     assert count(session, Licence) == 0
 
 
+def test_a_file_with_a_refused_row_writes_nothing_and_lists_every_refused_row(
+    session: Session,
+) -> None:
+    data = esd(
+        licence_row("601"),
+        licence_row("602", LicenceStartDate="soon"),
+        licence_row("603"),
+        licence_row("604", Postcode="nope"),
+    )
+    before = (count(session, Premises), count(session, Licence), count(session, AuditEvent))
+    plan = preview(session, data)
+    assert plan.counts()["new"] == 2
+    assert [r.line for r in plan.refused] == [3, 5]
+    assert "LicenceStartDate" in plan.refused[0].reason and "postcode" in plan.refused[1].reason
+    with pytest.raises(ImportFileError, match="2 rows of the file were refused"):
+        run_import(session, data)
+    assert (count(session, Premises), count(session, Licence), count(session, AuditEvent)) == before
+    # Chosen by the person importing: the rest goes in, and the trail says rows were left out.
+    _plan, result = run_import(session, data, leave_out_refused=True)
+    assert result.created_licences == 2 and result.refused_left_out == 2
+    assert sorted(session.scalars(select(Licence.reference))) == ["601", "603"]
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "register.import").order_by(AuditEvent.id)
+    ).one()
+    assert "2 refused rows left out" in event.summary
+
+
+def test_an_exact_repeat_or_a_repeated_header_is_left_out_a_differing_repeat_refused(
+    session: Session,
+) -> None:
+    header = ",".join(KNOWN_COLUMNS)
+    rows = esd(licence_row("701"), licence_row("702")).decode().splitlines()
+    joined = "\r\n".join([*rows, header, rows[1], rows[2]]).encode()
+    plan = preview(session, joined)
+    assert plan.counts()["new"] == 2 and plan.refused == []
+    assert plan.left_out == {
+        "repeating the header row": 1,
+        "repeating an earlier row exactly": 2,
+    }
+    run_import(session, joined)  # nothing refused: imported as it is
+    assert count(session, Licence) == 2
+    differing = esd(licence_row("801"), licence_row("801", PremisesName="Another Name"))
+    plan = preview(session, differing)
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (3, "CaseReference: case 801 of 01/02/2020 repeats line 2")
+    ]
+    with pytest.raises(ImportFileError, match="1 row of the file was refused"):
+        run_import(session, differing)
+
+
+def test_an_fhrs_establishment_listed_twice_alike_is_left_out_otherwise_refused(
+    session: Session,
+) -> None:
+    make_wards(session)
+    twice = _fhrs(("1", "West Cafe", IN_WEST), ("1", "West Cafe", IN_WEST))
+    plan = preview(session, twice, "fhrs")
+    assert plan.counts()["new"] == 1 and plan.refused == []
+    assert plan.left_out == {"repeating an earlier row exactly": 1}
+    other = _fhrs(("1", "West Cafe", IN_WEST), ("1", "East Cafe", IN_EAST))
+    plan = preview(session, other, "fhrs")
+    assert [(r.line, r.reason) for r in plan.refused] == [(2, "establishment 1 repeats number 1")]
+
+
 def _fhrs(*establishments: tuple[str, str, tuple[float, float] | None]) -> bytes:
     parts = []
     for fhrs_id, name, where in establishments:
@@ -355,8 +419,12 @@ def test_the_gambling_register_is_filtered_to_the_council_by_name_or_postcode_di
         "Lucky Bingo, 9 Queen Street, LONDON (Bingo)",
     ]
     assert len(plan.no_location) == 3
-    assert plan.left_out == {"outside the council's area": 2}
-    assert [(r.line, r.reason) for r in plan.refused] == [(7, "repeats line 2")]
+    # Line 7 repeats line 2 exactly: left out, no error.
+    assert plan.left_out == {
+        "outside the council's area": 2,
+        "repeating an earlier row exactly": 1,
+    }
+    assert plan.refused == []
     _plan, result = runs.import_now(
         session, ACTOR, NOW, "gambling", data, importing.Options(), area, source="gc"
     )

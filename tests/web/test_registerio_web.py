@@ -51,15 +51,27 @@ def test_upload_preview_then_confirm_imports_and_a_second_upload_changes_nothing
     page = officer.get(run_page).get_data(as_text=True)
     assert "Waiting for you to confirm" in page
     assert re.search(r"New</dt><dd[^>]*>2<", page)
-    assert "Refused rows: not imported" in page and "is not a real date" in page
+    assert "Refused rows" in page and "is not a real date" in page
+    assert "Nothing is imported from a file with refused rows" in page
     assert _count(session, Licence) == 0  # the preview wrote nothing
     run_id = int(run_page.rsplit("/", 1)[1])
     progress = officer.get(f"/imports/{run_id}/progress").get_json()
     assert progress["status"] == "previewed" and progress["working"] is False
+    # Confirmed as it is, a file with a refused row writes nothing and says the two ways on.
     resp = post(officer, f"/imports/{run_id}/confirm", {}, page=run_page)
+    assert resp.status_code == 400
+    refused = resp.get_data(as_text=True)
+    assert "There is a problem" in refused and "<title>Error: " in refused
+    assert 'href="#leave_out_refused"' in refused
+    assert "Choose to leave out the refused row and import the rest" in refused
+    assert _count(session, Licence) == 0
+    assert officer.get(f"/imports/{run_id}/progress").get_json()["status"] == "previewed"
+    # Chosen: the other rows are imported, the refused one left out.
+    resp = post(officer, f"/imports/{run_id}/confirm", {"leave_out_refused": "y"}, page=run_page)
     assert resp.status_code == 302
     page = officer.get(run_page).get_data(as_text=True)
     assert "2 premises and 2 licences added" in page
+    assert "Refused rows left out, as chosen: 1." in page
     assert _count(session, Licence) == 2
     lic = session.scalars(select(Licence).where(Licence.reference == "LIC/1")).one()
     assert lic.dps_name == "Pat Example"
@@ -68,7 +80,12 @@ def test_upload_preview_then_confirm_imports_and_a_second_upload_changes_nothing
     again = resp.headers["Location"]
     page = officer.get(again).get_data(as_text=True)
     assert re.search(r"Unchanged</dt><dd[^>]*>2<", page)
-    post(officer, f"/imports/{int(again.rsplit('/', 1)[1])}/confirm", {}, page=again)
+    post(
+        officer,
+        f"/imports/{int(again.rsplit('/', 1)[1])}/confirm",
+        {"leave_out_refused": "y"},
+        page=again,
+    )
     assert _count(session, Licence) == 2 and _count(session, Premises) == 2
 
 
@@ -77,7 +94,7 @@ def test_a_changed_file_shows_each_change_field_by_field(
 ) -> None:
     data = (FIXTURES / "licences.csv").read_bytes()
     first = _upload(officer, data).headers["Location"]
-    post(officer, f"{first}/confirm", {}, page=first)
+    post(officer, f"{first}/confirm", {"leave_out_refused": "y"}, page=first)
     newer = data.replace(b"Pat Example", b"Sam Newname")
     page = officer.get(_upload(officer, newer).headers["Location"]).get_data(as_text=True)
     assert "Changed records" in page

@@ -67,13 +67,21 @@ _UPRN = re.compile(r"\d{1,12}")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: Rows that are not errors but carry nothing of their own: left out, and counted.
+EXACT_REPEAT = "repeating an earlier row exactly"
+HEADER_AGAIN = "repeating the header row"
+
+
 @dataclass(frozen=True)
 class RowError:
-    """One problem with one field of one CSV record; `line` is where the record starts (header = 1)."""
+    """One problem with one field of one CSV record; `line` is where the record starts (header = 1).
+
+    `left_out` names why a row that is no error was left out (EXACT_REPEAT, HEADER_AGAIN)."""
 
     line: int
     field: str | None
     message: str
+    left_out: str | None = None
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", {self.field}" if self.field else "")
@@ -347,7 +355,9 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
     Dates are dd/mm/yyyy; booleans Yes/No/True/False in any case, or empty for unknown; lists
     (conditions, entertainment types) are separated by "|". A record with any error is left out
     of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
-    organisation. Parsing goes on after a bad record, so one pass reports them all.
+    organisation, an error unless it repeats the earlier row exactly. A row repeating the header
+    (files joined together) and an exact repeat are reported with `left_out` set, as no error.
+    Parsing goes on after a bad record, so one pass reports them all.
     Use `decode_licence_csv` first when starting from bytes.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
@@ -361,10 +371,15 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
         if header_errors:
             return [], header_errors
         first_seen: dict[tuple[str, str, date | None], int] = {}
+        first_cells: dict[int, list[str]] = {}
+        header_again = [cell.strip().lower() for cell in header_cells]
         line = reader.line_num + 1
         for cells in reader:
             start_line, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
+                continue
+            if [cell.strip().lower() for cell in cells] == header_again:
+                errors.append(RowError(start_line, None, HEADER_AGAIN, left_out=HEADER_AGAIN))
                 continue
             # Trailing empty cells past the header are spreadsheet residue; anything else means
             # the values no longer line up with their columns.
@@ -387,6 +402,10 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
             organisation = (row.organisation_uri or row.organisation_label or "").lower()
             key = (organisation, row.case_reference, row.case_date)
             if key in first_seen:
+                if [c.strip() for c in cells] == first_cells[first_seen[key]]:
+                    message = f"repeats line {first_seen[key]} exactly"
+                    errors.append(RowError(start_line, None, message, left_out=EXACT_REPEAT))
+                    continue
                 when = f"{row.case_date:%d/%m/%Y}" if row.case_date else "no date"
                 errors.append(
                     RowError(
@@ -397,6 +416,7 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
                 )
                 continue
             first_seen[key] = start_line
+            first_cells[start_line] = [c.strip() for c in cells]
             rows.append(row)
     except csv.Error as exc:
         # The csv module cannot resynchronise after, e.g., a NUL byte: report where and stop.
