@@ -12,7 +12,12 @@ from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from app import errors
-from app.assets import ASSET_ENDPOINTS, SessionInterface, keep_versioned_static_file
+from app.assets import (
+    ASSET_ENDPOINTS,
+    SessionInterface,
+    import_map_source,
+    keep_versioned_static_file,
+)
 from app.database import SessionMaker
 from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
 from app.templating import TrackerFlask
@@ -265,8 +270,9 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='; "
-        "frame-ancestors 'none'; form-action 'self'",
+        # GOV.UK Frontend's inline script (js-enabled), then the page's import map.
+        "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw=' "
+        f"{import_map_source()}; frame-ancestors 'none'; form-action 'self'",
     )
     settings: Settings = current_app.config["SETTINGS"]
     if settings.env == "production" and settings.session_cookie_secure:

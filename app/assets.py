@@ -4,8 +4,10 @@ closed networks). How long each is kept: docs/operations.md, "Static files"."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, request, send_from_directory, url_for
 from flask import Response as FlaskResponse
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from markupsafe import Markup
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
@@ -70,6 +73,49 @@ def static_url(filename: str) -> str:
     if version is None:
         return url_for("static", filename=filename)
     return url_for("static", filename=filename, v=version)
+
+
+# The folder of the scripts that import one another by relative address (`./db.js`).
+MODULES_FOLDER = "offline"
+
+
+def _module_versions() -> tuple[tuple[str, str], ...]:
+    """(file name under static, version) of each script of MODULES_FOLDER."""
+    folder = current_app.static_folder
+    if folder is None:
+        return ()
+    try:
+        names = sorted(e.name for e in os.scandir(Path(folder) / MODULES_FOLDER) if e.is_file())
+    except OSError:
+        return ()
+    found = ((f"{MODULES_FOLDER}/{n}", fingerprint(f"{MODULES_FOLDER}/{n}")) for n in names)
+    return tuple((name, v) for name, v in found if v is not None and name.endswith(".js"))
+
+
+@functools.lru_cache(maxsize=16)
+def _import_map(prefix: str, versions: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """The import map's text and its Content-Security-Policy source ('sha256-...')."""
+    imports = {f"{prefix}/{name}": f"{prefix}/{name}?v={v}" for name, v in versions}
+    text = json.dumps({"imports": imports}, separators=(",", ":"), sort_keys=True)
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return text, f"'sha256-{digest}'"
+
+
+def _current_import_map() -> tuple[str, str]:
+    # The static route's own address (what url_for gives), whatever the folder is called.
+    return _import_map(url_for("static", filename="").rstrip("/"), _module_versions())
+
+
+def import_map() -> Markup:
+    """The page's import map: a script that a script imports by its plain address is fetched
+    at its versioned address instead, so the browser keeps it as it keeps the scripts the page
+    names (an inline script: its hash is in the Content-Security-Policy, `import_map_source`)."""
+    return Markup(_current_import_map()[0])  # noqa: S704 - our own JSON of our own addresses
+
+
+def import_map_source() -> str:
+    """The Content-Security-Policy source that lets the page's import map run."""
+    return _current_import_map()[1]
 
 
 def keep_versioned_static_file(response: Response) -> Response:

@@ -17,7 +17,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from markupsafe import Markup
 
-from app.assets import static_url
+from app.assets import import_map, static_url
 from enforcement import vocab
 from enforcement.access import Permission
 from enforcement.clock import to_london, zone_name
@@ -182,6 +182,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["licence_activities"] = licence_activities
     app.jinja_env.globals.update(
         static_url=static_url,
+        import_map=import_map,
         vocab=vocab,
         Permission=Permission,
         url_with=url_with,

@@ -1,6 +1,6 @@
 """A browser keeps the app's own files: after the first page, the next pages ask the server for
-themselves and at most a check of the two scripts a script imports (docs/operations.md, "Static
-files")."""
+themselves only, not even for the scripts a script imports (the page's import map gives their
+versioned addresses; docs/operations.md, "Static files")."""
 
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ OFFICER = ("licensing@demo.invalid", "licensing-demo-2026")  # enforcement/demo.
 # itself coloured by the development server when the answer is not a 200.
 COLOUR = r"(?:\x1b\[[\d;]*m)?"
 REQUEST = re.compile(rf'"{COLOUR}GET (\S+) HTTP/[\d.]+{COLOUR}" (\d{{3}})')
-# The scripts that device.js imports, which are asked for by a plain address (checked each time).
-IMPORTED = {"/static/offline/db.js", "/static/offline/ui.js"}
 
 
 def _requests_after(log: str, marker: str) -> list[tuple[str, str]]:
@@ -51,6 +49,5 @@ def test_the_next_pages_fetch_no_file_the_browser_already_holds(
     files = [(path, status) for path, status in asked if path.startswith(("/static/", "/vendor/"))]
     pages = [path for path, _ in asked if not path.startswith(("/static/", "/vendor/", "/health"))]
     assert pages == ["/premises", "/", "/"], asked
-    # At most the two imported scripts, and only checked (304): no other file is asked for.
-    assert {path.split("?")[0] for path, _ in files} <= IMPORTED, files
-    assert {status for _, status in files} <= {"304"}, files
+    # No file is asked for again, not even checked (304).
+    assert files == [], files

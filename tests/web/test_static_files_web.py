@@ -8,7 +8,9 @@ like a front-end package's, sets no cookie and does not vary by cookie, whoever 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -18,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from app.assets import fingerprint
+from app.assets import fingerprint, import_map, import_map_source
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
 YEAR = "max-age=31536000"
@@ -120,6 +122,45 @@ def test_a_changed_file_gets_a_new_version(app: Flask, tmp_path: Path) -> None:
             (tmp_path / "folder").mkdir()
             assert fingerprint("folder") is None
             assert fingerprint("../style.css") is None
+    finally:
+        app.static_folder = kept
+
+
+def test_the_import_map_sends_each_imported_script_to_its_version_and_the_policy_allows_it(
+    client: FlaskClient, session: Session
+) -> None:
+    page = _signed_in(client, session)
+    found = re.search(r'<script type="importmap">(.*?)</script>', page)
+    assert found, "no import map"
+    assert page.index('type="importmap"') < page.index('type="module"'), "the map comes first"
+    imports = json.loads(found.group(1))["imports"]
+    for name in ("db.js", "ui.js", "sync.js"):  # what device.js and the offline pages import
+        path = STATIC / "offline" / name
+        assert imports[f"/static/offline/{name}"] == f"/static/offline/{name}?v={_version(path)}"
+    # The page's policy lets exactly this inline script run, by its hash.
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    policy = client.get("/").headers["Content-Security-Policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+    assert f"'sha256-{digest}'" in script_src.split()
+    assert "'unsafe-inline'" not in script_src
+
+
+def test_a_changed_module_changes_the_import_map_and_its_hash(app: Flask, tmp_path: Path) -> None:
+    (tmp_path / "offline").mkdir()
+    module = tmp_path / "offline" / "db.js"
+    module.write_text("export const a = 1;\n")
+    kept = app.static_folder
+    app.static_folder = str(tmp_path)
+    try:
+        with app.test_request_context():
+            first, first_hash = str(import_map()), import_map_source()
+            assert json.loads(first) == {
+                "imports": {"/static/offline/db.js": f"/static/offline/db.js?v={_version(module)}"}
+            }
+            module.write_text("export const a = 2;\n")
+            later = os.stat(module).st_mtime_ns + 1_000_000_000
+            os.utime(module, ns=(later, later))
+            assert str(import_map()) != first and import_map_source() != first_hash
     finally:
         app.static_folder = kept
 
