@@ -97,8 +97,9 @@ def _run_page(run_id: int, confirm: ConfirmForm, status: int) -> tuple[str, int]
     report = runs.report_of(found)
     refused = int(report.get("counts", {}).get("refused", 0))
     if refused:
-        rows = "the refused row" if refused == 1 else f"the {refused:,} refused rows"
-        confirm.leave_out_refused.label.text = f"Leave out {rows} and import the rest"
+        confirm.leave_out_refused.label.text = (
+            f"Leave out {importing.refused_rows(refused)} and import the rest"
+        )
     return render_template(
         "registerio/run.html",
         r=found,

@@ -67,6 +67,11 @@ class Options:
     leave_out_refused: bool = False
 
 
+def refused_rows(count: int) -> str:
+    """ "the refused row", or "the 12 refused rows": how a choice about them names them."""
+    return "the refused row" if count == 1 else f"the {count:,} refused rows"
+
+
 def refused_rows_message(count: int) -> str:
     """Why a file with refused rows was not imported, and the two ways on."""
     rows = "1 row of the file was" if count == 1 else f"{count:,} rows of the file were"

@@ -30,6 +30,7 @@ from enforcement.registerio.importing import (
     Result,
     apply_plan,
     plan_import,
+    refused_rows,
 )
 from enforcement.registerio.sources import FORMATS, ImportFileError, read_file
 
@@ -246,11 +247,10 @@ def request_confirm(
         raise ValidationFailed({"run": "This import is not waiting to be confirmed."})
     refused = int(report_of(run).get("counts", {}).get("refused", 0))
     if refused and not leave_out_refused:
-        rows = "the refused row" if refused == 1 else f"the {refused:,} refused rows"
         raise ValidationFailed(
             {
-                "leave_out_refused": f"Choose to leave out {rows} and import the rest, or correct"
-                " the file and upload it again"
+                "leave_out_refused": f"Choose to leave out {refused_rows(refused)} and import the"
+                " rest, or correct the file and upload it again"
             }
         )
     options = options_of(run)
