@@ -34,6 +34,7 @@ from enforcement.numbers import page_number, record_id
 from enforcement.register import languages as reference
 from enforcement.register.wards import wards_in_force
 from enforcement.reminders import tasks
+from enforcement.spreadsheet import safe_cell
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -245,7 +246,7 @@ def audit_export() -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow([("'" + c) if c[:1] in ("=", "+", "-", "@") else c for c in row])
+        writer.writerow([safe_cell(c) for c in row])
     return Response(
         out.getvalue(),
         mimetype="text/csv",

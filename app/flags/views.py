@@ -34,6 +34,7 @@ from enforcement.models import IntelFlag, Premises
 from enforcement.numbers import MAX_DB_ID, page_number, record_id, whole_number
 from enforcement.register import premises
 from enforcement.register.wards import ward_names_in_force
+from enforcement.spreadsheet import safe_cell
 
 bp = Blueprint("flags", __name__)
 bp.record_once(lambda state: state.app.jinja_env.globals.update(vocab_flags=flags))
@@ -305,11 +306,6 @@ def index() -> tuple[str, int]:
         may_export=can(current_actor(), Permission.FLAG_EXPORT),
         may_raise=can(current_actor(), Permission.FLAG_RAISE),
     ), status
-
-
-def safe_cell(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.route("/flags/export.csv")

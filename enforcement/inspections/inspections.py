@@ -45,6 +45,7 @@ from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.safeguarding import records
 from enforcement.safeguarding.vocab import INDICATORS, Indicator, IndicatorGroup, in_checklist_order
+from enforcement.spreadsheet import safe_cell
 from enforcement.vocab import Finding, InspectionReason
 
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -832,7 +833,7 @@ def compliance_csv(session: Session, actor: Actor, now: datetime) -> str:
         w.writerow(
             [
                 row.code or "",
-                row.name,
+                safe_cell(row.name),
                 row.licensed,
                 row.checked,
                 row.compliant,

@@ -43,6 +43,7 @@ from enforcement.models import (
 from enforcement.paging import Page, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.licences import activities as licence_activities
+from enforcement.spreadsheet import safe_cell
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
 #: The applicant types (the esd schema's ApplicantTypeLabel, compared in lower case) of a holder
@@ -450,11 +451,6 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("Yes" if value else "No")
 
 
-def _csv_safe(text: str) -> str:
-    """Stop a spreadsheet reading a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def esd_row(lic: PublicLicence, today: date, organisation: str) -> list[str]:
     """One licence as a row of `ESD_COLUMNS` (several conditions separated by "|")."""
     values = [
@@ -482,7 +478,7 @@ def esd_row(lic: PublicLicence, today: date, organisation: str) -> list[str]:
         lic.holder_postcode or "",
         "|".join(h.replace("|", "/") for h in lic.hours_of_activities),
     ]
-    return [_csv_safe(v) for v in values]
+    return [safe_cell(v) for v in values]
 
 
 def export_csv(

@@ -27,15 +27,10 @@ from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
 from enforcement.register.licences import LICENCE_FIELDS
 from enforcement.registerio.importing import join_address, normal_condition
 from enforcement.registerio.sources import ESD_STATUS, HOLDER_NOT_RECORDED
+from enforcement.spreadsheet import safe_cell
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
 ESD_REGIMES = (LicenceRegime.PREMISES_LICENCE.value,)
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in _FORMULA else value
 
 
 def _day(value: date | None) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from builders import NOW, SYSTEM, make_licence, make_premises, make_user, make_wards
+from builders.register import EAST, WEST
 from builders.support import make_service
 from image_helpers import png
 from sqlalchemy import select
@@ -271,6 +275,18 @@ def test_compliance_report_counts_latest_checks_per_ward(session: Session, offic
     partner = users.actor_for(make_user(session, "partner"))
     with pytest.raises(Forbidden):
         inspections.compliance_report(session, partner, NOW)
+
+
+def test_a_ward_name_a_spreadsheet_would_run_is_guarded_in_the_compliance_csv(
+    session: Session,
+) -> None:
+    make_wards(session, [replace(WEST, name="=HYPERLINK(1)"), EAST])
+    make_licence(session, make_premises(session).id, regime="special_treatment")
+    supervisor = users.actor_for(make_user(session, "supervisor"))
+    rows = list(csv.reader(io.StringIO(inspections.compliance_csv(session, supervisor, NOW))))
+    names = [row[1] for row in rows[1:]]
+    assert "'=HYPERLINK(1)" in names
+    assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell)
 
 
 def test_photos_are_checked_by_content_and_stored_once(

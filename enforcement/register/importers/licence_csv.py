@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
+from enforcement.spreadsheet import unguarded
+
 T = TypeVar("T")
 
 # Columns the header must have; every other schema column may be absent.
@@ -64,7 +66,6 @@ _MONTHS = {
 }
 _BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
 _UPRN = re.compile(r"\d{1,12}")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 #: Rows that are not errors but carry nothing of their own: left out, and counted.
@@ -393,7 +394,7 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
                 )
                 continue
             # A cell an export guarded against spreadsheet formulas loses its apostrophe.
-            cells = [c[1:] if c[:1] == "'" and c[1:2] in _FORMULA else c for c in cells]
+            cells = [unguarded(c) for c in cells]
             values = dict(zip(names, cells, strict=False))
             row, row_errors = _read_row(start_line, values)
             if row_errors:
