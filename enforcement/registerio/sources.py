@@ -26,6 +26,7 @@ from enforcement.register.importers.licence_csv import (
     schema_names,
 )
 from enforcement.register.premises import format_postcode
+from enforcement.spreadsheet import unguarded
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 FORMATS = ("esd", "fhrs", "gambling")
@@ -193,7 +194,7 @@ def read_esd(data: bytes) -> Read:
     text = decode_licence_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
-    rows, errors = parse_licence_csv(text)
+    rows, errors = parse_licence_csv(text, cell=unguarded)
     header = [e for e in errors if e.line == 1]
     if header:
         raise ImportFileError(

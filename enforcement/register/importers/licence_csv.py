@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from enforcement.spreadsheet import unguarded
-
 T = TypeVar("T")
 
 # Columns the header must have; every other schema column may be absent.
@@ -349,7 +347,13 @@ def decode_licence_csv(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
+def _as_written(cell: str) -> str:
+    return cell
+
+
+def parse_licence_csv(
+    text: str, *, cell: Callable[[str], str] = _as_written
+) -> tuple[list[LicenceRow], list[RowError]]:
     """Parse a premises licence CSV into typed rows and a list of every problem found.
 
     Values are separated by commas, semicolons or tabs, whichever the header uses.
@@ -358,7 +362,8 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
     of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
     organisation, an error unless it repeats the earlier row exactly. A row repeating the header
     (files joined together) and an exact repeat are reported with `left_out` set, as no error.
-    Parsing goes on after a bad record, so one pass reports them all.
+    Parsing goes on after a bad record, so one pass reports them all. `cell` reads each cell
+    before anything else does (by default, as written).
     Use `decode_licence_csv` first when starting from bytes.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
@@ -393,8 +398,9 @@ def parse_licence_csv(text: str) -> tuple[list[LicenceRow], list[RowError]]:
                     )
                 )
                 continue
-            # A cell an export guarded against spreadsheet formulas loses its apostrophe.
-            cells = [unguarded(c) for c in cells]
+            # Each cell as the caller reads it (the register import takes off the apostrophe
+            # an export put before a formula's first sign: enforcement.spreadsheet.unguarded).
+            cells = [cell(c) for c in cells]
             values = dict(zip(names, cells, strict=False))
             row, row_errors = _read_row(start_line, values)
             if row_errors:
