@@ -42,10 +42,9 @@ class ConfirmForm(FlaskForm):
         description="Otherwise those records are left as they are here",
         widget=GovCheckboxInput(),
     )
+    # The warning above it says what happens otherwise (app/templates/registerio/run.html).
     leave_out_refused = BooleanField(
-        "Leave out the refused rows and import the rest",
-        description="Otherwise nothing is imported: correct the file and upload it again",
-        widget=GovCheckboxInput(),
+        "Leave out the refused rows and import the rest", widget=GovCheckboxInput()
     )
     submit = SubmitField("Confirm the import", widget=GovSubmitInput())
 
