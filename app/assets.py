@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request, send_from_directory, url_for
+from flask import Blueprint, Flask, abort, current_app, g, request, send_from_directory, url_for
 from flask import Response as FlaskResponse
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from markupsafe import Markup
@@ -102,8 +102,13 @@ def _import_map(prefix: str, versions: tuple[tuple[str, str], ...]) -> tuple[str
 
 
 def _current_import_map() -> tuple[str, str]:
-    # The static route's own address (what url_for gives), whatever the folder is called.
-    return _import_map(url_for("static", filename="").rstrip("/"), _module_versions())
+    """The request's import map, worked out once for the page and its policy header."""
+    found: tuple[str, str] | None = g.get("import_map")
+    if found is None:
+        # The static route's own address (what url_for gives), whatever the folder is called.
+        found = _import_map(url_for("static", filename="").rstrip("/"), _module_versions())
+        g.import_map = found
+    return found
 
 
 def import_map() -> Markup:

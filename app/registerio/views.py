@@ -95,7 +95,7 @@ def index() -> ResponseReturnValue:
 def _run_page(run_id: int, confirm: ConfirmForm, status: int) -> tuple[str, int]:
     found = runs.get_run(db(), current_actor(), run_id)
     report = runs.report_of(found)
-    refused = int(report.get("counts", {}).get("refused", 0))
+    refused = runs.refused_count(report)
     if refused:
         confirm.leave_out_refused.label.text = (
             f"Leave out {importing.refused_rows(refused)} and import the rest"

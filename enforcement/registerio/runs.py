@@ -231,6 +231,11 @@ def report_of(run: ImportRun) -> dict[str, Any]:
     return dict(json.loads(run.report)) if run.report else {}
 
 
+def refused_count(report: dict[str, Any]) -> int:
+    """How many rows of the file a run's report refused (0 before its preview)."""
+    return int(report.get("counts", {}).get("refused", 0))
+
+
 def request_confirm(
     session: Session,
     actor: Actor,
@@ -245,7 +250,7 @@ def request_confirm(
     run = get_run(session, actor, run_id)
     if run.status != Status.PREVIEWED:
         raise ValidationFailed({"run": "This import is not waiting to be confirmed."})
-    refused = int(report_of(run).get("counts", {}).get("refused", 0))
+    refused = refused_count(report_of(run))
     if refused and not leave_out_refused:
         raise ValidationFailed(
             {

@@ -194,7 +194,7 @@ def read_esd(data: bytes) -> Read:
     text = decode_licence_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
-    rows, errors = parse_licence_csv(text, cell=unguarded)
+    rows, errors = parse_licence_csv(text, read_cell=unguarded)
     header = [e for e in errors if e.line == 1]
     if header:
         raise ImportFileError(
@@ -403,8 +403,8 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
         )
     reader.fieldnames = header
     read = Read()
-    seen: dict[tuple[str, str], int] = {}
-    first_cells: dict[int, dict[str, str]] = {}
+    # Each licence met so far: its line and its cells, trimmed.
+    seen: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
     try:
         line = 2
         for values in reader:
@@ -422,15 +422,15 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
                 continue
             assert record.licence is not None
             key = (record.licence["reference"], record.source_ref or "")
-            row_cells = {k: x.strip() for k, x in v.items()}
+            trimmed = {k: x.strip() for k, x in v.items()}
             if key in seen:
-                if row_cells == first_cells[seen[key]]:
+                first_line, first_cells = seen[key]
+                if trimmed == first_cells:
                     read.leave_out(EXACT_REPEAT)
                 else:
-                    read.refused.append(Refused(start, f"repeats line {seen[key]}"))
+                    read.refused.append(Refused(start, f"repeats line {first_line}"))
                 continue
-            seen[key] = start
-            first_cells[start] = row_cells
+            seen[key] = (start, trimmed)
             read.records.append(record)
     except csv.Error as exc:
         raise ImportFileError(

@@ -352,7 +352,7 @@ def _as_written(cell: str) -> str:
 
 
 def parse_licence_csv(
-    text: str, *, cell: Callable[[str], str] = _as_written
+    text: str, *, read_cell: Callable[[str], str] = _as_written
 ) -> tuple[list[LicenceRow], list[RowError]]:
     """Parse a premises licence CSV into typed rows and a list of every problem found.
 
@@ -362,8 +362,8 @@ def parse_licence_csv(
     of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
     organisation, an error unless it repeats the earlier row exactly. A row repeating the header
     (files joined together) and an exact repeat are reported with `left_out` set, as no error.
-    Parsing goes on after a bad record, so one pass reports them all. `cell` reads each cell
-    before anything else does (by default, as written).
+    Parsing goes on after a bad record, so one pass reports them all. `read_cell` reads each
+    cell before anything else does (by default, as written).
     Use `decode_licence_csv` first when starting from bytes.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
@@ -376,15 +376,18 @@ def parse_licence_csv(
         names, header_errors = _header(header_cells)
         if header_errors:
             return [], header_errors
-        first_seen: dict[tuple[str, str, date | None], int] = {}
-        first_cells: dict[int, list[str]] = {}
+        # Each (organisation, case, date) met so far: its line and its cells, trimmed.
+        first_seen: dict[tuple[str, str, date | None], tuple[int, list[str]]] = {}
         header_again = [cell.strip().lower() for cell in header_cells]
         line = reader.line_num + 1
         for cells in reader:
             start_line, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            if [cell.strip().lower() for cell in cells] == header_again:
+            if (
+                cells[0].strip().lower() == header_again[0]
+                and [cell.strip().lower() for cell in cells] == header_again
+            ):
                 errors.append(RowError(start_line, None, HEADER_AGAIN, left_out=HEADER_AGAIN))
                 continue
             # Trailing empty cells past the header are spreadsheet residue; anything else means
@@ -400,7 +403,7 @@ def parse_licence_csv(
                 continue
             # Each cell as the caller reads it (the register import takes off the apostrophe
             # an export put before a formula's first sign: enforcement.spreadsheet.unguarded).
-            cells = [cell(c) for c in cells]
+            cells = [read_cell(c) for c in cells]
             values = dict(zip(names, cells, strict=False))
             row, row_errors = _read_row(start_line, values)
             if row_errors:
@@ -408,9 +411,11 @@ def parse_licence_csv(
                 continue
             organisation = (row.organisation_uri or row.organisation_label or "").lower()
             key = (organisation, row.case_reference, row.case_date)
+            trimmed = [c.strip() for c in cells]
             if key in first_seen:
-                if [c.strip() for c in cells] == first_cells[first_seen[key]]:
-                    message = f"repeats line {first_seen[key]} exactly"
+                first_line, first_cells = first_seen[key]
+                if trimmed == first_cells:
+                    message = f"repeats line {first_line} exactly"
                     errors.append(RowError(start_line, None, message, left_out=EXACT_REPEAT))
                     continue
                 when = f"{row.case_date:%d/%m/%Y}" if row.case_date else "no date"
@@ -418,12 +423,11 @@ def parse_licence_csv(
                     RowError(
                         start_line,
                         "CaseReference",
-                        f"case {row.case_reference} of {when} repeats line {first_seen[key]}",
+                        f"case {row.case_reference} of {when} repeats line {first_line}",
                     )
                 )
                 continue
-            first_seen[key] = start_line
-            first_cells[start_line] = [c.strip() for c in cells]
+            first_seen[key] = (start_line, trimmed)
             rows.append(row)
     except csv.Error as exc:
         # The csv module cannot resynchronise after, e.g., a NUL byte: report where and stop.
