@@ -70,7 +70,8 @@ def test_search_by_name_address_postcode_ward_and_type(session: Session) -> None
     assert refs(sort="-name") == ["PL/1", "ST/1"][::-1]
     page = search(session, page_size=1, page=2)
     assert (page.total, [r.reference for r in page.rows]) == (2, ["ST/1"])
-    assert unlicensed.id not in {r.id for r in search(session).rows}
+    # The rows are licences (their ids are licence ids): the premises is looked for by name.
+    assert unlicensed.name not in {r.premises_name for r in search(session).rows}
     with pytest.raises(ValidationFailed) as refused:
         search(session, ward="E99", regime="nonsense", sort="holder")
     assert set(refused.value.errors) == {"ward", "regime", "sort"}
