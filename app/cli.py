@@ -12,7 +12,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -24,8 +25,24 @@ from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
 from enforcement.registerio import export, importing, runs, sources
 from enforcement.scheduler import SchedulerProcess
+from enforcement.schema import schema_state
 from enforcement.vocab import OrganisationKind, Role
 from enforcement.wards import importing as ward_import
+
+
+def _require_current_schema(engine: Engine, *, unreachable_ok: bool = False) -> None:
+    """Stop a command, with what to do, when the database is not at this code's schema, or
+    cannot be reached (unless `unreachable_ok`: the scheduler keeps trying every tick)."""
+    try:
+        problem = schema_state(engine).problem()
+    except OperationalError as exc:
+        if unreachable_ok:
+            return
+        raise click.ClickException(
+            f"The database cannot be reached ({str(exc.orig).strip()}). Nothing was done."
+        ) from exc
+    if problem:
+        raise click.ClickException(problem + " Nothing was done.")
 
 
 @contextmanager
@@ -33,6 +50,7 @@ def _session() -> Iterator[Session]:
     """Open one unit of work for a command, on an engine that is closed afterwards."""
     engine = make_engine(current_app.config["SETTINGS"].database_url)
     try:
+        _require_current_schema(engine)
         with session_factory(writer(engine))() as session:
             yield session
     finally:
@@ -410,6 +428,12 @@ def scheduler_command(once: bool, interval: int | None) -> None:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per tick suffices
+    engine = make_engine(settings.database_url)
+    try:
+        # A tick on another schema would fail every minute; a database down now is tried again.
+        _require_current_schema(engine, unreachable_ok=True)
+    finally:
+        engine.dispose()
     try:
         process = SchedulerProcess(settings)
     except ValueError as exc:  # malformed REMINDER_LEADS
@@ -533,6 +557,7 @@ def audit_verify_command(extra: tuple[Path, ...]) -> None:
         bad += wrong
     engine = make_engine(settings.database_url)
     try:
+        _require_current_schema(engine)
         with session_factory(engine)() as session:
             verdict = audit_chain.verify(session, checkpoints)
     finally:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from enforcement import audit, policy
 from enforcement.clock import utcnow
 from enforcement.errors import DomainError
+from enforcement.schema import schema_state
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,18 @@ MESSAGES = {
 
 class RefusedInput(BadRequest):
     """A request refused for what it holds, with a message saying what to change (400)."""
+
+
+def _schema_problem() -> str | None:
+    """When a statement failed because nobody migrated the database (or not far enough), what to
+    do about it, for the log; None when the schema is right or cannot be read."""
+    engine = current_app.extensions.get("engine")
+    if engine is None:  # the tests' own session factory
+        return None
+    try:
+        return schema_state(engine).problem()
+    except Exception:  # unreadable: the failure's own answer stands
+        return None
 
 
 def _discard_failed_work() -> None:
@@ -164,12 +177,16 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(e: OperationalError) -> tuple[str, int]:
-        log.error("database unavailable: %s", e)
+        log.error("database unavailable: %s", _schema_problem() or e)
         return _page(503)
 
     @app.errorhandler(DBAPIError)
     def _db_error(e: DBAPIError) -> tuple[str, int]:
         if e.connection_invalidated:
+            return _page(503)
+        problem = _schema_problem()  # PostgreSQL's "relation does not exist" on a new database
+        if problem:
+            log.error("database not migrated: %s", problem)
             return _page(503)
         log.exception("database error")
         return _page(500)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from app.auth.current import current_actor
@@ -12,6 +11,7 @@ from enforcement.access import Permission, can
 from enforcement.clock import utcnow
 from enforcement.register import premises
 from enforcement.reminders.tasks import task_list
+from enforcement.schema import schema_state
 
 bp = Blueprint("home", __name__)
 
@@ -28,10 +28,14 @@ def index() -> str:
 
 @bp.route("/health")
 def health() -> tuple[Response, int]:
+    """200 when the database answers and holds the schema this code needs; 503 otherwise, so a
+    load balancer keeps away from a server whose database nobody migrated (docs/operations.md)."""
     try:
-        db().execute(text("SELECT 1"))
+        state = schema_state(db().connection())
     except Exception:
         return jsonify(status="database unavailable"), 503
+    if not state.current:
+        return jsonify(status="database schema out of date"), 503
     return jsonify(status="ok"), 200
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TEST_SECRET, upgrade
+from conftest import TEST_SECRET, downgrade, upgrade
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app import create_app
 from config import Settings
@@ -165,3 +165,41 @@ def test_measures_summarise_keeps_every_closed_quarter_once(cli_app: Flask) -> N
     afresh = runner.invoke(args=["measures", "summarise", "--again"])
     assert f"Measure summaries computed: {closed * len(SUMMARISED):,}." in afresh.output
     assert "Poster compliance view: kept as it stands now." in afresh.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["demo", "load"],
+        ["register", "import", "--format", "esd", "--dry-run", "{file}"],
+        ["scheduler", "--once"],
+        ["audit", "verify"],
+        ["users", "supervisor", "someone@example.gov.uk", "--none"],
+    ],
+    ids=["demo", "register-import", "scheduler", "audit-verify", "users-supervisor"],
+)
+def test_a_command_on_a_database_behind_the_code_says_to_migrate_and_does_nothing(
+    tmp_path: Path, args: list[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    licences = tmp_path / "licences.csv"
+    licences.write_text("CaseReference,CaseDate,PremisesName\nL/1,01/01/2020,Corner Shop\n")
+    app = create_app(Settings(database_url=url, secret_key=TEST_SECRET, testing=True))
+    argv = [a.format(file=licences) for a in args]
+
+    with app.app_context():  # `flask scheduler` is a plain click command: flask pushes it
+        result = app.test_cli_runner().invoke(args=argv)  # nobody migrated it
+    assert result.exit_code == 1, result.output
+    assert "none of this service's tables yet: run `alembic upgrade head`" in result.output
+    assert "Nothing was done." in result.output and "Traceback" not in result.output
+
+    engine = make_engine(url)
+    upgrade(engine)
+    downgrade(engine, "-1")  # the code was upgraded, the database not yet
+    tables = set(inspect(engine).get_table_names())
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=argv)
+    assert result.exit_code == 1, result.output
+    assert "older than this version of the service needs" in result.output
+    assert set(inspect(engine).get_table_names()) == tables
+    engine.dispose()

@@ -16,6 +16,7 @@ from conftest import PostgresDatabase, alembic_config, downgrade, upgrade
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from enforcement import schema
 from enforcement.clock import to_london
 from enforcement.db import make_engine
 from enforcement.models import Base, Language, ReferralRecord, ReferralRecordType
@@ -210,3 +211,28 @@ def test_0026_moves_each_premises_ward_to_premises_wards_and_back(fresh_engine: 
             text("SELECT premises_id, ward_id FROM premises_wards ORDER BY premises_id")
         ).all()
     assert [tuple(r) for r in rows] == [(inside.id, placed[inside.id])]
+
+
+def test_the_schema_check_says_what_to_do_at_each_revision(fresh_engine: Engine) -> None:
+    head = schema.code_heads()
+    before_head = ScriptDirectory.from_config(alembic_config()).get_revision(next(iter(head)))
+    assert before_head is not None and isinstance(before_head.down_revision, str)
+
+    state = schema.schema_state(fresh_engine)  # nobody migrated it
+    assert state.found == frozenset() and state.needed == head and not state.current
+    assert "none of this service's tables" in (state.problem() or "")
+
+    upgrade(fresh_engine)
+    state = schema.schema_state(fresh_engine)
+    assert state.current and state.found == head and state.problem() is None
+
+    downgrade(fresh_engine, "-1")  # the code upgraded, the database not yet
+    problem = schema.schema_state(fresh_engine).problem() or ""
+    assert f"at revision {before_head.down_revision}, older" in problem
+    assert "alembic upgrade head" in problem
+
+    upgrade(fresh_engine)
+    with fresh_engine.begin() as conn:  # migrated by a newer version, then this one started
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+    problem = schema.schema_state(fresh_engine).problem() or ""
+    assert "revision f00dfeedbeef, which this version of the service does not know" in problem

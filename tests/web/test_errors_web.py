@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from builders import TEST_SECRET_FOR_APPS, csrf_token
+from conftest import PostgresDatabase, upgrade
 from flask import Flask
 
 from app import create_app
 from config import Settings
+from enforcement.db import make_engine
 
 
 def _down_app() -> Flask:
@@ -72,3 +78,44 @@ def test_vendor_assets_are_served_from_installed_packages() -> None:
     assert client.get("/vendor/nothing/x.js").status_code == 404
     css = client.get("/static/dist/app.css")
     assert css.status_code == 200 and b"GDS Transport" not in css.data
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody ran the migrations on."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'new.db'}"
+        return
+    pg = PostgresDatabase("tracker_unmigrated")
+    try:
+        yield pg.url
+    finally:
+        pg.drop()
+
+
+def test_a_database_nobody_migrated_is_503_and_the_health_check_says_so(
+    unmigrated_url: str,
+) -> None:
+    app = create_app(
+        Settings(database_url=unmigrated_url, secret_key=TEST_SECRET_FOR_APPS, testing=True)
+    )
+    client = app.test_client()
+    health = client.get("/health")  # a load balancer keeps away from this server
+    assert health.status_code == 503
+    assert health.get_json() == {"status": "database schema out of date"}
+    resp = client.post(  # PostgreSQL says "relation does not exist": no 500 either way
+        "/sign-in",
+        data={
+            "email": "a@example.gov.uk",
+            "password": "whatever-it-is",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert resp.status_code == 503
+    assert "Nothing was saved" in resp.get_data(as_text=True)
+
+    engine = make_engine(unmigrated_url)
+    upgrade(engine)
+    engine.dispose()
+    health = client.get("/health")
+    assert health.status_code == 200 and health.get_json() == {"status": "ok"}
