@@ -56,6 +56,29 @@ ESD_STATUS = {
     "surrendered": LicenceStatus.SURRENDERED,
     "suspended": LicenceStatus.SUSPENDED,
     "applied for": LicenceStatus.APPLIED,
+    # Words councils' own systems export for the same states (the word itself is kept as the
+    # licence's published status label, so an export writes it back as it came).
+    "granted": LicenceStatus.ACTIVE,
+    "grant": LicenceStatus.ACTIVE,
+    "licensed": LicenceStatus.ACTIVE,
+    "in force": LicenceStatus.ACTIVE,
+    "live": LicenceStatus.ACTIVE,
+    "valid": LicenceStatus.ACTIVE,
+    "varied": LicenceStatus.ACTIVE,
+    "variation": LicenceStatus.ACTIVE,
+    "transferred": LicenceStatus.ACTIVE,
+    "renewed": LicenceStatus.ACTIVE,
+    "cancelled": LicenceStatus.LAPSED,
+    "ceased": LicenceStatus.LAPSED,
+    "closed": LicenceStatus.LAPSED,
+    "rejected": LicenceStatus.LAPSED,
+    "superseded": LicenceStatus.LAPSED,
+    "application": LicenceStatus.APPLIED,
+    "application received": LicenceStatus.APPLIED,
+    "applied": LicenceStatus.APPLIED,
+    "pending": LicenceStatus.APPLIED,
+    "received": LicenceStatus.APPLIED,
+    "under consideration": LicenceStatus.APPLIED,
 }
 GAMBLING_STATUS = {
     "grant": LicenceStatus.ACTIVE,
@@ -155,7 +178,11 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
     status_label = row.status_label
     status = ESD_STATUS.get((status_label or "active").lower())
     if status is None:
-        return None, f"StatusLabel {status_label!r} is not a status of the schema"
+        return None, (
+            f"StatusLabel {status_label!r} is not a licence status the register knows (for "
+            "example Current, Granted, Applied for, Suspended, Revoked, Surrendered, Lapsed, "
+            "Expired)"
+        )
     if status_label and status_label.lower() == LicenceStatus.label_of(status).lower():
         status_label = None  # this service's own word for the status: nothing more to keep
     return {

@@ -571,3 +571,23 @@ def test_a_run_whose_server_stopped_part_way_is_marked_failed_after_half_an_hour
     assert waiting.status == runs.Status.PREVIEWED
     assert session.scalar(select(func.count()).select_from(Licence)) == 0
     assert runs.fail_stalled(session, later) == 0
+
+
+def test_the_status_words_councils_export_are_read_and_written_back_as_they_came(
+    session: Session,
+) -> None:
+    words = {"Granted": "active", "In Force": "active", "Cancelled": "lapsed", "Pending": "applied"}
+    rows = [licence_row(f"S{i}", StatusLabel=word) for i, word in enumerate(words)]
+    plan, _ = run_import(session, esd(*rows))
+    assert plan.counts()["new"] == len(words) and plan.counts()["refused"] == 0
+    got = {
+        lic.status_label: lic.status
+        for lic in session.scalars(select(Licence).where(Licence.reference.like("S%")))
+    }
+    assert got == words
+    exported = export.export_esd_csv(session, ACTOR, NOW, "Testshire")
+    labels = {row["StatusLabel"] for row in csv.DictReader(io.StringIO(exported))}
+    assert set(words) <= labels
+
+    with pytest.raises(ImportFileError, match="'Sort of' is not a licence status the register"):
+        preview(session, esd(licence_row("S9", StatusLabel="Sort of")))

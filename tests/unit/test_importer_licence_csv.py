@@ -138,6 +138,9 @@ def test_other_boolean_words_are_errors(text: str) -> None:
         ("31/02/2020", "not a real date"),
         ("00/01/2020", "not a real date"),
         ("soon", "dd/mm/yyyy"),
+        ("1 Feb-2020", "dd/mm/yyyy"),
+        ("2020-02/01", "dd/mm/yyyy"),
+        ("31-Feb-20", "not a real date"),
     ],
 )
 def test_bad_dates_are_explained(text: str, message: str) -> None:
@@ -322,9 +325,34 @@ def test_real_example_quirks_are_smoothed(
         "1 February 2020",
         "1 Feb 2020",
         "1st Feb 2020",
+        "01-Feb-2020",  # a spreadsheet's dd-mmm-yyyy
+        "1-Feb-20",
+        "2020/02/01",
+        "2020-2-1 00:00:00",
     ],
 )
 def test_the_date_formats_councils_use_are_read_day_first(text: str) -> None:
     [row], errors = parse_licence_csv(csv_text(record(LicenceStartDate=text)))
     assert errors == []
     assert row.start == date(2020, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "uprn"), [("100023336956", "100023336956"), ("100023336956.0", "100023336956")]
+)
+def test_a_uprn_a_spreadsheet_read_as_a_number_is_the_same_uprn(text: str, uprn: str) -> None:
+    [row], errors = parse_licence_csv(csv_text(record(UPRN=text)))
+    assert errors == [] and row.uprn == uprn
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1.00023E+11", "scientific notation and lost its last digits"),
+        ("100023336956.5", "is not a UPRN (up to 12 digits)"),
+        ("1000233369561", "is not a UPRN (up to 12 digits)"),
+    ],
+)
+def test_a_uprn_that_lost_digits_is_refused_saying_why(text: str, message: str) -> None:
+    _, [error] = parse_licence_csv(csv_text(record(UPRN=text)))
+    assert error.field == "UPRN" and message in error.message

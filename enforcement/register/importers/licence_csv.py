@@ -53,8 +53,8 @@ KNOWN_COLUMNS: tuple[str, ...] = (
     "GeoPointLicensingURL",
 )
 _DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?")
-_WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+),? (\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ][0-9:.]+Z?)?")
+_WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?([ -])([A-Za-z]+),?\2(\d{4}|\d{2})")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -63,7 +63,9 @@ _MONTHS = {
     )
 }
 _BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
-_UPRN = re.compile(r"\d{1,12}")
+# Up to 12 digits; a spreadsheet that read the column as numbers writes "100023336956.0".
+_UPRN = re.compile(r"(\d{1,12})(?:\.0+)?")
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
 
 
 #: Rows that are not errors but carry nothing of their own: left out, and counted.
@@ -145,7 +147,8 @@ def _optional_text(value: str) -> str | None:
 
 def parse_uk_date(value: str) -> date | None:
     """Read a date as councils write them: 31/01/2020, 31-01-2020, 31.01.2020, 31/01/20,
-    2020-01-31 (with or without a time after it), 31 January 2020 or 31 Jan 2020.
+    2020-01-31 or 2020/01/31 (with or without a time after it), 31 January 2020, 31 Jan 2020,
+    and a spreadsheet's 31-Jan-2020 or 31-Jan-20.
 
     Day before month always (UK files); a two-digit year is 20yy. Raises ValueError.
     """
@@ -156,12 +159,13 @@ def parse_uk_date(value: str) -> date | None:
         day, month, year = (int(part) for part in match.groups())
         year += 2000 if year < 100 else 0
     elif (match := _ISO_DATE.fullmatch(text)) is not None:
-        year, month, day = (int(part) for part in match.groups())
+        year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
     elif (match := _WORDS_DATE.fullmatch(text)) is not None:
-        month = _MONTHS.get(match.group(2).lower()[:3], 0)
+        month = _MONTHS.get(match.group(3).lower()[:3], 0)
         if month == 0:
-            raise ValueError(f"{text!r} is not a date: unknown month {match.group(2)!r}")
-        day, year = int(match.group(1)), int(match.group(3))
+            raise ValueError(f"{text!r} is not a date: unknown month {match.group(3)!r}")
+        day, year = int(match.group(1)), int(match.group(4))
+        year += 2000 if year < 100 else 0
     else:
         raise ValueError(f"{text!r} is not a date in the form dd/mm/yyyy")
     try:
@@ -199,9 +203,14 @@ def _uprn(value: str) -> str | None:
     text = value.strip()
     if not text:
         return None
-    if _UPRN.fullmatch(text) is None:
+    if (match := _UPRN.fullmatch(text)) is None:
+        if _SCIENTIFIC.fullmatch(text):
+            raise _FieldError(
+                f"{text!r} is not a UPRN: a spreadsheet wrote the number in scientific notation "
+                "and lost its last digits; save the column as text and export the file again"
+            )
         raise _FieldError(f"{text!r} is not a UPRN (up to 12 digits)")
-    return text
+    return match.group(1)
 
 
 class _RowReader:
