@@ -168,13 +168,71 @@ def _iso(value: date | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 _REGIME_BY_LABEL = {regime.label.lower(): regime.value for regime in LicenceRegime}
+# The esd schema was written for the Licensing Act's premises licences, and councils export their
+# other registers in it too: the words of a ServiceTypeLabel that name a kind of licence this
+# service tracks apart (a nail bar needs a special treatment licence, not a premises licence).
+# First match wins: "Gambling premises licence" is the Gambling Act's, not the Licensing Act's.
+_REGIME_WORDS: tuple[tuple[tuple[str, ...], LicenceRegime], ...] = (
+    (
+        (
+            "special treatment",
+            "massage",
+            "manicure",
+            "beauty",
+            "nail",
+            "tattoo",
+            "piercing",
+            "acupuncture",
+            "electrolysis",
+        ),
+        LicenceRegime.SPECIAL_TREATMENT,
+    ),
+    (("sexual entertainment", "lap danc", "striptease"), LicenceRegime.SEV),
+    (
+        (
+            "gambling premises",
+            "betting",
+            "bingo",
+            "adult gaming",
+            "family entertainment centre",
+            "casino",
+        ),
+        LicenceRegime.GAMBLING,
+    ),
+    (
+        (
+            "premises licen",
+            "club premises",
+            "provisional statement",
+            "licensing act",
+            "alcohol",
+            "late night refreshment",
+        ),
+        LicenceRegime.PREMISES_LICENCE,
+    ),
+)
+
+
+def regime_of_service(label: str | None) -> str:
+    """The kind of licence a file's ServiceTypeLabel names: this service's own label, or words of
+    one of the kinds it tracks apart; a premises licence when the file gives none, and another
+    licence for a service it names that is none of these (street trading, a scrap metal dealer)."""
+    words = " ".join((label or "").lower().split())
+    if not words:
+        return LicenceRegime.PREMISES_LICENCE.value
+    if (own := _REGIME_BY_LABEL.get(words)) is not None:
+        return own
+    for needles, regime in _REGIME_WORDS:
+        if any(needle in words for needle in needles):
+            return regime.value
+    return LicenceRegime.OTHER.value
 
 
 def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
     service = row.service_type
-    regime = _REGIME_BY_LABEL.get((service or "").lower())
-    if regime is not None:
-        service = None
+    regime = regime_of_service(service)
+    if (service or "").lower() in _REGIME_BY_LABEL:
+        service = None  # this service's own label: nothing more to keep
     status_label = row.status_label
     status = ESD_STATUS.get((status_label or "active").lower())
     if status is None:
@@ -186,7 +244,7 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
     if status_label and status_label.lower() == LicenceStatus.label_of(status).lower():
         status_label = None  # this service's own word for the status: nothing more to keep
     return {
-        "regime": regime or LicenceRegime.PREMISES_LICENCE.value,
+        "regime": regime,
         "reference": row.case_reference,
         "holder_name": row.licence_holder or HOLDER_NOT_RECORDED,
         "status": status.value,

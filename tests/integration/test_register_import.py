@@ -591,3 +591,24 @@ def test_the_status_words_councils_export_are_read_and_written_back_as_they_came
 
     with pytest.raises(ImportFileError, match="'Sort of' is not a licence status the register"):
         preview(session, esd(licence_row("S9", StatusLabel="Sort of")))
+
+
+def test_a_councils_service_labels_import_as_the_kinds_of_licence_they_name(
+    session: Session,
+) -> None:
+    labels = {
+        "Massage and Special Treatment Licence": "special_treatment",
+        "Sexual Entertainment Venue": "sev",
+        "Street trading licence": "other",
+        "Premises licence": "premises_licence",
+    }
+    data = esd(*(licence_row(f"K{i}", ServiceTypeLabel=label) for i, label in enumerate(labels)))
+    plan, _ = run_import(session, data)
+    assert plan.counts()["new"] == len(labels)
+    got = {
+        lic.service_type: lic.regime
+        for lic in session.scalars(select(Licence).where(Licence.reference.like("K%")))
+    }
+    assert got == labels  # each kept as published, under the kind of licence it names
+    again = preview(session, data)
+    assert again.counts()["unchanged"] == len(labels) and again.counts()["new"] == 0

@@ -1,0 +1,43 @@
+"""What a register file's words mean: the kind of licence a ServiceTypeLabel names."""
+
+from __future__ import annotations
+
+import pytest
+
+from enforcement.registerio.sources import regime_of_service
+from enforcement.vocab import LicenceRegime
+
+
+@pytest.mark.parametrize(
+    ("label", "regime"),
+    [
+        # this service's own labels, as its exports write them
+        *((r.label, r) for r in LicenceRegime),
+        # no label: the schema is the Licensing Act's
+        ("", LicenceRegime.PREMISES_LICENCE),
+        (None, LicenceRegime.PREMISES_LICENCE),
+        ("Premises  licence", LicenceRegime.PREMISES_LICENCE),
+        ("Club Premises Certificate", LicenceRegime.PREMISES_LICENCE),
+        ("Provisional statement", LicenceRegime.PREMISES_LICENCE),
+        # councils' words for the kinds this service tracks apart
+        ("Special Treatment Licence", LicenceRegime.SPECIAL_TREATMENT),
+        ("Massage and Special Treatment", LicenceRegime.SPECIAL_TREATMENT),
+        ("Nail bar licence", LicenceRegime.SPECIAL_TREATMENT),
+        ("Tattooing and cosmetic piercing", LicenceRegime.SPECIAL_TREATMENT),
+        ("Sexual Entertainment Venue", LicenceRegime.SEV),
+        ("Gambling premises licence", LicenceRegime.GAMBLING),
+        # the Gambling Commission's activities, as the register's own export writes them
+        ("Betting Shop", LicenceRegime.GAMBLING),
+        ("Adult Gaming Centre", LicenceRegime.GAMBLING),
+        ("Bingo", LicenceRegime.GAMBLING),
+        ("Family Entertainment Centre", LicenceRegime.GAMBLING),
+        ("Casino 2005", LicenceRegime.GAMBLING),
+        # a service that is none of them is another licence, never a premises licence
+        ("Street trading licence", LicenceRegime.OTHER),
+        ("Scrap metal dealer", LicenceRegime.OTHER),
+    ],
+)
+def test_a_service_label_names_its_kind_of_licence(
+    label: str | None, regime: LicenceRegime
+) -> None:
+    assert regime_of_service(label) == regime.value
