@@ -327,7 +327,7 @@ def _with_bar(bar: Any, work: Any) -> Any:
     try:
         return work(progress)
     except sources.ImportFileError as exc:
-        raise click.ClickException(f"{exc} Nothing was written.") from exc
+        raise click.ClickException(exc.nothing_written()) from exc
 
 
 def _echo_plan(plan: importing.Plan, details: bool) -> None:

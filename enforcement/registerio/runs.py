@@ -379,7 +379,7 @@ def work(
                 done=False,
             )
     except ImportFileError as exc:
-        _fail(sessions, run_id, clock, f"{exc} Nothing was written.")
+        _fail(sessions, run_id, clock, exc.nothing_written())
     except Exception:
         log.exception("import run %s failed", run_id)
         _fail(sessions, run_id, clock, "The import stopped with an error. Nothing was written.")

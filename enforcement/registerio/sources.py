@@ -91,6 +91,11 @@ GAMBLING_STATUS = {
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty."""
 
+    def nothing_written(self) -> str:
+        """The reason as a sentence, then that nothing was written."""
+        reason = str(self).rstrip()
+        return f"{reason}{'' if reason.endswith(('.', '?', '!')) else '.'} Nothing was written."
+
 
 NO_ROWS = "The file has its header but no rows under it: there is nothing to import."
 

@@ -142,3 +142,13 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_written(
     )
     assert result.exit_code != 0
     assert "not a usable FHRS file" in result.output and "Nothing was written" in result.output
+
+
+def test_a_file_missing_a_column_says_which_as_a_sentence(cli_app: Flask, tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("CaseReference,PremisesName\nL/1,Corner Shop\n")
+    result = cli_app.test_cli_runner().invoke(
+        args=["register", "import", str(short), "--format", "esd"]
+    )
+    assert result.exit_code != 0
+    assert "CaseDate: required column is missing. Nothing was written." in result.output
