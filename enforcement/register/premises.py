@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,12 @@ def format_postcode(raw: str | None) -> str | None:
     """Return a UK postcode in its usual form ("W6 0RX"), or None if it is not one."""
     if raw is None:
         return None
-    m = POSTCODE_RE.match(raw.strip().upper())
+    # Text pasted from elsewhere: full-width letters and digits read as their plain forms, and
+    # invisible format characters (a zero-width space, a stray byte order mark) are dropped.
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKC", raw) if unicodedata.category(ch) != "Cf"
+    )
+    m = POSTCODE_RE.match(plain.strip().upper())
     return f"{m.group(1)} {m.group(2)}" if m else None
 
 
