@@ -477,7 +477,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
         cells = reader.fieldnames or []
     except csv.Error as exc:
         raise ImportFileError(f"The file is not readable CSV: {exc}.") from exc
-    # Matched as the separator was found (delimiter_of): case, spaces and a byte order mark aside.
+    # Matched as the separator was found (delimiter_of): by letters and digits alone (column_key).
     header = schema_names(cells, GAMBLING_COLUMNS)
     missing = [c for c in GAMBLING_COLUMNS if c not in header]
     if missing:

@@ -237,6 +237,26 @@ def test_blank_lines_are_skipped() -> None:
     assert rows[0].line == 3
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Case Reference,Case Date,Premises Name",
+        "case_reference;case_date;premises_name",
+        "CASE-REFERENCE\tCASE-DATE\tPREMISES-NAME",
+        "\u200bCaseReference,CaseDate\xa0,PremisesName",
+    ],
+)
+def test_a_header_written_with_spaces_or_punctuation_names_the_same_columns(header: str) -> None:
+    delimiter = ";" if ";" in header else "\t" if "\t" in header else ","
+    [row], errors = parse_licence_csv(f"{header}\nPL/1{delimiter}01/02/2020{delimiter}The Crown\n")
+    assert errors == []
+    assert (row.case_reference, row.case_date, row.premises_name) == (
+        "PL/1",
+        date(2020, 2, 1),
+        "The Crown",
+    )
+
+
 def test_header_is_matched_loosely_and_extra_columns_are_ignored() -> None:
     header = "\ufeffcasereference, CASEDATE ,PremisesName,Notes"
     [row], errors = parse_licence_csv(csv_text("PL/1,01/02/2020,The Crown,anything", header=header))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -284,9 +285,10 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
 
 
 def column_key(cell: str) -> str:
-    """A header cell as it is compared with a column's name: case, spaces and a byte order mark
-    aside."""
-    return cell.strip().lstrip("\ufeff").lower()
+    """A header cell as it is compared with a column's name: its letters and digits alone, in
+    lower case, so "Case Reference", "case_reference" and "CASE-REFERENCE" are CaseReference
+    (and spaces, a byte order mark or a zero-width space around or inside it do not matter)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", cell).lower() if ch.isalnum())
 
 
 def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
@@ -322,7 +324,7 @@ def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
     given column names (compared as `_header` compares them). A comma when none names more
     than a comma does, so that the header's problems are reported as for any CSV."""
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    wanted = {name.lower() for name in columns}
+    wanted = {column_key(name) for name in columns}
 
     def named(delimiter: str) -> int:
         try:
