@@ -106,15 +106,35 @@ def _collection_crs(collection: Mapping[str, Any]) -> str | None:
 
 
 def _detect_properties(keys: Iterable[str]) -> tuple[str, str] | None:
-    present = set(keys)
+    """The ward code and name properties, as the file spells them (case aside: "wd23cd", or
+    Ordnance Survey Boundary-Line's CODE and NAME)."""
+    spelt = {key.upper(): key for key in keys}
     for code_key, name_key in _CODE_NAME_PROPERTIES:
-        if code_key in present:
-            return code_key, name_key
+        if code_key.upper() in spelt:
+            return spelt[code_key.upper()], spelt.get(name_key.upper(), name_key)
     # Newest boundary year first, so a file carrying both WD23CD and WD19CD uses WD23CD.
-    generic = sorted((key for key in present if _GENERIC_WARD_CODE.match(key)), reverse=True)
+    generic = sorted((key for key in spelt if _GENERIC_WARD_CODE.match(key)), reverse=True)
     if generic:
-        return generic[0], generic[0][:-2] + "NM"
+        name = generic[0][:-2] + "NM"
+        return spelt[generic[0]], spelt.get(name, name)
     return None
+
+
+def _district_property(keys: Iterable[str]) -> str | None:
+    """The property holding each ward's district (borough) code, as the file spells it:
+    LAGSSCODE, else the newest LADnnCD."""
+    spelt = {key.upper(): key for key in keys}
+    generic = sorted((key for key in spelt if _GENERIC_DISTRICT_CODE.match(key)), reverse=True)
+    return next((spelt[k] for k in ["LAGSSCODE", *generic] if k in spelt), None)
+
+
+def several_districts_problem(districts: list[str]) -> str:
+    """Why a file of several districts' wards needs one chosen."""
+    shown = ", ".join(districts[:5]) + (" and more" if len(districts) > 5 else "")
+    return (
+        f"the file covers {len(districts)} districts ({shown}): choose the district "
+        "whose wards to load by its code, e.g. E09000013"
+    )
 
 
 def _text(value: Any) -> str:
@@ -152,14 +172,18 @@ def _check_lon_lat_range(boundaries: Sequence[WardBoundary]) -> list[str]:
     return []
 
 
-def load_geojson(source: str | Path | bytes, crs: str | None = None) -> list[WardBoundary]:
+def load_geojson(
+    source: str | Path | bytes, crs: str | None = None, district_code: str | None = None
+) -> list[WardBoundary]:
     """Read ward boundaries from a GeoJSON FeatureCollection, returning them in WGS84 lon/lat.
 
     `source` is a file path (str or Path) or the document itself as bytes. The code and name
     properties are detected (WD22CD/WD22NM, WD13CD/WD13NM, GSS_CODE/NAME, code/name, then any
     WDnnCD/WDnnNM). The coordinate system is `crs` if given, else the collection's `crs` member,
     else WGS84 as RFC 7946 requires; only WGS84/CRS84 and EPSG:27700 are understood.
-    A feature without a name is named after its code.
+    A feature without a name is named after its code. A file whose features name their district
+    (LAGSSCODE or LADnnCD) keeps only `district_code`'s wards, and needs one when it covers
+    several districts (a national file).
 
     Raises BoundaryError listing every unusable feature (missing code or geometry, not a polygon).
     """
@@ -190,11 +214,31 @@ def load_geojson(source: str | Path | bytes, crs: str | None = None) -> list[War
             ["no ward code property found (looked for WD22CD, WD13CD, GSS_CODE, code, WDnnCD)"]
         )
     code_key, name_key = keys
+    district_key = _district_property(
+        key for props in property_maps if isinstance(props, Mapping) for key in props
+    )
+    districts_of = [
+        _text(props.get(district_key)) if district_key and isinstance(props, Mapping) else ""
+        for props in property_maps
+    ]
+    if district_code is not None:
+        if district_key is None:
+            raise BoundaryError(
+                [f"cannot filter on {district_code}: no LAGSSCODE or LADnnCD property"]
+            )
+        if district_code not in districts_of:
+            raise BoundaryError([f"no wards found with district code {district_code}"])
+    elif len(named := sorted({d for d in districts_of if d})) > 1:
+        raise BoundaryError([several_districts_problem(named)])
 
     problems: list[str] = []
     boundaries: list[WardBoundary] = []
-    for number, (feature, props) in enumerate(zip(features, property_maps, strict=True), start=1):
+    for number, (feature, props, district) in enumerate(
+        zip(features, property_maps, districts_of, strict=True), start=1
+    ):
         label = f"feature {number}"
+        if district_code is not None and district != district_code:
+            continue
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             problems.append(f"{label}: not a GeoJSON Feature")
             continue
@@ -262,9 +306,7 @@ def shapefile_districts(path_to_shp: str | Path) -> list[str]:
     try:
         with shapefile.Reader(str(shp_path), encoding=_shapefile_encoding(shp_path)) as reader:
             field_names = [f[0] for f in reader.fields if f[0] != "DeletionFlag"]
-            generic = (n for n in field_names if _GENERIC_DISTRICT_CODE.match(n))
-            candidates = ["LAGSSCODE", *sorted(generic, reverse=True)]
-            key = next((n for n in candidates if n in field_names), None)
+            key = _district_property(field_names)
             if key is None:
                 return []
             found = {_text(record.as_dict().get(key)) for record in reader.iterRecords()}
@@ -300,9 +342,7 @@ def load_shapefile(path_to_shp: str | Path, district_code: str | None = None) ->
             code_key, name_key = keys
             district_key: str | None = None
             if district_code is not None:
-                generic = (n for n in field_names if _GENERIC_DISTRICT_CODE.match(n))
-                candidates = ["LAGSSCODE", *sorted(generic, reverse=True)]
-                district_key = next((n for n in candidates if n in field_names), None)
+                district_key = _district_property(field_names)
                 if district_key is None:
                     raise BoundaryError(
                         [f"cannot filter on {district_code}: no LAGSSCODE or LADnnCD field"]

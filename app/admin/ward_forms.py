@@ -52,7 +52,7 @@ class WardUploadForm(FlaskForm):
     )
     district = StringField(
         "Keep only the wards of one borough (optional)",
-        description="For a shapefile covering several boroughs: the borough's code, like "
+        description="For a file covering several boroughs: the borough's code, like "
         "E09000013 for Hammersmith and Fulham",
         widget=GovTextInput(),
         validators=[

@@ -29,6 +29,7 @@ from geo.wards import (
     WardIndex,
     load_geojson,
     load_shapefile,
+    several_districts_problem,
     shapefile_districts,
     validate,
     ward_area_hectares,
@@ -50,7 +51,7 @@ class BoundarySource:
     `filename` decides the format: .geojson or .json, a .zip holding one shapefile (.shp, .shx,
     .dbf and .prj, optionally .cpg), or a .shp on disk. `crs` "EPSG:27700" reads a GeoJSON that
     does not say so as British National Grid; `district` keeps only one borough's wards of a
-    shapefile covering several (e.g. "E09000013"); `repair` mends invalid shapes where safe.
+    file covering several (e.g. "E09000013"); `repair` mends invalid shapes where safe.
     """
 
     filename: str
@@ -223,13 +224,7 @@ def _load_one_district(shp: Path, district: str | None) -> list[WardBoundary]:
     if district is None:
         districts = shapefile_districts(shp)
         if len(districts) > 1:
-            shown = ", ".join(districts[:5]) + (" and more" if len(districts) > 5 else "")
-            raise BoundaryError(
-                [
-                    f"the file covers {len(districts)} districts ({shown}): choose the district "
-                    "whose wards to load by its code, e.g. E09000013"
-                ]
-            )
+            raise BoundaryError([several_districts_problem(districts)])
     return load_shapefile(shp, district)
 
 
@@ -237,16 +232,16 @@ def read_boundaries(source: BoundarySource) -> list[WardBoundary]:
     """Read ward boundaries (in WGS84) from a source; raise BoundaryError listing what is wrong.
 
     On disk, a shapefile may be given as its .shp, as the folder holding its parts, or as a
-    .zip of them; a shapefile of several districts needs `district`.
+    .zip of them; a file (shapefile or GeoJSON) of several districts needs `district`.
     """
     suffix = source.suffix
     if source.path is not None and source.path.is_dir():
         return _load_one_district(_shapefile_in(source.path), source.district)
     if suffix in GEOJSON_SUFFIXES:
         if source.data is not None:
-            return load_geojson(source.data, crs=source.crs)
+            return load_geojson(source.data, crs=source.crs, district_code=source.district)
         if source.path is not None:
-            return load_geojson(source.path, crs=source.crs)
+            return load_geojson(source.path, crs=source.crs, district_code=source.district)
     elif suffix == ".shp" and source.path is not None:
         return _load_one_district(source.path, source.district)
     elif suffix == ".zip" and (source.data is not None or source.path is not None):

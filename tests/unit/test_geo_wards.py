@@ -13,6 +13,7 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Point, Polygon, box, mapping
 from shared_data import require_shared_data
 
+from enforcement.wards.importing import BoundarySource, read_boundaries
 from geo.crs import geometry_from_bng, geometry_to_bng, to_bng
 from geo.fictional import fictional_borough, random_points_in
 from geo.wards import (
@@ -70,6 +71,8 @@ def feature(properties: dict[str, Any], geometry: Any) -> dict[str, Any]:
         ("GSS_CODE", "NAME"),
         ("code", "name"),
         ("WD19CD", "WD19NM"),
+        ("wd23cd", "wd23nm"),  # as some downloads spell them
+        ("CODE", "NAME"),  # Ordnance Survey Boundary-Line
     ],
 )
 def test_geojson_code_and_name_properties_are_detected(code_key: str, name_key: str) -> None:
@@ -77,6 +80,40 @@ def test_geojson_code_and_name_properties_are_detected(code_key: str, name_key: 
     [loaded] = load_geojson(data)
     assert (loaded.code, loaded.name) == ("E05000001", "Riverside")
     assert loaded.geometry.equals(square(0))
+
+
+def two_boroughs(district_key: str = "LAD23CD") -> bytes:
+    return collection(
+        [
+            feature({"WD23CD": "E05000001", "WD23NM": "A", district_key: "E09000013"}, square(0)),
+            feature({"WD23CD": "E05000002", "WD23NM": "B", district_key: "E09000013"}, square(1)),
+            feature({"WD23CD": "E05000003", "WD23NM": "C", district_key: "E09000020"}, square(2)),
+        ]
+    )
+
+
+@pytest.mark.parametrize("district_key", ["LAD23CD", "lad23cd", "LAGSSCODE"])
+def test_a_geojson_of_several_districts_needs_one_chosen_and_keeps_only_its_wards(
+    district_key: str,
+) -> None:
+    data = two_boroughs(district_key)
+    with pytest.raises(BoundaryError) as refused:
+        load_geojson(data)
+    assert "the file covers 2 districts (E09000013, E09000020)" in str(refused.value)
+    assert [b.code for b in load_geojson(data, district_code="E09000013")] == [
+        "E05000001",
+        "E05000002",
+    ]
+    assert [b.code for b in load_geojson(data, district_code="E09000020")] == ["E05000003"]
+    with pytest.raises(BoundaryError, match="no wards found with district code E09000001"):
+        load_geojson(data, district_code="E09000001")
+
+
+def test_a_district_chosen_for_a_geojson_naming_none_is_refused() -> None:
+    data = collection([feature({"WD23CD": "E05000001"}, square(0))])
+    with pytest.raises(BoundaryError, match="no LAGSSCODE or LADnnCD property"):
+        load_geojson(data, district_code="E09000013")
+    assert [b.code for b in load_geojson(data)] == ["E05000001"]  # one borough's file as it is
 
 
 def test_geojson_prefers_the_2022_code_over_older_ones() -> None:
@@ -489,3 +526,11 @@ def test_real_multipolygon_survives_round_trip_to_index(wards_2022: list[WardBou
     as_multi = [WardBoundary(b.code, b.name, MultiPolygon([b.geometry])) for b in wards_2022]
     point = (-0.2244, 51.4925)
     assert WardIndex(as_multi).locate(*point) == WardIndex(wards_2022).locate(*point)
+
+
+def test_the_ward_import_passes_the_chosen_district_to_a_geojson() -> None:
+    data = two_boroughs()
+    with pytest.raises(BoundaryError, match="covers 2 districts"):
+        read_boundaries(BoundarySource("england.geojson", data=data))
+    chosen = read_boundaries(BoundarySource("england.geojson", data=data, district="E09000020"))
+    assert [b.code for b in chosen] == ["E05000003"]
