@@ -18,8 +18,10 @@ from typing import Any
 
 from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
 from enforcement.register.importers.licence_csv import (
+    CONTROL_CHARACTER,
     EXACT_REPEAT,
     LicenceRow,
+    control_characters,
     decode_licence_csv,
     delimiter_of,
     parse_licence_csv,
@@ -504,6 +506,13 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
                 continue
             if not _in_area(v, area):
                 read.leave_out("outside the council's area")
+                continue
+            if bad := [
+                f"{k}: {CONTROL_CHARACTER.format(c)}"
+                for k, x in v.items()
+                if (c := control_characters(x))
+            ]:
+                read.refused.append(Refused(start, "; ".join(bad)))
                 continue
             try:
                 record = _gambling_record(start, v)

@@ -612,3 +612,23 @@ def test_a_councils_service_labels_import_as_the_kinds_of_licence_they_name(
     assert got == labels  # each kept as published, under the kind of licence it names
     again = preview(session, data)
     assert again.counts()["unchanged"] == len(labels) and again.counts()["new"] == 0
+
+
+def test_a_gambling_row_holding_a_control_character_is_refused_naming_its_column(
+    session: Session,
+) -> None:
+    data = "\r\n".join(
+        [
+            GAMBLING_HEADER,
+            "1,Bet Here Ltd,,,,,,Bet\x07 Here,1 King Street,LONDON,W6 9JU,12/29/17,Betting Shop,"
+            "London Borough of Testshire,Grant",
+            "2,Bingo Ltd,,,,,,Lucky Bingo,9 Queen Street,LONDON,W6 9JU,12/29/17,Bingo,"
+            "London Borough of Testshire,Grant",
+        ]
+    ).encode()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    plan = runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    assert [i.record.label for i in plan.items] == ["Lucky Bingo, 9 Queen Street, LONDON (Bingo)"]
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (2, "premises_Address1: holds a control character (U+0007) that cannot be shown or printed")
+    ]

@@ -376,3 +376,19 @@ def test_a_uprn_a_spreadsheet_read_as_a_number_is_the_same_uprn(text: str, uprn:
 def test_a_uprn_that_lost_digits_is_refused_saying_why(text: str, message: str) -> None:
     _, [error] = parse_licence_csv(csv_text(record(UPRN=text)))
     assert error.field == "UPRN" and message in error.message
+
+
+def test_a_cell_holding_a_control_character_refuses_its_row_naming_the_column() -> None:
+    rows, errors = parse_licence_csv(
+        csv_text(
+            record(CaseReference="PL/1", Conditions="No entry after 23:00|CCTV\x01on"),
+            record(CaseReference="PL/2", PremisesName="The\x1b Crown", OpeningHours="Mo\x7f"),
+            record(CaseReference="PL/3", LocationText="1 High St\x0b Town"),  # spacing: fine
+        )
+    )
+    assert [r.case_reference for r in rows] == ["PL/3"]
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (2, "Conditions", "holds a control character (U+0001) that cannot be shown or printed"),
+        (3, "PremisesName", "holds a control character (U+001B) that cannot be shown or printed"),
+        (3, "OpeningHours", "holds a control character (U+007F) that cannot be shown or printed"),
+    ]

@@ -236,8 +236,23 @@ class _RowReader:
         return text
 
 
+def control_characters(text: str) -> str:
+    """The control characters in a cell, other than spacing ("U+0001, U+001B"), or "" for none.
+
+    Another system's export may leave one in a cell; it cannot be shown, printed or written into
+    a Word document, and a form refuses it too, so the row is refused saying which."""
+    found = sorted({ch for ch in text if unicodedata.category(ch) == "Cc" and not ch.isspace()})
+    return ", ".join(f"U+{ord(ch):04X}" for ch in found)
+
+
+CONTROL_CHARACTER = "holds a control character ({}) that cannot be shown or printed"
+
+
 def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[RowError]]:
     r = _RowReader(line, values)
+    for column in KNOWN_COLUMNS:
+        if found := control_characters(values.get(column, "")):
+            r.errors.append(RowError(line, column, CONTROL_CHARACTER.format(found)))
     row = LicenceRow(
         line=line,
         organisation_uri=r.get("OrganisationURI", _optional_text, None),
