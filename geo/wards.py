@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,6 +138,15 @@ def several_districts_problem(districts: list[str]) -> str:
     )
 
 
+def _has_control_character(label: str, code: str, name: str, problems: list[str]) -> bool:
+    """Note a ward code or name holding a control character (it could not be shown or printed)."""
+    found = sorted({ch for ch in code + name if unicodedata.category(ch) == "Cc"})
+    if found:
+        codes = ", ".join(f"U+{ord(ch):04X}" for ch in found)
+        problems.append(f"{label}: the ward's code or name holds a control character ({codes})")
+    return bool(found)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -249,8 +259,11 @@ def load_geojson(
         else:
             problems.append(f"{label}: missing ward code ({code_key})")
         geom = _polygonal_or_problem(feature.get("geometry"), label, problems)
+        name = _text(props.get(name_key)) or code
+        if _has_control_character(label, code, name, problems):
+            continue
         if code and geom is not None:
-            boundaries.append(WardBoundary(code, _text(props.get(name_key)) or code, geom))
+            boundaries.append(WardBoundary(code, name, geom))
 
     if kind == "bng":
         boundaries = [
@@ -359,8 +372,11 @@ def load_shapefile(path_to_shp: str | Path, district_code: str | None = None) ->
                     problems.append(f"{label}: missing geometry")
                     continue
                 geom = _polygonal_or_problem(item.shape.__geo_interface__, label, problems)
+                name = _text(record.get(name_key)) or code
+                if _has_control_character(label, code, name, problems):
+                    continue
                 if code and geom is not None:
-                    boundaries.append(WardBoundary(code, _text(record.get(name_key)) or code, geom))
+                    boundaries.append(WardBoundary(code, name, geom))
     except UnicodeDecodeError as exc:
         raise BoundaryError(
             [f"attribute text is not in the expected encoding ({exc}); add a .cpg file"]

@@ -534,3 +534,17 @@ def test_the_ward_import_passes_the_chosen_district_to_a_geojson() -> None:
         read_boundaries(BoundarySource("england.geojson", data=data))
     chosen = read_boundaries(BoundarySource("england.geojson", data=data, district="E09000020"))
     assert [b.code for b in chosen] == ["E05000003"]
+
+
+def test_a_ward_name_holding_a_control_character_is_refused() -> None:
+    data = collection(
+        [
+            feature({"WD23CD": "E05000001", "WD23NM": "Bad\x01name"}, square(0)),
+            feature({"WD23CD": "E05000002", "WD23NM": "Good"}, square(1)),
+        ]
+    )
+    with pytest.raises(BoundaryError) as refused:
+        load_geojson(data)
+    assert refused.value.problems == [
+        "feature 1 (E05000001): the ward's code or name holds a control character (U+0001)"
+    ]
