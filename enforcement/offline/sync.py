@@ -37,6 +37,7 @@ MAX_VALUES = 200
 MAX_VERSION = 100
 _KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Fields an envelope may not set: the key comes from the envelope, the token from the header.
 _NOT_FROM_DEVICE = frozenset({"csrf_token", "idempotency_key", "photo", "submit"})
 
@@ -100,15 +101,20 @@ def _fields(raw: object) -> dict[str, tuple[str, ...]]:
         if not _FIELD_NAME.fullmatch(name) or name in _NOT_FROM_DEVICE:
             continue  # never a field of either form: ignored, as a browser's extra field is
         if isinstance(value, str):
-            fields[name] = (value,)
+            values: tuple[str, ...] = (value,)
         elif (
             isinstance(value, list)
             and len(value) <= MAX_VALUES
             and all(isinstance(v, str) for v in value)
         ):
-            fields[name] = tuple(value)
+            values = tuple(value)
         else:
             raise BadEnvelope("fields")
+        # JSON may escape half of a character ("\ud800"), which no text can hold: it could be
+        # neither stored nor shown, and no form ever sends one.
+        if any(_LONE_SURROGATE.search(v) for v in values):
+            raise BadEnvelope("fields")
+        fields[name] = values
     return fields
 
 

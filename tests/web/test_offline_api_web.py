@@ -571,6 +571,9 @@ def test_junk_inside_a_well_formed_envelope_is_refused_never_5xx(
         ({**_inspection(pkg), "taken_version": "nonsense"}, {409}),
         (_inspection(pkg, observations="x" * 100_000), {422}),
         (_inspection(pkg, other_officers="a\x00b"), {422}),
+        # half of a character, as JSON may escape it ("\ud800"): no text can hold it
+        (_inspection(pkg, observations="a\ud800b"), {400}),
+        (_inspection(pkg, services=["\udfff"]), {400}),
         (_inspection(pkg, officer_ids=["-1", "abc", str(2**40)]), {201, 422}),
         (_inspection(pkg, licence_id="-5"), {201, 404, 422}),
         (_inspection(pkg, licence_id="\u00b2"), {201, 422}),  # a digit int() refuses

@@ -748,6 +748,12 @@ def json_junk(premises_id: int, version: str) -> list[object]:
     bodies += [envelope(fields=v) for v in (None, [], "x", {"reason": 1}, {"reason": [None]})]
     for text_value in JUNK_TEXT:
         bodies.append(envelope(fields={"other_officers": text_value, "observations": text_value}))
+    # Half of a character, as JSON may escape it, in a record otherwise complete (so it would
+    # reach the database were it let through).
+    complete = {"reason": "routine", "poster_displayed": "no", "referrals_made": "no"}
+    for half in ("\ud800", "a\udfffb"):
+        fields = {"inspected_on": ["1", "3", "2026"], "inspected_time": "10:00", **complete}
+        bodies.append(envelope(fields={**fields, "observations": half}))
     for day in JUNK_DATES:
         bodies.append(envelope(fields={"inspected_on": day, "reason": "routine"}))
     # "²" is a digit to isdigit() but not to int() (the licence choice once fell for it).
