@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +68,15 @@ STALLED_MESSAGE = (
     "The import stopped part way, when the server running it was restarted. Nothing was written."
     " Upload the file again to import it."
 )
+
+
+def upload_name(filename: str | None) -> str:
+    """An uploaded file's name as it is kept and shown: its last part (a browser may send the
+    whole path), without control or format characters (a NUL; a right-to-left override, which
+    can make "exe.csv" read as "vsc.exe"), spaces collapsed, at most MAX_FILENAME characters."""
+    last = re.split(r"[\\/]", filename or "")[-1]
+    kept = "".join(ch for ch in last if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"})
+    return " ".join(kept.split())[:MAX_FILENAME] or "upload"
 
 
 def _none(_done: int, _total: int) -> None:
@@ -155,7 +166,7 @@ def start_run(
         raise ValidationFailed(errors)
     run = ImportRun(
         format=kind,
-        filename=(filename or "upload")[:MAX_FILENAME],
+        filename=upload_name(filename),
         content=data,
         options=json.dumps(options.__dict__),
         status=Status.QUEUED,

@@ -1,9 +1,10 @@
-"""What a register file's words mean: the kind of licence a ServiceTypeLabel names."""
+"""What a register file's words mean: the kind of licence a ServiceTypeLabel names; an upload's name."""
 
 from __future__ import annotations
 
 import pytest
 
+from enforcement.registerio.runs import upload_name
 from enforcement.registerio.sources import regime_of_service
 from enforcement.vocab import LicenceRegime
 
@@ -41,3 +42,18 @@ def test_a_service_label_names_its_kind_of_licence(
     label: str | None, regime: LicenceRegime
 ) -> None:
     assert regime_of_service(label) == regime.value
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("C:\\Users\\me\\Desktop\\licences.csv", "licences.csv"),
+        ("/home/me/licences.csv", "licences.csv"),
+        ("  two   spaces .csv ", "two spaces .csv"),
+        ("x" * 300 + ".csv", "x" * 200),
+        (None, "upload"),
+        ("\u200b", "upload"),
+    ],
+)
+def test_an_uploads_name_is_its_last_part_tidied(sent: str | None, kept: str) -> None:
+    assert upload_name(sent) == kept

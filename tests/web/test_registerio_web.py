@@ -240,3 +240,22 @@ def test_the_licence_page_shows_and_edits_the_esd_fields(
         select(Reminder).where(Reminder.kind == "licence_expiry", Reminder.subject_id == lic.id)
     ).one()
     assert (reminder.team, reminder.status) == ("licensing", "open")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/licences.csv", "licences.csv"),
+        ("lic\x00ences.csv", "licences.csv"),
+        ("\u202evsc.exe", "vsc.exe"),  # a right-to-left override that would disguise the name
+        ("\x01\x02", "upload"),
+    ],
+)
+def test_an_uploads_name_is_kept_as_its_last_part_without_hidden_characters(
+    officer: FlaskClient, session: Session, sent: str, kept: str
+) -> None:
+    resp = _upload(officer, (FIXTURES / "licences.csv").read_bytes(), name=sent)
+    assert resp.status_code == 302
+    run_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    assert session.get_one(ImportRun, run_id).filename == kept
+    assert kept in officer.get(resp.headers["Location"]).get_data(as_text=True)
