@@ -150,7 +150,11 @@ def import_wards_command(
     checks as the admin page apply (docs/wards-and-maps.md).
     """
     source = ward_import.BoundarySource(
-        filename=path.name, path=path, crs=crs, district=district, repair=repair
+        filename=path.name,
+        path=path,
+        crs=crs,
+        district=district.strip().upper() if district else None,
+        repair=repair,
     )
     actor = Actor.system("command line")
     now = utcnow()

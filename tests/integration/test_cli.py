@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,36 @@ def test_wards_import_refuses_overlaps_and_reports_them(cli_app: Flask, tmp_path
     assert result.exit_code != 0
     assert "A1" in result.output and "B1" in result.output
     assert _count(cli_app, Ward) == 0
+
+
+def test_wards_import_of_a_national_geojson_keeps_the_district_chosen(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    path = tmp_path / "england.geojson"
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"WD23CD": code, "WD23NM": name, "LAD23CD": district},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[x, 0], [x + 0.01, 0], [x + 0.01, 0.01], [x, 0.01], [x, 0]]],
+            },
+        }
+        for code, name, district, x in (
+            ("E05000001", "North", "E09000013", 0.0),
+            ("E05000002", "South", "E09000013", 0.01),
+            ("E05000003", "Elsewhere", "E09000020", 0.02),
+        )
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    runner = cli_app.test_cli_runner()
+    args = ["wards", "import", str(path), "--valid-from", "2026-01-01"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code != 0 and "the file covers 2 districts" in refused.output
+    assert _count(cli_app, Ward) == 0
+    chosen = runner.invoke(args=[*args, "--district", " e09000013 "])  # as typed
+    assert chosen.exit_code == 0, chosen.output
+    assert "Loaded 2 wards" in chosen.output and _count(cli_app, Ward) == 2
 
 
 def test_measures_summarise_keeps_every_closed_quarter_once(cli_app: Flask) -> None:
