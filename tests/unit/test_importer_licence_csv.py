@@ -293,6 +293,18 @@ def test_decoding_accepts_utf8_with_bom_and_windows_1252() -> None:
     assert decode_licence_csv(b"\x81") == "\x81"
 
 
+def test_a_byte_windows_1252_leaves_undefined_refuses_only_its_row() -> None:
+    data = (
+        b"CaseReference,CaseDate,PremisesName\r\n"
+        b"A,01/01/2020,\x93Caf\xe9\x94 \x80\r\n"  # curly quotes, an accent and a euro sign
+        b"B,01/01/2020,Bad\x81byte\r\n"  # 0x81 means nothing in Windows-1252
+    )
+    rows, [error] = parse_licence_csv(decode_licence_csv(data))
+    assert [r.premises_name for r in rows] == ["\u201cCaf\u00e9\u201d \u20ac"]
+    assert (error.line, error.field) == (3, "PremisesName")
+    assert "control character (U+0081)" in error.message
+
+
 # --- the real example file ---------------------------------------------------------------------
 
 

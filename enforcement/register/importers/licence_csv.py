@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -366,11 +367,20 @@ def decode_licence_csv(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # Five byte values are undefined in cp1252; Latin-1 maps every byte, so nothing is lost.
-        return data.decode("latin-1")
+    # Five byte values are undefined in cp1252: each is read as the control character Latin-1
+    # gives it, so only a row holding one is refused (naming it), and the rest of the file keeps
+    # its curly quotes and euro signs rather than all turning into Latin-1's controls.
+    return data.decode("cp1252", errors=_AS_LATIN1)
+
+
+def _as_latin1(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_AS_LATIN1 = "licence-csv-undefined-as-latin1"
+codecs.register_error(_AS_LATIN1, _as_latin1)
 
 
 def _as_written(cell: str) -> str:
