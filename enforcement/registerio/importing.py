@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -293,8 +293,9 @@ def _tidy_licence(session: Session, record: Incoming) -> dict[str, Any]:
     return values
 
 
-def _problems(exc: ValidationFailed) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+def _problems(exc: ValidationFailed, columns: Mapping[str, str]) -> str:
+    """A refused record's problems, each under the file's own name for the field."""
+    return "; ".join(f"{columns.get(k, k)}: {v}" for k, v in exc.errors.items())
 
 
 def plan_import(
@@ -321,7 +322,7 @@ def plan_import(
             p_values = _tidy_premises(session, record)
             l_values = _tidy_licence(session, record) if record.licence else None
         except ValidationFailed as exc:
-            plan.refused.append(Refused(record.line, _problems(exc)))
+            plan.refused.append(Refused(record.line, _problems(exc, read.columns)))
             continue
         if l_values is not None:
             key = (l_values["regime"], l_values["reference"])

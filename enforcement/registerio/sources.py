@@ -90,6 +90,58 @@ GAMBLING_STATUS = {
 }
 
 
+# The file's name for each of the register's fields (a row refused for a value names it).
+ESD_FIELD_COLUMNS = {
+    "name": "PremisesName",
+    "address": "LocationText",
+    "address_line1": "LocationText",
+    "address_line2": "LocationText",
+    "postcode": "Postcode",
+    "uprn": "UPRN",
+    "reference": "CaseReference",
+    "case_date": "CaseDate",
+    "holder_name": "LicenceHolder",
+    "service_type": "ServiceTypeLabel",
+    "status_label": "StatusLabel",
+    "starts_on": "LicenceStartDate",
+    "expires_on": "LicenceEndDate",
+    "opening_hours": "OpeningHours",
+    "holder_address": "LicenceHolderAddress",
+    "holder_postcode": "LicenceHolderPostcode",
+    "applicant_type": "ApplicantTypeLabel",
+    "dps_name": "DesignatedPremisesSupervisor",
+    "dps_licence_no": "SupervisorLicenceNo",
+    "dps_address": "SupervisorAddress",
+    "dps_postcode": "SupervisorPostcode",
+    "regulated_entertainment": "EntertainmentTypeLabel",
+    "decision_date": "DecisionDate",
+    "decided_by": "DecidedBy",
+    "licence_url": "LicenceURL",
+    "geo_point_url": "GeoPointLicensingURL",
+    "conditions": "Conditions",
+}
+FHRS_FIELD_COLUMNS = {
+    "name": "BusinessName",
+    "address": "AddressLine1 to AddressLine4",
+    "address_line1": "AddressLine1 to AddressLine4",
+    "address_line2": "AddressLine1 to AddressLine4",
+    "postcode": "PostCode",
+    "longitude": "Longitude",
+    "latitude": "Latitude",
+}
+GAMBLING_FIELD_COLUMNS = {
+    "name": "premises_Address1 or Trading_Names",
+    "address": "premises_Address1 to premises_City",
+    "address_line1": "premises_Address1 to premises_City",
+    "address_line2": "premises_Address1 to premises_City",
+    "postcode": "premises_Postcode",
+    "holder_name": "Account_Name",
+    "service_type": "Activity",
+    "status_label": "LicenceStatus",
+    "decision_date": "StatusDate",
+}
+
+
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty."""
 
@@ -129,11 +181,15 @@ class Incoming:
 
 @dataclass
 class Read:
-    """What reading a file gave: the records, the rows refused, and rows left out by option."""
+    """What reading a file gave: the records, the rows refused, and rows left out by option.
+
+    `columns` names the file's column (or element) behind each of the register's fields, so a
+    row refused for a field's value says it as the council's file says it."""
 
     records: list[Incoming] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
     def leave_out(self, reason: str) -> None:
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
@@ -293,7 +349,7 @@ def read_esd(data: bytes) -> Read:
             "The file's header is not the esd premises licence schema: "
             + "; ".join(str(e) for e in header)
         )
-    read = Read()
+    read = Read(columns=ESD_FIELD_COLUMNS)
     by_line: dict[int, list[str]] = {}
     for error in errors:
         if error.left_out:
@@ -347,7 +403,7 @@ def read_fhrs(data: bytes) -> Read:
             "The file lists no establishments: there is nothing to import. An FHRS extract "
             "for a local authority lists its establishments under <EstablishmentCollection>."
         )
-    read = Read()
+    read = Read(columns=FHRS_FIELD_COLUMNS)
     seen: dict[str, int] = {}
     for position, est in enumerate(establishments, start=1):
         if est.fhrs_id in seen:
@@ -494,7 +550,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
             + ", ".join(repeated)
         )
     reader.fieldnames = header
-    read = Read()
+    read = Read(columns=GAMBLING_FIELD_COLUMNS)
     # Each licence met so far: its line and its cells, trimmed.
     seen: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
     try:

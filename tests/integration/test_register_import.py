@@ -632,3 +632,34 @@ def test_a_gambling_row_holding_a_control_character_is_refused_naming_its_column
     assert [(r.line, r.reason) for r in plan.refused] == [
         (2, "premises_Address1: holds a control character (U+0007) that cannot be shown or printed")
     ]
+
+
+def test_a_value_too_long_for_the_register_is_refused_under_the_files_own_column(
+    session: Session,
+) -> None:
+    rows = [
+        licence_row("T1", PremisesName="x" * 201),
+        licence_row("T" * 61),
+        licence_row("T3", ServiceTypeLabel="s" * 81),
+        licence_row("T4", LocationText="a" * 201 + ", Hammersmith"),
+        licence_row("T5"),
+    ]
+    plan = preview(session, esd(*rows))
+    assert [(r.line, r.reason.split(":")[0]) for r in plan.refused] == [
+        (2, "PremisesName"),
+        (3, "CaseReference"),
+        (4, "ServiceTypeLabel"),
+        (5, "LocationText"),
+    ]
+    assert plan.counts()["new"] == 1
+
+    data = "\r\n".join(
+        [
+            GAMBLING_HEADER,
+            f"1,{'O' * 201},,,,,,Bet Here,1 King Street,LONDON,W6 9JU,12/29/17,Betting Shop,"
+            "London Borough of Testshire,Grant",
+        ]
+    ).encode()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    with pytest.raises(ImportFileError, match=r"line 2: Account_Name: Holder name must be 200"):
+        runs.preview(session, NOW, "gambling", data, importing.Options(), area)
