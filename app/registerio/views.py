@@ -169,6 +169,16 @@ def discard(run_id: int) -> ResponseReturnValue:
     return redirect(url_for("registerio.detail", run_id=run_id))
 
 
+@bp.route("/imports/<id:run_id>/refused.csv")
+@require(Permission.REGISTER_IMPORT)
+def refused_csv(run_id: int) -> Response:
+    """Every row the preview refused, with its reason: the whole list to correct the file by."""
+    found = runs.get_run(db(), current_actor(), run_id)
+    return _download(
+        runs.refused_rows_csv(runs.report_of(found)), "text/csv", f"refused-rows-{run_id}"
+    )
+
+
 def _download(body: str, mimetype: str, name: str) -> Response:
     stamp = to_london(utcnow()).strftime("%Y-%m-%d")
     return Response(

@@ -7,6 +7,8 @@ background, the page following the row (docs/register.md).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
@@ -35,6 +37,7 @@ from enforcement.registerio.importing import (
     refused_rows,
 )
 from enforcement.registerio.sources import FORMATS, ImportFileError, read_file
+from enforcement.spreadsheet import safe_cell
 
 
 class Status:
@@ -240,6 +243,18 @@ def options_of(run: ImportRun) -> Options:
 
 def report_of(run: ImportRun) -> dict[str, Any]:
     return dict(json.loads(run.report)) if run.report else {}
+
+
+def refused_rows_csv(report: dict[str, Any]) -> str:
+    """Every row a run's preview refused, with its line and reason, as a CSV to correct the file
+    by (a byte order mark for spreadsheets; a reason quoting a formula is guarded)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Line", "Reason"])
+    for entry in report.get("refused", []):
+        writer.writerow([entry["line"], safe_cell(str(entry["reason"]))])
+    return out.getvalue()
 
 
 def refused_count(report: dict[str, Any]) -> int:

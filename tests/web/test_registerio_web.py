@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
@@ -259,3 +260,31 @@ def test_an_uploads_name_is_kept_as_its_last_part_without_hidden_characters(
     run_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     assert session.get_one(ImportRun, run_id).filename == kept
     assert kept in officer.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_file_of_many_refused_rows_lists_the_first_and_downloads_every_one(
+    officer: FlaskClient, session: Session, app: object
+) -> None:
+    header = "CaseReference,CaseDate,PremisesName,LocationText,Postcode"
+    bad = [f"B/{i},31/02/2020,=Name {i},{i} Road,W6 9JU" for i in range(205)]
+    data = "\n".join([header, *bad, "G/1,01/01/2020,Good,1 Road,W6 9JU"]).encode()
+    resp = _upload(officer, data)
+    run_page = resp.headers["Location"]
+    page = officer.get(run_page).get_data(as_text=True)
+    assert page.count("is not a real date") == 200  # the first 200 on the page
+    assert "And 5 more." in page and "the first 200 listed below" in page
+    run_id = int(run_page.rsplit("/", 1)[1])
+    assert f'href="/imports/{run_id}/refused.csv"' in page
+
+    download = officer.get(f"/imports/{run_id}/refused.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert rows[0] == ["Line", "Reason"]
+    assert [int(line) for line, _ in rows[1:]] == list(range(2, 207))  # every one, in order
+    assert all("is not a real date" in reason for _, reason in rows[1:])
+
+    make_user(session, "ward_officer", email="wo@example.gov.uk")
+    session.commit()
+    other = app.test_client()  # type: ignore[attr-defined]
+    sign_in(other, "wo@example.gov.uk")
+    assert other.get(f"/imports/{run_id}/refused.csv").status_code == 403
