@@ -426,7 +426,9 @@ def read_fhrs(data: bytes) -> Read:
                 premises={
                     "name": name,
                     "address": _address(*lines) or "Address not recorded",
-                    "postcode": est.postcode,
+                    # The FSA's file is not the council's to correct: a postcode it holds
+                    # that is not a full one ("W6") is left out rather than the premises.
+                    "postcode": est.postcode if format_postcode(est.postcode) else None,
                     "longitude": est.lon,
                     "latitude": est.lat,
                 },

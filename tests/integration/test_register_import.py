@@ -663,3 +663,14 @@ def test_a_value_too_long_for_the_register_is_refused_under_the_files_own_column
     area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
     with pytest.raises(ImportFileError, match=r"line 2: Account_Name: Holder name must be 200"):
         runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+
+
+def test_an_fhrs_postcode_that_is_not_a_full_one_is_left_out_not_the_premises(
+    session: Session,
+) -> None:
+    data = _fhrs(("21", "Partial Cafe", IN_WEST), ("22", "Whole Cafe", IN_WEST))
+    data = data.replace(b"<PostCode>W6 9JU</PostCode>", b"<PostCode>W6</PostCode>", 1)
+    plan, result = run_import(session, data, "fhrs")
+    assert plan.refused == [] and result.created_premises == 2
+    postcodes = {n: pc for n, pc in session.execute(select(Premises.name, Premises.postcode))}
+    assert postcodes == {"Partial Cafe": None, "Whole Cafe": "W6 9JU"}
