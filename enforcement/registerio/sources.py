@@ -511,7 +511,13 @@ def _gambling_record(line: int, v: dict[str, str]) -> Incoming:
     return Incoming(
         line=line,
         label=f"{name}, {street} ({activity or 'activity not given'})",
-        premises={"name": name, "address": street, "postcode": postcode or None},
+        # As with the FSA's file, the Commission's is not the council's to correct: a postcode
+        # that is not one ("TBC") is left out rather than the premises.
+        premises={
+            "name": name,
+            "address": street,
+            "postcode": postcode if format_postcode(postcode) else None,
+        },
         premises_type=PremisesType.OTHER.value,
         source_ref=f"gc:{account}:{place}",
         licence={

@@ -674,3 +674,21 @@ def test_an_fhrs_postcode_that_is_not_a_full_one_is_left_out_not_the_premises(
     assert plan.refused == [] and result.created_premises == 2
     postcodes = {n: pc for n, pc in session.execute(select(Premises.name, Premises.postcode))}
     assert postcodes == {"Partial Cafe": None, "Whole Cafe": "W6 9JU"}
+
+
+def test_a_gambling_premises_postcode_that_is_not_one_is_left_out_not_the_premises(
+    session: Session,
+) -> None:
+    data = "\r\n".join(
+        [
+            GAMBLING_HEADER,
+            "1,Bet Here Ltd,,,,,,Bet Here,1 King Street,LONDON,TBC,12/29/17,Betting Shop,"
+            "London Borough of Testshire,Grant",
+        ]
+    ).encode()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    _plan, result = runs.import_now(
+        session, ACTOR, NOW, "gambling", data, importing.Options(), area, source="gc"
+    )
+    assert result.created_premises == 1
+    assert session.scalars(select(Premises.postcode)).all() == [None]
