@@ -151,6 +151,7 @@ class ImportFileError(ValueError):
         return f"{reason}{'' if reason.endswith(('.', '?', '!')) else '.'} Nothing was written."
 
 
+NO_NAME_OR_ADDRESS = "naming neither a business nor an address"
 NO_ROWS = "The file has its header but no rows under it: there is nothing to import."
 
 
@@ -419,6 +420,9 @@ def read_fhrs(data: bytes) -> Read:
         seen[est.fhrs_id] = position
         lines = [x for x in est.address_lines if x]
         name = est.name or (lines[0] if lines else "")
+        if not name:  # the FSA withholds a home business's address: nothing to find it by
+            read.leave_out(NO_NAME_OR_ADDRESS)
+            continue
         read.records.append(
             Incoming(
                 line=position,

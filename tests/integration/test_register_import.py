@@ -692,3 +692,13 @@ def test_a_gambling_premises_postcode_that_is_not_one_is_left_out_not_the_premis
     )
     assert result.created_premises == 1
     assert session.scalars(select(Premises.postcode)).all() == [None]
+
+
+def test_an_fhrs_establishment_naming_neither_business_nor_address_is_left_out(
+    session: Session,
+) -> None:
+    data = _fhrs(("31", "", IN_WEST), ("32", "Named Cafe", IN_WEST))
+    data = data.replace(b"<AddressLine1>1 King Street</AddressLine1>", b"", 1)
+    plan = preview(session, data, "fhrs")
+    assert plan.refused == [] and plan.counts()["new"] == 1
+    assert plan.left_out == {"naming neither a business nor an address": 1}
