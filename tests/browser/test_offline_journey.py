@@ -70,10 +70,13 @@ def _take_offline(page: Page, premises_url: str, name: str) -> int:
     return int(premises_url.rstrip("/").rsplit("/", 1)[1])
 
 
-def _open_offline_ready(page: Page) -> None:
-    """Open Working offline from the menu and wait until the service worker keeps the shells."""
+def _open_offline_ready(page: Page, showing: str) -> None:
+    """Open Working offline from the menu and wait until its script lists the premises named
+    `showing` (on a busy machine the signal could otherwise go before the page's own scripts had
+    loaded) and the service worker keeps the shells."""
     nav(page).get_by_role("link", name="Offline").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Working offline")
+    expect(page.get_by_role("link", name=showing)).to_be_visible()
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function(
         """async (n) => {
@@ -156,7 +159,7 @@ def _inspection_saved_offline(
     sign_in(page, live, OFFICER)
     url = _add_licensed_nail_bar(page, name, f"STL/{code}/{run}")
     premises_id = _take_offline(page, url, name)
-    _open_offline_ready(page)
+    _open_offline_ready(page, showing=name)
     tablet.set_offline(True)
     page.get_by_role("link", name=name).click()
     page.get_by_role("link", name=f"Record an inspection of {name}").click()
@@ -183,8 +186,7 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     second_url = _add_licensed_nail_bar(officer, second, f"STL/OS/{run}")
     first_id = _take_offline(officer, first_url, first)
     _take_offline(officer, second_url, second)
-    _open_offline_ready(officer)
-    expect(officer.get_by_role("link", name=first)).to_be_visible()
+    _open_offline_ready(officer, showing=first)
     expect(officer.get_by_role("link", name=second)).to_be_visible()
     check_accessibility(officer, "working offline")
 
@@ -229,7 +231,7 @@ def test_records_made_without_a_signal_survive_a_reload_and_are_sent_once(
     link.click()
     visited_url = ward.url
     visited_id = _take_offline(ward, visited_url, visited)
-    _open_offline_ready(ward)
+    _open_offline_ready(ward, showing=visited)
     ward_tablet.set_offline(True)
     ward.get_by_role("link", name=visited).click()
     ward.get_by_role("link", name=f"Log a welfare visit to {visited}").click()
@@ -334,7 +336,7 @@ def test_a_change_made_on_the_server_meanwhile_is_a_conflict_not_overwritten(
     sign_in(page, live, OFFICER)
     url = _add_licensed_nail_bar(page, name, f"STL/CF/{run}")
     premises_id = _take_offline(page, url, name)
-    _open_offline_ready(page)
+    _open_offline_ready(page, showing=name)
 
     # At the office, the licence gets a new condition while the tablet is out.
     office_context = _tablet(browser)
