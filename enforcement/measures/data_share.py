@@ -41,6 +41,7 @@ from enforcement.measures.vocab import (
 )
 from enforcement.models import Organisation, User, Ward
 from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
+from enforcement.register.importers.licence_csv import column_key, delimiter_of
 from enforcement.register.wards import wards_in_force
 from enforcement.welfare.visits import ward_names
 
@@ -451,15 +452,17 @@ def parse_submission(data: bytes, quarter: Quarter, ward_codes: set[str]) -> lis
     text, problems = _decode(data)
     if text is None:
         raise SubmissionRejected(problems)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Separated by commas, or by semicolons or tabs as a spreadsheet set to another locale saves
+    # it, whichever the header uses.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, HEADER))
     # Bound before the header is read: a header that is not valid CSV lands in the handler.
     figures: list[SubmittedFigure] = []
     try:
         header = next(reader, None)
         if header is None:
             raise SubmissionRejected([LineProblem(1, "The file is empty")])
-        names = tuple(h.strip().lower() for h in header)
-        if names != HEADER:
+        # Compared by letters and digits alone: "Ward code" or "WARD-CODE" is ward_code.
+        if tuple(column_key(h) for h in header) != tuple(column_key(h) for h in HEADER):
             raise SubmissionRejected(
                 [
                     LineProblem(

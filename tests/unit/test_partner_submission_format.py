@@ -46,6 +46,27 @@ def test_every_bad_line_is_reported_with_its_number() -> None:
     assert "the same ward, measure and age group as line 2" in found[5][1].lower()
 
 
+@pytest.mark.parametrize(
+    ("header", "separator"),
+    [
+        ("quarter;ward_code;measure;age_group;count", ";"),  # a spreadsheet in another locale
+        ("Quarter\tWard code\tMeasure\tAge group\tCount", "\t"),
+        ("QUARTER,WARD-CODE,MEASURE,AGE-GROUP,COUNT", ","),
+    ],
+)
+def test_a_header_as_a_spreadsheet_writes_it_names_the_same_columns(
+    header: str, separator: str
+) -> None:
+    row = separator.join(["2026-Q1", "E05013730", "nrm_referrals", "adult", "7"])
+    [figure] = parse_submission(f"{header}\r\n{row}\r\n".encode(), Q, WARDS)
+    assert (figure.ward_code, figure.measure, figure.age_group, figure.count) == (
+        "E05013730",
+        "nrm_referrals",
+        "adult",
+        7,
+    )
+
+
 def test_the_header_must_be_exact() -> None:
     assert problems("quarter,ward,measure,age_group,count,name\n2026-Q1,,x,all,1\n")[0][0] == 1
     assert problems("")[0] == (1, "The file is empty")
