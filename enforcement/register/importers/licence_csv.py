@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -315,11 +316,12 @@ def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
-    """Map header cells onto schema names, tolerating case, spaces and a byte order mark."""
+    """Map header cells onto schema names (compared by `column_key`)."""
     names = schema_names(cells, KNOWN_COLUMNS)
+    counted = Counter(n for n in names if n)  # once over the header, however wide the file
     errors = [
         RowError(1, name, "column appears more than once")
-        for name in sorted({n for n in names if n and names.count(n) > 1})
+        for name in sorted(n for n, times in counted.items() if times > 1)
     ]
     errors += [
         RowError(1, name, "required column is missing")
