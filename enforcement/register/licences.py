@@ -53,6 +53,10 @@ LICENCE_FIELDS = (
     *ESD_FIELDS,
 )
 MAX_CONDITION_LENGTH = 4000
+# The most conditions a licence may hold: the longest real licences (stadiums, festivals) hold a
+# few hundred; a file listing thousands has run columns together, and every inspection form
+# would ask about each.
+MAX_CONDITIONS = 500
 # The longest value of each text field of the esd schema a licence holds.
 TEXT_LIMITS = {
     "service_type": 80,
@@ -214,6 +218,11 @@ def _validate(
         errors["conditions"] = (
             f"Each condition must be {MAX_CONDITION_LENGTH:,} characters or fewer"
         )
+    elif len(conditions) > MAX_CONDITIONS:
+        errors["conditions"] = (
+            f"A licence may hold at most {MAX_CONDITIONS} conditions (these are "
+            f"{len(conditions):,})"
+        )
     if errors:
         raise ValidationFailed(errors)
     return replace(
@@ -338,6 +347,16 @@ def add_condition(
         raise ValidationFailed(
             {"text": f"A condition must be {MAX_CONDITION_LENGTH:,} characters or fewer"}
         )
+    if source_referral_id is None:  # a committee's decision takes effect whatever the count
+        held = session.scalar(
+            select(func.count())
+            .select_from(LicenceCondition)
+            .where(LicenceCondition.licence_id == lic.id, LicenceCondition.is_active)
+        )
+        if (held or 0) >= MAX_CONDITIONS:
+            raise ValidationFailed(
+                {"text": f"This licence already holds {MAX_CONDITIONS} conditions, the most it may"}
+            )
     number = (
         session.scalar(
             select(func.max(LicenceCondition.number)).where(LicenceCondition.licence_id == lic.id)

@@ -23,7 +23,7 @@ from enforcement.access import Actor
 from enforcement.accounts import users
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.models import AuditEvent, Premises
-from enforcement.register import premises
+from enforcement.register import licences, premises
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 
@@ -205,3 +205,19 @@ def test_system_actor_may_create_without_roles(session: Session) -> None:
     make_wards(session)
     p = make_premises(session)
     assert p.id and SYSTEM.is_system
+
+
+def test_a_licence_holds_at_most_so_many_conditions(session: Session, officer: Actor) -> None:
+    p = make_premises(session)
+    most = licences.MAX_CONDITIONS
+    with pytest.raises(ValidationFailed) as refused:
+        make_licence(session, p.id, conditions=tuple(f"Condition {i}" for i in range(most + 1)))
+    assert (
+        f"at most {most} conditions (these are {most + 1:,})" in refused.value.errors["conditions"]
+    )
+    lic = make_licence(session, p.id, conditions=tuple(f"Condition {i}" for i in range(most)))
+    with pytest.raises(ValidationFailed) as full:
+        licences.add_condition(session, officer, NOW, lic.id, "One more")
+    assert f"already holds {most} conditions" in full.value.errors["text"]
+    # A Licensing Committee's decision adds its conditions whatever the count:
+    # tests/integration/test_referrals_domain.py.

@@ -758,6 +758,39 @@ def test_modified_conditions_are_recorded_as_coming_from_the_review(
     assert world.licence.status == "active"
 
 
+def test_a_decision_adds_its_conditions_to_a_licence_holding_the_most_it_may(
+    session: Session, world: World
+) -> None:
+    held = session.scalar(
+        select(func.count())
+        .select_from(LicenceCondition)
+        .where(LicenceCondition.licence_id == world.licence.id, LicenceCondition.is_active)
+    )
+    r = _decided(
+        session,
+        world,
+        "modify_conditions",
+        new_conditions=("No one shall sleep on the premises.",),
+        withdrawn_condition_ids=frozenset(),
+    )
+    session.add_all(
+        LicenceCondition(
+            licence_id=world.licence.id,
+            number=100 + i,
+            text=f"Condition {i}",
+            is_active=True,
+            created_at=at("2026-05-01"),
+        )
+        for i in range(licences.MAX_CONDITIONS - (held or 0))
+    )
+    session.flush()
+    referral_process.apply_due_effects(session, at("2026-05-12", "09:00"))
+    added = session.scalars(
+        select(LicenceCondition).where(LicenceCondition.source_referral_id == r.id)
+    ).all()
+    assert [c.text for c in added] == ["No one shall sleep on the premises."]
+
+
 def test_a_decision_to_remove_the_dps_clears_the_supervisor_from_the_licence(
     session: Session, world: World
 ) -> None:
