@@ -55,6 +55,8 @@ KNOWN_COLUMNS: tuple[str, ...] = (
     "UPRN",
     "GeoPointLicensingURL",
 )
+#: On or before this, a date is a system's stand-in for none (SQL Server writes 1 January 1900).
+EARLIEST_PLACEHOLDER = date(1900, 1, 1)
 _DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
 _ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ][0-9:.]+Z?)?")
 _WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?([ -])([A-Za-z]+),?\2(\d{4}|\d{2})")
@@ -172,9 +174,16 @@ def parse_uk_date(value: str) -> date | None:
     else:
         raise ValueError(f"{text!r} is not a date in the form dd/mm/yyyy")
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real date ({exc})") from exc
+    # Systems that cannot leave a date empty write their earliest one instead (1 January 1900,
+    # or of year 1): read as a date, an empty end date would show the licence as long expired.
+    if found <= EARLIEST_PLACEHOLDER:
+        raise ValueError(
+            f"{text!r} is the date some systems write for no date at all: leave the cell empty"
+        )
+    return found
 
 
 def _date(value: str) -> date | None:
