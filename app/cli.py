@@ -46,15 +46,22 @@ def _require_current_schema(engine: Engine, *, unreachable_ok: bool = False) -> 
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
-    """Open one unit of work for a command, on an engine that is closed afterwards."""
+def _engine(*, unreachable_ok: bool = False) -> Iterator[Engine]:
+    """The database's engine for a command, checked to be at this code's schema (see
+    `_require_current_schema`), and closed afterwards."""
     engine = make_engine(current_app.config["SETTINGS"].database_url)
     try:
-        _require_current_schema(engine)
-        with session_factory(writer(engine))() as session:
-            yield session
+        _require_current_schema(engine, unreachable_ok=unreachable_ok)
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """Open one unit of work for a command, on an engine that is closed afterwards."""
+    with _engine() as engine, session_factory(writer(engine))() as session:
+        yield session
 
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -432,12 +439,9 @@ def scheduler_command(once: bool, interval: int | None) -> None:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per tick suffices
-    engine = make_engine(settings.database_url)
-    try:
-        # A tick on another schema would fail every minute; a database down now is tried again.
-        _require_current_schema(engine, unreachable_ok=True)
-    finally:
-        engine.dispose()
+    # A tick on another schema would fail every minute; a database down now is tried again.
+    with _engine(unreachable_ok=True):
+        pass
     try:
         process = SchedulerProcess(settings)
     except ValueError as exc:  # malformed REMINDER_LEADS
@@ -559,13 +563,8 @@ def audit_verify_command(extra: tuple[Path, ...]) -> None:
         found, wrong = audit_chain.read_checkpoints(lines, settings.audit_checkpoint_key, str(path))
         checkpoints += found
         bad += wrong
-    engine = make_engine(settings.database_url)
-    try:
-        _require_current_schema(engine)
-        with session_factory(engine)() as session:
-            verdict = audit_chain.verify(session, checkpoints)
-    finally:
-        engine.dispose()
+    with _engine() as engine, session_factory(engine)() as session:
+        verdict = audit_chain.verify(session, checkpoints)
     took = time.perf_counter() - started
     breaks = [*bad, *verdict.breaks]
     counted = (
