@@ -82,11 +82,9 @@ ESD_STATUS = {
     "received": LicenceStatus.APPLIED,
     "under consideration": LicenceStatus.APPLIED,
 }
+# The Commission's file uses four of those words, and only those.
 GAMBLING_STATUS = {
-    "grant": LicenceStatus.ACTIVE,
-    "active": LicenceStatus.ACTIVE,
-    "variation": LicenceStatus.ACTIVE,
-    "application": LicenceStatus.APPLIED,
+    word: ESD_STATUS[word] for word in ("grant", "active", "variation", "application")
 }
 
 
