@@ -54,6 +54,51 @@ def _leads(env: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((k, tuple(v)) for k, v in sorted(data.items()))
 
 
+# The databases the service runs on, each with the one driver it installs (docs/operations.md).
+DATABASE_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+DATABASE_URL_FORMS = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
+
+
+def database_url(raw: str) -> str:
+    """DATABASE_URL as SQLAlchemy reads it: `postgres://`, the form many hosting platforms and
+    libpq hand out, is PostgreSQL's (SQLAlchemy knows only `postgresql://`)."""
+    raw = raw.strip()
+    if raw.startswith("postgres://"):
+        return "postgresql://" + raw.removeprefix("postgres://")
+    return raw
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why DATABASE_URL cannot work here, in words an operator can act on, or None.
+
+    Checked at start-up so that a wrong address stops the process with one line naming the
+    setting, instead of a traceback from the first connection."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return f"DATABASE_URL is not a database address: write it as {DATABASE_URL_FORMS}"
+    backend, _, driver = parsed.drivername.partition("+")
+    wanted = DATABASE_DRIVERS.get(backend)
+    if wanted is None:
+        return (
+            f"DATABASE_URL names {backend!r}: the service runs on PostgreSQL or SQLite only "
+            f"({DATABASE_URL_FORMS})"
+        )
+    if driver and driver != wanted:
+        return (
+            f"DATABASE_URL asks for the {driver} driver, which is not installed: write "
+            f"{backend}:// (or {backend}+{wanted}://) and the service uses {wanted}"
+        )
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            return f"DATABASE_URL: the folder {folder} for the SQLite database does not exist"
+    return None
+
+
 def default_shared_data() -> Path | None:
     """Return the shared public data folder beside the repository, if it is there."""
     candidate = ROOT.parent / "shared" / "data"
@@ -174,9 +219,12 @@ class Settings:
         e: Mapping[str, str] = os.environ if env is None else env
         shared = e.get("SHARED_DATA_DIR")
         shared_dir = Path(shared) if shared else default_shared_data()
+        url = database_url(e.get("DATABASE_URL") or "")
+        if not url:  # the embedded database lives in the service's own instance folder
+            (ROOT / "instance").mkdir(exist_ok=True)
         settings = cls(
             env=e.get("APP_ENV", "development"),
-            database_url=e.get("DATABASE_URL") or cls.database_url,
+            database_url=url or cls.database_url,
             secret_key=e.get("SECRET_KEY") or DEV_SECRET,
             session_idle_minutes=_int(e, "SESSION_IDLE_MINUTES", 30),
             offline_hours=_int(e, "OFFLINE_HOURS", 12),
@@ -249,7 +297,10 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        """Refuse settings that would be unsafe in production."""
+        """Refuse settings that would be unsafe in production, or cannot work at all."""
+        problem = database_url_problem(self.database_url)
+        if problem:
+            raise ConfigError(problem)
         if self.env == "production":
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise ConfigError(

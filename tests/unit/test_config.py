@@ -150,3 +150,36 @@ def test_the_second_factor_key_is_its_own_or_derived_from_the_secret_key() -> No
     assert derived.second_factor_cipher_key() != ("s" * 40).encode()[:32]
     with pytest.raises(ConfigError, match="SECOND_FACTOR_KEY"):
         Settings.from_env({"SECOND_FACTOR_KEY": "too short"})
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql://u:p@h:5432/db"),
+        ("  postgresql://u@h/db\n", "postgresql://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_the_database_address_is_read_in_the_forms_operators_write(given: str, read: str) -> None:
+    """`postgres://` is what hosting platforms and libpq hand out; SQLAlchemy knows only
+    `postgresql://`, and refused the other with a traceback about a missing plugin."""
+    assert Settings.from_env({"DATABASE_URL": given}).database_url == read
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("mysql://u@h/db", "names 'mysql': the service runs on PostgreSQL or SQLite only"),
+        ("postgresql+psycopg2://u@h/db", "psycopg2 driver, which is not installed"),
+        ("sqlite+pysqlcipher:///x.db", "pysqlcipher driver, which is not installed"),
+        ("not a url", "is not a database address"),
+        ("sqlite:////no/such/folder/x.db", "the folder /no/such/folder for the SQLite"),
+    ],
+)
+def test_a_database_address_that_cannot_work_stops_the_start_with_its_reason(
+    given: str, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL") as raised:
+        Settings.from_env({"DATABASE_URL": given})
+    assert says in str(raised.value)
