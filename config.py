@@ -19,10 +19,22 @@ class ConfigError(RuntimeError):
     """A setting is missing or unsafe for the chosen environment."""
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A switch: true, yes, on or 1, or false, no, off or 0 (any case), or empty for the default.
+
+    Any other word is refused: read as "off", a mistyped `SESSION_COOKIE_SECURE=ture` or
+    `REQUIRE_SECOND_FACTOR=Yse` would quietly switch a safeguard off."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = raw.strip().lower()
+    if word in _TRUE_WORDS or word in _FALSE_WORDS:
+        return word in _TRUE_WORDS
+    raise ConfigError(f"{name} must be true or false (or yes/no, on/off, 1/0), not {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -96,6 +108,46 @@ def database_url_problem(url: str) -> str | None:
         folder = Path(parsed.database).parent
         if not folder.is_dir():
             return f"DATABASE_URL: the folder {folder} for the SQLite database does not exist"
+    return None
+
+
+def _has_space(text: str) -> bool:
+    return any(c.isspace() for c in text)
+
+
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
+
+
+def mail_problem(settings: Settings) -> str | None:
+    """Why the mail settings cannot deliver, or None. A server that cannot send would only say
+    so in the scheduler's log, at each attempt, while every reminder waited."""
+    from email.utils import parseaddr
+
+    host = settings.smtp_host
+    if host and ("://" in host or (":" in host and not _is_ipv6(host)) or _has_space(host)):
+        return (
+            f"SMTP_HOST must be the mail server's name alone, like smtp.council.example, not "
+            f"{host!r}: give its port in SMTP_PORT and choose SSL with SMTP_SSL"
+        )
+    if not 1 <= settings.smtp_port <= 65535:
+        return "SMTP_PORT must be a port number, 1 to 65535"
+    if not 1 <= settings.smtp_timeout_seconds <= 600:
+        return "SMTP_TIMEOUT_SECONDS must be between 1 and 600"
+    if settings.smtp_cafile and not Path(settings.smtp_cafile).is_file():
+        return f"SMTP_CAFILE {settings.smtp_cafile} is not a file"
+    address = parseaddr(settings.mail_from)[1]
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or _has_space(address):
+        return (
+            f"MAIL_FROM must hold the address mail is sent from, like "
+            f"Licensing <licensing@council.example>, not {settings.mail_from!r}"
+        )
     return None
 
 
@@ -229,7 +281,7 @@ class Settings:
             session_idle_minutes=_int(e, "SESSION_IDLE_MINUTES", 30),
             offline_hours=_int(e, "OFFLINE_HOURS", 12),
             session_cookie_secure=_bool(
-                e.get("SESSION_COOKIE_SECURE"), e.get("APP_ENV") == "production"
+                e, "SESSION_COOKIE_SECURE", e.get("APP_ENV") == "production"
             ),
             login_max_failures=_int(e, "LOGIN_MAX_FAILURES", 5),
             login_lockout_minutes=_int(e, "LOGIN_LOCKOUT_MINUTES", 15),
@@ -239,14 +291,14 @@ class Settings:
             login_ip_max_failures=_int(e, "LOGIN_IP_MAX_FAILURES", 20),
             login_ip_window_minutes=_int(e, "LOGIN_IP_WINDOW_MINUTES", 15),
             require_second_factor=_bool(
-                e.get("REQUIRE_SECOND_FACTOR"), e.get("APP_ENV") == "production"
+                e, "REQUIRE_SECOND_FACTOR", e.get("APP_ENV") == "production"
             ),
             proxy_hops=_int(e, "PROXY_HOPS", 0),
             second_factor_key=e.get("SECOND_FACTOR_KEY", ""),
             password_hash_time_cost=_int(e, "PASSWORD_HASH_TIME_COST", 3),
             password_hash_memory_kib=_int(e, "PASSWORD_HASH_MEMORY_KIB", 65536),
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
-            public_register=_bool(e.get("PUBLIC_REGISTER"), False),
+            public_register=_bool(e, "PUBLIC_REGISTER", False),
             public_register_rate_per_minute=_int(e, "PUBLIC_REGISTER_RATE_PER_MINUTE", 120),
             # Outside production the demo decides: its fictional borough without the real wards.
             council_name=e.get("COUNCIL_NAME")
@@ -267,13 +319,13 @@ class Settings:
             evidence_dir=Path(e.get("EVIDENCE_DIR") or ROOT / "instance" / "evidence"),
             shared_data_dir=shared_dir,
             assets_dir=Path(e.get("ASSETS_DIR") or ROOT / "node_modules"),
-            sql_echo=_bool(e.get("SQL_ECHO"), False),
+            sql_echo=_bool(e, "SQL_ECHO", False),
             smtp_host=e.get("SMTP_HOST", "").strip(),
-            smtp_port=_int(e, "SMTP_PORT", 465 if _bool(e.get("SMTP_SSL"), False) else 587),
+            smtp_port=_int(e, "SMTP_PORT", 465 if _bool(e, "SMTP_SSL", False) else 587),
             smtp_username=e.get("SMTP_USERNAME", ""),
             smtp_password=e.get("SMTP_PASSWORD", ""),
-            smtp_starttls=_bool(e.get("SMTP_STARTTLS"), True),
-            smtp_ssl=_bool(e.get("SMTP_SSL"), False),
+            smtp_starttls=_bool(e, "SMTP_STARTTLS", True),
+            smtp_ssl=_bool(e, "SMTP_SSL", False),
             smtp_cafile=e.get("SMTP_CAFILE", ""),
             smtp_timeout_seconds=_int(e, "SMTP_TIMEOUT_SECONDS", 30),
             mail_from=e.get("MAIL_FROM") or cls.mail_from,
@@ -369,6 +421,9 @@ class Settings:
             raise ConfigError("AUDIT_CHECKPOINT_MINUTES must be between 1 and 1440")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("BASE_URL must start with http:// or https://")
+        problem = mail_problem(self)
+        if problem:
+            raise ConfigError(problem)
 
     def second_factor_cipher_key(self) -> bytes:
         """The 256-bit AES key that seals authenticator secrets, from SECOND_FACTOR_KEY or,

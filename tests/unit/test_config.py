@@ -183,3 +183,41 @@ def test_a_database_address_that_cannot_work_stops_the_start_with_its_reason(
     with pytest.raises(ConfigError, match=r"^DATABASE_URL") as raised:
         Settings.from_env({"DATABASE_URL": given})
     assert says in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["SESSION_COOKIE_SECURE", "REQUIRE_SECOND_FACTOR", "SMTP_SSL"])
+def test_a_mistyped_switch_is_refused_not_read_as_off(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name} must be true or false.*'ture'"):
+        Settings.from_env({name: "ture"})
+    assert getattr(Settings.from_env({name: " YES "}), name.lower()) is True
+    assert getattr(Settings.from_env({name: "Off"}), name.lower()) is False
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SMTP_HOST": "smtp.council.example:587"}, "SMTP_HOST must be the mail server's name"),
+        ({"SMTP_HOST": "smtps://smtp.council.example"}, "SMTP_HOST must be the mail server's"),
+        ({"SMTP_PORT": "70000"}, "SMTP_PORT must be a port number"),
+        ({"SMTP_TIMEOUT_SECONDS": "0"}, "SMTP_TIMEOUT_SECONDS must be between 1 and 600"),
+        ({"SMTP_CAFILE": "/no/such/ca.pem"}, "SMTP_CAFILE /no/such/ca.pem is not a file"),
+        ({"MAIL_FROM": "licensing"}, "MAIL_FROM must hold the address"),
+        ({"MAIL_FROM": "Licensing <>"}, "MAIL_FROM must hold the address"),
+    ],
+)
+def test_mail_settings_that_cannot_deliver_stop_the_start(env: dict[str, str], says: str) -> None:
+    """Otherwise the scheduler would start and every reminder would fail at each attempt."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert says in str(raised.value)
+
+
+def test_mail_settings_in_the_forms_servers_take_are_kept() -> None:
+    s = Settings.from_env(
+        {"SMTP_HOST": "::1", "SMTP_PORT": "2525", "MAIL_FROM": "Licensing <lic@council.example>"}
+    )
+    assert (s.smtp_host, s.smtp_port, s.mail_from) == (
+        "::1",
+        2525,
+        "Licensing <lic@council.example>",
+    )
