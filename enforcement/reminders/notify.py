@@ -143,6 +143,10 @@ def lead_rules(overrides: Iterable[tuple[str, Sequence[str]]] = ()) -> dict[str,
     """Return the lead times per kind: the defaults with configured overrides, all checked."""
     rules = dict(DEFAULT_LEADS)
     for kind, labels in overrides:
+        if kind not in rules:  # a mistyped kind would otherwise change nothing, silently
+            raise LeadError(
+                f"{kind!r} is not a kind of reminder: the kinds are {', '.join(sorted(rules))}"
+            )
         rules[kind] = tuple(lead.label for lead in parse_leads(labels))
     for labels in rules.values():
         parse_leads(labels)

@@ -68,6 +68,12 @@ def test_configured_leads_override_the_defaults_and_are_checked() -> None:
         lead_rules([(ReminderKind.HEARING, ["soon"])])
 
 
+def test_a_kind_of_reminder_there_is_none_of_is_refused_naming_the_kinds() -> None:
+    """A mistyped kind in REMINDER_LEADS ("hearings") would otherwise change nothing, silently."""
+    with pytest.raises(LeadError, match=r"^'hearings' is not a kind of reminder: .*\bhearing\b"):
+        lead_rules([("hearings", ["now"])])
+
+
 def test_reminder_leads_come_from_the_environment_as_json() -> None:
     s = Settings.from_env({"REMINDER_LEADS": '{"hearing": ["now", "2h"]}'})
     assert s.reminder_leads == (("hearing", ("now", "2h")),)
