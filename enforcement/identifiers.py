@@ -3,8 +3,8 @@
 Names, dates of birth and other identifying details of potential victims
 are never stored. Names cannot be recognised reliably, so the forms warn about them; the shapes
 below can be, so they are refused: dates of birth, UK phone numbers (and international ones
-written with a +), passport and other identity document numbers, and email addresses
-(docs/welfare.md, "Identifiers refused").
+written with a +), passport and other identity document numbers, email addresses and online
+account names (docs/welfare.md, "Identifiers refused").
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class IdentifierKind(Labelled):
     PHONE = "phone", "a phone number"
     DOCUMENT_NUMBER = "document_number", "a passport or other identity document number"
     EMAIL = "email", "an email address"
+    ONLINE_ACCOUNT = "online_account", "an online account name"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,27 @@ _DOCUMENT_PATTERNS = (
         r"\bpassport(?:\s+(?:no\.?|number|num))?\s*[:#]?\s*[A-Za-z0-9]*\d[A-Za-z0-9]{4,}",
         re.IGNORECASE,
     ),
+    # The number of any identity document named before it, written in groups: "passport 123 456
+    # 789", "ID card RX 123456", "residence permit ZU 123 4567", "NI no. AB 123 456 C". Five or
+    # more digits, so a count or a duration after the word ("visa 2 weeks") is not one.
+    re.compile(
+        r"\b(?:passport|id(?:entity)?\s+(?:card|document)|id\s+(?=no\b|number)"
+        r"|residence\s+(?:permit|card)|brp|visa|national\s+insurance|nino|ni)"
+        r"(?:\s*(?:no\.?|number|num))?\s*[:#.]?\s*"
+        r"(?:[A-Za-z]{1,3}[ \-]?)?\d(?:[ \-]?\d){4,}",
+        re.IGNORECASE,
+    ),
+)
+# An online account: "@name_97" (not the part of an email address after its local part), or a
+# name with a digit in it given after the service's name ("snapchat: maria.x97"). Adverts and
+# accounts identify a person as surely as a phone number; a plain word after "facebook" (its
+# page, say) is not taken for one.
+_HANDLE = re.compile(r"(?<![\w@.%+\-])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}")
+_ACCOUNT_AFTER_SERVICE = re.compile(
+    r"\b(?:instagram|insta|ig|snapchat|snap|tiktok|facebook|fb|telegram|twitter|onlyfans|wechat"
+    r"|kik)(?:\s+(?:name|handle|account|id|username|user))?\s*[:\-]?\s*"
+    r"(?=[A-Za-z0-9_.]*[A-Za-z])(?=[A-Za-z0-9_.]*\d)[A-Za-z0-9_.]{3,30}(?![\w@])",
+    re.IGNORECASE,
 )
 
 
@@ -200,6 +222,11 @@ def find_identifiers(text: str | None, *, today: date) -> list[Found]:
     found += [Found(IdentifierKind.EMAIL, m.group(0), m.start()) for m in _EMAIL.finditer(text)]
     found += _phones(text)
     emails = [f for f in found if f.kind is IdentifierKind.EMAIL]
+    found += [
+        Found(IdentifierKind.ONLINE_ACCOUNT, m.group(0), m.start())
+        for pattern in (_HANDLE, _ACCOUNT_AFTER_SERVICE)
+        for m in pattern.finditer(text)
+    ]
     for pattern in _DOCUMENT_PATTERNS:
         for m in pattern.finditer(text):
             # Digits inside an email address are already reported as the address.

@@ -44,6 +44,20 @@ def kinds(text: str) -> list[IdentifierKind]:
         ("NI AB 12 34 56 C", [KIND.DOCUMENT_NUMBER]),
         ("her email is someone.name+x@example.co.uk", [KIND.EMAIL]),
         ("07700 900123 or someone@example.com", [KIND.PHONE, KIND.EMAIL]),
+        # Document numbers written in groups, after the name of the document.
+        ("passport 123 456 789", [KIND.DOCUMENT_NUMBER]),
+        ("Passport: 1234 5678 9", [KIND.DOCUMENT_NUMBER]),
+        ("ID card RX 123456", [KIND.DOCUMENT_NUMBER]),
+        ("identity document 1234-5678", [KIND.DOCUMENT_NUMBER]),
+        ("residence permit ZU 123 4567", [KIND.DOCUMENT_NUMBER]),
+        ("visa number 12345678", [KIND.DOCUMENT_NUMBER]),
+        ("NI no. AB 123 456 C", [KIND.DOCUMENT_NUMBER]),
+        ("NINO JE-12-34-56-A", [KIND.DOCUMENT_NUMBER]),
+        # Online accounts.
+        ("her advert is under @maria_97", [KIND.ONLINE_ACCOUNT]),
+        ("snapchat: maria.x97", [KIND.ONLINE_ACCOUNT]),
+        ("IG @rosie.nails", [KIND.ONLINE_ACCOUNT]),
+        ("telegram user anna2004x", [KIND.ONLINE_ACCOUNT]),
     ],
 )
 def test_obvious_identifiers_are_found(text: str, expected: list[IdentifierKind]) -> None:
@@ -59,6 +73,11 @@ def test_obvious_identifiers_are_found(text: str, expected: list[IdentifierKind]
         "Aged about 25, 3 rooms, 12-13 visitors an hour.",
         "Crime reference 5212345/26 already recorded above.",
         "Price list seen on the wall: not recorded.",
+        # A count or a reference after a document's or a service's name is not a number of one.
+        "Visa status not discussed; 2 weeks until the next visit.",
+        "ID checked for 3 workers; incident ID 5212345 given by the police.",
+        "The shop's facebook page advertises 24 hour opening; snap 2 rooms.",
+        "Leaflets left @ the counter, 40 of them @ 2 languages.",
         "",
     ],
 )
