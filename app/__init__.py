@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import click
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -63,8 +64,20 @@ class RecordIdConverter(BaseConverter):
 def create_app(
     settings: Settings | None = None, *, session_maker: SessionMaker | None = None
 ) -> Flask:
-    """Build the app from settings (read from the environment when not given)."""
-    settings = settings or Settings.from_env()
+    """Build the app from settings (read from the environment when not given).
+
+    A setting that cannot work stops it with `ConfigError`. On the command line (`flask ...`,
+    where click is running a command) that is one line saying which setting and why, as click
+    prints its own errors, instead of a traceback (docs/operations.md)."""
+    try:
+        return _build_app(settings or Settings.from_env(), session_maker)
+    except ConfigError as exc:
+        if click.get_current_context(silent=True) is None:
+            raise
+        raise click.ClickException(f"{exc}. Nothing was done.") from exc
+
+
+def _build_app(settings: Settings, session_maker: SessionMaker | None) -> Flask:
     app = TrackerFlask(__name__, instance_relative_config=False)
     if settings.proxy_hops:
         # Only as many forwarded hops as there are proxies: more would let a client choose

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
-from config import Settings
+from config import ConfigError, Settings
 from enforcement.db import make_engine
 from enforcement.models import Base
 
@@ -43,12 +43,20 @@ def _run(connection: Connection) -> None:
             raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
 
 
+def _settings() -> Settings:
+    """The settings, or one line naming the setting that cannot work and why (no traceback)."""
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise SystemExit(f"Error: {exc}. Nothing was migrated.") from exc
+
+
 def run_migrations_online() -> None:
     given = context.config.attributes.get("connection")
     if given is not None:
         _run(given)
         return
-    url = context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+    url = context.config.get_main_option("sqlalchemy.url") or _settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
         _run(connection)
@@ -57,7 +65,7 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     context.configure(
-        url=Settings.from_env().database_url, target_metadata=target_metadata, literal_binds=True
+        url=_settings().database_url, target_metadata=target_metadata, literal_binds=True
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -15,6 +15,8 @@ from config import Settings
 from enforcement.db import make_engine
 from enforcement.models import Premises, User, Ward
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def cli_app(tmp_path: Path) -> Flask:
@@ -234,3 +236,39 @@ def test_a_command_on_a_database_behind_the_code_says_to_migrate_and_does_nothin
     assert "older than this version of the service needs" in result.output
     assert set(inspect(engine).get_table_names()) == tables
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"APP_ENV": "production", "SECRET_KEY": "short"}, "Error: SECRET_KEY must be set"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "Error: DATABASE_URL names 'mysql'"),
+        ({"SMTP_SSL": "ture"}, "Error: SMTP_SSL must be true or false"),
+    ],
+    ids=["secret", "database", "switch"],
+)
+def test_a_setting_that_cannot_work_is_one_line_on_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], says: str
+) -> None:
+    """`flask <command>` and `alembic` name the setting and stop, without a traceback."""
+    from alembic.config import main as alembic_main
+    from click.testing import CliRunner
+    from flask.cli import cli as flask_cli
+
+    monkeypatch.chdir(ROOT)
+    for name in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "SMTP_SSL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'untouched.db'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    result = CliRunner().invoke(flask_cli, ["--app", "app", "scheduler", "--once"])
+    assert result.exit_code == 1
+    assert result.output.startswith(says) and result.output.endswith("Nothing was done.\n")
+    assert "Traceback" not in result.output and result.exception is not None
+
+    with pytest.raises(SystemExit) as stopped:
+        alembic_main(argv=["-c", str(ROOT / "alembic.ini"), "upgrade", "head"])
+    assert str(stopped.value.code).startswith(says)
+    assert str(stopped.value.code).endswith("Nothing was migrated.")
+    assert not (tmp_path / "untouched.db").exists()
