@@ -20,13 +20,14 @@ from app.assets import (
     keep_versioned_static_file,
 )
 from app.database import SessionMaker
-from app.forms import has_control_characters, parse_id, refuse_control_characters_in_every_form
+from app.forms import parse_id, refuse_control_characters_in_every_form
 from app.templating import TrackerFlask
 from config import ConfigError, Settings
 from enforcement.access import Permission, can
 from enforcement.accounts import users
 from enforcement.cases import clock as case_clock
 from enforcement.cases.statutory import RuleOverrideError
+from enforcement.text import has_control_characters
 
 # Views anyone may reach without signing in; every other view requires it (default deny).
 # The second factor pages are reached between password and code, so they check the pending

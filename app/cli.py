@@ -112,8 +112,13 @@ def create_user_command(
             session.commit()
         except DomainError as exc:
             session.rollback()
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(_messages(exc, USER_OPTIONS)) from exc
         click.echo(f"Created user {user.email} ({', '.join(sorted(roles))}) in {org.name}.")
+        if not_yet := users.unknown_ward_codes(session, wards_):
+            click.echo(
+                f"No ward has the code {', '.join(not_yet)} yet: the user covers it once the "
+                "wards are imported (flask wards import)."
+            )
 
 
 @demo_cli.command("load")
@@ -189,10 +194,25 @@ def import_wards_command(
         click.echo(_cover_line(change))
 
 
-def _messages(exc: DomainError) -> str:
+#: The option of `users create` each field of the accounts workflow comes from.
+USER_OPTIONS = {
+    "email": "--email",
+    "display_name": "--name",
+    "name": "--organisation",
+    "kind": "--organisation-kind",
+    "organisation_id": "--organisation",
+    "roles": "--role",
+    "ward_codes": "--ward",
+    "password": "--password",
+}
+
+
+def _messages(exc: DomainError, options: dict[str, str] | None = None) -> str:
+    """What was wrong, each message after the option it is about when `options` names it."""
     errors = getattr(exc, "errors", None)
     if isinstance(errors, dict) and errors:
-        return "; ".join(str(v) for v in errors.values())
+        named = options or {}
+        return "; ".join(f"{named[k]}: {v}" if k in named else str(v) for k, v in errors.items())
     return exc.message
 
 

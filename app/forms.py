@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -15,6 +14,7 @@ from wtforms.validators import ValidationError
 from app.database import db
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.numbers import record_id
+from enforcement.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 
 def apply_errors(
@@ -82,19 +82,6 @@ def keep_edit_after_conflict(
 
 
 #: The largest id a database row can have: PostgreSQL's INTEGER (SQLite's is larger).
-# C0 controls except tab, newline and carriage return, and DEL. PostgreSQL refuses NUL in text
-# while SQLite stores it; refusing all of them at the edge makes both databases behave alike.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTER_MESSAGE = (
-    "{label} must not contain hidden control characters (they can come from pasted text)."
-    " Delete them or type it again"
-)
-
-
-def has_control_characters(value: str) -> bool:
-    return CONTROL_CHARACTERS.search(value) is not None
-
-
 def parse_id(raw: object) -> int | None:
     """A record id as typed in a form or address, or None when it cannot be one."""
     return record_id(raw)

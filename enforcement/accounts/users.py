@@ -28,7 +28,9 @@ from enforcement.models import (
     UserRole,
     UserSession,
     UserWard,
+    Ward,
 )
+from enforcement.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from enforcement.vocab import OrganisationKind, Role
 
 
@@ -101,6 +103,12 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: An ONS ward code (E05013733) or the demo's own (X000001): what a user's ward column holds.
+WARD_CODE_SHAPE = re.compile(r"[A-Za-z0-9]{1,12}")
+#: The longest organisation name its column holds (PostgreSQL refuses a longer one).
+ORGANISATION_NAME_MAX = 200
+
+
 @dataclass(frozen=True)
 class UserInput:
     email: str
@@ -123,6 +131,8 @@ def _validate_user(session: Session, data: UserInput, *, user_id: int | None) ->
         errors["display_name"] = "Enter the user's name"
     elif len(data.display_name) > 200:
         errors["display_name"] = "Name must be 200 characters or fewer"
+    elif has_control_characters(data.display_name):
+        errors["display_name"] = CONTROL_CHARACTER_MESSAGE.format(label="Name")
     if session.get(Organisation, data.organisation_id) is None:
         errors["organisation_id"] = "Select an organisation"
     unknown = data.roles - {r.value for r in Role}
@@ -130,6 +140,13 @@ def _validate_user(session: Session, data: UserInput, *, user_id: int | None) ->
         errors["roles"] = "Select at least one role"
     elif unknown:
         errors["roles"] = f"Unknown role: {', '.join(sorted(unknown))}"
+    # The web form offers the wards there are; a command takes any code, and may come before the
+    # wards are imported, so a code is checked for its shape (what its column can hold).
+    malformed = sorted(c for c in data.ward_codes if not WARD_CODE_SHAPE.fullmatch(c))
+    if malformed:
+        errors["ward_codes"] = (
+            f"A ward code is up to 12 letters and digits, like E05013733, not {malformed[0]!r}"
+        )
     if errors:
         raise ValidationFailed(errors)
 
@@ -146,6 +163,14 @@ def create_organisation(
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": "Enter the organisation's name"})
+    if len(name) > ORGANISATION_NAME_MAX:
+        raise ValidationFailed(
+            {"name": f"The organisation's name must be {ORGANISATION_NAME_MAX} characters or fewer"}
+        )
+    if has_control_characters(name):
+        raise ValidationFailed(
+            {"name": CONTROL_CHARACTER_MESSAGE.format(label="The organisation's name")}
+        )
     if kind not in {k.value for k in OrganisationKind}:
         raise ValidationFailed({"kind": "Select the kind of organisation"})
     if session.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
@@ -164,6 +189,17 @@ def create_organisation(
         after={"name": name, "kind": kind},
     )
     return org
+
+
+def unknown_ward_codes(session: Session, codes: Iterable[str]) -> list[str]:
+    """The codes among these that no ward imported so far has, in order."""
+    wanted = sorted(set(codes))
+    known = set(
+        session.scalars(
+            select(Ward.code).where(Ward.code.in_(wanted)).distinct().order_by(Ward.code)
+        )
+    )
+    return [c for c in wanted if c not in known]
 
 
 def get_or_create_organisation(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEST_SECRET, downgrade, upgrade
+from click.testing import Result
+from conftest import TEST_SECRET, PostgresDatabase, downgrade, migrated_sqlite_url, upgrade
 from flask import Flask
 from sqlalchemy import func, inspect, select
 
 from app import create_app
 from config import Settings
 from enforcement.db import make_engine
-from enforcement.models import Premises, User, Ward
+from enforcement.models import Organisation, Premises, User, UserWard, Ward
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -272,3 +274,67 @@ def test_a_setting_that_cannot_work_is_one_line_on_the_command_line(
     assert str(stopped.value.code).startswith(says)
     assert str(stopped.value.code).endswith("Nothing was migrated.")
     assert not (tmp_path / "untouched.db").exists()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_cli_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a new migrated database of each kind, which its commands commit to."""
+    if request.param == "sqlite":
+        yield create_app(
+            Settings(
+                database_url=migrated_sqlite_url(tmp_path / "cli.db"),
+                secret_key=TEST_SECRET,
+                testing=True,
+            )
+        )
+        return
+    pg = PostgresDatabase(migrated=True)
+    try:
+        yield create_app(Settings(database_url=pg.url, secret_key=TEST_SECRET, testing=True))
+    finally:
+        pg.drop()
+
+
+def _create_user(app: Flask, **given: str) -> Result:
+    options = {
+        "email": "officer@council.gov.uk",
+        "name": "Ward Officer",
+        "organisation": "Metropolitan Police",
+        "role": "ward_officer",
+        "password": "a long enough password",
+        **given,
+    }
+    args = ["users", "create"]
+    for option, value in options.items():
+        args += [f"--{option}", value]
+    return app.test_cli_runner().invoke(args=args)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"organisation": "O" * 201}, "--organisation: The organisation's name must be 200"),
+        ({"organisation": "Met\x1bPolice"}, "--organisation: The organisation's name must not"),
+        ({"name": "Ward\x01Officer"}, "--name: Name must not contain hidden control characters"),
+        ({"ward": "E0501373312345"}, "--ward: A ward code is up to 12 letters and digits"),
+        ({"ward": "E05-013733"}, "--ward: A ward code is up to 12 letters and digits"),
+    ],
+    ids=["long-organisation", "organisation-control", "name-control", "long-ward", "ward-dash"],
+)
+def test_users_create_refuses_what_its_columns_cannot_hold_on_both_databases(
+    fresh_cli_app: Flask, given: dict[str, str], says: str
+) -> None:
+    """PostgreSQL refused a 201-character organisation or a 14-character ward code with a
+    traceback (SQLite stored them); a control character was stored on both."""
+    result = _create_user(fresh_cli_app, **given)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {says}") and "Traceback" not in result.output
+    assert _count(fresh_cli_app, User) == 0 and _count(fresh_cli_app, Organisation) == 0
+
+
+def test_users_create_takes_a_ward_not_imported_yet_and_says_so(fresh_cli_app: Flask) -> None:
+    """A new install may make its officers before it imports its wards."""
+    result = _create_user(fresh_cli_app, ward="E05013733")
+    assert result.exit_code == 0, result.output
+    assert "No ward has the code E05013733 yet" in result.output
+    assert _count(fresh_cli_app, UserWard) == 1

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.database import db, writes_on_read
-from app.forms import db_id, has_control_characters, parse_id
+from app.forms import db_id, parse_id
 from config import Settings
 from enforcement.models import AuditEvent, Premises, User
 from enforcement.numbers import MAX_DB_ID
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
+from enforcement.text import has_control_characters
 
 
 @pytest.fixture
@@ -122,6 +123,10 @@ def test_control_characters_in_a_form_are_a_field_error_and_save_nothing(
 def test_tab_newline_and_carriage_return_are_still_allowed() -> None:
     assert not has_control_characters("line one\r\nline two\tend")
     assert all(has_control_characters(chr(c)) for c in [*range(9), 11, 12, *range(14, 32), 127])
+    # The C1 controls too (what text decoded with the wrong code page leaves), not the letters
+    # after them.
+    assert all(has_control_characters(chr(c)) for c in range(0x80, 0xA0))
+    assert not has_control_characters("\u00a0café Łódź 北京 — “quoted”")
 
 
 @pytest.mark.parametrize("query", ["q=a%00b", "q=%1b", "status=%00", "x%00=1"])

@@ -1,0 +1,22 @@
+"""Text as people type or paste it: characters no record should hold.
+
+Control characters (C0 other than tab, line feed and carriage return, DEL, and the C1 range that
+text decoded with the wrong code page leaves behind) cannot be shown, printed or written into a
+document, and PostgreSQL refuses NUL where SQLite stores it. Every web form refuses them
+(`app/forms.py`), and so does every domain function whose text may come another way (a command,
+say), with the same rule, so the two databases hold the same (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTER_MESSAGE = (
+    "{label} must not contain hidden control characters (they can come from pasted text)."
+    " Delete them or type it again"
+)
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
