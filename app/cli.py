@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -343,9 +344,25 @@ def export_register_command(path: Path, kind: str) -> None:
             text = export.export_esd_csv(session, actor, utcnow(), council)
         else:
             text = export.export_json(session, actor, utcnow(), council)
+        try:
+            _write_whole(path, text)
+        except OSError as exc:  # the export is audited only once the file is there
+            session.rollback()
+            raise click.ClickException(
+                f"Could not write {path}: {exc.strerror or exc}. Nothing was exported."
+            ) from exc
         session.commit()
-    path.write_text(text, encoding="utf-8")
     click.echo(f"Wrote {path}.")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write the file whole or not at all: into a neighbour first, then put in its place."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _with_bar(bar: Any, work: Any) -> Any:

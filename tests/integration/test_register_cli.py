@@ -152,3 +152,38 @@ def test_a_file_missing_a_column_says_which_as_a_sentence(cli_app: Flask, tmp_pa
     )
     assert result.exit_code != 0
     assert "CaseDate: required column is missing. Nothing was written." in result.output
+
+
+def test_an_export_that_cannot_be_written_says_so_and_is_not_audited(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    """It was audited as made, then ended in a traceback with no file."""
+    from sqlalchemy import func, select
+
+    from enforcement.models import AuditEvent
+
+    def exports() -> int:
+        engine = make_engine(cli_app.config["SETTINGS"].database_url)
+        with engine.connect() as conn:
+            n = conn.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "register.export")
+            )
+        engine.dispose()
+        return n or 0
+
+    missing = tmp_path / "no such folder" / "register.csv"
+    result = cli_app.test_cli_runner().invoke(args=["register", "export", str(missing)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Could not write {missing}: No such file or directory. Nothing was exported.\n"
+    )
+    assert exports() == 0 and not missing.parent.exists()
+
+    written = tmp_path / "register.json"
+    result = cli_app.test_cli_runner().invoke(
+        args=["register", "export", str(written), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert exports() == 1 and written.is_file() and list(tmp_path.glob(".*.part")) == []
