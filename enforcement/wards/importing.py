@@ -267,9 +267,20 @@ def _current_set(session: Session, on: date) -> list[Ward]:
     return wards.wards_in_force(session, on)
 
 
+#: The earliest start date a boundary set may have: wards older than this are not mapped.
+EARLIEST_VALID_FROM = date(1900, 1, 1)
+
+
 def _check_valid_from(session: Session, now: datetime, valid_from: date) -> date | None:
     """Refuse a start date in the future or not after the current set's; return the current set's."""
     today = london_today(now)
+    if valid_from < EARLIEST_VALID_FROM:  # year 1 passed, then ending the set before it overflowed
+        raise ValidationFailed(
+            {
+                "valid_from": "The date the boundaries came into force must be in "
+                f"{EARLIEST_VALID_FROM.year} or later"
+            }
+        )
     if valid_from > today:
         raise ValidationFailed(
             {

@@ -279,6 +279,21 @@ def test_the_start_date_must_follow_the_current_set_and_not_be_in_the_future(
     assert message in refused.value.errors["valid_from"]
 
 
+@pytest.mark.parametrize("valid_from", [date(1, 1, 1), date(1899, 12, 31)])
+def test_a_first_set_dated_before_1900_is_refused_not_an_overflow(
+    session: Session, admin: Actor, valid_from: date
+) -> None:
+    """With no set in force yet nothing bounded the date: year 1 passed, and ending the sets
+    before it (a day earlier) overflowed."""
+    data = geojson_bytes([("E05999901", "Westward", square(1.0, 54.0))])
+    source = BoundarySource("x.geojson", data=data)
+    for step in (preview_import, confirm_import):
+        with pytest.raises(ValidationFailed) as refused:
+            step(session, admin, NOW, source, valid_from)
+        assert refused.value.errors["valid_from"].endswith("must be in 1900 or later")
+    assert session.scalar(select(func.count()).select_from(Ward)) == 0
+
+
 def test_only_administrators_import_wards(session: Session) -> None:
     officer = users.actor_for(make_user(session, "licensing_officer"))
     data = geojson_bytes([("E05999901", "Westward", square(1.0, 54.0))])

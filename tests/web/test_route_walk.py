@@ -116,6 +116,9 @@ JUNK_DATES: list[list[str]] = [
     ["1", "1", "0"],
     ["1", "1", "99999"],
     ["\x00", "1", "2026"],
+    # Real dates at the ends of what a date can hold: a day before or after either is not one.
+    ["1", "1", "1"],
+    ["31", "12", "9999"],
 ]
 
 
