@@ -24,7 +24,7 @@ from builders import (
 from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import mapping
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.models import Premises, Ward
@@ -420,6 +420,23 @@ def test_admin_previews_then_confirms_a_ward_import(
         },
     )
     assert again.status_code == 404
+
+
+def test_a_first_ward_set_dated_year_1_is_a_message_not_a_500(
+    app: Flask, session: Session, client: FlaskClient, tmp_path: Path
+) -> None:
+    """A new install has no wards, so no set in force bounds the start date from below."""
+    app.config["WARD_IMPORT_DIR"] = str(tmp_path / "staged")
+    admin = signed_in(client, session, "admin")
+    resp = upload(
+        admin,
+        collection(("E05999903", "Bigward", square(1.0, 54.0, 0.02))),
+        valid_from=["1", "1", "1"],  # type: ignore[arg-type]
+    )
+    page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert resp.status_code == 400, page  # type: ignore[attr-defined]
+    assert "must be in 1900 or later" in page and 'name="token"' not in page
+    assert session.scalar(select(func.count()).select_from(Ward)) == 0
 
 
 def test_admin_sees_a_report_of_refused_boundaries(admin: FlaskClient) -> None:
