@@ -103,6 +103,7 @@ def index() -> tuple[str, int]:
         focus_wards=[query.ward] if query.ward in known_wards else sorted(actor.ward_codes),
         # The map opens on the ward filtered on, else on the whole borough.
         fit_wards=[query.ward] if query.ward in known_wards else [],
+        wards_loaded=bool(known_wards),
     ), 400 if problems else 200
 
 

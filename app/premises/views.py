@@ -19,7 +19,7 @@ from enforcement.clock import london_today, utcnow
 from enforcement.models import Licence, Premises
 from enforcement.numbers import page_number
 from enforcement.register import licences, premises
-from enforcement.register.wards import ward_names_in_force
+from enforcement.register.wards import any_in_force, ward_names_in_force
 from enforcement.registerio import expiry
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
@@ -157,11 +157,16 @@ def create() -> ResponseReturnValue:
         ),
         ready=location.read,
         done=lambda p: _saved(p, f"{p.name} has been added to the register."),
-        page=lambda status: (
-            render_template("premises/form.html", form=form, premises=None),
-            status,
-        ),
+        page=lambda status: _form_page(form, None, status),
     )
+
+
+def _form_page(form: PremisesForm, p: Premises | None, status: int) -> tuple[str, int]:
+    """The premises form; without wards yet there is no map to click a location on."""
+    wards_loaded = any_in_force(db(), london_today(utcnow()))
+    return render_template(
+        "premises/form.html", form=form, premises=p, wards_loaded=wards_loaded
+    ), status
 
 
 @bp.route("/premises/<id:premises_id>")
@@ -201,7 +206,7 @@ def edit(premises_id: int) -> ResponseReturnValue:
         ready=location.read,
         conflict=Conflict(Premises, premises_id),
         done=lambda saved: _saved(saved, "The premises details have been saved."),
-        page=lambda status: (render_template("premises/form.html", form=form, premises=p), status),
+        page=lambda status: _form_page(form, p, status),
     )
 
 

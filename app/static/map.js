@@ -12,14 +12,32 @@ const SHADES = { 1: "#d2e2f1", 2: "#a5c6e3", 3: "#6a9fd0", 4: "#1d70b8", 5: "#00
 const CANVAS_ABOVE = 3000;
 const ATTRIBUTION = "Boundaries © Crown copyright (ONS, OS)";
 
+// Once the borough is in view, the map is not zoomed out further than this: there is nothing
+// but the wards to see.
+const BOROUGH_MIN_ZOOM = 9;
+// Where a map starts, before anything is drawn on it (Leaflet draws on a map only once it has a
+// view): Great Britain, which is also what stays in view while there are no wards or premises
+// to show (a new install, before its wards are imported).
+const GREAT_BRITAIN = [
+  [49.9, -8.2],
+  [60.9, 1.8],
+];
+
 function makeMap(element) {
   // No fading: a popup read (or checked) mid-fade has too little contrast.
-  const map = L.map(element, { zoomSnap: 0.25, minZoom: 9, maxZoom: 19, fadeAnimation: false });
+  const map = L.map(element, { zoomSnap: 0.25, minZoom: 4, maxZoom: 19, fadeAnimation: false });
+  map.fitBounds(GREAT_BRITAIN);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
   // The map's box changes when a list's filters fold in or out beside it.
   new ResizeObserver(() => map.invalidateSize()).observe(element);
   return map;
+}
+
+// Show some bounds (wards, or premises) and keep the map from zooming out far beyond them.
+function showBounds(map, bounds, options = {}) {
+  map.fitBounds(bounds, { padding: [10, 10], ...options });
+  map.setMinZoom(Math.min(BOROUGH_MIN_ZOOM, map.getZoom()));
 }
 
 async function fetchJSON(url) {
@@ -71,7 +89,7 @@ function wardBounds(wards, wanted) {
 function fitToWards(map, wards, wanted) {
   const bounds = wardBounds(wards, wanted);
   if (bounds) {
-    map.fitBounds(bounds, { padding: [10, 10] });
+    showBounds(map, bounds);
   }
   return bounds !== null;
 }
@@ -153,7 +171,7 @@ async function premisesMap(element) {
   };
   // No point in the borough's view (a search that found premises outside it): show the points.
   if (data.features.length && (!haveWards || inView() === 0)) {
-    map.fitBounds(points.getBounds(), { padding: [10, 10], maxZoom: 17 });
+    showBounds(map, points.getBounds(), { maxZoom: 17 });
   }
   for (const category of data.legend.categories) {
     const counter = document.querySelector(`[data-legend-count="${category.key}"]`);
@@ -222,8 +240,7 @@ async function nearbyMap(element) {
   const points = JSON.parse(element.dataset.points);
   const template = element.dataset.premisesLink;
   const map = makeMap(element);
-  // The view is set first: Leaflet adds layers to a map only once it has one.
-  map.fitBounds(L.latLng(origin).toBounds(radius * 2), { padding: [10, 10] });
+  showBounds(map, L.latLng(origin).toBounds(radius * 2));
   await addWards(map, element);
   L.circle(origin, { radius, color: "#1d70b8", weight: 2, fill: false, interactive: false }).addTo(map);
   L.circleMarker(origin, { ...POINT_STYLE, radius: 8, weight: 3, fillColor: "#ffffff", fillOpacity: 1 })

@@ -71,6 +71,11 @@ def in_force_on(on: date | BindParameter[date]) -> ColumnElement[bool]:
     return and_(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
 
 
+def any_in_force(session: Session, on: date) -> bool:
+    """Whether any ward is in force on a date (a new install has none until it imports them)."""
+    return bool(session.scalar(select(exists().where(in_force_on(on)))))
+
+
 def wards_in_force(session: Session, on: date) -> list[Ward]:
     """Return the wards whose validity covers the given date, by name."""
     return list(session.scalars(select(Ward).where(in_force_on(on)).order_by(Ward.name, Ward.id)))

@@ -1,0 +1,74 @@
+"""A council's first day, before its wards are imported: the maps still work, in real Chromium.
+
+Leaflet draws nothing on a map that has no view, and the maps took their view from the wards;
+with none, the premises map failed with a script error ("Set map center and zoom first") and the
+location picker was a grey box that could not be clicked. The server here serves the demo data
+with its wards taken out, as a new install that imported its register first would be.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from browser.conftest import LiveServer, serve
+from browser.pages import sign_in
+from browser.test_map_journey import OFFICER, watch_for_failures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server_without_wards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("no-wards")
+    for server in serve(folder):
+        with sqlite3.connect(folder / "browser.db") as db:
+            db.execute("DELETE FROM premises_wards")
+            db.execute("DELETE FROM wards")
+        db.close()
+        yield server
+
+
+def test_the_premises_map_draws_the_premises_when_there_are_no_wards(
+    page: Page, server_without_wards: LiveServer, check_accessibility: Any
+) -> None:
+    problems = watch_for_failures(page, server_without_wards)
+    sign_in(page, server_without_wards, OFFICER)
+
+    page.goto(server_without_wards("/map"))
+    expect(page.locator("#no-wards")).to_contain_text("No ward boundaries have been imported yet")
+    the_map = page.locator('[data-app-map="premises"]')
+    expect(the_map).to_have_attribute("data-loaded", re.compile(r"^[1-9]\d*$"))
+    assert the_map.get_attribute("data-failed") is None
+    assert page.locator(".leaflet-overlay-pane path:not(.app-map-point)").count() == 0
+    shown = int(the_map.get_attribute("data-loaded") or "0")
+    expect(page.locator("path.app-map-point")).to_have_count(shown)
+    expect(page.get_by_role("status")).to_contain_text("premises on the map")
+    check_accessibility(page, "map without wards")
+
+    # Nothing to draw at all: an empty map of Great Britain, and still no error.
+    page.goto(server_without_wards("/map?q=no-such-premises-anywhere"))
+    expect(the_map).to_have_attribute("data-loaded", "0")
+    assert the_map.get_attribute("data-failed") is None
+    expect(page.get_by_role("status")).to_have_text("0 premises on the map.")
+    assert problems == []
+
+
+def test_the_premises_form_offers_no_map_to_click_until_there_are_wards(
+    page: Page, server_without_wards: LiveServer, check_accessibility: Any
+) -> None:
+    problems = watch_for_failures(page, server_without_wards)
+    sign_in(page, server_without_wards, OFFICER)
+
+    page.goto(server_without_wards("/premises/new"))
+    expect(page.locator("#no-wards")).to_contain_text("There is no map to click on yet")
+    expect(page.locator('[data-app-map="picker"]')).to_have_count(0)
+    expect(page.get_by_text("or click on the map")).to_have_count(0)
+    expect(page.get_by_label("Latitude (optional)")).to_be_visible()
+    check_accessibility(page, "premises form without wards")
+    assert problems == []
