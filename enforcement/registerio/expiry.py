@@ -10,13 +10,13 @@ reminder; one that no longer expires, or is no longer in force, has its reminder
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
-from enforcement.clock import day_text, london_midnight_utc
+from enforcement.clock import day_text, london_midnight_utc, london_today
 from enforcement.models import Licence, Premises
 from enforcement.models.reminders import Reminder
 from enforcement.register import licences
@@ -33,8 +33,20 @@ IN_FORCE = (LicenceStatus.ACTIVE.value, LicenceStatus.SUSPENDED.value, LicenceSt
 _CHUNK = 500
 
 
+def title(reference: str, name: str, status: str, expires_on: date, today: date) -> str:
+    """What the reminder says: when the licence expires or, once that day has passed while the
+    register still holds it in force, that it did and what to put right."""
+    if expires_on >= today:
+        return f"Licence {reference} at {name} expires on {day_text(expires_on)}"
+    recorded = LicenceStatus(status).label.lower()
+    return (
+        f"Licence {reference} at {name} expired on {day_text(expires_on)} but is still "
+        f"recorded as {recorded}: renew it or record that it has ended"
+    )
+
+
 def _wanted(
-    rows: Iterable[tuple[int, int, str, str, object, str]],
+    rows: Iterable[tuple[int, int, str, str, date | None, str]], today: date
 ) -> dict[int, list[ReminderSpec]]:
     wanted: dict[int, list[ReminderSpec]] = {}
     for licence_id, premises_id, reference, status, expires_on, name in rows:
@@ -46,8 +58,8 @@ def _wanted(
                     subject_type=SUBJECT,
                     subject_id=licence_id,
                     premises_id=premises_id,
-                    title=f"Licence {reference} at {name} expires on {day_text(expires_on)}",  # type: ignore[arg-type]
-                    due_at=london_midnight_utc(expires_on),  # type: ignore[arg-type]
+                    title=title(reference, name, status, expires_on, today),
+                    due_at=london_midnight_utc(expires_on),
                     team=TEAM,
                 )
             )
@@ -77,7 +89,7 @@ def sync_licences(session: Session, now: datetime, licence_ids: Sequence[int]) -
             session,
             kind=KIND,
             subject_type=SUBJECT,
-            wanted=_wanted(rows),
+            wanted=_wanted(rows, london_today(now)),
             now=now,
             actor=Actor.system("licence expiry reminders"),
             default_reason="The licence's end date or status changed",

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
-from enforcement.clock import london_midnight_utc
+from enforcement.clock import day_text, london_midnight_utc
 from enforcement.models import AuditEvent, Licence, LicenceCondition, Premises, Reminder
 from enforcement.register import licences
 from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
@@ -522,6 +522,48 @@ def test_a_licence_with_an_end_date_gets_an_expiry_reminder_for_the_licensing_te
     session.flush()
     expiry.sync_all(session, NOW)
     assert [s for _d, s, _t in _expiry_reminders(session, lic.id)] == ["done", "done"]
+
+
+def test_an_expiry_reminder_says_when_a_licence_in_force_has_already_expired(
+    session: Session,
+) -> None:
+    """It said "expires on 19 December 2020" in 2026; the register holds such a licence as in
+    force, and what the licensing team has to do is put that right."""
+    lic = expiry.create_licence(
+        session,
+        ACTOR,
+        NOW,
+        make_premises(session, name="Gloss").id,
+        licences.LicenceInput(
+            regime="special_treatment",
+            reference="ST/OLD",
+            holder_name="Holder",
+            status="suspended",
+            expires_on=NOW.date() + timedelta(days=1),
+        ),
+    )
+
+    def titles() -> list[tuple[str, str]]:
+        return [
+            (status, title)
+            for status, title in session.execute(
+                select(Reminder.status, Reminder.title)
+                .where(Reminder.kind == "licence_expiry", Reminder.subject_id == lic.id)
+                .order_by(Reminder.id)
+            )
+        ]
+
+    ends = day_text(lic.expires_on)  # type: ignore[arg-type]
+    assert titles() == [("open", f"Licence ST/OLD at Gloss expires on {ends}")]
+    # The day after it ends, the same reminder (still open) says what happened and what to do.
+    expiry.sync_all(session, NOW + timedelta(days=2))
+    assert titles() == [
+        (
+            "open",
+            f"Licence ST/OLD at Gloss expired on {ends} but is still recorded as suspended: "
+            "renew it or record that it has ended",
+        )
+    ]
 
 
 def test_an_import_makes_expiry_reminders_for_the_licences_it_brings(session: Session) -> None:
