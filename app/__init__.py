@@ -223,14 +223,23 @@ def register_request_hooks(app: Flask) -> None:
     app.after_request(_headers)
 
 
+#: The pages that take a whole file to import, and who may send one: up to IMPORT_MAX_MB.
+IMPORT_PAGES = {
+    "registerio.index": Permission.REGISTER_IMPORT,
+    # A ward file covering many boroughs (kept to one by its code) is often over MAX_UPLOAD_MB.
+    "admin.wards_preview": Permission.REFERENCE_MANAGE,
+}
+
+
 def _import_upload_limit() -> None:
-    """The register import page takes files up to IMPORT_MAX_MB (every other request body stays
-    under MAX_UPLOAD_MB), and only from a signed-in user who may import."""
+    """The import pages take files up to IMPORT_MAX_MB (every other request body stays under
+    MAX_UPLOAD_MB), and only from a signed-in user who may import there."""
     from app.auth.current import current_actor
 
-    if request.endpoint != "registerio.index" or request.method != "POST":
+    needed = IMPORT_PAGES.get(request.endpoint or "")
+    if needed is None or request.method != "POST":
         return
-    if current_user.is_authenticated and can(current_actor(), Permission.REGISTER_IMPORT):
+    if current_user.is_authenticated and can(current_actor(), needed):
         request.max_content_length = current_app.config["SETTINGS"].import_max_mb * 1024 * 1024
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -437,6 +438,25 @@ def test_a_first_ward_set_dated_year_1_is_a_message_not_a_500(
     assert resp.status_code == 400, page  # type: ignore[attr-defined]
     assert "must be in 1900 or later" in page and 'name="token"' not in page
     assert session.scalar(select(func.count()).select_from(Ward)) == 0
+
+
+def test_a_ward_file_over_the_general_upload_limit_is_taken_up_to_the_import_limit(
+    admin: FlaskClient,
+) -> None:
+    """A file of many boroughs, kept to one by its code, is often larger than MAX_UPLOAD_MB (a
+    photo's limit): the ward page takes files up to IMPORT_MAX_MB, as the register's does."""
+    app = admin.application
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    data = collection(("E05999903", "Bigward", square(1.0, 54.0, 0.02))) + b" " * 4096
+    resp = upload(admin, data)
+    assert resp.status_code == 200, resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "Bigward" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(settings, import_max_mb=0)
+    try:
+        assert upload(admin, data).status_code == 413  # type: ignore[attr-defined]
+    finally:
+        app.config["SETTINGS"] = settings
 
 
 def test_admin_sees_a_report_of_refused_boundaries(admin: FlaskClient) -> None:
