@@ -41,6 +41,7 @@ from enforcement.reminders.reminders import (
     TEAM_ROLES,
 )
 from enforcement.reminders.vocab import MailKind, MailStatus, ReminderKind, kind_label
+from enforcement.vocab import Role
 
 # Lead times per kind: "now" is when the reminder is made; "<n>m", "<n>h" are minutes or hours
 # before it is due; "<n>d" is n calendar days before in London time; "on_day" is ON_DAY_HOUR in
@@ -672,20 +673,42 @@ def enqueue_due(
     return Batch(looked_at=len(claimed), leads_sent=leads_sent, mails=len(mails))
 
 
-def _supervisor_for(session: Session, directory: _Directory, r: Reminder) -> Person | None:
+def _supervisor_for(
+    session: Session, directory: _Directory, r: Reminder
+) -> tuple[Person | None, bool]:
+    """Who a statutory reminder escalates to, and whether they were chosen for want of one
+    recorded: the owner's supervisor (for a team's reminder, its members' supervisor); with
+    none recorded or active, the longest-standing supervisor of the organisation the owner (or
+    the team) belongs to, so a deadline never escalates to no one (docs/reminders.md)."""
     owner = directory.people.get(r.owner_user_id or 0)
-    candidates: list[int] = []
-    if owner is not None and owner.supervisor_id is not None:
-        candidates.append(owner.supervisor_id)
-    elif r.team:
-        candidates.extend(
-            sorted({p.supervisor_id for p in directory.team(r.team) if p.supervisor_id})
-        )
-    for sid in candidates:
+    people = [owner] if owner is not None else directory.team(r.team) if r.team else []
+    for sid in sorted({p.supervisor_id for p in people if p.supervisor_id}):
         found = _people(session, [sid]).get(sid)
         if found is not None:
-            return found
-    return None
+            return found, False
+    fallback = _organisation_supervisor(session, [p.id for p in people])
+    return fallback, fallback is not None
+
+
+def _organisation_supervisor(session: Session, people: Sequence[int]) -> Person | None:
+    """The active supervisor, other than these people, of the organisations they belong to,
+    longest-standing (lowest id) first."""
+    if not people:
+        return None
+    row = session.execute(
+        select(*_PERSON_COLUMNS)
+        .where(
+            User.is_active.is_(True),
+            User.id.not_in(sorted(people)),
+            User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.SUPERVISOR)),
+            User.organisation_id.in_(
+                select(User.organisation_id).where(User.id.in_(sorted(people)))
+            ),
+        )
+        .order_by(User.id)
+        .limit(1)
+    ).first()
+    return Person(*row) if row is not None else None
 
 
 def _escalation_reason(r: Reminder, now: datetime) -> str | None:
@@ -759,7 +782,7 @@ def escalate_due(
         reason = _escalation_reason(r, now)
         if reason is None or (r.id, reason) in existing:
             continue
-        supervisor = _supervisor_for(session, directory, r)
+        supervisor, for_want = _supervisor_for(session, directory, r)
         session.add(
             ReminderEscalation(
                 reminder_id=r.id,
@@ -778,7 +801,13 @@ def escalate_due(
             entity_id=r.id,
             summary=(
                 f"Escalated a statutory reminder ({ESCALATION_REASONS[reason]}) to "
-                + (supervisor.email if supervisor else "no one: no supervisor is recorded")
+                + (
+                    "no one: no supervisor is recorded, and the organisation has none"
+                    if supervisor is None
+                    else f"{supervisor.email}, the organisation's supervisor: none is recorded"
+                    if for_want
+                    else supervisor.email
+                )
             ),
             after={"reason": reason, "supervisor_id": supervisor.id if supervisor else None},
         )

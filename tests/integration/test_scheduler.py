@@ -39,6 +39,7 @@ from enforcement.accounts.users import actor_for
 from enforcement.cases import casework as cases
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.models import (
+    AuditEvent,
     CaseDeadline,
     OutboxMail,
     Reminder,
@@ -402,6 +403,50 @@ def test_acknowledged_in_time_means_no_early_escalation(
     run(sessions, NOW + timedelta(hours=30), smtp, settings)
     assert session.scalar(select(func.count()).select_from(ReminderEscalation)) == 0
     assert [m["To"] for m in smtp.sink.messages] == [owner.email]
+
+
+def test_with_no_supervisor_recorded_a_deadline_escalates_to_the_organisations_supervisor(
+    session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
+) -> None:
+    """A new install whose administrator has not yet said who reports to whom: a statutory
+    reminder escalated to no one. It now goes to the organisation's longest-standing
+    supervisor (never another organisation's), who sees it on their list and may act on it."""
+    council, police = make_org(session, "Council"), make_org(session, "Police", "police")
+    charity = make_org(session, "Charity", "charity")
+    make_user(session, "supervisor", email="police-boss@example.gov.uk", org=police)
+    first = make_user(session, "supervisor", email="first-boss@example.gov.uk", org=council)
+    make_user(session, "supervisor", email="second-boss@example.gov.uk", org=council)
+    owner = make_user(session, "licensing_officer", email="officer@example.gov.uk", org=council)
+    r = hearing(session, owner, statutory=True, due_at=NOW + timedelta(days=3))
+    # In an organisation without a supervisor, a deadline still escalates to no one.
+    lone = make_user(session, "licensing_officer", email="lone@example.gov.uk", org=charity)
+    alone = hearing(session, lone, statutory=True, due_at=NOW + timedelta(days=3), subject_id=2)
+    run(sessions, NOW, smtp, settings)
+    run(sessions, NOW + timedelta(hours=24), smtp, settings)
+
+    escalations = session.scalars(
+        select(ReminderEscalation).order_by(ReminderEscalation.reminder_id)
+    ).all()
+    assert [(e.reminder_id, e.reason, e.supervisor_id) for e in escalations] == [
+        (r.id, "unacknowledged", first.id),
+        (alone.id, "unacknowledged", None),
+    ]
+    assert sorted(m["To"] for m in smtp.sink.messages) == [
+        "first-boss@example.gov.uk",
+        "lone@example.gov.uk",
+        "officer@example.gov.uk",
+    ]
+    theirs = tasks.task_list(session, actor_for(first), NOW + timedelta(hours=25))
+    assert [(t.reminder.id, t.escalated_to_me) for t in theirs.upcoming] == [(r.id, True)]
+    summaries = session.scalars(
+        select(AuditEvent.summary)
+        .where(AuditEvent.action == "reminder.escalate")
+        .order_by(AuditEvent.entity_id)
+    ).all()
+    assert [s.split(") to ")[1] for s in summaries] == [
+        "first-boss@example.gov.uk, the organisation's supervisor: none is recorded",
+        "no one: no supervisor is recorded, and the organisation has none",
+    ]
 
 
 def test_daily_digest_gathers_non_urgent_reminders_and_urgent_ones_still_go_at_once(
