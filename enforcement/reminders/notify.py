@@ -681,11 +681,18 @@ def _supervisor_for(
     none recorded or active, the longest-standing supervisor of the organisation the owner (or
     the team) belongs to, so a deadline never escalates to no one (docs/reminders.md)."""
     owner = directory.people.get(r.owner_user_id or 0)
-    people = [owner] if owner is not None else directory.team(r.team) if r.team else []
-    for sid in sorted({p.supervisor_id for p in people if p.supervisor_id}):
+    candidates: list[int] = []
+    if owner is not None and owner.supervisor_id is not None:
+        candidates.append(owner.supervisor_id)
+    elif r.team:
+        candidates.extend(
+            sorted({p.supervisor_id for p in directory.team(r.team) if p.supervisor_id})
+        )
+    for sid in candidates:
         found = _people(session, [sid]).get(sid)
         if found is not None:
             return found, False
+    people = [owner] if owner is not None else directory.team(r.team) if r.team else []
     fallback = _organisation_supervisor(session, [p.id for p in people])
     return fallback, fallback is not None
 
