@@ -51,6 +51,14 @@ async function fetchJSON(url) {
   return response.json();
 }
 
+// Leaflet reads a string given to a tooltip as HTML: names come from people and files, so each
+// goes in as a text node (a premises called "<b>Nails</b>" is shown as typed, never as markup).
+function asText(value) {
+  const span = document.createElement("span");
+  span.textContent = value ?? "";
+  return span;
+}
+
 function codes(text) {
   return new Set((text || "").split(",").filter(Boolean));
 }
@@ -61,7 +69,7 @@ async function addWards(map, element) {
   const layer = L.geoJSON(data, {
     style: (feature) =>
       focus.has(feature.properties.code) ? { ...WARD_STYLE, ...FOCUS_STYLE } : WARD_STYLE,
-    onEachFeature: (feature, ward) => ward.bindTooltip(feature.properties.name, { sticky: true }),
+    onEachFeature: (feature, ward) => ward.bindTooltip(asText(feature.properties.name), { sticky: true }),
   }).addTo(map);
   return { layer, focus };
 }
@@ -158,7 +166,7 @@ async function premisesMap(element) {
         categories[p.category]?.label,
       ];
       point.bindPopup(() => popupFor(feature.id, p.name, lines, template));
-      point.bindTooltip(p.name);
+      point.bindTooltip(asText(p.name));
     },
   }).addTo(map);
   const inView = () => {
@@ -249,7 +257,7 @@ async function nearbyMap(element) {
   for (const p of points) {
     L.circleMarker([p.lat, p.lon], { ...POINT_STYLE, fillColor: "#1d70b8", className: "app-map-point" })
       .bindPopup(() => popupFor(p.id, p.name, [`${Math.round(p.distance)} metres away`], template))
-      .bindTooltip(p.name)
+      .bindTooltip(asText(p.name))
       .addTo(map);
   }
   element.dataset.loaded = String(points.length);
@@ -268,7 +276,7 @@ async function hotspotMap(element) {
       fillOpacity: 0.8,
     }),
     onEachFeature: (feature, cell) =>
-      cell.bindTooltip(`${plural(feature.properties.count, "record", "records")} in ${feature.properties.cell}`),
+      cell.bindTooltip(asText(`${plural(feature.properties.count, "record", "records")} in ${feature.properties.cell}`)),
   }).addTo(map);
   element.dataset.loaded = String(data.features.length);
 }

@@ -23,6 +23,10 @@ from browser.test_map_journey import OFFICER, watch_for_failures
 pytestmark = pytest.mark.browser
 
 
+#: A name as someone might type or a file might hold it: it must be shown as it is, as text.
+MARKUP_NAME = "<b>Nails</b> & <i>Beauty</i> <3"
+
+
 @pytest.fixture(scope="module")
 def server_without_wards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("no-wards")
@@ -30,6 +34,11 @@ def server_without_wards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         with sqlite3.connect(folder / "browser.db") as db:
             db.execute("DELETE FROM premises_wards")
             db.execute("DELETE FROM wards")
+            db.execute(  # renamed behind the app's back: its search words are set to match
+                "UPDATE premises SET name = ?, search_text = 'zzmarkup ' || search_text"
+                " WHERE id = (SELECT min(id) FROM premises WHERE latitude IS NOT NULL)",
+                (MARKUP_NAME,),
+            )
         db.close()
         yield server
 
@@ -71,4 +80,22 @@ def test_the_premises_form_offers_no_map_to_click_until_there_are_wards(
     expect(page.get_by_text("or click on the map")).to_have_count(0)
     expect(page.get_by_label("Latitude (optional)")).to_be_visible()
     check_accessibility(page, "premises form without wards")
+    assert problems == []
+
+
+def test_a_name_that_looks_like_markup_is_shown_as_typed_on_the_map(
+    page: Page, server_without_wards: LiveServer
+) -> None:
+    """Leaflet takes a tooltip's string as HTML: "<b>Nails</b>" was drawn in bold, its markup
+    gone (and a tag the page's CSP did not stop would have been live)."""
+    problems = watch_for_failures(page, server_without_wards)
+    sign_in(page, server_without_wards, OFFICER)
+
+    page.goto(server_without_wards("/map?q=zzmarkup"))
+    the_map = page.locator('[data-app-map="premises"]')
+    expect(the_map).to_have_attribute("data-loaded", "1")
+    page.locator("path.app-map-point").hover(force=True)
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_text(MARKUP_NAME)
+    assert tooltip.locator("b, i").count() == 0
     assert problems == []
