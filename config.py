@@ -111,6 +111,11 @@ def database_url_problem(url: str) -> str | None:
     return None
 
 
+def _is_address(text: str) -> bool:
+    local, _, domain = text.rpartition("@")
+    return bool(local) and "." in domain and not _has_space(text) and "<" not in text
+
+
 def _has_space(text: str) -> bool:
     return any(c.isspace() for c in text)
 
@@ -141,6 +146,11 @@ def mail_problem(settings: Settings) -> str | None:
         return "SMTP_TIMEOUT_SECONDS must be between 1 and 600"
     if settings.smtp_cafile and not Path(settings.smtp_cafile).is_file():
         return f"SMTP_CAFILE {settings.smtp_cafile} is not a file"
+    if settings.contact_email and not _is_address(settings.contact_email):
+        return (
+            f"CONTACT_EMAIL must be one email address, like licensing@council.example, not "
+            f"{settings.contact_email!r}"
+        )
     address = parseaddr(settings.mail_from)[1]
     local, _, domain = address.rpartition("@")
     if not local or not domain or _has_space(address):
@@ -218,6 +228,9 @@ class Settings:
     public_register_rate_per_minute: int = 120
     council_name: str = REAL_COUNCIL_NAME
     service_name: str = "Licensing and premises enforcement"
+    # Where people write about the service: its accessibility statement and privacy page
+    # name it (CONTACT_EMAIL). Without it they name the council's licensing team.
+    contact_email: str = ""
     page_size: int = 50
     max_upload_mb: int = 10
     # A register file for the import page (IMPORT_MAX_MB): a whole borough's licences with their
@@ -308,6 +321,7 @@ class Settings:
                 else default_council_name(shared_dir)
             ),
             service_name=e.get("SERVICE_NAME") or cls.service_name,
+            contact_email=e.get("CONTACT_EMAIL", "").strip(),
             page_size=_int(e, "PAGE_SIZE", 50),
             max_upload_mb=_int(e, "MAX_UPLOAD_MB", 10),
             import_max_mb=_int(e, "IMPORT_MAX_MB", 100),

@@ -13,6 +13,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from app import errors
+from app.about.views import PAGES as ABOUT_PAGES
 from app.assets import (
     ASSET_ENDPOINTS,
     SessionInterface,
@@ -43,6 +44,8 @@ PUBLIC_ENDPOINTS = frozenset(
     }
     # The public register (404 unless PUBLIC_REGISTER is on: app/publicregister/views.py).
     | {"publicregister.index", "publicregister.licence", "publicregister.download"}
+    # The accessibility statement, privacy and cookies pages (app/about/views.py).
+    | set(ABOUT_PAGES)
 )
 
 
@@ -165,6 +168,7 @@ def register_extensions(app: Flask, settings: Settings, session_maker: SessionMa
 
 def register_blueprints(app: Flask) -> None:
     """Every area's pages."""
+    from app.about.views import bp as about_bp
     from app.admin import support as _support_pages  # noqa: F401 - adds the support directory to admin
     from app.admin import wards as _ward_pages  # noqa: F401 - importing it adds the ward import pages to admin
     from app.admin.views import bp as admin_bp
@@ -188,6 +192,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         vendor_bp,
+        about_bp,
         auth_bp,
         home_bp,
         tasks_bp,

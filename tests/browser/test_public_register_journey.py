@@ -91,6 +91,25 @@ def test_search_the_public_register_and_open_a_licence(
     assert_no_axe_findings(page, "public register with an error")
 
 
+def test_a_visitor_reaches_the_accessibility_privacy_and_cookies_pages_from_the_footer(
+    page: Page, public_server: tuple[LiveServer, Path]
+) -> None:
+    """Public sector services publish an accessibility statement; the register's visitors, who
+    cannot sign in, must reach it (and the privacy and cookies pages) from the register."""
+    server, _db = public_server
+    headings = {
+        "Accessibility statement": "Accessibility statement for",
+        "Privacy": "How this service uses personal information",
+        "Cookies": "Cookies and what the service stores on your device",
+    }
+    for link, heading in headings.items():
+        page.goto(server("/register"))
+        page.get_by_role("contentinfo").get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        assert_no_axe_findings(page, link)
+    assert page.context.cookies() == []  # the register and these pages set none
+
+
 def test_the_register_is_not_there_when_switched_off(page: Page, live_server: Any) -> None:
     response = page.goto(live_server("/register"))
     assert response is not None and response.status == 404

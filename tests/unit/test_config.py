@@ -221,3 +221,12 @@ def test_mail_settings_in_the_forms_servers_take_are_kept() -> None:
         2525,
         "Licensing <lic@council.example>",
     )
+
+
+def test_the_contact_address_is_one_email_address_or_none() -> None:
+    assert Settings.from_env({}).contact_email == ""
+    given = Settings.from_env({"CONTACT_EMAIL": " licensing@council.example "})
+    assert given.contact_email == "licensing@council.example"
+    for wrong in ("licensing", "Licensing <licensing@council.example>", "a@b c.org", "a@local"):
+        with pytest.raises(ConfigError, match=r"^CONTACT_EMAIL must be one email address"):
+            Settings.from_env({"CONTACT_EMAIL": wrong})
