@@ -70,7 +70,8 @@ class UserForm(FlaskForm):
         "Supervisor",
         description=(
             "Statutory reminders this person does not acknowledge within a day, or lets go"
-            " overdue, are escalated to their supervisor."
+            " overdue, are escalated to their supervisor. With none chosen, they go to the"
+            " organisation's longest-standing supervisor."
         ),
         widget=GovSelect(),
         choices=[],
