@@ -313,13 +313,10 @@ class Settings:
             password_hash_parallelism=_int(e, "PASSWORD_HASH_PARALLELISM", 4),
             public_register=_bool(e, "PUBLIC_REGISTER", False),
             public_register_rate_per_minute=_int(e, "PUBLIC_REGISTER_RATE_PER_MINUTE", 120),
-            # Outside production the demo decides: its fictional borough without the real wards.
-            council_name=e.get("COUNCIL_NAME")
-            or (
-                cls.council_name
-                if e.get("APP_ENV") == "production"
-                else default_council_name(shared_dir)
-            ),
+            # Production names its own council (checked below: no default stands in for it);
+            # elsewhere the demo decides: its fictional borough without the real wards.
+            council_name=(e.get("COUNCIL_NAME") or "").strip()
+            or ("" if e.get("APP_ENV") == "production" else default_council_name(shared_dir)),
             service_name=e.get("SERVICE_NAME") or cls.service_name,
             contact_email=e.get("CONTACT_EMAIL", "").strip(),
             page_size=_int(e, "PAGE_SIZE", 50),
@@ -384,6 +381,12 @@ class Settings:
                 raise ConfigError(
                     "AUDIT_CHECKPOINT_KEY must be set to a random value of at least 32 "
                     "characters, different from SECRET_KEY, when APP_ENV=production"
+                )
+            if not self.council_name:
+                # A default would put another council's name on every page, paper and mail.
+                raise ConfigError(
+                    "APP_ENV=production needs COUNCIL_NAME: the council's name, shown on every "
+                    "page and in every committee paper and mail"
                 )
         if (
             self.password_hash_time_cost < 1

@@ -7,6 +7,7 @@ import pytest
 from config import DEV_SECRET, ConfigError, Settings
 
 CHECKPOINT_KEY = "k" * 40  # production needs an audit checkpoint key besides its secret
+COUNCIL = "Example Borough Council"  # and its council's name
 
 
 def test_defaults_are_the_embedded_sqlite() -> None:
@@ -55,6 +56,7 @@ def test_production_refuses_sqlite_and_sets_secure_cookies() -> None:
             "SECRET_KEY": secret,
             "DATABASE_URL": "postgresql+psycopg://u@h/db",
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+            "COUNCIL_NAME": COUNCIL,
         }
     )
     assert s.session_cookie_secure
@@ -71,6 +73,7 @@ def test_production_refuses_a_password_hash_cost_below_owasps_minimum() -> None:
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "COUNCIL_NAME": COUNCIL,
     }
     assert Settings.from_env(base).password_hash_memory_kib == 65536
     with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
@@ -95,6 +98,7 @@ def test_production_refuses_to_start_without_an_audit_checkpoint_key() -> None:
     s = Settings.from_env(
         {
             **base,
+            "COUNCIL_NAME": COUNCIL,
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
             "AUDIT_CHECKPOINT_FILE": "/var/lib/tracker/checkpoints.jsonl",
             "AUDIT_CHECKPOINT_MINUTES": "30",
@@ -117,6 +121,7 @@ def test_the_second_factor_is_required_by_default_in_production_only() -> None:
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "COUNCIL_NAME": COUNCIL,
     }
     assert Settings.from_env(production).require_second_factor
     assert not Settings.from_env(
@@ -230,3 +235,19 @@ def test_the_contact_address_is_one_email_address_or_none() -> None:
     for wrong in ("licensing", "Licensing <licensing@council.example>", "a@b c.org", "a@local"):
         with pytest.raises(ConfigError, match=r"^CONTACT_EMAIL must be one email address"):
             Settings.from_env({"CONTACT_EMAIL": wrong})
+
+
+def test_production_needs_the_councils_own_name() -> None:
+    """It used to default to the London Borough of Hammersmith & Fulham: another council that
+    forgot COUNCIL_NAME had that name on every page, committee paper and mail."""
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+    }
+    for missing in ({}, {"COUNCIL_NAME": "   "}):
+        with pytest.raises(ConfigError, match=r"^APP_ENV=production needs COUNCIL_NAME"):
+            Settings.from_env({**production, **missing})
+    named = Settings.from_env({**production, "COUNCIL_NAME": " Example Borough Council "})
+    assert named.council_name == "Example Borough Council"
