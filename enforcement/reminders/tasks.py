@@ -36,7 +36,13 @@ from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import User
 from enforcement.models.mail import ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
-from enforcement.reminders.notify import DIGEST_PREFERENCES, Lead, team_label, ward_names_of
+from enforcement.reminders.notify import (
+    DIGEST_PREFERENCES,
+    Lead,
+    team_label,
+    team_members,
+    ward_names_of,
+)
 from enforcement.reminders.reminders import DONE, OPEN, teams_for
 from enforcement.reminders.vocab import ReminderKind, kind_label
 from enforcement.vocab import Role
@@ -473,6 +479,8 @@ class TeamOverview:
     by_person: list[Tally]
     by_kind: list[Tally]
     overdue: list[TaskItem]
+    #: Open tasks that reach no one: no active owner, and a team with no active member.
+    unreached: list[Tally] = field(default_factory=list)
 
 
 def team_overview(
@@ -490,8 +498,9 @@ def team_overview(
         )
     ]
     ids = [uid for uid, _name in members]
+    unreached = unreached_tasks(session, now)
     if not ids:
-        return TeamOverview([], [], [], [])
+        return TeamOverview([], [], [], [], unreached)
     escalated = Reminder.id.in_(select(ReminderEscalation.reminder_id))
     counts = session.execute(
         select(
@@ -539,4 +548,44 @@ def team_overview(
         )
         for r in late_rows
     ]
-    return TeamOverview(members, by_person, by_kind, overdue)
+    return TeamOverview(members, by_person, by_kind, overdue, unreached)
+
+
+def unreached_tasks(session: Session, now: datetime) -> list[Tally]:
+    """Open tasks that reach no one, counted by the team they wait for and their kind.
+
+    A task goes to its owner and its team (docs/reminders.md); when the owner is gone (no one,
+    or an account since deactivated) and the team has no active member (a ward nobody covers
+    yet, a new install with no licensing officers), it is on no one's list and mailed to no one.
+    Supervisors see these counts so that they can give someone the ward or the role.
+    """
+    active = select(User.id).where(User.is_active.is_(True))
+    ownerless = session.execute(
+        select(
+            Reminder.team,
+            Reminder.kind,
+            func.count(),
+            func.sum(case((Reminder.due_at <= now, 1), else_=0)),
+        )
+        .where(
+            Reminder.status == OPEN,
+            or_(Reminder.owner_user_id.is_(None), Reminder.owner_user_id.not_in(active)),
+        )
+        .group_by(Reminder.team, Reminder.kind)
+        .order_by(Reminder.team, Reminder.kind)
+    ).all()
+    staffed: dict[str | None, bool] = {None: False}
+    for team in {t for t, _k, _n, _late in ownerless if t is not None}:
+        staffed[team] = bool(team_members(session, team))
+    names = ward_names_of(session, staffed)
+    unreached = [
+        Tally(
+            key=f"{team or ''}/{kind}",
+            label=f"{team_label(team, names) or 'No team'}: {ReminderKind.label_of(kind)}",
+            open=int(n),
+            overdue=int(late or 0),
+        )
+        for team, kind, n, late in ownerless
+        if not staffed[team]
+    ]
+    return sorted(unreached, key=lambda t: (t.label, t.key))

@@ -289,6 +289,46 @@ def test_supervisor_sees_the_team_by_person_and_kind_and_escalations(
     assert client.get(f"/tasks/{late.id}").status_code == 200  # Ann's supervisor
 
 
+def test_supervisors_see_the_tasks_that_reach_no_one(client: FlaskClient, session: Session) -> None:
+    """A task goes to its owner and its team. One whose owner has left, waiting for a team no one
+    is in (a ward nobody covers, a new install with no licensing officers), was on no one's list
+    and mailed to no one, and nothing said so."""
+    make_wards(session)
+    make_user(session, "supervisor", email="boss@example.gov.uk")
+    leaver = make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
+    make_user(session, "ward_officer", wards_=frozenset({"E05999902"}))
+    make_user(session, "licensing_officer")
+    follow_up = {"kind": ReminderKind.FOLLOW_UP_VISIT, "subject_type": "welfare_visit"}
+    remind(session, leaver, "Left behind", timedelta(days=-1), team="ward:E05999901", **follow_up)
+    remind(session, None, "Nobody's", timedelta(days=3), team="ward:E05999901", **follow_up)
+    remind(session, None, "Covered", timedelta(days=3), team="ward:E05999902", **follow_up)
+    remind(session, None, "For the team", timedelta(days=-1), team="licensing")
+    remind(session, None, "For no team", timedelta(days=-1))
+    leaver.is_active = False
+    session.commit()
+
+    sign_in(client, "boss@example.gov.uk")
+    page = client.get("/tasks/team").get_data(as_text=True)
+    assert "Some tasks reach no one" in page
+    table = page[
+        page.index('id="unreached"') : page.index("</table>", page.index('id="unreached"'))
+    ]
+    rows = re.findall(
+        r'<th scope="row" class="govuk-table__header">([^<]+)</th>\s*'
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>",
+        table,
+    )
+    assert rows == [
+        ("No team: Follow-up inspection", "1", "1"),
+        ("Westward ward team: Follow-up welfare visit", "2", "1"),
+    ]
+    # Once someone covers the ward, its tasks reach them, and the warning goes.
+    make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
+    session.commit()
+    page = client.get("/tasks/team").get_data(as_text=True)
+    assert "Westward ward team" not in page and "No team: Follow-up inspection" in page
+
+
 def test_team_view_is_for_supervisors(officer: FlaskClient) -> None:
     assert officer.get("/tasks/team").status_code == 403
 
