@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from html import escape
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -270,6 +271,15 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
+def html_document(body: str, subject: str) -> str:
+    """The HTML part as a whole document: its language said (a screen reader reads it in an
+    English voice), its character set, and the subject as its title."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(' '.join(subject.split()))}</title>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
+
+
 def build_message(mail: Claimed, config: NotifyConfig) -> Outgoing:
     """Build the MIME message: plain text and HTML, and a Message-ID that never changes.
 
@@ -295,7 +305,7 @@ def build_message(mail: Claimed, config: NotifyConfig) -> Outgoing:
         "\r\n"
     ).encode("ascii")
     parts = []
-    for body, subtype in ((mail.text, "plain"), (mail.html, "html")):
+    for body, subtype in ((mail.text, "plain"), (html_document(mail.html, mail.subject), "html")):
         parts.append(
             f"--{boundary}\r\n"
             f'Content-Type: text/{subtype}; charset="utf-8"\r\n'

@@ -7,6 +7,7 @@ import email.policy
 import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from html import escape
 
 import pytest
 from hypothesis import given, settings
@@ -312,6 +313,18 @@ def test_built_message_has_both_bodies_a_stable_message_id_and_crlf_lines() -> N
     assert plain is not None and html is not None
     assert "Hello Zoë" in plain.get_content()
     assert "&lt;script&gt;" in html.get_content()
+
+
+def test_the_html_part_is_a_whole_document_in_english_titled_by_the_subject() -> None:
+    """It was a fragment: a screen reader had no language to read it in, a client no title."""
+    body = render_reminder(FACTS, "Zoë", as_team=False, now=NOW, config=CONFIG)
+    claimed = Claimed(7, "k", "a@b.example", body.subject, body.text, body.html, NOW, 1)
+    html = _parse(build_message(claimed, CONFIG).data).get_body(("html",))
+    assert html is not None
+    document = html.get_content().replace("\r\n", "\n")
+    assert document.startswith('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">')
+    assert f"<title>{escape(body.subject)}</title>" in document
+    assert body.html in document and document.rstrip().endswith("</body>\n</html>")
 
 
 def test_a_title_cannot_inject_headers() -> None:
