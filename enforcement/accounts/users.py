@@ -88,6 +88,68 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+#: Words that, with digits and signs around them, make the passwords tried first in any guessing
+#: attack ("Password2026!", "welcome12345"). Length alone does not stop them.
+GUESSED_FIRST = frozenset(
+    {
+        "password",
+        "passwd",
+        "passw",
+        "pass",
+        "qwerty",
+        "letmein",
+        "welcome",
+        "iloveyou",
+        "changeme",
+        "secret",
+        "default",
+        "monkey",
+        "dragon",
+        "football",
+        "sunshine",
+        "master",
+        "login",
+    }
+)
+_STAND_INS = str.maketrans(
+    {"@": "a", "4": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s", "7": "t"}
+)
+#: Rows of a UK keyboard and the alphabet: a run along one (either way) is a pattern, not a secret.
+_RUNS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz", "01234567890")
+
+
+def _repeated(text: str) -> bool:
+    """Whether the text is one shorter unit said over and over ("abcabcabc", "aaaa")."""
+    return any(
+        (text[:size] * (len(text) // size + 1))[: len(text)] == text
+        for size in range(1, len(text) // 2 + 1)
+    )
+
+
+def _guessable(password: str) -> bool:
+    """Whether a password long enough is still among the first an attacker tries: one short
+    unit repeated ("abcabcabcabc"), a run along the keyboard or the alphabet ("123456789012",
+    "qwertyuiop12"), or a common word dressed with digits and signs ("Password2026!")."""
+    lowered = password.lower()
+    # Its letters alone, as typed and with the usual stand-ins read back ("P@ssw0rd" is
+    # "password"): a common word and little else, or one word said again.
+    letters = {re.sub(r"[^a-z]", "", text) for text in (lowered, lowered.translate(_STAND_INS))}
+    if _repeated(lowered) or any(len(bare) >= 6 and _repeated(bare) for bare in letters):
+        return True
+    if any(
+        word in bare and len(bare) - len(word) <= 2 for bare in letters for word in GUESSED_FIRST
+    ):
+        return True
+    # What is left once the runs of four or more along a row are taken out.
+    rest = lowered
+    for row in _RUNS:
+        for line in (row, row[::-1]):
+            for length in range(len(line), 3, -1):
+                for start in range(len(line) - length + 1):
+                    rest = rest.replace(line[start : start + length], "")
+    return len(set(rest)) < 4
+
+
 def password_problem(password: str) -> str | None:
     """Return why a new password is not acceptable, or None if it is."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -96,6 +158,11 @@ def password_problem(password: str) -> str | None:
         return "Password must be 200 characters or fewer"
     if password.strip() != password:
         return "Password must not start or end with a space"
+    if _guessable(password):
+        return (
+            "Choose a password that is harder to guess: not a common word with numbers added, "
+            "a pattern or a run of keys. Three or four random words together work well"
+        )
     return None
 
 
