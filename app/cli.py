@@ -78,8 +78,8 @@ register_cli = AppGroup("register", help="The premises and licence register: imp
 @click.option(
     "--organisation-kind",
     type=click.Choice([k.value for k in OrganisationKind]),
-    default="council",
-    show_default=True,
+    default=None,
+    help="For a new organisation (council when not given); an existing one keeps its own.",
 )
 @click.option(
     "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
@@ -90,7 +90,7 @@ def create_user_command(
     email: str,
     display_name: str,
     organisation: str,
-    organisation_kind: str,
+    organisation_kind: str | None,
     roles: tuple[str, ...],
     wards_: tuple[str, ...],
     password: str,
@@ -101,8 +101,14 @@ def create_user_command(
     with _session() as session:
         try:
             org = users.get_or_create_organisation(
-                session, actor, now, name=organisation, kind=organisation_kind
+                session, actor, now, name=organisation, kind=organisation_kind or "council"
             )
+            if organisation_kind and org.kind != organisation_kind:
+                raise click.ClickException(
+                    f"--organisation-kind: {org.name} is already recorded as "
+                    f"{OrganisationKind.label_of(org.kind).lower()}, not "
+                    f"{OrganisationKind.label_of(organisation_kind).lower()}. Nothing was done."
+                )
             user = users.create_user(
                 session,
                 actor,

@@ -338,3 +338,21 @@ def test_users_create_takes_a_ward_not_imported_yet_and_says_so(fresh_cli_app: F
     assert result.exit_code == 0, result.output
     assert "No ward has the code E05013733 yet" in result.output
     assert _count(fresh_cli_app, UserWard) == 1
+
+
+def test_users_create_joins_an_organisation_as_it_is_recorded(fresh_cli_app: Flask) -> None:
+    """--organisation-kind names a new organisation's kind; given for an existing one of another
+    kind, it was ignored without a word (a police officer joined a 'council')."""
+    first = _create_user(fresh_cli_app, **{"organisation-kind": "police"})
+    assert first.exit_code == 0, first.output
+    clash = _create_user(
+        fresh_cli_app, email="second@council.gov.uk", **{"organisation-kind": "council"}
+    )
+    assert clash.exit_code == 1
+    assert clash.output == (
+        "Error: --organisation-kind: Metropolitan Police is already recorded as police, not "
+        "council. Nothing was done.\n"
+    )
+    joined = _create_user(fresh_cli_app, email="third@council.gov.uk")  # no kind: as recorded
+    assert joined.exit_code == 0, joined.output
+    assert _count(fresh_cli_app, User) == 2 and _count(fresh_cli_app, Organisation) == 1
