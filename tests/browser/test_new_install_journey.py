@@ -43,12 +43,18 @@ def server_without_wards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield server
 
 
-def test_the_premises_map_draws_the_premises_when_there_are_no_wards(
-    page: Page, server_without_wards: LiveServer, check_accessibility: Any
-) -> None:
-    problems = watch_for_failures(page, server_without_wards)
+@pytest.fixture
+def problems(page: Page, server_without_wards: LiveServer) -> list[str]:
+    """The licensing officer signed in; the page's failed requests and script errors as they
+    happen (none expected)."""
+    found = watch_for_failures(page, server_without_wards)
     sign_in(page, server_without_wards, OFFICER)
+    return found
 
+
+def test_the_premises_map_draws_the_premises_when_there_are_no_wards(
+    page: Page, server_without_wards: LiveServer, problems: list[str], check_accessibility: Any
+) -> None:
     page.goto(server_without_wards("/map"))
     expect(page.locator("#no-wards")).to_contain_text("No ward boundaries have been imported yet")
     the_map = page.locator('[data-app-map="premises"]')
@@ -69,11 +75,8 @@ def test_the_premises_map_draws_the_premises_when_there_are_no_wards(
 
 
 def test_the_premises_form_offers_no_map_to_click_until_there_are_wards(
-    page: Page, server_without_wards: LiveServer, check_accessibility: Any
+    page: Page, server_without_wards: LiveServer, problems: list[str], check_accessibility: Any
 ) -> None:
-    problems = watch_for_failures(page, server_without_wards)
-    sign_in(page, server_without_wards, OFFICER)
-
     page.goto(server_without_wards("/premises/new"))
     expect(page.locator("#no-wards")).to_contain_text("There is no map to click on yet")
     expect(page.locator('[data-app-map="picker"]')).to_have_count(0)
@@ -84,13 +87,10 @@ def test_the_premises_form_offers_no_map_to_click_until_there_are_wards(
 
 
 def test_a_name_that_looks_like_markup_is_shown_as_typed_on_the_map(
-    page: Page, server_without_wards: LiveServer
+    page: Page, server_without_wards: LiveServer, problems: list[str]
 ) -> None:
     """Leaflet takes a tooltip's string as HTML: "<b>Nails</b>" was drawn in bold, its markup
     gone (and a tag the page's CSP did not stop would have been live)."""
-    problems = watch_for_failures(page, server_without_wards)
-    sign_in(page, server_without_wards, OFFICER)
-
     page.goto(server_without_wards("/map?q=zzmarkup"))
     the_map = page.locator('[data-app-map="premises"]')
     expect(the_map).to_have_attribute("data-loaded", "1")
