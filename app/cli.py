@@ -132,6 +132,12 @@ def create_user_command(
 def load_demo_command() -> None:
     """Load the demo borough and one user per role, unless data is already there."""
     settings = current_app.config["SETTINGS"]
+    if settings.env == "production":
+        # Its accounts' passwords are published in the README: an administrator's among them.
+        raise click.ClickException(
+            "The demo is not loaded when APP_ENV=production: its accounts' passwords, an "
+            "administrator's among them, are published. Nothing was done."
+        )
     with _session() as session:
         counts = demo.load_demo(session, utcnow(), settings.shared_data_dir)
         session.commit()

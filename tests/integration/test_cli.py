@@ -356,3 +356,13 @@ def test_users_create_joins_an_organisation_as_it_is_recorded(fresh_cli_app: Fla
     joined = _create_user(fresh_cli_app, email="third@council.gov.uk")  # no kind: as recorded
     assert joined.exit_code == 0, joined.output
     assert _count(fresh_cli_app, User) == 2 and _count(fresh_cli_app, Organisation) == 1
+
+
+def test_the_demo_is_never_loaded_in_production(fresh_cli_app: Flask) -> None:
+    """Its seven accounts' passwords, an administrator's among them, are in the README."""
+    settings = fresh_cli_app.config["SETTINGS"]
+    production = create_app(settings.with_overrides(env="production"))
+    result = production.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: The demo is not loaded when APP_ENV=production")
+    assert _count(fresh_cli_app, User) == 0 and _count(fresh_cli_app, Ward) == 0
