@@ -83,6 +83,10 @@ def create_app(
 
 def _build_app(settings: Settings, session_maker: SessionMaker | None) -> Flask:
     app = TrackerFlask(__name__, instance_relative_config=False)
+    if settings.env == "production" and app.debug:
+        # Flask's debugger (`flask run --debug`, `make dev`, FLASK_DEBUG) runs any code typed
+        # into an error page: never on a production database.
+        raise ConfigError("APP_ENV=production refuses Flask's debug mode: unset FLASK_DEBUG")
     if settings.proxy_hops:
         # Only as many forwarded hops as there are proxies: more would let a client choose
         # the address its sign-in attempts are throttled and audited under.

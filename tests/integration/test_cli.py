@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select
 
 from app import create_app
-from config import Settings
+from config import ConfigError, Settings
 from enforcement.db import make_engine
 from enforcement.models import Organisation, Premises, User, UserWard, Ward
 
@@ -366,3 +366,18 @@ def test_the_demo_is_never_loaded_in_production(fresh_cli_app: Flask) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: The demo is not loaded when APP_ENV=production")
     assert _count(fresh_cli_app, User) == 0 and _count(fresh_cli_app, Ward) == 0
+
+
+def test_production_refuses_flasks_debug_mode(
+    monkeypatch: pytest.MonkeyPatch, fresh_cli_app: Flask
+) -> None:
+    """`flask run --debug` (and `make dev`) serve Flask's debugger, which runs any code typed
+    into an error page."""
+    settings = fresh_cli_app.config["SETTINGS"].with_overrides(env="production")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match=r"^APP_ENV=production refuses Flask's debug mode"):
+        create_app(settings)
+    monkeypatch.setenv("FLASK_DEBUG", "0")
+    assert not create_app(settings).debug
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert create_app(settings.with_overrides(env="development")).debug
