@@ -382,6 +382,12 @@ class Settings:
                     "AUDIT_CHECKPOINT_KEY must be set to a random value of at least 32 "
                     "characters, different from SECRET_KEY, when APP_ENV=production"
                 )
+            if not self.base_url.startswith("https://"):
+                # The default (this machine, over http) would put unusable links in every mail.
+                raise ConfigError(
+                    "APP_ENV=production needs BASE_URL, the https:// address people reach the "
+                    f"service at (links in mail use it), not {self.base_url!r}"
+                )
             if not self.council_name:
                 # A default would put another council's name on every page, paper and mail.
                 raise ConfigError(

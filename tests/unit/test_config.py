@@ -8,6 +8,7 @@ from config import DEV_SECRET, ConfigError, Settings
 
 CHECKPOINT_KEY = "k" * 40  # production needs an audit checkpoint key besides its secret
 COUNCIL = "Example Borough Council"  # and its council's name
+SITE = "https://tracker.council.example"  # and where people reach it
 
 
 def test_defaults_are_the_embedded_sqlite() -> None:
@@ -57,6 +58,7 @@ def test_production_refuses_sqlite_and_sets_secure_cookies() -> None:
             "DATABASE_URL": "postgresql+psycopg://u@h/db",
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
             "COUNCIL_NAME": COUNCIL,
+            "BASE_URL": SITE,
         }
     )
     assert s.session_cookie_secure
@@ -74,6 +76,7 @@ def test_production_refuses_a_password_hash_cost_below_owasps_minimum() -> None:
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "COUNCIL_NAME": COUNCIL,
+        "BASE_URL": SITE,
     }
     assert Settings.from_env(base).password_hash_memory_kib == 65536
     with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
@@ -99,6 +102,7 @@ def test_production_refuses_to_start_without_an_audit_checkpoint_key() -> None:
         {
             **base,
             "COUNCIL_NAME": COUNCIL,
+            "BASE_URL": SITE,
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
             "AUDIT_CHECKPOINT_FILE": "/var/lib/tracker/checkpoints.jsonl",
             "AUDIT_CHECKPOINT_MINUTES": "30",
@@ -122,6 +126,7 @@ def test_the_second_factor_is_required_by_default_in_production_only() -> None:
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "COUNCIL_NAME": COUNCIL,
+        "BASE_URL": SITE,
     }
     assert Settings.from_env(production).require_second_factor
     assert not Settings.from_env(
@@ -245,9 +250,27 @@ def test_production_needs_the_councils_own_name() -> None:
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "BASE_URL": SITE,
     }
     for missing in ({}, {"COUNCIL_NAME": "   "}):
         with pytest.raises(ConfigError, match=r"^APP_ENV=production needs COUNCIL_NAME"):
             Settings.from_env({**production, **missing})
     named = Settings.from_env({**production, "COUNCIL_NAME": " Example Borough Council "})
     assert named.council_name == "Example Borough Council"
+
+
+def test_production_needs_the_https_address_people_reach_it_at() -> None:
+    """Left out, every mail's links went to http://127.0.0.1:5000, the default."""
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "COUNCIL_NAME": COUNCIL,
+    }
+    for wrong in ({}, {"BASE_URL": "http://tracker.council.example"}):
+        with pytest.raises(ConfigError, match=r"^APP_ENV=production needs BASE_URL, the https://"):
+            Settings.from_env({**production, **wrong})
+    assert Settings.from_env({**production, "BASE_URL": SITE + "/"}).base_url == SITE
+    # Outside production the default serves this machine.
+    assert Settings.from_env({}).base_url == "http://127.0.0.1:5000"
