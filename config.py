@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,6 @@ def _is_ipv6(host: str) -> bool:
 def mail_problem(settings: Settings) -> str | None:
     """Why the mail settings cannot deliver, or None. A server that cannot send would only say
     so in the scheduler's log, at each attempt, while every reminder waited."""
-    from email.utils import parseaddr
-
     host = settings.smtp_host
     if host and ("://" in host or (":" in host and not _is_ipv6(host)) or _has_space(host)):
         return (
@@ -387,6 +386,12 @@ class Settings:
                 raise ConfigError(
                     "APP_ENV=production needs BASE_URL, the https:// address people reach the "
                     f"service at (links in mail use it), not {self.base_url!r}"
+                )
+            if parseaddr(self.mail_from)[1].rpartition("@")[2].lower() in ("localhost", ""):
+                # The default: mail servers refuse it, and no one can reply to it.
+                raise ConfigError(
+                    "APP_ENV=production needs MAIL_FROM, the council's address mail is sent "
+                    f"from, like Licensing <no-reply@council.example>, not {self.mail_from!r}"
                 )
             if not self.council_name:
                 # A default would put another council's name on every page, paper and mail.

@@ -9,6 +9,7 @@ from config import DEV_SECRET, ConfigError, Settings
 CHECKPOINT_KEY = "k" * 40  # production needs an audit checkpoint key besides its secret
 COUNCIL = "Example Borough Council"  # and its council's name
 SITE = "https://tracker.council.example"  # and where people reach it
+SENDER = "Licensing <no-reply@council.example>"  # and who its mail comes from
 
 
 def test_defaults_are_the_embedded_sqlite() -> None:
@@ -59,6 +60,7 @@ def test_production_refuses_sqlite_and_sets_secure_cookies() -> None:
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
             "COUNCIL_NAME": COUNCIL,
             "BASE_URL": SITE,
+            "MAIL_FROM": SENDER,
         }
     )
     assert s.session_cookie_secure
@@ -77,6 +79,7 @@ def test_production_refuses_a_password_hash_cost_below_owasps_minimum() -> None:
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "COUNCIL_NAME": COUNCIL,
         "BASE_URL": SITE,
+        "MAIL_FROM": SENDER,
     }
     assert Settings.from_env(base).password_hash_memory_kib == 65536
     with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
@@ -103,6 +106,7 @@ def test_production_refuses_to_start_without_an_audit_checkpoint_key() -> None:
             **base,
             "COUNCIL_NAME": COUNCIL,
             "BASE_URL": SITE,
+            "MAIL_FROM": SENDER,
             "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
             "AUDIT_CHECKPOINT_FILE": "/var/lib/tracker/checkpoints.jsonl",
             "AUDIT_CHECKPOINT_MINUTES": "30",
@@ -127,6 +131,7 @@ def test_the_second_factor_is_required_by_default_in_production_only() -> None:
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "COUNCIL_NAME": COUNCIL,
         "BASE_URL": SITE,
+        "MAIL_FROM": SENDER,
     }
     assert Settings.from_env(production).require_second_factor
     assert not Settings.from_env(
@@ -251,6 +256,7 @@ def test_production_needs_the_councils_own_name() -> None:
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "BASE_URL": SITE,
+        "MAIL_FROM": SENDER,
     }
     for missing in ({}, {"COUNCIL_NAME": "   "}):
         with pytest.raises(ConfigError, match=r"^APP_ENV=production needs COUNCIL_NAME"):
@@ -267,6 +273,7 @@ def test_production_needs_the_https_address_people_reach_it_at() -> None:
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
         "COUNCIL_NAME": COUNCIL,
+        "MAIL_FROM": SENDER,
     }
     for wrong in ({}, {"BASE_URL": "http://tracker.council.example"}):
         with pytest.raises(ConfigError, match=r"^APP_ENV=production needs BASE_URL, the https://"):
@@ -274,3 +281,19 @@ def test_production_needs_the_https_address_people_reach_it_at() -> None:
     assert Settings.from_env({**production, "BASE_URL": SITE + "/"}).base_url == SITE
     # Outside production the default serves this machine.
     assert Settings.from_env({}).base_url == "http://127.0.0.1:5000"
+
+
+def test_production_needs_the_councils_own_sender_address() -> None:
+    """The default, no-reply@localhost, is refused by mail servers and answered by no one."""
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "AUDIT_CHECKPOINT_KEY": CHECKPOINT_KEY,
+        "COUNCIL_NAME": COUNCIL,
+        "BASE_URL": SITE,
+    }
+    for wrong in ({}, {"MAIL_FROM": "Tracker <no-reply@LOCALHOST>"}):
+        with pytest.raises(ConfigError, match=r"^APP_ENV=production needs MAIL_FROM"):
+            Settings.from_env({**production, **wrong})
+    assert Settings.from_env({**production, "MAIL_FROM": SENDER}).mail_from == SENDER
