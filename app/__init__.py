@@ -230,6 +230,23 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request(_refuse_control_characters_in_address)
     app.before_request(_default_deny)
     app.after_request(_headers)
+    if not app.config["SETTINGS"].proxy_hops:
+        app.before_request(_warn_of_a_proxy_not_counted)
+
+
+PROXY_NOT_COUNTED = (
+    "Requests arrive through a proxy (they carry X-Forwarded-For) but PROXY_HOPS is 0: every "
+    "person's address is read as the proxy's, so sign-in attempts are throttled and audited "
+    "under one address, and one person's failures can lock everyone out. Set PROXY_HOPS to the "
+    "number of proxies in front of the service (docs/operations.md)."
+)
+
+
+def _warn_of_a_proxy_not_counted() -> None:
+    """Say so in the log, once per process, when a proxy's header arrives unread."""
+    if "X-Forwarded-For" in request.headers and not current_app.extensions.get(PROXY_NOT_COUNTED):
+        current_app.extensions[PROXY_NOT_COUNTED] = True
+        current_app.logger.warning(PROXY_NOT_COUNTED)
 
 
 #: The pages that take a whole file to import, and who may send one: up to IMPORT_MAX_MB.

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import PROXY_NOT_COUNTED, create_app
 from app.database import db, writes_on_read
 from app.forms import db_id, parse_id
 from config import Settings
@@ -242,3 +242,28 @@ def test_strict_transport_security_only_in_production_over_secure_cookies(
     assert resp.status_code == 200
     header = resp.headers.get("Strict-Transport-Security")
     assert (header == "max-age=31536000; includeSubDomains") if sent else header is None
+
+
+def test_a_proxy_not_counted_in_proxy_hops_is_reported_once_in_the_log(
+    settings: Settings, connection: Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind a proxy with PROXY_HOPS left at 0, every person signs in from the proxy's address:
+    one person's failures throttle everyone. Nothing said so."""
+
+    def app_with(hops: int) -> Flask:
+        return create_app(
+            settings.with_overrides(proxy_hops=hops),
+            session_maker=lambda _w: savepoint_session(connection),
+        )
+
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    unread = app_with(0).test_client()
+    with caplog.at_level("WARNING"):
+        unread.get("/sign-in")  # no proxy in front: nothing to say
+        assert caplog.records == []
+        for _ in range(3):
+            unread.get("/sign-in", headers=forwarded)
+        assert [r.getMessage() for r in caplog.records] == [PROXY_NOT_COUNTED]
+        caplog.clear()
+        app_with(1).test_client().get("/sign-in", headers=forwarded)
+        assert caplog.records == []
