@@ -121,14 +121,14 @@ _DOCUMENT_PATTERNS = (
     ),
 )
 # An online account: "@name_97" (not the part of an email address after its local part), or a
-# name with a digit in it given after the service's name ("snapchat: maria.x97"). Adverts and
-# accounts identify a person as surely as a phone number; a plain word after "facebook" (its
-# page, say) is not taken for one.
+# name starting with a letter and holding a digit, given after the service's name ("snapchat:
+# maria.x97"). Adverts and accounts identify a person as surely as a phone number; a plain word
+# after "facebook" (its page, say) or a number ("facebook 24hr adverts") is not taken for one.
 _HANDLE = re.compile(r"(?<![\w@.%+\-])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}")
 _ACCOUNT_AFTER_SERVICE = re.compile(
-    r"\b(?:instagram|insta|ig|snapchat|snap|tiktok|facebook|fb|telegram|twitter|onlyfans|wechat"
-    r"|kik)(?:\s+(?:name|handle|account|id|username|user))?\s*[:\-]?\s*"
-    r"(?=[A-Za-z0-9_.]*[A-Za-z])(?=[A-Za-z0-9_.]*\d)[A-Za-z0-9_.]{3,30}(?![\w@])",
+    r"\b(?:instagram|insta|snapchat|tiktok|facebook|fb|telegram|twitter|onlyfans|wechat|kik)"
+    r"(?:\s+(?:name|handle|account|id|username|user))?\s*[:\-]?\s*"
+    r"(?=[A-Za-z0-9_.]*\d)[A-Za-z_.][A-Za-z0-9_.]{2,29}(?![\w@])",
     re.IGNORECASE,
 )
 

@@ -77,6 +77,7 @@ def test_obvious_identifiers_are_found(text: str, expected: list[IdentifierKind]
         "Visa status not discussed; 2 weeks until the next visit.",
         "ID checked for 3 workers; incident ID 5212345 given by the police.",
         "The shop's facebook page advertises 24 hour opening; snap 2 rooms.",
+        "Advertised on Facebook 24hr; a snap inspection on the 2nd floor, fb 3rd post.",
         "Leaflets left @ the counter, 40 of them @ 2 languages.",
         "",
     ],
