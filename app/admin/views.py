@@ -47,6 +47,8 @@ def users_list() -> str:
         users=users.list_users(db(), current_actor()),
         organisations=users.list_organisations(db()),
         confirm=ConfirmForm(),
+        # Administrators give people the wards and roles that tasks wait for.
+        unreached=tasks.unreached_tasks(db(), utcnow()),
     )
 
 

@@ -322,6 +322,14 @@ def test_supervisors_see_the_tasks_that_reach_no_one(client: FlaskClient, sessio
         ("No team: Follow-up inspection", "1", "1"),
         ("Westward ward team: Follow-up welfare visit", "2", "1"),
     ]
+    # The administrators, who give people wards and roles, see the same on the users page.
+    make_user(session, "admin", email="admin@example.gov.uk")
+    session.commit()
+    admin = client.application.test_client()
+    sign_in(admin, "admin@example.gov.uk")
+    users_page = admin.get("/admin/users").get_data(as_text=True)
+    assert "Some tasks reach no one" in users_page and "on their user page below" in users_page
+    assert "Westward ward team: Follow-up welfare visit" in users_page
     # Once someone covers the ward, its tasks reach them, and the warning goes.
     make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
     session.commit()
