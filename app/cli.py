@@ -466,6 +466,31 @@ def reset_second_factor_command(email: str) -> None:
         click.echo(f"{user.email} will set up a new authenticator app at their next sign-in.")
 
 
+@users_cli.command("deactivate")
+@click.argument("emails", nargs=-1, required=True)
+def deactivate_users_command(emails: tuple[str, ...]) -> None:
+    """Deactivate users, ending their sessions (a leaver; the demo's accounts in a database
+    that has gone live)."""
+    from enforcement.models import User
+
+    with _session() as session:
+        found = {
+            u.email: u
+            for u in session.scalars(
+                select(User)
+                .where(User.email.in_(sorted({users.normalise_email(e) for e in emails})))
+                .order_by(User.id)
+            )
+        }
+        missing = sorted({users.normalise_email(e) for e in emails} - set(found))
+        if missing:
+            raise click.ClickException(f"There is no user {', '.join(missing)}. Nothing was done.")
+        for user in found.values():
+            users.set_active(session, Actor.system("command line"), utcnow(), user.id, False)
+        session.commit()
+        click.echo(f"Deactivated {', '.join(found)}; their sessions have ended.")
+
+
 @click.command("scheduler")
 @click.option(
     "--once", is_flag=True, help="Run one tick (unless another scheduler is active), then exit."
@@ -491,6 +516,8 @@ def scheduler_command(once: bool, interval: int | None) -> None:
     # A tick on another schema would fail every minute; a database down now is tried again.
     with _engine(unreachable_ok=True):
         pass
+    if settings.env == "production":
+        _warn_of_demo_accounts()
     try:
         process = SchedulerProcess(settings)
     except ValueError as exc:  # malformed REMINDER_LEADS
@@ -503,6 +530,23 @@ def scheduler_command(once: bool, interval: int | None) -> None:
         _run_forever(process, interval or settings.scheduler_interval_seconds)
     finally:
         process.close()
+
+
+def _warn_of_demo_accounts() -> None:
+    """Say, at the scheduler's start, if the demo's accounts (their passwords published) are
+    active in a production database, and how to deactivate them."""
+    try:
+        with _session() as session:
+            found = demo.active_demo_accounts(session)
+    except click.ClickException:  # the database is down: the ticks will say so
+        return
+    if found:
+        click.echo(
+            "Warning: the demo's accounts, whose passwords are published, are active in this "
+            f"production database. Deactivate them: flask --app app users deactivate "
+            f"{' '.join(found)}",
+            err=True,
+        )
 
 
 class StopRequest:

@@ -381,3 +381,44 @@ def test_production_refuses_flasks_debug_mode(
     assert not create_app(settings).debug
     monkeypatch.setenv("FLASK_DEBUG", "1")
     assert create_app(settings.with_overrides(env="development")).debug
+
+
+def test_users_deactivate_ends_every_account_named_or_none(fresh_cli_app: Flask) -> None:
+    for who in ("leaver@council.gov.uk", "stayer@council.gov.uk"):
+        assert _create_user(fresh_cli_app, email=who).exit_code == 0
+    runner = fresh_cli_app.test_cli_runner()
+    refused = runner.invoke(args=["users", "deactivate", "LEAVER@council.gov.uk", "nobody@x.gov"])
+    assert refused.exit_code == 1
+    assert refused.output == "Error: There is no user nobody@x.gov. Nothing was done.\n"
+    done = runner.invoke(args=["users", "deactivate", "LEAVER@council.gov.uk"])
+    assert done.exit_code == 0, done.output
+    assert done.output == "Deactivated leaver@council.gov.uk; their sessions have ended.\n"
+    engine = make_engine(fresh_cli_app.config["SETTINGS"].database_url)
+    with engine.connect() as conn:
+        active = dict(conn.execute(select(User.email, User.is_active).order_by(User.email)).all())
+    engine.dispose()
+    assert active == {"leaver@council.gov.uk": False, "stayer@council.gov.uk": True}
+
+
+def test_the_scheduler_warns_of_the_demos_accounts_in_production(fresh_cli_app: Flask) -> None:
+    """A database that had the demo loaded, then went live: its accounts are a way in."""
+    assert fresh_cli_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    settings = fresh_cli_app.config["SETTINGS"].with_overrides(
+        env="production", smtp_host="127.0.0.1", smtp_port=1
+    )
+    production = create_app(settings)
+
+    def scheduler_output() -> str:
+        with production.app_context():
+            result = production.test_cli_runner().invoke(args=["scheduler", "--once"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    warned = scheduler_output()
+    assert "Warning: the demo's accounts, whose passwords are published, are active" in warned
+    command = warned.split("Deactivate them: ")[1].splitlines()[0]
+    assert command.startswith("flask --app app users deactivate admin@demo.invalid ")
+    emails = command.removeprefix("flask --app app users deactivate ").split()
+    assert len(emails) == 7
+    assert production.test_cli_runner().invoke(args=["users", "deactivate", *emails]).exit_code == 0
+    assert "Warning" not in scheduler_output()
