@@ -23,8 +23,9 @@ from app.assets import (
 from app.database import SessionMaker
 from app.forms import parse_id, refuse_control_characters_in_every_form
 from app.templating import TrackerFlask
+from app.uploads import IMPORT_PAGES
 from config import ConfigError, Settings
-from enforcement.access import Permission, can
+from enforcement.access import can
 from enforcement.accounts import users
 from enforcement.cases import clock as case_clock
 from enforcement.cases.statutory import RuleOverrideError
@@ -249,23 +250,15 @@ def _warn_of_a_proxy_not_counted() -> None:
         current_app.logger.warning(PROXY_NOT_COUNTED)
 
 
-#: The pages that take a whole file to import, and who may send one: up to IMPORT_MAX_MB.
-IMPORT_PAGES = {
-    "registerio.index": Permission.REGISTER_IMPORT,
-    # A ward file covering many boroughs (kept to one by its code) is often over MAX_UPLOAD_MB.
-    "admin.wards_preview": Permission.REFERENCE_MANAGE,
-}
-
-
 def _import_upload_limit() -> None:
     """The import pages take files up to IMPORT_MAX_MB (every other request body stays under
     MAX_UPLOAD_MB), and only from a signed-in user who may import there."""
     from app.auth.current import current_actor
 
-    needed = IMPORT_PAGES.get(request.endpoint or "")
-    if needed is None or request.method != "POST":
+    page = IMPORT_PAGES.get(request.endpoint or "")
+    if page is None or request.method != "POST":
         return
-    if current_user.is_authenticated and can(current_actor(), needed):
+    if current_user.is_authenticated and can(current_actor(), page.permission):
         request.max_content_length = current_app.config["SETTINGS"].import_max_mb * 1024 * 1024
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from app.uploads import IMPORT_PAGES
 from enforcement import audit, policy
 from enforcement.clock import utcnow
 from enforcement.errors import DomainError
@@ -51,6 +52,19 @@ MESSAGES = {
 
 class RefusedInput(BadRequest):
     """A request refused for what it holds, with a message saying what to change (400)."""
+
+
+def _too_large() -> str:
+    """What the 413 page says: the limit that applied, and for an import, the way round it."""
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    says = f"Choose a file of {limit / (1024 * 1024):.0f} MB or less and try again."
+    page = IMPORT_PAGES.get(request.endpoint or "")
+    if page is not None:
+        says += (
+            " A larger file can be imported from the command line by a system administrator "
+            f"({page.command})."
+        )
+    return says
 
 
 def _schema_problem() -> str | None:
@@ -150,6 +164,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[str, int]:
         _audit_refusal(e.code or 500, e)
+        if e.code == 413:
+            return _page(413, _too_large())
         return _page(e.code or 500, e.description if isinstance(e, RefusedInput) else None)
 
     @app.errorhandler(DomainError)

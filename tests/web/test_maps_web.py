@@ -454,7 +454,9 @@ def test_a_ward_file_over_the_general_upload_limit_is_taken_up_to_the_import_lim
     settings = app.config["SETTINGS"]
     app.config["SETTINGS"] = dataclasses.replace(settings, import_max_mb=0)
     try:
-        assert upload(admin, data).status_code == 413  # type: ignore[attr-defined]
+        refused = upload(admin, data)
+        assert refused.status_code == 413  # type: ignore[attr-defined]
+        assert "(flask --app app wards import)" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
     finally:
         app.config["SETTINGS"] = settings
 
