@@ -145,11 +145,6 @@ def mail_problem(settings: Settings) -> str | None:
         return "SMTP_TIMEOUT_SECONDS must be between 1 and 600"
     if settings.smtp_cafile and not Path(settings.smtp_cafile).is_file():
         return f"SMTP_CAFILE {settings.smtp_cafile} is not a file"
-    if settings.contact_email and not _is_address(settings.contact_email):
-        return (
-            f"CONTACT_EMAIL must be one email address, like licensing@council.example, not "
-            f"{settings.contact_email!r}"
-        )
     address = parseaddr(settings.mail_from)[1]
     local, _, domain = address.rpartition("@")
     if not local or not domain or _has_space(address):
@@ -449,6 +444,11 @@ class Settings:
             raise ConfigError("AUDIT_CHECKPOINT_MINUTES must be between 1 and 1440")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("BASE_URL must start with http:// or https://")
+        if self.contact_email and not _is_address(self.contact_email):
+            raise ConfigError(
+                f"CONTACT_EMAIL must be one email address, like licensing@council.example, not "
+                f"{self.contact_email!r}"
+            )
         problem = mail_problem(self)
         if problem:
             raise ConfigError(problem)

@@ -473,16 +473,13 @@ def deactivate_users_command(emails: tuple[str, ...]) -> None:
     that has gone live)."""
     from enforcement.models import User
 
+    wanted = sorted({users.normalise_email(e) for e in emails})
     with _session() as session:
         found = {
             u.email: u
-            for u in session.scalars(
-                select(User)
-                .where(User.email.in_(sorted({users.normalise_email(e) for e in emails})))
-                .order_by(User.id)
-            )
+            for u in session.scalars(select(User).where(User.email.in_(wanted)).order_by(User.id))
         }
-        missing = sorted({users.normalise_email(e) for e in emails} - set(found))
+        missing = [e for e in wanted if e not in found]
         if missing:
             raise click.ClickException(f"There is no user {', '.join(missing)}. Nothing was done.")
         for user in found.values():

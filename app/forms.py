@@ -81,7 +81,6 @@ def keep_edit_after_conflict(
     form.form_errors.append(exc.message + " Submit again to replace them with yours.")
 
 
-#: The largest id a database row can have: PostgreSQL's INTEGER (SQLite's is larger).
 def parse_id(raw: object) -> int | None:
     """A record id as typed in a form or address, or None when it cannot be one."""
     return record_id(raw)
