@@ -24,9 +24,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 
 # Re-pin after changing dependencies in pyproject.toml (pins still allowed are kept; add
 # LOCK_ARGS=--upgrade to move everything to the newest allowed versions).
+# Extras stay on their pins (cachecontrol[filecache]==...): pip's hash-checking mode refuses a
+# dependency asked for with an extra whose pin was written without it once a newer release exists.
 lock: | $(BIN)/python
 	@$(BIN)/python -c 'import piptools' 2>/dev/null || $(BIN)/python -m pip install --quiet pip-tools
-	$(BIN)/python -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	$(BIN)/python -m piptools compile --quiet --generate-hashes --allow-unsafe --no-strip-extras \
 	  --extra dev --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) \
 	  --output-file requirements.lock pyproject.toml
 
