@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import Integer, String, literal
@@ -112,14 +114,22 @@ class _Registered:
 
 
 @pytest.fixture(scope="module")
-def notes() -> _Registered:
+def notes() -> Iterator[_Registered]:
+    """The stand-in type registered for this module's tests only: the registry is the process's,
+    and a worker's later tests (the audit log's, say) expect only the service's own types."""
+
     def check(someone: Actor, note: Any) -> Visibility:
         # Conditional handling: only analysts see the content, others no more than existence.
         if note.handling == "C" and "intel_analyst" not in someone.roles:
             return Visibility.EXISTENCE
         return Visibility.CONTENT
 
-    registered = policy.register(
+    with patch.dict(policy._POLICIES), patch.dict(policy._BY_MODEL):
+        yield _Registered(_register_notes(check))
+
+
+def _register_notes(check: Any) -> RecordPolicy:
+    return policy.register(
         RecordPolicy(
             record_type="policy_test_note",
             model=Note,
@@ -131,7 +141,6 @@ def notes() -> _Registered:
             narrowing=Narrowing(check=check, clause=lambda someone: literal(True)),
         )
     )
-    return _Registered(registered)
 
 
 def test_a_new_record_type_plugs_in_with_its_own_grants_and_narrowing(notes: _Registered) -> None:
