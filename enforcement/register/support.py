@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Column, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
+    Base,
     Language,
     Premises,
-    ReferralSupportProvider,
     SupportService,
     SupportServiceLanguage,
-    WelfareVisitService,
 )
 from enforcement.register.support_vocab import ServiceKind
 
@@ -216,16 +216,25 @@ def set_service_active(
     return s
 
 
+def _choices() -> list[Column[Any]]:
+    """Every column that records a record's choice of a service: each foreign key to the
+    directory but those of the service's own parts (its languages, deleted with it). Read from
+    the models, so a record that starts choosing services later is counted without a change
+    here (visits, inspections and referrals today)."""
+    own = {SupportService.__table__, SupportServiceLanguage.__table__}
+    found = [
+        fk.parent
+        for table in Base.metadata.sorted_tables
+        if table not in own
+        for fk in table.foreign_keys
+        if fk.column.table is SupportService.__table__
+    ]
+    return sorted(found, key=lambda column: (column.table.name, column.name))
+
+
 def is_used(session: Session, service_id: int) -> bool:
-    """Say whether a visit or a referral has chosen the service."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(WelfareVisitService.service_id == service_id)
-                | exists().where(ReferralSupportProvider.service_id == service_id)
-            )
-        )
-    )
+    """Say whether any record (a visit, an inspection, a referral) has chosen the service."""
+    return bool(session.scalar(select(or_(*(exists().where(c == service_id) for c in _choices())))))
 
 
 def delete_service(session: Session, actor: Actor, now: datetime, service_id: int) -> str:
@@ -235,8 +244,8 @@ def delete_service(session: Session, actor: Actor, now: datetime, service_id: in
     if is_used(session, s.id):
         raise ValidationFailed(
             {
-                "service": f"{s.name} has been chosen on a visit or a referral, so it cannot "
-                "be deleted: withdraw it instead"
+                "service": f"{s.name} has been chosen on a visit, an inspection or a referral, "
+                "so it cannot be deleted: withdraw it instead"
             }
         )
     before, name = _snapshot(s), s.name

@@ -4,9 +4,11 @@ audited; a premises' support card by the languages its record lists. Both databa
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from builders import NOW, SYSTEM, make_premises, make_user, make_wards
+from builders.inspections import make_inspection
 from builders.support import make_service, service_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -140,6 +142,51 @@ def test_a_service_a_record_chose_is_withdrawn_not_deleted(session: Session) -> 
     # A record that already holds it still shows it among its choices.
     assert s.id in {sid for sid, _ in support.service_choices(session, keep=frozenset({s.id}))}
     assert support.check_choice(session, frozenset({s.id})) is not None
+
+
+def _chosen_on_a_visit(session: Session, service_id: int) -> None:
+    from builders.welfare import make_world
+
+    session.add(
+        WelfareVisitService(visit_id=make_world(session).log(session).id, service_id=service_id)
+    )
+
+
+def _chosen_at_an_inspection(session: Session, service_id: int) -> None:
+    make_wards(session)
+    make_inspection(session, make_premises(session).id, services=frozenset({service_id}))
+
+
+def _chosen_on_a_referral(session: Session, service_id: int) -> None:
+    from builders.referrals import full_draft
+    from builders.referrals import make_world as referral_world
+
+    from enforcement.referrals import drafting
+
+    world = referral_world(session)
+    drafting.create_draft(
+        session,
+        world.actors["officer"],
+        NOW,
+        world.premises.id,
+        full_draft(world, support_providers=frozenset({service_id})),
+    )
+
+
+@pytest.mark.parametrize(
+    "choose", [_chosen_on_a_visit, _chosen_at_an_inspection, _chosen_on_a_referral]
+)
+def test_a_service_any_record_chose_cannot_be_deleted(session: Session, choose: Any) -> None:
+    """A visit, an inspection or a referral: each keeps the service it chose (the service can
+    only be withdrawn), and the refusal is a message, not the database's foreign key error."""
+    s = make_service(session)
+    choose(session, s.id)
+    session.flush()
+    assert support.is_used(session, s.id)
+    with pytest.raises(ValidationFailed) as refused:
+        support.delete_service(session, SYSTEM, NOW, s.id)
+    assert "withdraw it instead" in refused.value.errors["service"]
+    assert session.get(SupportService, s.id) is not None
 
 
 def test_the_support_card_lists_the_services_for_each_language(session: Session) -> None:

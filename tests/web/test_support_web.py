@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builders import csrf_token, make_premises, make_user, make_wards, sign_in
+from builders.inspections import make_inspection
 from builders.support import make_service
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -101,6 +102,26 @@ def test_an_administrator_adds_changes_and_withdraws_a_service(
         "support_service.withdraw",
         "support_service.delete",
     ]
+
+
+def test_a_service_signposted_at_an_inspection_is_kept_with_a_message(
+    client: FlaskClient, session: Session, people: None
+) -> None:
+    """The inspection's choice holds the service: deleting it says to withdraw it instead (it
+    used to reach the database's foreign key and end in a 500)."""
+    make_wards(session)
+    s = make_service(session, name="Signposted helpline")
+    make_inspection(session, make_premises(session).id, services=frozenset({s.id}))
+    session.commit()
+    admin = _as(client, "admin")
+    token = csrf_token(admin, "/admin/support-services")
+    refused = admin.post(f"/admin/support-services/{s.id}/delete", data={"csrf_token": token})
+    assert refused.status_code == 302
+    page = admin.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Signposted helpline has been chosen on a visit, an inspection or a referral" in page
+    assert "withdraw it instead" in page
+    session.expire_all()
+    assert session.get(SupportService, s.id) is not None
 
 
 @pytest.mark.parametrize("role", ["licensing_officer", "supervisor", "partner"])
