@@ -11,6 +11,8 @@ register and ward imports report them per cell with rules of their own.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_CHARACTER_MESSAGE = (
@@ -21,3 +23,19 @@ CONTROL_CHARACTER_MESSAGE = (
 
 def has_control_characters(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
+
+
+def folded(name: str) -> str:
+    """A name as compared for sameness: compatibility-normalised and case-folded by Python.
+
+    A list that refuses a name already on it ("Tigrinya" and "tigrinya ") compares folded names
+    here, never with SQL's lower(): SQLite's folds only A to Z and PostgreSQL's follows the
+    locale (a final capital sigma, a dotted capital I), so a name the SQL check let through
+    could then break the unique index."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def is_taken(name: str, names: Iterable[str]) -> bool:
+    """Say whether `name` is one of `names`, as `folded` compares them."""
+    wanted = folded(name)
+    return any(folded(other) == wanted for other in names)

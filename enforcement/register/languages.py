@@ -12,6 +12,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.errors import NotFound, ValidationFailed
 from enforcement.models import Language
+from enforcement.text import is_taken
 
 
 def _code_for(name: str) -> str:
@@ -27,10 +28,7 @@ def add_language(session: Session, actor: Actor, now: datetime, name: str) -> La
         raise ValidationFailed({"name": "Enter the name of the language"})
     if len(name) > 80:
         raise ValidationFailed({"name": "The name must be 80 characters or fewer"})
-    if (
-        session.scalar(select(Language.code).where(func.lower(Language.name) == name.lower()))
-        is not None
-    ):
+    if is_taken(name, session.scalars(select(Language.name).order_by(Language.code))):
         raise ValidationFailed({"name": f"{name} is already on the list"})
     code, n = _code_for(name), 1
     while session.get(Language, code) is not None:

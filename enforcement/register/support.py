@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, exists, func, or_, select
+from sqlalchemy import Column, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit
@@ -27,6 +27,7 @@ from enforcement.models import (
     SupportServiceLanguage,
 )
 from enforcement.register.support_vocab import ServiceKind
+from enforcement.text import is_taken
 
 SUBJECT = "support_service"
 MAX_NAME = 200
@@ -68,14 +69,13 @@ def _validate(session: Session, data: ServiceInput, service_id: int | None) -> S
         errors["name"] = "Enter the name of the service"
     elif len(clean.name) > MAX_NAME:
         errors["name"] = f"The name must be {MAX_NAME} characters or fewer"
-    elif (
-        session.scalar(
-            select(SupportService.id).where(
-                func.lower(SupportService.name) == clean.name.lower(),
-                SupportService.id != (service_id or 0),
-            )
-        )
-        is not None
+    elif is_taken(
+        clean.name,
+        session.scalars(
+            select(SupportService.name)
+            .where(SupportService.id != (service_id or 0))
+            .order_by(SupportService.id)
+        ),
     ):
         errors["name"] = f"{clean.name} is already in the directory"
     if clean.kind not in {k.value for k in ServiceKind}:

@@ -7,7 +7,7 @@ import re
 import pytest
 from builders import make_org, make_user, make_wards, post, sign_in
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.models import AuditEvent, User
@@ -135,6 +135,29 @@ def test_audit_log_shows_changes_with_before_and_after(
     assert "Signed in as root@example.gov.uk" in page
     page = admin.get("/admin/audit?action=wards.replace").get_data(as_text=True)
     assert "E05999901" in page
+
+
+# Names whose capitals SQL's lower() folds otherwise than Python: SQLite folds only A to Z, and
+# PostgreSQL gives a final capital sigma and a dotted capital I other lower cases than Python's.
+NAMES_SQL_FOLDS_OTHERWISE = ["Íslenska", "ΕΛΛΗΝΙΚΟΣ", "İstanbulca"]
+
+
+@pytest.mark.parametrize("name", NAMES_SQL_FOLDS_OTHERWISE, ids=["latin", "greek", "turkish"])
+def test_a_language_added_twice_is_refused_whatever_its_letters(
+    admin: FlaskClient, session: Session, name: str
+) -> None:
+    """The second is a message on the field, not the unique index's error (a 500)."""
+    from enforcement.models import Language
+
+    assert (
+        post(admin, "/admin/languages", {"name": name}, page="/admin/languages").status_code == 302
+    )
+    for again in (name, name.lower(), f"  {name.upper()} "):
+        dup = post(admin, "/admin/languages", {"name": again}, page="/admin/languages")
+        assert dup.status_code == 400 and "already on the list" in dup.get_data(as_text=True)
+    assert (
+        session.scalar(select(func.count()).select_from(Language).where(Language.name == name)) == 1
+    )
 
 
 def test_other_roles_cannot_manage_users_or_read_the_audit_log(

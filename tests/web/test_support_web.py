@@ -124,6 +124,44 @@ def test_a_service_signposted_at_an_inspection_is_kept_with_a_message(
     assert session.get(SupportService, s.id) is not None
 
 
+@pytest.mark.parametrize(
+    "name", ["Ärztliche Hilfe", "ΕΛΛΗΝΙΚΟΣ", "İstanbul helpline"], ids=["latin", "greek", "turkish"]
+)
+def test_a_name_already_in_the_directory_is_refused_whatever_its_letters(
+    client: FlaskClient, session: Session, people: None, name: str
+) -> None:
+    """Adding it again, or renaming another service to it, is a message on the field, not the
+    unique index's error (a 500): SQL's lower() folds these capitals otherwise than Python."""
+    admin = _as(client, "admin")
+    path = "/admin/support-services/new"
+    assert (
+        admin.post(
+            path, data={**FORM, "name": name, "csrf_token": csrf_token(admin, path)}
+        ).status_code
+        == 302
+    )
+    again = admin.post(path, data={**FORM, "name": name, "csrf_token": csrf_token(admin, path)})
+    assert again.status_code == 400 and "is already in the directory" in again.get_data(
+        as_text=True
+    )
+    other = make_service(session, name="Another service")
+    session.commit()
+    edit = f"/admin/support-services/{other.id}/edit"
+    renamed = admin.post(
+        edit,
+        data={
+            **FORM,
+            "name": name.lower(),
+            "version": str(other.version),
+            "csrf_token": csrf_token(admin, edit),
+        },
+    )
+    assert renamed.status_code == 400 and "is already in the directory" in renamed.get_data(
+        as_text=True
+    )
+    assert session.scalar(select(func.count()).select_from(SupportService)) == 2
+
+
 @pytest.mark.parametrize("role", ["licensing_officer", "supervisor", "partner"])
 def test_only_administrators_reach_the_directory(
     client: FlaskClient, session: Session, people: None, role: str
