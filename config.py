@@ -113,8 +113,16 @@ def database_url_problem(url: str) -> str | None:
 
 
 def _is_address(text: str) -> bool:
+    """One plain email address. ASCII only: without SMTPUTF8, which many mail servers lack, a
+    message cannot carry an accented or non-Latin address (enforcement/reminders/outbox.py)."""
     local, _, domain = text.rpartition("@")
-    return bool(local) and "." in domain and not _has_space(text) and "<" not in text
+    return (
+        bool(local)
+        and "." in domain
+        and text.isascii()
+        and not _has_space(text)
+        and "<" not in text
+    )
 
 
 def _has_space(text: str) -> bool:
@@ -147,7 +155,7 @@ def mail_problem(settings: Settings) -> str | None:
         return f"SMTP_CAFILE {settings.smtp_cafile} is not a file"
     address = parseaddr(settings.mail_from)[1]
     local, _, domain = address.rpartition("@")
-    if not local or not domain or _has_space(address):
+    if not local or not domain or _has_space(address) or not address.isascii():
         return (
             f"MAIL_FROM must hold the address mail is sent from, like "
             f"Licensing <licensing@council.example>, not {settings.mail_from!r}"
@@ -449,6 +457,12 @@ class Settings:
                 f"CONTACT_EMAIL must be one email address, like licensing@council.example, not "
                 f"{self.contact_email!r}"
             )
+        for address in self.audit_checkpoint_mail_to:
+            if not _is_address(address):
+                raise ConfigError(
+                    "AUDIT_CHECKPOINT_MAIL_TO must be email addresses separated by commas, like "
+                    f"governance@council.example, not {address!r}"
+                )
         problem = mail_problem(self)
         if problem:
             raise ConfigError(problem)

@@ -170,6 +170,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """An address the service's mail could not reach: mail servers without SMTPUTF8 (many
+    councils') take only plain addresses, so every reminder to it would fail
+    (`reminders.outbox.unwritable_address`)."""
+    if not email.isascii():
+        return (
+            "Enter the email address without accented or non-Latin letters, like "
+            "name@example.gov.uk: the service's mail cannot reach an address with them"
+        )
+    return None
+
+
 #: An ONS ward code (E05013733) or the demo's own (X000001): what a user's ward column holds.
 WARD_CODE_SHAPE = re.compile(r"[A-Za-z0-9]{1,12}")
 #: The longest organisation name its column holds (PostgreSQL refuses a longer one).
@@ -190,6 +202,8 @@ def _validate_user(session: Session, data: UserInput, *, user_id: int | None) ->
     email = normalise_email(data.email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         errors["email"] = "Enter an email address in the correct format, like name@example.gov.uk"
+    elif problem := email_problem(email):
+        errors["email"] = problem
     else:
         clash = session.scalar(select(User.id).where(User.email == email))
         if clash is not None and clash != user_id:

@@ -280,13 +280,30 @@ def html_document(body: str, subject: str) -> str:
     )
 
 
+def unwritable_address(address: str) -> str | None:
+    """Say why an address cannot go in a mail's envelope and headers, or None if it can.
+
+    Without the SMTPUTF8 extension, which many council mail servers do not offer, an address
+    holds only ASCII: an accented or non-Latin letter in one would stop the message being
+    written at all (accounts refuse such addresses: `accounts.users`)."""
+    if not address.isascii():
+        return (
+            f"{address} cannot be written in a mail: an address may hold only plain letters, "
+            "digits and signs (no accents or other scripts)"
+        )
+    return None
+
+
 def build_message(mail: Claimed, config: NotifyConfig) -> Outgoing:
     """Build the MIME message: plain text and HTML, and a Message-ID that never changes.
 
     Written out directly rather than through the email package's generator, which spends
     milliseconds folding headers: at ten thousand mails a tick that is most of the time. The
     bodies are quoted-printable, so the boundary (which starts "=_") can never occur in them.
+    A recipient the message cannot carry is a permanent failure of that mail alone.
     """
+    if problem := unwritable_address(mail.recipient):
+        raise MailError(problem, permanent=True)
     subject = " ".join(mail.subject.split())  # never a line break in a header
     if not subject.isascii():
         subject = Header(subject, "utf-8").encode(linesep="\r\n")

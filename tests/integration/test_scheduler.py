@@ -317,6 +317,29 @@ def test_mail_server_down_then_up_every_mail_arrives_once(
     assert {m["To"] for m in smtp.sink.messages} == {owner.email, team_mate.email}
 
 
+def test_a_mail_that_cannot_be_written_fails_alone_and_the_rest_are_sent(
+    session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
+) -> None:
+    """An address mail cannot carry without SMTPUTF8 (an account made before addresses had to
+    be plain): that mail fails for good with the reason, and never stops the others."""
+    plain = make_user(session, "licensing_officer")
+    accented = make_user(session, "ward_officer")
+    accented.email = "josé.garcía@example.gov.uk"
+    session.commit()
+    for i, owner in enumerate((accented, plain, accented, plain), start=1):
+        hearing(session, owner, subject_id=i)
+    first = run(sessions, NOW, smtp, settings)
+    assert first.delivery.sent == 2 and first.delivery.failed == 2
+    assert {m["To"] for m in smtp.sink.messages} == {plain.email}
+    failed = session.scalars(
+        select(OutboxMail).where(OutboxMail.status == "failed").order_by(OutboxMail.id)
+    ).all()
+    assert [m.recipient for m in failed] == [accented.email] * 2
+    assert all("only plain letters" in (m.last_error or "") for m in failed)
+    later = run(sessions, NOW + timedelta(hours=2), smtp, settings)
+    assert later.delivery.sent == 0 and later.delivery.failed == 0 and len(smtp.sink.messages) == 2
+
+
 def test_back_off_doubles_then_a_permanent_refusal_is_not_retried(
     session: Session, sessions: Callable[[], Session], settings: Settings
 ) -> None:

@@ -224,6 +224,9 @@ def test_a_mistyped_switch_is_refused_not_read_as_off(name: str) -> None:
         ({"SMTP_CAFILE": "/no/such/ca.pem"}, "SMTP_CAFILE /no/such/ca.pem is not a file"),
         ({"MAIL_FROM": "licensing"}, "MAIL_FROM must hold the address"),
         ({"MAIL_FROM": "Licensing <>"}, "MAIL_FROM must hold the address"),
+        ({"MAIL_FROM": "Licensing <licença@council.example>"}, "MAIL_FROM must hold the address"),
+        ({"AUDIT_CHECKPOINT_MAIL_TO": "ig@council.example, records"}, "'records'"),
+        ({"AUDIT_CHECKPOINT_MAIL_TO": "gouvernança@council.example"}, "AUDIT_CHECKPOINT_MAIL_TO"),
     ],
 )
 def test_mail_settings_that_cannot_deliver_stop_the_start(env: dict[str, str], says: str) -> None:
@@ -235,8 +238,16 @@ def test_mail_settings_that_cannot_deliver_stop_the_start(env: dict[str, str], s
 
 def test_mail_settings_in_the_forms_servers_take_are_kept() -> None:
     s = Settings.from_env(
-        {"SMTP_HOST": "::1", "SMTP_PORT": "2525", "MAIL_FROM": "Licensing <lic@council.example>"}
+        {
+            "SMTP_HOST": "::1",
+            "SMTP_PORT": "2525",
+            "MAIL_FROM": "Licensing <lic@council.example>",
+            "AUDIT_CHECKPOINT_MAIL_TO": "ig@council.example, records@council.example",
+        }
     )
+    assert s.audit_checkpoint_mail_to == ("ig@council.example", "records@council.example")
+    # A name in another script is written encoded; only the address itself must be plain.
+    assert Settings.from_env({"MAIL_FROM": "Licença <lic@council.example>"}).mail_from
     assert (s.smtp_host, s.smtp_port, s.mail_from) == (
         "::1",
         2525,
@@ -248,7 +259,13 @@ def test_the_contact_address_is_one_email_address_or_none() -> None:
     assert Settings.from_env({}).contact_email == ""
     given = Settings.from_env({"CONTACT_EMAIL": " licensing@council.example "})
     assert given.contact_email == "licensing@council.example"
-    for wrong in ("licensing", "Licensing <licensing@council.example>", "a@b c.org", "a@local"):
+    for wrong in (
+        "licensing",
+        "Licensing <licensing@council.example>",
+        "a@b c.org",
+        "a@local",
+        "licença@council.example",
+    ):
         with pytest.raises(ConfigError, match=r"^CONTACT_EMAIL must be one email address"):
             Settings.from_env({"CONTACT_EMAIL": wrong})
 

@@ -65,6 +65,36 @@ def test_create_user_errors_keep_input(admin: FlaskClient, session: Session) -> 
     assert "Select at least one role" in body and 'value="Typed Person"' in body
 
 
+def test_an_address_mail_cannot_carry_is_refused_with_the_reason(
+    admin: FlaskClient, session: Session
+) -> None:
+    """An accented or non-Latin address would make every mail to the person fail (mail servers
+    without SMTPUTF8 take only plain addresses), so it is a message on the field."""
+    org = make_org(session, "Council")
+    session.commit()
+    form = {
+        "display_name": "José García",
+        "email": "josé.garcía@example.gov.uk",
+        "organisation_id": str(org.id),
+        "roles": ["licensing_officer"],
+        "password": "temporary-pass-999",
+    }
+    resp = post(admin, "/admin/users/new", form, page="/admin/users/new")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "accented or non-Latin letters" in body
+    assert 'value="josé.garcía@example.gov.uk"' in body
+    assert (
+        session.scalar(select(func.count()).select_from(User).where(User.email.like("jos%"))) == 0
+    )
+    ok = post(
+        admin,
+        "/admin/users/new",
+        {**form, "email": "jose.garcia@example.gov.uk"},
+        page="/admin/users/new",
+    )
+    assert ok.status_code == 302
+
+
 def test_deactivate_and_reset_password(admin: FlaskClient, session: Session, app: object) -> None:
     target = make_user(session, "licensing_officer", email="target@example.gov.uk")
     session.commit()
