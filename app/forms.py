@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -37,6 +38,10 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
+#: The earliest year a date field takes.
+EARLIEST_YEAR = 1900
+
+
 class GovDateField(DateField):
     """A day, month and year date whose errors say what to type, and which renders when absent."""
 
@@ -49,14 +54,22 @@ class GovDateField(DateField):
             raise ValueError(
                 f"{self.label.text.removesuffix(' (optional)')} must include a day, month and year"
             )
+        label = self.label.text.removesuffix(" (optional)")
         try:
             day, month, year = (int(v) for v in valuelist)
             self.data = date(year, month, day)
         except (ValueError, OverflowError):  # a part too big for the C int date() takes
             self.data = None
-            raise ValueError(
-                f"{self.label.text.removesuffix(' (optional)')} must be a real date, like 27 3 2025"
-            ) from None
+            raise ValueError(f"{label} must be a real date, like 27 3 2025") from None
+        # A year typed short ("25") is not read as a year of the first century, nor a slip such
+        # as 0025 or 1025 kept: no date this service records is before 1900, and a date near the
+        # first a date can hold breaks the arithmetic reminders do with it (docs/architecture.md).
+        if not re.fullmatch(r"\s*\d{4}\s*", valuelist[2]):
+            self.data = None
+            raise ValueError(f"{label} must include a year with 4 numbers, like 2025")
+        if year < EARLIEST_YEAR:
+            self.data = None
+            raise ValueError(f"{label} must be in {EARLIEST_YEAR} or later: check the year")
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         super().process(formdata, data, extra_filters)

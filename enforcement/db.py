@@ -47,9 +47,13 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     if url.startswith("postgresql"):
         # No JIT compilation: it pays off for long analytical queries, but here it costs more
         # than it saves (a dashboard query of 60 ms spent 780 ms compiling at five times the
-        # benchmark's size; docs/operations.md).
+        # benchmark's size; docs/operations.md). Sessions in UTC whatever the server's or the
+        # database's time zone: times are stored and read in UTC as on SQLite, and a server set
+        # east of UTC would write 23:30 UTC on 31 December 9999 as a time the driver cannot read.
         args = kwargs.setdefault("connect_args", {})
-        args["options"] = " ".join(filter(None, [args.get("options"), "-c jit=off"]))
+        args["options"] = " ".join(
+            filter(None, [args.get("options"), "-c jit=off", "-c TimeZone=UTC"])
+        )
     return create_engine(url, echo=echo, **kwargs)
 
 

@@ -102,7 +102,17 @@ class Lead:
             )
 
     def send_time(self, created_at: datetime, due_at: datetime) -> datetime:
-        """Return the instant (UTC) at which this lead falls due for a reminder."""
+        """Return the instant (UTC) at which this lead falls due for a reminder.
+
+        A lead that would fall before the first moment a datetime holds (a record dated in year
+        1) is due when the reminder is made: it has long passed, and the arithmetic's overflow
+        would otherwise stop the reminders step for every reminder at every tick."""
+        try:
+            return self._send_time(created_at, due_at)
+        except OverflowError:
+            return created_at
+
+    def _send_time(self, created_at: datetime, due_at: datetime) -> datetime:
         if self.label == "now":
             return created_at
         if self.label == "on_day":

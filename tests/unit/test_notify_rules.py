@@ -115,6 +115,19 @@ def test_send_times_of_each_kind_of_lead() -> None:
     assert Lead("on_day").send_time(created, early) == early
 
 
+@pytest.mark.parametrize("lead", ["60d", "14d", "12h", "30m", "on_day"])
+@pytest.mark.parametrize(
+    "due", [datetime(1, 2, 15, tzinfo=UTC), datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)]
+)
+def test_a_lead_before_the_first_date_a_date_holds_is_due_when_the_reminder_is_made(
+    lead: str, due: datetime
+) -> None:
+    """Whatever date a stored record carries: a lead time that would fall before year 1 (an
+    expiry in February of year 1, stored before date fields took only years from 1900) used to
+    raise OverflowError and stop the reminders step for everyone at every tick."""
+    assert Lead(lead).send_time(NOW, due) <= NOW
+
+
 def test_days_before_keep_the_london_hour_across_a_clock_change() -> None:
     due = datetime(2026, 4, 10, 8, 0, tzinfo=UTC)  # 9am BST
     sent = Lead("14d").send_time(NOW, due)  # 27 March: 9am GMT

@@ -654,7 +654,10 @@ def test_an_event_before_the_case_was_opened_shows_the_confirm_box_with_the_erro
     assert 'name="confirm_earlier"' in page and 'value="10:00"' in page
     resp = _event(police, case_id, "notice_issued", "1 1 1", "10:00", confirm_earlier="y")
     assert resp.status_code == 400  # type: ignore[attr-defined]
-    assert "The year 0001 is before 1990" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "must include a year with 4 numbers" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    resp = _event(police, case_id, "notice_issued", "1 1 1950", "10:00", confirm_earlier="y")
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "The year 1950 is before 1990" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(police, case_id, "notice_issued", "1 1 2020", "10:00", confirm_earlier="y")
     assert resp.status_code == 302  # type: ignore[attr-defined]
 

@@ -432,7 +432,7 @@ def test_a_first_ward_set_dated_year_1_is_a_message_not_a_500(
     resp = upload(
         admin,
         collection(("E05999903", "Bigward", square(1.0, 54.0, 0.02))),
-        valid_from=["1", "1", "1"],  # type: ignore[arg-type]
+        valid_from=["1", "1", "0001"],  # type: ignore[arg-type]
     )
     page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
     assert resp.status_code == 400, page  # type: ignore[attr-defined]

@@ -292,6 +292,42 @@ def test_bad_date_is_reported_and_dates_kept(officer: FlaskClient, session: Sess
     assert session.scalar(select(func.count()).select_from(Licence)) == 0
 
 
+@pytest.mark.parametrize(
+    ("year", "says"),
+    [
+        ("01", "Expiry date must include a year with 4 numbers, like 2025"),
+        ("227", "Expiry date must include a year with 4 numbers, like 2025"),
+        ("0001", "Expiry date must be in 1900 or later: check the year"),
+        ("1899", "Expiry date must be in 1900 or later: check the year"),
+    ],
+)
+def test_a_year_that_can_only_be_a_slip_is_refused(
+    officer: FlaskClient, session: Session, year: str, says: str
+) -> None:
+    """A two-digit year used to be read as it stands: 15 2 01 was 15 February in year 1, and a
+    licence expiring then stopped every reminder mail (its lead fell before the first date a
+    date can hold). Every date field takes a year of four numbers, 1900 or later."""
+    p = make_premises(session)
+    session.commit()
+    resp = post(
+        officer,
+        f"/premises/{p.id}/licences/new",
+        {
+            "regime": "premises_licence",
+            "reference": "PL/1",
+            "holder_name": "H",
+            "status": "active",
+            "starts_on": ["1", "1", "2020"],
+            "expires_on": ["15", "2", year],
+        },
+        page=f"/premises/{p.id}/licences/new",
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and says in body
+    assert f'value="{year}"' in body
+    assert session.scalar(select(func.count()).select_from(Licence)) == 0
+
+
 def test_expiry_before_start_is_refused(officer: FlaskClient, session: Session) -> None:
     p = make_premises(session)
     session.commit()
