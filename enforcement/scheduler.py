@@ -27,7 +27,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -61,6 +62,7 @@ from enforcement.reminders.vocab import MailKind
 if TYPE_CHECKING:
     from config import Settings
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
@@ -91,6 +93,7 @@ class TickReport:
     summaries: int = 0  # measure summaries of closed quarters computed
     audit_checkpoint: audit_chain.Checkpoint | None = None
     delivery: Delivery = field(default_factory=Delivery)
+    failed_steps: list[str] = field(default_factory=list)  # each logged with its traceback
 
     def summary(self) -> str:
         d = self.delivery
@@ -113,6 +116,11 @@ class TickReport:
             + (
                 f"; audit checkpoint: {self.audit_checkpoint.count} events"
                 if self.audit_checkpoint is not None
+                else ""
+            )
+            + (
+                f"; steps that failed (see the log): {', '.join(self.failed_steps)}"
+                if self.failed_steps
                 else ""
             )
         )
@@ -196,14 +204,46 @@ def tick(
     """
     config = config or NotifyConfig.from_settings(settings)
     report = TickReport()
-    _bring_clock_up_to_date(session_factory, now, settings, report)
-    report.licence_expiry = _sync_licence_expiry(session_factory, now)
-    report.imports_stalled = _fail_stalled_imports(session_factory, now)
+
+    def isolated(name: str, work: Callable[[], T], otherwise: T) -> T:
+        # One step's fault (a record no rule foresaw) is logged and named in the report, and
+        # the steps after it still run: it must not stop everyone's mail at every tick.
+        try:
+            return work()
+        except Exception:
+            log.exception("tick step %r failed; the steps after it ran", name)
+            report.failed_steps.append(name)
+            return otherwise
+
+    isolated(
+        "statutory clock",
+        lambda: _bring_clock_up_to_date(session_factory, now, settings, report),
+        None,
+    )
+    report.licence_expiry = isolated(
+        "licence expiry", lambda: _sync_licence_expiry(session_factory, now), 0
+    )
+    report.imports_stalled = isolated(
+        "stalled imports", lambda: _fail_stalled_imports(session_factory, now), 0
+    )
     for name, step, limit in STEPS:
-        _run_step(session_factory, now, config, name, step, limit, report)
-    report.referral_effects = _apply_referral_effects(session_factory, now)
-    report.audit_checkpoint = _audit_checkpoint_if_due(session_factory, now, settings, config)
-    report.summaries = _summarise_closed_quarters(session_factory, now)
+        isolated(
+            name,
+            partial(_run_step, session_factory, now, config, name, step, limit, report),
+            None,
+        )
+    report.referral_effects = isolated(
+        "committee decisions", lambda: _apply_referral_effects(session_factory, now), 0
+    )
+    report.audit_checkpoint = isolated(
+        "audit checkpoint",
+        lambda: _audit_checkpoint_if_due(session_factory, now, settings, config),
+        None,
+    )
+    report.summaries = isolated(
+        "measure summaries", lambda: _summarise_closed_quarters(session_factory, now), 0
+    )
+    # Last, and left to raise: no step comes after it, and the outbox keeps each mail's state.
     report.delivery = deliver_outbox(session_factory, now, mailer, config, after_send=after_send)
     return report
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import os
 import shutil
 import socket
@@ -35,6 +36,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from enforcement import scheduler as scheduler_module
 from enforcement.accounts.users import actor_for
 from enforcement.cases import casework as cases
 from enforcement.db import make_engine, session_factory, writer
@@ -338,6 +340,33 @@ def test_a_mail_that_cannot_be_written_fails_alone_and_the_rest_are_sent(
     assert all("only plain letters" in (m.last_error or "") for m in failed)
     later = run(sessions, NOW + timedelta(hours=2), smtp, settings)
     assert later.delivery.sent == 0 and later.delivery.failed == 0 and len(smtp.sink.messages) == 2
+
+
+def test_a_step_that_fails_is_logged_and_the_steps_after_it_still_run(
+    session: Session,
+    sessions: Callable[[], Session],
+    smtp: SmtpServer,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fault in one step (a stored record no rule foresaw) used to end the tick there, so the
+    reminders, the checkpoint and the outbox after it never ran for anyone, at any tick."""
+    owner = make_user(session, "licensing_officer")
+    hearing(session, owner)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(scheduler_module.case_clock, "recompute_open_deadlines", broken)
+    monkeypatch.setattr(scheduler_module.expiry, "sync_all", broken)
+    with caplog.at_level(logging.ERROR, logger="enforcement.scheduler"):
+        report = run(sessions, NOW, smtp, settings)
+    assert report.failed_steps == ["statutory clock", "licence expiry"]
+    assert report.mails_queued == 1 and report.delivery.sent == 1 and len(smtp.sink.messages) == 1
+    assert "steps that failed (see the log): statutory clock, licence expiry" in report.summary()
+    logged = [r for r in caplog.records if "tick step" in r.getMessage()]
+    assert [r.exc_info is not None for r in logged] == [True, True]
 
 
 def test_back_off_doubles_then_a_permanent_refusal_is_not_retried(
