@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.cases.rules import Rule
-from enforcement.cases.statutory import RuleBook, RuleOverrideError, UnknownRuleError
+from enforcement.cases.statutory import (
+    RuleBook,
+    RuleOverrideError,
+    UnknownRuleError,
+    max_amount,
+)
 from enforcement.cases.vocab import Counting
 from enforcement.clock import day_text, london_today
 from enforcement.errors import NotFound, ValidationFailed
@@ -29,19 +34,7 @@ ENTITY = "rule_override"
 SOURCE = "the local rules page"
 REASON_MAX = 1000
 
-#: The largest amount a rule may be given, by the unit it counts in.
-MAX_AMOUNT: dict[str, int] = {
-    "hours": 720,
-    "days": 366,
-    "working days": 260,
-    "months": 60,
-    "years": 25,
-}
-#: Rules that workflows read as a number of days (not derived as deadlines by the engine alone),
-#: with the most days their workflow accepts.
-WORKFLOW_MAX_DAYS: dict[str, int] = {"local.welfare.follow_up": 90}
 WORKFLOW_PREFIXES = ("local.",)
-INTEL_REVIEW_MAX_DAYS = 365
 
 
 def unit_choices(rule: Rule) -> tuple[Counting, ...]:
@@ -55,15 +48,6 @@ def unit_choices(rule: Rule) -> tuple[Counting, ...]:
         for c in Counting
         if c.is_before == rule.counting.is_before and not (rule.anchor_rule and c.is_hours)
     )
-
-
-def max_amount(rule: Rule, counting: Counting) -> int:
-    """Return the largest amount a rule may be given when counted as `counting`."""
-    if rule.id in WORKFLOW_MAX_DAYS:
-        return WORKFLOW_MAX_DAYS[rule.id]
-    if rule.id.startswith("local.intel.review.") and counting.unit == "days":
-        return INTEL_REVIEW_MAX_DAYS
-    return MAX_AMOUNT[counting.unit]
 
 
 @dataclass(frozen=True)

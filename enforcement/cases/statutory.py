@@ -153,6 +153,31 @@ class RuleBook:
         return rule_id in self._rules
 
 
+#: The largest amount a rule may be given, by the unit it counts in: the local rules page and
+#: the overrides file (RULE_OVERRIDES_FILE) alike, so that no deadline falls past the dates a
+#: date can hold.
+MAX_AMOUNT: dict[str, int] = {
+    "hours": 720,
+    "days": 366,
+    "working days": 260,
+    "months": 60,
+    "years": 25,
+}
+#: Rules that workflows read as a number of days (not derived as deadlines by the engine alone),
+#: with the most days their workflow accepts.
+WORKFLOW_MAX_DAYS: dict[str, int] = {"local.welfare.follow_up": 90}
+INTEL_REVIEW_MAX_DAYS = 365
+
+
+def max_amount(rule: Rule, counting: Counting) -> int:
+    """Return the largest amount a rule may be given when counted as `counting`."""
+    if rule.id in WORKFLOW_MAX_DAYS:
+        return WORKFLOW_MAX_DAYS[rule.id]
+    if rule.id.startswith("local.intel.review.") and counting.unit == "days":
+        return INTEL_REVIEW_MAX_DAYS
+    return MAX_AMOUNT[counting.unit]
+
+
 def _apply_override(rule: Rule, changes: Mapping[str, Any]) -> Rule:
     unknown = set(changes) - _OVERRIDABLE
     if unknown:
@@ -184,6 +209,11 @@ def _apply_override(rule: Rule, changes: Mapping[str, Any]) -> Rule:
             if not isinstance(value, str) or (name != "note" and not value.strip()):
                 raise RuleOverrideError(f"{rule.id}: {name} must be text")
             values[name] = value
+    if "amount" in values or "counting" in values:
+        counting = values.get("counting", rule.counting)
+        most = max_amount(rule, counting)
+        if values.get("amount", rule.amount) > most:
+            raise RuleOverrideError(f"{rule.id}: amount must be at most {most} {counting.unit}")
     try:
         return replace(rule, **values)
     except RuleDefinitionError as exc:

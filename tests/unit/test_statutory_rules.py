@@ -416,6 +416,11 @@ def test_override_from_json_with_unit_alias_and_end_of_day() -> None:
         ({"asbcpa.s84.appeal": {"confirmed": "yes"}}, "true or false"),
         ({"asbcpa.s84.appeal": {"citation": ""}}, "text"),
         ({"asbcpa.s84.appeal": 21}, "object"),
+        # An amount no date can hold the deadline of stopped every case's clock at every tick.
+        ({"asbcpa.s84.appeal": {"amount": 4_000_000}}, "at most 366 days"),
+        ({"asbcpa.s84.appeal": {"amount": 367}}, "at most 366 days"),
+        ({"asbcpa.s80.hearing": {"amount": 721}}, "at most 720 hours"),
+        ({"local.welfare.follow_up": {"amount": 91}}, "at most 90 days"),
     ],
 )
 def test_bad_overrides_are_clear_errors(overrides: dict[str, object], message: str) -> None:
