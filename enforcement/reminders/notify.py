@@ -140,6 +140,10 @@ class Lead:
         return f"{amount} {unit}{'' if amount == 1 else 's'} before"
 
 
+#: Where each reminder keeps its kind's leads (`reminders.leads`, a column of this length).
+LEADS_MAX_CHARS = 120
+
+
 def parse_leads(labels: Iterable[str]) -> tuple[Lead, ...]:
     """Parse lead labels, refusing a malformed or repeated one."""
     leads = tuple(Lead(label.strip()) for label in labels)
@@ -147,6 +151,11 @@ def parse_leads(labels: Iterable[str]) -> tuple[Lead, ...]:
         raise LeadError("a lead time is listed twice")
     if not leads:
         raise LeadError("a kind needs at least one lead time")
+    if len(",".join(lead.label for lead in leads)) > LEADS_MAX_CHARS:
+        raise LeadError(
+            f"a kind's lead times, written with commas between them, must fit in {LEADS_MAX_CHARS} "
+            "characters: list fewer"
+        )
     return leads
 
 

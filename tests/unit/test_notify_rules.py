@@ -61,6 +61,21 @@ def test_a_kind_needs_distinct_leads() -> None:
         parse_leads([])
 
 
+def test_a_kinds_leads_must_fit_where_each_reminder_keeps_them() -> None:
+    """Each reminder keeps its kind's leads in a 120-character column: a longer list stored on
+    PostgreSQL failed the reminders step for every reminder at every tick."""
+    from enforcement.models.reminders import Reminder
+    from enforcement.reminders.notify import LEADS_MAX_CHARS
+
+    assert Reminder.__table__.c.leads.type.length == LEADS_MAX_CHARS == 120  # type: ignore[attr-defined]
+    many = [f"{n}m" for n in range(1, 60)]
+    assert len(",".join(many)) > 120
+    with pytest.raises(LeadError, match="120 characters"):
+        lead_rules([(ReminderKind.HEARING, many)])
+    fits = [f"{n}h" for n in range(1, 30)]
+    assert len(",".join(fits)) <= 120 and lead_rules([(ReminderKind.HEARING, fits)])
+
+
 def test_configured_leads_override_the_defaults_and_are_checked() -> None:
     rules = lead_rules([(ReminderKind.HEARING, ["now", "24h", "1h"])])
     assert rules[ReminderKind.HEARING] == ("now", "24h", "1h")
