@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor
-from enforcement.clock import to_london
+from enforcement.clock import clock_text, to_london
 from enforcement.models import OutboxMail, SignInAttempt, User
 
 PASSWORD = "password"  # noqa: S105 - the name of a stage, not a password
@@ -267,7 +267,8 @@ def notify_owner_if_throttled(
 
 
 def _when(moment: datetime) -> str:
-    return to_london(moment).strftime("%-d %B %Y at %H:%M")
+    """A moment in London time, saying which: "2 March 2026 at 10:30 GMT"."""
+    return f"{to_london(moment):%-d %B %Y} at {clock_text(moment)}"
 
 
 def _render(user: User, episode: Episode, stage: str) -> tuple[str, str, str]:
@@ -279,7 +280,7 @@ def _render(user: User, episode: Episode, stage: str) -> tuple[str, str, str]:
     addresses = f"{episode.addresses} internet address{'es' if episode.addresses != 1 else ''}"
     paragraphs = [
         f"Dear {user.display_name},",
-        f"Between {_when(episode.first_at)} and {_when(episode.last_at)} (London time) there "
+        f"Between {_when(episode.first_at)} and {_when(episode.last_at)} there "
         f"were {episode.failures} attempts to sign in to your account with {what}, "
         f"from {addresses}.",
         "Further attempts are now being slowed down. You can still sign in as usual.",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import london_today, to_london
+from enforcement.clock import clock_text, london_today, to_london
 from enforcement.db import ids_in, read_columns
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.intelligence.vocab import (
@@ -959,7 +959,7 @@ def export_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
         out.append(
             [
                 str(r.id),
-                to_london(r.reported_at).strftime("%d/%m/%Y %H:%M"),
+                f"{to_london(r.reported_at):%d/%m/%Y} {clock_text(r.reported_at)}",
                 SourceType.label_of(r.source_type),
                 "|".join(ExploitationForm.label_of(f) for f in r.exploitation),
                 FlagStatus.label_of(r.status),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from enforcement import audit_chain, policy
 from enforcement.access import Actor
 from enforcement.accounts import users
+from enforcement.clock import to_london
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag, Organisation, Premises, Reminder
@@ -326,6 +327,10 @@ def test_exports_hold_only_what_the_actor_may_read_and_are_audited(
     flags.grade_flag(session, world.actors["analyst"], NOW, restricted.id, None, police_only(world))
     rows = flags.export_flags(session, world.actors["supervisor"], NOW, flags.FlagQuery())
     assert [r[0] for r in rows[1:]] == [str(mine.id)] and rows[1][-1] == REPORT
+    # The time received is London time, saying which: GMT or BST.
+    received = to_london(mine.reported_at)
+    assert rows[0][1] == "Received" and rows[1][1] == f"{received:%d/%m/%Y %H:%M} {received:%Z}"
+    assert rows[1][1].endswith((" GMT", " BST"))
     rows = flags.export_flags(session, world.actors["analyst"], NOW, flags.FlagQuery())
     assert sorted(r[0] for r in rows[1:]) == sorted([str(mine.id), str(restricted.id)])
     exports = session.scalars(

@@ -112,7 +112,7 @@ def test_the_owner_is_mailed_once_per_episode(session: Session) -> None:
     mail = sent[0]
     assert mail.recipient == owner.email and mail.status == "pending" and mail.reminder_id is None
     assert "3 attempts" in mail.text_body and "from 2 internet addresses" in mail.text_body
-    assert "10:30" in mail.text_body  # when, in London time (GMT in March)
+    assert "at 10:30 GMT" in mail.text_body  # when, in London time, saying which (March)
     assert "guess number" not in mail.text_body + mail.html_body + mail.subject
     assert session.scalars(
         select(AuditEvent.action).where(AuditEvent.action == "user.sign_in_throttled")
