@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enforcement.cases.calendar import WorkingCalendar
-from enforcement.cases.rules import RULES, TOOLS
-from enforcement.cases.statutory import Deadline, Event, RuleBook, derive_deadlines
+from enforcement.cases.rules import RULES, TOOLS, Rule
+from enforcement.cases.statutory import (
+    MAX_AMOUNT,
+    Deadline,
+    Event,
+    RuleBook,
+    RuleOverrideError,
+    derive_deadlines,
+    max_amount,
+)
 from enforcement.cases.vocab import Counting, EventKind, Status
 from enforcement.clock import LONDON, london_midnight_utc, to_london
 
@@ -48,7 +57,7 @@ def counted_hours(start: datetime, end: datetime) -> timedelta:
 
 
 @settings(deadline=None)
-@given(days, st.integers(min_value=1, max_value=400))
+@given(days, st.integers(min_value=1, max_value=MAX_AMOUNT["days"]))
 def test_beginning_with_is_one_day_earlier_than_starting_the_day_after(day: date, n: int) -> None:
     decided = [Event(EventKind.ORDER_MADE, datetime.combine(day, datetime.min.time(), LONDON))]
     book = RuleBook.from_overrides(
@@ -217,9 +226,16 @@ def test_deadlines_are_always_aware_utc_and_statuses_consistent(
             assert to_london(found.due_at).time().isoformat() == "23:59:59.999999"
 
 
+# A rule and an amount it may take: from 1 to the most its unit allows (statutory.max_amount).
+rules_and_amounts = st.sampled_from(RULES).flatmap(
+    lambda r: st.tuples(st.just(r.id), st.integers(1, max_amount(r, r.counting)))
+)
+
+
 @settings(deadline=None)
-@given(st.sampled_from([r.id for r in RULES]), st.integers(min_value=1, max_value=500))
-def test_an_override_changes_only_the_overridden_rule(rule_id: str, amount: int) -> None:
+@given(rules_and_amounts)
+def test_an_override_changes_only_the_overridden_rule(rule_and_amount: tuple[str, int]) -> None:
+    rule_id, amount = rule_and_amount
     book = RuleBook.from_overrides({rule_id: {"amount": amount}})
     for rule in RULES:
         if rule.id == rule_id:
@@ -227,6 +243,13 @@ def test_an_override_changes_only_the_overridden_rule(rule_id: str, amount: int)
             assert book.get(rule.id).counting is rule.counting
         else:
             assert book.get(rule.id) == rule
+
+
+@given(st.sampled_from(RULES), st.integers(min_value=1, max_value=10**9))
+def test_an_amount_past_its_units_limit_is_refused(rule: Rule, over: int) -> None:
+    most = max_amount(rule, rule.counting)
+    with pytest.raises(RuleOverrideError, match=f"at most {most} "):
+        RuleBook.from_overrides({rule.id: {"amount": most + over}})
 
 
 @settings(deadline=None)
