@@ -211,7 +211,7 @@ def tick(
         try:
             return work()
         except Exception:
-            log.exception("tick step %r failed; the steps after it ran", name)
+            log.exception("tick step %r failed; the steps after it go on", name)
             report.failed_steps.append(name)
             return otherwise
 

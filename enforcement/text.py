@@ -1,8 +1,9 @@
 """Text as people type or paste it: characters no record should hold.
 
 Control characters (C0 other than tab, line feed and carriage return, DEL, and the C1 range that
-text decoded with the wrong code page leaves behind) cannot be shown, printed or written into a
-document, and PostgreSQL refuses NUL where SQLite stores it. Every web form refuses them
+text decoded with the wrong code page leaves behind), and U+FFFE and U+FFFF, which are not
+characters at all and which XML (so a Word paper) cannot hold, cannot be shown, printed or
+written into a document, and PostgreSQL refuses NUL where SQLite stores it. Every web form refuses them
 (`app/forms.py`), and so do the accounts workflows, which `flask users create` reaches without a
 form, with the same rule, so the two databases hold the same (docs/architecture.md). The
 register and ward imports report them per cell with rules of their own.
@@ -14,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 CONTROL_CHARACTER_MESSAGE = (
     "{label} must not contain hidden control characters (they can come from pasted text)."
     " Delete them or type it again"

@@ -90,7 +90,9 @@ def test_a_map_period_with_missing_parts_is_not_a_server_error(
 # Item 2: control characters, refused alike on both databases.
 
 
-@pytest.mark.parametrize("junk", ["\x00", "\x1b", "\x7f", "\x0b"])
+# U+FFFE and U+FFFF: not characters at all, and XML cannot hold them, so a Word committee paper
+# built from text holding one could not be written.
+@pytest.mark.parametrize("junk", ["\x00", "\x1b", "\x7f", "\x0b", "\ufffe", "\uffff"])
 def test_control_characters_in_a_form_are_a_field_error_and_save_nothing(
     officer: FlaskClient, session: Session, junk: str
 ) -> None:
@@ -127,6 +129,8 @@ def test_tab_newline_and_carriage_return_are_still_allowed() -> None:
     # after them.
     assert all(has_control_characters(chr(c)) for c in range(0x80, 0xA0))
     assert not has_control_characters("\u00a0café Łódź 北京 — “quoted”")
+    assert has_control_characters("\ufffe") and has_control_characters("\uffff")
+    assert not has_control_characters("\ufffd\ufeff\U0001f600")  # the replacement sign, emoji
 
 
 @pytest.mark.parametrize("query", ["q=a%00b", "q=%1b", "status=%00", "x%00=1"])
