@@ -49,12 +49,10 @@ class GovDateField(DateField):
         if not valuelist or not any(v.strip() for v in valuelist):
             self.data = None
             return
+        label = self.label.text.removesuffix(" (optional)")
         if len(valuelist) != 3 or not all(v.strip() for v in valuelist):
             self.data = None
-            raise ValueError(
-                f"{self.label.text.removesuffix(' (optional)')} must include a day, month and year"
-            )
-        label = self.label.text.removesuffix(" (optional)")
+            raise ValueError(f"{label} must include a day, month and year")
         try:
             day, month, year = (int(v) for v in valuelist)
             self.data = date(year, month, day)

@@ -3,10 +3,11 @@
 Control characters (C0 other than tab, line feed and carriage return, DEL, and the C1 range that
 text decoded with the wrong code page leaves behind), and U+FFFE and U+FFFF, which are not
 characters at all and which XML (so a Word paper) cannot hold, cannot be shown, printed or
-written into a document, and PostgreSQL refuses NUL where SQLite stores it. Every web form refuses them
-(`app/forms.py`), and so do the accounts workflows, which `flask users create` reaches without a
-form, with the same rule, so the two databases hold the same (docs/architecture.md). The
-register and ward imports report them per cell with rules of their own.
+written into a document, and PostgreSQL refuses NUL where SQLite stores it. Every web form
+refuses them (`app/forms.py`), and so do the accounts workflows, which `flask users create`
+reaches without a form, with the same rule, so the two databases hold the same
+(docs/architecture.md). The register and ward imports report them per cell with rules of their
+own.
 """
 
 from __future__ import annotations
