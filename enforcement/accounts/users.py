@@ -150,8 +150,40 @@ def _guessable(password: str) -> bool:
     return len(set(rest)) < 4
 
 
-def password_problem(password: str) -> str | None:
-    """Return why a new password is not acceptable, or None if it is."""
+#: Name parts shorter than this are too common inside other words to count ("al", "jo").
+NAME_PART_MIN = 3
+
+
+def name_parts(*texts: str) -> set[str]:
+    """The parts of a person's names an attacker tries first against their account: each run of
+    letters of the display name and of the e-mail address before its @ ("jane.smith@..." gives
+    "jane" and "smith"), and each of those run together ("janesmith")."""
+    parts: set[str] = set()
+    for raw in texts:
+        own = raw.lower().split("@", 1)[0]
+        parts.update(re.findall(r"[a-z]+", own))
+        parts.add(re.sub(r"[^a-z]", "", own))
+    return {part for part in parts if len(part) >= NAME_PART_MIN}
+
+
+def _mostly_names(password: str, names: set[str]) -> bool:
+    """Whether the password's letters are the person's own names and little else (at most two
+    other letters): "JaneSmith1985!", "smith-jane-2026", "J@ne.5mith#42" for Jane Smith."""
+    lowered = password.lower()
+    for bare in {re.sub(r"[^a-z]", "", text) for text in (lowered, lowered.translate(_STAND_INS))}:
+        rest = bare
+        for part in sorted(names, key=len, reverse=True):
+            rest = rest.replace(part, "")
+        if len(rest) < len(bare) and len(rest) <= 2:
+            return True
+    return False
+
+
+def password_problem(password: str, *, about: Iterable[str] = ()) -> str | None:
+    """Return why a new password is not acceptable, or None if it is.
+
+    `about` is what identifies its owner (e-mail address, display name): a password made of
+    those with digits and signs around them is among the first tried against that account."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > 200:
@@ -162,6 +194,11 @@ def password_problem(password: str) -> str | None:
         return (
             "Choose a password that is harder to guess: not a common word with numbers added, "
             "a pattern or a run of keys. Three or four random words together work well"
+        )
+    if _mostly_names(password, name_parts(*about)):
+        return (
+            "Choose a password not made of the account holder's name or email address: "
+            "three or four random words together work well"
         )
     return None
 
@@ -297,7 +334,7 @@ def create_user(
     """Create a user with roles and wards; the password is hashed and never stored in clear."""
     require(actor, Permission.USERS_MANAGE)
     _validate_user(session, data, user_id=None)
-    problem = password_problem(password)
+    problem = password_problem(password, about=(data.email, data.display_name))
     if problem:
         raise ValidationFailed({"password": problem})
     user = User(
@@ -417,7 +454,7 @@ def reset_password(
     """Set a temporary password that the user must change, and sign them out everywhere."""
     require(actor, Permission.USERS_MANAGE)
     user = get_user(session, user_id)
-    problem = password_problem(new_password)
+    problem = password_problem(new_password, about=(user.email, user.display_name))
     if problem:
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(new_password)
@@ -445,7 +482,7 @@ def change_own_password(
     user = get_user(session, actor.user_id)
     if not _verify(user.password_hash, current):
         raise ValidationFailed({"current_password": "Your current password is not correct"})
-    problem = password_problem(new_password)
+    problem = password_problem(new_password, about=(user.email, user.display_name))
     if problem:
         raise ValidationFailed({"new_password": problem})
     if current == new_password:

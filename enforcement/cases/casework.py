@@ -309,9 +309,13 @@ def _load_for_change(
 
 #: Events and dates before this year are typing slips (a year of 0001 or 1900), never real.
 EARLIEST_YEAR = 1990
+#: A date an event sets (a hearing, the end of an order or notice) further ahead than this is a
+#: typing slip too (9999, 2206 for 2026): a prevention order runs five years at least and may
+#: run many more, so the bound is generous.
+LATEST_YEARS_AHEAD = 50
 
 
-def _date_problems(case: EnforcementCase, data: EventInput) -> dict[str, str]:
+def _date_problems(case: EnforcementCase, data: EventInput, now: datetime) -> dict[str, str]:
     """Refuse a year that can only be a slip, and an event before the case was opened unless confirmed.
 
     The opening is compared by London day: an event earlier on the day the case was opened
@@ -324,6 +328,11 @@ def _date_problems(case: EnforcementCase, data: EventInput) -> dict[str, str]:
             if year < EARLIEST_YEAR:
                 errors[key] = (
                     f"The year {year:04d} is before {EARLIEST_YEAR}: check the year for a typing slip"
+                )
+            elif key == "scheduled_for" and year > to_london(now).year + LATEST_YEARS_AHEAD:
+                errors[key] = (
+                    f"The year {year:04d} is more than {LATEST_YEARS_AHEAD} years ahead: "
+                    "check the year for a typing slip"
                 )
     at = data.occurred_at
     if at is None or at.tzinfo is None or "occurred_at" in errors:
@@ -358,7 +367,7 @@ def _check_event(
         errors["note"] = f"The note must be {MAX_NOTE:,} characters or fewer"
     if kind is None or data.occurred_at is None:
         raise ValidationFailed(errors)
-    errors.update(_date_problems(case, data))
+    errors.update(_date_problems(case, data, now))
     if "occurred_at" in errors or "scheduled_for" in errors:
         raise ValidationFailed(errors)
     new = Event(kind, data.occurred_at, scheduled_for=data.scheduled_for)

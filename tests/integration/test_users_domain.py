@@ -144,6 +144,30 @@ def test_reset_password_forces_a_change_and_audits_without_the_password(session:
     assert "temporary-password-1" not in (trail.after_json or "") + (trail.before_json or "")
 
 
+def test_new_reset_and_changed_passwords_may_not_be_the_owners_own_names(
+    session: Session,
+) -> None:
+    admin = users.actor_for(make_user(session, "admin"))
+    org = make_org(session)
+    data = users.UserInput(
+        "robin.okafor@example.gov.uk", "Robin Okafor", org.id, frozenset({"admin"}), frozenset()
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        users.create_user(session, admin, NOW, data, password="RobinOkafor2026!")
+    assert "account holder's name or email address" in refused.value.errors["password"]
+    assert (
+        session.scalar(select(func.count()).select_from(User).where(User.email == data.email)) == 0
+    )
+    robin = users.create_user(session, admin, NOW, data, password=PASSWORD)
+    with pytest.raises(ValidationFailed) as refused:
+        users.reset_password(session, admin, NOW, robin.id, "okafor-robin-7788")
+    assert "account holder's name or email address" in refused.value.errors["password"]
+    with pytest.raises(ValidationFailed) as refused:
+        users.change_own_password(session, users.actor_for(robin), NOW, PASSWORD, "R0bin#0kafor99")
+    assert "account holder's name or email address" in refused.value.errors["new_password"]
+    assert auth(session, data.email, PASSWORD).id == robin.id  # still the first password
+
+
 def test_only_admins_manage_users(session: Session) -> None:
     officer = users.actor_for(make_user(session, "licensing_officer", "supervisor"))
     org = make_org(session)

@@ -64,3 +64,45 @@ def test_passphrases_and_mixed_passwords_are_accepted(password: str) -> None:
 def test_three_or_more_different_words_are_always_accepted(words: list[str]) -> None:
     assert password_problem(" ".join(words)) is None
     assert password_problem("-".join(words) + "7") is None
+
+
+JANE = ("jane.smith@example.gov.uk", "Jane Smith")
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "JaneSmith1985!",
+        "smith-jane-2026",  # the parts in another order
+        "J@ne.5mith#4242",  # with stand-ins for letters
+        "janesmith2026xy",  # two letters more change nothing
+        "Smith.2026.2027",
+    ],
+)
+def test_a_password_made_of_the_owners_own_names_is_refused(password: str) -> None:
+    problem = password_problem(password, about=JANE)
+    assert (
+        problem is not None and "not made of the account holder's name or email address" in problem
+    )
+    # The same password is no worse than any other for someone else.
+    assert password_problem(password, about=("lee@example.gov.uk", "Lee Oakes")) is None
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "jane-walks-the-long-canal",  # a name among words of its own
+        "smithy orchard lantern",
+        "example-gov-2026!",  # the address's domain is the council's, not the person's
+    ],
+)
+def test_a_name_among_other_words_is_accepted(password: str) -> None:
+    assert password_problem(password, about=JANE) is None
+
+
+def test_name_parts_are_the_runs_of_letters_of_the_names_and_the_address_before_its_at() -> None:
+    from enforcement.accounts.users import name_parts
+
+    assert name_parts(*JANE) == {"jane", "smith", "janesmith"}
+    assert name_parts("jo@x.gov.uk", "Jo") == set()  # too short to count
+    assert name_parts("al.ng@x.gov.uk") == {"alng"}  # too short apart, not together

@@ -280,6 +280,21 @@ def test_a_hearing_listed_takes_its_date_and_time(
     assert "Enter both the date and the time, or neither" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00", confirm_earlier="y")
     assert "give the date and time of the hearing" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    resp = _event(  # 2208 for 2028: a slip, kept as typed for the officer to put right
+        client,
+        case_id,
+        "hearing_listed",
+        "1 12 2027",
+        "10:00",
+        scheduled_on=["10", "1", "2208"],
+        scheduled_time="10:00",
+        confirm_earlier="y",
+    )
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    refused = resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "The year 2208 is more than 50 years ahead: check the year" in refused
+    assert 'value="2208"' in refused
+    assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
     resp = _event(
         client,
         case_id,
