@@ -16,6 +16,7 @@ from enforcement.access import Actor, Permission, require
 from enforcement.errors import ValidationFailed
 from enforcement.models import AuditEvent
 from enforcement.paging import Page, QueryProblems, offset
+from enforcement.text import contains_pattern
 
 # pg_advisory_xact_lock key serialising writers of the audit chain (any fixed 64-bit number).
 CHAIN_LOCK_KEY = 7_201_865_433_019
@@ -270,7 +271,9 @@ def _where(q: AuditQuery) -> list[ColumnElement[bool]]:
 
     where: list[ColumnElement[bool]] = []
     if q.actor:
-        where.append(AuditEvent.actor_label.like(f"%{q.actor.strip().lower()}%"))
+        # Both sides lower-cased: PostgreSQL's LIKE tells capitals apart, SQLite's does not.
+        pattern = contains_pattern(q.actor.strip().lower())
+        where.append(func.lower(AuditEvent.actor_label).like(pattern, escape="\\"))
     if q.action:
         where.append(AuditEvent.action == q.action)
     if q.entity_type:

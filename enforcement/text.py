@@ -41,3 +41,10 @@ def is_taken(name: str, names: Iterable[str]) -> bool:
     """Say whether `name` is one of `names`, as `folded` compares them."""
     wanted = folded(name)
     return any(folded(other) == wanted for other in names)
+
+
+def contains_pattern(words: str) -> str:
+    """A LIKE pattern finding `words` anywhere in a value, with LIKE's own signs (%, _ and the
+    escape sign itself) taken literally: use it with escape="\\"."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -28,6 +28,7 @@ from enforcement.models import (
 from enforcement.paging import CappedPage, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.rules import EXPECTED_REGIMES, TRADING_STATUSES, is_trading_unlicensed
+from enforcement.text import contains_pattern
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
@@ -416,8 +417,7 @@ def list_filters(q: PremisesQuery) -> list[ColumnElement[bool]]:
     """
     where: list[ColumnElement[bool]] = []
     for token in q.text.lower().split()[:8]:
-        escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(Premises.search_text.like(f"%{escaped}%", escape="\\"))
+        where.append(Premises.search_text.like(contains_pattern(token), escape="\\"))
     if q.ward == WARD_OUTSIDE:
         where += [~wards.in_some_ward(), Premises.longitude.is_not(None)]
     elif q.ward == WARD_UNLOCATED:

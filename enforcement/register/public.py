@@ -44,6 +44,7 @@ from enforcement.paging import Page, QueryProblems, offset
 from enforcement.register import wards
 from enforcement.register.licences import activities as licence_activities
 from enforcement.spreadsheet import safe_cell
+from enforcement.text import contains_pattern
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
 #: The applicant types (the esd schema's ApplicantTypeLabel, compared in lower case) of a holder
@@ -294,8 +295,7 @@ def query_problems(q: PublicQuery, ward_codes: Sequence[str]) -> dict[str, str]:
 def _filters(q: PublicQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     for token in q.text.lower().split()[:8]:
-        escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(Premises.search_text.like(f"%{escaped}%", escape="\\"))
+        where.append(Premises.search_text.like(contains_pattern(token), escape="\\"))
     if q.ward:
         where.append(wards.in_ward_coded(q.ward))
     if q.regime:

@@ -90,6 +90,25 @@ def test_auditors_search_by_date_range_in_london_days(session: Session) -> None:
         audit.search_events(session, users.actor_for(make_user(session, "intel_analyst")), q)
 
 
+def test_auditors_find_an_actor_by_any_part_of_its_name_in_any_case(session: Session) -> None:
+    from enforcement.accounts import users
+
+    supervisor = users.actor_for(make_user(session, "supervisor"))
+    _note(session, 1, actor=Actor.system("Licensing Committee decision (referral LR-1)"))
+    _note(session, 2, actor=Actor.system("rota_a"))
+    _note(session, 4, actor=Actor.system("rotaxa"))
+    session.commit()
+
+    def found(words: str) -> int:
+        q = audit.AuditQuery(action="test.note", actor=words)
+        return audit.search_events(session, supervisor, q).total
+
+    # The same on both databases: PostgreSQL's LIKE tells capitals apart, SQLite's does not.
+    assert found("licensing committee") == found("COMMITTEE DECISION") == 1
+    assert found("rota_a") == 2  # "_" is the character typed, not LIKE's any-one-character
+    assert found("rota%") == 0 and found("rota") == 6
+
+
 def test_an_export_is_itself_audited(session: Session) -> None:
     from enforcement.accounts import users
 
