@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -337,7 +338,36 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
     }, None
 
 
+#: How a file packed by another program begins: a zip archive (an .xlsx or .ods workbook is one
+#: too), an older Excel workbook (.xls), a gzip file.
+ZIP_START, OLD_EXCEL_START, GZIP_START = b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b"
+SAVE_AS_CSV = 'open it in its spreadsheet program and save it as "CSV UTF-8", then upload that file'
+
+
+def packed_file_problem(data: bytes, wanted: str) -> str | None:
+    """What to do with a spreadsheet workbook or a compressed file given where `wanted` (say
+    "the licence register as CSV") was asked for, or None if it is neither. An officer's own
+    register is often kept in Excel: the message says how to get the CSV out of it."""
+    if data.startswith(OLD_EXCEL_START):
+        return f"This is an Excel workbook, not {wanted}: {SAVE_AS_CSV}."
+    if data.startswith(GZIP_START):
+        return f"This is a compressed (gzip) file: uncompress it and upload {wanted} inside."
+    if not data.startswith(ZIP_START):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        names = []
+    if any(n == "[Content_Types].xml" or n in {"content.xml", "mimetype"} for n in names):
+        return f"This is a spreadsheet workbook (Excel or similar), not {wanted}: {SAVE_AS_CSV}."
+    return f"This is a compressed (zip) file: unzip it and upload {wanted} inside."
+
+
 def read_esd(data: bytes) -> Read:
+    packed = packed_file_problem(data, "the licence register as CSV")
+    if packed:
+        raise ImportFileError(packed)
     text = decode_licence_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
@@ -390,6 +420,9 @@ def read_esd(data: bytes) -> Read:
 
 
 def read_fhrs(data: bytes) -> Read:
+    packed = packed_file_problem(data, "the FSA's FHRS XML file")
+    if packed:
+        raise ImportFileError(packed)
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<"):
         raise ImportFileError("This is not an XML file: choose the FSA's FHRS XML file.")
@@ -535,6 +568,9 @@ def _gambling_record(line: int, v: dict[str, str]) -> Incoming:
 
 
 def read_gambling(data: bytes, area: AreaFilter) -> Read:
+    packed = packed_file_problem(data, "the Gambling Commission's CSV")
+    if packed:
+        raise ImportFileError(packed)
     text = decode_licence_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -205,6 +206,43 @@ def test_real_file_quirks_bom_windows_1252_dates_blank_and_repeated_rows(session
     ],
 )
 def test_a_file_of_the_wrong_kind_or_broken_is_refused_whole(
+    session: Session, kind: str, data: bytes, message: str
+) -> None:
+    before = (count(session, Premises), count(session, Licence))
+    with pytest.raises(ImportFileError, match=message):
+        run_import(session, data, kind)
+    assert (count(session, Premises), count(session, Licence)) == before
+
+
+def _zipped(*names: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return out.getvalue()
+
+
+SAVE_AS = 'save it as "CSV UTF-8", then upload that file'
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        # A register kept in Excel, uploaded as it is: said so, with how to get the CSV out.
+        (
+            "esd",
+            _zipped("[Content_Types].xml", "xl/workbook.xml"),
+            f"spreadsheet workbook.*{SAVE_AS}",
+        ),
+        ("gambling", _zipped("mimetype", "content.xml"), f"spreadsheet workbook.*{SAVE_AS}"),
+        ("esd", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), f"an Excel workbook.*{SAVE_AS}"),
+        ("fhrs", _zipped("[Content_Types].xml"), "not the FSA's FHRS XML file"),
+        ("esd", _zipped("register.csv"), "a compressed \\(zip\\) file: unzip it and upload"),
+        ("esd", b"PK\x03\x04 broken", "a compressed \\(zip\\) file"),
+        ("fhrs", b"\x1f\x8b\x08\x00" + bytes(40), "a compressed \\(gzip\\) file"),
+    ],
+)
+def test_a_workbook_or_a_compressed_file_is_refused_saying_what_to_do(
     session: Session, kind: str, data: bytes, message: str
 ) -> None:
     before = (count(session, Premises), count(session, Licence))
