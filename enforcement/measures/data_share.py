@@ -41,8 +41,8 @@ from enforcement.measures.vocab import (
 )
 from enforcement.models import Organisation, User, Ward
 from enforcement.models.data_share import DataShare, PartnerSubmission, PartnerSubmissionRow
-from enforcement.register.importers.licence_csv import column_key, delimiter_of
 from enforcement.register.wards import wards_in_force
+from enforcement.spreadsheet import column_key, delimiter_of
 from enforcement.welfare.visits import ward_names
 
 AWAITING = DataShareStatus.AWAITING

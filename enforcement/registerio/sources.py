@@ -23,13 +23,11 @@ from enforcement.register.importers.licence_csv import (
     EXACT_REPEAT,
     LicenceRow,
     control_characters,
-    decode_licence_csv,
-    delimiter_of,
     parse_licence_csv,
     schema_names,
 )
 from enforcement.register.premises import format_postcode
-from enforcement.spreadsheet import unguarded
+from enforcement.spreadsheet import decode_csv, delimiter_of, unguarded
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 FORMATS = ("esd", "fhrs", "gambling")
@@ -368,7 +366,7 @@ def read_esd(data: bytes) -> Read:
     packed = packed_file_problem(data, "the licence register as CSV")
     if packed:
         raise ImportFileError(packed)
-    text = decode_licence_csv(data)
+    text = decode_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
     rows, errors = parse_licence_csv(text, read_cell=unguarded)
@@ -571,7 +569,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
     packed = packed_file_problem(data, "the Gambling Commission's CSV")
     if packed:
         raise ImportFileError(packed)
-    text = decode_licence_csv(data)
+    text = decode_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")
     reader = csv.DictReader(

@@ -14,9 +14,9 @@ from enforcement.register.importers.licence_csv import (
     KNOWN_COLUMNS,
     LicenceRow,
     RowError,
-    decode_licence_csv,
     parse_licence_csv,
 )
+from enforcement.spreadsheet import decode_csv
 
 HEADER = ",".join(KNOWN_COLUMNS)
 ORG = "http://opendatacommunities.org/id/district-council/example"
@@ -286,11 +286,11 @@ def test_an_empty_file_is_an_error(text: str) -> None:
 
 
 def test_decoding_accepts_utf8_with_bom_and_windows_1252() -> None:
-    assert decode_licence_csv("\ufeffCafé".encode()) == "Café"
-    assert decode_licence_csv("Café".encode("utf-16")) == "Café"  # with its byte order mark
-    assert decode_licence_csv(b"\xfe\xff" + "Café".encode("utf-16-be")) == "Café"
-    assert decode_licence_csv("O\u2019Rourkes Café".encode("cp1252")) == "O\u2019Rourkes Café"
-    assert decode_licence_csv(b"\x81") == "\x81"
+    assert decode_csv("\ufeffCafé".encode()) == "Café"
+    assert decode_csv("Café".encode("utf-16")) == "Café"  # with its byte order mark
+    assert decode_csv(b"\xfe\xff" + "Café".encode("utf-16-be")) == "Café"
+    assert decode_csv("O\u2019Rourkes Café".encode("cp1252")) == "O\u2019Rourkes Café"
+    assert decode_csv(b"\x81") == "\x81"
 
 
 def test_a_byte_windows_1252_leaves_undefined_refuses_only_its_row() -> None:
@@ -299,7 +299,7 @@ def test_a_byte_windows_1252_leaves_undefined_refuses_only_its_row() -> None:
         b"A,01/01/2020,\x93Caf\xe9\x94 \x80\r\n"  # curly quotes, an accent and a euro sign
         b"B,01/01/2020,Bad\x81byte\r\n"  # 0x81 means nothing in Windows-1252
     )
-    rows, [error] = parse_licence_csv(decode_licence_csv(data))
+    rows, [error] = parse_licence_csv(decode_csv(data))
     assert [r.premises_name for r in rows] == ["\u201cCaf\u00e9\u201d \u20ac"]
     assert (error.line, error.field) == (3, "PremisesName")
     assert "control character (U+0081)" in error.message
@@ -311,7 +311,7 @@ def test_a_byte_windows_1252_leaves_undefined_refuses_only_its_row() -> None:
 @pytest.fixture(scope="module")
 def example_rows() -> tuple[list[LicenceRow], list[RowError]]:
     path = require_shared_data() / "premises" / "example-premises-licences.csv"
-    return parse_licence_csv(decode_licence_csv(Path(path).read_bytes()))
+    return parse_licence_csv(decode_csv(Path(path).read_bytes()))
 
 
 def test_real_example_parses_completely(

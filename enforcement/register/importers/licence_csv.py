@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -12,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
+
+from enforcement.spreadsheet import column_key, delimiter_of
 
 T = TypeVar("T")
 
@@ -310,13 +311,6 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
     return row, r.errors
 
 
-def column_key(cell: str) -> str:
-    """A header cell as it is compared with a column's name: its letters and digits alone, in
-    lower case, so "Case Reference", "case_reference" and "CASE-REFERENCE" are CaseReference
-    (and spaces, a byte order mark or a zero-width space around or inside it do not matter)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", cell).lower() if ch.isalnum())
-
-
 def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
     """Each header cell as the name of the column it matches (compared by `column_key`), or as
     itself, trimmed, when it matches none."""
@@ -340,60 +334,6 @@ def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
     return names, errors
 
 
-# The separators a spreadsheet writes between values: commas; semicolons where the decimal mark
-# is a comma (Excel in many European locales); tabs ("Text (Tab delimited)" and Excel's
-# "Unicode Text").
-DELIMITERS = (",", ";", "\t")
-
-
-def delimiter_of(text: str, columns: tuple[str, ...]) -> str:
-    """The separator the file's header row uses: the one that splits it into the most of the
-    given column names (compared as `_header` compares them). A comma when none names more
-    than a comma does, so that the header's problems are reported as for any CSV."""
-    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    wanted = {column_key(name) for name in columns}
-
-    def named(delimiter: str) -> int:
-        try:
-            cells = next(csv.reader([first], delimiter=delimiter), [])
-        except csv.Error:  # a NUL byte, say: the parse proper reports it
-            return 0
-        return sum(column_key(cell) in wanted for cell in cells)
-
-    return max(DELIMITERS, key=named)  # max keeps the first of equals: the comma
-
-
-def decode_licence_csv(data: bytes) -> str:
-    """Decode a downloaded register: UTF-16 when it starts with its byte order mark (Excel's
-    "Unicode Text"), else UTF-8 (with or without BOM), else Windows-1252.
-
-    Councils export from Excel, so Windows-1252 is common (the esd example file is in it).
-    """
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass  # not UTF-16 after all: read on as the other encodings
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # Five byte values are undefined in cp1252: each is read as the control character Latin-1
-    # gives it, so only a row holding one is refused (naming it), and the rest of the file keeps
-    # its curly quotes and euro signs rather than all turning into Latin-1's controls.
-    return data.decode("cp1252", errors=_AS_LATIN1)
-
-
-def _as_latin1(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-_AS_LATIN1 = "licence-csv-undefined-as-latin1"
-codecs.register_error(_AS_LATIN1, _as_latin1)
-
-
 def _as_written(cell: str) -> str:
     return cell
 
@@ -411,7 +351,7 @@ def parse_licence_csv(
     (files joined together) and an exact repeat are reported with `left_out` set, as no error.
     Parsing goes on after a bad record, so one pass reports them all. `read_cell` reads each
     cell before anything else does (by default, as written).
-    Use `decode_licence_csv` first when starting from bytes.
+    Use `spreadsheet.decode_csv` first when starting from bytes.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
     rows: list[LicenceRow] = []
