@@ -144,13 +144,12 @@ def _validate_esd(data: LicenceInput, errors: dict[str, str]) -> dict[str, objec
         value = getattr(data, name)
         if isinstance(value, str):
             value = _tidy(value, lines=name == "activity_hours")
+            if value and name in ("holder_postcode", "dps_postcode"):
+                value = value.upper()  # before the length check: "ß" becomes "SS"
             limit = TEXT_LIMITS[name]
             if value is not None and len(value) > limit:
                 errors[name] = f"Must be {limit:,} characters or fewer"
         tidy[name] = value
-    for name in ("holder_postcode", "dps_postcode"):
-        if tidy[name]:
-            tidy[name] = str(tidy[name]).upper()
     if tidy["uprn"] and not _UPRN.fullmatch(str(tidy["uprn"])):
         errors["uprn"] = "A UPRN is a number of up to 12 digits"
     for name in ("licence_url", "geo_point_url"):

@@ -63,6 +63,13 @@ def format_postcode(raw: str | None) -> str | None:
     return f"{m.group(1)} {m.group(2)}" if m else None
 
 
+def name_sort_key(name: str) -> str:
+    """The name as the lists sort it: in lower case, cut to the column's length, since lower
+    case can be longer than the name ("İ" becomes two characters) and PostgreSQL refuses a
+    value longer than its column where SQLite stores it anyway."""
+    return name.lower()[: LIMITS["name"]]
+
+
 def postcode_key(postcode: str | None) -> str | None:
     return postcode.replace(" ", "").upper() if postcode else None
 
@@ -168,7 +175,7 @@ def _search_text(p: Premises) -> str:
 
 def _apply(p: Premises, data: PremisesInput, ward_id: int | None, now: datetime) -> None:
     p.name = data.name
-    p.name_sort = data.name.lower()
+    p.name_sort = name_sort_key(data.name)
     p.trading_name = data.trading_name
     p.address_line1 = data.address_line1
     p.address_line2 = data.address_line2
@@ -307,7 +314,12 @@ def premises_and_licences(session: Session, premises_id: int) -> tuple[Premises,
             select(Licence)
             .where(Licence.premises_id == p.id)
             .options(joinedload(Licence.conditions))
-            .order_by(Licence.status != LicenceStatus.ACTIVE, Licence.starts_on.desc(), Licence.id)
+            .order_by(
+                Licence.status != LicenceStatus.ACTIVE,
+                Licence.starts_on.is_(None),  # undated last on both databases
+                Licence.starts_on.desc(),
+                Licence.id,
+            )
         ).unique()
     )
     return p, licences
@@ -517,7 +529,8 @@ def search_premises(session: Session, actor: Actor, q: PremisesQuery) -> Premise
         "name": [Premises.name_sort, Premises.id],
         "-name": [Premises.name_sort.desc(), Premises.id.desc()],
         "postcode": [Premises.postcode_key, Premises.id],
-        "ward": [Ward.name, Premises.name_sort, Premises.id],
+        # Premises in no ward last on both databases (SQLite sorts NULL first, PostgreSQL last).
+        "ward": [Ward.name.is_(None), Ward.name, Premises.name_sort, Premises.id],
         "-updated": [Premises.updated_at.desc(), Premises.id.desc()],
     }
     order = orders[q.sort]

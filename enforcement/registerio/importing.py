@@ -441,7 +441,7 @@ class Result:
 
 def _set_premises(p: Premises, values: dict[str, Any], ward_id: int | None, now: datetime) -> None:
     p.name = values["name"]
-    p.name_sort = values["name"].lower()
+    p.name_sort = premises.name_sort_key(values["name"])
     p.address_line1, p.address_line2 = split_address(values["address"])
     p.town = None
     p.postcode = values["postcode"]
@@ -582,7 +582,7 @@ def _create_premises(
         row: dict[str, Any] = {
             "uprn": item.record.uprn,
             "name": v["name"],
-            "name_sort": v["name"].lower(),
+            "name_sort": premises.name_sort_key(v["name"]),
             "trading_name": None,
             "address_line1": first,
             "address_line2": second,

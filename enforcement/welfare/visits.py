@@ -468,7 +468,12 @@ def _premises_for_new_location(
             {"latitude": "This location is outside every ward of the borough: check the point"}
         )
     if code not in actor.ward_codes:
-        name = session.scalar(select(Ward.name).where(Ward.code == code).limit(1))
+        name = session.scalar(
+            select(Ward.name)
+            .where(Ward.code == code)
+            .order_by(Ward.valid_to.is_(None).desc(), Ward.valid_from.desc(), Ward.id.desc())
+            .limit(1)
+        )
         raise ValidationFailed(
             {"latitude": f"This location is in {name or code} ward, which you do not cover"}
         )

@@ -176,6 +176,34 @@ def test_search_filters_sorts_and_pages(session: Session, officer: Actor) -> Non
     assert rows["Bare Nails"].trading_unlicensed and not rows["Glossy Nails"].trading_unlicensed
 
 
+def test_a_name_longer_in_lower_case_still_saves_on_both_databases(
+    session: Session, officer: Actor
+) -> None:
+    # "İ" in lower case is two characters: the sort key is cut to the column's 200.
+    saved = make_premises(session, name="İ" * 200)
+    session.flush()
+    assert saved.name == "İ" * 200 and len(saved.name_sort) == 200
+    assert saved.name_sort == "İ".lower() * 100
+
+
+def test_premises_in_no_ward_and_undated_licences_come_last_on_both_databases(
+    session: Session, officer: Actor
+) -> None:
+    west = make_premises(session, name="Alpha", longitude=IN_WEST[0], latitude=IN_WEST[1])
+    nowhere = make_premises(session, name="Bravo", longitude=None, latitude=None)
+    east = make_premises(session, name="Charlie", longitude=IN_EAST[0], latitude=IN_EAST[1])
+    page = premises.search_premises(session, officer, premises.PremisesQuery(sort="ward"))
+    ids = [r.id for r in page.rows]
+    assert ids.index(nowhere.id) > max(ids.index(west.id), ids.index(east.id))
+    dated = [
+        make_licence(session, west.id, starts_on=NOW.date() - timedelta(days=days))
+        for days in (400, 30)
+    ]
+    undated = make_licence(session, west.id)
+    detail = premises.get_premises(session, officer, west.id)
+    assert [lic.id for lic in detail.licences] == [dated[1].id, dated[0].id, undated.id]
+
+
 def test_list_page_runs_a_bounded_number_of_queries(
     session: Session, officer: Actor, count_queries: object
 ) -> None:
@@ -221,3 +249,14 @@ def test_a_licence_holds_at_most_so_many_conditions(session: Session, officer: A
     assert f"already holds {most} conditions" in full.value.errors["text"]
     # A Licensing Committee's decision adds its conditions whatever the count:
     # tests/integration/test_referrals_domain.py.
+
+
+def test_a_holders_postcode_is_checked_for_length_once_in_capitals(
+    session: Session, officer: Actor
+) -> None:
+    pub = make_premises(session)
+    # "ß" in capitals is "SS": ten of them would not fit the column on PostgreSQL.
+    with pytest.raises(ValidationFailed) as refused:
+        make_licence(session, pub.id, holder_postcode="ßßßßßßßßßß")
+    assert refused.value.errors == {"holder_postcode": "Must be 10 characters or fewer"}
+    assert make_licence(session, pub.id, holder_postcode="w6 0rx").holder_postcode == "W6 0RX"
