@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from enforcement import demo
 from enforcement.access import Actor
-from enforcement.accounts import users
+from enforcement.accounts import staff, users
 from enforcement.clock import utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
@@ -126,6 +127,71 @@ def create_user_command(
                 f"No ward has the code {', '.join(not_yet)} yet: the user covers it once the "
                 "wards are imported (flask wards import)."
             )
+
+
+def _accounts(count: int) -> str:
+    return f"{count} account{'s' if count != 1 else ''}"
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--passwords-to",
+    "passwords_to",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A new file (not there yet) to write each new account's temporary password to, "
+    "readable by you alone; hand each to its holder, then delete the file.",
+)
+@click.option("--dry-run", is_flag=True, help="Check the list and say what it would do.")
+def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
+    """Make staff accounts from a CSV list (Email, Name, Organisation, Roles, Wards): every
+    row checked, every account made or none. Each gets a temporary password to change at
+    first sign-in; an address that has an account already is left out."""
+    actor = Actor.system("command line")
+    rows, problems = staff.read_staff(path.read_bytes())
+    with _session() as session:
+        plan = staff.plan_staff(session, actor, rows)
+        problems = sorted(problems + plan.problems)
+        if problems:
+            for line, problem in problems:
+                click.echo(f"Line {line}: {problem}", err=True)
+            raise click.ClickException(
+                f"{len(problems)} row{'s' if len(problems) != 1 else ''} refused. "
+                "Nothing was done: put them right and import the list again."
+            )
+        left_out = f" ({len(plan.existing)} already had one, left out)" if plan.existing else ""
+        if dry_run:
+            click.echo(f"Would make {_accounts(len(plan.new))}{left_out}. Nothing was done.")
+            return
+        if not plan.new:
+            click.echo(f"No new accounts to make{left_out}.")
+            return
+        try:  # made first, readable by its owner alone, so no password is lost
+            descriptor = os.open(passwords_to, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise click.ClickException(
+                f"--passwords-to: could not make {passwords_to}: {exc.strerror}. Nothing was done."
+            ) from exc
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+                _, made = staff.import_staff(session, actor, utcnow(), rows)
+                written = csv.writer(out)
+                written.writerow(["Email", "Temporary password"])
+                written.writerows([user.email, secret] for user, secret in made)
+                out.flush()
+                os.fsync(out.fileno())
+                session.commit()
+        except BaseException as exc:
+            session.rollback()
+            passwords_to.unlink(missing_ok=True)
+            if isinstance(exc, DomainError):  # someone else made one of the accounts meanwhile
+                raise click.ClickException(f"{_messages(exc)}. Nothing was done.") from exc
+            raise
+    click.echo(
+        f"Made {_accounts(len(made))}{left_out}. Their temporary passwords are in {passwords_to}: "
+        "each holder changes theirs at first sign-in. Delete the file once they are handed over."
+    )
 
 
 @demo_cli.command("load")

@@ -234,7 +234,7 @@ class UserInput:
     ward_codes: frozenset[str]
 
 
-def _validate_user(session: Session, data: UserInput, *, user_id: int | None) -> None:
+def validate_user(session: Session, data: UserInput, *, user_id: int | None) -> None:
     errors: dict[str, str] = {}
     email = normalise_email(data.email)
     if not EMAIL_RE.match(email) or len(email) > 254:
@@ -333,7 +333,7 @@ def create_user(
 ) -> User:
     """Create a user with roles and wards; the password is hashed and never stored in clear."""
     require(actor, Permission.USERS_MANAGE)
-    _validate_user(session, data, user_id=None)
+    validate_user(session, data, user_id=None)
     problem = password_problem(password, about=(data.email, data.display_name))
     if problem:
         raise ValidationFailed({"password": problem})
@@ -383,7 +383,7 @@ def update_user(
     user = get_user(session, user_id)
     if user.version != expected_version:
         raise StaleEdit("Someone else changed this user while you were editing.")
-    _validate_user(session, data, user_id=user.id)
+    validate_user(session, data, user_id=user.id)
     before = _user_snapshot(user)
     if (
         user.id == actor.user_id

@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from conftest import TEST_SECRET, PostgresDatabase, downgrade, migrated_sqlite_url, upgrade
 from flask import Flask
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from app import create_app
 from config import ConfigError, Settings
@@ -422,3 +422,92 @@ def test_the_scheduler_warns_of_the_demos_accounts_in_production(fresh_cli_app: 
     assert len(emails) == 7
     assert production.test_cli_runner().invoke(args=["users", "deactivate", *emails]).exit_code == 0
     assert "Warning" not in scheduler_output()
+
+
+STAFF = (
+    "Email,Name,Organisation,Roles,Wards\r\n"
+    "ann.lee@council.gov.uk,Ann Lee,metropolitan police,Ward officer (DWO or SNT),E05013733\r\n"
+    "bo.tan@council.gov.uk,Bo Tan,Metropolitan Police,licensing_officer;supervisor,\r\n"
+)
+
+
+def _import_staff(app: Flask, tmp_path: Path, text: str, *more: str) -> Result:
+    listed = tmp_path / "staff.csv"
+    listed.write_text(text, encoding="utf-8")
+    args = ["users", "import", str(listed), "--passwords-to", str(tmp_path / "passwords.csv")]
+    return app.test_cli_runner().invoke(args=[*args, *more])
+
+
+def _sign_in_works(app: Flask, email: str, password: str) -> bool:
+    from enforcement.accounts import users
+    from enforcement.accounts.throttle import ThrottleRules
+    from enforcement.clock import utcnow
+    from enforcement.db import session_factory, writer
+
+    eng = make_engine(app.config["SETTINGS"].database_url)
+    try:
+        with session_factory(writer(eng))() as session:
+            user = users.authenticate(
+                session, utcnow(), email, password, ip_address="127.0.0.1", rules=ThrottleRules()
+            )
+            return user.must_change_password
+    finally:
+        eng.dispose()
+
+
+def test_users_import_makes_every_account_with_a_temporary_password_or_none(
+    fresh_cli_app: Flask, tmp_path: Path
+) -> None:
+    assert _create_user(fresh_cli_app).exit_code == 0  # Metropolitan Police and its first user
+    bad = STAFF + (
+        "not-an-address,C,Metropolitan Police,admin,\r\n"
+        "d@council.gov.uk,D,Nowhere Council,admin,\r\n"
+        "ann.lee@council.gov.uk,Ann Again,Metropolitan Police,admin,\r\n"
+        "e@council.gov.uk,E,Metropolitan Police,boss,\r\n"
+    )
+    refused = _import_staff(fresh_cli_app, tmp_path, bad)
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == [
+        "Line 4: Email: Enter an email address in the correct format, like name@example.gov.uk",
+        "Line 5: Organisation: there is no organisation called 'Nowhere Council': write one as "
+        "it is recorded (Metropolitan Police) or add it first",
+        "Line 6: Email: the same address as line 2",
+        "Line 7: Roles: boss is not a role (the roles are licensing_officer, ward_officer, "
+        "intel_analyst, committee_clerk, supervisor, partner, admin)",
+        "Error: 4 rows refused. Nothing was done: put them right and import the list again.",
+    ]
+    assert _count(fresh_cli_app, User) == 1 and not (tmp_path / "passwords.csv").exists()
+
+    made = _import_staff(fresh_cli_app, tmp_path, STAFF + "officer@council.gov.uk,W,X,admin\r\n")
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("Made 2 accounts (1 already had one, left out).")
+    passwords = tmp_path / "passwords.csv"
+    assert passwords.stat().st_mode & 0o777 == 0o600
+    lines = passwords.read_text().splitlines()
+    assert lines[0] == "Email,Temporary password" and len(lines) == 3
+    for line in lines[1:]:
+        email, secret = line.split(",")
+        assert _sign_in_works(fresh_cli_app, email, secret)  # and must change it first
+    eng = make_engine(fresh_cli_app.config["SETTINGS"].database_url)
+    with eng.connect() as conn:
+        ann = conn.execute(select(User.id).where(User.email == "ann.lee@council.gov.uk")).scalar()
+        assert conn.scalars(select(UserWard.ward_code).where(UserWard.user_id == ann)).all() == [
+            "E05013733"
+        ]
+        (summary,) = conn.execute(
+            text("SELECT summary FROM audit_events WHERE action = 'user.import'")
+        ).scalars()
+        assert summary == "Imported 2 staff accounts (1 already had one)"
+        stored = " ".join(conn.execute(text("SELECT after_json FROM audit_events")).scalars())
+    eng.dispose()
+    assert all(line.split(",")[1] not in stored for line in lines[1:])  # never audited
+
+    again = _import_staff(fresh_cli_app, tmp_path, STAFF)
+    assert again.exit_code == 0 and again.output.startswith("No new accounts to make")
+    grown = STAFF + "cy@council.gov.uk,Cy,Metropolitan Police,partner,\r\n"
+    clash = _import_staff(fresh_cli_app, tmp_path, grown)  # the passwords file is still there
+    assert clash.exit_code == 1 and "--passwords-to: could not make" in clash.output
+    assert _count(fresh_cli_app, User) == 3
+    dry = _import_staff(fresh_cli_app, tmp_path, grown, "--dry-run")
+    assert dry.output == "Would make 1 account (2 already had one, left out). Nothing was done.\n"
+    assert _count(fresh_cli_app, User) == 3

@@ -24,7 +24,12 @@ RULED_OUT = re.compile(
     re.IGNORECASE,
 )
 # Text that is not the service's own words: values it recognises in councils' files.
-NOT_OUR_WORDS = frozenset({("enforcement/register/public.py", "organization")})
+NOT_OUR_WORDS = frozenset(
+    {
+        ("enforcement/register/public.py", "organization"),
+        ("enforcement/accounts/staff.py", "organization"),  # a staff list's column, as headed
+    }
+)
 SCRIPT_STRING = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`(?:[^`\\]|\\.)*`")
 
 
