@@ -188,10 +188,17 @@ def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
             if isinstance(exc, DomainError):  # someone else made one of the accounts meanwhile
                 raise click.ClickException(f"{_messages(exc)}. Nothing was done.") from exc
             raise
+        codes = {code for user, _ in made for code in user.ward_codes}
+        not_yet = users.unknown_ward_codes(session, codes)
     click.echo(
         f"Made {_accounts(len(made))}{left_out}. Their temporary passwords are in {passwords_to}: "
         "each holder changes theirs at first sign-in. Delete the file once they are handed over."
     )
+    if not_yet:
+        click.echo(
+            f"No ward has the code {', '.join(not_yet)} yet: the officers cover it once the "
+            "wards are imported (flask wards import)."
+        )
 
 
 @demo_cli.command("load")
