@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
+    GovFileInput,
     GovPasswordInput,
     GovSelect,
     GovSubmitInput,
@@ -13,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -95,6 +99,20 @@ class ResetPasswordForm(FlaskForm):
         validators=[InputRequired("Enter a temporary password")],
     )
     submit = SubmitField("Reset password", widget=GovSubmitInput())
+
+
+class StaffImportForm(FlaskForm):
+    upload = FileField(
+        "Staff list",
+        description="A CSV file with the columns Email, Name, Organisation, Roles and Wards",
+        widget=GovFileInput(),
+    )
+    check_only = BooleanField(
+        "Check the list only",
+        description="Say what it would do; make no accounts",
+        widget=GovCheckboxInput(),
+    )
+    submit = SubmitField("Upload the list", widget=GovSubmitInput())
 
 
 class OrganisationForm(FlaskForm):

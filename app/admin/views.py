@@ -16,15 +16,16 @@ from app.admin.forms import (
     OrganisationForm,
     ResetPasswordForm,
     RuleOverrideForm,
+    StaffImportForm,
     UserForm,
 )
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
 from app.rulebook import base_rulebook
-from app.usecase import Conflict, form_version, perform, submit
+from app.usecase import Conflict, Done, form_version, perform, run, submit
 from enforcement import audit
 from enforcement.access import Permission
-from enforcement.accounts import totp, users
+from enforcement.accounts import staff, totp, users
 from enforcement.cases import overrides
 from enforcement.cases.vocab import Counting
 from enforcement.clock import day_text, london_today, utcnow
@@ -109,6 +110,46 @@ def _create_user(form: UserForm) -> User:
     )
     tasks.set_supervisor(db(), current_actor(), utcnow(), user.id, _supervisor(form))
     return user
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def import_staff() -> ResponseReturnValue:
+    """A staff list in: every row checked, every account made or none; each new account's
+    temporary password shown once, on this answer alone (docs/access-and-audit.md)."""
+    actor = current_actor()
+    form = StaffImportForm()
+
+    def page(status: int, **shown: object) -> tuple[str, int]:
+        # Like every page, sent with Cache-Control: no-store (app/__init__.py): the passwords
+        # are kept by no cache.
+        return render_template("admin/import_staff.html", form=form, **shown), status
+
+    if not form.is_submitted():
+        return page(200)
+    upload = form.upload.data
+    data = upload.read() if form.validate_on_submit() and upload and upload.filename else b""
+    if not data:
+        if not form.errors:
+            form.upload.errors = ["Choose the staff list to upload"]
+        return page(400)
+    rows, problems = staff.read_staff(data)
+    plan = staff.plan_staff(db(), actor, rows)
+    problems = sorted(problems + plan.problems)
+    if problems:
+        one = len(problems) == 1
+        form.upload.errors = [
+            f"{len(problems)} row{'' if one else 's'} of the list cannot be used, so nothing "
+            f"was made. Correct {'it' if one else 'them'} (listed below) and upload the list again"
+        ]
+        return page(400, problems=problems)
+    if form.check_only.data or not plan.new:
+        return page(200, plan=plan)
+    outcome = run(lambda: staff.import_staff(db(), actor, utcnow(), rows), form)
+    if not isinstance(outcome, Done):
+        return page(outcome.status)
+    made_plan, made = outcome.value
+    return page(200, plan=made_plan, made=made)
 
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])

@@ -138,7 +138,7 @@ def _row(line: int, values: dict[str, str], delimiter: str) -> tuple[StaffRow | 
         else:
             roles.add(role)
     if unknown:
-        known = ", ".join(r.value for r in Role)
+        known = "; ".join(r.label for r in Role)
         return None, f"Roles: {', '.join(unknown)} is not a role (the roles are {known})"
     row = StaffRow(
         line=line,

@@ -472,8 +472,9 @@ def test_users_import_makes_every_account_with_a_temporary_password_or_none(
         "Line 5: Organisation: there is no organisation called 'Nowhere Council': write one as "
         "it is recorded (Metropolitan Police) or add it first",
         "Line 6: Email: the same address as line 2",
-        "Line 7: Roles: boss is not a role (the roles are licensing_officer, ward_officer, "
-        "intel_analyst, committee_clerk, supervisor, partner, admin)",
+        "Line 7: Roles: boss is not a role (the roles are Licensing officer; Ward officer (DWO "
+        "or SNT); Intelligence analyst; Committee clerk; Supervisor; Partner organisation; "
+        "System administrator)",
         "Error: 4 rows refused. Nothing was done: put them right and import the list again.",
     ]
     assert _count(fresh_cli_app, User) == 1 and not (tmp_path / "passwords.csv").exists()

@@ -30,7 +30,7 @@ def test_every_row_naming_an_unknown_role_is_reported_by_its_line() -> None:
     rows, problems = read_staff(data)
     assert [r.email for r in rows] == ["b@x.gov.uk"]
     assert [line for line, _ in problems] == [2, 4]
-    assert problems[0][1].startswith("Roles: boss is not a role (the roles are licensing_officer")
+    assert problems[0][1].startswith("Roles: boss is not a role (the roles are Licensing officer;")
 
 
 def test_a_file_that_is_not_a_staff_list_says_why() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
 import pytest
-from builders import make_org, make_user, make_wards, post, sign_in
+from builders import NOW, make_org, make_user, make_wards, post, sign_in
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from enforcement.accounts import users
+from enforcement.accounts.throttle import ThrottleRules
 from enforcement.models import AuditEvent, User
 
 
@@ -275,3 +279,66 @@ def test_admin_sets_and_clears_a_supervisor_on_the_user_form(
     assert resp.status_code == 302
     session.refresh(target)
     assert target.supervisor_id is None
+
+
+def _upload_staff(client: FlaskClient, text: str, **more: str) -> Any:
+    listed = (io.BytesIO(text.encode("utf-8")), "staff.csv")
+    return post(
+        client, "/admin/users/import", {"upload": listed, **more}, page="/admin/users/import"
+    )
+
+
+def test_an_admin_imports_a_staff_list_and_sees_each_temporary_password_once(
+    admin: FlaskClient, session: Session
+) -> None:
+    make_org(session, "Police Org")
+    session.commit()
+    users_before = session.scalar(select(func.count()).select_from(User))
+    good = (
+        "Email;Name;Organisation;Roles;Wards\r\n"
+        "dee@example.gov.uk;Dee Ward;police org;Ward officer (DWO or SNT);E05999901\r\n"
+        "root@example.gov.uk;Root;Police Org;admin;\r\n"  # has an account: left out
+    )
+    bad = good + "eve@example.gov.uk;Eve;No Such Org;admin;\r\nfay;Fay;Police Org;boss;\r\n"
+    refused = _upload_staff(admin, bad)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "2 rows of the list cannot be used, so nothing was made" in page
+    assert "there is no organisation called &#39;No Such Org&#39;" in page
+    assert "Roles: boss is not a role" in page
+    assert session.scalar(select(func.count()).select_from(User)) == users_before
+
+    checked = _upload_staff(admin, good, check_only="y")
+    assert checked.status_code == 200
+    assert "it would make 1 account, and leave out 1 person" in checked.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(User)) == users_before
+
+    made = _upload_staff(admin, good)
+    shown = made.get_data(as_text=True)
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    (secret,) = re.findall(r"<code>([a-z0-9-]{23})</code>", shown)
+    dee = session.scalars(select(User).where(User.email == "dee@example.gov.uk")).one()
+    assert dee.must_change_password and dee.ward_codes == {"E05999901"}
+    assert users.authenticate(
+        session, NOW, "dee@example.gov.uk", secret, ip_address=None, rules=ThrottleRules()
+    )
+    trail = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.import")).one()
+    assert secret not in (trail.after_json or "") and "dee@example.gov.uk" in (
+        trail.after_json or ""
+    )
+    again = _upload_staff(admin, good)
+    assert "Everyone on the list has an account already" in again.get_data(as_text=True)
+    assert secret not in again.get_data(as_text=True)
+
+
+def test_only_admins_import_staff_and_no_file_is_asked_for(
+    admin: FlaskClient, session: Session, client: FlaskClient
+) -> None:
+    empty = post(admin, "/admin/users/import", {}, page="/admin/users/import")
+    assert empty.status_code == 400
+    assert "Choose the staff list to upload" in empty.get_data(as_text=True)
+    make_user(session, "supervisor", email="sup@example.gov.uk")
+    session.commit()
+    post(admin, "/sign-out", {})
+    sign_in(client, "sup@example.gov.uk")
+    assert client.get("/admin/users/import").status_code == 403
