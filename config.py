@@ -117,7 +117,8 @@ def _is_address(text: str) -> bool:
     message cannot carry an accented or non-Latin address (enforcement/reminders/outbox.py)."""
     local, _, domain = text.rpartition("@")
     return (
-        bool(local)
+        len(text) <= 254  # the longest address mail carries (and the outbox keeps)
+        and bool(local)
         and "." in domain
         and text.isascii()
         and not _has_space(text)

@@ -138,13 +138,24 @@ def several_districts_problem(districts: list[str]) -> str:
     )
 
 
-def _has_control_character(label: str, code: str, name: str, problems: list[str]) -> bool:
-    """Note a ward code or name holding a control character (it could not be shown or printed)."""
+#: The longest ward code and name a ward can keep (the service stores them in columns this long;
+#: an ONS ward code is 9 characters).
+WARD_CODE_MAX, WARD_NAME_MAX = 12, 120
+
+
+def _unusable_text(label: str, code: str, name: str, problems: list[str]) -> bool:
+    """Note a ward code or name holding a control character (it could not be shown or printed)
+    or longer than a ward's code or name can be."""
+    before = len(problems)
     found = sorted({ch for ch in code + name if unicodedata.category(ch) == "Cc"})
     if found:
         codes = ", ".join(f"U+{ord(ch):04X}" for ch in found)
         problems.append(f"{label}: the ward's code or name holds a control character ({codes})")
-    return bool(found)
+    if len(code) > WARD_CODE_MAX:
+        problems.append(f"{label}: the ward code is longer than {WARD_CODE_MAX} characters")
+    if len(name) > WARD_NAME_MAX:
+        problems.append(f"{label}: the ward's name is longer than {WARD_NAME_MAX} characters")
+    return len(problems) > before
 
 
 def _text(value: Any) -> str:
@@ -260,7 +271,7 @@ def load_geojson(
             problems.append(f"{label}: missing ward code ({code_key})")
         geom = _polygonal_or_problem(feature.get("geometry"), label, problems)
         name = _text(props.get(name_key)) or code
-        if _has_control_character(label, code, name, problems):
+        if _unusable_text(label, code, name, problems):
             continue
         if code and geom is not None:
             boundaries.append(WardBoundary(code, name, geom))
@@ -373,7 +384,7 @@ def load_shapefile(path_to_shp: str | Path, district_code: str | None = None) ->
                     continue
                 geom = _polygonal_or_problem(item.shape.__geo_interface__, label, problems)
                 name = _text(record.get(name_key)) or code
-                if _has_control_character(label, code, name, problems):
+                if _unusable_text(label, code, name, problems):
                     continue
                 if code and geom is not None:
                     boundaries.append(WardBoundary(code, name, geom))

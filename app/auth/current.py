@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
@@ -57,7 +58,20 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
 
 
 def client_ip() -> str | None:
-    return request.remote_addr if request else None
+    """The client's address, or None when what stands for it is not an IP address (behind
+    trusted proxies it is read from X-Forwarded-For, which a client may write more of than
+    the proxies replace: docs/operations.md, PROXY_HOPS)."""
+    found = request.remote_addr if request else None
+    try:
+        address = str(ipaddress.ip_address(found)) if found else None
+    except ValueError:
+        return None
+    # An IPv6 address may carry a zone ("fe80::1%eth0") of any length: the columns hold 64.
+    return address if address is None or len(address) <= IP_ADDRESS_MAX else None
+
+
+#: The longest address the sign-in, session and audit records keep.
+IP_ADDRESS_MAX = 64
 
 
 def load_user(user_id: str) -> SignedInUser | None:

@@ -33,7 +33,8 @@ def add_language(session: Session, actor: Actor, now: datetime, name: str) -> La
     code, n = _code_for(name), 1
     while session.get(Language, code) is not None:
         n += 1
-        code = f"{_code_for(name)[:17]}-{n}"
+        suffix = f"-{n}"  # the code, cut to leave room for it in the column's 20 characters
+        code = _code_for(name)[: 20 - len(suffix)] + suffix
     last = session.scalar(select(func.max(Language.sort_order))) or 0
     lang = Language(code=code, name=name, active=True, sort_order=last + 1)
     session.add(lang)

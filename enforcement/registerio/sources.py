@@ -417,6 +417,11 @@ def read_esd(data: bytes) -> Read:
 # ---------------------------------------------------------------------------------------------
 
 
+#: The FSA's establishment number: digits (about seven today). Twenty at most leaves the premises'
+#: source reference ("fhrs:" and the number) well inside its column.
+FHRS_ID = re.compile(r"[0-9]{1,20}")
+
+
 def read_fhrs(data: bytes) -> Read:
     packed = packed_file_problem(data, "the FSA's FHRS XML file")
     if packed:
@@ -436,6 +441,14 @@ def read_fhrs(data: bytes) -> Read:
     read = Read(columns=FHRS_FIELD_COLUMNS)
     seen: dict[str, int] = {}
     for position, est in enumerate(establishments, start=1):
+        if not FHRS_ID.fullmatch(est.fhrs_id):
+            read.refused.append(
+                Refused(
+                    position,
+                    f"FHRSID {est.fhrs_id[:40]!r} is not an FSA establishment number (up to 20 digits)",
+                )
+            )
+            continue
         if est.fhrs_id in seen:
             if est == establishments[seen[est.fhrs_id] - 1]:
                 read.leave_out(EXACT_REPEAT)

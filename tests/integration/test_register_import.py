@@ -424,6 +424,20 @@ def test_fhrs_premises_outside_the_wards_are_kept_or_left_out_and_unplaced_ones_
     assert count(session, Premises) == 3
 
 
+def test_an_fhrs_establishment_whose_number_is_not_the_fsas_is_refused_alone(
+    session: Session,
+) -> None:
+    """A 56-character FHRSID passed the preview and then stopped the import on PostgreSQL."""
+    data = _fhrs(("1", "Good Cafe", IN_WEST), ("9" * 56, "Long Cafe", IN_WEST), ("A1", "Odd", None))
+    plan = preview(session, data, "fhrs")
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (2, f"FHRSID {'9' * 40!r} is not an FSA establishment number (up to 20 digits)"),
+        (3, "FHRSID 'A1' is not an FSA establishment number (up to 20 digits)"),
+    ]
+    _plan, result = run_import(session, data, "fhrs", leave_out_refused=True)
+    assert result.created_premises == 1
+
+
 GAMBLING_HEADER = (
     "Account_Number,Account_Name,Trading_Names,Applicant_Property_name,Applicant_Address21,"
     "Applicant_City,Applicant_Postcode,premises_Address1,premises_Address2,premises_City,"

@@ -261,3 +261,22 @@ def test_a_referral_offers_support_through_services_of_the_directory(session: Se
     with pytest.raises(ValidationFailed) as incomplete:
         referrals.submit(session, officer, NOW, bare.id, bare.version)
     assert "support directory" in incomplete.value.errors["support_providers"]
+
+
+def test_the_hundredth_language_of_one_long_prefix_still_gets_a_code_its_column_holds(
+    session: Session,
+) -> None:
+    """Codes are the name's first letters, then -2, -3 ... for the next: the hundredth's "-100"
+    made a 21-character code, which PostgreSQL refused."""
+    from enforcement.models import Language
+    from enforcement.register import languages
+
+    stem = "portuguese-brazilian"  # the code of the name below: its first 20 letters
+    session.add(Language(code=stem, name="Taken 1", active=True, sort_order=1000))
+    session.add_all(
+        Language(code=f"{stem[: 20 - len(f'-{n}')]}-{n}", name=f"Taken {n}", sort_order=1000 + n)
+        for n in range(2, 100)
+    )
+    session.flush()
+    added = languages.add_language(session, SYSTEM, NOW, "Portuguese (Brazilian, north)")
+    assert added.code == "portuguese-brazi-100"

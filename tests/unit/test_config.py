@@ -227,6 +227,8 @@ def test_a_mistyped_switch_is_refused_not_read_as_off(name: str) -> None:
         ({"MAIL_FROM": "Licensing <licença@council.example>"}, "MAIL_FROM must hold the address"),
         ({"AUDIT_CHECKPOINT_MAIL_TO": "ig@council.example, records"}, "'records'"),
         ({"AUDIT_CHECKPOINT_MAIL_TO": "gouvernança@council.example"}, "AUDIT_CHECKPOINT_MAIL_TO"),
+        # Longer than any address mail carries: the outbox refused it at every tick.
+        ({"AUDIT_CHECKPOINT_MAIL_TO": "i" * 250 + "@council.example"}, "AUDIT_CHECKPOINT_MAIL_TO"),
     ],
 )
 def test_mail_settings_that_cannot_deliver_stop_the_start(env: dict[str, str], says: str) -> None:

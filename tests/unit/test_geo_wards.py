@@ -548,3 +548,20 @@ def test_a_ward_name_holding_a_control_character_is_refused() -> None:
     assert refused.value.problems == [
         "feature 1 (E05000001): the ward's code or name holds a control character (U+0001)"
     ]
+
+
+def test_a_ward_code_or_name_too_long_to_keep_is_refused_before_any_preview() -> None:
+    """Only PostgreSQL refused them, at the confirm, after a preview said the file was fine."""
+    data = collection(
+        [
+            feature({"WD23CD": "E0500000100001", "WD23NM": "Long code"}, square(0)),
+            feature({"WD23CD": "E05000002", "WD23NM": "N" * 121}, square(1)),
+            feature({"WD23CD": "E05000003", "WD23NM": "N" * 120}, square(2)),
+        ]
+    )
+    with pytest.raises(BoundaryError) as refused:
+        load_geojson(data)
+    assert refused.value.problems == [
+        "feature 1 (E0500000100001): the ward code is longer than 12 characters",
+        "feature 2 (E05000002): the ward's name is longer than 120 characters",
+    ]

@@ -17,7 +17,7 @@ from app import PROXY_NOT_COUNTED, create_app
 from app.database import db, writes_on_read
 from app.forms import db_id, parse_id
 from config import Settings
-from enforcement.models import AuditEvent, Premises, User
+from enforcement.models import AuditEvent, Premises, SignInAttempt, User
 from enforcement.numbers import MAX_DB_ID
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
@@ -271,3 +271,40 @@ def test_a_proxy_not_counted_in_proxy_hops_is_reported_once_in_the_log(
         caplog.clear()
         app_with(1).test_client().get("/sign-in", headers=forwarded)
         assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["x" * 100, "not an address", "fe80::1%" + "e" * 80, "203.0.113.7"]
+)
+def test_a_forwarded_address_that_is_not_one_is_kept_as_none(
+    settings: Settings, connection: Connection, session: Session, forwarded: str
+) -> None:
+    """Behind a trusted proxy the client's address is read from X-Forwarded-For, which a client
+    may write more of: 100 characters there stopped a sign-in on PostgreSQL (its column holds
+    64). Only an IP address short enough to keep is kept."""
+    make_user(session, "licensing_officer", email="lo@example.gov.uk")
+    session.commit()
+    client = create_app(
+        settings.with_overrides(proxy_hops=1),
+        session_maker=lambda _w: savepoint_session(connection),
+    ).test_client()
+    headers = {"X-Forwarded-For": forwarded}
+    page = client.get("/sign-in", headers=headers)
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
+    )
+    assert token is not None
+    answer = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": token.group(1),
+            "email": "lo@example.gov.uk",
+            "password": "wrong-one-1",
+        },
+        headers=headers,
+    )
+    assert answer.status_code == 401 and "The email address or password" in answer.get_data(
+        as_text=True
+    )
+    kept = session.scalars(select(SignInAttempt.ip_address).order_by(SignInAttempt.id)).all()
+    assert kept == ([forwarded] if forwarded == "203.0.113.7" else [None])
