@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, null, select, text
+from sqlalchemy import ColumnElement, and_, case, delete, func, null, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -83,8 +83,15 @@ ORGANISATION_APPLICANT_TYPES = frozenset(
 
 def _organisation_only(column: Any) -> Any:
     """A column's value when the holder is an organisation, else NULL (decided in SQL)."""
-    kind = func.lower(func.trim(Licence.applicant_type))
-    return case((kind.in_(sorted(ORGANISATION_APPLICANT_TYPES)), column), else_=null())
+    given = func.trim(Licence.applicant_type)
+    kinds = sorted(ORGANISATION_APPLICANT_TYPES)
+    # In lower case and in capitals: PostgreSQL's lower() folds letters beyond A to Z, SQLite's
+    # does not, so lower() alone would publish "LİMITED COMPANY" on one database only. No letter
+    # becomes plain A to Z both ways, so with both checks the two databases publish alike.
+    organisation = and_(
+        func.lower(given).in_(kinds), func.upper(given).in_([k.upper() for k in kinds])
+    )
+    return case((organisation, column), else_=null())
 
 
 #: The columns of a licence the public register may show; nothing else is ever selected.

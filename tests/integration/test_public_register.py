@@ -274,6 +274,14 @@ def test_activities_and_hours_are_published_the_holder_only_for_an_organisation(
         **common,
     )
     make_licence(session, p.id, reference="PL/UNK", holder_name="Una Unknown", **common)
+    make_licence(  # a dotted capital I: PostgreSQL's lower() alone made it "limited company"
+        session,
+        p.id,
+        reference="PL/ODD",
+        holder_name="Ozan Odd",
+        applicant_type="LİMITED COMPANY",
+        **common,
+    )
     shown = {r.reference: r for r in search(session).rows}
     lic = shown["PL/ORG"]
     assert lic.activities == [
@@ -290,7 +298,7 @@ def test_activities_and_hours_are_published_the_holder_only_for_an_organisation(
         "1 Holder Road, Leeds",
         "LS1 1AA",
     )
-    for ref in ("PL/IND", "PL/UNK"):
+    for ref in ("PL/IND", "PL/UNK", "PL/ODD"):
         assert shown[ref].activities == lic.activities
         assert (shown[ref].holder_name, shown[ref].holder_address) == (None, None)
         assert shown[ref].holder_postcode is None
