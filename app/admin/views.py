@@ -143,6 +143,14 @@ def import_staff() -> ResponseReturnValue:
             f"was made. Correct {'it' if one else 'them'} (listed below) and upload the list again"
         ]
         return page(400, problems=problems)
+    if len(plan.new) > staff.MAX_NEW_PER_PAGE:
+        form.upload.errors = [
+            f"The list would make {len(plan.new):,} accounts: this page makes at most "
+            f"{staff.MAX_NEW_PER_PAGE} at a time, since protecting each new password takes a "
+            "moment. Upload the list in parts (people with an account already are left out), "
+            "or ask whoever runs the service to import it with flask users import"
+        ]
+        return page(400)
     if form.check_only.data or not plan.new:
         return page(200, plan=plan)
     outcome = run(lambda: staff.import_staff(db(), actor, utcnow(), rows), form)

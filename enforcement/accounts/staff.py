@@ -43,6 +43,10 @@ ALIASES = {
 LIST_SEPARATORS = (";", "|", ",")
 #: A list longer than this is not a list of staff (and would hold the import's transaction long).
 MAX_ROWS = 2000
+#: The most accounts one upload on the admin page makes: each password is hashed at the
+#: production cost (about a fifth of a second), and the page must answer well inside the web
+#: server's 60-second timeout (deploy/). The command line takes the whole list.
+MAX_NEW_PER_PAGE = 100
 #: Letters and digits a temporary password is made of: no 0/O, 1/l/I to misread.
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from enforcement.accounts import users
+from enforcement.accounts import staff, users
 from enforcement.accounts.throttle import ThrottleRules
 from enforcement.models import AuditEvent, User
 
@@ -342,3 +342,23 @@ def test_only_admins_import_staff_and_no_file_is_asked_for(
     post(admin, "/sign-out", {})
     sign_in(client, "sup@example.gov.uk")
     assert client.get("/admin/users/import").status_code == 403
+
+
+def test_a_list_making_more_accounts_than_the_page_makes_at_once_is_refused_whole(
+    admin: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staff, "MAX_NEW_PER_PAGE", 1)  # the real bound is 100
+    make_org(session, "Police Org")
+    session.commit()
+    users_before = session.scalar(select(func.count()).select_from(User))
+    listed = "Email,Name,Organisation,Roles\r\n" + "".join(
+        f"p{n}@example.gov.uk,P {n},Police Org,partner\r\n" for n in (1, 2)
+    )
+    refused = _upload_staff(admin, listed)
+    assert refused.status_code == 400
+    assert "The list would make 2 accounts: this page makes at most 1 at a time" in (
+        refused.get_data(as_text=True)
+    )
+    assert session.scalar(select(func.count()).select_from(User)) == users_before
+    made = _upload_staff(admin, listed.replace("p2@example.gov.uk,P 2,Police Org,partner\r\n", ""))
+    assert made.status_code == 200 and "1 account made" in made.get_data(as_text=True)
