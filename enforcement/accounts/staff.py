@@ -176,6 +176,9 @@ def plan_staff(session: Session, actor: Actor, rows: Sequence[StaffRow]) -> Staf
             plan.problems.append((row.line, f"Email: the same address as line {seen[row.email]}"))
             continue
         seen[row.email] = row.line
+        if not row.organisation.strip():
+            plan.problems.append((row.line, "Organisation: enter the person's organisation"))
+            continue
         org_id = organisations.get(folded(row.organisation.strip()))
         if org_id is None:
             plan.problems.append((row.line, _no_organisation(row.organisation, known)))

@@ -299,11 +299,16 @@ def test_an_admin_imports_a_staff_list_and_sees_each_temporary_password_once(
         "dee@example.gov.uk;Dee Ward;police org;Ward officer (DWO or SNT);E05999901\r\n"
         "root@example.gov.uk;Root;Police Org;admin;\r\n"  # has an account: left out
     )
-    bad = good + "eve@example.gov.uk;Eve;No Such Org;admin;\r\nfay;Fay;Police Org;boss;\r\n"
+    bad = good + (
+        "eve@example.gov.uk;Eve;No Such Org;admin;\r\n"
+        "fay;Fay;Police Org;boss;\r\n"
+        "gus@example.gov.uk;Gus;;admin;\r\n"
+    )
     refused = _upload_staff(admin, bad)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "2 rows of the list cannot be used, so nothing was made" in page
+    assert "3 rows of the list cannot be used, so nothing was made" in page
+    assert "Organisation: enter the person&#39;s organisation" in page
     assert "there is no organisation called &#39;No Such Org&#39;" in page
     assert "Roles: boss is not a role" in page
     assert session.scalar(select(func.count()).select_from(User)) == users_before
