@@ -9,6 +9,7 @@ import codecs
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # What a spreadsheet may read as the start of a formula: =, +, -, @, and a tab or carriage
 # return before one of them.
@@ -30,6 +31,13 @@ def column_key(cell: str) -> str:
     lower case, so "Case Reference", "case_reference" and "CASE-REFERENCE" are CaseReference
     (and spaces, a byte order mark or a zero-width space around or inside it do not matter)."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", cell).lower() if ch.isalnum())
+
+
+def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
+    """Each header cell as the name of the column it matches (compared by `column_key`), or as
+    itself, trimmed, when it matches none."""
+    canonical = {column_key(name): name for name in columns}
+    return [canonical.get(column_key(cell), cell.strip()) for cell in cells]
 
 
 # The separators a spreadsheet writes between values: commas; semicolons where the decimal mark

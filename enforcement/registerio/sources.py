@@ -24,13 +24,18 @@ from enforcement.register.importers.licence_csv import (
     LicenceRow,
     control_characters,
     parse_licence_csv,
-    schema_names,
 )
 from enforcement.register.premises import format_postcode
-from enforcement.spreadsheet import decode_csv, delimiter_of, unguarded
+from enforcement.spreadsheet import decode_csv, delimiter_of, schema_names, unguarded
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 FORMATS = ("esd", "fhrs", "gambling")
+#: Each format as a person is asked for it when they upload something else.
+WANTED = {
+    "esd": "the licence register as CSV",
+    "fhrs": "the FSA's FHRS XML file",
+    "gambling": "the Gambling Commission's CSV",
+}
 FORMAT_LABELS = {
     "esd": "Premises licence register (LGA/esd CSV)",
     "fhrs": "Food hygiene ratings (FSA FHRS XML)",
@@ -363,9 +368,6 @@ def packed_file_problem(data: bytes, wanted: str) -> str | None:
 
 
 def read_esd(data: bytes) -> Read:
-    packed = packed_file_problem(data, "the licence register as CSV")
-    if packed:
-        raise ImportFileError(packed)
     text = decode_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
@@ -423,9 +425,6 @@ FHRS_ID = re.compile(r"[0-9]{1,20}")
 
 
 def read_fhrs(data: bytes) -> Read:
-    packed = packed_file_problem(data, "the FSA's FHRS XML file")
-    if packed:
-        raise ImportFileError(packed)
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<"):
         raise ImportFileError("This is not an XML file: choose the FSA's FHRS XML file.")
@@ -579,9 +578,6 @@ def _gambling_record(line: int, v: dict[str, str]) -> Incoming:
 
 
 def read_gambling(data: bytes, area: AreaFilter) -> Read:
-    packed = packed_file_problem(data, "the Gambling Commission's CSV")
-    if packed:
-        raise ImportFileError(packed)
     text = decode_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")
@@ -663,6 +659,8 @@ def read_file(kind: str, data: bytes, area: AreaFilter | None = None) -> Read:
     # Only a byte order mark, or only spaces and line ends, is empty too.
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise ImportFileError("The file is empty.")
+    if packed := packed_file_problem(data, WANTED[kind]):
+        raise ImportFileError(packed)
     if kind == "esd":
         return read_esd(data)
     if kind == "fhrs":

@@ -7,12 +7,12 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from enforcement.spreadsheet import column_key, delimiter_of
+from enforcement.spreadsheet import delimiter_of, schema_names
 
 T = TypeVar("T")
 
@@ -309,13 +309,6 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
             RowError(line, "LicenceEndDate", f"ends {row.end:%d/%m/%Y}, before it starts")
         )
     return row, r.errors
-
-
-def schema_names(cells: Iterable[str], columns: Iterable[str]) -> list[str]:
-    """Each header cell as the name of the column it matches (compared by `column_key`), or as
-    itself, trimmed, when it matches none."""
-    canonical = {column_key(name): name for name in columns}
-    return [canonical.get(column_key(cell), cell.strip()) for cell in cells]
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[RowError]]:
