@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -122,11 +122,16 @@ def create_user_command(
             session.rollback()
             raise click.ClickException(_messages(exc, USER_OPTIONS)) from exc
         click.echo(f"Created user {user.email} ({', '.join(sorted(roles))}) in {org.name}.")
-        if not_yet := users.unknown_ward_codes(session, wards_):
-            click.echo(
-                f"No ward has the code {', '.join(not_yet)} yet: the user covers it once the "
-                "wards are imported (flask wards import)."
-            )
+        _say_wards_not_imported(session, wards_, "the user covers it")
+
+
+def _say_wards_not_imported(session: Session, codes: Iterable[str], who_covers: str) -> None:
+    """Name the ward codes no imported ward has yet: an install may make its officers first."""
+    if not_yet := users.unknown_ward_codes(session, codes):
+        click.echo(
+            f"No ward has the code {', '.join(not_yet)} yet: {who_covers} once the wards are "
+            "imported (flask wards import)."
+        )
 
 
 def _accounts(count: int) -> str:
@@ -149,11 +154,9 @@ def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
     row checked, every account made or none. Each gets a temporary password to change at
     first sign-in; an address that has an account already is left out."""
     actor = Actor.system("command line")
-    rows, problems = staff.read_staff(path.read_bytes())
     with _session() as session:
-        plan = staff.plan_staff(session, actor, rows)
-        problems = sorted(problems + plan.problems)
-        if problems:
+        plan = staff.plan_staff(session, actor, path.read_bytes())
+        if problems := plan.problems:
             for line, problem in problems:
                 click.echo(f"Line {line}: {problem}", err=True)
             raise click.ClickException(
@@ -175,7 +178,7 @@ def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
             ) from exc
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
-                _, made = staff.import_staff(session, actor, utcnow(), rows)
+                made = staff.import_staff(session, actor, utcnow(), plan)
                 written = csv.writer(out)
                 written.writerow(["Email", "Temporary password"])
                 written.writerows([user.email, secret] for user, secret in made)
@@ -188,17 +191,13 @@ def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
             if isinstance(exc, DomainError):  # someone else made one of the accounts meanwhile
                 raise click.ClickException(f"{_messages(exc)}. Nothing was done.") from exc
             raise
-        codes = {code for user, _ in made for code in user.ward_codes}
-        not_yet = users.unknown_ward_codes(session, codes)
-    click.echo(
-        f"Made {_accounts(len(made))}{left_out}. Their temporary passwords are in {passwords_to}: "
-        "each holder changes theirs at first sign-in. Delete the file once they are handed over."
-    )
-    if not_yet:
         click.echo(
-            f"No ward has the code {', '.join(not_yet)} yet: the officers cover it once the "
-            "wards are imported (flask wards import)."
+            f"Made {_accounts(len(made))}{left_out}. Their temporary passwords are in "
+            f"{passwords_to}: each holder changes theirs at first sign-in. Delete the file once "
+            "they are handed over."
         )
+        codes = {code for account in plan.new for code in account.ward_codes}
+        _say_wards_not_imported(session, codes, "the officers cover it")
 
 
 @demo_cli.command("load")

@@ -133,10 +133,8 @@ def import_staff() -> ResponseReturnValue:
         if not form.errors:
             form.upload.errors = ["Choose the staff list to upload"]
         return page(400)
-    rows, problems = staff.read_staff(data)
-    plan = staff.plan_staff(db(), actor, rows)
-    problems = sorted(problems + plan.problems)
-    if problems:
+    plan = staff.plan_staff(db(), actor, data)
+    if problems := plan.problems:
         one = len(problems) == 1
         form.upload.errors = [
             f"{len(problems)} row{'' if one else 's'} of the list cannot be used, so nothing "
@@ -153,11 +151,10 @@ def import_staff() -> ResponseReturnValue:
         return page(400)
     if form.check_only.data or not plan.new:
         return page(200, plan=plan)
-    outcome = run(lambda: staff.import_staff(db(), actor, utcnow(), rows), form)
+    outcome = run(lambda: staff.import_staff(db(), actor, utcnow(), plan), form)
     if not isinstance(outcome, Done):
         return page(outcome.status)
-    made_plan, made = outcome.value
-    return page(200, plan=made_plan, made=made)
+    return page(200, plan=plan, made=outcome.value)
 
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])

@@ -23,7 +23,13 @@ from enforcement.access import Actor, Permission, require
 from enforcement.accounts import users
 from enforcement.errors import ValidationFailed
 from enforcement.models import Organisation, User
-from enforcement.spreadsheet import column_key, decode_csv, delimiter_of, unguarded
+from enforcement.spreadsheet import (
+    column_key,
+    decode_csv,
+    delimiter_of,
+    schema_names,
+    unguarded,
+)
 from enforcement.text import folded
 from enforcement.vocab import Role
 
@@ -66,7 +72,7 @@ class StaffPlan:
     """What an import would do: the accounts to make, the rows left out as accounts already,
     and every problem by line (nothing is made while there is one)."""
 
-    new: list[StaffRow] = field(default_factory=list)
+    new: list[users.UserInput] = field(default_factory=list)
     existing: list[StaffRow] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
 
@@ -106,9 +112,7 @@ def read_staff(data: bytes) -> tuple[list[StaffRow], list[tuple[int, str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, [])
-        names = [ALIASES.get(column_key(c), c) for c in header]
-        canonical = {column_key(c): c for c in COLUMNS}
-        names = [canonical.get(column_key(n), n.strip()) for n in names]
+        names = schema_names((ALIASES.get(column_key(c), c) for c in header), COLUMNS)
         missing = [c for c in COLUMNS if c != "Wards" and c not in names]
         if missing:
             return [], [(1, f"The header has no {', '.join(missing)} column: it needs {COLUMNS}")]
@@ -155,17 +159,16 @@ def _row(line: int, values: dict[str, str], delimiter: str) -> tuple[StaffRow | 
     return row, ""
 
 
-def plan_staff(session: Session, actor: Actor, rows: Sequence[StaffRow]) -> StaffPlan:
-    """Check every row against the rules of a new account and the accounts already made."""
+def plan_staff(session: Session, actor: Actor, data: bytes) -> StaffPlan:
+    """Read a staff list and check every row against the rules of a new account and the
+    accounts already made; the problems of both, by line."""
     require(actor, Permission.USERS_MANAGE)
-    plan = StaffPlan()
-    organisations = {
-        folded(name): org_id
-        for org_id, name in session.execute(
-            select(Organisation.id, Organisation.name).order_by(Organisation.id)
-        )
-    }
-    known = list(session.scalars(select(Organisation.name).order_by(Organisation.id)))
+    rows, problems = read_staff(data)
+    plan = StaffPlan(problems=problems)
+    recorded = session.execute(
+        select(Organisation.id, Organisation.name).order_by(Organisation.id)
+    ).all()
+    organisations = {folded(name): org_id for org_id, name in recorded}
     taken = set(session.scalars(select(User.email).order_by(User.id)))
     seen: dict[str, int] = {}
     for row in rows:
@@ -181,14 +184,16 @@ def plan_staff(session: Session, actor: Actor, rows: Sequence[StaffRow]) -> Staf
             continue
         org_id = organisations.get(folded(row.organisation.strip()))
         if org_id is None:
+            known = [name for _, name in recorded]
             plan.problems.append((row.line, _no_organisation(row.organisation, known)))
             continue
+        account = users.UserInput(row.email, row.name, org_id, row.roles, row.ward_codes)
         try:
-            users.validate_user(session, _input(row, org_id), user_id=None)
+            users.validate_user(session, account, user_id=None)
         except ValidationFailed as exc:
             plan.problems.append((row.line, _said(exc)))
             continue
-        plan.new.append(row)
+        plan.new.append(account)
     plan.problems.sort()
     return plan
 
@@ -208,41 +213,24 @@ def _said(exc: ValidationFailed) -> str:
     return "; ".join(f"{_FIELD_NAMES.get(k, k)}: {v}" for k, v in exc.errors.items())
 
 
-def _input(row: StaffRow, organisation_id: int) -> users.UserInput:
-    return users.UserInput(row.email, row.name, organisation_id, row.roles, row.ward_codes)
-
-
 def import_staff(
     session: Session,
     actor: Actor,
     now: datetime,
-    rows: Sequence[StaffRow],
+    plan: StaffPlan,
     *,
     password: Callable[[], str] = temporary_password,
-) -> tuple[StaffPlan, list[tuple[User, str]]]:
-    """Make an account for every new row, each with a temporary password to change at first
-    sign-in, or none at all when any row has a problem (raises ValidationFailed listing them).
-    Returns the plan and each new account with its temporary password, for the caller to hand
-    over; the passwords are never stored or audited."""
-    plan = plan_staff(session, actor, rows)
+) -> list[tuple[User, str]]:
+    """Make the accounts of a plan (`plan_staff`), each with a temporary password to change at
+    first sign-in, or none at all when it has a problem (raises ValidationFailed listing them).
+    Returns each new account with its temporary password, for the caller to hand over; the
+    passwords are never stored or audited. Each account is checked again as it is made."""
     if plan.problems:
         raise ValidationFailed({f"line {line}": problem for line, problem in plan.problems})
-    organisations = {
-        folded(name): org_id
-        for org_id, name in session.execute(
-            select(Organisation.id, Organisation.name).order_by(Organisation.id)
-        )
-    }
     made: list[tuple[User, str]] = []
-    for row in plan.new:
+    for account in plan.new:
         secret = password()
-        user = users.create_user(
-            session,
-            actor,
-            now,
-            _input(row, organisations[folded(row.organisation.strip())]),
-            password=secret,
-        )
+        user = users.create_user(session, actor, now, account, password=secret)
         user.must_change_password = True
         made.append((user, secret))
     session.flush()
@@ -259,4 +247,4 @@ def import_staff(
         ),
         after={"created": [u.email for u, _ in made], "left_out": [r.email for r in plan.existing]},
     )
-    return plan, made
+    return made
