@@ -94,29 +94,20 @@ STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 def _outside_the_standard_library(path: Path) -> set[str]:
     """The modules a file imports that are not of the standard library, looking through the
     kernel modules of STDLIB_KERNEL to what they import."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module in STDLIB_KERNEL and node.level == 0:
-            found |= _outside_the_standard_library(STDLIB_KERNEL[node.module])
-    uses = _imported_modules(path) - ({"enforcement"} if _kernel_only(tree) else set())
-    return found | (uses - STDLIB)
-
-
-def _kernel_only(tree: ast.AST) -> bool:
-    """Whether every import of `enforcement` in the module is of a STDLIB_KERNEL module."""
-    return all(
-        node.module in STDLIB_KERNEL
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-        and node.level == 0
-        and (node.module or "").split(".")[0] == "enforcement"
-    ) and not any(
-        alias.name.split(".")[0] == "enforcement"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    )
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            if module in STDLIB_KERNEL:
+                found |= _outside_the_standard_library(STDLIB_KERNEL[module])
+            elif module.split(".")[0] not in STDLIB:
+                found.add(module.split(".")[0])
+    return found
 
 
 @pytest.mark.parametrize("module", IMPORTERS, ids=lambda p: p.name)
