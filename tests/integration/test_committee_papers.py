@@ -17,6 +17,7 @@ from builders.referrals import (
     C_CONDITIONS,
     C_REPORT,
     NARRATIVE,
+    P_REPORT,
     OFFICER,
     PUBLIC_SUMMARY,
     RESTRICTED,
@@ -393,3 +394,38 @@ def test_only_someone_the_conditions_name_may_approve_a_sanitised_summary(
             sanitised={_c_item(session, r): SANITISED},
         )
     assert referrals.sanitised_key(_c_item(session, r)) in bad.value.errors
+
+
+def test_a_flag_restricted_after_sign_off_is_withheld_from_the_exempt_paper(
+    session: Session, referral: tuple[World, Referral]
+) -> None:
+    """The evidence is chosen and signed off with the flag graded P; the analyst later narrows
+    it to the police under handling code C. The papers follow the flag as it is now, as the
+    referral's page does: its report is withheld, and the trail does not say it was shown."""
+    from enforcement.intelligence import flags
+
+    world, r = referral
+    before = _all_docx_text(_produce(session, world, r, "exempt", "docx"))
+    assert P_REPORT in before
+    flags.grade_flag(
+        session,
+        world.actors["analyst"],
+        at("2026-03-11"),
+        world.p_flag.id,
+        None,
+        flags.GradeInput("3x5x2", "A", "1", "C", "Police only.", frozenset({world.police_id})),
+    )
+    session.expire_all()
+    for fmt in ("docx", "html"):
+        paper = _produce(session, world, r, "exempt", fmt)
+        text = _all_docx_text(paper) if fmt == "docx" else paper.decode()
+        assert P_REPORT not in text and "Police only." not in text
+        assert text.count(committee_papers.C_WITHHELD) == 2  # the C flag chosen as C, and this one
+    event = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "referral.paper")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None and f"flag:{world.p_flag.id}" not in (event.after_json or "")
+    public = _all_docx_text(_produce(session, world, r, "public", "docx"))
+    assert P_REPORT not in public and "Intelligence report" not in public

@@ -35,6 +35,7 @@ from enforcement.models import (
     CaseEvent,
     EnforcementCase,
     InspectionOfficer,
+    IntelFlag,
     Licence,
     LicenceCondition,
     Organisation,
@@ -136,6 +137,16 @@ class PaperData:
     prepared_on: date
     # Through whom support was offered, from the support directory (public organisations).
     providers: Sequence[str] = ()
+    # Evidence ids of intelligence flags handled under code C now, whatever they were when
+    # chosen: a flag restricted after sign-off is withheld like one restricted before it.
+    restricted_now: frozenset[int] = frozenset()
+
+    def disclosure(self, item: ReferralEvidence) -> str:
+        """How the paper treats an evidence item: as frozen when chosen, or handling code C if
+        its flag has been restricted since."""
+        if item.id in self.restricted_now:
+            return Disclosure.RESTRICTED
+        return item.classification
 
 
 def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime) -> PaperData:
@@ -187,6 +198,17 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
     if referral.dps_name:
         personal.add(referral.dps_name)
     personal |= names_of_referral(session, referral)
+    flag_items = {e.source_id: e.id for e in referral.evidence if e.kind == EvidenceKind.FLAG}
+    restricted_now: frozenset[int] = frozenset()
+    if flag_items:
+        restricted_now = frozenset(
+            flag_items[flag_id]
+            for flag_id in session.scalars(
+                select(IntelFlag.id)
+                .where(IntelFlag.id.in_(flag_items), IntelFlag.conditional.is_(True))
+                .order_by(IntelFlag.id)
+            )
+        )
     organisation = (
         session.scalar(select(Organisation.name).where(Organisation.id == referral.organisation_id))
         if referral.organisation_id
@@ -217,6 +239,7 @@ def gather(session: Session, referral_id: int, rulebook: RuleBook, now: datetime
         providers=support_directory.service_names(
             session, [p.service_id for p in referral.support_providers]
         ),
+        restricted_now=restricted_now,
     )
 
 
@@ -552,7 +575,8 @@ def _grounds_section(
 
 
 def _what_it_shows(item: ReferralEvidence, red: Redactor, data: PaperData) -> Runs:
-    if item.classification == Disclosure.RESTRICTED:
+    disclosure = data.disclosure(item)
+    if disclosure == Disclosure.RESTRICTED:
         if red.public:
             return (MARKER,)
         if item.sanitised_summary and item.sanitised_approved_at is not None:
@@ -563,7 +587,7 @@ def _what_it_shows(item: ReferralEvidence, red: Redactor, data: PaperData) -> Ru
                 f" {day_text(item.sanitised_approved_at)}.)",
             )
         return (C_WITHHELD,)
-    if item.classification != Disclosure.OPEN:
+    if disclosure != Disclosure.OPEN:
         if red.public:
             return (MARKER,)
         return red.text("\n".join(t for t in (item.public_text, item.exempt_text or "") if t))
@@ -573,9 +597,9 @@ def _what_it_shows(item: ReferralEvidence, red: Redactor, data: PaperData) -> Ru
     return tuple(runs)
 
 
-def _item_title(item: ReferralEvidence, red: Redactor) -> Runs:
+def _item_title(item: ReferralEvidence, red: Redactor, data: PaperData) -> Runs:
     # Even that a handling code C item or a welfare visit exists stays out of the public paper.
-    if item.classification in (Disclosure.RESTRICTED, Disclosure.WELFARE) and red.public:
+    if data.disclosure(item) in (Disclosure.RESTRICTED, Disclosure.WELFARE) and red.public:
         return (MARKER,)
     return (item.title,)
 
@@ -586,7 +610,7 @@ def _chronology(data: PaperData, red: Redactor, numbers: dict[int, str]) -> Sect
         (
             (day_text(e.occurred_at),),
             (numbers[e.id],),
-            _item_title(e, red),
+            _item_title(e, red, data),
             _what_it_shows(e, red, data),
         )
         for e in ordered
@@ -735,7 +759,7 @@ def _schedule_appendix(data: PaperData, red: Redactor, numbers: dict[int, str]) 
     ordered = sorted(data.evidence, key=lambda e: (e.occurred_at, e.kind, e.source_id))
     rows = []
     for e in ordered:
-        restricted = e.classification != Disclosure.OPEN
+        restricted = data.disclosure(e) != Disclosure.OPEN
         source: Runs = (
             (MARKER,)
             if restricted and red.public
@@ -752,7 +776,7 @@ def _schedule_appendix(data: PaperData, red: Redactor, numbers: dict[int, str]) 
             (
                 (numbers[e.id],),
                 (day_text(e.occurred_at),),
-                _item_title(e, red),
+                _item_title(e, red, data),
                 source,
                 (disclosure,),
             )
@@ -885,8 +909,8 @@ def produce(
     restricted = [
         e
         for e in data.evidence
-        if e.classification != Disclosure.OPEN
-        and (e.classification != Disclosure.RESTRICTED or e.sanitised_approved_at is not None)
+        if data.disclosure(e) != Disclosure.OPEN
+        and (data.disclosure(e) != Disclosure.RESTRICTED or e.sanitised_approved_at is not None)
     ]
     audit.record(
         session,
