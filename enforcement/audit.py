@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit_chain
 from enforcement.access import Actor, Permission, require
+from enforcement.clock import stamp_text
 from enforcement.errors import ValidationFailed
 from enforcement.models import AuditEvent
 from enforcement.paging import Page, QueryProblems, offset
@@ -227,6 +229,32 @@ def readable_content(session: Session, actor: Actor, events: Sequence[AuditEvent
     return out
 
 
+# An instant as the trail stores it: ISO 8601 with its offset (UTC, as `_jsonable` writes it).
+_STORED_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?[+-]\d\d:\d\d")
+
+
+def _london_instants(value: Any) -> Any:
+    if isinstance(value, str) and _STORED_INSTANT.fullmatch(value):
+        return stamp_text(datetime.fromisoformat(value))
+    if isinstance(value, list):
+        return [_london_instants(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _london_instants(v) for k, v in value.items()}
+    return value
+
+
+def shown_data(stored: str | None) -> str | None:
+    """Return an event's before or after data as it is shown and exported: each instant, stored
+    in UTC for the chain's hash, as London time with GMT or BST; the rest as stored."""
+    if stored is None:
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return stored
+    return json.dumps(_london_instants(data), ensure_ascii=False, sort_keys=True)
+
+
 def shown(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[ShownEvent]:
     """Return the events as the actor may see them.
 
@@ -249,8 +277,8 @@ def shown(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[
                 entity_type=e.entity_type,
                 entity_id=e.entity_id,
                 summary=e.summary if ok or e.entity_type in _PLAIN_SUMMARIES else WITHHELD,
-                before_json=e.before_json if ok or e.before_json is None else WITHHELD,
-                after_json=e.after_json if ok or e.after_json is None else WITHHELD,
+                before_json=shown_data(e.before_json) if ok or e.before_json is None else WITHHELD,
+                after_json=shown_data(e.after_json) if ok or e.after_json is None else WITHHELD,
                 hash=e.hash,
                 withheld=not ok,
             )
@@ -290,7 +318,7 @@ def _where(q: AuditQuery) -> list[ColumnElement[bool]]:
 EXPORT_LIMIT = 100_000
 EXPORT_HEADER = (
     "Event",
-    "When (UTC)",
+    "When (London time)",
     "Who",
     "User id",
     "From",
@@ -324,7 +352,7 @@ def export_events(session: Session, actor: Actor, now: datetime, q: AuditQuery) 
         rows.append(
             [
                 str(e.id),
-                e.at.isoformat(),
+                stamp_text(e.at),
                 e.actor_label,
                 "" if e.actor_id is None else str(e.actor_id),
                 e.ip_address or "",

@@ -23,6 +23,31 @@ def london_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
 
 
+#: The London wall-clock time at which a period that ends with a day ends.
+END_OF_DAY = time(23, 59, 59, 999999)
+
+
+def is_end_of_london_day(moment: datetime) -> bool:
+    """Say whether an instant is the end of a London day: a deadline shown as "the end of" it."""
+    return to_london(moment).time() == END_OF_DAY
+
+
+def end_of_london_day(day: date) -> datetime:
+    """Return the last instant of a London calendar day, as aware UTC: a deadline "by the end
+    of" that day."""
+    return london_midnight_utc(day + timedelta(days=1)) - timedelta(microseconds=1)
+
+
+def end_of_days_after(moment: datetime, days: int) -> datetime:
+    """Return the end of a period of `days` days starting the London day after `moment`.
+
+    This is how the rule table counts a follow-up or a flag's review (docs/statutory-clock.md):
+    a visit at any time on 1 June with a 14-day return is due by the end of 15 June, London
+    time, whatever the hour of the visit and whether or not the clocks change in between.
+    """
+    return end_of_london_day(to_london(moment).date() + timedelta(days=days))
+
+
 def london_today(now: datetime) -> date:
     """Return the London calendar date at the given instant."""
     return to_london(now).date()
@@ -50,6 +75,13 @@ def clock_text(moment: datetime) -> str:
     """Return the London 24-hour clock time with its zone, e.g. "14:00 BST"."""
     local = to_london(moment)
     return f"{local:%H:%M} {local.tzname()}"
+
+
+def stamp_text(moment: datetime) -> str:
+    """Return an instant as a London date and time to the second with its zone, for records and
+    exports: "2026-09-01 00:30:00 BST" (sorts as text within a zone, reads without a key)."""
+    local = to_london(moment)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 def day_text(day: date) -> str:

@@ -241,3 +241,40 @@ def test_every_restricted_record_type_has_a_rule_and_an_unknown_type_is_withheld
     notes = session.scalars(select(AuditEvent).where(AuditEvent.action == "test.note")).all()
     [shown] = audit.shown(session, SYSTEM, notes)
     assert shown.after_json == '{"i": 0}' and not shown.withheld
+
+
+def test_the_trail_shows_and_exports_its_times_in_london_time_with_the_zone(
+    session: Session,
+) -> None:
+    """Stored in UTC (what the hash covers); shown and exported as London time with GMT or BST:
+    00:30 BST on 1 September is 23:30 UTC the day before, and must not read as 31 August."""
+    from datetime import UTC, datetime
+
+    from enforcement.accounts import users
+
+    at = datetime(2026, 8, 31, 23, 45, 10, tzinfo=UTC)
+    audit.record(
+        session,
+        SYSTEM,
+        at,
+        action="test.times",
+        entity_type="test",
+        entity_id=7,
+        summary="A notice served",
+        after={
+            "occurred_at": datetime(2026, 8, 31, 23, 30, tzinfo=UTC).isoformat(),
+            "on": date(2026, 9, 1).isoformat(),
+        },
+    )
+    session.flush()
+    stored = session.scalars(select(AuditEvent).where(AuditEvent.action == "test.times")).one()
+    assert '"2026-08-31T23:30:00+00:00"' in (stored.after_json or "")  # as hashed
+    [shown] = audit.shown(session, SYSTEM, [stored])
+    assert shown.after_json == '{"occurred_at": "2026-09-01 00:30:00 BST", "on": "2026-09-01"}'
+    admin = users.actor_for(make_user(session, "admin"))
+    header, row = audit.export_events(session, admin, NOW, audit.AuditQuery(action="test.times"))
+    assert header[1] == "When (London time)" and row[1] == "2026-09-01 00:45:10 BST"
+    winter = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert audit.shown_data('{"at": "' + winter.isoformat() + '"}') == (
+        '{"at": "2026-12-01 09:00:00 GMT"}'
+    )

@@ -16,6 +16,9 @@ from enforcement.clock import (
     SkippedTime,
     add_london_days,
     clock_text,
+    end_of_days_after,
+    end_of_london_day,
+    is_end_of_london_day,
     london_instant,
     repeated_choices,
     to_london,
@@ -60,6 +63,47 @@ def test_the_london_date_moves_by_the_days_and_the_time_stays(moment: datetime, 
     exists = to_london(wanted.replace(tzinfo=LONDON).astimezone(UTC)).replace(tzinfo=None) == wanted
     if exists:
         assert after.time() == before.time()
+
+
+# --- periods of days starting the day after (follow-ups, flag reviews) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "days", "due"),
+    [
+        # Half past midnight and half past eleven at night on the same London day, with the
+        # clocks going forward in between: both due by the end of 3 April 2027 (BST).
+        (datetime(2027, 3, 20, 0, 30, tzinfo=UTC), 14, datetime(2027, 4, 3, 22, 59, 59, 999999)),
+        (datetime(2027, 3, 20, 23, 30, tzinfo=UTC), 14, datetime(2027, 4, 3, 22, 59, 59, 999999)),
+        # 00:30 BST on 20 October 2026 is 23:30 UTC on the 19th; the clocks go back before the
+        # end: due by the end of 3 November 2026 (GMT), not 2 November.
+        (datetime(2026, 10, 19, 23, 30, tzinfo=UTC), 14, datetime(2026, 11, 3, 23, 59, 59, 999999)),
+        # Ending on a bank holiday changes nothing: these are calendar days.
+        (datetime(2026, 12, 11, 9, 0, tzinfo=UTC), 14, datetime(2026, 12, 25, 23, 59, 59, 999999)),
+    ],
+)
+def test_a_period_of_days_ends_at_the_end_of_its_last_london_day(
+    moment: datetime, days: int, due: datetime
+) -> None:
+    assert end_of_days_after(moment, days) == due.replace(tzinfo=UTC)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
+    days=st.integers(min_value=1, max_value=400),
+)
+def test_every_moment_of_a_london_day_gives_the_same_end(moment: datetime, days: int) -> None:
+    due = end_of_days_after(moment, days)
+    day = to_london(moment).date()
+    assert due.tzinfo is UTC and is_end_of_london_day(due)
+    assert to_london(due).date() - day == timedelta(days=days)
+    first = datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
+    assert end_of_days_after(first, days) == due == end_of_london_day(day + timedelta(days=days))
+    # Overdue only once the last London day is over.
+    assert to_london(due + timedelta(microseconds=1)).date() == day + timedelta(days=days + 1)
 
 
 # --- typed London times on the nights the clocks change ----------------------------------------
