@@ -13,6 +13,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
 from app.database import db
+from app.fields_messages import subject
 from enforcement.errors import StaleEdit, ValidationFailed
 from enforcement.numbers import record_id
 from enforcement.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
@@ -43,13 +44,21 @@ EARLIEST_YEAR = 1900
 
 
 class GovDateField(DateField):
-    """A day, month and year date whose errors say what to type, and which renders when absent."""
+    """A day, month and year date whose errors say what to type, and which renders when absent.
+
+    Its messages begin with its label, or with its `noun` when given (for a label that is a
+    question: "the date the intelligence was received").
+    """
+
+    def __init__(self, *args: Any, noun: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.noun = noun
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not any(v.strip() for v in valuelist):
             self.data = None
             return
-        label = self.label.text.removesuffix(" (optional)")
+        label = subject(self)
         if len(valuelist) != 3 or not all(v.strip() for v in valuelist):
             self.data = None
             raise ValueError(f"{label} must include a day, month and year")
@@ -85,11 +94,12 @@ def keep_edit_after_conflict(
     """After a stale edit (its work already rolled back): carry the current version, and say so.
 
     The user's typed values stay in the form; submitting again deliberately replaces the
-    other person's change.
+    other person's change. The domain's message says all of that itself
+    (StaleEdit.changed_meanwhile), so it is shown as it is.
     """
     fresh = db().get(model, record_id)
     form["version"].data = str(fresh.version if fresh else "")
-    form.form_errors.append(exc.message + " Submit again to replace them with yours.")
+    form.form_errors.append(exc.message)
 
 
 def parse_id(raw: object) -> int | None:
@@ -108,8 +118,7 @@ def db_id(value: object) -> int:
 def _refuse_control_characters(_form: Form, field: Field) -> None:
     raw = field.raw_data or []
     if any(isinstance(v, str) and has_control_characters(v) for v in raw):
-        label = field.label.text.removesuffix(" (optional)") if field.label else field.name
-        raise ValidationError(CONTROL_CHARACTER_MESSAGE.format(label=label))
+        raise ValidationError(CONTROL_CHARACTER_MESSAGE.format(label=subject(field)))
 
 
 _plain_bind_field = DefaultMeta.bind_field

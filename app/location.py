@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import FloatField
 from wtforms.validators import Optional
 
+from app.fields_messages import subject
 from geo.crs import from_bng
 
 # Generous bounds on British National Grid metres: a number outside them is a typing slip.
@@ -63,7 +64,7 @@ def read_location(
 class LenientFloatField(FloatField):
     """A number field whose error message says what to type."""
 
-    def __init__(self, *args: object, example: str = "", **kwargs: object) -> None:
+    def __init__(self, *args: object, example: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.example = example
 
@@ -73,9 +74,7 @@ class LenientFloatField(FloatField):
                 self.data = float(valuelist[0].strip())
             except ValueError:
                 self.data = None
-                raise ValueError(
-                    f"{self.label.text} must be a number, like {self.example}"
-                ) from None
+                raise ValueError(f"{subject(self)} must be a number, like {self.example}") from None
         else:
             self.data = None
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from app.assets import import_map, static_url
 from enforcement import vocab
 from enforcement.access import Permission
-from enforcement.clock import to_london, zone_name
+from enforcement.clock import is_end_of_london_day, to_london, zone_name
 from enforcement.register.licences import activities as licence_activities
 
 #: strftime directives that print a time of day: a format using one gets GMT or BST after it.
@@ -66,7 +66,10 @@ class TrackerFlask(Flask):
     json_provider_class = TrackerJSONProvider
 
 
-def london(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
+DEFAULT_MOMENT = "%-d %B %Y at %-I:%M%p"
+
+
+def london(value: datetime | None, fmt: str = DEFAULT_MOMENT) -> str:
     """Show a stored UTC time as London time, e.g. '3 March 2026 at 2:05pm GMT'.
 
     Every time of day shown says GMT or BST, so 01:30 on the night the clocks go back is
@@ -75,6 +78,8 @@ def london(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
     if value is None:
         return ""
     local = to_london(value)
+    if fmt == DEFAULT_MOMENT and is_end_of_london_day(value):
+        return f"the end of {local:%-d %B %Y}"  # a period that ends with a day: no clock time
     text = local.strftime(fmt).replace("AM", "am").replace("PM", "pm")
     if any(directive in fmt for directive in _TIME_DIRECTIVES):
         text += f" {zone_name(value)}"

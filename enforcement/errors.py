@@ -37,6 +37,26 @@ class StaleEdit(DomainError):
 
     status = 409
 
+    @classmethod
+    def changed_meanwhile(cls, thing: str, *, resubmit: bool = True) -> StaleEdit:
+        """The one way the service says a `thing` ("case", "licence") changed since it was opened.
+
+        `resubmit` is for a form the page draws again with what the user typed and the current
+        version, so submitting again deliberately replaces the other change. An action with
+        nothing typed to keep (a button), or a page that does not carry the current version,
+        says to look at the record again instead.
+        """
+        if resubmit:
+            return cls(
+                f"Someone else changed this {thing} while you were editing. Your changes have"
+                " not been saved. Check their changes below, then submit again to replace them"
+                " with yours."
+            )
+        return cls(
+            f"Someone else changed this {thing} while you had it open. Nothing has been saved."
+            f" Open the {thing} again to see their changes, then try again."
+        )
+
 
 class AccountLocked(DomainError):
     status = 429

@@ -241,15 +241,28 @@ def kinds_in(text: str | None, *, today: date) -> list[IdentifierKind]:
     return [k for k in IdentifierKind if k in present]
 
 
+class Plural(str):
+    """A subject that is plural ("The comments"), so a message about it says "seem", not "seems".
+
+    Still a str: a caller's other messages ("The comments must be ...") use it as they are.
+    """
+
+    __slots__ = ()
+
+
 def problem(label: str, text: str | None, *, today: date) -> str | None:
-    """Return the message to show against a field whose text holds identifiers, or None."""
+    """Return the message to show against a field whose text holds identifiers, or None.
+
+    `label` is the sentence's subject; pass a Plural for a plural one.
+    """
     kinds = kinds_in(text, today=today)
     if not kinds:
         return None
     labels = [k.label for k in kinds]
     what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
     it = "it" if len(kinds) == 1 else "them"
+    seems = "seem" if isinstance(label, Plural) else "seems"
     return (
-        f"{label} seems to contain {what}. Remove {it}: do not record names or details "
+        f"{label} {seems} to contain {what}. Remove {it}: do not record names or details "
         "that could identify the people present"
     )

@@ -77,7 +77,9 @@ class WardUploadForm(FlaskForm):
 
 
 class WardConfirmForm(FlaskForm):
-    token = HiddenField(validators=[InputRequired(), Length(max=64)])
+    token = HiddenField(
+        validators=[InputRequired(), Length(max=64, message="Upload the file again")]
+    )
     valid_from = GovDateField(
         "Date the boundaries came into force",
         description="For example, 5 5 2022. The current boundaries end the day before.",

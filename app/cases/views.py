@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,7 +26,14 @@ from enforcement.cases import casework as cases
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import EventKind, Status, ToolCode
-from enforcement.clock import clock_text, day_text, london_today, to_london, utcnow
+from enforcement.clock import (
+    clock_text,
+    day_text,
+    is_end_of_london_day,
+    london_today,
+    to_london,
+    utcnow,
+)
 from enforcement.errors import ValidationFailed
 from enforcement.models import EnforcementCase, Organisation
 from enforcement.numbers import page_number, record_id
@@ -35,7 +42,6 @@ from enforcement.register.wards import wards_in_force
 
 bp = Blueprint("cases", __name__)
 
-END_OF_DAY = time(23, 59, 59, 999999)
 STATUS_TAGS = {
     Status.PENDING: "govuk-tag--blue",
     Status.MET: "govuk-tag--green",
@@ -56,7 +62,7 @@ def due_text(moment: datetime) -> str:
     """
     local = to_london(moment)
     day = day_text(local.date())
-    if local.time() == END_OF_DAY:
+    if is_end_of_london_day(moment):
         return f"the end of {day}"
     return f"{clock_text(moment)} on {day}"
 
@@ -291,18 +297,27 @@ def _event_input(form: EventForm) -> cases.EventInput:
 def record_event(case_id: int) -> ResponseReturnValue:
     form = EventForm()
     calendar, rulebook = _clock()
+
+    def record() -> cases.Recorded:
+        try:
+            return cases.record_event(
+                db(),
+                current_actor(),
+                utcnow(),
+                case_id,
+                form_version(form.version.data),
+                _event_input(form),
+                calendar=calendar,
+                rulebook=rulebook,
+            )
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                cases.case_page_sentences(form.kind.data or "", exc.errors)
+            ) from exc
+
     return submit(
         form,
-        lambda: cases.record_event(
-            db(),
-            current_actor(),
-            utcnow(),
-            case_id,
-            form_version(form.version.data),
-            _event_input(form),
-            calendar=calendar,
-            rulebook=rulebook,
-        ),
+        record,
         aliases={"occurred_at": "occurred_on", "scheduled_for": "scheduled_on"},
         conflict=Conflict(EnforcementCase, case_id),
         done=lambda recorded: _to_case(case_id, _recorded_message(recorded), "#deadlines"),
@@ -321,10 +336,25 @@ def _recorded_message(recorded: cases.Recorded) -> str:
 
 
 def _editable(case_id: int) -> cases.CaseDetail:
-    detail = cases.get_case(db(), current_actor(), case_id, utcnow(), _clock()[1])
-    if not detail.may_edit:
+    """The case, for a user whose organisation may change it (else 403), open or closed.
+
+    A case closed since its form was opened is refused by the domain when the form is sent
+    (409, keeping what was typed); opening the form of a closed case goes back to the case.
+    """
+    actor = current_actor()
+    detail = cases.get_case(db(), actor, case_id, utcnow(), _clock()[1])
+    if not cases.may_edit(actor, detail.case):
         abort(403)
     return detail
+
+
+def _closed_case(detail: cases.CaseDetail) -> Response:
+    """Opening the close or change form of a case that is closed: back to the case, saying so."""
+    flash(
+        f"Case {detail.case.reference} is closed, so it cannot be changed or closed again.",
+        "info",
+    )
+    return redirect(url_for("cases.detail", case_id=detail.case.id))
 
 
 def _case_form(
@@ -339,6 +369,8 @@ def _case_form(
 @require(Permission.CASE_EDIT)
 def close(case_id: int) -> ResponseReturnValue:
     detail = _editable(case_id)
+    if request.method == "GET" and not detail.may_edit:
+        return _closed_case(detail)
     form = CloseCaseForm()
     if request.method == "GET":
         form.version.data = str(detail.case.version)
@@ -362,6 +394,8 @@ def close(case_id: int) -> ResponseReturnValue:
 @require(Permission.CASE_EDIT)
 def edit(case_id: int) -> ResponseReturnValue:
     detail = _editable(case_id)
+    if request.method == "GET" and not detail.may_edit:
+        return _closed_case(detail)
     case = detail.case
     if request.method == "GET":
         form = EditCaseForm(formdata=None)

@@ -12,21 +12,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
+from app.fields_messages import RadioField, SelectField, SelectMultipleField
 from app.forms import GovDateField
 from app.location import LenientFloatField
+from enforcement.intelligence.flags import AUDIENCE_ROLES
 from enforcement.intelligence.vocab import ExploitationForm, FlagStatus, GradeScheme, SourceType
-from enforcement.vocab import Role
 
 NO_IDENTIFIERS = (
     "Do not record the names, dates of birth, phone numbers or other identifying details of "
@@ -40,19 +33,32 @@ class GradeFields(FlaskForm):
 
     grade_scheme = RadioField(
         "Grading scheme",
+        noun="the grading scheme",
         choices=GradeScheme.choices(),
         default="3x5x2",
         widget=GovRadioInput(),
         validators=[Optional()],
     )
     source_grade = SelectField(
-        "Source evaluation", choices=[], widget=GovSelect(), validate_choice=False
+        "Source evaluation",
+        noun="the source evaluation",
+        choices=[],
+        widget=GovSelect(),
+        validate_choice=False,
     )
     intelligence_grade = SelectField(
-        "Intelligence assessment", choices=[], widget=GovSelect(), validate_choice=False
+        "Intelligence assessment",
+        noun="the intelligence assessment",
+        choices=[],
+        widget=GovSelect(),
+        validate_choice=False,
     )
     handling_code = SelectField(
-        "Handling code", choices=[], widget=GovSelect(), validate_choice=False
+        "Handling code",
+        noun="the handling code",
+        choices=[],
+        widget=GovSelect(),
+        validate_choice=False,
     )
     handling_conditions = TextAreaField(
         "Handling conditions",
@@ -62,6 +68,7 @@ class GradeFields(FlaskForm):
     )
     audience_org_ids = SelectMultipleField(
         "Organisations it may be shown to",
+        noun="organisations",
         description="For handling code C: only people in these organisations, or with these roles, see what it says.",
         choices=[],
         coerce=int,
@@ -70,7 +77,8 @@ class GradeFields(FlaskForm):
     )
     audience_roles = SelectMultipleField(
         "Roles it may be shown to",
-        choices=[(r.value, r.label) for r in Role if r is not Role.ADMIN],
+        noun="roles",
+        choices=[(r.value, r.label) for r in AUDIENCE_ROLES],
         widget=GovCheckboxesInput(),
         validate_choice=False,
     )
@@ -99,12 +107,14 @@ def grade_choices(form: GradeFields) -> None:
 class FlagForm(GradeFields):
     received_on = GovDateField(
         "When was the intelligence received?",
+        noun="the date the intelligence was received",
         widget=GovDateInput(),
         format="%d %m %Y",
         validators=[Optional()],  # the domain says what is missing, all at once
     )
     source_type = RadioField(
         "Type of source",
+        noun="the type of source",
         choices=SourceType.choices(),
         widget=GovRadioInput(),
         validators=[Optional()],
@@ -112,6 +122,7 @@ class FlagForm(GradeFields):
     )
     exploitation = SelectMultipleField(
         "Forms of exploitation",
+        noun="forms of exploitation",
         description="Select all that apply.",
         choices=ExploitationForm.choices(),
         widget=GovCheckboxesInput(),
@@ -131,13 +142,14 @@ class FlagForm(GradeFields):
         validators=[Optional()],
     )
     latitude = LenientFloatField(
-        "Latitude (optional)", widget=GovTextInput(), validators=[Optional()]
+        "Latitude (optional)", example="51.4927", widget=GovTextInput(), validators=[Optional()]
     )
     longitude = LenientFloatField(
-        "Longitude (optional)", widget=GovTextInput(), validators=[Optional()]
+        "Longitude (optional)", example="-0.2246", widget=GovTextInput(), validators=[Optional()]
     )
     grade_now = RadioField(
         "Grade it now?",
+        noun="whether to grade it now",
         choices=[("no", "No, an analyst will grade it"), ("yes", "Yes")],
         default="no",
         widget=GovRadioInput(),
@@ -155,6 +167,7 @@ class StatusForm(FlaskForm):
     version = HiddenField()
     status = RadioField(
         "Status",
+        noun="the status",
         choices=FlagStatus.choices(),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select a status")],
@@ -188,17 +201,27 @@ class FlagListForm(FlaskForm):
         csrf = False
 
     status = SelectField(
-        "Status", choices=[("", "Any status"), *FlagStatus.choices()], validate_choice=False
+        "Status",
+        noun="a status",
+        choices=[("", "Any status"), *FlagStatus.choices()],
+        validate_choice=False,
     )
     source_type = SelectField(
-        "Source type", choices=[("", "Any source"), *SourceType.choices()], validate_choice=False
+        "Source type",
+        noun="a source type",
+        choices=[("", "Any source"), *SourceType.choices()],
+        validate_choice=False,
     )
     exploitation = SelectField(
         "Form of exploitation",
+        noun="a form of exploitation",
         choices=[("", "Any form"), *ExploitationForm.choices()],
         validate_choice=False,
     )
-    ward = SelectField("Ward", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
     review = SelectField(
-        "Review", choices=[("", "Any"), ("overdue", "Review overdue")], validate_choice=False
+        "Review",
+        noun="a review filter",
+        choices=[("", "Any"), ("overdue", "Review overdue")],
+        validate_choice=False,
     )

@@ -20,14 +20,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Optional, Regexp
 
+from app.fields_messages import RadioField, SelectMultipleField
 from app.forms import GovDateField, db_id
 from app.safeguarding.forms import add_indicator_fields
 from app.wallclock import which_field
@@ -58,6 +57,7 @@ class InspectionForm(FlaskForm):
     inspected_which = which_field("The clocks went back that night: which time do you mean?")
     reason = RadioField(
         "Why did the inspection take place?",
+        noun="the reason for the inspection",
         widget=GovRadioInput(),
         choices=InspectionReason.choices(),
         validators=[InputRequired("Select why the inspection took place")],
@@ -65,6 +65,7 @@ class InspectionForm(FlaskForm):
     joint_with_police = BooleanField("Police officers took part", widget=GovCheckboxInput())
     officer_ids = SelectMultipleField(
         "Council officers present",
+        noun="officers",
         description="You are recorded as present.",
         widget=GovCheckboxesInput(),
         coerce=db_id,
@@ -79,12 +80,14 @@ class InspectionForm(FlaskForm):
     )
     poster_displayed = RadioField(
         "Was the anti-trafficking poster displayed?",
+        noun="whether the poster was displayed",
         widget=GovRadioInput(),
         choices=[("yes", "Yes"), ("no", "No")],
         validators=[InputRequired("Say whether the poster was displayed")],
     )
     poster_visible = SelectMultipleField(
         "Where could it be seen?",
+        noun="where the poster could be seen",
         description="Select all that apply",
         widget=GovCheckboxesInput(),
         choices=[
@@ -94,6 +97,7 @@ class InspectionForm(FlaskForm):
     )
     languages_displayed = SelectMultipleField(
         "Languages the poster was displayed in",
+        noun="languages",
         widget=GovCheckboxesInput(),
         choices=[],
         validate_choice=False,
@@ -105,6 +109,7 @@ class InspectionForm(FlaskForm):
     )
     services = SelectMultipleField(
         "Services signposted",
+        noun="services",
         description="From the support directory. Select all that the people present were told about.",
         widget=GovCheckboxesInput(),
         coerce=db_id,
@@ -113,6 +118,7 @@ class InspectionForm(FlaskForm):
     )
     referrals_made = RadioField(
         "Did the inspection lead to any referrals?",
+        noun="whether the inspection led to any referrals",
         description="To the NRM, through Duty to Notify, to a specialist charity or to social "
         "services. If it did, you record each referral next, as an anonymous record.",
         widget=GovRadioInput(),
@@ -166,6 +172,7 @@ def inspection_form(
             finding_field(c.id),
             RadioField(
                 f"Condition {c.number}: {c.text}",
+                noun=f"a finding for condition {c.number}",
                 widget=GovRadioInput(),
                 choices=Finding.choices(),
                 # Leaving a condition unanswered says it was not checked.

@@ -257,4 +257,10 @@ class ListQueryForm(FlaskForm):
     regime = SelectField("Type of licence", choices=[], validate_choice=False)
     licence_status = SelectField("Licence status", choices=[], validate_choice=False)
     sort = SelectField("Sort by", choices=[], validate_choice=False)
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = IntegerField(
+        "Page",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100000, message="The page must be a number from 1 to 100,000"),
+        ],
+    )

@@ -12,18 +12,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from app.fields_messages import RadioField, SelectField, SelectMultipleField, max_length
 from app.forms import GovDateField, db_id
 from app.wallclock import TIME_PATTERN, which_field
 from enforcement.referrals.vocab import (
@@ -84,16 +76,21 @@ class DraftForm(FlaskForm):
     idempotency_key = HiddenField()
     licence_id = RadioField(
         "Which licence is referred?",
+        noun="the licence",
         choices=[],
         widget=GovRadioInput(),
         validate_choice=False,
         validators=[InputRequired("Select the licence to refer")],
     )
     grounds = SelectMultipleField(
-        "Grounds", choices=GROUNDS, widget=GovCheckboxesInput(), validate_choice=False
+        "Grounds",
+        noun="grounds",
+        choices=GROUNDS,
+        widget=GovCheckboxesInput(),
+        validate_choice=False,
     )
     condition_ids = SelectMultipleField(
-        "Conditions breached", choices=[], coerce=db_id, validate_choice=False
+        "Conditions breached", noun="conditions", choices=[], coerce=db_id, validate_choice=False
     )
     narrative = TextAreaField(
         "Narrative",
@@ -113,15 +110,27 @@ class DraftForm(FlaskForm):
             Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
         ],
     )
-    evidence_inspection = SelectMultipleField("Inspections", choices=[], validate_choice=False)
-    evidence_poster_check = SelectMultipleField("Poster checks", choices=[], validate_choice=False)
-    evidence_case = SelectMultipleField("Enforcement cases", choices=[], validate_choice=False)
-    evidence_flag = SelectMultipleField("Intelligence", choices=[], validate_choice=False)
+    evidence_inspection = SelectMultipleField(
+        "Inspections", noun="inspections", choices=[], validate_choice=False
+    )
+    evidence_poster_check = SelectMultipleField(
+        "Poster checks", noun="poster checks", choices=[], validate_choice=False
+    )
+    evidence_case = SelectMultipleField(
+        "Enforcement cases", noun="enforcement cases", choices=[], validate_choice=False
+    )
+    evidence_flag = SelectMultipleField(
+        "Intelligence", noun="intelligence", choices=[], validate_choice=False
+    )
     evidence_welfare_visit = SelectMultipleField(
-        "Welfare visits released for use as evidence", choices=[], validate_choice=False
+        "Welfare visits released for use as evidence",
+        noun="welfare visits",
+        choices=[],
+        validate_choice=False,
     )
     recommendation = RadioField(
         "Recommendation",
+        noun="the recommendation",
         choices=Recommendation.choices(),
         widget=GovRadioInput(),
         validate_choice=False,
@@ -129,6 +138,7 @@ class DraftForm(FlaskForm):
     )
     suspension_months = SelectField(
         "For a suspension, how long?",
+        noun="how long the suspension is",
         choices=[("", "Not a suspension"), ("1", "1 month"), ("2", "2 months"), ("3", "3 months")],
         widget=GovSelect(),
         validate_choice=False,
@@ -137,16 +147,17 @@ class DraftForm(FlaskForm):
         "For modified conditions, the conditions proposed (optional)",
         description="One condition a line.",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=4_000)],
+        validators=[Optional(), max_length("the conditions proposed", 4_000)],
     )
     dps_name = StringField(
         "Designated premises supervisor (optional)",
         description="Premises licences only. Withheld from the public paper.",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), max_length("the designated premises supervisor's name", 200)],
     )
     support_services = SelectMultipleField(
         "Which services were offered?",
+        noun="services",
         description="Required before the referral can be submitted.",
         choices=SupportService.choices(),
         widget=GovCheckboxesInput(),
@@ -154,6 +165,7 @@ class DraftForm(FlaskForm):
     )
     support_providers = SelectMultipleField(
         "Through whom was the support offered?",
+        noun="who offered the support",
         description="Services from the support directory. Select all that apply.",
         widget=GovCheckboxesInput(),
         coerce=db_id,
@@ -164,10 +176,11 @@ class DraftForm(FlaskForm):
         "Another provider, or a note on who offered it (optional)",
         description="An organisation or team not in the directory. " + NO_NAMES,
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), max_length("the note on who offered the support", 300)],
     )
     support_taken_up = RadioField(
         "Was the support taken up?",
+        noun="whether the support was taken up",
         choices=TakenUp.choices(),
         widget=GovRadioInput(),
         validate_choice=False,
@@ -178,7 +191,7 @@ class DraftForm(FlaskForm):
         "Note on the support (optional)",
         description="Shown in the exempt paper only. " + NO_NAMES,
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=4_000)],
+        validators=[Optional(), max_length("the note on the support", 4_000)],
     )
     save = SubmitField("Save draft", widget=GovSubmitInput())
     submit_for_sign_off = SubmitField("Save and submit for sign-off", widget=GovSubmitInput())
@@ -196,7 +209,7 @@ class SignOffForm(FlaskForm):
         "Comments",
         description="Needed to return the referral; optional when signing it off.",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=4_000)],
+        validators=[Optional(), max_length("the comments", 4_000)],
     )
     sign_off = SubmitField("Sign off", widget=GovSubmitInput())
     send_back = SubmitField("Return to the officer", widget=GovSubmitInput())
@@ -224,6 +237,7 @@ class ProcessForm(FlaskForm):
     received_time = _time("Time the review application was received", "", required=False)
     case_id = SelectField(
         "Use an existing case (optional)",
+        noun="a case",
         choices=[],
         widget=GovSelect(),
         validate_choice=False,
@@ -253,6 +267,7 @@ class RepresentationsForm(FlaskForm):
     version = HiddenField()
     party = SelectField(
         "Who made them",
+        noun="who made them",
         choices=[("", "Select who"), *Party.choices()],
         widget=GovSelect(),
         validate_choice=False,
@@ -271,7 +286,10 @@ class RepresentationsForm(FlaskForm):
         description="Shown in the exempt paper only; the public paper gives the counts. "
         + NO_NAMES,
         widget=GovTextArea(),
-        validators=[InputRequired("Summarise what the representations say"), Length(max=4_000)],
+        validators=[
+            InputRequired("Summarise what the representations say"),
+            max_length("the summary of the representations", 4_000),
+        ],
     )
     received_on = _date("Date received", "Enter the date they were received")
     submit = SubmitField("Record representations", widget=GovSubmitInput())
@@ -283,6 +301,7 @@ class OutcomeForm(FlaskForm):
     held_time = _time("Time the hearing was held", "Enter the time the hearing was held")
     decision = RadioField(
         "The sub-committee's decision",
+        noun="the decision",
         choices=[],
         widget=GovRadioInput(),
         validate_choice=False,
@@ -290,6 +309,7 @@ class OutcomeForm(FlaskForm):
     )
     decision_suspension_months = SelectField(
         "For a suspension, how long?",
+        noun="how long the suspension is",
         choices=[("", "Not a suspension"), ("1", "1 month"), ("2", "2 months"), ("3", "3 months")],
         widget=GovSelect(),
         validate_choice=False,
@@ -302,6 +322,7 @@ class OutcomeForm(FlaskForm):
     )
     withdrawn_condition_ids = SelectMultipleField(
         "For modified conditions, conditions removed (optional)",
+        noun="conditions",
         choices=[],
         coerce=db_id,
         widget=GovCheckboxesInput(),
@@ -337,6 +358,7 @@ class AppealDecisionForm(FlaskForm):
     version = HiddenField()
     appeal_outcome = RadioField(
         "How did the appeal end?",
+        noun="how the appeal ended",
         choices=AppealOutcome.choices(),
         widget=GovRadioInput(),
         validate_choice=False,
@@ -353,10 +375,11 @@ class ReferralListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    view = SelectField("List", choices=[], validate_choice=False)
+    view = SelectField("List", noun="a list", choices=[], validate_choice=False)
     status = SelectField(
         "Status",
+        noun="a status",
         choices=[("", "Any status"), *ReferralStatus.choices()],
         validate_choice=False,
     )
-    sort = SelectField("Sort by", choices=[], validate_choice=False)
+    sort = SelectField("Sort by", noun="a sort order", choices=[], validate_choice=False)

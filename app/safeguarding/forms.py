@@ -13,16 +13,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
     GovSubmitInput,
 )
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    SubmitField,
-)
+from wtforms import BooleanField, HiddenField, SubmitField
 from wtforms.validators import InputRequired, Optional
 
+from app.fields_messages import RadioField, SelectField, SelectMultipleField
 from app.forms import GovDateField
 from enforcement.safeguarding.vocab import (
     INDICATOR_GROUPS,
@@ -54,6 +48,7 @@ def add_indicator_fields(form_class: type[FlaskForm]) -> None:
             indicator_field_name(group.code),
             SelectMultipleField(
                 group.label,
+                noun="indicators",
                 widget=GovCheckboxesInput(),
                 choices=[(i.code, i.label) for i in group.indicators],
             ),
@@ -97,12 +92,14 @@ class ReferralForm(FlaskForm):
 
     route = RadioField(
         "How was the person referred?",
+        noun="how the person was referred",
         widget=GovRadioInput(),
         choices=ReferralRoute.choices(),
         validators=[InputRequired("Select how the person was referred")],
     )
     age_group = RadioField(
         "Age group",
+        noun="the person's age group",
         description="Anyone who may be under 18 is treated as a child until their age is known.",
         widget=GovRadioInput(),
         choices=AgeGroup.choices(),
@@ -111,6 +108,7 @@ class ReferralForm(FlaskForm):
     age_disputed = BooleanField("The person's age is disputed", widget=GovCheckboxInput())
     consent_given = RadioField(
         "Adults only: did the person give informed consent to enter the NRM?",
+        noun="whether the person gave consent",
         description="Children are always referred, without consent being asked. An adult who "
         "does not consent is reported anonymously through Duty to Notify.",
         widget=GovRadioInput(),
@@ -120,12 +118,14 @@ class ReferralForm(FlaskForm):
     )
     gender = RadioField(
         "Gender, as recorded on the referral",
+        noun="the gender as recorded",
         widget=GovRadioInput(),
         choices=Gender.choices(),
         validators=[InputRequired("Select the gender as recorded")],
     )
     exploitation_types = SelectMultipleField(
         "Forms of exploitation",
+        noun="forms of exploitation",
         description="Select all that apply",
         widget=GovCheckboxesInput(),
         choices=ExploitationType.choices(),
@@ -133,12 +133,14 @@ class ReferralForm(FlaskForm):
     )
     exploitation_place = RadioField(
         "Where did the exploitation happen?",
+        noun="where the exploitation happened",
         widget=GovRadioInput(),
         choices=ExploitationPlace.choices(),
         validators=[InputRequired("Select where the exploitation happened")],
     )
     first_responder_org_id = SelectField(
         "First responder organisation",
+        noun="an organisation",
         description="The organisation that made the referral",
         widget=GovSelect(),
         choices=[],
@@ -146,6 +148,7 @@ class ReferralForm(FlaskForm):
     )
     first_responder_type = RadioField(
         "Kind of first responder organisation",
+        noun="the kind of first responder organisation",
         widget=GovRadioInput(),
         choices=FirstResponderType.choices(),
         validators=[InputRequired("Select the kind of first responder organisation")],
@@ -169,6 +172,7 @@ class OutcomesForm(FlaskForm):
     version = HiddenField()
     rg_outcome = RadioField(
         "Reasonable grounds decision",
+        noun="the reasonable grounds decision",
         widget=GovRadioInput(),
         choices=_DECISIONS,
         validate_choice=False,
@@ -183,6 +187,7 @@ class OutcomesForm(FlaskForm):
     )
     cg_outcome = RadioField(
         "Conclusive grounds decision",
+        noun="the conclusive grounds decision",
         widget=GovRadioInput(),
         choices=_DECISIONS,
         validate_choice=False,

@@ -9,9 +9,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextArea,
 )
-from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 
+from app.fields_messages import RadioField
 from app.forms import GovDateField
 from enforcement.reminders.notify import DIGEST_PREFERENCES
 
@@ -40,6 +41,7 @@ class SnoozeForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     preference = RadioField(
         "How do you want to receive reminder emails?",
+        noun="how you want to receive reminders",
         widget=GovRadioInput(),
         choices=list(DIGEST_PREFERENCES.items()),
         validators=[InputRequired("Select how you want to receive reminders")],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -17,15 +19,13 @@ from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from app.fields_messages import RadioField, SelectField, SelectMultipleField, subject
 from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
 from app.safeguarding.forms import add_indicator_fields, indicator_field_name
@@ -50,7 +50,15 @@ TIME_RE = r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$"
 
 
 class CountField(IntegerField):
-    """A whole number typed in a text box, whose error says what to type; blank is None."""
+    """A whole number typed in a text box, whose error says what to type; blank is None.
+
+    Its message begins with its label, or with its `noun` when given (for a label that is a
+    question: "the number of people present").
+    """
+
+    def __init__(self, *args: Any, noun: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.noun = noun
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist and valuelist[0].strip():
@@ -58,9 +66,7 @@ class CountField(IntegerField):
                 self.data = int(valuelist[0].strip())
             except ValueError:
                 self.data = None
-                raise ValueError(
-                    f"{self.label.text.removesuffix(' (optional)')} must be a whole number, like 2"
-                ) from None
+                raise ValueError(f"{subject(self)} must be a whole number, like 2") from None
         else:
             self.data = None
 
@@ -123,12 +129,14 @@ class VisitForm(FlaskForm):
     visited_which = which_field("The clocks went back that night: which time do you mean?")
     trigger = RadioField(
         "Why did the visit take place?",
+        noun="the reason for the visit",
         widget=GovRadioInput(),
         choices=VisitTrigger.choices(),
         validators=[InputRequired("Select why the visit took place")],
     )
     officer_ids = SelectMultipleField(
         "Other ward officers present",
+        noun="officers",
         description="You are recorded as present.",
         widget=GovCheckboxesInput(),
         coerce=db_id,
@@ -144,6 +152,7 @@ class VisitForm(FlaskForm):
 
     property_described = RadioField(
         "How is the property described?",
+        noun="the description of the property",
         widget=GovRadioInput(),
         choices=PropertyDescribed.choices(),
         validators=[InputRequired("Select how the property is described")],
@@ -155,6 +164,7 @@ class VisitForm(FlaskForm):
     )
     people_present = CountField(
         "How many people were present?",
+        noun="the number of people present",
         description="A number only. Do not include the officers.",
         widget=GovTextInput(),
         validators=[InputRequired("Enter how many people were present, as a number")],
@@ -169,24 +179,28 @@ class VisitForm(FlaskForm):
 
     interpreter_used = RadioField(
         "Was an interpreter used?",
+        noun="whether an interpreter was used",
         widget=GovRadioInput(),
         choices=YES_NO,
         validators=[InputRequired("Say whether an interpreter was used")],
     )
     interpreter_language = SelectField(
         "If yes, the language the interpreter spoke",
+        noun="a language",
         widget=GovSelect(),
         choices=[],
         validate_choice=False,
     )
     support_info_left = RadioField(
         "Was information about support left with the people present?",
+        noun="whether support information was left",
         widget=GovRadioInput(),
         choices=YES_NO,
         validators=[InputRequired("Say whether support information was left")],
     )
     support_languages = SelectMultipleField(
         "If yes, the languages it was in",
+        noun="languages",
         widget=GovCheckboxesInput(),
         choices=[],
         validate_choice=False,
@@ -194,6 +208,7 @@ class VisitForm(FlaskForm):
 
     referrals_made = RadioField(
         "Did the visit lead to any referrals?",
+        noun="whether the visit led to any referrals",
         description="To the NRM, through Duty to Notify, to a specialist charity or to social "
         "services. If it did, you record each referral next, as an anonymous record.",
         widget=GovRadioInput(),
@@ -206,6 +221,7 @@ class VisitForm(FlaskForm):
 
     return_requested = RadioField(
         "Is a return visit needed?",
+        noun="whether a return visit is needed",
         description="Because the people visited asked for one, or because you judge one is needed",
         widget=GovRadioInput(),
         choices=YES_NO,
@@ -213,6 +229,7 @@ class VisitForm(FlaskForm):
     )
     follow_up_days = CountField(
         "Return within how many days?",
+        noun="the number of days to return within",
         description="Used when indicators were observed or a return is needed. Usually 14.",
         widget=GovTextInput(),
         validators=[Optional()],
@@ -236,6 +253,7 @@ class VisitForm(FlaskForm):
 
     guidance = SelectMultipleField(
         "Which parts of the Moontwist guidance did you follow?",
+        noun="the parts of the guidance you followed",
         description="Select all that apply",
         widget=GovCheckboxesInput(),
         choices=GuidanceItem.choices(),
@@ -250,12 +268,14 @@ class VisitForm(FlaskForm):
     # --- The whole visit record (docs/welfare.md): approach, support, outcome, handling ---
     dress = RadioField(
         "Were the officers in uniform or plain clothes?",
+        noun="uniform or plain clothes",
         widget=GovRadioInput(),
         choices=Dress.choices(),
         validators=[InputRequired("Select whether the officers were in uniform or plain clothes")],
     )
     partner_agency_present = RadioField(
         "Was a partner agency present?",
+        noun="whether a partner agency was present",
         widget=GovRadioInput(),
         choices=YES_NO,
         validators=[InputRequired("Say whether a partner agency was present")],
@@ -268,12 +288,14 @@ class VisitForm(FlaskForm):
     )
     consent_to_talk = RadioField(
         "Did the people present agree to talk with you?",
+        noun="whether the people present agreed to talk",
         widget=GovRadioInput(),
         choices=ConsentToTalk.choices(),
         validators=[InputRequired("Say whether the people present agreed to talk with you")],
     )
     away_from_managers = RadioField(
         "Were people spoken to away from managers or controllers?",
+        noun="whether people were spoken to away from managers or controllers",
         widget=GovRadioInput(),
         choices=AwayFromManagers.choices(),
         validators=[
@@ -282,6 +304,7 @@ class VisitForm(FlaskForm):
     )
     interpreter_professional = RadioField(
         "If an interpreter was used, were they a professional interpreter?",
+        noun="whether the interpreter was a professional",
         description="Not a colleague, a manager or someone else present at the premises",
         widget=GovRadioInput(),
         choices=YES_NO,
@@ -289,6 +312,7 @@ class VisitForm(FlaskForm):
     )
     services = SelectMultipleField(
         "Services signposted",
+        noun="services",
         description="From the support directory. Select all that the people present were told about.",
         widget=GovCheckboxesInput(),
         coerce=db_id,
@@ -297,12 +321,14 @@ class VisitForm(FlaskForm):
     )
     follow_up_offered = RadioField(
         "Was further support or a follow-up offered?",
+        noun="whether further support or a follow-up was offered",
         widget=GovRadioInput(),
         choices=YES_NO,
         validators=[InputRequired("Say whether further support or a follow-up was offered")],
     )
     outcomes = SelectMultipleField(
         "Outcome of the visit",
+        noun="outcomes",
         description="Select all that apply",
         widget=GovCheckboxesInput(),
         choices=VisitOutcome.choices(),
@@ -318,6 +344,7 @@ class VisitForm(FlaskForm):
     )
     handling_code = RadioField(
         "Handling code of this record",
+        noun="the handling code",
         widget=GovRadioInput(),
         choices=VisitHandling.choices(),
         validators=[InputRequired("Select the handling code")],
@@ -332,6 +359,7 @@ class VisitForm(FlaskForm):
 class ImmigrationDecisionForm(FlaskForm):
     decision = RadioField(
         "Do you approve the immigration referral?",
+        noun="approve or decline",
         widget=GovRadioInput(),
         choices=[("approve", "Approve"), ("decline", "Decline")],
         validators=[
@@ -357,15 +385,15 @@ class VisitListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    ward = SelectField("Ward", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
     date_from = GovDateField(
         "Visited on or after", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
     )
     date_to = GovDateField(
         "Visited on or before", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
     )
-    indicator = SelectField("Indicators", choices=[], validate_choice=False)
-    follow_up = SelectField("Follow-up", choices=[], validate_choice=False)
+    indicator = SelectField("Indicators", noun="an indicator", choices=[], validate_choice=False)
+    follow_up = SelectField("Follow-up", noun="a follow-up", choices=[], validate_choice=False)
 
 
 class ReleaseForm(FlaskForm):
@@ -384,6 +412,7 @@ class ReleaseForm(FlaskForm):
 class TrainingForm(FlaskForm):
     user_id = SelectField(
         "Officer",
+        noun="an officer",
         widget=GovSelect(),
         choices=[],
         validate_choice=False,

@@ -382,7 +382,7 @@ def update_user(
     require(actor, Permission.USERS_MANAGE)
     user = get_user(session, user_id)
     if user.version != expected_version:
-        raise StaleEdit("Someone else changed this user while you were editing.")
+        raise StaleEdit.changed_meanwhile("user")
     validate_user(session, data, user_id=user.id)
     before = _user_snapshot(user)
     if (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -73,6 +73,7 @@ __all__ = [
     "RecomputeResult",
     "ServedHow",
     "bank_holidays_file",
+    "case_page_sentences",
     "close_case",
     "default_calendar",
     "default_rulebook",
@@ -290,20 +291,36 @@ class Recorded:
     opened: list[EnforcementCase] = field(default_factory=list)
 
 
+#: Said when a case is changed or closed after it was closed (its version moved on too).
+CLOSED_MEANWHILE = (
+    "This case was closed while you were working on it, so your changes have not been saved."
+    " A closed case cannot be changed. Go back to the case to see why it was closed."
+)
+
+
 def _load_for_change(
-    session: Session, actor: Actor, case_id: int, expected_version: int
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    *,
+    open_only: bool = False,
 ) -> EnforcementCase:
+    """Load a case the actor may change at `expected_version`, else refuse.
+
+    With `open_only`, a closed case is refused as closed (StaleEdit, so the form is kept)
+    before its version is compared: closing it is what moved the version on.
+    """
     require(actor, Permission.CASE_EDIT)
     case = session.get(EnforcementCase, case_id)
     if case is None:
         raise NotFound("There is no such enforcement case.")
     if not may_edit(actor, case):
         raise Forbidden("Only the organisation that owns this case can change it.")
+    if open_only and case.status != OPEN:
+        raise StaleEdit(CLOSED_MEANWHILE)
     if case.version != expected_version:
-        raise StaleEdit(
-            "Someone else changed this case while you were working on it. Nothing has been "
-            "saved: check what they recorded, then submit again."
-        )
+        raise StaleEdit.changed_meanwhile("case")
     return case
 
 
@@ -374,12 +391,32 @@ def _check_event(
     try:
         validate_event_sequence(tool, existing, new, now)
     except SequenceError as exc:
-        # The engine calls the time field "at"; the form calls it occurred_at.
+        # The engine calls the time field "at"; the form calls it occurred_at. A message left
+        # for its caller to begin stays so: each caller's form names the field its own way
+        # (case_page_sentences, and the referral process's steps).
         for key, message in exc.errors.items():
             errors.setdefault("occurred_at" if key == "at" else key, message)
     if errors:
         raise ValidationFailed(errors)
     return new
+
+
+def case_page_sentences(kind: str, errors: Mapping[str, str]) -> dict[str, str]:
+    """record_event's errors as whole sentences for the case page's event form.
+
+    The statutory engine leaves some messages for the caller to begin ("cannot be in the
+    future"); the case page's fields give them their subject.
+    """
+    subjects = {
+        "occurred_at": "The date it happened",
+        "scheduled_for": "The hearing"
+        if kind == EventKind.HEARING_LISTED.value
+        else "The date and time it sets",
+    }
+    return {
+        key: f"{subjects.get(key, 'The date')} {message}" if message[:1].islower() else message
+        for key, message in errors.items()
+    }
 
 
 def record_event(
@@ -580,8 +617,11 @@ def update_case(
     calendar: WorkingCalendar,
     rulebook: RuleBook,
 ) -> EnforcementCase:
-    """Change the officer in charge or the summary; the case's reminders follow the officer."""
-    case = _load_for_change(session, actor, case_id, expected_version)
+    """Change the officer in charge or the summary; the case's reminders follow the officer.
+
+    A closed case cannot be changed (StaleEdit: it was closed since the form was opened).
+    """
+    case = _load_for_change(session, actor, case_id, expected_version, open_only=True)
     errors: dict[str, str] = {}
     if problem := _officer_problem(session, officer_id, case.owner_organisation_id):
         errors["officer_id"] = problem
@@ -653,11 +693,12 @@ def readdress_reminders(
 def close_case(
     session: Session, actor: Actor, now: datetime, case_id: int, expected_version: int, reason: str
 ) -> EnforcementCase:
-    """Close a case: its pending deadlines no longer apply and its reminders are closed."""
-    case = _load_for_change(session, actor, case_id, expected_version)
+    """Close a case: its pending deadlines no longer apply and its reminders are closed.
+
+    A case already closed is refused (StaleEdit: it was closed since the form was opened).
+    """
+    case = _load_for_change(session, actor, case_id, expected_version, open_only=True)
     text = _clean_text(reason)
-    if case.status != OPEN:
-        raise ValidationFailed({"reason": "This case is already closed"})
     if not text:
         raise ValidationFailed({"reason": "Say why the case is being closed"})
     if len(text) > MAX_REASON:

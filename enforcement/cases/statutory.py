@@ -22,7 +22,7 @@ from enforcement.cases.vocab import (
     ToolCode,
     _phrase,
 )
-from enforcement.clock import LONDON, london_midnight_utc, to_london
+from enforcement.clock import LONDON, end_of_london_day, london_midnight_utc, to_london
 from enforcement.errors import ValidationFailed
 
 # ---------------------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def _count(
         )
     last = _last_day(counting, n, start_day, calendar)
     if rule.end_of_day:
-        due = london_midnight_utc(last + timedelta(days=1)) - timedelta(microseconds=1)
+        due = end_of_london_day(last)
         ends = f"end of {_day(last)}"
     else:
         local = to_london(start)
@@ -554,6 +554,9 @@ def validate_event_sequence(
     kind at the same instant, lacks a date the event must set, or comes before the event it
     depends on (a service before the issue, an order before the notice was served, a decided
     appeal with none lodged). Raises UnknownToolError for an unknown tool.
+
+    A message that begins in lower case ("cannot be in the future") is the end of a sentence
+    whose subject the caller gives, as its form names the field; every other message is whole.
     """
     code = _tool_code(tool)
     _require_aware(now, "now")
@@ -566,9 +569,13 @@ def validate_event_sequence(
     elif any(e.kind is new.kind and e.at == new.at for e in existing):
         errors["at"] = f"'{new.kind.label}' is already recorded at {_moment(new.at)}"
     if new.kind is EventKind.HEARING_LISTED and new.scheduled_for is None:
-        errors["scheduled_for"] = "give the date and time of the hearing"
+        errors["scheduled_for"] = "Enter the date and time of the hearing"
     elif new.scheduled_for is not None and new.scheduled_for < new.at:
-        errors["scheduled_for"] = "must be after the time it was set"
+        errors["scheduled_for"] = (
+            "must be after the time it was listed"
+            if new.kind is EventKind.HEARING_LISTED
+            else "must be after the time it happened"
+        )
     needed = spec.prerequisites.get(new.kind, ())
     if needed and "kind" not in errors:
         earlier = [e for e in existing if e.kind in needed]

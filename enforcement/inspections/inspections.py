@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import add_london_days, london_today, to_london
+from enforcement.clock import end_of_days_after, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster
 from enforcement.models import (
@@ -209,8 +209,8 @@ def _check_safeguarding(
                 errors["referrals"] = f"Referral {n}: " + next(iter(problems.values()))
                 break
     texts = [
-        ("observations", "General observations", data.observations),
-        ("other_officers", "Other officers present", data.other_officers),
+        ("observations", identifiers.Plural("General observations"), data.observations),
+        ("other_officers", identifiers.Plural("Other officers present"), data.other_officers),
         *((f"note_{f.condition_id}", "A note", f.note) for f in data.findings),
     ]
     for key, label, text in texts:
@@ -353,7 +353,7 @@ def _follow_up(
             subject_id=inspection.id,
             premises_id=premises.id,
             title=f"Follow-up inspection of {premises.name}",
-            due_at=add_london_days(inspection.inspected_at, follow_up_days),
+            due_at=end_of_days_after(inspection.inspected_at, follow_up_days),
             owner_user_id=author_id,
             team=routing.route(ReminderKind.FOLLOW_UP_INSPECTION, owner_user_id=author_id).team,
         ),
@@ -474,9 +474,7 @@ def correct_inspection(
             "After that, ask a supervisor."
         )
     if inspection.version != expected_version:
-        raise StaleEdit(
-            "Someone else corrected this inspection while you were editing. Your changes have not been saved."
-        )
+        raise StaleEdit.changed_meanwhile("inspection")
     premises = session.get(Premises, inspection.premises_id)
     assert premises is not None
     held = frozenset(r.service_id for r in inspection.service_rows)

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import clock_text, london_today, to_london
+from enforcement.clock import clock_text, end_of_days_after, london_today, to_london
 from enforcement.db import ids_in, read_columns
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.intelligence.vocab import (
@@ -55,6 +55,10 @@ SUBJECT = policy.INTEL_FLAG.record_type
 REVIEW_TITLE = "Intelligence flag review due"  # says nothing of the flag (policy)
 MAX_TEXT = 10_000
 MAX_CONDITIONS = 2_000
+#: The roles a handling code C grade may show its content to: every role but the system
+#: administrator, who has no right to read intelligence (docs/access-and-audit.md). The grade
+#: form offers exactly these.
+AUDIENCE_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.ADMIN)
 MAX_REVIEW_DAYS = 365  # docs/grading.md: reviewed within 12 months at the latest
 
 
@@ -155,7 +159,8 @@ def review_due(
     if bands is None:
         return None
     days = min(bands[grade_band(scheme, source, intelligence)], MAX_REVIEW_DAYS)
-    return since + timedelta(days=days)
+    # Counted as the rule table counts local.intel.review.*: days starting the day after.
+    return end_of_days_after(since, days)
 
 
 # --- Inputs ----------------------------------------------------------------------------------
@@ -230,7 +235,9 @@ def _validate_grade(session: Session, g: GradeInput, errors: dict[str, str], tod
         errors["handling_conditions"] = (
             f"The conditions must be {MAX_CONDITIONS:,} characters or fewer"
         )
-    elif conditions and (p := identifiers.problem("The conditions", conditions, today=today)):
+    elif conditions and (
+        p := identifiers.problem(identifiers.Plural("The conditions"), conditions, today=today)
+    ):
         errors["handling_conditions"] = p
     if g.audience_org_ids:
         found = set(
@@ -238,7 +245,7 @@ def _validate_grade(session: Session, g: GradeInput, errors: dict[str, str], tod
         )
         if found != set(g.audience_org_ids):
             errors["audience_org_ids"] = "Select organisations from the list"
-    if g.audience_roles - {r.value for r in Role}:
+    if g.audience_roles - {r.value for r in AUDIENCE_ROLES}:
         errors["audience_roles"] = "Select roles from the list"
 
 
@@ -355,13 +362,13 @@ def _check_place(errors: dict[str, str], data: FlagInput) -> str | None:
     has_point = data.longitude is not None or data.latitude is not None
     if data.premises_id is None and not location and not has_point:
         errors["premises_id"] = "Choose a premises, or enter an address or a point on the map"
-    if has_point and (
-        data.longitude is None
-        or data.latitude is None
-        or not -90 <= data.latitude <= 90
-        or not -180 <= data.longitude <= 180
-    ):
-        errors["latitude"] = "Enter a latitude and a longitude, or neither"
+    if has_point and (data.longitude is None or data.latitude is None):
+        missing = "latitude" if data.latitude is None else "longitude"
+        errors[missing] = "Enter a latitude and a longitude, or neither"
+    if data.latitude is not None and not -90 <= data.latitude <= 90:
+        errors["latitude"] = "Latitude must be between -90 and 90"
+    if data.longitude is not None and not -180 <= data.longitude <= 180:
+        errors["longitude"] = "Longitude must be between -180 and 180"
     if location and len(location) > 300:
         errors["location_text"] = "The address must be 300 characters or fewer"
     return location
@@ -500,7 +507,7 @@ def _content_or_refuse(
 
 def _check_version(flag: IntelFlag, version: int | None) -> None:
     if version is not None and version != flag.version:
-        raise StaleEdit("Someone else changed this intelligence flag since you opened it.")
+        raise StaleEdit.changed_meanwhile("intelligence flag")
 
 
 def grade_flag(

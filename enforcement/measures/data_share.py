@@ -216,10 +216,8 @@ def sign_off_share(
     require(actor, Permission.DATA_SHARE_SIGN_OFF)
     share = _load(session, actor, share_id)
     if share.version != expected_version:
-        raise StaleEdit(
-            "This data share changed while you were looking at it: open it again to see where "
-            "it stands."
-        )
+        # The sign-off page keeps the version it was opened with: opening it again is the way on.
+        raise StaleEdit.changed_meanwhile("data share", resubmit=False)
     if share.status != AWAITING:
         raise ValidationFailed({"share": "Only a data share awaiting sign-off can be signed off"})
     if share.produced_by_id is not None and share.produced_by_id == actor.user_id:

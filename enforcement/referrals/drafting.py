@@ -452,12 +452,17 @@ def _check_draft(
     for key, label, text, limit in (
         (
             "recommended_conditions",
-            "The conditions proposed",
+            identifiers.Plural("The conditions proposed"),
             data.recommended_conditions,
             MAX_TEXT,
         ),
         ("dps_name", "The designated premises supervisor's name", data.dps_name, 200),
-        ("support_provider", "Through whom", data.support_provider, MAX_PROVIDER),
+        (
+            "support_provider",
+            "The note on who offered the support",
+            data.support_provider,
+            MAX_PROVIDER,
+        ),
         ("support_note", "The note on support", data.support_note, MAX_TEXT),
     ):
         check_text(errors, key, label, tidy(text), limit, today)
@@ -665,12 +670,10 @@ def load(session: Session, referral_id: int) -> Referral:
     return referral
 
 
-def check_version(referral: Referral, expected_version: int) -> None:
+def check_version(referral: Referral, expected_version: int, *, resubmit: bool = True) -> None:
+    """Refuse a stale version; `resubmit` is False for a button, with nothing typed to keep."""
     if referral.version != expected_version:
-        raise StaleEdit(
-            "Someone else changed this referral while you were working on it. Nothing has been"
-            " saved: check what they did, then try again."
-        )
+        raise StaleEdit.changed_meanwhile("referral", resubmit=resubmit)
 
 
 def update_draft(
@@ -920,7 +923,7 @@ def submit(
         raise Forbidden(
             "Only the officer who drafted this referral, or a supervisor, can submit it."
         )
-    check_version(referral, expected_version)
+    check_version(referral, expected_version, resubmit=False)
     if referral.status not in EDITABLE:
         raise ValidationFailed({"status": "This referral has already been submitted"})
     if problems := completeness_problems(referral):
@@ -978,7 +981,14 @@ def return_referral(
     if not text:
         errors["comment"] = "Say what needs to change before you can sign it off"
     else:
-        check_text(errors, "comment", "The comments", text, MAX_COMMENT, london_today(now))
+        check_text(
+            errors,
+            "comment",
+            identifiers.Plural("The comments"),
+            text,
+            MAX_COMMENT,
+            london_today(now),
+        )
     if errors:
         raise ValidationFailed(errors)
     before = set_status(referral, _S.RETURNED, now)
@@ -1023,7 +1033,7 @@ def sign_off(
     text = tidy(comment)
     errors: dict[str, str] = {}
     today = london_today(now)
-    check_text(errors, "comment", "The comments", text, MAX_COMMENT, today)
+    check_text(errors, "comment", identifiers.Plural("The comments"), text, MAX_COMMENT, today)
     if problems := completeness_problems(referral):
         errors.setdefault("comment", "The referral is incomplete: " + "; ".join(problems.values()))
     check_public_text(

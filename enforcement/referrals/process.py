@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select
@@ -39,8 +39,9 @@ from enforcement.cases.statutory import (
 )
 from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.clock import day_text as day_in_words
-from enforcement.clock import london_midnight_utc, london_today, to_london
+from enforcement.clock import is_end_of_london_day, london_midnight_utc, london_today, to_london
 from enforcement.errors import ValidationFailed
+from enforcement.identifiers import Plural
 from enforcement.models import (
     AuditEvent,
     CaseDeadline,
@@ -346,13 +347,10 @@ def rule_words(rulebook: RuleBook, rule_id: str) -> tuple[str, str]:
     return rule.title, rule.citation
 
 
-_END_OF_DAY = time(23, 59, 59, 999999)
-
-
 def _bound(moment: datetime, *, first: bool) -> str:
     """A window's bound in words: a whole day when it falls at a day's end, else the moment."""
     local = to_london(moment)
-    if local.time() != _END_OF_DAY:
+    if not is_end_of_london_day(moment):
         return moment_text(moment)
     return day_in_words(local.date() + timedelta(days=1) if first else local.date())
 
@@ -747,7 +745,7 @@ def _outcome_problems(
     if not reasons:
         errors["reasons"] = "Give the sub-committee's reasons"
     else:
-        check_text(errors, "reasons", "The reasons", reasons, MAX_NARRATIVE, today)
+        check_text(errors, "reasons", Plural("The reasons"), reasons, MAX_NARRATIVE, today)
     if data.held_at is not None and data.decided_at is not None and data.decided_at < data.held_at:
         errors["decided_on"] = "The decision cannot come before the hearing"
     if (

@@ -302,10 +302,7 @@ def update_licence(
     require(actor, Permission.LICENCE_EDIT)
     lic = get_licence(session, actor, licence_id)
     if lic.version != expected_version:
-        raise StaleEdit(
-            "Someone else changed this licence while you were editing. "
-            "Your changes have not been saved: check the current details and make them again."
-        )
+        raise StaleEdit.changed_meanwhile("licence")
     data = _validate(session, data, lic.id)
     before = audit.snapshot(lic, LICENCE_FIELDS)
     _apply(lic, data, now)

@@ -247,10 +247,7 @@ def update_premises(
     if p is None:
         raise NotFound("There is no such premises.")
     if p.version != expected_version:
-        raise StaleEdit(
-            "Someone else changed this premises while you were editing. "
-            "Your changes have not been saved: check the current details and make them again."
-        )
+        raise StaleEdit.changed_meanwhile("premises")
     data = validate_premises(session, data)
     old_langs = frozenset(r.language_code for r in p.language_rows)
     before = _snapshot(p, old_langs)

@@ -171,7 +171,7 @@ def update_service(
     require(actor, Permission.REFERENCE_MANAGE)
     s = _load(session, service_id)
     if s.version != version:
-        raise StaleEdit("Someone else changed this service while you were editing it.")
+        raise StaleEdit.changed_meanwhile("service")
     clean = _validate(session, data, s.id)
     before = _snapshot(s)
     _fill(s, clean, now)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor
-from enforcement.clock import LONDON, to_london
+from enforcement.clock import LONDON, is_end_of_london_day, to_london
 from enforcement.models import User, UserRole, UserWard, Ward
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
@@ -273,8 +273,11 @@ def is_urgent(kind: str, statutory: bool) -> bool:
 
 
 def london_text(moment: datetime) -> str:
-    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm GMT'."""
+    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm GMT', or 'the end of
+    3 March 2026' for a period that ends with that day."""
     local = to_london(moment)
+    if is_end_of_london_day(moment):
+        return f"the end of {local:%-d %B %Y}"
     text = local.strftime("%-d %B %Y at %-I:%M%p")
     return text.replace("AM", "am").replace("PM", "pm") + f" {local.tzname()}"
 
@@ -288,10 +291,11 @@ def due_phrase(due_at: datetime, now: datetime) -> str:
     local_due = to_london(due_at)
     clock = local_due.strftime("%-I:%M%p").replace("AM", "am").replace("PM", "pm")
     clock += f" {local_due.tzname()}"
-    if day == today:
-        return f"due today at {clock}"
-    if day == today + timedelta(days=1):
-        return f"due tomorrow at {clock}"
+    names = {today: "today", today + timedelta(days=1): "tomorrow"}
+    if day in names:
+        if is_end_of_london_day(due_at):
+            return f"due by the end of {names[day]}"
+        return f"due {names[day]} at {clock}"
     return f"due in {(day - today).days} days"
 
 

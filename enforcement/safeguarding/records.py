@@ -378,10 +378,7 @@ def record_outcomes(
     source = source_of(record)
     _require_write(session, actor, source)
     if record.version != expected_version:
-        raise StaleEdit(
-            "Someone else updated this referral while you were editing. "
-            "Your changes have not been saved."
-        )
+        raise StaleEdit.changed_meanwhile("referral")
     errors: dict[str, str] = {}
     _check_outcomes(errors, record, data, london_today(now))
     if errors:

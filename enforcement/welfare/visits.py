@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, policy
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import add_london_days, london_today, to_london
+from enforcement.clock import add_london_days, end_of_days_after, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import Language, Premises, Reminder, User, UserRole, Ward
 from enforcement.models.welfare import (
@@ -352,7 +352,14 @@ def _check_outcome(errors: dict[str, str], today: date, rec: VisitRecord) -> Non
         _text_problems(
             errors,
             today,
-            [("handling_conditions", "The conditions", _tidy(rec.handling_conditions), 2_000)],
+            [
+                (
+                    "handling_conditions",
+                    identifiers.Plural("The conditions"),
+                    _tidy(rec.handling_conditions),
+                    2_000,
+                )
+            ],
         )
     _text_problems(
         errors,
@@ -414,7 +421,12 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
                 _one_line(data.property_other),
                 200,
             ),
-            ("other_indicators", "Other indicators", _tidy(data.other_indicators), MAX_TEXT),
+            (
+                "other_indicators",
+                identifiers.Plural("Other indicators"),
+                _tidy(data.other_indicators),
+                MAX_TEXT,
+            ),
             ("feedback", "Feedback", _tidy(data.feedback), MAX_TEXT),
         ],
     )
@@ -522,7 +534,7 @@ def _fill(visit: WelfareVisit, data: VisitInput, author_id: int | None, now: dat
         days if days is not None and 1 <= days <= MAX_FOLLOW_UP_DAYS else FOLLOW_UP_DAYS
     )
     visit.follow_up_due_at = (
-        add_london_days(data.visited_at, visit.follow_up_days) if data.follow_up_needed else None
+        end_of_days_after(data.visited_at, visit.follow_up_days) if data.follow_up_needed else None
     )
     visit.no_identifiers_confirmed = data.no_identifiers_confirmed
     visit.updated_at = now

@@ -195,9 +195,8 @@ def test_officer_records_a_failed_poster_check_with_a_photo(
     task_link = page.get_by_role("link", name=f"Follow-up inspection of {name}", exact=True)
     task = tasks.get_by_role("row").filter(has=task_link)
     expect(task).to_have_count(1)
-    # The date only: the app adds the 14 days in UTC, so across a clock change the London time
-    # of day moves by an hour; from half past ten, the date cannot.
-    expect(task).to_contain_text(f"{due.day} {due:%B %Y} at ")
+    # 14 days starting the day after the inspection: due by the end of the 14th, not at a time.
+    expect(task).to_contain_text(f"the end of {due.day} {due:%B %Y}")
     expect(task).not_to_contain_text("Overdue")
     expect(
         task.get_by_role("link", name=f"Follow-up inspection of {name}", exact=True)

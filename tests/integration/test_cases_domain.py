@@ -538,6 +538,49 @@ def test_a_stale_version_is_refused(session: Session, w: World) -> None:
         )
 
 
+def test_a_stale_version_says_so_in_one_whole_message(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    stale = case.version
+    _record(session, w.ward_officer, case, "notice_issued", at(2027, 12, 24, 16, 0))
+    with pytest.raises(StaleEdit) as exc:
+        cases.close_case(session, w.ward_officer, XMAS_EVE, case.id, stale, "Cancelled")
+    assert exc.value.message == (
+        "Someone else changed this case while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    )
+
+
+def test_a_case_closed_meanwhile_is_refused_as_closed(session: Session, w: World) -> None:
+    case = _open(session, w.ward_officer, w.pub)
+    opened_at = case.version
+    cases.close_case(session, w.ward_officer, XMAS_EVE, case.id, opened_at, "Notice cancelled")
+    # Both the form opened before the closing and one carrying the current version are told
+    # the case is closed (409, so the form keeps what was typed), not that access is refused.
+    for version in (opened_at, case.version):
+        with pytest.raises(StaleEdit) as closing:
+            cases.close_case(session, w.police_supervisor, XMAS_EVE, case.id, version, "Again")
+        assert closing.value.message == cases.CLOSED_MEANWHILE
+        with pytest.raises(StaleEdit) as changing:
+            cases.update_case(
+                session,
+                w.ward_officer,
+                XMAS_EVE,
+                case.id,
+                version,
+                officer_id=w.ward_officer.user_id,
+                summary="Changed after closing",
+                calendar=CAL,
+                rulebook=BOOK,
+            )
+        assert changing.value.message == cases.CLOSED_MEANWHILE
+    assert "closed while you were working on it" in cases.CLOSED_MEANWHILE
+    assert "have not been saved" in cases.CLOSED_MEANWHILE
+    assert case.close_reason == "Notice cancelled" and case.summary != "Changed after closing"
+    # Another organisation is still refused for want of access, closed or not.
+    with pytest.raises(Forbidden):
+        cases.close_case(session, w.licensing, XMAS_EVE, case.id, case.version, "x")
+
+
 def test_only_the_owning_organisation_edits_a_case(session: Session, w: World) -> None:
     police_case = _open(session, w.ward_officer, w.pub)
     for outsider in (w.licensing, w.council_supervisor):

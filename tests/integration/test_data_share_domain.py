@@ -74,8 +74,13 @@ def test_a_share_is_produced_anonymised_signed_off_then_downloaded(
     assert boards.signed_off_dashboard(session, borough.actors["partner"], AFTER, Q1).figures == []
     with pytest.raises(Forbidden):  # analysts produce; supervisors sign off
         data_share.sign_off_share(session, analyst, AFTER, share.id, share.version)
-    with pytest.raises(StaleEdit):
+    with pytest.raises(StaleEdit) as stale:
         data_share.sign_off_share(session, supervisor, AFTER, share.id, share.version + 1)
+    # The sign-off page keeps the version it was opened with: the way on is to open it again.
+    assert stale.value.message == (
+        "Someone else changed this data share while you had it open. Nothing has been saved."
+        " Open the data share again to see their changes, then try again."
+    )
     signed = data_share.sign_off_share(session, supervisor, AFTER, share.id, share.version)
     assert signed.status == data_share.SIGNED_OFF and signed.signed_off_by_id == supervisor.user_id
 

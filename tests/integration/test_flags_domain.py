@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import builders
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from enforcement import audit_chain, policy
 from enforcement.access import Actor
 from enforcement.accounts import users
-from enforcement.clock import to_london
+from enforcement.clock import end_of_london_day, to_london
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, IntelFlag, Organisation, Premises, Reminder
@@ -349,7 +350,8 @@ def test_review_dates_follow_grade_and_status_and_become_reminders(
     session: Session, world: World
 ) -> None:
     flag = flags.raise_flag(session, world.actors["partner"], NOW, flag_input(world.west.id))
-    assert flag.review_due_at == NOW + timedelta(days=14)
+    # Raised on 2 March 2026: reviewed by the end of the 14th day after (16 March).
+    assert flag.review_due_at == end_of_london_day(date(2026, 3, 16))
     flags.grade_flag(
         session,
         world.actors["analyst"],
@@ -358,16 +360,16 @@ def test_review_dates_follow_grade_and_status_and_become_reminders(
         None,
         flags.GradeInput("3x5x2", "C", "4", "P"),
     )
-    assert flag.review_due_at == NOW + timedelta(days=30)  # under assessment, weak
+    assert flag.review_due_at == end_of_london_day(date(2026, 4, 1))  # under assessment, weak
     flags.set_status(session, world.actors["supervisor"], NOW, flag.id, None, "actioned")
-    assert flag.review_due_at == NOW + timedelta(days=180)
+    assert flag.review_due_at == end_of_london_day(date(2026, 8, 29))  # actioned: 180 days
     open_reminders = session.scalars(
         select(Reminder).where(
             Reminder.subject_type == "intel_flag", Reminder.status == reminders.OPEN
         )
     ).all()
     assert [(r.kind, r.due_at, r.title) for r in open_reminders] == [
-        ("flag_review", NOW + timedelta(days=180), flags.REVIEW_TITLE)
+        ("flag_review", end_of_london_day(date(2026, 8, 29)), flags.REVIEW_TITLE)
     ]
     # The analysts' team owes it: it is on every analyst's task list.
     owed = reminders.open_for(session, world.actors["analyst"])
@@ -429,3 +431,61 @@ def test_premises_search_is_unchanged_by_flags(session: Session, world: World) -
         session, world.actors["licensing"], premises.PremisesQuery(text="west")
     )
     assert [r.name for r in page.rows] == ["West Nails"]
+
+
+def test_a_conditional_grade_names_only_roles_the_form_offers(
+    session: Session, world: World
+) -> None:
+    flag = flags.raise_flag(session, world.actors["partner"], NOW, flag_input(world.west.id))
+    grade = dataclasses.replace(police_only(world), audience_roles=frozenset({"admin"}))
+    with pytest.raises(ValidationFailed) as bad:
+        flags.grade_flag(session, world.actors["analyst"], NOW, flag.id, None, grade)
+    assert bad.value.errors["audience_roles"] == "Select roles from the list"
+    assert flag.grade_scheme is None
+    assert "admin" not in {r.value for r in flags.AUDIENCE_ROLES}
+    everyone_else = frozenset(r.value for r in flags.AUDIENCE_ROLES)
+    flags.grade_flag(
+        session,
+        world.actors["analyst"],
+        NOW,
+        flag.id,
+        None,
+        dataclasses.replace(grade, audience_roles=everyone_else),
+    )
+    assert {r.role for r in flag.audience_role_rows} == everyone_else
+
+
+def test_the_conditions_are_a_plural_subject(session: Session, world: World) -> None:
+    flag = flags.raise_flag(session, world.actors["partner"], NOW, flag_input(world.west.id))
+    grade = dataclasses.replace(police_only(world), conditions="Ring 07700 900123 first.")
+    with pytest.raises(ValidationFailed) as bad:
+        flags.grade_flag(session, world.actors["analyst"], NOW, flag.id, None, grade)
+    assert bad.value.errors["handling_conditions"].startswith(
+        "The conditions seem to contain a phone number."
+    )
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "errors"),
+    [
+        (99.0, IN_EAST[0], {"latitude": "Latitude must be between -90 and 90"}),
+        (IN_EAST[1], 200.0, {"longitude": "Longitude must be between -180 and 180"}),
+        (None, IN_EAST[0], {"latitude": "Enter a latitude and a longitude, or neither"}),
+        (IN_EAST[1], None, {"longitude": "Enter a latitude and a longitude, or neither"}),
+    ],
+)
+def test_a_point_out_of_range_or_half_typed_is_refused_on_its_field(
+    session: Session,
+    world: World,
+    latitude: float | None,
+    longitude: float | None,
+    errors: dict[str, str],
+) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        flags.raise_flag(
+            session,
+            world.actors["ward_west"],
+            NOW,
+            flag_input(None, location_text="Flat 2", longitude=longitude, latitude=latitude),
+        )
+    assert bad.value.errors == errors

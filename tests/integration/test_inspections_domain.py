@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
 from enforcement.accounts import users
+from enforcement.clock import end_of_london_day
 from enforcement.errors import Forbidden, StaleEdit, ValidationFailed
 from enforcement.inspections import evidence, inspections
 from enforcement.models import AuditEvent, Reminder
@@ -81,7 +82,8 @@ def test_failed_check_says_what_is_missing_and_schedules_a_follow_up(
     )
     r = session.scalars(select(Reminder)).one()
     assert r.kind == ReminderKind.FOLLOW_UP_INSPECTION and r.owner_user_id == officer.user_id
-    assert r.due_at == i.inspected_at + timedelta(days=10) and r.team == "licensing"
+    # 10 days starting the day after the inspection (2 March 2026): by the end of 12 March.
+    assert r.due_at == end_of_london_day(date(2026, 3, 12)) and r.team == "licensing"
     assert [t.id for t in reminders.open_for(session, officer)] == [r.id]
     assert session.get(PremisesCompliance, pid).missing_languages == "vi"  # type: ignore[union-attr]
 

@@ -303,8 +303,20 @@ def test_a_stale_edit_is_refused(session: Session, world: World) -> None:
     r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
     old = r.version
     referrals.update_draft(session, officer, NOW, r.id, old, full_draft(world, narrative="New."))
-    with pytest.raises(StaleEdit):
+    with pytest.raises(StaleEdit) as edited:
         referrals.update_draft(session, officer, NOW, r.id, old, full_draft(world))
+    # The draft's form is drawn again with what was typed: submitting it again replaces theirs.
+    assert edited.value.message == (
+        "Someone else changed this referral while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    )
+    # Submitting for sign-off is a button, with nothing typed to put in place of their change.
+    with pytest.raises(StaleEdit) as submitted:
+        referrals.submit(session, officer, NOW, r.id, old)
+    assert submitted.value.message == (
+        "Someone else changed this referral while you had it open. Nothing has been saved."
+        " Open the referral again to see their changes, then try again."
+    )
     with pytest.raises(Forbidden):
         referrals.update_draft(
             session, world.actors["officer2"], NOW, r.id, r.version, full_draft(world)

@@ -34,7 +34,7 @@ from enforcement.cases import casework as cases
 from enforcement.cases import overrides
 from enforcement.cases.clock import default_rulebook
 from enforcement.cases.statutory import RuleBook, RuleOverrideError
-from enforcement.clock import london_today, to_london
+from enforcement.clock import end_of_london_day, london_today, to_london
 from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.intelligence import flags
 from enforcement.models import AuditEvent, CaseDeadline, RuleOverride
@@ -181,9 +181,14 @@ def test_flag_review_periods_and_follow_ups_come_from_the_rule_book_in_force(
         assert local_days("local.poster.follow_up") == 21
         assert local_days("local.welfare.follow_up") == 30
     since = datetime(2027, 1, 4, 9, tzinfo=UTC)
-    assert flags.review_due("open", "3x5x2", "A", "1", since, rules) == since + timedelta(days=10)
+    # Days starting the day after 4 January: by the end of 14 January, and of 5 March.
+    assert flags.review_due("open", "3x5x2", "A", "1", since, rules) == end_of_london_day(
+        date(2027, 1, 14)
+    )
     # The bands nobody changed keep the table's periods.
-    assert flags.review_due("open", "3x5x2", "B", "3", since, rules) == since + timedelta(days=60)
+    assert flags.review_due("open", "3x5x2", "B", "3", since, rules) == end_of_london_day(
+        date(2027, 3, 5)
+    )
     assert flags.review_rules_from({}) == flags.DEFAULT_RULES
 
 

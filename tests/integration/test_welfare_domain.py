@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 from builders import EAST, NOW, SYSTEM, WEST, make_user
-from builders.welfare import VISITED_AT, World, make_world, referral_input, train, visit_input
+from builders.welfare import World, make_world, referral_input, train, visit_input
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement import policy, timeline
 from enforcement.accounts import users
+from enforcement.clock import end_of_london_day
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
 from enforcement.models import AuditEvent, Premises, ReferralRecord, Reminder
 from enforcement.models.welfare import WelfareVisit
@@ -212,7 +213,8 @@ def test_indicators_schedule_a_generic_follow_up_for_the_officer_and_the_ward(
     assert r.kind == ReminderKind.FOLLOW_UP_VISIT and r.subject_id == visit.id
     assert r.title == "Follow-up visit due"  # nothing about the premises or what was seen
     assert r.owner_user_id == world.users["ward_officer"].id and r.team == f"ward:{WEST.code}"
-    assert r.due_at == VISITED_AT + timedelta(days=10) == visit.follow_up_due_at
+    # 10 days starting the day after the visit (2 March): by the end of 12 March, London time.
+    assert r.due_at == end_of_london_day(date(2026, 3, 12)) == visit.follow_up_due_at
     assert [t.id for t in reminders.open_for(session, world.actors["ward_officer"])] == [r.id]
     assert reminders.open_for(session, world.actors["ward_officer_elsewhere"]) == []
     # The next visit to the premises meets the follow-up.
@@ -225,7 +227,7 @@ def test_a_return_asked_for_schedules_a_follow_up_without_indicators(
     session: Session, world: World
 ) -> None:
     visit = world.log(session, indicators=frozenset(), return_requested=True)
-    assert visit.follow_up_due_at == VISITED_AT + timedelta(days=14)
+    assert visit.follow_up_due_at == end_of_london_day(date(2026, 3, 16))
     quiet = world.log(session, indicators=frozenset(), return_requested=False)
     assert quiet.follow_up_due_at is None
 

@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from enforcement import identifiers
-from enforcement.identifiers import IdentifierKind, find_identifiers, kinds_in, problem
+from enforcement.identifiers import IdentifierKind, Plural, find_identifiers, kinds_in, problem
 
 TODAY = date(2026, 3, 2)
 KIND = IdentifierKind
@@ -277,3 +277,11 @@ def test_a_long_run_of_digit_groups_is_tried_a_few_times_per_group(
     groups = 2_000
     assert find_identifiers("(" + "1-" * groups, today=TODAY) == []
     assert calls <= groups * identifiers.MAX_PHONE_DIGITS
+
+
+def test_a_plural_subject_seems_plural() -> None:
+    message = problem(Plural("The comments"), "call 07700900123", today=TODAY)
+    assert message is not None and message.startswith(
+        "The comments seem to contain a phone number."
+    )
+    assert Plural("The comments") == "The comments"  # still the caller's text elsewhere

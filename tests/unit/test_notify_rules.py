@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import smtplib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
 
@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config import ConfigError, Settings
+from enforcement.clock import end_of_london_day, to_london
 from enforcement.reminders.notify import (
     DEFAULT_LEADS,
     Lead,
@@ -23,6 +24,7 @@ from enforcement.reminders.notify import (
     due_phrase,
     is_urgent,
     lead_rules,
+    london_text,
     next_digest_at,
     parse_leads,
     plan_leads,
@@ -240,6 +242,12 @@ def test_due_phrases_in_london_time() -> None:
     assert due_phrase(NOW + timedelta(hours=3), NOW) == "due today at 1:30pm GMT"
     assert due_phrase(NOW + timedelta(days=1), NOW) == "due tomorrow at 10:30am GMT"
     assert due_phrase(NOW + timedelta(days=14), NOW) == "due in 14 days"
+    # A period that ends with a day is due by its end, not at "11:59pm".
+    today, tomorrow = to_london(NOW).date(), to_london(NOW).date() + timedelta(days=1)
+    assert due_phrase(end_of_london_day(today), NOW) == "due by the end of today"
+    assert due_phrase(end_of_london_day(tomorrow), NOW) == "due by the end of tomorrow"
+    assert london_text(end_of_london_day(date(2026, 7, 1))) == "the end of 1 July 2026"
+    assert london_text(datetime(2026, 7, 1, 13, 5, tzinfo=UTC)) == "1 July 2026 at 2:05pm BST"
 
 
 def test_the_next_digest_is_at_the_hour_in_london() -> None:

@@ -157,9 +157,12 @@ def test_edit_user_with_stale_version_is_a_conflict(admin: FlaskClient, session:
         {**data, "display_name": "Again"},
         page="/admin/users",
     )
-    assert again.status_code == 409 and "Someone else changed this user" in again.get_data(
-        as_text=True
-    )
+    assert again.status_code == 409
+    assert (
+        "Someone else changed this user while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    ) in again.get_data(as_text=True)
+    assert "Submit again" not in again.get_data(as_text=True)
 
 
 def test_audit_log_shows_changes_with_before_and_after(

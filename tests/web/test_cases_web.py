@@ -223,7 +223,7 @@ def test_event_errors_are_on_the_field_keep_the_input_and_save_nothing(
     assert re.search(r'<option value="order_made" selected>', page)
     resp = _event(police, case_id, "notice_issued", "25 12 2027", "09:00")
     assert resp.status_code == 400  # type: ignore[attr-defined]
-    assert "cannot be in the future" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "The date it happened cannot be in the future" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(police, case_id, "notice_issued", "31 2 2027", "09:00")
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "must be a real date" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
@@ -280,7 +280,19 @@ def test_a_hearing_listed_takes_its_date_and_time(
     assert resp.status_code == 400  # type: ignore[attr-defined]
     assert "Enter both the date and the time, or neither" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
     resp = _event(client, case_id, "hearing_listed", "1 12 2027", "10:00", confirm_earlier="y")
-    assert "give the date and time of the hearing" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "Enter the date and time of the hearing" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    resp = _event(
+        client,
+        case_id,
+        "hearing_listed",
+        "1 12 2027",
+        "10:00",
+        scheduled_on=["30", "11", "2027"],
+        scheduled_time="10:00",
+        confirm_earlier="y",
+    )
+    assert resp.status_code == 400  # type: ignore[attr-defined]
+    assert "The hearing must be after the time it was listed" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
 
     def listed(year: str) -> Any:
         return _event(
@@ -328,7 +340,13 @@ def test_a_stale_event_form_is_refused_with_409_keeping_the_input(
     )
     assert resp.status_code == 409  # type: ignore[attr-defined]
     page = resp.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "Someone else changed this case" in page and "Served at the door</textarea>" in page
+    assert "Served at the door</textarea>" in page
+    # One whole message, said once: nothing tacked on after it.
+    assert (
+        "Someone else changed this case while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    ) in page
+    assert page.count("replace them with yours") == 1 and "Submit again" not in page
     fresh = re.search(r'name="version" type="hidden" value="(\d+)"', page)
     assert fresh and fresh.group(1) != old
     assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
@@ -466,6 +484,69 @@ def test_close_a_case(police: FlaskClient, session: Session, frozen: list[dateti
     page = police.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Notice cancelled by the inspector" in page and "Record an event" not in page
     assert {r.status for r in session.scalars(select(Reminder))} == {"done"}
+
+
+def test_a_case_closed_meanwhile_keeps_what_was_typed_with_409(
+    police: FlaskClient, session: Session, frozen: list[datetime]
+) -> None:
+    case_id = _open(police, session, _pub(session))
+    page = police.get(f"/cases/{case_id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page)
+    assert version
+    officer = re.search(r'<option value="(\d+)"', page)
+    assert officer
+    # Someone else closes the case while this officer has its forms open.
+    resp = post(
+        police,
+        f"/cases/{case_id}/close",
+        {"version": version.group(1), "reason": "Closed by a colleague"},
+        page=f"/cases/{case_id}/close",
+    )
+    assert resp.status_code == 302
+    for path, data, typed in (
+        (f"/cases/{case_id}/close", {"reason": "My reason"}, "My reason</textarea>"),
+        (
+            f"/cases/{case_id}/edit",
+            {"officer_id": officer.group(1), "summary": "My summary"},
+            "My summary</textarea>",
+        ),
+    ):
+        resp = post(police, path, {"version": version.group(1), **data})
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 409, body[:2000]
+        assert "You do not have access" not in body and typed in body
+        assert "This case was closed while you were working on it" in body
+        assert "your changes have not been saved" in body
+    case = session.get(EnforcementCase, case_id)
+    assert case is not None
+    session.refresh(case)
+    assert case.close_reason == "Closed by a colleague" and case.summary != "My summary"
+    # Opening either form of the closed case goes back to the case, saying why.
+    for path in (f"/cases/{case_id}/close", f"/cases/{case_id}/edit"):
+        resp = police.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/cases/{case_id}")
+        shown = police.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "is closed, so it cannot be changed or closed again." in shown
+
+
+def test_a_closed_case_of_another_organisation_is_still_refused(
+    client: FlaskClient, session: Session, orgs: tuple[Organisation, Organisation]
+) -> None:
+    officer = make_user(session, "ward_officer", email="dwo@example.police.uk", org=orgs[1])
+    make_user(session, "licensing_officer", email="lo@example.gov.uk", org=orgs[0])
+    case = cases.open_case(
+        session,
+        users.actor_for(officer),
+        NOW,
+        cases.CaseInput(_pub(session), "asbcpa_closure", orgs[1].id, officer.id, "Police case"),
+    )
+    cases.close_case(session, users.actor_for(officer), NOW, case.id, case.version, "Done")
+    session.commit()
+    sign_in(client, "lo@example.gov.uk")
+    assert client.get(f"/cases/{case.id}/close").status_code == 403
+    assert client.get(f"/cases/{case.id}/edit").status_code == 403
+    resp = post(client, f"/cases/{case.id}/close", {"version": str(case.version), "reason": "x"})
+    assert resp.status_code == 403
 
 
 def test_change_the_officer_in_charge(

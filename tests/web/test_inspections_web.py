@@ -29,7 +29,7 @@ from werkzeug.test import TestResponse
 
 from enforcement.cases import overrides
 from enforcement.cases.statutory import RuleBook
-from enforcement.clock import london_today
+from enforcement.clock import end_of_london_day, london_today
 from enforcement.models import AuditEvent, Inspection, Reminder
 from enforcement.vocab import PremisesType
 
@@ -114,7 +114,7 @@ def test_failed_poster_check_with_photo_creates_a_follow_up_on_the_task_list(
     assert served.status_code == 200 and served.mimetype == "image/png"
     assert read_back(served.data).size == read_back(PNG).size  # the picture, re-encoded
     home = officer.get("/").get_data(as_text=True)
-    assert "Follow-up inspection of Gloss Nails" in home and "16 March 2026 at 2:30pm" in home
+    assert "Follow-up inspection of Gloss Nails" in home and "the end of 16 March 2026" in home
     timeline = officer.get(f"/premises/{pid}").get_data(as_text=True)
     assert "Routine inspection: poster not visible to workers; missing Vietnamese" in timeline
     # The same form sent again (a retry on a flaky connection) does not record a second inspection.
@@ -376,7 +376,7 @@ def test_the_follow_up_period_is_the_local_rule_in_force(
     assert resp.status_code == 302
     inspection = session.scalars(select(Inspection)).one()
     due = session.scalar(select(Reminder.due_at).where(Reminder.subject_type == "inspection"))
-    assert due is not None and due - inspection.inspected_at == timedelta(days=21)
+    assert due == end_of_london_day(london_today(inspection.inspected_at) + timedelta(days=21))
 
 
 def test_services_signposted_are_chosen_from_the_directory_and_shown(

@@ -85,7 +85,7 @@ def test_form_errors_keep_what_was_typed_and_save_nothing(
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert "There is a problem" in body
-    assert "Latitude (optional) must be a number" in body
+    assert "Latitude must be a number, like 51.4927" in body
     assert "A UPRN is a number of up to 12 digits" in body
     assert (
         'value="Typed Name"' in body
@@ -188,7 +188,12 @@ def test_stale_edit_gets_a_conflict_page_that_keeps_the_edit(
     )
     body = second.get_data(as_text=True)
     assert second.status_code == 409
-    assert "Someone else changed this premises" in body and 'value="Second"' in body
+    assert 'value="Second"' in body
+    assert (
+        "Someone else changed this premises while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    ) in body
+    assert "make them again" not in body and "Submit again" not in body
     session.expire_all()
     assert session.get(Premises, p.id).name == "First"  # type: ignore[union-attr]
 

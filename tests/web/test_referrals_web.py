@@ -135,8 +135,13 @@ def test_a_stale_draft_gets_a_conflict_page_keeping_the_input(
         page=path,
     )
     assert resp.status_code == 409
-    assert "Someone else changed this referral" in resp.get_data(as_text=True)
-    assert "Mine." in resp.get_data(as_text=True)
+    body = resp.get_data(as_text=True)
+    assert (
+        "Someone else changed this referral while you were editing. Your changes have not been"
+        " saved. Check their changes below, then submit again to replace them with yours."
+    ) in body
+    assert "then try again" not in body and "Submit again" not in body
+    assert "Mine." in body
 
 
 def test_supervisor_signs_off_then_the_clerk_lists_a_hearing_and_downloads_papers(

@@ -72,7 +72,7 @@ def test_a_stale_edit_carries_the_current_version_and_says_so(app: Flask) -> Non
 
         def edit() -> None:
             _add_org("Dropped too")
-            raise StaleEdit("Someone else changed these details.")
+            raise StaleEdit.changed_meanwhile("premises")
 
         form = NameForm()
         form.validate()
@@ -80,8 +80,11 @@ def test_a_stale_edit_carries_the_current_version_and_says_so(app: Flask) -> Non
         assert isinstance(outcome, usecase.Refused) and outcome.status == 409
         assert form.version.data == str(current)
         assert form.name.data == "mine"
+        # The domain's message stands alone: nothing is added to it.
         assert form.form_errors == [
-            "Someone else changed these details. Submit again to replace them with yours."
+            "Someone else changed this premises while you were editing. Your changes have not"
+            " been saved. Check their changes below, then submit again to replace them with"
+            " yours."
         ]
         assert _orgs_named("Dropped too") == 0
 

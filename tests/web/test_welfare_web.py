@@ -167,7 +167,7 @@ def test_identifiers_are_refused_per_field_and_what_was_typed_is_kept(
     )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "How many people were present? must be a whole number, like 2" in body
+    assert "The number of people present must be a whole number, like 2" in body
     # Shape errors first; fix the count and the identifiers are refused field by field.
     resp = officer.post(
         path,
@@ -179,7 +179,7 @@ def test_identifiers_are_refused_per_field_and_what_was_typed_is_kept(
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert "Feedback seems to contain a phone number and an email address." in body
-    assert "Other indicators seems to contain a date of birth." in body
+    assert "Other indicators seem to contain a date of birth." in body
     assert 'href="#feedback"' in body and 'href="#other_indicators"' in body
     assert typed in body  # kept for correcting, never saved
     assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
