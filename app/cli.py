@@ -22,7 +22,7 @@ from config import Settings
 from enforcement import demo
 from enforcement.access import Actor
 from enforcement.accounts import staff, users
-from enforcement.clock import utcnow
+from enforcement.clock import stamp_text, utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
 from enforcement.registerio import export, importing, runs, sources
@@ -752,7 +752,7 @@ def audit_verify_command(extra: tuple[Path, ...]) -> None:
     else:
         click.echo(
             f"Newest checkpoint: {verdict.latest.count:,} events, taken at "
-            f"{verdict.latest.taken_at.isoformat()}."
+            f"{stamp_text(verdict.latest.taken_at)}."
         )
 
 

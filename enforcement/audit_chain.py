@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from enforcement.clock import stamp_text
+
 GENESIS = "0" * 64
 # One encoder for every event: json.dumps builds a new one per call when given options.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -273,7 +275,7 @@ def verify_rows(rows: Iterable[Any], checkpoints: Iterable[tuple[Checkpoint, str
 
 
 def _when(cp: Checkpoint) -> str:
-    return f"taken at {_stamp(cp.taken_at)}"
+    return f"taken at {stamp_text(cp.taken_at)}"  # for people: London time with its zone
 
 
 def _against(cp: Checkpoint, source: str, stored: str, count: int) -> Break | None:

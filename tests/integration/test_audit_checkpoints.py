@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -131,6 +132,9 @@ def test_a_rebuilt_chain_is_caught_by_the_checkpoint(trail: Trail) -> None:
     trail.add(5)
     code, out = trail.cli("audit", "verify")
     assert code == 0 and "intact: 45 events and 1 checkpoint checked" in out
+    # When the checkpoint was taken reads as London time with its zone, not as UTC ISO text.
+    assert re.search(r"taken at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GMT|BST)\.", out), out
+    assert "+00:00" not in out
 
     trail.drop_triggers()
     trail.edit(3, "Nothing happened")
