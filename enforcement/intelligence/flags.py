@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers, paging, policy
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import clock_text, end_of_days_after, london_today, to_london
+from enforcement.clock import end_of_days_after, london_today, to_london
 from enforcement.db import ids_in, read_columns
 from enforcement.errors import DomainError, Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.intelligence.vocab import (
@@ -966,7 +966,9 @@ def export_flags(session: Session, actor: Actor, now: datetime, q: FlagQuery) ->
         out.append(
             [
                 str(r.id),
-                f"{to_london(r.reported_at):%d/%m/%Y} {clock_text(r.reported_at)}",
+                # The day it was received, as the form takes it and the pages show it: the time
+                # kept with it (noon, or the moment it was recorded) is not a time anyone gave.
+                f"{to_london(r.reported_at):%d/%m/%Y}",
                 SourceType.label_of(r.source_type),
                 "|".join(ExploitationForm.label_of(f) for f in r.exploitation),
                 FlagStatus.label_of(r.status),
