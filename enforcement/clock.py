@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,27 @@ def add_london_days(moment: datetime, days: int) -> datetime:
         local.date() + timedelta(days=days), local.timetz().replace(tzinfo=None)
     )
     return later.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the corresponding date `months` later (earlier when negative), or the month's last
+    day if there is none.
+
+    This is the corresponding-date rule the courts apply to periods of months
+    (Dodds v Walker [1981] 1 WLR 1027): 31 January + 1 month is the end of February.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """Return the start of the London day `months` calendar months before `moment`'s own, as
+    aware UTC: "in the last 12 months" on 1 March 2028 runs from the start of 1 March 2027, not
+    from 365 days back (2 March 2027, as 2028 is a leap year). Whole days, so it never runs
+    backwards as `moment` moves on, across clock changes too."""
+    return london_midnight_utc(add_months(to_london(moment).date(), -months))
 
 
 def zone_name(moment: datetime) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar as _monthcal
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ from enforcement.cases.vocab import (
     ToolCode,
     _phrase,
 )
-from enforcement.clock import LONDON, end_of_london_day, london_midnight_utc, to_london
+from enforcement.clock import LONDON, add_months, end_of_london_day, london_midnight_utc, to_london
 from enforcement.errors import ValidationFailed
 
 # ---------------------------------------------------------------------------------------------
@@ -472,18 +471,6 @@ def _last_day(counting: Counting, n: int, start: date, calendar: WorkingCalendar
         case Counting.YEARS_BEGINNING_WITH:
             return add_months(start - timedelta(days=1), 12 * n)
     raise RuleDefinitionError(f"{counting} is not a date-based counting")
-
-
-def add_months(day: date, months: int) -> date:
-    """Return the corresponding date `months` later, or the month's last day if there is none.
-
-    This is the corresponding-date rule the courts apply to periods of months
-    (Dodds v Walker [1981] 1 WLR 1027): 31 January + 1 month is the end of February.
-    """
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = _monthcal.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def _count_hours(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, identifiers
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import end_of_days_after, london_today, to_london
+from enforcement.clock import end_of_days_after, london_today, months_before, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster
 from enforcement.models import (
@@ -49,7 +49,15 @@ from enforcement.spreadsheet import safe_cell
 from enforcement.vocab import Finding, InspectionReason
 
 CORRECTION_WINDOW = timedelta(hours=24)
-STALE_AFTER = timedelta(days=365)
+STALE_AFTER_MONTHS = 12  # a check older than this is stale: "checked in the last 12 months"
+
+
+def stale_from(now: datetime) -> datetime:
+    """Return the instant before which a poster check is stale at `now`: 12 calendar months
+    back, London time (docs/inspections.md)."""
+    return months_before(now, STALE_AFTER_MONTHS)
+
+
 MAX_TEXT = 10_000
 MAX_REFERRALS = 50  # anonymous referral records given with one inspection
 INSPECTION_FIELDS = (
@@ -735,7 +743,7 @@ def _report(
 def _from_summary(session: Session, kept: MeasureSummary, now: datetime) -> ComplianceReport:
     data = json.loads(kept.cells_json)
     # The checks that have turned stale since the view was kept (it holds those of the day after).
-    stale_before = now - STALE_AFTER
+    stale_before = stale_from(now)
     turned: Counter[str | None] = Counter(
         code for code, at in data["turning"] if datetime.fromisoformat(at) < stale_before
     )
@@ -756,7 +764,7 @@ def compliance_report(session: Session, actor: Actor, now: datetime) -> Complian
     kept = session.get(MeasureSummary, COMPLIANCE_SUMMARY)
     if kept is not None and _serves(kept, now):
         return _from_summary(session, kept, now)
-    return _report(session, _ward_rows(session, now - STALE_AFTER), _missing_counts(session), now)
+    return _report(session, _ward_rows(session, stale_from(now)), _missing_counts(session), now)
 
 
 def keep_compliance_view(session: Session, now: datetime) -> bool:
@@ -768,8 +776,9 @@ def keep_compliance_view(session: Session, now: datetime) -> bool:
     if kept is not None:
         session.delete(kept)
         session.flush()
-    stale_before = now - STALE_AFTER
-    until = stale_before + COMPLIANCE_SUMMARY_SERVES
+    stale_before = stale_from(now)
+    # Monotonic in `now`: what turns stale while the view serves lies between the two.
+    until = stale_from(now + COMPLIANCE_SUMMARY_SERVES)
     turning = session.execute(
         select(Ward.code, PremisesCompliance.last_inspected_at)
         .select_from(Premises)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -24,7 +24,7 @@ from enforcement.access import Actor, Permission, can
 from enforcement.cases.clock import OWED
 from enforcement.cases.listing import CASE_TOOLS
 from enforcement.cases.vocab import Status
-from enforcement.clock import london_today
+from enforcement.clock import london_today, months_before
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import (
     WARD_UNKNOWN,
@@ -405,7 +405,7 @@ def _poster_cells(
     need their inspections searched (an index seek each, newest first).
     """
     end = quarter.end_utc
-    year_before = quarter.end_utc - timedelta(days=365)
+    year_before = months_before(quarter.end_utc, 12)  # calendar months, London time
     before_end = PremisesCompliance.last_inspected_at < end
     latest_at = (
         select(func.max(Inspection.inspected_at))

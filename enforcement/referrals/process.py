@@ -34,12 +34,17 @@ from enforcement.cases.statutory import (
     Event,
     RuleBook,
     UnknownRuleError,
-    add_months,
     derive_deadlines,
 )
 from enforcement.cases.vocab import EventKind, ToolCode
+from enforcement.clock import (
+    add_months,
+    is_end_of_london_day,
+    london_midnight_utc,
+    london_today,
+    to_london,
+)
 from enforcement.clock import day_text as day_in_words
-from enforcement.clock import is_end_of_london_day, london_midnight_utc, london_today, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.identifiers import Plural
 from enforcement.models import (

@@ -36,7 +36,7 @@ from enforcement.access import Actor, Permission, can, require
 from enforcement.cases.clock import OPEN as CASE_OPEN
 from enforcement.db import ids_in, read_columns
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.inspections.inspections import STALE_AFTER
+from enforcement.inspections.inspections import stale_from
 from enforcement.intelligence import flags
 from enforcement.intelligence.vocab import OPEN_STATUSES as OPEN_FLAG_STATUSES
 from enforcement.models import (
@@ -205,7 +205,7 @@ def poster_category(compliant: bool | None, last_at: datetime | None, now: datet
         return "never"
     if not compliant:
         return "not_compliant"
-    return "stale" if last_at < now - STALE_AFTER else "compliant"
+    return "stale" if last_at < stale_from(now) else "compliant"
 
 
 def _classify_posters(

@@ -258,7 +258,7 @@ def test_narrowed_figures_are_never_served_from_a_summary() -> None:
 def _live_compliance(session: Session, now: datetime) -> inspections.ComplianceReport:
     return inspections._report(
         session,
-        inspections._ward_rows(session, now - inspections.STALE_AFTER),
+        inspections._ward_rows(session, inspections.stale_from(now)),
         inspections._missing_counts(session),
         now,
     )
@@ -270,7 +270,7 @@ def test_the_kept_compliance_view_equals_the_live_one_through_writes_and_time(
     supervisor = borough.actors["supervisor"]
     p = borough.premises
     # An inspection a year (less 12 hours) before the view is kept turns stale while it serves.
-    _inspect(session, p["pC"], AFTER - inspections.STALE_AFTER + timedelta(hours=12), True)
+    _inspect(session, p["pC"], inspections.stale_from(AFTER) + timedelta(hours=12), True)
     session.commit()
     assert inspections.keep_compliance_view(session, AFTER)
     session.commit()

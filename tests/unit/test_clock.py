@@ -15,11 +15,13 @@ from enforcement.clock import (
     RepeatedTime,
     SkippedTime,
     add_london_days,
+    add_months,
     clock_text,
     end_of_days_after,
     end_of_london_day,
     is_end_of_london_day,
     london_instant,
+    months_before,
     repeated_choices,
     to_london,
     zone_name,
@@ -104,6 +106,41 @@ def test_every_moment_of_a_london_day_gives_the_same_end(moment: datetime, days:
     assert end_of_days_after(first, days) == due == end_of_london_day(day + timedelta(days=days))
     # Overdue only once the last London day is over.
     assert to_london(due + timedelta(microseconds=1)).date() == day + timedelta(days=days + 1)
+
+
+# --- twelve months back ("checked in the last 12 months") ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "earlier"),
+    [
+        # 2028 is a leap year: 12 months before 1 March 2028 is 1 March 2027, not 2 March.
+        (datetime(2028, 3, 1, 10, 0, tzinfo=UTC), datetime(2027, 3, 1, 0, 0, tzinfo=UTC)),
+        # 29 February has no day a year before: the end of February.
+        (datetime(2028, 2, 29, 10, 0, tzinfo=UTC), datetime(2027, 2, 28, 0, 0, tzinfo=UTC)),
+        # The London day: 00:30 BST on 1 June 2027 is 23:30 UTC on 31 May; the day a year
+        # before starts at 00:00 BST on 1 June 2026 (23:00 UTC on 31 May).
+        (datetime(2027, 5, 31, 23, 30, tzinfo=UTC), datetime(2026, 5, 31, 23, 0, tzinfo=UTC)),
+    ],
+)
+def test_twelve_months_back_is_by_the_calendar_in_london(
+    moment: datetime, earlier: datetime
+) -> None:
+    assert months_before(moment, 12) == earlier
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+)
+def test_twelve_months_back_never_runs_backwards(moment: datetime, later: timedelta) -> None:
+    """The kept compliance view relies on it: what turns stale while it serves lies between
+    the two bounds."""
+    assert months_before(moment, 12) <= months_before(moment + later, 12)
+    assert add_months(to_london(moment).date(), -12) == to_london(months_before(moment, 12)).date()
 
 
 # --- typed London times on the nights the clocks change ----------------------------------------
