@@ -20,14 +20,13 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
 
+from app.fields_messages import SelectField, SelectMultipleField
 from app.forms import GovDateField, db_id
 from app.welfare.forms import CountField
 from enforcement.cases.vocab import Counting
@@ -51,6 +50,7 @@ class UserForm(FlaskForm):
     )
     organisation_id = SelectField(
         "Organisation",
+        noun="the organisation",
         widget=GovSelect(),
         coerce=db_id,
         choices=[],
@@ -58,6 +58,7 @@ class UserForm(FlaskForm):
     )
     roles = SelectMultipleField(
         "Roles",
+        noun="roles",
         description="Select all that apply. Roles combine.",
         widget=GovCheckboxesInput(),
         choices=Role.choices(),
@@ -65,6 +66,7 @@ class UserForm(FlaskForm):
     )
     ward_codes = SelectMultipleField(
         "Wards covered",
+        noun="wards",
         description="Ward officers log welfare visits in the wards they cover.",
         widget=GovCheckboxesInput(),
         choices=[],
@@ -72,6 +74,7 @@ class UserForm(FlaskForm):
     )
     supervisor_id = SelectField(
         "Supervisor",
+        noun="the supervisor",
         description=(
             "Statutory reminders this person does not acknowledge within a day, or lets go"
             " overdue, are escalated to their supervisor. With none chosen, they go to the"
@@ -126,6 +129,7 @@ class OrganisationForm(FlaskForm):
     )
     kind = SelectField(
         "Kind of organisation",
+        noun="the kind of organisation",
         widget=GovSelect(),
         choices=[("", "Select a kind"), *OrganisationKind.choices()],
         validators=[InputRequired("Select the kind of organisation")],
@@ -152,6 +156,7 @@ class RuleOverrideForm(FlaskForm):
 
     rule_id = SelectField(
         "Rule",
+        noun="the rule",
         widget=GovSelect(),
         choices=[],
         validate_choice=False,
@@ -164,6 +169,7 @@ class RuleOverrideForm(FlaskForm):
     )
     counting = SelectField(
         "How the period is counted",
+        noun="how the period is counted",
         description="Rules read by a workflow (follow-ups and flag reviews) keep their counting.",
         widget=GovSelect(),
         choices=Counting.choices(),

@@ -14,14 +14,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired
 
+from app.fields_messages import RadioField, SelectMultipleField
 from enforcement.register.support_vocab import ServiceKind
 
 
@@ -35,6 +34,7 @@ class SupportServiceForm(FlaskForm):
     )
     kind = RadioField(
         "Kind of service",
+        noun="the kind of service",
         widget=GovRadioInput(),
         choices=ServiceKind.choices(),
         validators=[InputRequired("Select the kind of service")],
@@ -63,6 +63,7 @@ class SupportServiceForm(FlaskForm):
     )
     languages = SelectMultipleField(
         "Languages offered",
+        noun="languages",
         description="Languages the service's staff speak or it always provides",
         widget=GovCheckboxesInput(),
         choices=[],

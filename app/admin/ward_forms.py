@@ -13,9 +13,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from app.fields_messages import RadioField, SelectField
 from app.forms import GovDateField
 
 AS_THE_FILE_SAYS = "file"
@@ -31,6 +32,7 @@ class WardUploadForm(FlaskForm):
     )
     shared_file = SelectField(
         "Or choose a published file",
+        noun="a published file",
         description="Public boundary files kept beside the service",
         widget=GovSelect(),
         choices=[],
@@ -38,6 +40,7 @@ class WardUploadForm(FlaskForm):
     )
     crs = RadioField(
         "Coordinates",
+        noun="the coordinate system",
         widget=GovRadioInput(),
         choices=[
             (

@@ -17,14 +17,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    RadioField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Optional, Regexp
 
+from app.fields_messages import RadioField, SelectField
 from app.forms import GovDateField
 from app.wallclock import TIME_PATTERN, typed_time, which_field
 from enforcement.cases.casework import ServedHow
@@ -59,13 +58,14 @@ def _summary_field(label: str) -> TextAreaField:
 class OpenCaseForm(FlaskForm):
     tool = SelectField(
         "Enforcement tool",
+        noun="the enforcement tool",
         widget=GovSelect(),
-        choices=[],
-        validate_choice=False,
+        choices=[],  # the domain's tools (the view fills them in), so checked here
         validators=[InputRequired("Select the enforcement tool")],
     )
     owner_organisation_id = SelectField(
         "Organisation that holds the case",
+        noun="the organisation that holds the case",
         description="Only people of this organisation can record events in the case.",
         widget=GovSelect(),
         choices=[],
@@ -74,6 +74,7 @@ class OpenCaseForm(FlaskForm):
     )
     officer_id = SelectField(
         "Officer in charge",
+        noun="the officer in charge",
         description="Statutory deadlines of the case go on this officer's task list.",
         widget=GovSelect(),
         choices=[],
@@ -88,6 +89,7 @@ class EditCaseForm(FlaskForm):
     version = HiddenField()
     officer_id = SelectField(
         "Officer in charge",
+        noun="the officer in charge",
         widget=GovSelect(),
         choices=[],
         validate_choice=False,
@@ -101,6 +103,7 @@ class EventForm(FlaskForm):
     version = HiddenField()
     kind = SelectField(
         "What happened",
+        noun="what happened",
         widget=GovSelect(),
         choices=[],
         validate_choice=False,
@@ -130,6 +133,7 @@ class EventForm(FlaskForm):
     )
     served_how = RadioField(
         "How was it served? (for a notice or order served)",
+        noun="how it was served",
         widget=GovRadioInput(),
         choices=ServedHow.choices(),
         validate_choice=False,
@@ -175,9 +179,11 @@ class CaseListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    tool = SelectField("Enforcement tool", choices=[], validate_choice=False)
-    status = SelectField("Case status", choices=[], validate_choice=False)
-    owner = SelectField("Organisation", choices=[], validate_choice=False)
-    ward = SelectField("Ward", choices=[], validate_choice=False)
-    due = SelectField("Deadlines", choices=[], validate_choice=False)
-    sort = SelectField("Sort by", choices=[], validate_choice=False)
+    tool = SelectField(
+        "Enforcement tool", noun="an enforcement tool", choices=[], validate_choice=False
+    )
+    status = SelectField("Case status", noun="a case status", choices=[], validate_choice=False)
+    owner = SelectField("Organisation", noun="an organisation", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
+    due = SelectField("Deadlines", noun="a deadline", choices=[], validate_choice=False)
+    sort = SelectField("Sort by", noun="a sort order", choices=[], validate_choice=False)

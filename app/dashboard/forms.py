@@ -10,8 +10,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
     GovSubmitInput,
 )
-from wtforms import BooleanField, HiddenField, SelectField, SubmitField
+from wtforms import BooleanField, HiddenField, SubmitField
 from wtforms.validators import InputRequired
+
+from app.fields_messages import SelectField
 
 
 class DashboardForm(FlaskForm):
@@ -20,17 +22,17 @@ class DashboardForm(FlaskForm):
     class Meta:
         csrf = False
 
-    quarter = SelectField("Quarter", choices=[], validate_choice=False)
-    ward = SelectField("Ward", choices=[], validate_choice=False)
-    view = SelectField("Figures", choices=[], validate_choice=False)
+    quarter = SelectField("Quarter", noun="a quarter", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
+    view = SelectField("Figures", noun="the figures to show", choices=[], validate_choice=False)
 
 
 class ProduceShareForm(FlaskForm):
     quarter = SelectField(
         "Quarter",
+        noun="the quarter to share",
         description="A quarter can be shared once it has ended.",
-        choices=[],
-        validate_choice=False,
+        choices=[],  # the quarters that have ended (the view fills them in), so checked here
         widget=GovSelect(),
         validators=[InputRequired(message="Select the quarter to share")],
     )
@@ -52,6 +54,7 @@ class SignOffForm(FlaskForm):
 class ImportForm(FlaskForm):
     organisation_id = SelectField(
         "Organisation",
+        noun="the organisation",
         description="Whose figures these are.",
         choices=[],
         validate_choice=False,
@@ -60,6 +63,7 @@ class ImportForm(FlaskForm):
     )
     quarter = SelectField(
         "Quarter",
+        noun="the quarter",
         choices=[],
         validate_choice=False,
         widget=GovSelect(),

@@ -8,9 +8,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovSelect,
 )
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Optional
 
+from app.fields_messages import SelectField
 from app.forms import GovDateField
 from app.location import location_fields
 
@@ -25,11 +26,19 @@ class MapFilterForm(FlaskForm):
         "Search",
         validators=[Optional()],
     )
-    ward = SelectField("Ward", choices=[], validate_choice=False)
-    premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
-    regime = SelectField("Type of licence", choices=[], validate_choice=False)
-    licence_status = SelectField("Licence status", choices=[], validate_choice=False)
-    colour = SelectField("Colour the points by", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
+    premises_type = SelectField(
+        "Type of premises", noun="a type of premises", choices=[], validate_choice=False
+    )
+    regime = SelectField(
+        "Type of licence", noun="a type of licence", choices=[], validate_choice=False
+    )
+    licence_status = SelectField(
+        "Licence status", noun="a licence status", choices=[], validate_choice=False
+    )
+    colour = SelectField(
+        "Colour the points by", noun="what to colour by", choices=[], validate_choice=False
+    )
 
 
 class NearbyForm(FlaskForm):
@@ -40,7 +49,9 @@ class NearbyForm(FlaskForm):
 
     premises = HiddenField()
     flag = HiddenField()
-    distance = SelectField("Distance", widget=GovSelect(), choices=[], validate_choice=False)
+    distance = SelectField(
+        "Distance", noun="a distance", widget=GovSelect(), choices=[], validate_choice=False
+    )
     latitude, longitude, easting, northing = location_fields(optional=False)
     same_holder = BooleanField(
         "Only premises sharing a licence holder with this premises", widget=GovCheckboxInput()
@@ -70,8 +81,14 @@ class PeriodForm(FlaskForm):
 
 
 class HotspotForm(PeriodForm):
-    kind = SelectField("Count", widget=GovSelect(), choices=[], validate_choice=False)
-    ward = SelectField("Ward", widget=GovSelect(), choices=[], validate_choice=False)
+    kind = SelectField(
+        "Count", noun="what to count", widget=GovSelect(), choices=[], validate_choice=False
+    )
+    ward = SelectField("Ward", noun="a ward", widget=GovSelect(), choices=[], validate_choice=False)
     premises_type = SelectField(
-        "Type of premises", widget=GovSelect(), choices=[], validate_choice=False
+        "Type of premises",
+        noun="a type of premises",
+        widget=GovSelect(),
+        choices=[],
+        validate_choice=False,
     )

@@ -14,14 +14,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     HiddenField,
     IntegerField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.fields_messages import SelectField, SelectMultipleField
 from app.forms import GovDateField
 from app.location import location_fields
 from enforcement.register import premises
@@ -56,6 +55,7 @@ class PremisesForm(FlaskForm):
     )
     premises_type = SelectField(
         "Type of premises",
+        noun="the type of premises",
         widget=GovSelect(),
         choices=[("", "Select a type"), *PremisesType.choices()],
         validators=[InputRequired("Select the type of premises")],
@@ -96,6 +96,7 @@ class PremisesForm(FlaskForm):
     latitude, longitude, easting, northing = location_fields(optional=True, ward_note=True)
     language_codes = SelectMultipleField(
         "Languages spoken by the people who work or are served here",
+        noun="languages",
         description="The anti-trafficking poster must be displayed in each of these. Select all that apply.",
         widget=GovCheckboxesInput(),
         choices=[],
@@ -113,9 +114,13 @@ def _text(label: str, hint: str | None = None) -> StringField:
 YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
 
-def _yes_no(label: str) -> SelectField:
+def _yes_no(label: str, noun: str) -> SelectField:
     return SelectField(
-        f"{label} (optional)", widget=GovSelect(), choices=YES_NO, validators=[Optional()]
+        f"{label} (optional)",
+        noun=noun,
+        widget=GovSelect(),
+        choices=YES_NO,
+        validators=[Optional()],
     )
 
 
@@ -123,6 +128,7 @@ class LicenceForm(FlaskForm):
     version = HiddenField()
     regime = SelectField(
         "Type of licence",
+        noun="the type of licence",
         widget=GovSelect(),
         choices=[("", "Select a type"), *LicenceRegime.choices()],
         validators=[InputRequired("Select the type of licence")],
@@ -139,6 +145,7 @@ class LicenceForm(FlaskForm):
     )
     status = SelectField(
         "Status",
+        noun="the licence status",
         widget=GovSelect(),
         choices=[("", "Select a status"), *LicenceStatus.choices()],
         validators=[InputRequired("Select the licence status")],
@@ -211,12 +218,21 @@ class LicenceForm(FlaskForm):
     dps_licence_no = _text("Supervisor's personal licence number (optional)")
     dps_address = _text("Supervisor's address (optional)")
     dps_postcode = _text("Supervisor's postcode (optional)")
-    alcohol_supply = _yes_no("Supply of alcohol")
-    alcohol_on_sales = _yes_no("Sale of alcohol for consumption on the premises")
-    alcohol_off_sales = _yes_no("Sale of alcohol for consumption off the premises")
-    late_night_refreshment = _yes_no("Late-night refreshment")
+    alcohol_supply = _yes_no("Supply of alcohol", "whether alcohol is supplied")
+    alcohol_on_sales = _yes_no(
+        "Sale of alcohol for consumption on the premises",
+        "whether alcohol is sold for consumption on the premises",
+    )
+    alcohol_off_sales = _yes_no(
+        "Sale of alcohol for consumption off the premises",
+        "whether alcohol is sold for consumption off the premises",
+    )
+    late_night_refreshment = _yes_no(
+        "Late-night refreshment", "whether late-night refreshment is provided"
+    )
     regulated_entertainment = SelectMultipleField(
         "Regulated entertainment (optional)",
+        noun="regulated entertainment",
         widget=GovCheckboxesInput(),
         choices=[(kind, kind) for kind in ENTERTAINMENT_KINDS],
         validators=[Optional()],
@@ -252,11 +268,17 @@ class ListQueryForm(FlaskForm):
         "Search",
         validators=[Optional()],
     )
-    ward = SelectField("Ward", choices=[], validate_choice=False)
-    premises_type = SelectField("Type of premises", choices=[], validate_choice=False)
-    regime = SelectField("Type of licence", choices=[], validate_choice=False)
-    licence_status = SelectField("Licence status", choices=[], validate_choice=False)
-    sort = SelectField("Sort by", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
+    premises_type = SelectField(
+        "Type of premises", noun="a type of premises", choices=[], validate_choice=False
+    )
+    regime = SelectField(
+        "Type of licence", noun="a type of licence", choices=[], validate_choice=False
+    )
+    licence_status = SelectField(
+        "Licence status", noun="a licence status", choices=[], validate_choice=False
+    )
+    sort = SelectField("Sort by", noun="a sort order", choices=[], validate_choice=False)
     page = IntegerField(
         "Page",
         validators=[

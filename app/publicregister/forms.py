@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import Optional
+
+from app.fields_messages import SelectField
 
 
 class PublicSearchForm(FlaskForm):
@@ -12,6 +14,8 @@ class PublicSearchForm(FlaskForm):
         csrf = False
 
     q = StringField("Search by premises name, address or postcode", validators=[Optional()])
-    ward = SelectField("Ward", choices=[], validate_choice=False)
-    regime = SelectField("Type of licence", choices=[], validate_choice=False)
-    sort = SelectField("Sort by", choices=[], validate_choice=False)
+    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
+    regime = SelectField(
+        "Type of licence", noun="a type of licence", choices=[], validate_choice=False
+    )
+    sort = SelectField("Sort by", noun="a sort order", choices=[], validate_choice=False)

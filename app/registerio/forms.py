@@ -10,15 +10,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSubmitInput,
 )
-from wtforms import BooleanField, RadioField, SubmitField
+from wtforms import BooleanField, SubmitField
 from wtforms.validators import InputRequired
 
+from app.fields_messages import RadioField
 from enforcement.registerio.sources import FORMAT_LABELS
 
 
 class UploadForm(FlaskForm):
     format = RadioField(
         "What kind of file is it?",
+        noun="the kind of file",
         widget=GovRadioInput(),
         choices=list(FORMAT_LABELS.items()),
         validators=[InputRequired("Select the kind of file")],

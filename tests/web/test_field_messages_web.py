@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
 import pytest
+from builders import make_licence, make_org, make_premises, make_user, make_wards, post, sign_in
+from builders.measures import build
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.auth.forms import SignInForm
@@ -15,7 +21,7 @@ from app.referrals.forms import DraftForm, RepresentationsForm, SignOffForm
 from app.tasks.forms import PreferencesForm
 from app.welfare.forms import VisitForm
 from enforcement.intelligence import flags
-from enforcement.vocab import Role
+from enforcement.vocab import OrganisationKind, PremisesType, Role
 
 WTFORMS_TEXT = (
     "Field cannot be longer",
@@ -154,3 +160,89 @@ def test_the_grade_form_offers_exactly_the_roles_the_domain_takes(app: Flask) ->
         offered = {value for value, _ in GradeForm(formdata=None).audience_roles.choices}
     assert offered == {r.value for r in flags.AUDIENCE_ROLES}
     assert Role.ADMIN.value not in offered
+
+
+def _signed_in(client: FlaskClient, session: Session, role: str, org_kind: str) -> int:
+    """Sign in someone of `role` in a new organisation of `org_kind`; return its id."""
+    make_wards(session)
+    org = make_org(session, kind=org_kind)
+    make_user(session, role, email=f"{role}@example.gov.uk", org=org)
+    session.commit()
+    sign_in(client, f"{role}@example.gov.uk")
+    return org.id
+
+
+def _named_once(resp: Any, message: str) -> None:
+    """Refused (400), the value's field named once (in the summary and by the field), and never
+    in WTForms' words."""
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400, page[:3000]
+    summary = page[page.index("govuk-error-summary") : page.index("</main>")]
+    summary = summary[: summary.index("</ul>")]
+    assert summary.count(message) == 1, summary
+    assert page.count(message) == 2, page  # the summary's link and the field's own message
+    assert not any(t in page for t in WTFORMS_TEXT), page
+
+
+def test_the_user_form_names_an_organisation_and_a_role_not_on_the_list(
+    client: FlaskClient, session: Session
+) -> None:
+    _signed_in(client, session, "admin", OrganisationKind.COUNCIL)
+    data = {
+        "display_name": "Dee Ward",
+        "email": "dee@example.gov.uk",
+        "organisation_id": "999999",
+        "roles": ["ward_officer"],
+        "password": "temporary-pass-999",
+    }
+    resp = post(client, "/admin/users/new", data, page="/admin/users/new")
+    _named_once(resp, "Select the organisation from the list")
+    resp = post(client, "/admin/users/new", {**data, "roles": "no_such_role"})
+    _named_once(resp, "Select roles from the list")
+
+
+def test_the_case_form_names_a_tool_not_on_the_list(client: FlaskClient, session: Session) -> None:
+    make_org(session, "Borough Council", OrganisationKind.COUNCIL)
+    police = _signed_in(client, session, "ward_officer", OrganisationKind.POLICE)
+    premises = make_premises(session, name="The Crown", premises_type=PremisesType.PUB_BAR)
+    make_licence(session, premises.id)
+    session.commit()
+    path = f"/premises/{premises.id}/cases/new"
+    officer = re.findall(
+        r'<option value="(\d+)" selected>', client.get(path).get_data(as_text=True)
+    )
+    data = {
+        "tool": "no_such_tool",
+        "owner_organisation_id": str(police),
+        "officer_id": officer[-1],
+        "summary": "Closure after a joint visit",
+    }
+    _named_once(post(client, path, data), "Select the enforcement tool from the list")
+
+
+def test_the_premises_form_names_a_type_not_on_the_list(
+    client: FlaskClient, session: Session
+) -> None:
+    _signed_in(client, session, "licensing_officer", OrganisationKind.COUNCIL)
+    data = {"name": "Lotus", "premises_type": "castle", "address_line1": "12 King Street"}
+    resp = post(client, "/premises/new", data, page="/premises/new")
+    _named_once(resp, "Select the type of premises from the list")
+
+
+def test_the_register_import_names_a_kind_of_file_not_on_the_list(
+    client: FlaskClient, session: Session
+) -> None:
+    _signed_in(client, session, "licensing_officer", OrganisationKind.COUNCIL)
+    data = {"format": "pdf", "upload": (io.BytesIO(b"Name\r\n"), "reg.csv")}
+    resp = post(client, "/imports", data, page="/imports")
+    _named_once(resp, "Select the kind of file from the list")
+
+
+def test_the_data_share_names_a_quarter_not_on_the_list(
+    client: FlaskClient, session: Session
+) -> None:
+    borough = build(session)
+    session.commit()
+    sign_in(client, borough.users["analyst"].email)
+    resp = post(client, "/data-shares", {"quarter": "2099-Q1"}, page="/data-shares")
+    _named_once(resp, "Select the quarter to share from the list")
