@@ -8,34 +8,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovSelect,
 )
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import Optional
 
 from app.fields_messages import SelectField
 from app.forms import GovDateField
 from app.location import location_fields
+from app.premises.forms import RegisterFilters
 
 
-class MapFilterForm(FlaskForm):
+class MapFilterForm(RegisterFilters):
     """The list's filters and what the points are coloured by, read from the query string."""
 
-    class Meta:
-        csrf = False
-
-    q = StringField(
-        "Search",
-        validators=[Optional()],
-    )
-    ward = SelectField("Ward", noun="a ward", choices=[], validate_choice=False)
-    premises_type = SelectField(
-        "Type of premises", noun="a type of premises", choices=[], validate_choice=False
-    )
-    regime = SelectField(
-        "Type of licence", noun="a type of licence", choices=[], validate_choice=False
-    )
-    licence_status = SelectField(
-        "Licence status", noun="a licence status", choices=[], validate_choice=False
-    )
     colour = SelectField(
         "Colour the points by", noun="what to colour by", choices=[], validate_choice=False
     )

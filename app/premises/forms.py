@@ -258,8 +258,9 @@ class ConditionForm(FlaskForm):
     submit = SubmitField("Add condition", widget=GovSubmitInput())
 
 
-class ListQueryForm(FlaskForm):
-    """The list's search, filters and page, read from the query string (GET: no CSRF token)."""
+class RegisterFilters(FlaskForm):
+    """The register's search and filters, read from the query string (GET: no CSRF token): the
+    premises list and the map filter the same way."""
 
     class Meta:
         csrf = False
@@ -278,6 +279,11 @@ class ListQueryForm(FlaskForm):
     licence_status = SelectField(
         "Licence status", noun="a licence status", choices=[], validate_choice=False
     )
+
+
+class ListQueryForm(RegisterFilters):
+    """The list's search, filters, order and page."""
+
     sort = SelectField("Sort by", noun="a sort order", choices=[], validate_choice=False)
     page = IntegerField(
         "Page",
