@@ -76,6 +76,15 @@ class RadioField(_NamedChoice, wtforms.RadioField):
     """wtforms.RadioField, naming itself for a value not on the list; takes `noun`."""
 
 
+class TextAreaField(wtforms.TextAreaField):
+    """wtforms.TextAreaField that may carry a `noun` for its messages, for a label that is a
+    question ("Why are you snoozing it?" -> "The reason for snoozing it must not contain...")."""
+
+    def __init__(self, *args: Any, noun: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.noun = noun
+
+
 def max_length(what: str, limit: int) -> Length:
     """Length(max=limit) saying "<what> must be 1,000 characters or fewer" (never WTForms' text)."""
     return Length(

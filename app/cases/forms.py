@@ -19,11 +19,10 @@ from wtforms import (
     HiddenField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Optional, Regexp
 
-from app.fields_messages import RadioField, SelectField
+from app.fields_messages import RadioField, SelectField, TextAreaField
 from app.forms import GovDateField
 from app.wallclock import TIME_PATTERN, typed_time, which_field
 from enforcement.cases.casework import ServedHow
@@ -166,6 +165,7 @@ class CloseCaseForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(
         "Why is the case being closed?",
+        noun="the reason for closing the case",
         description="For example, the order expired and no extension was sought.",
         widget=GovTextArea(),
         validators=[InputRequired("Say why the case is being closed")],

@@ -9,10 +9,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextArea,
 )
-from wtforms import SubmitField, TextAreaField
+from wtforms import SubmitField
 from wtforms.validators import InputRequired
 
-from app.fields_messages import RadioField
+from app.fields_messages import RadioField, TextAreaField
 from app.forms import GovDateField
 from enforcement.reminders.notify import DIGEST_PREFERENCES
 
@@ -31,6 +31,7 @@ class SnoozeForm(FlaskForm):
     )
     reason = TextAreaField(
         "Why are you snoozing it?",
+        noun="the reason for snoozing it",
         description="Your supervisor can see this. Do not include names or other personal details.",
         widget=GovTextArea(),
         validators=[InputRequired("Enter why you are snoozing this task")],

@@ -21,11 +21,10 @@ from wtforms import (
     IntegerField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from app.fields_messages import RadioField, SelectField, SelectMultipleField, subject
+from app.fields_messages import RadioField, SelectField, SelectMultipleField, TextAreaField, subject
 from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
 from app.safeguarding.forms import add_indicator_fields, indicator_field_name
@@ -335,6 +334,7 @@ class VisitForm(FlaskForm):
     )
     immigration_justification = TextAreaField(
         "If an immigration referral, why is it justified?",
+        noun="the justification for an immigration referral",
         description=(
             "Welfare visits are not enforcement: an immigration referral is made only with a "
             "recorded justification and a supervisor's approval. " + NO_IDENTIFIERS
@@ -399,6 +399,7 @@ class VisitListForm(FlaskForm):
 class ReleaseForm(FlaskForm):
     reason = TextAreaField(
         "Why may this visit be used as evidence?",
+        noun="the reason this visit may be used as evidence",
         description=(
             "The reason is recorded and audited. Releasing lets the visit be drawn on for a "
             "Licensing Committee paper or an enforcement case."

@@ -15,14 +15,19 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.auth.forms import SignInForm
+from app.cases.forms import CloseCaseForm
 from app.flags.forms import FlagForm, GradeForm, StatusForm
 from app.inspections.forms import inspection_form
 from app.referrals.forms import DraftForm, RepresentationsForm, SignOffForm
-from app.tasks.forms import PreferencesForm
-from app.welfare.forms import VisitForm
+from app.tasks.forms import PreferencesForm, SnoozeForm
+from app.welfare.forms import ReleaseForm, VisitForm
 from enforcement.intelligence import flags
 from enforcement.vocab import OrganisationKind, PremisesType, Role
 
+HIDDEN = (
+    " must not contain hidden control characters (they can come from pasted text)."
+    " Delete them or type it again"
+)
 WTFORMS_TEXT = (
     "Field cannot be longer",
     "Not a valid choice",
@@ -146,6 +151,15 @@ def test_a_value_not_on_the_list_is_named(
             {"received_on": ["31", "2", "2025"]},
             "received_on",
             "The date the intelligence was received must be a real date, like 27 3 2025",
+        ),
+        # Text fields labelled with a question: the control characters' message.
+        (SnoozeForm, {"reason": "a\x1bb"}, "reason", "The reason for snoozing it" + HIDDEN),
+        (CloseCaseForm, {"reason": "a\x00b"}, "reason", "The reason for closing the case" + HIDDEN),
+        (
+            ReleaseForm,
+            {"reason": "a\x7fb"},
+            "reason",
+            "The reason this visit may be used as evidence" + HIDDEN,
         ),
     ],
 )
