@@ -20,7 +20,7 @@ from markupsafe import Markup
 from app.assets import import_map, static_url
 from enforcement import vocab
 from enforcement.access import Permission
-from enforcement.clock import is_end_of_london_day, to_london, zone_name
+from enforcement.clock import to_london, when_text, zone_name
 from enforcement.register.licences import activities as licence_activities
 
 #: strftime directives that print a time of day: a format using one gets GMT or BST after it.
@@ -77,9 +77,9 @@ def london(value: datetime | None, fmt: str = DEFAULT_MOMENT) -> str:
     """
     if value is None:
         return ""
+    if fmt == DEFAULT_MOMENT:
+        return when_text(value)  # "the end of" a day for a period that ends with it
     local = to_london(value)
-    if fmt == DEFAULT_MOMENT and is_end_of_london_day(value):
-        return f"the end of {local:%-d %B %Y}"  # a period that ends with a day: no clock time
     text = local.strftime(fmt).replace("AM", "am").replace("PM", "pm")
     if any(directive in fmt for directive in _TIME_DIRECTIVES):
         text += f" {zone_name(value)}"

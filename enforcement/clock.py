@@ -111,6 +111,26 @@ def day_text(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def moment_text(moment: datetime) -> str:
+    """Return a moment in London time as the case and referral pages and papers say it:
+    "16:30 GMT on Monday 27 December 2027", or "the end of Monday 27 December 2027" for a
+    period that ends with the day."""
+    day = day_text(to_london(moment).date())
+    if is_end_of_london_day(moment):
+        return f"the end of {day}"
+    return f"{clock_text(moment)} on {day}"
+
+
+def when_text(moment: datetime) -> str:
+    """Return a moment in London time as lists, tasks and mail say it: "3 March 2026 at 2:05pm
+    GMT", or "the end of 3 March 2026" for a period that ends with the day."""
+    local = to_london(moment)
+    if is_end_of_london_day(moment):
+        return f"the end of {local:%-d %B %Y}"
+    text = local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    return f"{text} {local.tzname()}"
+
+
 class WallClockError(ValueError):
     """A London date and wall-clock time that does not name exactly one instant."""
 

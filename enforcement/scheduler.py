@@ -39,7 +39,7 @@ from enforcement import audit_chain
 from enforcement.access import Permission, roles_granted
 from enforcement.cases import clock as case_clock
 from enforcement.cases import overrides as rule_overrides
-from enforcement.clock import utcnow
+from enforcement.clock import utcnow, when_text
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.inspections import inspections
 from enforcement.measures import summaries as measure_summaries
@@ -341,7 +341,7 @@ def render_checkpoint_mail(
     cp: audit_chain.Checkpoint, line: str, name: str, config: NotifyConfig
 ) -> notify.Rendered:
     """Write the mail carrying one checkpoint: the signed line, and how to check against it."""
-    when = notify.london_text(cp.taken_at)
+    when = when_text(cp.taken_at)
     last = "none" if cp.last_id is None else str(cp.last_id)
     subject = f"Audit trail checkpoint: {cp.count:,} events at {when}"
     text_body = (

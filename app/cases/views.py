@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -27,10 +27,9 @@ from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import EventKind, Status, ToolCode
 from enforcement.clock import (
-    clock_text,
     day_text,
-    is_end_of_london_day,
     london_today,
+    moment_text,
     to_london,
     utcnow,
 )
@@ -55,18 +54,6 @@ def _clock() -> tuple[WorkingCalendar, RuleBook]:
     return clock()
 
 
-def due_text(moment: datetime) -> str:
-    """Say when something is due in London time: '16:30 GMT on Monday 27 December 2027'.
-
-    A period that ends with a day is shown as 'the end of' that day.
-    """
-    local = to_london(moment)
-    day = day_text(local.date())
-    if is_end_of_london_day(moment):
-        return f"the end of {day}"
-    return f"{clock_text(moment)} on {day}"
-
-
 def span_text(delta: timedelta) -> str:
     """Say how long a span is in days and hours, or hours and minutes when under two days."""
     seconds = abs(int(delta.total_seconds()))
@@ -87,7 +74,7 @@ def span_text(delta: timedelta) -> str:
 
 def _helpers() -> dict[str, object]:
     return {
-        "due_text": due_text,
+        "due_text": moment_text,
         "day_text": day_text,
         "span_text": span_text,
         "status_tag": lambda status: STATUS_TAGS.get(Status(status), "govuk-tag--grey"),

@@ -28,7 +28,7 @@ from app import usecase
 from app.assets import static_url
 from app.auth.current import current_actor, require
 from app.cases.forms import london_moment
-from app.cases.views import due_text, span_text
+from app.cases.views import span_text
 from app.database import db, writes_on_read
 from app.referrals.forms import (
     EVIDENCE_KINDS,
@@ -52,7 +52,7 @@ from enforcement.access import Permission, can
 from enforcement.cases.calendar import WorkingCalendar
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import Status, ToolCode
-from enforcement.clock import to_london, utcnow
+from enforcement.clock import moment_text, to_london, utcnow
 from enforcement.errors import ValidationFailed
 from enforcement.models import Premises, Referral
 from enforcement.numbers import MAX_DB_ID, page_number, record_id, whole_number
@@ -105,9 +105,8 @@ def _clock() -> tuple[WorkingCalendar, RuleBook]:
 
 def _helpers() -> dict[str, object]:
     return {
-        "due_text": due_text,
+        "due_text": moment_text,
         "span_text": span_text,
-        "moment_text": referrals.moment_text,
         "status_tag": lambda s: STATUS_TAGS.get(ReferralStatus(s), "govuk-tag--grey"),
         "status_label": ReferralStatus.label_of,
         "deadline_tag": lambda s: DEADLINE_TAGS.get(Status(s), "govuk-tag--grey"),
@@ -628,7 +627,7 @@ def list_hearing(referral_id: int) -> ResponseReturnValue:
             rulebook=rulebook,
         )
         assert r.hearing_at is not None
-        return f"The hearing of referral {r.reference} is listed for {due_text(r.hearing_at)}."
+        return f"The hearing of referral {r.reference} is listed for {moment_text(r.hearing_at)}."
 
     return _act(referral_id, "hearing", run, {"time": "hearing_time"})
 

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -109,15 +109,6 @@ NO_SUPPORT = (
     "Record the offer of support to victims and survivors: a referral cannot be submitted"
     " without it"
 )
-
-
-def moment_text(moment: datetime) -> str:
-    """Say a moment in London time, 'the end of' a day for a period that ends with the day."""
-    local = to_london(moment)
-    day = f"{local:%A} {local.day} {local:%B %Y}"
-    if local.time() == time(23, 59, 59, 999999):
-        return f"the end of {day}"
-    return f"{local:%H:%M} {local.tzname()} on {day}"
 
 
 def is_organisation(name: str) -> bool:

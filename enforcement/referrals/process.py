@@ -42,6 +42,7 @@ from enforcement.clock import (
     is_end_of_london_day,
     london_midnight_utc,
     london_today,
+    moment_text,
     to_london,
 )
 from enforcement.clock import day_text as day_in_words
@@ -66,7 +67,6 @@ from enforcement.referrals.drafting import (
     check_version,
     decisions_for,
     load,
-    moment_text,
     rules_for,
     set_status,
 )

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from enforcement import audit
 from enforcement.access import Actor
-from enforcement.clock import LONDON, is_end_of_london_day, to_london
+from enforcement.clock import LONDON, is_end_of_london_day, to_london, when_text
 from enforcement.models import User, UserRole, UserWard, Ward
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
@@ -272,16 +272,6 @@ def is_urgent(kind: str, statutory: bool) -> bool:
     return statutory or kind in URGENT_KINDS
 
 
-def london_text(moment: datetime) -> str:
-    """Write an instant as London time, e.g. '3 March 2026 at 2:05pm GMT', or 'the end of
-    3 March 2026' for a period that ends with that day."""
-    local = to_london(moment)
-    if is_end_of_london_day(moment):
-        return f"the end of {local:%-d %B %Y}"
-    text = local.strftime("%-d %B %Y at %-I:%M%p")
-    return text.replace("AM", "am").replace("PM", "pm") + f" {local.tzname()}"
-
-
 def due_phrase(due_at: datetime, now: datetime) -> str:
     """Say when something is due relative to now: 'overdue', 'due today', 'due in 3 days'."""
     if due_at <= now:
@@ -405,7 +395,7 @@ def render_reminder(
         name=name,
         kind_text=_kind_text(facts),
         title=facts.title,
-        due=london_text(facts.due_at),
+        due=when_text(facts.due_at),
         phrase=phrase,
         why=why,
         url=config.task_url(facts.reminder_id),
@@ -432,7 +422,7 @@ def render_escalation(
         why=why,
         kind_text=_kind_text(facts),
         title=facts.title,
-        due=london_text(facts.due_at),
+        due=when_text(facts.due_at),
         phrase=due_phrase(facts.due_at, now),
         url=config.task_url(facts.reminder_id),
     )
@@ -462,7 +452,7 @@ def render_digest(
                 _kind_text(f),
                 f.title,
                 due_phrase(f.due_at, now),
-                london_text(f.due_at),
+                when_text(f.due_at),
                 config.task_url(f.reminder_id),
             )
             for f in ordered

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config import ConfigError, Settings
-from enforcement.clock import end_of_london_day, to_london
+from enforcement.clock import end_of_london_day, to_london, when_text
 from enforcement.reminders.notify import (
     DEFAULT_LEADS,
     Lead,
@@ -24,7 +24,6 @@ from enforcement.reminders.notify import (
     due_phrase,
     is_urgent,
     lead_rules,
-    london_text,
     next_digest_at,
     parse_leads,
     plan_leads,
@@ -246,8 +245,8 @@ def test_due_phrases_in_london_time() -> None:
     today, tomorrow = to_london(NOW).date(), to_london(NOW).date() + timedelta(days=1)
     assert due_phrase(end_of_london_day(today), NOW) == "due by the end of today"
     assert due_phrase(end_of_london_day(tomorrow), NOW) == "due by the end of tomorrow"
-    assert london_text(end_of_london_day(date(2026, 7, 1))) == "the end of 1 July 2026"
-    assert london_text(datetime(2026, 7, 1, 13, 5, tzinfo=UTC)) == "1 July 2026 at 2:05pm BST"
+    assert when_text(end_of_london_day(date(2026, 7, 1))) == "the end of 1 July 2026"
+    assert when_text(datetime(2026, 7, 1, 13, 5, tzinfo=UTC)) == "1 July 2026 at 2:05pm BST"
 
 
 def test_the_next_digest_is_at_the_hour_in_london() -> None:

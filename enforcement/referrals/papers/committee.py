@@ -29,7 +29,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.cases.statutory import RuleBook
 from enforcement.cases.vocab import ToolCode
-from enforcement.clock import to_london
+from enforcement.clock import moment_text, to_london
 from enforcement.errors import ValidationFailed
 from enforcement.models import (
     CaseEvent,
@@ -51,7 +51,6 @@ from enforcement.referrals.drafting import (
     SUBJECT,
     is_organisation,
     load_referred,
-    moment_text,
     names_of_referral,
 )
 from enforcement.referrals.evidence import day_text
