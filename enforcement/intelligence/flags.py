@@ -46,7 +46,7 @@ from enforcement.models import (
 )
 from enforcement.paging import CappedPage, QueryProblems
 from enforcement.policy import Visibility
-from enforcement.register import wards
+from enforcement.register import premises, wards
 from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.vocab import OrganisationKind, Role
@@ -365,10 +365,7 @@ def _check_place(errors: dict[str, str], data: FlagInput) -> str | None:
     if has_point and (data.longitude is None or data.latitude is None):
         missing = "latitude" if data.latitude is None else "longitude"
         errors[missing] = "Enter a latitude and a longitude, or neither"
-    if data.latitude is not None and not -90 <= data.latitude <= 90:
-        errors["latitude"] = "Latitude must be between -90 and 90"
-    if data.longitude is not None and not -180 <= data.longitude <= 180:
-        errors["longitude"] = "Longitude must be between -180 and 180"
+    errors.update(premises.degree_problems(data.latitude, data.longitude))
     if location and len(location) > 300:
         errors["location_text"] = "The address must be 300 characters or fewer"
     return location

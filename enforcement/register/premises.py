@@ -50,6 +50,17 @@ PREMISES_FIELDS = (
 LIMITS = {"name": 200, "trading_name": 200, "address_line1": 200, "address_line2": 200, "town": 100}
 
 
+def degree_problems(latitude: float | None, longitude: float | None) -> dict[str, str]:
+    """Return what is wrong with a latitude and a longitude in degrees, as given, keyed by field:
+    each must lie within its range (a missing one is the caller's to judge)."""
+    problems = {}
+    if latitude is not None and not -90 <= latitude <= 90:
+        problems["latitude"] = "Latitude must be between -90 and 90"
+    if longitude is not None and not -180 <= longitude <= 180:
+        problems["longitude"] = "Longitude must be between -180 and 180"
+    return problems
+
+
 def format_postcode(raw: str | None) -> str | None:
     """Return a UK postcode in its usual form ("W6 0RX"), or None if it is not one."""
     if raw is None:
@@ -126,10 +137,7 @@ def validate_premises(session: Session, data: PremisesInput) -> PremisesInput:
         errors["longitude" if data.longitude is None else "latitude"] = (
             "Enter both longitude and latitude, or neither"
         )
-    if data.longitude is not None and not -180 <= data.longitude <= 180:
-        errors["longitude"] = "Longitude must be between -180 and 180"
-    if data.latitude is not None and not -90 <= data.latitude <= 90:
-        errors["latitude"] = "Latitude must be between -90 and 90"
+    errors.update(degree_problems(data.latitude, data.longitude))
     if data.language_codes:
         known = set(
             session.scalars(select(Language.code).where(Language.code.in_(data.language_codes)))

@@ -454,12 +454,9 @@ def _validate_location(errors: dict[str, str], today: date, loc: NewLocation) ->
         errors["postcode"] = "Enter a real postcode, like W6 9JU"
     if loc.latitude is None:
         errors["latitude"] = "Enter the latitude, so the ward can be worked out"
-    elif not -90 <= loc.latitude <= 90:
-        errors["latitude"] = "Latitude must be between -90 and 90"
     if loc.longitude is None:
         errors["longitude"] = "Enter the longitude, so the ward can be worked out"
-    elif not -180 <= loc.longitude <= 180:
-        errors["longitude"] = "Longitude must be between -180 and 180"
+    errors.update(premises.degree_problems(loc.latitude, loc.longitude))
 
 
 def _ward_code_of(session: Session, p: Premises) -> str | None:
