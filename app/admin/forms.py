@@ -26,7 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
-from app.fields_messages import SelectField, SelectMultipleField
+from app.fields_messages import SelectField, SelectMultipleField, max_length
 from app.forms import GovDateField, db_id
 from app.welfare.forms import CountField
 from enforcement.cases.vocab import Counting
@@ -45,7 +45,7 @@ class UserForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired("Enter an email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+            max_length("email address", 254),
         ],
     )
     organisation_id = SelectField(
@@ -124,7 +124,7 @@ class OrganisationForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired("Enter the organisation's name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
+            max_length("name", 200),
         ],
     )
     kind = SelectField(

@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.fields_messages import SelectField, SelectMultipleField
+from app.fields_messages import SelectField, SelectMultipleField, max_length
 from app.forms import GovDateField
 from app.location import location_fields
 from enforcement.register import premises
@@ -30,8 +30,7 @@ from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 def _within(key: str, what: str) -> Length:
     """The register's own limit for a premises field, said with the field's name."""
-    limit = premises.LIMITS[key]
-    return Length(max=limit, message=f"{what} must be {limit:,} characters or fewer")
+    return max_length(what, premises.LIMITS[key])
 
 
 class PremisesForm(FlaskForm):
@@ -176,7 +175,7 @@ class LicenceForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            Length(max=400, message="Permitted hours must be 400 characters or fewer"),
+            max_length("permitted hours", 400),
         ],
     )
     notes = TextAreaField(

@@ -13,7 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from app.fields_messages import RadioField, SelectField, SelectMultipleField, max_length
 from app.forms import GovDateField, db_id
@@ -98,7 +98,7 @@ class DraftForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=20_000, message="The narrative must be 20,000 characters or fewer"),
+            max_length("the narrative", 20_000),
         ],
     )
     public_summary = TextAreaField(
@@ -107,7 +107,7 @@ class DraftForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
+            max_length("the public summary", 4_000),
         ],
     )
     evidence_inspection = SelectMultipleField(
@@ -225,7 +225,7 @@ class PublicSummaryForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=4_000, message="The public summary must be 4,000 characters or fewer"),
+            max_length("the public summary", 4_000),
         ],
     )
     approve = SubmitField("Approve for publication", widget=GovSubmitInput())

@@ -22,9 +22,16 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Optional, Regexp
 
-from app.fields_messages import RadioField, SelectField, SelectMultipleField, TextAreaField, subject
+from app.fields_messages import (
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+    max_length,
+    subject,
+)
 from app.forms import GovDateField, db_id
 from app.location import LenientFloatField
 from app.safeguarding.forms import add_indicator_fields, indicator_field_name
@@ -246,7 +253,7 @@ class VisitForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            Length(max=40, message="A reference must be 40 characters or fewer"),
+            max_length("a reference", 40),
         ],
     )
 
