@@ -102,13 +102,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("enforcement_cases", ("deadlines",), "all", (), ("premises_id",), on_insert=False),
     Rule("case_deadlines", ("deadlines",), "quarter", ("due_at",)),
-    Rule("referrals", ("committee_referrals",), "quarter", ("signed_off_at", "decided_at")),
+    Rule("committee_referrals", ("committee_referrals",), "quarter", ("signed_off_at", "decided_at")),
     Rule("intel_flags", ("premises_of_concern",), "quarter", ("reported_at",)),
     Rule("welfare_visits", VISITS, "quarter", ("visited_at",)),
     # A later visit can make any earlier follow-up late rather than not made.
     Rule("welfare_visits", ("follow_ups",), "all"),
     Rule("welfare_visit_indicators", ("welfare_visits", "nrm_referrals"), "all"),
-    Rule("referral_records", ("nrm_referrals",), "quarter", ("submitted_on",)),
+    Rule("anonymous_referrals", ("nrm_referrals",), "quarter", ("submitted_on",)),
 )
 _BY_TABLE: dict[str, list[Rule]] = {}
 for _rule in RULES:
