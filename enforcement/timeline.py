@@ -32,6 +32,7 @@ from enforcement import policy
 from enforcement.access import Actor, Permission, can, require
 from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.clock import london_midnight_utc, to_london
+from enforcement.inspections.poster import poster_phrase
 from enforcement.models import (
     AuditEvent,
     CaseEvent,
@@ -273,7 +274,7 @@ def _item(row: Any) -> TimelineItem:
         # People are shown by name; system work (imports, the demo loader) by what did it.
         return TimelineItem(at=row.at, title=row.text1, by=row.who or row.text2)
     if row.part == _INSPECTION:
-        poster = "poster compliant" if row.yes1 else f"poster {row.text2}"
+        poster = poster_phrase(bool(row.yes1), row.text2)
         return TimelineItem(
             at=row.at,
             title=f"{InspectionReason.label_of(row.text1)}: {poster}",

@@ -139,7 +139,7 @@ ALIASES = {
     "idempotency_key": WHOLE_FORM,
     "indicators": WHOLE_FORM,
     "referrals": WHOLE_FORM,
-    "no_referrals": WHOLE_FORM,
+    "no_referrals": "referrals_made",  # not asked on a correction: the top of the form
 }
 
 

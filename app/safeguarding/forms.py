@@ -110,7 +110,8 @@ class ReferralForm(FlaskForm):
         "Adults only: did the person give informed consent to enter the NRM?",
         noun="whether the person gave consent",
         description="Children are always referred, without consent being asked. An adult who "
-        "does not consent is reported anonymously through Duty to Notify.",
+        "does not consent is reported anonymously through Duty to Notify. Not asked when the "
+        "referral is to a specialist charity or to social services.",
         widget=GovRadioInput(),
         choices=YES_NO,
         validate_choice=False,

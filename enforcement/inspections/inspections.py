@@ -17,7 +17,7 @@ from enforcement import audit, identifiers
 from enforcement.access import Actor, Permission, can, require
 from enforcement.clock import end_of_days_after, london_today, months_before, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
-from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster
+from enforcement.inspections.poster import PosterCheck, PosterResult, assess_poster, poster_phrase
 from enforcement.models import (
     Language,
     Licence,
@@ -209,11 +209,16 @@ def _check_safeguarding(
         errors["no_referrals"] = (
             "You selected that no referrals were made, but recorded a referral: change one of them"
         )
+    elif child := records.child_route_problem(data.indicators, data.no_referrals):
+        errors["no_referrals"] = child
+    made = None
+    if data.inspected_at.tzinfo is not None:
+        made = records.Made("the inspection", to_london(data.inspected_at).date())
     if len(data.referrals) > MAX_REFERRALS:
         errors["referrals"] = f"Record at most {MAX_REFERRALS} referrals with one inspection"
     else:
         for n, referral in enumerate(data.referrals, start=1):
-            if problems := records.check_referral(session, referral, today):
+            if problems := records.check_referral(session, referral, today, made=made):
                 errors["referrals"] = f"Referral {n}: " + next(iter(problems.values()))
                 break
     texts = [
@@ -428,7 +433,8 @@ def record_inspection(
         action="inspection.create",
         entity_type="inspection",
         entity_id=inspection.id,
-        summary=f"Recorded an inspection of {premises.name}: poster {result.summary}",
+        summary=f"Recorded an inspection of {premises.name}: "
+        + poster_phrase(result.compliant, result.summary),
         after={
             **audit.snapshot(inspection, INSPECTION_FIELDS),
             "premises_id": premises_id,

@@ -28,6 +28,20 @@ class PosterResult:
         return "; ".join(self.problems) if self.problems else "compliant"
 
 
+NOT_DISPLAYED = "no poster displayed"
+
+
+def poster_phrase(compliant: bool, shortfall: str | None) -> str:
+    """Say how a poster check went, after a colon: 'poster compliant', 'poster not visible to
+    workers; missing Thai', or 'no poster displayed'."""
+    if compliant:
+        return "poster compliant"
+    shortfall = (shortfall or "").strip()
+    if not shortfall:
+        return "poster not compliant"
+    return shortfall if shortfall.startswith(NOT_DISPLAYED) else f"poster {shortfall}"
+
+
 def assess_poster(
     check: PosterCheck, needed: Iterable[str], names: Mapping[str, str] | None = None
 ) -> PosterResult:
@@ -39,7 +53,7 @@ def assess_poster(
     names = names or {}
     if not check.displayed:
         return PosterResult(
-            False, ("no poster displayed",), tuple(sorted(needed, key=lambda c: names.get(c, c)))
+            False, (NOT_DISPLAYED,), tuple(sorted(needed, key=lambda c: names.get(c, c)))
         )
     problems: list[str] = []
     if not check.visible_to_public and not check.visible_to_workers:

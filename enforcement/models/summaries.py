@@ -102,7 +102,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("enforcement_cases", ("deadlines",), "all", (), ("premises_id",), on_insert=False),
     Rule("case_deadlines", ("deadlines",), "quarter", ("due_at",)),
-    Rule("committee_referrals", ("committee_referrals",), "quarter", ("signed_off_at", "decided_at")),
+    Rule(
+        "committee_referrals", ("committee_referrals",), "quarter", ("signed_off_at", "decided_at")
+    ),
     Rule("intel_flags", ("premises_of_concern",), "quarter", ("reported_at",)),
     Rule("welfare_visits", VISITS, "quarter", ("visited_at",)),
     # A later visit can make any earlier follow-up late rather than not made.

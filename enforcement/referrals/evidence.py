@@ -22,6 +22,7 @@ from enforcement.access import Actor, Permission, can
 from enforcement.cases.vocab import EventKind, ToolCode
 from enforcement.clock import to_london
 from enforcement.errors import ValidationFailed
+from enforcement.inspections.poster import poster_phrase
 from enforcement.intelligence import flags
 from enforcement.intelligence.vocab import ExploitationForm, SourceType
 from enforcement.models import (
@@ -174,15 +175,13 @@ def _inspection_choices(session: Session, premises_id: int) -> tuple[list[Choice
                 f"{reason} on {day_text(ins.inspected_at)}: {conditions}",
             )
         )
-        poster = (
-            "poster compliant" if ins.poster_compliant else f"poster {ins.poster_shortfall or ''}"
-        )
+        poster = poster_phrase(ins.poster_compliant, ins.poster_shortfall)
         posters.append(
             Choice(
                 EvidenceKind.POSTER_CHECK,
                 ins.id,
                 ins.inspected_at,
-                f"Poster check on {day_text(ins.inspected_at)}: {poster.strip()}",
+                f"Poster check on {day_text(ins.inspected_at)}: {poster}",
             )
         )
     return inspections, posters

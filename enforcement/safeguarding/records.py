@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit, policy
 from enforcement.access import Actor, Permission, can, require
-from enforcement.clock import london_today
+from enforcement.clock import day_text, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Inspection, Organisation, Premises, PremisesWard, Ward, WelfareVisit
 from enforcement.models.safeguarding import ReferralRecord, ReferralRecordType
@@ -83,6 +83,11 @@ def _codes(vocab: type[ReferralRoute] | type[AgeGroup] | type[Gender]) -> set[st
     return {m.value for m in vocab}
 
 
+#: The routes that ask an adult's informed consent to enter the NRM (Duty to Notify is the route
+#: of an adult who did not give it).
+NRM_ROUTES = frozenset({ReferralRoute.NRM.value, ReferralRoute.DUTY_TO_NOTIFY.value})
+
+
 def _check_who(errors: dict[str, str], data: ReferralInput, key: str) -> None:
     """The route against the age group and consent: children always go to the NRM."""
     if data.route not in _codes(ReferralRoute):
@@ -98,6 +103,8 @@ def _check_who(errors: dict[str, str], data: ReferralInput, key: str) -> None:
                 "known, to the NRM (no consent is needed)"
             )
         return
+    if data.route not in NRM_ROUTES:
+        return  # consent to enter the NRM is not asked of a referral elsewhere
     if data.consent_given is None:
         errors[f"{key}consent_given"] = (
             "Say whether the adult gave informed consent to enter the NRM"
@@ -147,17 +154,63 @@ def _check_date(
         errors[key] = f"{label} must be within the last 5 years"
 
 
+@dataclass(frozen=True)
+class Made:
+    """What a referral was made from, for checking its date: "the visit", on its London day."""
+
+    noun: str
+    day: date
+
+
+def made_from(source: object) -> Made:
+    """The visit or inspection a referral comes from, as `check_referral` takes it."""
+    if isinstance(source, WelfareVisit):
+        return Made("the visit", to_london(source.visited_at).date())
+    assert isinstance(source, Inspection)
+    return Made("the inspection", to_london(source.inspected_at).date())
+
+
 def check_referral(
-    session: Session, data: ReferralInput, today: date, key: str = ""
+    session: Session,
+    data: ReferralInput,
+    today: date,
+    key: str = "",
+    made: Made | None = None,
 ) -> dict[str, str]:
-    """Return a message per problem with one referral (field names prefixed with `key`)."""
+    """Return a message per problem with one referral (field names prefixed with `key`); with
+    `made`, a referral dated before the visit or inspection it came from is refused (it would
+    count in the wrong quarter)."""
     errors: dict[str, str] = {}
     _check_who(errors, data, key)
     _check_what(errors, session, data, key)
     if data.submitted_on is None:
         errors[f"{key}submitted_on"] = "Enter the date the referral was made"
     _check_date(errors, f"{key}submitted_on", "The date of the referral", data.submitted_on, today)
+    if (
+        made is not None
+        and data.submitted_on is not None
+        and f"{key}submitted_on" not in errors
+        and data.submitted_on < made.day
+    ):
+        errors[f"{key}submitted_on"] = (
+            f"The date of the referral cannot be before {made.noun}, on {day_text(made.day)}"
+        )
     return errors
+
+
+#: The indicator that always means the child route (docs/welfare.md).
+APPEARS_UNDER_18 = "appears_under_18"
+CHILD_ROUTE = (
+    "Someone appeared to be under 18, and a child is always referred (to the NRM, or to "
+    "children's social services)"
+)
+
+
+def child_route_problem(indicators: frozenset[str], no_referrals: bool) -> str | None:
+    """Say what is wrong when someone appeared to be under 18 and no referral was made."""
+    if APPEARS_UNDER_18 in indicators and no_referrals:
+        return f"{CHILD_ROUTE}: answer that referrals were made, and record each one"
+    return None
 
 
 def _check_outcomes(
@@ -290,7 +343,7 @@ def new_record(
 ) -> ReferralRecord:
     """Add a checked referral to the session (the caller has checked access and the input)."""
     assert data.submitted_on is not None
-    adult = data.age_group == AgeGroup.ADULT
+    adult = data.age_group == AgeGroup.ADULT and data.route in NRM_ROUTES
     record = ReferralRecord(
         welfare_visit_id=source.id if source.kind == VISIT else None,
         inspection_id=source.id if source.kind == INSPECTION else None,
@@ -345,8 +398,8 @@ def record_referral(
     session: Session, actor: Actor, now: datetime, source: Source, data: ReferralInput
 ) -> ReferralRecord:
     """Add one anonymous referral record to a visit or an inspection (audited)."""
-    _, ward = _require_write(session, actor, source)
-    errors = check_referral(session, data, london_today(now))
+    made, ward = _require_write(session, actor, source)
+    errors = check_referral(session, data, london_today(now), made=made_from(made))
     if errors:
         raise ValidationFailed(errors)
     record = new_record(session, actor, now, source, ward, data)

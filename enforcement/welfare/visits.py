@@ -266,11 +266,55 @@ def _check_referrals(
     if len(data.referrals) > MAX_REFERRALS:
         errors["referrals"] = f"Record at most {MAX_REFERRALS} referrals with one visit"
         return
+    made = None
+    if data.visited_at is not None and data.visited_at.tzinfo is not None:
+        made = records.Made("the visit", to_london(data.visited_at).date())
     for n, referral in enumerate(data.referrals, start=1):
-        problems = records.check_referral(session, referral, today)
+        problems = records.check_referral(session, referral, today, made=made)
         if problems:
             errors["referrals"] = f"Referral {n}: " + next(iter(problems.values()))
             return
+
+
+#: The outcomes that are referrals: a visit with one of them led to referrals.
+REFERRAL_OUTCOMES = (
+    VisitOutcome.NRM_REFERRAL,
+    VisitOutcome.DUTY_TO_NOTIFY,
+    VisitOutcome.SAFEGUARDING_REFERRAL,
+)
+CHILD_OUTCOMES = (VisitOutcome.NRM_REFERRAL, VisitOutcome.SAFEGUARDING_REFERRAL)
+
+
+def _check_referrals_fit(errors: dict[str, str], data: VisitInput) -> None:
+    """The answer on referrals against the outcome and the indicators, so that no referral an
+    outcome names goes uncounted, and a child is always referred (docs/welfare.md)."""
+    if "no_referrals" in errors:
+        return
+    outcomes = data.record.outcomes if data.record else frozenset()
+    named = [o for o in REFERRAL_OUTCOMES if o in outcomes]
+    if child := records.child_route_problem(data.indicators, data.no_referrals):
+        errors["no_referrals"] = child
+    elif data.no_referrals and named:
+        errors["no_referrals"] = (
+            f"You selected the outcome '{named[0].label}', but answered that no referrals were "
+            "made: change one of them"
+        )
+    elif not data.no_referrals and VisitOutcome.NO_FURTHER_ACTION in outcomes:
+        errors["no_referrals"] = (
+            "You answered that the visit led to referrals, but selected 'No further action' "
+            "as its outcome: change one of them"
+        )
+    if (
+        data.record is not None
+        and "outcomes" not in errors
+        and records.APPEARS_UNDER_18 in data.indicators
+        and not data.no_referrals
+        and not any(o in outcomes for o in CHILD_OUTCOMES)
+    ):
+        errors["outcomes"] = (
+            f"{records.CHILD_ROUTE}: select the referral into the NRM or the safeguarding "
+            "referral as an outcome"
+        )
 
 
 def _check_guidance(errors: dict[str, str], today: date, data: VisitInput) -> None:
@@ -394,6 +438,7 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
         errors["indicators"] = f"Unknown indicator: {', '.join(sorted(unknown))}"
     _check_languages(errors, session, data)
     _check_referrals(errors, session, today, data)
+    _check_referrals_fit(errors, data)
     if data.crime_reference and not CRIME_REFERENCE_RE.match(data.crime_reference.strip()):
         errors["crime_reference"] = (
             "A crime or incident reference is up to 40 letters, numbers, spaces, slashes, "

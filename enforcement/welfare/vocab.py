@@ -102,10 +102,9 @@ class VisitOutcome(Labelled):
     NRM_REFERRAL = "nrm_referral", "Referral into the National Referral Mechanism (NRM)"
     DUTY_TO_NOTIFY = "duty_to_notify", "Duty to Notify (an adult who did not consent to the NRM)"
     SAFEGUARDING_REFERRAL = "safeguarding_referral", "Safeguarding referral (adults or children)"
-    IMMIGRATION_REFERRAL = (
-        "immigration_referral",
-        "Immigration referral (needs a justification and a supervisor's approval)",
-    )
+    # What it needs (a justification and a supervisor's approval) is the form's hint on the
+    # justification, not part of the outcome shown on the visit's page.
+    IMMIGRATION_REFERRAL = "immigration_referral", "Immigration referral"
 
 
 class ImmigrationStatus(Labelled):

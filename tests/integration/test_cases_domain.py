@@ -886,9 +886,8 @@ def test_premises_timeline_reads_every_part_in_two_statements_newest_first(
     assert count_queries.count - before == 1 + welfare
     assert [i.at for i in items] == sorted((i.at for i in items), reverse=True)
     shown = next(i for i in items if i.link == ("inspection", inspection.id))
-    assert shown.title == (
-        f"{InspectionReason.label_of('routine')}: poster {inspection.poster_shortfall}"
-    )
+    assert inspection.poster_shortfall == "no poster displayed"
+    assert shown.title == f"{InspectionReason.label_of('routine')}: no poster displayed"
     assert shown.at == inspection.inspected_at
     assert (shown.description is not None) is inspection.follow_up_needed
     case_titles = {i.title for i in items if i.link == ("case", case.id)}

@@ -12,6 +12,7 @@ from builders.welfare import World, make_world, referral_input
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from enforcement.clock import day_text
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.inspections import inspections
 from enforcement.models import AuditEvent, Inspection, ReferralRecord, Reminder
@@ -115,6 +116,64 @@ def test_identifiers_in_inspection_notes_are_refused_as_on_a_visit(
         _inspection(session, world, indicators=frozenset({"made_up"}))
     assert "made_up" in err.value.errors["indicators"]
     assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+
+
+def test_an_inspection_where_someone_appeared_under_18_always_leads_to_a_referral(
+    session: Session, world: World
+) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        _inspection(session, world, indicators=frozenset({"appears_under_18"}), no_referrals=True)
+    assert err.value.errors == {
+        "no_referrals": "Someone appeared to be under 18, and a child is always referred (to the "
+        "NRM, or to children's social services): answer that referrals were made, and record "
+        "each one"
+    }
+    assert session.scalar(select(func.count()).select_from(Inspection)) == 0
+    _inspection(session, world, indicators=frozenset({"appears_under_18"}))  # recorded next
+    _inspection(session, world, no_referrals=True)
+
+
+def test_an_inspection_s_referral_cannot_be_dated_before_the_inspection(
+    session: Session, world: World
+) -> None:
+    inspected = NOW - timedelta(days=3)
+    early = referral_input(submitted_on=(inspected - timedelta(days=1)).date())
+    with pytest.raises(ValidationFailed) as err:
+        _inspection(session, world, inspected_at=inspected, referrals=(early,))
+    assert err.value.errors == {
+        "referrals": "Referral 1: The date of the referral cannot be before the inspection, on "
+        + day_text(inspected.date())
+    }
+    i = _inspection(session, world, inspected_at=inspected)
+    with pytest.raises(ValidationFailed) as err:
+        records.record_referral(
+            session, world.actors["licensing_officer"], NOW, Source(INSPECTION, i.id), early
+        )
+    assert err.value.errors == {
+        "submitted_on": "The date of the referral cannot be before the inspection, on "
+        + day_text(inspected.date())
+    }
+
+
+@pytest.mark.parametrize("route", ["specialist_charity", "social_services"])
+def test_consent_to_enter_the_nrm_is_not_asked_of_a_referral_elsewhere(
+    session: Session, world: World, route: str
+) -> None:
+    i = _inspection(session, world)
+    source = Source(INSPECTION, i.id)
+    officer = world.actors["licensing_officer"]
+    for answer in (None, True, False):
+        made = records.record_referral(
+            session, officer, NOW, source, referral_input(route=route, consent_given=answer)
+        )
+        assert made.consent_given is None  # a question that was not asked has no answer
+    with pytest.raises(ValidationFailed) as err:
+        records.record_referral(
+            session, officer, NOW, source, referral_input(route="nrm", consent_given=None)
+        )
+    assert err.value.errors == {
+        "consent_given": "Say whether the adult gave informed consent to enter the NRM"
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 from builders import EAST, NOW, SYSTEM, WEST, make_user
-from builders.welfare import World, make_world, referral_input, train, visit_input
+from builders.welfare import (
+    VISITED_AT,
+    World,
+    make_world,
+    referral_input,
+    train,
+    visit_input,
+    visit_record,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +28,7 @@ from enforcement.policy import Visibility
 from enforcement.register import premises
 from enforcement.reminders import reminders
 from enforcement.reminders.vocab import ReminderKind
+from enforcement.safeguarding import records
 from enforcement.welfare import reports as welfare_reports
 from enforcement.welfare import visits as welfare
 
@@ -200,9 +209,115 @@ def test_a_referral_given_with_a_visit_is_checked_and_nothing_is_kept(
 def test_a_visit_may_declare_no_referrals_or_leave_them_to_be_recorded_next(
     session: Session, world: World
 ) -> None:
-    world.log(session, referrals=(), no_referrals=True)
+    world.log(
+        session,
+        referrals=(),
+        no_referrals=True,
+        record=visit_record(outcomes=frozenset({"no_further_action"})),
+    )
     world.log(session, referrals=())  # referrals made, each to be recorded on its own page
     assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0
+
+
+def refusal(session: Session, world: World, **overrides: object) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as refused:
+        world.log(session, **overrides)
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    return refused.value.errors
+
+
+@pytest.mark.parametrize("outcome", ["nrm_referral", "duty_to_notify", "safeguarding_referral"])
+def test_an_outcome_that_is_a_referral_needs_the_answer_that_referrals_were_made(
+    session: Session, world: World, outcome: str
+) -> None:
+    """Otherwise the referral the outcome names is never recorded, and never counted."""
+    errors = refusal(
+        session,
+        world,
+        indicators=frozenset(),
+        referrals=(),
+        no_referrals=True,
+        record=visit_record(outcomes=frozenset({outcome})),
+    )
+    assert errors["no_referrals"].startswith("You selected the outcome '")
+    assert errors["no_referrals"].endswith(
+        "', but answered that no referrals were made: change one of them"
+    )
+
+
+def test_referrals_made_and_no_further_action_contradict_each_other(
+    session: Session, world: World
+) -> None:
+    errors = refusal(session, world, record=visit_record(outcomes=frozenset({"no_further_action"})))
+    assert errors == {
+        "no_referrals": "You answered that the visit led to referrals, but selected 'No further "
+        "action' as its outcome: change one of them"
+    }
+
+
+def test_someone_appearing_under_18_is_always_referred_on_the_child_route(
+    session: Session, world: World
+) -> None:
+    child = frozenset({"appears_under_18"})
+    errors = refusal(
+        session,
+        world,
+        indicators=child,
+        referrals=(),
+        no_referrals=True,
+        record=visit_record(outcomes=frozenset({"no_further_action"})),
+    )
+    assert errors == {
+        "no_referrals": "Someone appeared to be under 18, and a child is always referred (to the "
+        "NRM, or to children's social services): answer that referrals were made, and record "
+        "each one"
+    }
+    errors = refusal(
+        session,
+        world,
+        indicators=child,
+        record=visit_record(outcomes=frozenset({"duty_to_notify"})),
+    )
+    assert errors == {
+        "outcomes": "Someone appeared to be under 18, and a child is always referred (to the "
+        "NRM, or to children's social services): select the referral into the NRM or the "
+        "safeguarding referral as an outcome"
+    }
+    for outcome in ("nrm_referral", "safeguarding_referral"):
+        world.log(session, indicators=child, record=visit_record(outcomes=frozenset({outcome})))
+
+
+def test_a_referral_cannot_be_dated_before_the_visit_it_came_from(
+    session: Session, world: World
+) -> None:
+    """It would be counted in an earlier quarter than the visit that led to it."""
+    day_before = (VISITED_AT - timedelta(days=1)).date()
+    errors = refusal(session, world, referrals=(referral_input(submitted_on=day_before),))
+    assert errors == {
+        "referrals": "Referral 1: The date of the referral cannot be before the visit, on "
+        "Monday 2 March 2026"
+    }
+    visit = world.log(session)
+    source = records.Source(records.VISIT, visit.id)
+    with pytest.raises(ValidationFailed) as refused:
+        records.record_referral(
+            session,
+            world.actors["ward_officer"],
+            NOW,
+            source,
+            referral_input(submitted_on=day_before),
+        )
+    assert refused.value.errors == {
+        "submitted_on": "The date of the referral cannot be before the visit, on Monday 2 March "
+        "2026"
+    }
+    records.record_referral(
+        session,
+        world.actors["ward_officer"],
+        NOW,
+        source,
+        referral_input(submitted_on=VISITED_AT.date()),
+    )
 
 
 def test_indicators_schedule_a_generic_follow_up_for_the_officer_and_the_ward(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enforcement.inspections.poster import PosterCheck, assess_poster
+from enforcement.inspections.poster import PosterCheck, assess_poster, poster_phrase
 
 NAMES = {"en": "English", "vi": "Vietnamese", "ro": "Romanian", "th": "Thai"}
 
@@ -47,3 +48,23 @@ def test_compliance_is_exactly_the_three_conditions(
     assert r.compliant == (not r.problems)
     if displayed:
         assert set(r.missing_languages) == needed - shown
+
+
+@pytest.mark.parametrize(
+    ("compliant", "shortfall", "phrase"),
+    [
+        (True, None, "poster compliant"),
+        (False, "no poster displayed", "no poster displayed"),
+        (
+            False,
+            "not visible to workers; missing Thai",
+            "poster not visible to workers; missing Thai",
+        ),
+        (False, None, "poster not compliant"),
+    ],
+)
+def test_a_check_reads_as_a_phrase_after_a_colon(
+    compliant: bool, shortfall: str | None, phrase: str
+) -> None:
+    """Never 'poster no poster displayed' on the timeline, the referral's evidence or the trail."""
+    assert poster_phrase(compliant, shortfall) == phrase

@@ -81,7 +81,7 @@ def _visit_data(**overrides: Any) -> dict[str, Any]:
         "away_from_managers": "yes",
         "interpreter_professional": "yes",
         "follow_up_offered": "yes",
-        "outcomes": ["nrm_referral"],
+        "outcomes": ["follow_up_visit"],
         "handling_code": "P",
     }
     data.update(overrides)
@@ -107,7 +107,11 @@ def test_a_trained_ward_officer_logs_a_visit_and_the_follow_up_is_on_the_task_li
     assert "Needs a conversation" in form_page and "Can be seen" in form_page
     assert "Do not record names, dates of birth" in form_page
     resp = officer.post(
-        path, data={**_form_fields(officer, path), **_visit_data(referrals_made="yes")}
+        path,
+        data={
+            **_form_fields(officer, path),
+            **_visit_data(referrals_made="yes", outcomes=["nrm_referral"]),
+        },
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     # Referrals made: each is recorded next, as an anonymous record.
@@ -455,3 +459,24 @@ def test_the_visit_form_asks_whether_referrals_were_made(
     resp = officer.post(path, data={**_form_fields(officer, path), **_visit_data()})
     assert resp.status_code == 302 and "/referrals/new" not in resp.headers["Location"]
     assert session.scalar(select(func.count()).select_from(ReferralRecord)) == 0
+
+
+def test_a_child_seen_with_no_referral_is_refused_on_the_referrals_question(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    """Under 18 always means the child route: the message sits on the question it is about,
+    and what was typed is kept."""
+    officer = _as(client, "ward_officer")
+    path = f"/premises/{world.west_premises.id}/welfare-visits/new"
+    data = {
+        **_form_fields(officer, path),
+        **_visit_data(indicators_sexual_exploitation=["appears_under_18"]),
+    }
+    resp = officer.post(path, data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    message = "a child is always referred (to the NRM, or to children&#39;s social services)"
+    assert page.count(message) == 2  # the summary at the top, and on the question
+    assert re.search(r'id="referrals_made-error"[^>]*>.*?' + re.escape(message), page, re.S)
+    assert FEEDBACK in page and 'value="appears_under_18" checked' in page
