@@ -115,6 +115,9 @@ def snooze(reminder_id: int) -> ResponseReturnValue:
     def page(status: int) -> tuple[str, int]:
         return render_template("tasks/snooze.html", d=d, r=d.item.reminder, form=form), status
 
+    if d.refusal is not None:
+        form.form_errors.append(d.refusal)
+        return page(403)
     if not d.may_snooze:
         form.form_errors.append(
             "A statutory deadline cannot be snoozed"

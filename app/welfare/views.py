@@ -36,6 +36,7 @@ from enforcement.numbers import page_number, record_id
 from enforcement.register import premises, support
 from enforcement.register.wards import covered_ward_names, wards_in_force
 from enforcement.vocab import PremisesType
+from enforcement.welfare import follow_up as welfare_follow_up
 from enforcement.welfare import reports as welfare_reports
 from enforcement.welfare import training
 from enforcement.welfare import visits as welfare
@@ -279,6 +280,7 @@ def detail(visit_id: int) -> str:
         d=seen,
         v=seen.visit,
         p=seen.premises,
+        follow_up=welfare_follow_up.follow_up_of(db(), seen.visit),
         may_release=can(actor, Permission.WELFARE_VISIT_RELEASE),
         may_decide=can(actor, Permission.WELFARE_IMMIGRATION_DECIDE),
     )

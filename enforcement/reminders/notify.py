@@ -32,20 +32,24 @@ from sqlalchemy.orm import Session
 from enforcement import audit
 from enforcement.access import Actor
 from enforcement.clock import LONDON, is_end_of_london_day, to_london, when_text
-from enforcement.models import User, UserRole, UserWard, Ward
+from enforcement.models import EnforcementCase, User, UserRole, Ward
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
-from enforcement.reminders.reminders import (
-    OPEN,
+from enforcement.reminders.reminders import OPEN
+from enforcement.reminders.routing import (
+    CASE_SUBJECT,
     TEAM_LABELS,
-    TEAM_ROLES,
+    TEAM_PHRASES,
+    members,
+    ward_of,
 )
 from enforcement.reminders.vocab import MailKind, MailStatus, ReminderKind, kind_label
 from enforcement.vocab import Role
 
 # Lead times per kind: "now" is when the reminder is made; "<n>m", "<n>h" are minutes or hours
-# before it is due; "<n>d" is n calendar days before in London time; "on_day" is ON_DAY_HOUR in
-# London on the day it is due (or when it is due, if earlier). REMINDER_LEADS overrides these.
+# before it is due; "<n>d" is ON_DAY_HOUR in London n calendar days before the London day it is
+# due; "on_day" is ON_DAY_HOUR in London on the day it is due (or when it is due, if earlier).
+# REMINDER_LEADS overrides these.
 DEFAULT_LEADS: dict[str, tuple[str, ...]] = {
     ReminderKind.HEARING: ("now", "12h"),
     ReminderKind.LICENCE_EXPIRY: ("60d", "14d"),
@@ -70,6 +74,11 @@ DIGEST_PREFERENCES = {
 ESCALATION_REASONS = {
     "unacknowledged": "not acknowledged in time",
     "overdue": "overdue",
+}
+#: What has become of a statutory reminder that escalates, said of the reminder in a sentence.
+ESCALATION_SENTENCES = {
+    "unacknowledged": "has not been acknowledged in time",
+    "overdue": "is overdue",
 }
 
 PENDING = MailStatus.PENDING
@@ -116,15 +125,15 @@ class Lead:
         if self.label == "now":
             return created_at
         if self.label == "on_day":
-            local_due = to_london(due_at)
-            morning = datetime.combine(local_due.date(), time(ON_DAY_HOUR), tzinfo=LONDON)
-            return min(morning.astimezone(UTC), due_at)
+            return _morning(due_at, 0)
         found = _LEAD_RE.match(self.label)
         assert found is not None
         amount, unit = int(found.group(1)), found.group(2)
         if unit == "d":
-            # Wall-clock days in London, so "14 days before" keeps its hour across a clock change.
-            return (to_london(due_at) - timedelta(days=amount)).astimezone(UTC)
+            # London calendar days, in the morning: a deadline at the end of a day (23:59:59 in
+            # London) is not mailed "2 days before" at 23:59:59 two days earlier, but at 8am
+            # London that day, in GMT or BST as the day is.
+            return _morning(due_at, amount)
         return due_at - (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
 
     def describe(self) -> str:
@@ -138,6 +147,14 @@ class Lead:
         amount = int(found.group(1))
         unit = _UNIT[found.group(2)]
         return f"{amount} {unit}{'' if amount == 1 else 's'} before"
+
+
+def _morning(due_at: datetime, days_before: int) -> datetime:
+    """Return ON_DAY_HOUR in London on the London day `days_before` days before the day
+    `due_at` falls on (UTC), or `due_at` itself if that is earlier."""
+    day = to_london(due_at).date() - timedelta(days=days_before)
+    morning = datetime.combine(day, time(ON_DAY_HOUR), tzinfo=LONDON).astimezone(UTC)
+    return min(morning, due_at)
 
 
 #: Where each reminder keeps its kind's leads (`reminders.leads`, a column of this length).
@@ -272,8 +289,9 @@ def is_urgent(kind: str, statutory: bool) -> bool:
     return statutory or kind in URGENT_KINDS
 
 
-def due_phrase(due_at: datetime, now: datetime) -> str:
-    """Say when something is due relative to now: 'overdue', 'due today', 'due in 3 days'."""
+def relative_due(due_at: datetime, now: datetime) -> str:
+    """Say when something is due relative to now, without the word "due": 'overdue', 'today at
+    1:30pm GMT', 'by the end of tomorrow', 'in 3 days'."""
     if due_at <= now:
         return "overdue"
     today = to_london(now).date()
@@ -284,9 +302,25 @@ def due_phrase(due_at: datetime, now: datetime) -> str:
     names = {today: "today", today + timedelta(days=1): "tomorrow"}
     if day in names:
         if is_end_of_london_day(due_at):
-            return f"due by the end of {names[day]}"
-        return f"due {names[day]} at {clock}"
-    return f"due in {(day - today).days} days"
+            return f"by the end of {names[day]}"
+        return f"{names[day]} at {clock}"
+    return f"in {(day - today).days} days"
+
+
+def due_phrase(due_at: datetime, now: datetime) -> str:
+    """Say when something is due relative to now: 'overdue', 'due today', 'due in 3 days'."""
+    relative = relative_due(due_at, now)
+    return relative if relative == "overdue" else f"due {relative}"
+
+
+def titled_due(title: str, due_at: datetime, now: datetime) -> str:
+    """Say a task's title with when it is due, saying "due" once: 'Follow-up visit due by the
+    end of tomorrow' (a title that ends in "due"), 'Licence PL/1 expires, due in 14 days'."""
+    phrase = due_phrase(due_at, now)
+    stem, _space, last = title.rstrip().rpartition(" ")
+    if stem and last.lower() in {"due", "overdue"}:
+        return f"{stem} {phrase}"
+    return f"{title}, {phrase}"
 
 
 def next_digest_at(now: datetime, hour: int) -> datetime:
@@ -299,19 +333,62 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
     raise AssertionError("unreachable: tomorrow's digest is always after now")  # pragma: no cover
 
 
-def team_label(team: str | None, ward_names: Mapping[str, str] | None = None) -> str:
-    """Name a team for people: 'Wormholt ward team', 'Licensing team'.
+class TeamNoun(NamedTuple):
+    """A team as people read it: on its own (`label`), and in a sentence (`phrase`, with the
+    verb's number): "Committee clerks", "the committee clerks have"; "Wormholt ward team",
+    "the Wormholt ward team has"."""
 
-    A ward team is named by its ward's name (from `ward_names`, by code: see `ward_names_of`);
-    a ward no longer listed reads as its code.
-    """
+    label: str
+    phrase: str
+    plural: bool = False
+
+    @property
+    def as_member(self) -> str:
+        """'one of the committee clerks', 'a member of the Wormholt ward team'."""
+        return f"one of {self.phrase}" if self.plural else f"a member of {self.phrase}"
+
+    def verb(self, singular: str, plural: str) -> str:
+        """Return the form of a verb that agrees with the team ('has' or 'have')."""
+        return plural if self.plural else singular
+
+
+def team_noun(team: str | None, ward_names: Mapping[str, str] | None = None) -> TeamNoun | None:
+    """Name a team for people (None for no team): a ward team by its ward's name (from
+    `ward_names`, by code: see `ward_names_of`; a ward no longer listed reads as its code), a
+    role team by its role's people."""
     if not team:
-        return ""
-    if team.startswith("ward:"):
-        code = team.removeprefix("ward:")
+        return None
+    code = ward_of(team)
+    if code is not None:
         name = (ward_names or {}).get(code)
-        return f"{name} ward team" if name else f"ward team ({code})"
-    return TEAM_LABELS.get(team, team)
+        label = f"{name} ward team" if name else f"ward team ({code})"
+        return TeamNoun(label, f"the {label}")
+    if team in TEAM_PHRASES:
+        phrase, plural = TEAM_PHRASES[team]
+        return TeamNoun(TEAM_LABELS.get(team, team), phrase, plural)
+    return TeamNoun(team, f"the {team} team")
+
+
+def team_label(team: str | None, ward_names: Mapping[str, str] | None = None) -> str:
+    """Name a team for people: 'Wormholt ward team', 'Licensing team' ('' for no team)."""
+    noun = team_noun(team, ward_names)
+    return noun.label if noun is not None else ""
+
+
+def _named(person_name: str | None, team: TeamNoun | None) -> tuple[str, bool]:
+    """Return who a task is for, in a sentence, and whether the verb is plural: the person,
+    else the team, else no one in particular."""
+    if person_name:
+        return person_name, False
+    if team is not None:
+        return team.phrase, team.plural
+    return "no one in particular", False
+
+
+def not_acted(person_name: str | None, team: TeamNoun | None) -> str:
+    """Say who has not acted on an escalated task: 'the committee clerks have not acted on it'."""
+    who, plural = _named(person_name, team)
+    return f"{who} {'have' if plural else 'has'} not acted on it"
 
 
 def ward_names_of(session: Session, teams: Iterable[str | None]) -> dict[str, str]:
@@ -342,7 +419,8 @@ class MailFacts(NamedTuple):
     due_at: datetime
     statutory: bool
     team: str | None
-    team_name: str = ""  # the team as people read it (a ward team by its ward's name)
+    #: The team as people read it (a ward team by its ward's name); None: from `team` alone.
+    team_noun: TeamNoun | None = None
 
 
 class Rendered(NamedTuple):
@@ -383,10 +461,10 @@ def render_reminder(
     facts: MailFacts, name: str, *, as_team: bool, now: datetime, config: NotifyConfig
 ) -> Rendered:
     """Write the mail for one reminder to one person."""
-    phrase = due_phrase(facts.due_at, now)
+    team = facts.team_noun or team_noun(facts.team)
     why = (
-        f"You are receiving this as a member of the {facts.team_name or team_label(facts.team)}."
-        if as_team
+        f"You are receiving this as {team.as_member}."
+        if as_team and team is not None
         else "You are responsible for this."
     )
     text, markup = _bodies(
@@ -396,34 +474,38 @@ def render_reminder(
         kind_text=_kind_text(facts),
         title=facts.title,
         due=when_text(facts.due_at),
-        phrase=phrase,
+        phrase=relative_due(facts.due_at, now),
         why=why,
         url=config.task_url(facts.reminder_id),
     )
-    return Rendered(f"Reminder: {facts.title}, {phrase}"[:300], text, markup)
+    subject = f"Reminder: {titled_due(facts.title, facts.due_at, now)}"
+    return Rendered(subject[:300], text, markup)
 
 
 def render_escalation(
     facts: MailFacts,
     name: str,
-    owner_name: str,
+    owner_name: str | None,
     reason: str,
     *,
     now: datetime,
     config: NotifyConfig,
 ) -> Rendered:
-    """Write the mail that passes a statutory reminder to a supervisor."""
+    """Write the mail that passes a statutory reminder to a supervisor.
+
+    `owner_name` is the person it is for; without one, it is for the reminder's team."""
     why = ESCALATION_REASONS.get(reason, reason)
+    whom, _plural = _named(owner_name, facts.team_noun or team_noun(facts.team))
     text, markup = _bodies(
         "escalation",
         config,
         name=name,
-        owner_name=owner_name,
-        why=why,
+        owner_name=whom,
+        what=ESCALATION_SENTENCES.get(reason, f"is {why}"),
         kind_text=_kind_text(facts),
         title=facts.title,
         due=when_text(facts.due_at),
-        phrase=due_phrase(facts.due_at, now),
+        phrase=relative_due(facts.due_at, now),
         url=config.task_url(facts.reminder_id),
     )
     return Rendered(f"Escalated to you: {facts.title}, {why}"[:300], text, markup)
@@ -431,8 +513,7 @@ def render_escalation(
 
 class _DigestItem(NamedTuple):
     kind_text: str
-    title: str
-    phrase: str
+    title: str  # with when it is due (`titled_due`)
     due: str
     url: str
 
@@ -450,8 +531,7 @@ def render_digest(
         items=[
             _DigestItem(
                 _kind_text(f),
-                f.title,
-                due_phrase(f.due_at, now),
+                titled_due(f.title, f.due_at, now),
                 when_text(f.due_at),
                 config.task_url(f.reminder_id),
             )
@@ -497,18 +577,16 @@ def _people(session: Session, ids: Iterable[int]) -> dict[int, Person]:
 
 
 def team_members(session: Session, team: str) -> list[Person]:
-    """Return the active people who make up a team, by ward cover or by role."""
-    if team.startswith("ward:"):
-        members = select(UserWard.user_id).where(UserWard.ward_code == team.removeprefix("ward:"))
-    elif team in TEAM_ROLES:
-        members = select(UserRole.user_id).where(UserRole.role == TEAM_ROLES[team])
-    else:
+    """Return the active people who make up a team: those who hold the control its tasks need
+    (`routing.members`: a role's holders; those who can log a welfare visit in a ward)."""
+    who = members(team)
+    if who is None:
         return []
     return [
         Person(*row)
         for row in session.execute(
             select(*_PERSON_COLUMNS)
-            .where(User.id.in_(members), User.is_active.is_(True))
+            .where(User.id.in_(who), User.is_active.is_(True))
             .order_by(User.id)
         )
     ]
@@ -523,14 +601,12 @@ class _Directory:
         self.teams: dict[str, list[Person]] = {}
         self.ward_names: dict[str, str] = {}
 
-    def team_name(self, team: str | None) -> str:
+    def team_noun(self, team: str | None) -> TeamNoun | None:
         """Name a team for its mail (a ward team by its ward's name, looked up once)."""
-        if team and team.startswith("ward:") and team not in self.ward_names:
-            self.ward_names[team] = ward_names_of(self.session, [team]).get(
-                team.removeprefix("ward:"), ""
-            )
-        names = {t.removeprefix("ward:"): n for t, n in self.ward_names.items() if n}
-        return team_label(team, names)
+        code = ward_of(team)
+        if code is not None and code not in self.ward_names:
+            self.ward_names[code] = ward_names_of(self.session, [team]).get(code, "")
+        return team_noun(team, {c: n for c, n in self.ward_names.items() if n})
 
     def team(self, team: str) -> list[Person]:
         if team not in self.teams:
@@ -554,8 +630,8 @@ class _Directory:
 
 
 def _facts(r: Reminder, directory: _Directory | None = None) -> MailFacts:
-    name = directory.team_name(r.team) if directory is not None else team_label(r.team)
-    return MailFacts(r.id, r.kind, r.title, r.due_at, r.statutory, r.team, name)
+    noun = directory.team_noun(r.team) if directory is not None else team_noun(r.team)
+    return MailFacts(r.id, r.kind, r.title, r.due_at, r.statutory, r.team, noun)
 
 
 def message_id(dedupe_key: str, config: NotifyConfig) -> str:
@@ -686,34 +762,86 @@ def enqueue_due(
     return Batch(looked_at=len(claimed), leads_sent=leads_sent, mails=len(mails))
 
 
+#: Why a statutory reminder escalated to the organisation's supervisor rather than one recorded.
+NONE_RECORDED = "none is recorded"
+RECORDED_ELSEWHERE = "the one recorded is in another organisation, which cannot act on it"
+RECORDED_INACTIVE = "the one recorded is no longer an active supervisor"
+
+
+def _acting_organisations(session: Session, r: Reminder, people: Sequence[Person]) -> list[int]:
+    """The organisations whose supervisors can act on a statutory reminder: the one that owns
+    its case (only it may change the case: `access.can_for_organisation`); for any other, the
+    organisations of its owner (or of its team's members)."""
+    if r.subject_type == CASE_SUBJECT:
+        owner = session.scalar(
+            select(EnforcementCase.owner_organisation_id).where(EnforcementCase.id == r.subject_id)
+        )
+        if owner is not None:
+            return [owner]
+    if not people:
+        return []
+    return sorted(
+        set(
+            session.scalars(
+                select(User.organisation_id).where(User.id.in_(sorted(p.id for p in people)))
+            )
+        )
+    )
+
+
 def _supervisor_for(
     session: Session, directory: _Directory, r: Reminder
-) -> tuple[Person | None, bool]:
-    """Who a statutory reminder escalates to, and whether they were chosen for want of one
-    recorded: the owner's supervisor (for a team's reminder, its members' supervisor); with
-    none recorded or active, the longest-standing supervisor of the organisation the owner (or
-    the team) belongs to, so a deadline never escalates to no one (docs/reminders.md)."""
+) -> tuple[Person | None, str | None]:
+    """Who a statutory reminder escalates to, and why not to one recorded (None: it is one).
+
+    The owner's supervisor (for a team's reminder, its members' supervisor) if they can act on
+    it: an active supervisor of the organisation that owns the case (or of the owner's, or the
+    team's); otherwise the longest-standing supervisor of that organisation, so a deadline
+    never escalates to someone who cannot act on it, nor to no one while the organisation has
+    a supervisor (docs/reminders.md). A police case's deadline never goes to a council
+    supervisor recorded for a police officer."""
     owner = directory.people.get(r.owner_user_id or 0)
+    people = [owner] if owner is not None else directory.team(r.team) if r.team else []
+    organisations = _acting_organisations(session, r, people)
     candidates: list[int] = []
     if owner is not None and owner.supervisor_id is not None:
         candidates.append(owner.supervisor_id)
-    elif r.team:
-        candidates.extend(
-            sorted({p.supervisor_id for p in directory.team(r.team) if p.supervisor_id})
-        )
-    for sid in candidates:
-        found = _people(session, [sid]).get(sid)
-        if found is not None:
-            return found, False
-    people = [owner] if owner is not None else directory.team(r.team) if r.team else []
-    fallback = _organisation_supervisor(session, [p.id for p in people])
-    return fallback, fallback is not None
+    elif owner is None and r.team:
+        candidates.extend(sorted({p.supervisor_id for p in people if p.supervisor_id}))
+    why = NONE_RECORDED
+    if candidates:
+        found = _supervisors(session, candidates, organisations)
+        for sid in candidates:
+            if sid in found:
+                return found[sid], None
+        elsewhere = _supervisors(session, candidates, None)
+        why = RECORDED_ELSEWHERE if elsewhere else RECORDED_INACTIVE
+    fallback = _organisation_supervisor(session, organisations, [p.id for p in people])
+    return fallback, why
 
 
-def _organisation_supervisor(session: Session, people: Sequence[int]) -> Person | None:
-    """The active supervisor, other than these people, of the organisations they belong to,
+def _supervisors(
+    session: Session, ids: Sequence[int], organisations: Sequence[int] | None
+) -> dict[int, Person]:
+    """The active supervisors among these people (of these organisations, unless None)."""
+    clauses = [
+        User.id.in_(sorted(set(ids))),
+        User.is_active.is_(True),
+        User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.SUPERVISOR)),
+    ]
+    if organisations is not None:
+        clauses.append(User.organisation_id.in_(sorted(organisations)))
+    return {
+        row.id: Person(*row) for row in session.execute(select(*_PERSON_COLUMNS).where(*clauses))
+    }
+
+
+def _organisation_supervisor(
+    session: Session, organisations: Sequence[int], people: Sequence[int]
+) -> Person | None:
+    """The active supervisor, other than these people, of these organisations,
     longest-standing (lowest id) first."""
-    if not people:
+    if not organisations:
         return None
     row = session.execute(
         select(*_PERSON_COLUMNS)
@@ -721,14 +849,22 @@ def _organisation_supervisor(session: Session, people: Sequence[int]) -> Person 
             User.is_active.is_(True),
             User.id.not_in(sorted(people)),
             User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.SUPERVISOR)),
-            User.organisation_id.in_(
-                select(User.organisation_id).where(User.id.in_(sorted(people)))
-            ),
+            User.organisation_id.in_(sorted(organisations)),
         )
         .order_by(User.id)
         .limit(1)
     ).first()
     return Person(*row) if row is not None else None
+
+
+def _escalated_to(supervisor: Person | None, why: str | None) -> str:
+    """Say whom a statutory reminder escalated to, and why, for its audit event."""
+    if supervisor is None:
+        recorded = "no supervisor is recorded" if why == NONE_RECORDED else why
+        return f"no one: {recorded}, and the organisation has none"
+    if why is None:
+        return supervisor.email
+    return f"{supervisor.email}, the organisation's supervisor: {why}"
 
 
 def _escalation_reason(r: Reminder, now: datetime) -> str | None:
@@ -752,9 +888,13 @@ def _escalation_mail(
     config: NotifyConfig,
 ) -> OutboxMail:
     owner = directory.people.get(r.owner_user_id or 0)
-    owner_name = owner.display_name if owner else directory.team_name(r.team) or "your team"
     body = render_escalation(
-        _facts(r, directory), supervisor.display_name, owner_name, reason, now=now, config=config
+        _facts(r, directory),
+        supervisor.display_name,
+        owner.display_name if owner else None,
+        reason,
+        now=now,
+        config=config,
     )
     return OutboxMail(
         dedupe_key=f"escalation-{r.id}-{reason}-u{supervisor.id}",
@@ -802,7 +942,7 @@ def escalate_due(
         reason = _escalation_reason(r, now)
         if reason is None or (r.id, reason) in existing:
             continue
-        supervisor, for_want = _supervisor_for(session, directory, r)
+        supervisor, why = _supervisor_for(session, directory, r)
         session.add(
             ReminderEscalation(
                 reminder_id=r.id,
@@ -821,13 +961,7 @@ def escalate_due(
             entity_id=r.id,
             summary=(
                 f"Escalated a statutory reminder ({ESCALATION_REASONS[reason]}) to "
-                + (
-                    "no one: no supervisor is recorded, and the organisation has none"
-                    if supervisor is None
-                    else f"{supervisor.email}, the organisation's supervisor: none is recorded"
-                    if for_want
-                    else supervisor.email
-                )
+                + _escalated_to(supervisor, why)
             ),
             after={"reason": reason, "supervisor_id": supervisor.id if supervisor else None},
         )

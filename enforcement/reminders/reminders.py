@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
 from enforcement.models.reminders import Reminder
+from enforcement.reminders.routing import member_teams
 from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 
 OPEN = ReminderStatus.OPEN
@@ -19,28 +20,9 @@ DONE = ReminderStatus.DONE
 CANCELLED = ReminderStatus.CANCELLED
 
 
-# Teams a reminder may be addressed to besides its owner: "ward:<ONS code>" is everyone who
-# covers the ward; the others are everyone holding a role.
-TEAM_ROLES = {
-    "licensing": "licensing_officer",
-    "clerks": "committee_clerk",
-    "intel": "intel_analyst",  # intelligence flag reviews
-    "supervisors": "supervisor",  # referrals awaiting sign-off; immigration referrals to decide
-}
-TEAM_LABELS = {
-    "licensing": "Licensing team",
-    "clerks": "Committee clerks",
-    "intel": "Intelligence analysts",
-    "supervisors": "Supervisors",
-}
-
-
-def teams_for(roles: Iterable[str], ward_codes: Iterable[str]) -> list[str]:
-    """Return the teams a person with these roles and wards belongs to."""
-    held = set(roles)
-    teams = [f"ward:{code}" for code in sorted(ward_codes)]
-    teams.extend(team for team, role in TEAM_ROLES.items() if role in held)
-    return teams
+#: The reason a task closed by hand carries (`enforcement.reminders.tasks.mark_done`): not the
+#: event it asked for, which closes it with a reason of its own.
+MARKED_DONE = "Marked done"
 
 
 @dataclass(frozen=True)
@@ -125,7 +107,7 @@ def close_open(
 
 def open_for(session: Session, actor: Actor, limit: int = 100) -> list[Reminder]:
     """Return the open reminders a person owes, or their teams owe, soonest first."""
-    teams = teams_for(actor.roles, actor.ward_codes)
+    teams = member_teams(session, actor)
     clauses = [Reminder.owner_user_id == actor.user_id]
     if teams:
         clauses.append(Reminder.team.in_(teams))

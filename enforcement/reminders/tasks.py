@@ -1,9 +1,12 @@
 """The task list: what people owe, what they do with a reminder, and supervisors' team view.
 
 Acknowledging, marking done and snoozing are audited workflows; a statutory deadline cannot be
-snoozed. Who may see and act on a reminder: its owner, its team, the owner's supervisor, and
-the supervisor it was escalated to. The notification state they touch (``next_send_at``,
-``escalate_at``) is the scheduler's (enforcement.reminders.notify).
+snoozed. Who may see a reminder: its owner, its team, the owner's supervisor, and the
+supervisor it was escalated to. Who may act on it (acknowledge, snooze, mark done): only those
+of them who hold the control that completes it (`routing.completion_refusal`). A team's task is
+one task: snoozed by one member, it is snoozed for the team, and each sees who snoozed it. The
+notification state they touch (``next_send_at``, ``escalate_at``) is the scheduler's
+(enforcement.reminders.notify).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -29,21 +33,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from enforcement import audit
+from enforcement import audit, identifiers
 from enforcement.access import Actor, Permission, require
+from enforcement.clock import london_today, when_text
 from enforcement.db import read_columns
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.models import User
+from enforcement.models import AuditEvent, User
 from enforcement.models.mail import ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.notify import (
     DIGEST_PREFERENCES,
     Lead,
+    LeadError,
+    TeamNoun,
+    not_acted,
+    parse_leads,
     team_label,
     team_members,
+    team_noun,
     ward_names_of,
 )
-from enforcement.reminders.reminders import DONE, OPEN, teams_for
+from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN
+from enforcement.reminders.routing import (
+    completion_refusal,
+    member_teams,
+    needs_training,
+    teams_for,
+    trained_condition,
+)
 from enforcement.reminders.vocab import ReminderKind, kind_label
 from enforcement.vocab import Role
 
@@ -62,12 +79,22 @@ def _mine(actor: Actor) -> ColumnElement[bool]:
 
 
 def _mine_clause(user: int | BindParameter[int], teams: tuple[str, ...]) -> ColumnElement[bool]:
+    """`teams` are those the person's roles and wards may put them in (`routing.teams_for`):
+    a ward team's tasks count only if they have the training its control needs too."""
     parts = [
         select(Reminder.id).where(Reminder.owner_user_id == user, Reminder.status == OPEN),
         select(ReminderEscalation.reminder_id).where(ReminderEscalation.supervisor_id == user),
     ]
-    if teams:
-        parts.append(select(Reminder.id).where(Reminder.team.in_(teams), Reminder.status == OPEN))
+    plain = [t for t in teams if not needs_training(t)]
+    trained = [t for t in teams if needs_training(t)]
+    if plain:
+        parts.append(select(Reminder.id).where(Reminder.team.in_(plain), Reminder.status == OPEN))
+    if trained:
+        parts.append(
+            select(Reminder.id).where(
+                Reminder.team.in_(trained), Reminder.status == OPEN, trained_condition(user)
+            )
+        )
     return Reminder.id.in_(union(*parts))
 
 
@@ -110,6 +137,9 @@ class TaskItem:
     owner_name: str | None
     #: Ward names by code, for a ward team's task (see `notify.ward_names_of`).
     ward_names: Mapping[str, str] = field(default_factory=dict)
+    #: Who snoozed it ("you", or their name), while it is snoozed: a team's task is snoozed for
+    #: everyone in the team.
+    snoozed_by: str | None = None
 
     @property
     def kind_label(self) -> str:
@@ -118,6 +148,22 @@ class TaskItem:
     @property
     def team_label(self) -> str:
         return team_label(self.reminder.team, self.ward_names)
+
+    @property
+    def team_noun(self) -> TeamNoun | None:
+        return team_noun(self.reminder.team, self.ward_names)
+
+    @property
+    def team_phrase(self) -> str:
+        """The team in a sentence: 'the committee clerks', 'the Wormholt ward team'."""
+        noun = self.team_noun
+        return noun.phrase if noun is not None else ""
+
+    @property
+    def not_acted(self) -> str:
+        """Say who has not acted on an escalated task: 'the committee clerks have not acted on
+        it', 'Ann Officer has not acted on it'."""
+        return not_acted(self.owner_name, self.team_noun)
 
     @property
     def state(self) -> str:
@@ -166,6 +212,29 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     }
 
 
+def _snoozers(session: Session, actor: Actor, ids: Sequence[int]) -> dict[int, str]:
+    """Return who last snoozed each of these reminders ("you", or their name), from the audit
+    trail, which records every snooze with whoever made it (one query)."""
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    for entity_id, actor_id, name, label in session.execute(
+        select(AuditEvent.entity_id, AuditEvent.actor_id, User.display_name, AuditEvent.actor_label)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.entity_type == "reminder",
+            AuditEvent.entity_id.in_([str(i) for i in sorted(set(ids))]),
+            AuditEvent.action == "reminder.snooze",
+        )
+        .order_by(AuditEvent.id)
+    ):
+        if entity_id is None:  # pragma: no cover - the query asks for ids
+            continue
+        mine = actor_id is not None and actor_id == actor.user_id
+        found[int(entity_id)] = "you" if mine else (name or label)
+    return found
+
+
 def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200) -> TaskList:
     """Return what a person owes, their teams owe, or was escalated to them: overdue first."""
     if actor.user_id is None:
@@ -181,17 +250,19 @@ def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200
     escalations = _escalations_of(session, [r.id for r in rows])
     names = _names(session, (r.owner_user_id for r in rows if r.owner_user_id != actor.user_id))
     wards = ward_names_of(session, (r.team for r in rows))
+    snoozers = _snoozers(session, actor, [r.id for r in rows if _is_snoozed(r, now)])
     out = TaskList([], [], [])
     for r in rows:
         escs = escalations.get(r.id, [])
         item = TaskItem(
             reminder=r,
             overdue=r.due_at <= now,
-            snoozed=r.snoozed_until is not None and r.snoozed_until > now,
+            snoozed=_is_snoozed(r, now),
             escalations=tuple(e.reason for e in escs),
             escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
             owner_name=names.get(r.owner_user_id or 0),
             ward_names=wards,
+            snoozed_by=snoozers.get(r.id),
         )
         if item.snoozed:
             out.snoozed.append(item)
@@ -202,21 +273,27 @@ def task_list(session: Session, actor: Actor, now: datetime, *, limit: int = 200
     return out
 
 
+def _is_snoozed(r: Reminder, now: datetime) -> bool:
+    return r.status == OPEN and r.snoozed_until is not None and r.snoozed_until > now
+
+
 def _owner_supervisor(session: Session, r: Reminder) -> int | None:
     if r.owner_user_id is None:
         return None
     return session.scalar(select(User.supervisor_id).where(User.id == r.owner_user_id))
 
 
-def may_act(session: Session, actor: Actor, r: Reminder) -> bool:
-    """Say whether a person may see and act on a reminder: its owner, its team, their supervisor."""
+def may_see(session: Session, actor: Actor, r: Reminder) -> bool:
+    """Say whether a person may see a reminder: its owner, its team (those who hold its
+    control), the owner's supervisor, the supervisor it was escalated to. Acting on it is
+    narrower: `may_complete`."""
     if actor.is_system:
         return True
     if actor.user_id is None:
         return False
     if r.owner_user_id == actor.user_id:
         return True
-    if r.team and r.team in teams_for(actor.roles, actor.ward_codes):
+    if r.team and r.team in member_teams(session, actor):
         return True
     if _owner_supervisor(session, r) == actor.user_id:
         return True
@@ -233,11 +310,26 @@ def may_act(session: Session, actor: Actor, r: Reminder) -> bool:
     ) > 0
 
 
+def may_complete(session: Session, actor: Actor, r: Reminder) -> bool:
+    """Say whether a person may acknowledge, snooze or mark a reminder done: only someone who
+    sees it and holds the control that completes it (docs/reminders.md)."""
+    return may_see(session, actor, r) and completion_refusal(session, actor, r) is None
+
+
 def _reminder_for(session: Session, actor: Actor, reminder_id: int) -> Reminder:
     r = session.get(Reminder, reminder_id)
     # Someone else's reminder is "not found": its existence is not theirs to learn.
-    if r is None or not may_act(session, actor, r):
+    if r is None or not may_see(session, actor, r):
         raise NotFound("There is no such task.")
+    return r
+
+
+def _completable(session: Session, actor: Actor, reminder_id: int) -> Reminder:
+    """Return a reminder the actor may act on: Forbidden, saying why, if they see it but do
+    not hold the control that completes it."""
+    r = _reminder_for(session, actor, reminder_id)
+    if (refusal := completion_refusal(session, actor, r)) is not None:
+        raise Forbidden(refusal)
     return r
 
 
@@ -250,6 +342,16 @@ class SendRecord:
 
 
 @dataclass(frozen=True)
+class PlannedSend:
+    """A lead not yet mailed: when it is to go, and whether a snooze holds it until later."""
+
+    lead: str
+    described: str
+    send_at: datetime
+    held_until: datetime | None
+
+
+@dataclass(frozen=True)
 class TaskDetail:
     item: TaskItem
     sends: list[SendRecord]
@@ -257,6 +359,14 @@ class TaskDetail:
     acknowledged_by: str | None
     closed_by: str | None
     may_snooze: bool
+    #: Why the person may not acknowledge, snooze or mark it done (None: they may).
+    refusal: str | None = None
+    #: The emails still to go, soonest first (once the scheduler has planned them).
+    planned: list[PlannedSend] = field(default_factory=list)
+
+    @property
+    def may_act(self) -> bool:
+        return self.item.reminder.status == OPEN and self.refusal is None
 
 
 def get_task(session: Session, actor: Actor, now: datetime, reminder_id: int) -> TaskDetail:
@@ -275,26 +385,62 @@ def get_task(session: Session, actor: Actor, now: datetime, reminder_id: int) ->
             .order_by(ReminderSend.sent_at, ReminderSend.id)
         )
     ]
+    snoozed = _is_snoozed(r, now)
     item = TaskItem(
         reminder=r,
         overdue=r.status == OPEN and r.due_at <= now,
-        snoozed=r.status == OPEN and r.snoozed_until is not None and r.snoozed_until > now,
+        snoozed=snoozed,
         escalations=tuple(e.reason for e in escs),
         escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs),
         owner_name=names.get(r.owner_user_id or 0),
         ward_names=ward_names_of(session, [r.team]),
+        snoozed_by=_snoozers(session, actor, [r.id]).get(r.id) if r.snoozed_until else None,
     )
+    refusal = completion_refusal(session, actor, r) if r.status == OPEN else None
     return TaskDetail(
         item=item,
         sends=sends,
         escalations=[(e, names.get(e.supervisor_id or 0)) for e in escs],
         acknowledged_by=names.get(r.acknowledged_by_id or 0),
         closed_by=names.get(r.closed_by_id or 0),
-        may_snooze=r.status == OPEN and not r.statutory,
+        may_snooze=r.status == OPEN and not r.statutory and refusal is None,
+        refusal=refusal,
+        planned=_planned(r, {s.lead for s in sends}, now),
     )
 
 
+def _planned(r: Reminder, dealt: set[str], now: datetime) -> list[PlannedSend]:
+    """The emails an open reminder still has to send, by the leads fixed on it when the
+    scheduler first planned it (none before then)."""
+    if r.status != OPEN or not r.leads:
+        return []
+    try:
+        leads = parse_leads(r.leads.split(","))
+    except LeadError:  # not a plan this code can read: the page shows what was sent
+        return []
+    held = r.snoozed_until if r.snoozed_until is not None and r.snoozed_until > now else None
+    planned = [
+        PlannedSend(
+            lead.label,
+            lead.describe(),
+            at,
+            held if held is not None and held > at else None,
+        )
+        for lead in leads
+        if lead.label not in dealt
+        for at in [lead.send_time(r.created_at, r.due_at)]
+    ]
+    return sorted(planned, key=lambda p: (p.send_at, p.lead))
+
+
 _STATE_FIELDS = ("status", "acknowledged_at", "snoozed_until", "snooze_reason", "closed_at")
+
+
+def _without_reason(state: dict[str, Any]) -> dict[str, Any]:
+    """A task's state for the trail, with whether a snooze reason was given, not its words."""
+    shown = {k: v for k, v in state.items() if k != "snooze_reason"}
+    shown["snooze_reason_given"] = bool(state.get("snooze_reason"))
+    return shown
 
 
 def _require_open(r: Reminder) -> None:
@@ -303,8 +449,10 @@ def _require_open(r: Reminder) -> None:
 
 
 def acknowledge(session: Session, actor: Actor, now: datetime, reminder_id: int) -> Reminder:
-    """Record that the person has seen a reminder; a statutory one then escalates only if overdue."""
-    r = _reminder_for(session, actor, reminder_id)
+    """Record that the person has seen a reminder; a statutory one then escalates only if overdue.
+
+    Only someone who holds the control that completes it may (Forbidden otherwise)."""
+    r = _completable(session, actor, reminder_id)
     _require_open(r)
     if r.acknowledged_at is not None:
         return r
@@ -329,14 +477,17 @@ def acknowledge(session: Session, actor: Actor, now: datetime, reminder_id: int)
 
 
 def mark_done(session: Session, actor: Actor, now: datetime, reminder_id: int) -> Reminder:
-    """Close a reminder as done: no more mail, no escalation."""
-    r = _reminder_for(session, actor, reminder_id)
+    """Close a reminder as done: no more mail, no escalation.
+
+    Only someone who holds the control that completes it may (Forbidden otherwise): whoever
+    could have done what it asks, and judged it done or no longer needed."""
+    r = _completable(session, actor, reminder_id)
     _require_open(r)
     before = audit.snapshot(r, _STATE_FIELDS)
     r.status = DONE
     r.closed_at = now
     r.closed_by_id = actor.user_id
-    r.close_reason = "Marked done"
+    r.close_reason = MARKED_DONE
     r.next_send_at = None
     r.escalate_at = None
     session.flush()
@@ -360,9 +511,11 @@ def snooze(
     """Hold a non-statutory reminder, and its mail, until a later time, giving a reason.
 
     Raises ValidationFailed for a statutory deadline (which cannot be snoozed), a missing
-    reason, or a time not in the next 30 days.
+    reason, or a time not in the next 30 days; Forbidden for someone who does not hold the
+    control that completes it. A team's task is snoozed for the whole team: its mail is held
+    for everyone, and each member sees who snoozed it and until when.
     """
-    r = _reminder_for(session, actor, reminder_id)
+    r = _completable(session, actor, reminder_id)
     _require_open(r)
     errors: dict[str, str] = {}
     if r.statutory:
@@ -372,6 +525,8 @@ def snooze(
         errors["reason"] = "Enter why you are snoozing this task"
     elif len(reason) > 200:
         errors["reason"] = "The reason must be 200 characters or fewer"
+    elif problem := identifiers.problem("The reason", reason, today=london_today(now)):
+        errors["reason"] = problem
     if until.tzinfo is None or until <= now:
         errors["until"] = "The date to snooze until must be in the future"
     elif until > now + MAX_SNOOZE:
@@ -391,9 +546,12 @@ def snooze(
         action="reminder.snooze",
         entity_type="reminder",
         entity_id=r.id,
-        summary=f"Snoozed the reminder “{r.title}”: {reason}",
-        before=before,
-        after=audit.snapshot(r, _STATE_FIELDS),
+        # The reason stays on the task, read by those who see it: the trail, which every
+        # reader of the audit log sees of a task (policy.OPEN_AUDIT_TYPES), says only that one
+        # was given. It may speak of the restricted record the task is about.
+        summary=f"Snoozed the reminder “{r.title}” until {when_text(until)}, giving a reason",
+        before=_without_reason(before),
+        after=_without_reason(audit.snapshot(r, _STATE_FIELDS)),
     )
     return r
 
@@ -540,7 +698,7 @@ def team_overview(
         TaskItem(
             reminder=r,
             overdue=True,
-            snoozed=r.snoozed_until is not None and r.snoozed_until > now,
+            snoozed=_is_snoozed(r, now),
             escalations=tuple(e.reason for e in escs.get(r.id, [])),
             escalated_to_me=any(e.supervisor_id == actor.user_id for e in escs.get(r.id, [])),
             owner_name=names.get(r.owner_user_id or 0),

@@ -230,12 +230,13 @@ def test_a_ward_team_is_named_by_its_ward(session: Session, world: World) -> Non
 
 
 def test_a_ward_teams_mail_names_the_ward(session: Session, world: World) -> None:
-    from builders import make_user
+    from builders import make_user, train
     from builders.register import WEST
 
     colleague = make_user(
         session, "ward_officer", email="colleague@example.gov.uk", wards_=frozenset({WEST.code})
     )
+    train(session, colleague)  # the ward's team: those who can log a visit there
     visit_task = session.scalars(
         select(Reminder).where(Reminder.kind == ReminderKind.FOLLOW_UP_VISIT)
     ).one()

@@ -40,6 +40,7 @@ from enforcement import scheduler as scheduler_module
 from enforcement.accounts.users import actor_for
 from enforcement.cases import casework as cases
 from enforcement.db import make_engine, session_factory, writer
+from enforcement.errors import Forbidden
 from enforcement.models import (
     AuditEvent,
     CaseDeadline,
@@ -413,8 +414,11 @@ def test_catch_up_after_downtime_sends_only_the_latest_lead(
 def test_statutory_reminder_escalates_when_unacknowledged_then_when_overdue(
     session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
 ) -> None:
-    boss = make_user(session, "supervisor", email="boss@example.gov.uk")
-    owner = make_user(session, "licensing_officer", email="officer@example.gov.uk")
+    # A hearing is the committee clerks' to record: its owner is one, in the supervisor's
+    # organisation (a supervisor of another organisation could not act on it).
+    council = make_org(session, "Council")
+    boss = make_user(session, "supervisor", email="boss@example.gov.uk", org=council)
+    owner = make_user(session, "committee_clerk", email="officer@example.gov.uk", org=council)
     tasks.set_supervisor(session, SYSTEM, NOW, owner.id, boss.id)
     r = hearing(session, owner, statutory=True, due_at=NOW + timedelta(days=3))
     run(sessions, NOW, smtp, settings)
@@ -445,8 +449,9 @@ def test_statutory_reminder_escalates_when_unacknowledged_then_when_overdue(
 def test_acknowledged_in_time_means_no_early_escalation(
     session: Session, sessions: Callable[[], Session], smtp: SmtpServer, settings: Settings
 ) -> None:
-    boss = make_user(session, "supervisor")
-    owner = make_user(session, "licensing_officer")
+    council = make_org(session, "Council")
+    boss = make_user(session, "supervisor", org=council)
+    owner = make_user(session, "committee_clerk", org=council)
     tasks.set_supervisor(session, SYSTEM, NOW, owner.id, boss.id)
     r = hearing(session, owner, statutory=True, due_at=NOW + timedelta(days=3))
     run(sessions, NOW, smtp, settings)
@@ -499,6 +504,90 @@ def test_with_no_supervisor_recorded_a_deadline_escalates_to_the_organisations_s
         "first-boss@example.gov.uk, the organisation's supervisor: none is recorded",
         "no one: no supervisor is recorded, and the organisation has none",
     ]
+
+
+@pytest.mark.parametrize("police_has_a_supervisor", [True, False])
+def test_a_police_cases_deadline_never_escalates_to_a_council_supervisor(
+    session: Session,
+    sessions: Callable[[], Session],
+    smtp: SmtpServer,
+    settings: Settings,
+    police_has_a_supervisor: bool,
+) -> None:
+    """A police officer whose recorded supervisor is the council's (the demo's ward officer):
+    the council supervisor cannot record an event in a police case, so a deadline of one that
+    escalated to them reached someone who could not act on it. It goes to the police force's
+    supervisor, as when none is recorded, or to no one if the force has none."""
+    council, police = make_org(session, "Council"), make_org(session, "Police", "police")
+    council_boss = make_user(
+        session, "supervisor", email="council-boss@example.gov.uk", org=council
+    )
+    police_boss = (
+        make_user(session, "supervisor", email="police-boss@example.gov.uk", org=police)
+        if police_has_a_supervisor
+        else None
+    )
+    officer = make_user(session, "ward_officer", email="dwo@example.gov.uk", org=police)
+    tasks.set_supervisor(session, SYSTEM, NOW, officer.id, council_boss.id)
+    who = actor_for(officer)
+    served = NOW
+    case = cases.open_case(
+        session,
+        who,
+        served,
+        cases.CaseInput(
+            premises_id=make_premises(session).id,
+            tool="asbcpa_closure",
+            owner_organisation_id=police.id,
+            officer_id=officer.id,
+            summary="Closure after a joint visit",
+        ),
+    )
+    for kind, when in (("notice_issued", served - timedelta(hours=1)), ("notice_served", served)):
+        cases.record_event(
+            session,
+            who,
+            served,
+            case.id,
+            case.version,
+            cases.EventInput(kind=kind, occurred_at=when, served_how="in_person"),
+            calendar=CALENDAR,
+            rulebook=RULES,
+        )
+    session.commit()
+    run(sessions, served, smtp, settings)
+    run(sessions, served + timedelta(hours=24), smtp, settings)
+
+    escalations = session.scalars(select(ReminderEscalation)).all()
+    assert escalations, "an unacknowledged statutory reminder escalates"
+    expected = police_boss.id if police_boss else None
+    assert {e.supervisor_id for e in escalations} == {expected}
+    recipients = {m["To"] for m in smtp.sink.messages}
+    assert "council-boss@example.gov.uk" not in recipients
+    assert ("police-boss@example.gov.uk" in recipients) == police_has_a_supervisor
+    summaries = set(
+        session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "reminder.escalate"))
+    )
+    assert {s.split(") to ")[1] for s in summaries} == {
+        "police-boss@example.gov.uk, the organisation's supervisor: the one recorded is in "
+        "another organisation, which cannot act on it"
+        if police_has_a_supervisor
+        else "no one: the one recorded is in another organisation, which cannot act on it, "
+        "and the organisation has none"
+    }
+    # The council supervisor still sees their officer's task, but cannot act on it: only the
+    # organisation that owns the case can; the police supervisor it escalated to can.
+    r = session.get(Reminder, escalations[0].reminder_id)
+    assert r is not None
+    later = served + timedelta(hours=25)
+    assert tasks.get_task(session, actor_for(council_boss), later, r.id).refusal is not None
+    with pytest.raises(Forbidden, match="organisation that owns the case"):
+        tasks.acknowledge(session, actor_for(council_boss), later, r.id)
+    with pytest.raises(Forbidden, match="organisation that owns the case"):
+        tasks.mark_done(session, actor_for(council_boss), later, r.id)
+    if police_boss is not None:
+        tasks.acknowledge(session, actor_for(police_boss), later, r.id)
+        assert r.acknowledged_by_id == police_boss.id
 
 
 def test_daily_digest_gathers_non_urgent_reminders_and_urgent_ones_still_go_at_once(

@@ -25,14 +25,17 @@ from enforcement.reminders.notify import (
     is_urgent,
     lead_rules,
     next_digest_at,
+    not_acted,
     parse_leads,
     plan_leads,
     render_digest,
     render_escalation,
     render_reminder,
     retry_delay,
+    team_noun,
 )
 from enforcement.reminders.outbox import Claimed, MailError, _classify, build_message
+from enforcement.reminders.routing import TEAM_ROLES
 from enforcement.reminders.vocab import ReminderKind
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
@@ -144,10 +147,39 @@ def test_a_lead_before_the_first_date_a_date_holds_is_due_when_the_reminder_is_m
     assert Lead(lead).send_time(NOW, due) <= NOW
 
 
-def test_days_before_keep_the_london_hour_across_a_clock_change() -> None:
+def test_days_before_go_at_8am_london_across_a_clock_change() -> None:
     due = datetime(2026, 4, 10, 8, 0, tzinfo=UTC)  # 9am BST
-    sent = Lead("14d").send_time(NOW, due)  # 27 March: 9am GMT
-    assert sent == datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
+    sent = Lead("14d").send_time(NOW, due)  # 27 March: 8am GMT
+    assert sent == datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
+    # The clocks go forward on 29 March 2026: two days before 30 March is the 28th, in GMT.
+    assert Lead("2d").send_time(NOW, end_of_london_day(date(2026, 3, 30))) == datetime(
+        2026, 3, 28, 8, 0, tzinfo=UTC
+    )
+    # They go back on 25 October 2026: two days before 26 October is the 24th, in BST.
+    assert Lead("2d").send_time(NOW, end_of_london_day(date(2026, 10, 26))) == datetime(
+        2026, 10, 24, 7, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_day", "two_days_before"),
+    [
+        # GMT: a follow-up due by the end of 15 December is mailed at 8am on the 13th, not at
+        # 23:59:59 on the 13th (what "the same time two days before" made of "the end of").
+        (date(2026, 12, 15), datetime(2026, 12, 13, 8, 0, tzinfo=UTC)),
+        # BST: 8am London is 7am UTC.
+        (date(2026, 6, 10), datetime(2026, 6, 8, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_days_before_a_deadline_at_the_end_of_a_day_go_at_8am_london_on_that_day(
+    due_day: date, two_days_before: datetime
+) -> None:
+    due = end_of_london_day(due_day)
+    sent = Lead("2d").send_time(NOW, due)
+    assert sent == two_days_before
+    assert to_london(sent).hour == 8 and to_london(sent).date() == due_day - timedelta(days=2)
+    assert Lead("on_day").send_time(NOW, due) == two_days_before + timedelta(days=2)
+    assert when_text(sent).endswith("at 8:00am " + ("GMT" if due_day.month == 12 else "BST"))
 
 
 def test_each_lead_is_due_only_from_its_time() -> None:
@@ -269,7 +301,7 @@ def test_reminder_mail_says_what_is_due_links_to_the_task_and_escapes_html() -> 
     mail = render_reminder(FACTS, "Sam O'Neil", as_team=True, now=NOW, config=CONFIG)
     assert mail.subject == f"Reminder: {FACTS.title}, due in 2 days"
     assert "https://tracker.example.gov.uk/tasks/42" in mail.text
-    assert "Hearing (statutory)" in mail.text and "Licensing team" in mail.text
+    assert "Hearing (statutory)" in mail.text and "a member of the licensing team" in mail.text
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
     assert 'href="https://tracker.example.gov.uk/tasks/42"' in mail.html
 
@@ -303,8 +335,8 @@ def test_the_text_body_of_a_reminder_is_laid_out_line_by_line() -> None:
     assert mail.text == (
         "Hello Sam,\n\n"
         "Hearing (statutory): Review hearing notice\n"
-        "Due: 4 March 2026 at 10:30am GMT (due in 2 days)\n"
-        "You are receiving this as a member of the Licensing team.\n\n"
+        "Due: 4 March 2026 at 10:30am GMT (in 2 days)\n"
+        "You are receiving this as a member of the licensing team.\n\n"
         "Open the task: https://tracker.example.gov.uk/tasks/42\n\n"
         "Open the task to go to the record, acknowledge the reminder or mark it done.\n\n"
         "Licensing and premises enforcement, LBX.\n"
@@ -312,6 +344,100 @@ def test_the_text_body_of_a_reminder_is_laid_out_line_by_line() -> None:
         "access allows.\n"
         "Your email preferences: https://tracker.example.gov.uk/tasks/preferences\n"
     )
+
+
+# Each kind of team, as a sentence names it: (team, ward names, "You are receiving this as ...",
+# "A statutory reminder for ...", "Escalated to you: ..." on the task list).
+TEAM_SENTENCES = {
+    "licensing": (
+        {},
+        "a member of the licensing team",
+        "the licensing team",
+        "the licensing team has not acted on it",
+    ),
+    "clerks": (
+        {},
+        "one of the committee clerks",
+        "the committee clerks",
+        "the committee clerks have not acted on it",
+    ),
+    "intel": (
+        {},
+        "one of the intelligence analysts",
+        "the intelligence analysts",
+        "the intelligence analysts have not acted on it",
+    ),
+    "supervisors": (
+        {},
+        "one of the supervisors",
+        "the supervisors",
+        "the supervisors have not acted on it",
+    ),
+    "ward:E05013733": (
+        {"E05013733": "Addison"},
+        "a member of the Addison ward team",
+        "the Addison ward team",
+        "the Addison ward team has not acted on it",
+    ),
+    "ward:E05099999": (
+        {},
+        "a member of the ward team (E05099999)",
+        "the ward team (E05099999)",
+        "the ward team (E05099999) has not acted on it",
+    ),
+}
+
+
+def test_every_role_team_has_its_sentences() -> None:
+    assert {t for t in TEAM_SENTENCES if not t.startswith("ward:")} == set(TEAM_ROLES)
+
+
+@pytest.mark.parametrize("team", sorted(TEAM_SENTENCES))
+def test_mail_and_task_sentences_name_each_kind_of_team_in_good_english(team: str) -> None:
+    """Not "as a member of the Supervisors", "for Committee clerks is not acknowledged in time"
+    or "Committee clerks has not acted on it": each team reads as a sentence needs it."""
+    wards, member, phrase, not_acted_text = TEAM_SENTENCES[team]
+    noun = team_noun(team, wards)
+    facts = FACTS._replace(title="Review hearing notice", team=team, team_noun=noun)
+    reminder = render_reminder(facts, "Sam", as_team=True, now=NOW, config=CONFIG)
+    assert f"You are receiving this as {member}.\n" in reminder.text
+    assert f"You are receiving this as {member}.</p>" in reminder.html.replace("<br>\n", "")
+    for reason, what in (
+        ("unacknowledged", "has not been acknowledged in time"),
+        ("overdue", "is overdue"),
+    ):
+        escalation = render_escalation(facts, "Boss", None, reason, now=NOW, config=CONFIG)
+        assert f"\nA statutory reminder for {phrase} {what}.\n" in escalation.text
+        assert f"<p>A statutory reminder for {phrase} {what}.</p>" in escalation.html
+    assert not_acted(None, noun) == not_acted_text
+    # A named person is named, whatever the team.
+    assert not_acted("Ann Officer", noun) == "Ann Officer has not acted on it"
+    named = render_escalation(facts, "Boss", "Ann Officer", "overdue", now=NOW, config=CONFIG)
+    assert "A statutory reminder for Ann Officer is overdue." in named.text
+
+
+def test_a_title_that_says_due_is_not_followed_by_due_again() -> None:
+    tomorrow = end_of_london_day(to_london(NOW).date() + timedelta(days=1))
+    visit = FACTS._replace(
+        kind=ReminderKind.FOLLOW_UP_VISIT, title="Follow-up visit due", due_at=tomorrow
+    )
+    mail = render_reminder(visit, "Sam", as_team=False, now=NOW, config=CONFIG)
+    assert mail.subject == "Reminder: Follow-up visit due by the end of tomorrow"
+    assert "Due: the end of 3 March 2026 (by the end of tomorrow)\n" in mail.text
+    late = render_reminder(visit, "Sam", as_team=False, now=tomorrow, config=CONFIG)
+    assert late.subject == "Reminder: Follow-up visit overdue"
+    digest = render_digest([visit], "Sam", now=NOW, config=CONFIG)
+    assert (
+        "- Follow-up welfare visit (statutory): Follow-up visit due by the end of tomorrow "
+        "(the end of 3 March 2026)" in digest.text
+    )
+    # A title that does not say "due" is followed by when it is.
+    other = render_reminder(
+        FACTS._replace(title="Licence PL/1 expires"), "Sam", as_team=False, now=NOW, config=CONFIG
+    )
+    assert other.subject == "Reminder: Licence PL/1 expires, due in 2 days"
+    for text in (mail.subject, mail.text, late.subject, digest.text, other.subject):
+        assert "due, due" not in text and "due due" not in text.lower()
 
 
 def test_the_digest_text_lists_one_item_a_line_with_its_link_beneath() -> None:

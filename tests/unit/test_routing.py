@@ -6,8 +6,7 @@ import pytest
 
 from enforcement.access import roles_granted
 from enforcement.reminders import routing
-from enforcement.reminders.reminders import TEAM_ROLES
-from enforcement.reminders.routing import Control, Process
+from enforcement.reminders.routing import TEAM_ROLES, Control, Process
 from enforcement.reminders.vocab import ReminderKind
 
 
@@ -51,3 +50,19 @@ def test_the_referral_hand_ons_go_to_supervisors_clerks_and_the_author() -> None
     )
     assert routing.route(ReminderKind.HEARING).team == "clerks"
     assert routing.route(ReminderKind.FLAG_REVIEW).team == "intel"
+
+
+def test_a_ward_team_is_only_those_whose_role_can_log_a_welfare_visit() -> None:
+    """Covering a ward does not make a licensing officer or a supervisor one of its team: they
+    cannot log a welfare visit there. A ward officer is, once trained (checked in the database:
+    `routing.member_teams`, `routing.members`)."""
+    wards = {"E05013733"}
+    assert routing.teams_for({"ward_officer"}, wards) == ["ward:E05013733"]
+    assert routing.teams_for({"licensing_officer"}, wards) == ["licensing"]
+    assert routing.teams_for({"supervisor"}, wards) == ["supervisors"]
+    assert routing.teams_for({"ward_officer", "supervisor"}, wards) == [
+        "ward:E05013733",
+        "supervisors",
+    ]
+    assert routing.needs_training("ward:E05013733") and not routing.needs_training("licensing")
+    assert routing.ward_of("ward:E05013733") == "E05013733" and routing.ward_of("clerks") is None

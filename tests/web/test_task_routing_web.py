@@ -14,7 +14,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from builders import BOOK, CAL, NOW, SYSTEM, make_case, make_premises, sign_in
+from builders import (
+    BOOK,
+    CAL,
+    NOW,
+    SYSTEM,
+    WEST,
+    make_case,
+    make_premises,
+    make_user,
+    sign_in,
+    train,
+)
 from builders.referrals import World, at, full_draft, make_world
 from builders.welfare import IMMIGRATION, visit_input, visit_record
 from flask import Flask
@@ -24,7 +35,15 @@ from sqlalchemy.orm import Session
 
 from enforcement.access import can, can_for_organisation
 from enforcement.accounts import users
-from enforcement.models import EnforcementCase, Referral, Reminder, User
+from enforcement.models import (
+    EnforcementCase,
+    Organisation,
+    PremisesWard,
+    Referral,
+    Reminder,
+    User,
+    Ward,
+)
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import process as referral_process
 from enforcement.registerio import expiry
@@ -161,6 +180,19 @@ class Checker:
                 case = self.session.get(EnforcementCase, r.subject_id)
                 assert case is not None
                 assert can_for_organisation(actor, permission, case.owner_organisation_id)
+            if control is Control.LOG_WELFARE_VISIT:
+                # The welfare workflow's own test: trained, and covering the premises' ward.
+                ward = self.session.scalar(
+                    select(Ward.code)
+                    .join(PremisesWard, PremisesWard.ward_id == Ward.id)
+                    .where(PremisesWard.premises_id == r.premises_id)
+                )
+                assert welfare.may_log_at(self.session, actor, ward), (
+                    f"{user.email} cannot log a welfare visit at the premises of {r.title}"
+                )
+            # Whoever is sent a task may act on it, and the domain agrees.
+            refusal = routing.completion_refusal(self.session, actor, r)
+            assert refusal is None, f"{user.email} may not act on {r.title}: {refusal}"
             client = self.app.test_client()
             sign_in(client, user.email)
             assert any(_shows(client, page, c) for c in controls), (
@@ -188,6 +220,19 @@ def test_every_task_reaches_only_people_who_can_close_it(
 ) -> None:
     check = Checker(app, session)
     officer, supervisor, clerk = (world.actors[k] for k in ("officer", "supervisor", "clerk"))
+    # People who cover the ward of the premises but cannot log a welfare visit there: a ward
+    # officer not yet trained, a licensing officer and a (trained) supervisor given the ward.
+    # The ward's team is those who can, so its follow-up visit never reaches these.
+    council = session.get(Organisation, world.council_id)
+    police = session.get(Organisation, world.police_id)
+    for email, role, org, trained in (
+        ("untrained@example.gov.uk", "ward_officer", police, False),
+        ("licensing-west@example.gov.uk", "licensing_officer", council, False),
+        ("supervisor-west@example.gov.uk", "supervisor", council, True),
+    ):
+        person = make_user(session, role, email=email, org=org, wards_=frozenset({WEST.code}))
+        if trained:
+            train(session, person)
     # Two plain cases: one with an officer in charge, one a council review nobody has taken on.
     other = make_premises(session, name="The Anchor")
     make_case(session, other.id, world.council_id, officer.user_id or 0, now=NOW)
@@ -330,6 +375,18 @@ def test_every_task_reaches_only_people_who_can_close_it(
         assert x.owner_user_id is None and x.team == "clerks"
     for x in seen:
         assert check.recipients_of[x.id] == {"clerk@example.gov.uk"}
+    # The welfare visit's follow-up reached its officer, who can log the next visit, and no
+    # one else who covers the ward.
+    follow_ups = [
+        x
+        for x in session.scalars(
+            select(Reminder).where(Reminder.kind == ReminderKind.FOLLOW_UP_VISIT)
+        )
+        if x.id in check.recipients_of
+    ]
+    assert follow_ups
+    for x in follow_ups:
+        assert check.recipients_of[x.id] == {"ward@example.gov.uk"}
 
 
 def test_ward_teams_read_as_ward_names_and_the_task_table_has_its_status_and_action(

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from builders import SYSTEM, csrf_token, make_premises, make_user, make_wards, post, sign_in
+from builders import (
+    SYSTEM,
+    csrf_token,
+    make_premises,
+    make_user,
+    make_wards,
+    post,
+    sign_in,
+    train,
+)
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -210,6 +219,14 @@ def test_snoozing_needs_a_reason_then_moves_the_task_aside(
         page=f"/tasks/{r.id}/snooze",
     )
     assert too_far.status_code == 400 and "30 days at most" in too_far.get_data(as_text=True)
+    refused = post(
+        officer,
+        f"/tasks/{r.id}/snooze",
+        {**fields, "reason": "The worker gave her number, 07700 900123"},
+        page=f"/tasks/{r.id}/snooze",
+    )
+    assert refused.status_code == 400
+    assert "The reason seems to contain a phone number" in refused.get_data(as_text=True)
     ok = post(
         officer,
         f"/tasks/{r.id}/snooze",
@@ -223,7 +240,12 @@ def test_snoozing_needs_a_reason_then_moves_the_task_aside(
     assert page.index("Snoozed</h3>") < page.index("Follow-up visit")
     assert badge(page) is None  # a snoozed task is not counted
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "reminder.snooze")).one()
-    assert "Waiting for the landlord" in event.summary
+    # Every reader of the trail sees a task's events: the reason, which may speak of the
+    # restricted record the task is about, stays on the task.
+    assert event.summary.startswith("Snoozed the reminder “Follow-up visit” until ")
+    assert event.summary.endswith(", giving a reason")
+    assert "landlord" not in (event.summary + (event.before_json or "") + (event.after_json or ""))
+    assert '"snooze_reason_given": true' in (event.after_json or "")
 
 
 def test_someone_elses_task_is_not_found_but_a_team_members_is_shared(
@@ -296,8 +318,13 @@ def test_supervisors_see_the_tasks_that_reach_no_one(client: FlaskClient, sessio
     make_wards(session)
     make_user(session, "supervisor", email="boss@example.gov.uk")
     leaver = make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
-    make_user(session, "ward_officer", wards_=frozenset({"E05999902"}))
+    train(session, leaver)
+    train(session, make_user(session, "ward_officer", wards_=frozenset({"E05999902"})))
     make_user(session, "licensing_officer")
+    # Covering Westward is not enough to be its team: these cannot log a welfare visit there.
+    make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))  # not yet trained
+    train(session, make_user(session, "supervisor", wards_=frozenset({"E05999901"})))
+    make_user(session, "licensing_officer", wards_=frozenset({"E05999901"}))
     follow_up = {"kind": ReminderKind.FOLLOW_UP_VISIT, "subject_type": "welfare_visit"}
     remind(session, leaver, "Left behind", timedelta(days=-1), team="ward:E05999901", **follow_up)
     remind(session, None, "Nobody's", timedelta(days=3), team="ward:E05999901", **follow_up)
@@ -330,8 +357,9 @@ def test_supervisors_see_the_tasks_that_reach_no_one(client: FlaskClient, sessio
     users_page = admin.get("/admin/users").get_data(as_text=True)
     assert "Some tasks reach no one" in users_page and "on their user page below" in users_page
     assert "Westward ward team: Follow-up welfare visit" in users_page
-    # Once someone covers the ward, its tasks reach them, and the warning goes.
-    make_user(session, "ward_officer", wards_=frozenset({"E05999901"}))
+    # Once someone who can log a visit there covers the ward, its tasks reach them, and the
+    # warning goes.
+    train(session, make_user(session, "ward_officer", wards_=frozenset({"E05999901"})))
     session.commit()
     page = client.get("/tasks/team").get_data(as_text=True)
     assert "Westward ward team" not in page and "No team: Follow-up inspection" in page
