@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, Form
+from wtforms import DateField, Field, FileField, Form
 from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
@@ -124,16 +124,40 @@ def _refuse_control_characters(_form: Form, field: Field) -> None:
 _plain_bind_field = DefaultMeta.bind_field
 
 
+#: A field other than a file's given something that is not text: an uploaded file or a JSON
+#: number, list or object (Flask-WTF reads both into the form's data).
+NOT_TEXT_MESSAGE = "{label} must be typed in, not sent as a file or as data of another kind"
+
+
+def _text_only(field: Field) -> None:
+    """Make the field refuse any value that is not text before reading it, so that no filter,
+    coercion or validator meets a file or a number it was never written for."""
+    plain = field.process_formdata
+
+    def process_formdata(valuelist: list[Any]) -> None:
+        if any(not isinstance(value, str) for value in valuelist):
+            # Redrawn as empty boxes: a field draws what was sent (raw_data), and a file or a
+            # number is not something it can draw.
+            field.raw_data = [value if isinstance(value, str) else "" for value in valuelist]
+            raise ValueError(NOT_TEXT_MESSAGE.format(label=subject(field)))
+        plain(valuelist)
+
+    field.process_formdata = process_formdata  # type: ignore[method-assign]
+
+
 def _bind_field_refusing_control_characters(
     self: DefaultMeta, form: Form, unbound_field: Any, options: dict[str, Any]
 ) -> Field:
     field: Field = _plain_bind_field(self, form, unbound_field, options)
     field.validators = [_refuse_control_characters, *field.validators]
+    if not isinstance(field, FileField):
+        _text_only(field)
     return field
 
 
 def refuse_control_characters_in_every_form() -> None:
-    """Give every field of every form a first validator refusing control characters.
+    """Give every field of every form a first validator refusing control characters, and make
+    every field but a file's refuse a value that is not text (NOT_TEXT_MESSAGE).
 
     Done once through FlaskForm's Meta (WTForms' hook for how fields are bound) rather than in
     each form class, so no form, present or future, can forget it.

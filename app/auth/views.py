@@ -265,6 +265,7 @@ def change_password() -> str | Response | tuple[str, int]:
                 utcnow(),
                 form.current_password.data or "",
                 form.new_password.data or "",
+                keep_session=session.get("sid"),
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)

@@ -92,7 +92,8 @@ def code_at(secret: str, moment: datetime) -> str:
 
 def matching_step(secret: str, code: str, now: datetime, after: int | None) -> int | None:
     """Return the step a code is valid for (within the drift, newer than ``after``), or None."""
-    if len(code) != DIGITS or not code.isdigit():
+    # ASCII digits only: "١٢٣٤٥٦" passes isdigit(), and compare_digest refuses non-ASCII text.
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     current = step_at(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):

@@ -474,9 +474,19 @@ def reset_password(
 
 
 def change_own_password(
-    session: Session, actor: Actor, now: datetime, current: str, new_password: str
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    current: str,
+    new_password: str,
+    *,
+    keep_session: str | None = None,
 ) -> User:
-    """Let a signed-in user replace their password after proving the current one."""
+    """Let a signed-in user replace their password after proving the current one.
+
+    Every other session of theirs is signed out (whoever else held one, on another device or
+    with a copied cookie, held it with the old password); `keep_session` is the token of the
+    session making the change, which stays signed in."""
     if actor.user_id is None:
         raise InvalidCredentials("Sign in first.")
     user = get_user(session, actor.user_id)
@@ -489,6 +499,12 @@ def change_own_password(
         raise ValidationFailed({"new_password": "Choose a password different from the current one"})
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    others = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    if keep_session is not None:
+        others = others.where(UserSession.token_hash != _token_hash(keep_session))
+    ended = len(session.execute(others.values(revoked_at=now).returning(UserSession.id)).all())
     session.flush()
     audit.record(
         session,
@@ -497,7 +513,8 @@ def change_own_password(
         action="user.change_password",
         entity_type="user",
         entity_id=user.id,
-        summary="Changed own password",
+        summary="Changed own password"
+        + (f" and signed out {ended} other session{'s' if ended != 1 else ''}" if ended else ""),
     )
     return user
 

@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from enforcement import audit
+from enforcement import audit, identifiers
 from enforcement.access import (
     Actor,
     Permission,
@@ -53,7 +53,7 @@ from enforcement.cases.statutory import (
     validate_event_sequence,
 )
 from enforcement.cases.vocab import CaseStatus, Direction, EventKind, ServedHow, Status, ToolCode
-from enforcement.clock import day_text, to_london
+from enforcement.clock import day_text, london_today, to_london
 from enforcement.errors import Forbidden, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, Organisation, Premises, Referral, User, UserRole, Ward
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
@@ -219,6 +219,8 @@ def open_case(session: Session, actor: Actor, now: datetime, data: CaseInput) ->
         errors["summary"] = "Enter a summary of the case"
     elif len(summary) > MAX_SUMMARY:
         errors["summary"] = f"The summary must be {MAX_SUMMARY:,} characters or fewer"
+    elif problem := identifiers.problem("The summary", summary, today=london_today(now)):
+        errors["summary"] = problem
     if errors:
         raise ValidationFailed(errors)
     assert tool is not None and owner is not None
@@ -382,6 +384,8 @@ def _check_event(
             errors["served_how"] = "Select how it was served"
     if data.note and len(data.note) > MAX_NOTE:
         errors["note"] = f"The note must be {MAX_NOTE:,} characters or fewer"
+    elif problem := identifiers.problem("The note", data.note, today=london_today(now)):
+        errors["note"] = problem
     if kind is None or data.occurred_at is None:
         raise ValidationFailed(errors)
     errors.update(_date_problems(case, data, now))
@@ -630,6 +634,8 @@ def update_case(
         errors["summary"] = "Enter a summary of the case"
     elif len(text) > MAX_SUMMARY:
         errors["summary"] = f"The summary must be {MAX_SUMMARY:,} characters or fewer"
+    elif problem := identifiers.problem("The summary", text, today=london_today(now)):
+        errors["summary"] = problem
     if errors:
         raise ValidationFailed(errors)
     before = audit.snapshot(case, ("officer_id", "summary"))
@@ -703,6 +709,8 @@ def close_case(
         raise ValidationFailed({"reason": "Say why the case is being closed"})
     if len(text) > MAX_REASON:
         raise ValidationFailed({"reason": f"The reason must be {MAX_REASON} characters or fewer"})
+    if problem := identifiers.problem("The reason", text, today=london_today(now)):
+        raise ValidationFailed({"reason": problem})
     case.status = CLOSED
     case.closed_at = now
     case.close_reason = text

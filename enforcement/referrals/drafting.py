@@ -68,6 +68,7 @@ from enforcement.referrals.vocab import (
 )
 from enforcement.register import support as support_directory
 from enforcement.reminders.vocab import ReminderKind
+from enforcement.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from enforcement.vocab import LicenceStatus, Role
 
 SUBJECT = "committee_referral"
@@ -309,6 +310,10 @@ def check_text(
         return
     if len(text) > limit:
         errors[key] = f"{label} must be {limit:,} characters or fewer"
+    elif has_control_characters(text):
+        # Checked here too, not only by the forms' fields: a sign-off's sanitised summaries are
+        # read from the request by name, and a paper's Word file cannot hold such characters.
+        errors[key] = CONTROL_CHARACTER_MESSAGE.format(label=label)
     elif problem := identifiers.problem(label, text, today=today):
         errors[key] = problem
 

@@ -208,6 +208,8 @@ def test_open_case_numbers_cases_per_year_and_audits(session: Session, w: World)
         ({"officer": "clerk"}, "officer_id"),  # a clerk is not a case officer
         ({"summary": "   "}, "summary"),
         ({"summary": "x" * 2001}, "summary"),
+        ({"summary": "A worker, born 12/03/1998, gave her number"}, "summary"),
+        ({"summary": "Call the worker on 07700 900123"}, "summary"),
     ],
 )
 def test_open_case_refuses_bad_input_and_saves_nothing(
@@ -919,3 +921,34 @@ def test_premises_timeline_shows_cases_and_events_to_case_readers_only(
         for i in timeline.premises_timeline(session, w.admin, w.pub)
         if i.link and i.link[0] == "case"
     ]
+
+
+def test_a_case_s_free_text_refuses_identifiers_as_every_other_form_does(
+    session: Session, w: World
+) -> None:
+    """The privacy notice says free text that looks like an identifier is refused: a case's
+    summary, an event's note and a closing reason as much as a visit's notes."""
+    case = _served_closure(session, w)
+    said = "Spoke to a worker, born 12/03/1998, on 07700 900123"
+    with pytest.raises(ValidationFailed) as exc:
+        cases.update_case(
+            session,
+            w.ward_officer,
+            XMAS_EVE,
+            case.id,
+            case.version,
+            officer_id=case.officer_id,
+            summary=said,
+            calendar=CAL,
+            rulebook=BOOK,
+        )
+    assert exc.value.errors["summary"].startswith(
+        "The summary seems to contain a date of birth and a phone number. Remove them"
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        _record(session, w.ward_officer, case, "notice_cancelled", XMAS_EVE, note=said)
+    assert exc.value.errors["note"].startswith("The note seems to contain a date of birth")
+    with pytest.raises(ValidationFailed) as exc:
+        cases.close_case(session, w.ward_officer, XMAS_EVE, case.id, case.version, said)
+    assert exc.value.errors["reason"].startswith("The reason seems to contain a date of birth")
+    assert case.status == "open" and case.summary != said

@@ -396,6 +396,32 @@ def test_only_someone_the_conditions_name_may_approve_a_sanitised_summary(
     assert referrals.sanitised_key(_c_item(session, r)) in bad.value.errors
 
 
+@pytest.mark.parametrize("hidden", ["\x0b", "\x00", "\x1b"])
+def test_a_sanitised_summary_with_a_hidden_control_character_is_refused(
+    session: Session, hidden: str
+) -> None:
+    """A sign-off's summaries are read from the request by name, not through a form's fields:
+    the domain refuses what a Word line break pastes as (U+000B), as every form does."""
+    world = make_world(session)
+    officer = world.actors["officer"]
+    r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    referrals.submit(session, officer, NOW, r.id, r.version)
+    item = _c_item(session, r)
+    with pytest.raises(ValidationFailed) as bad:
+        referrals.sign_off(
+            session,
+            world.actors["supervisor"],
+            NOW,
+            r.id,
+            r.version,
+            sanitised={item: f"Police intelligence was considered.{hidden}No further detail."},
+        )
+    assert bad.value.errors == {
+        referrals.sanitised_key(item): "The sanitised summary must not contain hidden control "
+        "characters (they can come from pasted text). Delete them or type it again"
+    }
+
+
 def test_a_flag_restricted_after_sign_off_is_withheld_from_the_exempt_paper(
     session: Session, referral: tuple[World, Referral]
 ) -> None:

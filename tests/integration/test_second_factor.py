@@ -17,7 +17,7 @@ from enforcement.accounts import totp, users
 from enforcement.accounts.throttle import ThrottleRules
 from enforcement.db import make_engine
 from enforcement.errors import AccountLocked, DomainError, Forbidden
-from enforcement.models import AuditEvent, RecoveryCode, SecondFactor, User
+from enforcement.models import AuditEvent, RecoveryCode, SecondFactor, SignInAttempt, User
 from enforcement.vocab import Role
 
 RULES = ThrottleRules(account_free_failures=3, address_free_failures=50)
@@ -124,6 +124,27 @@ def test_a_code_is_accepted_once_within_its_window(session: Session) -> None:
             rules=RULES,
             key=KEY,
         )
+
+
+@pytest.mark.parametrize(
+    "digits", ["\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\uff15\uff16"]
+)
+def test_a_code_in_other_scripts_digits_is_a_wrong_code_and_counts_as_one(
+    session: Session, digits: str
+) -> None:
+    """Arabic-Indic or full-width digits pass str.isdigit() but are never a code: the attempt
+    fails as a wrong code does, and is counted towards throttling."""
+    user, _, _ = enrolled(session)
+    later = NOW + timedelta(minutes=1)
+    with pytest.raises(totp.InvalidCode):
+        totp.verify(session, later, user, digits, ip_address=IP, rules=RULES, key=KEY)
+    assert totp.matching_step("JBSWY3DPEHPK3PXP", digits, later, None) is None
+    failed = session.scalars(
+        select(SignInAttempt.stage).where(
+            SignInAttempt.email == user.email, SignInAttempt.succeeded.is_(False)
+        )
+    ).all()
+    assert len(failed) == 1
 
 
 def test_a_recovery_code_works_once_and_its_use_is_audited(session: Session) -> None:

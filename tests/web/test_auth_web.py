@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -178,3 +179,57 @@ def test_temporary_password_must_be_changed_first(client: FlaskClient, session: 
     )
     assert ok.status_code == 302
     assert client.get("/premises").status_code == 200
+
+
+def test_changing_your_own_password_signs_out_your_other_sessions(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    """Another device, or a copied cookie, held its session with the old password."""
+    make_user(session, email="two@example.gov.uk")
+    session.commit()
+    other = app.test_client()
+    for each in (client, other):
+        assert sign_in(each, "two@example.gov.uk").status_code == 302
+        assert each.get("/premises").status_code == 200
+    changed = post(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a much better passphrase"},
+        page="/account/password",
+    )
+    assert changed.status_code == 302
+    assert client.get("/premises").status_code == 200  # the session that changed it stays
+    gone = other.get("/premises")
+    assert gone.status_code == 302 and gone.headers["Location"].startswith("/sign-in")
+    trail = session.scalars(
+        select(AuditEvent.summary).where(AuditEvent.action == "user.change_password")
+    ).one()
+    assert trail == "Changed own password and signed out 1 other session"
+
+
+def test_a_form_field_sent_as_a_file_or_as_json_is_refused_with_a_message(
+    client: FlaskClient, session: Session
+) -> None:
+    """Flask-WTF reads uploaded files and JSON bodies into a form's data: a text field given
+    either is refused (400) before anything reads it, on the sign-in page as on any other."""
+    make_user(session, email="three@example.gov.uk")
+    session.commit()
+    token = csrf_token(client, "/sign-in")
+    as_file = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": token,
+            "email": (io.BytesIO(b"three@example.gov.uk"), "a.txt"),
+            "password": PASSWORD,
+        },
+    )
+    assert as_file.status_code == 400
+    assert "must be typed in, not sent as a file" in as_file.get_data(as_text=True)
+    for junk in (5, True, 1.5, {"a": 1}):
+        as_json = client.post(
+            "/sign-in",
+            json={"csrf_token": token, "email": junk, "password": PASSWORD},
+            headers={"X-CSRFToken": token},
+        )
+        assert as_json.status_code == 400, junk
+    assert client.get("/premises").status_code == 302  # still signed out

@@ -15,6 +15,7 @@ test (tests/total_order.py, checked by the `connection` fixture).
 from __future__ import annotations
 
 import functools
+import io
 import random
 import re
 import urllib.parse
@@ -568,10 +569,20 @@ class Walk:
     requests: int = 0
     status: int = 0
 
-    def send(self, method: str, path: str, data: dict[str, Values] | None = None) -> str:
+    def send(
+        self, method: str, path: str, data: dict[str, Values] | None = None, shape: str = "form"
+    ) -> str:
+        """Send the request; a POST's fields go as a form, or (`shape`) each as an uploaded
+        file ("files"), or as JSON numbers ("json"): Flask-WTF reads both into a form's data."""
         before, writes_before = self.counts.before()
         if method == "GET":
             resp = self.client.get(path, query_string=data or {})
+        elif shape == "files":
+            files = {name: (io.BytesIO(b"junk"), "junk.txt") for name in data or {}}
+            resp = self.client.post(path, data={**files, "csrf_token": self.token})
+        elif shape == "json":
+            numbers: dict[str, object] = dict.fromkeys(data or {}, 5)
+            resp = self.client.post(path, json={**numbers, "csrf_token": self.token})
         else:
             resp = self.client.post(path, data={**(data or {}), "csrf_token": self.token})
         self.requests += 1
@@ -710,6 +721,9 @@ def test_no_route_gives_5xx_or_writes_on_4xx(app: Flask, session: Session, tmp_p
                 named_done.add((method, rule.endpoint))
                 for kind in NAMED_KINDS:
                     walk.send(method, path, _with(fields, lambda f, k=kind: named_junk(f, k)))
+                if method == "POST":
+                    for shape in ("files", "json"):
+                        walk.send(method, path, _with(fields, lambda _f: None), shape=shape)
             random_junk(walk, method, rule, path, fields)
         failures += walk.failures
         sent += walk.requests
