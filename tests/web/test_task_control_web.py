@@ -31,7 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enforcement.accounts.users import actor_for
-from enforcement.clock import end_of_london_day, to_london, when_text
+from enforcement.clock import (
+    end_of_london_day,
+    london_midnight_utc,
+    london_today,
+    to_london,
+    when_text,
+)
 from enforcement.errors import Forbidden
 from enforcement.models import AuditEvent, OutboxMail, Premises, Reminder, ReminderEscalation, User
 from enforcement.models.welfare import WelfareVisit
@@ -41,6 +47,13 @@ from enforcement.vocab import OrganisationKind
 from enforcement.welfare import visits as welfare
 
 CONFIG = notify.NotifyConfig(base_url="https://tracker.example.gov.uk")
+
+
+def earlier_today(ago: timedelta, *, minutes_in: int) -> datetime:
+    """A moment `ago` before now, but not before `minutes_in` minutes into today in London: a
+    visit logged now is then recorded on the day it took place, whenever the test runs."""
+    midnight = london_midnight_utc(london_today(now()))
+    return max(now() - ago, midnight + timedelta(minutes=minutes_in))
 
 
 def now() -> datetime:
@@ -101,7 +114,7 @@ def ward(session: Session) -> Ward:
         session,
         actor_for(people["owner"]),
         now(),
-        visit_input(flat.id, visited_at=now() - timedelta(hours=2)),
+        visit_input(flat.id, visited_at=earlier_today(timedelta(hours=2), minutes_in=1)),
     )
     task = session.scalars(
         select(Reminder).where(Reminder.kind == ReminderKind.FOLLOW_UP_VISIT)
@@ -194,7 +207,7 @@ def test_only_those_who_can_log_a_visit_may_mark_the_follow_up_done(
 def test_the_follow_up_is_made_when_the_next_visit_is_logged(
     app: Flask, session: Session, ward: Ward
 ) -> None:
-    later = now() - timedelta(hours=1)
+    later = earlier_today(timedelta(hours=1), minutes_in=2)
     second, _ = welfare.log_welfare_visit(
         session,
         actor_for(ward.people["colleague"]),
