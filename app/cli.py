@@ -459,6 +459,8 @@ def _with_bar(bar: Any, work: Any) -> Any:
     try:
         return work(progress)
     except sources.ImportFileError as exc:
+        for refused in exc.refused:  # every row refused: each with its line, as a preview lists
+            click.echo(f"Refused: line {refused.line}: {refused.reason}")
         raise click.ClickException(exc.nothing_written()) from exc
 
 
@@ -474,9 +476,22 @@ def _echo_plan(plan: importing.Plan, details: bool) -> None:
         click.echo(f"Left out, {reason}: {count}")
     for refused in plan.refused:
         click.echo(f"Refused: line {refused.line}: {refused.reason}")
+    for odd in plan.disagreements:
+        click.echo(
+            f"Line {odd.line} describes the premises of line {odd.first_line} otherwise "
+            f"({odd.label}); line {odd.first_line}'s description is imported:"
+        )
+        for name, (first, this) in odd.fields.items():
+            click.echo(f"    premises {name}: {first!r} on line {odd.first_line}, {this!r} here")
     for item in plan.items:
-        if item.kind == importing.CONFLICT or (details and item.kind != importing.UNCHANGED):
-            click.echo(f"{item.kind.capitalize()}: line {item.record.line}: {item.record.label}")
+        if item.conflicting or (details and item.kind != importing.UNCHANGED):
+            kind = "Conflict" if item.conflicting else item.kind.capitalize()
+            at = (
+                " (a new licence, added either way, at a premises the register holds)"
+                if item.kind == importing.NEW and item.conflicting
+                else ""
+            )
+            click.echo(f"{kind}: line {item.record.line}: {item.record.label}{at}")
             for what, found in (
                 ("premises", item.premises_changes),
                 ("licence", item.licence_changes),

@@ -13,6 +13,9 @@ class Permission(Labelled):
     PREMISES_VIEW = "premises.view"
     PREMISES_EDIT = "premises.edit"
     LICENCE_EDIT = "licence.edit"
+    # The home addresses of licence holders and designated premises supervisors: on the
+    # premises page, in the register's exports and in an import's preview alike.
+    LICENCE_ADDRESSES = "licence.addresses"
     USERS_MANAGE = "users.manage"
     AUDIT_READ = "audit.read"
     REFERENCE_MANAGE = "reference.manage"
@@ -70,6 +73,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PREMISES_VIEW: frozenset(_CASEWORK_READERS),
     Permission.PREMISES_EDIT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
     Permission.LICENCE_EDIT: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
+    # Those who keep the licences read their holders' and supervisors' addresses; exporting or
+    # importing the register (an administrator) does not need them.
+    Permission.LICENCE_ADDRESSES: frozenset({Role.LICENSING_OFFICER, Role.SUPERVISOR}),
     Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
     # Supervisors are the auditors: they search and export the trail beside administrators.
     Permission.AUDIT_READ: frozenset({Role.ADMIN, Role.SUPERVISOR}),

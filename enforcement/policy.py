@@ -375,7 +375,6 @@ OPEN_AUDIT_TYPES = (
     "audit_event",
     "data_share",
     "language",
-    "licence",
     "organisation",
     "partner_submission",
     "premises",
@@ -434,6 +433,11 @@ audit.register_content_rule(
     "committee_referral", _permission_rule(Permission.REFERRAL_VIEW), plain_summaries=True
 )
 audit.register_content_rule("enforcement_case", _permission_rule(Permission.CASE_VIEW))
+# A licence's before and after hold the home addresses of its holder and designated premises
+# supervisor: read by those who may read them on its page (its summaries never quote them).
+audit.register_content_rule(
+    "licence", _permission_rule(Permission.LICENCE_ADDRESSES), plain_summaries=True
+)
 audit.register_content_rule("inspection", _permission_rule(Permission.INSPECTION_VIEW))
 audit.register_content_rule(
     "evidence_file", _permission_rule(Permission.EVIDENCE_VIEW), plain_summaries=True

@@ -5,9 +5,12 @@ text decoded with the wrong code page leaves behind), and U+FFFE and U+FFFF, whi
 characters at all and which XML (so a Word paper) cannot hold, cannot be shown, printed or
 written into a document, and PostgreSQL refuses NUL where SQLite stores it. Every web form
 refuses them (`app/forms.py`), and so do the accounts workflows, which `flask users create`
-reaches without a form, with the same rule, so the two databases hold the same
-(docs/architecture.md). The register and ward imports report them per cell with rules of their
-own.
+reaches without a form, and the register's imports (each cell holding one refuses its row,
+naming the characters: `control_characters_in`), with the same rule, so the two databases hold
+the same (docs/architecture.md). The ward import reports them with a rule of its own.
+
+What a record already holds is written into a Word document through `xml_safe`, so no stored
+text, whatever reached the database before this rule did, can stop a document being made.
 """
 
 from __future__ import annotations
@@ -23,8 +26,36 @@ CONTROL_CHARACTER_MESSAGE = (
 )
 
 
+#: The control characters that are spacing (a vertical tab, a form feed, the information
+#: separators, the next-line sign): a file another system wrote may hold them where a space is
+#: meant, and an import reads each as a space (`as_spaces`) before the rule is applied.
+SPACING_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
+#: The rule's characters, and the one other kind XML 1.0 (so a Word document) cannot hold: lone
+#: surrogates.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def has_control_characters(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
+
+
+def control_characters_in(value: str) -> str:
+    """The rule's characters a value holds, each named once in order of code ("U+0001, U+FFFF"),
+    or "" for none: what an import says when it refuses a cell."""
+    found = sorted(set(CONTROL_CHARACTERS.findall(value)))
+    return ", ".join(f"U+{ord(ch):04X}" for ch in found)
+
+
+def as_spaces(value: str) -> str:
+    """The value with each spacing control character (`SPACING_CONTROLS`) read as a space."""
+    return SPACING_CONTROLS.sub(" ", value)
+
+
+def xml_safe(value: str) -> str:
+    """The value as XML (a Word document) can hold it: spacing control characters become spaces
+    and any other character XML cannot hold the replacement sign U+FFFD, so that a reader sees
+    something was there. Text the rule let in is returned as it is."""
+    return _NOT_XML.sub("\ufffd", as_spaces(value))
 
 
 def folded(name: str) -> str:

@@ -177,7 +177,14 @@ def detail(premises_id: int) -> str:
     items = timeline.premises_timeline(
         db(), actor, premises_id, licence_ids=[lic.id for lic in found.licences]
     )
-    return render_template("premises/detail.html", d=found, p=found.premises, timeline=items)
+    return render_template(
+        "premises/detail.html",
+        d=found,
+        p=found.premises,
+        timeline=items,
+        # Holders' and supervisors' home addresses: the policy the exports follow too.
+        addresses=licences.may_read_addresses(actor),
+    )
 
 
 @bp.route("/premises/<id:premises_id>/edit", methods=["GET", "POST"])

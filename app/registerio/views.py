@@ -16,6 +16,8 @@ from app.usecase import WHOLE_FORM, Done, perform, run
 from enforcement.access import Actor, Permission, can
 from enforcement.clock import to_london, utcnow
 from enforcement.db import session_factory, writer
+from enforcement.register import licences
+from enforcement.register.importers.licence_csv import WITHHELD
 from enforcement.registerio import export, importing, runs
 from enforcement.registerio.sources import FORMAT_LABELS
 
@@ -64,6 +66,8 @@ def index() -> ResponseReturnValue:
             labels=FORMAT_LABELS,
             status_labels=runs.STATUS_LABELS,
             may_export=can(actor, Permission.REGISTER_EXPORT),
+            addresses_withheld=not licences.may_read_addresses(actor),
+            withheld=WITHHELD,
         ), status
 
     if not form.is_submitted():
@@ -93,8 +97,9 @@ def index() -> ResponseReturnValue:
 
 
 def _run_page(run_id: int, confirm: ConfirmForm, status: int) -> tuple[str, int]:
-    found = runs.get_run(db(), current_actor(), run_id)
-    report = runs.report_of(found)
+    actor = current_actor()
+    found = runs.get_run(db(), actor, run_id)
+    report = runs.report_for(actor, found)
     refused = runs.refused_count(report)
     if refused:
         confirm.leave_out_refused.label.text = (

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from enforcement import audit
-from enforcement.access import Actor, Permission, require
+from enforcement.access import Actor, Permission, can, require
 from enforcement.errors import NotFound, StaleEdit, ValidationFailed
 from enforcement.models import Licence, LicenceCondition, Premises
 from enforcement.vocab import LicenceRegime, LicenceStatus
@@ -52,6 +52,17 @@ LICENCE_FIELDS = (
     "notes",
     *ESD_FIELDS,
 )
+#: The fields of a licence holding a person's home address (the holder's, the designated premises
+#: supervisor's): only those the access policy lets read them see them, on the premises page, in
+#: the register's exports and in an import's preview (`may_read_addresses`).
+ADDRESS_FIELDS = ("holder_address", "holder_postcode", "dps_address", "dps_postcode")
+
+
+def may_read_addresses(actor: Actor) -> bool:
+    """Whether the actor may read the home addresses of licence holders and supervisors."""
+    return can(actor, Permission.LICENCE_ADDRESSES)
+
+
 MAX_CONDITION_LENGTH = 4000
 # The most conditions a licence may hold: the longest real licences (stadiums, festivals) hold a
 # few hundred; a file listing thousands has run columns together, and every inspection form

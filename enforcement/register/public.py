@@ -110,6 +110,11 @@ PUBLISHED_LICENCE_COLUMNS = (
     Licence.late_night_refreshment,
     Licence.regulated_entertainment,
     Licence.activity_hours,
+    # The service as the council publishes it (esd ServiceTypeLabel: "Club premises
+    # certificate") and the date of the decision on the application (esd DecisionDate), as
+    # imported or typed; who decided is not published (it may name an officer).
+    Licence.service_type,
+    Licence.decision_date,
     _organisation_only(Licence.holder_name),
     _organisation_only(Licence.holder_address),
     _organisation_only(Licence.holder_postcode),
@@ -189,6 +194,10 @@ class PublicLicence:
     late_night_refreshment: bool | None = None
     regulated_entertainment: str | None = None
     activity_hours: str | None = None
+    #: The service as published (esd ServiceTypeLabel), when the council's register names one.
+    service_type: str | None = None
+    #: The date of the decision on the application (esd DecisionDate).
+    decision_date: date | None = None
     #: The holder, only when an organisation (None for an individual or an unknown type).
     holder_name: str | None = None
     holder_address: str | None = None
@@ -205,6 +214,17 @@ class PublicLicence:
     @property
     def regime_label(self) -> str:
         return LicenceRegime.label_of(self.regime)
+
+    @property
+    def service_label(self) -> str:
+        """What the licence is, as the council publishes it: its service ("Club premises
+        certificate") when one is recorded, else its kind's label."""
+        return self.service_type or self.regime_label
+
+    @property
+    def decided_on(self) -> date | None:
+        """The esd DecisionDate: the date of the decision, or failing that the date granted."""
+        return self.decision_date or self.granted_on
 
     @property
     def status_label(self) -> str:
@@ -251,7 +271,8 @@ def public_licence_fields(
     """
     (lid, regime, reference, _stored, granted, starts, expires, hours) = row[:8]
     (supply, on_sales, off_sales, refreshment, entertainment, activity_hours) = row[8:14]
-    (holder, holder_address, holder_postcode) = row[14:_LICENCE_WIDTH]
+    (service, decided) = row[14:16]
+    (holder, holder_address, holder_postcode) = row[16:_LICENCE_WIDTH]
     (name, trading, line1, line2, town, postcode, uprn) = row[_LICENCE_WIDTH:_PREMISES_END]
     return PublicLicence(
         id=lid,
@@ -275,6 +296,8 @@ def public_licence_fields(
         late_night_refreshment=refreshment,
         regulated_entertainment=entertainment,
         activity_hours=activity_hours,
+        service_type=service,
+        decision_date=decided,
         holder_name=None if holder == _HOLDER_NOT_RECORDED else holder,
         holder_address=holder_address,
         holder_postcode=holder_postcode,
@@ -464,7 +487,7 @@ def esd_row(lic: PublicLicence, today: date, organisation: str) -> list[str]:
         _esd_date(today),
         organisation,
         lic.reference,
-        lic.regime_label,
+        lic.service_label,
         lic.premises_name,
         lic.address,
         lic.postcode or "",
@@ -473,7 +496,7 @@ def esd_row(lic: PublicLicence, today: date, organisation: str) -> list[str]:
         _esd_date(lic.starts_on),
         _esd_date(lic.expires_on),
         "|".join(c.replace("|", "/") for c in lic.conditions),
-        _esd_date(lic.granted_on),
+        _esd_date(lic.decided_on),
         lic.uprn or "",
         lic.regulated_entertainment or "",
         _yes_no(lic.late_night_refreshment),

@@ -1,10 +1,15 @@
 """Exporting the register: the esd premises licence CSV (which imports back unchanged) and JSON.
 
-The CSV holds the Licensing Act 2003 licences (the schema's scope), one row per licence, in
-the esd schema's 36 columns; the JSON holds every licence of every kind with its premises and
-its conditions. Both are for licensing officers, supervisors and administrators, and each
-export is audited. A cell that a spreadsheet would run as a formula starts with an apostrophe,
-which the import takes off again (docs/register.md).
+The CSV holds every licence, one row per licence, in the esd schema's 36 columns (the schema was
+written for premises licences; its ServiceTypeLabel names the kind of any other, as councils
+export their other registers in it and as the esd import reads it back); the JSON holds every
+licence of every kind with its premises and its conditions. Both are for licensing officers,
+supervisors and administrators, and each export is audited. The home addresses of holders and
+supervisors are in them only for someone the access policy lets read them
+(`licences.may_read_addresses`); for anyone else each such cell says it is withheld
+(`licence_csv.WITHHELD`), and an import of the file leaves the addresses the register holds as
+they are. A cell that a spreadsheet would run as a formula starts with an apostrophe, which the
+import takes off again (docs/register.md).
 """
 
 from __future__ import annotations
@@ -23,14 +28,23 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today
 from enforcement.models import Licence, LicenceCondition, Premises
-from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
-from enforcement.register.licences import LICENCE_FIELDS
+from enforcement.register.importers.licence_csv import (
+    KNOWN_COLUMNS,
+    WITHHELD,
+    WITHHOLDABLE_COLUMNS,
+)
+from enforcement.register.licences import ADDRESS_FIELDS, LICENCE_FIELDS, may_read_addresses
 from enforcement.registerio.importing import join_address, normal_condition
-from enforcement.registerio.sources import ESD_STATUS, HOLDER_NOT_RECORDED
+from enforcement.registerio.sources import ESD_STATUS, HOLDER_NOT_RECORDED, regime_of_service
 from enforcement.spreadsheet import safe_cell
 from enforcement.vocab import LicenceRegime, LicenceStatus
 
-ESD_REGIMES = (LicenceRegime.PREMISES_LICENCE.value,)
+#: What the JSON export says of the fields it leaves empty for someone who may not read them.
+WITHHELD_NOTE = (
+    "The home addresses of licence holders and designated premises supervisors are withheld:"
+    " your role may not read them. Importing this file leaves the addresses the register holds"
+    " as they are."
+)
 
 
 def _day(value: date | None) -> str:
@@ -48,12 +62,8 @@ def _status_label(lic: Licence) -> str:
     return LicenceStatus.label_of(lic.status)
 
 
-def _rows(
-    session: Session, regimes: tuple[str, ...] | None
-) -> Iterator[tuple[Licence, Premises, list[str]]]:
+def _rows(session: Session) -> Iterator[tuple[Licence, Premises, list[str]]]:
     stmt = select(Licence, Premises).join(Premises, Premises.id == Licence.premises_id)
-    if regimes is not None:
-        stmt = stmt.where(Licence.regime.in_(regimes))
     pairs = list(session.execute(stmt.order_by(Licence.reference, Licence.id)))
     conditions: dict[int, list[str]] = {}
     for licence_id, text in session.execute(
@@ -66,15 +76,34 @@ def _rows(
         yield lic, p, conditions.get(lic.id, [])
 
 
+def _service_label(lic: Licence) -> str:
+    """The licence's ServiceTypeLabel: the service as published when the esd import reads it
+    back as the licence's kind; the kind's own label when there is none; else both ("Other
+    licence: Massage"), so that a licence keeps its kind and its service through an export and
+    an import (`sources.regime_of_service`)."""
+    kind = LicenceRegime.label_of(lic.regime)
+    if not lic.service_type:
+        return kind
+    if regime_of_service(lic.service_type) == lic.regime:
+        return lic.service_type
+    return f"{kind}: {lic.service_type}"
+
+
 def _esd_row(
-    lic: Licence, p: Premises, conditions: list[str], extract: str, council: str
+    lic: Licence,
+    p: Premises,
+    conditions: list[str],
+    extract: str,
+    council: str,
+    *,
+    addresses: bool,
 ) -> list[str]:
     values: dict[str, str] = {
         "ExtractDate": extract,
         "OrganisationLabel": council,
         "CaseReference": lic.reference,
         "CaseDate": _day(lic.case_date),
-        "ServiceTypeLabel": lic.service_type or LicenceRegime.label_of(lic.regime),
+        "ServiceTypeLabel": _service_label(lic),
         "PremisesName": p.name,
         "LocationText": join_address(p.address_line1, p.address_line2, p.town),
         "Postcode": p.postcode or "",
@@ -102,10 +131,14 @@ def _esd_row(
         "UPRN": lic.uprn or "",
         "GeoPointLicensingURL": lic.geo_point_url or "",
     }
+    if not addresses:
+        values.update(dict.fromkeys(WITHHOLDABLE_COLUMNS, WITHHELD))
     return [safe_cell(values.get(column, "")) for column in KNOWN_COLUMNS]
 
 
-def _audit(session: Session, actor: Actor, now: datetime, kind: str, count: int) -> None:
+def _audit(
+    session: Session, actor: Actor, now: datetime, kind: str, count: int, *, addresses: bool
+) -> None:
     audit.record(
         session,
         actor,
@@ -113,24 +146,27 @@ def _audit(session: Session, actor: Actor, now: datetime, kind: str, count: int)
         action="register.export",
         entity_type="register",
         entity_id=None,
-        summary=f"Exported the licence register as {kind} ({count} licences)",
-        after={"format": kind, "licences": count},
+        summary=f"Exported the licence register as {kind} ({count} licences"
+        + ("" if addresses else ", home addresses withheld")
+        + ")",
+        after={"format": kind, "licences": count, "addresses": addresses},
     )
 
 
 def export_esd_csv(session: Session, actor: Actor, now: datetime, council: str) -> str:
-    """The premises licences in the esd CSV schema, with a byte order mark for spreadsheets."""
+    """Every licence in the esd CSV schema, with a byte order mark for spreadsheets."""
     require(actor, Permission.REGISTER_EXPORT)
+    addresses = may_read_addresses(actor)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(KNOWN_COLUMNS)
     extract = _day(london_today(now))
     count = 0
-    for lic, p, conditions in _rows(session, ESD_REGIMES):
-        writer.writerow(_esd_row(lic, p, conditions, extract, council))
+    for lic, p, conditions in _rows(session):
+        writer.writerow(_esd_row(lic, p, conditions, extract, council, addresses=addresses))
         count += 1
-    _audit(session, actor, now, "esd CSV", count)
+    _audit(session, actor, now, "esd CSV", count, addresses=addresses)
     return out.getvalue()
 
 
@@ -141,9 +177,12 @@ def _json_value(value: Any) -> Any:
 def export_json(session: Session, actor: Actor, now: datetime, council: str) -> str:
     """Every licence with its premises and conditions, as JSON."""
     require(actor, Permission.REGISTER_EXPORT)
+    addresses = may_read_addresses(actor)
     licences = []
-    for lic, p, conditions in _rows(session, None):
+    for lic, p, conditions in _rows(session):
         entry = {name: _json_value(getattr(lic, name)) for name in LICENCE_FIELDS}
+        if not addresses:
+            entry.update(dict.fromkeys(ADDRESS_FIELDS))
         entry["conditions"] = conditions
         entry["premises"] = {
             "name": p.name,
@@ -156,9 +195,15 @@ def export_json(session: Session, actor: Actor, now: datetime, council: str) -> 
             "premises_type": p.premises_type,
         }
         licences.append(entry)
-    _audit(session, actor, now, "JSON", len(licences))
+    _audit(session, actor, now, "JSON", len(licences), addresses=addresses)
+    withheld = {} if addresses else {"withheld": list(ADDRESS_FIELDS), "note": WITHHELD_NOTE}
     return json.dumps(
-        {"council": council, "extracted": london_today(now).isoformat(), "licences": licences},
+        {
+            "council": council,
+            "extracted": london_today(now).isoformat(),
+            **withheld,
+            "licences": licences,
+        },
         indent=1,
         ensure_ascii=False,
     )

@@ -95,6 +95,25 @@ class Item:
     licence_conflict: bool = False
     # The licence's conditions in the file's order (numbered so when the licence is new).
     conditions_in_order: list[str] = field(default_factory=list)
+    # The UPRN the matched premises is given, having none (it never conflicts: nothing is lost).
+    fill_uprn: str | None = None
+
+    @property
+    def conflicting(self) -> bool:
+        """Whether the import would overwrite something changed in the app since the last one:
+        a matched record's, or a new licence's premises' (already in the register)."""
+        return self.kind == CONFLICT or (self.kind == NEW and self.premises_conflict)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A row describing a premises an earlier row of the file described otherwise: the earlier
+    row's description is the one imported, so that the same file always imports the same."""
+
+    line: int
+    first_line: int
+    label: str
+    fields: dict[str, tuple[Any, Any]]
 
 
 @dataclass
@@ -104,8 +123,11 @@ class Plan:
     left_out: dict[str, int] = field(default_factory=dict)
     outside: int = 0
     no_location: list[str] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     def count(self, kind: str) -> int:
+        if kind == CONFLICT:
+            return sum(1 for item in self.items if item.conflicting)
         return sum(1 for item in self.items if item.kind == kind)
 
     def counts(self) -> dict[str, int]:
@@ -138,10 +160,22 @@ class Plan:
             "counts": self.counts(),
             "new": [entry(i) for i in self.items if i.kind == NEW][:LIST_LIMIT],
             "changed": [entry(i) for i in self.items if i.kind == CHANGED][:LIST_LIMIT],
-            "conflict": [entry(i) for i in self.items if i.kind == CONFLICT][:LIST_LIMIT],
+            "conflict": [entry(i) for i in self.items if i.conflicting][:LIST_LIMIT],
             "refused": [{"line": r.line, "reason": r.reason} for r in self.refused],
             "left_out": self.left_out,
             "no_location": self.no_location[:LIST_LIMIT],
+            "disagreements": [
+                {
+                    "line": d.line,
+                    "first_line": d.first_line,
+                    "label": d.label,
+                    "changes": [
+                        {"record": "premises", "field": name, "before": first, "after": this}
+                        for name, (first, this) in d.fields.items()
+                    ],
+                }
+                for d in self.disagreements[:LIST_LIMIT]
+            ],
         }
 
 
@@ -191,6 +225,7 @@ class _Register:
 
     premises: dict[int, dict[str, Any]]
     premises_fp: dict[int, str | None]
+    premises_uprn: dict[int, str | None]
     by_source: dict[str, int]
     by_uprn: dict[str, int]
     licences: dict[tuple[str, str], tuple[int, int]]
@@ -199,7 +234,7 @@ class _Register:
 
 
 def _load(session: Session, regimes: Iterable[str]) -> _Register:
-    reg = _Register({}, {}, {}, {}, {}, {}, {})
+    reg = _Register({}, {}, {}, {}, {}, {}, {}, {})
     columns = (
         Premises.id,
         Premises.source_ref,
@@ -216,6 +251,7 @@ def _load(session: Session, regimes: Iterable[str]) -> _Register:
     for row in session.execute(select(*columns).order_by(Premises.id)):
         reg.premises[row.id] = _premises_values(row)
         reg.premises_fp[row.id] = row.import_fingerprint
+        reg.premises_uprn[row.id] = row.uprn
         if row.source_ref:
             reg.by_source[row.source_ref] = row.id
         if row.uprn:
@@ -232,6 +268,15 @@ def _load(session: Session, regimes: Iterable[str]) -> _Register:
     ):
         conditions.setdefault(licence_id, []).append(text)
     licence_columns = [getattr(Licence, k) for k in LICENCE_KEYS if k != "conditions"]
+    # A premises is found by the UPRN of a licence it holds too, after the premises' own: one
+    # whose UPRN was typed on a licence only is not made again by a file's next licence there.
+    for uprn, premises_id in session.execute(
+        select(Licence.uprn, Licence.premises_id)
+        .where(Licence.uprn.is_not(None))
+        .order_by(Licence.id)
+    ):
+        if uprn:
+            reg.by_uprn.setdefault(uprn, premises_id)
     for row in session.execute(
         select(Licence.id, Licence.premises_id, Licence.import_fingerprint, *licence_columns)
         .where(Licence.regime.in_(regimes))
@@ -314,6 +359,8 @@ def plan_import(
     pending_source: dict[str, Item] = {}
     pending_uprn: dict[str, Item] = {}
     seen_licences: dict[tuple[str, str], int] = {}
+    # Each premises a row has described (by id; a new one by its creating item): line, values.
+    claimed: dict[int, tuple[int, dict[str, Any]]] = {}
     total = len(read.records)
     for done, record in enumerate(read.records, start=1):
         if done % 1000 == 0:
@@ -355,14 +402,29 @@ def plan_import(
             item.conditions_in_order = [
                 normal_condition(c) for c in record.licence.get("conditions", []) if c.strip()
             ]
-        if item.premises_id is not None and item.premises_id > 0:
-            current = reg.premises[item.premises_id]
-            item.premises_changes = _differences(current, p_values)
-            stored = reg.premises_fp[item.premises_id]
-            item.premises_conflict = bool(item.premises_changes) and stored not in (
-                None,
-                fingerprint(current),
-            )
+        # The first row of the file describing a premises is the one imported; a later row
+        # describing it otherwise is reported, so the same file always imports the same (two
+        # licences at one UPRN under two names no longer swap the name at every import).
+        premises_key = item.premises_id if item.premises_id is not None else -id(item)
+        described = claimed.get(premises_key)
+        if described is not None:
+            first_line, first_values = described
+            if differ := _differences(first_values, p_values):
+                plan.disagreements.append(
+                    Disagreement(record.line, first_line, record.label, differ)
+                )
+        else:
+            claimed[premises_key] = (record.line, p_values)
+            if item.premises_id is not None and item.premises_id > 0:
+                current = reg.premises[item.premises_id]
+                item.premises_changes = _differences(current, p_values)
+                stored = reg.premises_fp[item.premises_id]
+                # Checked whether the licence is new or not: a new licence at a premises the
+                # register holds must not overwrite what an officer changed there either.
+                item.premises_conflict = bool(item.premises_changes) and stored not in (
+                    None,
+                    fingerprint(current),
+                )
         if item.licence_id is not None and l_values is not None:
             current = reg.licence_values[item.licence_id]
             item.licence_changes = _differences(current, l_values)
@@ -371,6 +433,7 @@ def plan_import(
                 None,
                 fingerprint(current),
             )
+        _fill_uprn(reg, item, pending_uprn)
         if item.kind != NEW:
             if item.premises_conflict or item.licence_conflict:
                 item.kind = CONFLICT
@@ -383,6 +446,26 @@ def plan_import(
     progress(total, total)
     plan.refused.sort(key=lambda r: r.line)
     return plan
+
+
+def _fill_uprn(reg: _Register, item: Item, pending_uprn: dict[str, Item]) -> None:
+    """Give a matched premises that has no UPRN the one the row brings for its licence (a new
+    licence, or one the register held without that UPRN), unless another premises (in the
+    register, or new in this file) has it: later rows of the file, and later files, then find
+    the premises by it instead of making a second one."""
+    uprn, premises_id = item.record.uprn, item.premises_id
+    if not uprn or premises_id is None or premises_id <= 0:
+        return
+    if item.licence_id is not None and "uprn" not in item.licence_changes:
+        return  # nothing new: the licence held it already, and the file repeats it
+    if reg.premises_uprn.get(premises_id) is not None or uprn in pending_uprn:
+        return
+    if reg.by_uprn.get(uprn, premises_id) != premises_id:
+        return
+    item.fill_uprn = uprn
+    item.premises_changes["uprn"] = (None, uprn)
+    reg.premises_uprn[premises_id] = uprn
+    reg.by_uprn[uprn] = premises_id
 
 
 def _match(
@@ -497,14 +580,23 @@ def apply_plan(
     locator = wards.locator(session, london_today(now))
     result = Result(refused_left_out=len(plan.refused))
     todo: list[Item] = []
+    # Premises whose conflicting changes are kept as they are but which are given a UPRN.
+    uprn_only: list[Item] = []
     for item in plan.items:
         if item.kind == UNCHANGED:
             result.unchanged += 1
-        elif item.kind == CONFLICT and not options.take_conflicts:
-            result.conflicts_kept += 1
-        else:
-            result.conflicts_taken += item.kind == CONFLICT
-            todo.append(item)
+            continue
+        if item.conflicting:
+            if options.take_conflicts:
+                result.conflicts_taken += 1
+            else:
+                result.conflicts_kept += 1
+        if item.kind == CONFLICT and not options.take_conflicts:
+            if item.fill_uprn:
+                uprn_only.append(item)
+            continue
+        # A new licence is added even when its premises' changes are a conflict kept.
+        todo.append(item)
     total = len(todo)
     # First the premises (new ones inserted together), then the licences that need them.
     created = _create_premises(session, todo, locator, now, result)
@@ -514,9 +606,16 @@ def apply_plan(
             session.flush()
             progress(done // 2, total)
         if item.premises_id is not None and item.premises_id > 0 and item.premises_changes:
+            if item.premises_conflict and not options.take_conflicts:
+                if item.fill_uprn:
+                    uprn_only.append(item)
+                continue
             _update_premises(session, actor, item, locator, now, source)
             result.updated_premises += 1
             stamped.add(item.premises_id)
+    for item in uprn_only:
+        _give_uprn(session, actor, item, now, source)
+        result.updated_premises += 1
     session.flush()
     touched: list[Licence] = []
     new_licences: list[tuple[Item, int]] = []
@@ -698,8 +797,16 @@ def _update_premises(
     assert item.premises_id is not None
     values = item.record.premises
     p = session.get_one(Premises, item.premises_id)
-    ward_id = locator.ward_id(values.get("longitude"), values.get("latitude"))
-    _set_premises(p, {**_premises_values(p), **values}, ward_id, now)
+    if item.fill_uprn:
+        p.uprn = item.fill_uprn
+    merged = {**_premises_values(p), **values}
+    if "longitude" in values:  # the file places it: its ward follows
+        ward_id = locator.ward_id(values["longitude"], values["latitude"])
+    else:  # the file says nothing of where it is: its place and its ward stay as they are
+        merged.pop("longitude")
+        merged.pop("latitude")
+        ward_id = None
+    _set_premises(p, merged, ward_id, now)
     audit.record(
         session,
         actor,
@@ -710,6 +817,26 @@ def _update_premises(
         summary=f"Premises {p.name} updated by an import from {source}",
         before={k: v[0] for k, v in item.premises_changes.items()},
         after={k: v[1] for k, v in item.premises_changes.items()},
+    )
+
+
+def _give_uprn(session: Session, actor: Actor, item: Item, now: datetime, source: str) -> None:
+    """Give a premises whose other changes are a conflict kept its UPRN (it had none)."""
+    assert item.premises_id is not None and item.fill_uprn is not None
+    p = session.get_one(Premises, item.premises_id)
+    p.uprn = item.fill_uprn
+    p.updated_at = now
+    p.search_text = premises.search_text_of(p)
+    audit.record(
+        session,
+        actor,
+        now,
+        action="premises.import_update",
+        entity_type="premises",
+        entity_id=p.id,
+        summary=f"Premises {p.name} given UPRN {p.uprn} by an import from {source}",
+        before={"uprn": None},
+        after={"uprn": p.uprn},
     )
 
 

@@ -26,6 +26,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.errors import NotFound, ValidationFailed
 from enforcement.models import ImportRun
+from enforcement.register import licences
 from enforcement.registerio.area import council_area
 from enforcement.registerio.importing import (
     Options,
@@ -36,7 +37,7 @@ from enforcement.registerio.importing import (
     plan_import,
     refused_rows,
 )
-from enforcement.registerio.sources import FORMATS, ImportFileError, read_file
+from enforcement.registerio.sources import FORMATS, ImportFileError, every_row_refused, read_file
 from enforcement.spreadsheet import safe_cell
 
 
@@ -112,16 +113,10 @@ def preview(
     )
     read = read_file(kind, data, filt)
     if not read.records and read.refused:
-        raise ImportFileError(
-            f"Every row of the file was refused ({len(read.refused):,}); nothing was imported. "
-            f"The first: line {read.refused[0].line}: {read.refused[0].reason}"
-        )
+        raise every_row_refused(read.refused)
     plan = plan_import(session, read, options, now=now, progress=progress)
     if not plan.items and plan.refused:
-        raise ImportFileError(
-            f"Every row of the file was refused ({len(plan.refused):,}); nothing was imported. "
-            f"The first: line {plan.refused[0].line}: {plan.refused[0].reason}"
-        )
+        raise every_row_refused(plan.refused)
     return plan
 
 
@@ -245,6 +240,26 @@ def report_of(run: ImportRun) -> dict[str, Any]:
     return dict(json.loads(run.report)) if run.report else {}
 
 
+#: How a change to a field the reader may not read is shown in a preview.
+WITHHELD = "withheld"
+
+
+def report_for(actor: Actor, run: ImportRun) -> dict[str, Any]:
+    """A run's report as `actor` may read it: the home addresses of holders and supervisors in
+    its changes withheld unless the access policy lets them read those (as on the premises
+    page and in the exports: `licences.may_read_addresses`)."""
+    report = report_of(run)
+    if licences.may_read_addresses(actor):
+        return report
+    hidden = set(licences.ADDRESS_FIELDS)
+    for kind in ("new", "changed", "conflict"):
+        for entry in report.get(kind, []):
+            for change in entry.get("changes", []):
+                if change.get("record") == "licence" and change.get("field") in hidden:
+                    change["before"] = change["after"] = WITHHELD
+    return report
+
+
 def refused_rows_csv(report: dict[str, Any]) -> str:
     """Every row a run's preview refused, with its line and reason, as a CSV to correct the file
     by (a byte order mark for spreadsheets; a reason quoting a formula is guarded)."""
@@ -349,12 +364,32 @@ def _progress_writer(
     return progress
 
 
-def _fail(sessions: Sessions, run_id: int, clock: Clock, message: str) -> None:
+def failure_report(kind: str, exc: ImportFileError) -> dict[str, Any] | None:
+    """What a run refused whole keeps to show: every row refused, when that is why (the page,
+    and the refused rows' CSV, list each with its line and reason); else nothing."""
+    if not exc.refused:
+        return None
+    return {
+        "format": kind,
+        "counts": {"refused": len(exc.refused)},
+        "refused": [{"line": r.line, "reason": r.reason} for r in exc.refused],
+    }
+
+
+def _fail(
+    sessions: Sessions,
+    run_id: int,
+    clock: Clock,
+    message: str,
+    report: dict[str, Any] | None = None,
+) -> None:
     with sessions() as session:
         run = session.get_one(ImportRun, run_id)
         run.status = Status.FAILED
         run.error = message[:4000]
         run.content = None
+        if report is not None:
+            run.report = json.dumps(report)
         run.updated_at = run.finished_at = clock()
         session.commit()
 
@@ -405,7 +440,7 @@ def work(
                 done=False,
             )
     except ImportFileError as exc:
-        _fail(sessions, run_id, clock, exc.nothing_written())
+        _fail(sessions, run_id, clock, exc.nothing_written(), failure_report(kind, exc))
     except Exception:
         log.exception("import run %s failed", run_id)
         _fail(sessions, run_id, clock, "The import stopped with an error. Nothing was written.")

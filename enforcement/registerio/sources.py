@@ -7,7 +7,6 @@ refused with its line (or position) and the reason; nothing here touches the dat
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -17,16 +16,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from enforcement.register.importers.fhrs import FhrsFormatError, parse_fhrs, suggest_premises_type
+from enforcement.register.importers.fhrs import (
+    FhrsEstablishment,
+    FhrsFormatError,
+    parse_fhrs,
+    suggest_premises_type,
+)
 from enforcement.register.importers.licence_csv import (
     CONTROL_CHARACTER,
     EXACT_REPEAT,
     LicenceRow,
-    control_characters,
+    full_year,
     parse_licence_csv,
 )
 from enforcement.register.premises import format_postcode
-from enforcement.spreadsheet import decode_csv, delimiter_of, schema_names, unguarded
+from enforcement.spreadsheet import (
+    UnclosedQuote,
+    decode_csv,
+    delimiter_of,
+    records,
+    schema_names,
+    unguarded,
+)
+from enforcement.text import as_spaces, control_characters_in
 from enforcement.vocab import LicenceRegime, LicenceStatus, PremisesType
 
 FORMATS = ("esd", "fhrs", "gambling")
@@ -145,12 +157,29 @@ GAMBLING_FIELD_COLUMNS = {
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty."""
+    """The file as a whole cannot be imported: wrong kind, broken, wrong columns, empty.
+
+    `refused` lists the rows refused when that is why (every row of the file was refused), so
+    that each can be shown with its line and reason as a preview shows them."""
+
+    def __init__(self, message: str, refused: list[Refused] | None = None) -> None:
+        super().__init__(message)
+        self.refused: list[Refused] = list(refused or [])
 
     def nothing_written(self) -> str:
         """The reason as a sentence, then that nothing was written."""
         reason = str(self).rstrip()
         return f"{reason}{'' if reason.endswith(('.', '?', '!')) else '.'} Nothing was written."
+
+
+def every_row_refused(refused: list[Refused]) -> ImportFileError:
+    """The error for a file whose every row was refused, carrying every one of them."""
+    listed = ("" if len(refused) == 1 else "each ") + "listed with its line and the reason"
+    return ImportFileError(
+        f"Every row of the file was refused ({len(refused):,}, {listed}), so there is nothing"
+        " to import. Correct the file and import it again.",
+        sorted(refused, key=lambda r: r.line),
+    )
 
 
 NO_NAME_OR_ADDRESS = "naming neither a business nor an address"
@@ -282,11 +311,15 @@ _REGIME_WORDS: tuple[tuple[tuple[str, ...], LicenceRegime], ...] = (
 def regime_of_service(label: str | None) -> str:
     """The kind of licence a file's ServiceTypeLabel names: this service's own label, or words of
     one of the kinds it tracks apart; a premises licence when the file gives none, and another
-    licence for a service it names that is none of these (street trading, a scrap metal dealer)."""
+    licence for a service it names that is none of these (street trading, a scrap metal dealer).
+    A label of this service's own, a colon, then a service ("Other licence: Massage", as its
+    export writes a service that would name another kind) is that kind."""
     words = " ".join((label or "").lower().split())
     if not words:
         return LicenceRegime.PREMISES_LICENCE.value
     if (own := _REGIME_BY_LABEL.get(words)) is not None:
+        return own
+    if (own := _REGIME_BY_LABEL.get(words.partition(": ")[0])) is not None:
         return own
     for needles, regime in _REGIME_WORDS:
         if any(needle in words for needle in needles):
@@ -294,11 +327,23 @@ def regime_of_service(label: str | None) -> str:
     return LicenceRegime.OTHER.value
 
 
+#: The licence's field behind each column an export may withhold (licence_csv.WITHHELD).
+_WITHHELD_FIELDS = {
+    "LicenceHolderAddress": "holder_address",
+    "LicenceHolderPostcode": "holder_postcode",
+    "SupervisorAddress": "dps_address",
+    "SupervisorPostcode": "dps_postcode",
+}
+
+
 def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
     service = row.service_type
     regime = regime_of_service(service)
+    kind, colon, named = (service or "").partition(": ")
     if (service or "").lower() in _REGIME_BY_LABEL:
         service = None  # this service's own label: nothing more to keep
+    elif colon and kind.lower() in _REGIME_BY_LABEL:
+        service = named or None  # "Other licence: Massage": the service after the kind
     status_label = row.status_label
     status = ESD_STATUS.get((status_label or "active").lower())
     if status is None:
@@ -309,7 +354,7 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
         )
     if status_label and status_label.lower() == LicenceStatus.label_of(status).lower():
         status_label = None  # this service's own word for the status: nothing more to keep
-    return {
+    values: dict[str, Any] = {
         "regime": regime,
         "reference": row.case_reference,
         "holder_name": row.licence_holder or HOLDER_NOT_RECORDED,
@@ -338,7 +383,11 @@ def _esd_licence(row: LicenceRow) -> tuple[dict[str, Any] | None, str | None]:
         "uprn": row.uprn,
         "geo_point_url": row.geo_point_url,
         "conditions": list(row.conditions),
-    }, None
+    }
+    # A cell the register's own export withheld gives nothing: the licence keeps what it holds.
+    for column in row.withheld:
+        values.pop(_WITHHELD_FIELDS[column], None)
+    return values, None
 
 
 #: How a file packed by another program begins: a zip archive (an .xlsx or .ods workbook is one
@@ -372,6 +421,8 @@ def read_esd(data: bytes) -> Read:
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the licence register as CSV.")
     rows, errors = parse_licence_csv(text, read_cell=unguarded)
+    if whole := [e for e in errors if e.whole_file]:
+        raise ImportFileError(whole[0].message)
     header = [e for e in errors if e.line == 1]
     if header:
         raise ImportFileError(
@@ -459,29 +510,50 @@ def read_fhrs(data: bytes) -> Read:
                 )
             continue
         seen[est.fhrs_id] = position
+        if bad := _fhrs_control_characters(est):
+            read.refused.append(Refused(position, bad))
+            continue
         lines = [x for x in est.address_lines if x]
         name = est.name or (lines[0] if lines else "")
         if not name:  # the FSA withholds a home business's address: nothing to find it by
             read.leave_out(NO_NAME_OR_ADDRESS)
             continue
+        values: dict[str, Any] = {
+            "name": name,
+            "address": _address(*lines) or "Address not recorded",
+            # The FSA's file is not the council's to correct: a postcode it holds that is not a
+            # full one ("W6") is left out rather than the premises.
+            "postcode": est.postcode if format_postcode(est.postcode) else None,
+        }
+        # An establishment the FSA has not placed says nothing about where it is: the premises
+        # keeps the location an officer gave it on the map.
+        if est.lon is not None and est.lat is not None:
+            values.update(longitude=est.lon, latitude=est.lat)
         read.records.append(
             Incoming(
                 line=position,
                 label=f"{name} (FHRS {est.fhrs_id})",
-                premises={
-                    "name": name,
-                    "address": _address(*lines) or "Address not recorded",
-                    # The FSA's file is not the council's to correct: a postcode it holds
-                    # that is not a full one ("W6") is left out rather than the premises.
-                    "postcode": est.postcode if format_postcode(est.postcode) else None,
-                    "longitude": est.lon,
-                    "latitude": est.lat,
-                },
+                premises=values,
                 premises_type=suggest_premises_type(est.business_type, est.name),
                 source_ref=f"fhrs:{est.fhrs_id}",
             )
         )
     return read
+
+
+def _fhrs_control_characters(est: FhrsEstablishment) -> str:
+    """Why an establishment is refused for a character no record holds (the rule every form
+    applies, enforcement.text), naming the FSA's elements, or "" when it holds none."""
+    fields = (
+        ("BusinessName", est.name),
+        ("AddressLine1 to AddressLine4", " ".join(est.address_lines)),
+        ("PostCode", est.postcode or ""),
+    )
+    return "; ".join(
+        f"{element}: {CONTROL_CHARACTER.format(found)}"
+        for element, value in fields
+        if (found := control_characters_in(as_spaces(value)))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +586,7 @@ def _us_date(text: str) -> date | None:
         raise ValueError(f"StatusDate {text!r} is not a date in the form m/d/yy")
     month, day, year = (int(x) for x in match.groups())
     try:
-        return date(year + 2000 if year < 100 else year, month, day)
+        return date(full_year(year), month, day)
     except ValueError as exc:
         raise ValueError(f"StatusDate {text!r} is not a real date") from exc
 
@@ -581,13 +653,14 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
     text = decode_csv(data)
     if "\x00" in text[:4096] or text.lstrip().startswith("<"):
         raise ImportFileError("This is not a CSV file: choose the Gambling Commission's CSV.")
-    reader = csv.DictReader(
-        io.StringIO(text, newline=""), delimiter=delimiter_of(text, GAMBLING_COLUMNS)
-    )
+    found = records(text, delimiter_of(text, GAMBLING_COLUMNS))
     try:
-        cells = reader.fieldnames or []
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not readable CSV: {exc}.") from exc
+        first = next(found, None)
+    except UnclosedQuote as exc:
+        raise ImportFileError(str(exc)) from exc
+    if first is not None and first.problem:
+        raise ImportFileError(f"The file is not readable CSV: {first.problem}.")
+    cells = [c.lstrip("\ufeff") for c in first.cells] if first is not None else []
     # Matched as the separator was found (delimiter_of): by letters and digits alone (column_key).
     header = schema_names(cells, GAMBLING_COLUMNS)
     missing = [c for c in GAMBLING_COLUMNS if c not in header]
@@ -602,15 +675,20 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
             "The file names a column more than once, so its values are ambiguous: "
             + ", ".join(repeated)
         )
-    reader.fieldnames = header
     read = Read(columns=GAMBLING_FIELD_COLUMNS)
     # Each licence met so far: its line and its cells, trimmed.
     seen: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
     try:
-        line = 2
-        for values in reader:
-            start, line = line, reader.line_num + 1
-            v = {k: (x or "") for k, x in values.items() if isinstance(k, str)}
+        for row in found:
+            start = row.first
+            if row.problem is not None:
+                read.refused.append(Refused(start, row.problem))
+                continue
+            # Spacing another system left in a cell is read as a space; a value past the
+            # header's columns is not one of them.
+            v = dict.fromkeys(header, "") | {
+                k: as_spaces(x) for k, x in zip(header, row.cells, strict=False)
+            }
             if not any(x.strip() for x in v.values()):
                 continue
             if not _in_area(v, area):
@@ -619,7 +697,7 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
             if bad := [
                 f"{k}: {CONTROL_CHARACTER.format(c)}"
                 for k, x in v.items()
-                if (c := control_characters(x))
+                if (c := control_characters_in(x))
             ]:
                 read.refused.append(Refused(start, "; ".join(bad)))
                 continue
@@ -640,10 +718,8 @@ def read_gambling(data: bytes, area: AreaFilter) -> Read:
                 continue
             seen[key] = (start, trimmed)
             read.records.append(record)
-    except csv.Error as exc:
-        raise ImportFileError(
-            f"The file is not readable CSV at line {reader.line_num}: {exc}."
-        ) from exc
+    except UnclosedQuote as exc:
+        raise ImportFileError(str(exc)) from exc
     if not read.records and not read.refused and not read.left_out:
         raise ImportFileError(NO_ROWS)
     return read

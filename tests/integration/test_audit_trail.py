@@ -278,3 +278,32 @@ def test_the_trail_shows_and_exports_its_times_in_london_time_with_the_zone(
     assert audit.shown_data('{"at": "' + winter.isoformat() + '"}') == (
         '{"at": "2026-12-01 09:00:00 GMT"}'
     )
+
+
+def test_a_licence_s_home_addresses_are_read_in_the_trail_only_by_who_reads_them_on_its_page(
+    session: Session,
+) -> None:
+    """The admin reads the trail but not the addresses of licence holders and designated
+    premises supervisors: a licence's before and after are withheld from them, its summary
+    (which never quotes an address) is not."""
+    from builders import make_licence, make_premises
+
+    from enforcement.accounts import users
+
+    premises = make_premises(session)
+    make_licence(
+        session,
+        premises.id,
+        holder_name="A Person",
+        holder_address="77 Home Road",
+        applicant_type="individual",
+    )
+    query = audit.AuditQuery(action="licence.create")
+    admin = users.actor_for(make_user(session, "admin"))
+    supervisor = users.actor_for(make_user(session, "supervisor"))
+    [as_admin] = audit.search_events(session, admin, query).rows
+    assert as_admin.withheld and "77 Home Road" not in (as_admin.after_json or "")
+    assert as_admin.summary.startswith("Added licence ")
+    assert "77 Home Road" not in repr(audit.export_events(session, admin, NOW, query))
+    [as_supervisor] = audit.search_events(session, supervisor, query).rows
+    assert not as_supervisor.withheld and "77 Home Road" in (as_supervisor.after_json or "")

@@ -455,3 +455,16 @@ def test_a_flag_restricted_after_sign_off_is_withheld_from_the_exempt_paper(
     assert event is not None and f"flag:{world.p_flag.id}" not in (event.after_json or "")
     public = _all_docx_text(_produce(session, world, r, "public", "docx"))
     assert P_REPORT not in public and "Intelligence report" not in public
+
+
+@pytest.mark.parametrize("version", ["public", "exempt"])
+def test_the_word_paper_is_made_whatever_the_register_holds(
+    session: Session, referral: tuple[World, Referral], version: str
+) -> None:
+    """A premises name with U+FFFF (an import let it in) made the paper a 500: "All strings must
+    be XML compatible". What is stored is written with the sign that something was there."""
+    world, r = referral
+    world.premises.name = "The Crown\uffff\x01 Bar"
+    session.flush()
+    text, _, _ = docx_text(_produce(session, world, r, version, "docx"))
+    assert "The Crown\ufffd\ufffd Bar" in text

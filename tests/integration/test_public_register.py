@@ -324,3 +324,33 @@ def test_activities_and_hours_are_published_the_holder_only_for_an_organisation(
     for private in ("Ivy Individual", "Una Unknown", "Dana Supervisor", "PERS/1234", "LS9 9ZZ"):
         assert private not in everything
     assert "Supervisor" not in "".join(rows["PL/ORG"].keys())
+
+
+def test_an_imported_licences_service_and_decision_date_are_published(session: Session) -> None:
+    """ServiceTypeLabel "Club premises certificate" and DecisionDate 10/03/2026 were imported
+    and the register read "Premises licence (Licensing Act 2003)" and "Granted: Not recorded"."""
+    make_wards(session)
+    p = make_premises(session, name="Riverside Members Club")
+    club = make_licence(
+        session,
+        p.id,
+        reference="CLUB/1",
+        service_type="Club premises certificate",
+        decision_date=date(2026, 3, 10),
+        decided_by="Licensing Sub-Committee",
+    )
+    typed = make_licence(session, p.id, reference="PL/G", granted_on=date(2025, 1, 2))
+    rows = {r["CaseReference"]: r for r in csv_rows(session)}
+    assert rows["CLUB/1"]["ServiceTypeLabel"] == "Club premises certificate"
+    assert rows["CLUB/1"]["DecisionDate"] == "10/03/2026"
+    assert rows["PL/G"]["DecisionDate"] == "02/01/2025"  # the date granted, when no decision's
+    shown = public.get_licence(session, NOW, club.id, referral_process.status_in_effect)
+    assert (shown.service_label, shown.decision_date) == (
+        "Club premises certificate",
+        date(2026, 3, 10),
+    )
+    plain = public.get_licence(session, NOW, typed.id, referral_process.status_in_effect)
+    assert plain.service_label == "Premises licence (Licensing Act 2003)"
+    [listed] = [lic for lic in search(session).rows if lic.id == club.id]
+    assert listed.service_label == "Club premises certificate"
+    assert "Licensing Sub-Committee" not in repr(shown) + repr(rows)  # who decided: not published

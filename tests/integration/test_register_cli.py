@@ -187,3 +187,64 @@ def test_an_export_that_cannot_be_written_says_so_and_is_not_audited(
     )
     assert result.exit_code == 0, result.output
     assert exports() == 1 and written.is_file() and list(tmp_path.glob(".*.part")) == []
+
+
+def test_every_refused_row_is_listed_when_every_row_is_refused(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    """Only the first was given: "Every row of the file was refused (4)... The first: line 2"."""
+    bad = tmp_path / "allbad.csv"
+    bad.write_text(
+        "CaseReference,CaseDate,PremisesName\n"
+        + "".join(f"A{n},9{n}/99/2026,X{n}\n" for n in range(4))
+    )
+    result = cli_app.test_cli_runner().invoke(
+        args=["register", "import", str(bad), "--format", "esd"]
+    )
+    assert result.exit_code != 0
+    assert [line.split(":")[0:2] for line in result.output.splitlines() if "Refused" in line] == [
+        ["Refused", " line 2"],
+        ["Refused", " line 3"],
+        ["Refused", " line 4"],
+        ["Refused", " line 5"],
+    ]
+    assert "Every row of the file was refused (4," in result.output
+
+
+def test_a_new_licence_at_a_premises_changed_in_the_app_keeps_the_change_as_reported(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    """The command said "conflicts kept as they are: 1" and overwrote the premises' name."""
+    from sqlalchemy import select, update
+
+    from enforcement.models import Premises
+
+    head = "CaseReference,CaseDate,PremisesName,LocationText,Postcode,UPRN\n"
+    one = "NL/1,05/02/2026,Ddraig Goch,12 Heol y Frenhines,CF10 1AA,100023336956\n"
+    first, both = tmp_path / "one.csv", tmp_path / "both.csv"
+    first.write_text(head + one)
+    both.write_text(head + one + one.replace("NL/1", "NL/2"))
+    _import(cli_app, first, "esd")
+    engine = make_engine(cli_app.config["SETTINGS"].database_url)
+    with engine.begin() as conn:
+        conn.execute(update(Premises).values(name="Y Ddraig Goch (officer)"))
+    result = cli_app.test_cli_runner().invoke(
+        args=["register", "import", str(both), "--format", "esd"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "conflicts: 1" in result.output and "conflicts kept as they are: 1" in result.output
+    assert "1 licences added" in result.output
+    with engine.connect() as conn:
+        assert conn.scalars(select(Premises.name)).all() == ["Y Ddraig Goch (officer)"]
+    # The new licence alone in its file: a conflict too, and the licence is added either way.
+    alone = tmp_path / "alone.csv"
+    alone.write_text(head + one.replace("NL/1", "NL/3"))
+    result = cli_app.test_cli_runner().invoke(
+        args=["register", "import", str(alone), "--format", "esd"]
+    )
+    assert "New: 1, changed: 0, unchanged: 0, conflicts: 1" in result.output
+    assert "a new licence, added either way" in result.output
+    assert "conflicts kept as they are: 1" in result.output
+    with engine.connect() as conn:
+        assert conn.scalars(select(Premises.name)).all() == ["Y Ddraig Goch (officer)"]
+    engine.dispose()

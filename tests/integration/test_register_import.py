@@ -11,20 +11,29 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import NOW, make_licence, make_premises, make_wards
+from builders import NOW, make_licence, make_premises, make_user, make_wards
 from builders.register import IN_EAST, IN_WEST, OUTSIDE
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
 from enforcement.clock import day_text, london_midnight_utc
-from enforcement.models import AuditEvent, Licence, LicenceCondition, Premises, Reminder
-from enforcement.register import licences
+from enforcement.models import (
+    AuditEvent,
+    Licence,
+    LicenceCondition,
+    Premises,
+    PremisesWard,
+    Reminder,
+)
+from enforcement.register import licences, premises, wards
 from enforcement.register.importers.licence_csv import KNOWN_COLUMNS
 from enforcement.registerio import expiry, export, importing, runs
 from enforcement.registerio.sources import GAMBLING_COLUMNS, ImportFileError
+from enforcement.vocab import LicenceRegime
 
 ACTOR = Actor.system("test import")
+WITHHELD = "[withheld]"  # what the export writes in a cell it withholds
 AREA = runs.Area(council_name="London Borough of Testshire")
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "register"
 
@@ -498,10 +507,12 @@ def test_the_esd_export_imports_back_unchanged(session: Session) -> None:
     make_licence(session, p.id, reference="ST/1", regime="special_treatment")
     data = export.export_esd_csv(session, ACTOR, NOW, "Testshire").encode("utf-8")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert [r["CaseReference"] for r in rows] == ["PL/1", "PL/2"]
+    # Every kind of licence, each named by its ServiceTypeLabel (as the esd import reads it).
+    assert [r["CaseReference"] for r in rows] == ["PL/1", "PL/2", "ST/1"]
+    assert rows[2]["ServiceTypeLabel"] == LicenceRegime.SPECIAL_TREATMENT.label
     assert rows[0]["PremisesName"] == "'=Formula Bar"
     plan = preview(session, data)
-    assert [i.kind for i in plan.items] == ["unchanged", "unchanged"], [
+    assert [i.kind for i in plan.items] == ["unchanged"] * 3, [
         (i.premises_changes, i.licence_changes) for i in plan.items
     ]
     assert plan.refused == []
@@ -669,8 +680,10 @@ def test_the_status_words_councils_export_are_read_and_written_back_as_they_came
     labels = {row["StatusLabel"] for row in csv.DictReader(io.StringIO(exported))}
     assert set(words) <= labels
 
-    with pytest.raises(ImportFileError, match="'Sort of' is not a licence status the register"):
+    with pytest.raises(ImportFileError, match="Every row of the file was refused") as refused:
         preview(session, esd(licence_row("S9", StatusLabel="Sort of")))
+    [(line, reason)] = [(r.line, r.reason) for r in refused.value.refused]
+    assert line == 2 and "'Sort of' is not a licence status the register" in reason
 
 
 def test_a_councils_service_labels_import_as_the_kinds_of_licence_they_name(
@@ -741,8 +754,10 @@ def test_a_value_too_long_for_the_register_is_refused_under_the_files_own_column
         ]
     ).encode()
     area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
-    with pytest.raises(ImportFileError, match=r"line 2: Account_Name: Holder name must be 200"):
+    with pytest.raises(ImportFileError, match="Every row of the file was refused") as refused:
         runs.preview(session, NOW, "gambling", data, importing.Options(), area)
+    [(line, reason)] = [(r.line, r.reason) for r in refused.value.refused]
+    assert line == 2 and reason.startswith("Account_Name: Holder name must be 200")
 
 
 def test_an_fhrs_postcode_that_is_not_a_full_one_is_left_out_not_the_premises(
@@ -782,3 +797,379 @@ def test_an_fhrs_establishment_naming_neither_business_nor_address_is_left_out(
     plan = preview(session, data, "fhrs")
     assert plan.refused == [] and plan.counts()["new"] == 1
     assert plan.left_out == {"naming neither a business nor an address": 1}
+
+
+# --- matching: conflicts, one premises per file, UPRNs, locations ------------------------------
+
+
+def _ward_of(session: Session, premises_id: int) -> int | None:
+    return session.scalar(
+        select(PremisesWard.ward_id).where(PremisesWard.premises_id == premises_id)
+    )
+
+
+UPRN_A = "200000000001"
+
+
+def _rename_in_the_app(session: Session, p: Premises, name: str) -> None:
+    p.name = name
+    p.name_sort = premises.name_sort_key(name)
+    session.flush()
+
+
+def test_a_new_licence_at_a_premises_changed_in_the_app_is_a_conflict_kept_unless_taken(
+    session: Session,
+) -> None:
+    """A new licence matching the premises by UPRN overwrote an officer's edit unreported."""
+    row = {"UPRN": UPRN_A, "PremisesName": "Crown Arms", "LocationText": "1 Crown St, Hull"}
+    run_import(session, esd(licence_row("PX/1", **row)))
+    p = session.scalars(select(Premises)).one()
+    _rename_in_the_app(session, p, "Crown Arms (as the officer found it)")
+    alone = esd(licence_row("PX/2", **row))  # a new licence at the same UPRN, alone in its file
+    plan = preview(session, alone)
+    assert (plan.counts()["new"], plan.counts()["conflict"]) == (1, 1)
+    assert [c["field"] for c in plan.report()["conflict"][0]["changes"]] == ["name"]
+    with_old = esd(licence_row("PX/1", **row), licence_row("PX/2", **row))
+    plan, result = run_import(session, with_old)
+    assert result.created_licences == 1 and result.updated_premises == 0
+    assert result.conflicts_kept == 1
+    session.refresh(p)
+    assert p.name == "Crown Arms (as the officer found it)"
+    assert session.scalars(select(Licence.premises_id)).all() == [p.id, p.id]
+    assert count(session, Premises) == 1
+    _plan, result = run_import(session, alone, take_conflicts=True)
+    assert result.conflicts_taken == 1 and result.updated_premises == 1
+    session.refresh(p)
+    assert p.name == "Crown Arms"
+    assert preview(session, with_old).counts()["unchanged"] == 2
+
+
+def test_two_licences_at_one_uprn_under_two_names_import_the_same_every_time(
+    session: Session,
+) -> None:
+    """Each import swapped the premises' name between the two rows' names, audited each time."""
+    at = {"UPRN": UPRN_A, "LocationText": "1 Crown Street, Hull", "Postcode": "HU1 1AA"}
+    data = esd(
+        licence_row("FLIP/1", PremisesName="The Crown", **at),
+        licence_row("FLIP/2", PremisesName="The Crown Kitchen", **at),
+    )
+    run_import(session, data)
+    events = count(session, AuditEvent)
+    for _again in range(2):
+        plan, result = run_import(session, data)
+        assert plan.counts()["unchanged"] == 2 and result.updated_premises == 0
+    assert session.scalars(select(Premises.name)).all() == ["The Crown"]
+    assert count(session, AuditEvent) == events
+    # The second row's other name is reported every time, not imported.
+    assert [(d.line, d.first_line, d.fields) for d in plan.disagreements] == [
+        (3, 2, {"name": ("The Crown", "The Crown Kitchen")})
+    ]
+
+
+def test_a_premises_given_its_uprn_later_is_found_by_it_and_not_made_twice(
+    session: Session,
+) -> None:
+    """up1.csv without a UPRN, up2.csv with it, up3.csv a second licence there: two premises."""
+    row = {"PremisesName": "Uprn Arms", "LocationText": "5 Uprn Road, Hull", "Postcode": "HU1 1AA"}
+    run_import(session, esd(licence_row("UP/1", UPRN="", **row)))
+    plan, result = run_import(session, esd(licence_row("UP/1", UPRN="300000000005", **row)))
+    [item] = plan.items
+    assert item.kind == "changed" and item.premises_changes == {"uprn": (None, "300000000005")}
+    assert result.updated_premises == 1
+    p = session.scalars(select(Premises)).one()
+    assert p.uprn == "300000000005" and "300000000005" in p.search_text
+    run_import(
+        session,
+        esd(
+            licence_row("UP/1", UPRN="300000000005", **row),
+            licence_row("UP/2", UPRN="300000000005", **row),
+        ),
+    )
+    assert count(session, Premises) == 1 and count(session, Licence) == 2
+    assert session.scalars(select(Licence.premises_id)).all() == [p.id, p.id]
+    again = preview(session, esd(licence_row("UP/2", UPRN="300000000005", **row)))
+    assert again.counts()["unchanged"] == 1
+
+
+def test_a_uprn_typed_on_a_licence_finds_its_premises_for_the_files_next_licence(
+    session: Session,
+) -> None:
+    p = make_premises(session, name="Typed Arms")
+    make_licence(session, p.id, reference="TY/1", uprn="300000000009")
+    run_import(session, esd(licence_row("TY/2", UPRN="300000000009", PremisesName="Typed Arms")))
+    assert count(session, Premises) == 1
+    session.refresh(p)
+    assert p.uprn == "300000000009"
+
+
+def test_an_fhrs_establishment_without_a_location_keeps_the_place_an_officer_gave_it(
+    session: Session,
+) -> None:
+    """Re-importing the FSA's file showed "longitude: -0.229 -> None" as a conflict, and taking
+    the file's version erased the officer's placing on the map."""
+    make_wards(session)
+    data = _fhrs(("41", "Unplaced Cafe", None))
+    run_import(session, data, "fhrs")
+    p = session.scalars(select(Premises)).one()
+    west = wards.locator(session, NOW.date()).ward_id(*IN_WEST)
+    p.longitude, p.latitude = IN_WEST
+    p.ward_id = west
+    session.flush()
+    plan = preview(session, data, "fhrs")
+    assert [i.kind for i in plan.items] == ["unchanged"] and plan.no_location == []
+    _plan, result = run_import(session, data, "fhrs", take_conflicts=True)
+    assert result.unchanged == 1
+    session.refresh(p)
+    assert (p.longitude, p.latitude, _ward_of(session, p.id)) == (*IN_WEST, west)
+
+
+def test_an_update_from_a_file_without_a_location_keeps_the_premises_place_and_ward(
+    session: Session,
+) -> None:
+    make_wards(session)
+    run_import(session, _fhrs(("42", "West Cafe", IN_WEST)), "fhrs")
+    p = session.scalars(select(Premises)).one()
+    west = _ward_of(session, p.id)
+    assert west is not None
+    # The FSA renames it and has lost its location: the name follows, the place stays.
+    plan, _result = run_import(session, _fhrs(("42", "West Cafe and Bar", None)), "fhrs")
+    assert [i.premises_changes for i in plan.items] == [
+        {"name": ("West Cafe", "West Cafe and Bar")}
+    ]
+    session.refresh(p)
+    assert (p.name, p.longitude, p.latitude) == ("West Cafe and Bar", *IN_WEST)
+    assert _ward_of(session, p.id) == west
+    # A licence register (which never places a premises) renaming it leaves its ward too.
+    make_licence(session, p.id, reference="WC/1", uprn="300000000011")
+    newer = esd(
+        licence_row(
+            "WC/1",
+            UPRN="300000000011",
+            PremisesName="West Cafe Bar",
+            LocationText="1 King Street",
+        )
+    )
+    run_import(session, newer, take_conflicts=True)
+    session.refresh(p)
+    assert p.name == "West Cafe Bar" and _ward_of(session, p.id) == west
+
+
+# --- characters no record holds ---------------------------------------------------------------
+
+
+def test_imports_refuse_what_every_form_refuses_naming_the_column(session: Session) -> None:
+    """U+FFFF passed the esd import, C1 controls the FHRS import: then the committee papers of
+    a referral at that premises could not be made (500)."""
+    plan = preview(
+        session,
+        esd(licence_row("NC/1", PremisesName="Noncharacter \uffff Bar"), licence_row("NC/2")),
+    )
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (2, "PremisesName: holds a control character (U+FFFF) that cannot be shown or printed")
+    ]
+    fhrs = _fhrs(("51", "Ctrl\x7fDel\x9bCsi Cafe", IN_WEST), ("52", "Plain Cafe", IN_WEST))
+    plan = preview(
+        session, fhrs.replace(b"1 King Street<", "1 King Street\u0085<".encode(), 1), "fhrs"
+    )
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (
+            1,
+            "BusinessName: holds a control character (U+007F, U+009B) that cannot be shown or "
+            "printed",
+        )
+    ]
+    gambling = "\r\n".join(
+        [
+            GAMBLING_HEADER,
+            "1,Bet Here Ltd,,,,,,Bet\uffff Here,1 King Street,LONDON,W6 9JU,12/29/17,Betting Shop,"
+            "London Borough of Testshire,Grant",
+            "2,Bingo Ltd,,,,,,Lucky Bingo,9 Queen\x0b Street,LONDON,W6 9JU,12/29/17,Bingo,"
+            "London Borough of Testshire,Grant",
+        ]
+    ).encode()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    plan = runs.preview(session, NOW, "gambling", gambling, importing.Options(), area)
+    assert [(r.line, r.reason) for r in plan.refused] == [
+        (2, "premises_Address1: holds a control character (U+FFFF) that cannot be shown or printed")
+    ]
+    assert [i.record.label for i in plan.items] == ["Lucky Bingo, 9 Queen Street, LONDON (Bingo)"]
+
+
+# --- every refused row listed; quotes; long cells ----------------------------------------------
+
+
+def test_a_file_whose_every_row_is_refused_lists_every_one(session: Session) -> None:
+    """Only the first reason was given, and the refused rows' download held only its header."""
+    data = esd(
+        licence_row("A", CaseDate="99/99/2026"),
+        licence_row("B", CaseDate="98/99/2026"),
+        licence_row("C", Postcode="nope"),
+    )
+    with pytest.raises(ImportFileError, match=r"Every row of the file was refused \(3,") as found:
+        preview(session, data)
+    assert [r.line for r in found.value.refused] == [2, 3, 4]
+    assert "CaseDate: '99/99/2026' is not a real date" in found.value.refused[0].reason
+    report = runs.failure_report("esd", found.value)
+    assert report is not None and [e["line"] for e in report["refused"]] == [2, 3, 4]
+    assert runs.refused_rows_csv(report).count("\r\n") == 4  # the header and every row
+
+
+def test_a_file_with_an_unclosed_quote_is_refused_whole_even_leaving_out_refused_rows(
+    session: Session,
+) -> None:
+    """The quote swallowed six licences; "leave out the refused rows" imported one of seven."""
+    data = UNCLOSED_FILE.encode()
+    with pytest.raises(ImportFileError, match="Line 3 opens a quoted value") as found:
+        run_import(session, data, leave_out_refused=True)
+    assert "lines 4 to 9 were read as part of that one value" in str(found.value)
+    assert count(session, Licence) == 0
+
+
+UNCLOSED_FILE = (
+    "CaseReference,CaseDate,PremisesName,LocationText,Postcode\r\n"
+    "U/1,05/02/2026,Fine One,1 St,HU1 1AA\r\n"
+    'U/2,05/02/2026,"Unclosed Bar,2 St,HU1 1AA\r\n'
+    + "".join(f"U/{n},05/02/2026,After {n},{n} St,HU1 1AA\r\n" for n in range(3, 9))
+)
+
+
+def test_a_licence_with_the_most_conditions_and_its_own_export_import_back(
+    session: Session,
+) -> None:
+    """A cell over 131,072 characters (the csv module's default limit) was unreadable: a licence
+    of 400 conditions, or the app's own export of 40 conditions of 3,500 characters."""
+    conditions = "|".join(f"Condition {n}: " + "x" * 370 for n in range(400))
+    plan, result = run_import(session, esd(licence_row("ST/400", Conditions=conditions)))
+    assert plan.refused == [] and result.created_licences == 1
+    held = session.scalar(select(func.count()).select_from(LicenceCondition))
+    assert held == 400
+    p = make_premises(session, name="Stadium")
+    make_licence(
+        session,
+        p.id,
+        reference="ST/40",
+        conditions=tuple(f"Rule {n}: " + "y" * 3490 for n in range(40)),
+    )
+    exported = export.export_esd_csv(session, ACTOR, NOW, "Testshire").encode()
+    again = preview(session, exported)
+    assert again.refused == [] and [i.kind for i in again.items] == ["unchanged"] * 2
+
+
+# --- the exports: every kind of licence; home addresses by the access policy ---------------------
+
+
+def test_an_export_withholding_home_addresses_imports_back_without_blanking_them(
+    session: Session,
+) -> None:
+    admin_user = make_user(session, "admin")
+    admin = Actor(user_id=admin_user.id, label="admin", roles=frozenset({"admin"}))
+    p = make_premises(session, name="Privacy Arms")
+    lic = make_licence(
+        session,
+        p.id,
+        reference="DPS/1",
+        holder_address="77 Home Road",
+        holder_postcode="HU2 2BB",
+        dps_name="Dan Supervisor",
+        dps_address="88 Private Close",
+        dps_postcode="HU3 3CC",
+    )
+    data = export.export_esd_csv(session, admin, NOW, "Testshire")
+    assert "77 Home Road" not in data and "88 Private Close" not in data
+    assert data.count(WITHHELD) == 4
+    plan = preview(session, data.encode())
+    assert [i.kind for i in plan.items] == ["unchanged"], plan.items[0].licence_changes
+    # A person correcting the file keeps the marker where they do not know the address.
+    changed = data.replace("Dan Supervisor", "Dee Newsupervisor").encode()
+    _plan, result = run_import(session, changed)
+    assert result.updated_licences == 1
+    session.refresh(lic)
+    assert (lic.dps_name, lic.dps_address, lic.dps_postcode) == (
+        "Dee Newsupervisor",
+        "88 Private Close",
+        "HU3 3CC",
+    )
+    assert (lic.holder_address, lic.holder_postcode) == ("77 Home Road", "HU2 2BB")
+    # Someone who may read them gets them, and the file imports back as it is too.
+    full = export.export_esd_csv(session, ACTOR, NOW, "Testshire")
+    assert "77 Home Road" in full and WITHHELD not in full
+    assert [i.kind for i in preview(session, full.encode()).items] == ["unchanged"]
+
+
+def test_the_esd_export_holds_every_kind_of_licence_and_imports_it_back_as_it_is(
+    session: Session,
+) -> None:
+    """Special treatment and other licences, which the esd import reads, were left out."""
+    p = make_premises(session, name="Mixed Parade")
+    make_licence(session, p.id, reference="K/1", regime="special_treatment")
+    make_licence(
+        session, p.id, reference="K/2", regime="special_treatment", service_type="Nail bar licence"
+    )
+    make_licence(session, p.id, reference="K/3", regime="other", service_type="Street trading")
+    make_licence(session, p.id, reference="K/4", regime="other")
+    make_licence(session, p.id, reference="K/5", regime="sev")
+    make_licence(session, p.id, reference="K/6", regime="gambling_premises", service_type="Bingo")
+    # The same reference in two kinds of licence is two licences, in the file and back.
+    make_licence(session, p.id, reference="K/1", regime="premises_licence")
+    # A service that would name another kind than the licence's is written after its kind.
+    make_licence(session, p.id, reference="K/7", regime="other", service_type="Massage")
+    data = export.export_esd_csv(session, ACTOR, NOW, "Testshire")
+    rows = list(csv.DictReader(io.StringIO(data.removeprefix("\ufeff"))))
+    assert sorted(r["CaseReference"] for r in rows) == [
+        "K/1",
+        "K/1",
+        "K/2",
+        "K/3",
+        "K/4",
+        "K/5",
+        "K/6",
+        "K/7",
+    ]
+    assert {r["ServiceTypeLabel"] for r in rows if r["CaseReference"] == "K/7"} == {
+        "Other licence: Massage"
+    }
+    plan = preview(session, data.encode())
+    assert plan.refused == [] and len(plan.items) == 8
+    assert {i.kind for i in plan.items} == {"unchanged"}, [
+        (i.record.label, i.licence_changes) for i in plan.items if i.kind != "unchanged"
+    ]
+
+
+def test_a_gambling_register_with_an_unclosed_quote_is_refused_whole(session: Session) -> None:
+    data = "\r\n".join(
+        [
+            GAMBLING_HEADER,
+            '1,"Bet Here Ltd,,,,,,Bet Here,1 King Street,LONDON,W6 9JU,12/29/17,Betting Shop,'
+            "London Borough of Testshire,Grant",
+            "2,Bingo Ltd,,,,,,Lucky Bingo,9 Queen Street,LONDON,W6 9JU,12/29/17,Bingo,"
+            "London Borough of Testshire,Grant",
+        ]
+    ).encode()
+    area = runs.Area(council_name="London Borough of Testshire", districts=("W6",))
+    with pytest.raises(ImportFileError, match="Line 2 opens a quoted value"):
+        runs.preview(
+            session, NOW, "gambling", data, importing.Options(leave_out_refused=True), area
+        )
+
+
+def test_a_premises_whose_changes_are_a_conflict_kept_is_still_given_its_uprn(
+    session: Session,
+) -> None:
+    row = {"PremisesName": "Uprn Arms", "LocationText": "5 Uprn Road, Hull", "Postcode": "HU1 1AA"}
+    run_import(session, esd(licence_row("UC/1", UPRN="", **row)))
+    p = session.scalars(select(Premises)).one()
+    _rename_in_the_app(session, p, "Uprn Arms (renamed here)")
+    with_uprn = esd(licence_row("UC/1", UPRN="300000000007", **row))
+    plan, result = run_import(session, with_uprn)
+    assert [i.kind for i in plan.items] == ["conflict"] and result.conflicts_kept == 1
+    session.refresh(p)
+    assert (p.name, p.uprn) == ("Uprn Arms (renamed here)", "300000000007")
+    event = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "premises.import_update", AuditEvent.entity_id == str(p.id))
+        .order_by(AuditEvent.id)
+    ).one()
+    assert json.loads(event.after_json or "{}") == {"uprn": "300000000007"}
+    # A second licence there is found by it: no second premises.
+    run_import(session, esd(licence_row("UC/2", UPRN="300000000007", **row)))
+    assert count(session, Premises) == 1

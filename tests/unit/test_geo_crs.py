@@ -85,9 +85,13 @@ def test_the_importers_folder_is_where_these_tests_look() -> None:
     assert len(IMPORTERS) >= 3  # __init__, fhrs, licence_csv: an empty glob would test nothing
 
 
-#: The kernel's module for reading CSV as spreadsheets save it: an importer may use it, since it
-#: too uses the standard library only (checked below).
-STDLIB_KERNEL = {"enforcement.spreadsheet": REPO / "enforcement" / "spreadsheet.py"}
+#: The kernel's modules for reading CSV as spreadsheets save it and for the characters no record
+#: holds (the rule every form applies): an importer may use them, since they too use the standard
+#: library only (checked below).
+STDLIB_KERNEL = {
+    "enforcement.spreadsheet": REPO / "enforcement" / "spreadsheet.py",
+    "enforcement.text": REPO / "enforcement" / "text.py",
+}
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 
 

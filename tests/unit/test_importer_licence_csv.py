@@ -411,3 +411,165 @@ def test_a_cell_holding_a_control_character_refuses_its_row_naming_the_column() 
         (3, "PremisesName", "holds a control character (U+001B) that cannot be shown or printed"),
         (3, "OpeningHours", "holds a control character (U+007F) that cannot be shown or printed"),
     ]
+
+
+# --- quotes that swallow rows, cells longer than the csv module's default ----------------------
+
+UNCLOSED = (
+    "CaseReference,CaseDate,PremisesName,LocationText,Postcode\r\n"
+    "U/1,05/02/2026,Fine One,1 St,HU1 1AA\r\n"
+    'U/2,05/02/2026,"Unclosed Bar,2 St,HU1 1AA\r\n'
+    + "".join(f"U/{n},05/02/2026,After {n},{n} St,HU1 1AA\r\n" for n in range(3, 9))
+)
+
+
+def test_a_quote_never_closed_refuses_the_file_naming_where_it_opens_and_what_it_took() -> None:
+    """It swallowed the six rows after it; "leave out the refused rows" then lost them unseen."""
+    rows, [error] = parse_licence_csv(UNCLOSED)
+    assert rows == []
+    assert error.whole_file and (error.line, error.last_line) == (3, 9)
+    assert str(error).startswith("Line 3 opens a quoted value")
+    assert "lines 4 to 9 were read as part of that one value" in str(error)
+    assert "end of the file" in str(error) and "close the quote on line 3" in str(error)
+
+
+def test_a_quote_closed_by_a_later_rows_quote_refuses_the_file_too() -> None:
+    """Closed by the next row's opening quote, the record had as many values as the header: it
+    was imported with the next row inside its name, and that row was lost."""
+    text = (
+        "CaseReference,CaseDate,PremisesName,LocationText,Postcode\r\n"
+        'Q/1,05/02/2026,"Stray Quote Bar,1 St,HU1 1AA\r\n'
+        'Q/2,05/02/2026,Next Bar,"2 St, Hull",HU1 1AA\r\n'
+        "Q/3,05/02/2026,Last Bar,3 St,HU1 1AA\r\n"
+    )
+    rows, [error] = parse_licence_csv(text)
+    assert rows == [] and error.whole_file and (error.line, error.last_line) == (2, 3)
+    assert "line 3 was read as part of that one value" in str(error)
+
+
+def test_a_value_holding_line_breaks_is_still_one_value_and_a_slip_in_one_line_is_read() -> None:
+    text = csv_text(
+        record(CaseReference="A1", LocationText="Unit 2\nThe Arcade"),
+        record(CaseReference="A2").replace("The Crown", '"The" Crown'),  # text after a quote
+        record(CaseReference="A3"),
+    )
+    rows, errors = parse_licence_csv(text)
+    assert errors == []
+    assert [(r.case_reference, r.premises_name) for r in rows] == [
+        ("A1", "The Crown"),
+        ("A2", "The Crown"),
+        ("A3", "The Crown"),
+    ]
+
+
+def test_a_row_spanning_lines_with_the_wrong_number_of_values_says_which_lines() -> None:
+    text = csv_text('PL/1,01/01/2020,"The\nCrown"', record(CaseReference="PL/2"))
+    rows, [error] = parse_licence_csv(text)
+    assert [r.case_reference for r in rows] == ["PL/2"]
+    assert (error.line, error.last_line) == (2, 3)
+    assert str(error).startswith("lines 2 to 3: has 3 values but the header has 36 columns")
+
+
+def test_a_cell_longer_than_the_csv_modules_default_limit_is_read() -> None:
+    """400 conditions of 385 characters (about 154 KB) stopped the file at "field larger than
+    field limit (131072)": the documented limits are 500 conditions of 4,000 characters."""
+    conditions = [f"Condition {n}: " + "x" * 370 for n in range(400)]
+    text = csv_text(
+        record(CaseReference="BIG/1", Conditions="|".join(conditions)),
+        record(CaseReference="BIG/2"),
+    )
+    rows, errors = parse_licence_csv(text)
+    assert errors == []
+    assert [r.case_reference for r in rows] == ["BIG/1", "BIG/2"]
+    assert list(rows[0].conditions) == conditions
+
+
+# --- dates as spreadsheets and systems write them -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("01/02/2026 00:00", date(2026, 2, 1)),  # Excel's date cell saved as CSV
+        ("01/02/2026 00:00:00", date(2026, 2, 1)),
+        ("1/2/2026 12:00:00 AM", date(2026, 2, 1)),
+        ("01-02-2026 23:59", date(2026, 2, 1)),
+        ("2026-02-01T10:00:00+01:00", date(2026, 2, 1)),  # a system's ISO 8601 with its offset
+        ("2026-02-01T10:00:00.123Z", date(2026, 2, 1)),
+        ("2026-02-01 10:00+0100", date(2026, 2, 1)),
+        ("1 Feb 2026 00:00", date(2026, 2, 1)),
+        # a two-digit year as Excel reads it: never a licence of 2099
+        ("01/02/99", date(1999, 2, 1)),
+        ("01/02/30", date(1930, 2, 1)),
+        ("01/02/29", date(2029, 2, 1)),
+        ("1-Feb-99", date(1999, 2, 1)),
+    ],
+)
+def test_dates_with_a_time_or_a_two_digit_year_are_read_as_the_spreadsheet_meant(
+    text: str, day: date
+) -> None:
+    [row], errors = parse_licence_csv(csv_text(record(LicenceStartDate=text)))
+    assert errors == []
+    assert row.start == day
+
+
+@pytest.mark.parametrize("text", ["01/02/2026 25:00", "01/02/2026 00:00 nonsense", "01/02/2026T"])
+def test_a_date_with_something_else_after_it_is_still_refused(text: str) -> None:
+    _, [error] = parse_licence_csv(csv_text(record(LicenceStartDate=text)))
+    assert error.field == "LicenceStartDate" and "dd/mm/yyyy" in error.message
+
+
+# --- files joined together, each with its byte order mark ---------------------------------------
+
+
+def test_a_header_repeated_with_its_byte_order_mark_is_left_out_as_a_repeated_header() -> None:
+    part = "\ufeffCaseReference,CaseDate,PremisesName\r\n{ref},05/02/2026,Joined {ref}\r\n"
+    text = decode_csv((part.format(ref="J/1") + part.format(ref="J/2")).encode())
+    rows, errors = parse_licence_csv(text)
+    assert [r.case_reference for r in rows] == ["J/1", "J/2"]
+    assert [(e.line, e.left_out) for e in errors] == [(3, "repeating the header row")]
+
+
+# --- the one rule of characters no record holds -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("Noncharacter \uffff Bar", "U+FFFF"),
+        ("Noncharacter \ufffe Bar", "U+FFFE"),
+        ("Ctrl\x7fDel\x9bCsi Cafe", "U+007F, U+009B"),  # DEL and a C1 control
+        ("Bell\x07", "U+0007"),
+    ],
+)
+def test_a_cell_holding_what_every_form_refuses_refuses_its_row(value: str, named: str) -> None:
+    rows, errors = parse_licence_csv(
+        csv_text(record(PremisesName=value), record(CaseReference="B"))
+    )
+    assert [r.case_reference for r in rows] == ["B"]
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (2, "PremisesName", f"holds a control character ({named}) that cannot be shown or printed")
+    ]
+
+
+def test_spacing_controls_are_read_as_spaces_even_in_the_hours_kept_as_written() -> None:
+    [row], errors = parse_licence_csv(
+        csv_text(record(OpeningHours="Mo-Fr 10-22\x0bSa 10-23\x85", LocationText="1\x0cHigh St"))
+    )
+    assert errors == []
+    assert (row.opening_hours, row.location_text) == ("Mo-Fr 10-22 Sa 10-23", "1 High St")
+
+
+# --- a UTF-8 file with a line in Windows-1252 -------------------------------------------------
+
+
+def test_a_utf8_file_with_a_windows_1252_line_is_read_line_by_line_never_garbled() -> None:
+    data = (
+        b"CaseReference,CaseDate,PremisesName\r\n"
+        + "MIX/1,05/02/2026,Café Noël\r\n".encode()
+        + "MIX/2,05/02/2026,Zoë\u2019s Bar\r\n".encode()
+        + "MIX/3,05/02/2026,Crème \u20ac\r\n".encode("cp1252")
+    )
+    rows, errors = parse_licence_csv(decode_csv(data))
+    assert errors == []
+    assert [r.premises_name for r in rows] == ["Café Noël", "Zoë\u2019s Bar", "Crème \u20ac"]

@@ -77,3 +77,33 @@ def test_both_renderers_lay_out_the_same_words_and_mark_withheld_text() -> None:
     for line in doc.plain_text().splitlines():
         if "|" not in line and not line.startswith("Author: "):
             assert line in words, line
+
+
+def test_a_word_paper_is_made_whatever_characters_its_text_holds() -> None:
+    """Text stored before the imports refused them (U+FFFF, controls) stopped the Word paper:
+    "All strings must be XML compatible", a 500 for /referrals/<id>/papers/public.docx."""
+    odd = "Bar\uffff\ufffe\x01\x9b\x7f\x0bEnd"
+    doc = Document(
+        version="exempt",
+        title=f"Review of {odd}",
+        subtitle=odd,
+        banner=f"Exempt version. {odd}",
+        details=((odd, (odd, Redacted(odd))),),
+        sections=(
+            Section(
+                "1",
+                odd,
+                (
+                    Paragraph((odd,)),
+                    BulletList(((odd,),)),
+                    Table(odd, (odd, "B"), (((odd,), (Redacted(odd),)),)),
+                ),
+            ),
+        ),
+        file_stem="CR-2-exempt",
+    )
+    word = docx.Document(io.BytesIO(render_docx(doc)))
+    text = "\n".join(p.text for p in word.paragraphs)
+    assert "Bar\ufffd\ufffd\ufffd\ufffd\ufffd End" in text
+    assert word.tables[1].rows[1].cells[0].text == "Bar\ufffd\ufffd\ufffd\ufffd\ufffd End"
+    assert "Review of Bar" in render_html(doc, stylesheet="/paper.css")  # and the print page

@@ -36,6 +36,9 @@ from enforcement.vocab import LicenceRegime
         # a service that is none of them is another licence, never a premises licence
         ("Street trading licence", LicenceRegime.OTHER),
         ("Scrap metal dealer", LicenceRegime.OTHER),
+        # the register's own export of a service that alone would name another kind
+        ("Other licence: Massage", LicenceRegime.OTHER),
+        ("Premises licence (Licensing Act 2003): Nail bar", LicenceRegime.PREMISES_LICENCE),
     ],
 )
 def test_a_service_label_names_its_kind_of_licence(

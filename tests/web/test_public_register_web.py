@@ -3,6 +3,8 @@ nothing restricted, caching, the rate limit and its 429 page."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from builders import make_licence, make_premises, make_user, make_wards, sign_in
 from builders.referrals import CONDITIONS, RESTRICTED, World, make_world
@@ -210,3 +212,25 @@ def test_a_licence_page_shows_activities_hours_and_an_organisations_holder(
     assert "Lamb Inns Ltd" in shown and "1 Holder Road, LS1 1AA" in shown
     assert "Ivy Individual" not in hidden and "1 Holder Road" not in hidden
     assert shown.count("Licence holder") > hidden.count("Licence holder")
+
+
+def test_a_licence_page_shows_the_service_and_decision_date_a_file_brought(
+    visitor: FlaskClient, session: Session
+) -> None:
+    make_wards(session)
+    p = make_premises(session, name="Riverside Members Club")
+    lic = make_licence(
+        session,
+        p.id,
+        service_type="Club premises certificate",
+        decision_date=date(2026, 3, 10),
+    )
+    session.commit()
+    html = visitor.get(f"/register/licences/{lic.id}").get_data(as_text=True)
+    assert (
+        "Club premises certificate" in html and "Premises licence (Licensing Act 2003)" not in html
+    )
+    assert "Decision on the application" in html and "10 March 2026" in html
+    assert "Not recorded" not in html.split("In force from")[0]
+    listing = visitor.get("/register?text=riverside").get_data(as_text=True)
+    assert "Club premises certificate" in listing

@@ -295,3 +295,95 @@ def test_a_file_of_many_refused_rows_lists_the_first_and_downloads_every_one(
     other = app.test_client()  # type: ignore[attr-defined]
     sign_in(other, "wo@example.gov.uk")
     assert other.get(f"/imports/{run_id}/refused.csv").status_code == 403
+
+
+def test_every_refused_row_is_listed_when_every_row_is_refused(
+    officer: FlaskClient, session: Session
+) -> None:
+    """Only the first reason was given, and refused.csv held only its header."""
+    data = b"CaseReference,CaseDate,PremisesName\r\nA,99/99/2026,X\r\nB,98/99/2026,Y\r\n"
+    run_page = _upload(officer, data).headers["Location"]
+    page = officer.get(run_page).get_data(as_text=True)
+    assert "The file was not imported" in page and "Every row of the file was refused (2" in page
+    assert "&#39;99/99/2026&#39; is not a real date" in page
+    assert "&#39;98/99/2026&#39; is not a real date" in page
+    run_id = int(run_page.rsplit("/", 1)[1])
+    rows = list(
+        csv.reader(
+            io.StringIO(officer.get(f"/imports/{run_id}/refused.csv").get_data(as_text=True)[1:])
+        )
+    )
+    assert [r[0] for r in rows] == ["Line", "2", "3"]
+    assert session.scalars(select(ImportRun.status)).all() == ["failed"]
+    assert _count(session, Licence) == 0
+
+
+ADDRESSES = ("77 Home Road", "HU2 2BB", "88 Private Close", "HU3 3CC")
+
+
+def _with_addresses(session: Session) -> Licence:
+    p = make_premises(session, name="Privacy Arms")
+    return make_licence(
+        session,
+        p.id,
+        reference="DPS/1",
+        holder_name="Priya Holder",
+        holder_address=ADDRESSES[0],
+        holder_postcode=ADDRESSES[1],
+        applicant_type="Individual",
+        dps_name="Dan Supervisor",
+        dps_address=ADDRESSES[2],
+        dps_postcode=ADDRESSES[3],
+    )
+
+
+def test_the_exports_withhold_home_addresses_from_whom_the_premises_page_hides_them(
+    client: FlaskClient, session: Session
+) -> None:
+    """An administrator could download the addresses /premises/<id> hides from them."""
+    make_wards(session)
+    lic = _with_addresses(session)
+    make_user(session, "admin", email="admin@example.gov.uk")
+    make_user(session, "supervisor", email="sup@example.gov.uk")
+    session.commit()
+    sign_in(client, "admin@example.gov.uk")
+    page = client.get(f"/premises/{lic.premises_id}").get_data(as_text=True)
+    csv_body = client.get("/exports/licences.csv").get_data(as_text=True)
+    json_body = client.get("/exports/licences.json").get_data(as_text=True)
+    for shown in (page, csv_body, json_body):
+        assert "Dan Supervisor" in shown
+        for address in ADDRESSES:
+            assert address not in shown
+    [row] = csv.DictReader(io.StringIO(csv_body.removeprefix("\ufeff")))
+    assert row["LicenceHolderAddress"] == row["SupervisorPostcode"] == "[withheld]"
+    data = json.loads(json_body)
+    assert data["withheld"] == ["holder_address", "holder_postcode", "dps_address", "dps_postcode"]
+    assert "withheld" in data["note"] and data["licences"][0]["dps_address"] is None
+    assert "addresses-withheld" in client.get("/imports").get_data(as_text=True)
+    client.post("/sign-out", data={})
+    sup = client.application.test_client()
+    sign_in(sup, "sup@example.gov.uk")
+    for shown in (
+        sup.get(f"/premises/{lic.premises_id}").get_data(as_text=True),
+        sup.get("/exports/licences.csv").get_data(as_text=True),
+        sup.get("/exports/licences.json").get_data(as_text=True),
+    ):
+        assert all(address in shown for address in ADDRESSES)
+
+
+def test_an_import_preview_withholds_home_addresses_from_an_administrator(
+    client: FlaskClient, session: Session
+) -> None:
+    lic = _with_addresses(session)
+    lic.import_fingerprint = None
+    make_user(session, "admin", email="admin@example.gov.uk")
+    session.commit()
+    sign_in(client, "admin@example.gov.uk")
+    data = (
+        b"CaseReference,CaseDate,PremisesName,LocationText,LicenceHolderAddress\r\n"
+        b"DPS/1,,Privacy Arms,1 King Street,1 New Home Road\r\n"
+    )
+    run_page = _upload(client, data).headers["Location"]
+    page = client.get(run_page).get_data(as_text=True)
+    assert "Licence holder address: <del>withheld</del> becomes <ins>withheld</ins>" in page
+    assert ADDRESSES[0] not in page and "1 New Home Road" not in page

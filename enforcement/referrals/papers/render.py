@@ -2,7 +2,9 @@
 
 Both walk the same `enforcement.referrals.papers.model.Document`; neither decides what to show. A
 redaction marker is set apart the same way in each (bold, shaded), so a reader sees where
-something was withheld.
+something was withheld. Every piece of text goes into the Word document through
+`enforcement.text.xml_safe`: a record may hold a character XML cannot (one stored before the
+rule every form and import applies existed), and it must not stop the paper being made.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from enforcement.referrals.papers.model import (
     Runs,
     Table,
 )
+from enforcement.text import xml_safe
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "Arial"
@@ -40,22 +43,22 @@ _RED = RGBColor(0xD4, 0x35, 0x1C)
 def _runs(paragraph: DocxParagraph, runs: Runs, *, bold: bool = False) -> None:
     for item in runs:
         if isinstance(item, Redacted):
-            run = paragraph.add_run(item.marker)
+            run = paragraph.add_run(xml_safe(item.marker))
             run.bold = True
             run.font.highlight_color = WD_COLOR_INDEX.GRAY_25
         else:
-            run = paragraph.add_run(item)
+            run = paragraph.add_run(xml_safe(item))
             run.bold = bold or None
 
 
 def _docx_table(document: DocxDocument, table: Table) -> DocxTable:
     caption = document.add_paragraph(style="Caption")
-    caption.add_run(table.caption)
+    caption.add_run(xml_safe(table.caption))
     grid: DocxTable = document.add_table(rows=len(table.rows) + 1, cols=len(table.columns))
     grid.style = "Table Grid"
     rows = grid.rows
     for cell, name in zip(rows[0].cells, table.columns, strict=True):
-        cell.paragraphs[0].add_run(name).bold = True
+        cell.paragraphs[0].add_run(xml_safe(name)).bold = True
     for row, values in zip(rows[1:], table.rows, strict=True):
         for cell, runs in zip(row.cells, values, strict=True):
             _runs(cell.paragraphs[0], runs)
@@ -68,27 +71,27 @@ def render_docx(doc: Document) -> bytes:
     normal = word.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(11)
-    word.core_properties.title = doc.title
-    word.core_properties.subject = doc.banner
+    word.core_properties.title = xml_safe(doc.title)
+    word.core_properties.subject = xml_safe(doc.banner)
     word.core_properties.author = ""  # never a person's name in the file's properties
     header = word.sections[0].header.paragraphs[0]
-    header.add_run(doc.banner.split(".")[0]).bold = True
+    header.add_run(xml_safe(doc.banner.split(".")[0])).bold = True
     banner = word.add_paragraph()
-    run = banner.add_run(doc.banner)
+    run = banner.add_run(xml_safe(doc.banner))
     run.bold = True
     if doc.version == "exempt":
         run.font.color.rgb = _RED
-    word.add_heading(doc.title, level=0)
-    word.add_paragraph(doc.subtitle, style="Subtitle")
+    word.add_heading(xml_safe(doc.title), level=0)
+    word.add_paragraph(xml_safe(doc.subtitle), style="Subtitle")
     details = word.add_table(rows=len(doc.details), cols=2)
     details.style = "Table Grid"
     for row, (key, value) in zip(details.rows, doc.details, strict=True):
-        row.cells[0].paragraphs[0].add_run(key).bold = True
+        row.cells[0].paragraphs[0].add_run(xml_safe(key)).bold = True
         _runs(row.cells[1].paragraphs[0], value)
     for section in doc.sections:
         if section.appendix:
             word.add_section(WD_SECTION.NEW_PAGE)
-        word.add_heading(section.title, level=1)
+        word.add_heading(xml_safe(section.title), level=1)
         for block in section.blocks:
             if isinstance(block, Paragraph):
                 paragraph = word.add_paragraph()

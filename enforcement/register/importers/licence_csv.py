@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from enforcement.spreadsheet import delimiter_of, schema_names
+from enforcement.spreadsheet import UnclosedQuote, delimiter_of, records, schema_names
+from enforcement.text import as_spaces, control_characters_in
 
 T = TypeVar("T")
 
@@ -58,9 +56,18 @@ KNOWN_COLUMNS: tuple[str, ...] = (
 )
 #: On or before this, a date is a system's stand-in for none (SQL Server writes 1 January 1900).
 EARLIEST_PLACEHOLDER = date(1900, 1, 1)
-_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
-_ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ][0-9:.]+Z?)?")
-_WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?([ -])([A-Za-z]+),?\2(\d{4}|\d{2})")
+# A time after a date, which is read past: Excel writes "01/02/2026 00:00" or "... 00:00:00"
+# for a date cell, systems "2026-02-01T10:00:00+01:00" (the date is the one written).
+_TIME = (
+    r"(?:(?:T|\s+)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?)?"
+)
+_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + _TIME)
+_ISO_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})" + _TIME)
+_WORDS_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?([ -])([A-Za-z]+),?\2(\d{4}|\d{2})" + _TIME)
+#: A two-digit year is read as Excel reads one typed in a cell, the spreadsheet such files come
+#: from: 00 to 29 are 2000 to 2029, 30 to 99 are 1930 to 1999 (a case of 1999, not of 2099).
+TWO_DIGIT_YEAR_PIVOT = 30
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -78,6 +85,18 @@ _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
 EXACT_REPEAT = "repeating an earlier row exactly"
 HEADER_AGAIN = "repeating the header row"
 
+#: What the register's own export writes in a cell it withholds from the person exporting (the
+#: home addresses of holders and supervisors, docs/register.md): read back, such a cell gives
+#: nothing, and the licence keeps what it holds.
+WITHHELD = "[withheld]"
+#: The columns an export may withhold.
+WITHHOLDABLE_COLUMNS = (
+    "LicenceHolderAddress",
+    "LicenceHolderPostcode",
+    "SupervisorAddress",
+    "SupervisorPostcode",
+)
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -89,9 +108,21 @@ class RowError:
     field: str | None
     message: str
     left_out: str | None = None
+    #: The record runs on past its first line to this one (a quoted value holding line breaks).
+    last_line: int | None = None
+    #: The problem stops the whole file being read (a quote never closed swallowed the rows
+    #: after it): `message` says so as a sentence of its own.
+    whole_file: bool = False
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
+        if self.whole_file:
+            return self.message
+        lines = (
+            f"lines {self.line} to {self.last_line}"
+            if self.last_line is not None and self.last_line > self.line
+            else f"line {self.line}"
+        )
+        where = lines + (f", {self.field}" if self.field else "")
         return f"{where}: {self.message}"
 
 
@@ -136,6 +167,8 @@ class LicenceRow:
     supervisor_address: str | None = None
     supervisor_postcode: str | None = None
     geo_point_url: str | None = None
+    #: The columns whose cell the file withholds (`WITHHELD`): the licence keeps its own value.
+    withheld: frozenset[str] = frozenset()
 
 
 class _FieldError(ValueError):
@@ -156,22 +189,24 @@ def parse_uk_date(value: str) -> date | None:
     2020-01-31 or 2020/01/31 (with or without a time after it), 31 January 2020, 31 Jan 2020,
     and a spreadsheet's 31-Jan-2020 or 31-Jan-20.
 
-    Day before month always (UK files); a two-digit year is 20yy. Raises ValueError.
+    Any of them may have a time after it, as spreadsheets and systems write one ("31/01/2020
+    00:00", "31/01/2020 00:00:00", "2020-01-31T10:00:00+01:00"): the date is the one written.
+    Day before month always (UK files); a two-digit year as Excel reads it (`full_year`).
+    Raises ValueError.
     """
     text = value.strip()
     if not text:
         return None
     if (match := _DATE.fullmatch(text)) is not None:
         day, month, year = (int(part) for part in match.groups())
-        year += 2000 if year < 100 else 0
+        year = full_year(year)
     elif (match := _ISO_DATE.fullmatch(text)) is not None:
         year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
     elif (match := _WORDS_DATE.fullmatch(text)) is not None:
         month = _MONTHS.get(match.group(3).lower()[:3], 0)
         if month == 0:
             raise ValueError(f"{text!r} is not a date: unknown month {match.group(3)!r}")
-        day, year = int(match.group(1)), int(match.group(4))
-        year += 2000 if year < 100 else 0
+        day, year = int(match.group(1)), full_year(int(match.group(4)))
     else:
         raise ValueError(f"{text!r} is not a date in the form dd/mm/yyyy")
     try:
@@ -185,6 +220,13 @@ def parse_uk_date(value: str) -> date | None:
             f"{text!r} is the date some systems write for no date at all: leave the cell empty"
         )
     return found
+
+
+def full_year(year: int) -> int:
+    """A year as written, two digits read as Excel reads them (`TWO_DIGIT_YEAR_PIVOT`)."""
+    if year >= 100:
+        return year
+    return year + (2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900)
 
 
 def _date(value: str) -> date | None:
@@ -248,22 +290,20 @@ class _RowReader:
         return text
 
 
-def control_characters(text: str) -> str:
-    """The control characters in a cell, other than spacing ("U+0001, U+001B"), or "" for none.
-
-    Another system's export may leave one in a cell; it cannot be shown, printed or written into
-    a Word document, and a form refuses it too, so the row is refused saying which."""
-    found = sorted({ch for ch in text if unicodedata.category(ch) == "Cc" and not ch.isspace()})
-    return ", ".join(f"U+{ord(ch):04X}" for ch in found)
-
-
 CONTROL_CHARACTER = "holds a control character ({}) that cannot be shown or printed"
 
 
 def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[RowError]]:
+    withheld = frozenset(
+        column
+        for column in WITHHOLDABLE_COLUMNS
+        if values.get(column, "").strip().lower() == WITHHELD
+    )
+    values = {k: "" if k in withheld else v for k, v in values.items()}
     r = _RowReader(line, values)
     for column in KNOWN_COLUMNS:
-        if found := control_characters(values.get(column, "")):
+        # The rule every form applies (enforcement.text); spacing was read as spaces before.
+        if found := control_characters_in(values.get(column, "")):
             r.errors.append(RowError(line, column, CONTROL_CHARACTER.format(found)))
     row = LicenceRow(
         line=line,
@@ -300,6 +340,7 @@ def _read_row(line: int, values: Mapping[str, str]) -> tuple[LicenceRow, list[Ro
         supervisor_address=r.get("SupervisorAddress", _optional_text, None),
         supervisor_postcode=r.get("SupervisorPostcode", _postcode, None),
         geo_point_url=r.get("GeoPointLicensingURL", _optional_text, None),
+        withheld=withheld,
     )
     # Real registers list some premises by address alone; with neither, nothing identifies it.
     if row.premises_name is None and row.location_text is None:
@@ -331,6 +372,12 @@ def _as_written(cell: str) -> str:
     return cell
 
 
+def _cell(cell: str) -> str:
+    """A cell before anything reads it: the byte order mark that starts a file joined onto
+    another taken off, and spacing control characters read as spaces."""
+    return as_spaces(cell.lstrip("\ufeff"))
+
+
 def parse_licence_csv(
     text: str, *, read_cell: Callable[[str], str] = _as_written
 ) -> tuple[list[LicenceRow], list[RowError]]:
@@ -339,29 +386,38 @@ def parse_licence_csv(
     Values are separated by commas, semicolons or tabs, whichever the header uses.
     Dates are dd/mm/yyyy; booleans Yes/No/True/False in any case, or empty for unknown; lists
     (conditions, entertainment types) are separated by "|". A record with any error is left out
-    of the rows; so is a repeat of an earlier (CaseReference, CaseDate) within the same
-    organisation, an error unless it repeats the earlier row exactly. A row repeating the header
-    (files joined together) and an exact repeat are reported with `left_out` set, as no error.
-    Parsing goes on after a bad record, so one pass reports them all. `read_cell` reads each
+    of the rows; so is a repeat of an earlier (CaseReference, CaseDate, ServiceTypeLabel) within
+    the same organisation, an error unless it repeats the earlier row exactly. A row repeating
+    the header (files joined together, each with its byte order mark or not) and an exact
+    repeat are reported with `left_out` set, as no error. Parsing goes on after a bad record,
+    so one pass reports them all; a record spanning several lines says so (`last_line`). A
+    quote opened and not closed where a value ends swallows the rows after it: that is one
+    error for the whole file (`whole_file`), naming the line it opens on and the lines it took,
+    and no row is returned, since none after it can be read reliably. `read_cell` reads each
     cell before anything else does (by default, as written).
     Use `spreadsheet.decode_csv` first when starting from bytes.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, KNOWN_COLUMNS))
+    found = records(text, delimiter_of(text, KNOWN_COLUMNS))
     rows: list[LicenceRow] = []
     errors: list[RowError] = []
     try:
-        header_cells = next(reader, None)
-        if header_cells is None or not any(cell.strip() for cell in header_cells):
+        header = next(found, None)
+        header_cells = [_cell(c) for c in header.cells] if header is not None else []
+        if not any(cell.strip() for cell in header_cells):
             return [], [RowError(1, None, "the file is empty: expected a header row")]
         names, header_errors = _header(header_cells)
         if header_errors:
             return [], header_errors
-        # Each (organisation, case, date) met so far: its line and its cells, trimmed.
-        first_seen: dict[tuple[str, str, date | None], tuple[int, list[str]]] = {}
+        # Each (organisation, case, date, service) met so far: its line and its cells, trimmed.
+        first_seen: dict[tuple[str, str, date | None, str], tuple[int, list[str]]] = {}
         header_again = [cell.strip().lower() for cell in header_cells]
-        line = reader.line_num + 1
-        for cells in reader:
-            start_line, line = line, reader.line_num + 1
+        for record in found:
+            start_line = record.first
+            last_line = record.last if record.last > record.first else None
+            if record.problem is not None:
+                errors.append(RowError(start_line, None, record.problem))
+                continue
+            cells = [_cell(c) for c in record.cells]
             if not any(cell.strip() for cell in cells):
                 continue
             if (
@@ -373,11 +429,18 @@ def parse_licence_csv(
             # Trailing empty cells past the header are spreadsheet residue; anything else means
             # the values no longer line up with their columns.
             if len(cells) < len(names) or any(c.strip() for c in cells[len(names) :]):
+                spans = (
+                    f" (a quoted value in it runs over lines {record.first} to {record.last}:"
+                    " check its quotes)"
+                    if last_line
+                    else ""
+                )
                 errors.append(
                     RowError(
                         start_line,
                         None,
-                        f"has {len(cells)} values but the header has {len(names)} columns",
+                        f"has {len(cells)} values but the header has {len(names)} columns{spans}",
+                        last_line=last_line,
                     )
                 )
                 continue
@@ -390,7 +453,8 @@ def parse_licence_csv(
                 errors.extend(row_errors)
                 continue
             organisation = (row.organisation_uri or row.organisation_label or "").lower()
-            key = (organisation, row.case_reference, row.case_date)
+            service = " ".join((row.service_type or "").lower().split())
+            key = (organisation, row.case_reference, row.case_date, service)
             trimmed = [c.strip() for c in cells]
             if key in first_seen:
                 first_line, first_cells = first_seen[key]
@@ -409,7 +473,6 @@ def parse_licence_csv(
                 continue
             first_seen[key] = (start_line, trimmed)
             rows.append(row)
-    except csv.Error as exc:
-        # The csv module cannot resynchronise after, e.g., a NUL byte: report where and stop.
-        errors.append(RowError(reader.line_num, None, f"unreadable CSV: {exc}"))
+    except UnclosedQuote as exc:
+        return [], [RowError(exc.first, None, str(exc), last_line=exc.last, whole_file=True)]
     return rows, errors
