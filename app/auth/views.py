@@ -28,7 +28,6 @@ from enforcement.accounts.throttle import ThrottleRules
 from enforcement.clock import utcnow
 from enforcement.errors import AccountLocked, ValidationFailed
 from enforcement.models import User, UserSession
-from enforcement.offline import keys as offline_keys
 
 bp = Blueprint("auth", __name__)
 # How long someone has, after the password, to give the second factor.
@@ -239,9 +238,11 @@ def sign_out() -> Response:
     token = session.get("sid")
     if token and current_user.is_authenticated:
         users.end_session(db(), token, utcnow(), current_actor())
-        # Signing out on purpose ends the offline grant too: the tablet's key is not handed out
-        # again (an idled-out session keeps it, so work saved without a signal is still sent).
-        offline_keys.end_grant(db(), current_actor().user_id or 0)
+        # The offline grant is not ended here: it is the user's, shared by every device they
+        # work offline on, and ending it would make another tablet's unsent records unreadable
+        # there. This browser's copy goes with the Clear-Site-Data header below (and the page's
+        # script); the grant ends when it expires or the account's sessions are all revoked
+        # (docs/offline.md, "The session key").
         commit()
     logout_user()
     session.clear()

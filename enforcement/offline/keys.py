@@ -3,10 +3,12 @@
 A user's grant is issued the first time a signed-in session of theirs asks for the key, and
 handed out again to any later signed-in session of the same user until it ends: so an officer
 whose web session idled out while they had no signal signs in again and gets the same key, and
-what the tablet saved is still readable and is sent. A grant ends on explicit sign-out, when it
-expires (OFFLINE_HOURS after it was issued: a working day), and when the account is
-deactivated; the next grant gives another key, and a tablet holding a copy under the old one
-clears it.
+what the tablet saved is still readable and is sent. A grant ends when it expires
+(OFFLINE_HOURS after it was issued: a working day) and when every session of the account is
+revoked (deactivation, a password reset); the next grant gives another key, and a tablet holding
+a copy under the old one clears it. Signing out does not end it: the grant is shared by every
+device of the user, and a sign-out on one must not make another tablet's unsent records
+unreadable (the device signing out clears its own copy).
 
 Only a random nonce is stored (`offline_grants`): the key is HMAC-SHA256 of the service's
 secret over a purpose label, the user's id and the nonce, so a copy of the database alone does
@@ -58,5 +60,5 @@ def current_grant(session: Session, user_id: int, now: datetime, hours: int) -> 
 
 
 def end_grant(session: Session, user_id: int) -> None:
-    """End the user's grant (sign-out, deactivation): the key can never be handed out again."""
+    """End the user's grant: the key can never be handed out again."""
     session.execute(delete(OfflineGrant).where(OfflineGrant.user_id == user_id))

@@ -9,7 +9,8 @@ A change to a licence's conditions made on the server meanwhile is shown as a co
 overwritten. A record the server refuses stays on the tablet, its messages on the form, to be
 corrected and sent. A web session that idles out while the officer is offline keeps what is
 saved, which is sent once they sign in again. Signing out clears the tablet (IndexedDB is empty afterwards), after a warning
-when records have not been sent. Every offline screen is checked with axe-core.
+when records have not been sent; signing out on another device does not. Another officer
+signing in on the same browser sees nothing of what the first kept, with or without a signal. Every offline screen is checked with axe-core.
 
 The journeys run against a server of their own, so the test can read its database file.
 """
@@ -30,7 +31,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from browser.conftest import LiveServer, serve
-from browser.pages import account, nav, sign_in, submit_sign_in, watch
+from browser.pages import account, nav, sign_in, sign_out, submit_sign_in, watch
 from browser.test_inspection_journey import CONDITIONS, OFFICER, _add_licensed_nail_bar
 from browser.test_welfare_journey import WARD_OFFICER, _fill_visit, _first_covered_ward
 from enforcement.clock import LONDON, utcnow
@@ -497,6 +498,65 @@ def test_a_session_that_idled_out_keeps_what_is_saved_and_sends_it_after_signing
     # Signed in again, the same offline key comes back: the record is sent, once.
     submit_sign_in(page, OFFICER)
     expect(page.get_by_role("heading", level=1)).to_have_text("Working offline")
+    expect(_card(page, "Inspection", name)).to_contain_text("Sent")
+    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
+        (1,)
+    ]
+    tablet.close()
+
+
+def test_another_officer_signing_in_on_a_shared_browser_never_sees_what_the_first_kept(
+    browser: Any, offline_server: tuple[LiveServer, Path]
+) -> None:
+    live, db = offline_server
+    site = _inspection_saved_offline(browser, live, "Shared", "SH")
+    tablet, page, premises_id, name = site.tablet, site.page, site.premises_id, site.name
+    record_id = _card(page, "Inspection", name).get_attribute("data-record")
+    assert record_id
+
+    # The licensing officer's session idles out; a ward officer signs in on the same browser,
+    # then loses the signal and opens the offline pages from the service worker's copies.
+    tablet.clear_cookies()
+    tablet.set_offline(False)
+    sign_in(page, live, WARD_OFFICER)
+    tablet.set_offline(True)
+    for path in (
+        "/offline/",
+        f"/offline/premises?id={premises_id}",
+        f"/offline/inspect?id={premises_id}&record={record_id}",
+        f"/offline/visit?id={premises_id}&record={record_id}",
+    ):
+        page.goto(live(path))
+        expect(page.locator("#offline-loading")).to_have_count(0)
+        expect(page.locator("main")).not_to_contain_text(name)
+        assert "10:30" not in [i.input_value() for i in page.locator("main input").all()], path
+    # Nothing of the first officer's is left for anyone to read: their copy went with their key.
+    held = _stores(page)
+    assert held["counts"].get("records", 0) == 0, held
+    assert held["counts"].get("premises", 0) == 0, held
+    tablet.set_offline(False)
+    assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
+        (0,)
+    ]
+    tablet.close()
+
+
+def test_signing_out_on_another_device_keeps_the_tablets_unsent_records(
+    browser: Any, offline_server: tuple[LiveServer, Path]
+) -> None:
+    live, db = offline_server
+    site = _inspection_saved_offline(browser, live, "Elsewhere", "EW")
+    tablet, page, premises_id, name = site.tablet, site.page, site.premises_id, site.name
+
+    # While the tablet has no signal, the same officer signs in and out on another computer.
+    desktop = _tablet(browser)
+    other = desktop.new_page()
+    sign_in(other, live, OFFICER)
+    sign_out(other)
+    desktop.close()
+
+    # The signal returns: the tablet still reads its record and sends it, once.
+    tablet.set_offline(False)
     expect(_card(page, "Inspection", name)).to_contain_text("Sent")
     assert _query(db, "SELECT count(*) FROM inspections WHERE premises_id = ?", premises_id) == [
         (1,)

@@ -160,7 +160,7 @@ def _count(session: Session, model: type[Any]) -> int:
 # -- the session key ----------------------------------------------------------------------
 
 
-def test_the_key_is_the_users_until_they_sign_out_and_then_never_handed_out_again(
+def test_the_key_is_the_users_until_their_grant_ends_and_then_never_handed_out_again(
     client: FlaskClient, session: Session, world: World, app: Any
 ) -> None:
     officer = _as(client, "licensing_officer")
@@ -183,10 +183,18 @@ def test_the_key_is_the_users_until_they_sign_out_and_then_never_handed_out_agai
     assert _key(officer)["key"] == first["key"]
     # Another session of the same user (another sign-in) gets the same key too.
     assert _key(_as(app.test_client(), "licensing_officer"))["key"] == first["key"]
-    # Signing out on purpose ends the grant: the key is gone, a new sign-in gets another.
+    # Signing out on one device does not end the grant: another tablet of the same officer
+    # still reads and sends what it saved (the device signing out clears its own copy).
     post(officer, "/sign-out", {})
     gone = officer.get("/offline/api/session")
     assert (gone.status_code, gone.get_json()) == (401, {"status": "signed_out"})
+    assert _count(session, OfflineGrant) == 1
+    _as(client, "licensing_officer")
+    assert _key(officer)["key"] == first["key"]
+    # Revoking every session of the account (deactivation, a password reset) ends it: the key is
+    # never handed out again, a new sign-in gets another.
+    users.revoke_sessions(session, world.users["licensing_officer"].id, utcnow())
+    session.commit()
     assert _count(session, OfflineGrant) == 0
     _as(client, "licensing_officer")
     assert _key(officer)["key"] != first["key"]

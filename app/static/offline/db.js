@@ -113,6 +113,58 @@ async function decrypt(key, stored) {
 export class SignedOut extends Error {}
 export class Offline extends Error {}
 
+// --- Whose copy this is --------------------------------------------------------------------
+
+// The id of the last user this browser saw signed in: every signed-in page says who it is drawn
+// for (base.html, device.js), and so does every answer of the session API. A copy on this tablet
+// is only ever opened for that user: another officer signing in on a shared browser never sees
+// what the previous one kept here, with a signal or without.
+const LAST_USER = "tracker-offline-user";
+
+export function lastSeenUser() {
+  try {
+    return localStorage.getItem(LAST_USER);
+  } catch {
+    return null;
+  }
+}
+
+export function seenSignedIn(userId) {
+  try {
+    localStorage.setItem(LAST_USER, String(userId));
+  } catch {
+    // no storage (a private window): nothing is kept for offline working either
+  }
+}
+
+export function forgetSeenUser() {
+  try {
+    localStorage.removeItem(LAST_USER);
+  } catch {
+    // as above
+  }
+}
+
+function belongsTo(held, userId) {
+  return held && userId !== null && userId !== undefined && String(held.userId) === String(userId);
+}
+
+// Called by every signed-in page with the user it is drawn for: what another user left on this
+// tablet is cleared, never shown (it is sealed with that user's key, which is removed with it).
+export async function keepOnlyFor(userId) {
+  seenSignedIn(userId);
+  const names = indexedDB.databases ? await indexedDB.databases() : null;
+  if (names && !names.some((d) => d.name === DB_NAME)) {
+    return false; // nothing kept here: do not create the database just to look
+  }
+  const held = await storedSession().catch(() => null);
+  if (held && !belongsTo(held, userId)) {
+    await clearDevice({ pages: false });
+    return true;
+  }
+  return false;
+}
+
 async function storedSession() {
   return tx("meta", "readonly", (store) => request(store.get("session")));
 }
@@ -132,7 +184,9 @@ async function holdsAnything() {
 // be reached (the same key comes back to every sign-in until the grant ends), else from this
 // tablet. The answer says `signedOut` when the server wants a new sign-in (the web session idled
 // out): what is on the tablet is kept and still readable, and is sent after signing in again.
-// `replaced` says an earlier grant's copy was cleared, as a new key cannot read it.
+// `replaced` says an earlier grant's copy was cleared, as a new key cannot read it. A copy is
+// only opened for its own user: another user's (from the server's answer, or without a signal
+// the last user seen signed in here) is cleared, never shown.
 // Throws SignedOut when nothing is kept and the server wants a sign-in, Offline when nothing is
 // kept and there is no signal; clears the tablet and throws SignedOut once the grant has ended.
 export async function session({ refresh = true } = {}) {
@@ -156,9 +210,13 @@ export async function session({ refresh = true } = {}) {
       const body = await response.json();
       const raw = fromBase64Url(body.key);
       const fingerprint = await fingerprintOf(raw);
+      seenSignedIn(body.user_id);
       const old = await storedSession();
-      if (old && old.fingerprint !== fingerprint) {
-        // The earlier grant ended (signed out, expired): its copy cannot be read with this key.
+      if (old && !belongsTo(old, body.user_id)) {
+        // Another user's copy (a shared browser): cleared, never shown to this one.
+        await clearDevice({ pages: false });
+      } else if (old && old.fingerprint !== fingerprint) {
+        // The earlier grant ended (expired, revoked): its copy cannot be read with this key.
         replaced = await holdsAnything();
         await clearDevice();
       }
@@ -193,6 +251,11 @@ export async function session({ refresh = true } = {}) {
   }
   if (expired(held)) {
     await clearDevice();
+    throw new SignedOut();
+  }
+  if (!belongsTo(held, lastSeenUser())) {
+    // Not the copy of the last user seen signed in here: cleared, never shown.
+    await clearDevice({ pages: false });
     throw new SignedOut();
   }
   const secret = await decrypt(held.key, held.secret);
@@ -269,8 +332,10 @@ export async function unsentCount() {
 
 // --- Clearing ----------------------------------------------------------------------------
 
-// Remove everything this tablet keeps for offline working: the data, the key, the cached pages.
-export async function clearDevice() {
+// Remove everything this tablet keeps for offline working: the data, the key, and (unless
+// `pages` is false: another user signed in, who may use them) the cached shells, which hold
+// nothing about anyone.
+export async function clearDevice({ pages = true } = {}) {
   if (opening) {
     const db = await opening.catch(() => null);
     if (db) {
@@ -284,7 +349,7 @@ export async function clearDevice() {
     req.onerror = () => resolve();
     req.onblocked = () => resolve(); // deleted as soon as the other tabs let go
   });
-  if (self.caches) {
+  if (pages && self.caches) {
     const names = await caches.keys();
     await Promise.all(names.filter((n) => n.startsWith("offline-")).map((n) => caches.delete(n)));
   }

@@ -6,6 +6,14 @@ import { el, registerWorker } from "./ui.js";
 
 const me = document.querySelector("script[data-app-device]");
 const signedIn = me?.dataset.signedIn === "yes";
+// Who the page is drawn for (not on the shells the service worker keeps, which name no one).
+const userId = signedIn ? me?.dataset.userId || null : null;
+
+// A signed-in page: this browser now belongs to this user. What another user kept here (their
+// session idled out on a shared browser) is cleared before anything could show it.
+if (userId) {
+  store.keepOnlyFor(userId).catch(() => null);
+}
 
 async function known() {
   // Whether this browser has ever kept anything for offline working (without creating it).
@@ -25,6 +33,7 @@ const justSignedOut =
     b.textContent.includes("You have signed out."),
   );
 if (justSignedOut) {
+  store.forgetSeenUser();
   known().then((yes) => (yes ? store.clearDevice() : null));
 }
 

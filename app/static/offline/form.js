@@ -3,7 +3,16 @@
 // server (answers given, real dates, times, simple patterns), then saved on this tablet.
 import * as store from "./db.js";
 import { sendAll } from "./sync.js";
-import { KINDS, el, hidden, loaded, openSession, registerWorker, signedOutMessage } from "./ui.js";
+import {
+  KINDS,
+  el,
+  hidden,
+  loaded,
+  openSession,
+  registerWorker,
+  replacedMessage,
+  signedOutMessage,
+} from "./ui.js";
 
 const holder = document.getElementById("offline-form");
 const kind = holder.dataset.kind;
@@ -347,7 +356,10 @@ function prepare(html) {
 
 async function start() {
   registerWorker();
-  window.addEventListener("online", () => sendAll());
+  // An ended grant's copy removed on the way is said, never silent (docs/offline.md).
+  window.addEventListener("online", () =>
+    sendAll().then((outcome) => (outcome.replaced ? replacedMessage() : null)),
+  );
   const session = await openSession();
   if (!session) {
     return;

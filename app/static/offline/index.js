@@ -244,6 +244,15 @@ async function send() {
   clearTimeout(retryTimer);
   try {
     const outcome = await sendAll();
+    if (outcome.key) {
+      key = outcome.key;
+    }
+    if (outcome.replaced) {
+      // Never silently: what an ended grant left here could not be read and was removed.
+      replacedMessage();
+      await render().catch(() => null);
+      return;
+    }
     if (outcome.offline && navigator.onLine) {
       retryLater();
     } else {

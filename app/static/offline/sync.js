@@ -6,7 +6,7 @@ import * as store from "./db.js";
 let running = null;
 
 // Send every record waiting to be sent. Resolves to {sent, refused, conflicts, offline,
-// signedOut}. Only one run at a time, in this tab and across tabs (Web Locks where there are).
+// signedOut, replaced, key} (`replaced`: an ended grant's copy was removed; `key`: the key now). Only one run at a time, in this tab and across tabs (Web Locks where there are).
 export function sendAll() {
   if (!running) {
     const work = () => run().finally(() => {
@@ -18,7 +18,15 @@ export function sendAll() {
 }
 
 async function run() {
-  const outcome = { sent: 0, refused: 0, conflicts: 0, offline: false, signedOut: false };
+  const outcome = {
+    sent: 0,
+    refused: 0,
+    conflicts: 0,
+    offline: false,
+    signedOut: false,
+    replaced: false,
+    key: null,
+  };
   if (!navigator.onLine) {
     outcome.offline = true;
     return outcome;
@@ -34,6 +42,9 @@ async function run() {
     }
     return outcome;
   }
+  // A new key could not read an ended grant's copy, which was removed: the page must say so.
+  outcome.replaced = Boolean(session.replaced);
+  outcome.key = session.key;
   if (session.signedOut) {
     // Kept on the tablet, sent once the officer has signed in again (the same key comes back).
     outcome.signedOut = true;
