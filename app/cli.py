@@ -892,18 +892,25 @@ _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 def app_role_sql(role: str, database: str, owner: str, schema: str = "public") -> list[str]:
     """Return the statements that make `role` the application's restricted PostgreSQL role.
 
-    Run as the owner of the tables (who runs the migrations). The role may read and write
-    the application's tables but owns none, so it cannot drop or disable the audit trail's
-    triggers, alter or truncate tables; on audit_events it may only INSERT and SELECT, and
-    on alembic_version only SELECT. Running it again (after each upgrade) is harmless.
+    Run as the owner of the tables (who runs the migrations), which needs CREATEROLE to create
+    the role but not superuser: the role is created with its attributes (it may log in, and
+    nothing more), and an existing one is not altered beyond being allowed to log in (the
+    command refuses one with more attributes before running these). The role may read and
+    write the application's tables but owns none, so it cannot drop or disable the audit
+    trail's triggers, alter or truncate tables; on audit_events it may only INSERT and SELECT,
+    and on alembic_version only SELECT. Running it again (after each upgrade) is harmless.
     """
     if not _ROLE_NAME.fullmatch(role):
         raise ValueError("a role name is lower-case letters, digits and underscores")
     r, db, own, sch = (_quote(v) for v in (role, database, owner, schema))
     return [
-        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-        f"'{role}') THEN CREATE ROLE {r} LOGIN; END IF; END $$",
-        f"ALTER ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+        # Changing SUPERUSER, REPLICATION or BYPASSRLS needs a superuser even to turn them off,
+        # so they are set only when the role is created (to what PostgreSQL defaults to anyway).
+        # `role` is a plain identifier (_ROLE_NAME, checked above): nothing to inject.
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "  # noqa: S608
+        f"'{role}') THEN CREATE ROLE {r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+        " NOREPLICATION NOBYPASSRLS; ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE"
+        f" rolname = '{role}') THEN ALTER ROLE {r} LOGIN; END IF; END $$",
         # Before PostgreSQL 15 every role may create objects in the public schema, which
         # would let the application shadow a table or function with one it owns.
         f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
@@ -927,6 +934,9 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+_ROLE_ATTRIBUTES = ("CREATEDB", "CREATEROLE", "REPLICATION", "BYPASSRLS")
+
+
 def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -> None:
     """Refuse to turn an existing role that holds more than the app may into the app's role.
 
@@ -938,6 +948,20 @@ def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -
     if superuser:
         raise click.ClickException(
             f"{name} is a superuser: give the application a role of its own."
+        )
+    extra = conn.execute(
+        text(
+            "SELECT rolcreatedb, rolcreaterole, rolreplication, rolbypassrls"
+            " FROM pg_roles WHERE rolname = :n"
+        ),
+        {"n": name},
+    ).one()
+    held = [attribute for attribute, has in zip(_ROLE_ATTRIBUTES, extra, strict=True) if has]
+    if held:
+        raise click.ClickException(
+            f"{name} has {', '.join(held)}, which the application must not: give it a role of"
+            f" its own, or have a superuser run ALTER ROLE {name}"
+            f" {' '.join('NO' + a for a in held)}."
         )
     if conn.scalar(text("SELECT pg_has_role(:n, :o, 'MEMBER')"), {"n": name, "o": owner}):
         raise click.ClickException(
@@ -955,6 +979,35 @@ def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -
         )
 
 
+def _require_createrole(conn: Any, name: str, owner: str) -> None:
+    """Refuse, before changing anything, when the owner may not create the role."""
+    from sqlalchemy import text
+
+    may = conn.execute(
+        text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    ).scalar()
+    if not may:
+        raise click.ClickException(
+            f"{owner} lacks the CREATEROLE privilege needed to create the role {name}: have a"
+            f" superuser run ALTER ROLE {owner} CREATEROLE (or CREATE ROLE {name} LOGIN),"
+            " then run this again."
+        )
+
+
+def _refusal(exc: Any, name: str, owner: str) -> str:
+    """Say in one line what PostgreSQL refused and, for a missing privilege, what is needed."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig or exc).strip()
+    said = message.splitlines()[0] if message else type(exc).__name__
+    if getattr(orig, "sqlstate", None) == "42501":  # insufficient_privilege
+        return (
+            f"{owner} lacks a privilege this needs ({said}): run it as the owner of the"
+            f" tables, with CREATEROLE, or have a superuser run the statements from"
+            f" `flask db grant-app-role {name} --print-sql`."
+        )
+    return f"PostgreSQL refused to set up {name}: {said}"
+
+
 @db_cli.command("grant-app-role")
 @click.argument("name")
 @click.option(
@@ -965,6 +1018,7 @@ def _refuse_a_powerful_role(conn: Any, name: str, owner: str, superuser: bool) -
 def grant_app_role_command(name: str, print_sql: bool) -> None:
     """Create or update NAME as the app's restricted PostgreSQL role (run as the table owner)."""
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     settings = current_app.config["SETTINGS"]
     if not settings.database_url.startswith("postgresql"):
@@ -993,8 +1047,13 @@ def grant_app_role_command(name: str, print_sql: bool) -> None:
             if print_sql:
                 click.echo(";\n".join(statements) + ";")
                 return
+            if existing is None:
+                _require_createrole(conn, name, owner)
             for statement in statements:
-                conn.exec_driver_sql(statement)
+                try:
+                    conn.exec_driver_sql(statement)
+                except DBAPIError as exc:
+                    raise click.ClickException(_refusal(exc, name, owner)) from None
     finally:
         engine.dispose()
     click.echo(

@@ -21,7 +21,7 @@ from app.admin.forms import (
 )
 from app.auth.current import current_actor, require
 from app.database import commit, db, writes_on_read
-from app.rulebook import base_rulebook
+from app.rulebook import base_rulebook, rederive_open_cases
 from app.usecase import Conflict, Done, form_version, perform, run, submit
 from enforcement import audit
 from enforcement.access import Permission
@@ -30,7 +30,7 @@ from enforcement.cases import overrides
 from enforcement.cases.vocab import Counting
 from enforcement.clock import day_text, london_today, utcnow
 from enforcement.errors import DomainError, ValidationFailed
-from enforcement.models import User
+from enforcement.models import RuleOverride, User
 from enforcement.numbers import page_number, record_id
 from enforcement.register import languages as reference
 from enforcement.register.wards import wards_in_force
@@ -400,10 +400,7 @@ def rules() -> ResponseReturnValue:
         lambda: overrides.add_override(
             db(), current_actor(), utcnow(), _override_input(form), base
         ),
-        done=lambda row: _to_rules(
-            f"The local rule for {row.rule_id} takes effect on {day_text(row.effective_from)};"
-            " open cases follow it from the scheduler's first tick that day."
-        ),
+        done=_rule_added,
         page=lambda status: (
             render_template(
                 "admin/rules.html",
@@ -416,6 +413,32 @@ def rules() -> ResponseReturnValue:
             ),
             status,
         ),
+    )
+
+
+def _rule_added(row: RuleOverride) -> Response:
+    # In force already: open cases' deadlines move now, as the next tick would move them.
+    if row.effective_from <= london_today(utcnow()) and rederive_open_cases():
+        return _to_rules(
+            f"The local rule for {row.rule_id} takes effect today,"
+            f" {day_text(row.effective_from)}; open cases' deadlines have been counted again"
+            " under it."
+        )
+    return _to_rules(
+        f"The local rule for {row.rule_id} takes effect on {day_text(row.effective_from)};"
+        " open cases follow it from the scheduler's first tick that day."
+    )
+
+
+def _withdrawn(row: RuleOverride) -> Response:
+    if rederive_open_cases():
+        return _to_rules(
+            f"The local rule for {row.rule_id} has been withdrawn. Open cases' deadlines have"
+            " been counted again without it."
+        )
+    return _to_rules(
+        f"The local rule for {row.rule_id} has been withdrawn. Open cases' deadlines return to"
+        " the rule book at the scheduler's next tick."
     )
 
 
@@ -438,4 +461,4 @@ def withdraw_rule_override(override_id: int) -> Response:
             raise
         flash(exc.message, "error")
         return redirect(url_for("admin.rules"))
-    return _to_rules(f"The local rule for {row.rule_id} has been withdrawn.")
+    return _withdrawn(row)

@@ -24,6 +24,7 @@ from enforcement.cases.statutory import (
     RuleOverrideError,
     UnknownRuleError,
     max_amount,
+    unit_choices,
 )
 from enforcement.cases.vocab import Counting
 from enforcement.clock import day_text, london_today
@@ -33,21 +34,6 @@ from enforcement.models.cases import RuleOverride
 ENTITY = "rule_override"
 SOURCE = "the local rules page"
 REASON_MAX = 1000
-
-WORKFLOW_PREFIXES = ("local.",)
-
-
-def unit_choices(rule: Rule) -> tuple[Counting, ...]:
-    """Return the ways a rule may be counted locally: rules read by a workflow keep theirs;
-    others may change among countings in the same direction (forwards or back), and a chained
-    rule only among day counts."""
-    if rule.id.startswith(WORKFLOW_PREFIXES):
-        return (rule.counting,)
-    return tuple(
-        c
-        for c in Counting
-        if c.is_before == rule.counting.is_before and not (rule.anchor_rule and c.is_hours)
-    )
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class Rule:
                 f"{self.id}: a 'before' rule must count back (working_days_before or days_before)"
                 " and only a 'before' rule may"
             )
-        if self.anchor_rule is not None and self.counting.is_hours:
+        if self.anchor_rule is not None and not self.counting.is_days:
             raise RuleDefinitionError(f"{self.id}: a chained rule must count in days")
 
     @property

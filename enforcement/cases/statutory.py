@@ -105,7 +105,7 @@ class RuleBook:
             if not isinstance(changes, Mapping):
                 raise RuleOverrideError(f"{rule_id}: overrides must be an object of fields")
             table_rule = local[rule_id].table_rule if rule_id in local else rules[rule_id]
-            rules[rule_id] = _apply_override(rules[rule_id], changes)
+            rules[rule_id] = _apply_override(rules[rule_id], changes, table_rule)
             local[rule_id] = LocalChange(
                 rule_id, table_rule, source, (effective_from or {}).get(rule_id)
             )
@@ -162,22 +162,61 @@ MAX_AMOUNT: dict[str, int] = {
     "months": 60,
     "years": 25,
 }
-#: Rules that workflows read as a number of days (not derived as deadlines by the engine alone),
-#: with the most days their workflow accepts.
+#: The `local.` rules: local practice that workflows read (the welfare and poster follow-ups and
+#: a flag's review periods take the amount as a number of days). They keep the table's counting.
+WORKFLOW_PREFIXES = ("local.",)
+#: Rules that workflows read as a number of days, with the most days their workflow accepts
+#: (enforcement.welfare.visits.MAX_FOLLOW_UP_DAYS; the flag review periods' 1 to 365 in
+#: enforcement.intelligence.flags.ReviewRules). Packages beside this one, so kept here as
+#: numbers; tests/unit/test_statutory_rules.py checks they agree.
 WORKFLOW_MAX_DAYS: dict[str, int] = {"local.welfare.follow_up": 90}
+INTEL_REVIEW_PREFIX = "local.intel.review."
 INTEL_REVIEW_MAX_DAYS = 365
+
+
+def unit_choices(rule: Rule) -> tuple[Counting, ...]:
+    """Return the ways a rule (as the table has it) may be counted by an override, on the local
+    rules page and in the overrides file alike: a `local.` rule keeps its counting (a workflow
+    reads its amount as days); a chained rule counts in days (calendar or working); any other
+    may change among the countings of its direction (forwards, or back for a 'before' rule)."""
+    if rule.id.startswith(WORKFLOW_PREFIXES):
+        return (rule.counting,)
+    return tuple(
+        c
+        for c in Counting
+        if c.is_before == rule.counting.is_before and (rule.anchor_rule is None or c.is_days)
+    )
 
 
 def max_amount(rule: Rule, counting: Counting) -> int:
     """Return the largest amount a rule may be given when counted as `counting`."""
     if rule.id in WORKFLOW_MAX_DAYS:
         return WORKFLOW_MAX_DAYS[rule.id]
-    if rule.id.startswith("local.intel.review.") and counting.unit == "days":
+    if rule.id.startswith(INTEL_REVIEW_PREFIX):
         return INTEL_REVIEW_MAX_DAYS
     return MAX_AMOUNT[counting.unit]
 
 
-def _apply_override(rule: Rule, changes: Mapping[str, Any]) -> Rule:
+def _counting_refused(table_rule: Rule, counting: Counting) -> str:
+    allowed = unit_choices(table_rule)
+    if table_rule.id.startswith(WORKFLOW_PREFIXES):
+        why = (
+            f"a workflow reads it as a number of {table_rule.unit}, so its counting stays"
+            f" {table_rule.counting.value}"
+        )
+    elif table_rule.anchor_rule is not None:
+        why = "a chained rule must count in days; it may take " + ", ".join(
+            c.value for c in allowed
+        )
+    else:
+        why = "it may take " + ", ".join(c.value for c in allowed)
+    return f"{table_rule.id}: counting {counting.value!r} is not allowed: {why}"
+
+
+def _apply_override(rule: Rule, changes: Mapping[str, Any], table_rule: Rule | None = None) -> Rule:
+    """Return `rule` with `changes` applied, refusing what the rule (as `table_rule`, the
+    table has it) cannot take: the same checks as the local rules page."""
+    table_rule = table_rule or rule
     unknown = set(changes) - _OVERRIDABLE
     if unknown:
         raise RuleOverrideError(
@@ -208,9 +247,11 @@ def _apply_override(rule: Rule, changes: Mapping[str, Any]) -> Rule:
             if not isinstance(value, str) or (name != "note" and not value.strip()):
                 raise RuleOverrideError(f"{rule.id}: {name} must be text")
             values[name] = value
+    if "counting" in values and values["counting"] not in unit_choices(table_rule):
+        raise RuleOverrideError(_counting_refused(table_rule, values["counting"]))
     if "amount" in values or "counting" in values:
         counting = values.get("counting", rule.counting)
-        most = max_amount(rule, counting)
+        most = max_amount(table_rule, counting)
         if values.get("amount", rule.amount) > most:
             raise RuleOverrideError(f"{rule.id}: amount must be at most {most} {counting.unit}")
     try:

@@ -120,6 +120,12 @@ class Counting(Labelled):
         return self in HOUR_COUNTS
 
     @property
+    def is_days(self) -> bool:
+        """Say whether the period is a number of days (calendar or working), not hours, months
+        or years: the only counting a chained rule may take."""
+        return not self.is_hours and self not in MONTH_YEAR_COUNTS
+
+    @property
     def is_before(self) -> bool:
         """Say whether the period counts back from the anchor ("at least N before")."""
         return self in (Counting.WORKING_DAYS_BEFORE, Counting.DAYS_BEFORE)
@@ -140,6 +146,9 @@ class Counting(Labelled):
 
 HOUR_COUNTS = frozenset(
     {Counting.HOURS_AFTER, Counting.HOURS_AFTER_NO_XMAS, Counting.WORKING_HOURS_AFTER}
+)
+MONTH_YEAR_COUNTS = frozenset(
+    {Counting.MONTHS_AFTER, Counting.MONTHS_BEGINNING_WITH, Counting.YEARS_BEGINNING_WITH}
 )
 WORKING_DAY_COUNTS = frozenset(
     {

@@ -193,3 +193,115 @@ def test_an_existing_role_with_more_rights_is_refused_not_altered(granted: Grant
             for role in (superuser, member):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+@dataclass
+class NotSuperuser:
+    owner: str
+    owner_url: str
+    database: str
+
+
+@pytest.fixture
+def owned_by_a_createrole_owner() -> Iterator[NotSuperuser]:
+    """A database migrated by its owner, a role with CREATEROLE that is not a superuser: the
+    set-up every documentation page describes (PostgreSQL 15 refuses such a role to change a
+    role's SUPERUSER, REPLICATION or BYPASSRLS attributes)."""
+    owner = f"tracker_owner_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    database = f"tracker_owned_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    owner_url = re.sub(r"//[^@/]+@", f"//{owner}@", PG_ADMIN_URL)
+    owner_url = re.sub(r"/[^/]+$", f"/{database}", owner_url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{owner}" LOGIN CREATEROLE'))
+            conn.execute(text(f'CREATE DATABASE "{database}" OWNER "{owner}"'))
+        engine = make_engine(owner_url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        yield NotSuperuser(owner, owner_url, database)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            made = conn.scalars(
+                text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
+                {"p": f"tracker_app_{owner}%"},
+            ).all()
+            for role in (*made, owner):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+def test_the_owner_with_createrole_makes_the_app_role_without_being_a_superuser(
+    owned_by_a_createrole_owner: NotSuperuser,
+) -> None:
+    setup = owned_by_a_createrole_owner
+    role = f"tracker_app_{setup.owner}"
+    app = create_app(Settings(database_url=setup.owner_url, secret_key="x" * 40, testing=True))
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["db", "grant-app-role", role])
+    assert made.exit_code == 0, made.output
+    again = runner.invoke(args=["db", "grant-app-role", role])  # after an upgrade
+    assert again.exit_code == 0, again.output
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            attributes = conn.execute(
+                text(
+                    "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication,"
+                    " rolbypassrls FROM pg_roles WHERE rolname = :r"
+                ),
+                {"r": role},
+            ).one()
+        assert tuple(attributes) == (True, False, False, False, False, False)
+    finally:
+        admin.dispose()
+    app_url = re.sub(r"//[^@/]+@", f"//{role}@", setup.owner_url)
+    engine = make_engine(app_url)
+    try:
+        with session_factory(writer(engine))() as s:
+            premises = make_premises(s, name="Owner Test Nails")
+            s.commit()
+            assert premises.id
+            with pytest.raises(ProgrammingError, match=r"permission denied|must be owner"):
+                s.execute(text("DELETE FROM audit_events"))
+            s.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_an_owner_lacking_a_privilege_is_told_which_in_one_line(
+    owned_by_a_createrole_owner: NotSuperuser,
+) -> None:
+    setup = owned_by_a_createrole_owner
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER ROLE "{setup.owner}" NOCREATEROLE'))
+    finally:
+        admin.dispose()
+    app = create_app(Settings(database_url=setup.owner_url, secret_key="x" * 40, testing=True))
+    result = app.test_cli_runner().invoke(
+        args=["db", "grant-app-role", f"tracker_app_{setup.owner}"]
+    )
+    assert result.exit_code == 1
+    # A message, not a traceback: the error was handled (an exit), not raised out of the command.
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "lacks the CREATEROLE privilege" in lines[0], result.output
+    # A role a superuser made that may not log in: enabling it needs CREATEROLE too, and
+    # PostgreSQL's refusal is reported in one line naming what is missing.
+    role = f"tracker_app_{setup.owner}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+    finally:
+        admin.dispose()
+    result = app.test_cli_runner().invoke(args=["db", "grant-app-role", role])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"{setup.owner} lacks a privilege" in lines[0], result.output
+    assert "permission denied" in lines[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -91,6 +92,80 @@ def test_a_wrong_overrides_file_stops_the_app_starting(
         default_rulebook(path)
     with pytest.raises(ConfigError, match="RULE_OVERRIDES_FILE"):
         create_app(dataclasses.replace(settings, rule_overrides_file=path))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"local.poster.follow_up": {"counting": "months_after", "amount": 2}}',
+            "local.poster.follow_up: counting 'months_after' is not allowed: a workflow reads it"
+            " as a number of days, so its counting stays starting_day_after",
+        ),
+        (
+            '{"local.welfare.follow_up": {"counting": "hours_after", "amount": 48}}',
+            "local.welfare.follow_up: counting 'hours_after' is not allowed",
+        ),
+        (
+            '{"local.intel.review.open.ungraded": {"counting": "hours_after", "amount": 700}}',
+            "local.intel.review.open.ungraded: counting 'hours_after' is not allowed",
+        ),
+        (
+            '{"la.s52.hearing": {"counting": "months_after", "amount": 2}}',
+            "la.s52.hearing: counting 'months_after' is not allowed: a chained rule must count"
+            " in days; it may take beginning_with, starting_day_after, working_days_after,"
+            " working_days_beginning_with",
+        ),
+    ],
+)
+def test_the_overrides_file_refuses_what_the_page_refuses_naming_the_rule(
+    tmp_path: Path, settings: Settings, session: Session, text: str, message: str
+) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        create_app(dataclasses.replace(settings, rule_overrides_file=path))
+    assert str(refused.value).startswith(f"RULE_OVERRIDES_FILE: {message}")
+    # The page refuses the same change, with nothing kept.
+    ((rule_id, change),) = json.loads(text).items()
+    with pytest.raises(ValidationFailed) as page:
+        _add(session, _admin(session), rule_id, change["amount"], TODAY, change["counting"])
+    assert "counting" in page.value.errors
+    assert session.scalar(select(func.count()).select_from(RuleOverride)) == 0
+
+
+def test_a_stored_local_rule_no_longer_allowed_is_skipped_so_workflows_still_work(
+    app: Flask, session: Session
+) -> None:
+    # Local rules saved before the countings were checked on every path (the probe's
+    # "700 hours" made every new flag, grading and status change a 500).
+    admin = _admin(session)
+    now = datetime.now(UTC)
+    for rule_id, amount, counting in [
+        ("local.intel.review.open.ungraded", 700, "hours_after"),
+        ("local.welfare.follow_up", 48, "hours_after"),
+        ("local.poster.follow_up", 2, "months_after"),
+        ("la.s52.hearing", 2, "months_after"),
+    ]:
+        session.add(
+            RuleOverride(
+                rule_id=rule_id,
+                amount=amount,
+                counting=counting,
+                effective_from=london_today(now),
+                reason="Saved before the check",
+                created_at=now,
+                created_by_id=admin.user_id,
+            )
+        )
+    session.commit()
+    book = overrides.rulebook_in_force(session, now, RuleBook())
+    assert book.local_change("la.s52.hearing") is None
+    assert book.get("la.s52.hearing").unit == "working days"
+    with app.test_request_context():
+        assert flag_review_rules() == flags.DEFAULT_RULES
+        assert local_days("local.welfare.follow_up") == 14
+        assert local_days("local.poster.follow_up") == 14
 
 
 def test_settings_refuse_a_missing_overrides_file_and_an_unknown_evidence_store(

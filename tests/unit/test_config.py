@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from config import DEV_SECRET, ConfigError, Settings
@@ -301,3 +303,28 @@ def test_production_needs_the_councils_own_sender_address() -> None:
         with pytest.raises(ConfigError, match=r"^APP_ENV=production needs MAIL_FROM"):
             Settings.from_env({**production, **wrong})
     assert Settings.from_env({**production, "MAIL_FROM": SENDER}).mail_from == SENDER
+
+
+def test_the_documented_environment_file_starts_the_app_as_systemd_reads_it(
+    tmp_path: Path,
+) -> None:
+    """docs/operations.md's /etc/premises-tracker.env, read the way systemd's EnvironmentFile
+    reads it: a line starting with # is a comment, but text after a value (a "# ..." included)
+    is part of the value."""
+    doc = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    block = doc.split("# /etc/premises-tracker.env", 1)[1].split("```", 1)[0]
+    env: dict[str, str] = {}
+    for line in block.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        key, _, value = line.partition("=")
+        env[key.strip()] = value.strip()
+    assert {"APP_ENV", "EVIDENCE_STORE", "PROXY_HOPS", "CONTACT_EMAIL"} <= set(env)
+    assert not [key for key, value in env.items() if "#" in value]
+    # The placeholders stand for real secrets; the folder is the server's.
+    env |= {"SECRET_KEY": "s" * 40, "AUDIT_CHECKPOINT_KEY": "a" * 40}
+    env["SHARED_DATA_DIR"] = str(tmp_path)
+    settings = Settings.from_env(env)
+    assert settings.evidence_store == "database" and settings.proxy_hops == 1
+    assert settings.contact_email == "licensing@council.example"

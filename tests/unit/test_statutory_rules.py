@@ -25,6 +25,8 @@ from enforcement.cases.statutory import (
     UnknownRuleError,
     UnknownToolError,
     derive_deadlines,
+    max_amount,
+    unit_choices,
     validate_event_sequence,
 )
 from enforcement.cases.vocab import Counting, Direction, EventKind, Status, ToolCode
@@ -421,11 +423,62 @@ def test_override_from_json_with_unit_alias_and_end_of_day() -> None:
         ({"asbcpa.s84.appeal": {"amount": 367}}, "at most 366 days"),
         ({"asbcpa.s80.hearing": {"amount": 721}}, "at most 720 hours"),
         ({"local.welfare.follow_up": {"amount": 91}}, "at most 90 days"),
+        # The local. rules are read by workflows as days: their counting stays the table's.
+        (
+            {"local.poster.follow_up": {"counting": "months_after", "amount": 2}},
+            "local.poster.follow_up: counting 'months_after' is not allowed.*starting_day_after",
+        ),
+        (
+            {"local.welfare.follow_up": {"counting": "hours_after", "amount": 48}},
+            "local.welfare.follow_up: counting 'hours_after' is not allowed",
+        ),
+        (
+            {"local.intel.review.open.ungraded": {"counting": "hours_after", "amount": 700}},
+            "local.intel.review.open.ungraded: counting 'hours_after' is not allowed",
+        ),
+        ({"local.intel.review.open.ungraded": {"amount": 366}}, "at most 365 days"),
+        ({"local.intel.review": {"unit": "starting_day_after"}}, "not allowed"),
+        # A chained rule counts in days (calendar or working), never hours, months or years.
+        ({"la.s52.hearing": {"counting": "months_after", "amount": 2}}, "chained rule"),
+        ({"la.s52.hearing": {"unit": "years_beginning_with", "amount": 1}}, "chained rule"),
+        ({"la.s52.hearing": {"counting": "hours_after"}}, "chained rule"),
     ],
 )
 def test_bad_overrides_are_clear_errors(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(RuleOverrideError, match=message):
         RuleBook.from_overrides(overrides)  # type: ignore[arg-type]
+
+
+def test_a_chained_rule_may_change_among_day_counts() -> None:
+    book = RuleBook.from_overrides({"la.s52.hearing": {"counting": "starting_day_after"}})
+    assert book.get("la.s52.hearing").counting is Counting.STARTING_DAY_AFTER
+    assert all(c.is_days for c in unit_choices(BOOK.get("la.s52.hearing")))
+    assert unit_choices(BOOK.get("local.poster.follow_up")) == (Counting.STARTING_DAY_AFTER,)
+
+
+def test_every_override_a_workflow_rule_accepts_its_workflow_accepts() -> None:
+    # The welfare and flag workflows (packages beside enforcement.cases) take these rules'
+    # amounts as days: the largest amount an override may give must be one they take.
+    from enforcement.intelligence import flags
+    from enforcement.welfare import visits
+
+    read_as_days = [
+        rule
+        for rule in BOOK
+        if rule.id == "local.welfare.follow_up" or rule.id.startswith("local.intel.review.")
+    ]
+    assert len(read_as_days) == 13
+    for rule in read_as_days:
+        assert unit_choices(rule) == (Counting.STARTING_DAY_AFTER,), rule.id
+        most = max_amount(rule, rule.counting)
+        book = RuleBook.from_overrides({rule.id: {"amount": most}})
+        if rule.id == "local.welfare.follow_up":
+            assert most == visits.MAX_FOLLOW_UP_DAYS
+        else:
+            assert most == flags.MAX_REVIEW_DAYS
+            flags.review_rules_from({r.id: r.amount for r in book if not r.derived})
+    with pytest.raises(ValueError, match="1 to 365"):
+        flags.review_rules_from({"local.intel.review.open.ungraded": flags.MAX_REVIEW_DAYS + 1})
 
 
 def test_bad_override_json() -> None:

@@ -103,7 +103,7 @@ def _tick(connection: Connection, settings: Settings, at: datetime) -> None:
     tick(lambda: savepoint_session(connection), at, LogMailer(), settings)
 
 
-def test_a_rule_changed_on_the_page_moves_an_open_cases_deadline_at_the_next_tick(
+def test_a_rule_changed_on_the_page_from_today_moves_an_open_cases_deadline_at_once(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -126,10 +126,12 @@ def test_a_rule_changed_on_the_page_moves_an_open_cases_deadline_at_the_next_tic
         .select_from(AuditEvent)
         .where(AuditEvent.action == "rule_override.add", AuditEvent.entity_id == str(row.id))
     )
-    assert _due(session, case_id, RULE) == before  # the tick applies it, not the page
-
-    _tick(connection, settings, now)
+    # In force today: the page counts open cases again, as the next tick would, so the case
+    # page never shows the local rule beside a deadline counted under the table's.
     assert _day(_due(session, case_id, RULE)) == _day(before) - timedelta(days=14)
+    assert "open cases&#39; deadlines have been counted again" in client.get(
+        "/admin/rules"
+    ).get_data(as_text=True)
     # The hearing is chained onto the end of representations: it moves with it.
     assert _due(session, case_id, "la.s52.hearing") < hearing_before
 
@@ -138,12 +140,17 @@ def test_a_rule_changed_on_the_page_moves_an_open_cases_deadline_at_the_next_tic
     page = officer.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Local rule: 14 days" in page
     assert "in place of 28 days under Licensing Act 2003, s51(3)(c)" in page
+    assert "Counted as: 14 consecutive days" in page
+    assert "Counted as: 28 consecutive days" not in page
+    # The next tick finds nothing more to move.
+    _tick(connection, settings, now)
+    assert _day(_due(session, case_id, RULE)) == _day(before) - timedelta(days=14)
 
-    # Withdrawn, the table's rule returns at the next tick.
+    # Withdrawn, the table's rule returns at once.
     response = post(client, f"/admin/rules/overrides/{row.id}/withdraw", {}, page="/admin/rules")
     assert response.status_code == 302
-    _tick(connection, settings, now + timedelta(minutes=1))
     assert _due(session, case_id, RULE) == before
+    assert _due(session, case_id, "la.s52.hearing") == hearing_before
 
 
 def test_a_rule_taking_effect_later_leaves_deadlines_alone_until_its_day(
