@@ -283,7 +283,7 @@ RULES: tuple[Rule, ...] = (
     *(
         Rule(f"local.intel.review.{status}.{band}", _T.INTELLIGENCE_REVIEW,
              f"Review a flag {what} ({'not graded' if band == 'ungraded' else band + ' grading'})",
-             "Local practice: review periods by grading and status (docs/grading.md)",
+             "Local practice: review periods by grading and status",
              _E.FLAG_RECORDED, days, _C.STARTING_DAY_AFTER, met_by=(_E.FLAG_REVIEWED,),
              derived=False)
         for status, what, bands in (
