@@ -213,7 +213,7 @@ def _check_safeguarding(
         errors["no_referrals"] = child
     made = None
     if data.inspected_at.tzinfo is not None:
-        made = records.Made("the inspection", to_london(data.inspected_at).date())
+        made = records.Made.inspection(data.inspected_at)
     if len(data.referrals) > MAX_REFERRALS:
         errors["referrals"] = f"Record at most {MAX_REFERRALS} referrals with one inspection"
     else:

@@ -161,13 +161,21 @@ class Made:
     noun: str
     day: date
 
+    @classmethod
+    def visit(cls, visited_at: datetime) -> Made:
+        return cls("the visit", to_london(visited_at).date())
+
+    @classmethod
+    def inspection(cls, inspected_at: datetime) -> Made:
+        return cls("the inspection", to_london(inspected_at).date())
+
 
 def made_from(source: object) -> Made:
     """The visit or inspection a referral comes from, as `check_referral` takes it."""
     if isinstance(source, WelfareVisit):
-        return Made("the visit", to_london(source.visited_at).date())
+        return Made.visit(source.visited_at)
     assert isinstance(source, Inspection)
-    return Made("the inspection", to_london(source.inspected_at).date())
+    return Made.inspection(source.inspected_at)
 
 
 def check_referral(

@@ -24,8 +24,14 @@ from enforcement.reminders.vocab import ReminderKind, ReminderStatus
 from enforcement.vocab import Labelled
 
 SUBJECT = policy.WELFARE_VISIT.record_type
-#: The reason a logged visit closes the follow-ups owed at its premises with.
+#: The reason a logged visit closes the follow-ups owed at its premises with (`logged_reason`),
+#: and how it is read back.
 _LOGGED = re.compile(r"^Welfare visit (\d+) logged$")
+
+
+def logged_reason(visit_id: int) -> str:
+    """The close reason of a follow-up met by logging this visit, as `_visit_that_met` reads it."""
+    return f"Welfare visit {visit_id} logged"
 
 
 class FollowUpState(Labelled):

@@ -36,7 +36,7 @@ from enforcement.reminders import reminders, routing
 from enforcement.reminders.vocab import ReminderKind
 from enforcement.safeguarding import records
 from enforcement.vocab import Role
-from enforcement.welfare import training
+from enforcement.welfare import follow_up, training
 from enforcement.welfare.vocab import (
     INDICATORS,
     PREMISES_TYPE_FOR,
@@ -268,7 +268,7 @@ def _check_referrals(
         return
     made = None
     if data.visited_at is not None and data.visited_at.tzinfo is not None:
-        made = records.Made("the visit", to_london(data.visited_at).date())
+        made = records.Made.visit(data.visited_at)
     for n, referral in enumerate(data.referrals, start=1):
         problems = records.check_referral(session, referral, today, made=made)
         if problems:
@@ -679,7 +679,7 @@ def log_welfare_visit(
         premises_id=target.id,
         now=now,
         actor=actor,
-        reason=f"Welfare visit {visit.id} logged",
+        reason=follow_up.logged_reason(visit.id),
     )
     if visit.follow_up_due_at is not None:
         reminders.schedule(
