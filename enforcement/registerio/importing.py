@@ -292,6 +292,15 @@ def _differences(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str,
     return {k: (current.get(k), v) for k, v in incoming.items() if current.get(k) != v}
 
 
+def _compare(
+    current: dict[str, Any], incoming: dict[str, Any], stored: str | None
+) -> tuple[dict[str, tuple[Any, Any]], bool]:
+    """What the file would change in a record, and whether that is a conflict: the record has
+    changed in the register since the import last wrote it (`stored` is that fingerprint)."""
+    changes = _differences(current, incoming)
+    return changes, bool(changes) and stored not in (None, fingerprint(current))
+
+
 def _tidy_premises(session: Session, record: Incoming) -> dict[str, Any]:
     """The record's premises values in the register's form; raises ValidationFailed."""
     p = record.premises
@@ -416,22 +425,14 @@ def plan_import(
         else:
             claimed[premises_key] = (record.line, p_values)
             if item.premises_id is not None and item.premises_id > 0:
-                current = reg.premises[item.premises_id]
-                item.premises_changes = _differences(current, p_values)
-                stored = reg.premises_fp[item.premises_id]
                 # Checked whether the licence is new or not: a new licence at a premises the
                 # register holds must not overwrite what an officer changed there either.
-                item.premises_conflict = bool(item.premises_changes) and stored not in (
-                    None,
-                    fingerprint(current),
+                item.premises_changes, item.premises_conflict = _compare(
+                    reg.premises[item.premises_id], p_values, reg.premises_fp[item.premises_id]
                 )
         if item.licence_id is not None and l_values is not None:
-            current = reg.licence_values[item.licence_id]
-            item.licence_changes = _differences(current, l_values)
-            stored = reg.licence_fp[item.licence_id]
-            item.licence_conflict = bool(item.licence_changes) and stored not in (
-                None,
-                fingerprint(current),
+            item.licence_changes, item.licence_conflict = _compare(
+                reg.licence_values[item.licence_id], l_values, reg.licence_fp[item.licence_id]
             )
         _fill_uprn(reg, item, pending_uprn)
         if item.kind != NEW:
