@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from enforcement import scheduler as scheduler_module
+from enforcement.access import Actor
 from enforcement.accounts.users import actor_for
 from enforcement.cases import casework as cases
 from enforcement.db import make_engine, session_factory, writer
@@ -44,6 +45,7 @@ from enforcement.errors import Forbidden
 from enforcement.models import (
     AuditEvent,
     CaseDeadline,
+    EnforcementCase,
     OutboxMail,
     Reminder,
     ReminderEscalation,
@@ -531,29 +533,7 @@ def test_a_police_cases_deadline_never_escalates_to_a_council_supervisor(
     tasks.set_supervisor(session, SYSTEM, NOW, officer.id, council_boss.id)
     who = actor_for(officer)
     served = NOW
-    case = cases.open_case(
-        session,
-        who,
-        served,
-        cases.CaseInput(
-            premises_id=make_premises(session).id,
-            tool="asbcpa_closure",
-            owner_organisation_id=police.id,
-            officer_id=officer.id,
-            summary="Closure after a joint visit",
-        ),
-    )
-    for kind, when in (("notice_issued", served - timedelta(hours=1)), ("notice_served", served)):
-        cases.record_event(
-            session,
-            who,
-            served,
-            case.id,
-            case.version,
-            cases.EventInput(kind=kind, occurred_at=when, served_how="in_person"),
-            calendar=CALENDAR,
-            rulebook=RULES,
-        )
+    _served_closure(session, who, police.id, served)
     session.commit()
     run(sessions, served, smtp, settings)
     run(sessions, served + timedelta(hours=24), smtp, settings)
@@ -903,6 +883,38 @@ def test_only_one_leader_at_a_time(real_db: Engine) -> None:
     assert first.acquire(NOW + timedelta(minutes=6))
 
 
+def _served_closure(
+    session: Session, who: Actor, police_id: int, served: datetime
+) -> EnforcementCase:
+    """A police closure case whose notice was issued an hour before `served` and served then,
+    with `who` (a police officer) in charge: its court hearing deadline is running."""
+    assert who.user_id is not None
+    case = cases.open_case(
+        session,
+        who,
+        served,
+        cases.CaseInput(
+            premises_id=make_premises(session).id,
+            tool="asbcpa_closure",
+            owner_organisation_id=police_id,
+            officer_id=who.user_id,
+            summary="Closure after a joint visit",
+        ),
+    )
+    for kind, when in (("notice_issued", served - timedelta(hours=1)), ("notice_served", served)):
+        cases.record_event(
+            session,
+            who,
+            served,
+            case.id,
+            case.version,
+            cases.EventInput(kind=kind, occurred_at=when, served_how="in_person"),
+            calendar=CALENDAR,
+            rulebook=RULES,
+        )
+    return case
+
+
 def _certificate(tmp_path: Path) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
@@ -1005,29 +1017,7 @@ def test_the_tick_brings_the_statutory_clock_up_to_date_before_mailing(
     officer = make_user(session, "ward_officer", email="dwo@example.gov.uk", org=police)
     who = actor_for(officer)
     served = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
-    case = cases.open_case(
-        session,
-        who,
-        served,
-        cases.CaseInput(
-            premises_id=make_premises(session).id,
-            tool="asbcpa_closure",
-            owner_organisation_id=police.id,
-            officer_id=officer.id,
-            summary="Closure after a joint visit",
-        ),
-    )
-    for kind, when in (("notice_issued", served - timedelta(hours=1)), ("notice_served", served)):
-        cases.record_event(
-            session,
-            who,
-            served,
-            case.id,
-            case.version,
-            cases.EventInput(kind=kind, occurred_at=when, served_how="in_person"),
-            calendar=CALENDAR,
-            rulebook=RULES,
-        )
+    case = _served_closure(session, who, police.id, served)
     session.commit()
 
     def hearing_status() -> str:
