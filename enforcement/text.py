@@ -19,7 +19,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_RULE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"  # a character class's ranges
+CONTROL_CHARACTERS = re.compile(f"[{_RULE}]")
 CONTROL_CHARACTER_MESSAGE = (
     "{label} must not contain hidden control characters (they can come from pasted text)."
     " Delete them or type it again"
@@ -32,7 +33,7 @@ CONTROL_CHARACTER_MESSAGE = (
 SPACING_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
 #: The rule's characters, and the one other kind XML 1.0 (so a Word document) cannot hold: lone
 #: surrogates.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(rf"[{_RULE}\ud800-\udfff]")
 
 
 def has_control_characters(value: str) -> bool:
