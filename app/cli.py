@@ -557,8 +557,9 @@ def reset_second_factor_command(email: str) -> None:
 @click.argument("emails", nargs=-1, required=True)
 def deactivate_users_command(emails: tuple[str, ...]) -> None:
     """Deactivate users, ending their sessions (a leaver; the demo's accounts in a database
-    that has gone live)."""
+    that has gone live). Tasks only they could complete go to the team that can."""
     from enforcement.models import User
+    from enforcement.reminders import tasks
 
     wanted = sorted({users.normalise_email(e) for e in emails})
     with _session() as session:
@@ -571,6 +572,7 @@ def deactivate_users_command(emails: tuple[str, ...]) -> None:
             raise click.ClickException(f"There is no user {', '.join(missing)}. Nothing was done.")
         for user in found.values():
             users.set_active(session, Actor.system("command line"), utcnow(), user.id, False)
+            tasks.hand_on_tasks_of(session, Actor.system("command line"), utcnow(), user.id)
         session.commit()
         click.echo(f"Deactivated {', '.join(found)}; their sessions have ended.")
 

@@ -184,6 +184,7 @@ def _update_user(form: UserForm, user_id: int) -> None:
     version = form_version(form.version.data)
     users.update_user(db(), current_actor(), utcnow(), user_id, version, _input(form))
     tasks.set_supervisor(db(), current_actor(), utcnow(), user_id, _supervisor(form))
+    tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
 
 
 @bp.route("/users/<id:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
@@ -192,17 +193,19 @@ def set_active(user_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        user = perform(
-            lambda: users.set_active(
-                db(), current_actor(), utcnow(), user_id, action == "reactivate"
-            )
-        )
+        user = perform(lambda: _set_active(user_id, action == "reactivate"))
     except DomainError as exc:
         if exc.status != 400:
             raise
         flash(exc.message, "error")
         return redirect(url_for("admin.users"))
     return _to_users(f"{user.display_name} has been {action}d.")
+
+
+def _set_active(user_id: int, active: bool) -> User:
+    user = users.set_active(db(), current_actor(), utcnow(), user_id, active)
+    tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
+    return user
 
 
 @bp.route("/users/<id:user_id>/reset-password", methods=["GET", "POST"])

@@ -167,18 +167,10 @@ class CaseKey:
 
 
 def _recipients(case: CaseKey) -> routing.Recipients:
-    """Address a case's statutory reminders to whoever records its steps (docs/reminders.md).
-
-    The officer in charge; a case nobody has taken on yet (a review the law opened) falls to
-    the licensing team if the council owns it; a case a committee referral runs is the
-    committee clerks', who record its steps on the referral.
-    """
-    to = routing.route(
-        ReminderKind.STATUTORY_DEADLINE, owner_user_id=case.officer_id, process=case.process
+    """Address a case's statutory reminders (`routing.case_recipients`)."""
+    return routing.case_recipients(
+        case.officer_id, case.process, case.owner_kind == OrganisationKind.COUNCIL
     )
-    if case.process is routing.Process.CASE and case.owner_kind != OrganisationKind.COUNCIL:
-        return routing.Recipients(to.owner_user_id, None)  # the licensing team is the council's
-    return to
 
 
 def run_by_referral() -> ColumnElement[bool]:

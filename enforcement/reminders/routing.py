@@ -271,6 +271,19 @@ def route(
     return Recipients(owner_user_id, team)
 
 
+def case_recipients(officer_id: int | None, process: Process, council_owned: bool) -> Recipients:
+    """Address a case's statutory reminders to whoever records its steps (docs/reminders.md).
+
+    The officer in charge; a case nobody has taken on yet (a review the law opened) falls to
+    the licensing team if the council owns it (the licensing team is the council's); a case a
+    committee referral runs is the committee clerks', who record its steps on the referral.
+    """
+    to = route(ReminderKind.STATUTORY_DEADLINE, owner_user_id=officer_id, process=process)
+    if process is Process.CASE and not council_owned:
+        return Recipients(to.owner_user_id, None)
+    return to
+
+
 # ---------------------------------------------------------------------------------------------
 # Who may complete a task: acknowledge it, snooze it or mark it done
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +304,7 @@ def process_of(session: Session, r: Reminder) -> Process:
     return Process.CASE
 
 
-def _ward_of_task(session: Session, r: Reminder) -> str | None:
+def task_ward(session: Session, r: Reminder) -> str | None:
     """The ward the task's control is used in: its premises' ward, else its ward team's."""
     if r.premises_id is not None:
         code: str | None = session.scalar(
@@ -331,7 +344,7 @@ def completion_refusal(session: Session, actor: Actor, r: Reminder) -> str | Non
     if not can(actor, permission):
         return refused
     if permission in WARD_SCOPED:
-        ward = _ward_of_task(session, r)
+        ward = task_ward(session, r)
         if ward is None or ward not in actor.ward_codes:
             return f"{refused} You do not cover the ward it is in."
         if permission in TRAINING_NEEDED and not is_trained(session, actor.user_id):

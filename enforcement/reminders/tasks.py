@@ -38,7 +38,7 @@ from enforcement.access import Actor, Permission, require
 from enforcement.clock import london_today, when_text
 from enforcement.db import read_columns
 from enforcement.errors import Forbidden, NotFound, ValidationFailed
-from enforcement.models import AuditEvent, User
+from enforcement.models import AuditEvent, EnforcementCase, Organisation, User
 from enforcement.models.mail import ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.notify import (
@@ -55,14 +55,19 @@ from enforcement.reminders.notify import (
 )
 from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN
 from enforcement.reminders.routing import (
+    CASE_SUBJECT,
+    case_recipients,
     completion_refusal,
     member_teams,
     needs_training,
+    process_of,
+    route,
+    task_ward,
     teams_for,
     trained_condition,
 )
 from enforcement.reminders.vocab import ReminderKind, kind_label
-from enforcement.vocab import Role
+from enforcement.vocab import OrganisationKind, Role
 
 MAX_SNOOZE = timedelta(days=30)
 
@@ -554,6 +559,98 @@ def snooze(
         after=_without_reason(audit.snapshot(r, _STATE_FIELDS)),
     )
     return r
+
+
+def hand_on_tasks_of(session: Session, actor: Actor, now: datetime, user_id: int) -> int:
+    """Hand each open task a person owns, and can no longer complete, to the team that can.
+
+    Called when an administrator changes a person's roles or wards or deactivates their account
+    (docs/reminders.md): a task goes to whoever holds the control that completes it, and a
+    statutory deadline or a returned referral addressed to that person alone would otherwise
+    reach no one who can act. A case they were in charge of no longer names them, so its
+    deadlines stay with the team when the case's clock next runs. The team is mailed afresh and
+    each task handed on is audited; returns how many were.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        return 0
+    owner = Actor(
+        user_id=user.id,
+        label=user.email,
+        roles=user.roles,
+        organisation_id=user.organisation_id,
+        ward_codes=user.ward_codes,
+    )
+    owned = session.scalars(
+        select(Reminder)
+        .where(Reminder.owner_user_id == user.id, Reminder.status == OPEN)
+        .order_by(Reminder.id)
+    ).all()
+    handed = 0
+    for r in owned:
+        if user.is_active and completion_refusal(session, owner, r) is None:
+            continue
+        try:
+            kind = ReminderKind(r.kind)
+        except ValueError:  # a kind no longer listed: no control to hand it on by
+            continue
+        before = audit.snapshot(r, _ROUTE_FIELDS)
+        r.owner_user_id, r.team = _next_holder(session, actor, now, r, kind, user.id)
+        r.next_send_at = now  # the team's mail is planned afresh, as a readdressed reminder's
+        r.acknowledged_at = None
+        r.escalate_at = r.due_at if r.statutory else None
+        session.flush()
+        team = team_label(r.team, ward_names_of(session, [r.team])) or "no team"
+        audit.record(
+            session,
+            actor,
+            now,
+            action="reminder.hand_on",
+            entity_type="reminder",
+            entity_id=r.id,
+            summary=f"Handed the task “{r.title}” to {team}: {user.display_name} can no "
+            "longer complete it",
+            before=before,
+            after=audit.snapshot(r, _ROUTE_FIELDS),
+        )
+        handed += 1
+    return handed
+
+
+_ROUTE_FIELDS = ("owner_user_id", "team")
+
+
+def _next_holder(
+    session: Session, actor: Actor, now: datetime, r: Reminder, kind: ReminderKind, leaving: int
+) -> tuple[int | None, str | None]:
+    """Return the owner and team a task goes to once the person `leaving` no longer holds it."""
+    process = process_of(session, r)
+    if kind is ReminderKind.STATUTORY_DEADLINE and r.subject_type == CASE_SUBJECT:
+        case = session.get(EnforcementCase, r.subject_id)
+        if case is not None:
+            if case.officer_id == leaving:  # the case's clock readdresses its reminders so too
+                case.officer_id = None
+                case.updated_at = now
+                session.flush()
+                audit.record(
+                    session,
+                    actor,
+                    now,
+                    action="case.update",
+                    entity_type=CASE_SUBJECT,
+                    entity_id=case.id,
+                    summary=f"{case.reference} has no officer in charge: its officer can no "
+                    "longer record its steps",
+                    before={"officer_id": leaving},
+                    after={"officer_id": None},
+                )
+            kind_of_owner = session.scalar(
+                select(Organisation.kind).where(Organisation.id == case.owner_organisation_id)
+            )
+            to = case_recipients(None, process, kind_of_owner == OrganisationKind.COUNCIL)
+            return to.owner_user_id, to.team
+    to = route(kind, ward_code=task_ward(session, r), process=process)
+    return to.owner_user_id, to.team
 
 
 def set_digest_preference(session: Session, actor: Actor, now: datetime, preference: str) -> User:
