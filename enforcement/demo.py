@@ -69,13 +69,25 @@ DEMO_USERS = (
         "supervisor-demo-2026",
         COUNCIL,
     ),
+    DemoUser(
+        Role.SUPERVISOR, "sergeant@demo.invalid", "Sam Sergeant", "sergeant-demo-2026", POLICE
+    ),
     DemoUser(Role.PARTNER, "partner@demo.invalid", "Pat Partner", "partner-demo-2026", CHARITY),
     DemoUser(Role.ADMIN, "admin@demo.invalid", "Ari Admin", "admin-demo-2026!", COUNCIL),
 )
 
-# The demo ward officer and supervisor have done the Operation Moontwist course, so the ward
+# The demo ward officer and supervisors have done the Operation Moontwist course, so the ward
 # officer can log welfare visits in the demo.
 MOONTWIST_TRAINED = (Role.WARD_OFFICER, Role.SUPERVISOR)
+
+# Who reports to whom: the council's officers and clerk to the council's supervisor, the police
+# ward officer and analyst to the police supervisor.
+REPORTS_TO = {
+    "licensing@demo.invalid": "supervisor@demo.invalid",
+    "clerk@demo.invalid": "supervisor@demo.invalid",
+    "ward@demo.invalid": "sergeant@demo.invalid",
+    "analyst@demo.invalid": "sergeant@demo.invalid",
+}
 
 CONDITIONS = {
     LicenceRegime.PREMISES_LICENCE: (
@@ -304,7 +316,7 @@ def _load_people(
             (CHARITY, CHARITY, OrganisationKind.CHARITY),
         )
     }
-    made: dict[Role, int] = {}
+    made: dict[str, int] = {}
     for du in DEMO_USERS:
         ward_codes = (
             frozenset(codes[:4]) if du.role in (Role.WARD_OFFICER, Role.SUPERVISOR) else frozenset()
@@ -318,7 +330,7 @@ def _load_people(
             ),
             password=du.password,
         )
-        made[du.role] = user.id
+        made[du.email] = user.id
         if du.role in MOONTWIST_TRAINED:
             training.record_training(
                 session,
@@ -328,9 +340,10 @@ def _load_people(
                     user.id, london_today(now) - timedelta(days=30), training.DEFAULT_COURSE
                 ),
             )
-    # Case workers' statutory reminders escalate to the demo supervisor.
-    for role in (Role.LICENSING_OFFICER, Role.WARD_OFFICER, Role.COMMITTEE_CLERK):
-        tasks.set_supervisor(session, actor, now, made[role], made[Role.SUPERVISOR])
+    # Each organisation's case workers report to its supervisor: their statutory reminders
+    # escalate there.
+    for worker, supervisor in REPORTS_TO.items():
+        tasks.set_supervisor(session, actor, now, made[worker], made[supervisor])
 
 
 def _load_fhrs_premises(

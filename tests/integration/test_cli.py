@@ -104,17 +104,23 @@ def test_demo_loads_once(cli_app: Flask) -> None:
     assert first.exit_code == 0, first.output
     assert "licensing@demo.invalid" in first.output and "password:" in first.output
     premises_count = _count(cli_app, Premises)
-    assert premises_count > 50 and _count(cli_app, User) == 7
-    # The case workers' statutory reminders escalate to the demo supervisor.
+    assert premises_count > 50 and _count(cli_app, User) == 8
+    # Each organisation's case workers report to its own supervisor: their statutory reminders
+    # escalate there (a police case's to a police supervisor).
     eng = make_engine(cli_app.config["SETTINGS"].database_url)
     with eng.connect() as conn:
+        ids = {email: uid for email, uid in conn.execute(select(User.email, User.id))}
         bosses = {
             email: boss for email, boss in conn.execute(select(User.email, User.supervisor_id))
         }
     eng.dispose()
-    boss_ids = {bosses[e] for e in ("licensing@demo.invalid", "ward@demo.invalid")}
-    assert bosses["clerk@demo.invalid"] in boss_ids and len(boss_ids) == 1
-    assert bosses["supervisor@demo.invalid"] is None and None not in boss_ids
+    council, police = ids["supervisor@demo.invalid"], ids["sergeant@demo.invalid"]
+    assert {e: bosses[e] for e in ("licensing@demo.invalid", "clerk@demo.invalid")} == {
+        "licensing@demo.invalid": council,
+        "clerk@demo.invalid": council,
+    }
+    assert bosses["ward@demo.invalid"] == police and bosses["analyst@demo.invalid"] == police
+    assert bosses["supervisor@demo.invalid"] is None and bosses["sergeant@demo.invalid"] is None
     second = runner.invoke(args=["demo", "load"])
     assert "already loaded" in second.output and _count(cli_app, Premises) == premises_count
 
@@ -419,7 +425,7 @@ def test_the_scheduler_warns_of_the_demos_accounts_in_production(fresh_cli_app: 
     command = warned.split("Deactivate them: ")[1].splitlines()[0]
     assert command.startswith("flask --app app users deactivate admin@demo.invalid ")
     emails = command.removeprefix("flask --app app users deactivate ").split()
-    assert len(emails) == 7
+    assert len(emails) == 8
     assert production.test_cli_runner().invoke(args=["users", "deactivate", *emails]).exit_code == 0
     assert "Warning" not in scheduler_output()
 
