@@ -25,6 +25,7 @@ from enforcement.cases.clock import OWED
 from enforcement.cases.listing import CASE_TOOLS
 from enforcement.cases.vocab import Status
 from enforcement.clock import london_today, months_before
+from enforcement.intelligence.vocab import ExploitationForm
 from enforcement.measures.quarters import Quarter
 from enforcement.measures.registry import (
     WARD_UNKNOWN,
@@ -51,7 +52,7 @@ from enforcement.models import (
     WelfareVisit,
 )
 from enforcement.models.cases import CaseDeadline, EnforcementCase
-from enforcement.models.flags import IntelFlag
+from enforcement.models.flags import IntelFlag, IntelFlagExploitation
 from enforcement.models.inspections import Inspection, PremisesCompliance
 from enforcement.models.welfare import WelfareVisitIndicator
 from enforcement.numbers import record_id
@@ -632,6 +633,63 @@ def premises_of_concern(
         .group_by(IntelFlag.ward_code)
     ):
         _add(cells, code, places_not_in_register=n)
+    return Cells(by_ward=cells)
+
+
+def _flag_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
+    if _no_ward_links(ward):
+        return ()
+    return (
+        RecordLink(
+            "flags",
+            "Intelligence flags" + (" in the ward" if ward else ""),
+            Permission.FLAG_LIST,
+            _ward_param(ward),
+        ),
+    )
+
+
+@measure(
+    key="flags_by_form",
+    title="Intelligence flags by form of exploitation",
+    action="4.4",
+    description="Intelligence flags reported in the quarter, by each form of exploitation they "
+    "report (a flag that reports two forms counts under both), in the ward of the premises or "
+    "place; and the flags themselves, each counted once. Flags are counted as far as you may "
+    "know they exist; nothing they say is read.",
+    categories=(
+        *(Category(f.value, f.label) for f in ExploitationForm),
+        Category("flags", "Intelligence flags reported"),
+    ),
+    links=_flag_links,
+    chart=tuple(f.value for f in ExploitationForm),
+)
+def flags_by_form(
+    session: Session, actor: Actor, _now: datetime, quarter: Quarter, ward: str | None
+) -> Cells:
+    # A flag about a premises is in the premises' ward; one about a place, in the place's.
+    place = case((IntelFlag.premises_id.is_(None), IntelFlag.ward_code), else_=Ward.code)
+    reported = (
+        select(place.label("code"), IntelFlag.id.label("fid"))
+        .select_from(IntelFlag)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == IntelFlag.premises_id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
+        .where(
+            policy.visible_flags_clause(actor, Visibility.EXISTENCE),
+            *_in_quarter(IntelFlag.reported_at, quarter),
+            *_ward_filter(place, ward),
+        )
+        .subquery()
+    )
+    cells: dict[str, dict[str, int]] = {}
+    for code, n in session.execute(select(reported.c.code, func.count()).group_by(reported.c.code)):
+        _add(cells, code, flags=n)
+    for code, form, n in session.execute(
+        select(reported.c.code, IntelFlagExploitation.form, func.count())
+        .join(IntelFlagExploitation, IntelFlagExploitation.flag_id == reported.c.fid)
+        .group_by(reported.c.code, IntelFlagExploitation.form)
+    ):
+        _add(cells, code, **{form: n})
     return Cells(by_ward=cells)
 
 

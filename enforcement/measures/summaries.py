@@ -40,7 +40,7 @@ from enforcement.measures.quarters import FIRST_YEAR, Quarter
 from enforcement.measures.registry import Cells
 from enforcement.models import MeasureSummary
 from enforcement.models import summaries as rules
-from enforcement.models.summaries import SUMMARISED, VISITS
+from enforcement.models.summaries import FLAGS, SUMMARISED, VISITS
 from enforcement.policy import Visibility
 
 #: Closed quarters the tick summarises at most in one tick (newest first).
@@ -65,7 +65,7 @@ def may_use(actor: Actor, key: str) -> bool:
         return visits and can(actor, Permission.INSPECTION_VIEW)
     if key in VISITS or key == "follow_ups":
         return visits
-    if key == "premises_of_concern":
+    if key in FLAGS:
         return _unrestricted(policy.visible_flags_clause(actor, Visibility.EXISTENCE))
     return True
 

@@ -66,6 +66,7 @@ BY_PREMISES_WARD = (
     "deadlines",
     "enforcement_actions",
     "premises_of_concern",
+    "flags_by_form",
     "committee_referrals",
 )
 #: Every measure kept as a summary (the others are computed live each time).
@@ -73,6 +74,8 @@ SUMMARISED = tuple(
     key for key in (*BY_PREMISES_WARD, *VISITS, "follow_ups") if key != COMPLIANCE_NOW
 )
 LICENCE_STATUS_ACTIONS = ("licence.update", "licence.status")
+#: The measures that count intelligence flags (as far as a person may know they exist).
+FLAGS = ("premises_of_concern", "flags_by_form")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "committee_referrals", ("committee_referrals",), "quarter", ("signed_off_at", "decided_at")
     ),
-    Rule("intel_flags", ("premises_of_concern",), "quarter", ("reported_at",)),
+    Rule("intel_flags", FLAGS, "quarter", ("reported_at",)),
+    # A flag's forms are written with it (the flag's own rule discards its quarter); one taken
+    # away could be any quarter's.
+    Rule("intel_flag_exploitation", ("flags_by_form",), "all", on_insert=False),
     Rule("welfare_visits", VISITS, "quarter", ("visited_at",)),
     # A later visit can make any earlier follow-up late rather than not made.
     Rule("welfare_visits", ("follow_ups",), "all"),

@@ -113,6 +113,13 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "places_not_in_register": 1,
         },
     },
+    # The same flags by the forms they report: pA's second reports forced labour as well as
+    # sexual exploitation (counted under both, once among the flags); the place's, cuckooing.
+    "flags_by_form": {
+        W: {"sexual": 2, "forced_labour": 1, "flags": 2},
+        E: {"sexual": 1, "cuckooing": 1, "flags": 2},
+        "total": {"sexual": 3, "forced_labour": 1, "cuckooing": 1, "flags": 4},
+    },
     # cW (closure, pA, February), cE (review, pC, 23:30 on 31 March London); cX is April.
     "enforcement_actions": {
         W: {"asbcpa_closure": 1, "cases": 1},
@@ -414,7 +421,7 @@ def make_borough(session: Session) -> Borough:
         make_flag(session, premises_id, reported_at=when, **kw)
 
     flag(at(2026, 1, 15, 9), p["pA"])
-    flag(at(2026, 2, 15, 9), p["pA"])
+    flag(at(2026, 2, 15, 9), p["pA"], exploitation=frozenset({"sexual", "forced_labour"}))
     flag(
         at(2026, 2, 20, 9),
         p["pE"],
@@ -426,6 +433,7 @@ def make_borough(session: Session) -> Borough:
         location_text="Above the shop",
         longitude=IN_EAST[0],
         latitude=IN_EAST[1],
+        exploitation=frozenset({"cuckooing"}),
     )
     flag(at(2025, 12, 1, 9), p["pB"])
 
