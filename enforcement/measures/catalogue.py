@@ -877,6 +877,8 @@ def licences_revoked_suspended(
 
 
 _NRM_BY_AGE = {AgeGroup.ADULT.value: "nrm_adult", AgeGroup.CHILD.value: "nrm_child"}
+#: Referrals for support, outside the NRM: counted apart, by route.
+_FOR_SUPPORT = (ReferralRoute.SPECIALIST_CHARITY.value, ReferralRoute.SOCIAL_SERVICES.value)
 
 
 @measure(
@@ -886,7 +888,8 @@ _NRM_BY_AGE = {AgeGroup.ADULT.value: "nrm_adult", AgeGroup.CHILD.value: "nrm_chi
     description="Anonymous referral records made from welfare visits and inspections and "
     "submitted in the quarter: referrals to the National Referral Mechanism, of adults (who "
     "gave informed consent) and of children (who are always referred), and anonymous Duty to "
-    "Notify reports (for adults who did not consent to the NRM); and the welfare visits where "
+    "Notify reports (for adults who did not consent to the NRM); apart from them, referrals "
+    "for support to a specialist charity or to social services; and the welfare visits where "
     "someone appeared to be under 18.",
     categories=(
         Category("nrm_adult", "NRM referrals of adults"),
@@ -894,6 +897,8 @@ _NRM_BY_AGE = {AgeGroup.ADULT.value: "nrm_adult", AgeGroup.CHILD.value: "nrm_chi
         Category("nrm_age_not_known", "NRM referrals, age not known"),
         Category("duty_to_notify", "Duty to Notify reports (adults)"),
         Category("referrals", "NRM referrals and Duty to Notify reports"),
+        Category("specialist_charity", "Referrals to a specialist support charity"),
+        Category("social_services", "Referrals to social services"),
         Category("child_visits", "Visits where someone appeared to be under 18"),
     ),
     parts=("nrm_adult", "nrm_child", "nrm_age_not_known", "duty_to_notify"),
@@ -926,11 +931,13 @@ def nrm_referrals(
             or_(*sources),
             ReferralRecord.submitted_on >= quarter.first_day,
             ReferralRecord.submitted_on <= quarter.last_day,
-            ReferralRecord.route.in_([ReferralRoute.NRM.value, ReferralRoute.DUTY_TO_NOTIFY.value]),
             *_ward_filter(ReferralRecord.ward_code, ward),
         )
         .group_by(ReferralRecord.ward_code, ReferralRecord.route, ReferralRecord.age_group)
     ):
+        if route in _FOR_SUPPORT:  # not part of the NRM figures' total
+            _add(cells, code, **{route: n})
+            continue
         if route == ReferralRoute.DUTY_TO_NOTIFY:
             key = "duty_to_notify"
         else:

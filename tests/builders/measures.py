@@ -140,17 +140,32 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         E: {"revoked": 1, "changes": 1},
         "total": {"revoked": 2, "suspended": 2, "changes": 4},
     },
-    # v1: an adult's and a child's NRM referral, 1 Duty to Notify (and 2 to a charity, not
-    # counted); pA's inspection: an adult's NRM referral; v3: a child's NRM referral, under 18;
-    # v4: 2 Duty to Notify. v5's five are April's.
+    # v1: an adult's and a child's NRM referral, 1 Duty to Notify (and 2 to a charity, counted
+    # apart from the NRM's total); pA's inspection: an adult's NRM referral; v3: a child's NRM
+    # referral, under 18; v4: 2 Duty to Notify (and 1 to social services). v5's five are
+    # April's.
     "nrm_referrals": {
-        W: {"nrm_adult": 2, "nrm_child": 1, "duty_to_notify": 1, "referrals": 4},
-        E: {"nrm_child": 1, "duty_to_notify": 2, "referrals": 3, "child_visits": 1},
+        W: {
+            "nrm_adult": 2,
+            "nrm_child": 1,
+            "duty_to_notify": 1,
+            "referrals": 4,
+            "specialist_charity": 2,
+        },
+        E: {
+            "nrm_child": 1,
+            "duty_to_notify": 2,
+            "referrals": 3,
+            "social_services": 1,
+            "child_visits": 1,
+        },
         "total": {
             "nrm_adult": 2,
             "nrm_child": 2,
             "duty_to_notify": 3,
             "referrals": 7,
+            "specialist_charity": 2,
+            "social_services": 1,
             "child_visits": 1,
         },
     },
@@ -372,7 +387,7 @@ def make_borough(session: Session) -> Borough:
         at(2026, 3, 31, 22, 30),
         guidance=PARTIAL_GUIDANCE,
         indicators=frozenset(),
-        referrals=counted_referrals(("duty_to_notify", 2)),
+        referrals=counted_referrals(("duty_to_notify", 2), ("social_services", 1)),
         return_requested=True,
         immigration=(actors["supervisor"], False),
     )
