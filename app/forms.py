@@ -100,6 +100,58 @@ def keep_edit_after_conflict(
     fresh = db().get(model, record_id)
     form["version"].data = str(fresh.version if fresh else "")
     form.form_errors.append(exc.message)
+    if fresh is not None:
+        form.form_errors.extend(
+            saved_meanwhile(form, fresh)
+            or ["None of the fields in this form was changed: their change was elsewhere in it."]
+        )
+
+
+#: Fields that say nothing about the record (the form's own bookkeeping and buttons).
+_NOT_RECORD_FIELDS = frozenset({"version", "csrf_token", "submit", "confirm"})
+_NOT_RECORD_TYPES = frozenset({"SubmitField", "HiddenField", "CSRFTokenField", "FileField"})
+
+
+def saved_meanwhile(form: FlaskForm, fresh: Any) -> list[str]:
+    """Say, field by field, what the record now holds where it differs from what was typed.
+
+    The conflict page's message asks the user to check the other person's changes before
+    submitting again: these are they ("Trading name is now saved as “Rose Nails”."), for every
+    field the form shares with the record by name; a field with no column of that name (an
+    event's details, say) is not compared.
+    """
+    lines = []
+    for field in form:
+        if field.name in _NOT_RECORD_FIELDS or field.type in _NOT_RECORD_TYPES:
+            continue
+        saved = getattr(fresh, field.name, _ABSENT)
+        if saved is _ABSENT or callable(saved):
+            continue
+        now, typed = _shown(field, saved), _shown(field, field.data)
+        if now != typed:
+            shown = f"“{now}”" if now else "blank"
+            lines.append(f"{subject(field)} is now saved as {shown}.")
+    return lines
+
+
+_ABSENT = object()
+
+
+def _shown(field: Field, value: Any) -> str:
+    """A field's value as the form would show it, for comparing and for the conflict message."""
+    if value is None:
+        return ""
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return ", ".join(sorted(_shown(field, v) for v in value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    raw = str(getattr(value, "value", value)).strip()
+    for choice in getattr(field, "choices", None) or ():
+        if isinstance(choice, (tuple, list)) and len(choice) >= 2 and str(choice[0]) == raw:
+            return str(choice[1])
+    return raw
 
 
 def parse_id(raw: object) -> int | None:

@@ -347,6 +347,8 @@ def test_a_stale_event_form_is_refused_with_409_keeping_the_input(
         " saved. Check their changes below, then submit again to replace them with yours."
     ) in page
     assert page.count("replace them with yours") == 1 and "Submit again" not in page
+    # The other change was an event, not one of this form's fields: the page says so.
+    assert "None of the fields in this form was changed: their change was elsewhere in it." in page
     fresh = re.search(r'name="version" type="hidden" value="(\d+)"', page)
     assert fresh and fresh.group(1) != old
     assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1

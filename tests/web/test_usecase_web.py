@@ -80,11 +80,13 @@ def test_a_stale_edit_carries_the_current_version_and_says_so(app: Flask) -> Non
         assert isinstance(outcome, usecase.Refused) and outcome.status == 409
         assert form.version.data == str(current)
         assert form.name.data == "mine"
-        # The domain's message stands alone: nothing is added to it.
+        # The domain's message as it is, then what the record now holds where it differs from
+        # what was typed: the changes the message asks the user to check.
         assert form.form_errors == [
             "Someone else changed this premises while you were editing. Your changes have not"
             " been saved. Check their changes below, then submit again to replace them with"
-            " yours."
+            " yours.",
+            f"Name is now saved as “{p.name}”.",
         ]
         assert _orgs_named("Dropped too") == 0
 
