@@ -45,7 +45,7 @@ class Page(Generic[T]):
     @property
     def last_number(self) -> int:
         """Return the position in the whole list of this page's last row (0 when empty)."""
-        return offset(self.page, self.page_size) + len(self.rows)
+        return offset(self.page, self.page_size) + len(self.rows) if self.rows else 0
 
 
 #: How far a long list counts its matches: past it the list says "more than 1,000" and offers

@@ -31,6 +31,9 @@ def test_row_numbers_say_where_the_page_sits_in_the_whole_list() -> None:
     assert (last.first_number, last.last_number) == (5, 5)
     empty = Page[str].empty(50)
     assert (empty.first_number, empty.last_number, empty.page, empty.total) == (0, 0, 1, 0)
+    # A page past the last one holds no rows: no positions, whatever its number.
+    past = Page[str](rows=[], total=5, page=8, page_size=2)
+    assert (past.first_number, past.last_number) == (0, 0)
 
 
 def test_offset_counts_the_rows_before_a_page() -> None:

@@ -194,6 +194,9 @@ def test_stale_edit_gets_a_conflict_page_that_keeps_the_edit(
         " saved. Check their changes below, then submit again to replace them with yours."
     ) in body
     assert "make them again" not in body and "Submit again" not in body
+    # Their change is on the page, field by field; what both left alone is not.
+    assert "Name of premises is now saved as “First”." in body
+    assert "Address line 1 is now saved" not in body
     session.expire_all()
     assert session.get(Premises, p.id).name == "First"  # type: ignore[union-attr]
 
@@ -455,6 +458,7 @@ def test_a_search_matching_more_than_the_cap_says_more_than_and_its_pages_stop_t
     # At the cap exactly, the count is exact and nothing says "more than".
     exact = officer.get("/premises?q=capped&premises_type=pub_bar").get_data(as_text=True)
     assert count_line(exact) == "Showing 1 to 2 of 4 premises"
-    # A page past the end of a list under the cap is simply empty.
+    # A page past the end of a list under the cap says so, and how many match.
     beyond = officer.get("/premises?q=capped&premises_type=pub_bar&page=3").get_data(as_text=True)
-    assert "No premises match" in beyond and "Only the first" not in beyond
+    assert "This page is past the last one" in beyond and "4 premises match, on 2 pages" in beyond
+    assert "No premises match" not in beyond and "Only the first" not in beyond

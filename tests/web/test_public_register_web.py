@@ -179,7 +179,9 @@ def test_a_page_past_the_end_is_an_empty_page_not_an_error(
     for query in ({"page": "100"}, {"page": "100", "q": "road"}):
         resp = visitor.get("/register", query_string=query)
         assert resp.status_code == 200
-        assert "No licences match" in resp.get_data(as_text=True)
+        body = resp.get_data(as_text=True)
+        assert "This page is past the last one" in body and "3 licences match, on 3 pages" in body
+        assert "No licences match" not in body and "Showing" not in body
 
 
 def test_a_licence_page_shows_activities_hours_and_an_organisations_holder(
