@@ -599,6 +599,14 @@ def _capture_visits(
     return out
 
 
+def property_phrase(described: str) -> str:
+    """The property a visit describes, after "to": "a massage parlour"; the officer's own words
+    for another kind stay on the visit (free text never reaches a paper)."""
+    if described == PropertyDescribed.OTHER:
+        return "a property of another kind"
+    return f"a {PropertyDescribed.label_of(described).lower()}"
+
+
 def _visit_item(
     visit: WelfareVisit,
     languages: dict[str, str],
@@ -610,12 +618,13 @@ def _visit_item(
     Never the officers' free text (feedback, other indicators), the crime reference or who
     was present: those stay on the visit, need-to-know.
     """
-    prop = PropertyDescribed.label_of(visit.property_described).lower()
     indicators = sorted(
         INDICATORS[r.code].label for r in visit.indicator_rows if r.code in INDICATORS
     )
+    present = visit.people_present
     lines = [
-        f"Operation Moontwist welfare visit to a {prop}; {visit.people_present} people present.",
+        f"Operation Moontwist welfare visit to {property_phrase(visit.property_described)}; "
+        f"{present} {'person' if present == 1 else 'people'} present.",
         "Indicators of exploitation observed: "
         + ("; ".join(indicators) if indicators else "none recorded")
         + ".",
