@@ -14,7 +14,11 @@ The rules (docs/data-share.md says the same for the people receiving the files):
    by subtracting the others from the total. So in every such group either no cell is withheld
    or at least two are: when exactly one is, the smallest non-zero published part of the group
    (or, failing one, its total) is withheld too and published as "suppressed" (it is 5 or
-   more, so "fewer than 5" would be untrue). This runs until every group is safe.
+   more, so "fewer than 5" would be untrue). This runs until every group is safe. Two
+   measures that publish the same count (the visits made, in the welfare visits measure and in
+   the guidance measure; the licensed premises, in both poster measures: `Category.same_as`)
+   are anonymised together, that count one cell of both: withheld in one, it is withheld in
+   the other, so neither publishes what the other hides.
 4. **A fixed schema.** Output rows carry exactly the fields of `SCHEMA` and nothing else; names,
    addresses, free text and exact dates cannot be expressed in it: places are ward codes (or
    "ALL", "UNKNOWN"), dates are months, labels come from the measure registry, never from input.
@@ -194,15 +198,54 @@ def groups_of(result: MeasureResult) -> list[Group[tuple[str, str]]]:
 
 def anonymise_result(result: MeasureResult) -> dict[tuple[str, str], Value]:
     """Return a borough-wide result's cells (ward code or ALL, category) as they may be published."""
-    if result.ward is not None:
-        raise ValueError("anonymise the borough-wide result: a ward's alone hides its differences")
-    cells: dict[tuple[str, str], int] = {}
-    for w, values in result.by_ward.items():
-        for code in result.measure.codes:
-            cells[(_ward(w), code)] = values.get(code, 0)
-    for code in result.measure.codes:
-        cells[(ALL_WARDS, code)] = result.total.get(code, 0)
-    return suppress(cells, groups_of(result))
+    return anonymise_results([result])[result.measure.key]
+
+
+Cell = tuple[str, str, str]  # (measure key, ward code or ALL, category)
+
+
+def anonymise_results(
+    results: Sequence[MeasureResult],
+) -> dict[str, dict[tuple[str, str], Value]]:
+    """Return borough-wide results' cells as they may be published, by measure key.
+
+    The measures are anonymised together: a category that holds the same counts as another
+    measure's (`Category.same_as`, both among `results`) is one cell with it, so each group of
+    either measure sees it withheld when the other's groups withhold it.
+    """
+    keys = {r.measure.key for r in results}
+    cells: dict[Cell, int] = {}
+    groups: list[Group[Cell]] = []
+    shown: dict[str, dict[tuple[str, str], Cell]] = {}
+    for result in results:
+        if result.ward is not None:
+            raise ValueError(
+                "anonymise the borough-wide result: a ward's alone hides its differences"
+            )
+        spec = result.measure
+        same = {c.code: c.same_as for c in spec.categories if c.same_as and c.same_as[0] in keys}
+
+        def cell(ward: str, code: str, spec_key: str = spec.key, same: Any = same) -> Cell:
+            other = same.get(code)
+            return (other[0], ward, other[1]) if other else (spec_key, ward, code)
+
+        own: dict[tuple[str, str], Cell] = {}
+        for w, values in result.by_ward.items():
+            for code in spec.codes:
+                own[(_ward(w), code)] = key = cell(_ward(w), code)
+                cells.setdefault(key, values.get(code, 0))
+        for code in spec.codes:
+            own[(ALL_WARDS, code)] = key = cell(ALL_WARDS, code)
+            cells.setdefault(key, result.total.get(code, 0))
+        shown[spec.key] = own
+        groups.extend(
+            Group(tuple(own[p] for p in g.parts), own[g.total]) for g in groups_of(result)
+        )
+    published = suppress(cells, groups)
+    return {
+        measure: {place: published[key] for place, key in own.items()}
+        for measure, own in shown.items()
+    }
 
 
 def share_rows(
@@ -219,10 +262,11 @@ def share_rows(
     month_from, month_to = quarter.months
     codes = list(ward_codes)
     rows: list[dict[str, Value]] = []
+    if any(result.quarter != quarter for result in results):
+        raise ValueError("every result must be for the share's quarter")
+    together = anonymise_results([result.padded(codes) for result in results])
     for result in results:
-        if result.quarter != quarter:
-            raise ValueError("every result must be for the share's quarter")
-        published = anonymise_result(result.padded(codes))
+        published = together[result.measure.key]
         wards = sorted(
             {w for w, _ in published} - {ALL_WARDS}, key=lambda w: (w == UNKNOWN_WARD, w)
         )

@@ -281,7 +281,7 @@ def _adherence_links(_q: Quarter, _ward: str | None) -> Iterable[RecordLink]:
     categories=(
         Category("followed", "Whole checklist followed"),
         Category("not_followed", "Some of the checklist not followed"),
-        Category("visits", "Visits made"),
+        Category("visits", "Visits made", same_as=("welfare_visits", "visits")),
     ),
     parts=("followed", "not_followed"),
     total="visits",
@@ -531,7 +531,7 @@ def poster_compliance(
     categories=(
         Category("checked", "Checked in the 12 months to the end of the quarter"),
         Category("not_checked", "Not checked in those 12 months"),
-        Category("licensed", "Licensed premises"),
+        Category("licensed", "Licensed premises", same_as=("poster_compliance", "licensed")),
     ),
     parts=("checked", "not_checked"),
     total="licensed",

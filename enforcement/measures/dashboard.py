@@ -249,13 +249,16 @@ def anonymised_preview(
     """Return the live figures as partners would see them once shared (not signed off)."""
     choices, ward_name, names, codes = _frame(session, actor, now, quarter, ward)
     kept = summaries.read(session, actor, now, (quarter,))
-    figures = []
     with registry.sharing(session):
-        for spec in registry.measures():
-            borough = registry.run(
+        boroughs = [
+            registry.run(
                 spec, session, actor, now, quarter, None, kept.get(spec.key, quarter)
             ).padded(codes)
-            figures.append(_published_view(spec, anonymise.anonymise_result(borough), ward, names))
+            for spec in registry.measures()
+        ]
+    # Anonymised together, as the data share is (anonymise.anonymise_results).
+    published = anonymise.anonymise_results(boroughs)
+    figures = [_published_view(b.measure, published[b.measure.key], ward, names) for b in boroughs]
     return Dashboard(
         quarter, ward, ward_name, PREVIEW, figures, ward_choices=choices, summarised_at=kept.oldest
     )

@@ -39,6 +39,9 @@ WARD_UNKNOWN = ""
 class Category:
     code: str
     label: str
+    #: Another measure's category that always holds the same counts (measure key, code): the
+    #: two are published, or withheld, together (enforcement.measures.anonymise).
+    same_as: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from enforcement.measures.anonymise import (
     publish,
     suppress,
 )
-from enforcement.measures.registry import WARD_UNKNOWN, Measure
+from enforcement.measures.registry import WARD_UNKNOWN, Measure, get
 
 Q = Quarter(2026, 1)
 WARDS = ("E05013730", "E05013731", "E05013732", "E05013733")
@@ -208,3 +208,85 @@ def test_a_ward_alone_is_not_anonymised_without_its_borough() -> None:
     alone = MeasureResult(spec, Q, WARDS[0], {c: 1 for c in spec.codes}, {})
     with pytest.raises(ValueError, match="borough-wide"):
         anonymise.anonymise_result(alone)
+
+
+def _pair(first: str, second: str, draw: Any) -> list[MeasureResult]:
+    """Two measures whose totals count the same records (`Category.same_as`), drawn so: each
+    ward's total is one count, split into each measure's parts its own way."""
+    specs = [get(first), get(second)]
+    wards = draw(st.lists(st.sampled_from(WARDS), unique=True, min_size=1, max_size=4))
+    by_ward: list[dict[str, dict[str, int]]] = [{}, {}]
+    for w in wards:
+        n = draw(counts)
+        for i, spec in enumerate(specs):
+            assert spec.total is not None
+            split = [draw(st.integers(0, n)) for _ in spec.parts[:-1]]
+            parts, left = [], n
+            for s in split:
+                parts.append(min(s, left))
+                left -= parts[-1]
+            by_ward[i][w] = {**dict(zip(spec.parts, [*parts, left], strict=True)), spec.total: n}
+    return [
+        MeasureResult(
+            spec,
+            Q,
+            None,
+            {c: sum(v[c] for v in by_ward[i].values()) for c in spec.codes},
+            by_ward[i],
+        )
+        for i, spec in enumerate(specs)
+    ]
+
+
+SAME = [
+    (m.key, c.code, *c.same_as) for m in measures() for c in m.categories if c.same_as is not None
+]
+
+
+def test_every_shared_count_names_a_measure_and_category_that_exist() -> None:
+    assert SAME, "the welfare visits and poster measures share their totals"
+    for _key, _code, other, other_code in SAME:
+        assert other_code in get(other).codes
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.data())
+def test_a_count_two_measures_share_is_published_or_withheld_in_both(data: Any) -> None:
+    """Withheld in one and published in the other, it would give back what the first hid (the
+    borough's with-indicators count less the other wards' gives a ward's "fewer than 5")."""
+    for key, code, other, other_code in SAME:
+        results = _pair(other, key, data.draw)
+        out = anonymise.anonymise_results(results)
+        for place in out[key]:
+            if place[1] == code:
+                assert out[key][place] == out[other][(place[0], other_code)], place
+        for result in results:
+            for group in anonymise.groups_of(result):
+                cells = out[result.measure.key]
+                hidden = [k for k in (*group.parts, group.total) if isinstance(cells[k], str)]
+                assert len(hidden) != 1, f"{hidden[0]} could be worked out from {group}"
+
+
+def test_the_visits_a_ward_made_are_withheld_in_both_measures_or_neither() -> None:
+    # Three wards: with and without indicators (0, 7), (9, 0), (1, 9); guidance followed and
+    # not (6, 1), (5, 4), (7, 3). The welfare measure withholds the second ward's 9 visits;
+    # published by the guidance measure, they gave back the third ward's 1 visit with
+    # indicators (10 in the borough, less 0, less 9).
+    def result(key: str, split: list[tuple[int, int]]) -> MeasureResult:
+        spec = get(key)
+        assert spec.total is not None
+        by_ward = {
+            w: {**dict(zip(spec.parts, s, strict=True)), spec.total: sum(s)}
+            for w, s in zip(WARDS, split, strict=False)
+        }
+        total = {c: sum(v[c] for v in by_ward.values()) for c in spec.codes}
+        return MeasureResult(spec, Q, None, total, by_ward)
+
+    visits = result("welfare_visits", [(0, 7), (9, 0), (1, 9)])
+    guidance = result("guidance_followed", [(6, 1), (5, 4), (7, 3)])
+    out = anonymise.anonymise_results([visits, guidance])
+    assert out["welfare_visits"][(WARDS[1], "visits")] == SUPPRESSED
+    assert out["guidance_followed"][(WARDS[1], "visits")] == SUPPRESSED
+    rows = anonymise.share_rows(Q, [visits, guidance], NAMES, WARDS[:3])
+    published = {(r["measure"], r["ward_code"], r["category"]): r["value"] for r in rows}
+    assert published[("guidance_followed", WARDS[1], "visits")] == SUPPRESSED
