@@ -508,10 +508,25 @@ def _last_day(counting: Counting, n: int, start: date, calendar: WorkingCalendar
         case Counting.MONTHS_AFTER:
             return add_months(start, n)
         case Counting.MONTHS_BEGINNING_WITH:
-            return add_months(start - timedelta(days=1), n)
+            return months_beginning_with(start, n)
         case Counting.YEARS_BEGINNING_WITH:
-            return add_months(start - timedelta(days=1), 12 * n)
+            return months_beginning_with(start, 12 * n)
     raise RuleDefinitionError(f"{counting} is not a date-based counting")
+
+
+def months_beginning_with(start: date, months: int) -> date:
+    """Return the last day of a period of `months` months beginning with the day `start`.
+
+    The period ends the day before the corresponding date that many months on (3 months
+    beginning with 1 October end on 31 December; 2 years beginning with 1 March 2026, on 29
+    February 2028), or, where that month has no corresponding date, on its last day (a month
+    beginning with 31 January ends on the last day of February): docs/statutory-clock.md.
+    Counting from the day before instead ends a day short whenever `start` is a month's first.
+    """
+    corresponding = add_months(start, months)
+    if corresponding.day == start.day:
+        return corresponding - timedelta(days=1)
+    return corresponding
 
 
 def _count_hours(

@@ -18,6 +18,7 @@ from enforcement.cases.statutory import (
     RuleOverrideError,
     derive_deadlines,
     max_amount,
+    months_beginning_with,
 )
 from enforcement.cases.vocab import Counting, EventKind, Status
 from enforcement.clock import LONDON, london_midnight_utc, to_london
@@ -262,3 +263,19 @@ def test_months_land_on_the_corresponding_date_or_the_month_end(day: date, n: in
     assert (last.year * 12 + last.month) - (day.year * 12 + day.month) == n
     assert last.day == day.day or (last.day < day.day and (last + timedelta(days=1)).day == 1)
     assert Counting.MONTHS_AFTER.unit == "months"
+
+
+@given(days, st.integers(min_value=1, max_value=120))
+def test_months_beginning_with_a_day_end_the_day_before_its_corresponding_date(
+    day: date, n: int
+) -> None:
+    """N months beginning with a day (it counts): the day before the same day number N months
+    on, or, where that month has no such day, its last day; never a day short from the 1st."""
+    last = months_beginning_with(day, n)
+    months_on = (last.year * 12 + last.month) - (day.year * 12 + day.month)
+    following = last + timedelta(days=1)
+    if following.day == day.day:  # the corresponding date exists: the period ends before it
+        assert (following.year * 12 + following.month) - (day.year * 12 + day.month) == n
+    else:  # no corresponding date: the period runs to that month's last day
+        assert months_on == n and following.day == 1 and day.day > last.day
+    assert last > day

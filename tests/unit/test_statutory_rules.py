@@ -113,6 +113,10 @@ EXAMPLES = [
             end_of(2027, 4, 4), "date rules end at London midnight whatever the clock change"),
     Example("asbcpa.s90.compensation", [ev(E.NOTICE_CANCELLED, at(2027, 2, 10, 9))],
             end_of(2027, 5, 9), "3 months starting with the day of cancellation"),
+    Example("asbcpa.s90.compensation", [ev(E.NOTICE_CANCELLED, at(2026, 10, 1, 11))],
+            end_of(2026, 12, 31), "from a month's first day: three whole months"),
+    Example("asbcpa.s90.compensation", [ev(E.NOTICE_CANCELLED, at(2026, 11, 30, 11))],
+            end_of(2027, 2, 28), "no 30 February: the month's last day"),
     # Sexual Offences Act 2003, Part 2A
     Example("soa.s136d.hearing", [SERVED_XMAS_EVE], at(2027, 12, 26, 16, 30),
             "no Christmas Day disregard under s136D"),
@@ -194,6 +198,10 @@ EXAMPLES = [
             end_of(2027, 1, 2), "3 days beginning with service"),
     Example("msa.s24.minimum_duration", [ev(E.ORDER_MADE, at(2028, 2, 29, 10))],
             end_of(2030, 2, 28), "at least 2 years from a leap day"),
+    Example("msa.s24.minimum_duration", [ev(E.ORDER_MADE, at(2026, 3, 1, 11))],
+            end_of(2028, 2, 29), "2 years beginning with 1 March run to the leap day"),
+    Example("msa.s17.minimum_duration", [ev(E.ORDER_MADE, at(2027, 3, 1, 11))],
+            end_of(2032, 2, 29), "5 years beginning with 1 March 2027"),
     # Local practice
     Example("local.welfare.follow_up", [ev(E.VISIT_RECORDED, at(2027, 6, 3, 20))],
             end_of(2027, 6, 17), "default 14 days"),
