@@ -217,15 +217,24 @@ def reminder_specs(
     return specs
 
 
-def _closing_reason(row: StoredDeadline | None) -> str:
+def _closing_reason(row: StoredDeadline | None) -> reminders.Closing:
+    """Why a deadline's reminder for its old time is closed, from the deadline as it now is.
+
+    A deadline still owed (pending, or missed with nothing recorded to meet it) whose reminder
+    is closed has moved to a new time (a local rule, a hearing listed again): that reminder
+    is cancelled, not done, and the new time has its own.
+    """
     if row is None:
-        return "The deadline no longer applies"
-    return {
-        Status.MET: "Deadline met",
-        Status.MISSED: "Done, but after the deadline",
-        Status.LAPSED: "The period has ended",
-        Status.CLOSED: "The deadline no longer applies",
-    }.get(Status(row.status), "The deadline no longer applies")
+        return reminders.Closing("The deadline no longer applies")
+    status = Status(row.status)
+    if status is Status.MET or (status is Status.MISSED and row.met_by_event_id is not None):
+        met = "Deadline met" if status is Status.MET else "Done, but after the deadline"
+        return reminders.Closing(met)
+    if status is Status.LAPSED:
+        return reminders.Closing("The period has ended")
+    if status is Status.CLOSED:
+        return reminders.Closing("The deadline no longer applies")
+    return reminders.Closing("The deadline moved: the new time has a task of its own", done=False)
 
 
 @dataclass(frozen=True)
@@ -450,7 +459,7 @@ def sync_cases(
     deletes: list[int] = []
     states: list[dict[str, object]] = []
     wanted: dict[int, list[reminders.ReminderSpec]] = {}
-    reasons: dict[tuple[int, str | None], str] = {}
+    reasons: dict[tuple[int, str | None], reminders.Closing] = {}
     for case in cases:
         derived = derive(case.tool, events.get(case.id, ()), calendar, rulebook, now)
         before = stored.get(case.id, {})

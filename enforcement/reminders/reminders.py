@@ -228,10 +228,20 @@ def _readdressed(found: _Held, spec: ReminderSpec, now: datetime) -> dict[str, o
     }
 
 
-def _closing(rid: int, now: datetime, actor: Actor, reason: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class Closing:
+    """Why an open reminder no longer wanted is closed, and whether what it asked was done (a
+    deadline met) or not (a deadline moved: its new time has a reminder of its own)."""
+
+    reason: str
+    done: bool = True
+
+
+def _closing(rid: int, now: datetime, actor: Actor, closing: Closing) -> dict[str, object]:
+    reason = closing.reason
     return {
         "b_id": rid,
-        "status": DONE,
+        "status": DONE if closing.done else CANCELLED,
         "closed_at": now,
         "closed_by_id": actor.user_id,
         "close_reason": reason[:200],
@@ -248,7 +258,7 @@ def reconcile(
     wanted: Mapping[int, Sequence[ReminderSpec]],
     now: datetime,
     actor: Actor,
-    reasons: Mapping[tuple[int, str | None], str] | None = None,
+    reasons: Mapping[tuple[int, str | None], Closing] | None = None,
     default_reason: str = "No longer due",
 ) -> Reconciled:
     """Make the open reminders of a kind for each subject in `wanted` exactly the ones it lists.
@@ -278,7 +288,8 @@ def reconcile(
                 updates.append(change)
         for due, (rid, status, _title, _owner, _team, rule, _acked, _escalate) in held.items():
             if status == OPEN and due not in keep:
-                closes.append(_closing(rid, now, actor, reasons.get((sid, rule), default_reason)))
+                closing = reasons.get((sid, rule), Closing(default_reason))
+                closes.append(_closing(rid, now, actor, closing))
     # Core statements: the ORM's bulk ones leave out None values and so split a batch into
     # one statement per run of rows with the same empty columns.
     table = cast(Table, Reminder.__table__)

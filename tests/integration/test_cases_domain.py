@@ -819,9 +819,31 @@ def test_recompute_follows_a_changed_rule_book(session: Session, w: World) -> No
     assert result.updated == 1
     hearing = _deadlines(session, case.id)["asbcpa.s80.hearing"]
     assert hearing.due_at == at(2027, 12, 28, 16, 30).astimezone(UTC)
-    by_due = {r.due_at: r.status for r in _reminders(session, case.id)}
-    assert by_due[at(2027, 12, 27, 16, 30).astimezone(UTC)] == "done"
-    assert by_due[at(2027, 12, 28, 16, 30).astimezone(UTC)] == "open"
+    by_due = {r.due_at: r for r in _reminders(session, case.id)}
+    # The task for the old time is cancelled, not done: nothing met it, the deadline moved.
+    old = by_due[at(2027, 12, 27, 16, 30).astimezone(UTC)]
+    assert (old.status, old.close_reason) == (
+        "cancelled",
+        "The deadline moved: the new time has a task of its own",
+    )
+    assert by_due[at(2027, 12, 28, 16, 30).astimezone(UTC)].status == "open"
+
+
+def test_a_missed_deadline_that_moves_is_not_closed_as_done(session: Session, w: World) -> None:
+    """Missed at its first time and still missed at its new one, with nothing recorded to meet
+    it: its old task says the deadline moved, never "Done, but after the deadline"."""
+    case = _served_closure(session, w)
+    late = at(2027, 12, 30, 9)
+    cases.recompute_open_deadlines(session, late, CAL, BOOK)
+    hearing = _deadlines(session, case.id)["asbcpa.s80.hearing"]
+    assert hearing.status == "missed" and hearing.met_by_event_id is None
+    longer = RuleBook.from_overrides({"asbcpa.s80.hearing": {"amount": 72}})
+    cases.recompute_open_deadlines(session, late, CAL, longer)
+    by_due = {r.due_at: r for r in _reminders(session, case.id)}
+    old = by_due[at(2027, 12, 27, 16, 30).astimezone(UTC)]
+    assert old.status == "cancelled" and old.close_reason is not None
+    assert old.close_reason.startswith("The deadline moved")
+    assert by_due[at(2027, 12, 28, 16, 30).astimezone(UTC)].status == "open"
 
 
 # --- the list and the premises timeline -----------------------------------------------------
