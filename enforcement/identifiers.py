@@ -174,6 +174,10 @@ def _as_uk_number(groups: list[str]) -> str | None:
             return digits if 8 <= len(digits) <= 15 else None
         digits = digits[2:].removeprefix("0")  # +44 (0)20 ...
         digits = "0" + digits
+    elif digits.startswith("44") and not _UK_NUMBER.match(digits):
+        # The international form without its "+", as messaging apps write it (447700 900123,
+        # wa.me/447700900123): a UK number once its 44 is read as the country code.
+        digits = "0" + digits[2:].removeprefix("0")
     return digits if _UK_NUMBER.match(digits) else None
 
 

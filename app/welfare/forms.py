@@ -151,7 +151,8 @@ class VisitForm(FlaskForm):
     )
     other_officers = StringField(
         "Other officers or agencies present (optional)",
-        description="For example, shoulder numbers, or a partner charity's outreach worker",
+        description="For example, shoulder numbers, or a partner charity's outreach worker: "
+        "never details of the people you met",
         widget=GovTextInput(),
         validators=[Optional()],
     )

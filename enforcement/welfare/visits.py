@@ -59,6 +59,11 @@ MAX_PEOPLE = 100
 MAX_REFERRALS = 50  # anonymous referral records given with one visit
 MAX_TEXT = 5_000
 CRIME_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/ .\-]{0,39}$")
+#: What a reference's shape lets through but no reference is: a phone number or a date of
+#: birth (its letters and digits could also pass for a document number, so that is not asked).
+NOT_A_REFERENCE = frozenset(
+    {identifiers.IdentifierKind.PHONE, identifiers.IdentifierKind.DATE_OF_BIRTH}
+)
 FOLLOW_UP_TITLE = "Follow-up visit due"  # says nothing of the premises or the visit (policy)
 _OUTCOME_ORDER = {o.value: n for n, o in enumerate(VisitOutcome)}
 MIN_JUSTIFICATION = 20
@@ -238,8 +243,6 @@ def _check_officers(errors: dict[str, str], session: Session, data: VisitInput) 
         )
         if found != set(data.officer_ids):
             errors["officer_ids"] = "Select officers from the list"
-    if data.other_officers and len(data.other_officers) > 400:
-        errors["other_officers"] = "Other officers present must be 400 characters or fewer"
 
 
 def _check_languages(errors: dict[str, str], session: Session, data: VisitInput) -> None:
@@ -444,6 +447,14 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
             "A crime or incident reference is up to 40 letters, numbers, spaces, slashes, "
             "full stops or hyphens"
         )
+    elif data.crime_reference and (
+        found := set(identifiers.kinds_in(data.crime_reference, today=today)) & NOT_A_REFERENCE
+    ):
+        what = " and ".join(k.label for k in identifiers.IdentifierKind if k in found)
+        errors["crime_reference"] = (
+            f"The crime or incident reference seems to contain {what}. Enter the reference "
+            "only: do not record details that could identify the people present"
+        )
     _check_guidance(errors, today, data)
     if data.follow_up_needed and (
         data.follow_up_days is None or not 1 <= data.follow_up_days <= MAX_FOLLOW_UP_DAYS
@@ -473,6 +484,12 @@ def _validate(session: Session, actor: Actor, now: datetime, data: VisitInput) -
                 MAX_TEXT,
             ),
             ("feedback", "Feedback", _tidy(data.feedback), MAX_TEXT),
+            (
+                "other_officers",
+                identifiers.Plural("Other officers or agencies present"),
+                _one_line(data.other_officers),
+                400,
+            ),
         ],
     )
     if data.new_location is not None:

@@ -150,6 +150,44 @@ def test_identifiers_in_free_text_are_refused_field_by_field(
     assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "kind"),
+    [
+        ("other_officers", "PC 123; DOB 12/03/1990", "a date of birth"),
+        ("other_officers", "Outreach worker 07700 900123", "a phone number"),
+        ("other_officers", "maria@example.com", "an email address"),
+        ("crime_reference", "07700 900123", "a phone number"),
+        ("crime_reference", "DOB 12/03/1990", "a date of birth"),
+    ],
+)
+def test_the_officers_present_and_the_crime_reference_hold_no_identifiers(
+    session: Session, world: World, field: str, typed: str, kind: str
+) -> None:
+    """The reference's own shape (letters, digits, slashes) lets a phone number or a date of
+    birth through, and the officers present are free text: both are checked like the rest."""
+    with pytest.raises(ValidationFailed) as err:
+        welfare.log_welfare_visit(
+            session,
+            world.actors["ward_officer"],
+            NOW,
+            visit_input(world.west_premises.id, **{field: typed}),
+        )
+    assert set(err.value.errors) == {field} and kind in err.value.errors[field]
+    assert session.scalar(select(func.count()).select_from(WelfareVisit)) == 0
+    # A real reference, and officers named by their shoulder numbers, are kept.
+    kept, created = welfare.log_welfare_visit(
+        session,
+        world.actors["ward_officer"],
+        NOW,
+        visit_input(
+            world.west_premises.id,
+            crime_reference="CAD 1234/02MAR26",
+            other_officers="PC 123, PC 456 and an outreach worker",
+        ),
+    )
+    assert created and kept.crime_reference == "CAD 1234/02MAR26"
+
+
 def test_every_rule_is_checked_at_once(session: Session, world: World) -> None:
     bad = visit_input(
         world.west_premises.id,

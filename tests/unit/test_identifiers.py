@@ -27,6 +27,12 @@ def kinds(text: str) -> list[IdentifierKind]:
         ("mobile 07700900123", [KIND.PHONE]),
         ("+44 7700 900 123", [KIND.PHONE]),
         ("0044 7700 900123", [KIND.PHONE]),
+        # The international form without its "+", as messaging apps write it.
+        ("whatsapp 447700900123", [KIND.PHONE]),
+        ("44 7700 900123", [KIND.PHONE]),
+        ("wa.me/447700900123", [KIND.PHONE]),
+        ("WhatsApp: 447911123456", [KIND.PHONE]),
+        ("44 20 7946 0000", [KIND.PHONE]),
         ("landline (020) 7946 0000", [KIND.PHONE]),
         ("+44 (0)20 7946 0000", [KIND.PHONE]),
         ("01632 960001", [KIND.PHONE]),
