@@ -175,16 +175,27 @@ def edit_user(user_id: int) -> ResponseReturnValue:
         form,
         lambda: _update_user(form, user_id),
         conflict=Conflict(User, user_id),
-        done=lambda _: _to_users(f"{user.display_name}'s details have been saved."),
+        done=lambda handed: _to_users(
+            f"{user.display_name}'s details have been saved." + _handed_on_text(handed)
+        ),
         page=lambda status: (render_template("admin/user_form.html", form=form, user=user), status),
     )
 
 
-def _update_user(form: UserForm, user_id: int) -> None:
+def _update_user(form: UserForm, user_id: int) -> int:
     version = form_version(form.version.data)
     users.update_user(db(), current_actor(), utcnow(), user_id, version, _input(form))
     tasks.set_supervisor(db(), current_actor(), utcnow(), user_id, _supervisor(form))
-    tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
+    return tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
+
+
+def _handed_on_text(handed: int) -> str:
+    """What the administrator is told of the tasks a change handed to the teams that can act."""
+    if not handed:
+        return ""
+    if handed == 1:
+        return " The one task they can no longer complete has gone to the team that can."
+    return f" The {handed} tasks they can no longer complete have gone to the teams that can."
 
 
 @bp.route("/users/<id:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
@@ -193,19 +204,18 @@ def set_active(user_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        user = perform(lambda: _set_active(user_id, action == "reactivate"))
+        user, handed = perform(lambda: _set_active(user_id, action == "reactivate"))
     except DomainError as exc:
         if exc.status != 400:
             raise
         flash(exc.message, "error")
         return redirect(url_for("admin.users"))
-    return _to_users(f"{user.display_name} has been {action}d.")
+    return _to_users(f"{user.display_name} has been {action}d." + _handed_on_text(handed))
 
 
-def _set_active(user_id: int, active: bool) -> User:
+def _set_active(user_id: int, active: bool) -> tuple[User, int]:
     user = users.set_active(db(), current_actor(), utcnow(), user_id, active)
-    tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
-    return user
+    return user, tasks.hand_on_tasks_of(db(), current_actor(), utcnow(), user_id)
 
 
 @bp.route("/users/<id:user_id>/reset-password", methods=["GET", "POST"])

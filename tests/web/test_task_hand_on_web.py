@@ -123,6 +123,8 @@ def test_an_officer_losing_the_role_hands_the_cases_deadlines_to_the_licensing_t
 
     # Moved to intelligence work: they can no longer record the case's steps.
     assert _edit(admin, officer, ["intel_analyst"]) == 302
+    told = admin.get("/admin/users").get_data(as_text=True)
+    assert f"The {len(owed)} tasks they can no longer complete have gone to the teams" in told
     session.expire_all()
     handed = _open_of(session, case)
     assert [r.id for r in handed] == [r.id for r in owed]
