@@ -15,6 +15,7 @@ from app.database import db
 from app.tasks.forms import ActionForm, PreferencesForm, SnoozeForm
 from app.usecase import Done, run, submit
 from enforcement.clock import LONDON, to_london, utcnow
+from enforcement.intelligence import flags
 from enforcement.models import User
 from enforcement.models.reminders import Reminder
 from enforcement.reminders import notify
@@ -30,6 +31,7 @@ RECORD_PAGES = {
     "enforcement_case": ("cases.detail", "case_id"),
     "welfare_visit": ("welfare.detail", "visit_id"),
     "committee_referral": ("referrals.detail", "referral_id"),
+    flags.SUBJECT: ("flags.detail", "flag_id"),  # a flag's review
 }
 
 

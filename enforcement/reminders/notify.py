@@ -757,9 +757,26 @@ def enqueue_due(
     session.flush()
     if sends:
         session.execute(insert(ReminderSend), sends)
+    mails = _not_yet_kept(session, mails)
     if mails:
         session.execute(insert(OutboxMail), mails)
     return Batch(looked_at=len(claimed), leads_sent=leads_sent, mails=len(mails))
+
+
+def _not_yet_kept(session: Session, mails: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Leave out the mails the outbox already holds: a reminder handed back to someone it was
+    mailed to before (`reminders.forget_leads`) is not mailed to them again for the same lead."""
+    keys = [str(m["dedupe_key"]) for m in mails]
+    kept: set[str] = set()
+    for start in range(0, len(keys), 500):
+        kept.update(
+            session.scalars(
+                select(OutboxMail.dedupe_key)
+                .where(OutboxMail.dedupe_key.in_(keys[start : start + 500]))
+                .order_by(OutboxMail.dedupe_key)
+            )
+        )
+    return [m for m in mails if m["dedupe_key"] not in kept]
 
 
 #: Why a statutory reminder escalated to the organisation's supervisor rather than one recorded.

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
+from enforcement.models.mail import ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.routing import member_teams
 from enforcement.reminders.vocab import ReminderKind, ReminderStatus
@@ -237,6 +238,18 @@ class Closing:
     done: bool = True
 
 
+def forget_leads(session: Session, reminder_ids: Sequence[int]) -> None:
+    """Forget which of these reminders' leads were mailed: they have new recipients, who are
+    mailed as for a new reminder (the latest lead due, once; `notify.plan_leads`). Whoever they
+    were mailed to before is not mailed again: each mail is kept once per person in the outbox."""
+    for start in range(0, len(reminder_ids), 500):
+        session.execute(
+            delete(ReminderSend).where(
+                ReminderSend.reminder_id.in_(reminder_ids[start : start + 500])
+            )
+        )
+
+
 def _closing(rid: int, now: datetime, actor: Actor, closing: Closing) -> dict[str, object]:
     reason = closing.reason
     return {
@@ -276,6 +289,7 @@ def reconcile(
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     closes: list[dict[str, object]] = []
+    readdressed: list[int] = []  # reminders with new recipients: mailed afresh
     for sid in subject_ids:
         held = existing.get(sid, {})
         keep: set[datetime] = set()
@@ -286,6 +300,8 @@ def reconcile(
                 inserts.append(_new_row(kind, subject_type, sid, spec, now))
             elif (change := _readdressed(found, spec, now)) is not None:
                 updates.append(change)
+                if (found[3], found[4]) != (spec.owner_user_id, spec.team):
+                    readdressed.append(int(found[0]))
         for due, (rid, status, _title, _owner, _team, rule, _acked, _escalate) in held.items():
             if status == OPEN and due not in keep:
                 closing = reasons.get((sid, rule), Closing(default_reason))
@@ -299,6 +315,7 @@ def reconcile(
         connection.execute(insert(table), inserts)
     if updates:
         connection.execute(by_id, updates)
+        forget_leads(session, readdressed)
     if closes:
         connection.execute(by_id, closes)
     return Reconciled(created=len(inserts), updated=len(updates), closed=len(closes))

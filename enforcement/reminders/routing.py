@@ -35,7 +35,7 @@ from enforcement.models import (
 )
 from enforcement.models.welfare import MoontwistTraining
 from enforcement.reminders.vocab import ReminderKind
-from enforcement.vocab import Labelled
+from enforcement.vocab import Labelled, Role
 
 # Teams a reminder may be addressed to besides its owner: everyone holding a role, or a ward
 # team, "ward:<ONS code>" (`ward_team`), of those who can log a welfare visit in the ward.
@@ -290,6 +290,11 @@ def case_recipients(officer_id: int | None, process: Process, council_owned: boo
 
 #: The subject type of an enforcement case's reminders (its statutory deadlines).
 CASE_SUBJECT = "enforcement_case"
+#: The subject type of a committee referral's reminders.
+REFERRAL_SUBJECT = "committee_referral"
+#: Who takes on a returned referral whose author can no longer: besides its author, only a
+#: supervisor of its organisation may change and submit it (`referrals.drafting.may_draft`).
+RETURNED_WITHOUT_AUTHOR = "supervisors"
 
 
 def process_of(session: Session, r: Reminder) -> Process:
@@ -351,6 +356,17 @@ def completion_refusal(session: Session, actor: Actor, r: Reminder) -> str | Non
             return (
                 f"{refused} Your Operation Moontwist training is not recorded yet: ask your "
                 "supervisor to record it."
+            )
+    if kind is ReminderKind.REFERRAL_RETURNED and r.subject_type == REFERRAL_SUBJECT:
+        author, organisation = session.execute(
+            select(Referral.author_id, Referral.organisation_id).where(Referral.id == r.subject_id)
+        ).one_or_none() or (None, None)
+        if actor.user_id != author and not (
+            actor.has_role(Role.SUPERVISOR) and actor.organisation_id == organisation
+        ):
+            return (
+                "Only the officer who drafted this referral, or a supervisor of their "
+                "organisation, can act on it, because only they can submit it again."
             )
     if control is Control.RECORD_CASE_EVENT and r.subject_type == CASE_SUBJECT:
         owner = session.scalar(

@@ -53,9 +53,10 @@ from enforcement.reminders.notify import (
     team_noun,
     ward_names_of,
 )
-from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN
+from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN, forget_leads
 from enforcement.reminders.routing import (
     CASE_SUBJECT,
+    RETURNED_WITHOUT_AUTHOR,
     case_recipients,
     completion_refusal,
     member_teams,
@@ -596,7 +597,8 @@ def hand_on_tasks_of(session: Session, actor: Actor, now: datetime, user_id: int
             continue
         before = audit.snapshot(r, _ROUTE_FIELDS)
         r.owner_user_id, r.team = _next_holder(session, actor, now, r, kind, user.id)
-        r.next_send_at = now  # the team's mail is planned afresh, as a readdressed reminder's
+        forget_leads(session, [r.id])  # the team is mailed afresh, as for a new task
+        r.next_send_at = now
         r.acknowledged_at = None
         r.escalate_at = r.due_at if r.statutory else None
         session.flush()
@@ -649,6 +651,8 @@ def _next_holder(
             )
             to = case_recipients(None, process, kind_of_owner == OrganisationKind.COUNCIL)
             return to.owner_user_id, to.team
+    if kind is ReminderKind.REFERRAL_RETURNED:
+        return None, RETURNED_WITHOUT_AUTHOR
     to = route(kind, ward_code=task_ward(session, r), process=process)
     return to.owner_user_id, to.team
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from builders import BOOK, CAL, NOW
+from builders import BOOK, CAL, NOW, SYSTEM, make_user
 from builders.referrals import World, at, full_draft, make_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enforcement.errors import ValidationFailed
+from enforcement.accounts import users
+from enforcement.errors import Forbidden, ValidationFailed
 from enforcement.models import EnforcementCase, OutboxMail, Referral, Reminder, User
 from enforcement.referrals import drafting as referrals
 from enforcement.referrals import process as referral_process
-from enforcement.reminders import notify
+from enforcement.reminders import notify, tasks
 from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.tasks import task_list
 from enforcement.reminders.vocab import ReminderKind
@@ -251,3 +252,28 @@ def test_a_ward_teams_mail_names_the_ward(session: Session, world: World) -> Non
     assert mail is not None
     assert "member of the Westward ward team" in mail.text_body
     assert WEST.code not in mail.text_body
+
+
+def test_a_returned_referral_whose_author_leaves_goes_to_the_supervisors(
+    session: Session, world: World
+) -> None:
+    """Only its author, or a supervisor of their organisation, can submit a returned referral
+    again: when the author is deactivated its task goes to the supervisors (not to the licensing
+    team, who cannot submit it), and a supervisor of another organisation, who sees the
+    supervisors' tasks, may not acknowledge it or mark it done."""
+    officer, supervisor = world.actors["officer"], world.actors["supervisor"]
+    r = referrals.create_draft(session, officer, NOW, world.premises.id, full_draft(world))
+    referrals.submit(session, officer, NOW + timedelta(hours=1), r.id, r.version)
+    referrals.return_referral(
+        session, supervisor, NOW + timedelta(hours=2), r.id, r.version, "Dates"
+    )
+    users.set_active(session, SYSTEM, NOW + timedelta(hours=3), officer.user_id or 0, False)
+    assert tasks.hand_on_tasks_of(session, SYSTEM, NOW + timedelta(hours=3), officer.user_id or 0)
+    (back,) = _tasks(session, r, ReminderKind.REFERRAL_RETURNED)
+    assert (back.owner_user_id, back.team) == (None, "supervisors")
+    police = session.get_one(User, world.actors["analyst"].user_id).organisation
+    elsewhere = users.actor_for(make_user(session, "supervisor", org=police))
+    with pytest.raises(Forbidden, match="drafted this referral"):
+        tasks.mark_done(session, elsewhere, NOW + timedelta(hours=4), back.id)
+    tasks.acknowledge(session, supervisor, NOW + timedelta(hours=4), back.id)
+    assert _tasks(session, r, ReminderKind.REFERRAL_RETURNED)[0].acknowledged_at is not None

@@ -28,12 +28,15 @@ from builders import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from enforcement.cases import casework
+from enforcement.clock import utcnow
 from enforcement.models import AuditEvent, EnforcementCase, Organisation, Reminder, User
-from enforcement.reminders import tasks
+from enforcement.models.mail import OutboxMail
+from enforcement.reminders import notify, tasks
+from enforcement.reminders.notify import NotifyConfig
 from enforcement.reminders.reminders import OPEN
 from enforcement.vocab import OrganisationKind
 
@@ -82,6 +85,22 @@ def _edit(client: FlaskClient, user: User, roles: list[str]) -> int:
     return int(post(client, f"/admin/users/{user.id}/edit", data, page="/admin/users").status_code)
 
 
+CONFIG = NotifyConfig(
+    base_url="https://tracker.example.gov.uk",
+    mail_from="Licensing tracker <reminders@tracker.example.gov.uk>",
+    service_name="Licensing and premises enforcement",
+    council_name="Test Council",
+)
+
+
+def _mailed(session: Session, owed: list[Reminder]) -> set[str]:
+    return set(
+        session.scalars(
+            select(OutboxMail.recipient).where(OutboxMail.reminder_id.in_([r.id for r in owed]))
+        )
+    )
+
+
 def _handed_on(session: Session) -> list[str]:
     return list(
         session.scalars(
@@ -111,6 +130,9 @@ def test_an_officer_losing_the_role_hands_the_cases_deadlines_to_the_licensing_t
     )
     owed = _open_of(session, case)
     assert owed and all(r.owner_user_id == officer.id and r.team is None for r in owed)
+    # The officer is mailed: every lead due by now (the deadlines are past) in one mail each.
+    notify.enqueue_due(session, utcnow(), CONFIG)
+    assert _mailed(session, owed) == {officer.email}
     session.commit()
     admin = app.test_client()
     sign_in(admin, "root@example.gov.uk")
@@ -133,6 +155,17 @@ def test_an_officer_losing_the_role_hands_the_cases_deadlines_to_the_licensing_t
     summaries = _handed_on(session)
     assert len(summaries) == len(owed)
     assert all("to Licensing team: Olu Officer can no longer" in s for s in summaries)
+    # The team is mailed afresh, as for a new task, though every lead was mailed to the officer;
+    # the officer is not mailed again.
+    notify.enqueue_due(session, utcnow(), CONFIG)
+    assert _mailed(session, handed) == {officer.email, colleague.email}
+    assert session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(
+            OutboxMail.recipient == officer.email, OutboxMail.reminder_id.in_([r.id for r in owed])
+        )
+    ) == len(owed)
     # The case's clock, run again, keeps them with the team (the case names no officer now).
     casework.readdress_reminders(session, SYSTEM, NOW, case.id, CAL, BOOK)
     assert [(r.owner_user_id, r.team) for r in _open_of(session, case)] == [
@@ -174,3 +207,55 @@ def test_deactivating_a_police_cases_officer_puts_its_deadlines_before_the_super
     after = {t.key for t in tasks.unreached_tasks(session, NOW)}
     assert after - before == {"/statutory_deadline"}
     assert len(_handed_on(session)) == len(owed)
+
+
+def test_a_new_officer_in_charge_is_mailed_the_cases_deadlines_afresh(
+    session: Session, council: Organisation
+) -> None:
+    """Every lead of a past deadline was mailed to the first officer; the one put in charge
+    next is mailed too, as for a new task, and the first is not mailed again."""
+    first = make_user(session, "licensing_officer", org=council)
+    second = make_user(session, "licensing_officer", org=council)
+    case = _case_with_deadlines(session, council, first, "premises_review", "application_received")
+    owed = _open_of(session, case)
+    notify.enqueue_due(session, utcnow(), CONFIG)
+    assert _mailed(session, owed) == {first.email}
+    casework.update_case(
+        session,
+        SYSTEM,
+        utcnow(),
+        case.id,
+        case.version,
+        officer_id=second.id,
+        summary=case.summary,
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    session.expire_all()  # the tick reads the reminders afresh, as its own session would
+    notify.enqueue_due(session, utcnow(), CONFIG)
+    assert _mailed(session, owed) == {first.email, second.email}
+    assert session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(
+            OutboxMail.recipient == first.email, OutboxMail.reminder_id.in_([r.id for r in owed])
+        )
+    ) == len(owed)
+    # Handed back to the first officer: they were mailed these leads already, and are not
+    # mailed them again (nor does the outbox refuse the tick).
+    case = session.get_one(EnforcementCase, case.id)
+    casework.update_case(
+        session,
+        SYSTEM,
+        utcnow(),
+        case.id,
+        case.version,
+        officer_id=first.id,
+        summary=case.summary,
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+    session.expire_all()
+    before = session.scalar(select(func.count()).select_from(OutboxMail))
+    notify.enqueue_due(session, utcnow(), CONFIG)
+    assert session.scalar(select(func.count()).select_from(OutboxMail)) == before
