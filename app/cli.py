@@ -22,7 +22,7 @@ from config import Settings
 from enforcement import demo
 from enforcement.access import Actor
 from enforcement.accounts import staff, users
-from enforcement.clock import stamp_text, utcnow
+from enforcement.clock import london_today, stamp_text, utcnow
 from enforcement.db import make_engine, session_factory, writer
 from enforcement.errors import DomainError
 from enforcement.registerio import export, importing, runs, sources
@@ -155,7 +155,7 @@ def import_users_command(path: Path, passwords_to: Path, dry_run: bool) -> None:
     first sign-in; an address that has an account already is left out."""
     actor = Actor.system("command line")
     with _session() as session:
-        plan = staff.plan_staff(session, actor, path.read_bytes())
+        plan = staff.plan_staff(session, actor, path.read_bytes(), london_today(utcnow()))
         if problems := plan.problems:
             for line, problem in problems:
                 click.echo(f"Line {line}: {problem}", err=True)

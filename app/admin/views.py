@@ -133,7 +133,7 @@ def import_staff() -> ResponseReturnValue:
         if not form.errors:
             form.upload.errors = ["Choose the staff list to upload"]
         return page(400)
-    plan = staff.plan_staff(db(), actor, data)
+    plan = staff.plan_staff(db(), actor, data, london_today(utcnow()))
     if problems := plan.problems:
         one = len(problems) == 1
         form.upload.errors = [

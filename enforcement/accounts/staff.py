@@ -13,7 +13,7 @@ import io
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -159,9 +159,10 @@ def _row(line: int, values: dict[str, str], delimiter: str) -> tuple[StaffRow | 
     return row, ""
 
 
-def plan_staff(session: Session, actor: Actor, data: bytes) -> StaffPlan:
+def plan_staff(session: Session, actor: Actor, data: bytes, today: date | None = None) -> StaffPlan:
     """Read a staff list and check every row against the rules of a new account and the
-    accounts already made; the problems of both, by line."""
+    accounts already made; the problems of both, by line. `today` (London) checks the wards
+    against those in force then, as making the accounts does."""
     require(actor, Permission.USERS_MANAGE)
     rows, problems = read_staff(data)
     plan = StaffPlan(problems=problems)
@@ -189,7 +190,7 @@ def plan_staff(session: Session, actor: Actor, data: bytes) -> StaffPlan:
             continue
         account = users.UserInput(row.email, row.name, org_id, row.roles, row.ward_codes)
         try:
-            users.validate_user(session, account, user_id=None)
+            users.validate_user(session, account, user_id=None, today=today)
         except ValidationFailed as exc:
             plan.problems.append((row.line, _said(exc)))
             continue

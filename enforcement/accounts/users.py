@@ -7,11 +7,11 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -19,6 +19,7 @@ from enforcement import audit
 from enforcement.access import Actor, Permission, require
 from enforcement.accounts import throttle
 from enforcement.accounts.throttle import ThrottleRules
+from enforcement.clock import london_today
 from enforcement.db import read_columns
 from enforcement.errors import AccountLocked, DomainError, NotFound, StaleEdit, ValidationFailed
 from enforcement.models import (
@@ -234,7 +235,12 @@ class UserInput:
     ward_codes: frozenset[str]
 
 
-def validate_user(session: Session, data: UserInput, *, user_id: int | None) -> None:
+def validate_user(
+    session: Session, data: UserInput, *, user_id: int | None, today: date | None = None
+) -> None:
+    """Check a user's details; `today` (London) also checks their wards against the wards in
+    force that day, once any are imported (a typed or retired code would leave them covering
+    no ward, and unable to do what a ward is needed for)."""
     errors: dict[str, str] = {}
     email = normalise_email(data.email)
     if not EMAIL_RE.match(email) or len(email) > 254:
@@ -265,8 +271,34 @@ def validate_user(session: Session, data: UserInput, *, user_id: int | None) -> 
         errors["ward_codes"] = (
             f"A ward code is up to 12 letters and digits, like E05013733, not {malformed[0]!r}"
         )
+    elif today is not None and (absent := codes_not_in_force(session, data.ward_codes, today)):
+        errors["ward_codes"] = (
+            f"No ward in force has the code {', '.join(absent)}: check it against the wards "
+            "page (a retired ward's code is not used after its boundary changed)"
+        )
     if errors:
         raise ValidationFailed(errors)
+
+
+def codes_not_in_force(session: Session, codes: Iterable[str], today: date) -> list[str]:
+    """The codes among these that no ward in force on `today` has, in order; none before any
+    ward is imported (a new install may make its staff first)."""
+    wanted = sorted(set(codes))
+    if not wanted or session.scalar(select(Ward.id).order_by(Ward.id).limit(1)) is None:
+        return []
+    in_force = set(
+        session.scalars(
+            select(Ward.code)
+            .where(
+                Ward.code.in_(wanted),
+                Ward.valid_from <= today,
+                or_(Ward.valid_to.is_(None), Ward.valid_to >= today),
+            )
+            .distinct()
+            .order_by(Ward.code)
+        )
+    )
+    return [c for c in wanted if c not in in_force]
 
 
 def _user_snapshot(user: User) -> dict[str, object]:
@@ -333,7 +365,7 @@ def create_user(
 ) -> User:
     """Create a user with roles and wards; the password is hashed and never stored in clear."""
     require(actor, Permission.USERS_MANAGE)
-    validate_user(session, data, user_id=None)
+    validate_user(session, data, user_id=None, today=london_today(now))
     problem = password_problem(password, about=(data.email, data.display_name))
     if problem:
         raise ValidationFailed({"password": problem})
@@ -383,7 +415,7 @@ def update_user(
     user = get_user(session, user_id)
     if user.version != expected_version:
         raise StaleEdit.changed_meanwhile("user")
-    validate_user(session, data, user_id=user.id)
+    validate_user(session, data, user_id=user.id, today=london_today(now))
     before = _user_snapshot(user)
     if (
         user.id == actor.user_id

@@ -306,11 +306,14 @@ def test_an_admin_imports_a_staff_list_and_sees_each_temporary_password_once(
         "eve@example.gov.uk;Eve;No Such Org;admin;\r\n"
         "fay;Fay;Police Org;boss;\r\n"
         "gus@example.gov.uk;Gus;;admin;\r\n"
+        # A letter O for a zero: no ward has the code, and the officer would cover none.
+        "hal@example.gov.uk;Hal;Police Org;ward_officer;E05999gO1\r\n"
     )
     refused = _upload_staff(admin, bad)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "3 rows of the list cannot be used, so nothing was made" in page
+    assert "4 rows of the list cannot be used, so nothing was made" in page
+    assert "No ward in force has the code E05999GO1" in page
     assert "Organisation: enter the person&#39;s organisation" in page
     assert "there is no organisation called &#39;No Such Org&#39;" in page
     assert "Roles: boss is not a role" in page
