@@ -9,6 +9,7 @@ import secrets
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -424,6 +425,19 @@ def _remap_cover(session: Session, actor: Actor, now: datetime, changes: list[Co
         )
 
 
+def _places_none(located: int, codes: Sequence[str | None]) -> str | None:
+    """Refuse boundaries that place none of the register's located premises in any ward: a
+    council's own register lies in its wards, so such a file is another place's, or its
+    coordinates are swapped (latitude for longitude) or in a system it does not declare."""
+    if located and not any(codes):
+        return (
+            f"none of the {located:,} located premises falls in any of these wards: check that "
+            "the file is this borough's, that its coordinates are not swapped (latitude for "
+            "longitude) and that it says which coordinate system it uses"
+        )
+    return None
+
+
 def preview_import(
     session: Session, actor: Actor, now: datetime, source: BoundarySource, valid_from: date
 ) -> ImportPreview:
@@ -455,6 +469,9 @@ def preview_import(
             [(float(r[1] or 0.0), float(r[2] or 0.0)) for r in rows]
         )
         after = {r[0]: code for r, code in zip(rows, codes, strict=True)}
+        if (refused := _places_none(len(rows), codes)) is not None:
+            result.problems.append(refused)
+            after = {}
         result.boundaries = boundaries
         result.moves = _moves(before, after, {**current_names, **new_names})
     per_ward = Counter(code for code in after.values() if code is not None)
@@ -493,6 +510,17 @@ def confirm_import(
     require(actor, Permission.REFERENCE_MANAGE)
     _check_valid_from(session, now, valid_from)
     boundaries, problems, _repairs = _checked(source)
+    if not problems and boundaries:
+        points = session.execute(
+            select(Premises.longitude, Premises.latitude).where(
+                Premises.longitude.is_not(None), Premises.latitude.is_not(None)
+            )
+        ).all()
+        codes = WardIndex(boundaries).locate_many(
+            [(float(x or 0.0), float(y or 0.0)) for x, y in points]
+        )
+        if (refused := _places_none(len(points), codes)) is not None:
+            problems.append(refused)
     if problems or not boundaries:
         listed = problems or ["the file holds no wards"]
         raise ValidationFailed({"file": "The boundaries were refused: " + "; ".join(listed)})

@@ -592,3 +592,29 @@ def test_unchanged_wards_keep_their_rows_and_their_premises_are_not_rewritten(
     assert len(wards_now(session)) == 6
     in_force = [(code, since) for code, since, until in wards_now(session) if until is None]
     assert in_force == [(WEST.code, date(2026, 6, 1)), (EAST.code, date(2026, 6, 1))]
+
+
+def test_boundaries_that_place_no_located_premises_are_refused(
+    session: Session, admin: Actor
+) -> None:
+    """A file whose latitude and longitude are swapped (or another borough's) puts every
+    located premises outside every ward: refused with a reason, nothing changed."""
+    make_wards(session)
+    make_premises(session, name="In the west")  # located in Westward
+    before = wards_now(session)
+    swapped = geojson_bytes(
+        [
+            ("E05999901", "Westward", square(54.0, 1.0)),
+            ("E05999902", "Eastward", square(54.0, 1.01)),
+        ]
+    )
+    source = BoundarySource("swapped.geojson", data=swapped)
+    preview = preview_import(session, admin, NOW, source, date(2026, 1, 1))
+    assert not preview.ok and preview.moves == []
+    assert any(
+        "none of the 1 located premises falls in any of these wards" in p for p in preview.problems
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        confirm_import(session, admin, NOW, source, date(2026, 1, 1))
+    assert "coordinates are not swapped" in refused.value.errors["file"]
+    assert wards_now(session) == before
