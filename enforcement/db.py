@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -27,6 +27,8 @@ _HasIds = (
     | QueryableAttribute[int]
     | QueryableAttribute[int | None]
 )
+
+K = TypeVar("K")
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -126,3 +128,10 @@ def ids_in(column: _HasIds, name: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(Integer)))
     return column.in_(bindparam(name, expanding=True))
+
+
+def chunks(ids: Sequence[K], size: int = 500) -> Iterable[Sequence[K]]:
+    """Split a long list of ids into runs short enough for one IN (...) each: both databases
+    cap a statement's parameters (SQLite at 32,766, PostgreSQL at 65,535)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -264,41 +264,25 @@ def validate_user(
         errors["roles"] = "Select at least one role"
     elif unknown:
         errors["roles"] = f"Unknown role: {', '.join(sorted(unknown))}"
-    # The web form offers the wards there are; a command takes any code, and may come before the
-    # wards are imported, so a code is checked for its shape (what its column can hold).
+    # A command takes any code, and may come before the wards are imported: a code is checked
+    # for its shape (what its column can hold), and once wards are in force, against them.
     malformed = sorted(c for c in data.ward_codes if not WARD_CODE_SHAPE.fullmatch(c))
     if malformed:
         errors["ward_codes"] = (
             f"A ward code is up to 12 letters and digits, like E05013733, not {malformed[0]!r}"
         )
-    elif today is not None and (absent := codes_not_in_force(session, data.ward_codes, today)):
+    elif (
+        today is not None
+        and data.ward_codes
+        and session.scalar(select(exists().where(Ward.in_force_on(today))))
+        and (absent := unknown_ward_codes(session, data.ward_codes, on=today))
+    ):
         errors["ward_codes"] = (
             f"No ward in force has the code {', '.join(absent)}: check it against the wards "
             "page (a retired ward's code is not used after its boundary changed)"
         )
     if errors:
         raise ValidationFailed(errors)
-
-
-def codes_not_in_force(session: Session, codes: Iterable[str], today: date) -> list[str]:
-    """The codes among these that no ward in force on `today` has, in order; none before any
-    ward is imported (a new install may make its staff first)."""
-    wanted = sorted(set(codes))
-    if not wanted or session.scalar(select(Ward.id).order_by(Ward.id).limit(1)) is None:
-        return []
-    in_force = set(
-        session.scalars(
-            select(Ward.code)
-            .where(
-                Ward.code.in_(wanted),
-                Ward.valid_from <= today,
-                or_(Ward.valid_to.is_(None), Ward.valid_to >= today),
-            )
-            .distinct()
-            .order_by(Ward.code)
-        )
-    )
-    return [c for c in wanted if c not in in_force]
 
 
 def _user_snapshot(user: User) -> dict[str, object]:
@@ -341,14 +325,16 @@ def create_organisation(
     return org
 
 
-def unknown_ward_codes(session: Session, codes: Iterable[str]) -> list[str]:
-    """The codes among these that no ward imported so far has, in order."""
+def unknown_ward_codes(
+    session: Session, codes: Iterable[str], *, on: date | None = None
+) -> list[str]:
+    """The codes among these that no ward imported so far has (with `on`, no ward in force
+    that day: a retired ward's code is unknown too), in order."""
     wanted = sorted(set(codes))
-    known = set(
-        session.scalars(
-            select(Ward.code).where(Ward.code.in_(wanted)).distinct().order_by(Ward.code)
-        )
-    )
+    statement = select(Ward.code).where(Ward.code.in_(wanted))
+    if on is not None:
+        statement = statement.where(Ward.in_force_on(on))
+    known = set(session.scalars(statement.distinct().order_by(Ward.code)))
     return [c for c in wanted if c not in known]
 
 

@@ -37,6 +37,7 @@ from enforcement.cases.statutory import (
     derive_deadlines,
 )
 from enforcement.cases.vocab import Direction, EventKind, Status
+from enforcement.db import chunks
 from enforcement.models import Organisation, Referral, summaries
 from enforcement.models.cases import CaseDeadline, CaseEvent, EnforcementCase
 from enforcement.reminders import reminders, routing
@@ -281,11 +282,6 @@ def diff(
     return Changes(inserts, updates, deletes)
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def apply(session: Session, changes: Changes) -> None:
     """Write deadline changes in bulk statements.
 
@@ -298,7 +294,7 @@ def apply(session: Session, changes: Changes) -> None:
     # deadline reaches the quarter it falls due in, a changed one that quarter before and after.
     moments = [row["due_at"] for row in (*changes.inserts, *changes.updates)]
     touched = [cast(int, row["b_id"]) for row in changes.updates] + list(changes.deletes)
-    for chunk in _chunks(touched):
+    for chunk in chunks(touched):
         moments.extend(
             connection.execute(select(table.c.due_at).where(table.c.id.in_(chunk))).scalars()
         )
@@ -308,7 +304,7 @@ def apply(session: Session, changes: Changes) -> None:
         connection.execute(insert(table), changes.inserts)
     if changes.updates:
         connection.execute(update(table).where(table.c.id == bindparam("b_id")), changes.updates)
-    for chunk in _chunks(changes.deletes):
+    for chunk in chunks(changes.deletes):
         connection.execute(delete(table).where(table.c.id.in_(chunk)))
 
 
@@ -374,7 +370,7 @@ def _stored_rows(
             )
         ]
         if case_ids is None
-        else [stmt.where(CaseDeadline.case_id.in_(chunk)) for chunk in _chunks(case_ids)]
+        else [stmt.where(CaseDeadline.case_id.in_(chunk)) for chunk in chunks(case_ids)]
     )
     out: dict[int, dict[str, tuple[int, StoredDeadline]]] = {}
     for batch in batches:
@@ -552,7 +548,7 @@ def _events_by_case(session: Session, case_ids: Sequence[int] | None) -> dict[in
             )
         ]
         if case_ids is None
-        else [stmt.where(CaseEvent.case_id.in_(chunk)) for chunk in _chunks(case_ids)]
+        else [stmt.where(CaseEvent.case_id.in_(chunk)) for chunk in chunks(case_ids)]
     )
     events: dict[int, list[Event]] = {}
     for batch in batches:

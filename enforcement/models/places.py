@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
+    ColumnElement,
     Date,
     Float,
     ForeignKey,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,6 +36,11 @@ class Ward(Base):
     boundary_geojson: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    @classmethod
+    def in_force_on(cls, on: date | BindParameter[date]) -> ColumnElement[bool]:
+        """The wards whose validity covers a date (a value, or a parameter bound later)."""
+        return and_(cls.valid_from <= on, (cls.valid_to.is_(None)) | (cls.valid_to >= on))
 
 
 class Language(Base):

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
-    and_,
     bindparam,
     delete,
     exists,
@@ -68,7 +67,7 @@ def in_ward_coded(code: str) -> ColumnElement[bool]:
 
 def in_force_on(on: date | BindParameter[date]) -> ColumnElement[bool]:
     """The wards whose validity covers a date (a value, or a parameter bound later)."""
-    return and_(Ward.valid_from <= on, (Ward.valid_to.is_(None)) | (Ward.valid_to >= on))
+    return Ward.in_force_on(on)
 
 
 def any_in_force(session: Session, on: date) -> bool:

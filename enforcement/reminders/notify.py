@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from enforcement import audit
 from enforcement.access import Actor
 from enforcement.clock import LONDON, is_end_of_london_day, to_london, when_text
+from enforcement.db import chunks
 from enforcement.models import EnforcementCase, User, UserRole, Ward
 from enforcement.models.mail import OutboxMail, ReminderEscalation, ReminderSend
 from enforcement.models.reminders import Reminder
@@ -768,11 +769,11 @@ def _not_yet_kept(session: Session, mails: list[dict[str, object]]) -> list[dict
     mailed to before (`reminders.forget_leads`) is not mailed to them again for the same lead."""
     keys = [str(m["dedupe_key"]) for m in mails]
     kept: set[str] = set()
-    for start in range(0, len(keys), 500):
+    for chunk in chunks(keys):
         kept.update(
             session.scalars(
                 select(OutboxMail.dedupe_key)
-                .where(OutboxMail.dedupe_key.in_(keys[start : start + 500]))
+                .where(OutboxMail.dedupe_key.in_(chunk))
                 .order_by(OutboxMail.dedupe_key)
             )
         )
