@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from enforcement.access import Actor
+from enforcement.db import chunks
 from enforcement.models.mail import ReminderSend
 from enforcement.models.reminders import Reminder
 from enforcement.reminders.routing import member_teams
@@ -131,11 +132,6 @@ class Reconciled:
     closed: int = 0
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 # One held reminder, as `reconcile` reads it: (id, status, title, owner id, team, rule id,
 # acknowledged at, escalate at).
 _Held = tuple[Any, ...]
@@ -146,7 +142,7 @@ def _held(
 ) -> dict[int, dict[datetime, _Held]]:
     """Return the reminders of a kind each subject has now, by subject id and due time."""
     existing: dict[int, dict[datetime, _Held]] = {}
-    for chunk in _chunks(subject_ids):
+    for chunk in chunks(subject_ids):
         for rid, sid, due, status, title, owner, team, rule, acked, escalate in session.execute(
             select(
                 Reminder.id,
@@ -212,20 +208,33 @@ def _readdressed(found: _Held, spec: ReminderSpec, now: datetime) -> dict[str, o
         spec.rule_id,
     ):
         return None
-    same = (owner, team) == (spec.owner_user_id, spec.team)
-    return {
+    changes: dict[str, object] = {
         "b_id": rid,
         "title": title,
         "owner_user_id": spec.owner_user_id,
         "team": spec.team,
         "rule_id": spec.rule_id,
-        # Readdressed: the scheduler plans its mail afresh.
+        # Readdressed: the scheduler plans its mail afresh. A new title alone changes no more.
         "next_send_at": now,
-        # A new owner (or team) has acknowledged nothing yet: the old one's acknowledgement no
-        # longer holds back escalation, and a statutory reminder escalates at the latest when it
-        # falls due. A new title alone changes neither.
-        "acknowledged_at": acked if same else None,
-        "escalate_at": escalate if same else (spec.due_at if spec.statutory else None),
+        "acknowledged_at": acked,
+        "escalate_at": escalate,
+    }
+    if (owner, team) != (spec.owner_user_id, spec.team):
+        changes.update(new_recipients(spec.due_at, spec.statutory, now))
+    return changes
+
+
+def new_recipients(due_at: datetime, statutory: bool, now: datetime) -> dict[str, object]:
+    """What a reminder given to a new owner or team starts again from (with `forget_leads`).
+
+    Its mail is planned afresh; the new owner (or team) has acknowledged nothing yet, so the
+    old one's acknowledgement no longer holds back escalation; and a statutory reminder
+    escalates at the latest when it falls due.
+    """
+    return {
+        "next_send_at": now,
+        "acknowledged_at": None,
+        "escalate_at": due_at if statutory else None,
     }
 
 
@@ -242,12 +251,8 @@ def forget_leads(session: Session, reminder_ids: Sequence[int]) -> None:
     """Forget which of these reminders' leads were mailed: they have new recipients, who are
     mailed as for a new reminder (the latest lead due, once; `notify.plan_leads`). Whoever they
     were mailed to before is not mailed again: each mail is kept once per person in the outbox."""
-    for start in range(0, len(reminder_ids), 500):
-        session.execute(
-            delete(ReminderSend).where(
-                ReminderSend.reminder_id.in_(reminder_ids[start : start + 500])
-            )
-        )
+    for chunk in chunks(reminder_ids):
+        session.execute(delete(ReminderSend).where(ReminderSend.reminder_id.in_(chunk)))
 
 
 def _closing(rid: int, now: datetime, actor: Actor, closing: Closing) -> dict[str, object]:

@@ -137,6 +137,10 @@ TEAM_ONLY_UNOWNED = frozenset({ReminderKind.STATUTORY_DEADLINE})
 
 #: Tasks that go to one named person only (the author of a returned referral).
 OWNER_ONLY = frozenset({ReminderKind.REFERRAL_RETURNED})
+#: Who takes on a named person's task when no one is named (its author has left): for a
+#: returned referral, the supervisors, since besides its author only a supervisor of its
+#: organisation may change and submit it (`referrals.drafting.may_draft`).
+UNOWNED_TEAM = {ReminderKind.REFERRAL_RETURNED: "supervisors"}
 
 
 def control_for(kind: ReminderKind, process: Process = Process.CASE) -> Control:
@@ -264,8 +268,9 @@ def route(
     if kind is ReminderKind.STATUTORY_DEADLINE and process is not Process.CASE:
         owner_user_id = None
     team = team_holding(NEEDS[control], ward_code)
-    if kind in OWNER_ONLY and owner_user_id is not None:
-        team = None
+    if kind in OWNER_ONLY:
+        # Its one named person, or with no one named, those who may act for them.
+        team = None if owner_user_id is not None else UNOWNED_TEAM.get(kind, team)
     if kind in TEAM_ONLY_UNOWNED and owner_user_id is not None:
         team = None
     return Recipients(owner_user_id, team)
@@ -292,9 +297,6 @@ def case_recipients(officer_id: int | None, process: Process, council_owned: boo
 CASE_SUBJECT = "enforcement_case"
 #: The subject type of a committee referral's reminders.
 REFERRAL_SUBJECT = "committee_referral"
-#: Who takes on a returned referral whose author can no longer: besides its author, only a
-#: supervisor of its organisation may change and submit it (`referrals.drafting.may_draft`).
-RETURNED_WITHOUT_AUTHOR = "supervisors"
 
 
 def process_of(session: Session, r: Reminder) -> Process:

@@ -53,10 +53,9 @@ from enforcement.reminders.notify import (
     team_noun,
     ward_names_of,
 )
-from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN, forget_leads
+from enforcement.reminders.reminders import DONE, MARKED_DONE, OPEN, forget_leads, new_recipients
 from enforcement.reminders.routing import (
     CASE_SUBJECT,
-    RETURNED_WITHOUT_AUTHOR,
     case_recipients,
     completion_refusal,
     member_teams,
@@ -587,7 +586,7 @@ def hand_on_tasks_of(session: Session, actor: Actor, now: datetime, user_id: int
         .where(Reminder.owner_user_id == user.id, Reminder.status == OPEN)
         .order_by(Reminder.id)
     ).all()
-    handed = 0
+    handed: list[int] = []
     for r in owned:
         if user.is_active and completion_refusal(session, owner, r) is None:
             continue
@@ -597,10 +596,8 @@ def hand_on_tasks_of(session: Session, actor: Actor, now: datetime, user_id: int
             continue
         before = audit.snapshot(r, _ROUTE_FIELDS)
         r.owner_user_id, r.team = _next_holder(session, actor, now, r, kind, user.id)
-        forget_leads(session, [r.id])  # the team is mailed afresh, as for a new task
-        r.next_send_at = now
-        r.acknowledged_at = None
-        r.escalate_at = r.due_at if r.statutory else None
+        for name, value in new_recipients(r.due_at, r.statutory, now).items():
+            setattr(r, name, value)
         session.flush()
         team = team_label(r.team, ward_names_of(session, [r.team])) or "no team"
         audit.record(
@@ -615,8 +612,9 @@ def hand_on_tasks_of(session: Session, actor: Actor, now: datetime, user_id: int
             before=before,
             after=audit.snapshot(r, _ROUTE_FIELDS),
         )
-        handed += 1
-    return handed
+        handed.append(r.id)
+    forget_leads(session, handed)  # the team is mailed afresh, as for a new task
+    return len(handed)
 
 
 _ROUTE_FIELDS = ("owner_user_id", "team")
@@ -651,8 +649,6 @@ def _next_holder(
             )
             to = case_recipients(None, process, kind_of_owner == OrganisationKind.COUNCIL)
             return to.owner_user_id, to.team
-    if kind is ReminderKind.REFERRAL_RETURNED:
-        return None, RETURNED_WITHOUT_AUTHOR
     to = route(kind, ward_code=task_ward(session, r), process=process)
     return to.owner_user_id, to.team
 
