@@ -12,6 +12,7 @@ from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
+from app.choices import choice_labels
 from app.database import db
 from app.fields_messages import subject
 from enforcement.errors import StaleEdit, ValidationFailed
@@ -148,10 +149,7 @@ def _shown(field: Field, value: Any) -> str:
     if isinstance(value, date):
         return f"{value.day} {value:%B %Y}"
     raw = str(getattr(value, "value", value)).strip()
-    for choice in getattr(field, "choices", None) or ():
-        if isinstance(choice, (tuple, list)) and len(choice) >= 2 and str(choice[0]) == raw:
-            return str(choice[1])
-    return raw
+    return str(choice_labels(field).get(raw, raw))
 
 
 def parse_id(raw: object) -> int | None:

@@ -561,14 +561,16 @@ def _cases_link(ward: str | None) -> RecordLink:
 def _concern_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
     if _no_ward_links(ward):
         return ()
-    return (
-        RecordLink(
-            "flags",
-            "Open intelligence flags" + (" in the ward" if ward else ""),
-            Permission.FLAG_LIST,
-            (*_ward_param(ward), ("status", "open")),
-        ),
-        _cases_link(ward),
+    return (_flags_link(ward, "Open intelligence flags", ("status", "open")), _cases_link(ward))
+
+
+def _flags_link(ward: str | None, label: str, *query: tuple[str, str]) -> RecordLink:
+    """The flags list (as far as the person may read it), in the ward if one is chosen."""
+    return RecordLink(
+        "flags",
+        label + (" in the ward" if ward else ""),
+        Permission.FLAG_LIST,
+        (*_ward_param(ward), *query),
     )
 
 
@@ -639,14 +641,7 @@ def premises_of_concern(
 def _flag_links(_q: Quarter, ward: str | None) -> Iterable[RecordLink]:
     if _no_ward_links(ward):
         return ()
-    return (
-        RecordLink(
-            "flags",
-            "Intelligence flags" + (" in the ward" if ward else ""),
-            Permission.FLAG_LIST,
-            _ward_param(ward),
-        ),
-    )
+    return (_flags_link(ward, "Intelligence flags"),)
 
 
 @measure(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -425,6 +425,26 @@ def _remap_cover(session: Session, actor: Actor, now: datetime, changes: list[Co
         )
 
 
+_Located = Row[int, float | None, float | None, str | None]
+
+
+def _located_premises(session: Session) -> Sequence[_Located]:
+    """Every premises with a location: (id, longitude, latitude, its ward's code now)."""
+    return session.execute(
+        select(Premises.id, Premises.longitude, Premises.latitude, Ward.code)
+        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
+        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
+        .where(Premises.longitude.is_not(None), Premises.latitude.is_not(None))
+    ).all()
+
+
+def _placed(boundaries: list[WardBoundary], rows: Sequence[_Located]) -> list[str | None]:
+    """The code of the ward of `boundaries` each located premises falls in (None: outside)."""
+    return WardIndex(boundaries).locate_many(
+        [(float(r[1] or 0.0), float(r[2] or 0.0)) for r in rows]
+    )
+
+
 def _places_none(located: int, codes: Sequence[str | None]) -> str | None:
     """Refuse boundaries that place none of the register's located premises in any ward: a
     council's own register lies in its wards, so such a file is another place's, or its
@@ -455,19 +475,12 @@ def preview_import(
     current = _current_set(session, london_today(now))
     current_names = {w.code: w.name for w in current}
     new_names = {b.code: b.name for b in boundaries}
-    rows = session.execute(
-        select(Premises.id, Premises.longitude, Premises.latitude, Ward.code)
-        .outerjoin(PremisesWard, PremisesWard.premises_id == Premises.id)
-        .outerjoin(Ward, Ward.id == PremisesWard.ward_id)
-        .where(Premises.longitude.is_not(None), Premises.latitude.is_not(None))
-    ).all()
+    rows = _located_premises(session)
     before: dict[int, str | None] = {r[0]: r[3] for r in rows}
     # Premises are placed only when every outline is usable; otherwise the counts would mislead.
     after: dict[int, str | None] = {}
     if not result.problems:
-        codes = WardIndex(boundaries).locate_many(
-            [(float(r[1] or 0.0), float(r[2] or 0.0)) for r in rows]
-        )
+        codes = _placed(boundaries, rows)
         after = {r[0]: code for r, code in zip(rows, codes, strict=True)}
         if (refused := _places_none(len(rows), codes)) is not None:
             result.problems.append(refused)
@@ -511,15 +524,8 @@ def confirm_import(
     _check_valid_from(session, now, valid_from)
     boundaries, problems, _repairs = _checked(source)
     if not problems and boundaries:
-        points = session.execute(
-            select(Premises.longitude, Premises.latitude).where(
-                Premises.longitude.is_not(None), Premises.latitude.is_not(None)
-            )
-        ).all()
-        codes = WardIndex(boundaries).locate_many(
-            [(float(x or 0.0), float(y or 0.0)) for x, y in points]
-        )
-        if (refused := _places_none(len(points), codes)) is not None:
+        rows = _located_premises(session)
+        if (refused := _places_none(len(rows), _placed(boundaries, rows))) is not None:
             problems.append(refused)
     if problems or not boundaries:
         listed = problems or ["the file holds no wards"]

@@ -101,6 +101,20 @@ def _mailed(session: Session, owed: list[Reminder]) -> set[str]:
     )
 
 
+def _put_in_charge(session: Session, case: EnforcementCase, officer: User) -> None:
+    casework.update_case(
+        session,
+        SYSTEM,
+        utcnow(),
+        case.id,
+        case.version,
+        officer_id=officer.id,
+        summary=case.summary,
+        calendar=CAL,
+        rulebook=BOOK,
+    )
+
+
 def _handed_on(session: Session) -> list[str]:
     return list(
         session.scalars(
@@ -220,17 +234,7 @@ def test_a_new_officer_in_charge_is_mailed_the_cases_deadlines_afresh(
     owed = _open_of(session, case)
     notify.enqueue_due(session, utcnow(), CONFIG)
     assert _mailed(session, owed) == {first.email}
-    casework.update_case(
-        session,
-        SYSTEM,
-        utcnow(),
-        case.id,
-        case.version,
-        officer_id=second.id,
-        summary=case.summary,
-        calendar=CAL,
-        rulebook=BOOK,
-    )
+    _put_in_charge(session, case, second)
     session.expire_all()  # the tick reads the reminders afresh, as its own session would
     notify.enqueue_due(session, utcnow(), CONFIG)
     assert _mailed(session, owed) == {first.email, second.email}
@@ -244,17 +248,7 @@ def test_a_new_officer_in_charge_is_mailed_the_cases_deadlines_afresh(
     # Handed back to the first officer: they were mailed these leads already, and are not
     # mailed them again (nor does the outbox refuse the tick).
     case = session.get_one(EnforcementCase, case.id)
-    casework.update_case(
-        session,
-        SYSTEM,
-        utcnow(),
-        case.id,
-        case.version,
-        officer_id=first.id,
-        summary=case.summary,
-        calendar=CAL,
-        rulebook=BOOK,
-    )
+    _put_in_charge(session, case, first)
     session.expire_all()
     before = session.scalar(select(func.count()).select_from(OutboxMail))
     notify.enqueue_due(session, utcnow(), CONFIG)
